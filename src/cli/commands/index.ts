@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** A CLI command module registers its subcommands on the root program. */
+export type CommandModule = (program: Command) => void;
+
+/** Every command module, in the order they appear in `retain --help`. */
+export const commandModules: CommandModule[] = [];

@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { AppError } from '../shared/errors.js';
+import { commandModules } from './commands/index.js';
+
+/** Builds the `retain` program with its global options and every command. */
+export function buildProgram(): Command {
+  const program = new Command('retain')
+    .description('Retention and customer-lifetime-value analytics for online stores')
+    .option('--db <path>', 'DuckDB file to use', process.env.RETAIN_DB ?? './retain.duckdb')
+    .option('--database-url <url>', 'PostgreSQL URL (or RETAIN_DATABASE_URL); overrides --db', process.env.RETAIN_DATABASE_URL)
+    .option('--json', 'print exactly one JSON document on stdout')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commandModules) register(program);
+  return program;
+}
+
+/** Entry point used by bin/retain.js: one-line error and non-zero exit on failure. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const line = err instanceof AppError ? `retain: ${err.toLine()}` : `retain: ${(err as Error)?.message ?? String(err)}`;
+    process.stderr.write(line + '\n');
+    if (process.env.RETAIN_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+    process.exitCode = err instanceof AppError && err.code === 'validation' ? 2 : 1;
+  }
+}
