@@ -1,0 +1,36 @@
+import type { Database, Dialect } from '../port.js';
+import { coreSchema } from './001_core.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (d: Dialect) => string[];
+}
+
+/** Every migration, in order. Append only: a released migration never changes. */
+export const migrations: Migration[] = [{ version: 1, name: 'core', statements: coreSchema }];
+
+/** Applies the migrations the database has not seen yet, each in its own transaction. */
+export async function migrate(db: Database): Promise<number[]> {
+  await db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`,
+  );
+  const applied: number[] = [];
+  for (const m of migrations) {
+    const done = await db.transaction(async (tx) => {
+      // Postgres: several processes may start at once; the advisory lock makes them take turns.
+      if (db.dialect.migrationLock) await tx.query(db.dialect.migrationLock);
+      const seen = await tx.query('SELECT 1 AS seen FROM schema_migrations WHERE version = $1', [m.version]);
+      if (seen.length > 0) return false;
+      for (const sql of m.statements(db.dialect)) await tx.exec(sql);
+      await tx.exec('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3::timestamp)', [
+        m.version,
+        m.name,
+        new Date(),
+      ]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}

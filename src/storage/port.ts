@@ -1,0 +1,46 @@
+/**
+ * The storage port: everything above this line speaks Postgres-flavoured SQL with `$n` parameters;
+ * each adapter (DuckDB, PostgreSQL) supplies the engine and the few fragments where they differ.
+ *
+ * Row values are normalised by the adapters so callers see the same shapes on both engines:
+ * integers and decimals as `number` (an error if an integer exceeds the safe range), TIMESTAMP and
+ * DATE as `Date` (UTC), text as `string`, JSON as parsed values, NULL as `null`.
+ */
+export type SqlValue = string | number | bigint | boolean | Date | null;
+
+export type Row = Record<string, unknown>;
+
+/** Where the engines differ, the adapter supplies the SQL fragment. */
+export interface Dialect {
+  /** Column type for JSON documents (`JSONB` on Postgres, `JSON` on DuckDB). */
+  readonly jsonType: string;
+  /** Statement taking the migration lock (Postgres advisory lock), or null. */
+  readonly migrationLock: string | null;
+  /** Seconds since the Unix epoch of a TIMESTAMP expression, as a double. */
+  epochSeconds(expr: string): string;
+}
+
+/** Anything that runs SQL: the database itself or a transaction. */
+export interface Queryable {
+  /** Runs a query and returns its rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement and returns the number of rows it changed (0 when the engine does not say). */
+  exec(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Bulk-loads rows into `table(columns)` (COPY on both engines), streaming: rows are consumed
+   * once and never held in memory together. Returns the number of rows loaded.
+   */
+  copyRows(table: string, columns: readonly string[], rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>): Promise<number>;
+}
+
+export type EngineKind = 'duckdb' | 'postgres';
+
+export interface Database extends Queryable {
+  readonly kind: EngineKind;
+  readonly dialect: Dialect;
+  /** A human-readable description of where the data lives (file path or URL without password). */
+  readonly location: string;
+  /** Runs `fn` in one transaction: commit on success, rollback on throw. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,130 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
+import { copyChunks } from '../copyFormat.js';
+import { normalizeParam } from '../normalize.js';
+
+const dialect: Dialect = {
+  jsonType: 'JSONB',
+  migrationLock: 'SELECT pg_advisory_xact_lock(727274001)',
+  epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})::double precision`,
+};
+
+// Same shapes as DuckDB: integers and numerics as numbers, TIMESTAMP/DATE as UTC Dates.
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    switch (oid) {
+      case 20: // int8
+        return (v: string) => {
+          const n = Number(v);
+          if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${v} exceeds the safe range`);
+          return n;
+        };
+      case 1700: // numeric
+      case 701: // float8
+        return (v: string) => Number(v);
+      case 1114: // timestamp without time zone: stored as UTC
+        return (v: string) => new Date(v.replace(' ', 'T') + 'Z');
+      case 1082: // date
+        return (v: string) => new Date(v + 'T00:00:00Z');
+      default:
+        return pg.types.getTypeParser(oid, format as 'text');
+    }
+  },
+} as pg.CustomTypesConfig;
+
+class PgQueryable implements Queryable {
+  constructor(protected readonly client: pg.Pool | pg.PoolClient) {}
+
+  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const res = await this.client.query({ text: sql, values: params.map(normalizeParam), types });
+    return res.rows as T[];
+  }
+
+  async exec(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    const res = await this.client.query({ text: sql, values: params.map(normalizeParam), types });
+    return res.rowCount ?? 0;
+  }
+
+  async copyRows(
+    table: string,
+    columns: readonly string[],
+    rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
+  ): Promise<number> {
+    const counter = { rows: 0 };
+    const run = async (client: pg.PoolClient | pg.Pool) => {
+      const sink = (client as pg.PoolClient).query(
+        copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT csv, NULL '\\N')`),
+      );
+      await pipeline(Readable.from(copyChunks(rows, counter)), sink);
+    };
+    if (this.client instanceof pg.Pool) {
+      const client = await this.client.connect();
+      try {
+        await run(client);
+      } finally {
+        client.release();
+      }
+    } else {
+      await run(this.client);
+    }
+    return counter.rows;
+  }
+}
+
+/** PostgreSQL for multi-process production; `schema` isolates a store (and each test). */
+export class PgDatabase extends PgQueryable implements Database {
+  readonly kind = 'postgres' as const;
+  readonly dialect = dialect;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {
+    super(pool);
+  }
+
+  static async open(url: string, opts: { schema?: string; max?: number } = {}): Promise<PgDatabase> {
+    const schema = opts.schema ?? new URL(url).searchParams.get('schema') ?? undefined;
+    const cleanUrl = new URL(url);
+    cleanUrl.searchParams.delete('schema');
+    if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`invalid schema name ${schema}`);
+    if (schema) {
+      const admin = new pg.Client({ connectionString: cleanUrl.toString() });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } finally {
+        await admin.end();
+      }
+    }
+    // Session settings on every pooled connection: UTC, and the store's schema when given.
+    const options = ['-c TimeZone=UTC', schema ? `-c search_path=${schema}` : ''].filter(Boolean).join(' ');
+    const pool = new pg.Pool({ connectionString: cleanUrl.toString(), max: opts.max ?? 8, options });
+    pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+    const shown = new URL(cleanUrl);
+    if (shown.password) shown.password = '***';
+    return new PgDatabase(pool, shown.toString() + (schema ? ` (schema ${schema})` : ''));
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgQueryable(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from './port.js';
+import { migrate, migrations } from './migrations/index.js';
+import { freshDatabase, testEngines } from './testing.js';
+
+describe.each(testEngines())('storage port on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+  });
+  afterAll(async () => dispose());
+
+  it('applies every migration once and records it', async () => {
+    expect(await migrate(db)).toEqual([]);
+    const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('normalises values the same way on both engines', async () => {
+    const [row] = await db.query(
+      `SELECT CAST(9007199254740991 AS BIGINT) AS big, CAST(2.5 AS DECIMAL(10,2)) AS dec, $1::timestamp AS ts,
+              CAST('2011-12-09' AS DATE) AS d, CAST(NULL AS TEXT) AS nothing, 'x' AS s, SUM(x) AS total
+       FROM (SELECT CAST(1 AS BIGINT) AS x UNION ALL SELECT CAST(2 AS BIGINT)) t`,
+      [new Date('2011-12-09T12:50:00.000Z')],
+    );
+    expect(row).toEqual({
+      big: 9007199254740991,
+      dec: 2.5,
+      ts: new Date('2011-12-09T12:50:00.000Z'),
+      d: new Date('2011-12-09T00:00:00.000Z'),
+      nothing: null,
+      s: 'x',
+      total: 3,
+    });
+  });
+
+  it('bulk-loads rows with NULLs, empty strings, quotes and timestamps', async () => {
+    await db.exec('CREATE TABLE copy_probe (id BIGINT, label TEXT, seen_at TIMESTAMP)');
+    const rows = [
+      [1, '', new Date('2010-12-01T08:26:00Z')],
+      [2, 'say "hi", ok', null],
+      [3, null, new Date('2011-01-01T00:00:00.123Z')],
+    ] as const;
+    expect(await db.copyRows('copy_probe', ['id', 'label', 'seen_at'], rows)).toBe(3);
+    const back = await db.query('SELECT id, label, seen_at FROM copy_probe ORDER BY id');
+    expect(back).toEqual([
+      { id: 1, label: '', seen_at: new Date('2010-12-01T08:26:00Z') },
+      { id: 2, label: 'say "hi", ok', seen_at: null },
+      { id: 3, label: null, seen_at: new Date('2011-01-01T00:00:00.123Z') },
+    ]);
+  });
+
+  it('rolls a failed transaction back whole', async () => {
+    await db.exec('CREATE TABLE tx_probe (id BIGINT PRIMARY KEY)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.exec('INSERT INTO tx_probe (id) VALUES (1)');
+        await tx.exec('INSERT INTO tx_probe (id) VALUES (1)');
+      }),
+    ).rejects.toThrow();
+    expect(await db.query('SELECT COUNT(*) AS n FROM tx_probe')).toEqual([{ n: 0 }]);
+    await db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO tx_probe (id) VALUES (2)');
+    });
+    expect(await db.query('SELECT COUNT(*) AS n FROM tx_probe')).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses integers beyond the safe range instead of rounding them', async () => {
+    await expect(db.query('SELECT CAST(9007199254740993 AS BIGINT) AS big')).rejects.toThrow(/safe range/);
+  });
+});
