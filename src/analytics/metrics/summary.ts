@@ -2,7 +2,7 @@ import { invalid } from '../../shared/errors.js';
 import type { CustomerAggregate } from './types.js';
 import { DAY_MS, assertDate, ratio } from './util.js';
 
-/** Headline figures of the store up to `asOf` (docs/metrics.md#summary). */
+/** Headline figures of the store before `asOf` (docs/metrics.md#summary). */
 export interface SummaryReport {
   definition: 'summary';
   asOf: Date;
@@ -47,9 +47,9 @@ export interface SummaryInput {
 }
 
 /**
- * The headline summary (docs/metrics.md#summary) from per-customer aggregates computed up to `asOf`.
- * Aggregates with `orders: 0` are ignored; an aggregate whose last order is after `asOf` is an
- * error (the SQL was not cut at `asOf`).
+ * The headline summary (docs/metrics.md#summary) from per-customer aggregates computed before `asOf`.
+ * Aggregates with `orders: 0` are ignored; an aggregate whose last order is at or after `asOf`
+ * (exclusive) is an error (the SQL was not cut at `asOf`).
  */
 export function summarize(input: SummaryInput): SummaryReport {
   const { asOf } = input;
@@ -84,7 +84,7 @@ export function summarize(input: SummaryInput): SummaryReport {
     if (last.getTime() < first.getTime()) {
       throw invalid('expected lastOrderAt ≥ firstOrderAt', { field: `customers[${i}].lastOrderAt` });
     }
-    if (last.getTime() > asOf.getTime()) {
+    if (last.getTime() >= asOf.getTime()) {
       throw invalid(`order after asOf (${asOf.toISOString()}): aggregate not cut at asOf`, {
         field: `customers[${i}].lastOrderAt`,
       });

@@ -7,7 +7,8 @@ import { z } from 'zod';
  * Conventions shared by every module:
  * - Money is integer minor units (`*Minor`). Totals stay integers; averages and per-customer values
  *   are unrounded numbers in minor units (formatters round half away from zero).
- * - Instants are UTC `Date`s. Every report takes an explicit `asOf`; orders after `asOf` are ignored.
+ * - Instants are UTC `Date`s. Every report takes an explicit `asOf`, an exclusive bound: orders at or
+ *   after it are ignored (`--as-of 2011-12-09` means `asOf = 2011-12-10T00:00Z`).
  * - Date ranges are half-open `[from, to)`: a CLI `--to 2011-03-31` becomes `to = 2011-04-01T00:00Z`.
  */
 
@@ -25,7 +26,7 @@ export const OrderFact = z.object({
   revenueMinor: nonNegativeMinor,
   /** Σ qty × product unit cost; `null` when any line's product has no known cost. */
   costMinor: nonNegativeMinor.nullable(),
-  /** Σ refunds against this order up to `asOf`; may exceed `revenueMinor` (goodwill refunds). */
+  /** Σ refunds against this order recorded before `asOf`; may exceed `revenueMinor` (goodwill refunds). */
   refundMinor: nonNegativeMinor,
   /** Primary category: category of the line with the largest qty × unit price (ties: smallest sku). */
   category: z.string().nullable().optional(),
@@ -51,8 +52,9 @@ export const SpendRow = z.object({
 export type SpendRow = z.infer<typeof SpendRow>;
 
 /**
- * Per-customer aggregate over the customer's orders up to `asOf`:
- * `SELECT customer_id, count(*), sum(total), sum(refunds), min(ordered_at), max(ordered_at) … GROUP BY 1`.
+ * Per-customer aggregate over the customer's orders before `asOf`:
+ * `SELECT customer_id, count(*), sum(total), sum(refunds), min(ordered_at), max(ordered_at) … WHERE
+ * ordered_at < asOf GROUP BY 1`.
  * Customers with no order may be passed with `orders: 0` and null dates; they are not counted.
  */
 export const CustomerAggregate = z.object({

@@ -33,7 +33,7 @@ function assertMinor(v: unknown, field: string, allowNull = false): void {
 
 /**
  * Checks the money and date fields of order facts (one cheap pass; the zod schemas in types.ts are
- * for boundaries, this guards the hot path) and returns those at or before `asOf`.
+ * for boundaries, this guards the hot path) and returns those strictly before `asOf`.
  */
 export function ordersAsOf(orders: readonly OrderFact[], asOf: Date): OrderFact[] {
   assertDate(asOf, 'asOf');
@@ -47,12 +47,12 @@ export function ordersAsOf(orders: readonly OrderFact[], asOf: Date): OrderFact[
     assertMinor(o.revenueMinor, `orders[${i}].revenueMinor`);
     assertMinor(o.refundMinor, `orders[${i}].refundMinor`);
     assertMinor(o.costMinor, `orders[${i}].costMinor`, true);
-    if (o.orderedAt.getTime() <= cut) out.push(o);
+    if (o.orderedAt.getTime() < cut) out.push(o);
   }
   return out;
 }
 
-/** Spend rows at or before `asOf`, validated. */
+/** Spend rows dated strictly before `asOf`, validated. */
 export function spendAsOf(spend: readonly SpendRow[], asOf: Date): SpendRow[] {
   const cut = asOf.getTime();
   const out: SpendRow[] = [];
@@ -60,7 +60,7 @@ export function spendAsOf(spend: readonly SpendRow[], asOf: Date): SpendRow[] {
     const s = spend[i]!;
     assertDate(s.date, `spend[${i}].date`);
     assertMinor(s.amountMinor, `spend[${i}].amountMinor`);
-    if (s.date.getTime() <= cut) out.push(s);
+    if (s.date.getTime() < cut) out.push(s);
   }
   return out;
 }
