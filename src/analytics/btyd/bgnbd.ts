@@ -1,0 +1,206 @@
+/**
+ * BG/NBD model: Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way: An Alternative to
+ * the Pareto/NBD Model", Marketing Science 24(2), 275–284; and Fader, Hardie & Lee (2008), "Computing
+ * P(alive) using the BG/NBD model" (note 021).
+ */
+import { assertRfData, fitMaximumLikelihood, type FitResult, type TransactionModel } from './model.js';
+import { digamma, lgamma, logHyp2f1, sigmoid } from './special.js';
+import { indexRf, type RfData, type RfIndex } from './summary.js';
+
+export interface BgNbdParams extends Record<string, number> {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+}
+
+/**
+ * Total log-likelihood Σ w·ln L(r, α, a, b | x, t_x, T) (FHL 2005 eq. 6, computed as in §7 with
+ * log-sum-exp), and when `grad` is given its gradient with respect to (r, α, a, b).
+ */
+export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad?: Float64Array): number {
+  const r = params[0]!;
+  const alpha = params[1]!;
+  const a = params[2]!;
+  const b = params[3]!;
+  if (!(r > 0 && alpha > 0 && a > 0 && b > 0)) return -Infinity;
+  const { data } = idx;
+  const xs = idx.x.values;
+  const nx = xs.length;
+  // Per distinct x: the terms of A₁ + A₂ that do not involve t_x or T, and log(b + x − 1).
+  const constX = new Float64Array(nx);
+  const logBX = new Float64Array(nx);
+  const lgR = lgamma(r);
+  const lgAB = lgamma(a + b);
+  const lgB = lgamma(b);
+  const logAlpha = Math.log(alpha);
+  const logA = Math.log(a);
+  let ll = 0;
+  let gR = 0;
+  let gAlpha = 0;
+  let gA = 0;
+  let gB = 0;
+  for (let k = 0; k < nx; k++) {
+    const x = xs[k]!;
+    constX[k] = lgamma(r + x) - lgR + r * logAlpha + lgAB + lgamma(b + x) - lgB - lgamma(a + b + x);
+    logBX[k] = x > 0 ? Math.log(b + x - 1) : 0;
+    const w = idx.weightByX[k]!;
+    ll += w * constX[k]!;
+    if (grad) {
+      const psiABX = digamma(a + b + x);
+      const psiAB = digamma(a + b);
+      gR += w * (digamma(r + x) - digamma(r) + logAlpha);
+      gAlpha += (w * r) / alpha;
+      gA += w * (psiAB - psiABX);
+      gB += w * (psiAB + digamma(b + x) - digamma(b) - psiABX);
+    }
+  }
+  const Tv = idx.T.values;
+  const txv = idx.recency.values;
+  const logAT = new Float64Array(Tv.length);
+  const logAtx = new Float64Array(txv.length);
+  for (let j = 0; j < Tv.length; j++) logAT[j] = Math.log(alpha + Tv[j]!);
+  for (let j = 0; j < txv.length; j++) logAtx[j] = Math.log(alpha + txv[j]!);
+
+  const xOf = idx.x.indexOf;
+  const TOf = idx.T.indexOf;
+  const txOf = idx.recency.indexOf;
+  const weight = data.weight;
+  const freq = data.frequency;
+  for (let i = 0; i < idx.rows; i++) {
+    const w = weight[i]!;
+    const x = freq[i]!;
+    const rx = r + x;
+    const lT = logAT[TOf[i]!]!;
+    const A3 = -rx * lT;
+    if (x === 0) {
+      ll += w * A3;
+      if (grad) {
+        gR -= w * lT;
+        gAlpha -= (w * rx) / (alpha + Tv[TOf[i]!]!);
+      }
+      continue;
+    }
+    const k = xOf[i]!;
+    const lt = logAtx[txOf[i]!]!;
+    const A4 = logA - logBX[k]! - rx * lt;
+    // ln(e^{A3} + e^{A4}) and π = e^{A4} / (e^{A3} + e^{A4}).
+    const d = A4 - A3;
+    ll += w * (d > 0 ? A4 + Math.log1p(Math.exp(-d)) : A3 + Math.log1p(Math.exp(d)));
+    if (grad) {
+      const pi = sigmoid(d);
+      gR -= w * ((1 - pi) * lT + pi * lt);
+      gAlpha -= w * rx * ((1 - pi) / (alpha + Tv[TOf[i]!]!) + pi / (alpha + txv[txOf[i]!]!));
+      gA += (w * pi) / a;
+      gB -= (w * pi) / (b + x - 1);
+    }
+  }
+  if (grad) {
+    grad[0] = gR;
+    grad[1] = gAlpha;
+    grad[2] = gA;
+    grad[3] = gB;
+  }
+  return ll;
+}
+
+/** Mean inter-purchase-scale starting point: r = 1, α = mean T, a = b = 1 (all on the data's time scale). */
+function startingValues(idx: RfIndex): number[] {
+  let sumT = 0;
+  for (let i = 0; i < idx.rows; i++) sumT += idx.data.T[i]! * idx.data.weight[i]!;
+  const meanT = Math.max(sumT / idx.totalWeight, 1e-6);
+  return [1, meanT, 1, 1];
+}
+
+/** Maximum-likelihood fit of the BG/NBD on (compressed) RF data. */
+export function fitBgNbd(data: RfData): FitResult<BgNbdParams> {
+  assertRfData(data.frequency, data.recency, data.T, data.weight);
+  const idx = indexRf(data);
+  return fitMaximumLikelihood({
+    names: ['r', 'alpha', 'a', 'b'] as const,
+    start: startingValues(idx),
+    totalWeight: idx.totalWeight,
+    logLikelihood: (p, grad) => bgNbdLogLikelihood(p, idx, grad),
+    analyticGradient: true,
+  });
+}
+
+/** Per-customer log-likelihood ln L(r, α, a, b | x, t_x, T) (FHL 2005 eq. 6). */
+export function bgNbdIndividualLogLikelihood(p: BgNbdParams, x: number, tx: number, T: number): number {
+  const { r, alpha, a, b } = p;
+  const A12 =
+    lgamma(r + x) -
+    lgamma(r) +
+    r * Math.log(alpha) +
+    lgamma(a + b) +
+    lgamma(b + x) -
+    lgamma(b) -
+    lgamma(a + b + x);
+  const A3 = -(r + x) * Math.log(alpha + T);
+  if (x === 0) return A12 + A3;
+  const A4 = Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx);
+  const m = Math.max(A3, A4);
+  return A12 + m + Math.log(Math.exp(A3 - m) + Math.exp(A4 - m));
+}
+
+/** E[X(t)] for a randomly chosen new customer (FHL 2005 eq. 9). */
+export function bgNbdExpectedPurchases(p: BgNbdParams, t: number): number {
+  const { r, alpha, a, b } = p;
+  if (t <= 0) return 0;
+  const z = t / (alpha + t);
+  const hyp = Math.exp(logHyp2f1(r, b, a + b - 1, z) + r * Math.log(alpha / (alpha + t)));
+  return ((a + b - 1) / (a - 1)) * (1 - hyp);
+}
+
+/** P(alive | x, t_x, T) (Fader, Hardie & Lee 2008, note 021, eq. 2). */
+export function bgNbdProbabilityAlive(p: BgNbdParams, x: number, tx: number, T: number): number {
+  if (x === 0) return 1;
+  const { r, alpha, a, b } = p;
+  const logOdds = Math.log(a / (b + x - 1)) + (r + x) * (Math.log(alpha + T) - Math.log(alpha + tx));
+  return sigmoid(-logOdds);
+}
+
+/**
+ * E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] (FHL 2005 eq. 10). The product
+ * ((α+T)/(α+T+t))^{r+x}·₂F₁(r+x, b+x; a+b+x−1; z) is formed in logs so x in the hundreds stays finite.
+ */
+export function bgNbdConditionalExpectedPurchases(
+  p: BgNbdParams,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
+  const { r, alpha, a, b } = p;
+  if (t <= 0) return 0;
+  const z = t / (alpha + T + t);
+  const logHyp = logHyp2f1(r + x, b + x, a + b + x - 1, z) + (r + x) * Math.log1p(-z);
+  const numerator = ((a + b + x - 1) / (a - 1)) * -Math.expm1(logHyp);
+  return numerator * bgNbdProbabilityAlive(p, x, tx, T);
+}
+
+/**
+ * Median time from T to the next purchase: given alive, λ | history ~ Gamma(r + x, α + T) (FHL 2005 §5),
+ * so P(next purchase within t | alive) = 1 − ((α+T)/(α+T+t))^{r+x}; solve P(alive)·that = 1/2.
+ */
+export function bgNbdMedianTimeToNextPurchase(
+  p: BgNbdParams,
+  x: number,
+  tx: number,
+  T: number,
+): number | null {
+  const pAlive = bgNbdProbabilityAlive(p, x, tx, T);
+  if (!(pAlive > 0.5)) return null;
+  const { r, alpha } = p;
+  return (alpha + T) * Math.expm1(-Math.log1p(-0.5 / pAlive) / (r + x));
+}
+
+/** The BG/NBD as a TransactionModel for CLV and validation. */
+export function bgNbdModel(p: BgNbdParams): TransactionModel {
+  return {
+    expectedPurchases: (t) => bgNbdExpectedPurchases(p, t),
+    conditionalExpectedPurchases: (t, x, tx, T) => bgNbdConditionalExpectedPurchases(p, t, x, tx, T),
+    probabilityAlive: (x, tx, T) => bgNbdProbabilityAlive(p, x, tx, T),
+    medianTimeToNextPurchase: (x, tx, T) => bgNbdMedianTimeToNextPurchase(p, x, tx, T),
+  };
+}

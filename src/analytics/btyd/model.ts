@@ -1,0 +1,156 @@
+/**
+ * What every BTYD model shares: the fit result shape, maximum-likelihood fitting on log-parameters,
+ * and standard errors from the observed information (inverse numerical Hessian of −LL).
+ */
+import {
+  invertMatrix,
+  minimizeLbfgs,
+  minimizeNelderMead,
+  numericHessian,
+  withNumericGradient,
+  type ObjectiveWithGradient,
+} from './optimize.js';
+
+/** A fitted model: parameters by the papers' names, the maximised log-likelihood and diagnostics. */
+export interface FitResult<P extends Record<string, number>> {
+  params: P;
+  logLikelihood: number;
+  /** Customers the fit used (Σ weights). */
+  customers: number;
+  /** Standard errors from the observed information; null if the Hessian is not positive definite. */
+  standardErrors: P | null;
+  /** 95% Wald intervals, params ± 1.96·SE. */
+  confidenceIntervals: { [K in keyof P]: [number, number] } | null;
+  converged: boolean;
+  iterations: number;
+  evaluations: number;
+}
+
+/** A transaction (purchase-count) model's predictions for one customer history. */
+export interface TransactionModel {
+  /** E[X(t)]: expected repeat purchases in (0, t] for a new customer. */
+  expectedPurchases(t: number): number;
+  /** E[Y(t) | x, t_x, T]: expected purchases in (T, T + t]. */
+  conditionalExpectedPurchases(t: number, frequency: number, recency: number, T: number): number;
+  /** P(alive at T | x, t_x, T). */
+  probabilityAlive(frequency: number, recency: number, T: number): number;
+  /**
+   * Time from T until the next purchase becomes more likely than not (the median of the time to the
+   * next purchase); null when P(any further purchase) ≤ 1/2.
+   */
+  medianTimeToNextPurchase(frequency: number, recency: number, T: number): number | null;
+}
+
+export interface MleSpec<N extends string> {
+  names: readonly N[];
+  /** Starting values on the natural scale (all > 0). */
+  start: readonly number[];
+  /** Σ weights: the objective is −LL / totalWeight so tolerances do not depend on sample size. */
+  totalWeight: number;
+  /** Total log-likelihood at natural parameters; when `grad` is given also fills ∂LL/∂params. */
+  logLikelihood: (params: Float64Array, grad?: Float64Array) => number;
+  /** Whether `logLikelihood` fills the gradient; otherwise central differences are used. */
+  analyticGradient: boolean;
+  maxIterations?: number;
+}
+
+/** Maximises LL over positive parameters by L-BFGS on θ = log(params), polishing with Nelder–Mead if needed. */
+export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitResult<Record<N, number>> {
+  const n = spec.names.length;
+  const W = spec.totalWeight;
+  const params = new Float64Array(n);
+  const gradP = new Float64Array(n);
+  const toParams = (theta: Float64Array) => {
+    for (let i = 0; i < n; i++) params[i] = Math.exp(theta[i]!);
+    return params;
+  };
+  const objective = (theta: Float64Array) => {
+    const ll = spec.logLikelihood(toParams(theta));
+    return Number.isFinite(ll) ? -ll / W : Infinity;
+  };
+  const fg: ObjectiveWithGradient = spec.analyticGradient
+    ? (theta, grad) => {
+        const p = toParams(theta);
+        const ll = spec.logLikelihood(p, gradP);
+        if (!Number.isFinite(ll)) return Infinity;
+        for (let i = 0; i < n; i++) grad[i] = (-gradP[i]! * p[i]!) / W;
+        return -ll / W;
+      }
+    : withNumericGradient(objective, 1e-6);
+
+  const theta0 = spec.start.map((v) => Math.log(v));
+  let res = minimizeLbfgs(fg, theta0, { maxIterations: spec.maxIterations ?? 1000, gradientTolerance: 1e-9 });
+  let iterations = res.iterations;
+  let evaluations = res.evaluations;
+  if (!res.converged || !Number.isFinite(res.fx)) {
+    const nm = minimizeNelderMead(objective, Number.isFinite(res.fx) ? res.x : theta0, {
+      maxEvaluations: 3000 * n,
+    });
+    const polish = minimizeLbfgs(fg, nm.x, {
+      maxIterations: spec.maxIterations ?? 1000,
+      gradientTolerance: 1e-9,
+    });
+    iterations += nm.iterations + polish.iterations;
+    evaluations += nm.evaluations + polish.evaluations;
+    res = polish.fx <= nm.fx ? polish : { ...nm, converged: nm.converged };
+  }
+
+  const best = Float64Array.from(res.x, Math.exp);
+  const logLikelihood = spec.logLikelihood(Float64Array.from(best));
+  const named = (v: ArrayLike<number>) =>
+    Object.fromEntries(spec.names.map((k, i) => [k, v[i]!])) as Record<N, number>;
+
+  // Observed information: Hessian of −LL in the natural parameters.
+  const negLL = (p: Float64Array) => -spec.logLikelihood(p);
+  const negLLGrad: ObjectiveWithGradient | undefined = spec.analyticGradient
+    ? (p, grad) => {
+        const ll = spec.logLikelihood(p, grad);
+        for (let i = 0; i < n; i++) grad[i] = -grad[i]!;
+        return -ll;
+      }
+    : undefined;
+  const H = numericHessian(negLL, best, negLLGrad, spec.analyticGradient ? 1e-5 : 1e-3);
+  const cov = invertMatrix(H);
+  let standardErrors: Record<N, number> | null = null;
+  let confidenceIntervals: Record<N, [number, number]> | null = null;
+  if (cov && cov.every((row, i) => row[i]! > 0 && Number.isFinite(row[i]!))) {
+    const se = cov.map((row, i) => Math.sqrt(row[i]!));
+    standardErrors = named(se);
+    confidenceIntervals = Object.fromEntries(
+      spec.names.map((k, i) => [k, [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!]]),
+    ) as Record<N, [number, number]>;
+  }
+  return {
+    params: named(best),
+    logLikelihood,
+    customers: W,
+    standardErrors,
+    confidenceIntervals,
+    converged: res.converged,
+    iterations,
+    evaluations,
+  };
+}
+
+/** Throws if a fit input is unusable (no rows, negative or non-finite values, recency > T). */
+export function assertRfData(
+  frequency: Float64Array,
+  recency: Float64Array,
+  T: Float64Array,
+  weight: Float64Array,
+): void {
+  const n = frequency.length;
+  if (n === 0) throw new RangeError('no customers to fit');
+  for (let i = 0; i < n; i++) {
+    const x = frequency[i]!;
+    const tx = recency[i]!;
+    const t = T[i]!;
+    if (!(x >= 0 && Number.isInteger(x)))
+      throw new RangeError(`row ${i}: frequency must be a non-negative integer`);
+    if (!(tx >= 0 && t >= 0 && Number.isFinite(t)))
+      throw new RangeError(`row ${i}: recency and T must be finite and ≥ 0`);
+    if (tx > t) throw new RangeError(`row ${i}: recency ${tx} exceeds T ${t}`);
+    if (x === 0 && tx !== 0) throw new RangeError(`row ${i}: frequency 0 requires recency 0`);
+    if (!(weight[i]! > 0)) throw new RangeError(`row ${i}: weight must be positive`);
+  }
+}
