@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { invalid } from '../../shared/errors.js';
+
+/** Options of the `retain basket …` and `retain recommend …` commands, validated at the CLI boundary. */
+
+const fraction = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v > 0 && v <= 1, { error: `${what} must be a fraction in (0, 1]` });
+
+const unitInterval = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v >= 0 && v <= 1, { error: `${what} must be in [0, 1]` });
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be an integer`)
+    .min(1, `${what} must be ≥ 1`);
+
+const instant = z.coerce.date({ error: 'expected an ISO date such as 2011-12-09' });
+
+const skuList = z.union([z.string(), z.array(z.string())]).transform((v) =>
+  (Array.isArray(v) ? v : [v])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** Where baskets come from: a FIMI file, or the imported orders (by SKU or by category). */
+export const SourceOptions = z.object({
+  format: z.enum(['fimi', 'orders'], { error: 'format must be fimi or orders' }).optional(),
+  input: z.string().min(1).optional(),
+  by: z.enum(['sku', 'category'], { error: 'by must be sku or category' }).default('sku'),
+  excludeSku: skuList.optional(),
+  defaultExclusions: z.boolean().default(true),
+  since: instant.optional(),
+  until: instant.optional(),
+});
+export type SourceOptions = z.infer<typeof SourceOptions>;
+
+export const ItemsetsOptions = SourceOptions.extend({
+  minSupport: fraction('minimum support'),
+  maxSize: positiveInt('maximum size').optional(),
+  variant: z
+    .enum(['all', 'closed', 'maximal'], { error: 'variant must be all, closed or maximal' })
+    .default('all'),
+  out: z.string().min(1).optional(),
+});
+export type ItemsetsOptions = z.infer<typeof ItemsetsOptions>;
+
+export const RulesOptions = SourceOptions.extend({
+  minSupport: fraction('minimum support'),
+  minConfidence: unitInterval('minimum confidence'),
+  maxConsequent: positiveInt('maximum consequent size').default(1),
+  maxAntecedent: positiveInt('maximum antecedent size').optional(),
+  maxSize: positiveInt('maximum size').optional(),
+  minLift: z.coerce.number().nonnegative().optional(),
+  top: z.coerce.number().int().min(0).default(10),
+  out: z.string().min(1).optional(),
+});
+export type RulesOptions = z.infer<typeof RulesOptions>;
+
+export const BundlesOptions = SourceOptions.extend({
+  minSupport: fraction('minimum support').default(0.002),
+  minLift: z.coerce.number().nonnegative().default(2),
+  maxSize: z.coerce.number().int().min(2).max(3, 'bundles have 2 or 3 products').default(3),
+  targetMargin: unitInterval('target margin').default(0.3),
+  maxDiscount: unitInterval('maximum discount').default(0.15),
+  top: positiveInt('top').default(20),
+});
+export type BundlesOptions = z.infer<typeof BundlesOptions>;
+
+export const FbtOptions = SourceOptions.extend({
+  sku: z.string().min(1).optional(),
+  n: positiveInt('n').default(5),
+  minCount: positiveInt('minimum co-purchase count').default(3),
+  top: positiveInt('top').default(20),
+});
+export type FbtOptions = z.infer<typeof FbtOptions>;
+
+export const UpsellOptions = SourceOptions.extend({
+  minCustomers: positiveInt('minimum customers').default(3),
+  minPriceRatio: z.coerce.number().min(1).default(1.2),
+  top: positiveInt('top').default(20),
+});
+export type UpsellOptions = z.infer<typeof UpsellOptions>;
+
+export const RecommendOptions = z.object({
+  customer: z.string().min(1, 'customer id required'),
+  n: positiveInt('n').default(10),
+  asOf: instant.optional(),
+  halfLifeDays: z.coerce.number().positive().default(90),
+  excludeSku: skuList.optional(),
+  defaultExclusions: z.boolean().default(true),
+});
+export type RecommendOptions = z.infer<typeof RecommendOptions>;
+
+export const EvaluateOptions = z.object({
+  k: positiveInt('k').default(10),
+  halfLifeDays: z.coerce.number().positive().default(90),
+  excludeSku: skuList.optional(),
+  defaultExclusions: z.boolean().default(true),
+  since: instant.optional(),
+  until: instant.optional(),
+});
+export type EvaluateOptions = z.infer<typeof EvaluateOptions>;
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** Parses raw commander options; the first problem becomes an AppError naming the flag. */
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.path[0];
+  const field = typeof key === 'string' ? `--${kebab(key)}` : undefined;
+  return fail(issue.message, field);
+}
+
+function fail(message: string, field: string | undefined): never {
+  throw invalid(message, field ? { field } : undefined);
+}

@@ -1,0 +1,237 @@
+import { readFimi } from '../../analytics/basket/fimi.js';
+import {
+  ItemsetStore,
+  mineFrequentItemsets,
+  mineItemsets,
+  type ItemKey,
+  type TransactionDb,
+} from '../../analytics/basket/itemsets.js';
+import type { NonProductConfig } from '../../analytics/basket/nonProduct.js';
+import { generateRules, type Rule } from '../../analytics/basket/rules.js';
+import { basketsToTransactions } from '../../analytics/basket/transactions.js';
+import type { Basket, Product } from '../../analytics/basket/types.js';
+import { invalid } from '../../shared/errors.js';
+import { NdjsonWriter } from './ndjson.js';
+import type { BasketSource } from './repository.js';
+import type { ItemsetsOptions, RulesOptions, SourceOptions } from './schema.js';
+
+/** What the basket service needs from outside: a way to reach the imported orders (lazily opened). */
+export interface BasketDeps {
+  openSource?: () => Promise<BasketSource>;
+  /** Progress lines (stderr in the CLI). */
+  log?: (message: string) => void;
+}
+
+/** Orders and catalogue as loaded through the repository. */
+export interface OrderData {
+  baskets: Basket[];
+  products: Product[];
+}
+
+/** Loads orders (and the catalogue) through the injected source. */
+export async function loadOrderData(
+  deps: BasketDeps,
+  range: { since?: Date; until?: Date } = {},
+): Promise<OrderData> {
+  if (!deps.openSource) {
+    throw invalid(
+      'reading orders from the database is not available in this build; use --format fimi --input FILE',
+      {
+        field: '--format',
+      },
+    );
+  }
+  const source = await deps.openSource();
+  try {
+    const baskets = await source.loadBaskets({
+      ...(range.since ? { since: range.since } : {}),
+      ...(range.until ? { until: range.until } : {}),
+    });
+    const products = await source.loadProducts();
+    if (baskets.length === 0)
+      throw invalid('no orders with customers and products found; import orders first', {});
+    return { baskets, products };
+  } finally {
+    await source.close();
+  }
+}
+
+/** Non-product exclusions from the CLI flags. */
+export function nonProductConfigOf(opts: {
+  excludeSku?: string[];
+  defaultExclusions: boolean;
+}): NonProductConfig {
+  return opts.defaultExclusions
+    ? { extraSkus: opts.excludeSku ?? [] }
+    : { skus: opts.excludeSku ?? [], patterns: [], ignoreTitles: true };
+}
+
+/** Transactions for mining: from a FIMI file or from the imported orders. */
+export async function loadTransactions(
+  opts: SourceOptions,
+  deps: BasketDeps,
+): Promise<{ db: TransactionDb; source: string }> {
+  const format = opts.format ?? (opts.input ? 'fimi' : 'orders');
+  if (format === 'fimi') {
+    if (!opts.input) throw invalid('--format fimi needs --input FILE', { field: '--input' });
+    const { db } = await readFimi(opts.input);
+    return { db, source: opts.input };
+  }
+  if (opts.input) {
+    throw invalid('--format orders reads the imported orders; import the file with `retain import` first', {
+      field: '--input',
+    });
+  }
+  const { baskets, products } = await loadOrderData(deps, opts);
+  const { db, excludedLines } = basketsToTransactions(baskets, {
+    by: opts.by,
+    products,
+    nonProduct: nonProductConfigOf(opts),
+  });
+  deps.log?.(`orders: ${baskets.length} baskets, ${excludedLines} non-product lines excluded`);
+  if (db.transactionCount === 0) throw invalid('no baskets left after excluding non-product lines', {});
+  return { db, source: 'orders' };
+}
+
+/** The `basket itemsets` JSON contract. */
+export interface ItemsetsResult {
+  transactions: number;
+  items: number;
+  itemsets: number;
+  bySize: Record<string, number>;
+  seconds: number;
+}
+
+function bySizeObject(bySize: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let k = 1; k < bySize.length; k++) if (bySize[k]! > 0) out[String(k)] = bySize[k]!;
+  return out;
+}
+
+const keysOf = (db: TransactionDb, codes: ArrayLike<number>, length = codes.length): ItemKey[] => {
+  const out: ItemKey[] = new Array(length);
+  for (let j = 0; j < length; j++) out[j] = db.keys[codes[j]!]!;
+  return out;
+};
+
+/** `retain basket itemsets`: mines frequent (or closed/maximal) itemsets, optionally to NDJSON. */
+export async function runItemsets(opts: ItemsetsOptions, deps: BasketDeps = {}): Promise<ItemsetsResult> {
+  const started = performance.now();
+  const { db } = await loadTransactions(opts, deps);
+  const writer = opts.out ? new NdjsonWriter(opts.out) : undefined;
+  const n = db.transactionCount;
+  try {
+    const summary = mineItemsets(db, {
+      minSupport: opts.minSupport,
+      maxSize: opts.maxSize,
+      variant: opts.variant,
+      ...(writer
+        ? {
+            onItemset: (codes: Int32Array, length: number, count: number) =>
+              writer.writeRaw(
+                `{"items":${JSON.stringify(keysOf(db, codes, length))},"count":${count},"support":${count / n}}`,
+              ),
+          }
+        : {}),
+    });
+    deps.log?.(
+      `threshold ${summary.threshold} of ${n} baskets; ${summary.frequentItems} frequent items; ${summary.itemsets} ${opts.variant} itemsets`,
+    );
+    return {
+      transactions: n,
+      items: summary.items,
+      itemsets: summary.itemsets,
+      bySize: bySizeObject(summary.bySize),
+      seconds: round3((performance.now() - started) / 1000),
+    };
+  } finally {
+    writer?.close();
+  }
+}
+
+/** A rule with the caller's item keys. */
+export interface RuleOut {
+  antecedent: ItemKey[];
+  consequent: ItemKey[];
+  support: number;
+  supportCount: number;
+  confidence: number;
+  lift: number;
+  leverage: number;
+  conviction: number | null;
+}
+
+export interface RulesResult {
+  rules: number;
+  transactions: number;
+  items: number;
+  itemsets: number;
+  threshold: number;
+  top: RuleOut[];
+  seconds: number;
+}
+
+/** `retain basket rules`: mines itemsets, then association rules; the strongest by lift are returned. */
+export async function runRules(opts: RulesOptions, deps: BasketDeps = {}): Promise<RulesResult> {
+  const started = performance.now();
+  const { db } = await loadTransactions(opts, deps);
+  const store = new ItemsetStore();
+  const summary = mineFrequentItemsets(db, {
+    minSupport: opts.minSupport,
+    maxSize: opts.maxSize,
+    onItemset: store.sink,
+  });
+  const writer = opts.out ? new NdjsonWriter(opts.out) : undefined;
+  const top: Rule[] = [];
+  const better = (a: Rule, b: Rule) => a.lift > b.lift || (a.lift === b.lift && a.confidence > b.confidence);
+  let rules = 0;
+  try {
+    rules = generateRules(
+      store,
+      db.transactionCount,
+      {
+        minConfidence: opts.minConfidence,
+        maxConsequent: opts.maxConsequent,
+        ...(opts.maxAntecedent ? { maxAntecedent: opts.maxAntecedent } : {}),
+        ...(opts.minLift !== undefined ? { minLift: opts.minLift } : {}),
+      },
+      (rule) => {
+        if (writer) writer.write(ruleOut(db, rule));
+        if (opts.top > 0 && (top.length < opts.top || better(rule, top[top.length - 1]!))) {
+          let at = top.length;
+          while (at > 0 && better(rule, top[at - 1]!)) at--;
+          top.splice(at, 0, rule);
+          if (top.length > opts.top) top.pop();
+        }
+      },
+    );
+  } finally {
+    writer?.close();
+  }
+  return {
+    rules,
+    transactions: db.transactionCount,
+    items: summary.items,
+    itemsets: summary.itemsets,
+    threshold: summary.threshold,
+    top: top.map((r) => ruleOut(db, r)),
+    seconds: round3((performance.now() - started) / 1000),
+  };
+}
+
+function ruleOut(db: TransactionDb, rule: Rule): RuleOut {
+  return {
+    antecedent: keysOf(db, rule.antecedent),
+    consequent: keysOf(db, rule.consequent),
+    support: rule.support,
+    supportCount: rule.supportCount,
+    confidence: rule.confidence,
+    lift: rule.lift,
+    leverage: rule.leverage,
+    conviction: rule.conviction,
+  };
+}
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
