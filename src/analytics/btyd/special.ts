@@ -174,14 +174,14 @@ function gammaSign(x: number): number {
   return x > 0 || Math.floor(x) % 2 === 0 ? 1 : -1;
 }
 
-/** Σₖ (a)ₖ(b)ₖ/((c)ₖ k!) zᵏ for small |z| (signed; NaN if not converged in 10⁴ terms). */
+/** Σₖ (a)ₖ(b)ₖ/((c)ₖ k!) zᵏ for small |z| (signed; NaN if not converged in 10⁵ terms). */
 function hypSeriesValue(a: number, b: number, c: number, z: number): number {
   let term = 1;
   let sum = 1;
-  for (let k = 0; k < 10_000; k++) {
+  for (let k = 0; k < 100_000; k++) {
     term *= (((a + k) * (b + k)) / ((c + k) * (k + 1))) * z;
     sum += term;
-    if (Math.abs(term) <= EPS * Math.abs(sum) && k > Math.abs(a) + Math.abs(b)) return sum;
+    if (Math.abs(term) <= EPS * Math.abs(sum) && k > Math.abs(a) + Math.abs(b) + Math.abs(c)) return sum;
   }
   return NaN;
 }
@@ -228,6 +228,10 @@ export function hyp2f1(a: number, b: number, c: number, z: number): number {
 export function logHyp2f1A1(a: number, b: number, z: number): number {
   if (!(z >= 0 && z < 1) || !(a > 0) || !(b > 0)) return NaN;
   if (z === 0) return 0;
+  if (z > 0.9) {
+    const v = logHyp2f1A1Connection(a, b, z);
+    if (Number.isFinite(v)) return v;
+  }
   if (z <= 1 / 3 && b <= a + 1) {
     const w = z / (z - 1);
     // Σ (b)ₖ/(a+1)ₖ wᵏ (first parameter 1 cancels k!)
@@ -242,6 +246,37 @@ export function logHyp2f1A1(a: number, b: number, z: number): number {
   }
   if (b <= 1) return logHypSeries(a, b, a + 1, z);
   return (1 - b) * Math.log1p(-z) + logHypSeries(1, a + 1 - b, a + 1, z);
+}
+
+/**
+ * ln ₂F₁(a, b; a+1; z) near z = 1 by A&S 15.3.6 specialised to c = a + 1 (the first series collapses
+ * to z^{−a}): Γ(a+1)Γ(1−b)/Γ(a+1−b)·z^{−a} + a/(b−1)·(1−z)^{1−b}·₂F₁(1, a+1−b; 2−b; 1−z).
+ * The formula has cancelling poles at integer b; within 1e-4 of one we interpolate linearly between
+ * b = n ± 1e-4 (error ~1e-8 relative, the function being analytic in b). NaN if it cannot be evaluated.
+ */
+function logHyp2f1A1Connection(a: number, b: number, z: number): number {
+  const n = Math.round(b);
+  const delta = 1e-4;
+  if (Math.abs(b - n) < delta) {
+    const lo = logHyp2f1A1ConnectionCore(a, n - delta, z);
+    const hi = logHyp2f1A1ConnectionCore(a, n + delta, z);
+    return lo + ((b - (n - delta)) / (2 * delta)) * (hi - lo);
+  }
+  return logHyp2f1A1ConnectionCore(a, b, z);
+}
+
+function logHyp2f1A1ConnectionCore(a: number, b: number, z: number): number {
+  const w = 1 - z;
+  const logW = Math.log(w);
+  const series = hypSeriesValue(1, a + 1 - b, 2 - b, w);
+  // Both terms divided by (1−z)^{1−b}, which can overflow on its own when b is large.
+  const t2 = (a / (b - 1)) * series;
+  const t1 =
+    gammaSign(1 - b) *
+    gammaSign(a + 1 - b) *
+    Math.exp(lgamma(a + 1) + lgamma(1 - b) - lgamma(a + 1 - b) - a * Math.log(z) + (b - 1) * logW);
+  const inner = t1 + t2;
+  return inner > 0 ? (1 - b) * logW + Math.log(inner) : NaN;
 }
 
 /** Gauss–Legendre nodes/weights on [−1, 1] for n = 20 (positive half; symmetric), for smooth finite integrals. */
