@@ -112,8 +112,8 @@ describe.skipIf(!existsSync(file))('cohorts on the Online Retail data', () => {
       let c = naive.get(cohort);
       if (!c) naive.set(cohort, (c = { size: 0, active: Array(n).fill(0), revenue: Array(n).fill(0) }));
       c.size++;
-      for (const m of months) c.active[monthNo(m) - monthNo(cohort)]++;
-      for (const [m, v] of pence.get(customer)!) c.revenue[monthNo(m) - monthNo(cohort)] += v;
+      for (const m of months) c.active[monthNo(m) - monthNo(cohort)]! += 1;
+      for (const [m, v] of pence.get(customer)!) c.revenue[monthNo(m) - monthNo(cohort)]! += v;
     }
 
     expect(report.cohorts.map((c) => c.cohort)).toEqual([...naive.keys()].sort());
