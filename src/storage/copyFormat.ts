@@ -7,9 +7,15 @@ import type { SqlValue } from './port.js';
 export const COPY_NULL = '\\N';
 
 /** Formats a Date as a UTC timestamp literal both engines parse. */
+let lastTime = NaN;
+let lastLiteral = '';
 export function timestampLiteral(d: Date): string {
-  if (Number.isNaN(d.getTime())) throw new RangeError('invalid Date');
-  return d.toISOString().replace('T', ' ').replace('Z', '');
+  const t = d.getTime();
+  if (t === lastTime) return lastLiteral; // order lines repeat their order's timestamp
+  if (Number.isNaN(t)) throw new RangeError('invalid Date');
+  lastTime = t;
+  lastLiteral = d.toISOString().replace('T', ' ').replace('Z', '');
+  return lastLiteral;
 }
 
 function field(v: SqlValue): string {

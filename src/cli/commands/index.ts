@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { registerImport } from './import.js';
+import { registerReport } from './report.js';
 import { registerBasket } from './basket.js';
 
 /** A CLI command module registers its subcommands on the root program. */
 export type CommandModule = (program: Command) => void;
 
 /** Every command module, in the order they appear in `retain --help`. */
-export const commandModules: CommandModule[] = [registerImport, registerBasket];
+export const commandModules: CommandModule[] = [registerImport, registerReport, registerBasket];

@@ -1,0 +1,112 @@
+/**
+ * A streaming RFC 4180 CSV parser: quoted fields, doubled quotes, commas and newlines inside quotes,
+ * CRLF or LF, a UTF-8 BOM. Feeds text chunks in, gets records out with the physical line number each
+ * record starts on (1-based, the header is line 1), so every rejected row can be reported by line.
+ * Lines without quotes take a split fast path; memory stays bounded by the longest record.
+ */
+export interface CsvRecord {
+  fields: string[];
+  line: number;
+}
+
+export class CsvParser {
+  private rest = '';
+  private line = 1; // physical line the next record starts on
+  private first = true;
+
+  constructor(private readonly delimiter = ',') {}
+
+  /** Parses a chunk; incomplete trailing records wait for the next chunk. */
+  push(chunk: string, out: CsvRecord[]): void {
+    let text = this.rest + chunk;
+    if (this.first) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      this.first = false;
+    }
+    this.rest = this.parse(text, out, false);
+  }
+
+  /** Flushes the last record (a file need not end with a newline). */
+  end(out: CsvRecord[]): void {
+    if (this.rest.length > 0) this.parse(this.rest + '\n', out, true);
+    this.rest = '';
+  }
+
+  /** Parses complete records from `text`; returns the unconsumed tail. */
+  private parse(text: string, out: CsvRecord[], final: boolean): string {
+    const d = this.delimiter;
+    let pos = 0;
+    const n = text.length;
+    while (pos < n) {
+      const nl = text.indexOf('\n', pos);
+      if (nl < 0) return text.slice(pos);
+      const quote = text.indexOf('"', pos);
+      if (quote < 0 || quote > nl) {
+        // Fast path: no quote in this physical line.
+        let end = nl;
+        if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+        if (end > pos) out.push({ fields: text.slice(pos, end).split(d), line: this.line });
+        this.line++;
+        pos = nl + 1;
+        continue;
+      }
+      const parsed = this.parseQuoted(text, pos, final);
+      if (parsed === null) return text.slice(pos);
+      out.push({ fields: parsed.fields, line: this.line });
+      this.line += parsed.lines;
+      pos = parsed.next;
+    }
+    return '';
+  }
+
+  /** Slow path for a record containing quotes; null when the record continues past `text`. */
+  private parseQuoted(text: string, start: number, final: boolean): { fields: string[]; next: number; lines: number } | null {
+    const d = this.delimiter;
+    const fields: string[] = [];
+    let field = '';
+    let i = start;
+    let lines = 1;
+    const n = text.length;
+    let inQuotes = false;
+    while (i < n) {
+      const c = text[i] as string;
+      if (inQuotes) {
+        if (c === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          if (i + 1 >= n && !final) return null; // could be an escaped quote split across chunks
+          inQuotes = false;
+          i++;
+          continue;
+        }
+        if (c === '\n') lines++;
+        field += c;
+        i++;
+        continue;
+      }
+      if (c === '"') {
+        inQuotes = true;
+        i++;
+      } else if (c === d) {
+        fields.push(field);
+        field = '';
+        i++;
+      } else if (c === '\n' || (c === '\r' && text[i + 1] === '\n')) {
+        fields.push(field);
+        return { fields, next: c === '\r' ? i + 2 : i + 1, lines };
+      } else {
+        field += c;
+        i++;
+      }
+    }
+    if (final) {
+      // An unterminated quote at end of file: keep what we have, the row validator will judge it.
+      fields.push(field);
+      return { fields, next: n, lines };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,18 @@
+import { GENERIC_COLUMNS, type Entity } from '../schema.js';
+import { renamed, type Preset } from './types.js';
+
+/** Retain's own column names (docs/import-formats.md); `--map` adapts any other header to them. */
+export const genericPreset: Preset = {
+  name: 'generic',
+  description: "Retain's own column names (see docs/import-formats.md)",
+  entities: ['orders', 'customers', 'products', 'spend', 'events', 'refunds'],
+  expectedColumns: (entity: Entity) => GENERIC_COLUMNS[entity].required,
+  detect: (entity, columns) => GENERIC_COLUMNS[entity].required.every((c) => columns.includes(c)),
+  createMapper: (entity, opts) => (values) => {
+    const v = renamed(values, opts.map);
+    if (GENERIC_CURRENCY_ENTITIES.has(entity) && (v.currency === undefined || v.currency === '')) v.currency = opts.currency;
+    return [{ kind: 'row', entity, values: v }];
+  },
+};
+
+const GENERIC_CURRENCY_ENTITIES = new Set<Entity>(['orders', 'refunds', 'products', 'spend']);

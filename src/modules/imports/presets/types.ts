@@ -1,0 +1,45 @@
+import type { Entity } from '../schema.js';
+
+/** What a preset makes of one input record. */
+export type Mapped =
+  | { kind: 'row'; entity: Entity; values: Record<string, unknown> }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'reject'; field: string; reason: string };
+
+export interface SourceOptions {
+  /** Columns to assume when the file has no header row. */
+  csvHeader?: string[];
+  /** Split on runs of whitespace instead of commas (CDNOW). */
+  whitespace?: boolean;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  /** Entities this preset can import. */
+  entities: readonly Entity[];
+  /** Columns the file must have for this preset, per entity (shown when nothing matches). */
+  expectedColumns(entity: Entity): string[];
+  /** Whether a file whose first line is `firstLine` (parsed into `columns`) is in this preset's format. */
+  detect(entity: Entity, columns: string[], firstLine: string): boolean;
+  source?(firstLine: string): SourceOptions;
+  /** Builds the per-file mapper (it may keep state, e.g. Shopify's carried-forward order fields). */
+  createMapper(entity: Entity, opts: PresetOptions): (values: Record<string, unknown>, line: number) => Mapped[];
+}
+
+export interface PresetOptions {
+  /** `--map source=field` renames (applied before the preset's own mapping). */
+  map: Record<string, string>;
+  /** Currency to assume when the file has none. */
+  currency: string;
+}
+
+/** Applies `--map` renames to a record. */
+export function renamed(values: Record<string, unknown>, map: Record<string, string>): Record<string, unknown> {
+  if (Object.keys(map).length === 0) return values;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) out[map[k] ?? k] = v;
+  return out;
+}
+
+export const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v).trim());

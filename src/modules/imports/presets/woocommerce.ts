@@ -1,0 +1,78 @@
+import type { Mapped, Preset } from './types.js';
+import { str } from './types.js';
+
+const REQUIRED = ['order_id', 'order_date', 'status', 'order_total', 'order_currency', 'item_name', 'item_quantity'];
+
+/** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; ISO elsewhere. */
+function wooDate(v: unknown): string {
+  const s = str(v);
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
+  if (!m) return s;
+  const pad = (x: string | undefined) => (x ?? '0').padStart(2, '0');
+  return `${m[3]}-${pad(m[1])}-${pad(m[2])} ${pad(m[4])}:${pad(m[5])}:${pad(m[6])}`;
+}
+
+/**
+ * WooCommerce "Customer/Order/Coupon Export", default CSV with one row per line item: order-level
+ * columns repeated on every row. Customer = `customer_id` when > 0, else billing email (guest checkouts
+ * with no email are guest orders). `refunded_total` > 0 becomes a refund `<order_id>:refund`.
+ * Statuses: completed/processing → paid, on-hold/pending → pending, and the `wc-` prefix is dropped.
+ */
+export const woocommercePreset: Preset = {
+  name: 'woocommerce',
+  description: 'WooCommerce orders CSV export (one row per line item)',
+  entities: ['orders'],
+  expectedColumns: () => REQUIRED,
+  detect: (entity, columns) => entity === 'orders' && REQUIRED.every((c) => columns.includes(c)),
+  createMapper: () => {
+    const refunded = new Set<string>();
+    return (v) => {
+      const orderId = str(v.order_id);
+      const wcCustomer = str(v.customer_id);
+      const email = str(v.billing_email ?? v.customer_email).toLowerCase();
+      const customer = wcCustomer && wcCustomer !== '0' ? `wc-${wcCustomer}` : email;
+      const out: Mapped[] = [
+        {
+          kind: 'row',
+          entity: 'orders',
+          values: {
+            order_id: orderId,
+            customer_id: customer,
+            email,
+            ordered_at: wooDate(v.order_date),
+            currency: v.order_currency,
+            sku: str(v.item_sku) || str(v.item_name),
+            title: v.item_name,
+            quantity: v.item_quantity,
+            line_total: v.item_total ?? v.item_subtotal,
+            order_total: v.order_total,
+            discount: v.discount_total,
+            shipping: v.shipping_total,
+            tax: v.tax_total,
+            status: str(v.status).replace(/^wc-/, ''),
+            source: v.payment_method,
+            country: v.billing_country,
+          },
+        },
+      ];
+      const refundedTotal = Number(str(v.refunded_total));
+      if (refundedTotal > 0 && !refunded.has(orderId)) {
+        refunded.add(orderId);
+        out.push({
+          kind: 'row',
+          entity: 'refunds',
+          values: {
+            refund_id: `${orderId}:refund`,
+            order_id: orderId,
+            customer_id: customer,
+            amount: v.refunded_total,
+            currency: v.order_currency,
+            refunded_at: wooDate(v.order_date),
+            reason: 'woocommerce refunded total',
+          },
+        });
+      }
+      return out;
+    };
+  },
+};

@@ -1,0 +1,384 @@
+import type { Queryable, SqlValue } from '../../storage/port.js';
+import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
+import type { CustomerRow, EventRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from './schema.js';
+
+/**
+ * Staging + merge SQL for imports. Rows stream into temp tables with COPY; set-based SQL then groups
+ * lines into orders, resolves customers, classifies insert/update/same and applies, in one transaction.
+ */
+
+interface StagingTable<R> {
+  table: string;
+  columns: string[];
+  ddl: string;
+  toRow(line: number, r: R): SqlValue[];
+}
+
+const ORDER_LINES: StagingTable<OrderLineRow> = {
+  table: 'stg_order_lines',
+  columns: ['line_no', 'order_ext', 'customer_ext', 'ordered_at', 'currency', 'has_line', 'sku', 'title', 'quantity', 'unit_price_minor', 'line_total_minor', 'order_total_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'channel', 'source', 'status', 'country', 'email'],
+  ddl: `line_no BIGINT, order_ext TEXT, customer_ext TEXT, ordered_at TIMESTAMP, currency TEXT, has_line BOOLEAN, sku TEXT, title TEXT,
+        quantity INTEGER, unit_price_minor BIGINT, line_total_minor BIGINT, order_total_minor BIGINT, discount_minor BIGINT,
+        shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT`,
+  toRow: (line, r) => [line, r.orderId, r.customerId, r.orderedAt, r.currency, r.hasLine, r.sku, r.title, r.quantity, r.unitPriceMinor, r.lineTotalMinor, r.orderTotalMinor, r.discountMinor, r.shippingMinor, r.taxMinor, r.channel, r.source, r.status, r.country, r.email],
+};
+
+const REFUNDS: StagingTable<RefundRow> = {
+  table: 'stg_refund_lines',
+  columns: ['line_no', 'refund_ext', 'order_ext', 'customer_ext', 'amount_minor', 'currency', 'refunded_at', 'reason'],
+  ddl: `line_no BIGINT, refund_ext TEXT, order_ext TEXT, customer_ext TEXT, amount_minor BIGINT, currency TEXT, refunded_at TIMESTAMP, reason TEXT`,
+  toRow: (line, r) => [line, r.refundId, r.orderId, r.customerId, r.amountMinor, r.currency, r.refundedAt, r.reason],
+};
+
+const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
+
+const CUSTOMERS: StagingTable<CustomerRow> = {
+  table: 'stg_customers_raw',
+  columns: ['line_no', 'external_id', 'email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at',
+    ...CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`])],
+  ddl: `line_no BIGINT, external_id TEXT, email TEXT, phone TEXT, first_name TEXT, last_name TEXT, birthday DATE, country TEXT,
+        acquisition_channel TEXT, created_at TIMESTAMP, ${CONSENT_CHANNELS.map((c) => `${c}_status TEXT, ${c}_changed_at TIMESTAMP, ${c}_source TEXT`).join(', ')}`,
+  toRow: (line, r) => {
+    const consent = CONSENT_CHANNELS.flatMap((c) => {
+      const x = r.consents.find((k) => k.channel === c);
+      return x ? [x.status, x.changedAt, x.source] : [null, null, null];
+    });
+    return [line, r.customerId, r.email, r.phone, r.firstName, r.lastName, r.birthday, r.country, r.acquisitionChannel, r.createdAt, ...consent];
+  },
+};
+
+const PRODUCTS: StagingTable<ProductRow> = {
+  table: 'stg_products_raw',
+  columns: ['line_no', 'sku', 'title', 'category', 'price_minor', 'unit_cost_minor', 'currency'],
+  ddl: `line_no BIGINT, sku TEXT, title TEXT, category TEXT, price_minor BIGINT, unit_cost_minor BIGINT, currency TEXT`,
+  toRow: (line, r) => [line, r.sku, r.title, r.category, r.priceMinor, r.unitCostMinor, r.currency],
+};
+
+const SPEND: StagingTable<SpendRow> = {
+  table: 'stg_spend_raw',
+  columns: ['line_no', 'spent_on', 'channel', 'campaign', 'amount_minor', 'currency'],
+  ddl: `line_no BIGINT, spent_on DATE, channel TEXT, campaign TEXT, amount_minor BIGINT, currency TEXT`,
+  toRow: (line, r) => [line, r.spentOn, r.channel, r.campaign, r.amountMinor, r.currency],
+};
+
+const EVENTS: StagingTable<EventRow> = {
+  table: 'stg_events_raw',
+  columns: ['line_no', 'event_id', 'customer_ext', 'anonymous_id', 'type', 'properties', 'occurred_at'],
+  ddl: `line_no BIGINT, event_id TEXT, customer_ext TEXT, anonymous_id TEXT, type TEXT, properties TEXT, occurred_at TIMESTAMP`,
+  toRow: (line, r) => [line, r.eventId, r.customerId, r.anonymousId, r.type, JSON.stringify(r.properties), r.occurredAt],
+};
+
+export const STAGING = { orders: ORDER_LINES, refunds: REFUNDS, customers: CUSTOMERS, products: PRODUCTS, spend: SPEND, events: EVENTS };
+
+/** Creates the (empty) temp staging tables for an import. */
+export async function createStaging(tx: Queryable, tables: StagingTable<never>[]): Promise<void> {
+  for (const t of tables) {
+    await tx.exec(`DROP TABLE IF EXISTS ${t.table}`);
+    await tx.exec(`CREATE TEMP TABLE ${t.table} (${t.ddl})`);
+  }
+}
+
+export async function dropStaging(tx: Queryable, names: string[]): Promise<void> {
+  for (const n of names) await tx.exec(`DROP TABLE IF EXISTS ${n}`);
+}
+
+/** Streams validated rows into a staging table. */
+export function copyStaged<R>(tx: Queryable, t: StagingTable<R>, rows: AsyncIterable<readonly SqlValue[]>): Promise<number> {
+  return tx.copyRows(t.table, t.columns, rows);
+}
+
+export interface RowError {
+  line: number;
+  reason: string;
+}
+
+/** Orders whose lines disagree on customer or currency cannot be stored as one order: reject them. */
+export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors: RowError[]; rows: number }> {
+  const bad = await tx.query<{ order_ext: string; first_line: number; lines: number; customers: number; currencies: number }>(
+    `SELECT order_ext, MIN(line_no) AS first_line, COUNT(*) AS lines,
+            COUNT(DISTINCT COALESCE(customer_ext, '')) AS customers, COUNT(DISTINCT currency) AS currencies
+     FROM stg_order_lines GROUP BY order_ext
+     HAVING COUNT(DISTINCT COALESCE(customer_ext, '')) > 1 OR COUNT(DISTINCT currency) > 1
+     ORDER BY first_line`,
+  );
+  if (bad.length === 0) return { errors: [], rows: 0 };
+  await tx.exec(
+    `DELETE FROM stg_order_lines WHERE order_ext IN (
+       SELECT order_ext FROM stg_order_lines GROUP BY order_ext
+       HAVING COUNT(DISTINCT COALESCE(customer_ext, '')) > 1 OR COUNT(DISTINCT currency) > 1)`,
+  );
+  return {
+    errors: bad.map((b) => ({
+      line: b.first_line,
+      reason: `order ${b.order_ext}: its ${b.lines} rows disagree on ${b.customers > 1 ? 'customer_id' : 'currency'}; the whole order was rejected`,
+    })),
+    rows: bad.reduce((s, b) => s + b.lines, 0),
+  };
+}
+
+/** Creates customers that orders/refunds reference but the store does not have yet; fills blanks. */
+async function ensureCustomers(tx: Queryable, now: Date, source: string): Promise<number> {
+  const created = await tx.exec(
+    `INSERT INTO customers (external_id, email, country, created_at, updated_at)
+     SELECT customer_ext, MIN(email), MIN(country), MIN(first_at), $1::timestamp FROM (${source}) s
+     WHERE customer_ext IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = s.customer_ext)
+     GROUP BY customer_ext
+     ON CONFLICT DO NOTHING`,
+    [now],
+  );
+  await tx.exec(
+    `UPDATE customers AS c SET email = COALESCE(c.email, s.email), country = COALESCE(c.country, s.country)
+     FROM (SELECT customer_ext, MIN(email) AS email, MIN(country) AS country FROM (${source}) x
+           WHERE customer_ext IS NOT NULL GROUP BY customer_ext) s
+     WHERE c.external_id = s.customer_ext AND ((c.email IS NULL AND s.email IS NOT NULL) OR (c.country IS NULL AND s.country IS NOT NULL))`,
+  );
+  return created;
+}
+
+const text = (c: string) => `COALESCE(CAST(${c} AS TEXT), '')`;
+
+export interface OrderMergeResult extends MergeCounts {
+  guestOrders: number;
+  customersCreated: number;
+  productsCreated: number;
+}
+
+/** Groups staged lines into orders and merges them (and their lines) into the store. */
+export async function mergeOrders(tx: Queryable, now: Date): Promise<OrderMergeResult> {
+  const customersCreated = await ensureCustomers(
+    tx,
+    now,
+    `SELECT customer_ext, email, country, ordered_at AS first_at FROM stg_order_lines`,
+  );
+  await tx.exec(`DROP TABLE IF EXISTS stg_orders`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_orders AS
+     SELECT s.order_ext AS external_id, c.customer_id, s.ordered_at, s.currency, s.subtotal_minor, s.discount_minor,
+            s.shipping_minor, s.tax_minor,
+            COALESCE(s.order_total_minor, s.subtotal_minor - s.discount_minor + s.shipping_minor + s.tax_minor) AS total_minor,
+            s.channel, s.source, s.status, s.line_count, s.lines_digest
+     FROM (
+       SELECT order_ext, MIN(customer_ext) AS customer_ext, MIN(ordered_at) AS ordered_at, MIN(currency) AS currency,
+              COALESCE(SUM(line_total_minor), 0) AS subtotal_minor, COALESCE(MAX(discount_minor), 0) AS discount_minor,
+              COALESCE(MAX(shipping_minor), 0) AS shipping_minor, COALESCE(MAX(tax_minor), 0) AS tax_minor,
+              MAX(order_total_minor) AS order_total_minor, MAX(channel) AS channel, MAX(source) AS source,
+              MIN(status) AS status, CAST(COUNT(*) FILTER (WHERE has_line) AS INTEGER) AS line_count,
+              COALESCE(MD5(STRING_AGG(CASE WHEN has_line THEN ${['sku', 'title', 'quantity', 'unit_price_minor', 'line_total_minor'].map(text).join(` || ':' || `)} END, '|' ORDER BY line_no)), '') AS lines_digest
+       FROM stg_order_lines GROUP BY order_ext
+     ) s LEFT JOIN customers c ON c.external_id = s.customer_ext`,
+  );
+  const counts = await mergeStaged(tx, {
+    target: 'orders',
+    staged: 'stg_orders',
+    keys: ['external_id'],
+    columns: ['customer_id', 'ordered_at', 'currency', 'subtotal_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'total_minor', 'channel', 'source', 'status', 'line_count', 'lines_digest'],
+    stamp: { imported_at: '$1::timestamp' },
+    params: [now],
+  });
+  const actions = actionsTable({ staged: 'stg_orders' } as never);
+  if (counts.updated > 0) {
+    await tx.exec(
+      `DELETE FROM order_lines WHERE order_id IN (
+         SELECT o.order_id FROM orders o JOIN ${actions} a ON a.external_id = o.external_id WHERE a.action = 'update')`,
+    );
+  }
+  if (counts.inserted + counts.updated > 0) {
+    await tx.exec(
+      `INSERT INTO order_lines (order_id, line_no, customer_id, sku, title, quantity, unit_price_minor, line_total_minor)
+       SELECT o.order_id, CAST(ROW_NUMBER() OVER (PARTITION BY l.order_ext ORDER BY l.line_no) AS INTEGER), o.customer_id,
+              l.sku, l.title, l.quantity, l.unit_price_minor, l.line_total_minor
+       FROM stg_order_lines l
+       JOIN ${actions} a ON a.external_id = l.order_ext AND a.action IN ('insert', 'update')
+       JOIN orders o ON o.external_id = l.order_ext
+       WHERE l.has_line`,
+    );
+  }
+  const productsCreated = await tx.exec(
+    `INSERT INTO products (sku, title, currency, updated_at)
+     SELECT sku, MIN(title), MIN(currency), $1::timestamp FROM stg_order_lines s
+     WHERE has_line AND sku IS NOT NULL AND NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = s.sku)
+     GROUP BY sku
+     ON CONFLICT DO NOTHING`,
+    [now],
+  );
+  const [guest] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM stg_orders WHERE customer_id IS NULL`);
+  await tx.exec(
+    `INSERT INTO settings (key, value)
+     SELECT 'currency', currency FROM stg_orders GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1
+     ON CONFLICT DO NOTHING`,
+  );
+  await dropStaging(tx, [actions, 'stg_orders']);
+  return { ...counts, guestOrders: guest?.n ?? 0, customersCreated, productsCreated };
+}
+
+/** Groups staged refund rows (rows sharing a refund id are parts of one refund) and merges them. */
+export async function mergeRefunds(tx: Queryable, now: Date): Promise<MergeCounts & { customersCreated: number }> {
+  const customersCreated = await ensureCustomers(
+    tx,
+    now,
+    `SELECT customer_ext, CAST(NULL AS TEXT) AS email, CAST(NULL AS TEXT) AS country, refunded_at AS first_at FROM stg_refund_lines`,
+  );
+  await tx.exec(`DROP TABLE IF EXISTS stg_refunds`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_refunds AS
+     SELECT r.refund_ext AS external_id, o.order_id, COALESCE(c.customer_id, o.customer_id) AS customer_id,
+            r.amount_minor, r.currency, r.refunded_at, r.reason
+     FROM (SELECT refund_ext, MIN(order_ext) AS order_ext, MIN(customer_ext) AS customer_ext, SUM(amount_minor) AS amount_minor,
+                  MIN(currency) AS currency, MIN(refunded_at) AS refunded_at, MIN(reason) AS reason
+           FROM stg_refund_lines GROUP BY refund_ext) r
+     LEFT JOIN customers c ON c.external_id = r.customer_ext
+     LEFT JOIN orders o ON o.external_id = r.order_ext`,
+  );
+  const counts = await mergeStaged(tx, {
+    target: 'refunds',
+    staged: 'stg_refunds',
+    keys: ['external_id'],
+    columns: ['order_id', 'customer_id', 'amount_minor', 'currency', 'refunded_at', 'reason'],
+  });
+  await dropStaging(tx, [actionsTable({ staged: 'stg_refunds' } as never), 'stg_refunds']);
+  return { ...counts, customersCreated };
+}
+
+/** Keeps the last row per key (a later row in the file wins); returns how many were superseded. */
+async function dedupe(tx: Queryable, raw: string, staged: string, keys: string[], select: string): Promise<number> {
+  await tx.exec(`DROP TABLE IF EXISTS ${staged}`);
+  await tx.exec(
+    `CREATE TEMP TABLE ${staged} AS SELECT ${select} FROM ${raw}
+     WHERE line_no IN (SELECT MAX(line_no) FROM ${raw} GROUP BY ${keys.join(', ')})`,
+  );
+  const [r] = await tx.query<{ n: number }>(`SELECT (SELECT COUNT(*) FROM ${raw}) - (SELECT COUNT(*) FROM ${staged}) AS n`);
+  return r?.n ?? 0;
+}
+
+export async function mergeCustomers(tx: Queryable, now: Date): Promise<MergeCounts & { duplicates: number }> {
+  const consentCols = CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]);
+  const duplicates = await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*');
+  // Consents take part in change detection: compare against the current consent rows.
+  await tx.exec(`DROP TABLE IF EXISTS stg_customers_cmp`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_customers_cmp AS
+     SELECT s.external_id, s.email, s.phone, s.first_name, s.last_name, s.birthday, s.country, s.acquisition_channel,
+            COALESCE(s.created_at, c.created_at) AS created_at,
+            ${CONSENT_CHANNELS.map((ch) => `COALESCE(s.${ch}_status, ${ch}.status) AS ${ch}_status, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.changed_at ELSE s.${ch}_changed_at END AS ${ch}_changed_at, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.source ELSE s.${ch}_source END AS ${ch}_source`).join(',\n            ')}
+     FROM stg_customers s
+     LEFT JOIN customers c ON c.external_id = s.external_id
+     ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,
+  );
+  await tx.exec(`DROP TABLE IF EXISTS stg_customers_cur`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_customers_cur AS
+     SELECT c.external_id, c.email, c.phone, c.first_name, c.last_name, c.birthday, c.country, c.acquisition_channel, c.created_at,
+            ${CONSENT_CHANNELS.map((ch) => `${ch}.status AS ${ch}_status, ${ch}.changed_at AS ${ch}_changed_at, ${ch}.source AS ${ch}_source`).join(', ')}
+     FROM customers c JOIN stg_customers s ON s.external_id = c.external_id
+     ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,
+  );
+  const valueCols = ['email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at'];
+  const counts = await classifyOnly(tx, 'stg_customers_cur', 'stg_customers_cmp', ['external_id'], [...valueCols, ...consentCols]);
+  await mergeStaged(tx, {
+    target: 'customers',
+    staged: 'stg_customers_cmp',
+    keys: ['external_id'],
+    columns: valueCols,
+    stamp: { updated_at: '$1::timestamp' },
+    params: [now],
+  });
+  for (const ch of CONSENT_CHANNELS) {
+    await tx.exec(
+      `DELETE FROM customer_consents WHERE channel = '${ch}' AND customer_id IN (
+         SELECT c.customer_id FROM customers c JOIN stg_customers_cmp s ON s.external_id = c.external_id WHERE s.${ch}_status IS NOT NULL)`,
+    );
+    await tx.exec(
+      `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
+       SELECT c.customer_id, '${ch}', s.${ch}_status, s.${ch}_changed_at, s.${ch}_source
+       FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id WHERE s.${ch}_status IS NOT NULL`,
+    );
+  }
+  await dropStaging(tx, ['stg_customers', 'stg_customers_cmp', 'stg_customers_cur', 'stg_customers_cmp_actions', 'stg_customers_cur_cmp']);
+  return { ...counts, duplicates };
+}
+
+/** Counts insert/update/same of `staged` against a snapshot table without applying anything. */
+async function classifyOnly(tx: Queryable, current: string, staged: string, keys: string[], columns: string[]): Promise<MergeCounts> {
+  const differs = columns.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(' OR ');
+  const on = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
+  const [r] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(
+    `SELECT COUNT(*) FILTER (WHERE t.${keys[0]} IS NULL) AS inserted,
+            COUNT(*) FILTER (WHERE t.${keys[0]} IS NOT NULL AND (${differs})) AS updated,
+            COUNT(*) FILTER (WHERE t.${keys[0]} IS NOT NULL AND NOT (${differs})) AS unchanged
+     FROM ${staged} s LEFT JOIN ${current} t ON ${on}`,
+  );
+  return { inserted: r?.inserted ?? 0, updated: r?.updated ?? 0, unchanged: r?.unchanged ?? 0 };
+}
+
+export async function mergeProducts(tx: Queryable, now: Date): Promise<MergeCounts & { duplicates: number }> {
+  const duplicates = await dedupe(tx, 'stg_products_raw', 'stg_products', ['sku'], 'sku, title, category, price_minor, unit_cost_minor, currency');
+  const counts = await mergeStaged(tx, {
+    target: 'products',
+    staged: 'stg_products',
+    keys: ['sku'],
+    columns: ['title', 'category', 'price_minor', 'unit_cost_minor', 'currency'],
+    stamp: { updated_at: '$1::timestamp' },
+    params: [now],
+  });
+  await dropStaging(tx, ['stg_products', 'stg_products_actions']);
+  return { ...counts, duplicates };
+}
+
+export async function mergeSpend(tx: Queryable): Promise<MergeCounts & { duplicates: number }> {
+  const keys = ['spent_on', 'channel', 'campaign'];
+  const duplicates = await dedupe(tx, 'stg_spend_raw', 'stg_spend', keys, 'spent_on, channel, campaign, amount_minor, currency');
+  const counts = await mergeStaged(tx, { target: 'marketing_spend', staged: 'stg_spend', keys, columns: ['amount_minor', 'currency'] });
+  await dropStaging(tx, ['stg_spend', 'stg_spend_actions']);
+  return { ...counts, duplicates };
+}
+
+export async function mergeEvents(tx: Queryable, now: Date, jsonType: string): Promise<MergeCounts & { duplicates: number }> {
+  await ensureCustomers(
+    tx,
+    now,
+    `SELECT customer_ext, CAST(NULL AS TEXT) AS email, CAST(NULL AS TEXT) AS country, occurred_at AS first_at FROM stg_events_raw`,
+  );
+  const duplicates = await dedupe(
+    tx,
+    'stg_events_raw',
+    'stg_events_pre',
+    ['event_id'],
+    'event_id, customer_ext, anonymous_id, type, properties, occurred_at',
+  );
+  await tx.exec(`DROP TABLE IF EXISTS stg_events`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_events AS
+     SELECT e.event_id, c.customer_id, e.anonymous_id, e.type, CAST(e.properties AS ${jsonType}) AS properties, e.occurred_at
+     FROM stg_events_pre e LEFT JOIN customers c ON c.external_id = e.customer_ext`,
+  );
+  const counts = await mergeStaged(tx, {
+    target: 'events',
+    staged: 'stg_events',
+    keys: ['event_id'],
+    columns: ['customer_id', 'anonymous_id', 'type', 'properties', 'occurred_at'],
+    stamp: { received_at: '$1::timestamp' },
+    params: [now],
+  });
+  await dropStaging(tx, ['stg_events', 'stg_events_pre', 'stg_events_actions']);
+  return { ...counts, duplicates };
+}
+
+/** The store's currency (set by the first orders import), if known. */
+export async function storeCurrency(db: Queryable): Promise<string | undefined> {
+  const rows = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'currency'`);
+  return rows[0]?.value;
+}
+
+/** Keeps a record of every import (the API's import history reads it). */
+export async function recordImportRun(
+  tx: Queryable,
+  jsonType: string,
+  run: { entity: string; file: string; preset: string; startedAt: Date; counts: MergeCounts & { rejected: number }; details: unknown },
+): Promise<void> {
+  await tx.exec(
+    `INSERT INTO import_runs (entity, file, preset, started_at, finished_at, inserted, updated, unchanged, rejected, report)
+     VALUES ($1, $2, $3, $4::timestamp, $5::timestamp, $6, $7, $8, $9, CAST($10 AS ${jsonType}))`,
+    [run.entity, run.file, run.preset, run.startedAt, new Date(), run.counts.inserted, run.counts.updated, run.counts.unchanged,
+      run.counts.rejected, JSON.stringify(run.details)],
+  );
+}

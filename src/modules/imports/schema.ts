@@ -1,0 +1,359 @@
+import { z } from 'zod';
+import { lineTotalMinor, minorDigits, parseDecimal, type ScaledDecimal } from '../../shared/money.js';
+import { parseDay, parseInstant } from '../../shared/time.js';
+
+/**
+ * The `generic` import format: Retain's own column names (docs/import-formats.md). Every preset maps
+ * its file's columns onto these names, so one zod schema per entity validates every source.
+ */
+export const Entity = z.enum(['orders', 'customers', 'products', 'spend', 'events', 'refunds']);
+export type Entity = z.infer<typeof Entity>;
+
+// ---- field types (CSV gives strings, NDJSON may give numbers; empty means absent) ----
+
+const blank = (v: unknown): unknown =>
+  v === '' || v === null || v === undefined ? undefined : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+const show = (s: unknown) => `'${String(s).length > 40 ? String(s).slice(0, 40) + '…' : String(s)}'`;
+
+const requiredText = z.preprocess(blank, z.string({ error: 'is required' }).trim().min(1, 'is required'));
+const optionalText = z.preprocess(blank, z.string().trim().optional());
+
+function decimalField(what: string) {
+  return z.string().transform((s, ctx): ScaledDecimal => {
+    const d = parseDecimal(s);
+    if (!d) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} like 12.50, got ${show(s)}` });
+      return z.NEVER;
+    }
+    return d;
+  });
+}
+const optionalMoney = z.preprocess(blank, decimalField('an amount').optional());
+const requiredMoney = z.preprocess(blank, decimalField('an amount').optional()).refine((v) => v !== undefined, 'is required');
+
+const integer = z.string().transform((s, ctx) => {
+  const t = s.trim();
+  if (!/^[+-]?\d+$/.test(t) || !Number.isSafeInteger(Number(t))) {
+    ctx.addIssue({ code: 'custom', message: `expected a whole number, got ${show(s)}` });
+    return z.NEVER;
+  }
+  return Number(t);
+});
+const optionalInteger = z.preprocess(blank, integer.optional());
+
+const instant = z.string().transform((s, ctx) => {
+  const d = parseInstant(s);
+  if (!d) {
+    ctx.addIssue({ code: 'custom', message: `expected a date-time like 2011-12-09 12:50:00 or ISO 8601, got ${show(s)}` });
+    return z.NEVER;
+  }
+  return d;
+});
+const requiredInstant = z.preprocess(blank, z.string({ error: 'is required' }).pipe(instant));
+const optionalInstant = z.preprocess(blank, instant.optional());
+const optionalDay = z.preprocess(
+  blank,
+  z
+    .string()
+    .transform((s, ctx) => {
+      const d = parseDay(s);
+      if (!d) {
+        ctx.addIssue({ code: 'custom', message: `expected a date YYYY-MM-DD, got ${show(s)}` });
+        return z.NEVER;
+      }
+      return d;
+    })
+    .optional(),
+);
+
+const currency = z.preprocess(
+  (v) => (typeof blank(v) === 'string' ? (blank(v) as string).trim().toUpperCase() : blank(v)),
+  z.string({ error: 'is required' }).regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code like GBP'),
+);
+
+export const ORDER_STATUSES = ['paid', 'pending', 'cancelled', 'refunded', 'partially_refunded', 'failed'] as const;
+/** Statuses whose orders count as sales (refunds are subtracted separately). */
+export const SALE_STATUSES = ['paid', 'refunded', 'partially_refunded'] as const;
+const STATUS_ALIASES: Record<string, (typeof ORDER_STATUSES)[number]> = {
+  paid: 'paid', completed: 'paid', complete: 'paid', processing: 'paid', fulfilled: 'paid', shipped: 'paid',
+  pending: 'pending', 'on-hold': 'pending', on_hold: 'pending', authorized: 'pending', unpaid: 'pending',
+  cancelled: 'cancelled', canceled: 'cancelled', voided: 'cancelled',
+  refunded: 'refunded', partially_refunded: 'partially_refunded', 'partially refunded': 'partially_refunded',
+  failed: 'failed',
+};
+const status = z.preprocess(
+  blank,
+  z
+    .string()
+    .transform((s, ctx) => {
+      const v = STATUS_ALIASES[s.trim().toLowerCase()];
+      if (!v) {
+        ctx.addIssue({ code: 'custom', message: `expected one of ${ORDER_STATUSES.join(', ')}, got ${show(s)}` });
+        return z.NEVER;
+      }
+      return v;
+    })
+    .optional(),
+);
+
+const CONSENT_ALIASES: Record<string, 'granted' | 'denied' | 'unsubscribed' | 'unknown'> = {
+  granted: 'granted', yes: 'granted', true: 'granted', '1': 'granted', subscribed: 'granted', opted_in: 'granted',
+  denied: 'denied', no: 'denied', false: 'denied', '0': 'denied', not_subscribed: 'denied',
+  unsubscribed: 'unsubscribed', opted_out: 'unsubscribed', unknown: 'unknown',
+};
+const consent = z.preprocess(
+  blank,
+  z
+    .string()
+    .transform((s, ctx) => {
+      const v = CONSENT_ALIASES[s.trim().toLowerCase()];
+      if (!v) {
+        ctx.addIssue({ code: 'custom', message: `expected granted, denied, unsubscribed or unknown, got ${show(s)}` });
+        return z.NEVER;
+      }
+      return v;
+    })
+    .optional(),
+);
+
+function minor(value: ScaledDecimal | undefined, cur: string): number | null {
+  if (value === undefined) return null;
+  return lineTotalMinor(1, value, minorDigits(cur));
+}
+
+// ---- orders (one row per order line; order-level fields may repeat or be left blank after the first) ----
+
+export const OrderLineInput = z
+  .object({
+    order_id: requiredText,
+    customer_id: optionalText,
+    ordered_at: requiredInstant,
+    currency,
+    sku: optionalText,
+    title: optionalText,
+    quantity: optionalInteger,
+    unit_price: optionalMoney,
+    line_total: optionalMoney,
+    order_total: optionalMoney,
+    discount: optionalMoney,
+    shipping: optionalMoney,
+    tax: optionalMoney,
+    channel: optionalText,
+    source: optionalText,
+    status,
+    country: optionalText,
+    email: optionalText,
+  })
+  .superRefine((r, ctx) => {
+    const hasLine = r.sku !== undefined || r.quantity !== undefined || r.unit_price !== undefined;
+    if (hasLine) {
+      if (r.quantity === undefined) ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'is required on an order line' });
+      else if (r.quantity <= 0) ctx.addIssue({ code: 'custom', path: ['quantity'], message: `must be positive, got ${r.quantity}` });
+      if (r.unit_price === undefined && r.line_total === undefined)
+        ctx.addIssue({ code: 'custom', path: ['unit_price'], message: 'is required on an order line' });
+    } else if (r.order_total === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['order_total'], message: 'is required when the row has no line (sku, quantity, unit_price)' });
+    }
+    for (const f of ['unit_price', 'line_total', 'order_total'] as const) {
+      const v = r[f];
+      if (v !== undefined && v.units < 0n) ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
+    }
+  })
+  .transform((r) => {
+    const cur = r.currency;
+    const hasLine = r.quantity !== undefined;
+    const lineTotal = r.line_total !== undefined ? minor(r.line_total, cur) : hasLine && r.unit_price ? lineTotalMinor(r.quantity as number, r.unit_price, minorDigits(cur)) : null;
+    return {
+      orderId: r.order_id,
+      customerId: r.customer_id ?? null,
+      orderedAt: r.ordered_at,
+      currency: cur,
+      hasLine,
+      sku: r.sku ?? null,
+      title: r.title ?? null,
+      quantity: r.quantity ?? null,
+      unitPriceMinor: r.unit_price ? minor(r.unit_price, cur) : hasLine && lineTotal !== null && r.quantity ? Math.round(lineTotal / r.quantity) : null,
+      lineTotalMinor: lineTotal,
+      orderTotalMinor: minor(r.order_total, cur),
+      discountMinor: minor(r.discount, cur),
+      shippingMinor: minor(r.shipping, cur),
+      taxMinor: minor(r.tax, cur),
+      channel: r.channel ?? null,
+      source: r.source ?? null,
+      status: r.status ?? 'paid',
+      country: r.country ?? null,
+      email: r.email?.toLowerCase() ?? null,
+    };
+  });
+export type OrderLineRow = z.infer<typeof OrderLineInput>;
+
+// ---- refunds ----
+
+export const RefundInput = z
+  .object({
+    refund_id: requiredText,
+    order_id: optionalText,
+    customer_id: optionalText,
+    amount: requiredMoney,
+    currency,
+    refunded_at: requiredInstant,
+    reason: optionalText,
+  })
+  .transform((r) => ({
+    refundId: r.refund_id,
+    orderId: r.order_id ?? null,
+    customerId: r.customer_id ?? null,
+    amountMinor: minor(r.amount, r.currency) as number,
+    currency: r.currency,
+    refundedAt: r.refunded_at,
+    reason: r.reason ?? null,
+  }));
+export type RefundRow = z.infer<typeof RefundInput>;
+
+// ---- customers ----
+
+export const CustomerInput = z
+  .object({
+    customer_id: requiredText,
+    email: z.preprocess(blank, z.string().trim().toLowerCase().email('expected an email address').optional()),
+    phone: optionalText,
+    first_name: optionalText,
+    last_name: optionalText,
+    birthday: optionalDay,
+    country: optionalText,
+    acquisition_channel: optionalText,
+    created_at: optionalInstant,
+    email_consent: consent,
+    email_consent_at: optionalInstant,
+    email_consent_source: optionalText,
+    sms_consent: consent,
+    sms_consent_at: optionalInstant,
+    sms_consent_source: optionalText,
+    messenger_consent: consent,
+    messenger_consent_at: optionalInstant,
+    messenger_consent_source: optionalText,
+  })
+  .transform((r) => ({
+    customerId: r.customer_id,
+    email: r.email ?? null,
+    phone: r.phone ?? null,
+    firstName: r.first_name ?? null,
+    lastName: r.last_name ?? null,
+    birthday: r.birthday ?? null,
+    country: r.country ?? null,
+    acquisitionChannel: r.acquisition_channel?.toLowerCase() ?? null,
+    createdAt: r.created_at ?? null,
+    consents: (['email', 'sms', 'messenger'] as const)
+      .filter((c) => r[`${c}_consent`] !== undefined)
+      .map((c) => ({ channel: c, status: r[`${c}_consent`] as string, changedAt: r[`${c}_consent_at`] ?? null, source: r[`${c}_consent_source`] ?? null })),
+  }));
+export type CustomerRow = z.infer<typeof CustomerInput>;
+
+// ---- products ----
+
+export const ProductInput = z
+  .object({
+    sku: requiredText,
+    title: optionalText,
+    category: optionalText,
+    price: optionalMoney,
+    unit_cost: optionalMoney,
+    currency,
+  })
+  .superRefine((r, ctx) => {
+    for (const f of ['price', 'unit_cost'] as const) {
+      const v = r[f];
+      if (v !== undefined && v.units < 0n) ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
+    }
+  })
+  .transform((r) => ({
+    sku: r.sku,
+    title: r.title ?? null,
+    category: r.category ?? null,
+    priceMinor: minor(r.price, r.currency),
+    unitCostMinor: minor(r.unit_cost, r.currency),
+    currency: r.currency,
+  }));
+export type ProductRow = z.infer<typeof ProductInput>;
+
+// ---- marketing spend ----
+
+export const SpendInput = z
+  .object({
+    date: optionalDay.refine((v) => v !== undefined, 'is required'),
+    channel: requiredText,
+    campaign: optionalText,
+    amount: requiredMoney,
+    currency,
+  })
+  .transform((r) => ({
+    spentOn: r.date as Date,
+    channel: r.channel.toLowerCase(),
+    campaign: r.campaign ?? '',
+    amountMinor: minor(r.amount, r.currency) as number,
+    currency: r.currency,
+  }));
+export type SpendRow = z.infer<typeof SpendInput>;
+
+// ---- site events ----
+
+export const EventInput = z
+  .object({
+    event_id: requiredText,
+    customer_id: optionalText,
+    anonymous_id: optionalText,
+    type: z.preprocess(blank, z.string({ error: 'is required' }).regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'expected a lower-case event name like add_to_cart')),
+    occurred_at: requiredInstant,
+    properties: z.preprocess((v) => {
+      if (v === undefined || v === '' || v === null) return {};
+      if (typeof v === 'string') {
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          return v;
+        }
+      }
+      return v;
+    }, z.record(z.string(), z.unknown(), { error: 'expected a JSON object' })),
+  })
+  .superRefine((r, ctx) => {
+    if (r.customer_id === undefined && r.anonymous_id === undefined)
+      ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'customer_id or anonymous_id is required' });
+  })
+  .transform((r) => ({
+    eventId: r.event_id,
+    customerId: r.customer_id ?? null,
+    anonymousId: r.anonymous_id ?? null,
+    type: r.type,
+    occurredAt: r.occurred_at,
+    properties: r.properties,
+  }));
+export type EventRow = z.infer<typeof EventInput>;
+
+/** The generic columns per entity (for docs, header matching and "expected columns" errors). */
+export const GENERIC_COLUMNS: Record<Entity, { required: string[]; optional: string[] }> = {
+  orders: {
+    required: ['order_id', 'ordered_at'],
+    optional: ['customer_id', 'currency', 'sku', 'title', 'quantity', 'unit_price', 'line_total', 'order_total', 'discount', 'shipping', 'tax', 'channel', 'source', 'status', 'country', 'email'],
+  },
+  refunds: { required: ['refund_id', 'amount', 'refunded_at'], optional: ['order_id', 'customer_id', 'currency', 'reason'] },
+  customers: {
+    required: ['customer_id'],
+    optional: ['email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at',
+      'email_consent', 'email_consent_at', 'email_consent_source', 'sms_consent', 'sms_consent_at', 'sms_consent_source',
+      'messenger_consent', 'messenger_consent_at', 'messenger_consent_source'],
+  },
+  products: { required: ['sku'], optional: ['title', 'category', 'price', 'unit_cost', 'currency'] },
+  spend: { required: ['date', 'channel', 'amount'], optional: ['campaign', 'currency'] },
+  events: { required: ['event_id', 'type', 'occurred_at'], optional: ['customer_id', 'anonymous_id', 'properties'] },
+};
+
+/** Turns zod issues into one readable reason: `field quantity: expected a whole number, got 'x'`. */
+export function describeIssues(error: z.ZodError): { field: string | undefined; reason: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: undefined, reason: 'invalid row' };
+  const field = issue.path.length ? issue.path.join('.') : undefined;
+  const msg = issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
+  return { field, reason: (field ? `field ${field}: ` : '') + msg + more };
+}

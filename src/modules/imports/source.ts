@@ -1,0 +1,199 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+import { AppError, invalid } from '../../shared/errors.js';
+import { CsvParser, type CsvRecord } from './csv.js';
+
+/** One input row: its physical line and its values by column name. */
+export interface SourceRecord {
+  line: number;
+  values: Record<string, unknown>;
+}
+
+/** The first line of a file (decompressed), for preset detection. */
+export async function peekFirstLine(file: string): Promise<string> {
+  const { gzip } = await sniff(file);
+  const chunks = textChunks(file, gzip, { bytesRead: 0 });
+  let text = '';
+  for await (const chunk of chunks) {
+    text += chunk;
+    if (text.includes('\n') || text.length > 1 << 20) break;
+  }
+  await chunks.return(undefined);
+  if (text.trim() === '') throw invalid('the file is empty', { file });
+  return (text.replace(/^\ufeff/, '').split('\n', 1)[0] ?? '').replace(/\r$/, '');
+}
+
+export type SourceFormat = 'csv' | 'ndjson';
+
+export interface SourceInfo {
+  file: string;
+  format: SourceFormat;
+  gzip: boolean;
+  /** Column names: the CSV header, or the keys of the first NDJSON object. */
+  columns: string[];
+  bytesTotal: number;
+}
+
+/** Progress of the raw (possibly compressed) bytes read, for the progress bar. */
+export interface ReadProgress {
+  bytesRead: number;
+}
+
+async function sniff(file: string): Promise<{ gzip: boolean; size: number }> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    throw new AppError('not_found', `file not found: ${file}`, { where: { file } });
+  }
+  if (!info.isFile()) throw invalid(`not a file: ${file}`, { file });
+  const fh = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    return { gzip: head[0] === 0x1f && head[1] === 0x8b, size: info.size };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* textChunks(file: string, gzip: boolean, progress: ReadProgress): AsyncGenerator<string> {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  raw.on('data', (b) => {
+    progress.bytesRead += (b as Buffer).length;
+  });
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (e) => stream.destroy(e));
+  const decoder = new StringDecoder('utf8');
+  try {
+    for await (const buf of stream) yield decoder.write(buf as Buffer);
+  } catch (err) {
+    throw invalid(`cannot read ${gzip ? 'gzip ' : ''}file: ${(err as Error).message}`, { file });
+  }
+  const tail = decoder.end();
+  if (tail) yield tail;
+}
+
+function formatOf(file: string, firstChar: string | undefined): SourceFormat {
+  const name = file.toLowerCase().replace(/\.gz$/, '');
+  if (name.endsWith('.ndjson') || name.endsWith('.jsonl')) return 'ndjson';
+  if (name.endsWith('.csv') || name.endsWith('.tsv') || name.endsWith('.txt')) return 'csv';
+  return firstChar === '{' ? 'ndjson' : 'csv';
+}
+
+/**
+ * Opens a CSV or NDJSON file (optionally gzip-compressed, detected by its magic bytes) and streams
+ * its records in batches. Constant memory: one chunk and one batch at a time.
+ */
+export async function openSource(
+  file: string,
+  opts: { csvHeader?: string[]; whitespace?: boolean } = {},
+): Promise<{ info: SourceInfo; batches: AsyncGenerator<SourceRecord[]>; progress: ReadProgress }> {
+  const { gzip, size } = await sniff(file);
+  const progress: ReadProgress = { bytesRead: 0 };
+  const chunks = textChunks(file, gzip, progress);
+  const first = await chunks.next();
+  if (first.done || first.value.trim() === '') throw invalid('the file is empty', { file });
+  const firstText = first.value.replace(/^\ufeff/, '');
+  const format = formatOf(file, firstText.trimStart()[0]);
+
+  if (format === 'ndjson') {
+    const firstLine = firstText.split('\n', 1)[0] ?? '';
+    let columns: string[] = [];
+    try {
+      columns = Object.keys(JSON.parse(firstLine) as object);
+    } catch {
+      throw invalid('the first line is not a JSON object (NDJSON expects one object per line)', { file, line: 1 });
+    }
+    return { info: { file, format, gzip, columns, bytesTotal: size }, batches: ndjsonBatches(firstText, chunks), progress };
+  }
+
+  // CSV; whitespace-separated files (CDNOW) are split on runs of blanks instead of commas.
+  const parser = new CsvParser(',');
+  const split = opts.whitespace ? (r: CsvRecord): CsvRecord => ({ line: r.line, fields: r.fields.join(',').trim().split(/\s+/) }) : (r: CsvRecord) => r;
+  const pending: CsvRecord[] = [];
+  parser.push(firstText, pending);
+  let header = opts.csvHeader;
+  if (!header) {
+    // Make sure the header record is complete before reading it.
+    let more = pending.length === 0;
+    while (more) {
+      const next = await chunks.next();
+      if (next.done) {
+        parser.end(pending);
+        more = false;
+      } else {
+        parser.push(next.value, pending);
+        more = pending.length === 0;
+      }
+    }
+    const head = pending.shift();
+    if (!head) throw invalid('the file has no header row', { file, line: 1 });
+    header = split(head).fields.map((h) => h.trim());
+  }
+  return {
+    info: { file, format, gzip, columns: header, bytesTotal: size },
+    batches: csvBatches(header, parser, pending, chunks, split),
+    progress,
+  };
+}
+
+async function* csvBatches(
+  header: string[],
+  parser: CsvParser,
+  pending: CsvRecord[],
+  chunks: AsyncGenerator<string>,
+  split: (r: CsvRecord) => CsvRecord,
+): AsyncGenerator<SourceRecord[]> {
+  const toRecord = (raw: CsvRecord): SourceRecord => {
+    const r = split(raw);
+    const values: Record<string, unknown> = {};
+    for (let i = 0; i < header.length; i++) values[header[i] as string] = r.fields[i];
+    if (r.fields.length > header.length) values['__extra'] = r.fields.length - header.length;
+    return { line: r.line, values };
+  };
+  let buf = pending;
+  for (;;) {
+    if (buf.length > 0) yield buf.map(toRecord);
+    buf = [];
+    const next = await chunks.next();
+    if (next.done) break;
+    parser.push(next.value, buf);
+  }
+  parser.end(buf);
+  if (buf.length > 0) yield buf.map(toRecord);
+}
+
+async function* ndjsonBatches(firstText: string, chunks: AsyncGenerator<string>): AsyncGenerator<SourceRecord[]> {
+  let rest = '';
+  let line = 0;
+  const parseText = (text: string, final: boolean): SourceRecord[] => {
+    const all = rest + text;
+    const parts = all.split('\n');
+    rest = final ? '' : (parts.pop() ?? '');
+    const out: SourceRecord[] = [];
+    for (const part of parts) {
+      line++;
+      const s = part.trim();
+      if (!s) continue;
+      let values: unknown;
+      try {
+        values = JSON.parse(s);
+      } catch {
+        out.push({ line, values: { __invalidJson: (s.length > 60 ? s.slice(0, 60) + '…' : s) } });
+        continue;
+      }
+      if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+        out.push({ line, values: { __invalidJson: 'not an object' } });
+      } else {
+        out.push({ line, values: values as Record<string, unknown> });
+      }
+    }
+    return out;
+  };
+  yield parseText(firstText, false);
+  for await (const text of chunks) yield parseText(text, false);
+  yield parseText('', true);
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { decimalToMinor, lineTotalMinor, minorToDecimal, parseDecimal } from './money.js';
+
+describe('money', () => {
+  it('converts decimals exactly, without binary floating point', () => {
+    expect(decimalToMinor('2.55')).toBe(255);
+    expect(decimalToMinor('0.29')).toBe(29); // 0.29 * 100 = 28.999999999999996 in floating point
+    expect(decimalToMinor('10')).toBe(1000);
+    expect(decimalToMinor('.5')).toBe(50);
+    expect(decimalToMinor('-1.005')).toBe(-101);
+    expect(decimalToMinor('1.005')).toBe(101);
+    expect(decimalToMinor('0.001')).toBe(0);
+    expect(decimalToMinor('1500', 0)).toBe(1500);
+  });
+  it('refuses what is not a plain decimal', () => {
+    for (const bad of ['', 'abc', '1,50', '1.2.3', '1e5', '£3', 'NaN']) expect(decimalToMinor(bad)).toBeNull();
+  });
+  it('rounds a line total once, from the exact unit price', () => {
+    const p = parseDecimal('0.001')!;
+    expect(lineTotalMinor(5, p)).toBe(1); // 0.5p rounds half away from zero
+    expect(lineTotalMinor(4, p)).toBe(0);
+    expect(lineTotalMinor(12, parseDecimal('1.65')!)).toBe(1980);
+    expect(lineTotalMinor(3, parseDecimal('0.195')!)).toBe(59); // 0.585 → 59
+  });
+  it('formats minor units as currency decimals', () => {
+    expect(minorToDecimal(825464)).toBe(8254.64);
+    expect(minorToDecimal(-5)).toBe(-0.05);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Exact decimal → integer minor-unit conversion. Money never passes through binary floating point:
+ * "2.55" becomes 255 by string arithmetic. Values with more digits than the currency's minor unit
+ * (e.g. Online Retail's 0.001) are rounded half away from zero at the last step, so a line total is
+ * computed from the exact unit price (qty × price, then rounded once), not from a pre-rounded price.
+ */
+
+const DECIMAL = /^([+-])?(\d+)(?:\.(\d*))?$|^([+-])?\.(\d+)$/;
+
+export interface ScaledDecimal {
+  /** digits × 10^-scale, as a bigint to stay exact. */
+  units: bigint;
+  scale: number;
+}
+
+/** Parses a plain decimal string ("1,234.50" is refused; thousands separators are ambiguous). */
+export function parseDecimal(text: string): ScaledDecimal | null {
+  const s = text.trim();
+  const m = DECIMAL.exec(s);
+  if (!m) return null;
+  const sign = (m[1] ?? m[4]) === '-' ? -1n : 1n;
+  const intPart = m[2] ?? '0';
+  const frac = m[3] ?? m[5] ?? '';
+  return { units: sign * BigInt(intPart + frac), scale: frac.length };
+}
+
+/** Divides with rounding half away from zero. */
+function divRound(n: bigint, d: bigint): bigint {
+  const q = n / d;
+  const r = n % d;
+  if (r === 0n) return q;
+  const twice = (r < 0n ? -r : r) * 2n;
+  if (twice >= d) return n < 0n ? q - 1n : q + 1n;
+  return q;
+}
+
+function toMinor(value: ScaledDecimal, minorDigits: number): bigint {
+  if (value.scale <= minorDigits) return value.units * 10n ** BigInt(minorDigits - value.scale);
+  return divRound(value.units, 10n ** BigInt(value.scale - minorDigits));
+}
+
+function safe(n: bigint): number | null {
+  return n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(n);
+}
+
+/** "2.55" → 255 (minorDigits 2). Null when the text is not a decimal or the result is unsafe. */
+export function decimalToMinor(text: string, minorDigits = 2): number | null {
+  const d = parseDecimal(text);
+  return d ? safe(toMinor(d, minorDigits)) : null;
+}
+
+/** quantity × unit price (exact decimal) in minor units, rounded once. */
+export function lineTotalMinor(quantity: number, unitPrice: ScaledDecimal, minorDigits = 2): number | null {
+  return safe(toMinor({ units: unitPrice.units * BigInt(quantity), scale: unitPrice.scale }, minorDigits));
+}
+
+/** Minor units → decimal number in currency units (for JSON output only, never for arithmetic). */
+export function minorToDecimal(minor: number, minorDigits = 2): number {
+  return Number((minor / 10 ** minorDigits).toFixed(minorDigits));
+}
+
+/** ISO 4217 currencies whose minor unit is not 2 digits (the rest use 2). */
+const MINOR_DIGITS: Record<string, number> = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, HUF: 2, BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3 };
+
+/** Number of minor-unit digits of an ISO 4217 currency. */
+export function minorDigits(currency: string): number {
+  return MINOR_DIGITS[currency] ?? 2;
+}

@@ -1,0 +1,62 @@
+/**
+ * Strict instant parsing. Accepted (UTC unless an offset is given):
+ * `2011-12-09T12:50:00Z`, `2011-12-09T12:50:00+01:00`, `2011-12-09 12:50[:00[.123]]`,
+ * `2024-01-15 10:23:45 -0500` (Shopify), `2011-12-09` (midnight UTC), and with `compact`, `20111209`.
+ * Impossible calendar dates (2011-02-30) are refused rather than rolled over.
+ */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i;
+const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
+
+let lastText = '';
+let lastCompact = false;
+let lastResult: Date | null = null;
+
+export function parseInstant(text: string, opts: { compact?: boolean } = {}): Date | null {
+  // Consecutive rows (lines of one order) usually repeat the same timestamp: reuse the last answer.
+  const compact = opts.compact === true;
+  if (text === lastText && compact === lastCompact) return lastResult && new Date(lastResult.getTime());
+  const result = parseInstantUncached(text, compact);
+  lastText = text;
+  lastCompact = compact;
+  lastResult = result;
+  return result && new Date(result.getTime());
+}
+
+function parseInstantUncached(text: string, compactAllowed: boolean): Date | null {
+  const s = text.trim();
+  let m = ISO.exec(s);
+  let parts: string[];
+  let zone: string | undefined;
+  if (m) {
+    parts = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0', (m[7] ?? '0').padEnd(3, '0').slice(0, 3)] as string[];
+    zone = m[8];
+  } else if (compactAllowed && (m = COMPACT.exec(s))) {
+    parts = [m[1], m[2], m[3], '0', '0', '0', '0'] as string[];
+  } else {
+    return null;
+  }
+  const [y, mo, d, h, mi, sec, ms] = parts.map(Number) as [number, number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return null;
+  let t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  const check = new Date(t);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  if (zone && zone.toUpperCase() !== 'Z' && zone.toUpperCase() !== 'UTC') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
+    if (offsetMin > 14 * 60) return null;
+    t -= sign * offsetMin * 60_000;
+  }
+  return new Date(t);
+}
+
+/** Parses `YYYY-MM-DD` (a calendar day, as midnight UTC). */
+export function parseDay(text: string): Date | null {
+  const s = text.trim();
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) ? parseInstant(s) : null;
+}
+
+/** `YYYY-MM-DD` of a UTC instant. */
+export function dayOf(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
