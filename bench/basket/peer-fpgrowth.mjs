@@ -4,6 +4,7 @@
 // Reading mirrors Retain's: blank lines skipped, an id repeated within a basket counted once
 // (node-fpgrowth would otherwise count it twice).
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,11 +45,20 @@ function measure(args, timeoutS) {
   const cmd = hasTime ? '/usr/bin/time' : process.execPath;
   const argv = hasTime ? ['-f', '__TIME__ %e %M', process.execPath, ...args] : args;
   const started = performance.now();
-  const run = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 1 << 26 });
+  const run = spawnSync(cmd, argv, {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    maxBuffer: 1 << 26,
+  });
   const wall = (performance.now() - started) / 1000;
   if (run.error?.code === 'ETIMEDOUT' || run.signal) return { failed: `timed out after ${timeoutS}s` };
   if (run.status !== 0) {
-    const err = (run.stderr || '').split('\n').filter((l) => l && !l.startsWith('__TIME__')).slice(-2).join(' | ');
+    const err = (run.stderr || '')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('__TIME__'))
+      .slice(-2)
+      .join(' | ');
     return { failed: `exit ${run.status}: ${err.slice(0, 200)}` };
   }
   const timeLine = (run.stderr || '').split('\n').find((l) => l.startsWith('__TIME__'));
@@ -86,14 +96,30 @@ const datasets = [
 
 const rows = [];
 let mismatches = 0;
-console.log(`basket bench: retain basket itemsets vs node-fpgrowth, whole process, peak RSS via ${hasTime ? '/usr/bin/time' : '(unavailable)'}`);
+console.log(
+  `basket bench: retain basket itemsets vs node-fpgrowth, whole process, peak RSS via ${hasTime ? '/usr/bin/time' : '(unavailable)'}`,
+);
 for (const ds of datasets) {
   console.log(`\n## ${ds.name}\n`);
   console.log('min support | itemsets | retain s | retain MiB | peer s | peer MiB | speed-up | counts');
   console.log('----------- | -------- | -------- | ---------- | ------ | -------- | -------- | ------');
   let peerGaveUp = null;
   for (const s of ds.supports) {
-    const ours = measure(['bin/retain.js', 'basket', 'itemsets', '--format', 'fimi', '--input', ds.file, '--min-support', String(s), '--json'], 3600);
+    const ours = measure(
+      [
+        'bin/retain.js',
+        'basket',
+        'itemsets',
+        '--format',
+        'fimi',
+        '--input',
+        ds.file,
+        '--min-support',
+        String(s),
+        '--json',
+      ],
+      3600,
+    );
     let peer = null;
     let peerNote = '';
     if (peerGaveUp) peerNote = `peer skipped (${peerGaveUp})`;
@@ -111,7 +137,10 @@ for (const ds of datasets) {
       rows.push({ dataset: ds.name, minSupport: s, retain: ours });
       continue;
     }
-    const same = peer ? peer.result.itemsets === ours.result.itemsets && JSON.stringify(peer.result.bySize) === JSON.stringify(ours.result.bySize) : null;
+    const same = peer
+      ? peer.result.itemsets === ours.result.itemsets &&
+        JSON.stringify(peer.result.bySize) === JSON.stringify(ours.result.bySize)
+      : null;
     if (same === false) mismatches++;
     const ratio = peer ? peer.seconds / ours.seconds : null;
     console.log(
@@ -142,7 +171,9 @@ const out = join(tmpdir(), 'retain-bench', 'basket-results.json');
 writeFileSync(out, JSON.stringify(rows, null, 2));
 const ratios = rows.filter((r) => r.speedup).map((r) => r.speedup);
 if (ratios.length > 0) {
-  console.log(`\nspeed-up over node-fpgrowth: min ${Math.min(...ratios).toFixed(1)}×, max ${Math.max(...ratios).toFixed(1)}× over ${ratios.length} runs with identical counts`);
+  console.log(
+    `\nspeed-up over node-fpgrowth: min ${Math.min(...ratios).toFixed(1)}×, max ${Math.max(...ratios).toFixed(1)}× over ${ratios.length} runs with identical counts`,
+  );
 }
 console.log(`results: ${out}`);
 if (mismatches > 0) {
