@@ -22,7 +22,11 @@ describe.runIf(existsSync(onlineRetailPath()))('loadOnlineRetail', () => {
     // the figure commonly reported for this data set.
     expect(baskets.length).toBe(18532);
     expect(new Set(baskets.map((b) => b.customerId)).size).toBe(4338);
-    expect(baskets.every((b) => !/^[CA]/.test(b.orderId) && b.items.every((l) => l.quantity > 0 && l.unitPriceMinor >= 0))).toBe(true);
+    expect(
+      baskets.every(
+        (b) => !/^[CA]/.test(b.orderId) && b.items.every((l) => l.quantity > 0 && l.unitPriceMinor >= 0),
+      ),
+    ).toBe(true);
     expect(baskets[0]!.customerId).toBe('17850');
     expect(baskets[0]!.orderedAt.toISOString()).toBe('2010-12-01T08:26:00.000Z');
     expect(products.find((p) => p.sku === '85123A')?.category).toBe('HOLDER');

@@ -9,11 +9,14 @@ export interface BasketsToTransactionsOptions {
   nonProduct?: NonProductConfig;
 }
 
-/** Order baskets → transaction database, without non-product lines; baskets left empty are dropped. */
+/**
+ * Order baskets → transaction database, without non-product lines; baskets left empty are dropped
+ * (`basketIndex[t]` is the input index of transaction t).
+ */
 export function basketsToTransactions(
   baskets: readonly Basket[],
   options: BasketsToTransactionsOptions = {},
-): { db: TransactionDb; excludedLines: number; droppedBaskets: number } {
+): { db: TransactionDb; excludedLines: number; droppedBaskets: number; basketIndex: Int32Array } {
   const classify = nonProductClassifier(options.nonProduct);
   const categoryOf = new Map<string, string>();
   for (const p of options.products ?? []) if (p.category) categoryOf.set(p.sku, p.category);
@@ -21,7 +24,9 @@ export function basketsToTransactions(
   const builder = new TransactionDbBuilder();
   let excludedLines = 0;
   let droppedBaskets = 0;
-  for (const basket of baskets) {
+  const basketIndex = new Int32Array(baskets.length);
+  for (let b = 0; b < baskets.length; b++) {
+    const basket = baskets[b]!;
     for (const line of basket.items) {
       if (classify(line.sku, line.title)) {
         excludedLines++;
@@ -32,7 +37,9 @@ export function basketsToTransactions(
         if (category !== undefined) builder.add(category);
       } else builder.add(line.sku);
     }
-    if (!builder.endBasket()) droppedBaskets++;
+    if (builder.endBasket()) basketIndex[builder.transactionCount - 1] = b;
+    else droppedBaskets++;
   }
-  return { db: builder.build(), excludedLines, droppedBaskets };
+  const db = builder.build();
+  return { db, excludedLines, droppedBaskets, basketIndex: basketIndex.slice(0, db.transactionCount) };
 }
