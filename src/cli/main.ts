@@ -7,7 +7,11 @@ export function buildProgram(): Command {
   const program = new Command('retain')
     .description('Retention and customer-lifetime-value analytics for online stores')
     .option('--db <path>', 'DuckDB file to use', process.env.RETAIN_DB ?? './retain.duckdb')
-    .option('--database-url <url>', 'PostgreSQL URL (or RETAIN_DATABASE_URL); overrides --db', process.env.RETAIN_DATABASE_URL)
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL (or RETAIN_DATABASE_URL); overrides --db',
+      process.env.RETAIN_DATABASE_URL,
+    )
     .option('--json', 'print exactly one JSON document on stdout')
     .showHelpAfterError()
     .exitOverride();
@@ -25,7 +29,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    const line = err instanceof AppError ? `retain: ${err.toLine()}` : `retain: ${(err as Error)?.message ?? String(err)}`;
+    const line =
+      err instanceof AppError
+        ? `retain: ${err.toLine()}`
+        : `retain: ${(err as Error)?.message ?? String(err)}`;
     process.stderr.write(line + '\n');
     if (process.env.RETAIN_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
     process.exitCode = err instanceof AppError && err.code === 'validation' ? 2 : 1;

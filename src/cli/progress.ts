@@ -1,5 +1,8 @@
 /** A one-line progress bar on stderr (only when stderr is a terminal): percent, rows/s and ETA. */
-export function progressBar(label: string): { update(p: { rows: number; bytesRead: number; bytesTotal: number }): void; done(): void } {
+export function progressBar(label: string): {
+  update(p: { rows: number; bytesRead: number; bytesTotal: number }): void;
+  done(): void;
+} {
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   let last = 0;

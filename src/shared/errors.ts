@@ -33,7 +33,11 @@ export class AppError extends Error {
   readonly where: ErrorLocation | undefined;
   readonly details: unknown;
 
-  constructor(code: AppErrorCode, message: string, opts: { where?: ErrorLocation; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    opts: { where?: ErrorLocation; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.code = code;
@@ -44,7 +48,11 @@ export class AppError extends Error {
   /** One line for a terminal: `file:line field: message`. */
   toLine(): string {
     const w = this.where;
-    const place = w ? [w.file && (w.line !== undefined ? `${w.file}:${w.line}` : w.file), w.field && `field ${w.field}`].filter(Boolean).join(' ') : '';
+    const place = w
+      ? [w.file && (w.line !== undefined ? `${w.file}:${w.line}` : w.file), w.field && `field ${w.field}`]
+          .filter(Boolean)
+          .join(' ')
+      : '';
     return place ? `${place}: ${this.message}` : this.message;
   }
 }

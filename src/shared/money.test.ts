@@ -13,7 +13,8 @@ describe('money', () => {
     expect(decimalToMinor('1500', 0)).toBe(1500);
   });
   it('refuses what is not a plain decimal', () => {
-    for (const bad of ['', 'abc', '1,50', '1.2.3', '1e5', '£3', 'NaN']) expect(decimalToMinor(bad)).toBeNull();
+    for (const bad of ['', 'abc', '1,50', '1.2.3', '1e5', '£3', 'NaN'])
+      expect(decimalToMinor(bad)).toBeNull();
   });
   it('rounds a line total once, from the exact unit price', () => {
     const p = parseDecimal('0.001')!;

@@ -60,7 +60,19 @@ export function minorToDecimal(minor: number, minorDigits = 2): number {
 }
 
 /** ISO 4217 currencies whose minor unit is not 2 digits (the rest use 2). */
-const MINOR_DIGITS: Record<string, number> = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, HUF: 2, BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3 };
+const MINOR_DIGITS: Record<string, number> = {
+  JPY: 0,
+  KRW: 0,
+  VND: 0,
+  CLP: 0,
+  ISK: 0,
+  HUF: 2,
+  BHD: 3,
+  KWD: 3,
+  OMR: 3,
+  JOD: 3,
+  TND: 3,
+};
 
 /** Number of minor-unit digits of an ISO 4217 currency. */
 export function minorDigits(currency: string): number {

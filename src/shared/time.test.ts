@@ -12,7 +12,15 @@ describe('parseInstant', () => {
     expect(parseInstant('19970101', { compact: true })?.toISOString()).toBe('1997-01-01T00:00:00.000Z');
   });
   it('refuses impossible or ambiguous dates', () => {
-    for (const bad of ['2011-02-30', '2011-13-01', '12/01/2010 08:26', '2010-12-01 25:00', '', 'yesterday', '19970101']) {
+    for (const bad of [
+      '2011-02-30',
+      '2011-13-01',
+      '12/01/2010 08:26',
+      '2010-12-01 25:00',
+      '',
+      'yesterday',
+      '19970101',
+    ]) {
       expect(parseInstant(bad)).toBeNull();
     }
   });

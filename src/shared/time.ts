@@ -4,7 +4,8 @@
  * `2024-01-15 10:23:45 -0500` (Shopify), `2011-12-09` (midnight UTC), and with `compact`, `20111209`.
  * Impossible calendar dates (2011-02-30) are refused rather than rolled over.
  */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
 
 let lastText = '';
@@ -28,14 +29,30 @@ function parseInstantUncached(text: string, compactAllowed: boolean): Date | nul
   let parts: string[];
   let zone: string | undefined;
   if (m) {
-    parts = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0', (m[7] ?? '0').padEnd(3, '0').slice(0, 3)] as string[];
+    parts = [
+      m[1],
+      m[2],
+      m[3],
+      m[4] ?? '0',
+      m[5] ?? '0',
+      m[6] ?? '0',
+      (m[7] ?? '0').padEnd(3, '0').slice(0, 3),
+    ] as string[];
     zone = m[8];
   } else if (compactAllowed && (m = COMPACT.exec(s))) {
     parts = [m[1], m[2], m[3], '0', '0', '0', '0'] as string[];
   } else {
     return null;
   }
-  const [y, mo, d, h, mi, sec, ms] = parts.map(Number) as [number, number, number, number, number, number, number];
+  const [y, mo, d, h, mi, sec, ms] = parts.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return null;
   let t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
   const check = new Date(t);

@@ -41,7 +41,9 @@ export async function mergeStaged(tx: Queryable, spec: MergeSpec): Promise<Merge
      FROM ${staged} s LEFT JOIN ${target} t ON ${on('t', 's')}`,
   );
   const counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  for (const r of await tx.query<{ action: string; n: number }>(`SELECT action, COUNT(*) AS n FROM ${actions} GROUP BY action`)) {
+  for (const r of await tx.query<{ action: string; n: number }>(
+    `SELECT action, COUNT(*) AS n FROM ${actions} GROUP BY action`,
+  )) {
     if (r.action === 'insert') counts.inserted = r.n;
     else if (r.action === 'update') counts.updated = r.n;
     else counts.unchanged = r.n;

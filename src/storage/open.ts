@@ -21,7 +21,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       ? await PgDatabase.open(opts.databaseUrl, opts.schema ? { schema: opts.schema } : {})
       : await DuckDatabase.open(opts.db ?? './retain.duckdb');
   } catch (err) {
-    const where = opts.databaseUrl ? 'PostgreSQL (--database-url)' : `DuckDB file ${opts.db ?? './retain.duckdb'}`;
+    const where = opts.databaseUrl
+      ? 'PostgreSQL (--database-url)'
+      : `DuckDB file ${opts.db ?? './retain.duckdb'}`;
     throw new AppError('internal', `cannot open ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {

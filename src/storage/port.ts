@@ -30,7 +30,11 @@ export interface Queryable {
    * Bulk-loads rows into `table(columns)` (COPY on both engines), streaming: rows are consumed
    * once and never held in memory together. Returns the number of rows loaded.
    */
-  copyRows(table: string, columns: readonly string[], rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>): Promise<number>;
+  copyRows(
+    table: string,
+    columns: readonly string[],
+    rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
+  ): Promise<number>;
 }
 
 export type EngineKind = 'duckdb' | 'postgres';

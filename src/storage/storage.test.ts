@@ -13,7 +13,9 @@ describe.each(testEngines())('storage port on %s', (engine) => {
 
   it('applies every migration once and records it', async () => {
     expect(await migrate(db)).toEqual([]);
-    const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const rows = await db.query<{ version: number }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
     expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
   });
 

@@ -12,7 +12,9 @@ import type { Database, EngineKind } from './port.js';
 export function testEngines(): EngineKind[] {
   const url = process.env.RETAIN_TEST_DATABASE_URL;
   if (!url && process.env.CI === 'true') {
-    throw new Error('CI=true but RETAIN_TEST_DATABASE_URL is not set: storage tests must run on Postgres too');
+    throw new Error(
+      'CI=true but RETAIN_TEST_DATABASE_URL is not set: storage tests must run on Postgres too',
+    );
   }
   return url ? ['duckdb', 'postgres'] : ['duckdb'];
 }
@@ -20,7 +22,9 @@ export function testEngines(): EngineKind[] {
 let counter = 0;
 
 /** A fresh, migrated, empty store on `engine`; `dispose` drops it. */
-export async function freshDatabase(engine: EngineKind): Promise<{ db: Database; dispose: () => Promise<void> }> {
+export async function freshDatabase(
+  engine: EngineKind,
+): Promise<{ db: Database; dispose: () => Promise<void> }> {
   if (engine === 'duckdb') {
     const dir = mkdtempSync(join(tmpdir(), 'retain-test-'));
     const db = await openDatabase({ db: join(dir, 'test.duckdb') });

@@ -11,7 +11,8 @@ function parseMap(values: string[]): Record<string, string> {
   const map: Record<string, string> = {};
   for (const v of values) {
     const i = v.indexOf('=');
-    if (i <= 0 || i === v.length - 1) throw invalid(`expected --map source_column=field, got '${v}'`, { field: '--map' });
+    if (i <= 0 || i === v.length - 1)
+      throw invalid(`expected --map source_column=field, got '${v}'`, { field: '--map' });
     map[v.slice(0, i)] = v.slice(i + 1);
   }
   return map;
@@ -24,8 +25,14 @@ export function describeImport(r: ImportReport): string {
     `  inserted ${r.inserted}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}` +
       (r.duplicates ? `, superseded duplicates ${r.duplicates}` : ''),
   ];
-  if (r.refunds) lines.push(`  refunds: inserted ${r.refunds.inserted}, updated ${r.refunds.updated}, unchanged ${r.refunds.unchanged}`);
-  if (r.guestOrders !== undefined) lines.push(`  guest orders (no customer id): ${r.guestOrders}; customers created: ${r.customersCreated ?? 0}`);
+  if (r.refunds)
+    lines.push(
+      `  refunds: inserted ${r.refunds.inserted}, updated ${r.refunds.updated}, unchanged ${r.refunds.unchanged}`,
+    );
+  if (r.guestOrders !== undefined)
+    lines.push(
+      `  guest orders (no customer id): ${r.guestOrders}; customers created: ${r.customersCreated ?? 0}`,
+    );
   for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${n}: ${reason}`);
   for (const e of r.errors.slice(0, 20)) lines.push(`  line ${e.line}: ${e.reason}`);
   const more = r.errors.length - 20 + r.errorsOmitted;
@@ -36,11 +43,20 @@ export function describeImport(r: ImportReport): string {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import orders, customers, products, marketing spend or events from CSV / NDJSON (optionally .gz)')
+    .description(
+      'import orders, customers, products, marketing spend or events from CSV / NDJSON (optionally .gz)',
+    )
     .addArgument(new Argument('<entity>', 'what the file holds').choices(Entity.options))
     .argument('<file>', 'CSV or NDJSON file, optionally gzip-compressed')
-    .option('--preset <name>', `column layout: ${PRESETS.map((p) => p.name).join(', ')} (detected from the header when omitted)`)
-    .option('--map <col=field...>', 'rename a source column to a generic field, e.g. --map "Order Number=order_id"', [])
+    .option(
+      '--preset <name>',
+      `column layout: ${PRESETS.map((p) => p.name).join(', ')} (detected from the header when omitted)`,
+    )
+    .option(
+      '--map <col=field...>',
+      'rename a source column to a generic field, e.g. --map "Order Number=order_id"',
+      [],
+    )
     .option('--currency <code>', 'currency when the file has none (default: the store currency, else USD)')
     .addHelpText(
       'after',
@@ -51,19 +67,26 @@ Examples:
 Re-importing a file is idempotent: unchanged rows are left alone, changed rows updated.
 Rejected rows are listed with their line number and reason; valid rows are still imported.`,
     )
-    .action(async (entity: string, file: string, opts: { preset?: string; map: string[]; currency?: string }, cmd: Command) => {
-      const bar = progressBar(`import ${entity}`);
-      const report = await withDatabase(cmd, (db) =>
-        importFile(db, {
-          entity: entity as Entity,
-          file,
-          ...(opts.preset ? { preset: opts.preset } : {}),
-          map: parseMap(opts.map),
-          ...(opts.currency ? { currency: opts.currency } : {}),
-          onProgress: (p) => bar.update(p),
-        }),
-      );
-      bar.done();
-      emit(cmd, report, () => describeImport(report));
-    });
+    .action(
+      async (
+        entity: string,
+        file: string,
+        opts: { preset?: string; map: string[]; currency?: string },
+        cmd: Command,
+      ) => {
+        const bar = progressBar(`import ${entity}`);
+        const report = await withDatabase(cmd, (db) =>
+          importFile(db, {
+            entity: entity as Entity,
+            file,
+            ...(opts.preset ? { preset: opts.preset } : {}),
+            map: parseMap(opts.map),
+            ...(opts.currency ? { currency: opts.currency } : {}),
+            onProgress: (p) => bar.update(p),
+          }),
+        );
+        bar.done();
+        emit(cmd, report, () => describeImport(report));
+      },
+    );
 }

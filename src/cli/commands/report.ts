@@ -25,7 +25,9 @@ export function describeSummary(s: SummaryOutput): string {
 }
 
 export function registerReport(program: Command): Command {
-  const report = program.command('report').description('analytics reports (see docs/metrics.md for every definition)');
+  const report = program
+    .command('report')
+    .description('analytics reports (see docs/metrics.md for every definition)');
   report
     .command('summary')
     .description('headline figures: customers, orders, revenue, refunds, AOV, repeat rate, lifespan')

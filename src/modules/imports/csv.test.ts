@@ -9,8 +9,7 @@ function parseAll(text: string, chunkSize: number): CsvRecord[] {
   return out;
 }
 
-const SAMPLE =
-  '\ufeffa,b,c\r\n1,"x, y",3\r\n2,"say ""hi""",\r\n3,"multi\nline",z\n\n4,,"last"';
+const SAMPLE = '\ufeffa,b,c\r\n1,"x, y",3\r\n2,"say ""hi""",\r\n3,"multi\nline",z\n\n4,,"last"';
 
 describe('CsvParser', () => {
   it('parses quotes, escaped quotes, embedded newlines, CRLF, BOM and a missing final newline', () => {

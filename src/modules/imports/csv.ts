@@ -60,7 +60,11 @@ export class CsvParser {
   }
 
   /** Slow path for a record containing quotes; null when the record continues past `text`. */
-  private parseQuoted(text: string, start: number, final: boolean): { fields: string[]; next: number; lines: number } | null {
+  private parseQuoted(
+    text: string,
+    start: number,
+    final: boolean,
+  ): { fields: string[]; next: number; lines: number } | null {
     const d = this.delimiter;
     const fields: string[] = [];
     let field = '';

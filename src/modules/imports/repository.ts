@@ -16,26 +16,97 @@ interface StagingTable<R> {
 
 const ORDER_LINES: StagingTable<OrderLineRow> = {
   table: 'stg_order_lines',
-  columns: ['line_no', 'order_ext', 'customer_ext', 'ordered_at', 'currency', 'has_line', 'sku', 'title', 'quantity', 'unit_price_minor', 'line_total_minor', 'order_total_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'channel', 'source', 'status', 'country', 'email'],
+  columns: [
+    'line_no',
+    'order_ext',
+    'customer_ext',
+    'ordered_at',
+    'currency',
+    'has_line',
+    'sku',
+    'title',
+    'quantity',
+    'unit_price_minor',
+    'line_total_minor',
+    'order_total_minor',
+    'discount_minor',
+    'shipping_minor',
+    'tax_minor',
+    'channel',
+    'source',
+    'status',
+    'country',
+    'email',
+  ],
   ddl: `line_no BIGINT, order_ext TEXT, customer_ext TEXT, ordered_at TIMESTAMP, currency TEXT, has_line BOOLEAN, sku TEXT, title TEXT,
         quantity INTEGER, unit_price_minor BIGINT, line_total_minor BIGINT, order_total_minor BIGINT, discount_minor BIGINT,
         shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT`,
-  toRow: (line, r) => [line, r.orderId, r.customerId, r.orderedAt, r.currency, r.hasLine, r.sku, r.title, r.quantity, r.unitPriceMinor, r.lineTotalMinor, r.orderTotalMinor, r.discountMinor, r.shippingMinor, r.taxMinor, r.channel, r.source, r.status, r.country, r.email],
+  toRow: (line, r) => [
+    line,
+    r.orderId,
+    r.customerId,
+    r.orderedAt,
+    r.currency,
+    r.hasLine,
+    r.sku,
+    r.title,
+    r.quantity,
+    r.unitPriceMinor,
+    r.lineTotalMinor,
+    r.orderTotalMinor,
+    r.discountMinor,
+    r.shippingMinor,
+    r.taxMinor,
+    r.channel,
+    r.source,
+    r.status,
+    r.country,
+    r.email,
+  ],
 };
 
 const REFUNDS: StagingTable<RefundRow> = {
   table: 'stg_refund_lines',
-  columns: ['line_no', 'refund_ext', 'order_ext', 'customer_ext', 'amount_minor', 'currency', 'refunded_at', 'reason'],
+  columns: [
+    'line_no',
+    'refund_ext',
+    'order_ext',
+    'customer_ext',
+    'amount_minor',
+    'currency',
+    'refunded_at',
+    'reason',
+  ],
   ddl: `line_no BIGINT, refund_ext TEXT, order_ext TEXT, customer_ext TEXT, amount_minor BIGINT, currency TEXT, refunded_at TIMESTAMP, reason TEXT`,
-  toRow: (line, r) => [line, r.refundId, r.orderId, r.customerId, r.amountMinor, r.currency, r.refundedAt, r.reason],
+  toRow: (line, r) => [
+    line,
+    r.refundId,
+    r.orderId,
+    r.customerId,
+    r.amountMinor,
+    r.currency,
+    r.refundedAt,
+    r.reason,
+  ],
 };
 
 const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
 
 const CUSTOMERS: StagingTable<CustomerRow> = {
   table: 'stg_customers_raw',
-  columns: ['line_no', 'external_id', 'email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at',
-    ...CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`])],
+  columns: [
+    'line_no',
+    'external_id',
+    'email',
+    'phone',
+    'first_name',
+    'last_name',
+    'birthday',
+    'country',
+    'acquisition_channel',
+    'created_at',
+    ...CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]),
+  ],
   ddl: `line_no BIGINT, external_id TEXT, email TEXT, phone TEXT, first_name TEXT, last_name TEXT, birthday DATE, country TEXT,
         acquisition_channel TEXT, created_at TIMESTAMP, ${CONSENT_CHANNELS.map((c) => `${c}_status TEXT, ${c}_changed_at TIMESTAMP, ${c}_source TEXT`).join(', ')}`,
   toRow: (line, r) => {
@@ -43,7 +114,19 @@ const CUSTOMERS: StagingTable<CustomerRow> = {
       const x = r.consents.find((k) => k.channel === c);
       return x ? [x.status, x.changedAt, x.source] : [null, null, null];
     });
-    return [line, r.customerId, r.email, r.phone, r.firstName, r.lastName, r.birthday, r.country, r.acquisitionChannel, r.createdAt, ...consent];
+    return [
+      line,
+      r.customerId,
+      r.email,
+      r.phone,
+      r.firstName,
+      r.lastName,
+      r.birthday,
+      r.country,
+      r.acquisitionChannel,
+      r.createdAt,
+      ...consent,
+    ];
   },
 };
 
@@ -65,10 +148,25 @@ const EVENTS: StagingTable<EventRow> = {
   table: 'stg_events_raw',
   columns: ['line_no', 'event_id', 'customer_ext', 'anonymous_id', 'type', 'properties', 'occurred_at'],
   ddl: `line_no BIGINT, event_id TEXT, customer_ext TEXT, anonymous_id TEXT, type TEXT, properties TEXT, occurred_at TIMESTAMP`,
-  toRow: (line, r) => [line, r.eventId, r.customerId, r.anonymousId, r.type, JSON.stringify(r.properties), r.occurredAt],
+  toRow: (line, r) => [
+    line,
+    r.eventId,
+    r.customerId,
+    r.anonymousId,
+    r.type,
+    JSON.stringify(r.properties),
+    r.occurredAt,
+  ],
 };
 
-export const STAGING = { orders: ORDER_LINES, refunds: REFUNDS, customers: CUSTOMERS, products: PRODUCTS, spend: SPEND, events: EVENTS };
+export const STAGING = {
+  orders: ORDER_LINES,
+  refunds: REFUNDS,
+  customers: CUSTOMERS,
+  products: PRODUCTS,
+  spend: SPEND,
+  events: EVENTS,
+};
 
 /** Creates the (empty) temp staging tables for an import. */
 export async function createStaging(tx: Queryable, tables: StagingTable<never>[]): Promise<void> {
@@ -83,7 +181,11 @@ export async function dropStaging(tx: Queryable, names: string[]): Promise<void>
 }
 
 /** Streams validated rows into a staging table. */
-export function copyStaged<R>(tx: Queryable, t: StagingTable<R>, rows: AsyncIterable<readonly SqlValue[]>): Promise<number> {
+export function copyStaged<R>(
+  tx: Queryable,
+  t: StagingTable<R>,
+  rows: AsyncIterable<readonly SqlValue[]>,
+): Promise<number> {
   return tx.copyRows(t.table, t.columns, rows);
 }
 
@@ -94,7 +196,13 @@ export interface RowError {
 
 /** Orders whose lines disagree on customer or currency cannot be stored as one order: reject them. */
 export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors: RowError[]; rows: number }> {
-  const bad = await tx.query<{ order_ext: string; first_line: number; lines: number; customers: number; currencies: number }>(
+  const bad = await tx.query<{
+    order_ext: string;
+    first_line: number;
+    lines: number;
+    customers: number;
+    currencies: number;
+  }>(
     `SELECT order_ext, MIN(line_no) AS first_line, COUNT(*) AS lines,
             COUNT(DISTINCT COALESCE(customer_ext, '')) AS customers, COUNT(DISTINCT currency) AS currencies
      FROM stg_order_lines GROUP BY order_ext
@@ -171,7 +279,21 @@ export async function mergeOrders(tx: Queryable, now: Date): Promise<OrderMergeR
     target: 'orders',
     staged: 'stg_orders',
     keys: ['external_id'],
-    columns: ['customer_id', 'ordered_at', 'currency', 'subtotal_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'total_minor', 'channel', 'source', 'status', 'line_count', 'lines_digest'],
+    columns: [
+      'customer_id',
+      'ordered_at',
+      'currency',
+      'subtotal_minor',
+      'discount_minor',
+      'shipping_minor',
+      'tax_minor',
+      'total_minor',
+      'channel',
+      'source',
+      'status',
+      'line_count',
+      'lines_digest',
+    ],
     stamp: { imported_at: '$1::timestamp' },
     params: [now],
   });
@@ -201,7 +323,9 @@ export async function mergeOrders(tx: Queryable, now: Date): Promise<OrderMergeR
      ON CONFLICT DO NOTHING`,
     [now],
   );
-  const [guest] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM stg_orders WHERE customer_id IS NULL`);
+  const [guest] = await tx.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM stg_orders WHERE customer_id IS NULL`,
+  );
   await tx.exec(
     `INSERT INTO settings (key, value)
      SELECT 'currency', currency FROM stg_orders GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1
@@ -212,7 +336,10 @@ export async function mergeOrders(tx: Queryable, now: Date): Promise<OrderMergeR
 }
 
 /** Groups staged refund rows (rows sharing a refund id are parts of one refund) and merges them. */
-export async function mergeRefunds(tx: Queryable, now: Date): Promise<MergeCounts & { customersCreated: number }> {
+export async function mergeRefunds(
+  tx: Queryable,
+  now: Date,
+): Promise<MergeCounts & { customersCreated: number }> {
   const customersCreated = await ensureCustomers(
     tx,
     now,
@@ -240,17 +367,28 @@ export async function mergeRefunds(tx: Queryable, now: Date): Promise<MergeCount
 }
 
 /** Keeps the last row per key (a later row in the file wins); returns how many were superseded. */
-async function dedupe(tx: Queryable, raw: string, staged: string, keys: string[], select: string): Promise<number> {
+async function dedupe(
+  tx: Queryable,
+  raw: string,
+  staged: string,
+  keys: string[],
+  select: string,
+): Promise<number> {
   await tx.exec(`DROP TABLE IF EXISTS ${staged}`);
   await tx.exec(
     `CREATE TEMP TABLE ${staged} AS SELECT ${select} FROM ${raw}
      WHERE line_no IN (SELECT MAX(line_no) FROM ${raw} GROUP BY ${keys.join(', ')})`,
   );
-  const [r] = await tx.query<{ n: number }>(`SELECT (SELECT COUNT(*) FROM ${raw}) - (SELECT COUNT(*) FROM ${staged}) AS n`);
+  const [r] = await tx.query<{ n: number }>(
+    `SELECT (SELECT COUNT(*) FROM ${raw}) - (SELECT COUNT(*) FROM ${staged}) AS n`,
+  );
   return r?.n ?? 0;
 }
 
-export async function mergeCustomers(tx: Queryable, now: Date): Promise<MergeCounts & { duplicates: number }> {
+export async function mergeCustomers(
+  tx: Queryable,
+  now: Date,
+): Promise<MergeCounts & { duplicates: number }> {
   const consentCols = CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]);
   const duplicates = await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*');
   // Consents take part in change detection: compare against the current consent rows.
@@ -272,8 +410,23 @@ export async function mergeCustomers(tx: Queryable, now: Date): Promise<MergeCou
      FROM customers c JOIN stg_customers s ON s.external_id = c.external_id
      ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,
   );
-  const valueCols = ['email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at'];
-  const counts = await classifyOnly(tx, 'stg_customers_cur', 'stg_customers_cmp', ['external_id'], [...valueCols, ...consentCols]);
+  const valueCols = [
+    'email',
+    'phone',
+    'first_name',
+    'last_name',
+    'birthday',
+    'country',
+    'acquisition_channel',
+    'created_at',
+  ];
+  const counts = await classifyOnly(
+    tx,
+    'stg_customers_cur',
+    'stg_customers_cmp',
+    ['external_id'],
+    [...valueCols, ...consentCols],
+  );
   await mergeStaged(tx, {
     target: 'customers',
     staged: 'stg_customers_cmp',
@@ -293,12 +446,24 @@ export async function mergeCustomers(tx: Queryable, now: Date): Promise<MergeCou
        FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id WHERE s.${ch}_status IS NOT NULL`,
     );
   }
-  await dropStaging(tx, ['stg_customers', 'stg_customers_cmp', 'stg_customers_cur', 'stg_customers_cmp_actions', 'stg_customers_cur_cmp']);
+  await dropStaging(tx, [
+    'stg_customers',
+    'stg_customers_cmp',
+    'stg_customers_cur',
+    'stg_customers_cmp_actions',
+    'stg_customers_cur_cmp',
+  ]);
   return { ...counts, duplicates };
 }
 
 /** Counts insert/update/same of `staged` against a snapshot table without applying anything. */
-async function classifyOnly(tx: Queryable, current: string, staged: string, keys: string[], columns: string[]): Promise<MergeCounts> {
+async function classifyOnly(
+  tx: Queryable,
+  current: string,
+  staged: string,
+  keys: string[],
+  columns: string[],
+): Promise<MergeCounts> {
   const differs = columns.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(' OR ');
   const on = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
   const [r] = await tx.query<{ inserted: number; updated: number; unchanged: number }>(
@@ -311,7 +476,13 @@ async function classifyOnly(tx: Queryable, current: string, staged: string, keys
 }
 
 export async function mergeProducts(tx: Queryable, now: Date): Promise<MergeCounts & { duplicates: number }> {
-  const duplicates = await dedupe(tx, 'stg_products_raw', 'stg_products', ['sku'], 'sku, title, category, price_minor, unit_cost_minor, currency');
+  const duplicates = await dedupe(
+    tx,
+    'stg_products_raw',
+    'stg_products',
+    ['sku'],
+    'sku, title, category, price_minor, unit_cost_minor, currency',
+  );
   const counts = await mergeStaged(tx, {
     target: 'products',
     staged: 'stg_products',
@@ -326,13 +497,28 @@ export async function mergeProducts(tx: Queryable, now: Date): Promise<MergeCoun
 
 export async function mergeSpend(tx: Queryable): Promise<MergeCounts & { duplicates: number }> {
   const keys = ['spent_on', 'channel', 'campaign'];
-  const duplicates = await dedupe(tx, 'stg_spend_raw', 'stg_spend', keys, 'spent_on, channel, campaign, amount_minor, currency');
-  const counts = await mergeStaged(tx, { target: 'marketing_spend', staged: 'stg_spend', keys, columns: ['amount_minor', 'currency'] });
+  const duplicates = await dedupe(
+    tx,
+    'stg_spend_raw',
+    'stg_spend',
+    keys,
+    'spent_on, channel, campaign, amount_minor, currency',
+  );
+  const counts = await mergeStaged(tx, {
+    target: 'marketing_spend',
+    staged: 'stg_spend',
+    keys,
+    columns: ['amount_minor', 'currency'],
+  });
   await dropStaging(tx, ['stg_spend', 'stg_spend_actions']);
   return { ...counts, duplicates };
 }
 
-export async function mergeEvents(tx: Queryable, now: Date, jsonType: string): Promise<MergeCounts & { duplicates: number }> {
+export async function mergeEvents(
+  tx: Queryable,
+  now: Date,
+  jsonType: string,
+): Promise<MergeCounts & { duplicates: number }> {
   await ensureCustomers(
     tx,
     now,
@@ -373,12 +559,29 @@ export async function storeCurrency(db: Queryable): Promise<string | undefined> 
 export async function recordImportRun(
   tx: Queryable,
   jsonType: string,
-  run: { entity: string; file: string; preset: string; startedAt: Date; counts: MergeCounts & { rejected: number }; details: unknown },
+  run: {
+    entity: string;
+    file: string;
+    preset: string;
+    startedAt: Date;
+    counts: MergeCounts & { rejected: number };
+    details: unknown;
+  },
 ): Promise<void> {
   await tx.exec(
     `INSERT INTO import_runs (entity, file, preset, started_at, finished_at, inserted, updated, unchanged, rejected, report)
      VALUES ($1, $2, $3, $4::timestamp, $5::timestamp, $6, $7, $8, $9, CAST($10 AS ${jsonType}))`,
-    [run.entity, run.file, run.preset, run.startedAt, new Date(), run.counts.inserted, run.counts.updated, run.counts.unchanged,
-      run.counts.rejected, JSON.stringify(run.details)],
+    [
+      run.entity,
+      run.file,
+      run.preset,
+      run.startedAt,
+      new Date(),
+      run.counts.inserted,
+      run.counts.updated,
+      run.counts.unchanged,
+      run.counts.rejected,
+      JSON.stringify(run.details),
+    ],
   );
 }

@@ -12,7 +12,11 @@ export type Entity = z.infer<typeof Entity>;
 // ---- field types (CSV gives strings, NDJSON may give numbers; empty means absent) ----
 
 const blank = (v: unknown): unknown =>
-  v === '' || v === null || v === undefined ? undefined : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+  v === '' || v === null || v === undefined
+    ? undefined
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : v;
 const show = (s: unknown) => `'${String(s).length > 40 ? String(s).slice(0, 40) + '…' : String(s)}'`;
 
 const requiredText = z.preprocess(blank, z.string({ error: 'is required' }).trim().min(1, 'is required'));
@@ -29,7 +33,9 @@ function decimalField(what: string) {
   });
 }
 const optionalMoney = z.preprocess(blank, decimalField('an amount').optional());
-const requiredMoney = z.preprocess(blank, decimalField('an amount').optional()).refine((v) => v !== undefined, 'is required');
+const requiredMoney = z
+  .preprocess(blank, decimalField('an amount').optional())
+  .refine((v) => v !== undefined, 'is required');
 
 const integer = z.string().transform((s, ctx) => {
   const t = s.trim();
@@ -44,7 +50,10 @@ const optionalInteger = z.preprocess(blank, integer.optional());
 const instant = z.string().transform((s, ctx) => {
   const d = parseInstant(s);
   if (!d) {
-    ctx.addIssue({ code: 'custom', message: `expected a date-time like 2011-12-09 12:50:00 or ISO 8601, got ${show(s)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a date-time like 2011-12-09 12:50:00 or ISO 8601, got ${show(s)}`,
+    });
     return z.NEVER;
   }
   return d;
@@ -71,14 +80,34 @@ const currency = z.preprocess(
   z.string({ error: 'is required' }).regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code like GBP'),
 );
 
-export const ORDER_STATUSES = ['paid', 'pending', 'cancelled', 'refunded', 'partially_refunded', 'failed'] as const;
+export const ORDER_STATUSES = [
+  'paid',
+  'pending',
+  'cancelled',
+  'refunded',
+  'partially_refunded',
+  'failed',
+] as const;
 /** Statuses whose orders count as sales (refunds are subtracted separately). */
 export const SALE_STATUSES = ['paid', 'refunded', 'partially_refunded'] as const;
 const STATUS_ALIASES: Record<string, (typeof ORDER_STATUSES)[number]> = {
-  paid: 'paid', completed: 'paid', complete: 'paid', processing: 'paid', fulfilled: 'paid', shipped: 'paid',
-  pending: 'pending', 'on-hold': 'pending', on_hold: 'pending', authorized: 'pending', unpaid: 'pending',
-  cancelled: 'cancelled', canceled: 'cancelled', voided: 'cancelled',
-  refunded: 'refunded', partially_refunded: 'partially_refunded', 'partially refunded': 'partially_refunded',
+  paid: 'paid',
+  completed: 'paid',
+  complete: 'paid',
+  processing: 'paid',
+  fulfilled: 'paid',
+  shipped: 'paid',
+  pending: 'pending',
+  'on-hold': 'pending',
+  on_hold: 'pending',
+  authorized: 'pending',
+  unpaid: 'pending',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  voided: 'cancelled',
+  refunded: 'refunded',
+  partially_refunded: 'partially_refunded',
+  'partially refunded': 'partially_refunded',
   failed: 'failed',
 };
 const status = z.preprocess(
@@ -88,7 +117,10 @@ const status = z.preprocess(
     .transform((s, ctx) => {
       const v = STATUS_ALIASES[s.trim().toLowerCase()];
       if (!v) {
-        ctx.addIssue({ code: 'custom', message: `expected one of ${ORDER_STATUSES.join(', ')}, got ${show(s)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected one of ${ORDER_STATUSES.join(', ')}, got ${show(s)}`,
+        });
         return z.NEVER;
       }
       return v;
@@ -97,9 +129,20 @@ const status = z.preprocess(
 );
 
 const CONSENT_ALIASES: Record<string, 'granted' | 'denied' | 'unsubscribed' | 'unknown'> = {
-  granted: 'granted', yes: 'granted', true: 'granted', '1': 'granted', subscribed: 'granted', opted_in: 'granted',
-  denied: 'denied', no: 'denied', false: 'denied', '0': 'denied', not_subscribed: 'denied',
-  unsubscribed: 'unsubscribed', opted_out: 'unsubscribed', unknown: 'unknown',
+  granted: 'granted',
+  yes: 'granted',
+  true: 'granted',
+  '1': 'granted',
+  subscribed: 'granted',
+  opted_in: 'granted',
+  denied: 'denied',
+  no: 'denied',
+  false: 'denied',
+  '0': 'denied',
+  not_subscribed: 'denied',
+  unsubscribed: 'unsubscribed',
+  opted_out: 'unsubscribed',
+  unknown: 'unknown',
 };
 const consent = z.preprocess(
   blank,
@@ -108,7 +151,10 @@ const consent = z.preprocess(
     .transform((s, ctx) => {
       const v = CONSENT_ALIASES[s.trim().toLowerCase()];
       if (!v) {
-        ctx.addIssue({ code: 'custom', message: `expected granted, denied, unsubscribed or unknown, got ${show(s)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected granted, denied, unsubscribed or unknown, got ${show(s)}`,
+        });
         return z.NEVER;
       }
       return v;
@@ -147,22 +193,34 @@ export const OrderLineInput = z
   .superRefine((r, ctx) => {
     const hasLine = r.sku !== undefined || r.quantity !== undefined || r.unit_price !== undefined;
     if (hasLine) {
-      if (r.quantity === undefined) ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'is required on an order line' });
-      else if (r.quantity <= 0) ctx.addIssue({ code: 'custom', path: ['quantity'], message: `must be positive, got ${r.quantity}` });
+      if (r.quantity === undefined)
+        ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'is required on an order line' });
+      else if (r.quantity <= 0)
+        ctx.addIssue({ code: 'custom', path: ['quantity'], message: `must be positive, got ${r.quantity}` });
       if (r.unit_price === undefined && r.line_total === undefined)
         ctx.addIssue({ code: 'custom', path: ['unit_price'], message: 'is required on an order line' });
     } else if (r.order_total === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['order_total'], message: 'is required when the row has no line (sku, quantity, unit_price)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['order_total'],
+        message: 'is required when the row has no line (sku, quantity, unit_price)',
+      });
     }
     for (const f of ['unit_price', 'line_total', 'order_total'] as const) {
       const v = r[f];
-      if (v !== undefined && v.units < 0n) ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
+      if (v !== undefined && v.units < 0n)
+        ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
     }
   })
   .transform((r) => {
     const cur = r.currency;
     const hasLine = r.quantity !== undefined;
-    const lineTotal = r.line_total !== undefined ? minor(r.line_total, cur) : hasLine && r.unit_price ? lineTotalMinor(r.quantity as number, r.unit_price, minorDigits(cur)) : null;
+    const lineTotal =
+      r.line_total !== undefined
+        ? minor(r.line_total, cur)
+        : hasLine && r.unit_price
+          ? lineTotalMinor(r.quantity as number, r.unit_price, minorDigits(cur))
+          : null;
     return {
       orderId: r.order_id,
       customerId: r.customer_id ?? null,
@@ -172,7 +230,11 @@ export const OrderLineInput = z
       sku: r.sku ?? null,
       title: r.title ?? null,
       quantity: r.quantity ?? null,
-      unitPriceMinor: r.unit_price ? minor(r.unit_price, cur) : hasLine && lineTotal !== null && r.quantity ? Math.round(lineTotal / r.quantity) : null,
+      unitPriceMinor: r.unit_price
+        ? minor(r.unit_price, cur)
+        : hasLine && lineTotal !== null && r.quantity
+          ? Math.round(lineTotal / r.quantity)
+          : null,
       lineTotalMinor: lineTotal,
       orderTotalMinor: minor(r.order_total, cur),
       discountMinor: minor(r.discount, cur),
@@ -245,7 +307,12 @@ export const CustomerInput = z
     createdAt: r.created_at ?? null,
     consents: (['email', 'sms', 'messenger'] as const)
       .filter((c) => r[`${c}_consent`] !== undefined)
-      .map((c) => ({ channel: c, status: r[`${c}_consent`] as string, changedAt: r[`${c}_consent_at`] ?? null, source: r[`${c}_consent_source`] ?? null })),
+      .map((c) => ({
+        channel: c,
+        status: r[`${c}_consent`] as string,
+        changedAt: r[`${c}_consent_at`] ?? null,
+        source: r[`${c}_consent_source`] ?? null,
+      })),
   }));
 export type CustomerRow = z.infer<typeof CustomerInput>;
 
@@ -263,7 +330,8 @@ export const ProductInput = z
   .superRefine((r, ctx) => {
     for (const f of ['price', 'unit_cost'] as const) {
       const v = r[f];
-      if (v !== undefined && v.units < 0n) ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
+      if (v !== undefined && v.units < 0n)
+        ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
     }
   })
   .transform((r) => ({
@@ -302,23 +370,35 @@ export const EventInput = z
     event_id: requiredText,
     customer_id: optionalText,
     anonymous_id: optionalText,
-    type: z.preprocess(blank, z.string({ error: 'is required' }).regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'expected a lower-case event name like add_to_cart')),
+    type: z.preprocess(
+      blank,
+      z
+        .string({ error: 'is required' })
+        .regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'expected a lower-case event name like add_to_cart'),
+    ),
     occurred_at: requiredInstant,
-    properties: z.preprocess((v) => {
-      if (v === undefined || v === '' || v === null) return {};
-      if (typeof v === 'string') {
-        try {
-          return JSON.parse(v) as unknown;
-        } catch {
-          return v;
+    properties: z.preprocess(
+      (v) => {
+        if (v === undefined || v === '' || v === null) return {};
+        if (typeof v === 'string') {
+          try {
+            return JSON.parse(v) as unknown;
+          } catch {
+            return v;
+          }
         }
-      }
-      return v;
-    }, z.record(z.string(), z.unknown(), { error: 'expected a JSON object' })),
+        return v;
+      },
+      z.record(z.string(), z.unknown(), { error: 'expected a JSON object' }),
+    ),
   })
   .superRefine((r, ctx) => {
     if (r.customer_id === undefined && r.anonymous_id === undefined)
-      ctx.addIssue({ code: 'custom', path: ['customer_id'], message: 'customer_id or anonymous_id is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customer_id'],
+        message: 'customer_id or anonymous_id is required',
+      });
   })
   .transform((r) => ({
     eventId: r.event_id,
@@ -334,18 +414,57 @@ export type EventRow = z.infer<typeof EventInput>;
 export const GENERIC_COLUMNS: Record<Entity, { required: string[]; optional: string[] }> = {
   orders: {
     required: ['order_id', 'ordered_at'],
-    optional: ['customer_id', 'currency', 'sku', 'title', 'quantity', 'unit_price', 'line_total', 'order_total', 'discount', 'shipping', 'tax', 'channel', 'source', 'status', 'country', 'email'],
+    optional: [
+      'customer_id',
+      'currency',
+      'sku',
+      'title',
+      'quantity',
+      'unit_price',
+      'line_total',
+      'order_total',
+      'discount',
+      'shipping',
+      'tax',
+      'channel',
+      'source',
+      'status',
+      'country',
+      'email',
+    ],
   },
-  refunds: { required: ['refund_id', 'amount', 'refunded_at'], optional: ['order_id', 'customer_id', 'currency', 'reason'] },
+  refunds: {
+    required: ['refund_id', 'amount', 'refunded_at'],
+    optional: ['order_id', 'customer_id', 'currency', 'reason'],
+  },
   customers: {
     required: ['customer_id'],
-    optional: ['email', 'phone', 'first_name', 'last_name', 'birthday', 'country', 'acquisition_channel', 'created_at',
-      'email_consent', 'email_consent_at', 'email_consent_source', 'sms_consent', 'sms_consent_at', 'sms_consent_source',
-      'messenger_consent', 'messenger_consent_at', 'messenger_consent_source'],
+    optional: [
+      'email',
+      'phone',
+      'first_name',
+      'last_name',
+      'birthday',
+      'country',
+      'acquisition_channel',
+      'created_at',
+      'email_consent',
+      'email_consent_at',
+      'email_consent_source',
+      'sms_consent',
+      'sms_consent_at',
+      'sms_consent_source',
+      'messenger_consent',
+      'messenger_consent_at',
+      'messenger_consent_source',
+    ],
   },
   products: { required: ['sku'], optional: ['title', 'category', 'price', 'unit_cost', 'currency'] },
   spend: { required: ['date', 'channel', 'amount'], optional: ['campaign', 'currency'] },
-  events: { required: ['event_id', 'type', 'occurred_at'], optional: ['customer_id', 'anonymous_id', 'properties'] },
+  events: {
+    required: ['event_id', 'type', 'occurred_at'],
+    optional: ['customer_id', 'anonymous_id', 'properties'],
+  },
 };
 
 /** Turns zod issues into one readable reason: `field quantity: expected a whole number, got 'x'`. */
@@ -353,7 +472,8 @@ export function describeIssues(error: z.ZodError): { field: string | undefined; 
   const issue = error.issues[0];
   if (!issue) return { field: undefined, reason: 'invalid row' };
   const field = issue.path.length ? issue.path.join('.') : undefined;
-  const msg = issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message;
+  const msg =
+    issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
   return { field, reason: (field ? `field ${field}: ` : '') + msg + more };
 }

@@ -6,7 +6,16 @@ import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
 import * as repo from './repository.js';
-import { CustomerInput, describeIssues, Entity, EventInput, OrderLineInput, ProductInput, RefundInput, SpendInput } from './schema.js';
+import {
+  CustomerInput,
+  describeIssues,
+  Entity,
+  EventInput,
+  OrderLineInput,
+  ProductInput,
+  RefundInput,
+  SpendInput,
+} from './schema.js';
 import { openSource, peekFirstLine } from './source.js';
 
 export interface ImportOptions {
@@ -84,13 +93,20 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
   const trimmed = firstLine.trimStart();
   const columns = trimmed.startsWith('{') ? Object.keys(safeJson(firstLine)) : headerColumns(firstLine);
   const mappedColumns = columns.map((c) => opts.map?.[c] ?? c);
-  const preset: Preset = opts.preset ? presetByName(opts.preset) : detectPreset(entity, mappedColumns, firstLine, opts.file);
+  const preset: Preset = opts.preset
+    ? presetByName(opts.preset)
+    : detectPreset(entity, mappedColumns, firstLine, opts.file);
   if (!preset.entities.includes(entity)) {
-    throw invalid(`preset ${preset.name} imports ${preset.entities.join('/')}, not ${entity}`, { field: '--preset' });
+    throw invalid(`preset ${preset.name} imports ${preset.entities.join('/')}, not ${entity}`, {
+      field: '--preset',
+    });
   }
   if (opts.preset && preset.name !== 'cdnow' && !preset.detect(entity, mappedColumns, firstLine)) {
     throw invalid(
-      `the header does not have the columns preset ${preset.name} needs: ${preset.expectedColumns(entity).filter((c) => !mappedColumns.includes(c)).join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})`,
+      `the header does not have the columns preset ${preset.name} needs: ${preset
+        .expectedColumns(entity)
+        .filter((c) => !mappedColumns.includes(c))
+        .join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})`,
       { file: opts.file, line: 1 },
     );
   }
@@ -121,7 +137,9 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
   };
 
   const targets = entity === 'orders' ? (['orders', 'refunds'] as const) : ([entity] as const);
-  const staging = Object.fromEntries(targets.map((t) => [t, repo.STAGING[t]])) as Partial<Record<Entity, (typeof repo.STAGING)[keyof typeof repo.STAGING]>>;
+  const staging = Object.fromEntries(targets.map((t) => [t, repo.STAGING[t]])) as Partial<
+    Record<Entity, (typeof repo.STAGING)[keyof typeof repo.STAGING]>
+  >;
   const buffers = new Map<Entity, SqlValue[][]>(targets.map((t) => [t, []]));
   const expectedFields = source.info.columns.length;
 
@@ -143,7 +161,10 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
           continue;
         }
         if ('__extra' in v) {
-          reject(rec.line, `the row has ${expectedFields + Number(v.__extra)} fields but the header has ${expectedFields}`);
+          reject(
+            rec.line,
+            `the row has ${expectedFields + Number(v.__extra)} fields but the header has ${expectedFields}`,
+          );
           continue;
         }
         let mapped: Mapped[];
@@ -169,12 +190,20 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
           }
           const table = staging[m.entity];
           const buf = buffers.get(m.entity);
-          if (!table || !buf) throw new AppError('internal', `preset ${preset.name} produced ${m.entity} rows while importing ${entity}`);
+          if (!table || !buf)
+            throw new AppError(
+              'internal',
+              `preset ${preset.name} produced ${m.entity} rows while importing ${entity}`,
+            );
           buf.push(table.toRow(rec.line, parsed.data as never));
           if (buf.length >= FLUSH_ROWS) await flush(m.entity);
         }
       }
-      opts.onProgress?.({ rows: report.rows, bytesRead: source.progress.bytesRead, bytesTotal: source.info.bytesTotal });
+      opts.onProgress?.({
+        rows: report.rows,
+        bytesRead: source.progress.bytesRead,
+        bytesTotal: source.info.bytesTotal,
+      });
     }
     for (const t of targets) await flush(t);
     await mergeAll(tx, entity, now, db.dialect.jsonType, report, reject);
@@ -184,7 +213,11 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
       preset: preset.name,
       startedAt: now,
       counts: report,
-      details: { skipped: report.skipped, errors: report.errors.slice(0, 100), errorsOmitted: report.errorsOmitted },
+      details: {
+        skipped: report.skipped,
+        errors: report.errors.slice(0, 100),
+        errorsOmitted: report.errorsOmitted,
+      },
     });
   });
   report.errors.sort((a, b) => a.line - b.line);
@@ -239,7 +272,10 @@ async function mergeAll(
       apply(await repo.mergeEvents(tx, now, jsonType));
       break;
   }
-  await repo.dropStaging(tx, Object.values(repo.STAGING).map((t) => t.table));
+  await repo.dropStaging(
+    tx,
+    Object.values(repo.STAGING).map((t) => t.table),
+  );
 }
 
 function safeJson(line: string): Record<string, unknown> {

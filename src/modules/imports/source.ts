@@ -105,14 +105,23 @@ export async function openSource(
     try {
       columns = Object.keys(JSON.parse(firstLine) as object);
     } catch {
-      throw invalid('the first line is not a JSON object (NDJSON expects one object per line)', { file, line: 1 });
+      throw invalid('the first line is not a JSON object (NDJSON expects one object per line)', {
+        file,
+        line: 1,
+      });
     }
-    return { info: { file, format, gzip, columns, bytesTotal: size }, batches: ndjsonBatches(firstText, chunks), progress };
+    return {
+      info: { file, format, gzip, columns, bytesTotal: size },
+      batches: ndjsonBatches(firstText, chunks),
+      progress,
+    };
   }
 
   // CSV; whitespace-separated files (CDNOW) are split on runs of blanks instead of commas.
   const parser = new CsvParser(',');
-  const split = opts.whitespace ? (r: CsvRecord): CsvRecord => ({ line: r.line, fields: r.fields.join(',').trim().split(/\s+/) }) : (r: CsvRecord) => r;
+  const split = opts.whitespace
+    ? (r: CsvRecord): CsvRecord => ({ line: r.line, fields: r.fields.join(',').trim().split(/\s+/) })
+    : (r: CsvRecord) => r;
   const pending: CsvRecord[] = [];
   parser.push(firstText, pending);
   let header = opts.csvHeader;
@@ -166,7 +175,10 @@ async function* csvBatches(
   if (buf.length > 0) yield buf.map(toRecord);
 }
 
-async function* ndjsonBatches(firstText: string, chunks: AsyncGenerator<string>): AsyncGenerator<SourceRecord[]> {
+async function* ndjsonBatches(
+  firstText: string,
+  chunks: AsyncGenerator<string>,
+): AsyncGenerator<SourceRecord[]> {
   let rest = '';
   let line = 0;
   const parseText = (text: string, final: boolean): SourceRecord[] => {
@@ -182,7 +194,7 @@ async function* ndjsonBatches(firstText: string, chunks: AsyncGenerator<string>)
       try {
         values = JSON.parse(s);
       } catch {
-        out.push({ line, values: { __invalidJson: (s.length > 60 ? s.slice(0, 60) + '…' : s) } });
+        out.push({ line, values: { __invalidJson: s.length > 60 ? s.slice(0, 60) + '…' : s } });
         continue;
       }
       if (values === null || typeof values !== 'object' || Array.isArray(values)) {

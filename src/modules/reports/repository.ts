@@ -12,11 +12,17 @@ export const SALE_STATUS_SQL = SALE_STATUSES.map((s) => `'${s}'`).join(', ');
 export const ORDER_REVENUE_SQL = `(CASE WHEN o.line_count > 0 THEN o.subtotal_minor - o.discount_minor ELSE o.total_minor END)`;
 
 /** The store currency and the data's time span (for default `asOf`). */
-export async function storeFacts(db: Queryable): Promise<{ currency: string | null; firstOrderAt: Date | null; lastOrderAt: Date | null }> {
+export async function storeFacts(
+  db: Queryable,
+): Promise<{ currency: string | null; firstOrderAt: Date | null; lastOrderAt: Date | null }> {
   const [row] = await db.query<{ currency: string | null; first_at: Date | null; last_at: Date | null }>(
     `SELECT (SELECT value FROM settings WHERE key = 'currency') AS currency, MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at FROM orders`,
   );
-  return { currency: row?.currency ?? null, firstOrderAt: row?.first_at ?? null, lastOrderAt: row?.last_at ?? null };
+  return {
+    currency: row?.currency ?? null,
+    firstOrderAt: row?.first_at ?? null,
+    lastOrderAt: row?.last_at ?? null,
+  };
 }
 
 /** One aggregate per customer with ≥ 1 sale before `asOf` (exclusive), in `currency`; plus guest orders. */
@@ -25,7 +31,13 @@ export async function customerAggregates(
   asOf: Date,
   currency: string,
 ): Promise<{ customers: CustomerAggregate[]; guestOrders: number }> {
-  const rows = await db.query<{ orders: number; revenue_minor: number; refund_minor: number; first_at: Date; last_at: Date }>(
+  const rows = await db.query<{
+    orders: number;
+    revenue_minor: number;
+    refund_minor: number;
+    first_at: Date;
+    last_at: Date;
+  }>(
     `SELECT COUNT(*) AS orders, SUM(${ORDER_REVENUE_SQL}) AS revenue_minor,
             MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at, COALESCE(MAX(r.refund_minor), 0) AS refund_minor
      FROM orders o

@@ -21,16 +21,27 @@ export interface ReportContext {
  */
 export async function reportContext(db: Database, asOfText?: string): Promise<ReportContext> {
   const facts = await repo.storeFacts(db);
-  if (!facts.lastOrderAt || !facts.currency) throw new AppError('not_found', 'the store has no orders yet: run `retain import orders <file>` first');
+  if (!facts.lastOrderAt || !facts.currency)
+    throw new AppError('not_found', 'the store has no orders yet: run `retain import orders <file>` first');
   let day: Date;
   if (asOfText !== undefined) {
     const d = parseDay(asOfText);
     if (!d) throw invalid(`expected --as-of YYYY-MM-DD, got '${asOfText}'`, { field: '--as-of' });
     day = d;
   } else {
-    day = new Date(Date.UTC(facts.lastOrderAt.getUTCFullYear(), facts.lastOrderAt.getUTCMonth(), facts.lastOrderAt.getUTCDate()));
+    day = new Date(
+      Date.UTC(
+        facts.lastOrderAt.getUTCFullYear(),
+        facts.lastOrderAt.getUTCMonth(),
+        facts.lastOrderAt.getUTCDate(),
+      ),
+    );
   }
-  return { currency: facts.currency, asOf: new Date(day.getTime() + DAY_MS), asOfDay: day.toISOString().slice(0, 10) };
+  return {
+    currency: facts.currency,
+    asOf: new Date(day.getTime() + DAY_MS),
+    asOfDay: day.toISOString().slice(0, 10),
+  };
 }
 
 /** The `report summary` JSON contract: money as decimals in the store currency. */
@@ -74,6 +85,11 @@ export async function summaryReport(db: Database, asOfText?: string): Promise<Su
     repeatCustomerRate: round(s.repeatCustomerRate, 4),
     avgLifespanDays: round(s.avgLifespanDays, 2),
     guestOrders: s.guestOrders,
-    definitions: Object.fromEntries(Object.entries(s.definitions).map(([k, v]) => [k.replace(/Minor$/, '').replace(/^refunds$/, 'refunds'), v])),
+    definitions: Object.fromEntries(
+      Object.entries(s.definitions).map(([k, v]) => [
+        k.replace(/Minor$/, '').replace(/^refunds$/, 'refunds'),
+        v,
+      ]),
+    ),
   };
 }

@@ -42,7 +42,10 @@ class DuckQueryable implements Queryable {
   }
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.conn.run(sql, params.length ? (params.map(normalizeParam) as DuckDBValue[]) : undefined);
+    const result = await this.conn.run(
+      sql,
+      params.length ? (params.map(normalizeParam) as DuckDBValue[]) : undefined,
+    );
     return Number(result.rowsChanged);
   }
 

@@ -23,11 +23,10 @@ export async function migrate(db: Database): Promise<number[]> {
       const seen = await tx.query('SELECT 1 AS seen FROM schema_migrations WHERE version = $1', [m.version]);
       if (seen.length > 0) return false;
       for (const sql of m.statements(db.dialect)) await tx.exec(sql);
-      await tx.exec('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3::timestamp)', [
-        m.version,
-        m.name,
-        new Date(),
-      ]);
+      await tx.exec(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3::timestamp)',
+        [m.version, m.name, new Date()],
+      );
       return true;
     });
     if (done) applied.push(m.version);

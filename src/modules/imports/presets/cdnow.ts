@@ -19,12 +19,18 @@ export const cdnowPreset: Preset = {
     const fields = firstLine.trim().split(/\s+/);
     if (entity !== 'orders') return false;
     if (fields.join(',') === MASTER.join(',')) return true;
-    return (fields.length === 4 || fields.length === 5) && fields.every((f) => /^\d+(\.\d+)?$/.test(f)) && /^(19|20)\d{6}$/.test(fields[fields.length - 3] ?? '');
+    return (
+      (fields.length === 4 || fields.length === 5) &&
+      fields.every((f) => /^\d+(\.\d+)?$/.test(f)) &&
+      /^(19|20)\d{6}$/.test(fields[fields.length - 3] ?? '')
+    );
   },
   source: (firstLine) => {
     const fields = firstLine.trim().split(/\s+/);
     const hasHeader = !/^\d/.test(fields[0] ?? '');
-    return hasHeader ? { whitespace: true } : { whitespace: true, csvHeader: fields.length === 5 ? SAMPLE : MASTER };
+    return hasHeader
+      ? { whitespace: true }
+      : { whitespace: true, csvHeader: fields.length === 5 ? SAMPLE : MASTER };
   },
   createMapper: () => {
     const seen = new Map<string, number>();

@@ -10,7 +10,8 @@ export const genericPreset: Preset = {
   detect: (entity, columns) => GENERIC_COLUMNS[entity].required.every((c) => columns.includes(c)),
   createMapper: (entity, opts) => (values) => {
     const v = renamed(values, opts.map);
-    if (GENERIC_CURRENCY_ENTITIES.has(entity) && (v.currency === undefined || v.currency === '')) v.currency = opts.currency;
+    if (GENERIC_CURRENCY_ENTITIES.has(entity) && (v.currency === undefined || v.currency === ''))
+      v.currency = opts.currency;
     return [{ kind: 'row', entity, values: v }];
   },
 };

@@ -8,11 +8,22 @@ import type { Preset } from './types.js';
 import { woocommercePreset } from './woocommerce.js';
 
 /** Every preset; detection tries the specific ones before `generic`. */
-export const PRESETS: readonly Preset[] = [onlineRetailPreset, cdnowPreset, shopifyPreset, woocommercePreset, genericPreset];
+export const PRESETS: readonly Preset[] = [
+  onlineRetailPreset,
+  cdnowPreset,
+  shopifyPreset,
+  woocommercePreset,
+  genericPreset,
+];
 
 export function presetByName(name: string): Preset {
   const p = PRESETS.find((x) => x.name === name);
-  if (!p) throw new AppError('validation', `unknown preset '${name}'; expected one of ${PRESETS.map((x) => x.name).join(', ')}`, { where: { field: '--preset' } });
+  if (!p)
+    throw new AppError(
+      'validation',
+      `unknown preset '${name}'; expected one of ${PRESETS.map((x) => x.name).join(', ')}`,
+      { where: { field: '--preset' } },
+    );
   return p;
 }
 
@@ -23,9 +34,13 @@ export function detectPreset(entity: Entity, columns: string[], firstLine: strin
   const expected = PRESETS.filter((p) => p.entities.includes(entity))
     .map((p) => `${p.name}: ${p.expectedColumns(entity).join(', ')}`)
     .join('; ');
-  throw new AppError('validation', `the header matches no preset for ${entity} (found: ${columns.slice(0, 12).join(', ')}). Expected columns — ${expected}. Use --preset and --map col=field to adapt`, {
-    where: { file, line: 1 },
-  });
+  throw new AppError(
+    'validation',
+    `the header matches no preset for ${entity} (found: ${columns.slice(0, 12).join(', ')}). Expected columns — ${expected}. Use --preset and --map col=field to adapt`,
+    {
+      where: { file, line: 1 },
+    },
+  );
 }
 
 export type { Preset } from './types.js';

@@ -2,7 +2,16 @@ import { lineTotalMinor, parseDecimal } from '../../../shared/money.js';
 import type { Mapped, Preset } from './types.js';
 import { str } from './types.js';
 
-const COLUMNS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'];
+const COLUMNS = [
+  'InvoiceNo',
+  'StockCode',
+  'Description',
+  'Quantity',
+  'InvoiceDate',
+  'UnitPrice',
+  'CustomerID',
+  'Country',
+];
 
 /** `17850.0` → `17850` (the export writes ids as floats). */
 function customerId(v: unknown): string {
@@ -34,8 +43,21 @@ export const onlineRetailPreset: Preset = {
       const qty = Number(str(v.Quantity));
       const price = parseDecimal(str(v.UnitPrice));
       if (!/^-?\d+$/.test(str(v.Quantity)) || !Number.isSafeInteger(qty))
-        return [{ kind: 'reject', field: 'Quantity', reason: `field Quantity: expected a whole number, got '${str(v.Quantity)}'` }];
-      if (!price) return [{ kind: 'reject', field: 'UnitPrice', reason: `field UnitPrice: expected an amount like 2.55, got '${str(v.UnitPrice)}'` }];
+        return [
+          {
+            kind: 'reject',
+            field: 'Quantity',
+            reason: `field Quantity: expected a whole number, got '${str(v.Quantity)}'`,
+          },
+        ];
+      if (!price)
+        return [
+          {
+            kind: 'reject',
+            field: 'UnitPrice',
+            reason: `field UnitPrice: expected an amount like 2.55, got '${str(v.UnitPrice)}'`,
+          },
+        ];
       const amount = lineTotalMinor(Math.abs(qty), price) as number;
       const out: Mapped = {
         kind: 'row',
@@ -55,7 +77,8 @@ export const onlineRetailPreset: Preset = {
     const qty = str(v.Quantity);
     const price = str(v.UnitPrice);
     // Rule filters apply only to well-formed numbers; malformed ones go on to validation and are rejected.
-    if (/^-?\d+$/.test(qty) && Number(qty) <= 0) return [{ kind: 'skip', reason: 'Quantity <= 0 on a sales invoice' }];
+    if (/^-?\d+$/.test(qty) && Number(qty) <= 0)
+      return [{ kind: 'skip', reason: 'Quantity <= 0 on a sales invoice' }];
     const p = parseDecimal(price);
     if (p && p.units <= 0n) return [{ kind: 'skip', reason: 'UnitPrice <= 0' }];
     return [

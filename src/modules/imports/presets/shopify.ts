@@ -1,8 +1,33 @@
 import type { Mapped, Preset } from './types.js';
 import { str } from './types.js';
 
-const REQUIRED = ['Name', 'Email', 'Financial Status', 'Currency', 'Total', 'Created at', 'Lineitem quantity', 'Lineitem name', 'Lineitem price'];
-const ORDER_LEVEL = ['Email', 'Financial Status', 'Currency', 'Subtotal', 'Shipping', 'Taxes', 'Total', 'Discount Amount', 'Created at', 'Cancelled at', 'Refunded Amount', 'Source', 'Billing Country', 'Phone'];
+const REQUIRED = [
+  'Name',
+  'Email',
+  'Financial Status',
+  'Currency',
+  'Total',
+  'Created at',
+  'Lineitem quantity',
+  'Lineitem name',
+  'Lineitem price',
+];
+const ORDER_LEVEL = [
+  'Email',
+  'Financial Status',
+  'Currency',
+  'Subtotal',
+  'Shipping',
+  'Taxes',
+  'Total',
+  'Discount Amount',
+  'Created at',
+  'Cancelled at',
+  'Refunded Amount',
+  'Source',
+  'Billing Country',
+  'Phone',
+];
 
 /**
  * Shopify's orders export: one row per line item; order-level fields (email, totals, dates, status)

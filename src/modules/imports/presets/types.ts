@@ -24,7 +24,10 @@ export interface Preset {
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;
   /** Builds the per-file mapper (it may keep state, e.g. Shopify's carried-forward order fields). */
-  createMapper(entity: Entity, opts: PresetOptions): (values: Record<string, unknown>, line: number) => Mapped[];
+  createMapper(
+    entity: Entity,
+    opts: PresetOptions,
+  ): (values: Record<string, unknown>, line: number) => Mapped[];
 }
 
 export interface PresetOptions {
@@ -35,7 +38,10 @@ export interface PresetOptions {
 }
 
 /** Applies `--map` renames to a record. */
-export function renamed(values: Record<string, unknown>, map: Record<string, string>): Record<string, unknown> {
+export function renamed(
+  values: Record<string, unknown>,
+  map: Record<string, string>,
+): Record<string, unknown> {
   if (Object.keys(map).length === 0) return values;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) out[map[k] ?? k] = v;

@@ -1,7 +1,15 @@
 import type { Mapped, Preset } from './types.js';
 import { str } from './types.js';
 
-const REQUIRED = ['order_id', 'order_date', 'status', 'order_total', 'order_currency', 'item_name', 'item_quantity'];
+const REQUIRED = [
+  'order_id',
+  'order_date',
+  'status',
+  'order_total',
+  'order_currency',
+  'item_name',
+  'item_quantity',
+];
 
 /** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; ISO elsewhere. */
 function wooDate(v: unknown): string {
