@@ -17,3 +17,20 @@ export function readNumericCsv(file: string): Record<string, Float64Array> {
   }
   return Object.fromEntries(header.map((h, j) => [h, cols[j]!]));
 }
+
+/** CDNOW_sample.txt as orders: columns master id, sample id, date YYYYMMDD, CDs, dollars. */
+export function readCdnowSampleOrders(): { customerId: string; orderedAt: Date; amountMinor: number }[] {
+  const text = readFileSync(resolve(CDNOW_DIR, 'CDNOW_sample.txt'), 'utf8');
+  const out: { customerId: string; orderedAt: Date; amountMinor: number }[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const d = f[2]!;
+    out.push({
+      customerId: String(Number(f[1])),
+      orderedAt: new Date(Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)))),
+      amountMinor: Math.round(Number(f[4]) * 100),
+    });
+  }
+  return out;
+}
