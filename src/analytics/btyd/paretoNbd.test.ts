@@ -110,3 +110,28 @@ describe.skipIf(!haveCdnow)('Pareto/NBD fit report', () => {
     expect(fit.converged).toBe(true);
   });
 });
+
+describe.skipIf(!haveCdnow)('Pareto/NBD gradient', () => {
+  it('matches central differences of the log-likelihood', async () => {
+    const { indexParetoNbd, paretoNbdLogLikelihood } = await import('./paretoNbd.js');
+    const cd = readNumericCsv('cdnow_customers_summary.csv');
+    const idx = indexParetoNbd(compressRf(cd.frequency!, cd.recency!, cd.T!));
+    for (const p of [
+      [0.5, 10, 0.6, 12],
+      [0.8, 3, 1.4, 40],
+    ]) {
+      const g = new Float64Array(4);
+      paretoNbdLogLikelihood(p, idx, g);
+      for (let i = 0; i < 4; i++) {
+        const h = 1e-4 * p[i]!;
+        const up = [...p];
+        const dn = [...p];
+        up[i]! += h;
+        dn[i]! -= h;
+        const fd = (paretoNbdLogLikelihood(up, idx) - paretoNbdLogLikelihood(dn, idx)) / (2 * h);
+        // r and s derivatives are themselves differences in k, m (h = 1e-5): agree to 1e-6 relative.
+        expect(Math.abs(g[i]! - fd) / Math.max(1, Math.abs(fd))).toBeLessThan(1e-6);
+      }
+    }
+  });
+});

@@ -8,7 +8,7 @@
  * per distinct (x, t_x) and (x, T) pair rather than twice per customer.
  */
 import { assertRfData, fitMaximumLikelihood, type FitResult, type TransactionModel } from './model.js';
-import { lgamma, logAddExp, logHyp2f1A1, logSubExp, sigmoid } from './special.js';
+import { digamma, lgamma, logAddExp, logHyp2f1A1, logSubExp, sigmoid } from './special.js';
 import { groupRows, indexRf, type RfData, type RfIndex } from './summary.js';
 
 export interface ParetoNbdParams extends Record<string, number> {
@@ -58,8 +58,17 @@ export function indexParetoNbd(data: RfData): ParetoNbdIndex {
   return { ...base, pairX, pairY, recencyPair: g.groupOf.subarray(0, n), agePair: g.groupOf.subarray(n) };
 }
 
-/** Total log-likelihood Σ w·ln L(r, α, s, β | x, t_x, T) (note 009 eq. 18). */
-export function paretoNbdLogLikelihood(params: ArrayLike<number>, idx: ParetoNbdIndex): number {
+/**
+ * Total log-likelihood Σ w·ln L(r, α, s, β | x, t_x, T) (note 009 eq. 18) and, when `grad` is given,
+ * its gradient. With F = F(k, m, y), k = r+x, m = s+1: ∂F/∂α = −k·F(k+1, m) and ∂F/∂β = −m·F(k, m+1)
+ * exactly; ∂ln F/∂r and ∂ln F/∂s by central differences in k and m on the (small) pair table, so the
+ * per-customer pass runs once per evaluation.
+ */
+export function paretoNbdLogLikelihood(
+  params: ArrayLike<number>,
+  idx: ParetoNbdIndex,
+  grad?: Float64Array,
+): number {
   const r = params[0]!;
   const alpha = params[1]!;
   const s = params[2]!;
@@ -67,16 +76,51 @@ export function paretoNbdLogLikelihood(params: ArrayLike<number>, idx: ParetoNbd
   if (!(r > 0 && alpha > 0 && s > 0 && beta > 0)) return -Infinity;
   const nPairs = idx.pairX.length;
   const logF = new Float64Array(nPairs);
+  const dR = grad ? new Float64Array(nPairs) : logF;
+  const dA = grad ? new Float64Array(nPairs) : logF;
+  const dS = grad ? new Float64Array(nPairs) : logF;
+  const dB = grad ? new Float64Array(nPairs) : logF;
+  const m = s + 1;
+  const hk = 1e-5 * Math.max(1, r);
+  const hm = 1e-5 * m;
   for (let k = 0; k < nPairs; k++) {
-    const v = logTailIntegral(r + idx.pairX[k]!, s + 1, idx.pairY[k]!, alpha, beta);
+    const kk = r + idx.pairX[k]!;
+    const y = idx.pairY[k]!;
+    const v = logTailIntegral(kk, m, y, alpha, beta);
     if (Number.isNaN(v)) return NaN;
     logF[k] = v;
+    if (grad) {
+      dR[k] =
+        (logTailIntegral(kk + hk, m, y, alpha, beta) - logTailIntegral(kk - hk, m, y, alpha, beta)) /
+        (2 * hk);
+      dS[k] =
+        (logTailIntegral(kk, m + hm, y, alpha, beta) - logTailIntegral(kk, m - hm, y, alpha, beta)) /
+        (2 * hm);
+      dA[k] = -kk * Math.exp(logTailIntegral(kk + 1, m, y, alpha, beta) - v);
+      dB[k] = -m * Math.exp(logTailIntegral(kk, m + 1, y, alpha, beta) - v);
+    }
   }
   const xs = idx.x.values;
   const lgR = lgamma(r);
-  const head = r * Math.log(alpha) + s * Math.log(beta) - lgR;
+  const logAlpha = Math.log(alpha);
+  const logBeta = Math.log(beta);
+  const head = r * logAlpha + s * logBeta - lgR;
   let ll = 0;
-  for (let k = 0; k < xs.length; k++) ll += idx.weightByX[k]! * (lgamma(r + xs[k]!) + head);
+  let gR = 0;
+  let gAlpha = 0;
+  let gS = 0;
+  let gBeta = 0;
+  const psiR = grad ? digamma(r) : 0;
+  for (let k = 0; k < xs.length; k++) {
+    const w = idx.weightByX[k]!;
+    ll += w * (lgamma(r + xs[k]!) + head);
+    if (grad) {
+      gR += w * (digamma(r + xs[k]!) - psiR + logAlpha);
+      gAlpha += (w * r) / alpha;
+      gS += w * logBeta;
+      gBeta += (w * s) / beta;
+    }
+  }
   const Tv = idx.T.values;
   const logAT = new Float64Array(Tv.length);
   const logBT = new Float64Array(Tv.length);
@@ -89,9 +133,40 @@ export function paretoNbdLogLikelihood(params: ArrayLike<number>, idx: ParetoNbd
   const TOf = idx.T.indexOf;
   for (let i = 0; i < idx.rows; i++) {
     const j = TOf[i]!;
-    const first = -(r + frequency[i]!) * logAT[j]! - s * logBT[j]!;
-    const logA0 = logSubExp(logF[idx.recencyPair[i]!]!, logF[idx.agePair[i]!]!);
-    ll += weight[i]! * logAddExp(first, logS + logA0);
+    const w = weight[i]!;
+    const rx = r + frequency[i]!;
+    const A = -rx * logAT[j]! - s * logBT[j]!;
+    const p1 = idx.recencyPair[i]!;
+    const p2 = idx.agePair[i]!;
+    const lF1 = logF[p1]!;
+    const lF2 = logF[p2]!;
+    const B = logS + logSubExp(lF1, lF2);
+    const total = logAddExp(A, B);
+    ll += w * total;
+    if (grad) {
+      const pi = B === -Infinity ? 0 : Math.exp(B - total);
+      const T = Tv[j]!;
+      gR -= w * (1 - pi) * logAT[j]!;
+      gAlpha -= (w * (1 - pi) * rx) / (alpha + T);
+      gS -= w * (1 - pi) * logBT[j]!;
+      gBeta -= (w * (1 - pi) * s) / (beta + T);
+      if (pi > 0) {
+        // ∂ ln(F₁ − F₂) = (∂lnF₁ − ρ ∂lnF₂)/(1 − ρ), ρ = F₂/F₁ ∈ [0, 1).
+        const rho = Math.exp(lF2 - lF1);
+        const inv = 1 / (1 - rho);
+        const wp = w * pi;
+        gR += wp * (dR[p1]! - rho * dR[p2]!) * inv;
+        gAlpha += wp * (dA[p1]! - rho * dA[p2]!) * inv;
+        gS += wp * (1 / s + (dS[p1]! - rho * dS[p2]!) * inv);
+        gBeta += wp * (dB[p1]! - rho * dB[p2]!) * inv;
+      }
+    }
+  }
+  if (grad) {
+    grad[0] = gR;
+    grad[1] = gAlpha;
+    grad[2] = gS;
+    grad[3] = gBeta;
   }
   return ll;
 }
@@ -118,7 +193,7 @@ export function paretoNbdIndividualLogLikelihood(
   );
 }
 
-/** Maximum-likelihood fit of the Pareto/NBD (gradient by central differences on log-parameters). */
+/** Maximum-likelihood fit of the Pareto/NBD. */
 export function fitParetoNbd(data: RfData): FitResult<ParetoNbdParams> {
   assertRfData(data.frequency, data.recency, data.T, data.weight);
   const idx = indexParetoNbd(data);
@@ -129,8 +204,8 @@ export function fitParetoNbd(data: RfData): FitResult<ParetoNbdParams> {
     names: ['r', 'alpha', 's', 'beta'] as const,
     start: [1, meanT, 1, meanT],
     totalWeight: idx.totalWeight,
-    logLikelihood: (p) => paretoNbdLogLikelihood(p, idx),
-    analyticGradient: false,
+    logLikelihood: (p, grad) => paretoNbdLogLikelihood(p, idx, grad),
+    analyticGradient: true,
   });
 }
 

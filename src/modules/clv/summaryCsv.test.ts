@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../shared/errors.js';
+import { parseSummaryCsv } from './summaryCsv.js';
+
+const parse = (text: string, ids = true) => parseSummaryCsv(Buffer.from(text, 'utf8'), 'in.csv', { ids });
+const errorOf = (text: string): AppError => {
+  try {
+    parse(text);
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+};
+
+describe('summary CSV reader', () => {
+  it('reads the lifetimes header (ID) with exact decimals, CRLF and a trailing blank line', () => {
+    const s = parse('ID,frequency,recency,T\r\n1,2,30.43,38.86\r\n2,0,0,38.86\r\n\r\n');
+    expect(s.rows).toBe(2);
+    expect(s.ids).toEqual(['1', '2']);
+    expect([...s.recency]).toEqual([30.43, 0]); // identical to Number('30.43')
+    expect([...s.T]).toEqual([38.86, 38.86]);
+    expect(s.monetaryValue).toBeNull();
+  });
+  it('accepts any column order, monetary_value, exponents and quoted ids', () => {
+    const s = parse('frequency,customer_id,T,recency,monetary_value\n1,a,2e1,5,12.5\n');
+    expect([s.frequency[0], s.T[0], s.recency[0], s.monetaryValue![0]]).toEqual([1, 20, 5, 12.5]);
+    const q = parse('customer_id,frequency,recency,T\n"x,1",0,0,3\n');
+    expect(q.ids).toEqual(['x,1']);
+  });
+  it.each([
+    ['negative values', 'customer_id,frequency,recency,T\n1,1,-2,5\n', 2, 'recency', /≥ 0/],
+    ['recency > T', 'customer_id,frequency,recency,T\n1,1,2,3\n2,1,6,5\n', 3, 'recency', /exceeds T/],
+    ['frequency 0 with recency > 0', 'customer_id,frequency,recency,T\n1,0,2,5\n', 2, 'recency', /must be 0/],
+    ['non-numeric cell', 'customer_id,frequency,recency,T\n1,two,2,5\n', 2, 'frequency', /must be a number/],
+    ['fractional frequency', 'customer_id,frequency,recency,T\n1,1.5,2,5\n', 2, 'frequency', /whole number/],
+    ['missing cells', 'customer_id,frequency,recency,T\n1,1,2\n', 2, undefined, /expected 4 cells/],
+    [
+      'zero spend for a repeat buyer',
+      'customer_id,frequency,recency,T,monetary_value\n1,1,2,5,0\n',
+      2,
+      'monetary_value',
+      /> 0/,
+    ],
+  ])('rejects %s with file:line and field', (_name, text, line, field, message) => {
+    const e = errorOf(text);
+    expect(e.code).toBe('validation');
+    expect(e.where?.file).toBe('in.csv');
+    expect(e.where?.line).toBe(line);
+    expect(e.where?.field).toBe(field);
+    expect(e.message).toMatch(message);
+  });
+  it('rejects a header without the required columns', () => {
+    expect(errorOf('customer_id,frequency,T\n1,0,3\n').message).toMatch(/recency column/);
+    expect(errorOf('frequency,recency,T\n0,0,3\n').message).toMatch(/id column/);
+  });
+});
