@@ -103,4 +103,118 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
         ].join('\n'),
       );
     });
+  const orderOptions = (cmd: Command): Command =>
+    cmd
+      .option('--exclude-sku <skus...>', 'more non-product SKUs to exclude (comma or space separated)')
+      .option('--no-default-exclusions', 'do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)')
+      .option('--since <date>', 'only orders at or after this date')
+      .option('--until <date>', 'only orders before this date');
+
+  orderOptions(
+    basket
+      .command('bundles')
+      .description('Bundle suggestions: pairs/triples with high lift, margin and discount'),
+  )
+    .option('--min-support <fraction>', 'minimum share of orders containing the bundle', '0.002')
+    .option('--min-lift <x>', 'minimum lift', '2')
+    .option('--max-size <k>', '2 (pairs) or 3 (pairs and triples)', '3')
+    .option('--target-margin <m>', 'margin the discounted bundle must keep', '0.3')
+    .option('--max-discount <d>', 'largest discount to suggest', '0.15')
+    .option('--cost-ratio <r>', 'assumed cost/price for products without a unit cost')
+    .option('--top <n>', 'bundles to list', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket bundles --min-support 0.003 --min-lift 3 --target-margin 0.35 --json
+
+Ranked by orders beyond chance (orders − N·ΠP(product)); discount d ≤ 1 − cost/((1 − margin)·price),
+in whole percent, capped by --max-discount; null when unit costs are unknown (see --cost-ratio).`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { BundlesOptions, parseOptions } = await import('../../modules/basket/schema.js');
+      const { runBundles } = await import('../../modules/basket/service.js');
+      const result = await runBundles(parseOptions(BundlesOptions, raw), depsOf(cmd));
+      emit(
+        cmd,
+        result,
+        () =>
+          result.bundles
+            .map(
+              (b) =>
+                `${b.titles.join(' + ')}  orders ${b.orders}  lift ${b.lift.toFixed(1)}  margin ${b.margin === null ? '?' : (b.margin * 100).toFixed(0) + '%'}  discount ${b.suggestedDiscount === null ? '?' : (b.suggestedDiscount * 100).toFixed(0) + '%'}`,
+            )
+            .join('\n') || 'no bundles above the thresholds',
+      );
+    });
+
+  orderOptions(basket.command('fbt').description('Frequently bought together, per product'))
+    .option('--sku <sku>', 'only this product')
+    .option('--n <n>', 'companions per product', '5')
+    .option('--min-count <n>', 'orders a pair must share', '3')
+    .option('--top <n>', 'products to list (most ordered first)', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket fbt --sku 85123A --n 5 --json
+
+Companions ranked by confidence P(companion | product), then lift.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { FbtOptions, parseOptions } = await import('../../modules/basket/schema.js');
+      const { runFbt } = await import('../../modules/basket/service.js');
+      const result = await runFbt(parseOptions(FbtOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        result.fbt
+          .map(
+            (p) =>
+              `${p.title} (${p.sku}, ${p.orders} orders)\n` +
+              p.together
+                .map(
+                  (c) =>
+                    `  + ${c.title} (${c.sku})  ${(c.confidence * 100).toFixed(0)}%  lift ${c.lift.toFixed(1)}`,
+                )
+                .join('\n'),
+          )
+          .join('\n'),
+      );
+    });
+
+  orderOptions(
+    basket
+      .command('upsell')
+      .description('Upsell paths within a category, and the next product after a first purchase'),
+  )
+    .option('--min-customers <n>', 'customers who must have made the move', '3')
+    .option('--min-price-ratio <x>', 'the upsell product costs at least x times more', '1.2')
+    .option('--top <n>', 'rows to list', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket upsell --min-customers 5 --json
+
+upsell: a pricier product of the same category that buyers of the cheaper one first bought in a later
+order; nextProduct: what customers bought in their second order, by the main category of their first.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { UpsellOptions, parseOptions } = await import('../../modules/basket/schema.js');
+      const { runUpsell } = await import('../../modules/basket/service.js');
+      const result = await runUpsell(parseOptions(UpsellOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        [
+          'Upsell:',
+          ...result.upsell.map(
+            (u) =>
+              `  ${u.fromTitle} → ${u.toTitle}  ${u.customers} customers (${(u.rate * 100).toFixed(1)}%)  +${(u.priceUplift * 100).toFixed(0)}% price`,
+          ),
+          'Next product after the first order:',
+          ...result.nextProduct.map(
+            (g) =>
+              `  ${g.firstCategory}: ${g.repeaters}/${g.customers} came back; ${g.next.map((x) => x.title).join(', ')}`,
+          ),
+        ].join('\n'),
+      );
+    });
 }

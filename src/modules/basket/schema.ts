@@ -68,6 +68,7 @@ export const BundlesOptions = SourceOptions.extend({
   maxSize: z.coerce.number().int().min(2).max(3, 'bundles have 2 or 3 products').default(3),
   targetMargin: unitInterval('target margin').default(0.3),
   maxDiscount: unitInterval('maximum discount').default(0.15),
+  costRatio: unitInterval('cost ratio').optional(),
   top: positiveInt('top').default(20),
 });
 export type BundlesOptions = z.infer<typeof BundlesOptions>;
@@ -91,7 +92,8 @@ export const RecommendOptions = z.object({
   customer: z.string().min(1, 'customer id required'),
   n: positiveInt('n').default(10),
   asOf: instant.optional(),
-  halfLifeDays: z.coerce.number().positive().default(90),
+  halfLifeDays: z.coerce.number().positive('half-life must be > 0 days').default(90),
+  minRepeatRate: unitInterval('minimum repeat rate').default(0.1),
   excludeSku: skuList.optional(),
   defaultExclusions: z.boolean().default(true),
 });
@@ -99,7 +101,8 @@ export type RecommendOptions = z.infer<typeof RecommendOptions>;
 
 export const EvaluateOptions = z.object({
   k: positiveInt('k').default(10),
-  halfLifeDays: z.coerce.number().positive().default(90),
+  halfLifeDays: z.coerce.number().positive('half-life must be > 0 days').default(90),
+  minRepeatRate: unitInterval('minimum repeat rate').default(0.1),
   excludeSku: skuList.optional(),
   defaultExclusions: z.boolean().default(true),
   since: instant.optional(),

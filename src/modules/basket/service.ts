@@ -7,13 +7,31 @@ import {
   type TransactionDb,
 } from '../../analytics/basket/itemsets.js';
 import type { NonProductConfig } from '../../analytics/basket/nonProduct.js';
+import { evaluateRecommenders } from '../../analytics/basket/evaluate.js';
+import {
+  frequentlyBoughtTogether,
+  nextProductAfterFirst,
+  productIndex,
+  suggestBundles,
+  upsellCandidates,
+} from '../../analytics/basket/products.js';
+import { Recommender, type RecommenderOptions } from '../../analytics/basket/recommend.js';
 import { generateRules, type Rule } from '../../analytics/basket/rules.js';
 import { basketsToTransactions } from '../../analytics/basket/transactions.js';
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import { invalid } from '../../shared/errors.js';
 import { NdjsonWriter } from './ndjson.js';
 import type { BasketSource } from './repository.js';
-import type { ItemsetsOptions, RulesOptions, SourceOptions } from './schema.js';
+import type {
+  BundlesOptions,
+  EvaluateOptions,
+  FbtOptions,
+  ItemsetsOptions,
+  RecommendOptions,
+  RulesOptions,
+  SourceOptions,
+  UpsellOptions,
+} from './schema.js';
 
 /** What the basket service needs from outside: a way to reach the imported orders (lazily opened). */
 export interface BasketDeps {
@@ -234,4 +252,91 @@ function ruleOut(db: TransactionDb, rule: Rule): RuleOut {
 
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** `retain basket bundles`: pairs/triples bought together beyond chance, with margin-safe discounts. */
+export async function runBundles(opts: BundlesOptions, deps: BasketDeps = {}) {
+  const started = performance.now();
+  const { baskets, products } = await loadOrderData(deps, opts);
+  const index = productIndex(baskets, products, nonProductConfigOf(opts));
+  const bundles = suggestBundles(index, {
+    minSupport: opts.minSupport,
+    minLift: opts.minLift,
+    maxSize: opts.maxSize as 2 | 3,
+    targetMargin: opts.targetMargin,
+    maxDiscount: opts.maxDiscount,
+    ...(opts.costRatio !== undefined ? { costRatio: opts.costRatio } : {}),
+    top: opts.top,
+  });
+  return {
+    transactions: index.db.transactionCount,
+    bundles,
+    seconds: round3((performance.now() - started) / 1000),
+  };
+}
+
+/** `retain basket fbt`: frequently bought together, per product (or for one `--sku`). */
+export async function runFbt(opts: FbtOptions, deps: BasketDeps = {}) {
+  const started = performance.now();
+  const { baskets, products } = await loadOrderData(deps, opts);
+  const index = productIndex(baskets, products, nonProductConfigOf(opts));
+  const all = frequentlyBoughtTogether(index, {
+    n: opts.n,
+    minCount: opts.minCount,
+    ...(opts.sku ? { sku: opts.sku } : {}),
+  });
+  return {
+    transactions: index.db.transactionCount,
+    products: all.length,
+    fbt: all.slice(0, opts.top),
+    seconds: round3((performance.now() - started) / 1000),
+  };
+}
+
+/** `retain basket upsell`: pricier same-category moves, and the next product after a first purchase. */
+export async function runUpsell(opts: UpsellOptions, deps: BasketDeps = {}) {
+  const started = performance.now();
+  const { baskets, products } = await loadOrderData(deps, opts);
+  const index = productIndex(baskets, products, nonProductConfigOf(opts));
+  const upsell = upsellCandidates(index, {
+    minCustomers: opts.minCustomers,
+    minPriceRatio: opts.minPriceRatio,
+    top: opts.top,
+  });
+  const nextProduct = nextProductAfterFirst(index).slice(0, opts.top);
+  return { upsell, nextProduct, seconds: round3((performance.now() - started) / 1000) };
+}
+
+function recommenderOptions(opts: {
+  halfLifeDays: number;
+  minRepeatRate: number;
+  excludeSku?: string[];
+  defaultExclusions: boolean;
+}): RecommenderOptions {
+  return {
+    halfLifeDays: opts.halfLifeDays,
+    minRepeatRate: opts.minRepeatRate,
+    nonProduct: nonProductConfigOf(opts),
+  };
+}
+
+/** `retain recommend --customer ID`: explainable top-N for one customer. */
+export async function runRecommend(opts: RecommendOptions, deps: BasketDeps = {}) {
+  const { baskets, products } = await loadOrderData(deps, opts.asOf ? { until: opts.asOf } : {});
+  const model = new Recommender(baskets, products, recommenderOptions(opts));
+  const recommendations = model.recommend(opts.customer, {
+    n: opts.n,
+    ...(opts.asOf ? { asOf: opts.asOf } : {}),
+  });
+  const history = model.historyOf(opts.customer)!;
+  const asOf = opts.asOf ?? new Date(Math.max(...history.map((o) => o.at)));
+  return { customer: opts.customer, asOf: asOf.toISOString(), orders: history.length, recommendations };
+}
+
+/** `retain recommend evaluate`: leave-last-basket-out Recall/NDCG/PHR@k of the four methods. */
+export async function runEvaluate(opts: EvaluateOptions, deps: BasketDeps = {}) {
+  const started = performance.now();
+  const { baskets, products } = await loadOrderData(deps, opts);
+  const report = evaluateRecommenders(baskets, products, { ...recommenderOptions(opts), k: opts.k });
+  return { ...report, seconds: round3((performance.now() - started) / 1000) };
 }
