@@ -43,7 +43,7 @@ async function onlineRetailFimi() {
 /** Runs a command, returning its parsed JSON stdout, wall seconds and peak RSS (MiB). */
 function measure(args, timeoutS) {
   const cmd = hasTime ? '/usr/bin/time' : process.execPath;
-  const argv = hasTime ? ['-f', '__TIME__ %e %M', process.execPath, ...args] : args;
+  const argv = hasTime ? ['-f', '__TIME__ %e %M %U %S', process.execPath, ...args] : args;
   const started = performance.now();
   const run = spawnSync(cmd, argv, {
     cwd: root,
@@ -62,10 +62,11 @@ function measure(args, timeoutS) {
     return { failed: `exit ${run.status}: ${err.slice(0, 200)}` };
   }
   const timeLine = (run.stderr || '').split('\n').find((l) => l.startsWith('__TIME__'));
-  const [, seconds, kb] = timeLine ? timeLine.split(' ') : [];
+  const [, seconds, kb, user, sys] = timeLine ? timeLine.split(' ') : [];
   return {
     result: JSON.parse(run.stdout),
     seconds: timeLine ? Number(seconds) : wall,
+    cpuSeconds: timeLine ? Number(user) + Number(sys) : null,
     rssMiB: timeLine ? Math.round(Number(kb) / 1024) : null,
   };
 }
@@ -101,8 +102,12 @@ console.log(
 );
 for (const ds of datasets) {
   console.log(`\n## ${ds.name}\n`);
-  console.log('min support | itemsets | retain s | retain MiB | peer s | peer MiB | speed-up | counts');
-  console.log('----------- | -------- | -------- | ---------- | ------ | -------- | -------- | ------');
+  console.log(
+    'min support | itemsets | retain s (cpu) | retain MiB | peer s (cpu) | peer MiB | speed-up wall (cpu) | counts',
+  );
+  console.log(
+    '----------- | -------- | -------------- | ---------- | ------------ | -------- | ------------------- | ------',
+  );
   let peerGaveUp = null;
   for (const s of ds.supports) {
     const ours = measure(
@@ -143,15 +148,18 @@ for (const ds of datasets) {
       : null;
     if (same === false) mismatches++;
     const ratio = peer ? peer.seconds / ours.seconds : null;
+    const cpuRatio = peer && peer.cpuSeconds && ours.cpuSeconds ? peer.cpuSeconds / ours.cpuSeconds : null;
+    const secs = (m) =>
+      `${m.seconds.toFixed(2)}${m.cpuSeconds !== null ? ` (${m.cpuSeconds.toFixed(2)})` : ''}`;
     console.log(
       [
         `${(s * 100).toFixed(2)} %`,
         ours.result.itemsets,
-        ours.seconds.toFixed(2),
+        secs(ours),
         ours.rssMiB ?? '-',
-        peer ? peer.seconds.toFixed(2) : '-',
+        peer ? secs(peer) : '-',
         peer ? (peer.rssMiB ?? '-') : '-',
-        ratio ? `${ratio.toFixed(1)}×` : '-',
+        ratio ? `${ratio.toFixed(1)}×${cpuRatio ? ` (${cpuRatio.toFixed(1)}×)` : ''}` : '-',
         same === null ? peerNote : same ? 'identical' : `MISMATCH peer ${peer.result.itemsets}`,
       ].join(' | '),
     );
@@ -160,9 +168,17 @@ for (const ds of datasets) {
       minSupport: s,
       itemsets: ours.result.itemsets,
       bySize: ours.result.bySize,
-      retain: { seconds: ours.seconds, rssMiB: ours.rssMiB },
-      peer: peer ? { seconds: peer.seconds, rssMiB: peer.rssMiB, itemsets: peer.result.itemsets } : peerNote,
+      retain: { seconds: ours.seconds, cpuSeconds: ours.cpuSeconds, rssMiB: ours.rssMiB },
+      peer: peer
+        ? {
+            seconds: peer.seconds,
+            cpuSeconds: peer.cpuSeconds,
+            rssMiB: peer.rssMiB,
+            itemsets: peer.result.itemsets,
+          }
+        : peerNote,
       speedup: ratio,
+      cpuSpeedup: cpuRatio,
       identical: same,
     });
   }

@@ -19,7 +19,7 @@ import { Recommender, type RecommenderOptions } from '../../analytics/basket/rec
 import { generateRules, type Rule } from '../../analytics/basket/rules.js';
 import { basketsToTransactions } from '../../analytics/basket/transactions.js';
 import type { Basket, Product } from '../../analytics/basket/types.js';
-import { invalid } from '../../shared/errors.js';
+import { AppError, invalid } from '../../shared/errors.js';
 import { NdjsonWriter } from './ndjson.js';
 import type { BasketSource } from './repository.js';
 import type {
@@ -52,11 +52,11 @@ export async function loadOrderData(
   range: { since?: Date; until?: Date } = {},
 ): Promise<OrderData> {
   if (!deps.openSource) {
-    throw invalid(
-      'reading orders from the database is not available in this build; use --format fimi --input FILE',
-      {
-        field: '--format',
-      },
+    throw new AppError(
+      'internal',
+      'reading orders from the database is not wired in this build (no BasketSource); ' +
+        'basket itemsets and rules accept --format fimi --input FILE',
+      { where: { field: '--db' } },
     );
   }
   const source = await deps.openSource();
