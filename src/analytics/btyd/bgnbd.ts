@@ -85,10 +85,13 @@ export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad
     const lt = logAtx[txOf[i]!]!;
     const A4 = logA - logBX[k]! - rx * lt;
     // ln(e^{A3} + e^{A4}) and π = e^{A4} / (e^{A3} + e^{A4}).
+    // One exp serves both the log-sum-exp and π; log(1 + e) has absolute error < 2e-16 here.
     const d = A4 - A3;
-    ll += w * (d > 0 ? A4 + Math.log1p(Math.exp(-d)) : A3 + Math.log1p(Math.exp(d)));
+    const e = Math.exp(-Math.abs(d));
+    const l = Math.log(1 + e);
+    ll += w * (d > 0 ? A4 + l : A3 + l);
     if (grad) {
-      const pi = sigmoid(d);
+      const pi = d > 0 ? 1 / (1 + e) : e / (1 + e);
       gR -= w * ((1 - pi) * lT + pi * lt);
       gAlpha -= w * rx * ((1 - pi) / (alpha + Tv[TOf[i]!]!) + pi / (alpha + txv[txOf[i]!]!));
       gA += (w * pi) / a;

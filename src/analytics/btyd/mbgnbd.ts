@@ -68,9 +68,11 @@ export function mbgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, gra
     const lT = logAT[jT]!;
     const lt = logAtx[jt]!;
     const A4 = logA - logBX[idx.x.indexOf[i]!]! + rx * (lT - lt);
-    ll += w * (-rx * lT + log1pExp(A4));
+    // ln(1 + e^{A4}) and π = σ(A4) from one exp.
+    const e = Math.exp(-Math.abs(A4));
+    ll += w * (-rx * lT + (A4 > 0 ? A4 : 0) + Math.log(1 + e));
     if (grad) {
-      const pi = sigmoid(A4);
+      const pi = A4 > 0 ? 1 / (1 + e) : e / (1 + e);
       const invT = 1 / (alpha + Tv[jT]!);
       gR += w * (-lT + pi * (lT - lt));
       gAlpha += w * (-rx * invT + pi * rx * (invT - 1 / (alpha + txv[jt]!)));
