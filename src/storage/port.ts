@@ -16,6 +16,14 @@ export interface Dialect {
   readonly jsonType: string;
   /** Statement taking the migration lock (Postgres advisory lock), or null. */
   readonly migrationLock: string | null;
+  /**
+   * Whether to build secondary indexes for point look-ups (Postgres: yes). DuckDB: no — its ART
+   * indexes made a 2M-order import ~5× slower (measured, see docs/architecture.md) and its scans
+   * use zone maps instead; uniqueness that guards idempotency stays on both engines.
+   */
+  readonly secondaryIndexes: boolean;
+  /** A 64-bit hash of a TEXT expression, summable into an order-insensitive digest. */
+  hashText(expr: string): string;
   /** Seconds since the Unix epoch of a TIMESTAMP expression, as a double. */
   epochSeconds(expr: string): string;
 }

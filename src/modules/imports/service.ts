@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { AppError, invalid } from '../../shared/errors.js';
-import type { Database, Queryable, SqlValue } from '../../storage/port.js';
+import type { Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
@@ -206,7 +206,7 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
       });
     }
     for (const t of targets) await flush(t);
-    await mergeAll(tx, entity, now, db.dialect.jsonType, report, reject);
+    await mergeAll(tx, entity, now, db.dialect, report, reject);
     await repo.recordImportRun(tx, db.dialect.jsonType, {
       entity,
       file: report.file,
@@ -229,7 +229,7 @@ async function mergeAll(
   tx: Queryable,
   entity: Entity,
   now: Date,
-  jsonType: string,
+  dialect: Dialect,
   report: ImportReport,
   reject: (line: number, reason: string) => void,
 ): Promise<void> {
@@ -244,7 +244,7 @@ async function mergeAll(
       const bad = await repo.rejectInconsistentOrders(tx);
       for (const e of bad.errors) reject(e.line, e.reason);
       report.rejected += bad.rows - bad.errors.length;
-      const o = await repo.mergeOrders(tx, now);
+      const o = await repo.mergeOrders(tx, now, dialect);
       apply(o);
       const r = await repo.mergeRefunds(tx, now);
       report.guestOrders = o.guestOrders;
@@ -269,7 +269,7 @@ async function mergeAll(
       apply(await repo.mergeSpend(tx));
       break;
     case 'events':
-      apply(await repo.mergeEvents(tx, now, jsonType));
+      apply(await repo.mergeEvents(tx, now, dialect.jsonType));
       break;
   }
   await repo.dropStaging(

@@ -9,8 +9,24 @@ import { normalizeParam, toSafeNumber } from '../normalize.js';
 const dialect: Dialect = {
   jsonType: 'JSON',
   migrationLock: null,
+  secondaryIndexes: false,
+  hashText: (expr) => `CAST(hash(${expr}) AS HUGEINT)`,
   epochSeconds: (expr) => `epoch(${expr})`,
 };
+
+const TRACE = process.env.RETAIN_TRACE === '1';
+/** With RETAIN_TRACE=1, every statement's duration goes to stderr (for profiling imports and reports). */
+async function traced<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  if (!TRACE) return run();
+  const t = performance.now();
+  try {
+    return await run();
+  } finally {
+    process.stderr.write(
+      `[sql ${(performance.now() - t).toFixed(0)}ms] ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+    );
+  }
+}
 
 function normalizeRow(row: Record<string, unknown>): Row {
   for (const key in row) {
@@ -37,15 +53,15 @@ class DuckQueryable implements Queryable {
   constructor(protected readonly conn: DuckDBConnection) {}
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, params.map(normalizeParam) as DuckDBValue[]);
+    const reader = await traced(sql, () =>
+      this.conn.runAndReadAll(sql, params.map(normalizeParam) as DuckDBValue[]),
+    );
     return reader.getRowObjectsJS().map(normalizeRow) as T[];
   }
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.conn.run(
-      sql,
-      params.length ? (params.map(normalizeParam) as DuckDBValue[]) : undefined,
-    );
+    const values = params.length ? (params.map(normalizeParam) as DuckDBValue[]) : undefined;
+    const result = await traced(sql, () => this.conn.run(sql, values));
     return Number(result.rowsChanged);
   }
 
@@ -67,8 +83,10 @@ class DuckQueryable implements Queryable {
       }
       if (counter.rows === 0) return 0;
       const path = file.replaceAll("'", "''");
-      await this.conn.run(
-        `COPY ${table} (${columns.join(', ')}) FROM '${path}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
+      await traced(`COPY ${table}`, () =>
+        this.conn.run(
+          `COPY ${table} (${columns.join(', ')}) FROM '${path}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
+        ),
       );
       return counter.rows;
     } finally {
@@ -121,7 +139,7 @@ export class DuckDatabase extends DuckQueryable implements Database {
       await this.conn.run('BEGIN TRANSACTION');
       try {
         const result = await fn(tx);
-        await this.conn.run('COMMIT');
+        await traced('COMMIT', () => this.conn.run('COMMIT'));
         return result;
       } catch (err) {
         await this.conn.run('ROLLBACK').catch(() => undefined);

@@ -6,6 +6,7 @@ import type { Dialect } from '../port.js';
  * TIMESTAMP holding UTC.
  */
 export function coreSchema(d: Dialect): string[] {
+  const index = (sql: string) => (d.secondaryIndexes ? [sql] : []);
   return [
     `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE SEQUENCE customer_id_seq START 1`,
@@ -58,7 +59,7 @@ export function coreSchema(d: Dialect): string[] {
       lines_digest TEXT NOT NULL,
       imported_at TIMESTAMP NOT NULL
     )`,
-    `CREATE INDEX orders_customer_idx ON orders (customer_id)`,
+    ...index(`CREATE INDEX orders_customer_idx ON orders (customer_id)`),
     `CREATE TABLE order_lines (
       order_id BIGINT NOT NULL,
       line_no INTEGER NOT NULL,
@@ -67,9 +68,10 @@ export function coreSchema(d: Dialect): string[] {
       title TEXT,
       quantity INTEGER NOT NULL,
       unit_price_minor BIGINT NOT NULL,
-      line_total_minor BIGINT NOT NULL,
-      PRIMARY KEY (order_id, line_no)
+      line_total_minor BIGINT NOT NULL
     )`,
+    // (order_id, line_no) is unique by construction: an order's lines are replaced whole, in one transaction.
+    ...index(`CREATE UNIQUE INDEX order_lines_pk ON order_lines (order_id, line_no)`),
     `CREATE SEQUENCE refund_id_seq START 1`,
     `CREATE TABLE refunds (
       refund_id BIGINT PRIMARY KEY DEFAULT nextval('refund_id_seq'),
@@ -81,7 +83,7 @@ export function coreSchema(d: Dialect): string[] {
       refunded_at TIMESTAMP NOT NULL,
       reason TEXT
     )`,
-    `CREATE INDEX refunds_customer_idx ON refunds (customer_id)`,
+    ...index(`CREATE INDEX refunds_customer_idx ON refunds (customer_id)`),
     `CREATE TABLE marketing_spend (
       spent_on DATE NOT NULL,
       channel TEXT NOT NULL,
@@ -99,7 +101,7 @@ export function coreSchema(d: Dialect): string[] {
       occurred_at TIMESTAMP NOT NULL,
       received_at TIMESTAMP NOT NULL
     )`,
-    `CREATE INDEX events_customer_idx ON events (customer_id)`,
+    ...index(`CREATE INDEX events_customer_idx ON events (customer_id)`),
     `CREATE SEQUENCE import_id_seq START 1`,
     `CREATE TABLE import_runs (
       import_id BIGINT PRIMARY KEY DEFAULT nextval('import_id_seq'),

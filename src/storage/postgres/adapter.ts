@@ -9,6 +9,8 @@ import { normalizeParam } from '../normalize.js';
 const dialect: Dialect = {
   jsonType: 'JSONB',
   migrationLock: 'SELECT pg_advisory_xact_lock(727274001)',
+  secondaryIndexes: true,
+  hashText: (expr) => `CAST(hashtextextended(${expr}, 0) AS NUMERIC)`,
   epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})::double precision`,
 };
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Deterministic generator of a store's orders in Retain's `generic` format (one row per order line).
+// Usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders 2000000] [--customers 200000] [--seed 42]
+// Customers arrive uniformly over two years; each buys a geometric number of orders (mean orders/customers);
+// orders hold 1–3 lines from a 5,000-SKU catalogue with Zipf-like popularity. Same seed → same bytes.
+import { createWriteStream } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import { once } from 'node:events';
+
+/** mulberry32: small, fast, deterministic PRNG. */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function generateOrders(out, { orders = 2_000_000, customers = 200_000, seed = 42 } = {}) {
+  const rand = prng(seed);
+  const start = Date.UTC(2023, 0, 1);
+  const span = 2 * 365 * 86_400_000;
+  const skus = 5000;
+  const price = Array.from({ length: skus }, () => 1 + Math.floor(rand() * 9900)); // cents
+  const channels = ['organic', 'ads', 'email', 'social', 'referral'];
+  // Distribute orders over customers: every customer ≥ 1, the rest by a skewed draw.
+  const counts = new Uint32Array(customers).fill(1);
+  for (let i = customers; i < orders; i++) counts[Math.floor(customers * Math.pow(rand(), 1.6))]++;
+  const file = createWriteStream(out);
+  const sink = out.endsWith('.gz') ? createGzip({ level: 1 }) : null;
+  if (sink) sink.pipe(file);
+  const target = sink ?? file;
+  let buf = 'order_id,customer_id,ordered_at,currency,sku,title,quantity,unit_price,channel\n';
+  let orderNo = 0;
+  let lines = 0;
+  for (let c = 0; c < customers; c++) {
+    const first = start + Math.floor(rand() * span * 0.8);
+    const channel = channels[Math.floor(rand() * rand() * channels.length)];
+    let t = first;
+    for (let k = 0; k < counts[c]; k++) {
+      orderNo++;
+      const at = new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+      const n = 1 + Math.floor(rand() * rand() * 3);
+      for (let l = 0; l < n; l++) {
+        const sku = Math.floor(skus * Math.pow(rand(), 2));
+        const cents = price[sku];
+        buf += `O${orderNo},C${c + 1},${at},USD,SKU${sku},Product ${sku},${1 + Math.floor(rand() * rand() * 4)},${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')},${channel}\n`;
+        lines++;
+      }
+      t += Math.floor(rand() * 60 * 86_400_000);
+      if (buf.length > 1 << 20) {
+        if (!target.write(buf)) await once(target, 'drain');
+        buf = '';
+      }
+    }
+  }
+  target.write(buf);
+  target.end();
+  await once(file, 'finish');
+  return { orders: orderNo, customers, lines };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : dflt;
+  };
+  const out = args[0];
+  if (!out) {
+    console.error('usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders N] [--customers M] [--seed S]');
+    process.exit(2);
+  }
+  const r = await generateOrders(out, { orders: opt('orders', 2_000_000), customers: opt('customers', 200_000), seed: opt('seed', 42) });
+  console.error(`wrote ${out}: ${r.orders} orders, ${r.customers} customers, ${r.lines} lines`);
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { importFile } from '../../modules/imports/service.js';
+import { hasImported } from '../../modules/imports/repository.js';
+import { summaryReport } from '../../modules/reports/service.js';
+import { openDatabase } from '../../storage/open.js';
+import { AppError } from '../../shared/errors.js';
+import { describeImport } from './import.js';
+import { describeSummary } from './report.js';
+import { emit, globalsOf, log } from '../output.js';
+import { progressBar } from '../progress.js';
+
+/** The shipped Online Retail file (data/ at the package root). */
+export const DEMO_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../../data/online_retail.csv.gz');
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'import the shipped Online Retail data into ./retain-demo.duckdb (once) and print the headline report',
+    )
+    .option('--demo-db <path>', 'DuckDB file for the demo', './retain-demo.duckdb')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ npx retain demo\n  $ npx retain --db retain-demo.duckdb report summary --json',
+    )
+    .action(async (opts: { demoDb: string }, cmd: Command) => {
+      if (!existsSync(DEMO_FILE)) throw new AppError('not_found', `the demo data is missing: ${DEMO_FILE}`);
+      const g = globalsOf(cmd);
+      const db = await openDatabase(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
+      try {
+        let imported = null;
+        if (!(await hasImported(db, 'online_retail.csv.gz'))) {
+          log(
+            `Importing the UCI Online Retail data (541,909 invoice lines, CC BY 4.0) into ${db.location} …`,
+          );
+          const bar = progressBar('import orders');
+          imported = await importFile(db, {
+            entity: 'orders',
+            file: DEMO_FILE,
+            preset: 'online-retail',
+            onProgress: (p) => bar.update(p),
+          });
+          bar.done();
+          log(describeImport(imported));
+        } else {
+          log(`Using the demo data already in ${db.location}.`);
+        }
+        const summary = await summaryReport(db);
+        emit(cmd, { database: db.location, imported, summary }, () =>
+          [
+            '',
+            `Online Retail (UK gift shop) — headline report`,
+            describeSummary(summary),
+            '',
+            `Next: retain --db ${opts.demoDb} report summary --as-of 2011-06-30   (see README "5-minute tour")`,
+          ].join('\n'),
+        );
+      } finally {
+        await db.close();
+      }
+    });
+}
