@@ -85,7 +85,7 @@ describe('itemsets and rules from a FIMI file', () => {
 
   it('explains that orders need the database loader', async () => {
     await expect(runItemsets(parseOptions(ItemsetsOptions, { minSupport: '0.1' }))).rejects.toThrow(
-      /not available/,
+      /not wired/,
     );
   });
 });
