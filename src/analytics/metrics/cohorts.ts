@@ -8,6 +8,7 @@ import {
   ordersAsOf,
   ordersByCustomer,
   periodIndex,
+  periodIndexOfMs,
   periodLabel,
   profileIndex,
   spendAsOf,
@@ -135,7 +136,7 @@ export function cohortReport(input: CohortInput): CohortReport {
     acc.size++;
     let lastK = -1;
     for (const o of list) {
-      const k = periodIndex(o.orderedAt, period) - c0;
+      const k = periodIndexOfMs(o.orderedAt.getTime(), period) - c0;
       if (k !== lastK) {
         acc.active[k]!++;
         lastK = k;

@@ -1,5 +1,5 @@
 import { invalid } from '../../shared/errors.js';
-import { rfmScores } from './rfm.js';
+import { rfmFromGroups } from './rfm.js';
 import type { CustomerProfile, DateRange, OrderFact } from './types.js';
 import {
   UNKNOWN,
@@ -433,7 +433,7 @@ export function decomposeRevenuePerCustomer(input: DecompositionInput): Decompos
   const country = (id: string) => profiles.get(id)?.country ?? UNKNOWN;
   const rfmAt = (at: Date) => {
     const m = new Map<string, string>();
-    for (const c of rfmScores(orders, at)) m.set(c.customerId, c.segment);
+    for (const c of rfmFromGroups(byCustomer, at)) m.set(c.customerId, c.segment);
     return (id: string) => m.get(id) ?? '(new customer)';
   };
   const drivers = driverTables(

@@ -4,10 +4,12 @@ import {
   DAYS_PER_YEAR,
   DAY_MS,
   UNKNOWN,
-  marginBasisOf,
+  marginBasisOfGroups,
   marginOf,
   netOf,
   ordersAsOf,
+  monthIndexOfMs,
+  ordersByCustomer,
   periodIndex,
   periodLabel,
   periodStart,
@@ -89,15 +91,12 @@ interface Window {
   to: Date;
 }
 
-function cacOf(orders: readonly OrderFact[], spendMinor: number | null, w: Window): Cac {
-  const firstAt = new Map<string, number>();
-  for (const o of orders) {
-    const t = o.orderedAt.getTime();
-    const prev = firstAt.get(o.customerId);
-    if (prev === undefined || t < prev) firstAt.set(o.customerId, t);
-  }
+function cacOf(byCustomer: readonly (readonly OrderFact[])[], spendMinor: number | null, w: Window): Cac {
   let newCustomers = 0;
-  for (const t of firstAt.values()) if (t >= w.from.getTime() && t < w.to.getTime()) newCustomers++;
+  for (const list of byCustomer) {
+    const t = list[0]!.orderedAt.getTime();
+    if (t >= w.from.getTime() && t < w.to.getTime()) newCustomers++;
+  }
   if (spendMinor === null) {
     return { definition: 'cac', spendMinor, newCustomers, cacMinor: null, note: 'no marketing spend data' };
   }
@@ -138,70 +137,66 @@ function withCac(
 /** Every LTV formula for one group's orders (already cut at asOf). */
 function groupLtv(
   group: string,
-  orders: readonly OrderFact[],
+  byCustomer: readonly (readonly OrderFact[])[],
   spendMinor: number | null,
   w: Window,
   predictedMinor: number | null | undefined,
   predictedModel: string | undefined,
 ): LtvGroup {
-  const { basis, costCoverage } = marginBasisOf(orders);
+  const { basis, costCoverage } = marginBasisOfGroups(byCustomer);
   const months = w.last - w.first + 1;
-  // Per customer over all history: first/last instant and month.
-  const span = new Map<string, { first: number; last: number }>();
   let netAll = 0;
   let marginAll = 0;
-  // Window figures.
   let winOrders = 0;
   let winNet = 0;
   let winMargin = 0;
-  const winCustomers = new Set<string>();
-  const activeByMonth = new Map<number, Set<string>>();
-  for (const o of orders) {
-    const t = o.orderedAt.getTime();
-    const s = span.get(o.customerId);
-    if (!s) span.set(o.customerId, { first: t, last: t });
-    else {
-      if (t < s.first) s.first = t;
-      if (t > s.last) s.last = t;
-    }
-    const net = netOf(o);
-    const margin = marginOf(o, basis);
-    netAll += net;
-    marginAll += margin;
-    const m = periodIndex(o.orderedAt, 'month');
-    if (m < w.first || m > w.last) continue;
-    winOrders++;
-    winNet += net;
-    winMargin += margin;
-    winCustomers.add(o.customerId);
-    let set = activeByMonth.get(m);
-    if (!set) activeByMonth.set(m, (set = new Set()));
-    set.add(o.customerId);
-  }
-  const customers = span.size;
+  let winCustomers = 0;
   let lifespanDays = 0;
   let lifetimeMonths = 0;
-  for (const s of span.values()) {
-    lifespanDays += (s.last - s.first) / DAY_MS;
-    lifetimeMonths += periodIndex(new Date(s.last), 'month') - periodIndex(new Date(s.first), 'month') + 1;
+  // Per window month: customers active in it, and of those, active in the month before too.
+  const active = new Int32Array(months);
+  const retainedIn = new Int32Array(months);
+  for (const list of byCustomer) {
+    const first = list[0]!.orderedAt.getTime();
+    const last = list[list.length - 1]!.orderedAt.getTime();
+    lifespanDays += (last - first) / DAY_MS;
+    lifetimeMonths += monthIndexOfMs(last) - monthIndexOfMs(first) + 1;
+    let prevMonth = -Infinity;
+    let inWindow = false;
+    for (const o of list) {
+      const net = netOf(o);
+      const margin = marginOf(o, basis);
+      netAll += net;
+      marginAll += margin;
+      const m = monthIndexOfMs(o.orderedAt.getTime());
+      if (m < w.first || m > w.last) continue;
+      inWindow = true;
+      winOrders++;
+      winNet += net;
+      winMargin += margin;
+      if (m !== prevMonth) {
+        active[m - w.first]!++;
+        if (prevMonth === m - 1) retainedIn[m - w.first]!++;
+        prevMonth = m;
+      }
+    }
+    if (inWindow) winCustomers++;
   }
+  const customers = byCustomer.length;
   let customerMonths = 0;
   let previousActive = 0;
   let retained = 0;
-  for (let m = w.first; m <= w.last; m++) {
-    const cur = activeByMonth.get(m);
-    customerMonths += cur?.size ?? 0;
-    if (m === w.first) continue;
-    const prev = activeByMonth.get(m - 1);
-    if (!prev) continue;
-    previousActive += prev.size;
-    if (cur) for (const c of prev) if (cur.has(c)) retained++;
+  for (let k = 0; k < months; k++) {
+    customerMonths += active[k]!;
+    if (k === 0) continue;
+    previousActive += active[k - 1]!;
+    retained += retainedIn[k]!;
   }
 
-  const cac = cacOf(orders, spendMinor, w);
+  const cac = cacOf(byCustomer, spendMinor, w);
 
   const aov = ratio(winNet, winOrders);
-  const frequency = winCustomers.size === 0 ? null : winOrders / winCustomers.size / (months / 12);
+  const frequency = winCustomers === 0 ? null : winOrders / winCustomers / (months / 12);
   const lifespanYears = ratio(lifespanDays / DAYS_PER_YEAR, customers);
   const ltv1 =
     aov === null || frequency === null || lifespanYears === null ? null : aov * frequency * lifespanYears;
@@ -224,7 +219,7 @@ function groupLtv(
         ordersPerCustomerPerYear: frequency,
         expectedLifespanYears: lifespanYears,
         windowOrders: winOrders,
-        windowCustomers: winCustomers.size,
+        windowCustomers: winCustomers,
       },
       cac,
     ),
@@ -294,17 +289,19 @@ export function ltvReport(input: LtvInput): LtvReport {
     spendByChannel.set(s.channel, (spendByChannel.get(s.channel) ?? 0) + s.amountMinor);
   }
   const profiles = profileIndex(input.profiles);
-  const byChannelOrders = new Map<string, OrderFact[]>();
-  for (const o of orders) {
-    const ch = profiles.get(o.customerId)?.channel ?? UNKNOWN;
-    let list = byChannelOrders.get(ch);
-    if (!list) byChannelOrders.set(ch, (list = []));
-    list.push(o);
+  const groups = [...ordersByCustomer(orders)];
+  const all = groups.map(([, list]) => list);
+  const byChannelOrders = new Map<string, OrderFact[][]>();
+  for (const [customerId, list] of groups) {
+    const ch = profiles.get(customerId)?.channel ?? UNKNOWN;
+    let lists = byChannelOrders.get(ch);
+    if (!lists) byChannelOrders.set(ch, (lists = []));
+    lists.push(list);
   }
   const predicted = input.predicted;
   const overall = groupLtv(
     'all',
-    orders,
+    all,
     hasSpend ? spendTotal : null,
     w,
     predicted?.overallMinor,

@@ -6,6 +6,7 @@ import {
   ordersAsOf,
   ordersByCustomer,
   periodIndex,
+  periodIndexOfMs,
   periodLabel,
   periodStart,
   ratio,
@@ -89,68 +90,75 @@ const BUCKETS: readonly number[] = [7, 14, 30, 60, 90, 180, 365];
 export function retentionReport(input: RetentionInput): RetentionReport {
   const period = input.period ?? 'month';
   const orders = ordersAsOf(input.orders, input.asOf);
+  if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
+    throw invalid('expected from before to', { field: 'from' });
+  }
   const byCustomer = ordersByCustomer(orders);
+  let minIdx = Infinity;
+  for (const list of byCustomer.values())
+    minIdx = Math.min(minIdx, periodIndexOfMs(list[0]!.orderedAt.getTime(), period));
+  const lastIdx = periodIndex(new Date((input.to ?? input.asOf).getTime() - 1), period);
+  const firstIdx = input.from ? periodIndex(input.from, period) : minIdx;
 
-  // Per period: active customers, and per active customer the highest order ordinal in the period.
-  const active = new Map<number, Map<string, number>>();
-  const ordersIn = new Map<number, { orders: number; returning: number; newCustomers: number }>();
+  // Counters per period, indexed from `base` (the earliest period any figure can touch).
+  const base = Math.min(minIdx, firstIdx) - 1;
+  const span = Number.isFinite(base) ? Math.max(lastIdx, periodIndex(input.asOf, period)) - base + 2 : 0;
+  const active = new Int32Array(span);
+  const retainedIn = new Int32Array(span);
+  const newIn = new Int32Array(span);
+  const ordersIn = new Int32Array(span);
+  const returningOrdersIn = new Int32Array(span);
+  const shopifyIn = new Int32Array(span);
   const gaps: number[] = [];
   let repeatCustomers = 0;
-  let minIdx = Infinity;
-  for (const [customerId, list] of byCustomer) {
+  for (const list of byCustomer.values()) {
     if (list.length >= 2) {
       repeatCustomers++;
       gaps.push((list[1]!.orderedAt.getTime() - list[0]!.orderedAt.getTime()) / DAY_MS);
     }
-    list.forEach((o, ordinal) => {
-      const p = periodIndex(o.orderedAt, period);
-      if (p < minIdx) minIdx = p;
-      let m = active.get(p);
-      if (!m) active.set(p, (m = new Map()));
-      m.set(customerId, Math.max(m.get(customerId) ?? 0, ordinal));
-      let c = ordersIn.get(p);
-      if (!c) ordersIn.set(p, (c = { orders: 0, returning: 0, newCustomers: 0 }));
-      c.orders++;
-      if (ordinal > 0) c.returning++;
-      else c.newCustomers++;
-    });
+    let prevP = -Infinity;
+    for (let ordinal = 0; ordinal < list.length; ordinal++) {
+      const p = periodIndexOfMs(list[ordinal]!.orderedAt.getTime(), period) - base;
+      if (p !== prevP) {
+        // Leaving prevP: Shopify counts it when the customer had ≥ 2 orders by its end.
+        if (prevP >= 0 && ordinal >= 2) shopifyIn[prevP]!++;
+        active[p]!++;
+        if (prevP === p - 1) retainedIn[p]!++;
+        prevP = p;
+      }
+      ordersIn[p]!++;
+      if (ordinal > 0) returningOrdersIn[p]!++;
+      else newIn[p]!++;
+    }
+    if (list.length >= 2) shopifyIn[prevP]!++;
   }
 
-  const lastIdx = periodIndex(new Date((input.to ?? input.asOf).getTime() - 1), period);
-  const firstIdx = input.from ? periodIndex(input.from, period) : minIdx;
-  if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
-    throw invalid('expected from before to', { field: 'from' });
-  }
   const periods: RetentionPeriod[] = [];
   if (Number.isFinite(firstIdx)) {
-    for (let p = firstIdx; p <= lastIdx; p++) {
-      const cur = active.get(p) ?? new Map<string, number>();
-      const prev = active.get(p - 1);
-      let retained = 0;
-      if (prev) for (const c of prev.keys()) if (cur.has(c)) retained++;
-      let shopifyReturning = 0;
-      for (const maxOrdinal of cur.values()) if (maxOrdinal >= 1) shopifyReturning++;
-      const counts = ordersIn.get(p) ?? { orders: 0, returning: 0, newCustomers: 0 };
-      const previousActive = prev?.size ?? 0;
+    for (let idx = firstIdx; idx <= lastIdx; idx++) {
+      const p = idx - base;
+      const previousActive = active[p - 1]!;
+      const retained = retainedIn[p]!;
+      const cur = active[p]!;
       const retentionRate = ratio(retained, previousActive);
-      const from = periodStart(p, period);
-      const to = periodStart(p + 1, period);
+      const from = periodStart(idx, period);
+      const to = periodStart(idx + 1, period);
       periods.push({
-        period: periodLabel(p, period),
+        period: periodLabel(idx, period),
         from,
         to,
         partial: input.asOf.getTime() < to.getTime(),
-        activeCustomers: cur.size,
-        newCustomers: counts.newCustomers,
-        returningCustomers: cur.size - counts.newCustomers,
+        activeCustomers: cur,
+        newCustomers: newIn[p]!,
+        returningCustomers: cur - newIn[p]!,
         previousActive,
         retained,
         retentionRate,
         churnRate: retentionRate === null ? null : 1 - retentionRate,
-        orders: counts.orders,
-        returningOrders: counts.returning,
-        repeatPurchaseShare: ratio(counts.returning, counts.orders),
-        shopifyReturningCustomerRate: ratio(shopifyReturning, cur.size),
+        orders: ordersIn[p]!,
+        returningOrders: returningOrdersIn[p]!,
+        repeatPurchaseShare: ratio(returningOrdersIn[p]!, ordersIn[p]!),
+        shopifyReturningCustomerRate: ratio(shopifyIn[p]!, cur),
       });
     }
   }

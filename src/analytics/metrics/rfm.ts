@@ -1,5 +1,5 @@
 import type { OrderFact } from './types.js';
-import { DAY_MS, netOf, ordersAsOf, ratio } from './util.js';
+import { DAY_MS, netOf, ordersAsOf, ordersByCustomer, ratio } from './util.js';
 
 /** The named RFM segments, in display order (docs/metrics.md#rfm.segments). */
 export const RFM_SEGMENTS = [
@@ -88,37 +88,53 @@ export function segmentOf(r: number, f: number): RfmSegment {
 
 /** RFM values, scores and segment of every customer with an order before `asOf`. */
 export function rfmScores(orders: readonly OrderFact[], asOf: Date): RfmCustomer[] {
-  const valid = ordersAsOf(orders, asOf);
-  const acc = new Map<string, { last: number; frequency: number; monetary: number }>();
-  for (const o of valid) {
-    const t = o.orderedAt.getTime();
-    const a = acc.get(o.customerId);
-    if (!a) acc.set(o.customerId, { last: t, frequency: 1, monetary: netOf(o) });
-    else {
-      if (t > a.last) a.last = t;
-      a.frequency++;
-      a.monetary += netOf(o);
-    }
-  }
-  const ids = [...acc.keys()].sort();
-  const rows = ids.map((id) => acc.get(id)!);
+  return rfmFromGroups(ordersByCustomer(ordersAsOf(orders, asOf)), asOf);
+}
+
+/**
+ * {@link rfmScores} over orders already grouped per customer in time order; orders at or after
+ * `asOf` are skipped, so one grouping serves several cut-off dates.
+ */
+export function rfmFromGroups(
+  byCustomer: ReadonlyMap<string, readonly OrderFact[]>,
+  asOf: Date,
+): RfmCustomer[] {
   const cut = asOf.getTime();
-  const r = quintileScores(rows.map((x) => -(cut - x.last))); // more recent is better
-  const f = quintileScores(rows.map((x) => x.frequency));
-  const m = quintileScores(rows.map((x) => x.monetary));
-  return ids.map((customerId, i) => {
-    const x = rows[i]!;
-    return {
-      customerId,
-      recencyDays: (cut - x.last) / DAY_MS,
-      frequency: x.frequency,
-      monetaryMinor: x.monetary,
-      r: r[i]!,
-      f: f[i]!,
-      m: m[i]!,
-      segment: segmentOf(r[i]!, f[i]!),
-    };
-  });
+  const ids: string[] = [];
+  const last: number[] = [];
+  const frequency: number[] = [];
+  const monetary: number[] = [];
+  for (const [id, list] of byCustomer) {
+    let n = 0;
+    let value = 0;
+    let lastT = 0;
+    for (const o of list) {
+      const t = o.orderedAt.getTime();
+      if (t >= cut) break;
+      n++;
+      value += netOf(o);
+      lastT = t;
+    }
+    if (n === 0) continue;
+    ids.push(id);
+    last.push(lastT);
+    frequency.push(n);
+    monetary.push(value);
+  }
+  const order = ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+  const r = quintileScores(last); // later last order is better
+  const f = quintileScores(frequency);
+  const m = quintileScores(monetary);
+  return order.map((i) => ({
+    customerId: ids[i]!,
+    recencyDays: (cut - last[i]!) / DAY_MS,
+    frequency: frequency[i]!,
+    monetaryMinor: monetary[i]!,
+    r: r[i]!,
+    f: f[i]!,
+    m: m[i]!,
+    segment: segmentOf(r[i]!, f[i]!),
+  }));
 }
 
 /** The RFM report (docs/metrics.md#rfm): per-customer scores and counts and revenue per segment. */
@@ -126,25 +142,26 @@ export function rfmReport(input: { orders: readonly OrderFact[]; asOf: Date }): 
   const customers = rfmScores(input.orders, input.asOf);
   let total = 0;
   for (const c of customers) total += c.monetaryMinor;
+  const acc = new Map<RfmSegment, { n: number; revenue: number; recency: number; frequency: number }>();
+  for (const segment of RFM_SEGMENTS) acc.set(segment, { n: 0, revenue: 0, recency: 0, frequency: 0 });
+  for (const c of customers) {
+    const a = acc.get(c.segment)!;
+    a.n++;
+    a.revenue += c.monetaryMinor;
+    a.recency += c.recencyDays;
+    a.frequency += c.frequency;
+  }
   const segments = RFM_SEGMENTS.map((segment): RfmSegmentRow => {
-    const members = customers.filter((c) => c.segment === segment);
-    let revenue = 0;
-    let recency = 0;
-    let frequency = 0;
-    for (const c of members) {
-      revenue += c.monetaryMinor;
-      recency += c.recencyDays;
-      frequency += c.frequency;
-    }
+    const a = acc.get(segment)!;
     return {
       segment,
-      customers: members.length,
-      share: ratio(members.length, customers.length),
-      revenueMinor: revenue,
-      revenueShare: ratio(revenue, total),
-      avgRecencyDays: ratio(recency, members.length),
-      avgFrequency: ratio(frequency, members.length),
-      avgMonetaryMinor: ratio(revenue, members.length),
+      customers: a.n,
+      share: ratio(a.n, customers.length),
+      revenueMinor: a.revenue,
+      revenueShare: ratio(a.revenue, total),
+      avgRecencyDays: ratio(a.recency, a.n),
+      avgFrequency: ratio(a.frequency, a.n),
+      avgMonetaryMinor: ratio(a.revenue, a.n),
     };
   });
   return {

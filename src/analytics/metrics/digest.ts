@@ -1,0 +1,643 @@
+import { invalid } from '../../shared/errors.js';
+import { cohortReport, type CohortRow } from './cohorts.js';
+import { decomposeRevenuePerCustomer, type DecompositionReport } from './decomposition.js';
+import { rfmReport, type RfmSegmentRow } from './rfm.js';
+import { summarize } from './summary.js';
+import type { CustomerAggregate, CustomerProfile, MarginBasis, OrderFact, SpendRow } from './types.js';
+import {
+  marginBasisOf,
+  monthIndexOfMs,
+  monthRange,
+  netOf,
+  ordersAsOf,
+  ordersByCustomer,
+  periodLabel,
+  ratio,
+  roundHalfAway,
+} from './util.js';
+
+/** Headline figures of one calendar month (docs/metrics.md#digest.headline). */
+export interface MonthHeadline {
+  month: string;
+  /** True when asOf falls inside the month. */
+  partial: boolean;
+  customers: number;
+  newCustomers: number;
+  returningCustomers: number;
+  orders: number;
+  guestOrders: number | null;
+  grossRevenueMinor: number;
+  refundsMinor: number;
+  netRevenueMinor: number;
+  aovMinor: number | null;
+  ordersPerCustomer: number | null;
+  revenuePerCustomerMinor: number | null;
+  /** Customers active in the previous month and this one / active in the previous month. */
+  retentionRate: number | null;
+}
+
+/** Relative change of each numeric headline figure: (this − other) / |other|; null when undefined. */
+export type HeadlineChange = Partial<Record<keyof MonthHeadline, number | null>>;
+
+export interface DigestSegment {
+  dimension: string;
+  segment: string;
+  contributionMinor: number;
+  currentCustomers: number;
+  currentRevenuePerCustomerMinor: number | null;
+}
+
+export interface DigestData {
+  definition: 'digest';
+  month: string;
+  asOf: Date;
+  currency: string | null;
+  minorDigits: number;
+  marginBasis: MarginBasis;
+  current: MonthHeadline;
+  previousMonth: MonthHeadline;
+  sameMonthLastYear: MonthHeadline;
+  vsPreviousMonth: HeadlineChange;
+  vsSameMonthLastYear: HeadlineChange;
+  /** Net revenue of the 13 months ending with `month`, oldest first. */
+  trend: { month: string; netRevenueMinor: number; customers: number }[];
+  /** Monthly cohorts of the 12 months ending with `month`, measured up to the end of `month`. */
+  cohorts: CohortRow[];
+  diagnosis: DecompositionReport;
+  /** Segments with the largest positive / negative contribution to the RPC change (all dimensions). */
+  topSegments: DigestSegment[];
+  bottomSegments: DigestSegment[];
+  rfm: RfmSegmentRow[];
+  notes: string[];
+}
+
+export interface DigestInput {
+  orders: readonly OrderFact[];
+  profiles?: readonly CustomerProfile[];
+  spend?: readonly SpendRow[];
+  /** Guest orders per month `YYYY-MM` (optional; shown when given). */
+  guestOrdersByMonth?: Readonly<Record<string, number>>;
+  /** `YYYY-MM`. */
+  month: string;
+  asOf: Date;
+  /** ISO 4217 code shown beside amounts. */
+  currency?: string;
+  /** Digits of the minor unit (2 for GBP/EUR/USD, 0 for JPY). */
+  minorDigits?: number;
+}
+
+const HEADLINE_KEYS = [
+  'customers',
+  'newCustomers',
+  'returningCustomers',
+  'orders',
+  'guestOrders',
+  'grossRevenueMinor',
+  'refundsMinor',
+  'netRevenueMinor',
+  'aovMinor',
+  'ordersPerCustomer',
+  'revenuePerCustomerMinor',
+  'retentionRate',
+] as const;
+
+function headline(
+  groups: readonly (readonly OrderFact[])[],
+  monthIndex: number,
+  asOf: Date,
+  guests: Readonly<Record<string, number>> | undefined,
+): MonthHeadline {
+  const month = periodLabel(monthIndex, 'month');
+  const { to } = monthRange(month);
+  const aggregates: CustomerAggregate[] = [];
+  let newCustomers = 0;
+  let retained = 0;
+  let previousActive = 0;
+  for (const list of groups) {
+    let agg: CustomerAggregate | null = null;
+    let inPrevious = false;
+    for (const o of list) {
+      const m = monthIndexOfMs(o.orderedAt.getTime());
+      if (m === monthIndex - 1) inPrevious = true;
+      if (m < monthIndex) continue;
+      if (m > monthIndex) break;
+      if (!agg) {
+        agg = {
+          orders: 0,
+          revenueMinor: 0,
+          refundMinor: 0,
+          firstOrderAt: o.orderedAt,
+          lastOrderAt: o.orderedAt,
+        };
+        if (o === list[0]) newCustomers++;
+      }
+      agg.orders++;
+      agg.revenueMinor += o.revenueMinor;
+      agg.refundMinor += o.refundMinor;
+      agg.lastOrderAt = o.orderedAt;
+    }
+    if (inPrevious) previousActive++;
+    if (agg) {
+      aggregates.push(agg);
+      if (inPrevious) retained++;
+    }
+  }
+  const guestOrders = guests ? (guests[month] ?? 0) : null;
+  const s = summarize({ customers: aggregates, guestOrders: guestOrders ?? 0, asOf });
+  return {
+    month,
+    partial: asOf.getTime() < to.getTime(),
+    customers: s.customers,
+    newCustomers,
+    returningCustomers: s.customers - newCustomers,
+    orders: s.orders,
+    guestOrders,
+    grossRevenueMinor: s.grossRevenueMinor,
+    refundsMinor: s.refundsMinor,
+    netRevenueMinor: s.netRevenueMinor,
+    aovMinor: ratio(s.netRevenueMinor, s.orders),
+    ordersPerCustomer: s.ordersPerCustomer,
+    revenuePerCustomerMinor: ratio(s.netRevenueMinor, s.customers),
+    retentionRate: ratio(retained, previousActive),
+  };
+}
+
+function changes(cur: MonthHeadline, other: MonthHeadline): HeadlineChange {
+  const out: HeadlineChange = {};
+  for (const k of HEADLINE_KEYS) {
+    const a = cur[k];
+    const b = other[k];
+    out[k] = a === null || b === null || b === 0 ? null : (a - b) / Math.abs(b);
+  }
+  return out;
+}
+
+/**
+ * Everything the monthly digest shows (docs/metrics.md#digest), computed from the other reports.
+ * Figures of `month` use orders before min(asOf, end of month).
+ */
+export function buildDigest(input: DigestInput): DigestData {
+  const m = monthRange(input.month);
+  if (m.from.getTime() >= input.asOf.getTime()) {
+    throw invalid(`month ${input.month} starts at or after asOf (${input.asOf.toISOString()})`, {
+      field: 'month',
+    });
+  }
+  const minorDigits = input.minorDigits ?? 2;
+  if (!Number.isInteger(minorDigits) || minorDigits < 0 || minorDigits > 4) {
+    throw invalid('expected minorDigits in 0..4', { field: 'minorDigits' });
+  }
+  const cut = new Date(Math.min(input.asOf.getTime(), m.to.getTime()));
+  const orders = ordersAsOf(input.orders, cut);
+  const groups = [...ordersByCustomer(orders).values()];
+  const trendAcc = Array.from({ length: 13 }, () => ({ net: 0, customers: 0 }));
+  for (const list of groups) {
+    let prevK = -1;
+    for (const o of list) {
+      const k = monthIndexOfMs(o.orderedAt.getTime()) - (m.index - 12);
+      if (k < 0 || k > 12) continue;
+      trendAcc[k]!.net += netOf(o);
+      if (k !== prevK) {
+        trendAcc[k]!.customers++;
+        prevK = k;
+      }
+    }
+  }
+  const current = headline(groups, m.index, cut, input.guestOrdersByMonth);
+  const previousMonth = headline(groups, m.index - 1, cut, input.guestOrdersByMonth);
+  const sameMonthLastYear = headline(groups, m.index - 12, cut, input.guestOrdersByMonth);
+  const trend: DigestData['trend'] = trendAcc.map((x, k) => ({
+    month: periodLabel(m.index - 12 + k, 'month'),
+    netRevenueMinor: x.net,
+    customers: x.customers,
+  }));
+  const cohorts = cohortReport({
+    orders,
+    asOf: cut,
+    period: 'month',
+    from: monthRange(periodLabel(m.index - 11, 'month')).from,
+    spend: input.spend,
+  }).cohorts;
+  const prev = monthRange(periodLabel(m.index - 1, 'month'));
+  const diagnosis = decomposeRevenuePerCustomer({
+    orders,
+    profiles: input.profiles,
+    asOf: cut,
+    base: { from: prev.from, to: prev.to },
+    current: { from: m.from, to: cut },
+    top: 5,
+  });
+  const all: DigestSegment[] = diagnosis.drivers.flatMap((d) =>
+    d.rows.map((r) => ({
+      dimension: d.dimension,
+      segment: r.segment,
+      contributionMinor: r.contributionMinor,
+      currentCustomers: r.currentCustomers,
+      currentRevenuePerCustomerMinor: r.currentRevenuePerCustomerMinor,
+    })),
+  );
+  const topSegments = all
+    .filter((s) => s.contributionMinor > 0)
+    .sort((a, b) => b.contributionMinor - a.contributionMinor)
+    .slice(0, 3);
+  const bottomSegments = all
+    .filter((s) => s.contributionMinor < 0)
+    .sort((a, b) => a.contributionMinor - b.contributionMinor)
+    .slice(0, 3);
+  const notes: string[] = [];
+  if (current.partial) notes.push(`${input.month} is not complete: figures run to ${cut.toISOString()}`);
+  const { basis } = marginBasisOf(orders);
+  if (diagnosis.note) notes.push(`diagnosis: ${diagnosis.note}`);
+  return {
+    definition: 'digest',
+    month: input.month,
+    asOf: input.asOf,
+    currency: input.currency ?? null,
+    minorDigits,
+    marginBasis: basis,
+    current,
+    previousMonth,
+    sameMonthLastYear,
+    vsPreviousMonth: changes(current, previousMonth),
+    vsSameMonthLastYear: changes(current, sameMonthLastYear),
+    trend,
+    cohorts,
+    diagnosis,
+    topSegments,
+    bottomSegments,
+    rfm: rfmReport({ orders, asOf: cut }).segments,
+    notes,
+  };
+}
+
+// ---------------------------------------------------------------- formatting (deterministic)
+
+/** Minor units as a decimal amount with thousands separators, rounded half away from zero. */
+export function formatMoney(minor: number | null, digits: number, currency: string | null): string {
+  if (minor === null) return '–';
+  const r = roundHalfAway(minor);
+  const sign = r < 0 ? '−' : '';
+  const abs = Math.abs(r);
+  const scale = 10 ** digits;
+  const whole = Math.floor(abs / scale)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const frac = digits > 0 ? '.' + String(abs % scale).padStart(digits, '0') : '';
+  return `${sign}${whole}${frac}${currency ? ` ${currency}` : ''}`;
+}
+
+function pct(x: number | null, digits = 1): string {
+  return x === null ? '–' : `${(x * 100).toFixed(digits)}%`;
+}
+
+function signedPct(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '–';
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`;
+}
+
+function num(x: number | null, digits = 2): string {
+  return x === null ? '–' : x.toFixed(digits);
+}
+
+interface Row {
+  label: string;
+  key: (typeof HEADLINE_KEYS)[number];
+  fmt: (h: MonthHeadline) => string;
+}
+
+function headlineRows(d: DigestData): Row[] {
+  const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
+  const rows: Row[] = [
+    { label: 'Customers', key: 'customers', fmt: (h) => String(h.customers) },
+    { label: 'New customers', key: 'newCustomers', fmt: (h) => String(h.newCustomers) },
+    { label: 'Returning customers', key: 'returningCustomers', fmt: (h) => String(h.returningCustomers) },
+    { label: 'Orders', key: 'orders', fmt: (h) => String(h.orders) },
+    { label: 'Gross revenue', key: 'grossRevenueMinor', fmt: (h) => money(h.grossRevenueMinor) },
+    { label: 'Refunds', key: 'refundsMinor', fmt: (h) => money(h.refundsMinor) },
+    { label: 'Net revenue', key: 'netRevenueMinor', fmt: (h) => money(h.netRevenueMinor) },
+    { label: 'AOV (net)', key: 'aovMinor', fmt: (h) => money(h.aovMinor) },
+    { label: 'Orders per customer', key: 'ordersPerCustomer', fmt: (h) => num(h.ordersPerCustomer) },
+    {
+      label: 'Revenue per customer',
+      key: 'revenuePerCustomerMinor',
+      fmt: (h) => money(h.revenuePerCustomerMinor),
+    },
+    { label: 'Retention from previous month', key: 'retentionRate', fmt: (h) => pct(h.retentionRate) },
+  ];
+  if (d.current.guestOrders !== null) {
+    rows.splice(4, 0, {
+      label: 'Guest orders',
+      key: 'guestOrders',
+      fmt: (h) => String(h.guestOrders ?? '–'),
+    });
+  }
+  return rows;
+}
+
+const EFFECT_LABELS: Record<string, string> = {
+  newReturningMix: 'New vs returning mix',
+  retention: 'Retention (retained vs reactivated)',
+  channelMix: 'Channel mix',
+  ordersPerCustomer: 'Orders per customer',
+  categoryMix: 'Category mix',
+  aov: 'Average order value',
+};
+
+function mdTable(head: string[], rows: string[][]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${head.map(esc).join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The digest as Markdown (docs/metrics.md#digest). */
+export function renderDigestMarkdown(d: DigestData): string {
+  const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
+  const out: string[] = [];
+  out.push(`# Retain digest — ${d.month}`, '');
+  out.push(`As of ${d.asOf.toISOString()}. Definitions: docs/metrics.md.`, '');
+  for (const n of d.notes) out.push(`> ${n}`);
+  if (d.notes.length) out.push('');
+  out.push('## Headline', '');
+  out.push(
+    mdTable(
+      ['Metric', d.current.month, d.previousMonth.month, 'Δ', d.sameMonthLastYear.month, 'Δ'],
+      headlineRows(d).map((r) => [
+        r.label,
+        r.fmt(d.current),
+        r.fmt(d.previousMonth),
+        signedPct(d.vsPreviousMonth[r.key]),
+        r.fmt(d.sameMonthLastYear),
+        signedPct(d.vsSameMonthLastYear[r.key]),
+      ]),
+    ),
+    '',
+  );
+  out.push('## Net revenue, last 13 months', '');
+  out.push(
+    mdTable(
+      ['Month', 'Net revenue', 'Customers'],
+      d.trend.map((t) => [t.month, money(t.netRevenueMinor), String(t.customers)]),
+    ),
+    '',
+  );
+  out.push('## Cohorts (share of each monthly cohort ordering k months later)', '');
+  const maxK = Math.max(0, ...d.cohorts.map((c) => c.retention.length));
+  out.push(
+    mdTable(
+      ['Cohort', 'Size', ...Array.from({ length: maxK }, (_, k) => `k=${k}`), 'Revenue/customer'],
+      d.cohorts.map((c) => [
+        c.cohort,
+        String(c.size),
+        ...Array.from({ length: maxK }, (_, k) => (k < c.retention.length ? pct(c.retention[k]!, 0) : '')),
+        money(c.cumulativeRevenuePerCustomer[c.cumulativeRevenuePerCustomer.length - 1] ?? null),
+      ]),
+    ),
+    '',
+  );
+  out.push('## Diagnosis: revenue per customer vs previous month', '');
+  const dg = d.diagnosis;
+  if (!dg.change) out.push(dg.note ?? 'not available', '');
+  else {
+    out.push(
+      `Revenue per customer went from ${money(dg.base.revenuePerCustomerMinor)} to ${money(dg.current.revenuePerCustomerMinor)} ` +
+        `(${signedPct(dg.change.relative)}, ${money(dg.change.roundedMinor)}).`,
+      '',
+    );
+    out.push(
+      mdTable(
+        ['Effect', 'Contribution'],
+        dg.parts.map((p) => [EFFECT_LABELS[p.effect]!, money(p.roundedMinor)]),
+      ),
+      '',
+    );
+  }
+  out.push('## Segments that drove the change', '');
+  const seg = (s: DigestSegment) => [
+    `${s.dimension}: ${s.segment}`,
+    money(s.contributionMinor),
+    String(s.currentCustomers),
+  ];
+  out.push('**Top**', '');
+  out.push(
+    d.topSegments.length ? mdTable(['Segment', 'Contribution', 'Customers'], d.topSegments.map(seg)) : 'none',
+    '',
+  );
+  out.push('**Bottom**', '');
+  out.push(
+    d.bottomSegments.length
+      ? mdTable(['Segment', 'Contribution', 'Customers'], d.bottomSegments.map(seg))
+      : 'none',
+    '',
+  );
+  out.push('## RFM segments at month end', '');
+  out.push(
+    mdTable(
+      ['Segment', 'Customers', 'Share', 'Net revenue'],
+      d.rfm.map((s) => [s.segment, String(s.customers), pct(s.share), money(s.revenueMinor)]),
+    ),
+    '',
+  );
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- HTML + SVG
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
+
+/** Bar chart of net revenue per month; the current month and the same month last year highlighted. */
+export function trendSvg(d: DigestData): string {
+  const w = 640;
+  const h = 220;
+  const pad = { l: 10, r: 10, t: 20, b: 40 };
+  const n = d.trend.length;
+  const max = Math.max(1, ...d.trend.map((t) => t.netRevenueMinor));
+  const min = Math.min(0, ...d.trend.map((t) => t.netRevenueMinor));
+  const plotH = h - pad.t - pad.b;
+  const y = (v: number) => pad.t + ((max - v) / (max - min)) * plotH;
+  const bw = (w - pad.l - pad.r) / n;
+  const bars = d.trend
+    .map((t, i) => {
+      const x = pad.l + i * bw + bw * 0.1;
+      const top = Math.min(y(t.netRevenueMinor), y(0));
+      const height = Math.abs(y(t.netRevenueMinor) - y(0));
+      const fill = i === n - 1 ? '#1f6feb' : i === 0 ? '#8957e5' : '#9aa7b4';
+      const label = `${t.month}: ${formatMoney(t.netRevenueMinor, d.minorDigits, d.currency)}`;
+      return (
+        `<rect x="${f1(x)}" y="${f1(top)}" width="${f1(bw * 0.8)}" height="${f1(height)}" fill="${fill}"><title>${escapeHtml(label)}</title></rect>` +
+        `<text x="${f1(x + bw * 0.4)}" y="${h - pad.b + 14}" font-size="10" text-anchor="middle">${escapeHtml(t.month.slice(2))}</text>`
+      );
+    })
+    .join('');
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Net revenue per month">` +
+    `<line x1="${pad.l}" x2="${w - pad.r}" y1="${f1(y(0))}" y2="${f1(y(0))}" stroke="#444"/>${bars}</svg>`
+  );
+}
+
+/** Cohort retention heatmap: one row per cohort, one cell per k, darker = higher retention. */
+export function cohortSvg(d: DigestData): string {
+  const cell = 34;
+  const labelW = 70;
+  const rows = d.cohorts.length;
+  const cols = Math.max(1, ...d.cohorts.map((c) => c.retention.length));
+  const w = labelW + cols * cell + 10;
+  const h = 20 + rows * cell + 10;
+  const parts: string[] = [];
+  for (let k = 0; k < cols; k++) {
+    parts.push(
+      `<text x="${labelW + k * cell + cell / 2}" y="14" font-size="10" text-anchor="middle">k=${k}</text>`,
+    );
+  }
+  d.cohorts.forEach((c, i) => {
+    const yy = 20 + i * cell;
+    parts.push(
+      `<text x="${labelW - 6}" y="${yy + cell / 2 + 4}" font-size="11" text-anchor="end">${escapeHtml(c.cohort)}</text>`,
+    );
+    c.retention.forEach((r, k) => {
+      // k = 0 is always 100%; scale the others over 0–60% so typical retention is visible.
+      const intensity = k === 0 ? 1 : Math.min(1, r / 0.6);
+      const light = Math.round(95 - intensity * 55);
+      parts.push(
+        `<rect x="${labelW + k * cell}" y="${yy}" width="${cell - 2}" height="${cell - 2}" fill="hsl(212,70%,${light}%)"><title>${escapeHtml(`${c.cohort} k=${k}: ${pct(r)}`)}</title></rect>` +
+          `<text x="${labelW + k * cell + cell / 2 - 1}" y="${yy + cell / 2 + 3}" font-size="9" text-anchor="middle" fill="${light < 60 ? '#fff' : '#222'}">${Math.round(r * 100)}</text>`,
+      );
+    });
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Cohort retention">${parts.join('')}</svg>`;
+}
+
+/** Waterfall of the decomposition: base RPC, one step per effect, current RPC. */
+export function waterfallSvg(d: DigestData): string {
+  const dg = d.diagnosis;
+  if (!dg.change) return '';
+  const base = roundHalfAway(dg.base.revenuePerCustomerMinor!);
+  const steps = [
+    { label: 'previous', from: 0, to: base, kind: 'total' },
+    ...(() => {
+      let level = base;
+      return dg.parts.map((p) => {
+        const s = { label: EFFECT_LABELS[p.effect]!, from: level, to: level + p.roundedMinor, kind: 'step' };
+        level += p.roundedMinor;
+        return s;
+      });
+    })(),
+    { label: 'current', from: 0, to: base + dg.change.roundedMinor, kind: 'total' },
+  ];
+  const w = 640;
+  const h = 260;
+  const pad = { l: 10, r: 10, t: 20, b: 70 };
+  const values = steps.flatMap((s) => [s.from, s.to]);
+  const max = Math.max(1, ...values);
+  const min = Math.min(0, ...values);
+  const y = (v: number) => pad.t + ((max - v) / (max - min)) * (h - pad.t - pad.b);
+  const bw = (w - pad.l - pad.r) / steps.length;
+  const body = steps
+    .map((s, i) => {
+      const x = pad.l + i * bw + bw * 0.15;
+      const top = Math.min(y(s.from), y(s.to));
+      const height = Math.max(1, Math.abs(y(s.to) - y(s.from)));
+      const fill = s.kind === 'total' ? '#1f6feb' : s.to >= s.from ? '#2da44e' : '#cf222e';
+      const amount = formatMoney(s.kind === 'total' ? s.to : s.to - s.from, d.minorDigits, d.currency);
+      return (
+        `<rect x="${f1(x)}" y="${f1(top)}" width="${f1(bw * 0.7)}" height="${f1(height)}" fill="${fill}"><title>${escapeHtml(`${s.label}: ${amount}`)}</title></rect>` +
+        `<text transform="translate(${f1(x + bw * 0.35)},${h - pad.b + 10}) rotate(30)" font-size="10">${escapeHtml(s.label)}</text>`
+      );
+    })
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Revenue per customer change by effect">${body}</svg>`;
+}
+
+function htmlTable(head: string[], rows: string[][]): string {
+  const th = head.map((x) => `<th>${escapeHtml(x)}</th>`).join('');
+  const trs = rows.map((r) => `<tr>${r.map((x) => `<td>${escapeHtml(x)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+}
+
+/** The digest as one self-contained HTML page (inline CSS and SVG, no scripts or external assets). */
+export function renderDigestHtml(d: DigestData): string {
+  const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
+  const dg = d.diagnosis;
+  const seg = (s: DigestSegment) => [
+    `${s.dimension}: ${s.segment}`,
+    money(s.contributionMinor),
+    String(s.currentCustomers),
+  ];
+  const sections: string[] = [];
+  sections.push(`<h1>Retain digest — ${escapeHtml(d.month)}</h1>`);
+  sections.push(
+    `<p class="muted">As of ${escapeHtml(d.asOf.toISOString())}. Definitions: docs/metrics.md.</p>`,
+  );
+  for (const n of d.notes) sections.push(`<p class="note">${escapeHtml(n)}</p>`);
+  sections.push('<h2>Headline</h2>');
+  sections.push(
+    htmlTable(
+      ['Metric', d.current.month, d.previousMonth.month, 'Δ', d.sameMonthLastYear.month, 'Δ'],
+      headlineRows(d).map((r) => [
+        r.label,
+        r.fmt(d.current),
+        r.fmt(d.previousMonth),
+        signedPct(d.vsPreviousMonth[r.key]),
+        r.fmt(d.sameMonthLastYear),
+        signedPct(d.vsSameMonthLastYear[r.key]),
+      ]),
+    ),
+  );
+  sections.push('<h2>Net revenue, last 13 months</h2>', trendSvg(d));
+  sections.push('<h2>Cohort retention (%)</h2>', cohortSvg(d));
+  sections.push('<h2>Diagnosis: revenue per customer vs previous month</h2>');
+  if (!dg.change) sections.push(`<p>${escapeHtml(dg.note ?? 'not available')}</p>`);
+  else {
+    sections.push(
+      `<p>Revenue per customer went from ${escapeHtml(money(dg.base.revenuePerCustomerMinor))} to ${escapeHtml(
+        money(dg.current.revenuePerCustomerMinor),
+      )} (${escapeHtml(signedPct(dg.change.relative))}, ${escapeHtml(money(dg.change.roundedMinor))}).</p>`,
+      waterfallSvg(d),
+      htmlTable(
+        ['Effect', 'Contribution'],
+        dg.parts.map((p) => [EFFECT_LABELS[p.effect]!, money(p.roundedMinor)]),
+      ),
+    );
+  }
+  sections.push('<h2>Segments that drove the change</h2>');
+  sections.push(
+    '<h3>Top</h3>',
+    d.topSegments.length
+      ? htmlTable(['Segment', 'Contribution', 'Customers'], d.topSegments.map(seg))
+      : '<p>none</p>',
+  );
+  sections.push(
+    '<h3>Bottom</h3>',
+    d.bottomSegments.length
+      ? htmlTable(['Segment', 'Contribution', 'Customers'], d.bottomSegments.map(seg))
+      : '<p>none</p>',
+  );
+  sections.push('<h2>RFM segments at month end</h2>');
+  sections.push(
+    htmlTable(
+      ['Segment', 'Customers', 'Share', 'Net revenue'],
+      d.rfm.map((s) => [s.segment, String(s.customers), pct(s.share), money(s.revenueMinor)]),
+    ),
+  );
+  const css =
+    'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2328}' +
+    'table{border-collapse:collapse;margin:0.5rem 0 1.5rem}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:right}' +
+    'th:first-child,td:first-child{text-align:left}thead{background:#f6f8fa}.muted{color:#656d76}.note{background:#fff8c5;padding:6px 10px}' +
+    'svg{display:block;margin:0.5rem 0 1.5rem;max-width:100%;height:auto}';
+  return (
+    `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Retain digest — ${escapeHtml(d.month)}</title>\n` +
+    `<style>${css}</style>\n</head>\n<body>\n${sections.join('\n')}\n</body>\n</html>\n`
+  );
+}
