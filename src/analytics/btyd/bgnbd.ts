@@ -59,8 +59,16 @@ export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad
   const txv = idx.recency.values;
   const logAT = new Float64Array(Tv.length);
   const logAtx = new Float64Array(txv.length);
-  for (let j = 0; j < Tv.length; j++) logAT[j] = Math.log(alpha + Tv[j]!);
-  for (let j = 0; j < txv.length; j++) logAtx[j] = Math.log(alpha + txv[j]!);
+  const invAT = grad ? new Float64Array(Tv.length) : logAT;
+  const invAtx = grad ? new Float64Array(txv.length) : logAtx;
+  for (let j = 0; j < Tv.length; j++) {
+    logAT[j] = Math.log(alpha + Tv[j]!);
+    if (grad) invAT[j] = 1 / (alpha + Tv[j]!);
+  }
+  for (let j = 0; j < txv.length; j++) {
+    logAtx[j] = Math.log(alpha + txv[j]!);
+    if (grad) invAtx[j] = 1 / (alpha + txv[j]!);
+  }
 
   const xOf = idx.x.indexOf;
   const TOf = idx.T.indexOf;
@@ -77,7 +85,7 @@ export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad
       ll += w * A3;
       if (grad) {
         gR -= w * lT;
-        gAlpha -= (w * rx) / (alpha + Tv[TOf[i]!]!);
+        gAlpha -= w * rx * invAT[TOf[i]!]!;
       }
       continue;
     }
@@ -93,7 +101,7 @@ export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad
     if (grad) {
       const pi = d > 0 ? 1 / (1 + e) : e / (1 + e);
       gR -= w * ((1 - pi) * lT + pi * lt);
-      gAlpha -= w * rx * ((1 - pi) / (alpha + Tv[TOf[i]!]!) + pi / (alpha + txv[txOf[i]!]!));
+      gAlpha -= w * rx * ((1 - pi) * invAT[TOf[i]!]! + pi * invAtx[txOf[i]!]!);
       gA += (w * pi) / a;
       gB -= (w * pi) / (b + x - 1);
     }

@@ -109,7 +109,7 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
         return -ll;
       }
     : undefined;
-  const H = numericHessian(negLL, best, negLLGrad, spec.analyticGradient ? 1e-5 : 1e-3);
+  const H = numericHessian(negLL, best, negLLGrad, spec.analyticGradient ? 1e-6 : 1e-3);
   const cov = invertMatrix(H);
   let standardErrors: Record<N, number> | null = null;
   let confidenceIntervals: Record<N, [number, number]> | null = null;

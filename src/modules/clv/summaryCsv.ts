@@ -76,7 +76,7 @@ function resolveHeader(header: string[], file: string): { kinds: Kind[]; names: 
 
 /** Validates one row's cells with the schema; throws the line-numbered error or returns the parsed row. */
 function slowRow(cells: string[], kinds: Kind[], file: string, line: number): SummaryRow {
-  if (cells.length < kinds.length)
+  if (cells.length !== kinds.length)
     throw invalid(`expected ${kinds.length} cells, found ${cells.length}`, { file, line });
   const obj: Record<string, string> = {};
   kinds.forEach((k, j) => {
@@ -110,9 +110,9 @@ export function parseSummaryCsv(
   const { kinds } = resolveHeader(headerText.split(','), file);
   const nCols = kinds.length;
 
-  // Upper bound on rows: count newlines once (memchr-speed), then fill typed arrays.
+  // Upper bound on rows: count newlines once, then fill typed arrays.
   let cap = 1;
-  for (let i = bytes.indexOf(LF, headerEnd + 1); i >= 0; i = bytes.indexOf(LF, i + 1)) cap++;
+  for (let i = headerEnd + 1; i < n; i++) if (bytes[i] === LF) cap++;
   const has = (k: Kind) => kinds.includes(k);
   const frequency = new Float64Array(cap);
   const recency = new Float64Array(cap);
@@ -121,97 +121,86 @@ export function parseSummaryCsv(
   const hFreq = has('frequency_holdout') ? new Float64Array(cap) : null;
   const hDur = has('duration_holdout') ? new Float64Array(cap) : null;
   const ids: string[] | null = options.ids ? [] : null;
-  const values = new Float64Array(nCols);
+  // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
+  const role = Int8Array.from(kinds, (k) =>
+    k === 'id'
+      ? 0
+      : k === 'skip'
+        ? 1
+        : ['frequency', 'recency', 'T', 'monetary_value', 'frequency_holdout', 'duration_holdout'].indexOf(
+            k,
+          ) + 2,
+  );
+  const v = new Float64Array(8); // parsed numeric values by role
 
   let rows = 0;
   let line = 1;
-  pos = headerEnd + 1;
-  while (pos < n) {
+  let i = headerEnd + 1;
+  while (i < n) {
     line++;
-    let lineEnd = bytes.indexOf(LF, pos);
-    if (lineEnd < 0) lineEnd = n;
-    let contentEnd = lineEnd;
-    if (contentEnd > pos && bytes[contentEnd - 1] === CR) contentEnd--;
-    if (contentEnd === pos) {
-      pos = lineEnd + 1;
-      continue; // blank line
-    }
+    const lineStart = i;
+    let col = 0;
     let ok = true;
-    let p = pos;
+    let mant = 0;
+    let digits = 0;
+    let frac = -1;
+    let fieldStart = i;
     let idStart = 0;
     let idEnd = 0;
-    for (let j = 0; j < nCols; j++) {
-      if (p > contentEnd) {
-        ok = false;
-        break;
-      }
-      const kind = kinds[j]!;
-      if (kind === 'id' || kind === 'skip') {
-        const start = p;
-        while (p < contentEnd && bytes[p] !== COMMA) p++;
-        if (kind === 'id') {
-          idStart = start;
-          idEnd = p;
-          if (idEnd === idStart || bytes[idStart] === 32 || bytes[idEnd - 1] === 32) ok = false;
-        }
-      } else {
-        // Plain decimal: digits [. digits], at most 15 significant digits.
-        let mant = 0;
-        let digits = 0;
-        let frac = -1;
-        const start = p;
-        for (; p < contentEnd; p++) {
-          const c = bytes[p]!;
-          if (c === COMMA) break;
-          if (c >= 48 && c <= 57) {
-            mant = mant * 10 + (c - 48);
-            digits++;
-            if (frac >= 0) frac++;
-          } else if (c === DOT && frac < 0) frac = 0;
-          else {
-            ok = false;
-            break;
+    let c = 0;
+    // One pass over the line's bytes: digits accumulate into an integer mantissa, a comma or the line
+    // end closes the cell. Anything unusual only clears `ok`; the schema then judges the line.
+    for (;;) {
+      c = i < n ? bytes[i]! : LF;
+      if (c >= 48 && c <= 57) {
+        mant = mant * 10 + (c - 48);
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === COMMA || c === LF || c === CR) {
+        if (col < nCols) {
+          const r = role[col]!;
+          if (r === 0) {
+            idStart = fieldStart;
+            idEnd = i;
+            if (i === fieldStart || bytes[fieldStart] === 32 || bytes[i - 1] === 32) ok = false;
+          } else if (r > 1) {
+            if (digits === 0 || digits > 15 || digits + (frac >= 0 ? 1 : 0) !== i - fieldStart) ok = false;
+            else v[r] = frac > 0 ? mant / POW10[frac]! : mant;
           }
-        }
-        if (!ok || digits === 0 || digits > 15 || p === start) {
-          ok = false;
-          break;
-        }
-        values[j] = frac > 0 ? mant / POW10[frac]! : mant;
-      }
-      if (j < nCols - 1) {
-        if (bytes[p] !== COMMA) {
-          ok = false;
-          break;
-        }
-        p++;
-      }
+        } else ok = false;
+        if (c !== COMMA) break;
+        col++;
+        mant = 0;
+        digits = 0;
+        frac = -1;
+        fieldStart = i + 1;
+      } else if (c === DOT && frac < 0) frac = 0;
+      else if ((role[col] ?? 2) > 1) ok = false; // ids may hold any character
+      i++;
     }
-    let x = 0;
-    let tx = 0;
-    let age = 0;
-    let m = 0;
-    let hf = 0;
-    let hd = 0;
-    if (ok) {
-      for (let j = 0; j < nCols; j++) {
-        const k = kinds[j]!;
-        if (k === 'frequency') x = values[j]!;
-        else if (k === 'recency') tx = values[j]!;
-        else if (k === 'T') age = values[j]!;
-        else if (k === 'monetary_value') m = values[j]!;
-        else if (k === 'frequency_holdout') hf = values[j]!;
-        else if (k === 'duration_holdout') hd = values[j]!;
-      }
+    const contentEnd = i;
+    if (c === CR) i++;
+    if (i < n && bytes[i] === LF) i++;
+    else if (c === LF) i++;
+    if (col === 0 && contentEnd === lineStart) continue; // blank line
+    if (col !== nCols - 1) ok = false;
+    let x = v[2]!;
+    let tx = v[3]!;
+    let age = v[4]!;
+    let m = v[5]!;
+    let hf = v[6]!;
+    let hd = v[7]!;
+    if (ok)
       ok =
         Number.isInteger(x) &&
         tx <= age &&
         (x > 0 || tx === 0) &&
         (monetary === null || x === 0 || m > 0) &&
         (hFreq === null || Number.isInteger(hf));
-    }
     if (!ok) {
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset + pos, contentEnd - pos).toString('utf8');
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, contentEnd - lineStart).toString(
+        'utf8',
+      );
       const r = slowRow(text.split(','), kinds, file, line);
       x = r.frequency;
       tx = r.recency;
@@ -230,7 +219,6 @@ export function parseSummaryCsv(
     if (hFreq) hFreq[rows] = hf;
     if (hDur) hDur[rows] = hd;
     rows++;
-    pos = lineEnd + 1;
   }
   if (rows === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
   return {
