@@ -119,9 +119,9 @@ interface PeriodStats {
 const STATUSES: readonly Status[] = ['new', 'retained', 'reactivated'];
 
 function periodStats(
-  byCustomer: Map<string, OrderFact[]>,
+  byCustomer: ReadonlyMap<string, readonly OrderFact[]>,
   range: DateRange,
-  profiles: Map<string, CustomerProfile>,
+  profiles: ReadonlyMap<string, CustomerProfile>,
 ): PeriodStats {
   const from = range.from.getTime();
   const to = range.to.getTime();

@@ -291,7 +291,7 @@ export function ltvReport(input: LtvInput): LtvReport {
   const profiles = profileIndex(input.profiles);
   const groups = [...ordersByCustomer(orders)];
   const all = groups.map(([, list]) => list);
-  const byChannelOrders = new Map<string, OrderFact[][]>();
+  const byChannelOrders = new Map<string, (readonly OrderFact[])[]>();
   for (const [customerId, list] of groups) {
     const ch = profiles.get(customerId)?.channel ?? UNKNOWN;
     let lists = byChannelOrders.get(ch);

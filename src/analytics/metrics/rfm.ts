@@ -59,13 +59,19 @@ export interface RfmReport {
  */
 export function quintileScores(values: readonly number[]): number[] {
   const n = values.length;
-  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  // Native numeric sort of a typed copy, then the tie group's first position by binary search.
+  const sorted = Float64Array.from(values).sort();
   const scores = new Array<number>(n);
-  let groupStart = 0;
-  for (let pos = 0; pos < n; pos++) {
-    const cur = order[pos]!;
-    if (pos > 0 && cur.v !== order[pos - 1]!.v) groupStart = pos;
-    scores[cur.i] = 1 + Math.floor((5 * groupStart) / n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    scores[i] = 1 + Math.floor((5 * lo) / n);
   }
   return scores;
 }

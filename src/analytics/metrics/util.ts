@@ -31,25 +31,40 @@ function assertMinor(v: unknown, field: string, allowNull = false): void {
   }
 }
 
+/*
+ * Input arrays are treated as immutable (they are `readonly` in every signature). Reports composed
+ * of other reports (digest, diagnose) pass the same array down, so validation, grouping per customer
+ * and the profile index are remembered per array identity; WeakMaps let them go with the array.
+ */
+const validated = new WeakSet<readonly OrderFact[]>();
+const groupedCache = new WeakMap<readonly OrderFact[], Map<string, OrderFact[]>>();
+const profileCache = new WeakMap<readonly CustomerProfile[], Map<string, CustomerProfile>>();
+
 /**
  * Checks the money and date fields of order facts (one cheap pass; the zod schemas in types.ts are
  * for boundaries, this guards the hot path) and returns those strictly before `asOf`.
  */
-export function ordersAsOf(orders: readonly OrderFact[], asOf: Date): OrderFact[] {
+export function ordersAsOf(orders: readonly OrderFact[], asOf: Date): readonly OrderFact[] {
   assertDate(asOf, 'asOf');
   const cut = asOf.getTime();
-  const out: OrderFact[] = [];
+  const validate = !validated.has(orders);
+  let out: OrderFact[] | null = null; // copied only once an order has to be dropped
   for (let i = 0; i < orders.length; i++) {
     const o = orders[i]!;
-    if (!(o.orderedAt instanceof Date) || Number.isNaN(o.orderedAt.getTime())) {
-      throw invalid('expected a valid orderedAt', { field: `orders[${i}].orderedAt` });
+    if (validate) {
+      if (!(o.orderedAt instanceof Date) || Number.isNaN(o.orderedAt.getTime())) {
+        throw invalid('expected a valid orderedAt', { field: `orders[${i}].orderedAt` });
+      }
+      assertMinor(o.revenueMinor, `orders[${i}].revenueMinor`);
+      assertMinor(o.refundMinor, `orders[${i}].refundMinor`);
+      assertMinor(o.costMinor, `orders[${i}].costMinor`, true);
     }
-    assertMinor(o.revenueMinor, `orders[${i}].revenueMinor`);
-    assertMinor(o.refundMinor, `orders[${i}].refundMinor`);
-    assertMinor(o.costMinor, `orders[${i}].costMinor`, true);
-    if (o.orderedAt.getTime() < cut) out.push(o);
+    if (o.orderedAt.getTime() < cut) out?.push(o);
+    else if (!out) out = orders.slice(0, i);
   }
-  return out;
+  validated.add(orders);
+  if (out) validated.add(out);
+  return out ?? orders;
 }
 
 /** Spend rows dated strictly before `asOf`, validated. */
@@ -182,9 +197,15 @@ export function monthRange(month: string, field = 'month'): DateRange & { index:
 export const UNKNOWN = '(unknown)';
 
 /** Customer id → profile lookup. */
-export function profileIndex(profiles: readonly CustomerProfile[] | undefined): Map<string, CustomerProfile> {
+export function profileIndex(
+  profiles: readonly CustomerProfile[] | undefined,
+): ReadonlyMap<string, CustomerProfile> {
+  if (!profiles) return new Map();
+  const cached = profileCache.get(profiles);
+  if (cached) return cached;
   const m = new Map<string, CustomerProfile>();
-  for (const p of profiles ?? []) m.set(p.customerId, p);
+  for (const p of profiles) m.set(p.customerId, p);
+  profileCache.set(profiles, m);
   return m;
 }
 
@@ -193,7 +214,9 @@ export function profileIndex(profiles: readonly CustomerProfile[] | undefined): 
  * Linear when the input is already ordered by customer, then time (`ORDER BY customer_id,
  * ordered_at`): only runs are looked up in the map. Any order is accepted.
  */
-export function ordersByCustomer(orders: readonly OrderFact[]): Map<string, OrderFact[]> {
+export function ordersByCustomer(orders: readonly OrderFact[]): ReadonlyMap<string, readonly OrderFact[]> {
+  const cached = groupedCache.get(orders);
+  if (cached) return cached;
   const m = new Map<string, OrderFact[]>();
   const unsorted = new Set<OrderFact[]>();
   let curId: string | undefined;
@@ -219,6 +242,7 @@ export function ordersByCustomer(orders: readonly OrderFact[]): Map<string, Orde
     cur.push(o);
   }
   for (const list of unsorted) list.sort((a, b) => a.orderedAt.getTime() - b.orderedAt.getTime());
+  groupedCache.set(orders, m);
   return m;
 }
 
