@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CDNOW_DIR, haveCdnow, readCdnowSampleOrders } from '../../analytics/btyd/testData.js';
+import { AppError } from '../../shared/errors.js';
+import { FitOptions, PredictOptions, ValidateOptions, parseOptions } from './schema.js';
+import { runFit, runPredict, runValidate, summariesFromOrders } from './service.js';
+
+const logs: string[] = [];
+const deps = { target: {}, log: (m: string) => logs.push(m) };
+const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
+
+describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
+  const summary = resolve(CDNOW_DIR, 'cdnow_customers_summary_with_monetary.csv');
+
+  it('fits BG/NBD from --summary with the published values', async () => {
+    const r = await runFit(parseOptions(FitOptions, { model: 'bgnbd', summary }), deps);
+    expect(r.customers).toBe(2357);
+    expect(r.params.r).toBeCloseTo(0.243, 3);
+    expect(r.logLikelihood).toBeCloseTo(-9582.43, 1);
+    expect(r.sufficiency?.verdict).toBe('warn'); // 272 days of history
+  });
+
+  it('predicts per customer into a CSV and totals the expectation', async () => {
+    const out = join(dir, 'preds.csv');
+    const r = await runPredict(parseOptions(PredictOptions, { summary, horizon: '39', out }), deps);
+    expect(r.customers).toBe(2357);
+    // Σ E[Y(39)] over CDNOW with the BG/NBD, cross-checked by the holdout test (1,653.4).
+    expect(r.expectedPurchasesTotal).toBeCloseTo(1653.4, 0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('customer_id,expected_purchases,p_alive,clv');
+    expect(lines).toHaveLength(2358);
+    const [id, e, p, clv] = lines[1]!.split(',');
+    expect(id).toBe('1');
+    expect(Number(e)).toBeCloseTo(1.226, 3);
+    expect(Number(p)).toBeGreaterThan(0);
+    expect(Number(clv)).toBeGreaterThan(0);
+  });
+
+  it('validates on a calibration/holdout summary built from raw orders', async () => {
+    const s = summariesFromOrders(readCdnowSampleOrders(), {
+      calibrationEnd: new Date('1997-09-30T00:00:00Z'),
+      holdoutEnd: new Date('1998-06-30T00:00:00Z'),
+      timeUnit: 'week',
+    });
+    const file = join(dir, 'holdout.csv');
+    const rows = ['customer_id,frequency,recency,T,frequency_holdout,duration_holdout'];
+    for (let i = 0; i < s.rows; i++)
+      rows.push(
+        [s.ids![i], s.frequency[i], s.recency[i], s.T[i], s.holdoutFrequency![i], s.holdoutDuration![i]].join(
+          ',',
+        ),
+      );
+    writeFileSync(file, rows.join('\n') + '\n');
+    const r = await runValidate(parseOptions(ValidateOptions, { summary: file }), deps);
+    expect(r.customers).toBe(2357);
+    expect(r.totalActual).toBe(1882);
+    expect(r.holdoutDuration).toBe(39);
+    expect(r.byFrequency).toHaveLength(8);
+  });
+
+  it('refuses too little data unless forced, and says why', async () => {
+    const small = join(dir, 'small.csv');
+    writeFileSync(small, 'customer_id,frequency,recency,T\n1,1,2,30\n2,0,0,30\n');
+    const err = await runFit(parseOptions(FitOptions, { model: 'bgnbd', summary: small }), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).message).toMatch(/only 2 customers/);
+  });
+
+  it('fits the sBG from a period,alive survivor curve', async () => {
+    const file = join(dir, 'survivors.csv');
+    writeFileSync(
+      file,
+      'period,alive\n' +
+        [1000, 631, 468, 382, 326, 289, 262, 241].map((v, i) => `${i},${v}`).join('\n') +
+        '\n',
+    );
+    const r = await runFit(parseOptions(FitOptions, { model: 'sbg', summary: file }), deps);
+    expect(r.params.alpha).toBeCloseTo(0.704, 3);
+    expect(r.params.beta).toBeCloseTo(1.182, 3);
+  });
+
+  it('without --summary and without storage, asks for --summary', async () => {
+    const err = await runFit(
+      parseOptions(FitOptions, { model: 'bgnbd', calibrationEnd: '1997-09-30' }),
+      deps,
+    ).catch((e: unknown) => e);
+    expect((err as AppError).where?.field).toBe('--summary');
+  });
+
+  it('builds the summary from injected orders when storage is wired', async () => {
+    const r = await runFit(parseOptions(FitOptions, { model: 'bgnbd', calibrationEnd: '1997-09-30' }), {
+      ...deps,
+      loadOrders: async ({ until }) => readCdnowSampleOrders().filter((o) => o.orderedAt <= until),
+    });
+    expect(r.params.a).toBeCloseTo(0.793, 3);
+  });
+});
