@@ -50,6 +50,8 @@ export interface CohortReport {
   costCoverage: number;
   cohorts: CohortRow[];
   notes: string[];
+  /** Field → anchor in docs/metrics.md. */
+  definitions: Record<string, string>;
 }
 
 export interface CohortInput {
@@ -215,5 +217,14 @@ export function cohortReport(input: CohortInput): CohortReport {
     costCoverage,
     cohorts: rows,
     notes,
+    definitions: {
+      size: 'cohorts.size',
+      retention: 'cohorts.retention',
+      cumulativeRevenuePerCustomer: 'cohorts.cumulative_revenue',
+      cumulativeMarginPerCustomer: 'cohorts.cumulative_margin',
+      cacMinor: 'cohorts.cac',
+      paybackPeriods: 'cohorts.payback',
+      marginBasis: 'margin-basis',
+    },
   };
 }
