@@ -21,6 +21,11 @@ export function buildProgram(): Command {
 
 /** Entry point used by bin/retain.js: one-line error and non-zero exit on failure. */
 export async function main(argv: string[]): Promise<void> {
+  // `retain … | head` closes stdout early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

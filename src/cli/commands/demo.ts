@@ -2,10 +2,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { importFile } from '../../modules/imports/service.js';
-import { hasImported } from '../../modules/imports/repository.js';
-import { summaryReport } from '../../modules/reports/service.js';
-import { openDatabase } from '../../storage/open.js';
 import { AppError } from '../../shared/errors.js';
 import { describeImport } from './import.js';
 import { describeSummary } from './report.js';
@@ -28,6 +24,12 @@ export function registerDemo(program: Command): void {
     )
     .action(async (opts: { demoDb: string }, cmd: Command) => {
       if (!existsSync(DEMO_FILE)) throw new AppError('not_found', `the demo data is missing: ${DEMO_FILE}`);
+      const [{ importFile }, { hasImported }, { summaryReport }, { openDatabase }] = await Promise.all([
+        import('../../modules/imports/service.js'),
+        import('../../modules/imports/repository.js'),
+        import('../../modules/reports/service.js'),
+        import('../../storage/open.js'),
+      ]);
       const g = globalsOf(cmd);
       const db = await openDatabase(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
       try {

@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
-import { importFile, type ImportReport } from '../../modules/imports/service.js';
+import type { ImportReport } from '../../modules/imports/service.js';
 import { Entity } from '../../modules/imports/schema.js';
 import { PRESETS } from '../../modules/imports/presets/index.js';
 import { withDatabase } from '../db.js';
@@ -75,6 +75,7 @@ Rejected rows are listed with their line number and reason; valid rows are still
         cmd: Command,
       ) => {
         const bar = progressBar(`import ${entity}`);
+        const { importFile } = await import('../../modules/imports/service.js');
         const report = await withDatabase(cmd, (db) =>
           importFile(db, {
             entity: entity as Entity,

@@ -5,9 +5,21 @@ import { registerReport } from './report.js';
 import { registerBasket } from './basket.js';
 import { registerRecommend } from './recommend.js';
 import { registerClv } from './clv.js';
+import type { OpenBasketSource } from '../../modules/basket/repository.js';
+
+// Loaded on first use so `retain --help` and pure commands start without DuckDB.
+const openBasketSource: OpenBasketSource = async (g) =>
+  (await import('../../modules/basket/source.js')).openBasketSource(g);
 
 /** A CLI command module registers its subcommands on the root program. */
 export type CommandModule = (program: Command) => void;
 
 /** Every command module, in the order they appear in `retain --help`. */
-export const commandModules: CommandModule[] = [registerDemo, registerImport, registerReport, registerBasket, registerRecommend, registerClv];
+export const commandModules: CommandModule[] = [
+  registerDemo,
+  registerImport,
+  registerReport,
+  (p) => registerBasket(p, openBasketSource),
+  (p) => registerRecommend(p, openBasketSource),
+  registerClv,
+];

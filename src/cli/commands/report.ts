@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { summaryReport, type SummaryOutput } from '../../modules/reports/service.js';
+import type { SummaryOutput } from '../../modules/reports/service.js';
 import { withDatabase } from '../db.js';
 import { money, percent, table } from '../format.js';
 import { emit } from '../output.js';
@@ -34,6 +34,7 @@ export function registerReport(program: Command): Command {
     .option('--as-of <YYYY-MM-DD>', 'count data up to and including this day (default: the last order day)')
     .addHelpText('after', '\nExample:\n  $ retain report summary --as-of 2011-12-09 --json')
     .action(async (opts: { asOf?: string }, cmd: Command) => {
+      const { summaryReport } = await import('../../modules/reports/service.js');
       const s = await withDatabase(cmd, (db) => summaryReport(db, opts.asOf));
       emit(cmd, s, () => describeSummary(s));
     });
