@@ -1,5 +1,10 @@
 import type { Queryable } from '../../storage/port.js';
-import type { CustomerAggregate } from '../../analytics/metrics/types.js';
+import type {
+  CustomerAggregate,
+  CustomerProfile,
+  OrderFact,
+  SpendRow,
+} from '../../analytics/metrics/types.js';
 import { SALE_STATUSES } from '../imports/schema.js';
 
 /** Statuses counted as sales, as a SQL list (constants, not user input). */
@@ -61,4 +66,219 @@ export async function customerAggregates(
     })),
     guestOrders: guest?.n ?? 0,
   };
+}
+
+/**
+ * The sale orders of known customers before `asOf`, in `currency` (one CTE, reused by the fact
+ * queries below).
+ */
+const SALE_ORDERS_CTE = `sale AS (
+  SELECT o.order_id, o.customer_id, o.ordered_at, ${ORDER_REVENUE_SQL} AS revenue_minor, o.line_count
+  FROM orders o
+  WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+    AND o.status IN (${SALE_STATUS_SQL})
+)`;
+
+/**
+ * Refunds before `asOf` attributed to the sale order they reduce (docs/metrics.md#refund-attribution):
+ * a refund naming its order counts against that order when the order is a sale in scope (a refund of
+ * a cancelled order is ignored: its revenue was never counted); a refund naming only its customer
+ * (Online Retail cancellations) counts against the customer's latest sale at or before the refund
+ * instant, else — when it predates all of them — against the customer's first sale.
+ */
+const REFUNDS_BY_ORDER_CTE = `linked_refund AS (
+  SELECT r.order_id, r.amount_minor FROM refunds r
+  WHERE r.order_id IS NOT NULL AND r.refunded_at < $1::timestamp AND r.currency = $2
+),
+loose_refund AS (
+  SELECT r.refund_id, r.customer_id, r.refunded_at, r.amount_minor FROM refunds r
+  WHERE r.order_id IS NULL AND r.customer_id IS NOT NULL AND r.refunded_at < $1::timestamp AND r.currency = $2
+),
+attributed_refund AS (
+  SELECT order_id, amount_minor FROM (
+    SELECT s.order_id, u.amount_minor,
+      ROW_NUMBER() OVER (
+        PARTITION BY u.refund_id
+        ORDER BY CASE WHEN s.ordered_at <= u.refunded_at THEN 0 ELSE 1 END,
+                 CASE WHEN s.ordered_at <= u.refunded_at THEN s.ordered_at END DESC NULLS LAST,
+                 s.ordered_at, s.order_id DESC
+      ) AS rn
+    FROM loose_refund u JOIN sale s ON s.customer_id = u.customer_id
+  ) ranked WHERE rn = 1
+),
+order_refund AS (
+  SELECT order_id, SUM(amount_minor) AS refund_minor FROM (
+    SELECT order_id, amount_minor FROM linked_refund
+    UNION ALL SELECT order_id, amount_minor FROM attributed_refund
+  ) x GROUP BY order_id
+)`;
+
+/** Row shape of {@link orderFacts} before mapping. */
+interface OrderFactRow extends Record<string, unknown> {
+  customer_id: string;
+  ordered_at: Date;
+  revenue_minor: number;
+  cost_minor: number | null;
+  refund_minor: number;
+  category: string | null;
+  sku: string | null;
+}
+
+/**
+ * One {@link OrderFact} per sale order of a known customer before `asOf` (exclusive), in `currency`,
+ * ordered by customer, then time — the order the metrics layer groups in linear time.
+ * Cost is Σ quantity × product unit cost, null when the order has no lines or any line's product
+ * cost is unknown; category/sku are those of the order's largest line (ties: smallest sku).
+ */
+export async function orderFacts(db: Queryable, asOf: Date, currency: string): Promise<OrderFact[]> {
+  const rows = await db.query<OrderFactRow>(
+    `WITH ${SALE_ORDERS_CTE},
+     ${REFUNDS_BY_ORDER_CTE},
+     priced_line AS (
+       SELECT l.order_id, l.sku, p.category, l.quantity * p.unit_cost_minor AS cost_minor,
+         ROW_NUMBER() OVER (PARTITION BY l.order_id ORDER BY l.line_total_minor DESC, l.sku NULLS LAST, l.line_no) AS rn
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id
+       LEFT JOIN products p ON p.sku = l.sku
+     ),
+     order_line_facts AS (
+       SELECT order_id,
+         CASE WHEN COUNT(*) = COUNT(cost_minor) THEN SUM(cost_minor) END AS cost_minor,
+         MAX(CASE WHEN rn = 1 THEN sku END) AS sku,
+         MAX(CASE WHEN rn = 1 THEN category END) AS category
+       FROM priced_line GROUP BY order_id
+     )
+     SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor, f.cost_minor,
+       COALESCE(r.refund_minor, 0) AS refund_minor, f.category, f.sku
+     FROM sale s
+     JOIN customers c ON c.customer_id = s.customer_id
+     LEFT JOIN order_line_facts f ON f.order_id = s.order_id
+     LEFT JOIN order_refund r ON r.order_id = s.order_id
+     ORDER BY s.customer_id, s.ordered_at, s.order_id`,
+    [asOf, currency],
+  );
+  return rows.map((r) => ({
+    customerId: r.customer_id,
+    orderedAt: r.ordered_at,
+    revenueMinor: r.revenue_minor,
+    costMinor: r.cost_minor,
+    refundMinor: r.refund_minor,
+    category: r.category,
+    sku: r.sku,
+  }));
+}
+
+/**
+ * Refunds before `asOf` in `currency` that no sale order in scope can carry (a refund of a cancelled
+ * order, of a guest, or of a customer without a sale before `asOf`), so reports can say what they leave out.
+ */
+export async function unattributedRefunds(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+): Promise<{ refunds: number; amountMinor: number }> {
+  const [row] = await db.query<{ n: number; amount_minor: number | null }>(
+    `WITH ${SALE_ORDERS_CTE}
+     SELECT COUNT(*) AS n, SUM(r.amount_minor) AS amount_minor FROM refunds r
+     WHERE r.refunded_at < $1::timestamp AND r.currency = $2
+       AND CASE WHEN r.order_id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM sale s WHERE s.order_id = r.order_id)
+                WHEN r.customer_id IS NOT NULL THEN NOT EXISTS (SELECT 1 FROM sale s WHERE s.customer_id = r.customer_id)
+                ELSE TRUE END`,
+    [asOf, currency],
+  );
+  return { refunds: row?.n ?? 0, amountMinor: row?.amount_minor ?? 0 };
+}
+
+/** Acquisition channel and country of every customer (external ids). */
+export async function customerProfiles(db: Queryable): Promise<CustomerProfile[]> {
+  const rows = await db.query<{ customer_id: string; channel: string | null; country: string | null }>(
+    `SELECT external_id AS customer_id, acquisition_channel AS channel, country FROM customers`,
+  );
+  return rows.map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
+}
+
+/** Marketing spend before `asOf` in `currency`, summed per day and channel. */
+export async function spendRows(db: Queryable, asOf: Date, currency: string): Promise<SpendRow[]> {
+  const rows = await db.query<{ spent_on: Date; channel: string; amount_minor: number }>(
+    `SELECT spent_on, channel, SUM(amount_minor) AS amount_minor FROM marketing_spend
+     WHERE spent_on < $1::timestamp AND currency = $2
+     GROUP BY spent_on, channel ORDER BY spent_on, channel`,
+    [asOf, currency],
+  );
+  return rows.map((r) => ({ date: r.spent_on, channel: r.channel, amountMinor: r.amount_minor }));
+}
+
+/** Guest sale orders (no customer) per calendar month before `asOf`, keyed `YYYY-MM`. */
+export async function guestOrdersByMonth(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+): Promise<Record<string, number>> {
+  const rows = await db.query<{ month: Date; n: number }>(
+    `SELECT date_trunc('month', o.ordered_at) AS month, COUNT(*) AS n FROM orders o
+     WHERE o.customer_id IS NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+       AND o.status IN (${SALE_STATUS_SQL})
+     GROUP BY 1`,
+    [asOf, currency],
+  );
+  const out: Record<string, number> = {};
+  for (const r of rows) out[r.month.toISOString().slice(0, 7)] = r.n;
+  return out;
+}
+
+/** Where the CLV module stores its predictions (docs/metrics.md#ltv.predicted). */
+export const PREDICTIONS_TABLE = 'clv_predictions';
+
+/** One customer's stored prediction of the latest run at or before `asOf`. */
+export interface PredictionRow {
+  customerId: string;
+  modelVersion: string;
+  asOf: Date;
+  horizon: number;
+  timeUnit: string;
+  /** Currency units; null when the run fitted no spend model. */
+  clv: number | null;
+}
+
+/**
+ * The predictions of the most recent CLV run (largest `as_of` at or before `asOf`, then the
+ * lexically last model version), or null when the CLV module has not created its table.
+ */
+export async function latestPredictions(db: Queryable, asOf: Date): Promise<PredictionRow[] | null> {
+  const columns = await db.query<{ column_name: string; data_type: string }>(
+    `SELECT column_name, data_type FROM information_schema.columns
+     WHERE table_name = $1 AND table_schema = current_schema()`,
+    [PREDICTIONS_TABLE],
+  );
+  if (columns.length === 0) return null;
+  const needed = ['customer_id', 'model_version', 'as_of', 'horizon', 'time_unit', 'clv'];
+  if (!needed.every((c) => columns.some((x) => x.column_name === c))) return null;
+  // The customer may be stored as our internal BIGINT id or as the external id.
+  const idType = columns.find((c) => c.column_name === 'customer_id')!.data_type.toLowerCase();
+  const internal = /int/.test(idType);
+  const rows = await db.query<{
+    customer_id: string;
+    model_version: string;
+    as_of: Date;
+    horizon: number;
+    time_unit: string;
+    clv: number | null;
+  }>(
+    `WITH run AS (
+       SELECT model_version, as_of FROM ${PREDICTIONS_TABLE} WHERE as_of < $1::timestamp
+       ORDER BY as_of DESC, model_version DESC LIMIT 1
+     )
+     SELECT ${internal ? 'c.external_id' : 'CAST(p.customer_id AS TEXT)'} AS customer_id,
+       p.model_version, p.as_of, p.horizon, p.time_unit, CAST(p.clv AS DOUBLE PRECISION) AS clv
+     FROM ${PREDICTIONS_TABLE} p JOIN run ON run.model_version = p.model_version AND run.as_of = p.as_of
+     ${internal ? 'JOIN customers c ON c.customer_id = p.customer_id' : ''}`,
+    [asOf],
+  );
+  return rows.map((r) => ({
+    customerId: r.customer_id,
+    modelVersion: r.model_version,
+    asOf: r.as_of,
+    horizon: r.horizon,
+    timeUnit: r.time_unit,
+    clv: r.clv,
+  }));
 }

@@ -1,9 +1,52 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { channelsReport as computeChannels, type ChannelsReport } from '../../analytics/metrics/channels.js';
+import { cohortReport, type CohortReport } from '../../analytics/metrics/cohorts.js';
+import {
+  decomposeRevenuePerCustomer,
+  type DecompositionReport,
+} from '../../analytics/metrics/decomposition.js';
+import {
+  buildDigest,
+  renderDigestHtml,
+  renderDigestMarkdown,
+  type DigestData,
+} from '../../analytics/metrics/digest.js';
+import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
+import {
+  retentionReport as computeRetention,
+  type RetentionReport,
+} from '../../analytics/metrics/retention.js';
+import {
+  rfmReport as computeRfm,
+  rfmScores,
+  type RfmReport,
+  type RfmSegment,
+} from '../../analytics/metrics/rfm.js';
 import { summarize } from '../../analytics/metrics/summary.js';
+import type { CustomerProfile, DateRange, OrderFact } from '../../analytics/metrics/types.js';
+import {
+  monthIndexOfMs,
+  monthRange,
+  netOf,
+  periodLabel,
+  roundHalfAway,
+} from '../../analytics/metrics/util.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import { parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
 import * as repo from './repository.js';
+import {
+  ChannelOptions,
+  CohortOptions,
+  DiagnoseOptions,
+  DigestOptions,
+  LtvOptions,
+  parseOptions,
+  RetentionOptions,
+  RfmOptions,
+} from './schema.js';
 
 const DAY_MS = 86_400_000;
 
@@ -92,4 +135,441 @@ export async function summaryReport(db: Database, asOfText?: string): Promise<Su
       ]),
     ),
   };
+}
+
+// ---------------------------------------------------------------- analytics reports
+
+/**
+ * The JSON form of a metrics-layer report: instants as ISO strings, and every money field
+ * (`…Minor`, plus the per-customer cohort curves) renamed without the suffix and expressed as a
+ * decimal in the store currency. Derived from the report types so the shape is declared once.
+ */
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T as K extends `${infer P}Minor` ? P : K]: Json<T[K]> }
+      : T;
+
+/** Arrays of money values whose names do not end in `Minor` (cohort curves). */
+const MONEY_ARRAYS = new Set(['cumulativeRevenuePerCustomer', 'cumulativeMarginPerCustomer']);
+
+/** Non-money numbers: integers as they are, fractions to 6 significant digits (at most 6 decimals). */
+function plainNumber(x: number): number {
+  if (Number.isInteger(x) || !Number.isFinite(x)) return x;
+  return Math.abs(x) >= 1 ? Number(x.toFixed(6)) : Number(x.toPrecision(6));
+}
+
+/**
+ * Converts a report to its {@link Json} form. Money is rounded half away from zero to the
+ * currency's minor unit, except `exact…` figures (diagnosis parts), which keep 6 more decimals so
+ * that they still add up.
+ */
+export function toJson<T>(value: T, digits: number): Json<T> {
+  const scale = 10 ** digits;
+  const money = (x: number | null, exact: boolean): number | null => {
+    if (x === null) return null;
+    return exact ? Number((x / scale).toFixed(digits + 6)) : minorToDecimal(roundHalfAway(x), digits);
+  };
+  const walk = (v: unknown, key: string): unknown => {
+    if (v instanceof Date) return v.toISOString();
+    if (Array.isArray(v)) {
+      return MONEY_ARRAYS.has(key) ? v.map((x) => money(x as number, false)) : v.map((x) => walk(x, ''));
+    }
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (k.endsWith('Minor') && k.length > 5) {
+          const name = k.slice(0, -5);
+          if (typeof x === 'number' || x === null) out[name] = money(x, k.startsWith('exact'));
+          else if (x !== null && typeof x === 'object' && !Array.isArray(x)) {
+            // A map of money values (`byChannelMinor`).
+            out[name] = Object.fromEntries(
+              Object.entries(x).map(([kk, xx]) => [kk, typeof xx === 'number' ? money(xx, false) : xx]),
+            );
+          } else out[name] = x; // a definitions map naming a money field
+        } else out[k] = walk(x, k);
+      }
+      return out;
+    }
+    if (typeof v === 'number') return plainNumber(v);
+    return v;
+  };
+  return walk(value, '') as Json<T>;
+}
+
+/** Fields every analytics report output starts with. */
+export interface ReportHeader<R extends string> {
+  report: R;
+  /** The last day counted (inclusive). */
+  asOf: string;
+  currency: string;
+  /** Options that narrowed the data (RFM segment, date range), for the reader. */
+  filters: Record<string, string>;
+}
+
+type Body<T> = Omit<Json<T>, 'asOf'>;
+
+export type LtvOutput = ReportHeader<'ltv'> & Body<LtvReport>;
+export type RetentionOutput = ReportHeader<'retention'> & Body<RetentionReport>;
+export type CohortsOutput = ReportHeader<'cohorts'> & Body<CohortReport>;
+export type RfmOutput = ReportHeader<'rfm'> &
+  Omit<Body<RfmReport>, 'customers'> & {
+    customers?: Json<RfmReport['customers']>;
+    customerCount: number;
+  };
+export type ChannelsOutput = ReportHeader<'channels'> & Body<ChannelsReport>;
+export type DiagnoseOutput = ReportHeader<'diagnose'> &
+  Body<DecompositionReport> & { base: { label: string }; current: { label: string }; notes: string[] };
+export type DigestOutput = ReportHeader<'digest'> &
+  (
+    | { month: string; written: { path: string; format: 'html' | 'markdown'; bytes: number } }
+    | { month: string; markdown: string; data: Body<DigestData> }
+  );
+
+/** Everything a report reads, loaded once. */
+interface Loaded {
+  ctx: ReportContext;
+  digits: number;
+  orders: OrderFact[];
+  notes: string[];
+}
+
+async function load(db: Database, asOfText: string | undefined): Promise<Loaded> {
+  const ctx = await reportContext(db, asOfText);
+  const orders = await repo.orderFacts(db, ctx.asOf, ctx.currency);
+  const notes: string[] = [];
+  const lost = await repo.unattributedRefunds(db, ctx.asOf, ctx.currency);
+  if (lost.refunds > 0) {
+    const digits = minorDigits(ctx.currency);
+    notes.push(
+      `${lost.refunds} refunds (${minorToDecimal(lost.amountMinor, digits)} ${ctx.currency}) belong to no sale ` +
+        'in scope (cancelled orders, guests, customers without a sale) and are not counted (docs/metrics.md#refund-attribution)',
+    );
+  }
+  return { ctx, digits: minorDigits(ctx.currency), orders, notes };
+}
+
+function header<R extends string>(report: R, l: Loaded, filters: Record<string, string | undefined>) {
+  const f: Record<string, string> = {};
+  for (const [k, v] of Object.entries(filters)) if (v !== undefined) f[k] = v;
+  return { report, asOf: l.ctx.asOfDay, currency: l.ctx.currency, filters: f };
+}
+
+function body<T extends { asOf: Date }>(report: T, digits: number): Body<T> {
+  const { asOf: _asOf, ...rest } = toJson(report, digits) as Json<T> & { asOf: string };
+  return rest as unknown as Body<T>;
+}
+
+/** Orders of the customers in one RFM segment (scored as of asOf over all customers). */
+function onlySegment(orders: OrderFact[], asOf: Date, segment: RfmSegment | undefined): OrderFact[] {
+  if (segment === undefined) return orders;
+  const ids = new Set(
+    rfmScores(orders, asOf)
+      .filter((c) => c.segment === segment)
+      .map((c) => c.customerId),
+  );
+  return orders.filter((o) => ids.has(o.customerId));
+}
+
+const SEGMENT_SPEND_NOTE =
+  'CAC is not computed for an RFM segment: spend is recorded per channel, not per segment';
+
+/** Start of `YYYY-MM-DD` (inclusive `--from`). */
+const dayStart = (text: string): Date => parseDay(text)!;
+/** End of `YYYY-MM-DD` (inclusive `--to`) as the exclusive instant after it. */
+const dayEnd = (text: string): Date => new Date(parseDay(text)!.getTime() + DAY_MS);
+
+/**
+ * `ltv.predicted` from the latest stored CLV run: per customer, net revenue before the run's
+ * as-of plus the predicted value over its horizon; averaged over the customers in the report that
+ * have a prediction. Null when the CLV module has stored nothing (its table does not exist).
+ */
+async function predictedLtv(
+  db: Database,
+  l: Loaded,
+  orders: readonly OrderFact[],
+  profiles: readonly CustomerProfile[],
+): Promise<{ predicted: NonNullable<Parameters<typeof computeLtv>[0]['predicted']> | null; note: string }> {
+  const rows = await repo.latestPredictions(db, l.ctx.asOf);
+  if (rows === null) {
+    return {
+      predicted: null,
+      note: `predicted LTV is absent: the CLV module has stored no predictions (no ${repo.PREDICTIONS_TABLE} table); run \`retain clv predict\` with a database to add it`,
+    };
+  }
+  const withValue = rows.filter((r) => r.clv !== null);
+  if (withValue.length === 0) {
+    return {
+      predicted: null,
+      note: 'predicted LTV is absent: the latest CLV run has no spend model (no monetary predictions)',
+    };
+  }
+  const run = withValue[0]!;
+  const cut = run.asOf.getTime();
+  const past = new Map<string, number>();
+  for (const o of orders) {
+    if (o.orderedAt.getTime() < cut) past.set(o.customerId, (past.get(o.customerId) ?? 0) + netOf(o));
+    else if (!past.has(o.customerId)) past.set(o.customerId, 0);
+  }
+  const channelOf = new Map(profiles.map((p) => [p.customerId, p.channel ?? '(unknown)']));
+  const scale = 10 ** l.digits;
+  let sum = 0;
+  let n = 0;
+  const byChannel = new Map<string, { sum: number; n: number }>();
+  for (const r of withValue) {
+    const before = past.get(r.customerId);
+    if (before === undefined) continue; // not a customer of this report (segment, currency)
+    const value = before + r.clv! * scale;
+    sum += value;
+    n++;
+    const ch = channelOf.get(r.customerId) ?? '(unknown)';
+    const acc = byChannel.get(ch) ?? { sum: 0, n: 0 };
+    acc.sum += value;
+    acc.n++;
+    byChannel.set(ch, acc);
+  }
+  const model = `${run.modelVersion}: net revenue to ${run.asOf.toISOString().slice(0, 10)} + predicted value over ${run.horizon} ${run.timeUnit}s`;
+  return {
+    predicted: {
+      model,
+      overallMinor: n === 0 ? null : sum / n,
+      byChannelMinor: Object.fromEntries([...byChannel].map(([ch, a]) => [ch, a.sum / a.n])),
+    },
+    note: `predicted LTV (${model}) covers ${n} customers with a stored prediction`,
+  };
+}
+
+/** `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV. */
+export async function ltvReport(db: Database, raw: Record<string, unknown> = {}): Promise<LtvOutput> {
+  const opts = parseOptions(LtvOptions, raw);
+  const l = await load(db, opts.asOf);
+  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
+  const profiles = await repo.customerProfiles(db);
+  const spend = opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
+  const { predicted, note } = await predictedLtv(db, l, orders, profiles);
+  const report = computeLtv({
+    orders,
+    profiles,
+    spend,
+    asOf: l.ctx.asOf,
+    windowMonths: opts.months,
+    predicted: predicted ?? undefined,
+  });
+  if (opts.segment) {
+    report.notes = report.notes.filter((n) => !n.startsWith('no marketing spend data'));
+    report.notes.push(SEGMENT_SPEND_NOTE);
+  }
+  const out = body(report, l.digits);
+  return {
+    ...header('ltv', l, { segment: opts.segment }),
+    ...out,
+    notes: [...out.notes, note, ...l.notes],
+  };
+}
+
+/** `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order. */
+export async function retentionReport(
+  db: Database,
+  raw: Record<string, unknown> = {},
+): Promise<RetentionOutput> {
+  const opts = parseOptions(RetentionOptions, raw);
+  const l = await load(db, opts.asOf);
+  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
+  const report = computeRetention({
+    orders,
+    asOf: l.ctx.asOf,
+    period: opts.period,
+    from: opts.from === undefined ? undefined : dayStart(opts.from),
+    to: opts.to === undefined ? undefined : dayEnd(opts.to),
+  });
+  return {
+    ...header('retention', l, { segment: opts.segment, from: opts.from, to: opts.to }),
+    ...body(report, l.digits),
+  };
+}
+
+/** `report cohorts`: acquisition cohorts with retention and cumulative value per customer. */
+export async function cohortsReport(db: Database, raw: Record<string, unknown> = {}): Promise<CohortsOutput> {
+  const opts = parseOptions(CohortOptions, raw);
+  const l = await load(db, opts.asOf);
+  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
+  const needsProfiles = opts.by === 'channel' || opts.by === 'country';
+  const report = cohortReport({
+    orders,
+    asOf: l.ctx.asOf,
+    period: opts.period,
+    by: opts.by,
+    profiles: needsProfiles ? await repo.customerProfiles(db) : undefined,
+    spend: opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
+    from: opts.from === undefined ? undefined : dayStart(opts.from),
+    to: opts.to === undefined ? undefined : dayEnd(opts.to),
+  });
+  if (opts.segment) {
+    report.notes = report.notes.filter((n) => !n.startsWith('no marketing spend data'));
+    report.notes.push(SEGMENT_SPEND_NOTE);
+  }
+  const out = body(report, l.digits);
+  return {
+    ...header('cohorts', l, { segment: opts.segment, from: opts.from, to: opts.to }),
+    ...out,
+    notes: [...out.notes, ...l.notes],
+  };
+}
+
+/** `report rfm`: RFM scores and the named segments with counts and revenue. */
+export async function rfmReport(db: Database, raw: Record<string, unknown> = {}): Promise<RfmOutput> {
+  const opts = parseOptions(RfmOptions, raw);
+  const l = await load(db, opts.asOf);
+  const report = computeRfm({ orders: l.orders, asOf: l.ctx.asOf });
+  const { customers, ...rest } = body(report, l.digits);
+  return {
+    ...header('rfm', l, {}),
+    ...rest,
+    customerCount: customers.length,
+    ...(opts.customers ? { customers } : {}),
+  };
+}
+
+/** `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation. */
+export async function channelsReport(
+  db: Database,
+  raw: Record<string, unknown> = {},
+): Promise<ChannelsOutput> {
+  const opts = parseOptions(ChannelOptions, raw);
+  const l = await load(db, opts.asOf);
+  const window: DateRange | undefined =
+    opts.from === undefined && opts.to === undefined
+      ? undefined
+      : {
+          from: opts.from === undefined ? new Date(0) : dayStart(opts.from),
+          to: opts.to === undefined ? l.ctx.asOf : dayEnd(opts.to),
+        };
+  if (window && window.from.getTime() >= l.ctx.asOf.getTime()) {
+    throw invalid(`--from ${opts.from} is after --as-of ${l.ctx.asOfDay}`, { field: '--from' });
+  }
+  const report = computeChannels({
+    orders: l.orders,
+    profiles: await repo.customerProfiles(db),
+    spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
+    asOf: l.ctx.asOf,
+    window,
+    ratioHorizonDays: opts.horizon as 90 | 180 | 365 | undefined,
+  });
+  const out = body(report, l.digits);
+  return {
+    ...header('channels', l, { from: opts.from, to: opts.to }),
+    ...out,
+    notes: [...out.notes, ...l.notes],
+  };
+}
+
+/** `YYYY-MM..YYYY-MM` (or one month) → the half-open range of those whole months. */
+function monthSpan(text: string, field: string): DateRange & { label: string } {
+  const [a, b = a] = text.split('..') as [string, string?];
+  return { from: monthRange(a, field).from, to: monthRange(b!, field).to, label: text };
+}
+
+/** The last complete calendar month before asOf's month … and the one before (diagnose/digest defaults). */
+function lastCompleteMonth(asOf: Date): number {
+  return monthIndexOfMs(asOf.getTime()) - 1;
+}
+
+/** `report diagnose`: why revenue per customer changed between two periods, and who drove it. */
+export async function diagnoseReport(
+  db: Database,
+  raw: Record<string, unknown> = {},
+): Promise<DiagnoseOutput> {
+  const opts = parseOptions(DiagnoseOptions, raw);
+  const l = await load(db, opts.asOf);
+  const last = lastCompleteMonth(l.ctx.asOf);
+  const current = opts.current
+    ? monthSpan(opts.current, '--current')
+    : monthSpan(periodLabel(last, 'month'), '--current');
+  const base = opts.base
+    ? monthSpan(opts.base, '--base')
+    : (() => {
+        // Default: the same number of months right before the current range.
+        const first = monthIndexOfMs(current.from.getTime());
+        const months = monthIndexOfMs(current.to.getTime()) - first;
+        const label =
+          months === 1
+            ? periodLabel(first - 1, 'month')
+            : `${periodLabel(first - months, 'month')}..${periodLabel(first - 1, 'month')}`;
+        return monthSpan(label, '--base');
+      })();
+  const notes: string[] = [];
+  for (const [name, r] of [
+    ['--base', base],
+    ['--current', current],
+  ] as const) {
+    if (r.from.getTime() >= l.ctx.asOf.getTime()) {
+      throw invalid(`${name} ${r.label} starts after --as-of ${l.ctx.asOfDay}`, { field: name });
+    }
+    if (r.to.getTime() > l.ctx.asOf.getTime()) {
+      r.to = l.ctx.asOf;
+      notes.push(`${name} ${r.label} runs past the as-of day: cut at the end of ${l.ctx.asOfDay}`);
+    }
+  }
+  const report = decomposeRevenuePerCustomer({
+    orders: l.orders,
+    profiles: await repo.customerProfiles(db),
+    asOf: l.ctx.asOf,
+    base,
+    current,
+    top: opts.top,
+  });
+  const out = body(report, l.digits);
+  return {
+    ...header('diagnose', l, { base: base.label, current: current.label }),
+    ...out,
+    base: { ...out.base, label: base.label },
+    current: { ...out.current, label: current.label },
+    notes: [...notes, ...l.notes],
+  };
+}
+
+/**
+ * `report digest`: the monthly digest. With `out`, writes Markdown (`.md`) or self-contained HTML
+ * (`.html`) and returns where; without, returns the Markdown and the data.
+ */
+export async function digestReport(db: Database, raw: Record<string, unknown> = {}): Promise<DigestOutput> {
+  const opts = parseOptions(DigestOptions, raw);
+  const l = await load(db, opts.asOf);
+  const month = opts.month ?? periodLabel(lastCompleteMonth(l.ctx.asOf), 'month');
+  if (monthRange(month, '--month').from.getTime() >= l.ctx.asOf.getTime()) {
+    throw invalid(`--month ${month} starts after --as-of ${l.ctx.asOfDay}`, { field: '--month' });
+  }
+  const data = buildDigest({
+    orders: l.orders,
+    profiles: await repo.customerProfiles(db),
+    spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
+    guestOrdersByMonth: await repo.guestOrdersByMonth(db, l.ctx.asOf, l.ctx.currency),
+    month,
+    asOf: l.ctx.asOf,
+    currency: l.ctx.currency,
+    minorDigits: l.digits,
+  });
+  data.notes.push(...l.notes);
+  const head = header('digest', l, { month });
+  if (opts.out) {
+    const html = /\.html?$/i.test(opts.out);
+    const text = html ? renderDigestHtml(data) : renderDigestMarkdown(data);
+    const path = resolve(opts.out);
+    try {
+      await writeFile(path, text);
+    } catch (err) {
+      throw new AppError('validation', `cannot write ${path}: ${(err as Error).message}`, {
+        where: { field: '--out' },
+        cause: err,
+      });
+    }
+    return {
+      ...head,
+      month,
+      written: { path, format: html ? 'html' : 'markdown', bytes: Buffer.byteLength(text) },
+    };
+  }
+  return { ...head, month, markdown: renderDigestMarkdown(data), data: body(data, l.digits) };
 }
