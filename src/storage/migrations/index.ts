@@ -1,5 +1,6 @@
 import type { Database, Dialect } from '../port.js';
 import { coreSchema } from './001_core.js';
+import { serviceSchema } from './002_service.js';
 
 export interface Migration {
   version: number;
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only: a released migration never changes. */
-export const migrations: Migration[] = [{ version: 1, name: 'core', statements: coreSchema }];
+export const migrations: Migration[] = [
+  { version: 1, name: 'core', statements: coreSchema },
+  { version: 2, name: 'service', statements: serviceSchema },
+];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
 export async function migrate(db: Database): Promise<number[]> {

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, testEngines } from '../../storage/testing.js';
+import type { Database } from '../../storage/port.js';
+import { AppError } from '../../shared/errors.js';
+import * as repo from './repository.js';
+import { JobQueue, JobRunner, exponentialBackoff } from './service.js';
+
+describe.each(testEngines())('durable jobs on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let now = new Date('2024-03-01T00:00:00Z');
+  const clock = () => now;
+  const tick = (ms: number) => (now = new Date(now.getTime() + ms));
+
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+  });
+  afterAll(() => dispose());
+
+  it('enqueues once per idempotency key', async () => {
+    const q = new JobQueue(db, clock);
+    const a = await q.enqueue('noop', { n: 1 }, { idempotencyKey: 'k1' });
+    const b = await q.enqueue('noop', { n: 2 }, { idempotencyKey: 'k1' });
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.job.jobId).toBe(a.job.jobId);
+    expect(b.job.payload).toEqual({ n: 1 });
+    const runs: number[] = [];
+    const runner = new JobRunner({ db, clock, handlers: { noop: async ({ job }) => runs.push(job.jobId) } });
+    expect(await runner.drain()).toBe(1);
+    expect(runs).toEqual([a.job.jobId]);
+    const done = await q.get(a.job.jobId);
+    expect(done).toMatchObject({ status: 'done', attempts: 1, result: 1 });
+  });
+
+  it('waits for run_at, retries with exponential backoff, then dead-letters', async () => {
+    const q = new JobQueue(db, clock);
+    const { job } = await q.enqueue('flaky', null, {
+      idempotencyKey: 'k2',
+      runAt: new Date(now.getTime() + 5000),
+      maxAttempts: 3,
+    });
+    let calls = 0;
+    const runner = new JobRunner({
+      db,
+      clock,
+      backoffMs: exponentialBackoff(1000),
+      handlers: {
+        flaky: async () => {
+          calls++;
+          throw new Error(`boom ${calls}`);
+        },
+      },
+    });
+    expect(await runner.drain()).toBe(0); // not due yet
+    tick(5000);
+    expect(await runner.drain()).toBe(1);
+    let j = await q.get(job.jobId);
+    expect(j).toMatchObject({ status: 'queued', attempts: 1, lastError: 'boom 1' });
+    expect(j?.runAt.getTime()).toBe(now.getTime() + 1000);
+    tick(999);
+    expect(await runner.drain()).toBe(0);
+    tick(1);
+    await runner.drain();
+    j = await q.get(job.jobId);
+    expect(j?.runAt.getTime()).toBe(now.getTime() + 2000); // 2nd retry waits twice as long
+    tick(2000);
+    await runner.drain();
+    j = await q.get(job.jobId);
+    expect(j).toMatchObject({ status: 'dead', attempts: 3, lastError: 'boom 3' });
+    expect(calls).toBe(3);
+  });
+
+  it('dead-letters validation failures at once (retrying cannot fix them)', async () => {
+    const q = new JobQueue(db, clock);
+    const { job } = await q.enqueue('bad', null, { idempotencyKey: 'k3' });
+    const runner = new JobRunner({
+      db,
+      clock,
+      handlers: {
+        bad: async () => {
+          throw new AppError('validation', 'the file is empty');
+        },
+      },
+    });
+    await runner.drain();
+    expect(await q.get(job.jobId)).toMatchObject({ status: 'dead', attempts: 1 });
+  });
+
+  it('reclaims a job whose worker died once its lease expires; only the holder completes it', async () => {
+    const q = new JobQueue(db, clock);
+    const { job } = await q.enqueue('slow', null, { idempotencyKey: 'k4', maxAttempts: 2 });
+    const [claimed] = await repo.claimDue(db, {
+      workerId: 'dead-worker',
+      kinds: ['slow'],
+      now,
+      leaseUntil: new Date(now.getTime() + 1000),
+      limit: 10,
+    });
+    expect(claimed?.jobId).toBe(job.jobId);
+    const runner = new JobRunner({ db, clock, leaseMs: 1000, handlers: { slow: async () => 'ok' } });
+    expect(await runner.drain()).toBe(0); // lease still held
+    tick(1001);
+    expect(await runner.drain()).toBe(1);
+    expect(await q.get(job.jobId)).toMatchObject({ status: 'done', attempts: 2, result: 'ok' });
+    // The dead worker waking up late cannot complete or fail it any more.
+    expect(await repo.completeJob(db, job.jobId, 'dead-worker', 'late', now)).toBe(false);
+    expect(await repo.failJob(db, job.jobId, 'dead-worker', 'late', null, now)).toBe(false);
+  });
+
+  it('buries a job whose worker died on its last attempt', async () => {
+    const q = new JobQueue(db, clock);
+    const { job } = await q.enqueue('slow', null, { idempotencyKey: 'k5', maxAttempts: 1 });
+    await repo.claimDue(db, {
+      workerId: 'gone',
+      kinds: ['slow'],
+      now,
+      leaseUntil: new Date(now.getTime() + 10),
+      limit: 1,
+    });
+    tick(11);
+    const runner = new JobRunner({ db, clock, handlers: { slow: async () => 'ok' } });
+    expect(await runner.drain()).toBe(0);
+    expect(await q.get(job.jobId)).toMatchObject({
+      status: 'dead',
+      lastError: 'lease expired on the last attempt',
+    });
+  });
+
+  it('runs jobs in the background and stops after finishing those in flight', async () => {
+    const q = new JobQueue(db); // real clock
+    const seen: string[] = [];
+    const runner = new JobRunner({
+      db,
+      queue: q,
+      pollMs: 10_000, // only the in-process wake-up can make this fast
+      handlers: {
+        bg: async ({ job }) => {
+          await new Promise((r) => setTimeout(r, 30));
+          seen.push(job.idempotencyKey);
+        },
+      },
+    });
+    runner.start();
+    for (let i = 0; i < 5; i++) await q.enqueue('bg', null, { idempotencyKey: `bg-${i}` });
+    const t = Date.now();
+    while (seen.length < 5 && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
+    await runner.stop();
+    expect(seen.sort()).toEqual(['bg-0', 'bg-1', 'bg-2', 'bg-3', 'bg-4']);
+  });
+});

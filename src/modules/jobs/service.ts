@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+import type { Database } from '../../storage/port.js';
+import * as repo from './repository.js';
+import { EnqueueOptions, type Job } from './schema.js';
+
+/**
+ * Durable jobs in the store's own database (an outbox: enqueue in the same database as the data).
+ * Delivery is at least once: a job whose worker dies is claimed again once its lease expires, so
+ * handlers must be idempotent — each receives `job.idempotencyKey` to guard its writes with a
+ * unique constraint.
+ */
+export class JobQueue {
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Enqueues once per idempotency key; returns the job under that key and whether it is new. */
+  async enqueue(
+    kind: string,
+    payload: unknown,
+    opts: EnqueueOptions,
+  ): Promise<{ job: Job; created: boolean }> {
+    const o = EnqueueOptions.parse(opts);
+    const now = this.clock();
+    const out = await repo.insertJob(this.db, {
+      kind,
+      idempotencyKey: o.idempotencyKey,
+      payload,
+      runAt: o.runAt ?? now,
+      maxAttempts: o.maxAttempts,
+      now,
+    });
+    if (out.created) this.events.emit('enqueued', kind);
+    return out;
+  }
+
+  get(jobId: number): Promise<Job | undefined> {
+    return repo.jobById(this.db, jobId);
+  }
+
+  /** Called when a job is enqueued in this process (the runner wakes up instead of waiting for its poll). */
+  onEnqueued(fn: (kind: string) => void): () => void {
+    this.events.on('enqueued', fn);
+    return () => this.events.off('enqueued', fn);
+  }
+}
+
+export interface JobContext {
+  job: Job;
+  db: Database;
+  /** Aborted when the lease is lost or the runner is stopping for good. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+export interface RunnerOptions {
+  db: Database;
+  handlers: Record<string, JobHandler>;
+  queue?: JobQueue;
+  logger?: Logger;
+  workerId?: string;
+  /** Jobs run at once by this runner. */
+  concurrency?: number;
+  /** How long a claim lasts without renewal; renewed every third of it while the handler runs. */
+  leaseMs?: number;
+  pollMs?: number;
+  /** Delay before retry number `attempt` (1-based): exponential, capped at an hour. */
+  backoffMs?: (attempt: number) => number;
+  clock?: () => Date;
+}
+
+export const exponentialBackoff =
+  (baseMs = 1000, capMs = 3_600_000) =>
+  (attempt: number) =>
+    Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+
+/** Claims and runs due jobs; `stop()` stops claiming and waits for the jobs in flight. */
+export class JobRunner {
+  readonly workerId: string;
+  private readonly o: Required<Omit<RunnerOptions, 'queue' | 'logger'>> &
+    Pick<RunnerOptions, 'queue' | 'logger'>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(opts: RunnerOptions) {
+    this.workerId = opts.workerId ?? `w-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.o = {
+      concurrency: 2,
+      leaseMs: 60_000,
+      pollMs: 1000,
+      backoffMs: exponentialBackoff(),
+      clock: () => new Date(),
+      workerId: this.workerId,
+      ...opts,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.o.queue?.onEnqueued((kind) => {
+      if (kind in this.o.handlers) this.wake?.();
+    });
+    this.loop = this.run();
+  }
+
+  /** Stops claiming new jobs and waits for those in flight to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Runs due jobs until none is left (tests and one-shot workers). Returns how many were attempted. */
+  async drain(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const claimed = await this.claim(this.o.concurrency);
+      if (claimed.length === 0) return n;
+      n += claimed.length;
+      await Promise.all(claimed.map((j) => this.execute(j)));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const free = this.o.concurrency - this.inFlight.size;
+        const claimed = free > 0 ? await this.claim(free) : [];
+        for (const job of claimed) {
+          const p: Promise<void> = this.execute(job).finally(() => {
+            this.inFlight.delete(p);
+            this.wake?.();
+          });
+          this.inFlight.add(p);
+        }
+        if (claimed.length > 0 && claimed.length === free) continue;
+      } catch (err) {
+        this.o.logger?.error({ err }, 'job claim failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.o.pollMs);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async claim(limit: number): Promise<Job[]> {
+    const now = this.o.clock();
+    await repo.buryExpired(this.o.db, now);
+    return repo.claimDue(this.o.db, {
+      workerId: this.workerId,
+      kinds: Object.keys(this.o.handlers),
+      now,
+      leaseUntil: new Date(now.getTime() + this.o.leaseMs),
+      limit,
+    });
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const { db, logger } = this.o;
+    const handler = this.o.handlers[job.kind];
+    const abort = new AbortController();
+    const renew = setInterval(
+      () => {
+        const until = new Date(this.o.clock().getTime() + this.o.leaseMs);
+        repo
+          .extendLease(db, job.jobId, this.workerId, until)
+          .then((held) => {
+            if (!held) abort.abort(new Error('lease lost'));
+          })
+          .catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.o.leaseMs / 3)),
+    );
+    const log = logger?.child({ jobId: job.jobId, kind: job.kind, attempt: job.attempts });
+    try {
+      if (!handler) throw new AppError('internal', `no handler for job kind ${job.kind}`);
+      const result = await handler({ job, db, signal: abort.signal });
+      clearInterval(renew);
+      const held = await repo.completeJob(db, job.jobId, this.workerId, result, this.o.clock());
+      log?.info({ held }, held ? 'job done' : 'job finished after its lease was lost');
+    } catch (err) {
+      clearInterval(renew);
+      const permanent = err instanceof AppError && err.code === 'validation';
+      const retry = !permanent && job.attempts < job.maxAttempts;
+      const now = this.o.clock();
+      const message = err instanceof AppError ? err.toLine() : String((err as Error)?.message ?? err);
+      await repo
+        .failJob(
+          db,
+          job.jobId,
+          this.workerId,
+          message,
+          retry ? new Date(now.getTime() + this.o.backoffMs(job.attempts)) : null,
+          now,
+        )
+        .catch((e: unknown) => log?.error({ err: e }, 'cannot record job failure'));
+      log?.warn({ err: message, retry }, retry ? 'job failed, will retry' : 'job dead-lettered');
+    }
+  }
+}
