@@ -1,0 +1,34 @@
+import { z } from '@hono/zod-openapi';
+import { EventInput } from '../imports/schema.js';
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/** The batch envelope; items are validated one by one (a bad item does not sink the batch). */
+export const EventBatch = z.object({
+  events: z
+    .array(z.unknown())
+    .min(1, 'send at least one event')
+    .max(MAX_EVENTS_PER_BATCH, `at most ${MAX_EVENTS_PER_BATCH} events per request`),
+});
+
+/** For the OpenAPI document: what each item must look like (the import schema, reused). */
+export const EventBatchDoc = z.object({ events: z.array(EventInput).max(MAX_EVENTS_PER_BATCH) });
+
+export const IngestResult = z
+  .object({
+    received: z.number().int(),
+    inserted: z.number().int().openapi({ description: 'events stored by this request' }),
+    duplicates: z
+      .number()
+      .int()
+      .openapi({ description: 'valid events whose event_id was already stored (or repeated in the batch)' }),
+    rejected: z.array(
+      z.object({
+        index: z.number().int(),
+        eventId: z.string().nullable(),
+        issues: z.array(z.object({ path: z.string(), message: z.string() })),
+      }),
+    ),
+  })
+  .openapi('IngestResult');
+export type IngestResult = z.infer<typeof IngestResult>;

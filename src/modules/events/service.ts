@@ -1,0 +1,36 @@
+import type { Database } from '../../storage/port.js';
+import { issuesOf } from '../../server/errors.js';
+import { EventInput, type EventRow } from '../imports/schema.js';
+import * as repo from './repository.js';
+import type { IngestResult } from './schema.js';
+
+/**
+ * Validates each event on its own (rejections carry their index), drops repeats of an event_id within
+ * the batch (first wins), and stores the rest idempotently by event_id.
+ */
+export async function ingestEvents(
+  db: Database,
+  items: readonly unknown[],
+  now: Date,
+): Promise<IngestResult> {
+  const valid: EventRow[] = [];
+  const seen = new Set<string>();
+  const rejected: IngestResult['rejected'] = [];
+  let repeated = 0;
+  items.forEach((item, index) => {
+    const parsed = EventInput.safeParse(item);
+    if (!parsed.success) {
+      const id = (item as { event_id?: unknown } | null)?.event_id;
+      rejected.push({ index, eventId: typeof id === 'string' ? id : null, issues: issuesOf(parsed.error) });
+      return;
+    }
+    if (seen.has(parsed.data.eventId)) {
+      repeated++;
+      return;
+    }
+    seen.add(parsed.data.eventId);
+    valid.push(parsed.data);
+  });
+  const inserted = valid.length ? await repo.insertEvents(db, valid, now) : 0;
+  return { received: items.length, inserted, duplicates: valid.length - inserted + repeated, rejected };
+}

@@ -1,0 +1,111 @@
+import { createMiddleware } from 'hono/factory';
+import { lookupKey } from '../modules/apikeys/service.js';
+import type { ApiKeyInfo, Role } from '../modules/apikeys/schema.js';
+import { AppError } from '../shared/errors.js';
+import type { AppEnv, ServerDeps } from './context.js';
+import { RateLimiter } from './rateLimit.js';
+
+/** What a route may require. */
+export type Permission =
+  | 'customers:read'
+  | 'customers:write'
+  | 'consent:write'
+  | 'commerce:read'
+  | 'reports:read'
+  | 'imports:read'
+  | 'ingest'
+  | 'export'
+  | 'segments:write'
+  | 'campaigns:write';
+
+/**
+ * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
+ * (support desk), no reports, exports or ingestion; marketer: reads + segments/campaigns; admin: all.
+ */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: [
+    'customers:read',
+    'customers:write',
+    'consent:write',
+    'commerce:read',
+    'reports:read',
+    'imports:read',
+    'ingest',
+    'export',
+    'segments:write',
+    'campaigns:write',
+  ],
+  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export'],
+  marketer: [
+    'customers:read',
+    'commerce:read',
+    'reports:read',
+    'consent:write',
+    'segments:write',
+    'campaigns:write',
+  ],
+  agent: ['customers:read', 'commerce:read', 'consent:write'],
+};
+
+/** Roles holding a permission (for the OpenAPI descriptions). */
+export const rolesWith = (p: Permission): Role[] =>
+  (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((r) => ROLE_PERMISSIONS[r].includes(p));
+
+/**
+ * Bearer-key authentication with a short positive cache (a key revoked by another process stops
+ * working within `authCacheMs`; revocations through this process's `forget` are immediate),
+ * then the per-key rate limit, then the route's permission.
+ */
+export function createAuth(deps: ServerDeps) {
+  const cache = new Map<string, { key: ApiKeyInfo; until: number }>();
+  const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
+
+  async function authenticate(header: string | undefined): Promise<ApiKeyInfo> {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!m?.[1])
+      throw new AppError(
+        'unauthorized',
+        'send an API key as `Authorization: Bearer <key>` (retain keys create)',
+      );
+    const token = m[1];
+    const now = Date.now();
+    const hit = cache.get(token);
+    let key = hit && hit.until > now ? hit.key : undefined;
+    if (!key) {
+      key = await lookupKey(deps.db, token);
+      if (!key) throw new AppError('unauthorized', 'unknown API key');
+      if (deps.config.authCacheMs > 0) {
+        if (cache.size > 10_000) cache.clear();
+        cache.set(token, { key, until: now + deps.config.authCacheMs });
+      }
+    }
+    if (key.revokedAt)
+      throw new AppError('unauthorized', `API key ${key.keyId} was revoked at ${key.revokedAt}`);
+    return key;
+  }
+
+  const require = (permission: Permission) =>
+    createMiddleware<AppEnv>(async (c, next) => {
+      const key = await authenticate(c.req.header('authorization'));
+      c.set('principal', key);
+      c.get('log').debug({ keyId: key.keyId }, 'authenticated');
+      const wait = limiter.take(key.keyId);
+      if (wait > 0)
+        throw new AppError(
+          'rate_limited',
+          `rate limit of ${deps.config.rateLimit.perSecond} requests/s exceeded`,
+          {
+            details: { retryAfterSeconds: wait },
+          },
+        );
+      if (!ROLE_PERMISSIONS[key.role].includes(permission))
+        throw new AppError('forbidden', `role ${key.role} may not ${permission}`, {
+          details: { required: permission, allowedRoles: rolesWith(permission) },
+        });
+      await next();
+    });
+
+  return { require, forget: () => cache.clear() };
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,41 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+import type { ApiKeyInfo } from '../modules/apikeys/schema.js';
+import type { JobQueue } from '../modules/jobs/service.js';
+import type { Database } from '../storage/port.js';
+
+/** Tunables of the HTTP service (defaults in app.ts; `retain serve` reads env overrides). */
+export interface ServerConfig {
+  /** Largest JSON body accepted, in bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Largest import upload, in bytes. */
+  maxUploadBytes: number;
+  /** Where uploaded import files wait for their job. */
+  uploadDir: string;
+  /** Requests per second per key (token refill rate) and bucket size. */
+  rateLimit: { perSecond: number; burst: number };
+  /** How long a verified key is trusted before it is looked up again (revocation delay across processes). */
+  authCacheMs: number;
+  /** Webhook secrets; a source without a secret answers 404. */
+  shopifySecret?: string | undefined;
+  woocommerceSecret?: string | undefined;
+}
+
+/** What every route can use. */
+export interface ServerDeps {
+  db: Database;
+  logger: Logger;
+  clock: () => Date;
+  config: ServerConfig;
+  jobs: JobQueue;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: ApiKeyInfo;
+  };
+};
+
+export type RetainApp = OpenAPIHono<AppEnv>;

@@ -1,0 +1,8 @@
+import { registerEventRoutes } from '../modules/events/routes.js';
+import type { Auth } from './auth.js';
+import type { RetainApp, ServerDeps } from './context.js';
+
+/** Every module's routes under /v1 (and the webhooks). */
+export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  registerEventRoutes(app, deps, auth);
+}
