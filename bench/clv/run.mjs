@@ -24,7 +24,10 @@ const customers = Number(process.env.BENCH_CLV_CUSTOMERS ?? 1_000_000);
 const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const lifetimesPath = process.env.LIFETIMES_PATH ?? join(out, 'py', 'CamDavidsonPilon+lifetimes');
 const autogradPath = process.env.AUTOGRAD_PATH ?? join(out, 'py', 'HIPS+autograd');
-// lifetimes on this 2-core machine, measured once (issue 5): used when the peer is not run.
+// lifetimes on this 2-core machine, measured once (issue 5): used when the peer is not run. On this
+// synthetic 1M file lifetimes' Pareto/NBD took 701 s wall (fit 699.7 s; nice 5, load ≈ 4–5) in a
+// one-off run on 2026-11-25, recovering r=0.51246 α=73.564 s=0.78961 β=170.21 (Retain: 0.51245,
+// 73.563, 0.78957, 170.19).
 const RECORDED_PEER_SECONDS = { bgnbd: 13.1, 'gamma-gamma': 1.49, 'pareto-nbd': 203 };
 
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
