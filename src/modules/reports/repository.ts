@@ -128,30 +128,32 @@ interface OrderFactRow extends Record<string, unknown> {
  * One {@link OrderFact} per sale order of a known customer before `asOf` (exclusive), in `currency`,
  * ordered by customer, then time — the order the metrics layer groups in linear time.
  * Cost is Σ quantity × product unit cost, null when the order has no lines or any line's product
- * cost is unknown; category/sku are those of the order's largest line (ties: smallest sku).
+ * cost is unknown; category/sku are those of the order's largest line (ties: smallest sku) — found
+ * with MAX + a join rather than ROW_NUMBER(), which sorted every line and cost 3× as much on DuckDB.
  */
 export async function orderFacts(db: Queryable, asOf: Date, currency: string): Promise<OrderFact[]> {
   const rows = await db.query<OrderFactRow>(
     `WITH ${SALE_ORDERS_CTE},
      ${REFUNDS_BY_ORDER_CTE},
-     priced_line AS (
-       SELECT l.order_id, l.sku, p.category, l.quantity * p.unit_cost_minor AS cost_minor,
-         ROW_NUMBER() OVER (PARTITION BY l.order_id ORDER BY l.line_total_minor DESC, l.sku NULLS LAST, l.line_no) AS rn
+     line_fact AS (
+       SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor,
+         CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
        FROM order_lines l JOIN sale s ON s.order_id = l.order_id
        LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
      ),
-     order_line_facts AS (
-       SELECT order_id,
-         CASE WHEN COUNT(*) = COUNT(cost_minor) THEN SUM(cost_minor) END AS cost_minor,
-         MAX(CASE WHEN rn = 1 THEN sku END) AS sku,
-         MAX(CASE WHEN rn = 1 THEN category END) AS category
-       FROM priced_line GROUP BY order_id
+     top_line AS (
+       SELECT l.order_id, MIN(l.sku) AS sku FROM order_lines l
+       JOIN line_fact f ON f.order_id = l.order_id AND l.line_total_minor = f.top_line_minor
+       GROUP BY l.order_id
      )
      SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor, f.cost_minor,
-       COALESCE(r.refund_minor, 0) AS refund_minor, f.category, f.sku
+       COALESCE(r.refund_minor, 0) AS refund_minor, p.category, t.sku
      FROM sale s
      JOIN customers c ON c.customer_id = s.customer_id
-     LEFT JOIN order_line_facts f ON f.order_id = s.order_id
+     LEFT JOIN line_fact f ON f.order_id = s.order_id
+     LEFT JOIN top_line t ON t.order_id = s.order_id
+     LEFT JOIN products p ON p.sku = t.sku
      LEFT JOIN order_refund r ON r.order_id = s.order_id
      ORDER BY s.customer_id, s.ordered_at, s.order_id`,
     [asOf, currency],

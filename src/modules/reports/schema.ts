@@ -51,10 +51,6 @@ const range = {
   to: Day.optional(),
 };
 
-const fromBeforeTo = <T extends { from?: string; to?: string }>(o: T) =>
-  o.from === undefined || o.to === undefined || o.from <= o.to;
-const fromBeforeToIssue = { message: 'expected --from at or before --to', path: ['from'] };
-
 export const LtvOptions = z.object({
   ...base,
   segment: Segment.optional(),
@@ -67,35 +63,34 @@ export const LtvOptions = z.object({
 });
 export type LtvOptions = z.infer<typeof LtvOptions>;
 
-export const RetentionOptions = z
-  .object({ ...base, ...range, period: Period.optional(), segment: Segment.optional() })
-  .refine(fromBeforeTo, fromBeforeToIssue);
+export const RetentionOptions = z.object({
+  ...base,
+  ...range,
+  period: Period.optional(),
+  segment: Segment.optional(),
+});
 export type RetentionOptions = z.infer<typeof RetentionOptions>;
 
-export const CohortOptions = z
-  .object({
-    ...base,
-    ...range,
-    period: Period.optional(),
-    by: SplitBy.optional(),
-    segment: Segment.optional(),
-  })
-  .refine(fromBeforeTo, fromBeforeToIssue);
+export const CohortOptions = z.object({
+  ...base,
+  ...range,
+  period: Period.optional(),
+  by: SplitBy.optional(),
+  segment: Segment.optional(),
+});
 export type CohortOptions = z.infer<typeof CohortOptions>;
 
 export const RfmOptions = z.object({ ...base, customers: z.boolean().optional() });
 export type RfmOptions = z.infer<typeof RfmOptions>;
 
-export const ChannelOptions = z
-  .object({
-    ...base,
-    ...range,
-    horizon: z.coerce
-      .number()
-      .refine((d) => d === 90 || d === 180 || d === 365, 'expected 90, 180 or 365 days')
-      .optional(),
-  })
-  .refine(fromBeforeTo, fromBeforeToIssue);
+export const ChannelOptions = z.object({
+  ...base,
+  ...range,
+  horizon: z.coerce
+    .number()
+    .refine((d) => d === 90 || d === 180 || d === 365, 'expected 90, 180 or 365 days')
+    .optional(),
+});
 export type ChannelOptions = z.infer<typeof ChannelOptions>;
 
 export const DiagnoseOptions = z.object({
@@ -123,11 +118,19 @@ function flag(field: string): string {
 
 /**
  * Parses report options, turning the first zod issue into a validation error that names the
- * option and what it expected (`--from: expected a calendar day YYYY-MM-DD, got '2011-13-01'`).
+ * option and what it expected (`field --from: expected a calendar day YYYY-MM-DD, got '2011-13-01'`),
+ * and checks that `from` is not after `to`.
  */
 export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const r = schema.safeParse(raw);
-  if (r.success) return r.data;
+  if (r.success) {
+    const o = r.data as { from?: unknown; to?: unknown };
+    // Days as YYYY-MM-DD compare correctly as text.
+    if (typeof o.from === 'string' && typeof o.to === 'string' && o.from > o.to) {
+      throw invalid(`expected --from (${o.from}) at or before --to (${o.to})`, { field: '--from' });
+    }
+    return r.data;
+  }
   const issue = r.error.issues[0]!;
   const field = issue.path.length ? flag(String(issue.path[0])) : undefined;
   const value =
@@ -135,5 +138,5 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.in
       ? (raw as Record<string, unknown>)[String(issue.path[0])]
       : undefined;
   const got = typeof value === 'string' ? `, got '${value}'` : '';
-  throw invalid(`${field ? field + ': ' : ''}${issue.message}${got}`, field ? { field } : undefined);
+  throw invalid(`${issue.message}${got}`, field ? { field } : undefined);
 }
