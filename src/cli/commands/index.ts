@@ -5,6 +5,8 @@ import { registerReport } from './report.js';
 import { registerBasket } from './basket.js';
 import { registerRecommend } from './recommend.js';
 import { registerClv } from './clv.js';
+import { registerServe } from './serve.js';
+import { registerKeys } from './keys.js';
 import type { OpenBasketSource } from '../../modules/basket/repository.js';
 
 // Loaded on first use so `retain --help` and pure commands start without DuckDB.
@@ -22,4 +24,6 @@ export const commandModules: CommandModule[] = [
   (p) => registerBasket(p, openBasketSource),
   (p) => registerRecommend(p, openBasketSource),
   registerClv,
+  registerServe,
+  registerKeys,
 ];

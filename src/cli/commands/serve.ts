@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { invalid } from '../../shared/errors.js';
+import { globalsOf, log } from '../output.js';
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw invalid(`expected a port 0–65535, got '${v}'`, { field: '--port' });
+  return n;
+}
+
+/** `retain serve`: the HTTP API and the job runner in one process, with graceful shutdown. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the REST API (OpenAPI at /openapi.json, docs at /docs) and the job runner')
+    .option('--port <n>', 'port to listen on', '8080')
+    .option('--host <host>', 'interface to bind (127.0.0.1 keeps it local)', '127.0.0.1')
+    .option('--job-concurrency <n>', 'jobs run at once by this process', '2')
+    .addHelpText(
+      'after',
+      `
+Environment: RETAIN_SHOPIFY_SECRET, RETAIN_WOOCOMMERCE_SECRET (webhook HMAC secrets),
+RETAIN_RATE_LIMIT (requests/s per key, default 500), RETAIN_LOG_LEVEL (default info),
+RETAIN_UPLOAD_DIR (where uploaded imports wait for their job).
+Create a key first: retain keys create --role admin`,
+    )
+    .action(async (opts: { port: string; host: string; jobConcurrency: string }, cmd: Command) => {
+      const p = port(opts.port);
+      const g = globalsOf(cmd);
+      const [{ openDatabase }, { createApp }, { JobRunner }, { JOB_HANDLERS }, { serve }, { default: pino }] =
+        await Promise.all([
+          import('../../storage/open.js'),
+          import('../../server/app.js'),
+          import('../../modules/jobs/service.js'),
+          import('../../server/jobs.js'),
+          import('@hono/node-server'),
+          import('pino'),
+        ]);
+      const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
+      const db = await openDatabase(
+        g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
+      );
+      const rate = Number(process.env.RETAIN_RATE_LIMIT ?? 500);
+      const { app, deps } = createApp({
+        db,
+        logger,
+        config: {
+          rateLimit: { perSecond: rate, burst: rate * 2 },
+          shopifySecret: process.env.RETAIN_SHOPIFY_SECRET,
+          woocommerceSecret: process.env.RETAIN_WOOCOMMERCE_SECRET,
+          ...(process.env.RETAIN_UPLOAD_DIR ? { uploadDir: process.env.RETAIN_UPLOAD_DIR } : {}),
+        },
+      });
+      const runner = new JobRunner({
+        db,
+        queue: deps.jobs,
+        handlers: JOB_HANDLERS,
+        logger,
+        concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
+      });
+      const server = serve({ fetch: app.fetch, port: p, hostname: opts.host }, (info) => {
+        log(
+          `retain serve: listening on http://${opts.host}:${info.port} (${db.kind} ${db.location}); docs at /docs`,
+        );
+      });
+      runner.start();
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log(`retain serve: ${signal}, finishing requests and jobs in flight…`);
+          const force = setTimeout(() => {
+            log('retain serve: requests still open after 10 s, closing them');
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }, 10_000);
+          force.unref();
+          server.close(() => {
+            void runner
+              .stop()
+              .then(() => db.close())
+              .then(() => {
+                clearTimeout(force);
+                log('retain serve: stopped');
+                resolve();
+              });
+          });
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}
