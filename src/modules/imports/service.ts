@@ -7,6 +7,7 @@ import { detectPreset, presetByName, type Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
 import * as repo from './repository.js';
 import {
+  cleanRecord,
   CustomerInput,
   describeIssues,
   Entity,
@@ -183,7 +184,7 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
             reject(rec.line, m.reason);
             continue;
           }
-          const parsed = SCHEMAS[m.entity].safeParse(m.values);
+          const parsed = SCHEMAS[m.entity].safeParse(cleanRecord(m.values));
           if (!parsed.success) {
             reject(rec.line, describeIssues(parsed.error).reason);
             continue;
