@@ -126,7 +126,8 @@ interface OrderFactRow extends Record<string, unknown> {
 
 /**
  * One {@link OrderFact} per sale order of a known customer before `asOf` (exclusive), in `currency`,
- * ordered by customer, then time — the order the metrics layer groups in linear time.
+ * ordered by customer (external id, so both engines agree), then time — the order the metrics layer
+ * groups in linear time.
  * Cost is Σ quantity × product unit cost, null when the order has no lines or any line's product
  * cost is unknown; category/sku are those of the order's largest line (ties: smallest sku) — found
  * with MAX + a join rather than ROW_NUMBER(), which sorted every line and cost 3× as much on DuckDB.
@@ -155,7 +156,7 @@ export async function orderFacts(db: Queryable, asOf: Date, currency: string): P
      LEFT JOIN top_line t ON t.order_id = s.order_id
      LEFT JOIN products p ON p.sku = t.sku
      LEFT JOIN order_refund r ON r.order_id = s.order_id
-     ORDER BY s.customer_id, s.ordered_at, s.order_id`,
+     ORDER BY c.external_id, s.ordered_at, s.order_id`,
     [asOf, currency],
   );
   return rows.map((r) => ({

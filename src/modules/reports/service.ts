@@ -439,20 +439,23 @@ export async function channelsReport(
 ): Promise<ChannelsOutput> {
   const opts = parseOptions(ChannelOptions, raw);
   const l = await load(db, opts.asOf);
-  const window: DateRange | undefined =
-    opts.from === undefined && opts.to === undefined
-      ? undefined
-      : {
-          from: opts.from === undefined ? new Date(0) : dayStart(opts.from),
-          to: opts.to === undefined ? l.ctx.asOf : dayEnd(opts.to),
-        };
-  if (window && window.from.getTime() >= l.ctx.asOf.getTime()) {
-    throw invalid(`--from ${opts.from} is after --as-of ${l.ctx.asOfDay}`, { field: '--from' });
+  const spend = await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
+  // Default window: all history, from the first order or the first spend, whichever is earlier
+  // (spend before the first order — launch marketing — still bought those customers).
+  let earliest = l.ctx.asOf.getTime();
+  for (const o of l.orders) earliest = Math.min(earliest, o.orderedAt.getTime());
+  for (const s of spend) earliest = Math.min(earliest, s.date.getTime());
+  const window: DateRange = {
+    from: opts.from === undefined ? new Date(earliest - (earliest % DAY_MS)) : dayStart(opts.from),
+    to: opts.to === undefined ? l.ctx.asOf : dayEnd(opts.to),
+  };
+  if (window.from.getTime() >= l.ctx.asOf.getTime()) {
+    throw invalid(`--from ${opts.from ?? ''} is after --as-of ${l.ctx.asOfDay}`, { field: '--from' });
   }
   const report = computeChannels({
     orders: l.orders,
     profiles: await repo.customerProfiles(db),
-    spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
+    spend,
     asOf: l.ctx.asOf,
     window,
     ratioHorizonDays: opts.horizon as 90 | 180 | 365 | undefined,
