@@ -86,3 +86,22 @@ fetch('openapi.json').then((r) => r.json()).then((doc) => {
   document.getElementById('ops').innerHTML = out.join('');
 }).catch((e) => { document.getElementById('ops').textContent = 'cannot load openapi.json: ' + e; });
 </script></body></html>`;
+
+/**
+ * For handlers that validate their own body (item-by-item rejections, path ids merged into the body):
+ * documents the route and returns the auth middleware to mount it with.
+ */
+export function documented<R extends RouteConfig>(
+  app: { openAPIRegistry: { registerPath(r: RouteConfig): void } },
+  auth: Auth,
+  permission: Permission,
+  route: R,
+) {
+  app.openAPIRegistry.registerPath(securedRoute(auth, permission, route));
+  return auth.require(permission);
+}
+
+export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -1,8 +1,12 @@
+import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerEventRoutes } from '../modules/events/routes.js';
+import { registerOrderRoutes } from '../modules/orders/routes.js';
 import type { Auth } from './auth.js';
 import type { RetainApp, ServerDeps } from './context.js';
 
 /** Every module's routes under /v1 (and the webhooks). */
 export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   registerEventRoutes(app, deps, auth);
+  registerCustomerRoutes(app, deps, auth);
+  registerOrderRoutes(app, deps, auth);
 }

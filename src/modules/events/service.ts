@@ -1,6 +1,7 @@
 import type { Database } from '../../storage/port.js';
 import { issuesOf } from '../../server/errors.js';
 import { EventInput, type EventRow } from '../imports/schema.js';
+import { cleanInput } from '../ingest/service.js';
 import * as repo from './repository.js';
 import type { IngestResult } from './schema.js';
 
@@ -18,7 +19,7 @@ export async function ingestEvents(
   const rejected: IngestResult['rejected'] = [];
   let repeated = 0;
   items.forEach((item, index) => {
-    const parsed = EventInput.safeParse(item);
+    const parsed = EventInput.safeParse(cleanInput(item));
     if (!parsed.success) {
       const id = (item as { event_id?: unknown } | null)?.event_id;
       rejected.push({ index, eventId: typeof id === 'string' ? id : null, issues: issuesOf(parsed.error) });

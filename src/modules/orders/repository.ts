@@ -83,3 +83,87 @@ export async function loadProducts(db: Queryable): Promise<Product[]> {
     ...(r.unit_cost_minor !== null ? { unitCostMinor: r.unit_cost_minor } : {}),
   }));
 }
+
+// ---- the HTTP API's order reads (keyset pagination by order_id) ----
+
+export interface OrderDbRow {
+  order_id: number;
+  external_id: string;
+  customer_ext: string | null;
+  ordered_at: Date;
+  currency: string;
+  subtotal_minor: number;
+  discount_minor: number;
+  shipping_minor: number;
+  tax_minor: number;
+  total_minor: number;
+  channel: string | null;
+  source: string | null;
+  status: string;
+  line_count: number;
+}
+
+const ORDER_COLUMNS = `o.order_id, o.external_id, c.external_id AS customer_ext, o.ordered_at, o.currency, o.subtotal_minor, o.discount_minor,
+  o.shipping_minor, o.tax_minor, o.total_minor, o.channel, o.source, o.status, o.line_count`;
+
+export async function listOrders(
+  db: Queryable,
+  f: { afterId?: number; limit: number; customerId?: string; status?: string; from?: Date; to?: Date },
+): Promise<OrderDbRow[]> {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const add = (sql: string, v: SqlValue) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.afterId !== undefined) add('o.order_id > ?', f.afterId);
+  if (f.customerId !== undefined) add('c.external_id = ?', f.customerId);
+  if (f.status !== undefined) add('o.status = ?', f.status);
+  if (f.from !== undefined) add('o.ordered_at >= ?::timestamp', f.from);
+  if (f.to !== undefined) add('o.ordered_at < ?::timestamp', f.to);
+  params.push(f.limit);
+  return db.query<OrderDbRow & Record<string, unknown>>(
+    `SELECT ${ORDER_COLUMNS} FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.order_id LIMIT $${params.length}`,
+    params,
+  );
+}
+
+export async function orderByExternalId(db: Queryable, externalId: string): Promise<OrderDbRow | undefined> {
+  const rows = await db.query<OrderDbRow & Record<string, unknown>>(
+    `SELECT ${ORDER_COLUMNS} FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id WHERE o.external_id = $1`,
+    [externalId],
+  );
+  return rows[0];
+}
+
+export async function orderLines(
+  db: Queryable,
+  orderId: number,
+): Promise<
+  {
+    line_no: number;
+    sku: string | null;
+    title: string | null;
+    quantity: number;
+    unit_price_minor: number;
+    line_total_minor: number;
+  }[]
+> {
+  return db.query(
+    `SELECT line_no, sku, title, quantity, unit_price_minor, line_total_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no`,
+    [orderId],
+  );
+}
+
+export async function orderRefunds(
+  db: Queryable,
+  orderId: number,
+): Promise<
+  { external_id: string; amount_minor: number; currency: string; refunded_at: Date; reason: string | null }[]
+> {
+  return db.query(
+    `SELECT external_id, amount_minor, currency, refunded_at, reason FROM refunds WHERE order_id = $1 ORDER BY refunded_at, external_id`,
+    [orderId],
+  );
+}

@@ -1,0 +1,136 @@
+import type { Queryable, SqlValue } from '../../storage/port.js';
+
+export interface CustomerDbRow {
+  customer_id: number;
+  external_id: string;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  birthday: Date | null;
+  country: string | null;
+  acquisition_channel: string | null;
+  created_at: Date | null;
+  updated_at: Date;
+}
+
+export interface ConsentDbRow {
+  customer_id: number;
+  channel: 'email' | 'sms' | 'messenger';
+  status: 'granted' | 'denied' | 'unsubscribed' | 'unknown';
+  changed_at: Date | null;
+  source: string | null;
+}
+
+const COLUMNS = `customer_id, external_id, email, phone, first_name, last_name, birthday, country, acquisition_channel, created_at, updated_at`;
+
+export interface CustomerFilter {
+  afterId?: number;
+  limit: number;
+  email?: string;
+  country?: string;
+  acquisitionChannel?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+/** One page in customer_id order (keyset pagination: stable under inserts). */
+export async function listCustomers(db: Queryable, f: CustomerFilter): Promise<CustomerDbRow[]> {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const add = (sql: string, v: SqlValue) => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.afterId !== undefined) add('customer_id > ?', f.afterId);
+  if (f.email !== undefined) add('email = ?', f.email.toLowerCase());
+  if (f.country !== undefined) add('country = ?', f.country);
+  if (f.acquisitionChannel !== undefined) add('acquisition_channel = ?', f.acquisitionChannel.toLowerCase());
+  if (f.createdFrom !== undefined) add('created_at >= ?::timestamp', f.createdFrom);
+  if (f.createdTo !== undefined) add('created_at < ?::timestamp', f.createdTo);
+  params.push(f.limit);
+  return db.query<CustomerDbRow & Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM customers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY customer_id LIMIT $${params.length}`,
+    params,
+  );
+}
+
+export async function customerByExternalId(
+  db: Queryable,
+  externalId: string,
+): Promise<CustomerDbRow | undefined> {
+  const rows = await db.query<CustomerDbRow & Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM customers WHERE external_id = $1`,
+    [externalId],
+  );
+  return rows[0];
+}
+
+export async function consentsOf(db: Queryable, customerIds: readonly number[]): Promise<ConsentDbRow[]> {
+  if (customerIds.length === 0) return [];
+  return db.query<ConsentDbRow & Record<string, unknown>>(
+    `SELECT customer_id, channel, status, changed_at, source FROM customer_consents
+     WHERE customer_id IN (${customerIds.map((_, i) => `$${i + 1}`).join(', ')})`,
+    customerIds,
+  );
+}
+
+/** Sets one channel's consent (the latest statement replaces the previous one). */
+export async function setConsent(
+  db: Queryable,
+  c: {
+    customerId: number;
+    channel: string;
+    status: string;
+    changedAt: Date;
+    source: string | null;
+    now: Date;
+  },
+): Promise<void> {
+  await db.exec(
+    `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
+     VALUES ($1, $2, $3, $4::timestamp, $5)
+     ON CONFLICT (customer_id, channel) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at, source = EXCLUDED.source`,
+    [c.customerId, c.channel, c.status, c.changedAt, c.source],
+  );
+  await db.exec(`UPDATE customers SET updated_at = $2::timestamp WHERE customer_id = $1`, [
+    c.customerId,
+    c.now,
+  ]);
+}
+
+export interface TimelineDbRow {
+  kind: 'order' | 'refund' | 'event';
+  id: string;
+  happened_at: Date;
+  amount_minor: number | null;
+  currency: string | null;
+  detail: string | null;
+  properties: string | null;
+}
+
+/**
+ * A customer's orders, refunds and events, newest first; keyset by (at, kind:id) so pages are stable.
+ */
+export async function timeline(
+  db: Queryable,
+  t: { customerId: number; kinds: readonly string[]; before?: { at: Date; key: string }; limit: number },
+): Promise<TimelineDbRow[]> {
+  const parts: Record<string, string> = {
+    order: `SELECT 'order' AS kind, external_id AS id, ordered_at AS happened_at, total_minor AS amount_minor, currency, status AS detail, CAST(NULL AS TEXT) AS properties FROM orders WHERE customer_id = $1`,
+    refund: `SELECT 'refund' AS kind, external_id AS id, refunded_at AS happened_at, amount_minor, currency, reason AS detail, CAST(NULL AS TEXT) AS properties FROM refunds WHERE customer_id = $1`,
+    event: `SELECT 'event' AS kind, event_id AS id, occurred_at AS happened_at, CAST(NULL AS BIGINT) AS amount_minor, CAST(NULL AS TEXT) AS currency, type AS detail, CAST(properties AS TEXT) AS properties FROM events WHERE customer_id = $1`,
+  };
+  const params: SqlValue[] = [t.customerId, t.limit];
+  let cut = '';
+  if (t.before) {
+    params.push(t.before.at, t.before.key);
+    cut = `WHERE happened_at < $3::timestamp OR (happened_at = $3::timestamp AND kind || ':' || id < $4)`;
+  }
+  return db.query<TimelineDbRow & Record<string, unknown>>(
+    `SELECT * FROM (${t.kinds.map((k) => parts[k]).join(' UNION ALL ')}) t ${cut}
+     ORDER BY happened_at DESC, kind || ':' || id DESC LIMIT $2`,
+    params,
+  );
+}

@@ -1,0 +1,114 @@
+import { z } from '@hono/zod-openapi';
+import type { Auth } from '../../server/auth.js';
+import type { RetainApp, ServerDeps } from '../../server/context.js';
+import { validationError } from '../../server/errors.js';
+import { documented, json, page, securedRoute } from '../../server/openapi.js';
+import { CustomerInput } from '../imports/schema.js';
+import { Customer, ConsentUpdate, CustomerListQuery, TimelineEntry, TimelineQuery } from './schema.js';
+import * as service from './service.js';
+
+const IdParam = z.object({ id: z.string().min(1).openapi({ description: "the shop's customer id" }) });
+const tags = ['customers'];
+
+export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers',
+      tags,
+      summary: 'List customers (cursor pagination, filters)',
+      request: { query: CustomerListQuery },
+      responses: { 200: json(page(Customer, 'CustomerPage'), 'A page of customers') },
+    }),
+    async (c) => c.json(await service.listCustomers(deps.db, c.req.valid('query')), 200),
+  );
+
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers/{id}',
+      tags,
+      summary: 'A customer with consents',
+      request: { params: IdParam },
+      responses: { 200: json(Customer, 'The customer') },
+    }),
+    async (c) => c.json(await service.getCustomer(deps.db, c.req.valid('param').id), 200),
+  );
+
+  app.post(
+    '/v1/customers',
+    documented(app, auth, 'customers:write', {
+      method: 'post',
+      path: '/v1/customers',
+      tags,
+      summary: 'Create or replace a customer by customer_id (import columns)',
+      request: { body: { required: true, content: { 'application/json': { schema: CustomerInput } } } },
+      responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
+    }),
+    async (c) => {
+      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock());
+      return c.json(r.customer, r.created ? 201 : 200);
+    },
+  );
+
+  app.put(
+    '/v1/customers/:id',
+    documented(app, auth, 'customers:write', {
+      method: 'put',
+      path: '/v1/customers/{id}',
+      tags,
+      summary: 'Create or replace the customer with this id',
+      description: 'Body: the customers import columns; customer_id may be omitted (the path wins).',
+      request: {
+        params: IdParam,
+        body: { required: true, content: { 'application/json': { schema: CustomerInput } } },
+      },
+      responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
+    }),
+    async (c) => {
+      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock(), c.req.param('id'));
+      return c.json(r.customer, r.created ? 201 : 200);
+    },
+  );
+
+  app.put(
+    '/v1/customers/:id/consents/:channel',
+    documented(app, auth, 'consent:write', {
+      method: 'put',
+      path: '/v1/customers/{id}/consents/{channel}',
+      tags,
+      summary: 'Record a consent decision for one channel',
+      request: {
+        params: IdParam.extend({ channel: z.enum(['email', 'sms', 'messenger']) }),
+        body: { required: true, content: { 'application/json': { schema: ConsentUpdate } } },
+      },
+      responses: { 200: json(Customer, 'The customer with the new consent') },
+    }),
+    async (c) => {
+      const body = ConsentUpdate.safeParse(await c.req.json());
+      if (!body.success) throw validationError(body.error, 'body');
+      return c.json(
+        await service.updateConsent(
+          deps.db,
+          c.req.param('id'),
+          c.req.param('channel'),
+          body.data,
+          deps.clock(),
+        ),
+      );
+    },
+  );
+
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers/{id}/timeline',
+      tags,
+      summary: "A customer's orders, refunds and events, newest first",
+      request: { params: IdParam, query: TimelineQuery },
+      responses: { 200: json(page(TimelineEntry, 'TimelinePage'), 'A page of the timeline') },
+    }),
+    async (c) =>
+      c.json(await service.customerTimeline(deps.db, c.req.valid('param').id, c.req.valid('query')), 200),
+  );
+}

@@ -1,0 +1,177 @@
+import { encodeCursor, decodeCursor } from '../../server/openapi.js';
+import { validationError } from '../../server/errors.js';
+import { AppError } from '../../shared/errors.js';
+import type { Database } from '../../storage/port.js';
+import { CustomerInput } from '../imports/schema.js';
+import { cleanInput, mergeRows } from '../ingest/service.js';
+import * as repo from './repository.js';
+import {
+  CONSENT_CHANNELS,
+  ConsentChannel,
+  ConsentUpdate,
+  type Customer,
+  type CustomerListQuery,
+} from './schema.js';
+import type { z } from '@hono/zod-openapi';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toCustomer(r: repo.CustomerDbRow, consents: repo.ConsentDbRow[]): Customer {
+  const consent = Object.fromEntries(
+    CONSENT_CHANNELS.map((ch) => {
+      const c = consents.find((x) => x.customer_id === r.customer_id && x.channel === ch);
+      return [ch, c ? { status: c.status, changedAt: iso(c.changed_at), source: c.source } : null];
+    }),
+  ) as Customer['consent'];
+  return {
+    id: r.external_id,
+    email: r.email,
+    phone: r.phone,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    birthday: r.birthday ? r.birthday.toISOString().slice(0, 10) : null,
+    country: r.country,
+    acquisitionChannel: r.acquisition_channel,
+    createdAt: iso(r.created_at),
+    updatedAt: r.updated_at.toISOString(),
+    consent,
+  };
+}
+
+const isId = (v: unknown): v is { id: number } =>
+  typeof v === 'object' && v !== null && Number.isSafeInteger((v as { id?: unknown }).id);
+
+function badCursor(): AppError {
+  return new AppError('validation', 'invalid cursor: pass the nextCursor of the previous page', {
+    where: { field: 'cursor' },
+  });
+}
+
+export async function listCustomers(db: Database, q: CustomerListQuery) {
+  const after = decodeCursor(q.cursor, isId);
+  if (q.cursor && !after) throw badCursor();
+  const rows = await repo.listCustomers(db, {
+    limit: q.limit + 1,
+    ...(after ? { afterId: after.id } : {}),
+    ...(q.email ? { email: q.email } : {}),
+    ...(q.country ? { country: q.country } : {}),
+    ...(q.acquisitionChannel ? { acquisitionChannel: q.acquisitionChannel } : {}),
+    ...(q.createdFrom ? { createdFrom: new Date(q.createdFrom) } : {}),
+    ...(q.createdTo ? { createdTo: new Date(q.createdTo) } : {}),
+  });
+  const pageRows = rows.slice(0, q.limit);
+  const consents = await repo.consentsOf(
+    db,
+    pageRows.map((r) => r.customer_id),
+  );
+  const last = pageRows[pageRows.length - 1];
+  return {
+    data: pageRows.map((r) => toCustomer(r, consents)),
+    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.customer_id }) : null,
+  };
+}
+
+async function row(db: Database, id: string): Promise<repo.CustomerDbRow> {
+  const r = await repo.customerByExternalId(db, id);
+  if (!r) throw new AppError('not_found', `no customer with id ${id}`, { where: { field: 'id' } });
+  return r;
+}
+
+export async function getCustomer(db: Database, id: string): Promise<Customer> {
+  const r = await row(db, id);
+  return toCustomer(r, await repo.consentsOf(db, [r.customer_id]));
+}
+
+/**
+ * Creates or replaces a customer (fields absent from the body become empty; consents absent stay as
+ * they are), through the importer's merge. `pathId` wins over the body's customer_id.
+ */
+export async function upsertCustomer(
+  db: Database,
+  body: unknown,
+  now: Date,
+  pathId?: string,
+): Promise<{ customer: Customer; created: boolean; changed: boolean }> {
+  const raw = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {};
+  if (pathId !== undefined) {
+    const given = (raw as { customer_id?: unknown }).customer_id;
+    if (given !== undefined && given !== pathId)
+      throw new AppError(
+        'validation',
+        `customer_id ${String(given)} in the body differs from ${pathId} in the path`,
+        {
+          where: { field: 'customer_id' },
+        },
+      );
+    (raw as { customer_id?: unknown }).customer_id = pathId;
+  }
+  const parsed = CustomerInput.safeParse(cleanInput(raw));
+  if (!parsed.success) throw validationError(parsed.error, 'customer');
+  const out = await mergeRows(db, { entity: 'customers', rows: [parsed.data] }, now);
+  return {
+    customer: await getCustomer(db, parsed.data.customerId),
+    created: out.inserted > 0,
+    changed: out.inserted + out.updated > 0,
+  };
+}
+
+export async function updateConsent(
+  db: Database,
+  id: string,
+  channel: string,
+  body: z.infer<typeof ConsentUpdate>,
+  now: Date,
+): Promise<Customer> {
+  const ch = ConsentChannel.safeParse(channel);
+  if (!ch.success) throw validationError(ch.error, 'channel');
+  const r = await row(db, id);
+  await repo.setConsent(db, {
+    customerId: r.customer_id,
+    channel: ch.data,
+    status: body.status,
+    changedAt: body.changedAt ? new Date(body.changedAt) : now,
+    source: body.source ?? 'api',
+    now,
+  });
+  return getCustomer(db, id);
+}
+
+const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { at?: unknown }).at === 'string' &&
+  !Number.isNaN(Date.parse((v as { at: string }).at)) &&
+  typeof (v as { key?: unknown }).key === 'string';
+
+export async function customerTimeline(
+  db: Database,
+  id: string,
+  q: { limit: number; cursor?: string | undefined; kinds?: string | undefined },
+) {
+  const r = await row(db, id);
+  const before = decodeCursor(q.cursor, isTimelineCursor);
+  if (q.cursor && !before) throw badCursor();
+  const rows = await repo.timeline(db, {
+    customerId: r.customer_id,
+    kinds: q.kinds ? [...new Set(q.kinds.split(','))] : ['order', 'refund', 'event'],
+    limit: q.limit + 1,
+    ...(before ? { before: { at: new Date(before.at), key: before.key } } : {}),
+  });
+  const pageRows = rows.slice(0, q.limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    data: pageRows.map((t) => ({
+      kind: t.kind,
+      id: t.id,
+      at: t.happened_at.toISOString(),
+      amountMinor: t.amount_minor,
+      currency: t.currency,
+      detail: t.detail,
+      properties: t.properties === null ? null : (JSON.parse(t.properties) as Record<string, unknown>),
+    })),
+    nextCursor:
+      rows.length > q.limit && last
+        ? encodeCursor({ at: last.happened_at.toISOString(), key: `${last.kind}:${last.id}` })
+        : null,
+  };
+}

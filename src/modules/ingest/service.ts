@@ -1,0 +1,89 @@
+import type { Database } from '../../storage/port.js';
+import * as imports from '../imports/repository.js';
+import type { CustomerRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from '../imports/schema.js';
+
+/**
+ * JSON bodies normalised like import rows before the import schemas see them: empty values dropped,
+ * numbers and booleans as strings (the schemas parse text, as CSV gives it). Non-objects pass through
+ * for the schema to reject.
+ */
+export function cleanInput(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === '' || v === null || v === undefined) continue;
+    out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+  }
+  return out;
+}
+
+export interface MergeOutcome {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Orders whose lines disagree on customer or currency (orders only). */
+  rejected: { line: number; reason: string }[];
+  refunds?: { inserted: number; updated: number; unchanged: number };
+}
+
+type Rows =
+  | { entity: 'orders'; rows: OrderLineRow[]; refunds?: RefundRow[] }
+  | { entity: 'refunds'; rows: RefundRow[] }
+  | { entity: 'customers'; rows: CustomerRow[] }
+  | { entity: 'products'; rows: ProductRow[] }
+  | { entity: 'spend'; rows: SpendRow[] };
+
+/**
+ * Writes validated rows through exactly the merge the file importer uses (staging tables, then
+ * classify insert/update/unchanged by external id), so an API upsert and an import of the same data
+ * agree, and a replay changes nothing. `line` numbers are 1-based positions in `rows`.
+ */
+export async function mergeRows(db: Database, input: Rows, now: Date): Promise<MergeOutcome> {
+  return db.transaction(async (tx) => {
+    const out: MergeOutcome = { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
+    const put = async <R>(
+      t: { table: string; columns: string[]; toRow(line: number, r: R): unknown[] },
+      rows: R[],
+    ) => {
+      await imports.createStaging(tx, [t as never]);
+      await tx.copyRows(t.table, t.columns, rows.map((r, i) => t.toRow(i + 1, r)) as never);
+    };
+    const set = (c: { inserted: number; updated: number; unchanged: number }) => {
+      out.inserted = c.inserted;
+      out.updated = c.updated;
+      out.unchanged = c.unchanged;
+    };
+    switch (input.entity) {
+      case 'orders': {
+        await put(imports.STAGING.orders, input.rows);
+        await put(imports.STAGING.refunds, input.refunds ?? []);
+        out.rejected = (await imports.rejectInconsistentOrders(tx)).errors;
+        set(await imports.mergeOrders(tx, now, db.dialect));
+        const r = await imports.mergeRefunds(tx, now);
+        out.refunds = { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged };
+        break;
+      }
+      case 'refunds':
+        await put(imports.STAGING.refunds, input.rows);
+        set(await imports.mergeRefunds(tx, now));
+        break;
+      case 'customers':
+        await put(imports.STAGING.customers, input.rows);
+        set(await imports.mergeCustomers(tx, now));
+        break;
+      case 'products':
+        await put(imports.STAGING.products, input.rows);
+        set(await imports.mergeProducts(tx, now));
+        break;
+      case 'spend':
+        await put(imports.STAGING.spend, input.rows);
+        set(await imports.mergeSpend(tx));
+        break;
+    }
+    await imports.dropStaging(
+      tx,
+      Object.values(imports.STAGING).map((t) => t.table),
+    );
+    return out;
+  });
+}
