@@ -124,6 +124,17 @@ interface OrderFactRow extends Record<string, unknown> {
   sku: string | null;
 }
 
+/** Which line-level details a report needs (each costs a pass over `order_lines`). */
+export interface OrderFactDetail {
+  /** Product cost per order (margin). */
+  cost?: boolean;
+  /**
+   * The order's largest line: `sku` for its sku and category (first-product splits), `category` when
+   * only the category matters (category mix) — skipped when no product has a category.
+   */
+  primaryLine?: 'sku' | 'category';
+}
+
 /**
  * One {@link OrderFact} per sale order of a known customer before `asOf` (exclusive), in `currency`,
  * ordered by customer (external id, so both engines agree), then time — the order the metrics layer
@@ -131,30 +142,54 @@ interface OrderFactRow extends Record<string, unknown> {
  * Cost is Σ quantity × product unit cost, null when the order has no lines or any line's product
  * cost is unknown; category/sku are those of the order's largest line (ties: smallest sku) — found
  * with MAX + a join rather than ROW_NUMBER(), which sorted every line and cost 3× as much on DuckDB.
+ * Details not asked for are null, and so is cost (category) when no product has one: then the
+ * order lines are not read at all.
  */
-export async function orderFacts(db: Queryable, asOf: Date, currency: string): Promise<OrderFact[]> {
+export async function orderFacts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  detail: OrderFactDetail = { cost: true, primaryLine: 'sku' },
+): Promise<OrderFact[]> {
+  const [known] = await db.query<{ costs: number; categories: number }>(
+    `SELECT COUNT(unit_cost_minor) AS costs, COUNT(category) AS categories FROM products`,
+  );
+  const cost = detail.cost === true && (known?.costs ?? 0) > 0;
+  const primaryLine =
+    detail.primaryLine === 'sku' || (detail.primaryLine === 'category' && (known?.categories ?? 0) > 0);
+  const lines = cost || primaryLine;
   const rows = await db.query<OrderFactRow>(
     `WITH ${SALE_ORDERS_CTE},
-     ${REFUNDS_BY_ORDER_CTE},
+     ${REFUNDS_BY_ORDER_CTE}${
+       lines
+         ? `,
      line_fact AS (
        SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor,
-         CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+         ${cost ? 'CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END' : 'NULL'} AS cost_minor
        FROM order_lines l JOIN sale s ON s.order_id = l.order_id
-       LEFT JOIN products p ON p.sku = l.sku
+       ${cost ? 'LEFT JOIN products p ON p.sku = l.sku' : ''}
        GROUP BY l.order_id
-     ),
+     )`
+         : ''
+     }${
+       primaryLine
+         ? `,
      top_line AS (
        SELECT l.order_id, MIN(l.sku) AS sku FROM order_lines l
        JOIN line_fact f ON f.order_id = l.order_id AND l.line_total_minor = f.top_line_minor
        GROUP BY l.order_id
-     )
-     SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor, f.cost_minor,
-       COALESCE(r.refund_minor, 0) AS refund_minor, p.category, t.sku
+     )`
+         : ''
+     }
+     SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor,
+       ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT)'} AS cost_minor,
+       COALESCE(r.refund_minor, 0) AS refund_minor,
+       ${primaryLine ? 'p.category' : 'CAST(NULL AS TEXT)'} AS category,
+       ${primaryLine ? 't.sku' : 'CAST(NULL AS TEXT)'} AS sku
      FROM sale s
      JOIN customers c ON c.customer_id = s.customer_id
-     LEFT JOIN line_fact f ON f.order_id = s.order_id
-     LEFT JOIN top_line t ON t.order_id = s.order_id
-     LEFT JOIN products p ON p.sku = t.sku
+     ${lines ? 'LEFT JOIN line_fact f ON f.order_id = s.order_id' : ''}
+     ${primaryLine ? 'LEFT JOIN top_line t ON t.order_id = s.order_id LEFT JOIN products p ON p.sku = t.sku' : ''}
      LEFT JOIN order_refund r ON r.order_id = s.order_id
      ORDER BY c.external_id, s.ordered_at, s.order_id`,
     [asOf, currency],

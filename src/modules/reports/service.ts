@@ -236,9 +236,13 @@ interface Loaded {
   notes: string[];
 }
 
-async function load(db: Database, asOfText: string | undefined): Promise<Loaded> {
+async function load(
+  db: Database,
+  asOfText: string | undefined,
+  detail: repo.OrderFactDetail,
+): Promise<Loaded> {
   const ctx = await reportContext(db, asOfText);
-  const orders = await repo.orderFacts(db, ctx.asOf, ctx.currency);
+  const orders = await repo.orderFacts(db, ctx.asOf, ctx.currency, detail);
   const notes: string[] = [];
   const lost = await repo.unattributedRefunds(db, ctx.asOf, ctx.currency);
   if (lost.refunds > 0) {
@@ -344,7 +348,7 @@ async function predictedLtv(
 /** `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV. */
 export async function ltvReport(db: Database, raw: Record<string, unknown> = {}): Promise<LtvOutput> {
   const opts = parseOptions(LtvOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, { cost: true });
   const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
   const profiles = await repo.customerProfiles(db);
   const spend = opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
@@ -375,7 +379,7 @@ export async function retentionReport(
   raw: Record<string, unknown> = {},
 ): Promise<RetentionOutput> {
   const opts = parseOptions(RetentionOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, {});
   const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
   const report = computeRetention({
     orders,
@@ -393,7 +397,10 @@ export async function retentionReport(
 /** `report cohorts`: acquisition cohorts with retention and cumulative value per customer. */
 export async function cohortsReport(db: Database, raw: Record<string, unknown> = {}): Promise<CohortsOutput> {
   const opts = parseOptions(CohortOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, {
+    cost: true,
+    primaryLine: opts.by === 'first-product' ? 'sku' : opts.by === 'first-category' ? 'category' : undefined,
+  });
   const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
   const needsProfiles = opts.by === 'channel' || opts.by === 'country';
   const report = cohortReport({
@@ -421,7 +428,7 @@ export async function cohortsReport(db: Database, raw: Record<string, unknown> =
 /** `report rfm`: RFM scores and the named segments with counts and revenue. */
 export async function rfmReport(db: Database, raw: Record<string, unknown> = {}): Promise<RfmOutput> {
   const opts = parseOptions(RfmOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, {});
   const report = computeRfm({ orders: l.orders, asOf: l.ctx.asOf });
   const { customers, ...rest } = body(report, l.digits);
   return {
@@ -438,7 +445,7 @@ export async function channelsReport(
   raw: Record<string, unknown> = {},
 ): Promise<ChannelsOutput> {
   const opts = parseOptions(ChannelOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, { cost: true });
   const spend = await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
   // Default window: all history, from the first order or the first spend, whichever is earlier
   // (spend before the first order — launch marketing — still bought those customers).
@@ -485,7 +492,7 @@ export async function diagnoseReport(
   raw: Record<string, unknown> = {},
 ): Promise<DiagnoseOutput> {
   const opts = parseOptions(DiagnoseOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, { primaryLine: 'category' });
   const last = lastCompleteMonth(l.ctx.asOf);
   const current = opts.current
     ? monthSpan(opts.current, '--current')
@@ -539,7 +546,7 @@ export async function diagnoseReport(
  */
 export async function digestReport(db: Database, raw: Record<string, unknown> = {}): Promise<DigestOutput> {
   const opts = parseOptions(DigestOptions, raw);
-  const l = await load(db, opts.asOf);
+  const l = await load(db, opts.asOf, { cost: true, primaryLine: 'category' });
   const month = opts.month ?? periodLabel(lastCompleteMonth(l.ctx.asOf), 'month');
   if (monthRange(month, '--month').from.getTime() >= l.ctx.asOf.getTime()) {
     throw invalid(`--month ${month} starts after --as-of ${l.ctx.asOfDay}`, { field: '--month' });
