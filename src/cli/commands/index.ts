@@ -8,10 +8,17 @@ import { registerClv } from './clv.js';
 import { registerServe } from './serve.js';
 import { registerKeys } from './keys.js';
 import type { OpenBasketSource } from '../../modules/basket/repository.js';
+import type { ClvStorage } from '../../modules/clv/repository.js';
 
 // Loaded on first use so `retain --help` and pure commands start without DuckDB.
 const openBasketSource: OpenBasketSource = async (g) =>
   (await import('../../modules/basket/source.js')).openBasketSource(g);
+
+const clvStorage: ClvStorage = {
+  loadOrders: async (o) => (await import('../../modules/clv/source.js')).clvStorage.loadOrders(o),
+  storePredictions: async (t, rows) =>
+    (await import('../../modules/clv/source.js')).clvStorage.storePredictions(t, rows),
+};
 
 /** A CLI command module registers its subcommands on the root program. */
 export type CommandModule = (program: Command) => void;
@@ -23,7 +30,7 @@ export const commandModules: CommandModule[] = [
   registerReport,
   (p) => registerBasket(p, openBasketSource),
   (p) => registerRecommend(p, openBasketSource),
-  registerClv,
+  (p) => registerClv(p, clvStorage),
   registerServe,
   registerKeys,
 ];

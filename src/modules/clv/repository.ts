@@ -1,8 +1,12 @@
 /**
- * The CLV module's storage port. Reading orders and writing predictions need SQL, which lives in the
- * storage layer's repositories; the CLI receives implementations through `registerClv(program, deps)`.
+ * The CLV module's storage port (types) and its SQL (`loadSales`, `savePredictions`); the CLI receives
+ * implementations bound to the configured store through `registerClv(program, deps)` (see source.ts).
  */
 import type { Order } from '../../analytics/btyd/summary.js';
+import type { Queryable } from '../../storage/port.js';
+import { mergeStaged } from '../../storage/merge.js';
+import { minorDigits } from '../../shared/money.js';
+import { ORDER_REVENUE_SQL } from '../reports/repository.js';
 
 export type { Order };
 
@@ -44,4 +48,83 @@ export type StorePredictions = (target: DatabaseTarget, rows: readonly StoredPre
 export interface ClvStorage {
   loadOrders?: LoadOrders;
   storePredictions?: StorePredictions;
+}
+
+// ---- SQL implementations (the CLI binds them to the store named by --db / --database-url) ----
+
+const DAY_MS = 86_400_000;
+
+/** Sales of known customers up to `until` (inclusive day) in the store currency; fully refunded orders excluded. */
+export async function loadSales(db: Queryable, until: Date): Promise<Order[]> {
+  const rows = await db.query<{ customer_ext: string; ordered_at: Date; amount_minor: number }>(
+    `SELECT c.external_id AS customer_ext, o.ordered_at, ${ORDER_REVENUE_SQL} AS amount_minor
+     FROM orders o JOIN customers c ON c.customer_id = o.customer_id
+     WHERE o.status IN ('paid', 'partially_refunded') AND o.ordered_at < $1::timestamp
+       AND o.currency = (SELECT value FROM settings WHERE key = 'currency')
+     ORDER BY c.external_id, o.ordered_at`,
+    [new Date(until.getTime() + DAY_MS)],
+  );
+  return rows.map((r) => ({
+    customerId: r.customer_ext,
+    orderedAt: r.ordered_at,
+    amountMinor: r.amount_minor,
+  }));
+}
+
+/** Upserts predictions on (customer_id, model_version, as_of); CLV stored in minor units of the store currency. */
+export async function savePredictions(
+  db: Queryable,
+  rows: readonly StoredPrediction[],
+  now: Date,
+): Promise<number> {
+  const [cur] = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'currency'`);
+  const currency = cur?.value ?? 'USD';
+  const scale = 10 ** minorDigits(currency);
+  await db.exec(`DROP TABLE IF EXISTS stg_predictions_raw`);
+  await db.exec(
+    `CREATE TEMP TABLE stg_predictions_raw (customer_ext TEXT, model_version TEXT, as_of TIMESTAMP, horizon DOUBLE PRECISION,
+       time_unit TEXT, expected_purchases DOUBLE PRECISION, p_alive DOUBLE PRECISION, clv_minor BIGINT)`,
+  );
+  await db.copyRows(
+    'stg_predictions_raw',
+    [
+      'customer_ext',
+      'model_version',
+      'as_of',
+      'horizon',
+      'time_unit',
+      'expected_purchases',
+      'p_alive',
+      'clv_minor',
+    ],
+    rows.map((r) => [
+      r.customerId,
+      r.modelVersion,
+      r.asOf,
+      r.horizon,
+      r.timeUnit,
+      r.expectedPurchases,
+      r.pAlive,
+      r.clv === null ? null : Math.round(r.clv * scale),
+    ]),
+  );
+  await db.exec(`DROP TABLE IF EXISTS stg_predictions`);
+  await db.exec(
+    `CREATE TEMP TABLE stg_predictions AS
+     SELECT c.customer_id, s.model_version, s.as_of, s.horizon, s.time_unit, s.expected_purchases, s.p_alive, s.clv_minor,
+            CAST($1 AS TEXT) AS currency
+     FROM stg_predictions_raw s JOIN customers c ON c.external_id = s.customer_ext`,
+    [currency],
+  );
+  const counts = await mergeStaged(db, {
+    target: 'clv_predictions',
+    staged: 'stg_predictions',
+    keys: ['customer_id', 'model_version', 'as_of'],
+    columns: ['horizon', 'time_unit', 'expected_purchases', 'p_alive', 'clv_minor', 'currency'],
+    stamp: { created_at: '$1::timestamp' },
+    params: [now],
+  });
+  for (const t of ['stg_predictions_actions', 'stg_predictions', 'stg_predictions_raw'])
+    await db.exec(`DROP TABLE IF EXISTS ${t}`);
+  return counts.inserted + counts.updated;
 }

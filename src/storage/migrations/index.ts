@@ -1,5 +1,6 @@
 import type { Database, Dialect } from '../port.js';
 import { coreSchema } from './001_core.js';
+import { predictionsSchema } from './003_predictions.js';
 import { serviceSchema } from './002_service.js';
 
 export interface Migration {
@@ -12,6 +13,7 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: 'core', statements: coreSchema },
   { version: 2, name: 'service', statements: serviceSchema },
+  { version: 3, name: 'clv_predictions', statements: predictionsSchema },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

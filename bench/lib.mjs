@@ -1,0 +1,58 @@
+// Shared helpers for the benchmarks: whole-process timing with peak memory, and table printing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const RETAIN = join(ROOT, 'bin/retain.js');
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Runs a command, returning wall seconds, peak RSS (MiB, when GNU time exists), stdout and exit code. */
+export function timed(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const argv = GNU_TIME ? ['-f', '__PEAK_KB=%M', cmd, ...args] : args;
+    const started = performance.now();
+    const child = spawn(GNU_TIME ?? cmd, argv, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...(opts.env ?? {}) },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const m = /__PEAK_KB=(\d+)/.exec(stderr);
+      resolve({
+        seconds,
+        peakMiB: m ? Number(m[1]) / 1024 : null,
+        stdout,
+        stderr: stderr.replace(/__PEAK_KB=\d+\n?/, ''),
+        code,
+      });
+    });
+  });
+}
+
+/** `retain …` as its own process (the shebang's V8 flags apply, as for a user). */
+export function retain(args, opts) {
+  return timed(RETAIN, args, opts);
+}
+
+export function table(headers, rows) {
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '—' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** A PostgreSQL URL for benchmarks: RETAIN_BENCH_DATABASE_URL, else the test server .ci/pg-start.sh starts. */
+export function postgresUrl() {
+  if (process.env.RETAIN_BENCH_DATABASE_URL) return process.env.RETAIN_BENCH_DATABASE_URL;
+  const r = spawnSync('bash', [join(ROOT, '.ci/pg-start.sh')], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  return r.stdout.trim().split('\n').pop();
+}
+
+export const fmt = (x, digits = 2) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
