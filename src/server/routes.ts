@@ -1,7 +1,11 @@
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerEventRoutes } from '../modules/events/routes.js';
 import { registerOrderRoutes } from '../modules/orders/routes.js';
+import { registerProductRoutes } from '../modules/products/routes.js';
+import { registerSpendRoutes } from '../modules/spend/routes.js';
 import type { Auth } from './auth.js';
+import { registerImportRoutes } from './importRoutes.js';
+import { registerReportRoutes } from './reportRoutes.js';
 import type { RetainApp, ServerDeps } from './context.js';
 
 /** Every module's routes under /v1 (and the webhooks). */
@@ -9,4 +13,8 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerEventRoutes(app, deps, auth);
   registerCustomerRoutes(app, deps, auth);
   registerOrderRoutes(app, deps, auth);
+  registerProductRoutes(app, deps, auth);
+  registerSpendRoutes(app, deps, auth);
+  registerReportRoutes(app, deps, auth);
+  registerImportRoutes(app, deps, auth);
 }

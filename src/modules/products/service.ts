@@ -1,0 +1,53 @@
+import type { z } from '@hono/zod-openapi';
+import { validationError } from '../../server/errors.js';
+import { decodeCursor, encodeCursor } from '../../server/openapi.js';
+import { AppError } from '../../shared/errors.js';
+import type { Database } from '../../storage/port.js';
+import { ProductInput } from '../imports/schema.js';
+import { cleanInput, mergeRows } from '../ingest/service.js';
+import * as repo from './repository.js';
+import type { Product, ProductListQuery } from './schema.js';
+
+const toProduct = (r: repo.ProductDbRow): z.infer<typeof Product> => ({
+  sku: r.sku,
+  title: r.title,
+  category: r.category,
+  priceMinor: r.price_minor,
+  unitCostMinor: r.unit_cost_minor,
+  currency: r.currency,
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const isSku = (v: unknown): v is { sku: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { sku?: unknown }).sku === 'string';
+
+export async function listProducts(db: Database, q: z.infer<typeof ProductListQuery>) {
+  const after = decodeCursor(q.cursor, isSku);
+  if (q.cursor && !after) throw new AppError('validation', 'invalid cursor', { where: { field: 'cursor' } });
+  const rows = await repo.listProducts(db, {
+    limit: q.limit + 1,
+    ...(after ? { afterSku: after.sku } : {}),
+    ...(q.category ? { category: q.category } : {}),
+  });
+  const pageRows = rows.slice(0, q.limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    data: pageRows.map(toProduct),
+    nextCursor: rows.length > q.limit && last ? encodeCursor({ sku: last.sku }) : null,
+  };
+}
+
+export async function getProduct(db: Database, sku: string) {
+  const r = await repo.productBySku(db, sku);
+  if (!r) throw new AppError('not_found', `no product with sku ${sku}`, { where: { field: 'sku' } });
+  return toProduct(r);
+}
+
+/** Creates or replaces the product with this SKU (import columns; the path's SKU wins). */
+export async function upsertProduct(db: Database, sku: string, body: unknown, now: Date) {
+  const raw = cleanInput(body);
+  const p = ProductInput.safeParse(typeof raw === 'object' && raw !== null ? { ...raw, sku } : raw);
+  if (!p.success) throw validationError(p.error, 'product');
+  const out = await mergeRows(db, { entity: 'products', rows: [p.data] }, now);
+  return { product: await getProduct(db, sku), created: out.inserted > 0 };
+}

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobRunner } from '../modules/jobs/service.js';
+import type { Database } from '../storage/port.js';
+import { freshDatabase, testEngines } from '../storage/testing.js';
+import { JOB_HANDLERS } from './jobs.js';
+import { testApp } from './testing.js';
+
+describe.each(testEngines())('products, spend, reports and imports over HTTP on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let t: Awaited<ReturnType<typeof testApp>>;
+  let uploadDir: string;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+    uploadDir = mkdtempSync(join(tmpdir(), 'retain-uploads-test-'));
+    t = await testApp(db, { config: { authCacheMs: 0, uploadDir } });
+  });
+  afterAll(async () => {
+    await dispose();
+    rmSync(uploadDir, { recursive: true, force: true });
+  });
+
+  it('upserts, gets and pages products', async () => {
+    const put = await t.call('PUT', '/v1/products/MUG', {
+      role: 'admin',
+      body: { title: 'Mug', price: 12.5, unit_cost: '4', currency: 'eur', category: 'kitchen' },
+    });
+    expect(put.status).toBe(201);
+    expect(put.json).toMatchObject({ sku: 'MUG', priceMinor: 1250, unitCostMinor: 400, currency: 'EUR' });
+    expect(
+      (
+        await t.call('PUT', '/v1/products/MUG', {
+          role: 'admin',
+          body: { title: 'Mug', price: 12.5, unit_cost: '4', currency: 'eur', category: 'kitchen' },
+        })
+      ).status,
+    ).toBe(200);
+    for (const sku of ['A', 'B', 'C'])
+      await t.call('PUT', `/v1/products/${sku}`, { role: 'admin', body: { currency: 'EUR' } });
+    const first = await t.call('GET', '/v1/products?limit=3', { role: 'agent' });
+    expect(first.json.data.map((p: { sku: string }) => p.sku)).toEqual(['A', 'B', 'C']);
+    const second = await t.call('GET', `/v1/products?limit=3&cursor=${first.json.nextCursor}`, {
+      role: 'agent',
+    });
+    expect(second.json).toMatchObject({ data: [{ sku: 'MUG' }], nextCursor: null });
+    expect(
+      (await t.call('GET', '/v1/products?category=kitchen', { role: 'analyst' })).json.data,
+    ).toHaveLength(1);
+    expect((await t.call('GET', '/v1/products/NOPE', { role: 'analyst' })).status).toBe(404);
+    const bad = await t.call('PUT', '/v1/products/X', {
+      role: 'admin',
+      body: { price: '-1', currency: 'EURO' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.issues.map((i: { path: string }) => i.path)).toContain('currency');
+    expect(
+      (await t.call('PUT', '/v1/products/X', { role: 'marketer', body: { currency: 'EUR' } })).status,
+    ).toBe(403);
+  });
+
+  it('upserts and lists spend by day, channel and campaign', async () => {
+    const rows = [
+      { date: '2024-01-01', channel: 'Google', campaign: 'brand', amount: '10.00', currency: 'EUR' },
+      { date: '2024-01-01', channel: 'meta', amount: 5, currency: 'EUR' },
+      { date: '2024-01-02', channel: 'google', campaign: 'brand', amount: '7.5', currency: 'EUR' },
+    ];
+    expect((await t.call('POST', '/v1/spend', { role: 'admin', body: { rows } })).json).toEqual({
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+    });
+    expect((await t.call('POST', '/v1/spend', { role: 'admin', body: { rows } })).json).toEqual({
+      inserted: 0,
+      updated: 0,
+      unchanged: 3,
+    });
+    const bad = await t.call('POST', '/v1/spend', {
+      role: 'admin',
+      body: { rows: [rows[0], { date: '2024-13-01', channel: 'x', amount: 'a', currency: 'EUR' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.issues.map((i: { path: string }) => i.path)).toEqual([
+      'rows.1.date',
+      'rows.1.amount',
+    ]);
+    const p1 = await t.call('GET', '/v1/spend?limit=2', { role: 'analyst' });
+    expect(p1.json.data).toEqual([
+      { date: '2024-01-01', channel: 'google', campaign: 'brand', amountMinor: 1000, currency: 'EUR' },
+      { date: '2024-01-01', channel: 'meta', campaign: '', amountMinor: 500, currency: 'EUR' },
+    ]);
+    const p2 = await t.call('GET', `/v1/spend?limit=2&cursor=${p1.json.nextCursor}`, { role: 'analyst' });
+    expect(p2.json).toMatchObject({ data: [{ date: '2024-01-02', amountMinor: 750 }], nextCursor: null });
+    expect(
+      (await t.call('GET', '/v1/spend?from=2024-01-02&channel=GOOGLE', { role: 'analyst' })).json.data,
+    ).toHaveLength(1);
+    expect((await t.call('GET', '/v1/spend?from=Jan', { role: 'analyst' })).status).toBe(400);
+  });
+
+  it('imports an uploaded file as a job and reports rejected rows; the same upload is one import', async () => {
+    const csv = [
+      'order_id,customer_id,ordered_at,currency,sku,quantity,unit_price',
+      'O-1,c-1,2024-01-05 10:00,EUR,MUG,1,12.50',
+      'O-2,c-2,2024-01-20 10:00,EUR,MUG,2,12.50',
+      'O-3,c-1,not a date,EUR,MUG,1,12.50',
+      'O-4,c-1,2024-02-10 10:00,EUR,TEA,3,7.00',
+    ].join('\n');
+    const upload = () =>
+      t.app.request('/v1/imports/orders?filename=orders.csv.gz', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.keys.admin}`, 'content-type': 'application/octet-stream' },
+        body: gzipSync(csv),
+      });
+    const r = await upload();
+    expect(r.status).toBe(202);
+    const queued = (await r.json()) as { importId: number; status: string };
+    expect(queued.status).toBe('queued');
+    expect(r.headers.get('location')).toBe(`/v1/imports/${queued.importId}`);
+    const again = (await (await upload()).json()) as { importId: number };
+    expect(again.importId).toBe(queued.importId);
+
+    const runner = new JobRunner({ db, handlers: JOB_HANDLERS, logger: pino({ level: 'silent' }) });
+    expect(await runner.drain()).toBe(1);
+    const done = await t.call('GET', `/v1/imports/${queued.importId}`, { role: 'analyst' });
+    expect(done.json).toMatchObject({
+      status: 'done',
+      entity: 'orders',
+      file: 'orders.csv.gz',
+      report: { rows: 4, inserted: 3, rejected: 1, errors: [{ line: 4 }] },
+    });
+    expect((await t.call('GET', '/v1/imports/99999', { role: 'analyst' })).status).toBe(404);
+    expect((await t.call('GET', `/v1/imports/${queued.importId}`, { role: 'agent' })).status).toBe(403);
+    expect((await t.call('POST', '/v1/imports/widgets', { role: 'admin', body: 'x' })).status).toBe(400);
+    expect((await t.call('POST', '/v1/imports/orders', { role: 'analyst', body: 'x' })).status).toBe(403);
+    const small = await testApp(db, { config: { authCacheMs: 0, uploadDir, maxUploadBytes: 10 } });
+    expect((await small.call('POST', '/v1/imports/orders', { role: 'admin', body: csv })).status).toBe(413);
+  });
+
+  it('serves reports with the CLI options and JSON, validated', async () => {
+    const summary = await t.call('GET', '/v1/reports/summary?asOf=2024-02-29', { role: 'analyst' });
+    expect(summary.status).toBe(200);
+    expect(summary.json).toMatchObject({
+      report: 'summary',
+      asOf: '2024-02-29',
+      currency: 'EUR',
+      customers: 2,
+      orders: 3,
+    });
+    expect((await t.call('GET', '/v1/reports/summary?asOf=2024-02-30', { role: 'analyst' })).status).toBe(
+      400,
+    );
+    const retention = await t.call('GET', '/v1/reports/retention?period=month', { role: 'marketer' });
+    expect(retention.status).toBe(200);
+    expect(retention.json.report).toBe('retention');
+    expect((await t.call('GET', '/v1/reports/cohorts?period=fortnight', { role: 'analyst' })).status).toBe(
+      400,
+    );
+    expect((await t.call('GET', '/v1/reports/summary', { role: 'agent' })).status).toBe(403);
+    expect((await t.call('GET', '/v1/reports/digest?out=x.html', { role: 'analyst' })).status).toBe(400);
+  });
+});
+
+describe.each(testEngines())('reports on an empty store (%s)', (engine) => {
+  it('say there is nothing to report yet', async () => {
+    const { db, dispose } = await freshDatabase(engine);
+    try {
+      const t = await testApp(db);
+      const r = await t.call('GET', '/v1/reports/summary', { role: 'admin' });
+      expect(r.status).toBe(404);
+      expect(r.json.error.message).toContain('no orders yet');
+    } finally {
+      await dispose();
+    }
+  });
+});
