@@ -3,6 +3,7 @@ import { registerEventRoutes } from '../modules/events/routes.js';
 import { registerOrderRoutes } from '../modules/orders/routes.js';
 import { registerProductRoutes } from '../modules/products/routes.js';
 import { registerSpendRoutes } from '../modules/spend/routes.js';
+import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
 import type { Auth } from './auth.js';
 import { registerImportRoutes } from './importRoutes.js';
 import { registerReportRoutes } from './reportRoutes.js';
@@ -17,4 +18,5 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerSpendRoutes(app, deps, auth);
   registerReportRoutes(app, deps, auth);
   registerImportRoutes(app, deps, auth);
+  registerWebhookRoutes(app, deps);
 }

@@ -2,6 +2,7 @@ import type { Database, Dialect } from '../port.js';
 import { coreSchema } from './001_core.js';
 import { predictionsSchema } from './003_predictions.js';
 import { serviceSchema } from './002_service.js';
+import { webhookSchema } from './003_webhooks.js';
 
 export interface Migration {
   version: number;
@@ -13,6 +14,7 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: 'core', statements: coreSchema },
   { version: 2, name: 'service', statements: serviceSchema },
+  { version: 3, name: 'webhooks', statements: webhookSchema },
   { version: 3, name: 'clv_predictions', statements: predictionsSchema },
 ];
 
