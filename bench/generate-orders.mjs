@@ -71,9 +71,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const out = args[0];
   if (!out) {
-    console.error('usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders N] [--customers M] [--seed S]');
+    console.error(
+      'usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders N] [--customers M] [--seed S]',
+    );
     process.exit(2);
   }
-  const r = await generateOrders(out, { orders: opt('orders', 2_000_000), customers: opt('customers', 200_000), seed: opt('seed', 42) });
+  const r = await generateOrders(out, {
+    orders: opt('orders', 2_000_000),
+    customers: opt('customers', 200_000),
+    seed: opt('seed', 42),
+  });
   console.error(`wrote ${out}: ${r.orders} orders, ${r.customers} customers, ${r.lines} lines`);
 }

@@ -65,6 +65,7 @@ export async function mergeStaged(tx: Queryable, spec: MergeSpec): Promise<Merge
       `INSERT INTO ${target} (${cols.join(', ')})
        SELECT ${vals.join(', ')} FROM ${staged} s JOIN ${actions} a ON ${on('a', 's')}
        WHERE a.action = 'insert'
+       ORDER BY ${keys.map((k) => `s.${k}`).join(', ')}
        ON CONFLICT DO NOTHING`,
       params,
     );
