@@ -1,8 +1,8 @@
 import type { Database, Dialect } from '../port.js';
 import { coreSchema } from './001_core.js';
-import { predictionsSchema } from './003_predictions.js';
 import { serviceSchema } from './002_service.js';
 import { webhookSchema } from './003_webhooks.js';
+import { predictionsSchema } from './004_predictions.js';
 
 export interface Migration {
   version: number;
@@ -15,11 +15,18 @@ export const migrations: Migration[] = [
   { version: 1, name: 'core', statements: coreSchema },
   { version: 2, name: 'service', statements: serviceSchema },
   { version: 3, name: 'webhooks', statements: webhookSchema },
-  { version: 3, name: 'clv_predictions', statements: predictionsSchema },
+  { version: 4, name: 'clv_predictions', statements: predictionsSchema },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
 export async function migrate(db: Database): Promise<number[]> {
+  const versions = migrations.map((m) => m.version);
+  if (
+    new Set(versions).size !== versions.length ||
+    versions.some((v, i) => i > 0 && v <= (versions[i - 1] as number))
+  ) {
+    throw new Error(`migration versions must be unique and increasing, got ${versions.join(', ')}`);
+  }
   await db.exec(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`,
   );
