@@ -54,7 +54,18 @@ async function run(engine) {
       : ['--db', target.db];
   const server = spawn(
     process.execPath,
-    [join(root, 'bin/retain.js'), ...dbArgs, 'serve', '--port', String(port), '--host', '127.0.0.1'],
+    [
+      // As bin/retain.js's shebang; BENCH_HTTP_NODE_ARGS adds flags (e.g. --cpu-prof) to the server.
+      '--max-semi-space-size=64',
+      ...(process.env.BENCH_HTTP_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(root, 'bin/retain.js'),
+      ...dbArgs,
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, RETAIN_RATE_LIMIT: '1000000', RETAIN_LOG_LEVEL: 'warn' },

@@ -1,4 +1,4 @@
-import type { Database, SqlValue } from '../../storage/port.js';
+import type { Database, Queryable, SqlValue } from '../../storage/port.js';
 import type { EventRow } from '../imports/schema.js';
 
 const CHUNK = 500;
@@ -13,7 +13,36 @@ export async function insertEvents(
   rows: readonly EventRow[],
   receivedAt: Date,
 ): Promise<number> {
-  const customers = [...new Set(rows.map((r) => r.customerId).filter((c): c is string => c !== null))].sort();
+  let known = KNOWN_CUSTOMERS.get(db);
+  if (!known) KNOWN_CUSTOMERS.set(db, (known = new Set()));
+  const cache = known;
+  // New customers and their events in one transaction (one commit: DuckDB flushes its WAL per
+  // commit); events of known customers are one autocommitted statement (no BEGIN/COMMIT round trips).
+  const allKnown = rows.every((r) => r.customerId === null || cache.has(r.customerId));
+  const inserted = allKnown
+    ? await insertEventsIn(db, db.dialect.jsonType, rows, receivedAt, cache)
+    : await db.transaction((tx) => insertEventsIn(tx, db.dialect.jsonType, rows, receivedAt, cache));
+  if (cache.size > 200_000) cache.clear();
+  for (const r of rows) if (r.customerId) cache.add(r.customerId);
+  return inserted;
+}
+
+/**
+ * Customers (by external id) this process has seen stored: customers are never deleted by the
+ * ingestion path, so their insert can be skipped (events of returning customers are the common case).
+ */
+const KNOWN_CUSTOMERS = new WeakMap<Database, Set<string>>();
+
+async function insertEventsIn(
+  db: Queryable,
+  jsonType: string,
+  rows: readonly EventRow[],
+  receivedAt: Date,
+  known: ReadonlySet<string>,
+): Promise<number> {
+  const customers = [
+    ...new Set(rows.map((r) => r.customerId).filter((c): c is string => c !== null && !known.has(c))),
+  ].sort();
   const first = new Map<string, Date>();
   for (const r of rows)
     if (r.customerId && (!first.has(r.customerId) || r.occurredAt < (first.get(r.customerId) as Date)))
@@ -44,7 +73,7 @@ export async function insertEvents(
     });
     inserted += await db.exec(
       `INSERT INTO events (event_id, customer_id, anonymous_id, type, properties, occurred_at, received_at)
-       SELECT v.event_id, c.customer_id, v.anonymous_id, v.type, CAST(v.properties AS ${db.dialect.jsonType}), v.occurred_at, $1::timestamp
+       SELECT v.event_id, c.customer_id, v.anonymous_id, v.type, CAST(v.properties AS ${jsonType}), v.occurred_at, $1::timestamp
        FROM (VALUES ${values.join(', ')}) AS v(event_id, customer_ext, anonymous_id, type, properties, occurred_at)
        LEFT JOIN customers c ON c.external_id = v.customer_ext
        ON CONFLICT DO NOTHING`,
