@@ -45,6 +45,26 @@ describe.each(testEngines())('HTTP app basics on %s', (engine) => {
     expect(docs.text).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/); // nothing from a CDN
   });
 
+  it('documents every /v1 and webhook route, each /v1 one behind a key with its error responses', async () => {
+    const doc = (await t.call('GET', '/openapi.json')).json;
+    const documented = new Set<string>();
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>))
+      for (const method of Object.keys(item)) documented.add(`${method.toUpperCase()} ${path}`);
+    const served = t.app.routes
+      .filter((r) => r.path.startsWith('/v1/') || r.path.startsWith('/webhooks/'))
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+    expect(served.length).toBeGreaterThan(20);
+    for (const route of served) expect(documented, route).toContain(route);
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const op of Object.values(item)) {
+        expect(op.security, path).toEqual([{ bearer: [] }]);
+        expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
+  });
+
   it('answers unknown routes with the one error shape', async () => {
     const r = await t.call('GET', '/v1/nope');
     expect(r.status).toBe(404);

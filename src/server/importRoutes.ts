@@ -22,13 +22,10 @@ const ImportStatus = z
     lastError: z.string().nullable(),
     createdAt: z.string(),
     finishedAt: z.string().nullable(),
-    report: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({
-        description:
-          'the `retain import --json` report: counts, and `errors` = rejected rows with line and reason',
-      }),
+    report: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'the `retain import --json` report: counts, and `errors` = rejected rows with line and reason',
+    }),
   })
   .openapi('ImportStatus');
 

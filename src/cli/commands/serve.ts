@@ -28,15 +28,21 @@ Create a key first: retain keys create --role admin`,
     .action(async (opts: { port: string; host: string; jobConcurrency: string }, cmd: Command) => {
       const p = port(opts.port);
       const g = globalsOf(cmd);
-      const [{ openDatabase }, { createApp }, { JobRunner }, { JOB_HANDLERS }, { serve }, { default: pino }] =
-        await Promise.all([
-          import('../../storage/open.js'),
-          import('../../server/app.js'),
-          import('../../modules/jobs/service.js'),
-          import('../../server/jobs.js'),
-          import('@hono/node-server'),
-          import('pino'),
-        ]);
+      const [
+        { openDatabase },
+        { createApp },
+        { JobRunner },
+        { JOB_HANDLERS },
+        { startServer },
+        { default: pino },
+      ] = await Promise.all([
+        import('../../storage/open.js'),
+        import('../../server/app.js'),
+        import('../../modules/jobs/service.js'),
+        import('../../server/jobs.js'),
+        import('../../server/serve.js'),
+        import('pino'),
+      ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
       const db = await openDatabase(
         g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
@@ -59,34 +65,17 @@ Create a key first: retain keys create --role admin`,
         logger,
         concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
       });
-      const server = serve({ fetch: app.fetch, port: p, hostname: opts.host }, (info) => {
-        log(
-          `retain serve: listening on http://${opts.host}:${info.port} (${db.kind} ${db.location}); docs at /docs`,
-        );
-      });
-      runner.start();
+      const server = await startServer({ app, db, runner, host: opts.host, port: p });
+      log(
+        `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs`,
+      );
       await new Promise<void>((resolve) => {
-        let stopping = false;
         const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
           log(`retain serve: ${signal}, finishing requests and jobs in flight…`);
-          const force = setTimeout(() => {
-            log('retain serve: requests still open after 10 s, closing them');
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }, 10_000);
-          force.unref();
-          server.close(() => {
-            void runner
-              .stop()
-              .then(() => db.close())
-              .then(() => {
-                clearTimeout(force);
-                log('retain serve: stopped');
-                resolve();
-              });
+          void server.shutdown().then(() => {
+            log('retain serve: stopped');
+            resolve();
           });
-          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
