@@ -149,3 +149,35 @@ describe.each(testEngines())('durable jobs on %s', (engine) => {
     expect(seen.sort()).toEqual(['bg-0', 'bg-1', 'bg-2', 'bg-3', 'bg-4']);
   });
 });
+
+describe.runIf(testEngines().includes('postgres'))('several workers on postgres', () => {
+  it('never runs a job twice when runners claim concurrently (FOR UPDATE SKIP LOCKED)', async () => {
+    const { db, dispose } = await freshDatabase('postgres');
+    try {
+      const q = new JobQueue(db);
+      for (let i = 0; i < 200; i++) await q.enqueue('work', { i }, { idempotencyKey: `w-${i}` });
+      const runs = new Map<string, string[]>();
+      const runners = ['a', 'b', 'c', 'd'].map(
+        (name) =>
+          new JobRunner({
+            db,
+            workerId: name,
+            concurrency: 3,
+            handlers: {
+              work: async ({ job }) => {
+                await new Promise((r) => setTimeout(r, Math.random() * 5));
+                runs.set(job.idempotencyKey, [...(runs.get(job.idempotencyKey) ?? []), name]);
+              },
+            },
+          }),
+      );
+      await Promise.all(runners.map((r) => r.drain()));
+      expect(runs.size).toBe(200);
+      expect([...runs.values()].every((w) => w.length === 1)).toBe(true);
+      expect(new Set([...runs.values()].flat()).size).toBeGreaterThan(1); // the work was shared
+      expect(await repo.countByStatus(db)).toEqual({ queued: 0, running: 0, done: 200, dead: 0 });
+    } finally {
+      await dispose();
+    }
+  });
+});
