@@ -132,3 +132,35 @@ describe.each(testEngines())('HTTP app basics on %s', (engine) => {
     expect(r.json.error.code).toBe('validation');
   });
 });
+
+describe.each(testEngines())('key management over HTTP on %s', (engine) => {
+  it('lets admins create, list and revoke keys; a revoked key stops at once', async () => {
+    const { db, dispose } = await freshDatabase(engine);
+    try {
+      // The production auth cache (5 s) is on: revocation through the API must still be immediate.
+      const t = await testApp(db, { config: { authCacheMs: 5000 } });
+      const created = await t.call('POST', '/v1/keys', {
+        role: 'admin',
+        body: { role: 'agent', name: 'desk' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.json).toMatchObject({ role: 'agent', name: 'desk', revokedAt: null });
+      const key = created.json.key as string;
+      expect((await t.call('GET', '/v1/customers', { key })).status).toBe(200);
+      const list = await t.call('GET', '/v1/keys', { role: 'admin' });
+      expect(list.json.data).toHaveLength(5);
+      expect(list.text).not.toContain(key);
+      expect((await t.call('DELETE', `/v1/keys/${created.json.keyId}`, { role: 'admin' })).json).toEqual({
+        keyId: created.json.keyId,
+        revoked: true,
+      });
+      expect((await t.call('GET', '/v1/customers', { key })).status).toBe(401);
+      expect((await t.call('DELETE', '/v1/keys/nope', { role: 'admin' })).status).toBe(404);
+      expect((await t.call('POST', '/v1/keys', { role: 'admin', body: { role: 'root' } })).status).toBe(400);
+      for (const role of ['analyst', 'marketer', 'agent'] as const)
+        expect((await t.call('GET', '/v1/keys', { role })).status).toBe(403);
+    } finally {
+      await dispose();
+    }
+  });
+});

@@ -16,7 +16,8 @@ export type Permission =
   | 'ingest'
   | 'export'
   | 'segments:write'
-  | 'campaigns:write';
+  | 'campaigns:write'
+  | 'keys:manage';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -34,6 +35,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'export',
     'segments:write',
     'campaigns:write',
+    'keys:manage',
   ],
   analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export'],
   marketer: [

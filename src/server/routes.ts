@@ -1,3 +1,4 @@
+import { registerKeyRoutes } from '../modules/apikeys/routes.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerEventRoutes } from '../modules/events/routes.js';
 import { registerOrderRoutes } from '../modules/orders/routes.js';
@@ -19,4 +20,5 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerReportRoutes(app, deps, auth);
   registerImportRoutes(app, deps, auth);
   registerWebhookRoutes(app, deps);
+  registerKeyRoutes(app, deps, auth);
 }

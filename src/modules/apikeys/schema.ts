@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 
 /** Roles an API key can hold (docs: src/server/auth.ts has the permission table). */
 export const Role = z.enum(['admin', 'analyst', 'marketer', 'agent']);
