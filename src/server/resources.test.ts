@@ -178,3 +178,41 @@ describe.each(testEngines())('reports on an empty store (%s)', (engine) => {
     }
   });
 });
+
+describe.each(testEngines())('recommendations over HTTP on %s', (engine) => {
+  it('recommends for a customer with reasons; unknown customers and bad options are refused', async () => {
+    const { db, dispose } = await freshDatabase(engine);
+    try {
+      const t = await testApp(db);
+      const buy = (id: string, customer: string, day: number, skus: string[]) =>
+        t.call('POST', '/v1/orders', {
+          role: 'admin',
+          body: {
+            order_id: id,
+            customer_id: customer,
+            ordered_at: `2024-01-${String(day).padStart(2, '0')}T10:00:00Z`,
+            currency: 'EUR',
+            lines: skus.map((sku) => ({ sku, quantity: 1, unit_price: '5.00' })),
+          },
+        });
+      let n = 0;
+      for (const c of ['a', 'b', 'c', 'd']) {
+        await buy(`o${n++}`, c, 2, ['MUG', 'TEA']);
+        await buy(`o${n++}`, c, 9, ['MUG', 'COFFEE']);
+      }
+      await buy(`o${n++}`, 'e', 3, ['MUG']);
+      const r = await t.call('GET', '/v1/customers/e/recommendations?n=2', { role: 'agent' });
+      expect(r.status).toBe(200);
+      expect(r.json.customer).toBe('e');
+      expect(r.json.recommendations.length).toBeGreaterThan(0);
+      expect(r.json.recommendations.length).toBeLessThanOrEqual(2);
+      expect((await t.call('GET', '/v1/customers/e/recommendations?n=zero', { role: 'agent' })).status).toBe(
+        400,
+      );
+      expect((await t.call('GET', '/v1/customers/e/recommendations')).status).toBe(401);
+      expect((await t.call('GET', '/v1/customers/zzz/recommendations', { role: 'agent' })).status).toBe(404);
+    } finally {
+      await dispose();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { registerSpendRoutes } from '../modules/spend/routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
 import type { Auth } from './auth.js';
 import { registerImportRoutes } from './importRoutes.js';
+import { registerRecommendRoutes } from './recommendRoutes.js';
 import { registerReportRoutes } from './reportRoutes.js';
 import type { RetainApp, ServerDeps } from './context.js';
 
@@ -21,4 +22,5 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerImportRoutes(app, deps, auth);
   registerWebhookRoutes(app, deps);
   registerKeyRoutes(app, deps, auth);
+  registerRecommendRoutes(app, deps, auth);
 }
