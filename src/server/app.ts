@@ -61,7 +61,7 @@ export function createApp(opts: CreateAppOptions): { app: RetainApp; deps: Serve
         path: c.req.path,
         status: c.res.status,
         ms: Number((performance.now() - started).toFixed(1)),
-        keyId: c.get('principal')?.keyId,
+        principal: c.get('principal')?.id,
       },
       'request',
     );

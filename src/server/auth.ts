@@ -1,8 +1,12 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { lookupKey } from '../modules/apikeys/service.js';
 import type { ApiKeyInfo, Role } from '../modules/apikeys/schema.js';
+import { sessionOf } from '../modules/users/service.js';
 import { AppError } from '../shared/errors.js';
-import type { AppEnv, ServerDeps } from './context.js';
+import type { AppEnv, Principal, ServerDeps } from './context.js';
 import { RateLimiter } from './rateLimit.js';
 
 /** What a route may require. */
@@ -49,6 +53,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   agent: ['customers:read', 'commerce:read', 'consent:write'],
 };
 
+export const SESSION_COOKIE = 'retain_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** Roles holding a permission (for the OpenAPI descriptions). */
 export const rolesWith = (p: Permission): Role[] =>
   (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((r) => ROLE_PERMISSIONS[r].includes(p));
@@ -86,12 +93,38 @@ export function createAuth(deps: ServerDeps) {
     return key;
   }
 
-  const require = (permission: Permission) =>
+  /**
+   * Web-app users: the session cookie, and for unsafe methods the session's CSRF token in
+   * `X-CSRF-Token` (the cookie is SameSite=Strict too; the token also covers older browsers).
+   */
+  async function fromSession(c: Context<AppEnv>, token: string): Promise<Principal> {
+    const s = await sessionOf(deps.db, token, deps.clock());
+    if (!s) throw new AppError('unauthorized', 'the session expired or was ended: log in again');
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const given = createHash('sha256')
+        .update(c.req.header('x-csrf-token') ?? '')
+        .digest();
+      if (!timingSafeEqual(given, Buffer.from(s.csrf_hash, 'hex')))
+        throw new AppError('forbidden', 'missing or wrong X-CSRF-Token for a cookie-authenticated request', {
+          details: { required: 'X-CSRF-Token' },
+        });
+    }
+    return { kind: 'session', id: `user:${s.email}`, name: s.email, role: s.role };
+  }
+
+  async function principalOf(c: Context<AppEnv>): Promise<Principal> {
+    const cookie = getCookie(c, SESSION_COOKIE);
+    if (!c.req.header('authorization') && cookie) return fromSession(c, cookie);
+    const key = await authenticate(c.req.header('authorization'));
+    return { kind: 'key', id: key.keyId, name: key.name, role: key.role };
+  }
+
+  /** Authenticated caller holding `permission` (any caller when omitted), within its rate limit. */
+  const require = (permission?: Permission) =>
     createMiddleware<AppEnv>(async (c, next) => {
-      const key = await authenticate(c.req.header('authorization'));
+      const key = await principalOf(c);
       c.set('principal', key);
-      c.get('log').debug({ keyId: key.keyId }, 'authenticated');
-      const wait = limiter.take(key.keyId);
+      const wait = limiter.take(key.id);
       if (wait > 0)
         throw new AppError(
           'rate_limited',
@@ -100,7 +133,7 @@ export function createAuth(deps: ServerDeps) {
             details: { retryAfterSeconds: wait },
           },
         );
-      if (!ROLE_PERMISSIONS[key.role].includes(permission))
+      if (permission && !ROLE_PERMISSIONS[key.role].includes(permission))
         throw new AppError('forbidden', `role ${key.role} may not ${permission}`, {
           details: { required: permission, allowedRoles: rolesWith(permission) },
         });

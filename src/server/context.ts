@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
-import type { ApiKeyInfo } from '../modules/apikeys/schema.js';
+import type { Role } from '../modules/apikeys/schema.js';
 import type { JobQueue } from '../modules/jobs/service.js';
 import type { Database } from '../storage/port.js';
 
@@ -30,11 +30,20 @@ export interface ServerDeps {
   jobs: JobQueue;
 }
 
+/** Who is calling: an API key, or a web-app user through their session cookie. */
+export interface Principal {
+  kind: 'key' | 'session';
+  /** Key id, or `user:<email>`. */
+  id: string;
+  name: string;
+  role: Role;
+}
+
 export type AppEnv = {
   Variables: {
     requestId: string;
     log: Logger;
-    principal: ApiKeyInfo;
+    principal: Principal;
   };
 };
 

@@ -3,6 +3,7 @@ import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerEventRoutes } from '../modules/events/routes.js';
 import { registerOrderRoutes } from '../modules/orders/routes.js';
 import { registerProductRoutes } from '../modules/products/routes.js';
+import { registerSessionRoutes } from '../modules/users/routes.js';
 import { registerSpendRoutes } from '../modules/spend/routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
 import type { Auth } from './auth.js';
@@ -23,4 +24,5 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerWebhookRoutes(app, deps);
   registerKeyRoutes(app, deps, auth);
   registerRecommendRoutes(app, deps, auth);
+  registerSessionRoutes(app, deps, auth);
 }

@@ -7,6 +7,7 @@ import { registerRecommend } from './recommend.js';
 import { registerClv } from './clv.js';
 import { registerServe } from './serve.js';
 import { registerKeys } from './keys.js';
+import { registerUsers } from './users.js';
 import type { OpenBasketSource } from '../../modules/basket/repository.js';
 import type { ClvStorage } from '../../modules/clv/repository.js';
 
@@ -33,4 +34,5 @@ export const commandModules: CommandModule[] = [
   (p) => registerClv(p, clvStorage),
   registerServe,
   registerKeys,
+  registerUsers,
 ];

@@ -3,6 +3,7 @@ import { coreSchema } from './001_core.js';
 import { serviceSchema } from './002_service.js';
 import { webhookSchema } from './003_webhooks.js';
 import { predictionsSchema } from './004_predictions.js';
+import { usersSchema } from './005_users.js';
 
 export interface Migration {
   version: number;
@@ -16,6 +17,7 @@ export const migrations: Migration[] = [
   { version: 2, name: 'service', statements: serviceSchema },
   { version: 3, name: 'webhooks', statements: webhookSchema },
   { version: 4, name: 'clv_predictions', statements: predictionsSchema },
+  { version: 5, name: 'users', statements: usersSchema },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from '../../server/testing.js';
+import type { Database } from '../../storage/port.js';
+import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { createUser, disableUser, hashPassword, verifyPassword } from './service.js';
+
+describe('password hashing', () => {
+  it('verifies the right password only, with a fresh salt per hash', async () => {
+    const a = await hashPassword('correct horse battery');
+    const b = await hashPassword('correct horse battery');
+    expect(a).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('correct horse battery', a)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', a)).toBe(false);
+    expect(await verifyPassword('x', 'md5$abc')).toBe(false);
+  });
+});
+
+describe.each(testEngines())('web login and sessions on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let t: Awaited<ReturnType<typeof testApp>>;
+  const password = 'a long enough secret';
+
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+    t = await testApp(db);
+    await createUser(db, { email: 'Mia@Shop.com', role: 'marketer', password });
+    await createUser(db, { email: 'ana@shop.com', role: 'analyst', password });
+  });
+  afterAll(() => dispose());
+
+  async function logIn(email: string) {
+    const r = await t.call('POST', '/v1/session', { body: { email, password } });
+    expect(r.status).toBe(200);
+    const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    return { cookie, csrf: r.json.csrfToken as string, res: r };
+  }
+
+  it('refuses short passwords, duplicate users and wrong credentials alike', async () => {
+    await expect(createUser(db, { email: 'x@shop.com', role: 'admin', password: 'short' })).rejects.toThrow(
+      /12 characters/,
+    );
+    await expect(createUser(db, { email: 'mia@shop.com', role: 'admin', password })).rejects.toThrow(
+      /exists/,
+    );
+    const wrong = await t.call('POST', '/v1/session', {
+      body: { email: 'mia@shop.com', password: 'nope nope nope' },
+    });
+    const unknown = await t.call('POST', '/v1/session', { body: { email: 'who@shop.com', password } });
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(wrong.json.error.message).toBe(unknown.json.error.message);
+    expect((await t.call('POST', '/v1/session', { body: { email: 'not an email' } })).status).toBe(400);
+  });
+
+  it('logs in with an HttpOnly SameSite=Strict cookie; reads work with the cookie; writes need the CSRF token', async () => {
+    const { cookie, csrf, res } = await logIn('mia@shop.com');
+    const set = res.headers.get('set-cookie') ?? '';
+    expect(set).toMatch(/^retain_session=[\w-]{43};/);
+    expect(set).toMatch(/HttpOnly/);
+    expect(set).toMatch(/SameSite=Strict/);
+    expect(res.json.user).toEqual({ email: 'mia@shop.com', role: 'marketer' });
+    const me = await t.call('GET', '/v1/session', { headers: { cookie } });
+    expect(me.json).toEqual({
+      kind: 'session',
+      id: 'user:mia@shop.com',
+      name: 'mia@shop.com',
+      role: 'marketer',
+    });
+    expect((await t.call('GET', '/v1/customers', { headers: { cookie } })).status).toBe(200);
+    // Marketers may record consent — but a cookie alone is not enough for a write (CSRF).
+    await t.call('POST', '/v1/customers', { role: 'admin', body: { customer_id: 'c1' } });
+    const body = { status: 'granted' };
+    const noToken = await t.call('PUT', '/v1/customers/c1/consents/email', { headers: { cookie }, body });
+    expect(noToken.status).toBe(403);
+    expect(noToken.json.error.message).toContain('X-CSRF-Token');
+    const badToken = await t.call('PUT', '/v1/customers/c1/consents/email', {
+      headers: { cookie, 'x-csrf-token': 'guess' },
+      body,
+    });
+    expect(badToken.status).toBe(403);
+    const ok = await t.call('PUT', '/v1/customers/c1/consents/email', {
+      headers: { cookie, 'x-csrf-token': csrf },
+      body,
+    });
+    expect(ok.status).toBe(200);
+    // Role checks apply to users as to keys.
+    expect(
+      (
+        await t.call('POST', '/v1/events', {
+          headers: { cookie, 'x-csrf-token': csrf },
+          body: { events: [] },
+        })
+      ).status,
+    ).toBe(403);
+    // Logout ends the session.
+    expect((await t.call('DELETE', '/v1/session', { headers: { cookie } })).status).toBe(403);
+    const out = await t.call('DELETE', '/v1/session', { headers: { cookie, 'x-csrf-token': csrf } });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toMatch(/retain_session=;/);
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('ends the sessions of a disabled user and limits password guessing per email', async () => {
+    const { cookie } = await logIn('ana@shop.com');
+    expect((await t.call('GET', '/v1/reports/summary', { headers: { cookie } })).status).not.toBe(401);
+    await disableUser(db, 'ana@shop.com');
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).status).toBe(401);
+    expect((await t.call('POST', '/v1/session', { body: { email: 'ana@shop.com', password } })).status).toBe(
+      401,
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++)
+      statuses.push(
+        (await t.call('POST', '/v1/session', { body: { email: 'guess@shop.com', password: `try ${i}` } }))
+          .status,
+      );
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+});

@@ -1,0 +1,93 @@
+import { z } from '@hono/zod-openapi';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { SESSION_COOKIE, type Auth } from '../../server/auth.js';
+import type { RetainApp, ServerDeps } from '../../server/context.js';
+import { validationError } from '../../server/errors.js';
+import { ERROR_RESPONSES, json } from '../../server/openapi.js';
+import { RateLimiter } from '../../server/rateLimit.js';
+import { AppError } from '../../shared/errors.js';
+import { Role } from '../apikeys/schema.js';
+import { Login, login, logout, SESSION_HOURS } from './service.js';
+
+const Session = z
+  .object({
+    user: z.object({ email: z.string(), role: Role }),
+    csrfToken: z
+      .string()
+      .openapi({ description: 'send as X-CSRF-Token on POST/PUT/DELETE made with the cookie' }),
+    expiresAt: z.string(),
+  })
+  .openapi('Session');
+
+const Me = z
+  .object({ kind: z.enum(['key', 'session']), id: z.string(), name: z.string(), role: Role })
+  .openapi('Me');
+
+/** Password login for the web app: a session cookie (HttpOnly, SameSite=Strict) plus a CSRF token. */
+export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  const tags = ['session'];
+  // Password guessing: 10 attempts per email at once, then one every 6 s.
+  const attempts = new RateLimiter(1 / 6, 10);
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/v1/session',
+    tags,
+    summary: 'Log in with email and password (sets the session cookie)',
+    request: { body: { required: true, content: { 'application/json': { schema: Login } } } },
+    responses: {
+      200: json(Session, 'Logged in; the cookie `retain_session` is set'),
+      400: ERROR_RESPONSES[400],
+      401: ERROR_RESPONSES[401],
+      429: ERROR_RESPONSES[429],
+    },
+  });
+  app.post('/v1/session', async (c) => {
+    const body = Login.safeParse(await c.req.json());
+    if (!body.success) throw validationError(body.error, 'body');
+    const wait = attempts.take(body.data.email);
+    if (wait > 0)
+      throw new AppError('rate_limited', 'too many login attempts for this email', {
+        details: { retryAfterSeconds: wait },
+      });
+    const s = await login(deps.db, body.data.email, body.data.password, deps.clock());
+    setCookie(c, SESSION_COOKIE, s.token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
+      maxAge: SESSION_HOURS * 3600,
+    });
+    return c.json({ user: s.user, csrfToken: s.csrfToken, expiresAt: s.expiresAt.toISOString() });
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/session',
+    tags,
+    summary: 'Who am I (session cookie or API key)',
+    security: [{ bearer: [] }],
+    responses: { 200: json(Me, 'The caller'), 401: ERROR_RESPONSES[401], 403: ERROR_RESPONSES[403] },
+  });
+  app.get('/v1/session', auth.require(), (c) => c.json(c.get('principal')));
+
+  app.openAPIRegistry.registerPath({
+    method: 'delete',
+    path: '/v1/session',
+    tags,
+    summary: 'Log out (needs X-CSRF-Token)',
+    security: [{ bearer: [] }],
+    responses: {
+      200: json(z.object({ loggedOut: z.literal(true) }), 'Session ended'),
+      401: ERROR_RESPONSES[401],
+      403: ERROR_RESPONSES[403],
+    },
+  });
+  app.delete('/v1/session', auth.require(), async (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (c.get('principal').kind !== 'session' || !token)
+      throw new AppError('validation', 'no session to end: API keys are revoked with DELETE /v1/keys/{id}');
+    await logout(deps.db, token, deps.clock());
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.json({ loggedOut: true as const });
+  });
+}
