@@ -21,7 +21,8 @@ export type Permission =
   | 'export'
   | 'segments:write'
   | 'campaigns:write'
-  | 'keys:manage';
+  | 'keys:manage'
+  | 'models:run';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -40,8 +41,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'segments:write',
     'campaigns:write',
     'keys:manage',
+    'models:run',
   ],
-  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export'],
+  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export', 'models:run'],
   marketer: [
     'customers:read',
     'commerce:read',

@@ -1,5 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { runPredict } from '../modules/clv/service.js';
+import { loadSales, savePredictions } from '../modules/clv/repository.js';
+import { parseOptions, PredictOptions } from '../modules/clv/schema.js';
 import { importFile } from '../modules/imports/service.js';
 import { Entity } from '../modules/imports/schema.js';
 import type { JobHandler } from '../modules/jobs/service.js';
@@ -30,5 +33,16 @@ export const JOB_HANDLERS: Record<string, JobHandler> = {
     });
     await rm(p.data.file, { force: true });
     return { ...report, file: p.data.name };
+  },
+  /** `retain clv predict` on the server's store; predictions are upserts, so a re-run is harmless. */
+  'clv-predict': async ({ job, db }) => {
+    const opts = parseOptions(PredictOptions, job.payload);
+    return runPredict(opts, {
+      target: {},
+      log: () => undefined,
+      loadOrders: ({ until }) => loadSales(db, until),
+      storePredictions: (_target, rows) =>
+        db.transaction(async (tx) => void (await savePredictions(tx, rows, new Date()))),
+    });
   },
 };

@@ -134,3 +134,27 @@ export async function timeline(
     params,
   );
 }
+
+export interface PredictionDbRow {
+  model_version: string;
+  as_of: Date;
+  horizon: number;
+  time_unit: string;
+  expected_purchases: number;
+  p_alive: number;
+  clv_minor: number | null;
+  currency: string;
+}
+
+/** The customer's row of the most recent CLV run that predicted for them (table of migration 4). */
+export async function latestPredictionOf(
+  db: Queryable,
+  customerId: number,
+): Promise<PredictionDbRow | undefined> {
+  const rows = await db.query<PredictionDbRow & Record<string, unknown>>(
+    `SELECT model_version, as_of, horizon, time_unit, expected_purchases, p_alive, clv_minor, currency
+     FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of DESC, created_at DESC, model_version DESC LIMIT 1`,
+    [customerId],
+  );
+  return rows[0];
+}

@@ -175,3 +175,22 @@ export async function customerTimeline(
         : null,
   };
 }
+
+/** The customer's latest stored CLV prediction (money in minor units of the store currency). */
+export async function customerPrediction(db: Database, id: string) {
+  const r = await row(db, id);
+  const p = await repo.latestPredictionOf(db, r.customer_id);
+  if (!p)
+    throw new AppError('not_found', `no CLV prediction for customer ${id}: run POST /v1/clv/predictions`);
+  return {
+    customerId: id,
+    modelVersion: p.model_version,
+    asOf: p.as_of.toISOString(),
+    horizon: p.horizon,
+    timeUnit: p.time_unit,
+    expectedPurchases: p.expected_purchases,
+    pAlive: p.p_alive,
+    clvMinor: p.clv_minor,
+    currency: p.currency,
+  };
+}
