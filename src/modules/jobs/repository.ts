@@ -50,12 +50,13 @@ function toJob(r: JobRow): Job {
 
 /** Inserts a job unless its idempotency key exists; returns the job under that key and whether it is new. */
 export async function insertJob(
-  db: Database,
+  db: Queryable,
+  jsonType: string,
   j: { kind: string; idempotencyKey: string; payload: unknown; runAt: Date; maxAttempts: number; now: Date },
 ): Promise<{ job: Job; created: boolean }> {
   const created = await db.exec(
     `INSERT INTO jobs (kind, idempotency_key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
-     VALUES ($1, $2, CAST($3 AS ${db.dialect.jsonType}), 'queued', $4::timestamp, 0, $5, $6::timestamp, $6::timestamp)
+     VALUES ($1, $2, CAST($3 AS ${jsonType}), 'queued', $4::timestamp, 0, $5, $6::timestamp, $6::timestamp)
      ON CONFLICT DO NOTHING`,
     [j.kind, j.idempotencyKey, JSON.stringify(j.payload ?? null), j.runAt, j.maxAttempts, j.now],
   );

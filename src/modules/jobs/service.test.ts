@@ -127,6 +127,40 @@ describe.each(testEngines())('durable jobs on %s', (engine) => {
     });
   });
 
+  it('enqueues in the caller transaction: a rolled-back change leaves no job (outbox)', async () => {
+    const q = new JobQueue(db, clock);
+    await expect(
+      db.transaction(async (tx) => {
+        await q.enqueueIn(tx, 'outbox', { n: 1 }, { idempotencyKey: 'ob-1' });
+        throw new Error('the data change failed');
+      }),
+    ).rejects.toThrow('the data change failed');
+    expect(await repo.jobByKey(db, 'ob-1')).toBeUndefined();
+    await db.transaction((tx) => q.enqueueIn(tx, 'outbox', { n: 2 }, { idempotencyKey: 'ob-1' }));
+    expect((await repo.jobByKey(db, 'ob-1'))?.payload).toEqual({ n: 2 });
+  });
+
+  it('runs recurring schedules once per slot, however many runners poll', async () => {
+    const slots: string[] = [];
+    const make = () =>
+      new JobRunner({
+        db,
+        clock,
+        schedules: [{ kind: 'hourly', everyMs: 3_600_000 }],
+        handlers: { hourly: async ({ job }) => slots.push((job.payload as { slot: string }).slot) },
+      });
+    const [a, b] = [make(), make()];
+    now = new Date('2024-03-02T10:15:00Z');
+    await a.drain();
+    await b.drain();
+    tick(30 * 60_000); // 10:45: same slot
+    await b.drain();
+    tick(30 * 60_000); // 11:15: next slot
+    await a.drain();
+    await b.drain();
+    expect(slots).toEqual(['2024-03-02T10:00:00.000Z', '2024-03-02T11:00:00.000Z']);
+  });
+
   it('runs jobs in the background and stops after finishing those in flight', async () => {
     const q = new JobQueue(db); // real clock
     const seen: string[] = [];

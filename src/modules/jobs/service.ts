@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { Database, Queryable } from '../../storage/port.js';
 import * as repo from './repository.js';
 import { EnqueueOptions, type Job } from './schema.js';
 
@@ -26,9 +26,32 @@ export class JobQueue {
     payload: unknown,
     opts: EnqueueOptions,
   ): Promise<{ job: Job; created: boolean }> {
+    const out = await this.insert(this.db, kind, payload, opts);
+    if (out.created) this.events.emit('enqueued', kind);
+    return out;
+  }
+
+  /**
+   * Enqueues inside the caller's transaction (the outbox pattern): the job exists if and only if the
+   * data change that triggered it commits. Call `notify(kind)` after the commit to wake a local runner.
+   */
+  enqueueIn(
+    tx: Queryable,
+    kind: string,
+    payload: unknown,
+    opts: EnqueueOptions,
+  ): Promise<{ job: Job; created: boolean }> {
+    return this.insert(tx, kind, payload, opts);
+  }
+
+  notify(kind: string): void {
+    this.events.emit('enqueued', kind);
+  }
+
+  private insert(q: Queryable, kind: string, payload: unknown, opts: EnqueueOptions) {
     const o = EnqueueOptions.parse(opts);
     const now = this.clock();
-    const out = await repo.insertJob(this.db, {
+    return repo.insertJob(q, this.db.dialect.jsonType, {
       kind,
       idempotencyKey: o.idempotencyKey,
       payload,
@@ -36,8 +59,6 @@ export class JobQueue {
       maxAttempts: o.maxAttempts,
       now,
     });
-    if (out.created) this.events.emit('enqueued', kind);
-    return out;
   }
 
   get(jobId: number): Promise<Job | undefined> {
@@ -74,6 +95,11 @@ export interface RunnerOptions {
   /** Delay before retry number `attempt` (1-based): exponential, capped at an hour. */
   backoffMs?: (attempt: number) => number;
   clock?: () => Date;
+  /**
+   * Recurring jobs: every `everyMs` one job of `kind` per time slot, keyed `schedule:<kind>:<slot>`,
+   * so several runners (or a restart) never enqueue a slot twice.
+   */
+  schedules?: { kind: string; everyMs: number; payload?: unknown }[];
 }
 
 export const exponentialBackoff =
@@ -95,6 +121,7 @@ export class JobRunner {
   constructor(opts: RunnerOptions) {
     this.workerId = opts.workerId ?? `w-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.o = {
+      schedules: [],
       concurrency: 2,
       leaseMs: 60_000,
       pollMs: 1000,
@@ -162,8 +189,24 @@ export class JobRunner {
     }
   }
 
+  /** Enqueues the current slot of every schedule (idempotent per slot). */
+  private async enqueueScheduled(now: Date): Promise<void> {
+    for (const s of this.o.schedules) {
+      const slot = Math.floor(now.getTime() / s.everyMs);
+      await repo.insertJob(this.o.db, this.o.db.dialect.jsonType, {
+        kind: s.kind,
+        idempotencyKey: `schedule:${s.kind}:${slot}`,
+        payload: s.payload ?? { slot: new Date(slot * s.everyMs).toISOString() },
+        runAt: new Date(slot * s.everyMs),
+        maxAttempts: 8,
+        now,
+      });
+    }
+  }
+
   private async claim(limit: number): Promise<Job[]> {
     const now = this.o.clock();
+    await this.enqueueScheduled(now);
     await repo.buryExpired(this.o.db, now);
     return repo.claimDue(this.o.db, {
       workerId: this.workerId,
