@@ -213,7 +213,7 @@ export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors:
   await tx.exec(
     `DELETE FROM stg_order_lines WHERE order_ext IN (
        SELECT order_ext FROM stg_order_lines GROUP BY order_ext
-       HAVING COUNT(DISTINCT COALESCE(customer_ext, '')) > 1 OR COUNT(DISTINCT currency) > 1)`,
+       HAVING MIN(COALESCE(customer_ext, '')) <> MAX(COALESCE(customer_ext, '')) OR MIN(currency) <> MAX(currency))`,
   );
   return {
     errors: bad.map((b) => ({

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { AppError, invalid } from '../../shared/errors.js';
-import type { Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import type { BulkLoad, Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
@@ -146,11 +146,16 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
 
   await db.transaction(async (tx: Queryable) => {
     await repo.createStaging(tx, Object.values(staging) as never);
+    const loads = new Map<Entity, BulkLoad>();
+    for (const t of targets) {
+      const table = staging[t];
+      if (table) loads.set(t, await tx.bulkLoad(table.table, table.columns));
+    }
     const flush = async (t: Entity) => {
       const rows = buffers.get(t);
-      const table = staging[t];
-      if (!rows || rows.length === 0 || !table) return;
-      await tx.copyRows(table.table, table.columns, rows);
+      const load = loads.get(t);
+      if (!rows || rows.length === 0 || !load) return;
+      await load.write(rows);
       buffers.set(t, []);
     };
     for await (const batch of source.batches) {
@@ -206,7 +211,10 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
         bytesTotal: source.info.bytesTotal,
       });
     }
-    for (const t of targets) await flush(t);
+    for (const t of targets) {
+      await flush(t);
+      await loads.get(t)?.finish();
+    }
     await mergeAll(tx, entity, now, db.dialect, report, reject);
     await repo.recordImportRun(tx, db.dialect.jsonType, {
       entity,

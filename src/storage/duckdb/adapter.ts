@@ -2,8 +2,8 @@ import { mkdtemp, rm, open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import type { Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
-import { copyChunks } from '../copyFormat.js';
+import type { BulkLoad, Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
+import { copyLine } from '../copyFormat.js';
 import { normalizeParam, toSafeNumber } from '../normalize.js';
 
 const dialect: Dialect = {
@@ -70,29 +70,51 @@ class DuckQueryable implements Queryable {
     columns: readonly string[],
     rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
   ): Promise<number> {
-    // DuckDB's COPY reads files with its parallel CSV reader, far faster than row-by-row appends.
-    const dir = await mkdtemp(join(tmpdir(), 'retain-copy-'));
-    const file = join(dir, 'rows.csv');
-    const counter = { rows: 0 };
-    try {
-      const handle = await openFile(file, 'w');
-      try {
-        for await (const chunk of copyChunks(rows, counter)) await handle.write(chunk);
-      } finally {
-        await handle.close();
-      }
-      if (counter.rows === 0) return 0;
-      const path = file.replaceAll("'", "''");
-      await traced(`COPY ${table}`, () =>
-        this.conn.run(
-          `COPY ${table} (${columns.join(', ')}) FROM '${path}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
-        ),
-      );
-      return counter.rows;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const load = await spool(this.conn, table, columns);
+    for await (const row of rows) await load.write([row]);
+    return load.finish();
   }
+
+  bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
+    return spool(this.conn, table, columns);
+  }
+}
+
+/** DuckDB's COPY reads files with its parallel CSV reader, far faster than row-by-row appends. */
+async function spool(conn: DuckDBConnection, table: string, columns: readonly string[]): Promise<BulkLoad> {
+  const dir = await mkdtemp(join(tmpdir(), 'retain-copy-'));
+  const file = join(dir, 'rows.csv');
+  const handle = await openFile(file, 'w');
+  let count = 0;
+  let pending = '';
+  const drain = async () => {
+    if (pending.length > 0) await handle.write(pending);
+    pending = '';
+  };
+  return {
+    async write(rows) {
+      for (const row of rows) pending += copyLine(row);
+      count += rows.length;
+      if (pending.length >= 1 << 20) await drain();
+    },
+    async finish() {
+      try {
+        await drain();
+        await handle.close();
+        if (count > 0) {
+          const path = file.replaceAll("'", "''");
+          await traced(`COPY ${table}`, () =>
+            conn.run(
+              `COPY ${table} (${columns.join(', ')}) FROM '${path}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
+            ),
+          );
+        }
+        return count;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 /** The embedded default: one DuckDB file, one connection, statements serialised. */
@@ -131,6 +153,11 @@ export class DuckDatabase extends DuckQueryable implements Database {
     rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
   ): Promise<number> {
     return this.mutex.run(() => super.copyRows(table, columns, rows));
+  }
+
+  override async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
+    const inner = await super.bulkLoad(table, columns);
+    return { write: (rows) => inner.write(rows), finish: () => this.mutex.run(() => inner.finish()) };
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

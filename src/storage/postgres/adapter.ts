@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
+import type { BulkLoad, Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
 import { copyChunks } from '../copyFormat.js';
 import { normalizeParam } from '../normalize.js';
 
@@ -73,6 +73,17 @@ class PgQueryable implements Queryable {
       await run(this.client);
     }
     return counter.rows;
+  }
+
+  async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
+    // One connection runs one COPY at a time, so interleaved loads COPY each batch as it comes.
+    let count = 0;
+    return {
+      write: async (rows) => {
+        count += await this.copyRows(table, columns, rows);
+      },
+      finish: async () => count,
+    };
   }
 }
 
