@@ -1,3 +1,4 @@
+import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
 import type {
   CustomerAggregate,
@@ -278,45 +279,35 @@ export interface PredictionRow {
 }
 
 /**
- * The predictions of the most recent CLV run (largest `as_of` at or before `asOf`, then the
- * lexically last model version), or null when the CLV module has not created its table.
+ * The predictions of the most recent CLV run (largest `as_of` before `asOf`, then the lexically last
+ * model version; table from migration 4), or null when no run has been stored yet.
  */
 export async function latestPredictions(db: Queryable, asOf: Date): Promise<PredictionRow[] | null> {
-  const columns = await db.query<{ column_name: string; data_type: string }>(
-    `SELECT column_name, data_type FROM information_schema.columns
-     WHERE table_name = $1 AND table_schema = current_schema()`,
-    [PREDICTIONS_TABLE],
-  );
-  if (columns.length === 0) return null;
-  const needed = ['customer_id', 'model_version', 'as_of', 'horizon', 'time_unit', 'clv'];
-  if (!needed.every((c) => columns.some((x) => x.column_name === c))) return null;
-  // The customer may be stored as our internal BIGINT id or as the external id.
-  const idType = columns.find((c) => c.column_name === 'customer_id')!.data_type.toLowerCase();
-  const internal = /int/.test(idType);
   const rows = await db.query<{
     customer_id: string;
     model_version: string;
     as_of: Date;
     horizon: number;
     time_unit: string;
-    clv: number | null;
+    clv_minor: number | null;
+    currency: string;
   }>(
     `WITH run AS (
        SELECT model_version, as_of FROM ${PREDICTIONS_TABLE} WHERE as_of < $1::timestamp
        ORDER BY as_of DESC, model_version DESC LIMIT 1
      )
-     SELECT ${internal ? 'c.external_id' : 'CAST(p.customer_id AS TEXT)'} AS customer_id,
-       p.model_version, p.as_of, p.horizon, p.time_unit, CAST(p.clv AS DOUBLE PRECISION) AS clv
+     SELECT c.external_id AS customer_id, p.model_version, p.as_of, p.horizon, p.time_unit, p.clv_minor, p.currency
      FROM ${PREDICTIONS_TABLE} p JOIN run ON run.model_version = p.model_version AND run.as_of = p.as_of
-     ${internal ? 'JOIN customers c ON c.customer_id = p.customer_id' : ''}`,
+     JOIN customers c ON c.customer_id = p.customer_id`,
     [asOf],
   );
+  if (rows.length === 0) return null;
   return rows.map((r) => ({
     customerId: r.customer_id,
     modelVersion: r.model_version,
     asOf: r.as_of,
     horizon: r.horizon,
     timeUnit: r.time_unit,
-    clv: r.clv,
+    clv: r.clv_minor === null ? null : r.clv_minor / 10 ** minorDigits(r.currency),
   }));
 }

@@ -300,7 +300,7 @@ async function predictedLtv(
   if (rows === null) {
     return {
       predicted: null,
-      note: `predicted LTV is absent: the CLV module has stored no predictions (no ${repo.PREDICTIONS_TABLE} table); run \`retain clv predict\` with a database to add it`,
+      note: `predicted LTV is absent: no CLV predictions are stored before the as-of day; run \`retain clv predict\` with a database to add it`,
     };
   }
   const withValue = rows.filter((r) => r.clv !== null);
