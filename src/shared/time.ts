@@ -23,7 +23,39 @@ export function parseInstant(text: string, opts: { compact?: boolean } = {}): Da
   return result && new Date(result.getTime());
 }
 
+const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
+const two = (s: string, i: number) => digit(s, i) * 10 + digit(s, i + 1);
+
+/** Fast path for the commonest export shape, `YYYY-MM-DD HH:MM:SS` (no regex, no allocation). */
+function parseSqlTimestamp(s: string): Date | null | undefined {
+  if (
+    s.length !== 19 ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 32 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  )
+    return undefined;
+  for (const i of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
+    const d = digit(s, i);
+    if (d < 0 || d > 9) return undefined;
+  }
+  const y = two(s, 0) * 100 + two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  const h = two(s, 11);
+  const mi = two(s, 14);
+  const sec = two(s, 17);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec);
+  const check = new Date(t);
+  return check.getUTCDate() === d && check.getUTCMonth() === mo - 1 ? check : null;
+}
+
 function parseInstantUncached(text: string, compactAllowed: boolean): Date | null {
+  const fast = parseSqlTimestamp(text);
+  if (fast !== undefined) return fast;
   const s = text.trim();
   let m = ISO.exec(s);
   let parts: string[];

@@ -14,7 +14,8 @@ export function timestampLiteral(d: Date): string {
   if (t === lastTime) return lastLiteral; // order lines repeat their order's timestamp
   if (Number.isNaN(t)) throw new RangeError('invalid Date');
   lastTime = t;
-  lastLiteral = d.toISOString().replace('T', ' ').replace('Z', '');
+  const iso = d.toISOString();
+  lastLiteral = iso.slice(0, 10) + ' ' + iso.slice(11, 23);
   return lastLiteral;
 }
 

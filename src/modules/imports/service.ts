@@ -75,7 +75,8 @@ const SCHEMAS: Record<Entity, z.ZodType> = {
   events: EventInput,
 };
 
-const FLUSH_ROWS = 50_000;
+// Small batches: rows die young (a 50k-row buffer survived scavenges and tripled GC time).
+const FLUSH_ROWS = 4_096;
 
 function headerColumns(firstLine: string): string[] {
   const out: CsvRecord[] = [];
