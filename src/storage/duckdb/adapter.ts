@@ -80,16 +80,52 @@ class DuckQueryable implements Queryable {
   }
 }
 
-/** DuckDB's COPY reads files with its parallel CSV reader, far faster than row-by-row appends. */
+/** Rows per spooled segment: each full segment is COPYed in the background while parsing goes on. */
+const SEGMENT_BYTES = 64 << 20;
+
+/**
+ * DuckDB's COPY reads files with its parallel CSV reader, far faster than row-by-row appends. Rows are
+ * spooled to segment files; a full segment is COPYed on DuckDB's threads while the caller keeps
+ * producing rows on the JS thread, so loading overlaps parsing. `finish` waits for every segment.
+ */
 async function spool(conn: DuckDBConnection, table: string, columns: readonly string[]): Promise<BulkLoad> {
   const dir = await mkdtemp(join(tmpdir(), 'retain-copy-'));
-  const file = join(dir, 'rows.csv');
-  const handle = await openFile(file, 'w');
+  let segment = 0;
+  let file = '';
+  let handle: Awaited<ReturnType<typeof openFile>> | null = null;
+  let segmentBytes = 0;
   let count = 0;
   let pending = '';
+  let copies: Promise<void> = Promise.resolve();
+  let failed: unknown = null;
+  const copy = (path: string) => async () => {
+    if (failed) return;
+    await traced(`COPY ${table}`, () =>
+      conn.run(
+        `COPY ${table} (${columns.join(', ')}) FROM '${path.replaceAll("'", "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
+      ),
+    );
+    await rm(path, { force: true });
+  };
+  const closeSegment = async () => {
+    if (!handle) return;
+    await handle.close();
+    handle = null;
+    copies = copies.then(copy(file)).catch((err: unknown) => {
+      failed = failed ?? err;
+    });
+  };
   const drain = async () => {
-    if (pending.length > 0) await handle.write(pending);
+    if (pending.length === 0) return;
+    if (!handle) {
+      file = join(dir, `rows-${segment++}.csv`);
+      handle = await openFile(file, 'w');
+      segmentBytes = 0;
+    }
+    await handle.write(pending);
+    segmentBytes += pending.length;
     pending = '';
+    if (segmentBytes >= SEGMENT_BYTES) await closeSegment();
   };
   return {
     async write(rows) {
@@ -100,15 +136,9 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
     async finish() {
       try {
         await drain();
-        await handle.close();
-        if (count > 0) {
-          const path = file.replaceAll("'", "''");
-          await traced(`COPY ${table}`, () =>
-            conn.run(
-              `COPY ${table} (${columns.join(', ')}) FROM '${path}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
-            ),
-          );
-        }
+        await closeSegment();
+        await copies;
+        if (failed) throw failed;
         return count;
       } finally {
         await rm(dir, { recursive: true, force: true });
