@@ -3,8 +3,14 @@
  * the Pareto/NBD Model", Marketing Science 24(2), 275–284; and Fader, Hardie & Lee (2008), "Computing
  * P(alive) using the BG/NBD model" (note 021).
  */
-import { assertRfData, fitMaximumLikelihood, type FitResult, type TransactionModel } from './model.js';
-import { digamma, lgamma, logHyp2f1, sigmoid } from './special.js';
+import {
+  assertRfData,
+  fitMaximumLikelihood,
+  fitNewtonMle,
+  type FitResult,
+  type TransactionModel,
+} from './model.js';
+import { digamma, lgamma, logHyp2f1, sigmoid, trigamma } from './special.js';
 import { indexRf, type RfData, type RfIndex } from './summary.js';
 
 export interface BgNbdParams extends Record<string, number> {
@@ -115,6 +121,183 @@ export function bgNbdLogLikelihood(params: ArrayLike<number>, idx: RfIndex, grad
   return ll;
 }
 
+/** LL, gradient and Hessian (natural parameters r, α, a, b), from one pass over the rows. */
+export interface BgNbdEvaluation {
+  ll: number;
+  grad: Float64Array;
+  /** Row-major 4×4. */
+  hess: Float64Array;
+}
+
+/**
+ * Σ w·ln L with its analytic gradient and Hessian in (r, α, a, b). Per row, ln L = C_x + ln(e^{A3} + e^{A4})
+ * and the Hessian of the log-sum-exp is (1−π)∇²A3 + π∇²A4 + π(1−π)·δδᵀ with δ = ∇A4 − ∇A3, so one exp and
+ * one log per row still suffice; the lgamma/digamma/trigamma terms are per distinct x.
+ */
+export function bgNbdLogLikelihoodHessian(params: ArrayLike<number>, idx: RfIndex): BgNbdEvaluation {
+  const r = params[0]!;
+  const alpha = params[1]!;
+  const a = params[2]!;
+  const b = params[3]!;
+  const grad = new Float64Array(4);
+  const hess = new Float64Array(16);
+  if (!(r > 0 && alpha > 0 && a > 0 && b > 0)) return { ll: -Infinity, grad, hess };
+  const { data } = idx;
+  const xs = idx.x.values;
+  const nx = xs.length;
+  const logBX = new Float64Array(nx);
+  const invBX = new Float64Array(nx);
+  const lgR = lgamma(r);
+  const lgAB = lgamma(a + b);
+  const lgB = lgamma(b);
+  const logAlpha = Math.log(alpha);
+  const logA = Math.log(a);
+  const psiR = digamma(r);
+  const psiAB = digamma(a + b);
+  const psiB = digamma(b);
+  const triR = trigamma(r);
+  const triAB = trigamma(a + b);
+  const triB = trigamma(b);
+  let ll = 0;
+  let gR = 0;
+  let gAlpha = 0;
+  let gA = 0;
+  let gB = 0;
+  let hRR = 0;
+  let hAA = 0; // ∂²/∂a² of the constant terms (also ∂²/∂a∂b)
+  let hBB = 0;
+  let wSum = 0;
+  for (let k = 0; k < nx; k++) {
+    const x = xs[k]!;
+    const w = idx.weightByX[k]!;
+    wSum += w;
+    ll += w * (lgamma(r + x) - lgR + r * logAlpha + lgAB + lgamma(b + x) - lgB - lgamma(a + b + x));
+    logBX[k] = x > 0 ? Math.log(b + x - 1) : 0;
+    invBX[k] = x > 0 ? 1 / (b + x - 1) : 0;
+    const psiABX = digamma(a + b + x);
+    const triABX = trigamma(a + b + x);
+    gR += w * (digamma(r + x) - psiR + logAlpha);
+    gA += w * (psiAB - psiABX);
+    gB += w * (psiAB + digamma(b + x) - psiB - psiABX);
+    hRR += w * (trigamma(r + x) - triR);
+    hAA += w * (triAB - triABX);
+    hBB += w * (triAB + trigamma(b + x) - triB - triABX);
+  }
+  gAlpha += (wSum * r) / alpha;
+  let hRAlpha = wSum / alpha;
+  let hAlphaAlpha = (-wSum * r) / (alpha * alpha);
+  let hAB = hAA;
+
+  const Tv = idx.T.values;
+  const txv = idx.recency.values;
+  const logAT = new Float64Array(Tv.length);
+  const invAT = new Float64Array(Tv.length);
+  const logAtx = new Float64Array(txv.length);
+  const invAtx = new Float64Array(txv.length);
+  for (let j = 0; j < Tv.length; j++) {
+    logAT[j] = Math.log(alpha + Tv[j]!);
+    invAT[j] = 1 / (alpha + Tv[j]!);
+  }
+  for (let j = 0; j < txv.length; j++) {
+    logAtx[j] = Math.log(alpha + txv[j]!);
+    invAtx[j] = 1 / (alpha + txv[j]!);
+  }
+  // Row sums; q = w·π(1−π), δ = (lT − lt, rx·(iT − it), 1/a, −ib).
+  let sRAlpha1 = 0; // Σ w((1−π)iT + π·it)
+  let sAlphaAlpha1 = 0; // Σ w·rx((1−π)iT² + π·it²)
+  let sRR = 0; // Σ q·δr²
+  let sRAlpha2 = 0; // Σ q·δr·δα
+  let sAlphaAlpha2 = 0; // Σ q·δα²
+  let sRa = 0; // Σ q·δr
+  let sRb = 0; // Σ q·δr·ib
+  let sAlphaA = 0; // Σ q·δα
+  let sAlphaB = 0; // Σ q·δα·ib
+  let sAA = 0; // Σ w·π²
+  let sAB = 0; // Σ q·ib
+  let sBB = 0; // Σ w·π(2−π)·ib²
+  let sPi = 0; // Σ w·π
+  let sPiB = 0; // Σ w·π·ib
+  const xOf = idx.x.indexOf;
+  const TOf = idx.T.indexOf;
+  const txOf = idx.recency.indexOf;
+  const weight = data.weight;
+  const freq = data.frequency;
+  for (let i = 0; i < idx.rows; i++) {
+    const w = weight[i]!;
+    const x = freq[i]!;
+    const rx = r + x;
+    const jT = TOf[i]!;
+    const lT = logAT[jT]!;
+    const iT = invAT[jT]!;
+    const A3 = -rx * lT;
+    if (x === 0) {
+      ll += w * A3;
+      gR -= w * lT;
+      gAlpha -= w * rx * iT;
+      sRAlpha1 += w * iT;
+      sAlphaAlpha1 += w * rx * iT * iT;
+      continue;
+    }
+    const k = xOf[i]!;
+    const jt = txOf[i]!;
+    const lt = logAtx[jt]!;
+    const it = invAtx[jt]!;
+    const ib = invBX[k]!;
+    const A4 = logA - logBX[k]! - rx * lt;
+    const d = A4 - A3;
+    const e = Math.exp(-Math.abs(d));
+    const l = Math.log(1 + e);
+    ll += w * (d > 0 ? A4 + l : A3 + l);
+    const pi = d > 0 ? 1 / (1 + e) : e / (1 + e);
+    const pi1 = 1 - pi;
+    gR -= w * (pi1 * lT + pi * lt);
+    gAlpha -= w * rx * (pi1 * iT + pi * it);
+    sPi += w * pi;
+    sPiB += w * pi * ib;
+    sRAlpha1 += w * (pi1 * iT + pi * it);
+    sAlphaAlpha1 += w * rx * (pi1 * iT * iT + pi * it * it);
+    const q = w * pi * pi1;
+    const dr = lT - lt;
+    const da = rx * (iT - it);
+    const qdr = q * dr;
+    const qda = q * da;
+    sRR += qdr * dr;
+    sRAlpha2 += qdr * da;
+    sAlphaAlpha2 += qda * da;
+    sRa += qdr;
+    sRb += qdr * ib;
+    sAlphaA += qda;
+    sAlphaB += qda * ib;
+    sAA += w * pi * pi;
+    sAB += q * ib;
+    sBB += w * pi * (1 + pi1) * ib * ib;
+  }
+  gA += sPi / a;
+  gB -= sPiB;
+  hRR += sRR;
+  hRAlpha += -sRAlpha1 + sRAlpha2;
+  hAlphaAlpha += sAlphaAlpha1 + sAlphaAlpha2;
+  const hRA = sRa / a;
+  const hRB = -sRb;
+  const hAlphaA = sAlphaA / a;
+  const hAlphaB = -sAlphaB;
+  hAA -= sAA / (a * a);
+  hAB -= sAB / a;
+  hBB += sBB;
+  grad[0] = gR;
+  grad[1] = gAlpha;
+  grad[2] = gA;
+  grad[3] = gB;
+  const H = [
+    [hRR, hRAlpha, hRA, hRB],
+    [hRAlpha, hAlphaAlpha, hAlphaA, hAlphaB],
+    [hRA, hAlphaA, hAA, hAB],
+    [hRB, hAlphaB, hAB, hBB],
+  ];
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) hess[i * 4 + j] = H[i]![j]!;
+  return { ll, grad, hess };
+}
+
 /** Mean inter-purchase-scale starting point: r = 1, α = mean T, a = b = 1 (all on the data's time scale). */
 function startingValues(idx: RfIndex): number[] {
   let sumT = 0;
@@ -123,12 +306,55 @@ function startingValues(idx: RfIndex): number[] {
   return [1, meanT, 1, 1];
 }
 
-/** Maximum-likelihood fit of the BG/NBD on (compressed) RF data. */
-export function fitBgNbd(data: RfData): FitResult<BgNbdParams> {
+/** Every k-th row (weights kept), as a cheap warm-start sample of a large compressed data set. */
+function sampleRows(data: RfData, k: number): RfData {
+  const n = Math.ceil(data.frequency.length / k);
+  const pick = (col: Float64Array) => {
+    const out = new Float64Array(n);
+    for (let i = 0, j = 0; j < n; i += k, j++) out[j] = col[i]!;
+    return out;
+  };
+  return {
+    frequency: pick(data.frequency),
+    recency: pick(data.recency),
+    T: pick(data.T),
+    weight: pick(data.weight),
+  };
+}
+
+/** Rows above which the Newton fit is warm-started from a fit on a systematic sample. */
+const WARM_START_ROWS = 100_000;
+
+/**
+ * Maximum-likelihood fit of the BG/NBD on (compressed) RF data: damped Newton with the analytic Hessian
+ * (warm-started from a systematic sample on large inputs, so the full data is passed a few times only),
+ * falling back to L-BFGS if Newton does not converge.
+ */
+export function fitBgNbd(data: RfData, options: { warmStart?: boolean } = {}): FitResult<BgNbdParams> {
   assertRfData(data.frequency, data.recency, data.T, data.weight);
   const idx = indexRf(data);
+  const names = ['r', 'alpha', 'a', 'b'] as const;
+  let start = startingValues(idx);
+  if ((options.warmStart ?? true) && idx.rows > WARM_START_ROWS) {
+    const sub = indexRf(sampleRows(data, Math.floor(idx.rows / (WARM_START_ROWS / 4))));
+    const warm = fitNewtonMle({
+      names,
+      start,
+      totalWeight: sub.totalWeight,
+      evaluate: (p) => bgNbdLogLikelihoodHessian(p, sub),
+      gradientTolerance: 1e-6,
+    });
+    if (warm) start = [warm.params.r, warm.params.alpha, warm.params.a, warm.params.b];
+  }
+  const newton = fitNewtonMle({
+    names,
+    start,
+    totalWeight: idx.totalWeight,
+    evaluate: (p) => bgNbdLogLikelihoodHessian(p, idx),
+  });
+  if (newton) return newton;
   return fitMaximumLikelihood({
-    names: ['r', 'alpha', 'a', 'b'] as const,
+    names,
     start: startingValues(idx),
     totalWeight: idx.totalWeight,
     logLikelihood: (p, grad) => bgNbdLogLikelihood(p, idx, grad),

@@ -48,7 +48,6 @@ export function prepareGammaGamma(
   const w = new Float64Array(n);
   let sumXLogM = 0;
   let sumLogM = 0;
-  let sumXLogX = 0;
   let total = 0;
   for (let i = 0, j = 0; i < frequency.length; i++) {
     const xi = frequency[i]!;
@@ -63,7 +62,6 @@ export function prepareGammaGamma(
     const lm = Math.log(mi);
     sumXLogM += wi * xi * lm;
     sumLogM += wi * lm;
-    sumXLogX += wi * xi * Math.log(xi);
     total += wi;
     j++;
   }
@@ -72,6 +70,9 @@ export function prepareGammaGamma(
   const weightByX = new Float64Array(g.groups);
   for (let k = 0; k < g.groups; k++) xValues[k] = x[g.firstRow[k]!]!;
   for (let i = 0; i < n; i++) weightByX[g.groupOf[i]!]! += w[i]!;
+  // Σ w·x·ln x once per distinct x.
+  let sumXLogX = 0;
+  for (let k = 0; k < g.groups; k++) sumXLogX += weightByX[k]! * xValues[k]! * Math.log(xValues[k]!);
   return {
     frequency: x,
     monetaryValue: m,
@@ -181,17 +182,18 @@ function solve3(A: number[][], g: number[]): number[] | null {
   return inv.map((row) => row[0]! * g[0]! + row[1]! * g[1]! + row[2]! * g[2]!);
 }
 
-/**
- * Maximum-likelihood fit by Levenberg-damped Newton on θ = ln(p, q, v) with the analytic Hessian
- * (H_θ = D·H·D + diag(∇_θ), D = diag(params)).
- */
-export function fitGammaGamma(data: GammaGammaData): FitResult<GammaGammaParams> {
+interface NewtonState {
+  theta: number[];
+  cur: Evaluation;
+  iterations: number;
+  evaluations: number;
+  converged: boolean;
+}
+
+/** Levenberg-damped Newton on θ = ln(p, q, v) from θ₀ until ‖∇_θ LL‖∞/W < gradientTolerance. */
+function newtonGammaGamma(data: GammaGammaData, theta0: number[], gradientTolerance: number): NewtonState {
   const W = data.totalWeight;
-  // Start from moments: with m̄ ~ mean spend, E[m̄] = pv/(q−1); p = q = 2 and v = mean spend match it.
-  let meanM = 0;
-  for (let i = 0; i < data.frequency.length; i++) meanM += data.weight[i]! * data.monetaryValue[i]!;
-  meanM /= W;
-  let theta = [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)];
+  let theta = theta0;
   let cur = gammaGammaLogLikelihood(theta.map(Math.exp), data);
   let lambda = 1e-3;
   let iterations = 0;
@@ -200,7 +202,7 @@ export function fitGammaGamma(data: GammaGammaData): FitResult<GammaGammaParams>
   for (; iterations < 200; iterations++) {
     const P = theta.map(Math.exp);
     const g = cur.grad.map((gi, i) => (gi * P[i]!) / W);
-    if (Math.max(...g.map(Math.abs)) < 1e-11) {
+    if (Math.max(...g.map(Math.abs)) < gradientTolerance) {
       converged = true;
       break;
     }
@@ -239,6 +241,56 @@ export function fitGammaGamma(data: GammaGammaData): FitResult<GammaGammaParams>
       break;
     }
   }
+  return { theta, cur, iterations, evaluations, converged };
+}
+
+/** Repeat buyers above which the full-data Newton is warm-started from a fit on a systematic sample. */
+const WARM_START_ROWS = 100_000;
+
+/** Every k-th repeat buyer (weights kept), prepared like the full data. */
+function sampleGammaGamma(data: GammaGammaData, k: number): GammaGammaData {
+  const n = Math.ceil(data.frequency.length / k);
+  const pick = (col: Float64Array) => {
+    const out = new Float64Array(n);
+    for (let i = 0, j = 0; j < n; i += k, j++) out[j] = col[i]!;
+    return out;
+  };
+  return prepareGammaGamma(pick(data.frequency), pick(data.monetaryValue), pick(data.weight));
+}
+
+/**
+ * Maximum-likelihood fit by Levenberg-damped Newton on θ = ln(p, q, v) with the analytic Hessian
+ * (H_θ = D·H·D + diag(∇_θ), D = diag(params)). On large inputs the start comes from a fit on a
+ * systematic sample, so the full data is passed only a few times.
+ */
+export function fitGammaGamma(
+  data: GammaGammaData,
+  options: { warmStart?: boolean } = {},
+): FitResult<GammaGammaParams> {
+  const W = data.totalWeight;
+  // Start from moments: with m̄ ~ mean spend, E[m̄] = pv/(q−1); p = q = 2 and v = mean spend match it.
+  let meanM = 0;
+  for (let i = 0; i < data.frequency.length; i++) meanM += data.weight[i]! * data.monetaryValue[i]!;
+  meanM /= W;
+  let theta0 = [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)];
+  let warmIterations = 0;
+  let warmEvaluations = 0;
+  if ((options.warmStart ?? true) && data.frequency.length > WARM_START_ROWS) {
+    const warm = newtonGammaGamma(
+      sampleGammaGamma(data, Math.floor(data.frequency.length / (WARM_START_ROWS / 4))),
+      theta0,
+      1e-7,
+    );
+    warmIterations = warm.iterations;
+    warmEvaluations = warm.evaluations;
+    if (warm.converged && warm.theta.every(Number.isFinite)) theta0 = warm.theta;
+  }
+  let state = newtonGammaGamma(data, theta0, 1e-11);
+  if (!state.converged && warmEvaluations > 0)
+    state = newtonGammaGamma(data, [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)], 1e-11);
+  const { theta, cur, converged } = state;
+  const iterations = state.iterations + warmIterations;
+  const evaluations = state.evaluations;
   const best = theta.map(Math.exp);
   const params: GammaGammaParams = { p: best[0]!, q: best[1]!, v: best[2]! };
   const cov = invertMatrix(cur.hess.map((row) => row.map((h) => -h)));

@@ -132,6 +132,104 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
   };
 }
 
+/** LL with its gradient and row-major Hessian in the natural parameters. */
+export interface SecondOrderEvaluation {
+  ll: number;
+  grad: ArrayLike<number>;
+  hess: ArrayLike<number>;
+}
+
+export interface NewtonSpec<N extends string> {
+  names: readonly N[];
+  /** Starting values on the natural scale (all > 0). */
+  start: readonly number[];
+  totalWeight: number;
+  evaluate: (params: Float64Array) => SecondOrderEvaluation;
+  maxIterations?: number;
+  /** Stop when ‖∂(LL/W)/∂ln θ‖∞ is below this (as L-BFGS's gradient tolerance on −LL/W). */
+  gradientTolerance?: number;
+}
+
+/**
+ * Maximises LL by Levenberg-damped Newton on θ = ln(params) with an analytic Hessian
+ * (H_θ = D·H·D + diag(∇_θ), D = diag(params)); standard errors from the Hessian at the optimum, so no
+ * extra passes. Returns null if it does not converge (the caller then falls back to L-BFGS).
+ */
+export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<Record<N, number>> | null {
+  const n = spec.names.length;
+  const W = spec.totalWeight;
+  const tol = spec.gradientTolerance ?? 1e-10;
+  const maxIter = spec.maxIterations ?? 100;
+  let theta = spec.start.map((v) => Math.log(v));
+  const at = (t: number[]) => spec.evaluate(Float64Array.from(t, Math.exp));
+  let cur = at(theta);
+  let evaluations = 1;
+  if (!Number.isFinite(cur.ll)) return null;
+  let lambda = 1e-3;
+  let converged = false;
+  let iterations = 0;
+  for (; iterations < maxIter; iterations++) {
+    const P = theta.map(Math.exp);
+    const g = P.map((p, i) => (cur.grad[i]! * p) / W);
+    if (!g.every(Number.isFinite)) return null;
+    if (Math.max(...g.map(Math.abs)) <= tol) {
+      converged = true;
+      break;
+    }
+    const negH = P.map((pi, i) =>
+      P.map((pj, j) => (-(cur.hess[i * n + j]! * pi * pj) - (i === j ? g[i]! * W : 0)) / W),
+    );
+    let accepted = false;
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const damped = negH.map((row, i) =>
+        row.map((v, j) => v + (i === j ? lambda * (1 + Math.abs(negH[i]![i]!)) : 0)),
+      );
+      const inv = invertMatrix(damped);
+      const step = inv ? inv.map((row) => row.reduce((s, v, j) => s + v * g[j]!, 0)) : null;
+      if (step && step.every(Number.isFinite)) {
+        const maxStep = Math.max(...step.map(Math.abs));
+        const scale = maxStep > 5 ? 5 / maxStep : 1;
+        const next = theta.map((t, i) => t + scale * step[i]!);
+        const ev = at(next);
+        evaluations++;
+        if (Number.isFinite(ev.ll) && ev.ll >= cur.ll - 1e-12 * Math.abs(cur.ll)) {
+          theta = next;
+          cur = ev;
+          lambda = Math.max(lambda / 10, 1e-12);
+          accepted = true;
+          break;
+        }
+      }
+      lambda *= 10;
+    }
+    if (!accepted) break;
+  }
+  if (!converged) return null;
+  const best = theta.map(Math.exp);
+  const named = (v: ArrayLike<number>) =>
+    Object.fromEntries(spec.names.map((k, i) => [k, v[i]!])) as Record<N, number>;
+  const cov = invertMatrix(best.map((_, i) => best.map((__, j) => -cur.hess[i * n + j]!)));
+  let standardErrors: Record<N, number> | null = null;
+  let confidenceIntervals: Record<N, [number, number]> | null = null;
+  if (cov && cov.every((row, i) => row[i]! > 0 && Number.isFinite(row[i]!))) {
+    const se = cov.map((row, i) => Math.sqrt(row[i]!));
+    standardErrors = named(se);
+    confidenceIntervals = Object.fromEntries(
+      spec.names.map((k, i) => [k, [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!]]),
+    ) as Record<N, [number, number]>;
+  }
+  return {
+    params: named(best),
+    logLikelihood: cur.ll,
+    customers: W,
+    standardErrors,
+    confidenceIntervals,
+    converged,
+    iterations,
+    evaluations,
+  };
+}
+
 /** Throws if a fit input is unusable (no rows, negative or non-finite values, recency > T). */
 export function assertRfData(
   frequency: Float64Array,

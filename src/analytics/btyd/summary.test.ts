@@ -53,6 +53,13 @@ describe('buildSummary', () => {
     expect([...d.weight].sort()).toEqual([1, 1, 1, 2]);
     expect(groupRows(Float64Array.of(-0, 0, 1)).groups).toBe(2);
   });
+  it('groups small integers directly and anything else by hashing, with the same result shape', () => {
+    const ints = groupRows(Float64Array.of(3, 0, 3, 65535, 0));
+    expect([ints.groups, [...ints.groupOf], [...ints.firstRow]]).toEqual([3, [0, 1, 0, 2, 1], [0, 1, 3]]);
+    const mixed = groupRows(Float64Array.of(3, 0.5, 3, 65536, 0.5, NaN, NaN));
+    expect([...mixed.groupOf]).toEqual([0, 1, 0, 2, 1, 3, 4]); // NaN ≠ NaN
+    expect([...mixed.firstRow]).toEqual([0, 1, 3, 5, 6]);
+  });
 });
 
 describe.skipIf(!haveCdnow)('summary built from CDNOW_sample.txt', () => {

@@ -142,11 +142,16 @@ function mixDouble(h: number, v: number): number {
  * linear in the number of rows and far cheaper than a Map of string keys on millions of rows.
  */
 export function groupRows(a: Float64Array, b?: Float64Array, c?: Float64Array): Grouping {
+  if (!b && !c) {
+    const dense = groupSmallIntegers(a);
+    if (dense) return dense;
+  }
   const n = a.length;
   let cap = 16;
   while (cap < n * 2) cap <<= 1;
   const mask = cap - 1;
-  const table = new Int32Array(cap).fill(-1); // slot → group id
+  // Interleaved slots (group id, hash): a probe touches one cache line and rarely the rows themselves.
+  const table = new Int32Array(cap * 2).fill(-1);
   const groupOf = new Int32Array(n);
   const firstRow = new Int32Array(n);
   let groups = 0;
@@ -159,22 +164,50 @@ export function groupRows(a: Float64Array, b?: Float64Array, c?: Float64Array): 
     if (c) h = mixDouble(h, vc);
     let slot = h & mask;
     for (;;) {
-      const g = table[slot]!;
+      const g = table[2 * slot]!;
       if (g < 0) {
-        table[slot] = groups;
+        table[2 * slot] = groups;
+        table[2 * slot + 1] = h;
         firstRow[groups] = i;
         groupOf[i] = groups++;
         break;
       }
-      const r = firstRow[g]!;
-      if (a[r] === va && (!b || b[r] === vb) && (!c || c[r] === vc)) {
-        groupOf[i] = g;
-        break;
+      if (table[2 * slot + 1] === h) {
+        const r = firstRow[g]!;
+        if (a[r] === va && (!b || b[r] === vb) && (!c || c[r] === vc)) {
+          groupOf[i] = g;
+          break;
+        }
       }
       slot = (slot + 1) & mask;
     }
   }
   return { groupOf, firstRow: firstRow.slice(0, groups), groups };
+}
+
+/** Largest value the direct-indexed grouping of small non-negative integers handles. */
+const DENSE_LIMIT = 1 << 16;
+
+/** groupRows for one column of integers in [0, DENSE_LIMIT) by direct indexing; null otherwise. */
+function groupSmallIntegers(a: Float64Array): Grouping | null {
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    if (!(v >= 0 && v < DENSE_LIMIT && (v | 0) === v) || Object.is(v, -0)) return null;
+  }
+  const slotOf = new Int32Array(DENSE_LIMIT).fill(-1);
+  const groupOf = new Int32Array(n);
+  const firstRow: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    let g = slotOf[v]!;
+    if (g < 0) {
+      g = slotOf[v] = firstRow.length;
+      firstRow.push(i);
+    }
+    groupOf[i] = g;
+  }
+  return { groupOf, firstRow: Int32Array.from(firstRow), groups: firstRow.length };
 }
 
 /** Compresses per-customer (x, t_x, T) columns to unique rows whose weights count the customers. */

@@ -54,4 +54,17 @@ describe('summary CSV reader', () => {
     expect(errorOf('customer_id,frequency,T\n1,0,3\n').message).toMatch(/recency column/);
     expect(errorOf('frequency,recency,T\n0,0,3\n').message).toMatch(/id column/);
   });
+  it('grows its columns when the first lines underestimate the row count', () => {
+    const long = Array.from({ length: 1500 }, (_, i) => `${'c'.repeat(60)}${i},1,2.5,10,12.34`);
+    const short = Array.from({ length: 20000 }, (_, i) => `${i},0,0,7,0`);
+    const s = parse(['customer_id,frequency,recency,T,monetary_value', ...long, ...short].join('\n'), false);
+    expect(s.rows).toBe(21500);
+    expect([s.frequency[0], s.recency[0], s.T[0], s.monetaryValue![0]]).toEqual([1, 2.5, 10, 12.34]);
+    expect([s.frequency[21499], s.recency[21499], s.T[21499], s.monetaryValue![21499]]).toEqual([0, 0, 7, 0]);
+  });
+  it('sends lines the fast path does not accept to the schema (extra cells, spaces)', () => {
+    expect(errorOf('customer_id,frequency,recency,T\n1,1,2,5,9\n').message).toMatch(/expected 4 cells/);
+    const s = parse('customer_id,frequency,recency,T\n1, 1,2,5\r\n2,0,0,3\n');
+    expect([s.rows, s.frequency[0], s.T[1]]).toEqual([2, 1, 3]);
+  });
 });

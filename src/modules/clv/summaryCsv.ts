@@ -90,6 +90,66 @@ function slowRow(cells: string[], kinds: Kind[], file: string, line: number): Su
   throw invalid(issue.message, { file, line, ...(field ? { field } : {}) });
 }
 
+/**
+ * Fast path for one line from `start`: numeric cells must be [digits][.digits] (≤ 15 digits) followed by
+ * the separator, values land in `v` by role and the id cell's bounds in `idAt`. Returns the position of
+ * the line end (CR, LF or end of input), or −1 if anything is unusual (the schema then judges the line).
+ */
+function parseLine(
+  bytes: Uint8Array,
+  start: number,
+  role: Int8Array,
+  v: Float64Array,
+  idAt: Int32Array,
+): number {
+  const n = bytes.length;
+  const last = role.length - 1;
+  let p = start;
+  for (let col = 0; col <= last; col++) {
+    const r = role[col]!;
+    if (r <= 1) {
+      const s0 = p;
+      while (p < n) {
+        const c = bytes[p]!;
+        if (c === COMMA || c === LF || c === CR) break;
+        p++;
+      }
+      if (r === 0) {
+        if (p === s0 || bytes[s0] === 32 || bytes[p - 1] === 32) return -1;
+        idAt[0] = s0;
+        idAt[1] = p;
+      }
+    } else {
+      const s0 = p;
+      let mant = 0;
+      let c = 0;
+      while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
+        mant = mant * 10 + c;
+        p++;
+      }
+      let digits = p - s0;
+      let frac = 0;
+      if (p < n && bytes[p] === DOT) {
+        const f0 = ++p;
+        while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
+          mant = mant * 10 + c;
+          p++;
+        }
+        frac = p - f0;
+        digits += frac;
+      }
+      if (digits === 0 || digits > 15) return -1;
+      v[r] = frac > 0 ? mant / POW10[frac]! : mant;
+    }
+    const c = p < n ? bytes[p]! : LF;
+    if (col < last) {
+      if (c !== COMMA) return -1;
+      p++;
+    } else if (c !== LF && c !== CR) return -1;
+  }
+  return p;
+}
+
 /** Parses summary CSV bytes (exposed for tests and for stdin). */
 export function parseSummaryCsv(
   bytes: Uint8Array,
@@ -108,18 +168,28 @@ export function parseSummaryCsv(
   if (headerText.trim() === '')
     throw invalid('empty file: expected a header customer_id,frequency,recency,T', { file, line: 1 });
   const { kinds } = resolveHeader(headerText.split(','), file);
-  const nCols = kinds.length;
 
-  // Upper bound on rows: count newlines once, then fill typed arrays.
-  let cap = 1;
-  for (let i = headerEnd + 1; i < n; i++) if (bytes[i] === LF) cap++;
+  // Row capacity from the first lines' mean length, grown by doubling if the guess is short.
+  const body = n - headerEnd - 1;
+  const sampleEnd = Math.min(n, headerEnd + 1 + 65536);
+  let sampleLines = 0;
+  for (let j = headerEnd + 1; j < sampleEnd; j++) if (bytes[j] === LF) sampleLines++;
+  let cap = Math.max(
+    16,
+    Math.ceil((body / Math.max(1, sampleEnd - headerEnd - 1)) * (sampleLines + 1) * 1.05) + 16,
+  );
   const has = (k: Kind) => kinds.includes(k);
-  const frequency = new Float64Array(cap);
-  const recency = new Float64Array(cap);
-  const T = new Float64Array(cap);
-  const monetary = has('monetary_value') ? new Float64Array(cap) : null;
-  const hFreq = has('frequency_holdout') ? new Float64Array(cap) : null;
-  const hDur = has('duration_holdout') ? new Float64Array(cap) : null;
+  let frequency = new Float64Array(cap);
+  let recency = new Float64Array(cap);
+  let T = new Float64Array(cap);
+  let monetary = has('monetary_value') ? new Float64Array(cap) : null;
+  let hFreq = has('frequency_holdout') ? new Float64Array(cap) : null;
+  let hDur = has('duration_holdout') ? new Float64Array(cap) : null;
+  const grow = (a: Float64Array) => {
+    const b = new Float64Array(a.length * 2);
+    b.set(a);
+    return b;
+  };
   const ids: string[] | null = options.ids ? [] : null;
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
   const role = Int8Array.from(kinds, (k) =>
@@ -132,6 +202,7 @@ export function parseSummaryCsv(
           ) + 2,
   );
   const v = new Float64Array(8); // parsed numeric values by role
+  const cursor = new Int32Array(2); // id cell start and end of the last line parsed
 
   let rows = 0;
   let line = 1;
@@ -139,51 +210,21 @@ export function parseSummaryCsv(
   while (i < n) {
     line++;
     const lineStart = i;
-    let col = 0;
-    let ok = true;
-    let mant = 0;
-    let digits = 0;
-    let frac = -1;
-    let fieldStart = i;
-    let idStart = 0;
-    let idEnd = 0;
-    let c = 0;
-    // One pass over the line's bytes: digits accumulate into an integer mantissa, a comma or the line
-    // end closes the cell. Anything unusual only clears `ok`; the schema then judges the line.
-    for (;;) {
-      c = i < n ? bytes[i]! : LF;
-      if (c >= 48 && c <= 57) {
-        mant = mant * 10 + (c - 48);
-        digits++;
-        if (frac >= 0) frac++;
-      } else if (c === COMMA || c === LF || c === CR) {
-        if (col < nCols) {
-          const r = role[col]!;
-          if (r === 0) {
-            idStart = fieldStart;
-            idEnd = i;
-            if (i === fieldStart || bytes[fieldStart] === 32 || bytes[i - 1] === 32) ok = false;
-          } else if (r > 1) {
-            if (digits === 0 || digits > 15 || digits + (frac >= 0 ? 1 : 0) !== i - fieldStart) ok = false;
-            else v[r] = frac > 0 ? mant / POW10[frac]! : mant;
-          }
-        } else ok = false;
-        if (c !== COMMA) break;
-        col++;
-        mant = 0;
-        digits = 0;
-        frac = -1;
-        fieldStart = i + 1;
-      } else if (c === DOT && frac < 0) frac = 0;
-      else if ((role[col] ?? 2) > 1) ok = false; // ids may hold any character
-      i++;
+    let p = parseLine(bytes, i, role, v, cursor);
+    let ok = p >= 0;
+    const idStart = cursor[0]!;
+    const idEnd = cursor[1]!;
+    if (!ok) p = i;
+    while (p < n) {
+      const c = bytes[p]!;
+      if (c === LF || c === CR) break;
+      p++;
     }
-    const contentEnd = i;
-    if (c === CR) i++;
-    if (i < n && bytes[i] === LF) i++;
-    else if (c === LF) i++;
-    if (col === 0 && contentEnd === lineStart) continue; // blank line
-    if (col !== nCols - 1) ok = false;
+    const contentEnd = p;
+    if (p < n && bytes[p] === CR) p++;
+    if (p < n && bytes[p] === LF) p++;
+    i = p;
+    if (contentEnd === lineStart) continue; // blank line
     let x = v[2]!;
     let tx = v[3]!;
     let age = v[4]!;
@@ -211,6 +252,15 @@ export function parseSummaryCsv(
       if (ids) ids.push(r.customer_id);
     } else if (ids) {
       ids.push(Buffer.from(bytes.buffer, bytes.byteOffset + idStart, idEnd - idStart).toString('utf8'));
+    }
+    if (rows === cap) {
+      cap *= 2;
+      frequency = grow(frequency);
+      recency = grow(recency);
+      T = grow(T);
+      if (monetary) monetary = grow(monetary);
+      if (hFreq) hFreq = grow(hFreq);
+      if (hDur) hDur = grow(hDur);
     }
     frequency[rows] = x;
     recency[rows] = tx;
