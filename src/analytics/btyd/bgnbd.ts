@@ -335,6 +335,7 @@ export function fitBgNbd(data: RfData, options: { warmStart?: boolean } = {}): F
   const idx = indexRf(data);
   const names = ['r', 'alpha', 'a', 'b'] as const;
   let start = startingValues(idx);
+  let warmStarted = false;
   if ((options.warmStart ?? true) && idx.rows > WARM_START_ROWS) {
     const sub = indexRf(sampleRows(data, Math.floor(idx.rows / (WARM_START_ROWS / 4))));
     const warm = fitNewtonMle({
@@ -344,13 +345,17 @@ export function fitBgNbd(data: RfData, options: { warmStart?: boolean } = {}): F
       evaluate: (p) => bgNbdLogLikelihoodHessian(p, sub),
       gradientTolerance: 1e-6,
     });
-    if (warm) start = [warm.params.r, warm.params.alpha, warm.params.a, warm.params.b];
+    if (warm) {
+      start = [warm.params.r, warm.params.alpha, warm.params.a, warm.params.b];
+      warmStarted = true;
+    }
   }
   const newton = fitNewtonMle({
     names,
     start,
     totalWeight: idx.totalWeight,
     evaluate: (p) => bgNbdLogLikelihoodHessian(p, idx),
+    ...(warmStarted ? { initialDamping: 1e-9 } : {}),
   });
   if (newton) return newton;
   return fitMaximumLikelihood({

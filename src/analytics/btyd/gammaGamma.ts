@@ -34,6 +34,9 @@ export interface GammaGammaData {
   sumXLogX: number;
 }
 
+/** x values below this are tallied by direct indexing while preparing. */
+const SMALL_X = 1 << 16;
+
 /** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
 export function prepareGammaGamma(
   frequency: Float64Array,
@@ -49,6 +52,11 @@ export function prepareGammaGamma(
   let sumXLogM = 0;
   let sumLogM = 0;
   let total = 0;
+  // Distinct x in order of first appearance, tallied in the same pass while x is a small integer.
+  const slotOfX = new Int32Array(SMALL_X).fill(-1);
+  const seenX: number[] = [];
+  const weightOfX: number[] = [];
+  let smallIntegers = true;
   for (let i = 0, j = 0; i < frequency.length; i++) {
     const xi = frequency[i]!;
     if (!(xi > 0)) continue;
@@ -64,15 +72,33 @@ export function prepareGammaGamma(
     sumLogM += wi * lm;
     total += wi;
     j++;
+    if (smallIntegers) {
+      if (xi < SMALL_X && (xi | 0) === xi) {
+        let k = slotOfX[xi]!;
+        if (k < 0) {
+          k = slotOfX[xi] = seenX.length;
+          seenX.push(xi);
+          weightOfX.push(0);
+        }
+        weightOfX[k]! += wi;
+      } else smallIntegers = false;
+    }
   }
-  const g = groupRows(x);
-  const xValues = new Float64Array(g.groups);
-  const weightByX = new Float64Array(g.groups);
-  for (let k = 0; k < g.groups; k++) xValues[k] = x[g.firstRow[k]!]!;
-  for (let i = 0; i < n; i++) weightByX[g.groupOf[i]!]! += w[i]!;
+  let xValues: Float64Array;
+  let weightByX: Float64Array;
+  if (smallIntegers) {
+    xValues = Float64Array.from(seenX);
+    weightByX = Float64Array.from(weightOfX);
+  } else {
+    const g = groupRows(x);
+    xValues = new Float64Array(g.groups);
+    weightByX = new Float64Array(g.groups);
+    for (let k = 0; k < g.groups; k++) xValues[k] = x[g.firstRow[k]!]!;
+    for (let i = 0; i < n; i++) weightByX[g.groupOf[i]!]! += w[i]!;
+  }
   // Σ w·x·ln x once per distinct x.
   let sumXLogX = 0;
-  for (let k = 0; k < g.groups; k++) sumXLogX += weightByX[k]! * xValues[k]! * Math.log(xValues[k]!);
+  for (let k = 0; k < xValues.length; k++) sumXLogX += weightByX[k]! * xValues[k]! * Math.log(xValues[k]!);
   return {
     frequency: x,
     monetaryValue: m,
@@ -191,11 +217,16 @@ interface NewtonState {
 }
 
 /** Levenberg-damped Newton on θ = ln(p, q, v) from θ₀ until ‖∇_θ LL‖∞/W < gradientTolerance. */
-function newtonGammaGamma(data: GammaGammaData, theta0: number[], gradientTolerance: number): NewtonState {
+function newtonGammaGamma(
+  data: GammaGammaData,
+  theta0: number[],
+  gradientTolerance: number,
+  initialDamping = 1e-3,
+): NewtonState {
   const W = data.totalWeight;
   let theta = theta0;
   let cur = gammaGammaLogLikelihood(theta.map(Math.exp), data);
-  let lambda = 1e-3;
+  let lambda = initialDamping;
   let iterations = 0;
   let evaluations = 1;
   let converged = false;
@@ -258,6 +289,14 @@ function sampleGammaGamma(data: GammaGammaData, k: number): GammaGammaData {
   return prepareGammaGamma(pick(data.frequency), pick(data.monetaryValue), pick(data.weight));
 }
 
+/** Start from moments: with m̄ ~ mean spend, E[m̄] = pv/(q−1); p = q = 2 and v = mean spend match it. */
+function momentStart(data: GammaGammaData): number[] {
+  let meanM = 0;
+  for (let i = 0; i < data.frequency.length; i++) meanM += data.weight[i]! * data.monetaryValue[i]!;
+  meanM /= data.totalWeight;
+  return [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)];
+}
+
 /**
  * Maximum-likelihood fit by Levenberg-damped Newton on θ = ln(p, q, v) with the analytic Hessian
  * (H_θ = D·H·D + diag(∇_θ), D = diag(params)). On large inputs the start comes from a fit on a
@@ -268,29 +307,22 @@ export function fitGammaGamma(
   options: { warmStart?: boolean } = {},
 ): FitResult<GammaGammaParams> {
   const W = data.totalWeight;
-  // Start from moments: with m̄ ~ mean spend, E[m̄] = pv/(q−1); p = q = 2 and v = mean spend match it.
-  let meanM = 0;
-  for (let i = 0; i < data.frequency.length; i++) meanM += data.weight[i]! * data.monetaryValue[i]!;
-  meanM /= W;
-  let theta0 = [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)];
+  let theta0: number[] | null = null;
   let warmIterations = 0;
-  let warmEvaluations = 0;
   if ((options.warmStart ?? true) && data.frequency.length > WARM_START_ROWS) {
-    const warm = newtonGammaGamma(
-      sampleGammaGamma(data, Math.floor(data.frequency.length / (WARM_START_ROWS / 4))),
-      theta0,
-      1e-7,
-    );
+    const sample = sampleGammaGamma(data, Math.floor(data.frequency.length / (WARM_START_ROWS / 4)));
+    const warm = newtonGammaGamma(sample, momentStart(sample), 1e-7);
     warmIterations = warm.iterations;
-    warmEvaluations = warm.evaluations;
     if (warm.converged && warm.theta.every(Number.isFinite)) theta0 = warm.theta;
   }
-  let state = newtonGammaGamma(data, theta0, 1e-11);
-  if (!state.converged && warmEvaluations > 0)
-    state = newtonGammaGamma(data, [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)], 1e-11);
+  // From a warm start full Newton steps converge quadratically: start (almost) undamped.
+  let state = theta0
+    ? newtonGammaGamma(data, theta0, 1e-11, 1e-9)
+    : newtonGammaGamma(data, momentStart(data), 1e-11);
+  if (!state.converged && theta0) state = newtonGammaGamma(data, momentStart(data), 1e-11);
   const { theta, cur, converged } = state;
   const iterations = state.iterations + warmIterations;
-  const evaluations = state.evaluations;
+  const evaluations = state.evaluations; // full-data passes (the warm start runs on the sample)
   const best = theta.map(Math.exp);
   const params: GammaGammaParams = { p: best[0]!, q: best[1]!, v: best[2]! };
   const cov = invertMatrix(cur.hess.map((row) => row.map((h) => -h)));

@@ -148,6 +148,11 @@ export interface NewtonSpec<N extends string> {
   maxIterations?: number;
   /** Stop when ‖∂(LL/W)/∂ln θ‖∞ is below this (as L-BFGS's gradient tolerance on −LL/W). */
   gradientTolerance?: number;
+  /**
+   * Initial Levenberg damping (relative to the Hessian's diagonal). Small from a warm start, where full
+   * Newton steps converge quadratically; it grows ×10 whenever a step fails to increase LL.
+   */
+  initialDamping?: number;
 }
 
 /**
@@ -165,7 +170,7 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
   let cur = at(theta);
   let evaluations = 1;
   if (!Number.isFinite(cur.ll)) return null;
-  let lambda = 1e-3;
+  let lambda = spec.initialDamping ?? 1e-3;
   let converged = false;
   let iterations = 0;
   for (; iterations < maxIter; iterations++) {
