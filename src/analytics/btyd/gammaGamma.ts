@@ -37,27 +37,30 @@ export interface GammaGammaData {
 /** x values below this are tallied by direct indexing while preparing. */
 const SMALL_X = 1 << 16;
 
-/** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
-export function prepareGammaGamma(
+/**
+ * One pass over the customers: copies repeat buyers' (x, m̄, w) to the front of the output arrays,
+ * accumulates Σ w·x·ln m̄, Σ w·ln m̄ and Σ w into sums[0], sums[1] and sums[3], and tallies weight per
+ * distinct x while x is a small integer (sums[2] becomes 1 once one is not). Returns the number of repeat buyers. A separate
+ * small function so the JIT optimises the loop on its own.
+ */
+function collectRepeatBuyers(
   frequency: Float64Array,
   monetaryValue: Float64Array,
-  weight?: Float64Array,
-): GammaGammaData {
-  let n = 0;
-  for (let i = 0; i < frequency.length; i++) if (frequency[i]! > 0) n++;
-  if (n === 0) throw new RangeError('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
-  const x = new Float64Array(n);
-  const m = new Float64Array(n);
-  const w = new Float64Array(n);
+  weight: Float64Array | undefined,
+  x: Float64Array,
+  m: Float64Array,
+  w: Float64Array,
+  sums: Float64Array,
+  slotOfX: Int32Array,
+  seenX: number[],
+  weightOfX: number[],
+): number {
   let sumXLogM = 0;
   let sumLogM = 0;
   let total = 0;
-  // Distinct x in order of first appearance, tallied in the same pass while x is a small integer.
-  const slotOfX = new Int32Array(SMALL_X).fill(-1);
-  const seenX: number[] = [];
-  const weightOfX: number[] = [];
   let smallIntegers = true;
-  for (let i = 0, j = 0; i < frequency.length; i++) {
+  let j = 0;
+  for (let i = 0; i < frequency.length; i++) {
     const xi = frequency[i]!;
     if (!(xi > 0)) continue;
     const mi = monetaryValue[i]!;
@@ -84,6 +87,48 @@ export function prepareGammaGamma(
       } else smallIntegers = false;
     }
   }
+  sums[0] = sumXLogM;
+  sums[1] = sumLogM;
+  sums[2] = smallIntegers ? 0 : 1;
+  sums[3] = total;
+  return j;
+}
+
+/** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
+export function prepareGammaGamma(
+  frequency: Float64Array,
+  monetaryValue: Float64Array,
+  weight?: Float64Array,
+): GammaGammaData {
+  const cap = frequency.length;
+  const xAll = new Float64Array(cap);
+  const mAll = new Float64Array(cap);
+  const wAll = new Float64Array(cap);
+  const sums = new Float64Array(4);
+  // Distinct x in order of first appearance, tallied in the same pass while x is a small integer.
+  const slotOfX = new Int32Array(SMALL_X).fill(-1);
+  const seenX: number[] = [];
+  const weightOfX: number[] = [];
+  const n = collectRepeatBuyers(
+    frequency,
+    monetaryValue,
+    weight,
+    xAll,
+    mAll,
+    wAll,
+    sums,
+    slotOfX,
+    seenX,
+    weightOfX,
+  );
+  if (n === 0) throw new RangeError('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
+  const smallIntegers = sums[2]! === 0;
+  const x = xAll.subarray(0, n);
+  const m = mAll.subarray(0, n);
+  const w = wAll.subarray(0, n);
+  const sumXLogM = sums[0]!;
+  const sumLogM = sums[1]!;
+  const total = sums[3]!;
   let xValues: Float64Array;
   let weightByX: Float64Array;
   if (smallIntegers) {

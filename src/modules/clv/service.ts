@@ -104,9 +104,11 @@ function ensureSufficient(
 ): SufficiencyResult {
   let repeat = 0;
   let maxT = 0;
-  for (let i = 0; i < s.rows; i++) {
-    if (s.frequency[i]! > 0) repeat++;
-    if (s.T[i]! > maxT) maxT = s.T[i]!;
+  const { frequency, T, rows } = s;
+  for (let i = 0; i < rows; i++) {
+    if (frequency[i]! > 0) repeat++;
+    const t = T[i]!;
+    if (t > maxT) maxT = t;
   }
   const result = checkDataSufficiency({
     customers: s.rows,
