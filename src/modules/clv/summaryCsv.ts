@@ -150,6 +150,111 @@ function parseLine(
   return p;
 }
 
+/** Parsed columns being filled (grown by doubling when the capacity guess is short). */
+interface RowSink {
+  rows: number;
+  cap: number;
+  frequency: Float64Array;
+  recency: Float64Array;
+  T: Float64Array;
+  monetary: Float64Array | null;
+  hFreq: Float64Array | null;
+  hDur: Float64Array | null;
+  ids: string[] | null;
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/**
+ * The row loop, in its own function so the JIT optimises it alone: each line goes through the fast
+ * path (parseLine) and, if that or the cross-column checks refuse it, through the schema.
+ */
+function scanLines(
+  bytes: Uint8Array,
+  start: number,
+  role: Int8Array,
+  kinds: Kind[],
+  file: string,
+  sink: RowSink,
+): void {
+  const n = bytes.length;
+  const v = new Float64Array(8); // parsed numeric values by role
+  const cursor = new Int32Array(2); // id cell start and end of the last line parsed
+  const hasMonetary = sink.monetary !== null;
+  const hasHoldout = sink.hFreq !== null;
+  const ids = sink.ids;
+  let line = 1;
+  let i = start;
+  while (i < n) {
+    line++;
+    const lineStart = i;
+    let p = parseLine(bytes, i, role, v, cursor);
+    let ok = p >= 0;
+    if (!ok) p = i;
+    while (p < n) {
+      const c = bytes[p]!;
+      if (c === LF || c === CR) break;
+      p++;
+    }
+    const contentEnd = p;
+    if (p < n && bytes[p] === CR) p++;
+    if (p < n && bytes[p] === LF) p++;
+    i = p;
+    if (contentEnd === lineStart) continue; // blank line
+    let x = v[2]!;
+    let tx = v[3]!;
+    let age = v[4]!;
+    let m = v[5]!;
+    let hf = v[6]!;
+    let hd = v[7]!;
+    if (ok)
+      ok =
+        Number.isInteger(x) &&
+        tx <= age &&
+        (x > 0 || tx === 0) &&
+        (!hasMonetary || x === 0 || m > 0) &&
+        (!hasHoldout || Number.isInteger(hf));
+    if (!ok) {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, contentEnd - lineStart).toString(
+        'utf8',
+      );
+      const r = slowRow(text.split(','), kinds, file, line);
+      x = r.frequency;
+      tx = r.recency;
+      age = r.T;
+      m = r.monetary_value ?? 0;
+      hf = r.frequency_holdout ?? 0;
+      hd = r.duration_holdout ?? 0;
+      if (ids) ids.push(r.customer_id);
+    } else if (ids) {
+      ids.push(
+        Buffer.from(bytes.buffer, bytes.byteOffset + cursor[0]!, cursor[1]! - cursor[0]!).toString('utf8'),
+      );
+    }
+    const row = sink.rows;
+    if (row === sink.cap) {
+      sink.cap *= 2;
+      sink.frequency = grow(sink.frequency);
+      sink.recency = grow(sink.recency);
+      sink.T = grow(sink.T);
+      if (sink.monetary) sink.monetary = grow(sink.monetary);
+      if (sink.hFreq) sink.hFreq = grow(sink.hFreq);
+      if (sink.hDur) sink.hDur = grow(sink.hDur);
+    }
+    sink.frequency[row] = x;
+    sink.recency[row] = tx;
+    sink.T[row] = age;
+    if (sink.monetary) sink.monetary[row] = m;
+    if (sink.hFreq) sink.hFreq[row] = hf;
+    if (sink.hDur) sink.hDur[row] = hd;
+    sink.rows = row + 1;
+  }
+}
+
 /** Parses summary CSV bytes (exposed for tests and for stdin). */
 export function parseSummaryCsv(
   bytes: Uint8Array,
@@ -174,23 +279,22 @@ export function parseSummaryCsv(
   const sampleEnd = Math.min(n, headerEnd + 1 + 65536);
   let sampleLines = 0;
   for (let j = headerEnd + 1; j < sampleEnd; j++) if (bytes[j] === LF) sampleLines++;
-  let cap = Math.max(
+  const cap = Math.max(
     16,
     Math.ceil((body / Math.max(1, sampleEnd - headerEnd - 1)) * (sampleLines + 1) * 1.05) + 16,
   );
   const has = (k: Kind) => kinds.includes(k);
-  let frequency = new Float64Array(cap);
-  let recency = new Float64Array(cap);
-  let T = new Float64Array(cap);
-  let monetary = has('monetary_value') ? new Float64Array(cap) : null;
-  let hFreq = has('frequency_holdout') ? new Float64Array(cap) : null;
-  let hDur = has('duration_holdout') ? new Float64Array(cap) : null;
-  const grow = (a: Float64Array) => {
-    const b = new Float64Array(a.length * 2);
-    b.set(a);
-    return b;
+  const sink: RowSink = {
+    rows: 0,
+    cap,
+    frequency: new Float64Array(cap),
+    recency: new Float64Array(cap),
+    T: new Float64Array(cap),
+    monetary: has('monetary_value') ? new Float64Array(cap) : null,
+    hFreq: has('frequency_holdout') ? new Float64Array(cap) : null,
+    hDur: has('duration_holdout') ? new Float64Array(cap) : null,
+    ids: options.ids ? [] : null,
   };
-  const ids: string[] | null = options.ids ? [] : null;
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
   const role = Int8Array.from(kinds, (k) =>
     k === 'id'
@@ -201,75 +305,8 @@ export function parseSummaryCsv(
             k,
           ) + 2,
   );
-  const v = new Float64Array(8); // parsed numeric values by role
-  const cursor = new Int32Array(2); // id cell start and end of the last line parsed
-
-  let rows = 0;
-  let line = 1;
-  let i = headerEnd + 1;
-  while (i < n) {
-    line++;
-    const lineStart = i;
-    let p = parseLine(bytes, i, role, v, cursor);
-    let ok = p >= 0;
-    const idStart = cursor[0]!;
-    const idEnd = cursor[1]!;
-    if (!ok) p = i;
-    while (p < n) {
-      const c = bytes[p]!;
-      if (c === LF || c === CR) break;
-      p++;
-    }
-    const contentEnd = p;
-    if (p < n && bytes[p] === CR) p++;
-    if (p < n && bytes[p] === LF) p++;
-    i = p;
-    if (contentEnd === lineStart) continue; // blank line
-    let x = v[2]!;
-    let tx = v[3]!;
-    let age = v[4]!;
-    let m = v[5]!;
-    let hf = v[6]!;
-    let hd = v[7]!;
-    if (ok)
-      ok =
-        Number.isInteger(x) &&
-        tx <= age &&
-        (x > 0 || tx === 0) &&
-        (monetary === null || x === 0 || m > 0) &&
-        (hFreq === null || Number.isInteger(hf));
-    if (!ok) {
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, contentEnd - lineStart).toString(
-        'utf8',
-      );
-      const r = slowRow(text.split(','), kinds, file, line);
-      x = r.frequency;
-      tx = r.recency;
-      age = r.T;
-      m = r.monetary_value ?? 0;
-      hf = r.frequency_holdout ?? 0;
-      hd = r.duration_holdout ?? 0;
-      if (ids) ids.push(r.customer_id);
-    } else if (ids) {
-      ids.push(Buffer.from(bytes.buffer, bytes.byteOffset + idStart, idEnd - idStart).toString('utf8'));
-    }
-    if (rows === cap) {
-      cap *= 2;
-      frequency = grow(frequency);
-      recency = grow(recency);
-      T = grow(T);
-      if (monetary) monetary = grow(monetary);
-      if (hFreq) hFreq = grow(hFreq);
-      if (hDur) hDur = grow(hDur);
-    }
-    frequency[rows] = x;
-    recency[rows] = tx;
-    T[rows] = age;
-    if (monetary) monetary[rows] = m;
-    if (hFreq) hFreq[rows] = hf;
-    if (hDur) hDur[rows] = hd;
-    rows++;
-  }
+  scanLines(bytes, headerEnd + 1, role, kinds, file, sink);
+  const { rows, ids, frequency, recency, T, monetary, hFreq, hDur } = sink;
   if (rows === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
   return {
     rows,
