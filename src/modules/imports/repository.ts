@@ -1,5 +1,6 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
+import { CONSENT_CHANNELS, CUSTOMER_FIELDS } from './schema.js';
 import type { CustomerRow, EventRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from './schema.js';
 
 /**
@@ -90,21 +91,12 @@ const REFUNDS: StagingTable<RefundRow> = {
   ],
 };
 
-const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
-
 const CUSTOMERS: StagingTable<CustomerRow> = {
   table: 'stg_customers_raw',
   columns: [
     'line_no',
     'external_id',
-    'email',
-    'phone',
-    'first_name',
-    'last_name',
-    'birthday',
-    'country',
-    'acquisition_channel',
-    'created_at',
+    ...CUSTOMER_FIELDS,
     ...CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]),
   ],
   ddl: `line_no BIGINT, external_id TEXT, email TEXT, phone TEXT, first_name TEXT, last_name TEXT, birthday DATE, country TEXT,
@@ -413,16 +405,7 @@ export async function mergeCustomers(
      FROM customers c JOIN stg_customers s ON s.external_id = c.external_id
      ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,
   );
-  const valueCols = [
-    'email',
-    'phone',
-    'first_name',
-    'last_name',
-    'birthday',
-    'country',
-    'acquisition_channel',
-    'created_at',
-  ];
+  const valueCols = [...CUSTOMER_FIELDS];
   const counts = await classifyOnly(
     tx,
     'stg_customers_cur',

@@ -261,6 +261,19 @@ export type RefundRow = z.infer<typeof RefundInput>;
 
 // ---- customers ----
 
+/** Customer profile columns shared by the generic format, staging and the customers table. */
+export const CUSTOMER_FIELDS = [
+  'email',
+  'phone',
+  'first_name',
+  'last_name',
+  'birthday',
+  'country',
+  'acquisition_channel',
+  'created_at',
+] as const;
+export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
+
 export const CustomerInput = z
   .object({
     customer_id: requiredText,
@@ -292,14 +305,12 @@ export const CustomerInput = z
     country: r.country ?? null,
     acquisitionChannel: r.acquisition_channel?.toLowerCase() ?? null,
     createdAt: r.created_at ?? null,
-    consents: (['email', 'sms', 'messenger'] as const)
-      .filter((c) => r[`${c}_consent`] !== undefined)
-      .map((c) => ({
-        channel: c,
-        status: r[`${c}_consent`] as string,
-        changedAt: r[`${c}_consent_at`] ?? null,
-        source: r[`${c}_consent_source`] ?? null,
-      })),
+    consents: CONSENT_CHANNELS.filter((c) => r[`${c}_consent`] !== undefined).map((c) => ({
+      channel: c,
+      status: r[`${c}_consent`] as string,
+      changedAt: r[`${c}_consent_at`] ?? null,
+      source: r[`${c}_consent_source`] ?? null,
+    })),
   }));
 export type CustomerRow = z.infer<typeof CustomerInput>;
 
@@ -424,23 +435,8 @@ export const GENERIC_COLUMNS: Record<Entity, { required: string[]; optional: str
   customers: {
     required: ['customer_id'],
     optional: [
-      'email',
-      'phone',
-      'first_name',
-      'last_name',
-      'birthday',
-      'country',
-      'acquisition_channel',
-      'created_at',
-      'email_consent',
-      'email_consent_at',
-      'email_consent_source',
-      'sms_consent',
-      'sms_consent_at',
-      'sms_consent_source',
-      'messenger_consent',
-      'messenger_consent_at',
-      'messenger_consent_source',
+      ...CUSTOMER_FIELDS,
+      ...CONSENT_CHANNELS.flatMap((c) => [`${c}_consent`, `${c}_consent_at`, `${c}_consent_source`]),
     ],
   },
   products: { required: ['sku'], optional: ['title', 'category', 'price', 'unit_cost', 'currency'] },
