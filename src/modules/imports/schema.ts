@@ -41,6 +41,10 @@ function decimalField(what: string) {
   });
 }
 const optionalMoney = decimalField('an amount').optional();
+/** Prices and totals: a negative amount is refused at the field (refunds are their own entity). */
+const optionalNonNegativeMoney = decimalField('an amount')
+  .refine((d) => d.units >= 0n, 'must not be negative')
+  .optional();
 const requiredMoney = decimalField('an amount');
 
 const integer = z.string().transform((s, ctx) => {
@@ -165,9 +169,9 @@ export const OrderLineInput = z
     sku: optionalText,
     title: optionalText,
     quantity: optionalInteger,
-    unit_price: optionalMoney,
-    line_total: optionalMoney,
-    order_total: optionalMoney,
+    unit_price: optionalNonNegativeMoney,
+    line_total: optionalNonNegativeMoney,
+    order_total: optionalNonNegativeMoney,
     discount: optionalMoney,
     shipping: optionalMoney,
     tax: optionalMoney,
@@ -192,11 +196,6 @@ export const OrderLineInput = z
         path: ['order_total'],
         message: 'is required when the row has no line (sku, quantity, unit_price)',
       });
-    }
-    for (const f of ['unit_price', 'line_total', 'order_total'] as const) {
-      const v = r[f];
-      if (v !== undefined && v.units < 0n)
-        ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
     }
   })
   .transform((r) => {
@@ -321,16 +320,9 @@ export const ProductInput = z
     sku: requiredText,
     title: optionalText,
     category: optionalText,
-    price: optionalMoney,
-    unit_cost: optionalMoney,
+    price: optionalNonNegativeMoney,
+    unit_cost: optionalNonNegativeMoney,
     currency,
-  })
-  .superRefine((r, ctx) => {
-    for (const f of ['price', 'unit_cost'] as const) {
-      const v = r[f];
-      if (v !== undefined && v.units < 0n)
-        ctx.addIssue({ code: 'custom', path: [f], message: 'must not be negative' });
-    }
   })
   .transform((r) => ({
     sku: r.sku,
