@@ -19,7 +19,7 @@ const quick = Boolean(process.env.BENCH_QUICK);
 const peerTimeoutS = Number(process.env.BENCH_PEER_TIMEOUT_S ?? 180);
 const hasTime = existsSync('/usr/bin/time');
 
-if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
   console.error('bench/basket: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
+import { packageRoot } from '../../shared/packageRoot.js';
 import { describeImport } from './import.js';
 import { describeSummary } from './report.js';
 import { emit, globalsOf, log } from '../output.js';
 import { progressBar } from '../progress.js';
 
 /** The shipped Online Retail file (data/ at the package root). */
-export const DEMO_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../../data/online_retail.csv.gz');
+export const demoFile = (): string => join(packageRoot(), 'data/online_retail.csv.gz');
 
 export function registerDemo(program: Command): void {
   program
@@ -23,7 +23,8 @@ export function registerDemo(program: Command): void {
       '\nExample:\n  $ npx retain demo\n  $ npx retain --db retain-demo.duckdb report summary --json',
     )
     .action(async (opts: { demoDb: string }, cmd: Command) => {
-      if (!existsSync(DEMO_FILE)) throw new AppError('not_found', `the demo data is missing: ${DEMO_FILE}`);
+      const file = demoFile();
+      if (!existsSync(file)) throw new AppError('not_found', `the demo data is missing: ${file}`);
       const [{ importFile }, { hasImported }, { summaryReport }, { openDatabase }] = await Promise.all([
         import('../../modules/imports/service.js'),
         import('../../modules/imports/repository.js'),
@@ -41,7 +42,7 @@ export function registerDemo(program: Command): void {
           const bar = progressBar('import orders');
           imported = await importFile(db, {
             entity: 'orders',
-            file: DEMO_FILE,
+            file,
             preset: 'online-retail',
             onProgress: (p) => bar.update(p),
           });
