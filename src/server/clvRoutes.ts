@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
-import { parseOptions, PredictOptions } from '../modules/clv/schema.js';
+import type { Context } from 'hono';
+import { loadSales } from '../modules/clv/repository.js';
+import {
+  FitOptions,
+  ORDER_MODELS,
+  parseOptions,
+  PredictOptions,
+  ValidateOptions,
+} from '../modules/clv/schema.js';
+import { fitJson, runFit, runValidate, type ClvDeps } from '../modules/clv/service.js';
 import { customerPrediction } from '../modules/customers/service.js';
 import type { Job } from '../modules/jobs/schema.js';
 import { AppError } from '../shared/errors.js';
 import type { Auth } from './auth.js';
-import type { RetainApp, ServerDeps } from './context.js';
+import { parseCliOptions } from './cliOptions.js';
+import type { AppEnv, RetainApp, ServerDeps } from './context.js';
 import { documented, json } from './openapi.js';
 
 const PredictBody = z
@@ -42,7 +52,56 @@ const view = (j: Job) => ({
   result: (j.result ?? null) as Record<string, unknown> | null,
 });
 
-/** CLV over HTTP: predictions run as jobs on the server's store; a customer's latest prediction. */
+// `.describe`, not `.openapi`: these schemas come from the CLV module, which may load before the OpenAPI extension.
+const day = (what: string) => `${what} YYYY-MM-DD`;
+const CLI_ONLY = { summary: 'it reads a summary file on the server; the API works from the stored orders' };
+
+/** `retain clv fit` options on the stored orders: a calibration end is needed, sBG (a survivor-curve file) is not offered. */
+const FitBody = FitOptions.omit({ summary: true })
+  .extend({
+    model: z.enum(ORDER_MODELS, {
+      error: `model must be one of ${ORDER_MODELS.join(', ')} (sbg fits a survivor-curve file: CLI only)`,
+    }),
+    calibrationEnd: FitOptions.shape.calibrationEnd.unwrap().describe(day('last calibration day')),
+  })
+  .openapi('ClvFit');
+
+const FitResult = z
+  .object({
+    model: z.enum(ORDER_MODELS),
+    params: z.record(z.string(), z.number()).openapi({
+      description: 'BG/NBD and MBG/NBD r, alpha, a, b; Pareto/NBD r, alpha, s, beta; Gamma-Gamma p, q, v',
+    }),
+    logLikelihood: z.number(),
+    customers: z.number().openapi({ description: 'customers fitted (Gamma-Gamma: repeat buyers)' }),
+    seconds: z.number(),
+  })
+  .openapi('ClvFitResult');
+
+/** `retain clv validate` options on the stored orders: both period ends are needed. */
+const ValidateBody = ValidateOptions.omit({ summary: true })
+  .extend({
+    calibrationEnd: ValidateOptions.shape.calibrationEnd.unwrap().describe(day('last calibration day')),
+    holdoutEnd: ValidateOptions.shape.holdoutEnd.unwrap().describe(day('last holdout day')),
+  })
+  .refine((b) => b.holdoutEnd > b.calibrationEnd, {
+    path: ['holdoutEnd'],
+    error: 'holdoutEnd must be after calibrationEnd',
+  })
+  .openapi('ClvValidate');
+
+/** The CLV service's storage on the server's database; its warnings go to the request log. */
+const clvDepsOf = (deps: ServerDeps, c: Context<AppEnv>): ClvDeps => ({
+  target: {},
+  log: (message) => c.get('log').info({ clv: message }, 'clv'),
+  loadOrders: ({ until }) => loadSales(deps.db, until),
+});
+
+/**
+ * CLV over HTTP on the server's store: predictions run as jobs (they write a row per customer); fits and
+ * holdout validations answer at once (about a second on the demo's 4,000 customers, mostly reading the
+ * orders); a customer's latest prediction.
+ */
 export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   const tags = ['clv'];
   app.post(
@@ -59,9 +118,10 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       const raw = (await c.req.json()) as Record<string, unknown>;
-      if (raw && typeof raw === 'object' && ('summary' in raw || 'out' in raw))
+      const cliOnly = raw && typeof raw === 'object' && ['summary', 'out'].find((k) => k in raw);
+      if (cliOnly)
         throw new AppError('validation', 'summary and out are CLI-only options', {
-          where: { field: 'summary' },
+          where: { field: cliOnly },
         });
       parseOptions(PredictOptions, raw); // validate now, run later
       const key = c.req.header('idempotency-key') ?? `clv-predict:${randomUUID()}`;
@@ -118,6 +178,48 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       return c.json(await customerPrediction(deps.db, c.req.param('id')));
+    },
+  );
+  app.post(
+    '/v1/clv/fits',
+    documented(app, auth, 'models:run', {
+      method: 'post',
+      path: '/v1/clv/fits',
+      tags,
+      summary: 'Fit a BTYD or spend model to the stored orders',
+      description:
+        'Same options and JSON as `retain clv fit --json` on the stored orders (nothing is stored). A data-sufficiency refusal is a 400 listing its reasons; `force: true` fits anyway.',
+      request: { body: { required: true, content: { 'application/json': { schema: FitBody } } } },
+      responses: { 200: json(FitResult, 'The fitted parameters') },
+    }),
+    async (c) => {
+      const opts = parseCliOptions(FitBody, await c.req.json(), 'body', CLI_ONLY);
+      return c.json(fitJson(await runFit(opts, clvDepsOf(deps, c))));
+    },
+  );
+  app.post(
+    '/v1/clv/validations',
+    documented(app, auth, 'models:run', {
+      method: 'post',
+      path: '/v1/clv/validations',
+      tags,
+      summary: 'Fit on a calibration period and compare with the holdout',
+      description:
+        'Same options and JSON as `retain clv validate --json` on the stored orders (nothing is stored).',
+      request: { body: { required: true, content: { 'application/json': { schema: ValidateBody } } } },
+      responses: {
+        200: json(
+          z.record(z.string(), z.unknown()).openapi({
+            description:
+              'model, params, holdoutDuration, customers, mae, rmse, correlation, totalActual, totalPredicted, totalErrorPct, byFrequency, sufficiency, seconds',
+          }),
+          'The validation report',
+        ),
+      },
+    }),
+    async (c) => {
+      const opts = parseCliOptions(ValidateBody, await c.req.json(), 'body', CLI_ONLY);
+      return c.json(await runValidate(opts, clvDepsOf(deps, c)));
     },
   );
 }

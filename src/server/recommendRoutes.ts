@@ -1,24 +1,21 @@
 import { z } from '@hono/zod-openapi';
-import type { BasketSource } from '../modules/basket/repository.js';
-import { parseOptions, RecommendOptions } from '../modules/basket/schema.js';
-import { runRecommend } from '../modules/basket/service.js';
+import { EvaluateOptions, parseOptions, RecommendOptions } from '../modules/basket/schema.js';
+import { runEvaluate, runRecommend } from '../modules/basket/service.js';
 import { getCustomer } from '../modules/customers/service.js';
-import { loadBaskets, loadProducts } from '../modules/orders/repository.js';
 import type { Auth } from './auth.js';
+import { parseCliOptions, queryFlag, queryOf } from './cliOptions.js';
 import type { RetainApp, ServerDeps } from './context.js';
 import { documented, json } from './openapi.js';
+import { basketSourceOn } from './sources.js';
+
+const Evaluate = EvaluateOptions.extend({ defaultExclusions: queryFlag.default(true) });
 
 /**
- * `retain recommend --customer` as `GET /v1/customers/{id}/recommendations`, on the server's own
- * store. It loads the order history per call (as the CLI does): fine for shops of the demo's size,
- * a cached model is the next step for large stores.
+ * `retain recommend --customer` as `GET /v1/customers/{id}/recommendations` and `retain recommend
+ * evaluate` as `GET /v1/recommendations/evaluation`, on the server's own store (see sources.ts).
  */
 export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
-  const source: BasketSource = {
-    loadBaskets: (opts) => loadBaskets(deps.db, opts),
-    loadProducts: () => loadProducts(deps.db),
-    close: async () => undefined, // the server's database stays open
-  };
+  const source = basketSourceOn(deps.db);
   app.get(
     '/v1/customers/:id/recommendations',
     documented(app, auth, 'commerce:read', {
@@ -43,6 +40,32 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
       const opts = parseOptions(RecommendOptions, { ...c.req.query(), customer: c.req.param('id') });
       await getCustomer(deps.db, opts.customer); // 404 for an unknown customer
       return c.json(await runRecommend(opts, { openSource: async () => source }));
+    },
+  );
+  app.get(
+    '/v1/recommendations/evaluation',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/recommendations/evaluation',
+      tags: ['reports'],
+      summary: 'Offline evaluation of the recommenders (Recall/NDCG/PHR@k, last basket held out)',
+      description:
+        'Same options and JSON as `retain recommend evaluate --json` on the stored orders; excludeSku is ' +
+        'comma-separated or repeated, `defaultExclusions=false` is `--no-default-exclusions`. Takes seconds ' +
+        'on a shop of the demo’s size (every customer is scored by four methods).',
+      request: { query: Evaluate },
+      responses: {
+        200: json(
+          z.record(z.string(), z.unknown()).openapi({
+            description: 'k, customers, skipped, heldOutProducts, methods{recall, ndcg, phr}, best, seconds',
+          }),
+          'The evaluation report',
+        ),
+      },
+    }),
+    async (c) => {
+      const opts = parseCliOptions(Evaluate, queryOf(c.req.queries()), 'query');
+      return c.json(await runEvaluate(opts, { openSource: async () => source }));
     },
   );
 }

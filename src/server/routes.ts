@@ -7,6 +7,7 @@ import { registerSessionRoutes } from '../modules/users/routes.js';
 import { registerSpendRoutes } from '../modules/spend/routes.js';
 import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
 import type { Auth } from './auth.js';
+import { registerBasketRoutes } from './basketRoutes.js';
 import { registerClvRoutes } from './clvRoutes.js';
 import { registerImportRoutes } from './importRoutes.js';
 import { registerRecommendRoutes } from './recommendRoutes.js';
@@ -27,4 +28,5 @@ export function registerRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): vo
   registerRecommendRoutes(app, deps, auth);
   registerSessionRoutes(app, deps, auth);
   registerClvRoutes(app, deps, auth);
+  registerBasketRoutes(app, deps, auth);
 }

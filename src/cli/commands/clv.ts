@@ -52,27 +52,18 @@ Standard errors (observed information) are shown in the human output.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { FitOptions, parseOptions } = await import('../../modules/clv/schema.js');
-      const { runFit } = await import('../../modules/clv/service.js');
+      const { fitJson, runFit } = await import('../../modules/clv/service.js');
       const r = await runFit(parseOptions(FitOptions, raw), depsOf(cmd));
-      emit(
-        cmd,
-        {
-          model: r.model,
-          params: r.params,
-          logLikelihood: r.logLikelihood,
-          customers: r.customers,
-          seconds: r.seconds,
-        },
-        () =>
-          [
-            `${r.model} fitted on ${r.customers} customers in ${r.seconds}s${r.converged ? '' : ' (not fully converged)'}`,
-            `log-likelihood ${r.logLikelihood.toFixed(4)}`,
-            ...Object.entries(r.params).map(([k, v]) => {
-              const se = r.standardErrors?.[k];
-              const ci = r.confidenceIntervals?.[k];
-              return `  ${k.padEnd(6)} ${fmt(v)}${se !== undefined ? `  se ${fmt(se)}` : ''}${ci ? `  95% CI [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
-            }),
-          ].join('\n'),
+      emit(cmd, fitJson(r), () =>
+        [
+          `${r.model} fitted on ${r.customers} customers in ${r.seconds}s${r.converged ? '' : ' (not fully converged)'}`,
+          `log-likelihood ${r.logLikelihood.toFixed(4)}`,
+          ...Object.entries(r.params).map(([k, v]) => {
+            const se = r.standardErrors?.[k];
+            const ci = r.confidenceIntervals?.[k];
+            return `  ${k.padEnd(6)} ${fmt(v)}${se !== undefined ? `  se ${fmt(se)}` : ''}${ci ? `  95% CI [${fmt(ci[0])}, ${fmt(ci[1])}]` : ''}`;
+          }),
+        ].join('\n'),
       );
     });
 

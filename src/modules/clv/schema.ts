@@ -6,6 +6,8 @@ export const TRANSACTION_MODELS = ['bgnbd', 'pareto-nbd', 'mbgnbd'] as const;
 export const MODELS = [...TRANSACTION_MODELS, 'gamma-gamma', 'sbg'] as const;
 export const Model = z.enum(MODELS, { error: `model must be one of ${MODELS.join(', ')}` });
 export type Model = z.infer<typeof Model>;
+/** The models that fit from stored orders (sBG fits a survivor curve, which only a file gives). */
+export const ORDER_MODELS = [...TRANSACTION_MODELS, 'gamma-gamma'] as const;
 export const TransactionModelName = z.enum(TRANSACTION_MODELS, {
   error: `model must be one of ${TRANSACTION_MODELS.join(', ')} (a purchase-count model)`,
 });

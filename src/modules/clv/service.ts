@@ -166,6 +166,17 @@ export interface FitOutcome {
   sufficiency: SufficiencyResult | null;
 }
 
+/** The `retain clv fit --json` document (also the API's `POST /v1/clv/fits` answer). */
+export function fitJson(r: FitOutcome) {
+  return {
+    model: r.model,
+    params: r.params,
+    logLikelihood: r.logLikelihood,
+    customers: r.customers,
+    seconds: r.seconds,
+  };
+}
+
 /** Fits one model to the summary (or, for sBG, to a `period,alive` survivor curve). */
 export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcome> {
   const now = deps.now ?? clock;
