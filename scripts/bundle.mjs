@@ -7,7 +7,7 @@ import { build } from 'rolldown';
 const outDir = 'dist/bundle';
 rmSync(outDir, { recursive: true, force: true });
 await build({
-  input: { main: 'dist/cli/main.js' },
+  input: { main: 'dist/cli/main.js', 'import-worker': 'dist/modules/imports/worker.js' },
   platform: 'node',
   external: [/^node:/, /^@duckdb\//, /^pg($|\/)/, /^pg-copy-streams/, /^pino($|\/)/],
   logLevel: 'warn',

@@ -53,6 +53,8 @@ export interface Queryable {
 
 export interface BulkLoad {
   write(rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Appends `rows` rows already encoded as COPY CSV text (storage/copyFormat.ts), e.g. by a worker. */
+  writeEncoded(bytes: Uint8Array, rows: number): Promise<void>;
   /** Completes the load; returns the number of rows loaded. */
   finish(): Promise<number>;
 }

@@ -38,10 +38,17 @@ function splitFields(text: string, start: number, end: number, d: string): strin
 
 export class CsvParser {
   private rest = '';
-  private line = 1; // physical line the next record starts on
-  private first = true;
+  private line: number; // physical line the next record starts on
+  private first: boolean;
 
-  constructor(private readonly delimiter = ',') {}
+  /** `startLine` > 1 parses a piece of a file that starts on that line (no BOM expected there). */
+  constructor(
+    private readonly delimiter = ',',
+    startLine = 1,
+  ) {
+    this.line = startLine;
+    this.first = startLine === 1;
+  }
 
   /** Parses a chunk; incomplete trailing records wait for the next chunk. */
   push(chunk: string, out: CsvRecord[]): void {

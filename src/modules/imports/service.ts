@@ -1,22 +1,12 @@
 import { basename } from 'node:path';
-import type { z } from 'zod';
-import { AppError, invalid } from '../../shared/errors.js';
+import { invalid } from '../../shared/errors.js';
 import type { BulkLoad, Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
-import type { Mapped } from './presets/types.js';
+import { importInWorkers, parallelPlan } from './parallel.js';
+import { recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
-import {
-  cleanRecord,
-  CustomerInput,
-  describeIssues,
-  Entity,
-  EventInput,
-  OrderLineInput,
-  ProductInput,
-  RefundInput,
-  SpendInput,
-} from './schema.js';
+import { Entity } from './schema.js';
 import { openSource, peekFirstLine } from './source.js';
 
 export interface ImportOptions {
@@ -33,6 +23,15 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Clock for `imported_at` stamps (tests pin it). */
   now?: Date;
+  /**
+   * Parse workers for big CSV files of presets whose rows are independent: 0 parses on this thread;
+   * default: the `RETAIN_IMPORT_WORKERS` environment variable, else one per core for files ≥ 16 MB.
+   */
+  workers?: number;
+  /** The compiled worker script (default: the package's dist/bundle/import-worker.js). */
+  workerFile?: string;
+  /** Bytes per worker task (default 4 MiB; tests use tiny chunks). */
+  chunkBytes?: number;
 }
 
 export interface ImportProgress {
@@ -65,15 +64,6 @@ export interface ImportReport {
   refunds?: { inserted: number; updated: number; unchanged: number };
   seconds: number;
 }
-
-const SCHEMAS: Record<Entity, z.ZodType> = {
-  orders: OrderLineInput,
-  refunds: RefundInput,
-  customers: CustomerInput,
-  products: ProductInput,
-  spend: SpendInput,
-  events: EventInput,
-};
 
 // Small batches: rows die young (a 50k-row buffer survived scavenges and tripled GC time).
 const FLUSH_ROWS = 4_096;
@@ -138,20 +128,26 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
     else report.errorsOmitted++;
   };
 
-  const targets = entity === 'orders' ? (['orders', 'refunds'] as const) : ([entity] as const);
-  const staging = Object.fromEntries(targets.map((t) => [t, repo.STAGING[t]])) as Partial<
-    Record<Entity, (typeof repo.STAGING)[keyof typeof repo.STAGING]>
-  >;
+  const targets = stagingTargets(entity);
   const buffers = new Map<Entity, SqlValue[][]>(targets.map((t) => [t, []]));
-  const expectedFields = source.info.columns.length;
+  let full = false; // some buffer reached FLUSH_ROWS
+  const sink: RecordSink = {
+    row: (t, row) => {
+      const buf = buffers.get(t)!;
+      buf.push(row);
+      if (buf.length >= FLUSH_ROWS) full = true;
+    },
+    reject,
+    skip: (reason, count = 1) => {
+      report.skipped[reason] = (report.skipped[reason] ?? 0) + count;
+    },
+  };
 
   await db.transaction(async (tx: Queryable) => {
-    await repo.createStaging(tx, Object.values(staging) as never);
+    const tables = targets.map((t) => repo.STAGING[t]);
+    await repo.createStaging(tx, tables as never);
     const loads = new Map<Entity, BulkLoad>();
-    for (const t of targets) {
-      const table = staging[t];
-      if (table) loads.set(t, await tx.bulkLoad(table.table, table.columns));
-    }
+    for (const t of targets) loads.set(t, await tx.bulkLoad(repo.STAGING[t].table, repo.STAGING[t].columns));
     const flush = async (t: Entity) => {
       const rows = buffers.get(t);
       const load = loads.get(t);
@@ -159,58 +155,39 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
       await load.write(rows);
       buffers.set(t, []);
     };
-    for await (const batch of source.batches) {
-      for (const rec of batch) {
-        report.rows++;
-        const v = rec.values;
-        if ('__invalidJson' in v) {
-          reject(rec.line, `not a JSON object: ${String(v.__invalidJson)}`);
-          continue;
-        }
-        if ('__extra' in v) {
-          reject(
-            rec.line,
-            `the row has ${expectedFields + Number(v.__extra)} fields but the header has ${expectedFields}`,
-          );
-          continue;
-        }
-        let mapped: Mapped[];
-        try {
-          mapped = mapper(v, rec.line);
-        } catch (err) {
-          reject(rec.line, (err as Error).message);
-          continue;
-        }
-        for (const m of mapped) {
-          if (m.kind === 'skip') {
-            report.skipped[m.reason] = (report.skipped[m.reason] ?? 0) + 1;
-            continue;
-          }
-          if (m.kind === 'reject') {
-            reject(rec.line, m.reason);
-            continue;
-          }
-          const parsed = SCHEMAS[m.entity].safeParse(cleanRecord(m.values));
-          if (!parsed.success) {
-            reject(rec.line, describeIssues(parsed.error).reason);
-            continue;
-          }
-          const table = staging[m.entity];
-          const buf = buffers.get(m.entity);
-          if (!table || !buf)
-            throw new AppError(
-              'internal',
-              `preset ${preset.name} produced ${m.entity} rows while importing ${entity}`,
-            );
-          buf.push(table.toRow(rec.line, parsed.data as never));
-          if (buf.length >= FLUSH_ROWS) await flush(m.entity);
-        }
-      }
-      opts.onProgress?.({
-        rows: report.rows,
-        bytesRead: source.progress.bytesRead,
-        bytesTotal: source.info.bytesTotal,
+    const plan = parallelPlan(preset, source.info, opts.workers, opts.workerFile);
+    if (plan) {
+      await source.close();
+      await importInWorkers({
+        file: opts.file,
+        gzip: source.info.gzip,
+        plan,
+        chunkBytes: opts.chunkBytes,
+        init: { entity, preset: preset.name, map: opts.map ?? {}, currency, header: source.info.columns },
+        loads,
+        sink,
+        onRecords: (n, bytesRead) => {
+          report.rows += n;
+          opts.onProgress?.({ rows: report.rows, bytesRead, bytesTotal: source.info.bytesTotal });
+        },
       });
+    } else {
+      const handle = recordHandler(entity, preset, mapper, source.info.columns.length, sink);
+      for await (const batch of source.batches) {
+        for (const rec of batch) {
+          report.rows++;
+          handle(rec);
+          if (full) {
+            full = false;
+            for (const t of targets) if (buffers.get(t)!.length >= FLUSH_ROWS) await flush(t);
+          }
+        }
+        opts.onProgress?.({
+          rows: report.rows,
+          bytesRead: source.progress.bytesRead,
+          bytesTotal: source.info.bytesTotal,
+        });
+      }
     }
     for (const t of targets) {
       await flush(t);

@@ -60,7 +60,7 @@ async function sniff(file: string): Promise<{ gzip: boolean; size: number }> {
 }
 
 async function* textChunks(file: string, gzip: boolean, progress: ReadProgress): AsyncGenerator<string> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: 256 << 10 });
   raw.on('data', (b) => {
     progress.bytesRead += (b as Buffer).length;
   });
@@ -83,6 +83,14 @@ function formatOf(file: string, firstChar: string | undefined): SourceFormat {
   return firstChar === '{' ? 'ndjson' : 'csv';
 }
 
+export interface Source {
+  info: SourceInfo;
+  batches: AsyncGenerator<SourceRecord[]>;
+  progress: ReadProgress;
+  /** Stops reading (when the records are taken from elsewhere, e.g. parse workers). */
+  close(): Promise<void>;
+}
+
 /**
  * Opens a CSV or NDJSON file (optionally gzip-compressed, detected by its magic bytes) and streams
  * its records in batches. Constant memory: one chunk and one batch at a time.
@@ -90,7 +98,7 @@ function formatOf(file: string, firstChar: string | undefined): SourceFormat {
 export async function openSource(
   file: string,
   opts: { csvHeader?: string[]; whitespace?: boolean } = {},
-): Promise<{ info: SourceInfo; batches: AsyncGenerator<SourceRecord[]>; progress: ReadProgress }> {
+): Promise<Source> {
   const { gzip, size } = await sniff(file);
   const progress: ReadProgress = { bytesRead: 0 };
   const chunks = textChunks(file, gzip, progress);
@@ -114,6 +122,7 @@ export async function openSource(
       info: { file, format, gzip, columns, bytesTotal: size },
       batches: ndjsonBatches(firstText, chunks),
       progress,
+      close: () => closeChunks(chunks),
     };
   }
 
@@ -146,7 +155,20 @@ export async function openSource(
     info: { file, format, gzip, columns: header, bytesTotal: size },
     batches: csvBatches(header, parser, pending, chunks, split),
     progress,
+    close: () => closeChunks(chunks),
   };
+}
+
+async function closeChunks(chunks: AsyncGenerator<string>): Promise<void> {
+  await chunks.return(undefined);
+}
+
+/** A CSV record as the presets see it: values by header name; surplus cells counted in `__extra`. */
+export function recordOf(header: readonly string[], fields: readonly string[], line: number): SourceRecord {
+  const values: Record<string, unknown> = {};
+  for (let i = 0; i < header.length; i++) values[header[i] as string] = fields[i];
+  if (fields.length > header.length) values['__extra'] = fields.length - header.length;
+  return { line, values };
 }
 
 async function* csvBatches(
@@ -158,10 +180,7 @@ async function* csvBatches(
 ): AsyncGenerator<SourceRecord[]> {
   const toRecord = (raw: CsvRecord): SourceRecord => {
     const r = split(raw);
-    const values: Record<string, unknown> = {};
-    for (let i = 0; i < header.length; i++) values[header[i] as string] = r.fields[i];
-    if (r.fields.length > header.length) values['__extra'] = r.fields.length - header.length;
-    return { line: r.line, values };
+    return recordOf(header, r.fields, r.line);
   };
   let buf = pending;
   for (;;) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { BulkLoad, Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
-import { copyLine } from '../copyFormat.js';
+import { CopyEncoder } from '../copyFormat.js';
 import { normalizeParam, toSafeNumber } from '../normalize.js';
 
 const dialect: Dialect = {
@@ -95,7 +95,7 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
   let handle: Awaited<ReturnType<typeof openFile>> | null = null;
   let segmentBytes = 0;
   let count = 0;
-  let pending = '';
+  const pending = new CopyEncoder();
   let copies: Promise<void> = Promise.resolve();
   let failed: unknown = null;
   const copy = (path: string) => async () => {
@@ -115,23 +115,30 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
       failed = failed ?? err;
     });
   };
-  const drain = async () => {
-    if (pending.length === 0) return;
+  const append = async (data: Uint8Array) => {
     if (!handle) {
       file = join(dir, `rows-${segment++}.csv`);
       handle = await openFile(file, 'w');
       segmentBytes = 0;
     }
-    await handle.write(pending);
-    segmentBytes += pending.length;
-    pending = '';
+    await handle.write(data);
+    segmentBytes += data.length;
     if (segmentBytes >= SEGMENT_BYTES) await closeSegment();
+  };
+  const drain = async () => {
+    if (pending.length === 0) return;
+    await append(pending.take().bytes);
   };
   return {
     async write(rows) {
-      for (const row of rows) pending += copyLine(row);
+      for (const row of rows) pending.add(row);
       count += rows.length;
       if (pending.length >= 1 << 20) await drain();
+    },
+    async writeEncoded(bytes, rows) {
+      await drain();
+      count += rows;
+      if (bytes.length > 0) await append(bytes);
     },
     async finish() {
       try {
@@ -187,7 +194,11 @@ export class DuckDatabase extends DuckQueryable implements Database {
 
   override async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
     const inner = await super.bulkLoad(table, columns);
-    return { write: (rows) => inner.write(rows), finish: () => this.mutex.run(() => inner.finish()) };
+    return {
+      write: (rows) => inner.write(rows),
+      writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
+      finish: () => this.mutex.run(() => inner.finish()),
+    };
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -56,11 +56,21 @@ class PgQueryable implements Queryable {
     rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
   ): Promise<number> {
     const counter = { rows: 0 };
+    await this.copyText(table, columns, copyChunks(rows, counter));
+    return counter.rows;
+  }
+
+  /** COPY FROM STDIN of CSV text in the shared format (copyFormat.ts). */
+  private async copyText(
+    table: string,
+    columns: readonly string[],
+    chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  ): Promise<void> {
     const run = async (client: pg.PoolClient | pg.Pool) => {
       const sink = (client as pg.PoolClient).query(
         copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT csv, NULL '\\N')`),
       );
-      await pipeline(Readable.from(copyChunks(rows, counter)), sink);
+      await pipeline(Readable.from(chunks), sink);
     };
     if (this.client instanceof pg.Pool) {
       const client = await this.client.connect();
@@ -72,7 +82,6 @@ class PgQueryable implements Queryable {
     } else {
       await run(this.client);
     }
-    return counter.rows;
   }
 
   async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
@@ -81,6 +90,11 @@ class PgQueryable implements Queryable {
     return {
       write: async (rows) => {
         count += await this.copyRows(table, columns, rows);
+      },
+      writeEncoded: async (bytes, rows) => {
+        if (bytes.length > 0)
+          await this.copyText(table, columns, [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)]);
+        count += rows;
       },
       finish: async () => count,
     };

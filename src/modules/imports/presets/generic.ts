@@ -6,6 +6,7 @@ export const genericPreset: Preset = {
   name: 'generic',
   description: "Retain's own column names (see docs/import-formats.md)",
   entities: ['orders', 'customers', 'products', 'spend', 'events', 'refunds'],
+  independentRows: true,
   expectedColumns: (entity: Entity) => GENERIC_COLUMNS[entity].required,
   detect: (entity, columns) => GENERIC_COLUMNS[entity].required.every((c) => columns.includes(c)),
   createMapper: (entity, opts) => (values) => {

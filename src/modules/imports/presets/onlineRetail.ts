@@ -31,6 +31,7 @@ export const onlineRetailPreset: Preset = {
   name: 'online-retail',
   description: 'UCI Online Retail export (InvoiceNo, StockCode, …, CustomerID, Country)',
   entities: ['orders'],
+  independentRows: true,
   expectedColumns: () => COLUMNS,
   detect: (entity, columns) => entity === 'orders' && COLUMNS.every((c) => columns.includes(c)),
   createMapper: () => (v) => {

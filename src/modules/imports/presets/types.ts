@@ -23,6 +23,11 @@ export interface Preset {
   /** Whether a file whose first line is `firstLine` (parsed into `columns`) is in this preset's format. */
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;
+  /**
+   * Each row maps on its own (no state carried between rows), so big files may be parsed in pieces
+   * by several workers. Shopify (order fields on the first row only) and WooCommerce are not.
+   */
+  independentRows?: boolean;
   /** Builds the per-file mapper (it may keep state, e.g. Shopify's carried-forward order fields). */
   createMapper(
     entity: Entity,

@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../storage/port.js';
+import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { csvByteChunks, recordEndFrom } from './byteChunks.js';
+import { CsvParser, type CsvRecord } from './csv.js';
+import { importFile, type ImportReport } from './service.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ONLINE_RETAIL = join(root, '../shared/data/online-retail/online_retail.csv.gz');
+const dir = mkdtempSync(join(tmpdir(), 'retain-parallel-'));
+const file = (name: string, text: string | Buffer) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** The worker as the CLI bundles it, built from the sources under test. */
+async function buildWorker(): Promise<string> {
+  const { build } = await import('rolldown');
+  const work = join(root, 'node_modules', '.cache', 'retain-parallel-test');
+  mkdirSync(work, { recursive: true });
+  const out = join(work, `import-worker-${process.pid}.mjs`);
+  await build({
+    input: join(root, 'src/modules/imports/worker.ts'),
+    platform: 'node',
+    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
+    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
+    output: { file: out, format: 'esm' },
+    logLevel: 'silent',
+  });
+  return out;
+}
+
+describe('record boundaries in bytes', () => {
+  it('cuts only at line feeds outside quotes', () => {
+    const b = bytes('a,b\nc,"d\ne"\nf,"g\n');
+    expect(recordEndFrom(b, 0)).toBe(3);
+    expect(recordEndFrom(b, 4)).toBe(11); // the LF at 8 is inside quotes
+    expect(recordEndFrom(b, 12)).toBe(-1); // "g… is still open
+    expect(recordEndFrom(bytes('a,"x""\ny"\n'), 0)).toBe(9);
+    expect(recordEndFrom(bytes('no newline'), 0)).toBe(-1);
+    expect(recordEndFrom(bytes('h1,"h\n2"\nx\n'), 0)).toBe(8);
+  });
+
+  it('chunks a file into whole records numbered as the CSV parser numbers them', async () => {
+    const lines = ['id,note'];
+    for (let i = 0; i < 400; i++)
+      lines.push(i % 7 === 0 ? `${i},"multi\nline ""${i}"", with comma"` : `${i},plain ${i}`);
+    const text = '\ufeff' + lines.join('\r\n');
+    const expected: CsvRecord[] = [];
+    const whole = new CsvParser();
+    whole.push(text, expected);
+    whole.end(expected);
+    for (const gz of [false, true]) {
+      const f = file(gz ? 'notes.csv.gz' : 'notes.csv', gz ? gzipSync(text) : text);
+      const got: CsvRecord[] = [];
+      let chunks = 0;
+      for await (const c of csvByteChunks(f, gz, { bytesRead: 0 }, 300)) {
+        chunks++;
+        const p = new CsvParser(',', c.line);
+        p.push(Buffer.from(c.bytes).toString('utf8'), got);
+        p.end(got);
+      }
+      expect(chunks).toBeGreaterThan(10);
+      expect(got).toEqual(expected.slice(1)); // everything after the header, same fields and lines
+    }
+  });
+});
+
+// A generic orders file with what real exports contain: quoted commas, doubled quotes, newlines in
+// titles, CRLF, bad rows of several kinds, a duplicate order key, no newline at the end.
+function messyOrders(): string {
+  const rows = ['order_id,customer_id,ordered_at,currency,sku,title,quantity,unit_price,channel'];
+  for (let i = 0; i < 1500; i++) {
+    const order = `O${Math.floor(i / 3)}`;
+    const customer = i % 11 === 0 ? '' : `C${i % 97}`;
+    const title = i % 5 === 0 ? `"Mug, ""blue"" ${i}"` : i % 13 === 0 ? `"two\nlines ${i}"` : `Plain ${i}`;
+    let qty = String(1 + (i % 4));
+    let date = `2024-0${1 + (i % 9)}-1${i % 10} 10:${String(i % 60).padStart(2, '0')}:00`;
+    if (i % 101 === 0) qty = 'x';
+    if (i % 103 === 0) date = '2024-02-31 10:00:00';
+    const row = `${order},${customer},${date},EUR,SKU${i % 40},${title},${qty},${(i % 17) + 0.5},email`;
+    rows.push(i % 107 === 0 ? row + ',surplus' : i % 109 === 0 ? row.replace(/^O\d+/, '') : row);
+  }
+  return rows.join(rows.length % 2 ? '\n' : '\r\n');
+}
+
+const ordersTable = (db: Database) =>
+  db.query(
+    `SELECT o.external_id, c.external_id AS customer, o.ordered_at, o.total_minor, o.line_count,
+            (SELECT string_agg(l.sku || ':' || l.title || ':' || l.quantity, '|' ORDER BY l.line_no)
+               FROM order_lines l WHERE l.order_id = o.order_id) AS lines
+     FROM orders o LEFT JOIN customers c USING (customer_id) ORDER BY o.external_id`,
+  );
+
+const comparable = (r: ImportReport) => ({ ...r, seconds: 0 });
+
+describe.each(testEngines())('imports in parse workers on %s', (engine) => {
+  let serial: Database;
+  let parallel: Database;
+  let workerFile: string;
+  const disposers: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    workerFile = await buildWorker();
+    for (const which of ['serial', 'parallel'] as const) {
+      const { db, dispose } = await freshDatabase(engine);
+      disposers.push(dispose);
+      if (which === 'serial') serial = db;
+      else parallel = db;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const d of disposers) await d();
+  });
+
+  it('gives the same report, rejections and stored orders as the single-threaded import', async () => {
+    const f = file(`messy-${engine}.csv`, messyOrders());
+    const now = new Date('2026-01-01T00:00:00Z');
+    const a = await importFile(serial, { entity: 'orders', file: f, workers: 0, now });
+    const b = await importFile(parallel, {
+      entity: 'orders',
+      file: f,
+      workers: 3,
+      workerFile,
+      chunkBytes: 2_000,
+      now,
+    });
+    expect(a.rejected).toBeGreaterThan(20);
+    expect(a.errors.some((e) => e.reason.includes('fields but the header has'))).toBe(true);
+    expect(comparable(b)).toEqual(comparable(a));
+    expect(await ordersTable(parallel)).toEqual(await ordersTable(serial));
+    // and a parallel re-import is idempotent
+    const again = await importFile(parallel, { entity: 'orders', file: f, workers: 2, workerFile, now });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: a.inserted + a.updated + a.unchanged });
+  }, 60_000);
+
+  it('reports a worker failure as an error instead of hanging', async () => {
+    const f = file(`ok-${engine}.csv`, 'order_id,ordered_at,order_total\nX1,2024-01-01,5\n');
+    await expect(
+      importFile(parallel, { entity: 'orders', file: f, workers: 1, workerFile: join(dir, 'missing.mjs') }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('Online Retail in parse workers (DuckDB)', () => {
+  it('reproduces the single-threaded figures', async () => {
+    const workerFile = await buildWorker();
+    const { db, dispose } = await freshDatabase('duckdb');
+    try {
+      const r = await importFile(db, {
+        entity: 'orders',
+        file: ONLINE_RETAIL,
+        preset: 'online-retail',
+        workers: 2,
+        workerFile,
+      });
+      expect(r).toMatchObject({
+        rows: 541909,
+        inserted: 19959,
+        rejected: 0,
+        guestOrders: 1427,
+        refunds: { inserted: 3654, updated: 0, unchanged: 0 },
+        skipped: {
+          'UnitPrice <= 0': 1179,
+          'Quantity <= 0 on a sales invoice': 1336,
+          'guest cancellation (C… without CustomerID)': 383,
+          'bad-debt adjustment invoice (A…)': 3,
+        },
+      });
+    } finally {
+      await dispose();
+    }
+  }, 120_000);
+});

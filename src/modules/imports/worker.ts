@@ -1,0 +1,71 @@
+/**
+ * Parse worker for big imports (see parallel.ts): receives runs of whole CSV records as bytes, runs
+ * the same per-record pipeline as the importer's own thread (records.ts), and sends back the staging
+ * rows already encoded for COPY, plus rejections and skip counts. Bundled as dist/bundle/import-worker.js.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError } from '../../shared/errors.js';
+import { CopyEncoder } from '../../storage/copyFormat.js';
+import { CsvParser, type CsvRecord } from './csv.js';
+import type { ChunkResult, ChunkTask, WorkerInit } from './parallel.js';
+import { presetByName } from './presets/index.js';
+import { recordHandler, stagingTargets } from './records.js';
+import type { Entity } from './schema.js';
+import { recordOf } from './source.js';
+
+// Records are parsed a slice at a time so only a few thousand are alive at once (less GC copying).
+const SLICE_CHARS = 256 << 10;
+
+function run(init: WorkerInit, task: ChunkTask): ChunkResult {
+  const preset = presetByName(init.preset);
+  const mapper = preset.createMapper(init.entity, { map: init.map, currency: init.currency });
+  const out = new Map<Entity, CopyEncoder>(stagingTargets(init.entity).map((t) => [t, new CopyEncoder()]));
+  const rejects: [number, string][] = [];
+  const skipped: Record<string, number> = {};
+  const handle = recordHandler(init.entity, preset, mapper, init.header.length, {
+    row: (entity, row) => out.get(entity)!.add(row),
+    reject: (line, reason) => rejects.push([line, reason]),
+    skip: (reason) => {
+      skipped[reason] = (skipped[reason] ?? 0) + 1;
+    },
+  });
+  const text = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.length).toString('utf8');
+  const parser = new CsvParser(',', task.line);
+  let records: CsvRecord[] = [];
+  let count = 0;
+  const drain = () => {
+    for (const r of records) handle(recordOf(init.header, r.fields, r.line));
+    count += records.length;
+    records = [];
+  };
+  for (let at = 0; at < text.length; at += SLICE_CHARS) {
+    parser.push(text.slice(at, at + SLICE_CHARS), records);
+    drain();
+  }
+  parser.end(records);
+  drain();
+  return {
+    id: task.id,
+    records: count,
+    out: [...out].map(([entity, e]) => ({ entity, ...e.take() })),
+    rejects,
+    skipped,
+  };
+}
+
+const init = workerData as WorkerInit;
+parentPort!.on('message', (task: ChunkTask) => {
+  try {
+    const result = run(init, task);
+    parentPort!.postMessage(
+      result,
+      result.out.map((o) => o.bytes.buffer as ArrayBuffer),
+    );
+  } catch (err) {
+    const e = err as Error;
+    parentPort!.postMessage({
+      id: task.id,
+      error: { code: err instanceof AppError ? err.code : 'internal', message: e.message },
+    });
+  }
+});
