@@ -136,7 +136,14 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
       const body = { model, calibrationEnd: '2023-12-31', timeUnit: 'week' };
       const r = await t.call('POST', '/v1/clv/fits', { role: 'analyst', body });
       expect(r.status, model).toBe(200);
-      expect(Object.keys(r.json)).toEqual(['model', 'params', 'logLikelihood', 'customers', 'seconds']);
+      expect(Object.keys(r.json)).toEqual([
+        'model',
+        'params',
+        'logLikelihood',
+        'customers',
+        'seconds',
+        'warnings',
+      ]);
       expect(r.json.logLikelihood, model).toBeLessThan(0);
       const cli = fitJson(await runFit(FitOptions.parse(body), cliDeps()));
       expect(withoutSeconds(r.json), model).toEqual(withoutSeconds(cli));

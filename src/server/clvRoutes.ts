@@ -75,6 +75,10 @@ const FitResult = z
     logLikelihood: z.number(),
     customers: z.number().openapi({ description: 'customers fitted (Gamma-Gamma: repeat buyers)' }),
     seconds: z.number(),
+    warnings: z.array(z.string()).openapi({
+      description:
+        'e.g. parameters the history does not identify (no visible dropout); empty when the fit is sound',
+    }),
   })
   .openapi('ClvFitResult');
 

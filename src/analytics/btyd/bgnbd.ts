@@ -385,13 +385,29 @@ export function bgNbdIndividualLogLikelihood(p: BgNbdParams, x: number, tx: numb
   return A12 + m + Math.log(Math.exp(A3 - m) + Math.exp(A4 - m));
 }
 
+/**
+ * c·[1 − (1−z)^m·₂F₁(m, β; c; z)] for c > −1, the bracket of FHL 2005 eqs. 9–10 times its prefactor
+ * c = a + b + x − 1. For x = 0 and a + b < 1, c is ≤ 0 where ₂F₁ alone is undefined or has a pole, yet
+ * the product is finite: with c·(c)ₖ⁻¹ = 1/(c+1)ₖ₋₁ the series c·₂F₁ = c + Σₖ≥₁ (m)ₖ(β)ₖzᵏ/((c+1)ₖ₋₁k!)
+ * has no pole (its terms are positive), so small c uses it.
+ */
+function scaledComplement(m: number, beta: number, c: number, z: number): number {
+  const logW = m * Math.log1p(-z);
+  if (c >= 0.5) return c * -Math.expm1(logHyp2f1(m, beta, c, z) + logW);
+  let term = m * beta * z;
+  let sum = term;
+  for (let k = 1; k < 1_000_000 && term > 1e-17 * sum; k++) {
+    term *= ((m + k) * (beta + k) * z) / ((c + k) * (k + 1));
+    sum += term;
+  }
+  return c * -Math.expm1(logW) - Math.exp(logW) * sum;
+}
+
 /** E[X(t)] for a randomly chosen new customer (FHL 2005 eq. 9). */
 export function bgNbdExpectedPurchases(p: BgNbdParams, t: number): number {
   const { r, alpha, a, b } = p;
   if (t <= 0) return 0;
-  const z = t / (alpha + t);
-  const hyp = Math.exp(logHyp2f1(r, b, a + b - 1, z) + r * Math.log(alpha / (alpha + t)));
-  return ((a + b - 1) / (a - 1)) * (1 - hyp);
+  return scaledComplement(r, b, a + b - 1, t / (alpha + t)) / (a - 1);
 }
 
 /** P(alive | x, t_x, T) (Fader, Hardie & Lee 2008, note 021, eq. 2). */
@@ -416,8 +432,7 @@ export function bgNbdConditionalExpectedPurchases(
   const { r, alpha, a, b } = p;
   if (t <= 0) return 0;
   const z = t / (alpha + T + t);
-  const logHyp = logHyp2f1(r + x, b + x, a + b + x - 1, z) + (r + x) * Math.log1p(-z);
-  const numerator = ((a + b + x - 1) / (a - 1)) * -Math.expm1(logHyp);
+  const numerator = scaledComplement(r + x, b + x, a + b + x - 1, z) / (a - 1);
   return numerator * bgNbdProbabilityAlive(p, x, tx, T);
 }
 

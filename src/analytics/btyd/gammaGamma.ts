@@ -388,6 +388,7 @@ export function fitGammaGamma(
     converged,
     iterations,
     evaluations,
+    atBound: [],
   };
 }
 

@@ -24,6 +24,11 @@ export interface FitResult<P extends Record<string, number>> {
   converged: boolean;
   iterations: number;
   evaluations: number;
+  /**
+   * Parameters that ran off towards 0 or ∞ (over 10⁴ × or ÷ their start; the optimiser stops them at
+   * 10⁶): the data do not identify them — e.g. `a` → 0 in a BG/NBD means no visible dropout.
+   */
+  atBound: string[];
 }
 
 /** A transaction (purchase-count) model's predictions for one customer history. */
@@ -54,31 +59,58 @@ export interface MleSpec<N extends string> {
   maxIterations?: number;
 }
 
-/** Maximises LL over positive parameters by L-BFGS on θ = log(params), polishing with Nelder–Mead if needed. */
+/**
+ * How far (in e-folds) a parameter may move from its starting value: 10⁶ either way. When the data
+ * do not identify a model (e.g. nobody drops out, or every customer buys at the same rate) the
+ * likelihood keeps rising towards a limit at infinity; unbounded, the optimiser follows it until
+ * lgamma differences of huge arguments cancel catastrophically and the "log-likelihood" turns into
+ * positive garbage. Within 10⁶ of a data-scaled start those differences stay accurate to ~1e-9.
+ */
+export const LOG_PARAM_RANGE = Math.log(1e6);
+
+/**
+ * Parameters more than 10⁴ × or ÷ their start are reported as running off to 0 or ∞: on a flat ridge
+ * towards the limit the optimiser stops short of the bound itself. Identified fits land within ~10²
+ * of the data-scaled start (CDNOW: 7×).
+ */
+const RUNAWAY = Math.log(1e4);
+
+/**
+ * Maximises LL over positive parameters by L-BFGS on φ, where ln(param) = ln(start) + R·tanh(φ/R)
+ * (R = LOG_PARAM_RANGE: the identity near the start, bounded far from it), polishing with
+ * Nelder–Mead if needed. Parameters that end at the bound are listed in `atBound`.
+ */
 export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitResult<Record<N, number>> {
   const n = spec.names.length;
   const W = spec.totalWeight;
+  const R = LOG_PARAM_RANGE;
+  const center = spec.start.map((v) => Math.log(v));
   const params = new Float64Array(n);
+  const slope = new Float64Array(n); // d ln(param) / dφ
   const gradP = new Float64Array(n);
-  const toParams = (theta: Float64Array) => {
-    for (let i = 0; i < n; i++) params[i] = Math.exp(theta[i]!);
+  const toParams = (phi: ArrayLike<number>) => {
+    for (let i = 0; i < n; i++) {
+      const t = Math.tanh(phi[i]! / R);
+      params[i] = Math.exp(center[i]! + R * t);
+      slope[i] = 1 - t * t;
+    }
     return params;
   };
-  const objective = (theta: Float64Array) => {
-    const ll = spec.logLikelihood(toParams(theta));
+  const objective = (phi: Float64Array) => {
+    const ll = spec.logLikelihood(toParams(phi));
     return Number.isFinite(ll) ? -ll / W : Infinity;
   };
   const fg: ObjectiveWithGradient = spec.analyticGradient
-    ? (theta, grad) => {
-        const p = toParams(theta);
+    ? (phi, grad) => {
+        const p = toParams(phi);
         const ll = spec.logLikelihood(p, gradP);
         if (!Number.isFinite(ll)) return Infinity;
-        for (let i = 0; i < n; i++) grad[i] = (-gradP[i]! * p[i]!) / W;
+        for (let i = 0; i < n; i++) grad[i] = (-gradP[i]! * p[i]! * slope[i]!) / W;
         return -ll / W;
       }
     : withNumericGradient(objective, 1e-6);
 
-  const theta0 = spec.start.map((v) => Math.log(v));
+  const theta0 = new Array<number>(n).fill(0);
   let res = minimizeLbfgs(fg, theta0, { maxIterations: spec.maxIterations ?? 1000, gradientTolerance: 1e-9 });
   let iterations = res.iterations;
   let evaluations = res.evaluations;
@@ -95,7 +127,8 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
     res = polish.fx <= nm.fx ? polish : { ...nm, converged: nm.converged };
   }
 
-  const best = Float64Array.from(res.x, Math.exp);
+  const best = Float64Array.from(toParams(res.x));
+  const atBound = spec.names.filter((_, i) => Math.abs(Math.tanh(res.x[i]! / R)) * R > RUNAWAY);
   const logLikelihood = spec.logLikelihood(Float64Array.from(best));
   const named = (v: ArrayLike<number>) =>
     Object.fromEntries(spec.names.map((k, i) => [k, v[i]!])) as Record<N, number>;
@@ -129,6 +162,7 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
     converged: res.converged,
     iterations,
     evaluations,
+    atBound,
   };
 }
 
@@ -166,6 +200,7 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
   const tol = spec.gradientTolerance ?? 1e-10;
   const maxIter = spec.maxIterations ?? 100;
   let theta = spec.start.map((v) => Math.log(v));
+  const center = [...theta];
   const at = (t: number[]) => spec.evaluate(Float64Array.from(t, Math.exp));
   let cur = at(theta);
   let evaluations = 1;
@@ -195,6 +230,8 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
         const maxStep = Math.max(...step.map(Math.abs));
         const scale = maxStep > 5 ? 5 / maxStep : 1;
         const next = theta.map((t, i) => t + scale * step[i]!);
+        // Heading for a limit at infinity (unidentified data): leave it to the bounded L-BFGS fit.
+        if (next.some((t, i) => Math.abs(t - center[i]!) > LOG_PARAM_RANGE)) return null;
         const ev = at(next);
         evaluations++;
         if (Number.isFinite(ev.ll) && ev.ll >= cur.ll - 1e-12 * Math.abs(cur.ll)) {
@@ -232,6 +269,7 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
     converged,
     iterations,
     evaluations,
+    atBound: [],
   };
 }
 

@@ -178,10 +178,17 @@ function gammaSign(x: number): number {
 function hypSeriesValue(a: number, b: number, c: number, z: number): number {
   let term = 1;
   let sum = 1;
+  // Past k₀ every Pochhammer factor is positive and the term ratio tends to |z| monotonically, so the
+  // tail is bounded by a geometric series with ratio max(current ratio, |z|).
+  const k0 = Math.max(0, -a, -b, -c);
   for (let k = 0; k < 100_000; k++) {
     term *= (((a + k) * (b + k)) / ((c + k) * (k + 1))) * z;
     sum += term;
-    if (Math.abs(term) <= EPS * Math.abs(sum) && k > Math.abs(a) + Math.abs(b) + Math.abs(c)) return sum;
+    if (k > k0 && Math.abs(term) <= EPS * Math.abs(sum)) {
+      const next = Math.abs((((a + k + 1) * (b + k + 1)) / ((c + k + 1) * (k + 2))) * z);
+      const R = Math.max(next, Math.abs(z));
+      if (R < 1 && Math.abs(term) <= EPS * Math.abs(sum) * (1 - R)) return sum;
+    }
   }
   return NaN;
 }
@@ -228,10 +235,17 @@ export function hyp2f1(a: number, b: number, c: number, z: number): number {
 export function logHyp2f1A1(a: number, b: number, z: number): number {
   if (!(z >= 0 && z < 1) || !(a > 0) || !(b > 0)) return NaN;
   if (z === 0) return 0;
-  if (z > 0.9) {
+  // Near z = 1 the series below need ~37/((1−z) + b/(a+1)) terms (b > 1) or ~37/(1−z) (b ≤ 1), the
+  // connection formula a handful. But the connection's first term grows like z^{−a}, cancelling
+  // against the second, and its own series in 1 − z misbehaves for large b; so it is used only while
+  // z^{−a} ≤ e⁴ (≤ 2 digits lost) and b < 30. Where neither is practical (over ~4·10⁵ terms) the
+  // parameters have run away (a = r + x + s ≥ 4·10⁴ in the Pareto/NBD): NaN marks the point as not
+  // evaluable, which keeps an optimiser away from it.
+  if (z > 0.9 && b < 30 && -a * Math.log(z) <= 4) {
     const v = logHyp2f1A1Connection(a, b, z);
     if (Number.isFinite(v)) return v;
   }
+  if ((b <= 1 ? 1 - z : 1 - z + b / (a + 1)) < 1e-4) return NaN;
   if (z <= 1 / 3 && b <= a + 1) {
     const w = z / (z - 1);
     // Σ (b)ₖ/(a+1)ₖ wᵏ (first parameter 1 cancels k!)

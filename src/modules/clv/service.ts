@@ -164,6 +164,8 @@ export interface FitOutcome {
   confidenceIntervals: Record<string, [number, number]> | null;
   converged: boolean;
   sufficiency: SufficiencyResult | null;
+  /** What the user should know about the fit (e.g. parameters the data do not identify). */
+  warnings: string[];
 }
 
 /** The `retain clv fit --json` document (also the API's `POST /v1/clv/fits` answer). */
@@ -174,7 +176,31 @@ export function fitJson(r: FitOutcome) {
     logLikelihood: r.logLikelihood,
     customers: r.customers,
     seconds: r.seconds,
+    warnings: r.warnings,
   };
+}
+
+/** Plain-language warnings for a fit that did not converge or left parameters at the bound. */
+export function fitWarnings(model: Model, fit: AnyFit): string[] {
+  const out: string[] = [];
+  if (fit.atBound.length > 0) {
+    const dropout = ['a', 'b', 's', 'beta'].filter((k) => fit.atBound.includes(k));
+    const rate = ['r', 'alpha'].filter((k) => fit.atBound.includes(k));
+    const parts = [
+      dropout.length > 0 ? 'the history shows too little dropout to estimate how customers leave' : '',
+      rate.length > 0 ? 'purchase rates look the same for every customer (no heterogeneity to estimate)' : '',
+      ['p', 'q', 'v'].some((k) => fit.atBound.includes(k))
+        ? 'order values barely vary between customers'
+        : '',
+    ].filter(Boolean);
+    out.push(
+      `${model}: ${fit.atBound.join(', ')} ran off towards 0 or ∞ (the data do not pin them down) — ${parts.join('; ')}. ` +
+        'The fit is the limiting model; collect a longer history or use a simpler model before relying on P(alive).',
+    );
+  } else if (!fit.converged) {
+    out.push(`${model}: the optimiser stopped before meeting its tolerance; estimates may be imprecise`);
+  }
+  return out;
 }
 
 /** Fits one model to the summary (or, for sBG, to a `period,alive` survivor curve). */
@@ -200,8 +226,8 @@ export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcom
       fit = fitTransactionModel(opts.model, rfOf(s)).fit;
     }
   }
-  if (!fit.converged)
-    deps.log('warning: the optimiser stopped before meeting its tolerance; estimates may be imprecise');
+  const warnings = fitWarnings(opts.model, fit);
+  for (const w of warnings) deps.log(`warning: ${w}`);
   return {
     model: opts.model,
     params: fit.params,
@@ -212,6 +238,7 @@ export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcom
     confidenceIntervals: fit.confidenceIntervals,
     converged: fit.converged,
     sufficiency,
+    warnings,
   };
 }
 
@@ -246,6 +273,7 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
   const s = await loadSummary(opts, deps, true);
   ensureSufficient(s, opts.timeUnit, opts.force, deps);
   const { fit, model } = fitTransactionModel(opts.model, rfOf(s));
+  for (const w of fitWarnings(opts.model, fit)) deps.log(`warning: ${w}`);
   const gg = s.monetaryValue ? fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue)) : null;
   if (!gg) deps.log('note: no monetary_value column, so the clv column is left empty');
 
@@ -357,6 +385,7 @@ export interface ValidateOutcome extends ValidationReport {
   params: Record<string, number>;
   holdoutDuration: number;
   sufficiency: SufficiencyResult;
+  warnings: string[];
   seconds: number;
 }
 
@@ -375,6 +404,8 @@ export async function runValidate(opts: ValidateOptions, deps: ClvDeps): Promise
     });
   const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force, deps);
   const { fit, model } = fitTransactionModel(opts.model, rfOf(s));
+  const warnings = fitWarnings(opts.model, fit);
+  for (const w of warnings) deps.log(`warning: ${w}`);
   const report = validateHoldout(model, {
     frequency: s.frequency,
     recency: s.recency,
@@ -388,6 +419,7 @@ export async function runValidate(opts: ValidateOptions, deps: ClvDeps): Promise
     holdoutDuration: s.holdoutDuration[0] ?? 0,
     ...report,
     sufficiency,
+    warnings,
     seconds: round(now() - t0, 3),
   };
 }
