@@ -232,6 +232,12 @@ class FpGrowth {
   private hashMask = 0;
   private readonly prefix: Int32Array;
   private readonly emitting: boolean;
+  // FP-growth* (Grahne & Zhu 2003): supports of all frequent-item pairs, counted while the first tree is
+  // built, give each top-level conditional base's supports without walking the tree (lower triangle,
+  // pair (i, j), j < i, at i(i−1)/2 + j); node depths give the conditional tree's size bound.
+  private pairs: Int32Array | null = null;
+  private topBase = -1;
+  private topDepth = new Int32Array(0);
 
   constructor(
     private readonly db: TransactionDb,
@@ -265,6 +271,8 @@ class FpGrowth {
     this.touched = new Int32Array(K);
 
     this.beginBuild(db.items.length + 1);
+    const pairs =
+      K >= 2 && K <= MAX_PAIR_ITEMS && this.maxSize > 1 ? new Int32Array((K * (K - 1)) / 2) : null;
     const { offsets, items } = db;
     for (let t = 0; t < db.transactionCount; t++) {
       const end = offsets[t + 1]!;
@@ -276,8 +284,10 @@ class FpGrowth {
       if (len > 0) {
         sortPrefix(this.pathBuf, len);
         this.insertPath(len, 1);
+        if (pairs) countPairs(pairs, this.pathBuf, len);
       }
     }
+    this.pairs = pairs;
     const codes = new Int32Array(K);
     const sups = new Int32Array(K);
     for (let r = 0; r < K; r++) {
@@ -285,6 +295,14 @@ class FpGrowth {
       sups[r] = supports[frequent[r]!]!;
     }
     const base = this.storeTree(K, codes, sups);
+    if (pairs && this.mem[base + 2] !== 1) {
+      this.topBase = base;
+      const N = this.mem[base]!;
+      const P = base + HEADER;
+      const depth = new Int32Array(N); // parents precede children in the build order
+      for (let n = 1; n < N; n++) depth[n] = depth[this.mem[P + n]!]! + 1;
+      this.topDepth = depth;
+    }
     this.process(base, 0);
   }
 
@@ -322,16 +340,30 @@ class FpGrowth {
       let nTouched = 0;
       let bound = 1;
       const nodesEnd = mem[S + i + 1]!;
-      for (let k = mem[S + i]!; k < nodesEnd; k++) {
-        const n = mem[L + k]!;
-        const c = mem[C + n]!;
-        let p = mem[P + n]!;
-        while (p > 0) {
-          const it = mem[I + p]!;
-          if (condSup[it] === 0) touched[nTouched++] = it;
-          condSup[it] = condSup[it]! + c;
-          bound++;
-          p = mem[P + p]!;
+      if (base === this.topBase) {
+        const pairs = this.pairs!;
+        const row = (i * (i - 1)) / 2;
+        for (let j = 0; j < i; j++) {
+          const sup = pairs[row + j]!;
+          if (sup > 0) {
+            touched[nTouched++] = j;
+            condSup[j] = sup;
+          }
+        }
+        const depth = this.topDepth;
+        for (let k = mem[S + i]!; k < nodesEnd; k++) bound += depth[mem[L + k]!]! - 1;
+      } else {
+        for (let k = mem[S + i]!; k < nodesEnd; k++) {
+          const n = mem[L + k]!;
+          const c = mem[C + n]!;
+          let p = mem[P + n]!;
+          while (p > 0) {
+            const it = mem[I + p]!;
+            if (condSup[it] === 0) touched[nTouched++] = it;
+            condSup[it] = condSup[it]! + c;
+            bound++;
+            p = mem[P + p]!;
+          }
         }
       }
       let nFreq = 0;
@@ -536,6 +568,18 @@ class FpGrowth {
     }
     this.top = base + size;
     return base;
+  }
+}
+
+/** Frequent items up to which the pair-support triangle is kept (≤ 2,096,128 counters, 8 MiB). */
+const MAX_PAIR_ITEMS = 2048;
+
+/** Adds one basket's pairs (path = its frequent items' ranks, ascending) to the triangle. */
+function countPairs(pairs: Int32Array, path: Int32Array, len: number): void {
+  for (let a = 1; a < len; a++) {
+    const hi = path[a]!;
+    const row = (hi * (hi - 1)) / 2;
+    for (let b = 0; b < a; b++) pairs[row + path[b]!] = pairs[row + path[b]!]! + 1;
   }
 }
 
