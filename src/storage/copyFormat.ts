@@ -1,3 +1,4 @@
+import { civilFromDays } from '../shared/time.js';
 import type { SqlValue } from './port.js';
 
 /**
@@ -65,21 +66,6 @@ export async function* copyChunks(
 }
 
 const QUOTE = 34;
-
-/** Days since 1970-01-01 → [year, month, day] in the proleptic Gregorian calendar (H. Hinnant's civil_from_days). */
-function civil(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
-}
 
 /**
  * Encodes rows in the COPY format above straight into bytes (what copyLine gives, without building
@@ -168,7 +154,7 @@ export class CopyEncoder {
       this.lastTime = t;
       const days = Math.floor(t / 86_400_000);
       const ms = t - days * 86_400_000;
-      const [y, mo, da] = civil(days);
+      const [y, mo, da] = civilFromDays(days);
       const s = this.stamp;
       s[0] = 48 + Math.floor(y / 1000);
       s[1] = 48 + (Math.floor(y / 100) % 10);

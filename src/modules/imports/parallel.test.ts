@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,12 +6,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { bundleForTest } from '../../testing/bundle.js';
 import { csvByteChunks, recordEndFrom } from './byteChunks.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { importFile, type ImportReport } from './service.js';
+import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from './testdata.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const ONLINE_RETAIL = join(root, '../shared/data/online-retail/online_retail.csv.gz');
 const dir = mkdtempSync(join(tmpdir(), 'retain-parallel-'));
 const file = (name: string, text: string | Buffer) => {
   const p = join(dir, name);
@@ -21,21 +22,7 @@ const file = (name: string, text: string | Buffer) => {
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 /** The worker as the CLI bundles it, built from the sources under test. */
-async function buildWorker(): Promise<string> {
-  const { build } = await import('rolldown');
-  const work = join(root, 'node_modules', '.cache', 'retain-parallel-test');
-  mkdirSync(work, { recursive: true });
-  const out = join(work, `import-worker-${process.pid}.mjs`);
-  await build({
-    input: join(root, 'src/modules/imports/worker.ts'),
-    platform: 'node',
-    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
-    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
-    output: { file: out, format: 'esm' },
-    logLevel: 'silent',
-  });
-  return out;
-}
+const buildWorker = () => bundleForTest(join(root, 'src/modules/imports/worker.ts'), 'import-worker');
 
 describe('record boundaries in bytes', () => {
   it('cuts only at line feeds outside quotes', () => {
@@ -160,19 +147,7 @@ describe('Online Retail in parse workers (DuckDB)', () => {
         workers: 2,
         workerFile,
       });
-      expect(r).toMatchObject({
-        rows: 541909,
-        inserted: 19959,
-        rejected: 0,
-        guestOrders: 1427,
-        refunds: { inserted: 3654, updated: 0, unchanged: 0 },
-        skipped: {
-          'UnitPrice <= 0': 1179,
-          'Quantity <= 0 on a sales invoice': 1336,
-          'guest cancellation (C… without CustomerID)': 383,
-          'bad-debt adjustment invoice (A…)': 3,
-        },
-      });
+      expect(r).toMatchObject(ONLINE_RETAIL_REPORT);
     } finally {
       await dispose();
     }

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../storage/open.js';
 import { testEngines } from '../../storage/testing.js';
+import { bundleForTest } from '../../testing/bundle.js';
 import type { Database } from '../../storage/port.js';
 import { JobQueue } from './service.js';
 import * as repo from './repository.js';
@@ -57,20 +58,10 @@ if (mode === 'forever') {
 `;
 
 async function bundleChild(): Promise<string> {
-  const { build } = await import('rolldown');
   mkdirSync(work, { recursive: true });
   const entry = join(work, `child-${process.pid}.ts`);
-  const out = join(work, `child-${process.pid}.mjs`);
   writeFileSync(entry, CHILD);
-  await build({
-    input: entry,
-    platform: 'node',
-    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
-    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
-    output: { file: out, format: 'esm' },
-    logLevel: 'silent',
-  });
-  return out;
+  return bundleForTest(entry, 'crash-child');
 }
 
 function runChild(
