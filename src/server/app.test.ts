@@ -64,6 +64,7 @@ describe.each(testEngines())('HTTP app basics on %s', (engine) => {
         if (path === '/v1/session' && method === 'post') continue; // the password login itself
         expect(op.security, path).toEqual([{ bearer: [] }]);
         expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403']));
+        expect(op, `${method} ${path}`).not.toHaveProperty('middleware'); // code, not documentation
       }
     }
   });

@@ -77,7 +77,9 @@ describe.each(testEngines())('CLV over HTTP on %s', (engine) => {
       body: { ...body, out: 'p.csv' },
     });
     expect(out.status).toBe(400);
-    expect(out.json.error.details).toEqual({ field: 'out' });
+    expect(out.json.error.details.issues).toEqual([
+      { path: 'out', message: expect.stringContaining('out is a CLI-only option') },
+    ]);
   });
 });
 

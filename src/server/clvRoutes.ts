@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { loadSales } from '../modules/clv/repository.js';
-import {
-  FitOptions,
-  ORDER_MODELS,
-  parseOptions,
-  PredictOptions,
-  ValidateOptions,
-} from '../modules/clv/schema.js';
+import { FitOptions, ORDER_MODELS, PredictOptions, ValidateOptions } from '../modules/clv/schema.js';
 import { fitJson, runFit, runValidate, type ClvDeps } from '../modules/clv/service.js';
 import { customerPrediction } from '../modules/customers/service.js';
 import type { Job } from '../modules/jobs/schema.js';
@@ -122,12 +116,11 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       const raw = (await c.req.json()) as Record<string, unknown>;
-      const cliOnly = raw && typeof raw === 'object' && ['summary', 'out'].find((k) => k in raw);
-      if (cliOnly)
-        throw new AppError('validation', 'summary and out are CLI-only options', {
-          where: { field: cliOnly },
-        });
-      parseOptions(PredictOptions, raw); // validate now, run later
+      // Validate now (API names and error shape), run later with the CLI's parser in the job.
+      parseCliOptions(PredictOptions.omit({ summary: true, out: true }), raw, 'body', {
+        summary: 'the API predicts from the stored orders',
+        out: 'predictions are stored per customer; read them with GET /v1/customers/{id}/clv',
+      });
       const key = c.req.header('idempotency-key') ?? `clv-predict:${randomUUID()}`;
       const { job } = await deps.jobs.enqueue('clv-predict', raw, { idempotencyKey: key, maxAttempts: 2 });
       c.header('Location', `/v1/clv/predictions/${job.jobId}`);

@@ -97,7 +97,9 @@ export function documented<R extends RouteConfig>(
   permission: Permission,
   route: R,
 ) {
-  app.openAPIRegistry.registerPath(securedRoute(auth, permission, route));
+  // The document gets the route without its middleware (a function, which JSON would print as null).
+  const { middleware: _mounted, ...doc } = securedRoute(auth, permission, route);
+  app.openAPIRegistry.registerPath(doc as RouteConfig);
   return auth.require(permission);
 }
 

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { EvaluateOptions, parseOptions, RecommendOptions } from '../modules/basket/schema.js';
+import { EvaluateOptions, RecommendOptions } from '../modules/basket/schema.js';
 import { runEvaluate, runRecommend } from '../modules/basket/service.js';
 import { getCustomer } from '../modules/customers/service.js';
 import type { Auth } from './auth.js';
@@ -37,7 +37,11 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
       responses: { 200: json(z.record(z.string(), z.unknown()), 'The recommendations with their reasons') },
     }),
     async (c) => {
-      const opts = parseOptions(RecommendOptions, { ...c.req.query(), customer: c.req.param('id') });
+      const opts = parseCliOptions(
+        RecommendOptions,
+        { ...c.req.query(), customer: c.req.param('id') },
+        'query',
+      );
       await getCustomer(deps.db, opts.customer); // 404 for an unknown customer
       return c.json(await runRecommend(opts, { openSource: async () => source }));
     },
