@@ -143,6 +143,14 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
     expect(withoutSeconds(r.json)).toEqual(withoutSeconds(cli as never));
   });
 
+  it('answers 404 when no orders fall in the period, as reports do for an empty store', async () => {
+    const r = await t.call('GET', '/v1/basket/rules?minSupport=0.1&minConfidence=0.5&since=2099-01-01', {
+      role: 'analyst',
+    });
+    expect(r.status).toBe(404);
+    expect(r.json.error).toMatchObject({ code: 'not_found', message: expect.stringContaining('period') });
+  });
+
   it('refuses bad and CLI-only parameters with 400 naming the parameter', async () => {
     const bad = async (path: string, field: string) => {
       const r = await t.call('GET', path, { role: 'analyst' });

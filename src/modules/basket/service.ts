@@ -67,7 +67,12 @@ export async function loadOrderData(
     });
     const products = await source.loadProducts();
     if (baskets.length === 0)
-      throw invalid('no orders with customers and products found; import orders first', {});
+      throw new AppError(
+        'not_found',
+        range.since || range.until
+          ? 'no orders with customers and products in the chosen period'
+          : 'no orders with customers and products found: run `retain import orders <file>` first',
+      );
     return { baskets, products };
   } finally {
     await source.close();
