@@ -8,7 +8,7 @@
  * likelihood evaluation is one pass with a single log and a single division per customer, and the
  * analytic Hessian lets a damped Newton method converge in ~10 passes.
  */
-import type { FitResult } from './model.js';
+import { waldIntervals, type FitResult } from './model.js';
 import { invertMatrix } from './optimize.js';
 import { digamma, lgamma, trigamma } from './special.js';
 import { groupRows } from './summary.js';
@@ -370,21 +370,15 @@ export function fitGammaGamma(
   const evaluations = state.evaluations; // full-data passes (the warm start runs on the sample)
   const best = theta.map(Math.exp);
   const params: GammaGammaParams = { p: best[0]!, q: best[1]!, v: best[2]! };
-  const cov = invertMatrix(cur.hess.map((row) => row.map((h) => -h)));
-  let standardErrors: GammaGammaParams | null = null;
-  let confidenceIntervals: FitResult<GammaGammaParams>['confidenceIntervals'] = null;
-  if (cov && cov.every((row, i) => row[i]! > 0)) {
-    const se = cov.map((row, i) => Math.sqrt(row[i]!));
-    standardErrors = { p: se[0]!, q: se[1]!, v: se[2]! };
-    const ci = (i: number): [number, number] => [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!];
-    confidenceIntervals = { p: ci(0), q: ci(1), v: ci(2) };
-  }
   return {
     params,
     logLikelihood: cur.ll,
     customers: W,
-    standardErrors,
-    confidenceIntervals,
+    ...waldIntervals(
+      ['p', 'q', 'v'] as const,
+      best,
+      cur.hess.map((row) => row.map((h) => -h)),
+    ),
     converged,
     iterations,
     evaluations,

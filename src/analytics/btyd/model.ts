@@ -46,6 +46,28 @@ export interface TransactionModel {
   medianTimeToNextPurchase(frequency: number, recency: number, T: number): number | null;
 }
 
+/**
+ * Standard errors from the observed information (the inverse of −H, the Hessian of −LL at the
+ * optimum, in the natural parameters) and 95% Wald intervals; both null unless every variance is
+ * positive and finite.
+ */
+export function waldIntervals<N extends string>(
+  names: readonly N[],
+  best: ArrayLike<number>,
+  negHessian: number[][],
+): Pick<FitResult<Record<N, number>>, 'standardErrors' | 'confidenceIntervals'> {
+  const cov = invertMatrix(negHessian);
+  if (!cov || !cov.every((row, i) => row[i]! > 0 && Number.isFinite(row[i]!)))
+    return { standardErrors: null, confidenceIntervals: null };
+  const se = cov.map((row, i) => Math.sqrt(row[i]!));
+  return {
+    standardErrors: Object.fromEntries(names.map((k, i) => [k, se[i]!])) as Record<N, number>,
+    confidenceIntervals: Object.fromEntries(
+      names.map((k, i) => [k, [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!]]),
+    ) as Record<N, [number, number]>,
+  };
+}
+
 export interface MleSpec<N extends string> {
   names: readonly N[];
   /** Starting values on the natural scale (all > 0). */
@@ -143,22 +165,11 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
       }
     : undefined;
   const H = numericHessian(negLL, best, negLLGrad, spec.analyticGradient ? 1e-6 : 1e-3);
-  const cov = invertMatrix(H);
-  let standardErrors: Record<N, number> | null = null;
-  let confidenceIntervals: Record<N, [number, number]> | null = null;
-  if (cov && cov.every((row, i) => row[i]! > 0 && Number.isFinite(row[i]!))) {
-    const se = cov.map((row, i) => Math.sqrt(row[i]!));
-    standardErrors = named(se);
-    confidenceIntervals = Object.fromEntries(
-      spec.names.map((k, i) => [k, [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!]]),
-    ) as Record<N, [number, number]>;
-  }
   return {
     params: named(best),
     logLikelihood,
     customers: W,
-    standardErrors,
-    confidenceIntervals,
+    ...waldIntervals(spec.names, best, H),
     converged: res.converged,
     iterations,
     evaluations,
@@ -250,22 +261,12 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
   const best = theta.map(Math.exp);
   const named = (v: ArrayLike<number>) =>
     Object.fromEntries(spec.names.map((k, i) => [k, v[i]!])) as Record<N, number>;
-  const cov = invertMatrix(best.map((_, i) => best.map((__, j) => -cur.hess[i * n + j]!)));
-  let standardErrors: Record<N, number> | null = null;
-  let confidenceIntervals: Record<N, [number, number]> | null = null;
-  if (cov && cov.every((row, i) => row[i]! > 0 && Number.isFinite(row[i]!))) {
-    const se = cov.map((row, i) => Math.sqrt(row[i]!));
-    standardErrors = named(se);
-    confidenceIntervals = Object.fromEntries(
-      spec.names.map((k, i) => [k, [best[i]! - 1.96 * se[i]!, best[i]! + 1.96 * se[i]!]]),
-    ) as Record<N, [number, number]>;
-  }
+  const negH = best.map((_, i) => best.map((__, j) => -cur.hess[i * n + j]!));
   return {
     params: named(best),
     logLikelihood: cur.ll,
     customers: W,
-    standardErrors,
-    confidenceIntervals,
+    ...waldIntervals(spec.names, best, negH),
     converged,
     iterations,
     evaluations,
