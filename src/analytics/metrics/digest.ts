@@ -334,6 +334,47 @@ function headlineRows(d: DigestData): Row[] {
   return rows;
 }
 
+interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+/** The tables both renderers show (Markdown and HTML differ only in markup). */
+function digestTables(d: DigestData): Record<'headline' | 'effects' | 'top' | 'bottom' | 'rfm', Table> {
+  const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
+  const segments = (list: DigestSegment[]): Table => ({
+    head: ['Segment', 'Contribution', 'Customers'],
+    rows: list.map((s) => [
+      `${s.dimension}: ${s.segment}`,
+      money(s.contributionMinor),
+      String(s.currentCustomers),
+    ]),
+  });
+  return {
+    headline: {
+      head: ['Metric', d.current.month, d.previousMonth.month, 'Δ', d.sameMonthLastYear.month, 'Δ'],
+      rows: headlineRows(d).map((r) => [
+        r.label,
+        r.fmt(d.current),
+        r.fmt(d.previousMonth),
+        signedPct(d.vsPreviousMonth[r.key]),
+        r.fmt(d.sameMonthLastYear),
+        signedPct(d.vsSameMonthLastYear[r.key]),
+      ]),
+    },
+    effects: {
+      head: ['Effect', 'Contribution'],
+      rows: d.diagnosis.parts.map((p) => [EFFECT_LABELS[p.effect]!, money(p.roundedMinor)]),
+    },
+    top: segments(d.topSegments),
+    bottom: segments(d.bottomSegments),
+    rfm: {
+      head: ['Segment', 'Customers', 'Share', 'Net revenue'],
+      rows: d.rfm.map((s) => [s.segment, String(s.customers), pct(s.share), money(s.revenueMinor)]),
+    },
+  };
+}
+
 const EFFECT_LABELS: Record<string, string> = {
   newReturningMix: 'New vs returning mix',
   retention: 'Retention (retained vs reactivated)',
@@ -355,26 +396,15 @@ function mdTable(head: string[], rows: string[][]): string {
 /** The digest as Markdown (docs/metrics.md#digest). */
 export function renderDigestMarkdown(d: DigestData): string {
   const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
+  const t = digestTables(d);
+  const md = (x: Table) => mdTable(x.head, x.rows);
   const out: string[] = [];
   out.push(`# Retain digest — ${d.month}`, '');
   out.push(`As of ${d.asOf.toISOString()}. Definitions: docs/metrics.md.`, '');
   for (const n of d.notes) out.push(`> ${n}`);
   if (d.notes.length) out.push('');
   out.push('## Headline', '');
-  out.push(
-    mdTable(
-      ['Metric', d.current.month, d.previousMonth.month, 'Δ', d.sameMonthLastYear.month, 'Δ'],
-      headlineRows(d).map((r) => [
-        r.label,
-        r.fmt(d.current),
-        r.fmt(d.previousMonth),
-        signedPct(d.vsPreviousMonth[r.key]),
-        r.fmt(d.sameMonthLastYear),
-        signedPct(d.vsSameMonthLastYear[r.key]),
-      ]),
-    ),
-    '',
-  );
+  out.push(md(t.headline), '');
   out.push('## Net revenue, last 13 months', '');
   out.push(
     mdTable(
@@ -406,40 +436,15 @@ export function renderDigestMarkdown(d: DigestData): string {
         `(${signedPct(dg.change.relative)}, ${money(dg.change.roundedMinor)}).`,
       '',
     );
-    out.push(
-      mdTable(
-        ['Effect', 'Contribution'],
-        dg.parts.map((p) => [EFFECT_LABELS[p.effect]!, money(p.roundedMinor)]),
-      ),
-      '',
-    );
+    out.push(md(t.effects), '');
   }
   out.push('## Segments that drove the change', '');
-  const seg = (s: DigestSegment) => [
-    `${s.dimension}: ${s.segment}`,
-    money(s.contributionMinor),
-    String(s.currentCustomers),
-  ];
   out.push('**Top**', '');
-  out.push(
-    d.topSegments.length ? mdTable(['Segment', 'Contribution', 'Customers'], d.topSegments.map(seg)) : 'none',
-    '',
-  );
+  out.push(t.top.rows.length ? md(t.top) : 'none', '');
   out.push('**Bottom**', '');
-  out.push(
-    d.bottomSegments.length
-      ? mdTable(['Segment', 'Contribution', 'Customers'], d.bottomSegments.map(seg))
-      : 'none',
-    '',
-  );
+  out.push(t.bottom.rows.length ? md(t.bottom) : 'none', '');
   out.push('## RFM segments at month end', '');
-  out.push(
-    mdTable(
-      ['Segment', 'Customers', 'Share', 'Net revenue'],
-      d.rfm.map((s) => [s.segment, String(s.customers), pct(s.share), money(s.revenueMinor)]),
-    ),
-    '',
-  );
+  out.push(md(t.rfm), '');
   return out.join('\n');
 }
 
@@ -570,11 +575,8 @@ function htmlTable(head: string[], rows: string[][]): string {
 export function renderDigestHtml(d: DigestData): string {
   const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
   const dg = d.diagnosis;
-  const seg = (s: DigestSegment) => [
-    `${s.dimension}: ${s.segment}`,
-    money(s.contributionMinor),
-    String(s.currentCustomers),
-  ];
+  const t = digestTables(d);
+  const html = (x: Table) => htmlTable(x.head, x.rows);
   const sections: string[] = [];
   sections.push(`<h1>Retain digest — ${escapeHtml(d.month)}</h1>`);
   sections.push(
@@ -582,19 +584,7 @@ export function renderDigestHtml(d: DigestData): string {
   );
   for (const n of d.notes) sections.push(`<p class="note">${escapeHtml(n)}</p>`);
   sections.push('<h2>Headline</h2>');
-  sections.push(
-    htmlTable(
-      ['Metric', d.current.month, d.previousMonth.month, 'Δ', d.sameMonthLastYear.month, 'Δ'],
-      headlineRows(d).map((r) => [
-        r.label,
-        r.fmt(d.current),
-        r.fmt(d.previousMonth),
-        signedPct(d.vsPreviousMonth[r.key]),
-        r.fmt(d.sameMonthLastYear),
-        signedPct(d.vsSameMonthLastYear[r.key]),
-      ]),
-    ),
-  );
+  sections.push(html(t.headline));
   sections.push('<h2>Net revenue, last 13 months</h2>', trendSvg(d));
   sections.push('<h2>Cohort retention (%)</h2>', cohortSvg(d));
   sections.push('<h2>Diagnosis: revenue per customer vs previous month</h2>');
@@ -605,32 +595,14 @@ export function renderDigestHtml(d: DigestData): string {
         money(dg.current.revenuePerCustomerMinor),
       )} (${escapeHtml(signedPct(dg.change.relative))}, ${escapeHtml(money(dg.change.roundedMinor))}).</p>`,
       waterfallSvg(d),
-      htmlTable(
-        ['Effect', 'Contribution'],
-        dg.parts.map((p) => [EFFECT_LABELS[p.effect]!, money(p.roundedMinor)]),
-      ),
+      html(t.effects),
     );
   }
   sections.push('<h2>Segments that drove the change</h2>');
-  sections.push(
-    '<h3>Top</h3>',
-    d.topSegments.length
-      ? htmlTable(['Segment', 'Contribution', 'Customers'], d.topSegments.map(seg))
-      : '<p>none</p>',
-  );
-  sections.push(
-    '<h3>Bottom</h3>',
-    d.bottomSegments.length
-      ? htmlTable(['Segment', 'Contribution', 'Customers'], d.bottomSegments.map(seg))
-      : '<p>none</p>',
-  );
+  sections.push('<h3>Top</h3>', t.top.rows.length ? html(t.top) : '<p>none</p>');
+  sections.push('<h3>Bottom</h3>', t.bottom.rows.length ? html(t.bottom) : '<p>none</p>');
   sections.push('<h2>RFM segments at month end</h2>');
-  sections.push(
-    htmlTable(
-      ['Segment', 'Customers', 'Share', 'Net revenue'],
-      d.rfm.map((s) => [s.segment, String(s.customers), pct(s.share), money(s.revenueMinor)]),
-    ),
-  );
+  sections.push(html(t.rfm));
   const css =
     'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2328}' +
     'table{border-collapse:collapse;margin:0.5rem 0 1.5rem}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:right}' +
