@@ -1,4 +1,4 @@
-import { GENERIC_COLUMNS, type Entity } from '../schema.js';
+import { GENERIC_REQUIRED, type Entity } from '../schema.js';
 import { renamed, type Preset } from './types.js';
 
 /** Retain's own column names (docs/import-formats.md); `--map` adapts any other header to them. */
@@ -7,8 +7,8 @@ export const genericPreset: Preset = {
   description: "Retain's own column names (see docs/import-formats.md)",
   entities: ['orders', 'customers', 'products', 'spend', 'events', 'refunds'],
   independentRows: true,
-  expectedColumns: (entity: Entity) => GENERIC_COLUMNS[entity].required,
-  detect: (entity, columns) => GENERIC_COLUMNS[entity].required.every((c) => columns.includes(c)),
+  expectedColumns: (entity: Entity) => GENERIC_REQUIRED[entity],
+  detect: (entity, columns) => GENERIC_REQUIRED[entity].every((c) => columns.includes(c)),
   createMapper: (entity, opts) => (values) => {
     const v = renamed(values, opts.map);
     if (GENERIC_CURRENCY_ENTITIES.has(entity) && (v.currency === undefined || v.currency === ''))
