@@ -3,21 +3,11 @@
  * every basket. Exponential in the number of items — for correctness checks on tiny data only.
  */
 
-/** Seeded PRNG (mulberry32) so that random test data are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../shared/random.js';
 
 /** Random baskets over items 0..items-1, each item present with its own probability. */
 export function randomBaskets(seed: number, baskets: number, items: number): number[][] {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const p = Array.from({ length: items }, () => 0.05 + rnd() * 0.45);
   const out: number[][] = [];
   for (let t = 0; t < baskets; t++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, order } from './testkit.js';
+import { mulberry32 } from '../../shared/random.js';
+import { order } from './testkit.js';
 import {
   apportion,
   median,
