@@ -382,7 +382,7 @@ export function fitGammaGamma(
     converged,
     iterations,
     evaluations,
-    atBound: [],
+    runaway: [],
   };
 }
 

@@ -28,7 +28,7 @@ export interface FitResult<P extends Record<string, number>> {
    * Parameters that ran off towards 0 or ∞ (over 10⁴ × or ÷ their start; the optimiser stops them at
    * 10⁶): the data do not identify them — e.g. `a` → 0 in a BG/NBD means no visible dropout.
    */
-  atBound: string[];
+  runaway: string[];
 }
 
 /** A transaction (purchase-count) model's predictions for one customer history. */
@@ -100,7 +100,7 @@ const RUNAWAY = Math.log(1e4);
 /**
  * Maximises LL over positive parameters by L-BFGS on φ, where ln(param) = ln(start) + R·tanh(φ/R)
  * (R = LOG_PARAM_RANGE: the identity near the start, bounded far from it), polishing with
- * Nelder–Mead if needed. Parameters that end at the bound are listed in `atBound`.
+ * Nelder–Mead if needed. Parameters that ran off towards 0 or ∞ are listed in `runaway`.
  */
 export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitResult<Record<N, number>> {
   const n = spec.names.length;
@@ -150,7 +150,7 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
   }
 
   const best = Float64Array.from(toParams(res.x));
-  const atBound = spec.names.filter((_, i) => Math.abs(Math.tanh(res.x[i]! / R)) * R > RUNAWAY);
+  const runaway = spec.names.filter((_, i) => Math.abs(Math.tanh(res.x[i]! / R)) * R > RUNAWAY);
   const logLikelihood = spec.logLikelihood(Float64Array.from(best));
   const named = (v: ArrayLike<number>) =>
     Object.fromEntries(spec.names.map((k, i) => [k, v[i]!])) as Record<N, number>;
@@ -173,7 +173,7 @@ export function fitMaximumLikelihood<N extends string>(spec: MleSpec<N>): FitRes
     converged: res.converged,
     iterations,
     evaluations,
-    atBound,
+    runaway,
   };
 }
 
@@ -270,7 +270,7 @@ export function fitNewtonMle<N extends string>(spec: NewtonSpec<N>): FitResult<R
     converged,
     iterations,
     evaluations,
-    atBound: [],
+    runaway: [],
   };
 }
 

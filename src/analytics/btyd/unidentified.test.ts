@@ -38,14 +38,14 @@ describe('fits on data that do not identify the model', () => {
       expect(Number.isFinite(f.logLikelihood)).toBe(true);
       expect(Math.abs(f.logLikelihood - fits.bgnbd.logLikelihood)).toBeLessThan(2);
       expect(f.logLikelihood).toBeLessThan(0);
-      expect(f.atBound.length).toBeGreaterThan(0);
+      expect(f.runaway.length).toBeGreaterThan(0);
       for (const v of Object.values(f.params)) expect(Number.isFinite(v) && v > 0).toBe(true);
     }
     // Before the bounds: MBG/NBD +7e19, Pareto/NBD +1.8e4 (and 19 s), BG/NBD unconverged at r = 7e6.
     expect(fits.bgnbd.logLikelihood).toBeCloseTo(-1875.73, 1);
     expect(fits.mbgnbd.logLikelihood).toBeCloseTo(-1874.43, 1);
     expect(fits.paretoNbd.logLikelihood).toBeCloseTo(-1874.39, 1);
-    for (const f of Object.values(fits)) expect(f.atBound).toEqual(expect.arrayContaining(['r', 'alpha']));
+    for (const f of Object.values(fits)) expect(f.runaway).toEqual(expect.arrayContaining(['r', 'alpha']));
   });
 });
 

@@ -180,27 +180,39 @@ export function fitJson(r: FitOutcome) {
   };
 }
 
-/** Plain-language warnings for a fit that did not converge or left parameters at the bound. */
+const DROPOUT = 'the history shows too little dropout to estimate how customers leave';
+const SAME_RATE = 'purchase rates look the same for every customer (no heterogeneity to estimate)';
+/** What a runaway parameter means, per purchase model. */
+const RUNAWAY_MEANING: Partial<Record<Model, [params: string[], meaning: string][]>> = {
+  bgnbd: [
+    [['a', 'b'], DROPOUT],
+    [['r', 'alpha'], SAME_RATE],
+  ],
+  mbgnbd: [
+    [['a', 'b'], DROPOUT],
+    [['r', 'alpha'], SAME_RATE],
+  ],
+  'pareto-nbd': [
+    [['s', 'beta'], DROPOUT],
+    [['r', 'alpha'], SAME_RATE],
+  ],
+};
+
+/** Plain-language warnings for a fit that did not converge or whose parameters ran off to 0 or ∞. */
 export function fitWarnings(model: Model, fit: AnyFit): string[] {
-  const out: string[] = [];
-  if (fit.atBound.length > 0) {
-    const dropout = ['a', 'b', 's', 'beta'].filter((k) => fit.atBound.includes(k));
-    const rate = ['r', 'alpha'].filter((k) => fit.atBound.includes(k));
-    const parts = [
-      dropout.length > 0 ? 'the history shows too little dropout to estimate how customers leave' : '',
-      rate.length > 0 ? 'purchase rates look the same for every customer (no heterogeneity to estimate)' : '',
-      ['p', 'q', 'v'].some((k) => fit.atBound.includes(k))
-        ? 'order values barely vary between customers'
-        : '',
-    ].filter(Boolean);
-    out.push(
-      `${model}: ${fit.atBound.join(', ')} ran off towards 0 or ∞ (the data do not pin them down) — ${parts.join('; ')}. ` +
-        'The fit is the limiting model; collect a longer history or use a simpler model before relying on P(alive).',
-    );
-  } else if (!fit.converged) {
-    out.push(`${model}: the optimiser stopped before meeting its tolerance; estimates may be imprecise`);
+  if (fit.runaway.length > 0) {
+    const meanings = (RUNAWAY_MEANING[model] ?? [])
+      .filter(([params]) => params.some((k) => fit.runaway.includes(k)))
+      .map(([, meaning]) => meaning);
+    return [
+      `${model}: ${fit.runaway.join(', ')} ran off towards 0 or ∞ (the data do not pin them down)` +
+        (meanings.length ? ` — ${meanings.join('; ')}` : '') +
+        '. The fit is the limiting model; collect a longer history or use a simpler model before relying on it.',
+    ];
   }
-  return out;
+  if (!fit.converged)
+    return [`${model}: the optimiser stopped before meeting its tolerance; estimates may be imprecise`];
+  return [];
 }
 
 /** Fits one model to the summary (or, for sBG, to a `period,alive` survivor curve). */
