@@ -16,19 +16,24 @@ import { recordOf } from './source.js';
 // Records are parsed a slice at a time so only a few thousand are alive at once (less GC copying).
 const SLICE_CHARS = 256 << 10;
 
-function run(init: WorkerInit, task: ChunkTask): ChunkResult {
-  const preset = presetByName(init.preset);
-  const mapper = preset.createMapper(init.entity, { map: init.map, currency: init.currency });
-  const out = new Map<Entity, CopyEncoder>(stagingTargets(init.entity).map((t) => [t, new CopyEncoder()]));
-  const rejects: [number, string][] = [];
-  const skipped: Record<string, number> = {};
-  const handle = recordHandler(init.entity, preset, mapper, init.header.length, {
-    row: (entity, row) => out.get(entity)!.add(row),
-    reject: (line, reason) => rejects.push([line, reason]),
-    skip: (reason) => {
-      skipped[reason] = (skipped[reason] ?? 0) + 1;
-    },
-  });
+const init = workerData as WorkerInit;
+const preset = presetByName(init.preset);
+// Only presets whose rows map independently run here, so one mapper serves every chunk.
+const mapper = preset.createMapper(init.entity, { map: init.map, currency: init.currency });
+const out = new Map<Entity, CopyEncoder>(stagingTargets(init.entity).map((t) => [t, new CopyEncoder()]));
+let rejects: [number, string][] = [];
+let skipped: Record<string, number> = {};
+const handle = recordHandler(init.entity, preset, mapper, init.header.length, {
+  row: (entity, row) => out.get(entity)!.add(row),
+  reject: (line, reason) => rejects.push([line, reason]),
+  skip: (reason) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+  },
+});
+
+function run(task: ChunkTask): ChunkResult {
+  rejects = [];
+  skipped = {};
   const text = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.length).toString('utf8');
   const parser = new CsvParser(',', task.line);
   let records: CsvRecord[] = [];
@@ -53,15 +58,15 @@ function run(init: WorkerInit, task: ChunkTask): ChunkResult {
   };
 }
 
-const init = workerData as WorkerInit;
 parentPort!.on('message', (task: ChunkTask) => {
   try {
-    const result = run(init, task);
+    const result = run(task);
     parentPort!.postMessage(
       result,
       result.out.map((o) => o.bytes.buffer as ArrayBuffer),
     );
   } catch (err) {
+    for (const e of out.values()) e.take(); // drop the failed chunk's partial rows
     const e = err as Error;
     parentPort!.postMessage({
       id: task.id,
