@@ -104,7 +104,6 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
   }
   const currency = (opts.currency ?? (await repo.storeCurrency(db)) ?? 'USD').toUpperCase();
   const source = await openSource(opts.file, preset.source?.(firstLine) ?? {});
-  const mapper = preset.createMapper(entity, { map: opts.map ?? {}, currency });
 
   const report: ImportReport = {
     entity,
@@ -172,6 +171,7 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
         },
       });
     } else {
+      const mapper = preset.createMapper(entity, { map: opts.map ?? {}, currency });
       const handle = recordHandler(entity, preset, mapper, source.info.columns.length, sink);
       for await (const batch of source.batches) {
         for (const rec of batch) {
