@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../storage/testing.js';
 import { bundleForTest } from '../../testing/bundle.js';
@@ -126,6 +126,19 @@ describe.each(testEngines())('imports in parse workers on %s', (engine) => {
     const again = await importFile(parallel, { entity: 'orders', file: f, workers: 2, workerFile, now });
     expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: a.inserted + a.updated + a.unchanged });
   }, 60_000);
+
+  it('refuses a malformed RETAIN_IMPORT_WORKERS, naming the variable and its value', async () => {
+    const f = file(`env-${engine}.csv`, 'order_id,ordered_at,order_total\nX1,2024-01-01,5\n');
+    vi.stubEnv('RETAIN_IMPORT_WORKERS', 'two');
+    try {
+      await expect(importFile(parallel, { entity: 'orders', file: f })).rejects.toMatchObject({
+        message: expect.stringContaining("got 'two'"),
+        where: { field: 'RETAIN_IMPORT_WORKERS' },
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 
   it('reports a worker failure as an error instead of hanging', async () => {
     const f = file(`ok-${engine}.csv`, 'order_id,ordered_at,order_total\nX1,2024-01-01,5\n');

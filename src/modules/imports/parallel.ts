@@ -63,7 +63,7 @@ export function parallelPlan(
   const env = process.env.RETAIN_IMPORT_WORKERS;
   const asked = requested ?? (env !== undefined && env.trim() !== '' ? Number(env) : undefined);
   if (asked !== undefined && !(Number.isInteger(asked) && asked >= 0 && asked <= 64))
-    throw invalid(`import workers must be a whole number from 0 to 64, got ${String(asked)}`, {
+    throw invalid(`import workers must be a whole number from 0 to 64, got '${requested ?? env}'`, {
       field: requested === undefined ? 'RETAIN_IMPORT_WORKERS' : '--workers',
     });
   if (asked === 0 || !preset.independentRows || info.format !== 'csv') return null;
