@@ -62,11 +62,7 @@ const route = <S extends z.ZodObject>(
 });
 
 const ROUTES = {
-  itemsets: route(
-    'Frequent itemsets (FP-growth) of the stored orders, counted by size',
-    Itemsets,
-    runItemsets,
-  ),
+  itemsets: route('Frequent itemsets of the stored orders, counted by size', Itemsets, runItemsets),
   rules: route(
     'Association rules A → C from the stored orders',
     Rules,

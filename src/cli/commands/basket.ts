@@ -42,7 +42,9 @@ export function registerBasket(program: Command, openSource?: OpenBasketSource):
       .option('--since <date>', 'orders: only orders at or after this date')
       .option('--until <date>', 'orders: only orders before this date');
 
-  sourceOptions(basket.command('itemsets').description('Mine frequent itemsets (FP-growth)'))
+  sourceOptions(
+    basket.command('itemsets').description('Mine frequent itemsets (exact, all / closed / maximal)'),
+  )
     .requiredOption('--min-support <fraction>', 'minimum support as a fraction of baskets, in (0, 1]')
     .option('--max-size <k>', 'largest itemset size')
     .option('--variant <variant>', 'all, closed or maximal itemsets', 'all')

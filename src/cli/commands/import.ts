@@ -1,8 +1,8 @@
 import { Argument, type Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
 import type { ImportReport } from '../../modules/imports/service.js';
-import { Entity } from '../../modules/imports/schema.js';
-import { PRESETS } from '../../modules/imports/presets/index.js';
+import type { Entity } from '../../modules/imports/schema.js';
+import { ENTITY_NAMES, PRESET_NAMES } from '../../modules/imports/names.js';
 import { withDatabase } from '../db.js';
 import { emit } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -46,11 +46,11 @@ export function registerImport(program: Command): void {
     .description(
       'import orders, customers, products, marketing spend or events from CSV / NDJSON (optionally .gz)',
     )
-    .addArgument(new Argument('<entity>', 'what the file holds').choices(Entity.options))
+    .addArgument(new Argument('<entity>', 'what the file holds').choices(ENTITY_NAMES))
     .argument('<file>', 'CSV or NDJSON file, optionally gzip-compressed')
     .option(
       '--preset <name>',
-      `column layout: ${PRESETS.map((p) => p.name).join(', ')} (detected from the header when omitted)`,
+      `column layout: ${PRESET_NAMES.join(', ')} (detected from the header when omitted)`,
     )
     .option(
       '--map <col=field...>',

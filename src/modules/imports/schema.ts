@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { lineTotalMinor, minorDigits, parseDecimal, type ScaledDecimal } from '../../shared/money.js';
 import { parseDay, parseInstant } from '../../shared/time.js';
+import { ENTITY_NAMES } from './names.js';
 
 /**
  * The `generic` import format: Retain's own column names (docs/import-formats.md). Every preset maps
  * its file's columns onto these names, so one zod schema per entity validates every source.
  */
-export const Entity = z.enum(['orders', 'customers', 'products', 'spend', 'events', 'refunds']);
+export const Entity = z.enum(ENTITY_NAMES);
 export type Entity = z.infer<typeof Entity>;
 
 // ---- field types ----
