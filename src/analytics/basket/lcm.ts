@@ -1,28 +1,29 @@
 import type { ItemsetSink, TransactionDb } from './itemsets.js';
 
 /**
- * All frequent itemsets by depth-first search over occurrence lists with "occurrence deliver"
+ * All frequent itemsets by depth-first search over conditional databases with "occurrence deliver"
  * (Uno, Kiyomi & Arimura 2004, "LCM ver. 2: efficient mining algorithms for frequent/closed/maximal
  * itemsets", FIMI'04), over typed arrays.
  *
- * Items are ranked by descending support (rank 0 = most frequent) and each basket keeps only its
- * frequent items, as ascending ranks. An itemset P whose last-added item is e is extended only by
- * items j < e, so every itemset is generated exactly once. For P with occurrence list Occ(P) (the
- * baskets containing P), one pass over the ranks below e in those baskets counts every extension's
- * support; a second pass delivers each basket into the occurrence list of every frequent extension.
- * A basket's ranks below e are a prefix of its sorted ranks, so both passes read memory in order.
+ * Items are ranked by descending support (rank 0 = most frequent); a basket is its frequent items'
+ * ascending ranks. An itemset P whose last-added item is e is extended only by items j < e, so each
+ * itemset is generated once. P's conditional database holds, for every basket containing P, the
+ * basket's items below e that are frequent together with P's prefix. One flat pass over it counts
+ * every extension's support; a second delivers each basket index into the occurrence list of every
+ * frequent extension j; then, one j at a time, the baskets on j's list are copied, keeping only
+ * their frequent items below j, into P ∪ {j}'s database, which the recursion mines. Each level's
+ * database thus shrinks to the items that can still matter, and every pass reads memory in order.
  *
- * Occurrence lists live in one growable Int32Array used as a stack: a level's lists are pushed
- * before its recursion and popped after, so memory is bounded by the lists on the current recursion
- * path (at most the database size per level), never by the number of itemsets found.
+ * Databases and occurrence lists live in one growable Int32Array used as a stack: a level pushes its
+ * lists and one child database at a time, and pops them after, so memory is bounded by the current
+ * recursion path, never by the number of itemsets found.
  */
 export class OccurrenceMiner {
   /** bySize[k] = number of frequent itemsets with k items. */
   readonly bySize: Float64Array;
   frequentItems = 0;
 
-  private basketStart = new Int32Array(1);
-  private basketRanks = new Int32Array(0);
+  private basketCount = 0;
   private codeOfRank = new Int32Array(0);
   private supportOfRank = new Int32Array(0);
   private pool = new Int32Array(1 << 16);
@@ -31,6 +32,9 @@ export class OccurrenceMiner {
   private count = new Int32Array(0);
   private writeAt = new Int32Array(0);
   private touched = new Int32Array(0);
+  /** Per rank: the stamp of the level whose frequent extensions it is among (a float: never wraps). */
+  private mark = new Float64Array(0);
+  private stamp = 0;
   private readonly prefix: Int32Array;
   private readonly emitting: boolean;
 
@@ -52,18 +56,8 @@ export class OccurrenceMiner {
   run(): void {
     const K = this.rankItems();
     if (K === 0) return;
-    this.bySize[1] = K;
-    if (this.emitting)
-      for (let r = 0; r < K; r++) {
-        this.prefix[0] = this.codeOfRank[r]!;
-        this.sink!(this.prefix, 1, this.supportOfRank[r]!);
-      }
-    if (this.maxSize < 2 || K < 2) return;
-    const occStart = this.projectBaskets(K);
-    for (let r = 1; r < K; r++) {
-      this.prefix[0] = this.codeOfRank[r]!;
-      this.extend(occStart[r]!, occStart[r + 1]!, r, 1);
-    }
+    const db = this.projectBaskets(K);
+    this.extend(db, this.basketCount, K, 0);
   }
 
   /** Ranks the frequent items (most frequent first, ties by code); returns how many there are. */
@@ -81,95 +75,56 @@ export class OccurrenceMiner {
     this.count = new Int32Array(K);
     this.writeAt = new Int32Array(K).fill(-1);
     this.touched = new Int32Array(K);
+    this.mark = new Float64Array(K);
     return K;
   }
 
   /**
-   * Rewrites every basket as its frequent items' ascending ranks (baskets left empty are dropped)
-   * and pushes each item's occurrence list onto the pool; returns the lists' bounds by rank.
+   * Pushes the database of the empty itemset onto the pool: every basket as its frequent items'
+   * ascending ranks (baskets left empty are dropped). Returns its offset (see {@link extend}).
    */
-  private projectBaskets(K: number): Int32Array {
+  private projectBaskets(K: number): number {
     const { offsets, items, transactionCount } = this.db;
     const rankOf = new Int32Array(this.db.keys.length).fill(-1);
     for (let r = 0; r < K; r++) rankOf[this.codeOfRank[r]!] = r;
-    const start = new Int32Array(transactionCount + 1);
-    const ranks = new Int32Array(items.length);
+    const base = this.alloc(transactionCount + 1 + items.length);
+    const pool = this.pool;
     let baskets = 0;
-    let used = 0;
+    let used = base + transactionCount + 1;
+    pool[base] = used;
     for (let t = 0; t < transactionCount; t++) {
       const from = used;
       const end = offsets[t + 1]!;
       for (let j = offsets[t]!; j < end; j++) {
         const r = rankOf[items[j]!]!;
-        if (r >= 0) ranks[used++] = r;
+        if (r >= 0) pool[used++] = r;
       }
       if (used === from) continue;
-      sortAscending(ranks, from, used);
+      sortAscending(pool, from, used);
       baskets++;
-      start[baskets] = used;
+      pool[base + baskets] = used;
     }
-    this.basketStart = start.subarray(0, baskets + 1);
-    this.basketRanks = ranks.subarray(0, used);
-
-    const occStart = new Int32Array(K + 1);
-    for (let r = 0; r < K; r++) occStart[r + 1] = occStart[r]! + this.supportOfRank[r]!;
-    const base = this.alloc(occStart[K]!);
-    const pool = this.pool;
-    const fill = new Int32Array(K);
-    for (let r = 0; r < K; r++) fill[r] = base + occStart[r]!;
-    for (let b = 0; b < baskets; b++) {
-      const end = start[b + 1]!;
-      for (let k = start[b]!; k < end; k++) {
-        const r = ranks[k]!;
-        pool[fill[r]!] = b;
-        fill[r] = fill[r]! + 1;
-      }
-    }
-    for (let r = 0; r <= K; r++) occStart[r] = occStart[r]! + base;
-    return occStart;
+    this.top = used;
+    this.basketCount = baskets;
+    return base;
   }
 
   /**
-   * Extends the itemset prefix[0 .. size) (last-added rank e, occurrence list pool[from .. to)) by
-   * every rank j < e that is frequent among those baskets, reporting and recursing into each.
+   * Mines the extensions of prefix[0 .. size) (last-added rank e) in its conditional database at
+   * pool[db]: `baskets + 1` offsets into the pool, basket b's ranks (ascending, all < e) at
+   * pool[pool[db + b] .. pool[db + b + 1]). Every rank in the database is a frequent extension.
    */
-  private extend(from: number, to: number, e: number, size: number): void {
-    const basketStart = this.basketStart;
-    const ranks = this.basketRanks;
+  private extend(db: number, baskets: number, e: number, size: number): void {
     const count = this.count;
     const touched = this.touched;
     const threshold = this.threshold;
+    const sizeNext = size + 1;
     let pool = this.pool;
 
-    // Pass 1: support of every extension.
-    let nTouched = 0;
-    for (let q = from; q < to; q++) {
-      const b = pool[q]!;
-      const end = basketStart[b + 1]!;
-      for (let k = basketStart[b]!; k < end; k++) {
-        const j = ranks[k]!;
-        if (j >= e) break;
-        const c = count[j]!;
-        if (c === 0) touched[nTouched++] = j;
-        count[j] = c + 1;
-      }
-    }
-    let nFreq = 0;
-    let delivered = 0;
-    for (let a = 0; a < nTouched; a++) {
-      const j = touched[a]!;
-      const c = count[j]!;
-      if (c >= threshold) {
-        touched[nFreq++] = j;
-        delivered += c;
-      } else count[j] = 0;
-    }
-    if (nFreq === 0) return;
-    const sizeNext = size + 1;
+    // The extensions' supports, in one flat pass over the database's ranks.
+    const nFreq = countRanks(pool, pool[db]!, pool[db + baskets]!, count, touched);
     this.bySize[sizeNext] = this.bySize[sizeNext]! + nFreq;
-
-    if (sizeNext >= this.maxSize || (nFreq === 1 && touched[0] === 0)) {
-      // No further level (or the only extension is rank 0, which has no smaller rank to add).
+    if (sizeNext >= this.maxSize) {
       for (let a = 0; a < nFreq; a++) {
         const j = touched[a]!;
         if (this.emitting) {
@@ -181,38 +136,27 @@ export class OccurrenceMiner {
       return;
     }
 
-    // Frame on the pool: [extension ranks (nFreq)] [list bounds (nFreq + 1)] [the lists].
+    // Frame: [extension ranks (nFreq)] [list bounds (nFreq + 1)] [occurrence lists].
+    let delivered = 0;
+    for (let a = 0; a < nFreq; a++) delivered += count[touched[a]!]!;
     const frame = this.alloc(2 * nFreq + 1 + delivered);
     pool = this.pool;
     const boundsAt = frame + nFreq;
+    const writeAt = this.writeAt;
     let at = boundsAt + nFreq + 1;
     for (let a = 0; a < nFreq; a++) {
       const j = touched[a]!;
       pool[frame + a] = j;
       pool[boundsAt + a] = at;
-      this.writeAt[j] = at;
+      writeAt[j] = at;
       at += count[j]!;
       count[j] = 0;
     }
     pool[boundsAt + nFreq] = at;
-
-    // Pass 2: deliver each basket to the occurrence list of every frequent extension it holds.
-    const writeAt = this.writeAt;
-    for (let q = from; q < to; q++) {
-      const b = pool[q]!;
-      const end = basketStart[b + 1]!;
-      for (let k = basketStart[b]!; k < end; k++) {
-        const j = ranks[k]!;
-        if (j >= e) break;
-        const w = writeAt[j]!;
-        if (w >= 0) {
-          pool[w] = b;
-          writeAt[j] = w + 1;
-        }
-      }
-    }
+    deliver(pool, db, baskets, writeAt);
     for (let a = 0; a < nFreq; a++) writeAt[pool[frame + a]!] = -1;
 
+    const mark = this.mark;
     for (let a = 0; a < nFreq; a++) {
       pool = this.pool; // a deeper level may have grown it
       const j = pool[frame + a]!;
@@ -220,7 +164,29 @@ export class OccurrenceMiner {
       const hi = pool[boundsAt + a + 1]!;
       this.prefix[size] = this.codeOfRank[j]!;
       if (this.emitting) this.sink!(this.prefix, sizeNext, hi - lo);
-      if (j > 0) this.extend(lo, hi, j, sizeNext);
+      if (j === 0) continue; // no smaller rank to add
+      // Which ranks below j are frequent with P ∪ {j}: only those go into its database.
+      const nTouched = countBelow(pool, db, lo, hi, j, count, touched);
+      const stamp = ++this.stamp;
+      let room = 0;
+      let nNext = 0;
+      for (let t = 0; t < nTouched; t++) {
+        const x = touched[t]!;
+        const c = count[x]!;
+        if (c >= threshold) {
+          mark[x] = stamp;
+          room += c;
+          nNext++;
+        }
+        count[x] = 0;
+      }
+      if (nNext === 0) continue;
+      const child = this.alloc(hi - lo + 1 + room);
+      pool = this.pool;
+      const childBaskets = copyBelow(pool, db, lo, hi, j, mark, stamp, child);
+      this.top = pool[child + childBaskets]!;
+      this.extend(child, childBaskets, j, sizeNext);
+      this.top = child;
     }
     this.top = frame;
   }
@@ -238,6 +204,98 @@ export class OccurrenceMiner {
     this.top = base + size;
     return base;
   }
+}
+
+// The passes are separate small functions so the JIT optimises each once; inlined into the recursive
+// `extend`, their branches kept deoptimising it as deeper levels took paths not seen before.
+
+/** Counts every rank in pool[from .. to); records each rank's first sighting in `touched`. */
+function countRanks(
+  pool: Int32Array,
+  from: number,
+  to: number,
+  count: Int32Array,
+  touched: Int32Array,
+): number {
+  let nTouched = 0;
+  for (let k = from; k < to; k++) {
+    const j = pool[k]!;
+    const c = count[j]!;
+    if (c === 0) touched[nTouched++] = j;
+    count[j] = c + 1;
+  }
+  return nTouched;
+}
+
+/** Appends each basket index of the database at `db` to the list (at writeAt[rank] ≥ 0) of its ranks. */
+function deliver(pool: Int32Array, db: number, baskets: number, writeAt: Int32Array): void {
+  for (let b = 0; b < baskets; b++) {
+    const end = pool[db + b + 1]!;
+    for (let k = pool[db + b]!; k < end; k++) {
+      const r = pool[k]!;
+      const w = writeAt[r]!;
+      if (w >= 0) {
+        pool[w] = b;
+        writeAt[r] = w + 1;
+      }
+    }
+  }
+}
+
+/** Counts the ranks below j of the baskets listed in pool[lo .. hi); first sightings go to `touched`. */
+function countBelow(
+  pool: Int32Array,
+  db: number,
+  lo: number,
+  hi: number,
+  j: number,
+  count: Int32Array,
+  touched: Int32Array,
+): number {
+  let nTouched = 0;
+  for (let q = lo; q < hi; q++) {
+    const b = pool[q]!;
+    const end = pool[db + b + 1]!;
+    for (let k = pool[db + b]!; k < end; k++) {
+      const x = pool[k]!;
+      if (x >= j) break;
+      const c = count[x]!;
+      if (c === 0) touched[nTouched++] = x;
+      count[x] = c + 1;
+    }
+  }
+  return nTouched;
+}
+
+/**
+ * Writes the database of P ∪ {j} at `child`: for each basket listed in pool[lo .. hi), its ranks
+ * below j that carry `stamp`; baskets left empty are dropped. Returns the number of baskets.
+ */
+function copyBelow(
+  pool: Int32Array,
+  db: number,
+  lo: number,
+  hi: number,
+  j: number,
+  mark: Float64Array,
+  stamp: number,
+  child: number,
+): number {
+  let w = child + hi - lo + 1;
+  pool[child] = w;
+  let baskets = 0;
+  for (let q = lo; q < hi; q++) {
+    const b = pool[q]!;
+    const end = pool[db + b + 1]!;
+    const from = w;
+    for (let k = pool[db + b]!; k < end; k++) {
+      const x = pool[k]!;
+      if (x >= j) break;
+      if (mark[x] === stamp) pool[w++] = x;
+    }
+    if (w > from) pool[child + ++baskets] = w;
+  }
+  return baskets;
 }
 
 /** Sorts a[start .. end) ascending (insertion sort for the short runs that dominate). */
