@@ -85,7 +85,7 @@ describe('mineFrequentItemsets', () => {
           const { found, summary } = mined(db, minSupport, maxSize);
           expect(found).toEqual(expected);
           expect(summary.itemsets).toBe(expected.size);
-          // Counting without a sink takes other code paths (combinatorial single chains).
+          // Counting without a sink must agree with the reported itemsets.
           const counted = mineFrequentItemsets(db, { minSupport, maxSize });
           expect(counted.itemsets).toBe(expected.size);
           expect(counted.bySize).toEqual(summary.bySize);
@@ -93,6 +93,22 @@ describe('mineFrequentItemsets', () => {
       }
     });
   }
+
+  // The first level counts pairs in a triangle when that is smaller than the pair work (dense
+  // baskets) and walks each item's baskets otherwise (many items, short baskets): both must agree.
+  it('equals brute force with and without the first-level pair triangle', () => {
+    const dense = randomBaskets(7, 300, 12);
+    const sparse: number[][] = [];
+    for (let i = 0; i < 18; i++) for (let r = 0; r < 6; r++) sparse.push([i]);
+    for (let r = 0; r < 5; r++) sparse.push([0, 1, 2], [3, 4], [1, 2, 5]);
+    for (const baskets of [dense, sparse]) {
+      const db = transactionDbFrom(baskets);
+      for (const minSupport of [0.01, 0.03, 0.2]) {
+        const expected = bruteForceItemsets(baskets, supportThreshold(minSupport, baskets.length));
+        expect(mined(db, minSupport).found).toEqual(expected);
+      }
+    }
+  });
 
   it('computes closed and maximal itemsets like brute force', () => {
     for (let seed = 100; seed < 115; seed++) {

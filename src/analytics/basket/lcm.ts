@@ -24,6 +24,8 @@ export class OccurrenceMiner {
   frequentItems = 0;
 
   private basketCount = 0;
+  /** Σ over baskets of L(L − 1)/2, L = the basket's frequent items: the first level's pair counting. */
+  private pairWork = 0;
   private codeOfRank = new Int32Array(0);
   private supportOfRank = new Int32Array(0);
   private pool = new Int32Array(1 << 16);
@@ -57,7 +59,64 @@ export class OccurrenceMiner {
     const K = this.rankItems();
     if (K === 0) return;
     const db = this.projectBaskets(K);
-    this.extend(db, this.basketCount, K, 0);
+    if (!this.extendTop(db, this.basketCount, K)) this.extend(db, this.basketCount, K, 0);
+  }
+
+  /**
+   * The first level, built in two sequential passes over the baskets instead of one walk per item
+   * over its (scattered) baskets, which made this level memory-latency bound: the supports of all
+   * pairs of frequent items are counted first (FP-growth*'s triangle, Grahne & Zhu 2003), then every
+   * item's conditional database is written at once, keeping only its frequent partners. Declines
+   * (returns false, nothing done) when the triangle or the databases would take too much memory.
+   */
+  private extendTop(db: number, baskets: number, K: number): boolean {
+    // The triangle pays when it is smaller than the pair counting it serves (sparse, many items: not).
+    const triangle = (K * (K - 1)) / 2;
+    if (K < 2 || K > MAX_PAIR_ITEMS || triangle > this.pairWork || this.maxSize < 2) return false;
+    let pool = this.pool;
+    const pairs = new Int32Array(triangle);
+    countPairs(pool, db, baskets, pairs);
+    const threshold = this.threshold;
+    // Per item: its database's offsets (one per basket holding it, + 1) and ranks (its frequent pairs).
+    const startsAt = new Int32Array(K).fill(-1);
+    const ranksRoom = new Float64Array(K);
+    let total = 0;
+    for (let j = 1; j < K; j++) {
+      const row = (j * (j - 1)) / 2;
+      let room = 0;
+      for (let x = 0; x < j; x++) {
+        const c = pairs[row + x]!;
+        if (c >= threshold) room += c;
+      }
+      if (room === 0) continue;
+      ranksRoom[j] = room;
+      total += this.supportOfRank[j]! + 1 + room;
+    }
+    if (total > Math.max(TOP_DATABASES_BUDGET, 4 * (pool[db + baskets]! - db))) return false;
+
+    const base = this.alloc(total);
+    pool = this.pool;
+    const write = new Int32Array(K);
+    const filled = new Int32Array(K);
+    let at = base;
+    for (let j = 1; j < K; j++) {
+      if (ranksRoom[j] === 0) continue;
+      startsAt[j] = at;
+      at += this.supportOfRank[j]! + 1;
+      write[j] = at;
+      pool[startsAt[j]!] = at;
+      at += ranksRoom[j]!;
+    }
+    fillPairDatabases(pool, db, baskets, pairs, threshold, startsAt, write, filled);
+
+    this.bySize[1] = this.bySize[1]! + K;
+    for (let j = 0; j < K; j++) {
+      this.prefix[0] = this.codeOfRank[j]!;
+      if (this.emitting) this.sink!(this.prefix, 1, this.supportOfRank[j]!);
+      if (startsAt[j]! >= 0 && filled[j]! > 0) this.extend(startsAt[j]!, filled[j]!, j, 1);
+    }
+    this.top = base;
+    return true;
   }
 
   /** Ranks the frequent items (most frequent first, ties by code); returns how many there are. */
@@ -90,6 +149,7 @@ export class OccurrenceMiner {
     const base = this.alloc(transactionCount + 1 + items.length);
     const pool = this.pool;
     let baskets = 0;
+    let pairWork = 0;
     let used = base + transactionCount + 1;
     pool[base] = used;
     for (let t = 0; t < transactionCount; t++) {
@@ -101,11 +161,13 @@ export class OccurrenceMiner {
       }
       if (used === from) continue;
       sortAscending(pool, from, used);
+      pairWork += ((used - from) * (used - from - 1)) / 2;
       baskets++;
       pool[base + baskets] = used;
     }
     this.top = used;
     this.basketCount = baskets;
+    this.pairWork = pairWork;
     return base;
   }
 
@@ -203,6 +265,63 @@ export class OccurrenceMiner {
     }
     this.top = base + size;
     return base;
+  }
+}
+
+/** Frequent items up to which the first level counts pairs in a triangle (≤ 8,386,560 counters, 32 MiB). */
+const MAX_PAIR_ITEMS = 4096;
+/** Ints the first level's databases may take at once (beyond 4 × the projected database). */
+const TOP_DATABASES_BUDGET = 1 << 24;
+
+/** Adds every basket's pairs of ranks to the lower triangle: pair (j, x), x < j, at j(j−1)/2 + x. */
+function countPairs(pool: Int32Array, db: number, baskets: number, pairs: Int32Array): void {
+  for (let b = 0; b < baskets; b++) {
+    const start = pool[db + b]!;
+    const end = pool[db + b + 1]!;
+    for (let p = start + 1; p < end; p++) {
+      const j = pool[p]!;
+      const row = (j * (j - 1)) / 2;
+      for (let k = start; k < p; k++) pairs[row + pool[k]!] = pairs[row + pool[k]!]! + 1;
+    }
+  }
+}
+
+/**
+ * Writes, in one pass over the baskets, each item j's database (at startsAt[j] ≥ 0): for every basket
+ * holding j, its ranks below j that form a frequent pair with j; baskets left empty are not listed.
+ * filled[j] receives each database's basket count.
+ */
+function fillPairDatabases(
+  pool: Int32Array,
+  db: number,
+  baskets: number,
+  pairs: Int32Array,
+  threshold: number,
+  startsAt: Int32Array,
+  write: Int32Array,
+  filled: Int32Array,
+): void {
+  for (let b = 0; b < baskets; b++) {
+    const start = pool[db + b]!;
+    const end = pool[db + b + 1]!;
+    for (let p = start + 1; p < end; p++) {
+      const j = pool[p]!;
+      const s = startsAt[j]!;
+      if (s < 0) continue;
+      const row = (j * (j - 1)) / 2;
+      let w = write[j]!;
+      const from = w;
+      for (let k = start; k < p; k++) {
+        const x = pool[k]!;
+        if (pairs[row + x]! >= threshold) pool[w++] = x;
+      }
+      if (w > from) {
+        const n = filled[j]! + 1;
+        filled[j] = n;
+        pool[s + n] = w;
+        write[j] = w;
+      }
+    }
   }
 }
 
