@@ -14,7 +14,7 @@ const benches = {
   http: 'bench/http/run.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
-if (!existsSync(join(root, 'dist/bundle/main.js'))) {
+if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }
 let failed = false;

@@ -1,6 +1,8 @@
 // Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: one entry file plus chunks for the
 // commands' lazy imports. Loading ~150 small ES modules (zod alone is ~100) cost about 0.1 s of every
 // command's start; the bundle loads a handful. Native and worker-based packages stay external.
+// CommonJS output, so bin/retain.js can compile the files through V8's code cache (src/cli/codeCache.ts):
+// Node 20 has no code cache for ES modules.
 import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
 
@@ -13,8 +15,8 @@ await build({
   logLevel: 'warn',
   output: {
     dir: outDir,
-    format: 'esm',
-    entryFileNames: '[name].js',
-    chunkFileNames: 'chunk-[hash].js',
+    format: 'cjs',
+    entryFileNames: '[name].cjs',
+    chunkFileNames: 'chunk-[hash].cjs',
   },
 });

@@ -23,7 +23,7 @@ const repeat = Number(process.env.BENCH_REPEAT ?? (quick ? 1 : 3));
 const peerTimeoutS = Number(process.env.BENCH_PEER_TIMEOUT_S ?? 180);
 const hasTime = existsSync('/usr/bin/time');
 
-if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
   console.error('bench/basket: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }

@@ -30,7 +30,7 @@ const autogradPath = process.env.AUTOGRAD_PATH ?? join(out, 'py', 'HIPS+autograd
 // 73.563, 0.78957, 170.19).
 const RECORDED_PEER_SECONDS = { bgnbd: 13.1, 'gamma-gamma': 1.49, 'pareto-nbd': 203 };
 
-if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
   console.error('bench/clv: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }

@@ -23,7 +23,7 @@ const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 16);
 const pgUrl = process.env.RETAIN_BENCH_DATABASE_URL ?? process.env.RETAIN_TEST_DATABASE_URL;
 const engines = (process.env.BENCH_HTTP_ENGINES ?? 'duckdb,postgres').split(',');
 
-if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
+if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
   console.error('bench/http: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }

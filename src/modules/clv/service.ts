@@ -102,13 +102,15 @@ function ensureSufficient(
   force: boolean,
   deps: ClvDeps,
 ): SufficiencyResult {
-  let repeat = 0;
-  let maxT = 0;
-  const { frequency, T, rows } = s;
-  for (let i = 0; i < rows; i++) {
-    if (frequency[i]! > 0) repeat++;
-    const t = T[i]!;
-    if (t > maxT) maxT = t;
+  let repeat = s.stats?.repeatBuyers ?? 0;
+  let maxT = s.stats?.maxT ?? 0;
+  if (!s.stats) {
+    const { frequency, T, rows } = s;
+    for (let i = 0; i < rows; i++) {
+      if (frequency[i]! > 0) repeat++;
+      const t = T[i]!;
+      if (t > maxT) maxT = t;
+    }
   }
   const result = checkDataSufficiency({
     customers: s.rows,

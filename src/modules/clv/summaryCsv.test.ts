@@ -25,6 +25,11 @@ describe('summary CSV reader', () => {
   it('accepts any column order, monetary_value, exponents and quoted ids', () => {
     const s = parse('frequency,customer_id,T,recency,monetary_value\n1,a,2e1,5,12.5\n');
     expect([s.frequency[0], s.T[0], s.recency[0], s.monetaryValue![0]]).toEqual([1, 20, 5, 12.5]);
+    // Counted on the pass, fast and schema-parsed lines alike (the sufficiency check reads them).
+    expect(parse('customer_id,frequency,recency,T\n1,2,3,4\n2,0,0,9\n3,1,2e0,7\n').stats).toEqual({
+      repeatBuyers: 2,
+      maxT: 9,
+    });
     const q = parse('customer_id,frequency,recency,T\n"x,1",0,0,3\n');
     expect(q.ids).toEqual(['x,1']);
   });

@@ -19,6 +19,8 @@ export interface SummaryColumns {
   monetaryValue: Float64Array | null;
   holdoutFrequency: Float64Array | null;
   holdoutDuration: Float64Array | null;
+  /** Repeat buyers (frequency > 0) and the largest T, when the reader counted them on its pass. */
+  stats?: { repeatBuyers: number; maxT: number };
 }
 
 export interface ReadSummaryOptions {
@@ -161,6 +163,8 @@ interface RowSink {
   hFreq: Float64Array | null;
   hDur: Float64Array | null;
   ids: string[] | null;
+  repeatBuyers: number;
+  maxT: number;
 }
 
 function grow(a: Float64Array): Float64Array {
@@ -248,6 +252,8 @@ function scanLines(
     sink.frequency[row] = x;
     sink.recency[row] = tx;
     sink.T[row] = age;
+    if (x > 0) sink.repeatBuyers++;
+    if (age > sink.maxT) sink.maxT = age;
     if (sink.monetary) sink.monetary[row] = m;
     if (sink.hFreq) sink.hFreq[row] = hf;
     if (sink.hDur) sink.hDur[row] = hd;
@@ -294,6 +300,8 @@ export function parseSummaryCsv(
     hFreq: has('frequency_holdout') ? new Float64Array(cap) : null,
     hDur: has('duration_holdout') ? new Float64Array(cap) : null,
     ids: options.ids ? [] : null,
+    repeatBuyers: 0,
+    maxT: 0,
   };
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
   const role = Int8Array.from(kinds, (k) =>
@@ -306,7 +314,7 @@ export function parseSummaryCsv(
           ) + 2,
   );
   scanLines(bytes, headerEnd + 1, role, kinds, file, sink);
-  const { rows, ids, frequency, recency, T, monetary, hFreq, hDur } = sink;
+  const { rows, ids, frequency, recency, T, monetary, hFreq, hDur, repeatBuyers, maxT } = sink;
   if (rows === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
   return {
     rows,
@@ -317,6 +325,7 @@ export function parseSummaryCsv(
     monetaryValue: monetary ? monetary.subarray(0, rows) : null,
     holdoutFrequency: hFreq ? hFreq.subarray(0, rows) : null,
     holdoutDuration: hDur ? hDur.subarray(0, rows) : null,
+    stats: { repeatBuyers, maxT },
   };
 }
 

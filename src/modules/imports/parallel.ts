@@ -45,8 +45,8 @@ const MAX_WORKERS = 4;
 
 /** The bundled worker, when running compiled code (under the test runner the sources are TypeScript). */
 function defaultWorkerFile(): string | undefined {
-  if (!import.meta.url.endsWith('.js')) return undefined;
-  const file = join(packageRoot(), 'dist', 'bundle', 'import-worker.js');
+  if (!/\.c?js$/.test(import.meta.url)) return undefined;
+  const file = join(packageRoot(), 'dist', 'bundle', 'import-worker.cjs');
   return existsSync(file) ? file : undefined;
 }
 

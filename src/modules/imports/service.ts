@@ -28,7 +28,7 @@ export interface ImportOptions {
    * default: the `RETAIN_IMPORT_WORKERS` environment variable, else one per core for files ≥ 16 MB.
    */
   workers?: number;
-  /** The compiled worker script (default: the package's dist/bundle/import-worker.js). */
+  /** The compiled worker script (default: the package's dist/bundle/import-worker.cjs). */
   workerFile?: string;
   /** Bytes per worker task (default 4 MiB; tests use tiny chunks). */
   chunkBytes?: number;

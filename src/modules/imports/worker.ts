@@ -1,7 +1,7 @@
 /**
  * Parse worker for big imports (see parallel.ts): receives runs of whole CSV records as bytes, runs
  * the same per-record pipeline as the importer's own thread (records.ts), and sends back the staging
- * rows already encoded for COPY, plus rejections and skip counts. Bundled as dist/bundle/import-worker.js.
+ * rows already encoded for COPY, plus rejections and skip counts. Bundled as dist/bundle/import-worker.cjs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
