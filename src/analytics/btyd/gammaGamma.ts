@@ -94,13 +94,21 @@ function collectRepeatBuyers(
   return j;
 }
 
+/** Number of entries with x > 0. */
+function countRepeatBuyers(frequency: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < frequency.length; i++) if (frequency[i]! > 0) n++;
+  return n;
+}
+
 /** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
 export function prepareGammaGamma(
   frequency: Float64Array,
   monetaryValue: Float64Array,
   weight?: Float64Array,
 ): GammaGammaData {
-  const cap = frequency.length;
+  // Sized to the repeat buyers: on big inputs fresh memory costs more than this extra pass.
+  const cap = countRepeatBuyers(frequency);
   const xAll = new Float64Array(cap);
   const mAll = new Float64Array(cap);
   const wAll = new Float64Array(cap);

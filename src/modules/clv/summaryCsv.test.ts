@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
-import { parseSummaryCsv } from './summaryCsv.js';
+import { parseSummaryCsv, readSummaryCsv } from './summaryCsv.js';
 
 const parse = (text: string, ids = true) => parseSummaryCsv(Buffer.from(text, 'utf8'), 'in.csv', { ids });
 const errorOf = (text: string): AppError => {
@@ -71,5 +74,55 @@ describe('summary CSV reader', () => {
     expect(errorOf('customer_id,frequency,recency,T\n1,1,2,5,9\n').message).toMatch(/expected 4 cells/);
     const s = parse('customer_id,frequency,recency,T\n1, 1,2,5\r\n2,0,0,3\n');
     expect([s.rows, s.frequency[0], s.T[1]]).toEqual([2, 1, 3]);
+  });
+});
+
+describe('summary CSV reader on big files (read in chunks)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'retain-summary-'));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const lines = ['\ufeffcustomer_id,frequency,recency,T,monetary_value'];
+  for (let i = 1; i <= 400; i++) {
+    const x = i % 4;
+    lines.push(`c${i},${x},${x === 0 ? 0 : (i % 50) + 0.25},${60 + (i % 7)},${x === 0 ? 0 : 10 + i / 8}`);
+    if (i % 97 === 0) lines.push(''); // blank lines count as lines
+  }
+  const text = lines.join('\r\n') + '\r\n';
+
+  it('gives the same columns, ids and counts as reading the whole file, for any chunk size', () => {
+    const whole = parseSummaryCsv(Buffer.from(text, 'utf8'), 'big.csv', { ids: true });
+    const file = write('big.csv', text);
+    for (const chunkBytes of [64, 100, 1000, 1 << 16]) {
+      const chunked = readSummaryCsv(file, { ids: true, chunkBytes });
+      expect(chunked).toEqual(whole);
+    }
+    expect(whole.rows).toBe(400);
+  });
+
+  it('numbers a bad line in a later chunk as the whole-file reader does', () => {
+    const bad = text.replace('c350,2,', 'c350,two,');
+    const file = write('bad.csv', bad);
+    const where = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as AppError).where;
+      }
+      throw new Error('expected an error');
+    };
+    const whole = where(() => parseSummaryCsv(Buffer.from(bad, 'utf8'), file, { ids: false }));
+    expect(where(() => readSummaryCsv(file, { ids: false, chunkBytes: 128 }))).toEqual(whole);
+    expect(whole).toMatchObject({ line: 354, field: 'frequency' });
+  });
+
+  it('falls back to the quoted-cell parser when a quote turns up in a later chunk', () => {
+    const quoted = text.replace('c399,', '"c,399",');
+    const file = write('quoted.csv', quoted);
+    const chunked = readSummaryCsv(file, { ids: true, chunkBytes: 128 });
+    expect(chunked.ids![398]).toBe('c,399');
+    expect(chunked).toEqual(parseSummaryCsv(Buffer.from(quoted, 'utf8'), file, { ids: true }));
   });
 });

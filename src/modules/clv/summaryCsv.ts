@@ -4,7 +4,7 @@
  * from the bytes; any line the fast path does not accept is re-read through the zod SummaryRow schema,
  * which either parses it (e.g. exponent notation) or yields the line-numbered error.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { AppError, invalid } from '../../shared/errors.js';
 import { CsvParser, type CsvRecord } from '../imports/csv.js';
 import { SUMMARY_COLUMNS, SummaryRow, SurvivorRow } from './schema.js';
@@ -25,6 +25,8 @@ export interface SummaryColumns {
 
 export interface ReadSummaryOptions {
   ids: boolean;
+  /** Bytes read at a time from files of STREAM_FROM bytes or more (tests make it small). */
+  chunkBytes?: number;
 }
 
 const COMMA = 44;
@@ -46,9 +48,99 @@ function readBytes(file: string): Buffer {
   }
 }
 
-/** Reads and validates a summary CSV file. */
+/** Files from this size on are read in chunks into one reused buffer. */
+const STREAM_FROM = 8 << 20;
+const CHUNK_BYTES = 4 << 20;
+
+/**
+ * Reads and validates a summary CSV file. Big files are read a few MiB at a time into one buffer
+ * that is reused, instead of whole: fresh memory costs ~0.75 ms per MiB here in page faults and the
+ * garbage collections that big external allocations trigger (a 1M-customer file is 20 MiB).
+ */
 export function readSummaryCsv(file: string, options: ReadSummaryOptions): SummaryColumns {
-  return parseSummaryCsv(readBytes(file), file, options);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new AppError('validation', `cannot read summary file: ${(err as Error).message}`, {
+      where: { file },
+      cause: err,
+    });
+  }
+  let streamed: SummaryColumns | null = null;
+  try {
+    const size = fstatSync(fd).size;
+    const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+    if (size >= (options.chunkBytes ? 0 : STREAM_FROM))
+      streamed = streamSummary(fd, size, chunkBytes, file, options);
+  } finally {
+    closeSync(fd);
+  }
+  // Quoted cells need the RFC 4180 parser over the whole file.
+  return streamed ?? parseSummaryCsv(readBytes(file), file, options);
+}
+
+/** Fills buf[from ..) from the file; returns the new fill level. */
+function fill(fd: number, buf: Buffer, from: number): number {
+  let filled = from;
+  while (filled < buf.length) {
+    const got = readSync(fd, buf, filled, buf.length - filled, null);
+    if (got === 0) break;
+    filled += got;
+  }
+  return filled;
+}
+
+/**
+ * The chunked read: complete lines go through the same row loop as a whole file (line numbers carry
+ * over), the partial last line moves to the buffer's start. Returns null when a quote turns up.
+ */
+function streamSummary(
+  fd: number,
+  size: number,
+  chunkBytes: number,
+  file: string,
+  options: ReadSummaryOptions,
+): SummaryColumns | null {
+  let buf = Buffer.allocUnsafe(Math.max(64, chunkBytes));
+  let filled = fill(fd, buf, 0);
+  let eof = filled < buf.length;
+  // The header must be whole in the first read.
+  while (!eof && buf.indexOf(LF) < 0) {
+    const bigger = Buffer.allocUnsafe(buf.length * 2);
+    buf.copy(bigger, 0, 0, filled);
+    buf = bigger;
+    filled = fill(fd, buf, filled);
+    eof = filled < buf.length;
+  }
+  let view = buf.subarray(0, filled);
+  if (view.indexOf(QUOTE) >= 0) return null;
+  const start = startOf(view, size, file, options);
+  let at = start.body;
+  const { sink, role, kinds } = start;
+  for (;;) {
+    if (eof) {
+      scanLines(view, at, role, kinds, file, sink);
+      break;
+    }
+    const lastLf = view.lastIndexOf(LF);
+    if (lastLf >= at) {
+      scanLines(view.subarray(0, lastLf + 1), at, role, kinds, file, sink);
+      buf.copy(buf, 0, lastLf + 1, filled);
+      filled -= lastLf + 1;
+      at = 0;
+    } else {
+      // A line longer than the buffer: make room.
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, filled);
+      buf = bigger;
+    }
+    filled = fill(fd, buf, filled);
+    eof = filled < buf.length;
+    view = buf.subarray(0, filled);
+    if (view.indexOf(QUOTE, at) >= 0) return null;
+  }
+  return finish(sink, file);
 }
 
 type Kind =
@@ -155,6 +247,8 @@ function parseLine(
 /** Parsed columns being filled (grown by doubling when the capacity guess is short). */
 interface RowSink {
   rows: number;
+  /** Line number of the last line read (the header is line 1). */
+  line: number;
   cap: number;
   frequency: Float64Array;
   recency: Float64Array;
@@ -191,7 +285,7 @@ function scanLines(
   const hasMonetary = sink.monetary !== null;
   const hasHoldout = sink.hFreq !== null;
   const ids = sink.ids;
-  let line = 1;
+  let line = sink.line;
   let i = start;
   while (i < n) {
     line++;
@@ -259,6 +353,7 @@ function scanLines(
     if (sink.hDur) sink.hDur[row] = hd;
     sink.rows = row + 1;
   }
+  sink.line = line;
 }
 
 /** Parses summary CSV bytes (exposed for tests and for stdin). */
@@ -267,9 +362,24 @@ export function parseSummaryCsv(
   file: string,
   options: ReadSummaryOptions,
 ): SummaryColumns {
+  if (bytes.indexOf(QUOTE) >= 0) return parseQuoted(bytes, file, options);
+  const { sink, role, kinds, body } = startOf(bytes, bytes.length, file, options);
+  scanLines(bytes, body, role, kinds, file, sink);
+  return finish(sink, file);
+}
+
+/**
+ * Reads the header from the start of `bytes` (a whole file of `size` bytes, or its first chunk) and
+ * sets up the columns, their capacity estimated from the first lines' mean length.
+ */
+function startOf(
+  bytes: Uint8Array,
+  size: number,
+  file: string,
+  options: ReadSummaryOptions,
+): { sink: RowSink; role: Int8Array; kinds: Kind[]; body: number } {
   let pos = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3;
-  if (bytes.indexOf(QUOTE) >= 0) return parseQuoted(bytes, file, options);
   const n = bytes.length;
   let headerEnd = bytes.indexOf(LF, pos);
   if (headerEnd < 0) headerEnd = n;
@@ -281,7 +391,7 @@ export function parseSummaryCsv(
   const { kinds } = resolveHeader(headerText.split(','), file);
 
   // Row capacity from the first lines' mean length, grown by doubling if the guess is short.
-  const body = n - headerEnd - 1;
+  const body = size - headerEnd - 1;
   const sampleEnd = Math.min(n, headerEnd + 1 + 65536);
   let sampleLines = 0;
   for (let j = headerEnd + 1; j < sampleEnd; j++) if (bytes[j] === LF) sampleLines++;
@@ -292,6 +402,7 @@ export function parseSummaryCsv(
   const has = (k: Kind) => kinds.includes(k);
   const sink: RowSink = {
     rows: 0,
+    line: 1,
     cap,
     frequency: new Float64Array(cap),
     recency: new Float64Array(cap),
@@ -313,7 +424,11 @@ export function parseSummaryCsv(
             k,
           ) + 2,
   );
-  scanLines(bytes, headerEnd + 1, role, kinds, file, sink);
+  return { sink, role, kinds, body: Math.min(n, headerEnd + 1) };
+}
+
+/** The filled columns, trimmed to the rows read. */
+function finish(sink: RowSink, file: string): SummaryColumns {
   const { rows, ids, frequency, recency, T, monetary, hFreq, hDur, repeatBuyers, maxT } = sink;
   if (rows === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
   return {
