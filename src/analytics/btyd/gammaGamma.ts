@@ -94,21 +94,13 @@ function collectRepeatBuyers(
   return j;
 }
 
-/** Number of entries with x > 0. */
-function countRepeatBuyers(frequency: Float64Array): number {
-  let n = 0;
-  for (let i = 0; i < frequency.length; i++) if (frequency[i]! > 0) n++;
-  return n;
-}
-
 /** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
 export function prepareGammaGamma(
   frequency: Float64Array,
   monetaryValue: Float64Array,
   weight?: Float64Array,
 ): GammaGammaData {
-  // Sized to the repeat buyers: on big inputs fresh memory costs more than this extra pass.
-  const cap = countRepeatBuyers(frequency);
+  const cap = frequency.length;
   const xAll = new Float64Array(cap);
   const mAll = new Float64Array(cap);
   const wAll = new Float64Array(cap);
@@ -213,29 +205,14 @@ export function gammaGammaLogLikelihood(params: ArrayLike<number>, d: GammaGamma
     hqq += w * (triPXQ - triQ);
   }
   // The one pass over customers: Σw·x·L, Σw·L, Σw·x/(xm+v), Σw/(xm+v), Σw·x/(xm+v)², Σw/(xm+v)².
-  let sXL = 0;
-  let sL = 0;
-  let sXI = 0;
-  let sI = 0;
-  let sXI2 = 0;
-  let sI2 = 0;
-  const xs = d.frequency;
-  const ms = d.monetaryValue;
-  const ws = d.weight;
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!;
-    const w = ws[i]!;
-    const denom = x * ms[i]! + v;
-    const L = w * Math.log(denom);
-    const inv = w / denom;
-    const inv2 = inv / denom;
-    sXL += x * L;
-    sL += L;
-    sXI += x * inv;
-    sI += inv;
-    sXI2 += x * inv2;
-    sI2 += inv2;
-  }
+  const sums = new Float64Array(6);
+  customerSums(d.frequency, d.monetaryValue, d.weight, v, sums);
+  const sXL = sums[0]!;
+  const sL = sums[1]!;
+  const sXI = sums[2]!;
+  const sI = sums[3]!;
+  const sXI2 = sums[4]!;
+  const sI2 = sums[5]!;
   ll -= p * sXL + q * sL;
   gp -= sXL;
   gq -= sL;
@@ -252,6 +229,46 @@ export function gammaGammaLogLikelihood(params: ArrayLike<number>, d: GammaGamma
       [hpv, hqv, hvv],
     ],
   };
+}
+
+/**
+ * The per-customer sums with L = w·ln(x·m̄ + v): Σx·L, ΣL, Σw·x/(xm̄+v), Σw/(xm̄+v) and the same over
+ * (xm̄+v)², into `out`. Its own small function that allocates nothing: inside the likelihood, whose other loop calls the special
+ * functions, the JIT kept deoptimising it (and then boxed every intermediate double).
+ */
+function customerSums(
+  xs: Float64Array,
+  ms: Float64Array,
+  ws: Float64Array,
+  v: number,
+  out: Float64Array,
+): void {
+  let sXL = 0;
+  let sL = 0;
+  let sXI = 0;
+  let sI = 0;
+  let sXI2 = 0;
+  let sI2 = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    const w = ws[i]!;
+    const denom = x * ms[i]! + v;
+    const L = w * Math.log(denom);
+    const inv = w / denom;
+    const inv2 = inv / denom;
+    sXL += x * L;
+    sL += L;
+    sXI += x * inv;
+    sI += inv;
+    sXI2 += x * inv2;
+    sI2 += inv2;
+  }
+  out[0] = sXL;
+  out[1] = sL;
+  out[2] = sXI;
+  out[3] = sI;
+  out[4] = sXI2;
+  out[5] = sI2;
 }
 
 /** Solves the 3×3 system A·s = g (Gaussian elimination via inverse); null if singular. */
