@@ -119,7 +119,7 @@ export async function readFimi(
   };
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
-    if (gzip) await pipeline(input, createGunzip(), consume);
+    if (gzip) await pipeline(input, createGunzip({ chunkSize: 1 << 20 }), consume);
     else await pipeline(input, consume);
   } catch (err) {
     if (err instanceof AppError) throw err;
