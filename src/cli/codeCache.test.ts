@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,13 +56,25 @@ describe('V8 code cache for the bundled CLI', () => {
     const caches = readdirSync(join(bundleDir, '.v8-cache'));
     expect(caches).toHaveLength(1);
     const files = readdirSync(join(bundleDir, '.v8-cache', caches[0]!)).sort();
-    expect(files).toEqual(['helper.cjs.v8', 'mod.cjs.v8']);
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^helper\.cjs\.\d+\.v8$/);
+    expect(files[1]).toMatch(/^mod\.cjs\.\d+\.v8$/);
     expect(run(join(bundleDir, 'mod.cjs'))).toBe('42');
+  });
+
+  it('never runs stale code for a file edited to the same length', () => {
+    expect(run(join(bundleDir, 'mod.cjs'))).toBe('42');
+    const file = join(bundleDir, 'helper.cjs');
+    writeFileSync(file, `exports.double = (n) => n * 3;\n`); // same length as (n) => n * 2
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    expect(run(join(bundleDir, 'mod.cjs'))).toBe('62');
+    writeFileSync(file, `exports.double = (n) => n * 2;\n`);
+    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
   });
 
   it('survives a corrupt cache file (rewritten) and leaves other directories alone', () => {
     const cache = join(bundleDir, '.v8-cache', readdirSync(join(bundleDir, '.v8-cache'))[0]!);
-    writeFileSync(join(cache, 'mod.cjs.v8'), 'not V8 data');
+    for (const f of readdirSync(cache)) writeFileSync(join(cache, f), 'not V8 data');
     expect(run(join(bundleDir, 'mod.cjs'))).toBe('42');
     expect(run(join(dir, 'other', 'mod.cjs'))).toBe('42');
     expect(existsSync(join(dir, 'other', '.v8-cache'))).toBe(false);

@@ -9,7 +9,7 @@
  * flags (V8 rejects data made under other flags), and `npm run build` starts it afresh. Any failure to
  * read or write it is ignored: the cache only ever saves time.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -43,7 +43,14 @@ export function installCodeCache(bundleDir: string): void {
   const toWrite: { script: Script; file: string }[] = [];
   proto._compile = function (this: CompilingModule, content: string, filename: string): unknown {
     if (dirname(filename) !== bundleDir) return compile.call(this, content, filename);
-    const file = join(cacheDir, `${basename(filename)}.v8`);
+    // V8 checks only the source's length: the file's mtime in the name keeps an edited file (same
+    // length, new content) from running stale bytecode.
+    let file: string;
+    try {
+      file = join(cacheDir, `${basename(filename)}.${Math.trunc(statSync(filename).mtimeMs)}.v8`);
+    } catch {
+      return compile.call(this, content, filename);
+    }
     let cachedData: Buffer | undefined;
     try {
       cachedData = readFileSync(file);
