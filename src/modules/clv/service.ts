@@ -76,8 +76,9 @@ async function loadSummary(
   opts: SummarySource & { holdoutEnd?: Date | undefined },
   deps: ClvDeps,
   needIds: boolean,
+  repeatBuyersOnly = false,
 ): Promise<SummaryColumns> {
-  if (opts.summary) return readSummaryCsv(opts.summary, { ids: needIds });
+  if (opts.summary) return readSummaryCsv(opts.summary, { ids: needIds, repeatBuyersOnly });
   if (!deps.loadOrders)
     throw invalid('give --summary <csv>: reading orders from the database is not available in this build', {
       field: '--summary',
@@ -113,7 +114,7 @@ function ensureSufficient(
     }
   }
   const result = checkDataSufficiency({
-    customers: s.rows,
+    customers: s.stats?.customers ?? s.rows,
     repeatBuyers: repeat,
     historyDays: maxT * (unit === 'week' ? 7 : 1),
   });
@@ -230,7 +231,8 @@ export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcom
       });
     fit = fitSbg(readSurvivorCsv(opts.summary));
   } else {
-    const s = await loadSummary(opts, deps, false);
+    // Gamma-Gamma is fitted on repeat buyers only: the reader need not keep the other rows.
+    const s = await loadSummary(opts, deps, false, opts.model === 'gamma-gamma');
     sufficiency = ensureSufficient(s, opts.timeUnit, opts.force, deps);
     if (opts.model === 'gamma-gamma') {
       if (!s.monetaryValue)

@@ -30,6 +30,7 @@ describe('summary CSV reader', () => {
     expect([s.frequency[0], s.T[0], s.recency[0], s.monetaryValue![0]]).toEqual([1, 20, 5, 12.5]);
     // Counted on the pass, fast and schema-parsed lines alike (the sufficiency check reads them).
     expect(parse('customer_id,frequency,recency,T\n1,2,3,4\n2,0,0,9\n3,1,2e0,7\n').stats).toEqual({
+      customers: 3,
       repeatBuyers: 2,
       maxT: 9,
     });
@@ -124,5 +125,21 @@ describe('summary CSV reader on big files (read in chunks)', () => {
     const chunked = readSummaryCsv(file, { ids: true, chunkBytes: 128 });
     expect(chunked.ids![398]).toBe('c,399');
     expect(chunked).toEqual(parseSummaryCsv(Buffer.from(quoted, 'utf8'), file, { ids: true }));
+  });
+});
+
+describe('summary CSV reader keeping repeat buyers only', () => {
+  const text =
+    'customer_id,frequency,recency,T,monetary_value\n1,2,3,4,10\n2,0,0,9,0\n3,1,2e0,7,5.5\n4,0,0,8,0\n';
+  it('stores only frequency > 0 rows, counts every row, and still validates the others', () => {
+    const s = parseSummaryCsv(Buffer.from(text), 'in.csv', { ids: false, repeatBuyersOnly: true });
+    expect(s.rows).toBe(2);
+    expect([...s.frequency]).toEqual([2, 1]);
+    expect([...s.monetaryValue!]).toEqual([10, 5.5]);
+    expect(s.stats).toEqual({ customers: 4, repeatBuyers: 2, maxT: 9 });
+    const bad = text.replace('4,0,0,8,0', '4,0,3,8,0'); // frequency 0 with recency > 0
+    expect(() => parseSummaryCsv(Buffer.from(bad), 'in.csv', { ids: false, repeatBuyersOnly: true })).toThrow(
+      /must be 0/,
+    );
   });
 });

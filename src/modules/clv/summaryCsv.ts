@@ -19,14 +19,22 @@ export interface SummaryColumns {
   monetaryValue: Float64Array | null;
   holdoutFrequency: Float64Array | null;
   holdoutDuration: Float64Array | null;
-  /** Repeat buyers (frequency > 0) and the largest T, when the reader counted them on its pass. */
-  stats?: { repeatBuyers: number; maxT: number };
+  /**
+   * Customers (every row read, kept or not), repeat buyers (frequency > 0) and the largest T, when
+   * the reader counted them on its pass.
+   */
+  stats?: { customers: number; repeatBuyers: number; maxT: number };
 }
 
 export interface ReadSummaryOptions {
   ids: boolean;
   /** Bytes read at a time from files of STREAM_FROM bytes or more (tests make it small). */
   chunkBytes?: number;
+  /**
+   * Keep only repeat buyers' rows (frequency > 0), as a Gamma-Gamma fit needs: every row is still
+   * validated and counted in `stats`, the others are not stored. Files with quoted cells keep all rows.
+   */
+  repeatBuyersOnly?: boolean;
 }
 
 const COMMA = 44;
@@ -257,8 +265,12 @@ interface RowSink {
   hFreq: Float64Array | null;
   hDur: Float64Array | null;
   ids: string[] | null;
+  /** Rows read, kept or not (see repeatOnly). */
+  customers: number;
   repeatBuyers: number;
   maxT: number;
+  /** Store only rows with frequency > 0. */
+  repeatOnly: boolean;
 }
 
 function grow(a: Float64Array): Float64Array {
@@ -333,6 +345,10 @@ function scanLines(
         Buffer.from(bytes.buffer, bytes.byteOffset + cursor[0]!, cursor[1]! - cursor[0]!).toString('utf8'),
       );
     }
+    sink.customers++;
+    if (x > 0) sink.repeatBuyers++;
+    if (age > sink.maxT) sink.maxT = age;
+    if (x === 0 && sink.repeatOnly) continue;
     const row = sink.rows;
     if (row === sink.cap) {
       sink.cap *= 2;
@@ -346,8 +362,6 @@ function scanLines(
     sink.frequency[row] = x;
     sink.recency[row] = tx;
     sink.T[row] = age;
-    if (x > 0) sink.repeatBuyers++;
-    if (age > sink.maxT) sink.maxT = age;
     if (sink.monetary) sink.monetary[row] = m;
     if (sink.hFreq) sink.hFreq[row] = hf;
     if (sink.hDur) sink.hDur[row] = hd;
@@ -411,8 +425,10 @@ function startOf(
     hFreq: has('frequency_holdout') ? new Float64Array(cap) : null,
     hDur: has('duration_holdout') ? new Float64Array(cap) : null,
     ids: options.ids ? [] : null,
+    customers: 0,
     repeatBuyers: 0,
     maxT: 0,
+    repeatOnly: options.repeatBuyersOnly === true,
   };
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
   const role = Int8Array.from(kinds, (k) =>
@@ -429,8 +445,8 @@ function startOf(
 
 /** The filled columns, trimmed to the rows read. */
 function finish(sink: RowSink, file: string): SummaryColumns {
-  const { rows, ids, frequency, recency, T, monetary, hFreq, hDur, repeatBuyers, maxT } = sink;
-  if (rows === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
+  const { rows, ids, frequency, recency, T, monetary, hFreq, hDur, customers, repeatBuyers, maxT } = sink;
+  if (customers === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
   return {
     rows,
     ids,
@@ -440,7 +456,7 @@ function finish(sink: RowSink, file: string): SummaryColumns {
     monetaryValue: monetary ? monetary.subarray(0, rows) : null,
     holdoutFrequency: hFreq ? hFreq.subarray(0, rows) : null,
     holdoutDuration: hDur ? hDur.subarray(0, rows) : null,
-    stats: { repeatBuyers, maxT },
+    stats: { customers, repeatBuyers, maxT },
   };
 }
 
