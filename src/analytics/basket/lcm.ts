@@ -1,4 +1,4 @@
-import type { ItemsetSink, TransactionDb } from './itemsets.js';
+import { itemSupports, type ItemsetSink, type TransactionDb } from './itemsets.js';
 
 /**
  * All frequent itemsets by depth-first search over conditional databases with "occurrence deliver"
@@ -67,7 +67,8 @@ export class OccurrenceMiner {
    * over its (scattered) baskets, which made this level memory-latency bound: the supports of all
    * pairs of frequent items are counted first (FP-growth*'s triangle, Grahne & Zhu 2003), then every
    * item's conditional database is written at once, keeping only its frequent partners. Declines
-   * (returns false, nothing done) when the triangle or the databases would take too much memory.
+   * (returns false, nothing done) when the triangle would cost more than the pair counting it
+   * replaces, or when the triangle or the databases would take too much memory.
    */
   private extendTop(db: number, baskets: number, K: number): boolean {
     // The triangle pays when it is smaller than the pair counting it serves (sparse, many items: not).
@@ -121,9 +122,7 @@ export class OccurrenceMiner {
 
   /** Ranks the frequent items (most frequent first, ties by code); returns how many there are. */
   private rankItems(): number {
-    const { keys, items } = this.db;
-    const supports = new Int32Array(keys.length);
-    for (let j = 0; j < items.length; j++) supports[items[j]!] = supports[items[j]!]! + 1;
+    const supports = itemSupports(this.db);
     const frequent: number[] = [];
     for (let c = 0; c < supports.length; c++) if (supports[c]! >= this.threshold) frequent.push(c);
     frequent.sort((a, b) => supports[b]! - supports[a]! || a - b);
