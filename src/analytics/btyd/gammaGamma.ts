@@ -233,8 +233,9 @@ export function gammaGammaLogLikelihood(params: ArrayLike<number>, d: GammaGamma
 
 /**
  * The per-customer sums with L = w·ln(x·m̄ + v): Σx·L, ΣL, Σw·x/(xm̄+v), Σw/(xm̄+v) and the same over
- * (xm̄+v)², into `out`. Its own small function that allocates nothing: inside the likelihood, whose other loop calls the special
- * functions, the JIT kept deoptimising it (and then boxed every intermediate double).
+ * (xm̄+v)², into `out`. Its own small function that allocates nothing: inside the likelihood, whose
+ * other loop calls the special functions, the JIT kept deoptimising it (and then boxed every
+ * intermediate double).
  */
 function customerSums(
   xs: Float64Array,

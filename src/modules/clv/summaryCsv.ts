@@ -45,14 +45,18 @@ const QUOTE = 34;
 /** Exact powers of ten: m / 10^k is then correctly rounded, i.e. identical to Number(text). */
 const POW10 = Array.from({ length: 23 }, (_, k) => Math.pow(10, k));
 
+function cannotRead(file: string, err: unknown): AppError {
+  return new AppError('validation', `cannot read summary file: ${(err as Error).message}`, {
+    where: { file },
+    cause: err,
+  });
+}
+
 function readBytes(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new AppError('validation', `cannot read summary file: ${(err as Error).message}`, {
-      where: { file },
-      cause: err,
-    });
+    throw cannotRead(file, err);
   }
 }
 
@@ -70,10 +74,7 @@ export function readSummaryCsv(file: string, options: ReadSummaryOptions): Summa
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new AppError('validation', `cannot read summary file: ${(err as Error).message}`, {
-      where: { file },
-      cause: err,
-    });
+    throw cannotRead(file, err);
   }
   let streamed: SummaryColumns | null = null;
   try {
@@ -86,6 +87,13 @@ export function readSummaryCsv(file: string, options: ReadSummaryOptions): Summa
   }
   // Quoted cells need the RFC 4180 parser over the whole file.
   return streamed ?? parseSummaryCsv(readBytes(file), file, options);
+}
+
+/** A buffer twice the size holding buf[0 .. filled). */
+function doubled(buf: Buffer<ArrayBuffer>, filled: number): Buffer<ArrayBuffer> {
+  const bigger = Buffer.allocUnsafe(buf.length * 2);
+  buf.copy(bigger, 0, 0, filled);
+  return bigger;
 }
 
 /** Fills buf[from ..) from the file; returns the new fill level. */
@@ -115,9 +123,7 @@ function streamSummary(
   let eof = filled < buf.length;
   // The header must be whole in the first read.
   while (!eof && buf.indexOf(LF) < 0) {
-    const bigger = Buffer.allocUnsafe(buf.length * 2);
-    buf.copy(bigger, 0, 0, filled);
-    buf = bigger;
+    buf = doubled(buf, filled);
     filled = fill(fd, buf, filled);
     eof = filled < buf.length;
   }
@@ -138,10 +144,7 @@ function streamSummary(
       filled -= lastLf + 1;
       at = 0;
     } else {
-      // A line longer than the buffer: make room.
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, filled);
-      buf = bigger;
+      buf = doubled(buf, filled); // a line longer than the buffer
     }
     filled = fill(fd, buf, filled);
     eof = filled < buf.length;
@@ -384,7 +387,8 @@ export function parseSummaryCsv(
 
 /**
  * Reads the header from the start of `bytes` (a whole file of `size` bytes, or its first chunk) and
- * sets up the columns, their capacity estimated from the first lines' mean length.
+ * sets up the columns, their capacity estimated from the first lines' mean length. `body` is the
+ * offset of the first row.
  */
 function startOf(
   bytes: Uint8Array,
@@ -405,13 +409,13 @@ function startOf(
   const { kinds } = resolveHeader(headerText.split(','), file);
 
   // Row capacity from the first lines' mean length, grown by doubling if the guess is short.
-  const body = size - headerEnd - 1;
+  const bodyBytes = size - headerEnd - 1;
   const sampleEnd = Math.min(n, headerEnd + 1 + 65536);
   let sampleLines = 0;
   for (let j = headerEnd + 1; j < sampleEnd; j++) if (bytes[j] === LF) sampleLines++;
   const cap = Math.max(
     16,
-    Math.ceil((body / Math.max(1, sampleEnd - headerEnd - 1)) * (sampleLines + 1) * 1.05) + 16,
+    Math.ceil((bodyBytes / Math.max(1, sampleEnd - headerEnd - 1)) * (sampleLines + 1) * 1.05) + 16,
   );
   const has = (k: Kind) => kinds.includes(k);
   const sink: RowSink = {
