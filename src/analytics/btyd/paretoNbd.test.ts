@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   fitParetoNbd,
   logTailIntegral,
+  logTailIntegralGrad,
   paretoNbdConditionalExpectedPurchases,
   paretoNbdExpectedPurchases,
   paretoNbdIndividualLogLikelihood,
@@ -66,6 +67,45 @@ describe('Pareto/NBD tail integral', () => {
     const numeric = integrate(f, 0, 40 / (k + m - 1) + Math.log(Math.max(alpha, beta) / c + 1), 2000);
     // 2000×20-point Gauss–Legendre on a smooth integrand: ~1e-10 relative.
     expect(Math.abs(Math.exp(logTailIntegral(k, m, y, alpha, beta)) / numeric - 1)).toBeLessThan(1e-8);
+  });
+});
+
+describe('Pareto/NBD tail integral derivatives (one series pass)', () => {
+  // (k, m, y, α, β) spanning every ₂F₁ branch: z = 0, Pfaff (z ≤ 1/3), direct (b ≤ 1), Euler (b > 1),
+  // the connection formula near z = 1 (differences), on both the α and the β side.
+  const cases: [number, number, number, number, number][] = [
+    [0.5, 1.6, 0, 10, 10],
+    [0.5, 1.6, 3, 10, 11],
+    [2.5, 1.6, 3, 10, 1],
+    [20.5, 1.6, 30, 0.5, 40],
+    [0.3, 1.1, 0, 100, 0.5],
+    [0.05, 1.02, 2, 300, 0.1],
+    [0.6, 1.8, 5, 70, 170],
+    [12.5, 1.8, 400, 70, 170],
+    [0.6, 1.8, 0, 1, 500],
+    [0.6, 1.3, 0, 1, 500],
+    [150.2, 1.8, 20, 10, 11.6],
+    [1.2, 25, 1, 0.01, 1e4],
+  ];
+  it.each(cases)('k=%d m=%d y=%d α=%d β=%d: value and ∂/∂(k, m, α, β) match differences', (k, m, y, a, b) => {
+    const d = new Float64Array(4);
+    const v = logTailIntegralGrad(k, m, y, a, b, d);
+    expect(Math.abs(v - logTailIntegral(k, m, y, a, b))).toBeLessThan(1e-12 * Math.max(1, Math.abs(v)));
+    const args = [k, m, y, a, b];
+    for (const [i, at] of [
+      [0, 0],
+      [1, 1],
+      [2, 3],
+      [3, 4],
+    ] as const) {
+      const h = 1e-5 * args[at]!;
+      const up = [...args] as (typeof cases)[number];
+      const dn = [...args] as (typeof cases)[number];
+      up[at] += h;
+      dn[at] -= h;
+      const fd = (logTailIntegral(...up) - logTailIntegral(...dn)) / (2 * h);
+      expect(Math.abs(d[i]! - fd)).toBeLessThan(1e-7 * Math.max(1, Math.abs(fd)));
+    }
   });
 });
 

@@ -8,7 +8,7 @@
  * per distinct (x, t_x) and (x, T) pair rather than twice per customer.
  */
 import { assertRfData, fitMaximumLikelihood, type FitResult, type TransactionModel } from './model.js';
-import { digamma, lgamma, logAddExp, logHyp2f1A1, logSubExp, sigmoid } from './special.js';
+import { digamma, lgamma, logAddExp, logHyp2f1A1, logHyp2f1A1Grad, logSubExp, sigmoid } from './special.js';
 import { groupRows, indexRf, type RfData, type RfIndex } from './summary.js';
 
 export interface ParetoNbdParams extends Record<string, number> {
@@ -28,6 +28,46 @@ export function logTailIntegral(k: number, m: number, y: number, alpha: number, 
     return -c * Math.log(alpha + y) - Math.log(c) + logHyp2f1A1(c, m, (alpha - beta) / (alpha + y));
   }
   return -c * Math.log(beta + y) - Math.log(c) + logHyp2f1A1(c, k, (beta - alpha) / (beta + y));
+}
+
+const hyperGrad = new Float64Array(3);
+
+/**
+ * logTailIntegral and its partial derivatives d[0..3] = ∂/∂k, ∂/∂m, ∂/∂α, ∂/∂β of ln F, from one
+ * series pass: with F = (α+y)^{−c}/c · ₂F₁(c, m; c+1; z), c = k+m−1, z = (α−β)/(α+y) (α ≥ β; the
+ * roles of α, k and β, m swap otherwise), the chain rule needs only ∂₂F₁/∂c, ∂/∂m and ∂/∂z.
+ */
+export function logTailIntegralGrad(
+  k: number,
+  m: number,
+  y: number,
+  alpha: number,
+  beta: number,
+  d: Float64Array,
+): number {
+  const c = k + m - 1;
+  const h = hyperGrad;
+  const big = alpha >= beta ? alpha + y : beta + y;
+  const small = alpha >= beta ? beta + y : alpha + y;
+  const z = (big - small) / big;
+  const L = logHyp2f1A1Grad(c, alpha >= beta ? m : k, z, h);
+  const logBig = Math.log(big);
+  const common = -logBig - 1 / c + h[0]!;
+  // ∂ln F/∂(larger scale) = −c/big + L_z·(small)/big²; ∂/∂(smaller scale) = −L_z/big.
+  const dBig = -c / big + (h[2]! * small) / (big * big);
+  const dSmall = -h[2]! / big;
+  if (alpha >= beta) {
+    d[0] = common;
+    d[1] = common + h[1]!;
+    d[2] = dBig;
+    d[3] = dSmall;
+  } else {
+    d[0] = common + h[1]!;
+    d[1] = common;
+    d[2] = dSmall;
+    d[3] = dBig;
+  }
+  return -c * logBig - Math.log(c) + L;
 }
 
 /** The (x, y) pairs whose tail integrals one likelihood evaluation needs, and each row's two pair ids. */
@@ -60,9 +100,8 @@ export function indexParetoNbd(data: RfData): ParetoNbdIndex {
 
 /**
  * Total log-likelihood Σ w·ln L(r, α, s, β | x, t_x, T) (note 009 eq. 18) and, when `grad` is given,
- * its gradient. With F = F(k, m, y), k = r+x, m = s+1: ∂F/∂α = −k·F(k+1, m) and ∂F/∂β = −m·F(k, m+1)
- * exactly; ∂ln F/∂r and ∂ln F/∂s by central differences in k and m on the (small) pair table, so the
- * per-customer pass runs once per evaluation.
+ * its gradient. With F = F(k, m, y), k = r+x, m = s+1, ∂ln F/∂(r, s, α, β) come from the same ₂F₁
+ * pass as ln F (logTailIntegralGrad), once per distinct pair; the per-customer pass runs once.
  */
 export function paretoNbdLogLikelihood(
   params: ArrayLike<number>,
@@ -81,23 +120,18 @@ export function paretoNbdLogLikelihood(
   const dS = grad ? new Float64Array(nPairs) : logF;
   const dB = grad ? new Float64Array(nPairs) : logF;
   const m = s + 1;
-  const hk = 1e-5 * Math.max(1, r);
-  const hm = 1e-5 * m;
+  const d = new Float64Array(4);
   for (let k = 0; k < nPairs; k++) {
     const kk = r + idx.pairX[k]!;
     const y = idx.pairY[k]!;
-    const v = logTailIntegral(kk, m, y, alpha, beta);
+    const v = grad ? logTailIntegralGrad(kk, m, y, alpha, beta, d) : logTailIntegral(kk, m, y, alpha, beta);
     if (Number.isNaN(v)) return NaN;
     logF[k] = v;
     if (grad) {
-      dR[k] =
-        (logTailIntegral(kk + hk, m, y, alpha, beta) - logTailIntegral(kk - hk, m, y, alpha, beta)) /
-        (2 * hk);
-      dS[k] =
-        (logTailIntegral(kk, m + hm, y, alpha, beta) - logTailIntegral(kk, m - hm, y, alpha, beta)) /
-        (2 * hm);
-      dA[k] = -kk * Math.exp(logTailIntegral(kk + 1, m, y, alpha, beta) - v);
-      dB[k] = -m * Math.exp(logTailIntegral(kk, m + 1, y, alpha, beta) - v);
+      dR[k] = d[0]!;
+      dS[k] = d[1]!;
+      dA[k] = d[2]!;
+      dB[k] = d[3]!;
     }
   }
   const xs = idx.x.values;
