@@ -174,11 +174,21 @@ export function paretoNbdLogLikelihood(
     const p2 = idx.agePair[i]!;
     const lF1 = logF[p1]!;
     const lF2 = logF[p2]!;
-    const B = logS + logSubExp(lF1, lF2);
-    const total = logAddExp(A, B);
+    // B = ln s + ln(F₁ − F₂) and total = ln(e^A + e^B) with ρ = F₂/F₁ and e^{−|A−B|} computed once
+    // each (they also give the gradient's ρ and π = e^B / e^total).
+    const D = lF2 - lF1;
+    let rho = 0;
+    let B = -Infinity;
+    if (D < 0) {
+      rho = Math.exp(D);
+      B = logS + lF1 + (D > -Math.LN2 ? Math.log(-Math.expm1(D)) : Math.log1p(-rho));
+    } else if (D !== 0 && lF1 !== lF2) return NaN;
+    const diff = B - A;
+    const e = Math.exp(-Math.abs(diff));
+    const total = (diff > 0 ? B : A) + Math.log1p(e);
     ll += w * total;
     if (grad) {
-      const pi = B === -Infinity ? 0 : Math.exp(B - total);
+      const pi = diff > 0 ? 1 / (1 + e) : e / (1 + e);
       const T = Tv[j]!;
       gR -= w * (1 - pi) * logAT[j]!;
       gAlpha -= (w * (1 - pi) * rx) / (alpha + T);
@@ -186,7 +196,6 @@ export function paretoNbdLogLikelihood(
       gBeta -= (w * (1 - pi) * s) / (beta + T);
       if (pi > 0) {
         // ∂ ln(F₁ − F₂) = (∂lnF₁ − ρ ∂lnF₂)/(1 − ρ), ρ = F₂/F₁ ∈ [0, 1).
-        const rho = Math.exp(lF2 - lF1);
         const inv = 1 / (1 - rho);
         const wp = w * pi;
         gR += wp * (dR[p1]! - rho * dR[p2]!) * inv;
