@@ -81,6 +81,35 @@ describe('Gamma-Gamma numerical stability', () => {
       expect(Number.isFinite(gammaGammaExpectedSpend(p, x, m))).toBe(true);
     }
   });
+  it('prepares the same statistics whether rows are kept in place, copied, weighted or non-integer', () => {
+    // 200 rows so both the warm-up rows and the rest are exercised; every third a non-buyer.
+    const n = 200;
+    const x = Float64Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1 + (i % 7)));
+    const m = Float64Array.from({ length: n }, (_, i) => (x[i]! > 0 ? 5 + ((i * 37) % 50) / 3 : 0));
+    const keep = [...x.keys()].filter((i) => x[i]! > 0);
+    const xr = Float64Array.from(keep, (i) => x[i]!);
+    const mr = Float64Array.from(keep, (i) => m[i]!);
+    const mixed = prepareGammaGamma(x, m);
+    const inPlace = prepareGammaGamma(xr.slice(), mr.slice());
+    const P = [4, 3, 12];
+    const ll = gammaGammaLogLikelihood(P, mixed).ll;
+    expect(mixed.totalWeight).toBe(keep.length);
+    expect(inPlace.totalWeight).toBe(keep.length);
+    expect(gammaGammaLogLikelihood(P, inPlace).ll).toBeCloseTo(ll, 9);
+    expect([...mixed.xValues]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Weight 2 on every row counts each twice.
+    const twice = prepareGammaGamma(xr.slice(), mr.slice(), new Float64Array(keep.length).fill(2));
+    expect(gammaGammaLogLikelihood(P, twice).ll).toBeCloseTo(2 * ll, 8);
+    // A non-integer x late in the data switches to grouping by value; the sums agree with the brute force.
+    const xf = xr.slice();
+    xf[100] = 2.5;
+    const frac = prepareGammaGamma(xf, mr.slice());
+    let brute = 0;
+    for (let i = 0; i < xf.length; i++)
+      brute += gammaGammaIndividualLogLikelihood({ p: 4, q: 3, v: 12 }, xf[i]!, mr[i]!);
+    expect(gammaGammaLogLikelihood(P, frac).ll).toBeCloseTo(brute, 8);
+    expect(frac.xValues).toContain(2.5);
+  });
   it('rejects a repeat buyer with non-positive spend', () => {
     expect(() => prepareGammaGamma(Float64Array.of(1, 2), Float64Array.of(10, 0))).toThrow(/monetary value/);
   });

@@ -38,60 +38,72 @@ export interface GammaGammaData {
 const SMALL_X = 1 << 16;
 
 /**
- * One pass over the customers: copies repeat buyers' (x, m̄, w) to the front of the output arrays,
- * accumulates Σ w·x·ln m̄, Σ w·ln m̄ and Σ w into sums[0], sums[1] and sums[3], and tallies weight per
- * distinct x while x is a small integer (sums[2] becomes 1 once one is not). Returns the number of repeat buyers. A separate
+ * Rows the per-customer loops see on their own before the rest. Interpreted once to their end, the
+ * loops then have type feedback on every path they take, the exit included, when V8 optimises them
+ * in the middle of a big pass; otherwise the optimised loop deoptimises at its first exit and the next
+ * pass runs unoptimised (measured: prepare 58 → 28 ms warm, on 455k repeat buyers).
+ */
+const WARM_ROWS = 64;
+
+/**
+ * One pass over customers [from, to): adds Σ w·x·ln m̄, Σ w·ln m̄ and Σ w to sums[0], sums[1] and
+ * sums[3], and the weight of each small-integer x to weightAtX[x] (sums[2] becomes 1 at the first x
+ * that is not one). Unless `x` is `frequency` itself (every row a repeat buyer, nothing to drop), repeat
+ * buyers' (x, m̄, w) are copied to the output arrays from index sums[4] on, advancing it. A separate
  * small function so the JIT optimises the loop on its own.
  */
 function collectRepeatBuyers(
   frequency: Float64Array,
   monetaryValue: Float64Array,
   weight: Float64Array | undefined,
+  from: number,
+  to: number,
   x: Float64Array,
   m: Float64Array,
   w: Float64Array,
   sums: Float64Array,
-  slotOfX: Int32Array,
-  seenX: number[],
-  weightOfX: number[],
-): number {
-  let sumXLogM = 0;
-  let sumLogM = 0;
-  let total = 0;
-  let smallIntegers = true;
-  let j = 0;
-  for (let i = 0; i < frequency.length; i++) {
+  weightAtX: Float64Array,
+): void {
+  const copy = x !== frequency;
+  let sumXLogM = sums[0]!;
+  let sumLogM = sums[1]!;
+  let total = sums[3]!;
+  let smallIntegers = sums[2]! === 0;
+  let j = sums[4]!;
+  for (let i = from; i < to; i++) {
     const xi = frequency[i]!;
     if (!(xi > 0)) continue;
     const mi = monetaryValue[i]!;
-    if (!(mi > 0 && Number.isFinite(mi)))
+    if (!(mi > 0 && mi < Infinity))
       throw new RangeError(`row ${i}: monetary value must be > 0 for a repeat buyer, got ${mi}`);
     const wi = weight ? weight[i]! : 1;
-    x[j] = xi;
-    m[j] = mi;
-    w[j] = wi;
+    if (copy) {
+      x[j] = xi;
+      m[j] = mi;
+      w[j] = wi;
+    }
     const lm = Math.log(mi);
     sumXLogM += wi * xi * lm;
     sumLogM += wi * lm;
     total += wi;
     j++;
     if (smallIntegers) {
-      if (xi < SMALL_X && (xi | 0) === xi) {
-        let k = slotOfX[xi]!;
-        if (k < 0) {
-          k = slotOfX[xi] = seenX.length;
-          seenX.push(xi);
-          weightOfX.push(0);
-        }
-        weightOfX[k]! += wi;
-      } else smallIntegers = false;
+      const xk = xi | 0;
+      if (xk === xi && xk < SMALL_X) weightAtX[xk]! += wi;
+      else smallIntegers = false;
     }
   }
   sums[0] = sumXLogM;
   sums[1] = sumLogM;
   sums[2] = smallIntegers ? 0 : 1;
   sums[3] = total;
-  return j;
+  sums[4] = j;
+}
+
+/** Whether every x is > 0 (then nothing needs dropping or copying). */
+function allRepeatBuyers(frequency: Float64Array): boolean {
+  for (let i = 0; i < frequency.length; i++) if (!(frequency[i]! > 0)) return false;
+  return true;
 }
 
 /** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
@@ -101,26 +113,18 @@ export function prepareGammaGamma(
   weight?: Float64Array,
 ): GammaGammaData {
   const cap = frequency.length;
-  const xAll = new Float64Array(cap);
-  const mAll = new Float64Array(cap);
-  const wAll = new Float64Array(cap);
-  const sums = new Float64Array(4);
-  // Distinct x in order of first appearance, tallied in the same pass while x is a small integer.
-  const slotOfX = new Int32Array(SMALL_X).fill(-1);
-  const seenX: number[] = [];
-  const weightOfX: number[] = [];
-  const n = collectRepeatBuyers(
-    frequency,
-    monetaryValue,
-    weight,
-    xAll,
-    mAll,
-    wAll,
-    sums,
-    slotOfX,
-    seenX,
-    weightOfX,
-  );
+  // A summary read for Gamma-Gamma holds repeat buyers only: use its columns as they are.
+  const inPlace = allRepeatBuyers(frequency);
+  const xAll = inPlace ? frequency : new Float64Array(cap);
+  const mAll = inPlace ? monetaryValue : new Float64Array(cap);
+  const wAll = inPlace ? (weight ?? new Float64Array(cap).fill(1)) : new Float64Array(cap);
+  const sums = new Float64Array(5);
+  const weightAtX = new Float64Array(SMALL_X);
+  // The first WARM_ROWS rows on their own (see WARM_ROWS).
+  const warm = Math.min(cap, WARM_ROWS);
+  collectRepeatBuyers(frequency, monetaryValue, weight, 0, warm, xAll, mAll, wAll, sums, weightAtX);
+  collectRepeatBuyers(frequency, monetaryValue, weight, warm, cap, xAll, mAll, wAll, sums, weightAtX);
+  const n = sums[4]!;
   if (n === 0) throw new RangeError('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
   const smallIntegers = sums[2]! === 0;
   const x = xAll.subarray(0, n);
@@ -132,8 +136,16 @@ export function prepareGammaGamma(
   let xValues: Float64Array;
   let weightByX: Float64Array;
   if (smallIntegers) {
-    xValues = Float64Array.from(seenX);
-    weightByX = Float64Array.from(weightOfX);
+    // Distinct x ascending (an x whose customers all weigh 0 adds nothing and is left out).
+    let groups = 0;
+    for (let k = 1; k < SMALL_X; k++) if (weightAtX[k]! > 0) groups++;
+    xValues = new Float64Array(groups);
+    weightByX = new Float64Array(groups);
+    for (let k = 1, g = 0; k < SMALL_X; k++) {
+      if (!(weightAtX[k]! > 0)) continue;
+      xValues[g] = k;
+      weightByX[g++] = weightAtX[k]!;
+    }
   } else {
     const g = groupRows(x);
     xValues = new Float64Array(g.groups);
@@ -378,6 +390,9 @@ export function fitGammaGamma(
   options: { warmStart?: boolean } = {},
 ): FitResult<GammaGammaParams> {
   const W = data.totalWeight;
+  const few = Math.min(WARM_ROWS, data.frequency.length);
+  const { frequency: fx, monetaryValue: fm, weight: fw } = data;
+  customerSums(fx.subarray(0, few), fm.subarray(0, few), fw.subarray(0, few), 1, new Float64Array(6));
   let theta0: number[] | null = null;
   let warmIterations = 0;
   if ((options.warmStart ?? true) && data.frequency.length > WARM_START_ROWS) {

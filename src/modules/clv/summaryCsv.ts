@@ -130,8 +130,8 @@ function streamSummary(
   let view = buf.subarray(0, filled);
   if (view.indexOf(QUOTE) >= 0) return null;
   const start = startOf(view, size, file, options);
-  let at = start.body;
   const { sink, role, kinds } = start;
+  let at = scanFirstLines(view, start.body, role, kinds, file, sink);
   for (;;) {
     if (eof) {
       scanLines(view, at, role, kinds, file, sink);
@@ -373,6 +373,33 @@ function scanLines(
   sink.line = line;
 }
 
+/** Lines the row loop reads on their own before the rest of the file (see scanFirstLines). */
+const WARM_LINES = 64;
+
+/**
+ * Scans the first WARM_LINES lines from `at` on their own and returns where the rest starts (`at`
+ * itself if there are fewer). The row loop is then interpreted once to its end, so every path it
+ * takes, the loop exit included, has type feedback before V8 optimises it in the middle of the big
+ * scan; without that the optimised loop deoptimises at its first exit and reruns unoptimised.
+ */
+function scanFirstLines(
+  bytes: Uint8Array,
+  at: number,
+  role: Int8Array,
+  kinds: Kind[],
+  file: string,
+  sink: RowSink,
+): number {
+  let end = at;
+  for (let k = 0; k < WARM_LINES; k++) {
+    const lf = bytes.indexOf(LF, end);
+    if (lf < 0) return at;
+    end = lf + 1;
+  }
+  scanLines(bytes.subarray(0, end), at, role, kinds, file, sink);
+  return end;
+}
+
 /** Parses summary CSV bytes (exposed for tests and for stdin). */
 export function parseSummaryCsv(
   bytes: Uint8Array,
@@ -381,7 +408,7 @@ export function parseSummaryCsv(
 ): SummaryColumns {
   if (bytes.indexOf(QUOTE) >= 0) return parseQuoted(bytes, file, options);
   const { sink, role, kinds, body } = startOf(bytes, bytes.length, file, options);
-  scanLines(bytes, body, role, kinds, file, sink);
+  scanLines(bytes, scanFirstLines(bytes, body, role, kinds, file, sink), role, kinds, file, sink);
   return finish(sink, file);
 }
 
