@@ -196,9 +196,55 @@ function slowRow(cells: string[], kinds: Kind[], file: string, line: number): Su
 }
 
 /**
+ * One numeric cell from `p`: [digits][.digits] with 1–15 digits in all, stored in v[slot]. Returns the
+ * position after it, or −1 if it is not of that form or `p` is −1 (the schema then judges the line).
+ */
+function parseNumber(bytes: Uint8Array, p: number, v: Float64Array, slot: number): number {
+  if (p < 0) return -1;
+  const n = bytes.length;
+  const s0 = p;
+  let mant = 0;
+  let c = 0;
+  while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
+    mant = mant * 10 + c;
+    p++;
+  }
+  let digits = p - s0;
+  let frac = 0;
+  if (p < n && bytes[p] === DOT) {
+    const f0 = ++p;
+    while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
+      mant = mant * 10 + c;
+      p++;
+    }
+    frac = p - f0;
+    digits += frac;
+  }
+  if (digits === 0 || digits > 15) return -1;
+  v[slot] = frac > 0 ? mant / POW10[frac]! : mant;
+  return p;
+}
+
+/** The position after the cell separator at `p`, or −1 if there is none. */
+function afterComma(bytes: Uint8Array, p: number): number {
+  return p >= 0 && p < bytes.length && bytes[p] === COMMA ? p + 1 : -1;
+}
+
+/** The end of the cell from `p` (the next comma, CR, LF or the end of input). */
+function cellEnd(bytes: Uint8Array, p: number): number {
+  const n = bytes.length;
+  while (p < n) {
+    const c = bytes[p]!;
+    if (c === COMMA || c === LF || c === CR) break;
+    p++;
+  }
+  return p;
+}
+
+/**
  * Fast path for one line from `start`: numeric cells must be [digits][.digits] (≤ 15 digits) followed by
- * the separator, values land in `v` by role and the id cell's bounds in `idAt`. Returns the position of
- * the line end (CR, LF or end of input), or −1 if anything is unusual (the schema then judges the line).
+ * the separator, values land in `v` by role and the id cell's bounds in `idAt`. Returns the position
+ * after the last cell, or −1 if anything is unusual (the schema then judges the line).
  */
 function parseLine(
   bytes: Uint8Array,
@@ -207,51 +253,41 @@ function parseLine(
   v: Float64Array,
   idAt: Int32Array,
 ): number {
-  const n = bytes.length;
   const last = role.length - 1;
   let p = start;
   for (let col = 0; col <= last; col++) {
+    if (col > 0) p = afterComma(bytes, p);
+    if (p < 0) return -1;
     const r = role[col]!;
-    if (r <= 1) {
+    if (r === 0) {
       const s0 = p;
-      while (p < n) {
-        const c = bytes[p]!;
-        if (c === COMMA || c === LF || c === CR) break;
-        p++;
-      }
-      if (r === 0) {
-        if (p === s0 || bytes[s0] === 32 || bytes[p - 1] === 32) return -1;
-        idAt[0] = s0;
-        idAt[1] = p;
-      }
-    } else {
-      const s0 = p;
-      let mant = 0;
-      let c = 0;
-      while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
-        mant = mant * 10 + c;
-        p++;
-      }
-      let digits = p - s0;
-      let frac = 0;
-      if (p < n && bytes[p] === DOT) {
-        const f0 = ++p;
-        while (p < n && (c = bytes[p]! - 48) >= 0 && c <= 9) {
-          mant = mant * 10 + c;
-          p++;
-        }
-        frac = p - f0;
-        digits += frac;
-      }
-      if (digits === 0 || digits > 15) return -1;
-      v[r] = frac > 0 ? mant / POW10[frac]! : mant;
-    }
-    const c = p < n ? bytes[p]! : LF;
-    if (col < last) {
-      if (c !== COMMA) return -1;
-      p++;
-    } else if (c !== LF && c !== CR) return -1;
+      p = cellEnd(bytes, p);
+      if (p === s0 || bytes[s0] === 32 || bytes[p - 1] === 32) return -1;
+      idAt[0] = s0;
+      idAt[1] = p;
+    } else if (r === 1) p = cellEnd(bytes, p);
+    else p = parseNumber(bytes, p, v, r);
   }
+  return p;
+}
+
+/**
+ * parseLine for the usual layout, customer_id,frequency,recency,T[,monetary_value] (numbers into v[2]
+ * up to v[lastSlot]): no per-cell dispatch on the column's role, and one call site of parseNumber, which
+ * V8 then inlines (a third less time per line).
+ */
+function parseUsualLine(
+  bytes: Uint8Array,
+  start: number,
+  lastSlot: number,
+  v: Float64Array,
+  idAt: Int32Array,
+): number {
+  let p = cellEnd(bytes, start);
+  if (p === start || bytes[start] === 32 || bytes[p - 1] === 32) return -1;
+  idAt[0] = start;
+  idAt[1] = p;
+  for (let slot = 2; slot <= lastSlot; slot++) p = parseNumber(bytes, afterComma(bytes, p), v, slot);
   return p;
 }
 
@@ -299,77 +335,97 @@ function scanLines(
   const cursor = new Int32Array(2); // id cell start and end of the last line parsed
   const hasMonetary = sink.monetary !== null;
   const hasHoldout = sink.hFreq !== null;
+  const usual = role.join() === (hasMonetary ? '0,2,3,4,5' : '0,2,3,4');
   const ids = sink.ids;
+  const repeatOnly = sink.repeatOnly;
+  // The sink's fields live in locals for the loop (V8 would store object fields on every row).
+  let { rows, cap, customers, repeatBuyers, maxT, frequency, recency, T, monetary, hFreq, hDur } = sink;
   let line = sink.line;
   let i = start;
   while (i < n) {
     line++;
-    const lineStart = i;
-    let p = parseLine(bytes, i, role, v, cursor);
-    let ok = p >= 0;
-    if (!ok) p = i;
-    while (p < n) {
-      const c = bytes[p]!;
-      if (c === LF || c === CR) break;
-      p++;
-    }
-    const contentEnd = p;
-    if (p < n && bytes[p] === CR) p++;
-    if (p < n && bytes[p] === LF) p++;
-    i = p;
-    if (contentEnd === lineStart) continue; // blank line
+    let p = usual ? parseUsualLine(bytes, i, role.length, v, cursor) : parseLine(bytes, i, role, v, cursor);
     let x = v[2]!;
     let tx = v[3]!;
     let age = v[4]!;
     let m = v[5]!;
     let hf = v[6]!;
     let hd = v[7]!;
-    if (ok)
-      ok =
-        Number.isInteger(x) &&
-        tx <= age &&
-        (x > 0 || tx === 0) &&
-        (!hasMonetary || x === 0 || m > 0) &&
-        (!hasHoldout || Number.isInteger(hf));
-    if (!ok) {
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, contentEnd - lineStart).toString(
-        'utf8',
-      );
-      const r = slowRow(text.split(','), kinds, file, line);
-      x = r.frequency;
-      tx = r.recency;
-      age = r.T;
-      m = r.monetary_value ?? 0;
-      hf = r.frequency_holdout ?? 0;
-      hd = r.duration_holdout ?? 0;
-      if (ids) ids.push(r.customer_id);
-    } else if (ids) {
+    // The common case in one test: a well-formed line ending in LF whose values pass every check.
+    let ok =
+      p >= 0 &&
+      ((x | 0) === x || Number.isInteger(x)) &&
+      tx <= age &&
+      (x > 0 || tx === 0) &&
+      (!hasMonetary || x === 0 || m > 0) &&
+      (!hasHoldout || Number.isInteger(hf));
+    const lineStart = i;
+    if (ok && p < n && bytes[p] === LF) i = p + 1;
+    else {
+      // Anything else: find the line's end (CR, LF, CRLF or end of input); an unusual line, or one whose
+      // cells did not end at the line end, goes to the schema for its error or its values.
+      if (!(p >= 0 && (p >= n || bytes[p] === CR || bytes[p] === LF))) ok = false;
+      if (!ok) p = i;
+      while (p < n) {
+        const c = bytes[p]!;
+        if (c === LF || c === CR) break;
+        p++;
+      }
+      const contentEnd = p;
+      if (p < n && bytes[p] === CR) p++;
+      if (p < n && bytes[p] === LF) p++;
+      i = p;
+      if (contentEnd === lineStart) continue; // blank line
+      if (!ok) {
+        const text = Buffer.from(bytes.buffer, bytes.byteOffset + lineStart, contentEnd - lineStart).toString(
+          'utf8',
+        );
+        const r = slowRow(text.split(','), kinds, file, line);
+        x = r.frequency;
+        tx = r.recency;
+        age = r.T;
+        m = r.monetary_value ?? 0;
+        hf = r.frequency_holdout ?? 0;
+        hd = r.duration_holdout ?? 0;
+        if (ids) ids.push(r.customer_id);
+      }
+    }
+    if (ok && ids)
       ids.push(
         Buffer.from(bytes.buffer, bytes.byteOffset + cursor[0]!, cursor[1]! - cursor[0]!).toString('utf8'),
       );
+    customers++;
+    if (x > 0) repeatBuyers++;
+    if (age > maxT) maxT = age;
+    if (x === 0 && repeatOnly) continue;
+    if (rows === cap) {
+      cap *= 2;
+      frequency = grow(frequency);
+      recency = grow(recency);
+      T = grow(T);
+      if (monetary) monetary = grow(monetary);
+      if (hFreq) hFreq = grow(hFreq);
+      if (hDur) hDur = grow(hDur);
     }
-    sink.customers++;
-    if (x > 0) sink.repeatBuyers++;
-    if (age > sink.maxT) sink.maxT = age;
-    if (x === 0 && sink.repeatOnly) continue;
-    const row = sink.rows;
-    if (row === sink.cap) {
-      sink.cap *= 2;
-      sink.frequency = grow(sink.frequency);
-      sink.recency = grow(sink.recency);
-      sink.T = grow(sink.T);
-      if (sink.monetary) sink.monetary = grow(sink.monetary);
-      if (sink.hFreq) sink.hFreq = grow(sink.hFreq);
-      if (sink.hDur) sink.hDur = grow(sink.hDur);
-    }
-    sink.frequency[row] = x;
-    sink.recency[row] = tx;
-    sink.T[row] = age;
-    if (sink.monetary) sink.monetary[row] = m;
-    if (sink.hFreq) sink.hFreq[row] = hf;
-    if (sink.hDur) sink.hDur[row] = hd;
-    sink.rows = row + 1;
+    frequency[rows] = x;
+    recency[rows] = tx;
+    T[rows] = age;
+    if (monetary) monetary[rows] = m;
+    if (hFreq) hFreq[rows] = hf;
+    if (hDur) hDur[rows] = hd;
+    rows++;
   }
+  sink.rows = rows;
+  sink.cap = cap;
+  sink.customers = customers;
+  sink.repeatBuyers = repeatBuyers;
+  sink.maxT = maxT;
+  sink.frequency = frequency;
+  sink.recency = recency;
+  sink.T = T;
+  sink.monetary = monetary;
+  sink.hFreq = hFreq;
+  sink.hDur = hDur;
   sink.line = line;
 }
 
@@ -458,7 +514,9 @@ function startOf(
     ids: options.ids ? [] : null,
     customers: 0,
     repeatBuyers: 0,
-    maxT: 0,
+    // A double from the start: a field that turns from small integer to double deoptimises the code
+    // that read it (the scan, between chunks). No row read leaves it at −∞ (finish refuses that).
+    maxT: -Infinity,
     repeatOnly: options.repeatBuyersOnly === true,
   };
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
