@@ -20,6 +20,8 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
     expect(r.params.r).toBeCloseTo(0.243, 3);
     expect(r.logLikelihood).toBeCloseTo(-9582.43, 1);
     expect(r.sufficiency?.verdict).toBe('warn'); // 272 days of history
+    // The JSON document's warnings carry the sufficiency warning as well.
+    expect(r.warnings).toEqual([expect.stringMatching(/^272 days of history/)]);
   });
 
   it('predicts per customer into a CSV and totals the expectation', async () => {
@@ -68,6 +70,11 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
     );
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).message).toMatch(/only 2 customers/);
+    const forced = await runFit(
+      parseOptions(FitOptions, { model: 'bgnbd', summary: small, force: true }),
+      deps,
+    );
+    expect(forced.warnings).toContainEqual(expect.stringMatching(/only 2 customers/));
   });
 
   it('fits the sBG from a period,alive survivor curve', async () => {

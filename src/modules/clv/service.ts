@@ -242,8 +242,11 @@ export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcom
       fit = fitTransactionModel(opts.model, rfOf(s)).fit;
     }
   }
-  const warnings = fitWarnings(opts.model, fit);
-  for (const w of warnings) deps.log(`warning: ${w}`);
+  const modelWarnings = fitWarnings(opts.model, fit);
+  for (const w of modelWarnings) deps.log(`warning: ${w}`);
+  // The JSON document carries the data-sufficiency warnings too (logged when checked; with --force
+  // they include the reasons the fit would have been refused).
+  const warnings = [...(sufficiency?.messages ?? []), ...modelWarnings];
   return {
     model: opts.model,
     params: fit.params,
