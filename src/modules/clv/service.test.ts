@@ -26,7 +26,14 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
 
   it('predicts per customer into a CSV and totals the expectation', async () => {
     const out = join(dir, 'preds.csv');
-    const r = await runPredict(parseOptions(PredictOptions, { summary, horizon: '39', out }), deps);
+    // Storage is wired (as in the CLI) but a summary file's predictions are not stored.
+    let stored = 0;
+    const storePredictions = async () => void stored++;
+    const r = await runPredict(parseOptions(PredictOptions, { summary, horizon: '39', out }), {
+      ...deps,
+      storePredictions,
+    });
+    expect(stored).toBe(0);
     expect(r.customers).toBe(2357);
     // Σ E[Y(39)] over CDNOW with the BG/NBD, cross-checked by the holdout test (1,653.4).
     expect(r.expectedPurchasesTotal).toBeCloseTo(1653.4, 0);

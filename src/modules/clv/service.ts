@@ -334,7 +334,9 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
 
   if (opts.out) await writePredictions(opts.out, s, g.groupOf, expected, pAlive, clvOf);
 
-  if (deps.storePredictions) {
+  // Predictions from stored orders are stored (as of the calibration end) for segments to use; those
+  // from a --summary file belong to customers the database may not know and go to --out only.
+  if (deps.storePredictions && !opts.summary) {
     if (!opts.calibrationEnd)
       throw invalid('--calibration-end is required to store predictions (it is their as-of date)', {
         field: '--calibration-end',
