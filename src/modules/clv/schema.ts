@@ -32,31 +32,39 @@ const numberCell = (what: string) =>
  * One row of a summary CSV (`customer_id,frequency,recency,T[,monetary_value]`, times already in the
  * model's units), as cells. Enforces the BTYD invariants: x an integer, 0 ≤ t_x ≤ T, t_x = 0 when x = 0.
  */
-export const SummaryRow = z
-  .object({
-    customer_id: z.string().trim().min(1, { error: 'customer_id is empty' }),
-    frequency: numberCell('frequency').pipe(z.number().int({ error: 'frequency must be a whole number' })),
-    recency: numberCell('recency'),
-    T: numberCell('T'),
-    monetary_value: numberCell('monetary_value').optional(),
-    frequency_holdout: numberCell('frequency_holdout')
-      .pipe(z.number().int({ error: 'frequency_holdout must be a whole number' }))
-      .optional(),
-    duration_holdout: numberCell('duration_holdout').optional(),
-  })
-  .superRefine((r, ctx) => {
-    if (r.recency > r.T)
-      ctx.addIssue({ code: 'custom', path: ['recency'], message: `recency ${r.recency} exceeds T ${r.T}` });
-    if (r.frequency === 0 && r.recency !== 0)
-      ctx.addIssue({ code: 'custom', path: ['recency'], message: 'recency must be 0 when frequency is 0' });
-    if (r.frequency > 0 && r.monetary_value !== undefined && !(r.monetary_value > 0))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['monetary_value'],
-        message: 'monetary_value must be > 0 for a repeat buyer (frequency > 0)',
-      });
-  });
-export type SummaryRow = z.infer<typeof SummaryRow>;
+function buildSummaryRow() {
+  return z
+    .object({
+      customer_id: z.string().trim().min(1, { error: 'customer_id is empty' }),
+      frequency: numberCell('frequency').pipe(z.number().int({ error: 'frequency must be a whole number' })),
+      recency: numberCell('recency'),
+      T: numberCell('T'),
+      monetary_value: numberCell('monetary_value').optional(),
+      frequency_holdout: numberCell('frequency_holdout')
+        .pipe(z.number().int({ error: 'frequency_holdout must be a whole number' }))
+        .optional(),
+      duration_holdout: numberCell('duration_holdout').optional(),
+    })
+    .superRefine((r, ctx) => {
+      if (r.recency > r.T)
+        ctx.addIssue({ code: 'custom', path: ['recency'], message: `recency ${r.recency} exceeds T ${r.T}` });
+      if (r.frequency === 0 && r.recency !== 0)
+        ctx.addIssue({ code: 'custom', path: ['recency'], message: 'recency must be 0 when frequency is 0' });
+      if (r.frequency > 0 && r.monetary_value !== undefined && !(r.monetary_value > 0))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['monetary_value'],
+          message: 'monetary_value must be > 0 for a repeat buyer (frequency > 0)',
+        });
+    });
+}
+let summaryRow: ReturnType<typeof buildSummaryRow> | undefined;
+/**
+ * The SummaryRow schema, built on first use: the file reader's fast path validates well-formed rows
+ * itself and asks for the schema only for a row it does not accept (building it costs start-up time).
+ */
+export const SummaryRow = (): ReturnType<typeof buildSummaryRow> => (summaryRow ??= buildSummaryRow());
+export type SummaryRow = z.infer<ReturnType<typeof buildSummaryRow>>;
 
 /** Column names accepted in a summary CSV header (`ID` is lifetimes' name for the id column). */
 export const SUMMARY_COLUMNS = {
@@ -65,12 +73,16 @@ export const SUMMARY_COLUMNS = {
   optional: ['monetary_value', 'frequency_holdout', 'duration_holdout'],
 } as const;
 
-/** One row of an sBG survivor-curve CSV: `period,alive`. */
-export const SurvivorRow = z.object({
-  period: numberCell('period').pipe(z.number().int({ error: 'period must be a whole number' })),
-  alive: numberCell('alive'),
-});
-export type SurvivorRow = z.infer<typeof SurvivorRow>;
+/** One row of an sBG survivor-curve CSV: `period,alive` (built on first use, as SummaryRow). */
+function buildSurvivorRow() {
+  return z.object({
+    period: numberCell('period').pipe(z.number().int({ error: 'period must be a whole number' })),
+    alive: numberCell('alive'),
+  });
+}
+let survivorRow: ReturnType<typeof buildSurvivorRow> | undefined;
+export const SurvivorRow = (): ReturnType<typeof buildSurvivorRow> => (survivorRow ??= buildSurvivorRow());
+export type SurvivorRow = z.infer<ReturnType<typeof buildSurvivorRow>>;
 
 const isoDay = (what: string) =>
   z

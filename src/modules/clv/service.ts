@@ -3,7 +3,6 @@
  * `summariesFromOrders`), checks it is sufficient, fits the chosen model and predicts per customer.
  * The math is in src/analytics/btyd; this file only wires it.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { fitBgNbd, bgNbdModel } from '../../analytics/btyd/bgnbd.js';
 import { UNITS_PER_MONTH } from '../../analytics/btyd/clv.js';
@@ -277,7 +276,9 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
-function modelVersion(names: string, params: unknown): string {
+async function modelVersion(names: string, params: unknown): Promise<string> {
+  // Loaded here: only storing predictions needs it, and every `retain clv` command loads this module.
+  const { createHash } = await import('node:crypto');
   return `${names}:${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 12)}`;
 }
 
@@ -341,7 +342,7 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
       throw invalid('--calibration-end is required to store predictions (it is their as-of date)', {
         field: '--calibration-end',
       });
-    const version = modelVersion(gg ? `${opts.model}+gamma-gamma` : opts.model, {
+    const version = await modelVersion(gg ? `${opts.model}+gamma-gamma` : opts.model, {
       t: fit.params,
       m: gg?.params ?? null,
     });

@@ -188,7 +188,7 @@ function slowRow(cells: string[], kinds: Kind[], file: string, line: number): Su
     if (k === 'id') obj.customer_id = cells[j]!;
     else if (k !== 'skip') obj[k] = cells[j]!;
   });
-  const r = SummaryRow.safeParse(obj);
+  const r = SummaryRow().safeParse(obj);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
@@ -598,7 +598,7 @@ export function readSurvivorCsv(file: string): number[] {
     throw invalid('an sBG summary has the header period,alive', { file, line: 1 });
   const alive: number[] = [];
   for (const rec of records.slice(1)) {
-    const r = SurvivorRow.safeParse({ period: rec.fields[0], alive: rec.fields[1] });
+    const r = SurvivorRow().safeParse({ period: rec.fields[0], alive: rec.fields[1] });
     if (!r.success) {
       const issue = r.error.issues[0]!;
       throw invalid(issue.message, { file, line: rec.line, field: String(issue.path[0] ?? '') });
