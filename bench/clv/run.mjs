@@ -8,7 +8,7 @@
 //   BENCH_CLV_CUSTOMERS=200000 node bench/clv/run.mjs      # smaller population
 //   BENCH_CLV_PEER_PARETO=1 node bench/clv/run.mjs         # also time lifetimes' Pareto/NBD (minutes)
 //   BENCH_CLV_NO_PEER=1 node bench/clv/run.mjs             # Retain only
-//   BENCH_REPEAT=5 node bench/clv/run.mjs                  # best of 5 alternating runs (default 3)
+//   BENCH_REPEAT=10 node bench/clv/run.mjs                 # best of 10 alternating runs (default 5)
 //
 // The peer needs python3 with numpy/scipy/pandas/dill (Debian: python3-scipy python3-pandas
 // python3-dill) and checkouts of CamDavidsonPilon/lifetimes and HIPS/autograd; set
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(root, 'bench', 'out');
 const customers = Number(process.env.BENCH_CLV_CUSTOMERS ?? 1_000_000);
-const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+const repeat = Number(process.env.BENCH_REPEAT ?? 5);
 const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const lifetimesPath = process.env.LIFETIMES_PATH ?? join(out, 'py', 'CamDavidsonPilon+lifetimes');
 const autogradPath = process.env.AUTOGRAD_PATH ?? join(out, 'py', 'HIPS+autograd');

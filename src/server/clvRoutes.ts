@@ -117,9 +117,10 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     async (c) => {
       const raw = (await c.req.json()) as Record<string, unknown>;
       // Validate now (API names and error shape), run later with the CLI's parser in the job.
-      parseCliOptions(PredictOptions.omit({ summary: true, out: true }), raw, 'body', {
+      parseCliOptions(PredictOptions.omit({ summary: true, out: true, details: true }), raw, 'body', {
         summary: 'the API predicts from the stored orders',
         out: 'predictions are stored per customer; read them with GET /v1/customers/{id}/clv',
+        details: 'stored predictions always carry the details; read them with GET /v1/customers/{id}/clv',
       });
       const key = c.req.header('idempotency-key') ?? `clv-predict:${randomUUID()}`;
       const { job } = await deps.jobs.enqueue('clv-predict', raw, { idempotencyKey: key, maxAttempts: 2 });
@@ -163,10 +164,18 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
             timeUnit: z.string(),
             expectedPurchases: z.number(),
             pAlive: z.number(),
+            churnRisk: z.number().openapi({ description: '1 − pAlive' }),
             clvMinor: z
               .number()
               .nullable()
               .openapi({ description: 'minor units; null without a spend model' }),
+            expectedSpendMinor: z.number().nullable().openapi({
+              description: 'expected spend per future order, minor units; null without a spend model',
+            }),
+            nextOrderAt: z.string().nullable().openapi({
+              description:
+                'as-of plus the median time to the next order; null when it more likely never comes',
+            }),
             currency: z.string(),
           }),
           'The prediction',

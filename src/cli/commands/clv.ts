@@ -71,6 +71,7 @@ Standard errors (observed information) are shown in the human output.`,
     .option('--model <model>', 'bgnbd, pareto-nbd or mbgnbd', 'bgnbd')
     .requiredOption('--horizon <n>', 'prediction horizon in time units')
     .option('--out <file>', 'write customer_id,expected_purchases,p_alive,clv')
+    .option('--details', 'add churn_risk,expected_spend,next_order_in,next_order_date to --out')
     .option('--clv-months <n>', 'CLV horizon in months', '12')
     .option('--discount-rate <d>', 'monthly discount rate for CLV', '0.01')
     .option('--margin <m>', 'profit margin applied to CLV, in (0, 1]', '1')
@@ -83,6 +84,9 @@ Examples:
 
 CSV: customer_id,expected_purchases,p_alive,clv (clv empty without a monetary_value column;
 churn risk is 1 − p_alive). JSON: {"customers":n,"expectedPurchasesTotal":x}
+--details adds churn_risk, expected_spend (per future order), next_order_in (median time to the next
+order, in time units; empty when it more likely never comes) and next_order_date (as of
+--calibration-end). Predictions from stored orders are stored per customer with these details.
 CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^month, as lifetimes.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
@@ -92,6 +96,7 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
       emit(cmd, { customers: r.customers, expectedPurchasesTotal: r.expectedPurchasesTotal }, () =>
         [
           `${r.model} on ${r.customers} customers (${r.seconds}s): ${r.expectedPurchasesTotal.toFixed(1)} purchases expected`,
+          `  a new customer: ${r.newCustomerExpectedPurchases.toFixed(3)} purchases expected over the horizon`,
           `  params ${Object.entries(r.params)
             .map(([k, v]) => `${k}=${fmt(v)}`)
             .join(' ')}`,

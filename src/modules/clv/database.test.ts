@@ -53,6 +53,8 @@ describe.each(testEngines())('CLV through the database on %s', (engine) => {
         expectedPurchases: 1.2,
         pAlive: 0.9,
         clv: 12.345,
+        expectedSpend: 30.006,
+        nextOrderAt: new Date('1997-10-19T12:00:00Z'),
       },
       {
         customerId: '18',
@@ -63,16 +65,33 @@ describe.each(testEngines())('CLV through the database on %s', (engine) => {
         expectedPurchases: 0.1,
         pAlive: 0.2,
         clv: null,
+        expectedSpend: null,
+        nextOrderAt: null,
       },
     ];
     await db.transaction((tx) => savePredictions(tx, rows, new Date('2026-01-01T00:00:00Z')));
     await db.transaction((tx) => savePredictions(tx, rows, new Date('2026-01-02T00:00:00Z')));
     const stored = await db.query(
-      `SELECT c.external_id, p.p_alive, p.clv_minor, p.currency FROM clv_predictions p JOIN customers c USING (customer_id) ORDER BY c.external_id`,
+      `SELECT c.external_id, p.p_alive, p.clv_minor, p.expected_spend_minor, p.next_order_at, p.currency
+       FROM clv_predictions p JOIN customers c USING (customer_id) ORDER BY c.external_id`,
     );
     expect(stored).toEqual([
-      { external_id: '18', p_alive: 0.2, clv_minor: null, currency: 'USD' },
-      { external_id: '4', p_alive: 0.9, clv_minor: 1235, currency: 'USD' },
+      {
+        external_id: '18',
+        p_alive: 0.2,
+        clv_minor: null,
+        expected_spend_minor: null,
+        next_order_at: null,
+        currency: 'USD',
+      },
+      {
+        external_id: '4',
+        p_alive: 0.9,
+        clv_minor: 1235,
+        expected_spend_minor: 3001,
+        next_order_at: new Date('1997-10-19T12:00:00Z'),
+        currency: 'USD',
+      },
     ]);
   });
 });

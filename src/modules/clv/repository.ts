@@ -39,6 +39,10 @@ export interface StoredPrediction {
   pAlive: number;
   /** In currency units; null when no spend model was fitted. */
   clv: number | null;
+  /** Expected spend per future order (Gamma-Gamma), in currency units; null without a spend model. */
+  expectedSpend: number | null;
+  /** When the next order is due: as-of plus the median time to it; null when it more likely never comes. */
+  nextOrderAt: Date | null;
 }
 
 /** Upserts predictions keyed by (customer_id, model_version, as_of). */
@@ -71,7 +75,7 @@ export async function loadSales(db: Queryable, until: Date): Promise<Order[]> {
   }));
 }
 
-/** Upserts predictions on (customer_id, model_version, as_of); CLV stored in minor units of the store currency. */
+/** Upserts predictions on (customer_id, model_version, as_of); CLV and expected spend stored in minor units of the store currency. */
 export async function savePredictions(
   db: Queryable,
   rows: readonly StoredPrediction[],
@@ -83,7 +87,8 @@ export async function savePredictions(
   await db.exec(`DROP TABLE IF EXISTS stg_predictions_raw`);
   await db.exec(
     `CREATE TEMP TABLE stg_predictions_raw (customer_ext TEXT, model_version TEXT, as_of TIMESTAMP, horizon DOUBLE PRECISION,
-       time_unit TEXT, expected_purchases DOUBLE PRECISION, p_alive DOUBLE PRECISION, clv_minor BIGINT)`,
+       time_unit TEXT, expected_purchases DOUBLE PRECISION, p_alive DOUBLE PRECISION, clv_minor BIGINT,
+       expected_spend_minor BIGINT, next_order_at TIMESTAMP)`,
   );
   await db.copyRows(
     'stg_predictions_raw',
@@ -96,6 +101,8 @@ export async function savePredictions(
       'expected_purchases',
       'p_alive',
       'clv_minor',
+      'expected_spend_minor',
+      'next_order_at',
     ],
     rows.map((r) => [
       r.customerId,
@@ -106,13 +113,15 @@ export async function savePredictions(
       r.expectedPurchases,
       r.pAlive,
       r.clv === null ? null : Math.round(r.clv * scale),
+      r.expectedSpend === null ? null : Math.round(r.expectedSpend * scale),
+      r.nextOrderAt,
     ]),
   );
   await db.exec(`DROP TABLE IF EXISTS stg_predictions`);
   await db.exec(
     `CREATE TEMP TABLE stg_predictions AS
      SELECT c.customer_id, s.model_version, s.as_of, s.horizon, s.time_unit, s.expected_purchases, s.p_alive, s.clv_minor,
-            CAST($1 AS TEXT) AS currency
+            s.expected_spend_minor, s.next_order_at, CAST($1 AS TEXT) AS currency
      FROM stg_predictions_raw s JOIN customers c ON c.external_id = s.customer_ext`,
     [currency],
   );
@@ -120,7 +129,16 @@ export async function savePredictions(
     target: 'clv_predictions',
     staged: 'stg_predictions',
     keys: ['customer_id', 'model_version', 'as_of'],
-    columns: ['horizon', 'time_unit', 'expected_purchases', 'p_alive', 'clv_minor', 'currency'],
+    columns: [
+      'horizon',
+      'time_unit',
+      'expected_purchases',
+      'p_alive',
+      'clv_minor',
+      'expected_spend_minor',
+      'next_order_at',
+      'currency',
+    ],
     stamp: { created_at: '$1::timestamp' },
     params: [now],
   });

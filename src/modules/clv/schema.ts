@@ -125,6 +125,8 @@ export const PredictOptions = Common.extend({
     .number({ error: 'margin must be a number' })
     .refine((v) => Number.isFinite(v) && v > 0 && v <= 1, { error: 'margin must be in (0, 1]' })
     .default(1),
+  /** Add churn_risk, expected_spend, next_order_in and next_order_date to the --out CSV. */
+  details: z.boolean().default(false),
 });
 export type PredictOptions = z.infer<typeof PredictOptions>;
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
 import { CDNOW_DIR, haveCdnow, readCdnowSampleOrders } from '../../analytics/btyd/testData.js';
 import { AppError } from '../../shared/errors.js';
 import { FitOptions, PredictOptions, ValidateOptions, parseOptions } from './schema.js';
@@ -45,6 +46,29 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
     expect(Number(e)).toBeCloseTo(1.226, 3);
     expect(Number(p)).toBeGreaterThan(0);
     expect(Number(clv)).toBeGreaterThan(0);
+  });
+
+  it('adds churn risk, expected spend and the next order to the CSV with --details', async () => {
+    const out = join(dir, 'details.csv');
+    const opts = { summary, horizon: '39', out, details: true, calibrationEnd: '1997-09-30' };
+    const r = await runPredict(parseOptions(PredictOptions, opts), deps);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(
+      'customer_id,expected_purchases,p_alive,clv,churn_risk,expected_spend,next_order_in,next_order_date',
+    );
+    const [, , p, , churn, spend, nextIn, nextDate] = lines[1]!.split(',');
+    expect(Number(churn)).toBeCloseTo(1 - Number(p), 6);
+    expect(Number(spend)).toBeGreaterThan(0);
+    // Customer 1 (x = 2, t_x = 30.43, T = 38.86): the model's median time to the next order, in weeks,
+    // and the date it falls on from the calibration end.
+    const params = r.params as { r: number; alpha: number; a: number; b: number };
+    const median = bgNbdMedianTimeToNextPurchase(params, 2, 30.43, 38.86)!;
+    expect(Number(nextIn)).toBeCloseTo(median, 3);
+    const due = new Date(Date.UTC(1997, 8, 30) + median * 7 * 86_400_000).toISOString().slice(0, 10);
+    expect(nextDate).toBe(due);
+    // A customer the model expects never to return has both next-order cells empty.
+    expect(lines.some((l) => l.endsWith(',,'))).toBe(true);
+    expect(r.newCustomerExpectedPurchases).toBeCloseTo(bgNbdExpectedPurchases(params, 39), 6);
   });
 
   it('validates on a calibration/holdout summary built from raw orders', async () => {

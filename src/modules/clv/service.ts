@@ -6,6 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { fitBgNbd, bgNbdModel } from '../../analytics/btyd/bgnbd.js';
 import { UNITS_PER_MONTH } from '../../analytics/btyd/clv.js';
+import { DAY_MS } from '../../analytics/metrics/util.js';
 import {
   fitGammaGamma,
   gammaGammaExpectedSpend,
@@ -267,6 +268,8 @@ export interface PredictOutcome {
   params: Record<string, number>;
   spendParams: Record<string, number> | null;
   clvTotal: number | null;
+  /** E[X(horizon)]: expected purchases over the horizon of a customer who buys for the first time now. */
+  newCustomerExpectedPurchases: number;
   out: string | null;
   seconds: number;
 }
@@ -284,8 +287,9 @@ async function modelVersion(names: string, params: unknown): Promise<string> {
 
 /**
  * Fits the transaction model (and Gamma-Gamma when spend is known) and predicts per customer:
- * expected purchases over the horizon, P(alive), and CLV over `clvMonths` (DCF, monthly discount, margin).
- * Work is done once per distinct (x, t_x, T).
+ * expected purchases over the horizon, P(alive), and CLV over `clvMonths` (DCF, monthly discount, margin);
+ * with `details` (and for stored predictions) also expected spend per order and when the next order is
+ * due (the median time to it). Work is done once per distinct (x, t_x, T).
  */
 export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<PredictOutcome> {
   const now = deps.now ?? clock;
@@ -297,9 +301,12 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
   const gg = s.monetaryValue ? fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue)) : null;
   if (!gg) deps.log('note: no monetary_value column, so the clv column is left empty');
 
+  const storing = deps.storePredictions !== undefined && !opts.summary;
   const g = groupRows(s.frequency, s.recency, s.T);
   const expected = new Float64Array(g.groups);
   const pAlive = new Float64Array(g.groups);
+  // Median time to the next order in time units (NaN: more likely never than not); only when asked.
+  const nextIn = opts.details || storing ? new Float64Array(g.groups) : null;
   const discounted = new Float64Array(g.groups); // Σ ΔE[Y] / (1+d)^i over the CLV months
   const u = UNITS_PER_MONTH[opts.timeUnit];
   for (let k = 0; k < g.groups; k++) {
@@ -309,6 +316,7 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
     const T = s.T[r]!;
     expected[k] = model.conditionalExpectedPurchases(opts.horizon, x, tx, T);
     pAlive[k] = model.probabilityAlive(x, tx, T);
+    if (nextIn) nextIn[k] = model.medianTimeToNextPurchase(x, tx, T) ?? NaN;
     if (gg) {
       let prev = 0;
       let acc = 0;
@@ -322,22 +330,33 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
   }
   let total = 0;
   let clvTotal = 0;
-  const clvOf = (i: number) =>
-    gg
-      ? opts.margin *
-        gammaGammaExpectedSpend(gg.params, s.frequency[i]!, s.monetaryValue![i]!) *
-        discounted[g.groupOf[i]!]!
-      : NaN;
+  const spendOf = (i: number) =>
+    gg ? gammaGammaExpectedSpend(gg.params, s.frequency[i]!, s.monetaryValue![i]!) : NaN;
+  const clvOf = (i: number) => (gg ? opts.margin * spendOf(i) * discounted[g.groupOf[i]!]! : NaN);
+  const unitDays = opts.timeUnit === 'week' ? 7 : 1;
+  const nextOrderAt = (i: number): Date | null => {
+    const t = nextIn ? nextIn[g.groupOf[i]!]! : NaN;
+    return opts.calibrationEnd && Number.isFinite(t)
+      ? new Date(opts.calibrationEnd.getTime() + t * unitDays * DAY_MS)
+      : null;
+  };
   for (let i = 0; i < s.rows; i++) {
     total += expected[g.groupOf[i]!]!;
     if (gg) clvTotal += clvOf(i);
   }
 
-  if (opts.out) await writePredictions(opts.out, s, g.groupOf, expected, pAlive, clvOf);
+  if (opts.out)
+    await writePredictions(opts.out, s, {
+      groupOf: g.groupOf,
+      expected,
+      pAlive,
+      clvOf,
+      details: nextIn ? { nextIn, spendOf, nextOrderAt } : null,
+    });
 
   // Predictions from stored orders are stored (as of the calibration end) for segments to use; those
   // from a --summary file belong to customers the database may not know and go to --out only.
-  if (deps.storePredictions && !opts.summary) {
+  if (storing && deps.storePredictions) {
     if (!opts.calibrationEnd)
       throw invalid('--calibration-end is required to store predictions (it is their as-of date)', {
         field: '--calibration-end',
@@ -358,6 +377,8 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
         expectedPurchases: expected[k]!,
         pAlive: pAlive[k]!,
         clv: gg ? clvOf(i) : null,
+        expectedSpend: gg ? spendOf(i) : null,
+        nextOrderAt: nextOrderAt(i),
       });
     }
     await deps.storePredictions(deps.target, rows);
@@ -369,30 +390,44 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
     params: fit.params,
     spendParams: gg ? gg.params : null,
     clvTotal: gg ? round(clvTotal, 2) : null,
+    newCustomerExpectedPurchases: round(model.expectedPurchases(opts.horizon), 6),
     out: opts.out ?? null,
     seconds: round(now() - t0, 3),
   };
 }
 
-async function writePredictions(
-  file: string,
-  s: SummaryColumns,
-  groupOf: Int32Array,
-  expected: Float64Array,
-  pAlive: Float64Array,
-  clvOf: (i: number) => number,
-): Promise<void> {
+/** What writePredictions writes per customer (by group where it is per distinct (x, t_x, T)). */
+interface PredictionColumns {
+  groupOf: Int32Array;
+  expected: Float64Array;
+  pAlive: Float64Array;
+  clvOf: (i: number) => number;
+  /** With --details: churn_risk, expected_spend, next_order_in and next_order_date columns. */
+  details: {
+    nextIn: Float64Array;
+    spendOf: (i: number) => number;
+    nextOrderAt: (i: number) => Date | null;
+  } | null;
+}
+
+async function writePredictions(file: string, s: SummaryColumns, c: PredictionColumns): Promise<void> {
   const stream = createWriteStream(file);
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
   const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  let chunk = 'customer_id,expected_purchases,p_alive,clv\n';
+  const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '');
+  const d = c.details;
+  let chunk = `customer_id,expected_purchases,p_alive,clv${d ? ',churn_risk,expected_spend,next_order_in,next_order_date' : ''}\n`;
   for (let i = 0; i < s.rows; i++) {
-    const k = groupOf[i]!;
-    const clv = clvOf(i);
-    chunk += `${csvCell(s.ids![i]!)},${expected[k]!.toFixed(6)},${pAlive[k]!.toFixed(6)},${Number.isNaN(clv) ? '' : clv.toFixed(2)}\n`;
+    const k = c.groupOf[i]!;
+    chunk += `${csvCell(s.ids![i]!)},${c.expected[k]!.toFixed(6)},${c.pAlive[k]!.toFixed(6)},${fixed(c.clvOf(i), 2)}`;
+    if (d) {
+      const at = d.nextOrderAt(i);
+      chunk += `,${(1 - c.pAlive[k]!).toFixed(6)},${fixed(d.spendOf(i), 2)},${fixed(d.nextIn[k]!, 3)},${at ? at.toISOString().slice(0, 10) : ''}`;
+    }
+    chunk += '\n';
     if (chunk.length > 1 << 20) {
       if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', () => r()));
       chunk = '';

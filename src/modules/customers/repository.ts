@@ -143,6 +143,8 @@ export interface PredictionDbRow {
   expected_purchases: number;
   p_alive: number;
   clv_minor: number | null;
+  expected_spend_minor: number | null;
+  next_order_at: Date | null;
   currency: string;
 }
 
@@ -152,7 +154,8 @@ export async function latestPredictionOf(
   customerId: number,
 ): Promise<PredictionDbRow | undefined> {
   const rows = await db.query<PredictionDbRow & Record<string, unknown>>(
-    `SELECT model_version, as_of, horizon, time_unit, expected_purchases, p_alive, clv_minor, currency
+    `SELECT model_version, as_of, horizon, time_unit, expected_purchases, p_alive, clv_minor, expected_spend_minor,
+            next_order_at, currency
      FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of DESC, created_at DESC, model_version DESC LIMIT 1`,
     [customerId],
   );

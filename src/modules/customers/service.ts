@@ -190,7 +190,10 @@ export async function customerPrediction(db: Database, id: string) {
     timeUnit: p.time_unit,
     expectedPurchases: p.expected_purchases,
     pAlive: p.p_alive,
+    churnRisk: 1 - p.p_alive,
     clvMinor: p.clv_minor,
+    expectedSpendMinor: p.expected_spend_minor,
+    nextOrderAt: p.next_order_at ? p.next_order_at.toISOString() : null,
     currency: p.currency,
   };
 }

@@ -4,6 +4,7 @@ import { serviceSchema } from './002_service.js';
 import { webhookSchema } from './003_webhooks.js';
 import { predictionsSchema } from './004_predictions.js';
 import { usersSchema } from './005_users.js';
+import { predictionDetailsSchema } from './006_prediction_details.js';
 
 export interface Migration {
   version: number;
@@ -18,6 +19,7 @@ export const migrations: Migration[] = [
   { version: 3, name: 'webhooks', statements: webhookSchema },
   { version: 4, name: 'clv_predictions', statements: predictionsSchema },
   { version: 5, name: 'users', statements: usersSchema },
+  { version: 6, name: 'prediction_details', statements: predictionDetailsSchema },
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
