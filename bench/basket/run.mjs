@@ -126,7 +126,7 @@ for (const ds of datasets) {
   let peerGaveUp = null;
   for (const s of ds.supports) {
     const oursArgs = [
-      'bin/retain.js',
+      'bin/retain.cjs',
       'basket',
       'itemsets',
       '--format',

@@ -98,7 +98,7 @@ const cases = [
 const rows = [];
 for (const c of cases) {
   const oursArgs = [
-    join(root, 'bin', 'retain.js'),
+    join(root, 'bin', 'retain.cjs'),
     'clv',
     'fit',
     '--summary',
