@@ -9,6 +9,7 @@
 //   BENCH_CLV_PEER_PARETO=1 node bench/clv/run.mjs         # also time lifetimes' Pareto/NBD (minutes)
 //   BENCH_CLV_NO_PEER=1 node bench/clv/run.mjs             # Retain only
 //   BENCH_REPEAT=10 node bench/clv/run.mjs                 # best of 10 alternating runs (default 5)
+//   BENCH_CLV_MODELS=gamma-gamma node bench/clv/run.mjs    # some models only (comma-separated)
 //
 // The peer needs python3 with numpy/scipy/pandas/dill (Debian: python3-scipy python3-pandas
 // python3-dill) and checkouts of CamDavidsonPilon/lifetimes and HIPS/autograd; set
@@ -90,11 +91,12 @@ const fmt = (o) =>
 await generate();
 const why = peerAvailable();
 if (why) console.log(`peer (lifetimes) not run: ${why}`);
+const only = process.env.BENCH_CLV_MODELS?.split(',');
 const cases = [
   { model: 'bgnbd', truth: { r: truth.r, alpha: truth.alpha, a: truth.a, b: truth.b } },
   { model: 'gamma-gamma', truth: { p: truth.p, q: truth.q, v: truth.v } },
   { model: 'pareto-nbd', truth: null },
-];
+].filter((c) => !only || only.includes(c.model));
 const rows = [];
 for (const c of cases) {
   const oursArgs = [

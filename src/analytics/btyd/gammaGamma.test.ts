@@ -109,6 +109,18 @@ describe('Gamma-Gamma numerical stability', () => {
       brute += gammaGammaIndividualLogLikelihood({ p: 4, q: 3, v: 12 }, xf[i]!, mr[i]!);
     expect(gammaGammaLogLikelihood(P, frac).ll).toBeCloseTo(brute, 8);
     expect(frac.xValues).toContain(2.5);
+    // Statistics summed by a reader: no pass of its own, the same likelihood.
+    const countAtX = new Float64Array(16);
+    let sumLogM = 0;
+    let sumXLogM = 0;
+    xr.forEach((xi, i) => {
+      countAtX[xi]!++;
+      sumLogM += Math.log(mr[i]!);
+      sumXLogM += xi * Math.log(mr[i]!);
+    });
+    const known = prepareGammaGamma(xr, mr, undefined, { sumLogM, sumXLogM, countAtX });
+    expect(known.weight).toBeNull();
+    expect(gammaGammaLogLikelihood(P, known).ll).toBeCloseTo(ll, 9);
   });
   it('rejects a repeat buyer with non-positive spend', () => {
     expect(() => prepareGammaGamma(Float64Array.of(1, 2), Float64Array.of(10, 0))).toThrow(/monetary value/);

@@ -23,7 +23,8 @@ export interface GammaGammaParams extends Record<string, number> {
 export interface GammaGammaData {
   frequency: Float64Array;
   monetaryValue: Float64Array;
-  weight: Float64Array;
+  /** null: every customer weighs 1. */
+  weight: Float64Array | null;
   /** Distinct x values and the weight on each. */
   xValues: Float64Array;
   weightByX: Float64Array;
@@ -32,6 +33,17 @@ export interface GammaGammaData {
   sumXLogM: number;
   sumLogM: number;
   sumXLogX: number;
+}
+
+/**
+ * Σ ln m̄, Σ x·ln m̄ and the number of customers at each small integer x (index x; null if some x is
+ * not one), over repeat buyers only (every x > 0, every m̄ > 0) with weight 1: what a reader can sum
+ * as it reads, so that preparing needs no pass of its own.
+ */
+export interface SpendStats {
+  sumLogM: number;
+  sumXLogM: number;
+  countAtX: Float64Array | null;
 }
 
 /** x values below this are tallied by direct indexing while preparing. */
@@ -60,7 +72,7 @@ function collectRepeatBuyers(
   to: number,
   x: Float64Array,
   m: Float64Array,
-  w: Float64Array,
+  w: Float64Array | null,
   sums: Float64Array,
   weightAtX: Float64Array,
 ): void {
@@ -80,7 +92,7 @@ function collectRepeatBuyers(
     if (copy) {
       x[j] = xi;
       m[j] = mi;
-      w[j] = wi;
+      if (w) w[j] = wi;
     }
     const lm = Math.log(mi);
     sumXLogM += wi * xi * lm;
@@ -106,18 +118,26 @@ function allRepeatBuyers(frequency: Float64Array): boolean {
   return true;
 }
 
-/** Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat buyer. */
+/**
+ * Keeps repeat buyers (x > 0) and precomputes the sufficient statistics; throws on m̄ ≤ 0 for a repeat
+ * buyer. With `known` statistics (unweighted data that are all repeat buyers, as a summary reader
+ * keeping repeat buyers gives them) the columns are used as they are, without a pass.
+ */
 export function prepareGammaGamma(
   frequency: Float64Array,
   monetaryValue: Float64Array,
   weight?: Float64Array,
+  known?: SpendStats,
 ): GammaGammaData {
   const cap = frequency.length;
+  if (known && !weight && known.countAtX && cap > 0) {
+    return withDistinctX(frequency, monetaryValue, null, cap, known.sumXLogM, known.sumLogM, known.countAtX);
+  }
   // A summary read for Gamma-Gamma holds repeat buyers only: use its columns as they are.
   const inPlace = allRepeatBuyers(frequency);
   const xAll = inPlace ? frequency : new Float64Array(cap);
   const mAll = inPlace ? monetaryValue : new Float64Array(cap);
-  const wAll = inPlace ? (weight ?? new Float64Array(cap).fill(1)) : new Float64Array(cap);
+  const wAll = inPlace ? (weight ?? null) : new Float64Array(cap);
   const sums = new Float64Array(5);
   const weightAtX = new Float64Array(SMALL_X);
   // The first WARM_ROWS rows on their own (see WARM_ROWS).
@@ -126,22 +146,37 @@ export function prepareGammaGamma(
   collectRepeatBuyers(frequency, monetaryValue, weight, warm, cap, xAll, mAll, wAll, sums, weightAtX);
   const n = sums[4]!;
   if (n === 0) throw new RangeError('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
-  const smallIntegers = sums[2]! === 0;
-  const x = xAll.subarray(0, n);
-  const m = mAll.subarray(0, n);
-  const w = wAll.subarray(0, n);
-  const sumXLogM = sums[0]!;
-  const sumLogM = sums[1]!;
-  const total = sums[3]!;
+  const w = wAll ? wAll.subarray(0, n) : null;
+  return withDistinctX(
+    xAll.subarray(0, n),
+    mAll.subarray(0, n),
+    w,
+    sums[3]!,
+    sums[0]!,
+    sums[1]!,
+    sums[2]! === 0 ? weightAtX : null,
+  );
+}
+
+/** The prepared data from repeat buyers' columns, their sums and (if x are small integers) weight per x. */
+function withDistinctX(
+  x: Float64Array,
+  m: Float64Array,
+  w: Float64Array | null,
+  total: number,
+  sumXLogM: number,
+  sumLogM: number,
+  weightAtX: Float64Array | null,
+): GammaGammaData {
   let xValues: Float64Array;
   let weightByX: Float64Array;
-  if (smallIntegers) {
+  if (weightAtX) {
     // Distinct x ascending (an x whose customers all weigh 0 adds nothing and is left out).
     let groups = 0;
-    for (let k = 1; k < SMALL_X; k++) if (weightAtX[k]! > 0) groups++;
+    for (let k = 1; k < weightAtX.length; k++) if (weightAtX[k]! > 0) groups++;
     xValues = new Float64Array(groups);
     weightByX = new Float64Array(groups);
-    for (let k = 1, g = 0; k < SMALL_X; k++) {
+    for (let k = 1, g = 0; k < weightAtX.length; k++) {
       if (!(weightAtX[k]! > 0)) continue;
       xValues[g] = k;
       weightByX[g++] = weightAtX[k]!;
@@ -151,7 +186,7 @@ export function prepareGammaGamma(
     xValues = new Float64Array(g.groups);
     weightByX = new Float64Array(g.groups);
     for (let k = 0; k < g.groups; k++) xValues[k] = x[g.firstRow[k]!]!;
-    for (let i = 0; i < n; i++) weightByX[g.groupOf[i]!]! += w[i]!;
+    for (let i = 0; i < x.length; i++) weightByX[g.groupOf[i]!]! += w ? w[i]! : 1;
   }
   // Σ w·x·ln x once per distinct x.
   let sumXLogX = 0;
@@ -252,7 +287,7 @@ export function gammaGammaLogLikelihood(params: ArrayLike<number>, d: GammaGamma
 function customerSums(
   xs: Float64Array,
   ms: Float64Array,
-  ws: Float64Array,
+  ws: Float64Array | null,
   v: number,
   out: Float64Array,
 ): void {
@@ -264,7 +299,7 @@ function customerSums(
   let sI2 = 0;
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i]!;
-    const w = ws[i]!;
+    const w = ws ? ws[i]! : 1;
     const denom = x * ms[i]! + v;
     const L = w * Math.log(denom);
     const inv = w / denom;
@@ -381,13 +416,18 @@ function sampleGammaGamma(data: GammaGammaData, k: number): GammaGammaData {
     for (let i = 0, j = 0; j < n; i += k, j++) out[j] = col[i]!;
     return out;
   };
-  return prepareGammaGamma(pick(data.frequency), pick(data.monetaryValue), pick(data.weight));
+  return prepareGammaGamma(
+    pick(data.frequency),
+    pick(data.monetaryValue),
+    data.weight ? pick(data.weight) : undefined,
+  );
 }
 
 /** Start from moments: with m̄ ~ mean spend, E[m̄] = pv/(q−1); p = q = 2 and v = mean spend match it. */
 function momentStart(data: GammaGammaData): number[] {
   let meanM = 0;
-  for (let i = 0; i < data.frequency.length; i++) meanM += data.weight[i]! * data.monetaryValue[i]!;
+  const w = data.weight;
+  for (let i = 0; i < data.frequency.length; i++) meanM += (w ? w[i]! : 1) * data.monetaryValue[i]!;
   meanM /= data.totalWeight;
   return [Math.log(2), Math.log(2), Math.log(Math.max(meanM, 1e-9) / 2)];
 }
@@ -404,7 +444,13 @@ export function fitGammaGamma(
   const W = data.totalWeight;
   const few = Math.min(WARM_ROWS, data.frequency.length);
   const { frequency: fx, monetaryValue: fm, weight: fw } = data;
-  customerSums(fx.subarray(0, few), fm.subarray(0, few), fw.subarray(0, few), 1, new Float64Array(6));
+  customerSums(
+    fx.subarray(0, few),
+    fm.subarray(0, few),
+    fw ? fw.subarray(0, few) : null,
+    1,
+    new Float64Array(6),
+  );
   let theta0: number[] | null = null;
   let warmIterations = 0;
   if ((options.warmStart ?? true) && data.frequency.length > WARM_START_ROWS) {

@@ -237,7 +237,7 @@ export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcom
     if (opts.model === 'gamma-gamma') {
       if (!s.monetaryValue)
         throw invalid('gamma-gamma needs a monetary_value column in the summary', { field: '--summary' });
-      fit = fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue));
+      fit = fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue, undefined, s.stats?.spend));
     } else {
       fit = fitTransactionModel(opts.model, rfOf(s)).fit;
     }

@@ -136,7 +136,12 @@ describe('summary CSV reader keeping repeat buyers only', () => {
     expect(s.rows).toBe(2);
     expect([...s.frequency]).toEqual([2, 1]);
     expect([...s.monetaryValue!]).toEqual([10, 5.5]);
-    expect(s.stats).toEqual({ customers: 4, repeatBuyers: 2, maxT: 9 });
+    expect(s.stats).toMatchObject({ customers: 4, repeatBuyers: 2, maxT: 9 });
+    // Gamma-Gamma's sums over the rows kept (the 2e0 row through the schema included).
+    const spend = s.stats!.spend!;
+    expect(spend.sumLogM).toBeCloseTo(Math.log(10) + Math.log(5.5), 12);
+    expect(spend.sumXLogM).toBeCloseTo(2 * Math.log(10) + Math.log(5.5), 12);
+    expect([...spend.countAtX!.subarray(0, 4)]).toEqual([0, 1, 1, 0]);
     const bad = text.replace('4,0,0,8,0', '4,0,3,8,0'); // frequency 0 with recency > 0
     expect(() => parseSummaryCsv(Buffer.from(bad), 'in.csv', { ids: false, repeatBuyersOnly: true })).toThrow(
       /must be 0/,

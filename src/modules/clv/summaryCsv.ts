@@ -5,6 +5,7 @@
  * which either parses it (e.g. exponent notation) or yields the line-numbered error.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { SpendStats } from '../../analytics/btyd/gammaGamma.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { CsvParser, type CsvRecord } from '../imports/csv.js';
 import { SUMMARY_COLUMNS, SummaryRow, SurvivorRow } from './schema.js';
@@ -23,7 +24,13 @@ export interface SummaryColumns {
    * Customers (every row read, kept or not), repeat buyers (frequency > 0) and the largest T, when
    * the reader counted them on its pass.
    */
-  stats?: { customers: number; repeatBuyers: number; maxT: number };
+  stats?: {
+    customers: number;
+    repeatBuyers: number;
+    maxT: number;
+    /** With repeatBuyersOnly and a monetary_value column: Gamma-Gamma's statistics of the rows kept. */
+    spend?: SpendStats;
+  };
 }
 
 export interface ReadSummaryOptions {
@@ -32,7 +39,8 @@ export interface ReadSummaryOptions {
   chunkBytes?: number;
   /**
    * Keep only repeat buyers' rows (frequency > 0), as a Gamma-Gamma fit needs: every row is still
-   * validated and counted in `stats`, the others are not stored. Files with quoted cells keep all rows.
+   * validated and counted in `stats`, the others are not stored, and `stats.spend` sums what the fit
+   * would otherwise make a pass for. Files with quoted cells keep all rows.
    */
   repeatBuyersOnly?: boolean;
 }
@@ -310,6 +318,11 @@ interface RowSink {
   maxT: number;
   /** Store only rows with frequency > 0. */
   repeatOnly: boolean;
+  /** With repeatOnly and spend: Σ ln m̄, Σ x·ln m̄ and the count per small integer x of the rows stored. */
+  logM: number;
+  xLogM: number;
+  countAtX: Float64Array | null;
+  xNotSmall: boolean;
 }
 
 function grow(a: Float64Array): Float64Array {
@@ -338,8 +351,10 @@ function scanLines(
   const usual = role.join() === (hasMonetary ? '0,2,3,4,5' : '0,2,3,4');
   const ids = sink.ids;
   const repeatOnly = sink.repeatOnly;
+  const countAtX = sink.countAtX;
   // The sink's fields live in locals for the loop (V8 would store object fields on every row).
   let { rows, cap, customers, repeatBuyers, maxT, frequency, recency, T, monetary, hFreq, hDur } = sink;
+  let { logM, xLogM, xNotSmall } = sink;
   let line = sink.line;
   let i = start;
   while (i < n) {
@@ -398,6 +413,14 @@ function scanLines(
     if (x > 0) repeatBuyers++;
     if (age > maxT) maxT = age;
     if (x === 0 && repeatOnly) continue;
+    if (countAtX) {
+      const lm = Math.log(m);
+      logM += lm;
+      xLogM += x * lm;
+      const xk = x | 0;
+      if (xk === x && xk < countAtX.length) countAtX[xk]!++;
+      else xNotSmall = true;
+    }
     if (rows === cap) {
       cap *= 2;
       frequency = grow(frequency);
@@ -426,6 +449,9 @@ function scanLines(
   sink.monetary = monetary;
   sink.hFreq = hFreq;
   sink.hDur = hDur;
+  sink.logM = logM;
+  sink.xLogM = xLogM;
+  sink.xNotSmall = xNotSmall;
   sink.line = line;
 }
 
@@ -518,6 +544,11 @@ function startOf(
     // that read it (the scan, between chunks). No row read leaves it at −∞ (finish refuses that).
     maxT: -Infinity,
     repeatOnly: options.repeatBuyersOnly === true,
+    // Gamma-Gamma's sums as the rows are read (index: x, up to this many purchases).
+    logM: 0,
+    xLogM: 0,
+    countAtX: options.repeatBuyersOnly && has('monetary_value') ? new Float64Array(1 << 12) : null,
+    xNotSmall: false,
   };
   // Column roles as small integers for the hot loop: 0 id, 1 skip, 2.. numeric targets.
   const role = Int8Array.from(kinds, (k) =>
@@ -536,6 +567,9 @@ function startOf(
 function finish(sink: RowSink, file: string): SummaryColumns {
   const { rows, ids, frequency, recency, T, monetary, hFreq, hDur, customers, repeatBuyers, maxT } = sink;
   if (customers === 0) throw invalid('the summary has a header but no rows', { file, line: 2 });
+  const spend = sink.countAtX
+    ? { sumLogM: sink.logM, sumXLogM: sink.xLogM, countAtX: sink.xNotSmall ? null : sink.countAtX }
+    : undefined;
   return {
     rows,
     ids,
@@ -545,7 +579,7 @@ function finish(sink: RowSink, file: string): SummaryColumns {
     monetaryValue: monetary ? monetary.subarray(0, rows) : null,
     holdoutFrequency: hFreq ? hFreq.subarray(0, rows) : null,
     holdoutDuration: hDur ? hDur.subarray(0, rows) : null,
-    stats: { customers, repeatBuyers, maxT },
+    stats: { customers, repeatBuyers, maxT, ...(spend ? { spend } : {}) },
   };
 }
 
