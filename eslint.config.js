@@ -38,8 +38,8 @@ export default tseslint.config(
     },
   },
   {
-    // The CommonJS launcher (bin/retain.cjs).
-    files: ['**/*.cjs'],
+    // The CommonJS launcher (bin/retain.js; bin/package.json makes it CommonJS).
+    files: ['**/*.cjs', 'bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' },

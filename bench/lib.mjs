@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const RETAIN = join(ROOT, 'bin/retain.cjs');
+export const RETAIN = join(ROOT, 'bin/retain.js');
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 /** Runs a command, returning wall seconds, peak RSS (MiB, when GNU time exists), stdout and exit code. */

@@ -1,7 +1,7 @@
 // Bundles the compiled CLI (dist/cli/main.js) into dist/bundle/: one entry file plus chunks for the
 // commands' lazy imports. Loading ~150 small ES modules (zod alone is ~100) cost about 0.1 s of every
 // command's start; the bundle loads a handful. Native and worker-based packages stay external.
-// CommonJS output, so bin/retain.cjs can compile the files through V8's code cache (src/cli/codeCache.ts):
+// CommonJS output, so bin/retain.js can compile the files through V8's code cache (src/cli/codeCache.ts):
 // Node 20 has no code cache for ES modules.
 import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
@@ -12,7 +12,7 @@ await build({
   input: {
     main: 'dist/cli/main.js',
     'import-worker': 'dist/modules/imports/worker.js',
-    // Loaded by bin/retain.cjs before the hook it installs (so itself compiled without the cache).
+    // Loaded by bin/retain.js before the hook it installs (so itself compiled without the cache).
     'code-cache': 'dist/cli/codeCache.js',
   },
   platform: 'node',

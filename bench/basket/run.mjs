@@ -126,7 +126,7 @@ for (const ds of datasets) {
   let peerGaveUp = null;
   for (const s of ds.supports) {
     const oursArgs = [
-      'bin/retain.cjs',
+      'bin/retain.js',
       'basket',
       'itemsets',
       '--format',

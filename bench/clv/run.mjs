@@ -100,7 +100,7 @@ const cases = [
 const rows = [];
 for (const c of cases) {
   const oursArgs = [
-    join(root, 'bin', 'retain.cjs'),
+    join(root, 'bin', 'retain.js'),
     'clv',
     'fit',
     '--summary',

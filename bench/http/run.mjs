@@ -55,10 +55,10 @@ async function run(engine) {
   const server = spawn(
     process.execPath,
     [
-      // As bin/retain.cjs's shebang; BENCH_HTTP_NODE_ARGS adds flags (e.g. --cpu-prof) to the server.
+      // As bin/retain.js's shebang; BENCH_HTTP_NODE_ARGS adds flags (e.g. --cpu-prof) to the server.
       '--max-semi-space-size=64',
       ...(process.env.BENCH_HTTP_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      join(root, 'bin/retain.cjs'),
+      join(root, 'bin/retain.js'),
       ...dbArgs,
       'serve',
       '--port',

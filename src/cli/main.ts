@@ -19,7 +19,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Entry point used by bin/retain.cjs: one-line error and non-zero exit on failure. */
+/** Entry point used by bin/retain.js: one-line error and non-zero exit on failure. */
 export async function main(argv: string[]): Promise<void> {
   // `retain … | head` closes stdout early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
