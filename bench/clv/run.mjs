@@ -30,7 +30,7 @@ const autogradPath = process.env.AUTOGRAD_PATH ?? join(out, 'py', 'HIPS+autograd
 // lifetimes on this 2-core machine, measured once (issue 5): used when the peer is not run. On this
 // synthetic 1M file lifetimes' Pareto/NBD took 701 s wall (fit 699.7 s; nice 5, load ≈ 4–5) in a
 // one-off run on 2026-11-25, recovering r=0.51246 α=73.564 s=0.78961 β=170.21 (Retain: 0.51245,
-// 73.563, 0.78957, 170.19).
+// 73.563, 0.78957, 170.19), and 469.45 s (fit 467.7 s) with BENCH_CLV_PEER_PARETO=1 later that day.
 const RECORDED_PEER_SECONDS = { bgnbd: 13.1, 'gamma-gamma': 1.49, 'pareto-nbd': 203 };
 
 if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
