@@ -75,6 +75,17 @@ export async function loadSales(db: Queryable, until: Date): Promise<Order[]> {
   }));
 }
 
+/** A stored prediction's columns besides its key (customer, model version, as-of) and currency. */
+const PREDICTION_VALUES = [
+  'horizon',
+  'time_unit',
+  'expected_purchases',
+  'p_alive',
+  'clv_minor',
+  'expected_spend_minor',
+  'next_order_at',
+] as const;
+
 /** Upserts predictions on (customer_id, model_version, as_of); CLV and expected spend stored in minor units of the store currency. */
 export async function savePredictions(
   db: Queryable,
@@ -92,18 +103,7 @@ export async function savePredictions(
   );
   await db.copyRows(
     'stg_predictions_raw',
-    [
-      'customer_ext',
-      'model_version',
-      'as_of',
-      'horizon',
-      'time_unit',
-      'expected_purchases',
-      'p_alive',
-      'clv_minor',
-      'expected_spend_minor',
-      'next_order_at',
-    ],
+    ['customer_ext', 'model_version', 'as_of', ...PREDICTION_VALUES],
     rows.map((r) => [
       r.customerId,
       r.modelVersion,
@@ -129,16 +129,7 @@ export async function savePredictions(
     target: 'clv_predictions',
     staged: 'stg_predictions',
     keys: ['customer_id', 'model_version', 'as_of'],
-    columns: [
-      'horizon',
-      'time_unit',
-      'expected_purchases',
-      'p_alive',
-      'clv_minor',
-      'expected_spend_minor',
-      'next_order_at',
-      'currency',
-    ],
+    columns: [...PREDICTION_VALUES, 'currency'],
     stamp: { created_at: '$1::timestamp' },
     params: [now],
   });
