@@ -21,6 +21,10 @@ await build({
   output: {
     dir: outDir,
     format: 'cjs',
+    // External packages imported lazily (pino, node:crypto) become require() in a promise: bin/retain.js
+    // compiles the bundle through vm.Script (the code cache), where a real import() has no loader and
+    // throws "A dynamic import callback was not specified".
+    dynamicImportInCjs: false,
     entryFileNames: '[name].cjs',
     chunkFileNames: 'chunk-[hash].cjs',
   },
