@@ -182,7 +182,7 @@ export function paretoNbdLogLikelihood(
     if (D < 0) {
       rho = Math.exp(D);
       B = logS + lF1 + (D > -Math.LN2 ? Math.log(-Math.expm1(D)) : Math.log1p(-rho));
-    } else if (D !== 0 && lF1 !== lF2) return NaN;
+    } else if (lF1 !== lF2) return NaN; // F₂ > F₁ (t_x > T): not evaluable
     const diff = B - A;
     const e = Math.exp(-Math.abs(diff));
     const total = (diff > 0 ? B : A) + Math.log1p(e);

@@ -165,7 +165,7 @@ function streamSummary(
 type Kind =
   'id' | 'frequency' | 'recency' | 'T' | 'monetary_value' | 'frequency_holdout' | 'duration_holdout' | 'skip';
 
-function resolveHeader(header: string[], file: string): { kinds: Kind[]; names: string[] } {
+function resolveHeader(header: string[], file: string): { kinds: Kind[] } {
   const names = header.map((h) => h.trim());
   const kinds: Kind[] = names.map((h) => {
     if ((SUMMARY_COLUMNS.id as readonly string[]).includes(h)) return 'id';
@@ -184,7 +184,7 @@ function resolveHeader(header: string[], file: string): { kinds: Kind[]; names: 
       });
   if (kinds.includes('frequency_holdout') !== kinds.includes('duration_holdout'))
     throw invalid('frequency_holdout and duration_holdout go together', where);
-  return { kinds, names };
+  return { kinds };
 }
 
 /** Validates one row's cells with the schema; throws the line-numbered error or returns the parsed row. */
