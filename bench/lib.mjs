@@ -56,3 +56,21 @@ export function postgresUrl() {
 }
 
 export const fmt = (x, digits = 2) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
+
+/**
+ * Imports a TypeScript test helper (test/support/…) for a benchmark: bundles it with rolldown into
+ * node_modules/.cache (test helpers are not compiled into dist/).
+ */
+export async function importTestSupport(name) {
+  const { build } = await import('rolldown');
+  const out = join(ROOT, 'node_modules', '.cache', 'retain-bench', `${name}-${process.pid}.mjs`);
+  await build({
+    input: join(ROOT, 'test', 'support', `${name}.ts`),
+    platform: 'node',
+    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
+    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
+    output: { file: out, format: 'esm', codeSplitting: false },
+    logLevel: 'silent',
+  });
+  return import(out);
+}

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importTestSupport } from '../lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const data = resolve(root, '..', 'shared', 'data');
@@ -30,7 +31,7 @@ if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
 
 /** Online Retail invoices by SKU (non-product lines excluded) as a FIMI file. */
 async function onlineRetailFimi() {
-  const { loadOnlineRetail } = await import(join(root, 'dist/analytics/basket/testdata.js'));
+  const { loadOnlineRetail } = await importTestSupport('onlineRetailBaskets');
   const { basketsToTransactions } = await import(join(root, 'dist/analytics/basket/transactions.js'));
   const { db } = basketsToTransactions(loadOnlineRetail().baskets);
   const lines = [];

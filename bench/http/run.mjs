@@ -27,7 +27,7 @@ if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
   console.error('bench/http: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }
-const { openDatabase } = await import(join(root, 'dist/storage/open.js'));
+const { openStore: openDatabase } = await import(join(root, 'dist/modules/store.js'));
 const { createKey } = await import(join(root, 'dist/modules/apikeys/service.js'));
 
 const freePort = () =>

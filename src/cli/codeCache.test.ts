@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForTest, REPO_ROOT } from '../testing/bundle.js';
+import { bundleForTest, REPO_ROOT } from '../../test/support/bundle.js';
 import { codeCacheDir, fnv1a } from './codeCache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retain-code-cache-'));

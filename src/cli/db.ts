@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import type { ModuleContext } from '../kit/context.js';
+import { globalsOf } from '../kit/cli/output.js';
+import type { CliRuntime } from '../kit/module.js';
 import type { Database } from '../storage/port.js';
-import { globalsOf } from './output.js';
 
 /** Opens the store the global options point at, runs `fn`, and always closes it. */
 export async function withDatabase<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
   const g = globalsOf(cmd);
-  const { openDatabase } = await import('../storage/open.js');
-  const db = await openDatabase(
+  const { openStore } = await import('../modules/store.js');
+  const db = await openStore(
     g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
   );
   try {
@@ -15,3 +17,22 @@ export async function withDatabase<T>(cmd: Command, fn: (db: Database) => Promis
     await db.close();
   }
 }
+
+/** A module context for one CLI command: the store, the wall clock, the job queue, a stderr logger. */
+export async function withContext<T>(cmd: Command, fn: (ctx: ModuleContext) => Promise<T>): Promise<T> {
+  const [{ systemClock }, { JobQueue }, { default: pino }] = await Promise.all([
+    import('../kit/clock.js'),
+    import('../modules/jobs/service.js'),
+    import('pino'),
+  ]);
+  return withDatabase(cmd, (db) =>
+    fn({
+      db,
+      clock: systemClock,
+      jobs: new JobQueue(db, systemClock),
+      log: pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+    }),
+  );
+}
+
+export const cliRuntime: CliRuntime = { withContext };

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, revokeKey } from '../modules/apikeys/service.js';
 import { HTTP_STATUS } from '../shared/errors.js';
 import type { Database } from '../storage/port.js';
-import { freshDatabase, testEngines } from '../storage/testing.js';
-import { testApp } from './testing.js';
+import { freshDatabase, testEngines } from '../../test/support/storage.js';
+import { testApp } from '../../test/support/server.js';
 
 describe.each(testEngines())('HTTP app basics on %s', (engine) => {
   let db: Database;

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../kit/clock.js';
+import type { AppEnv, RetainApp, ServerConfig, ServerDeps } from '../kit/http/context.js';
+import { errorJson, onError, validationError } from '../kit/http/errors.js';
+import type { Jobs } from '../kit/jobs.js';
 import { JobQueue } from '../modules/jobs/service.js';
 import { AppError } from '../shared/errors.js';
 import type { Database } from '../storage/port.js';
 import { createAuth } from './auth.js';
-import type { AppEnv, RetainApp, ServerConfig, ServerDeps } from './context.js';
-import { errorJson, onError, validationError } from './errors.js';
-import { DOCS_HTML } from './openapi.js';
+import { DOCS_HTML } from './docsPage.js';
 import { registerRoutes } from './routes.js';
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -24,17 +26,17 @@ export const DEFAULT_CONFIG: ServerConfig = {
 export interface CreateAppOptions {
   db: Database;
   logger: Logger;
-  clock?: () => Date;
+  clock?: Clock;
   config?: Partial<ServerConfig>;
-  jobs?: JobQueue;
+  jobs?: Jobs;
 }
 
 /** The HTTP API: request ids, structured logs, one error shape, auth per route, OpenAPI at /openapi.json. */
-export function createApp(opts: CreateAppOptions): { app: RetainApp; deps: ServerDeps } {
-  const clock = opts.clock ?? (() => new Date());
+export async function createApp(opts: CreateAppOptions): Promise<{ app: RetainApp; deps: ServerDeps }> {
+  const clock = opts.clock ?? systemClock;
   const deps: ServerDeps = {
     db: opts.db,
-    logger: opts.logger,
+    log: opts.logger,
     clock,
     config: { ...DEFAULT_CONFIG, ...opts.config },
     jobs: opts.jobs ?? new JobQueue(opts.db, clock),
@@ -49,7 +51,7 @@ export function createApp(opts: CreateAppOptions): { app: RetainApp; deps: Serve
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    const log = deps.logger.child({ reqId: requestId });
+    const log = deps.log.child({ reqId: requestId });
     c.set('requestId', requestId);
     c.set('log', log);
     c.header('X-Request-Id', requestId);
@@ -95,7 +97,7 @@ export function createApp(opts: CreateAppOptions): { app: RetainApp; deps: Serve
   });
 
   const auth = createAuth(deps);
-  registerRoutes(app, deps, auth);
+  await registerRoutes(app, deps, auth);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

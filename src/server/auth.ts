@@ -3,71 +3,21 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { lookupKey } from '../modules/apikeys/service.js';
-import type { ApiKeyInfo, Role } from '../modules/apikeys/schema.js';
+import type { ApiKeyInfo } from '../modules/apikeys/schema.js';
 import { sessionOf } from '../modules/users/service.js';
 import { AppError } from '../shared/errors.js';
-import type { AppEnv, Principal, ServerDeps } from './context.js';
-import { RateLimiter } from './rateLimit.js';
+import { ROLE_PERMISSIONS, rolesWith, SESSION_COOKIE, type Auth, type Permission } from '../kit/http/auth.js';
+import type { AppEnv, Principal, ServerDeps } from '../kit/http/context.js';
+import { RateLimiter } from '../kit/http/rateLimit.js';
 
-/** What a route may require. */
-export type Permission =
-  | 'customers:read'
-  | 'customers:write'
-  | 'consent:write'
-  | 'commerce:read'
-  | 'reports:read'
-  | 'imports:read'
-  | 'ingest'
-  | 'export'
-  | 'segments:write'
-  | 'campaigns:write'
-  | 'keys:manage'
-  | 'models:run';
-
-/**
- * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
- * (support desk), no reports, exports or ingestion; marketer: reads + segments/campaigns; admin: all.
- */
-export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: [
-    'customers:read',
-    'customers:write',
-    'consent:write',
-    'commerce:read',
-    'reports:read',
-    'imports:read',
-    'ingest',
-    'export',
-    'segments:write',
-    'campaigns:write',
-    'keys:manage',
-    'models:run',
-  ],
-  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export', 'models:run'],
-  marketer: [
-    'customers:read',
-    'commerce:read',
-    'reports:read',
-    'consent:write',
-    'segments:write',
-    'campaigns:write',
-  ],
-  agent: ['customers:read', 'commerce:read', 'consent:write'],
-};
-
-export const SESSION_COOKIE = 'retain_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Roles holding a permission (for the OpenAPI descriptions). */
-export const rolesWith = (p: Permission): Role[] =>
-  (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((r) => ROLE_PERMISSIONS[r].includes(p));
 
 /**
  * Bearer-key authentication with a short positive cache (a key revoked by another process stops
  * working within `authCacheMs`; revocations through this process's `forget` are immediate),
  * then the per-key rate limit, then the route's permission.
  */
-export function createAuth(deps: ServerDeps) {
+export function createAuth(deps: ServerDeps): Auth {
   const cache = new Map<string, { key: ApiKeyInfo; until: number }>();
   const limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst);
 
@@ -100,7 +50,7 @@ export function createAuth(deps: ServerDeps) {
    * `X-CSRF-Token` (the cookie is SameSite=Strict too; the token also covers older browsers).
    */
   async function fromSession(c: Context<AppEnv>, token: string): Promise<Principal> {
-    const s = await sessionOf(deps.db, token, deps.clock());
+    const s = await sessionOf(deps.db, token, deps.clock.now());
     if (!s) throw new AppError('unauthorized', 'the session expired or was ended: log in again');
     if (!SAFE_METHODS.has(c.req.method)) {
       const given = createHash('sha256')
@@ -144,5 +94,3 @@ export function createAuth(deps: ServerDeps) {
 
   return { require, forget: () => cache.clear() };
 }
-
-export type Auth = ReturnType<typeof createAuth>;

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRunner } from '../modules/jobs/service.js';
 import type { Database } from '../storage/port.js';
-import { freshDatabase, testEngines } from '../storage/testing.js';
-import { JOB_HANDLERS } from './jobs.js';
-import { testApp } from './testing.js';
+import { freshDatabase, testEngines } from '../../test/support/storage.js';
+import { jobHandlers } from '../modules/registry.js';
+import { testApp } from '../../test/support/server.js';
 
 describe.each(testEngines())('products, spend, reports and imports over HTTP on %s', (engine) => {
   let db: Database;
@@ -124,7 +124,7 @@ describe.each(testEngines())('products, spend, reports and imports over HTTP on 
     const again = (await (await upload()).json()) as { importId: number };
     expect(again.importId).toBe(queued.importId);
 
-    const runner = new JobRunner({ db, handlers: JOB_HANDLERS, logger: pino({ level: 'silent' }) });
+    const runner = new JobRunner({ db, handlers: await jobHandlers(), logger: pino({ level: 'silent' }) });
     expect(await runner.drain()).toBe(1);
     const done = await t.call('GET', `/v1/imports/${queued.importId}`, { role: 'analyst' });
     expect(done.json).toMatchObject({

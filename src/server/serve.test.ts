@@ -1,14 +1,14 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { JobQueue, JobRunner } from '../modules/jobs/service.js';
-import { freshDatabase } from '../storage/testing.js';
+import { freshDatabase } from '../../test/support/storage.js';
 import { createApp } from './app.js';
 import { startServer } from './serve.js';
 
 describe('retain serve lifecycle', () => {
   it('binds 127.0.0.1, finishes requests and jobs in flight on shutdown, then closes the database', async () => {
     const { db, dispose } = await freshDatabase('duckdb');
-    const { app, deps } = createApp({ db, logger: pino({ level: 'silent' }) });
+    const { app, deps } = await createApp({ db, logger: pino({ level: 'silent' }) });
     app.get('/slow', async (c) => {
       await new Promise((r) => setTimeout(r, 300));
       return c.json({ finished: true });

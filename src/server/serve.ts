@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { JobRunner } from '../modules/jobs/service.js';
 import type { Database } from '../storage/port.js';
-import type { RetainApp } from './context.js';
+import type { RetainApp } from '../kit/http/context.js';
 
 export interface RunningServer {
   port: number;

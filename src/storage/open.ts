@@ -1,6 +1,6 @@
 import { AppError } from '../shared/errors.js';
 import { DuckDatabase } from './duckdb/adapter.js';
-import { migrate } from './migrations/index.js';
+import { migrate, type Migration } from './migrations/index.js';
 import type { Database } from './port.js';
 import { PgDatabase } from './postgres/adapter.js';
 
@@ -11,6 +11,8 @@ export interface OpenOptions {
   databaseUrl?: string;
   /** Postgres schema for this store (tests use one per run). */
   schema?: string;
+  /** Migrations to apply (default: the core schema's; `openStore` adds every module's). */
+  migrations?: readonly Migration[];
 }
 
 /** Opens the configured store and brings its schema up to date. */
@@ -27,7 +29,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     throw new AppError('internal', `cannot open ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    await migrate(db);
+    await migrate(db, opts.migrations);
   } catch (err) {
     await db.close();
     throw err;

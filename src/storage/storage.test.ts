@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from './port.js';
-import { migrate, migrations } from './migrations/index.js';
-import { freshDatabase, testEngines } from './testing.js';
+import { coreMigrations as migrations, migrate } from './migrations/index.js';
+import { freshDatabase, testEngines } from '../../test/support/storage.js';
 
 describe.each(testEngines())('storage port on %s', (engine) => {
   let db: Database;

@@ -6,7 +6,7 @@ import {
   gammaGammaLogLikelihood,
   prepareGammaGamma,
 } from './gammaGamma.js';
-import { haveCdnow, readNumericCsv } from './testData.js';
+import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005b) / note 025, 946 repeat buyers:
 // p = 6.25, q = 3.74, v = 15.44.

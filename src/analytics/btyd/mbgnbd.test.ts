@@ -8,7 +8,7 @@ import {
   mbgNbdProbabilityAlive,
 } from './mbgnbd.js';
 import { compressRf, indexRf } from './summary.js';
-import { haveCdnow, readNumericCsv } from './testData.js';
+import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
 
 // Reference CDNOW estimates from BTYDplus (Platzer), as used by lifetimes' tests:
 // r = 0.525, α = 6.183, a = 0.891, b = 1.614.

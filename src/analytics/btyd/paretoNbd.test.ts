@@ -12,7 +12,7 @@ import {
 } from './paretoNbd.js';
 import { integrate } from './special.js';
 import { compressRf } from './summary.js';
-import { haveCdnow, readNumericCsv } from './testData.js';
+import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
 // Customer Base Analysis", JMR 42(4), and note 009: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fitBgNbd } from './bgnbd.js';
 import { fitGammaGamma, prepareGammaGamma } from './gammaGamma.js';
 import { buildSummary, compressRf, groupRows, rfDataFromSummaries, type Order } from './summary.js';
-import { haveCdnow, readCdnowSampleOrders, readNumericCsv } from './testData.js';
+import { haveCdnow, readCdnowSampleOrders, readNumericCsv } from '../../../test/support/cdnow.js';
 
 const day = (s: string) => new Date(`${s}T00:00:00Z`);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bgNbdModel, fitBgNbd } from './bgnbd.js';
 import { buildSummary, rfDataFromSummaries } from './summary.js';
-import { haveCdnow, readCdnowSampleOrders } from './testData.js';
+import { haveCdnow, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { checkDataSufficiency, validateHoldout } from './validate.js';
 
 describe('validateHoldout', () => {

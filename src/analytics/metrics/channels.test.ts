@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { channelsReport, type ChannelRow } from './channels.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import type { SpendRow } from './types.js';
 
 const asOf = new Date('2025-01-01T00:00:00Z');

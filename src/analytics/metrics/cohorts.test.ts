@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { cohortReport } from './cohorts.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import type { SpendRow } from './types.js';
 
 const asOf = new Date('2024-03-15T00:00:00Z');

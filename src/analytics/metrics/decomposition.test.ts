@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { EFFECTS, decomposeRevenuePerCustomer, type DecompositionReport } from './decomposition.js';
 import { mulberry32 } from '../../shared/random.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import type { CustomerProfile, OrderFact } from './types.js';
 
 const jan = { from: new Date('2024-01-01T00:00Z'), to: new Date('2024-02-01T00:00Z') };

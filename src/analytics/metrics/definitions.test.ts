@@ -8,7 +8,7 @@ import { ltvReport } from './ltv.js';
 import { retentionReport } from './retention.js';
 import { rfmReport } from './rfm.js';
 import { summarize } from './summary.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 
 const docs = readFileSync(new URL('../../../docs/metrics.md', import.meta.url), 'utf8');
 const anchors = new Set([...docs.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!));

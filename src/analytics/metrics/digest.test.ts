@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { buildDigest, escapeHtml, formatMoney, renderDigestHtml, renderDigestMarkdown } from './digest.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 
 const asOf = new Date('2024-03-01T00:00:00Z');
 const orders = [

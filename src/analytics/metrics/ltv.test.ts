@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { ltvReport, type LtvGroup } from './ltv.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import type { SpendRow } from './types.js';
 
 const asOf = new Date('2024-04-01T00:00:00Z'); // window (3 months) = Jan–Mar 2024

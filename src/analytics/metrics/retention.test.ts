@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retentionReport } from './retention.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 
 const asOf = new Date('2024-04-15T00:00:00Z');
 const orders = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RFM_SEGMENTS, quintileScores, rfmReport, segmentOf } from './rfm.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import type { OrderFact } from './types.js';
 
 describe('quintileScores', () => {

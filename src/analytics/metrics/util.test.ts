@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../shared/random.js';
-import { order } from './testkit.js';
+import { order } from '../../../test/support/metricsKit.js';
 import {
   apportion,
   median,

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import { packageRoot } from '../../shared/packageRoot.js';
-import { describeImport } from './import.js';
-import { describeSummary } from './report.js';
-import { emit, globalsOf, log } from '../output.js';
-import { progressBar } from '../progress.js';
+import { describeImport } from '../../modules/imports/commands.js';
+import { describeSummary } from '../../modules/reports/commands.js';
+import { emit, globalsOf, log } from '../../kit/cli/output.js';
+import { progressBar } from '../../kit/cli/progress.js';
 
 /** The shipped Online Retail file (data/ at the package root). */
 export const demoFile = (): string => join(packageRoot(), 'data/online_retail.csv.gz');
@@ -25,14 +25,14 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { demoDb: string }, cmd: Command) => {
       const file = demoFile();
       if (!existsSync(file)) throw new AppError('not_found', `the demo data is missing: ${file}`);
-      const [{ importFile }, { hasImported }, { summaryReport }, { openDatabase }] = await Promise.all([
+      const [{ importFile }, { hasImported }, { summaryReport }, { openStore }] = await Promise.all([
         import('../../modules/imports/service.js'),
         import('../../modules/imports/repository.js'),
         import('../../modules/reports/service.js'),
-        import('../../storage/open.js'),
+        import('../../modules/store.js'),
       ]);
       const g = globalsOf(cmd);
-      const db = await openDatabase(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
+      const db = await openStore(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
       try {
         let imported = null;
         if (!(await hasImported(db, 'online_retail.csv.gz'))) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
-import { globalsOf, log } from '../output.js';
+import { globalsOf, log } from '../../kit/cli/output.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -29,28 +29,30 @@ Create a key first: retain keys create --role admin`,
       const p = port(opts.port);
       const g = globalsOf(cmd);
       const [
-        { openDatabase },
+        { openStore },
         { createApp },
-        { JobRunner },
-        { JOB_HANDLERS },
+        { JobQueue, JobRunner },
+        { jobHandlers },
         { startServer },
         { default: pino },
       ] = await Promise.all([
-        import('../../storage/open.js'),
+        import('../../modules/store.js'),
         import('../../server/app.js'),
         import('../../modules/jobs/service.js'),
-        import('../../server/jobs.js'),
+        import('../../modules/registry.js'),
         import('../../server/serve.js'),
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const db = await openDatabase(
+      const db = await openStore(
         g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
       );
       const rate = Number(process.env.RETAIN_RATE_LIMIT ?? 500);
-      const { app, deps } = createApp({
+      const jobs = new JobQueue(db);
+      const { app } = await createApp({
         db,
         logger,
+        jobs,
         config: {
           rateLimit: { perSecond: rate, burst: rate * 2 },
           shopifySecret: process.env.RETAIN_SHOPIFY_SECRET,
@@ -60,8 +62,8 @@ Create a key first: retain keys create --role admin`,
       });
       const runner = new JobRunner({
         db,
-        queue: deps.jobs,
-        handlers: JOB_HANDLERS,
+        queue: jobs,
+        handlers: await jobHandlers(),
         logger,
         concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
       });

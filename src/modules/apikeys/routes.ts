@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { validationError } from '../../server/errors.js';
-import { documented, json } from '../../server/openapi.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { documented, json } from '../../kit/http/openapi.js';
 import { ApiKeyInfo, KeyName, Role } from './schema.js';
 import * as service from './service.js';
 
@@ -38,7 +38,7 @@ export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     async (c) => {
       const body = CreateKey.safeParse(await c.req.json());
       if (!body.success) throw validationError(body.error, 'body');
-      return c.json(await service.createKey(deps.db, { ...body.data, now: deps.clock() }), 201);
+      return c.json(await service.createKey(deps.db, { ...body.data, now: deps.clock.now() }), 201);
     },
   );
   app.delete(
@@ -53,7 +53,7 @@ export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       const keyId = c.req.param('keyId');
-      await service.revokeKey(deps.db, keyId, deps.clock());
+      await service.revokeKey(deps.db, keyId, deps.clock.now());
       auth.forget();
       return c.json({ keyId, revoked: true as const });
     },

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 
-/** Roles an API key can hold (docs: src/server/auth.ts has the permission table). */
-export const Role = z.enum(['admin', 'analyst', 'marketer', 'agent']);
-export type Role = z.infer<typeof Role>;
+import { Role } from '../../kit/http/auth.js';
+
+export { Role };
 
 export const KeyName = z.string().trim().min(1, 'is required').max(100, 'at most 100 characters');
 

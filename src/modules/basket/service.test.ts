@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOnlineRetail, onlineRetailPath } from '../../analytics/basket/testdata.js';
+import { loadOnlineRetail, onlineRetailPath } from '../../../test/support/onlineRetailBaskets.js';
 import { AppError } from '../../shared/errors.js';
 import type { BasketSource } from './repository.js';
 import {

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
 import { loadSales, savePredictions } from './repository.js';
 import { runFit } from './service.js';

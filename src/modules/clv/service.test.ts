@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
-import { CDNOW_DIR, haveCdnow, readCdnowSampleOrders } from '../../analytics/btyd/testData.js';
+import { CDNOW_DIR, haveCdnow, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { AppError } from '../../shared/errors.js';
 import { FitOptions, PredictOptions, ValidateOptions, parseOptions } from './schema.js';
 import { runFit, runPredict, runValidate, summariesFromOrders } from './service.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../server/testing.js';
+import { testApp } from '../../../test/support/server.js';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 
 describe.each(testEngines())('customers over HTTP on %s', (engine) => {
   let db: Database;
@@ -11,7 +11,7 @@ describe.each(testEngines())('customers over HTTP on %s', (engine) => {
 
   beforeAll(async () => {
     ({ db, dispose } = await freshDatabase(engine));
-    t = await testApp(db, { clock: () => now });
+    t = await testApp(db, { clock: { now: () => now } });
   });
   afterAll(() => dispose());
 

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { validationError } from '../../server/errors.js';
-import { documented, json, page, securedRoute } from '../../server/openapi.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { CustomerInput } from '../imports/schema.js';
 import { Customer, ConsentUpdate, CustomerListQuery, TimelineEntry, TimelineQuery } from './schema.js';
 import * as service from './service.js';
@@ -46,7 +46,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock());
+      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock.now());
       return c.json(r.customer, r.created ? 201 : 200);
     },
   );
@@ -66,7 +66,12 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock(), c.req.param('id'));
+      const r = await service.upsertCustomer(
+        deps.db,
+        await c.req.json(),
+        deps.clock.now(),
+        c.req.param('id'),
+      );
       return c.json(r.customer, r.created ? 201 : 200);
     },
   );
@@ -93,7 +98,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
           c.req.param('id'),
           c.req.param('channel'),
           body.data,
-          deps.clock(),
+          deps.clock.now(),
         ),
       );
     },

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PageQuery } from '../../server/openapi.js';
+import { PageQuery } from '../../kit/http/openapi.js';
 
 export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
 export const ConsentChannel = z.enum(CONSENT_CHANNELS);

@@ -1,5 +1,5 @@
-import { encodeCursor, decodeCursor } from '../../server/openapi.js';
-import { validationError } from '../../server/errors.js';
+import { encodeCursor, decodeCursor } from '../../kit/http/openapi.js';
+import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { CustomerInput } from '../imports/schema.js';

@@ -1,9 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { validationError } from '../../server/errors.js';
-import { ERROR_RESPONSES } from '../../server/openapi.js';
-import { rolesWith } from '../../server/auth.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { ERROR_RESPONSES } from '../../kit/http/openapi.js';
+import { rolesWith } from '../../kit/http/auth.js';
 import { EventBatch, EventBatchDoc, IngestResult, MAX_EVENTS_PER_BATCH } from './schema.js';
 import { ingestEvents } from './service.js';
 
@@ -30,6 +30,6 @@ export function registerEventRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
   app.post('/v1/events', auth.require('ingest'), async (c) => {
     const body = EventBatch.safeParse(await c.req.json());
     if (!body.success) throw validationError(body.error, 'body');
-    return c.json(await ingestEvents(deps.db, body.data.events, deps.clock()));
+    return c.json(await ingestEvents(deps.db, body.data.events, deps.clock.now()));
   });
 }

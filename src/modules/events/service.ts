@@ -1,5 +1,5 @@
 import type { Database } from '../../storage/port.js';
-import { issuesOf } from '../../server/errors.js';
+import { issuesOf } from '../../kit/http/errors.js';
 import { EventInput, type EventRow } from '../imports/schema.js';
 import { cleanInput } from '../ingest/service.js';
 import * as repo from './repository.js';

@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
-import { bundleForTest } from '../../testing/bundle.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
+import { bundleForTest } from '../../../test/support/bundle.js';
 import { csvByteChunks, recordEndFrom } from './byteChunks.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { importFile, type ImportReport } from './service.js';
-import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from './testdata.js';
+import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'retain-parallel-'));

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { summaryReport } from '../reports/service.js';
 import { importFile } from './service.js';
-import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from './testdata.js';
+import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
 
 const SHARED = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
 const dir = mkdtempSync(join(tmpdir(), 'retain-presets-'));

@@ -5,9 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../storage/open.js';
-import { testEngines } from '../../storage/testing.js';
-import { bundleForTest } from '../../testing/bundle.js';
+import { openStore as openDatabase } from '../store.js';
+import { testEngines } from '../../../test/support/storage.js';
+import { bundleForTest } from '../../../test/support/bundle.js';
 import type { Database } from '../../storage/port.js';
 import { JobQueue } from './service.js';
 import * as repo from './repository.js';
@@ -23,7 +23,7 @@ const work = join(root, 'node_modules', '.cache', 'retain-crash-test');
 const JOBS = 60;
 
 const CHILD = `
-import { openDatabase } from ${JSON.stringify(join(root, 'src/storage/open.ts'))};
+import { openStore as openDatabase } from ${JSON.stringify(join(root, 'src/modules/store.ts'))};
 import { JobRunner } from ${JSON.stringify(join(root, 'src/modules/jobs/service.ts'))};
 import { countByStatus } from ${JSON.stringify(join(root, 'src/modules/jobs/repository.ts'))};
 const [mode, engine, target, schema] = process.argv.slice(2);

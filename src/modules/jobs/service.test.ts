@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import type { Database } from '../../storage/port.js';
 import { AppError } from '../../shared/errors.js';
 import * as repo from './repository.js';
@@ -9,7 +9,7 @@ describe.each(testEngines())('durable jobs on %s', (engine) => {
   let db: Database;
   let dispose: () => Promise<void>;
   let now = new Date('2024-03-01T00:00:00Z');
-  const clock = () => now;
+  const clock = { now: () => now };
   const tick = (ms: number) => (now = new Date(now.getTime() + ms));
 
   beforeAll(async () => {

@@ -1,10 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock } from '../../kit/clock.js';
+import type { ModuleContext } from '../../kit/context.js';
+import type { JobHandler } from '../../kit/context.js';
+import { EnqueueOptions, type Job, type Jobs } from '../../kit/jobs.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database, Queryable } from '../../storage/port.js';
 import * as repo from './repository.js';
-import { EnqueueOptions, type Job } from './schema.js';
+
+export type { JobContext, JobHandler } from '../../kit/context.js';
 
 /**
  * Durable jobs in the store's own database (an outbox: enqueue in the same database as the data).
@@ -12,12 +17,12 @@ import { EnqueueOptions, type Job } from './schema.js';
  * handlers must be idempotent — each receives `job.idempotencyKey` to guard its writes with a
  * unique constraint.
  */
-export class JobQueue {
+export class JobQueue implements Jobs {
   private readonly events = new EventEmitter();
 
   constructor(
     private readonly db: Database,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Enqueues once per idempotency key; returns the job under that key and whether it is new. */
@@ -50,7 +55,7 @@ export class JobQueue {
 
   private insert(q: Queryable, kind: string, payload: unknown, opts: EnqueueOptions) {
     const o = EnqueueOptions.parse(opts);
-    const now = this.clock();
+    const now = this.clock.now();
     return repo.insertJob(q, this.db.dialect.jsonType, {
       kind,
       idempotencyKey: o.idempotencyKey,
@@ -72,19 +77,10 @@ export class JobQueue {
   }
 }
 
-export interface JobContext {
-  job: Job;
-  db: Database;
-  /** Aborted when the lease is lost or the runner is stopping for good. */
-  signal: AbortSignal;
-}
-
-export type JobHandler = (ctx: JobContext) => Promise<unknown>;
-
 export interface RunnerOptions {
   db: Database;
   handlers: Record<string, JobHandler>;
-  queue?: JobQueue;
+  queue?: Jobs;
   logger?: Logger;
   workerId?: string;
   /** Jobs run at once by this runner. */
@@ -94,7 +90,7 @@ export interface RunnerOptions {
   pollMs?: number;
   /** Delay before retry number `attempt` (1-based): exponential, capped at an hour. */
   backoffMs?: (attempt: number) => number;
-  clock?: () => Date;
+  clock?: Clock;
   /**
    * Recurring jobs: every `everyMs` one job of `kind` per time slot, keyed `schedule:<kind>:<slot>`,
    * so several runners (or a restart) never enqueue a slot twice.
@@ -112,6 +108,8 @@ export class JobRunner {
   readonly workerId: string;
   private readonly o: Required<Omit<RunnerOptions, 'queue' | 'logger'>> &
     Pick<RunnerOptions, 'queue' | 'logger'>;
+  /** What handlers get besides their job. */
+  private readonly ctx: ModuleContext;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private wake: (() => void) | undefined;
@@ -126,9 +124,15 @@ export class JobRunner {
       leaseMs: 60_000,
       pollMs: 1000,
       backoffMs: exponentialBackoff(),
-      clock: () => new Date(),
+      clock: systemClock,
       workerId: this.workerId,
       ...opts,
+    };
+    this.ctx = {
+      db: this.o.db,
+      clock: this.o.clock,
+      jobs: this.o.queue ?? new JobQueue(this.o.db, this.o.clock),
+      log: this.o.logger ?? pino({ level: 'silent' }),
     };
   }
 
@@ -205,7 +209,7 @@ export class JobRunner {
   }
 
   private async claim(limit: number): Promise<Job[]> {
-    const now = this.o.clock();
+    const now = this.o.clock.now();
     await this.enqueueScheduled(now);
     await repo.buryExpired(this.o.db, now);
     return repo.claimDue(this.o.db, {
@@ -223,7 +227,7 @@ export class JobRunner {
     const abort = new AbortController();
     const renew = setInterval(
       () => {
-        const until = new Date(this.o.clock().getTime() + this.o.leaseMs);
+        const until = new Date(this.o.clock.now().getTime() + this.o.leaseMs);
         repo
           .extendLease(db, job.jobId, this.workerId, until)
           .then((held) => {
@@ -236,15 +240,15 @@ export class JobRunner {
     const log = logger?.child({ jobId: job.jobId, kind: job.kind, attempt: job.attempts });
     try {
       if (!handler) throw new AppError('internal', `no handler for job kind ${job.kind}`);
-      const result = await handler({ job, db, signal: abort.signal });
+      const result = await handler({ ...this.ctx, log: log ?? this.ctx.log, job, signal: abort.signal });
       clearInterval(renew);
-      const held = await repo.completeJob(db, job.jobId, this.workerId, result, this.o.clock());
+      const held = await repo.completeJob(db, job.jobId, this.workerId, result, this.o.clock.now());
       log?.info({ held }, held ? 'job done' : 'job finished after its lease was lost');
     } catch (err) {
       clearInterval(renew);
       const permanent = err instanceof AppError && err.code === 'validation';
       const retry = !permanent && job.attempts < job.maxAttempts;
-      const now = this.o.clock();
+      const now = this.o.clock.now();
       const message = err instanceof AppError ? err.toLine() : String((err as Error)?.message ?? err);
       await repo
         .failJob(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../server/testing.js';
+import { testApp } from '../../../test/support/server.js';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 
 describe.each(testEngines())('orders and refunds over HTTP on %s', (engine) => {
   let db: Database;

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { documented, json, page, securedRoute } from '../../server/openapi.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { Order, OrderBodyDoc, OrderDetail, OrderListQuery, RefundBodyDoc, UpsertOutcome } from './schema.js';
 import * as service from './service.js';
 
@@ -43,7 +43,7 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       responses: { 200: json(OrderDetail, 'Updated or unchanged'), 201: json(OrderDetail, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertOrder(deps.db, await c.req.json(), deps.clock());
+      const r = await service.upsertOrder(deps.db, await c.req.json(), deps.clock.now());
       return c.json(r.order, r.created ? 201 : 200);
     },
   );
@@ -57,6 +57,6 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { body: { required: true, content: { 'application/json': { schema: RefundBodyDoc } } } },
       responses: { 200: json(UpsertOutcome.extend({ refundId: z.string() }), 'Merge counts') },
     }),
-    async (c) => c.json(await service.upsertRefund(deps.db, await c.req.json(), deps.clock())),
+    async (c) => c.json(await service.upsertRefund(deps.db, await c.req.json(), deps.clock.now())),
   );
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PageQuery } from '../../server/openapi.js';
+import { PageQuery } from '../../kit/http/openapi.js';
 import { ORDER_STATUSES, OrderLineInput, RefundInput } from '../imports/schema.js';
 
 /** Order-level and line-level columns of the import's order-line schema. */

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
-import { decodeCursor, encodeCursor } from '../../server/openapi.js';
-import { issuesOf, validationError, type Issue } from '../../server/errors.js';
+import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
+import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { documented, json, page, securedRoute } from '../../server/openapi.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { ProductInput } from '../imports/schema.js';
 import { Product, ProductListQuery } from './schema.js';
 import * as service from './service.js';
@@ -46,7 +46,12 @@ export function registerProductRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       responses: { 200: json(Product, 'Replaced or unchanged'), 201: json(Product, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertProduct(deps.db, c.req.param('sku'), await c.req.json(), deps.clock());
+      const r = await service.upsertProduct(
+        deps.db,
+        c.req.param('sku'),
+        await c.req.json(),
+        deps.clock.now(),
+      );
       return c.json(r.product, r.created ? 201 : 200);
     },
   );

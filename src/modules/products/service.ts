@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
-import { validationError } from '../../server/errors.js';
-import { decodeCursor, encodeCursor } from '../../server/openapi.js';
+import { validationError } from '../../kit/http/errors.js';
+import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { ProductInput } from '../imports/schema.js';

@@ -11,9 +11,9 @@ import {
   describeLtv,
   describeRetention,
   describeRfm,
-} from '../../cli/commands/report.js';
+} from './commands.js';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
 import { orderFacts } from './repository.js';
 import {

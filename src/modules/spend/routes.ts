@@ -1,6 +1,6 @@
-import type { Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { documented, json, page, securedRoute } from '../../server/openapi.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { UpsertOutcome } from '../orders/schema.js';
 import { SpendBatchDoc, SpendListQuery, SpendRowOut } from './schema.js';
 import * as service from './service.js';
@@ -29,6 +29,6 @@ export function registerSpendRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { body: { required: true, content: { 'application/json': { schema: SpendBatchDoc } } } },
       responses: { 200: json(UpsertOutcome, 'Merge counts') },
     }),
-    async (c) => c.json(await service.upsertSpend(deps.db, await c.req.json(), deps.clock())),
+    async (c) => c.json(await service.upsertSpend(deps.db, await c.req.json(), deps.clock.now())),
   );
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PageQuery } from '../../server/openapi.js';
+import { PageQuery } from '../../kit/http/openapi.js';
 import { SpendInput } from '../imports/schema.js';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day YYYY-MM-DD');

@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
-import { issuesOf, validationError, type Issue } from '../../server/errors.js';
-import { decodeCursor, encodeCursor } from '../../server/openapi.js';
+import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
+import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import { parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { SESSION_COOKIE, type Auth } from '../../server/auth.js';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { validationError } from '../../server/errors.js';
-import { ERROR_RESPONSES, json } from '../../server/openapi.js';
-import { RateLimiter } from '../../server/rateLimit.js';
+import { SESSION_COOKIE, type Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { ERROR_RESPONSES, json } from '../../kit/http/openapi.js';
+import { RateLimiter } from '../../kit/http/rateLimit.js';
 import { AppError } from '../../shared/errors.js';
 import { Role } from '../apikeys/schema.js';
 import { Login, login, logout, SESSION_HOURS } from './service.js';
@@ -49,7 +49,7 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       throw new AppError('rate_limited', 'too many login attempts for this email', {
         details: { retryAfterSeconds: wait },
       });
-    const s = await login(deps.db, body.data.email, body.data.password, deps.clock());
+    const s = await login(deps.db, body.data.email, body.data.password, deps.clock.now());
     setCookie(c, SESSION_COOKIE, s.token, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -86,7 +86,7 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     const token = getCookie(c, SESSION_COOKIE);
     if (c.get('principal').kind !== 'session' || !token)
       throw new AppError('validation', 'no session to end: API keys are revoked with DELETE /v1/keys/{id}');
-    await logout(deps.db, token, deps.clock());
+    await logout(deps.db, token, deps.clock.now());
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ loggedOut: true as const });
   });

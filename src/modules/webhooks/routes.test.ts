@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../../server/testing.js';
+import { testApp } from '../../../test/support/server.js';
 import type { Database } from '../../storage/port.js';
-import { freshDatabase, testEngines } from '../../storage/testing.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 
 const SHOP = 'shpss_test_secret';
 const WOO = 'woo-secret';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { RetainApp, ServerDeps } from '../../server/context.js';
-import { ERROR_RESPONSES, json } from '../../server/openapi.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { ERROR_RESPONSES, json } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import { handleWebhook, verifySignature, type WebhookSource } from './service.js';
 
@@ -73,7 +73,7 @@ export function registerWebhookRoutes(app: RetainApp, deps: ServerDeps): void {
       } catch {
         throw new AppError('validation', 'the webhook body is not JSON');
       }
-      const result = await handleWebhook(deps.db, source, topic, payload, deps.clock());
+      const result = await handleWebhook(deps.db, source, topic, payload, deps.clock.now());
       c.get('log').info({ source, topic, handled: result.handled, id: result.id }, 'webhook');
       return c.json(result);
     });

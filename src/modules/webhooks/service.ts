@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { issuesOf } from '../../server/errors.js';
+import { issuesOf } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { CustomerInput, RefundInput, type RefundRow } from '../imports/schema.js';

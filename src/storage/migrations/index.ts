@@ -12,8 +12,11 @@ export interface Migration {
   statements: (d: Dialect) => string[];
 }
 
-/** Every migration, in order. Append only: a released migration never changes. */
-export const migrations: Migration[] = [
+/**
+ * The core schema's migrations, in order (modules declare later ones in their `module.ts`). Append
+ * only: a released migration never changes.
+ */
+export const coreMigrations: Migration[] = [
   { version: 1, name: 'core', statements: coreSchema },
   { version: 2, name: 'service', statements: serviceSchema },
   { version: 3, name: 'webhooks', statements: webhookSchema },
@@ -23,7 +26,10 @@ export const migrations: Migration[] = [
 ];
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
-export async function migrate(db: Database): Promise<number[]> {
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[] = coreMigrations,
+): Promise<number[]> {
   const versions = migrations.map((m) => m.version);
   if (
     new Set(versions).size !== versions.length ||

@@ -1,0 +1,55 @@
+import { z } from '@hono/zod-openapi';
+
+/** Roles an API key or a user can hold. */
+export const Role = z.enum(['admin', 'analyst', 'marketer', 'agent']);
+export type Role = z.infer<typeof Role>;
+
+/** What a route may require. */
+export type Permission =
+  | 'customers:read'
+  | 'customers:write'
+  | 'consent:write'
+  | 'commerce:read'
+  | 'reports:read'
+  | 'imports:read'
+  | 'ingest'
+  | 'export'
+  | 'segments:write'
+  | 'campaigns:write'
+  | 'keys:manage'
+  | 'models:run';
+
+/**
+ * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
+ * (support desk), no reports, exports or ingestion; marketer: reads + segments/campaigns; admin: all.
+ */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: [
+    'customers:read',
+    'customers:write',
+    'consent:write',
+    'commerce:read',
+    'reports:read',
+    'imports:read',
+    'ingest',
+    'export',
+    'segments:write',
+    'campaigns:write',
+    'keys:manage',
+    'models:run',
+  ],
+  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export', 'models:run'],
+  marketer: [
+    'customers:read',
+    'commerce:read',
+    'reports:read',
+    'consent:write',
+    'segments:write',
+    'campaigns:write',
+  ],
+  agent: ['customers:read', 'commerce:read', 'consent:write'],
+};
+
+/** Roles holding a permission (for the OpenAPI descriptions). */
+export const rolesWith = (p: Permission): Role[] =>
+  (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((r) => ROLE_PERMISSIONS[r].includes(p));

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import type { Migration } from '../storage/migrations/index.js';
+import type { ModuleContext } from './context.js';
+import type { Auth } from './http/auth.js';
+import type { RetainApp, ServerDeps } from './http/context.js';
+import type { JobHandler } from './context.js';
+
+/** What the CLI hands a module's commands: a context on the store named by the global options. */
+export interface CliRuntime {
+  /** Opens the store (`--db` / `--database-url`), runs `fn` with a context on it, always closes it. */
+  withContext<T>(cmd: Command, fn: (ctx: ModuleContext) => Promise<T>): Promise<T>;
+}
+
+/** Mounts a module's HTTP routes. */
+export type RegisterRoutes = (app: RetainApp, deps: ServerDeps, auth: Auth) => void;
+
+/**
+ * One domain module, declared in its `module.ts` and listed once in `src/modules/registry.ts`. The
+ * server mounts `routes`, the CLI registers `commands`, the job runner (`retain serve`, `retain worker`)
+ * runs `jobs`, and opening a store applies `migrations`. Routes and job handlers are loaded on first
+ * use so that a CLI command does not load every module's HTTP layer.
+ */
+export interface RetainModule {
+  /** The folder name under src/modules. */
+  readonly name: string;
+  /** Schema changes this module owns; versions are global and unique across modules. */
+  readonly migrations?: readonly Migration[];
+  /** Registers the module's `retain …` commands (they load their services lazily). */
+  readonly commands?: (program: Command, cli: CliRuntime) => void;
+  readonly routes?: () => Promise<RegisterRoutes>;
+  readonly jobs?: () => Promise<Record<string, JobHandler>>;
+}

@@ -1,0 +1,9 @@
+import type { RetainModule } from '../../kit/module.js';
+import { registerKeys } from './commands.js';
+
+/** API keys with roles: `retain keys …` and `/v1/keys`. */
+export const apikeysModule: RetainModule = {
+  name: 'apikeys',
+  commands: registerKeys,
+  routes: async () => (await import('./routes.js')).registerKeyRoutes,
+};

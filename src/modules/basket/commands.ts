@@ -1,0 +1,222 @@
+import type { Command } from 'commander';
+import type { OpenBasketSource } from './repository.js';
+import type { BasketDeps } from './service.js';
+import { emit, globalsOf, log } from '../../kit/cli/output.js';
+
+/**
+ * `retain basket …`: frequent itemsets, association rules, bundles, frequently-bought-together and
+ * upsell candidates. The service is imported lazily so `retain --help` stays fast.
+ *
+ * `openSource` reaches the imported orders; until storage provides one, `--format orders` fails
+ * with a clear message and FIMI files work.
+ */
+export function registerBasket(program: Command, openSource?: OpenBasketSource): void {
+  const basket = program
+    .command('basket')
+    .description('Market-basket analysis: itemsets, rules, bundles, cross-sell, upsell');
+
+  const depsOf = (cmd: Command): BasketDeps => {
+    const globals = globalsOf(cmd);
+    return { log, ...(openSource ? { openSource: () => openSource(globals) } : {}) };
+  };
+
+  const sourceOptions = (cmd: Command): Command =>
+    cmd
+      .option(
+        '--format <format>',
+        'fimi (a basket file) or orders (the imported orders); default: fimi when --input is given',
+      )
+      .option(
+        '--input <file>',
+        'FIMI file: one basket per line, space-separated integer item ids (.gz allowed)',
+      )
+      .option('--by <level>', 'orders: mine by sku or category', 'sku')
+      .option(
+        '--exclude-sku <skus...>',
+        'orders: more non-product SKUs to exclude (comma or space separated)',
+      )
+      .option(
+        '--no-default-exclusions',
+        'orders: do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)',
+      )
+      .option('--since <date>', 'orders: only orders at or after this date')
+      .option('--until <date>', 'orders: only orders before this date');
+
+  sourceOptions(
+    basket.command('itemsets').description('Mine frequent itemsets (exact, all / closed / maximal)'),
+  )
+    .requiredOption('--min-support <fraction>', 'minimum support as a fraction of baskets, in (0, 1]')
+    .option('--max-size <k>', 'largest itemset size')
+    .option('--variant <variant>', 'all, closed or maximal itemsets', 'all')
+    .option('--out <file>', 'write every itemset as NDJSON {"items":[…],"count":n,"support":f}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ retain basket itemsets --format fimi --input retail.dat.gz --min-support 0.001 --json
+  $ retain basket itemsets --format orders --min-support 0.01 --max-size 3 --out itemsets.ndjson
+
+JSON: {"transactions":n,"items":n,"itemsets":n,"bySize":{"1":n,…},"seconds":s}
+The threshold is ceil(min-support × baskets) and is inclusive.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { ItemsetsOptions, parseOptions } = await import('./schema.js');
+      const { runItemsets } = await import('./service.js');
+      const result = await runItemsets(parseOptions(ItemsetsOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        [
+          `${result.itemsets} frequent itemsets in ${result.transactions} baskets over ${result.items} items (${result.seconds}s)`,
+          ...Object.entries(result.bySize).map(([k, n]) => `  size ${k}: ${n}`),
+        ].join('\n'),
+      );
+    });
+
+  sourceOptions(basket.command('rules').description('Mine association rules A → C'))
+    .requiredOption('--min-support <fraction>', 'minimum support of A ∪ C, in (0, 1]')
+    .requiredOption('--min-confidence <c>', 'minimum confidence, in [0, 1]')
+    .option('--max-consequent <k>', 'largest consequent', '1')
+    .option('--max-antecedent <k>', 'largest antecedent')
+    .option('--max-size <k>', 'largest A ∪ C')
+    .option('--min-lift <x>', 'minimum lift')
+    .option('--top <n>', 'strongest rules (by lift) to include in the result', '10')
+    .option('--out <file>', 'write every rule as NDJSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ retain basket rules --format fimi --input retail.dat.gz --min-support 0.005 --min-confidence 0.5 --json
+  $ retain basket rules --format orders --min-support 0.01 --min-confidence 0.3 --max-consequent 2 --out rules.ndjson
+
+JSON: {"rules":n,"transactions":n,"items":n,"itemsets":n,"threshold":n,"top":[…],"seconds":s}
+support = P(A∪C), confidence = P(C|A), lift = confidence/P(C), leverage = P(A∪C) − P(A)P(C),
+conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { RulesOptions, parseOptions } = await import('./schema.js');
+      const { runRules } = await import('./service.js');
+      const result = await runRules(parseOptions(RulesOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        [
+          `${result.rules} rules from ${result.itemsets} itemsets (threshold ${result.threshold} of ${result.transactions} baskets, ${result.seconds}s)`,
+          ...result.top.map(
+            (r) =>
+              `  ${r.antecedent.join(' + ')} → ${r.consequent.join(' + ')}  conf ${r.confidence.toFixed(3)}  lift ${r.lift.toFixed(2)}  support ${r.support.toFixed(4)}`,
+          ),
+        ].join('\n'),
+      );
+    });
+  const orderOptions = (cmd: Command): Command =>
+    cmd
+      .option('--exclude-sku <skus...>', 'more non-product SKUs to exclude (comma or space separated)')
+      .option('--no-default-exclusions', 'do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)')
+      .option('--since <date>', 'only orders at or after this date')
+      .option('--until <date>', 'only orders before this date');
+
+  orderOptions(
+    basket
+      .command('bundles')
+      .description('Bundle suggestions: pairs/triples with high lift, margin and discount'),
+  )
+    .option('--min-support <fraction>', 'minimum share of orders containing the bundle', '0.002')
+    .option('--min-lift <x>', 'minimum lift', '2')
+    .option('--max-size <k>', '2 (pairs) or 3 (pairs and triples)', '3')
+    .option('--target-margin <m>', 'margin the discounted bundle must keep', '0.3')
+    .option('--max-discount <d>', 'largest discount to suggest', '0.15')
+    .option('--cost-ratio <r>', 'assumed cost/price for products without a unit cost')
+    .option('--top <n>', 'bundles to list', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket bundles --min-support 0.003 --min-lift 3 --target-margin 0.35 --json
+
+Ranked by orders beyond chance (orders − N·ΠP(product)); discount d ≤ 1 − cost/((1 − margin)·price),
+in whole percent, capped by --max-discount; null when unit costs are unknown (see --cost-ratio).`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { BundlesOptions, parseOptions } = await import('./schema.js');
+      const { runBundles } = await import('./service.js');
+      const result = await runBundles(parseOptions(BundlesOptions, raw), depsOf(cmd));
+      emit(
+        cmd,
+        result,
+        () =>
+          result.bundles
+            .map(
+              (b) =>
+                `${b.titles.join(' + ')}  orders ${b.orders}  lift ${b.lift.toFixed(1)}  margin ${b.margin === null ? '?' : (b.margin * 100).toFixed(0) + '%'}  discount ${b.suggestedDiscount === null ? '?' : (b.suggestedDiscount * 100).toFixed(0) + '%'}`,
+            )
+            .join('\n') || 'no bundles above the thresholds',
+      );
+    });
+
+  orderOptions(basket.command('fbt').description('Frequently bought together, per product'))
+    .option('--sku <sku>', 'only this product')
+    .option('--n <n>', 'companions per product', '5')
+    .option('--min-count <n>', 'orders a pair must share', '3')
+    .option('--top <n>', 'products to list (most ordered first)', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket fbt --sku 85123A --n 5 --json
+
+Companions ranked by confidence P(companion | product), then lift.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { FbtOptions, parseOptions } = await import('./schema.js');
+      const { runFbt } = await import('./service.js');
+      const result = await runFbt(parseOptions(FbtOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        result.fbt
+          .map(
+            (p) =>
+              `${p.title} (${p.sku}, ${p.orders} orders)\n` +
+              p.together
+                .map(
+                  (c) =>
+                    `  + ${c.title} (${c.sku})  ${(c.confidence * 100).toFixed(0)}%  lift ${c.lift.toFixed(1)}`,
+                )
+                .join('\n'),
+          )
+          .join('\n'),
+      );
+    });
+
+  orderOptions(
+    basket
+      .command('upsell')
+      .description('Upsell paths within a category, and the next product after a first purchase'),
+  )
+    .option('--min-customers <n>', 'customers who must have made the move', '3')
+    .option('--min-price-ratio <x>', 'the upsell product costs at least x times more', '1.2')
+    .option('--top <n>', 'rows to list', '20')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain basket upsell --min-customers 5 --json
+
+upsell: a pricier product of the same category that buyers of the cheaper one first bought in a later
+order; nextProduct: what customers bought in their second order, by the main category of their first.`,
+    )
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const { UpsellOptions, parseOptions } = await import('./schema.js');
+      const { runUpsell } = await import('./service.js');
+      const result = await runUpsell(parseOptions(UpsellOptions, raw), depsOf(cmd));
+      emit(cmd, result, () =>
+        [
+          'Upsell:',
+          ...result.upsell.map(
+            (u) =>
+              `  ${u.fromTitle} → ${u.toTitle}  ${u.customers} customers (${(u.rate * 100).toFixed(1)}%)  +${(u.priceUplift * 100).toFixed(0)}% price`,
+          ),
+          'Next product after the first order:',
+          ...result.nextProduct.map(
+            (g) =>
+              `  ${g.firstCategory}: ${g.repeaters}/${g.customers} came back; ${g.next.map((x) => x.title).join(', ')}`,
+          ),
+        ].join('\n'),
+      );
+    });
+}

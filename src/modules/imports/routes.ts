@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from '@hono/zod-openapi';
+import { Entity } from './schema.js';
+import type { Job } from '../jobs/schema.js';
+import { AppError } from '../../shared/errors.js';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import type { ImportJobPayload } from './jobs.js';
+import { documented, json } from '../../kit/http/openapi.js';
+
+/** Import status as the API shows it: the job, and the importer's report once it ran. */
+const ImportStatus = z
+  .object({
+    importId: z.number(),
+    entity: z.string(),
+    file: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'dead']),
+    attempts: z.number(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    report: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'the `retain import --json` report: counts, and `errors` = rejected rows with line and reason',
+    }),
+  })
+  .openapi('ImportStatus');
+
+function status(job: Job) {
+  const p = job.payload as Partial<ImportJobPayload>;
+  return {
+    importId: job.jobId,
+    entity: String(p.entity),
+    file: String(p.name),
+    status: job.status,
+    attempts: job.attempts,
+    lastError: job.lastError,
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
+    report: (job.result ?? null) as Record<string, unknown> | null,
+  };
+}
+
+const UploadQuery = z.object({
+  preset: z.string().optional().openapi({ description: 'column layout (detected when omitted)' }),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'expected an ISO 4217 code')
+    .optional(),
+  filename: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'name shown in the report (.gz if compressed)' }),
+});
+
+/** Streams the body to `file`, counting bytes; 413 past `max`. Returns the body's SHA-256. */
+async function saveBody(
+  body: ReadableStream<Uint8Array> | null,
+  file: string,
+  max: number,
+): Promise<{ bytes: number; sha256: string }> {
+  if (!body) throw new AppError('validation', 'send the file as the request body');
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  let bytes = 0;
+  try {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (bytes > max)
+        throw new AppError('payload_too_large', `the upload exceeds ${max} bytes`, {
+          details: { limitBytes: max },
+        });
+      hash.update(chunk);
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+  } finally {
+    await new Promise<void>((r) => out.end(() => r()));
+  }
+  if (bytes === 0) throw new AppError('validation', 'the file is empty');
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  const tags = ['imports'];
+  app.post(
+    '/v1/imports/:entity',
+    documented(app, auth, 'ingest', {
+      method: 'post',
+      path: '/v1/imports/{entity}',
+      tags,
+      summary: 'Upload a CSV/NDJSON file (optionally gzip) to import as a background job',
+      description:
+        'The body is the file itself. The same file (same bytes, entity and options) uploaded twice is one import; an `Idempotency-Key` header overrides that key. Poll `GET /v1/imports/{id}`.',
+      request: {
+        params: z.object({ entity: Entity }),
+        query: UploadQuery,
+        body: {
+          required: true,
+          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
+      },
+      responses: { 202: json(ImportStatus, 'Queued (or the existing import of the same file)') },
+    }),
+    async (c) => {
+      const entity = Entity.safeParse(c.req.param('entity'));
+      if (!entity.success)
+        throw new AppError('validation', `expected an entity among ${Entity.options.join(', ')}`, {
+          where: { field: 'entity' },
+        });
+      const q = UploadQuery.safeParse(c.req.query());
+      if (!q.success)
+        throw new AppError('validation', q.error.issues[0]?.message ?? 'invalid query', {
+          details: { issues: q.error.issues },
+        });
+      await mkdir(deps.config.uploadDir, { recursive: true });
+      const tmp = join(deps.config.uploadDir, `upload-${randomUUID()}`);
+      let saved;
+      try {
+        saved = await saveBody(c.req.raw.body, tmp, deps.config.maxUploadBytes);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      const options = {
+        entity: entity.data,
+        preset: q.data.preset,
+        currency: q.data.currency?.toUpperCase(),
+      };
+      const key =
+        c.req.header('idempotency-key') ??
+        `import:${saved.sha256}:${createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16)}`;
+      const name = q.data.filename ?? `upload.${entity.data}`;
+      // Keep the file's extension so the importer recognises gzip / NDJSON by name as well as by content.
+      const file = join(deps.config.uploadDir, `${saved.sha256}-${name.replace(/[^\w.-]/g, '_')}`);
+      await rename(tmp, file);
+      const payload: ImportJobPayload = {
+        entity: entity.data,
+        file,
+        name,
+        ...(options.preset ? { preset: options.preset } : {}),
+        ...(options.currency ? { currency: options.currency } : {}),
+      };
+      const { job, created } = await deps.jobs.enqueue('import', payload, {
+        idempotencyKey: key,
+        maxAttempts: 3,
+      });
+      if (!created && (job.payload as ImportJobPayload).file !== file) await rm(file, { force: true });
+      c.header('Location', `/v1/imports/${job.jobId}`);
+      return c.json(status(job), 202);
+    },
+  );
+  app.get(
+    '/v1/imports/:id',
+    documented(app, auth, 'imports:read', {
+      method: 'get',
+      path: '/v1/imports/{id}',
+      tags,
+      summary: 'Status of an import, with its report and rejected rows once done',
+      request: { params: z.object({ id: z.string().regex(/^\d+$/) }) },
+      responses: { 200: json(ImportStatus, 'The import') },
+    }),
+    async (c) => {
+      const id = Number(c.req.param('id'));
+      const job = Number.isSafeInteger(id) ? await deps.jobs.get(id) : undefined;
+      if (!job || job.kind !== 'import')
+        throw new AppError('not_found', `no import with id ${c.req.param('id')}`);
+      return c.json(status(job));
+    },
+  );
+}

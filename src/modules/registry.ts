@@ -1,0 +1,45 @@
+import type { RetainModule } from '../kit/module.js';
+import type { JobHandler } from '../kit/context.js';
+import { apikeysModule } from './apikeys/module.js';
+import { basketModule } from './basket/module.js';
+import { clvModule } from './clv/module.js';
+import { customersModule } from './customers/module.js';
+import { eventsModule } from './events/module.js';
+import { importsModule } from './imports/module.js';
+import { ordersModule } from './orders/module.js';
+import { productsModule } from './products/module.js';
+import { reportsModule } from './reports/module.js';
+import { spendModule } from './spend/module.js';
+import { usersModule } from './users/module.js';
+import { webhooksModule } from './webhooks/module.js';
+
+/**
+ * Every domain module, once. The server, the CLI, the job runner and the migrations read this list;
+ * adding a module is its folder plus one line here. Order: routes are mounted and commands listed in it.
+ */
+export const MODULES: readonly RetainModule[] = [
+  eventsModule,
+  customersModule,
+  ordersModule,
+  productsModule,
+  spendModule,
+  importsModule,
+  reportsModule,
+  basketModule,
+  clvModule,
+  webhooksModule,
+  apikeysModule,
+  usersModule,
+];
+
+/** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
+export async function jobHandlers(): Promise<Record<string, JobHandler>> {
+  const all: Record<string, JobHandler> = {};
+  for (const m of MODULES) {
+    for (const [kind, handler] of Object.entries((await m.jobs?.()) ?? {})) {
+      if (kind in all) throw new Error(`job kind ${kind} is declared by two modules`);
+      all[kind] = handler;
+    }
+  }
+  return all;
+}
