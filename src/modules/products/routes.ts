@@ -19,7 +19,7 @@ export function registerProductRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       request: { query: ProductListQuery },
       responses: { 200: json(page(Product, 'ProductPage'), 'A page of products') },
     }),
-    async (c) => c.json(await service.listProducts(deps.db, c.req.valid('query')), 200),
+    async (c) => c.json(await service.listProducts(deps, c.req.valid('query')), 200),
   );
   app.openapi(
     securedRoute(auth, 'commerce:read', {
@@ -30,7 +30,7 @@ export function registerProductRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       request: { params: SkuParam },
       responses: { 200: json(Product, 'The product') },
     }),
-    async (c) => c.json(await service.getProduct(deps.db, c.req.valid('param').sku), 200),
+    async (c) => c.json(await service.getProduct(deps, c.req.valid('param')), 200),
   );
   app.put(
     '/v1/products/:sku',
@@ -46,12 +46,7 @@ export function registerProductRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       responses: { 200: json(Product, 'Replaced or unchanged'), 201: json(Product, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertProduct(
-        deps.db,
-        c.req.param('sku'),
-        await c.req.json(),
-        deps.clock.now(),
-      );
+      const r = await service.upsertProduct(deps, { sku: c.req.param('sku'), body: await c.req.json() });
       return c.json(r.product, r.created ? 201 : 200);
     },
   );

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import { validationError } from '../../kit/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { ModuleContext } from '../../kit/context.js';
 import { ProductInput } from '../imports/schema.js';
 import { cleanInput, mergeRows } from '../ingest/service.js';
 import * as repo from './repository.js';
@@ -21,7 +21,8 @@ const toProduct = (r: repo.ProductDbRow): z.infer<typeof Product> => ({
 const isSku = (v: unknown): v is { sku: string } =>
   typeof v === 'object' && v !== null && typeof (v as { sku?: unknown }).sku === 'string';
 
-export async function listProducts(db: Database, q: z.infer<typeof ProductListQuery>) {
+/** One page of the catalogue in SKU order. */
+export async function listProducts({ db }: ModuleContext, q: z.infer<typeof ProductListQuery>) {
   const after = decodeCursor(q.cursor, isSku);
   if (q.cursor && !after) throw new AppError('validation', 'invalid cursor', { where: { field: 'cursor' } });
   const rows = await repo.listProducts(db, {
@@ -37,17 +38,17 @@ export async function listProducts(db: Database, q: z.infer<typeof ProductListQu
   };
 }
 
-export async function getProduct(db: Database, sku: string) {
+export async function getProduct({ db }: ModuleContext, { sku }: { sku: string }) {
   const r = await repo.productBySku(db, sku);
   if (!r) throw new AppError('not_found', `no product with sku ${sku}`, { where: { field: 'sku' } });
   return toProduct(r);
 }
 
 /** Creates or replaces the product with this SKU (import columns; the path's SKU wins). */
-export async function upsertProduct(db: Database, sku: string, body: unknown, now: Date) {
+export async function upsertProduct(ctx: ModuleContext, { sku, body }: { sku: string; body: unknown }) {
   const raw = cleanInput(body);
   const p = ProductInput.safeParse(typeof raw === 'object' && raw !== null ? { ...raw, sku } : raw);
   if (!p.success) throw validationError(p.error, 'product');
-  const out = await mergeRows(db, { entity: 'products', rows: [p.data] }, now);
-  return { product: await getProduct(db, sku), created: out.inserted > 0 };
+  const out = await mergeRows(ctx.db, { entity: 'products', rows: [p.data] }, ctx.clock.now());
+  return { product: await getProduct(ctx, { sku }), created: out.inserted > 0 };
 }
