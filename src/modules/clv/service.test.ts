@@ -137,3 +137,22 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
     expect(r.params.a).toBeCloseTo(0.793, 3);
   });
 });
+
+describe('clv service input errors', () => {
+  it('a model input error reaches the caller as a validation error, not a generic one', async () => {
+    // Free repeat orders: a repeat buyer whose mean spend is 0, which Gamma-Gamma cannot fit.
+    const day = (d: number) => new Date(Date.UTC(2024, 0, d));
+    const orders = [
+      { customerId: 'a', orderedAt: day(1), amountMinor: 0 },
+      { customerId: 'a', orderedAt: day(5), amountMinor: 0 },
+      { customerId: 'b', orderedAt: day(2), amountMinor: 1500 },
+    ];
+    const err = await runFit(
+      parseOptions(FitOptions, { model: 'gamma-gamma', calibrationEnd: '2024-01-31', force: true }),
+      { ...deps, loadOrders: async () => orders },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('validation');
+    expect((err as AppError).message).toMatch(/monetary value must be > 0 for a repeat buyer/);
+  });
+});
