@@ -5,6 +5,7 @@
  * "condensed" likelihood: each distinct pattern is evaluated once and multiplied by its count).
  */
 import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 
 /** An order as the analytics layer sees it: amounts in integer minor units, UTC instants. */
 export interface Order {
@@ -42,11 +43,9 @@ export interface CustomerSummary {
   holdoutDuration?: number;
 }
 
-const MS_PER_DAY = 86_400_000;
-
 /** Whole UTC days since the epoch. */
 function dayNumber(d: Date): number {
-  return Math.floor(d.getTime() / MS_PER_DAY);
+  return Math.floor(d.getTime() / DAY_MS);
 }
 
 /**

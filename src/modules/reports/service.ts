@@ -34,7 +34,7 @@ import {
 } from '../../analytics/metrics/util.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
-import { parseDay } from '../../shared/time.js';
+import { DAY_MS, parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
 import * as repo from './repository.js';
 import {
@@ -47,8 +47,6 @@ import {
   RetentionOptions,
   RfmOptions,
 } from './schema.js';
-
-const DAY_MS = 86_400_000;
 
 /** Report context: the store currency and the explicit `asOf` (exclusive) every report runs at. */
 export interface ReportContext {
