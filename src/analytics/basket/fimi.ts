@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AppError, invalid } from '../../shared/errors.js';
-import { TransactionDbBuilder, type TransactionDb } from './itemsets.js';
+import { TransactionDbBuilder, type TransactionDb } from './transactionDb.js';
 
 /**
  * FIMI basket files (the FIMI'03 repository format): one basket per line, item ids as non-negative
