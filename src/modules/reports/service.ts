@@ -6,12 +6,7 @@ import {
   decomposeRevenuePerCustomer,
   type DecompositionReport,
 } from '../../analytics/metrics/decomposition.js';
-import {
-  buildDigest,
-  renderDigestHtml,
-  renderDigestMarkdown,
-  type DigestData,
-} from '../../analytics/metrics/digest.js';
+import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
 import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
 import {
   retentionReport as computeRetention,
@@ -36,6 +31,7 @@ import { AppError, invalid } from '../../shared/errors.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import { DAY_MS, parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
+import { renderDigestHtml, renderDigestMarkdown } from './digestFormat.js';
 import * as repo from './repository.js';
 import {
   ChannelOptions,
