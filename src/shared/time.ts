@@ -99,6 +99,9 @@ function parseInstantUncached(text: string, compactAllowed: boolean): Date | nul
   return new Date(t);
 }
 
+/** Milliseconds in a UTC day; day counts in reports are fractional `(b − a) / DAY_MS`. */
+export const DAY_MS = 86_400_000;
+
 /** Parses `YYYY-MM-DD` (a calendar day, as midnight UTC). */
 export function parseDay(text: string): Date | null {
   const s = text.trim();

@@ -1,10 +1,9 @@
 /** Test fixtures: the CDNOW files shipped in ../shared/data/cdnow (resolved from this file). */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CDNOW_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data/cdnow');
-export const haveCdnow = existsSync(resolve(CDNOW_DIR, 'cdnow_customers_summary.csv'));
 
 /** Reads a small numeric CSV with a header into columns (test-only; the CLI has its own fast reader). */
 export function readNumericCsv(file: string): Record<string, Float64Array> {

@@ -1,14 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { AppError, invalid } from '../../shared/errors.js';
-import { TransactionDbBuilder, type TransactionDb } from './itemsets.js';
+import { invalid } from '../../shared/errors.js';
+import { TransactionDbBuilder, type TransactionDb } from './transactionDb.js';
 
 /**
  * FIMI basket files (the FIMI'03 repository format): one basket per line, item ids as non-negative
  * integers separated by spaces (tabs and a trailing space allowed, CRLF tolerated). Blank lines carry
- * no basket and are skipped; an id repeated within a line counts once.
+ * no basket and are skipped; an id repeated within a line counts once. Parsing only: reading a file
+ * (and gunzipping it) is src/modules/basket/fimiFile.ts.
  */
 
 const MAX_ID = 2 ** 31 - 1;
@@ -91,39 +88,4 @@ export class FimiParser {
     this.lineHasItems = false;
     this.line++;
   }
-}
-
-/** Reads a FIMI file (gzip detected by its magic bytes) as a stream into a transaction database. */
-export async function readFimi(
-  file: string,
-): Promise<{ db: TransactionDb; lines: number; blankLines: number }> {
-  let gzip = false;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const head = Buffer.alloc(2);
-      const { bytesRead } = await handle.read(head, 0, 2, 0);
-      gzip = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw new AppError('not_found', `cannot open basket file: ${(err as Error).message}`, {
-      where: { file },
-      cause: err,
-    });
-  }
-  const parser = new FimiParser(file);
-  const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    for await (const chunk of source) parser.push(chunk);
-  };
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  try {
-    if (gzip) await pipeline(input, createGunzip({ chunkSize: 1 << 20 }), consume);
-    else await pipeline(input, consume);
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw invalid(`cannot read basket file: ${(err as Error).message}`, { file });
-  }
-  return parser.end();
 }

@@ -1,4 +1,7 @@
-import { itemSupports, type ItemsetSink, type TransactionDb } from './itemsets.js';
+import { itemSupports, type TransactionDb } from './transactionDb.js';
+
+/** Receives each frequent itemset: `codes[0 .. length)` (a view valid only during the call) and its support count. */
+export type ItemsetSink = (codes: Int32Array, length: number, support: number) => void;
 
 /**
  * All frequent itemsets by depth-first search over conditional databases with "occurrence deliver"

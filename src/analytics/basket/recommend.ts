@@ -1,4 +1,5 @@
 import { AppError, invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { NonProductConfig } from './nonProduct.js';
 import { basketsToTransactions } from './transactions.js';
 import type { Basket, Product } from './types.js';
@@ -47,8 +48,6 @@ export interface Recommendation {
   /** The purchased item that contributes most to the item-item part, if any. */
   becauseOf?: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** A trained recommender: item statistics, neighbours and each customer's history. */
 export class Recommender {

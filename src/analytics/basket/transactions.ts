@@ -1,4 +1,4 @@
-import { TransactionDbBuilder, type TransactionDb } from './itemsets.js';
+import { TransactionDbBuilder, type TransactionDb } from './transactionDb.js';
 import { nonProductClassifier, type NonProductConfig } from './nonProduct.js';
 import type { Basket, Product } from './types.js';
 

@@ -4,6 +4,7 @@
  * Marketing Science 29(6), 1086–1108. A customer with x transactions in n opportunities, the last at
  * opportunity t_x, buys with probability p ~ Beta(α, β) while alive and dies with θ ~ Beta(γ, δ).
  */
+import { invalid } from '../../shared/errors.js';
 import { fitMaximumLikelihood, type FitResult } from './model.js';
 import { lbeta, lgamma, logSumExp } from './special.js';
 
@@ -47,16 +48,16 @@ export function bgBbLogLikelihood(p: BgBbParams, d: BgBbData): number {
 
 /** Checks 0 ≤ t_x ≤ n, x ≤ t_x, x = 0 ⇔ t_x = 0, integers, positive weights. */
 export function assertBgBbData(d: BgBbData): void {
-  if (d.frequency.length === 0) throw new RangeError('no patterns to fit');
+  if (d.frequency.length === 0) throw invalid('no patterns to fit');
   for (let i = 0; i < d.frequency.length; i++) {
     const x = d.frequency[i]!;
     const tx = d.recency[i]!;
     const n = d.periods[i]!;
     if (![x, tx, n].every((v) => Number.isInteger(v) && v >= 0))
-      throw new RangeError(`row ${i}: x, t_x and n must be non-negative integers`);
-    if (x > tx || tx > n) throw new RangeError(`row ${i}: need x ≤ t_x ≤ n`);
-    if ((x === 0) !== (tx === 0)) throw new RangeError(`row ${i}: t_x must be 0 exactly when x is 0`);
-    if (!(d.weight[i]! > 0)) throw new RangeError(`row ${i}: weight must be positive`);
+      throw invalid(`row ${i}: x, t_x and n must be non-negative integers`);
+    if (x > tx || tx > n) throw invalid(`row ${i}: need x ≤ t_x ≤ n`);
+    if ((x === 0) !== (tx === 0)) throw invalid(`row ${i}: t_x must be 0 exactly when x is 0`);
+    if (!(d.weight[i]! > 0)) throw invalid(`row ${i}: weight must be positive`);
   }
 }
 

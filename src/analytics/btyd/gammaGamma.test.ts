@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import {
   fitGammaGamma,
   gammaGammaExpectedSpend,
@@ -6,7 +7,9 @@ import {
   gammaGammaLogLikelihood,
   prepareGammaGamma,
 } from './gammaGamma.js';
-import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
+import { readNumericCsv } from '../../../test/support/cdnow.js';
+
+const haveCdnow = haveExternalData(sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005b) / note 025, 946 repeat buyers:
 // p = 6.25, q = 3.74, v = 15.44.

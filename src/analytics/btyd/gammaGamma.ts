@@ -8,6 +8,7 @@
  * likelihood evaluation is one pass with a single log and a single division per customer, and the
  * analytic Hessian lets a damped Newton method converge in ~10 passes.
  */
+import { invalid } from '../../shared/errors.js';
 import { waldIntervals, type FitResult } from './model.js';
 import { invertMatrix } from './optimize.js';
 import { digamma, lgamma, trigamma } from './special.js';
@@ -87,7 +88,7 @@ function collectRepeatBuyers(
     if (!(xi > 0)) continue;
     const mi = monetaryValue[i]!;
     if (!(mi > 0 && mi < Infinity))
-      throw new RangeError(`row ${i}: monetary value must be > 0 for a repeat buyer, got ${mi}`);
+      throw invalid(`row ${i}: monetary value must be > 0 for a repeat buyer, got ${mi}`);
     const wi = weight ? weight[i]! : 1;
     if (copy) {
       x[j] = xi;
@@ -145,7 +146,7 @@ export function prepareGammaGamma(
   collectRepeatBuyers(frequency, monetaryValue, weight, 0, warm, xAll, mAll, wAll, sums, weightAtX);
   collectRepeatBuyers(frequency, monetaryValue, weight, warm, cap, xAll, mAll, wAll, sums, weightAtX);
   const n = sums[4]!;
-  if (n === 0) throw new RangeError('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
+  if (n === 0) throw invalid('Gamma-Gamma needs at least one repeat buyer (frequency > 0)');
   const w = wAll ? wAll.subarray(0, n) : null;
   return withDistinctX(
     xAll.subarray(0, n),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import {
   fitMbgNbd,
   mbgNbdConditionalExpectedPurchases,
@@ -8,7 +9,9 @@ import {
   mbgNbdProbabilityAlive,
 } from './mbgnbd.js';
 import { compressRf, indexRf } from './summary.js';
-import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
+import { readNumericCsv } from '../../../test/support/cdnow.js';
+
+const haveCdnow = haveExternalData(sharedData('cdnow/cdnow_customers_summary.csv'));
 
 // Reference CDNOW estimates from BTYDplus (Platzer), as used by lifetimes' tests:
 // r = 0.525, α = 6.183, a = 0.891, b = 1.614.

@@ -2,6 +2,7 @@
  * What every BTYD model shares: the fit result shape, maximum-likelihood fitting on log-parameters,
  * and standard errors from the observed information (inverse numerical Hessian of −LL).
  */
+import { invalid } from '../../shared/errors.js';
 import {
   invertMatrix,
   minimizeLbfgs,
@@ -282,17 +283,16 @@ export function assertRfData(
   weight: Float64Array,
 ): void {
   const n = frequency.length;
-  if (n === 0) throw new RangeError('no customers to fit');
+  if (n === 0) throw invalid('no customers to fit');
   for (let i = 0; i < n; i++) {
     const x = frequency[i]!;
     const tx = recency[i]!;
     const t = T[i]!;
-    if (!(x >= 0 && Number.isInteger(x)))
-      throw new RangeError(`row ${i}: frequency must be a non-negative integer`);
+    if (!(x >= 0 && Number.isInteger(x))) throw invalid(`row ${i}: frequency must be a non-negative integer`);
     if (!(tx >= 0 && t >= 0 && Number.isFinite(t)))
-      throw new RangeError(`row ${i}: recency and T must be finite and ≥ 0`);
-    if (tx > t) throw new RangeError(`row ${i}: recency ${tx} exceeds T ${t}`);
-    if (x === 0 && tx !== 0) throw new RangeError(`row ${i}: frequency 0 requires recency 0`);
-    if (!(weight[i]! > 0)) throw new RangeError(`row ${i}: weight must be positive`);
+      throw invalid(`row ${i}: recency and T must be finite and ≥ 0`);
+    if (tx > t) throw invalid(`row ${i}: recency ${tx} exceeds T ${t}`);
+    if (x === 0 && tx !== 0) throw invalid(`row ${i}: frequency 0 requires recency 0`);
+    if (!(weight[i]! > 0)) throw invalid(`row ${i}: weight must be positive`);
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import {
   fitParetoNbd,
   logTailIntegral,
@@ -12,7 +13,9 @@ import {
 } from './paretoNbd.js';
 import { integrate } from './special.js';
 import { compressRf } from './summary.js';
-import { haveCdnow, readNumericCsv } from '../../../test/support/cdnow.js';
+import { readNumericCsv } from '../../../test/support/cdnow.js';
+
+const haveCdnow = haveExternalData(sharedData('cdnow/cdnow_customers_summary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
 // Customer Base Analysis", JMR 42(4), and note 009: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.

@@ -4,6 +4,7 @@
  * lifetime from Fader & Hardie (2010), "Customer-Base Valuation in a Contractual Setting: The Perils
  * of Ignoring Heterogeneity", Marketing Science 29(1).
  */
+import { invalid } from '../../shared/errors.js';
 import { fitMaximumLikelihood, type FitResult } from './model.js';
 import { lbeta, logHyp2f1 } from './special.js';
 
@@ -46,15 +47,14 @@ export function sbgLogLikelihood(p: SbgParams, alive: readonly number[]): number
 
 /** Checks a survivor curve: at least two points, non-negative, non-increasing. */
 export function assertSurvivorCurve(alive: readonly number[]): void {
-  if (alive.length < 2) throw new RangeError('the survivor curve needs at least periods 0 and 1');
+  if (alive.length < 2) throw invalid('the survivor curve needs at least periods 0 and 1');
   for (let t = 0; t < alive.length; t++) {
     const v = alive[t]!;
-    if (!(v >= 0 && Number.isFinite(v)))
-      throw new RangeError(`period ${t}: alive must be a non-negative number`);
+    if (!(v >= 0 && Number.isFinite(v))) throw invalid(`period ${t}: alive must be a non-negative number`);
     if (t > 0 && v > alive[t - 1]!)
-      throw new RangeError(`period ${t}: alive (${v}) exceeds the previous period (${alive[t - 1]})`);
+      throw invalid(`period ${t}: alive (${v}) exceeds the previous period (${alive[t - 1]})`);
   }
-  if (!(alive[0]! > 0)) throw new RangeError('period 0: the cohort must not be empty');
+  if (!(alive[0]! > 0)) throw invalid('period 0: the cohort must not be empty');
 }
 
 /** Maximum-likelihood fit of the sBG to a survivor curve. */
@@ -83,7 +83,7 @@ export function survivorCurveFromTenures(
   // observed to the same horizon, so we require every tenure to be observed to the same horizon.
   for (const c of tenures) {
     if (!c.churned && c.periods !== maxT)
-      throw new RangeError('active customers must all be observed to the same horizon');
+      throw invalid('active customers must all be observed to the same horizon');
     for (let t = 0; t <= c.periods; t++) alive[t]! += 1;
   }
   return alive;

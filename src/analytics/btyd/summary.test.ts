@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import { fitBgNbd } from './bgnbd.js';
 import { fitGammaGamma, prepareGammaGamma } from './gammaGamma.js';
 import { buildSummary, compressRf, groupRows, rfDataFromSummaries, type Order } from './summary.js';
-import { haveCdnow, readCdnowSampleOrders, readNumericCsv } from '../../../test/support/cdnow.js';
+import { readCdnowSampleOrders, readNumericCsv } from '../../../test/support/cdnow.js';
+
+const haveCdnow = haveExternalData(
+  sharedData('cdnow/CDNOW_sample.txt'),
+  sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
+);
 
 const day = (s: string) => new Date(`${s}T00:00:00Z`);
 

@@ -4,6 +4,8 @@
  * weeks; plus compression of customers to unique (x, t_x, T) rows with weights (Fader & Hardie's
  * "condensed" likelihood: each distinct pattern is evaluated once and multiplied by its count).
  */
+import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 
 /** An order as the analytics layer sees it: amounts in integer minor units, UTC instants. */
 export interface Order {
@@ -41,11 +43,9 @@ export interface CustomerSummary {
   holdoutDuration?: number;
 }
 
-const MS_PER_DAY = 86_400_000;
-
 /** Whole UTC days since the epoch. */
 function dayNumber(d: Date): number {
-  return Math.floor(d.getTime() / MS_PER_DAY);
+  return Math.floor(d.getTime() / DAY_MS);
 }
 
 /**
@@ -59,7 +59,7 @@ export function buildSummary(orders: readonly Order[], options: SummaryOptions):
   const calDay = dayNumber(options.calibrationEnd);
   const holdDay = options.holdoutEnd ? dayNumber(options.holdoutEnd) : undefined;
   if (holdDay !== undefined && holdDay <= calDay)
-    throw new RangeError('holdout end must be after the calibration end');
+    throw invalid('holdout end must be after the calibration end');
 
   // customer → (day → summed amount)
   const byCustomer = new Map<string, Map<number, number>>();

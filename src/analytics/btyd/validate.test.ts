@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import { bgNbdModel, fitBgNbd } from './bgnbd.js';
 import { buildSummary, rfDataFromSummaries } from './summary.js';
-import { haveCdnow, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
+import { readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { checkDataSufficiency, validateHoldout } from './validate.js';
+
+const haveCdnow = haveExternalData(sharedData('cdnow/CDNOW_sample.txt'));
 
 describe('validateHoldout', () => {
   it('computes errors, totals and the by-frequency table', () => {

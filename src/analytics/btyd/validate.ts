@@ -3,6 +3,7 @@
  * classic table of mean actual vs predicted holdout purchases by calibration frequency (Fader, Hardie
  * & Lee 2005, Figure 4), and a data-sufficiency check run before fitting.
  */
+import { invalid } from '../../shared/errors.js';
 import type { TransactionModel } from './model.js';
 
 export interface HoldoutColumns {
@@ -44,7 +45,7 @@ export function validateHoldout(
   maxBucket = 7,
 ): ValidationReport {
   const n = data.frequency.length;
-  if (n === 0) throw new RangeError('no customers to validate');
+  if (n === 0) throw invalid('no customers to validate');
   const sums = new Float64Array(maxBucket + 1);
   const predSums = new Float64Array(maxBucket + 1);
   const counts = new Float64Array(maxBucket + 1);

@@ -1,7 +1,7 @@
 import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { CustomerProfile, DateRange, MarginBasis, OrderFact, SpendRow } from './types.js';
 import {
-  DAY_MS,
   UNKNOWN,
   assertRange,
   marginBasisOf,

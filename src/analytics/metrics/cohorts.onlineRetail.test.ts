@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import { cohortReport } from './cohorts.js';
 import type { OrderFact } from './types.js';
 
 // The shipped UCI Online Retail file lives beside the repository: <repo>/../shared/data/…
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const file = `${repoRoot}../shared/data/online-retail/online_retail.csv.gz`;
+const file = sharedData('online-retail/online_retail.csv.gz');
 
 /** Splits one CSV line (RFC 4180 quotes, no embedded newlines in this file). */
 function splitCsv(line: string): string[] {
@@ -69,7 +68,7 @@ function readRows(): Row[] {
   return rows;
 }
 
-describe.skipIf(!existsSync(file))('cohorts on the Online Retail data', () => {
+describe.runIf(haveExternalData(file))('cohorts on the Online Retail data', () => {
   it('matches a naive computation over raw rows for every cohort', () => {
     const rows = readRows();
 

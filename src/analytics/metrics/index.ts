@@ -41,13 +41,5 @@ export {
   type EffectPart,
   type DriverTable,
 } from './decomposition.js';
-export {
-  buildDigest,
-  renderDigestMarkdown,
-  renderDigestHtml,
-  formatMoney,
-  type DigestInput,
-  type DigestData,
-  type MonthHeadline,
-} from './digest.js';
+export { buildDigest, type DigestInput, type DigestData, type MonthHeadline } from './digest.js';
 export { monthRange } from './util.js';

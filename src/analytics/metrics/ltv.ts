@@ -1,8 +1,8 @@
 import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { CustomerProfile, MarginBasis, OrderFact, SpendRow } from './types.js';
 import {
   DAYS_PER_YEAR,
-  DAY_MS,
   UNKNOWN,
   marginBasisOfGroups,
   marginOf,

@@ -1,7 +1,7 @@
 import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { OrderFact, Period } from './types.js';
 import {
-  DAY_MS,
   median,
   ordersAsOf,
   ordersByCustomer,

@@ -1,5 +1,6 @@
+import { DAY_MS } from '../../shared/time.js';
 import type { OrderFact } from './types.js';
-import { DAY_MS, netOf, ordersAsOf, ordersByCustomer, ratio } from './util.js';
+import { netOf, ordersAsOf, ordersByCustomer, ratio } from './util.js';
 
 /** The named RFM segments, in display order (docs/metrics.md#rfm.segments). */
 export const RFM_SEGMENTS = [

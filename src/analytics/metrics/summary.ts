@@ -1,6 +1,7 @@
 import { invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { CustomerAggregate } from './types.js';
-import { DAY_MS, assertDate, ratio } from './util.js';
+import { assertDate, ratio } from './util.js';
 
 /** Headline figures of the store before `asOf` (docs/metrics.md#summary). */
 export interface SummaryReport {

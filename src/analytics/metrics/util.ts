@@ -1,9 +1,7 @@
 import { invalid } from '../../shared/errors.js';
-import { civilFromDays } from '../../shared/time.js';
+import { civilFromDays, DAY_MS } from '../../shared/time.js';
 import type { CustomerProfile, DateRange, MarginBasis, OrderFact, Period, SpendRow } from './types.js';
 
-/** Milliseconds in a day; day counts in reports are fractional `(b − a) / DAY_MS`. */
-export const DAY_MS = 86_400_000;
 /** Julian year, used wherever days become years. */
 export const DAYS_PER_YEAR = 365.25;
 /** Average Gregorian month (365.25 / 12), used wherever days become months. */

@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { haveExternalData } from '../../../test/support/externalData.js';
 import { loadOnlineRetail, onlineRetailPath } from '../../../test/support/onlineRetailBaskets.js';
 import { AppError } from '../../shared/errors.js';
 import type { BasketSource } from './repository.js';
@@ -90,8 +91,10 @@ describe('itemsets and rules from a FIMI file', () => {
   });
 });
 
+const haveOnlineRetail = haveExternalData(onlineRetailPath());
+
 // End to end over the shipped Online Retail file through an injected source, as the database will do.
-describe.runIf(existsSync(onlineRetailPath()))('orders through an injected source (Online Retail)', () => {
+describe.runIf(haveOnlineRetail)('orders through an injected source (Online Retail)', () => {
   const deps: BasketDeps = {
     openSource: async (): Promise<BasketSource> => ({
       loadBaskets: async (opts) =>

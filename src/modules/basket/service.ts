@@ -1,4 +1,3 @@
-import { readFimi } from '../../analytics/basket/fimi.js';
 import {
   ItemsetStore,
   mineFrequentItemsets,
@@ -20,6 +19,7 @@ import { generateRules, type Rule } from '../../analytics/basket/rules.js';
 import { basketsToTransactions } from '../../analytics/basket/transactions.js';
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import { AppError, invalid } from '../../shared/errors.js';
+import { readFimi } from './fimiFile.js';
 import { NdjsonWriter } from './ndjson.js';
 import type { BasketSource } from './repository.js';
 import type {

@@ -1,6 +1,5 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
@@ -8,12 +7,10 @@ import { loadSales, savePredictions } from './repository.js';
 import { runFit } from './service.js';
 import { FitOptions } from './schema.js';
 
-const CDNOW_SAMPLE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/data/cdnow/CDNOW_sample.txt',
-);
+const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
+const haveCdnow = haveExternalData(CDNOW_SAMPLE);
 
-describe.each(testEngines())('CLV through the database on %s', (engine) => {
+describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', (engine) => {
   let db: Database;
   let dispose: () => Promise<void>;
   beforeAll(async () => {

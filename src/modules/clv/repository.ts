@@ -6,6 +6,7 @@ import type { Order } from '../../analytics/btyd/summary.js';
 import type { Queryable } from '../../storage/port.js';
 import { mergeStaged } from '../../storage/merge.js';
 import { minorDigits } from '../../shared/money.js';
+import { DAY_MS } from '../../shared/time.js';
 import { ORDER_REVENUE_SQL } from '../reports/repository.js';
 
 export type { Order };
@@ -55,8 +56,6 @@ export interface ClvStorage {
 }
 
 // ---- SQL implementations (the CLI binds them to the store named by --db / --database-url) ----
-
-const DAY_MS = 86_400_000;
 
 /** Sales of known customers up to `until` (inclusive day) in the store currency; fully refunded orders excluded. */
 export async function loadSales(db: Queryable, until: Date): Promise<Order[]> {

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
-import { CDNOW_DIR, haveCdnow, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
+import { CDNOW_DIR, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { AppError } from '../../shared/errors.js';
 import { FitOptions, PredictOptions, ValidateOptions, parseOptions } from './schema.js';
 import { runFit, runPredict, runValidate, summariesFromOrders } from './service.js';
@@ -11,6 +12,10 @@ import { runFit, runPredict, runValidate, summariesFromOrders } from './service.
 const logs: string[] = [];
 const deps = { target: {}, log: (m: string) => logs.push(m) };
 const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
+const haveCdnow = haveExternalData(
+  sharedData('cdnow/CDNOW_sample.txt'),
+  sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
+);
 
 describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
   const summary = resolve(CDNOW_DIR, 'cdnow_customers_summary_with_monetary.csv');
@@ -135,5 +140,24 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
       loadOrders: async ({ until }) => readCdnowSampleOrders().filter((o) => o.orderedAt <= until),
     });
     expect(r.params.a).toBeCloseTo(0.793, 3);
+  });
+});
+
+describe('clv service input errors', () => {
+  it('a model input error reaches the caller as a validation error, not a generic one', async () => {
+    // Free repeat orders: a repeat buyer whose mean spend is 0, which Gamma-Gamma cannot fit.
+    const day = (d: number) => new Date(Date.UTC(2024, 0, d));
+    const orders = [
+      { customerId: 'a', orderedAt: day(1), amountMinor: 0 },
+      { customerId: 'a', orderedAt: day(5), amountMinor: 0 },
+      { customerId: 'b', orderedAt: day(2), amountMinor: 1500 },
+    ];
+    const err = await runFit(
+      parseOptions(FitOptions, { model: 'gamma-gamma', calibrationEnd: '2024-01-31', force: true }),
+      { ...deps, loadOrders: async () => orders },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('validation');
+    expect((err as AppError).message).toMatch(/monetary value must be > 0 for a repeat buyer/);
   });
 });

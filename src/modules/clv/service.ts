@@ -6,7 +6,6 @@
 import { createWriteStream } from 'node:fs';
 import { fitBgNbd, bgNbdModel } from '../../analytics/btyd/bgnbd.js';
 import { UNITS_PER_MONTH } from '../../analytics/btyd/clv.js';
-import { DAY_MS } from '../../analytics/metrics/util.js';
 import {
   fitGammaGamma,
   gammaGammaExpectedSpend,
@@ -31,6 +30,7 @@ import {
   type ValidationReport,
 } from '../../analytics/btyd/validate.js';
 import { AppError, invalid } from '../../shared/errors.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { ClvStorage, DatabaseTarget, StoredPrediction } from './repository.js';
 import type { FitOptions, Model, PredictOptions, TransactionModelName, ValidateOptions } from './schema.js';
 import { readSummaryCsv, readSurvivorCsv, type SummaryColumns } from './summaryCsv.js';

@@ -6,12 +6,7 @@ import {
   decomposeRevenuePerCustomer,
   type DecompositionReport,
 } from '../../analytics/metrics/decomposition.js';
-import {
-  buildDigest,
-  renderDigestHtml,
-  renderDigestMarkdown,
-  type DigestData,
-} from '../../analytics/metrics/digest.js';
+import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
 import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
 import {
   retentionReport as computeRetention,
@@ -34,8 +29,9 @@ import {
 } from '../../analytics/metrics/util.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
-import { parseDay } from '../../shared/time.js';
+import { DAY_MS, parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
+import { renderDigestHtml, renderDigestMarkdown } from './digestFormat.js';
 import * as repo from './repository.js';
 import {
   ChannelOptions,
@@ -47,8 +43,6 @@ import {
   RetentionOptions,
   RfmOptions,
 } from './schema.js';
-
-const DAY_MS = 86_400_000;
 
 /** Report context: the store currency and the explicit `asOf` (exclusive) every report runs at. */
 export interface ReportContext {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../../../test/support/server.js';
+import { ManualClock } from '../../kit/clock.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { createUser, disableUser, hashPassword, verifyPassword } from './service.js';
@@ -24,7 +25,8 @@ describe.each(testEngines())('web login and sessions on %s', (engine) => {
 
   beforeAll(async () => {
     ({ db, dispose } = await freshDatabase(engine));
-    t = await testApp(db);
+    // A clock that stands still: the guessing budget cannot refill while the test runs, however slow.
+    t = await testApp(db, { clock: new ManualClock('2026-01-05T10:00:00Z') });
     await createUser(db, { email: 'Mia@Shop.com', role: 'marketer', password });
     await createUser(db, { email: 'ana@shop.com', role: 'analyst', password });
   });

@@ -27,7 +27,8 @@ const Me = z
 export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   const tags = ['session'];
   // Password guessing: 10 attempts per email at once, then one every 6 s.
-  const attempts = new RateLimiter(1 / 6, 10);
+  // Business time (the deps' clock): the budget of guesses is a policy, not a measurement.
+  const attempts = new RateLimiter(1 / 6, 10, () => deps.clock.now().getTime());
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/v1/session',

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { FimiParser } from '../../analytics/basket/fimi.js';
 import { AppError } from '../../shared/errors.js';
-import { FimiParser, readFimi } from './fimi.js';
+import { readFimi } from './fimiFile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retain-fimi-'));
 
