@@ -83,9 +83,9 @@ describe.each(testEngines())('HTTP app basics on %s', (engine) => {
     expect((await t.call('POST', '/v1/events', { body, key: 'not-a-key' })).status).toBe(401);
     const unknown = 'rk_0123456789_' + 'A'.repeat(43);
     expect((await t.call('POST', '/v1/events', { body, key: unknown })).status).toBe(401);
-    const k = await createKey(db, { role: 'admin', name: 'soon revoked' });
+    const k = await createKey(t.deps, { role: 'admin', name: 'soon revoked' });
     expect((await t.call('POST', '/v1/events', { body, key: k.key })).status).toBe(200);
-    await revokeKey(db, k.keyId);
+    await revokeKey(t.deps, { keyId: k.keyId });
     const revoked = await t.call('POST', '/v1/events', { body, key: k.key });
     expect(revoked.status).toBe(401);
     expect(revoked.json.error.message).toContain('revoked');

@@ -33,7 +33,7 @@ export function createAuth(deps: ServerDeps): Auth {
     const hit = cache.get(token);
     let key = hit && hit.until > now ? hit.key : undefined;
     if (!key) {
-      key = await lookupKey(deps.db, token);
+      key = await lookupKey(deps, { token });
       if (!key) throw new AppError('unauthorized', 'unknown API key');
       if (deps.config.authCacheMs > 0) {
         if (cache.size > 10_000) cache.clear();
@@ -50,7 +50,7 @@ export function createAuth(deps: ServerDeps): Auth {
    * `X-CSRF-Token` (the cookie is SameSite=Strict too; the token also covers older browsers).
    */
   async function fromSession(c: Context<AppEnv>, token: string): Promise<Principal> {
-    const s = await sessionOf(deps.db, token, deps.clock.now());
+    const s = await sessionOf(deps, { token });
     if (!s) throw new AppError('unauthorized', 'the session expired or was ended: log in again');
     if (!SAFE_METHODS.has(c.req.method)) {
       const given = createHash('sha256')

@@ -14,7 +14,7 @@ export async function testApp(db: Database, opts: Partial<CreateAppOptions> = {}
   });
   const keys = {} as Record<Role, string>;
   for (const role of ['admin', 'analyst', 'marketer', 'agent'] as const)
-    keys[role] = (await createKey(db, { role, name: `test ${role}` })).key;
+    keys[role] = (await createKey(deps, { role, name: `test ${role}` })).key;
   const call = async (
     method: string,
     path: string,

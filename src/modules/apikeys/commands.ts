@@ -12,7 +12,7 @@ export function registerKeys(program: Command, cli: CliRuntime): void {
     .option('--name <name>', 'what the key is for')
     .action(async (opts: { role: string; name?: string }, cmd: Command) => {
       const { createKey } = await import('./service.js');
-      const k = await cli.withContext(cmd, ({ db }) => createKey(db, opts));
+      const k = await cli.withContext(cmd, (ctx) => createKey(ctx, opts));
       emit(cmd, k, () =>
         [
           `created ${k.role} key ${k.keyId} (${k.name})`,
@@ -26,7 +26,7 @@ export function registerKeys(program: Command, cli: CliRuntime): void {
     .description('list keys (never their secrets)')
     .action(async (_opts: unknown, cmd: Command) => {
       const { listKeys } = await import('./service.js');
-      const list = await cli.withContext(cmd, ({ db }) => listKeys(db));
+      const list = await cli.withContext(cmd, (ctx) => listKeys(ctx));
       emit(cmd, list, () =>
         list.length === 0
           ? 'no API keys yet: retain keys create --role admin'
@@ -44,7 +44,7 @@ export function registerKeys(program: Command, cli: CliRuntime): void {
     .argument('<keyId>', 'the id shown by `retain keys list`')
     .action(async (keyId: string, _opts: unknown, cmd: Command) => {
       const { revokeKey } = await import('./service.js');
-      await cli.withContext(cmd, ({ db }) => revokeKey(db, keyId));
+      await cli.withContext(cmd, (ctx) => revokeKey(ctx, { keyId }));
       emit(cmd, { keyId, revoked: true }, () => `revoked ${keyId}`);
     });
 }

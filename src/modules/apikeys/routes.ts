@@ -23,7 +23,7 @@ export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       summary: 'List API keys (never their secrets)',
       responses: { 200: json(z.object({ data: z.array(ApiKeyInfo.openapi('ApiKey')) }), 'The keys') },
     }),
-    async (c) => c.json({ data: await service.listKeys(deps.db) }),
+    async (c) => c.json({ data: await service.listKeys(deps) }),
   );
   app.post(
     '/v1/keys',
@@ -38,7 +38,7 @@ export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     async (c) => {
       const body = CreateKey.safeParse(await c.req.json());
       if (!body.success) throw validationError(body.error, 'body');
-      return c.json(await service.createKey(deps.db, { ...body.data, now: deps.clock.now() }), 201);
+      return c.json(await service.createKey(deps, body.data), 201);
     },
   );
   app.delete(
@@ -53,7 +53,7 @@ export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       const keyId = c.req.param('keyId');
-      await service.revokeKey(deps.db, keyId, deps.clock.now());
+      await service.revokeKey(deps, { keyId });
       auth.forget();
       return c.json({ keyId, revoked: true as const });
     },

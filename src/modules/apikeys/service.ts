@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { ModuleContext } from '../../kit/context.js';
 import * as repo from './repository.js';
 import { KeyName, Role, type ApiKeyInfo } from './schema.js';
 
@@ -23,8 +23,8 @@ const info = (r: repo.ApiKeyRow): ApiKeyInfo => ({
 
 /** Creates a key; the returned `key` is shown once and cannot be recovered later. */
 export async function createKey(
-  db: Database,
-  opts: { role: string; name?: string; now?: Date },
+  { db, clock }: ModuleContext,
+  opts: { role: string; name?: string },
 ): Promise<ApiKeyInfo & { key: string }> {
   const role = Role.safeParse(opts.role);
   if (!role.success)
@@ -34,24 +34,27 @@ export async function createKey(
   const keyId = randomBytes(8).toString('hex').slice(0, 10);
   const name = KeyName.parse(opts.name ?? `${role.data} key ${keyId}`);
   const key = `rk_${keyId}_${randomBytes(32).toString('base64url')}`;
-  const createdAt = opts.now ?? new Date();
+  const createdAt = clock.now();
   await repo.insertKey(db, { keyId, name, role: role.data, secretHash: hashKey(key), createdAt });
   return { key, keyId, name, role: role.data, createdAt: createdAt.toISOString(), revokedAt: null };
 }
 
-export async function listKeys(db: Database): Promise<ApiKeyInfo[]> {
+export async function listKeys({ db }: ModuleContext): Promise<ApiKeyInfo[]> {
   return (await repo.listKeys(db)).map(info);
 }
 
-export async function revokeKey(db: Database, keyId: string, now = new Date()): Promise<void> {
-  if (!(await repo.revokeKey(db, keyId, now)))
+export async function revokeKey({ db, clock }: ModuleContext, { keyId }: { keyId: string }): Promise<void> {
+  if (!(await repo.revokeKey(db, keyId, clock.now())))
     throw new AppError('not_found', `no API key with id ${keyId} (see retain keys list)`, {
       where: { field: 'keyId' },
     });
 }
 
 /** The key behind a bearer token, or undefined when the token is malformed or unknown. */
-export async function lookupKey(db: Database, token: string): Promise<ApiKeyInfo | undefined> {
+export async function lookupKey(
+  { db }: ModuleContext,
+  { token }: { token: string },
+): Promise<ApiKeyInfo | undefined> {
   if (!KEY_RE.test(token)) return undefined;
   const row = await repo.findByHash(db, hashKey(token));
   return row ? info(row) : undefined;

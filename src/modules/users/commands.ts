@@ -36,8 +36,8 @@ export function registerUsers(program: Command, cli: CliRuntime): void {
     .action(async (opts: { email: string; role: string; passwordStdin?: boolean }, cmd: Command) => {
       const password = await readPassword(opts.passwordStdin === true);
       const { createUser } = await import('./service.js');
-      const u = await cli.withContext(cmd, ({ db }) =>
-        createUser(db, { email: opts.email, role: opts.role, password }),
+      const u = await cli.withContext(cmd, (ctx) =>
+        createUser(ctx, { email: opts.email, role: opts.role, password }),
       );
       emit(cmd, u, () => `created ${u.role} user ${u.email}`);
     });
@@ -46,7 +46,7 @@ export function registerUsers(program: Command, cli: CliRuntime): void {
     .description('list users')
     .action(async (_o: unknown, cmd: Command) => {
       const { listUsers } = await import('./service.js');
-      const list = await cli.withContext(cmd, ({ db }) => listUsers(db));
+      const list = await cli.withContext(cmd, (ctx) => listUsers(ctx));
       emit(cmd, list, () =>
         list.length
           ? list
@@ -61,7 +61,7 @@ export function registerUsers(program: Command, cli: CliRuntime): void {
     .argument('<email>')
     .action(async (email: string, _o: unknown, cmd: Command) => {
       const { disableUser } = await import('./service.js');
-      await cli.withContext(cmd, ({ db }) => disableUser(db, email));
+      await cli.withContext(cmd, (ctx) => disableUser(ctx, { email }));
       emit(cmd, { email, disabled: true }, () => `disabled ${email}`);
     });
 }

@@ -27,8 +27,8 @@ describe.each(testEngines())('web login and sessions on %s', (engine) => {
     ({ db, dispose } = await freshDatabase(engine));
     // A clock that stands still: the guessing budget cannot refill while the test runs, however slow.
     t = await testApp(db, { clock: new ManualClock('2026-01-05T10:00:00Z') });
-    await createUser(db, { email: 'Mia@Shop.com', role: 'marketer', password });
-    await createUser(db, { email: 'ana@shop.com', role: 'analyst', password });
+    await createUser(t.deps, { email: 'Mia@Shop.com', role: 'marketer', password });
+    await createUser(t.deps, { email: 'ana@shop.com', role: 'analyst', password });
   });
   afterAll(() => dispose());
 
@@ -40,10 +40,10 @@ describe.each(testEngines())('web login and sessions on %s', (engine) => {
   }
 
   it('refuses short passwords, duplicate users and wrong credentials alike', async () => {
-    await expect(createUser(db, { email: 'x@shop.com', role: 'admin', password: 'short' })).rejects.toThrow(
-      /12 characters/,
-    );
-    await expect(createUser(db, { email: 'mia@shop.com', role: 'admin', password })).rejects.toThrow(
+    await expect(
+      createUser(t.deps, { email: 'x@shop.com', role: 'admin', password: 'short' }),
+    ).rejects.toThrow(/12 characters/);
+    await expect(createUser(t.deps, { email: 'mia@shop.com', role: 'admin', password })).rejects.toThrow(
       /exists/,
     );
     const wrong = await t.call('POST', '/v1/session', {
@@ -106,7 +106,7 @@ describe.each(testEngines())('web login and sessions on %s', (engine) => {
   it('ends the sessions of a disabled user and limits password guessing per email', async () => {
     const { cookie } = await logIn('ana@shop.com');
     expect((await t.call('GET', '/v1/reports/summary', { headers: { cookie } })).status).not.toBe(401);
-    await disableUser(db, 'ana@shop.com');
+    await disableUser(t.deps, { email: 'ana@shop.com' });
     expect((await t.call('GET', '/v1/session', { headers: { cookie } })).status).toBe(401);
     expect((await t.call('POST', '/v1/session', { body: { email: 'ana@shop.com', password } })).status).toBe(
       401,

@@ -50,7 +50,7 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       throw new AppError('rate_limited', 'too many login attempts for this email', {
         details: { retryAfterSeconds: wait },
       });
-    const s = await login(deps.db, body.data.email, body.data.password, deps.clock.now());
+    const s = await login(deps, body.data);
     setCookie(c, SESSION_COOKIE, s.token, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -87,7 +87,7 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     const token = getCookie(c, SESSION_COOKIE);
     if (c.get('principal').kind !== 'session' || !token)
       throw new AppError('validation', 'no session to end: API keys are revoked with DELETE /v1/keys/{id}');
-    await logout(deps.db, token, deps.clock.now());
+    await logout(deps, { token });
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ loggedOut: true as const });
   });

@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { ModuleContext } from '../../kit/context.js';
 import { Role } from '../apikeys/schema.js';
 import * as repo from './repository.js';
 
@@ -65,8 +65,8 @@ const info = (u: repo.UserRow): UserInfo => ({
 });
 
 export async function createUser(
-  db: Database,
-  opts: { email: string; role: string; password: string; now?: Date },
+  { db, clock }: ModuleContext,
+  opts: { email: string; role: string; password: string },
 ): Promise<UserInfo> {
   const email = Email.safeParse(opts.email);
   if (!email.success)
@@ -83,7 +83,7 @@ export async function createUser(
     throw new AppError('validation', `password: ${password.error.issues[0]?.message}`, {
       where: { field: 'password' },
     });
-  const createdAt = opts.now ?? new Date();
+  const createdAt = clock.now();
   const ok = await repo.insertUser(db, {
     userId: randomBytes(8).toString('hex'),
     email: email.data,
@@ -96,12 +96,12 @@ export async function createUser(
   return { email: email.data, role: role.data, createdAt: createdAt.toISOString(), disabledAt: null };
 }
 
-export async function listUsers(db: Database): Promise<UserInfo[]> {
+export async function listUsers({ db }: ModuleContext): Promise<UserInfo[]> {
   return (await repo.listUsers(db)).map(info);
 }
 
-export async function disableUser(db: Database, email: string, now = new Date()): Promise<void> {
-  if (!(await repo.disableUser(db, email.trim().toLowerCase(), now)))
+export async function disableUser({ db, clock }: ModuleContext, { email }: { email: string }): Promise<void> {
+  if (!(await repo.disableUser(db, email.trim().toLowerCase(), clock.now())))
     throw new AppError('not_found', `no user with email ${email}`, { where: { field: 'email' } });
 }
 
@@ -109,7 +109,11 @@ export async function disableUser(db: Database, email: string, now = new Date())
 let dummy: Promise<string> | undefined;
 
 /** Checks the password and opens a session; the same error whether the email or the password is wrong. */
-export async function login(db: Database, email: string, password: string, now: Date) {
+export async function login(
+  { db, clock }: ModuleContext,
+  { email, password }: { email: string; password: string },
+) {
+  const now = clock.now();
   const user = await repo.userByEmail(db, email);
   dummy ??= hashPassword(randomBytes(16).toString('hex'));
   const ok = await verifyPassword(password, user?.password_hash ?? (await dummy));
@@ -127,10 +131,10 @@ export async function login(db: Database, email: string, password: string, now: 
   return { token, csrfToken, expiresAt, user: { email: user.email, role: user.role } };
 }
 
-export async function sessionOf(db: Database, token: string, now: Date) {
-  return repo.liveSession(db, sha256(token), now);
+export async function sessionOf({ db, clock }: ModuleContext, { token }: { token: string }) {
+  return repo.liveSession(db, sha256(token), clock.now());
 }
 
-export async function logout(db: Database, token: string, now: Date): Promise<void> {
-  await repo.revokeSession(db, sha256(token), now);
+export async function logout({ db, clock }: ModuleContext, { token }: { token: string }): Promise<void> {
+  await repo.revokeSession(db, sha256(token), clock.now());
 }
