@@ -159,6 +159,38 @@ describe.each(testEngines())('cron schedules on %s', (engine) => {
     expect((await scheduleState(db, 'with-payload'))?.lastSlot).toEqual(job?.runAt);
   });
 
+  it('a running runner enqueues slots as they come even while all its job slots are busy', async () => {
+    const clock = new ManualClock('2026-08-01T10:30:00Z');
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((r) => (release = r));
+    const runner = new JobRunner({
+      db,
+      clock,
+      concurrency: 1,
+      pollMs: 10,
+      schedules: [
+        { name: 'busy', cron: '0 * * * *', timeZone: 'UTC', kind: 'busy', catchUp: 'skip', graceMs: 60_000 },
+      ],
+      handlers: { busy: () => blocked },
+    });
+    const key = (iso: string) => `schedule:busy:${iso}`;
+    runner.start();
+    try {
+      clock.set('2026-08-01T11:00:00Z');
+      const waitFor = async (iso: string) => {
+        for (let i = 0; i < 500 && !(await repo.jobByKey(db, key(iso))); i++)
+          await new Promise((r) => setTimeout(r, 10));
+      };
+      await waitFor('2026-08-01T11:00:00.000Z'); // claimed: the runner's one job slot is taken
+      clock.set('2026-08-01T12:00:00Z');
+      await waitFor('2026-08-01T12:00:00.000Z');
+      expect(await repo.jobByKey(db, key('2026-08-01T12:00:00.000Z'))).toMatchObject({ status: 'queued' });
+    } finally {
+      release();
+      await runner.stop();
+    }
+  });
+
   it('refuses a schedule whose job kind has no handler', () => {
     expect(
       () =>

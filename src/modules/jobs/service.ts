@@ -183,6 +183,8 @@ export class JobRunner {
     while (this.running) {
       try {
         const free = this.o.concurrency - this.inFlight.size;
+        // Busy or not, schedule slots are enqueued as they come (a `skip` slot has a grace period).
+        if (free <= 0) await this.enqueueDueSlots();
         const claimed = free > 0 ? await this.claim(free) : [];
         for (const job of claimed) {
           const p: Promise<void> = this.execute(job).finally(() => {
