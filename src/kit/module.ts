@@ -4,6 +4,7 @@ import type { ModuleContext } from './context.js';
 import type { Auth } from './http/auth.js';
 import type { RetainApp, ServerDeps } from './http/context.js';
 import type { JobHandler } from './context.js';
+import type { ScheduleInput } from './schedule.js';
 
 /** What the CLI hands a module's commands: a context on the store named by the global options. */
 export interface CliRuntime {
@@ -17,7 +18,7 @@ export type RegisterRoutes = (app: RetainApp, deps: ServerDeps, auth: Auth) => v
 /**
  * One domain module, declared in its `module.ts` and listed once in `src/modules/registry.ts`. The
  * server mounts `routes`, the CLI registers `commands`, the job runner (`retain serve`, `retain worker`)
- * runs `jobs`, and opening a store applies `migrations`. Routes and job handlers are loaded on first
+ * runs `jobs` and enqueues `schedules`, and opening a store applies `migrations`. Routes and job handlers are loaded on first
  * use so that a CLI command does not load every module's HTTP layer.
  */
 export interface RetainModule {
@@ -29,4 +30,10 @@ export interface RetainModule {
   readonly commands?: (program: Command, cli: CliRuntime) => void;
   readonly routes?: () => Promise<RegisterRoutes>;
   readonly jobs?: () => Promise<Record<string, JobHandler>>;
+  /**
+   * Cron schedules: the job runner enqueues one job per slot (exactly once across workers and
+   * restarts; see src/kit/schedule.ts for the catch-up policy). Plain data, validated when a runner
+   * starts; names are unique across modules.
+   */
+  readonly schedules?: readonly ScheduleInput[];
 }

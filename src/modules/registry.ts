@@ -1,11 +1,13 @@
 import type { RetainModule } from '../kit/module.js';
 import type { JobHandler } from '../kit/context.js';
+import type { Schedule } from '../kit/schedule.js';
 import { apikeysModule } from './apikeys/module.js';
 import { basketModule } from './basket/module.js';
 import { clvModule } from './clv/module.js';
 import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { importsModule } from './imports/module.js';
+import { jobsModule } from './jobs/module.js';
 import { ordersModule } from './orders/module.js';
 import { productsModule } from './products/module.js';
 import { reportsModule } from './reports/module.js';
@@ -30,6 +32,7 @@ export const MODULES: readonly RetainModule[] = [
   webhooksModule,
   apikeysModule,
   usersModule,
+  jobsModule,
 ];
 
 /** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
@@ -42,4 +45,13 @@ export async function jobHandlers(): Promise<Record<string, JobHandler>> {
     }
   }
   return all;
+}
+
+/**
+ * Every module's cron schedules, validated (for `retain serve` and `retain worker`); a schedule name
+ * declared twice is an error.
+ */
+export async function moduleSchedules(): Promise<Schedule[]> {
+  const { parseSchedules } = await import('../kit/schedule.js');
+  return parseSchedules(MODULES.flatMap((m) => m.schedules ?? []));
 }

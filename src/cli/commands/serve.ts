@@ -9,7 +9,18 @@ function port(v: string): number {
   return n;
 }
 
-/** `retain serve`: the HTTP API and the job runner in one process, with graceful shutdown. */
+interface ServeOptions {
+  port: string;
+  host: string;
+  jobConcurrency: string;
+  /** False with --no-jobs. */
+  jobs: boolean;
+}
+
+/**
+ * `retain serve`: the HTTP API and the job runner (job handlers and cron schedules) in one process,
+ * with graceful shutdown; `--no-jobs` serves the API only (jobs run in `retain worker` processes).
+ */
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -17,22 +28,24 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port to listen on', '8080')
     .option('--host <host>', 'interface to bind (127.0.0.1 keeps it local)', '127.0.0.1')
     .option('--job-concurrency <n>', 'jobs run at once by this process', '2')
+    .option('--no-jobs', "serve the API only: jobs and schedules run in 'retain worker' processes")
     .addHelpText(
       'after',
       `
 Environment: RETAIN_SHOPIFY_SECRET, RETAIN_WOOCOMMERCE_SECRET (webhook HMAC secrets),
 RETAIN_RATE_LIMIT (requests/s per key, default 500), RETAIN_LOG_LEVEL (default info),
 RETAIN_UPLOAD_DIR (where uploaded imports wait for their job).
-Create a key first: retain keys create --role admin`,
+Create a key first: retain keys create --role admin
+API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, plus retain worker`,
     )
-    .action(async (opts: { port: string; host: string; jobConcurrency: string }, cmd: Command) => {
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const p = port(opts.port);
       const g = globalsOf(cmd);
       const [
         { openStore },
         { createApp },
         { JobQueue, JobRunner },
-        { jobHandlers },
+        { jobHandlers, moduleSchedules },
         { startServer },
         { default: pino },
       ] = await Promise.all([
@@ -60,16 +73,20 @@ Create a key first: retain keys create --role admin`,
           ...(process.env.RETAIN_UPLOAD_DIR ? { uploadDir: process.env.RETAIN_UPLOAD_DIR } : {}),
         },
       });
-      const runner = new JobRunner({
-        db,
-        queue: jobs,
-        handlers: await jobHandlers(),
-        logger,
-        concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
-      });
-      const server = await startServer({ app, db, runner, host: opts.host, port: p });
+      const runner = opts.jobs
+        ? new JobRunner({
+            db,
+            queue: jobs,
+            handlers: await jobHandlers(),
+            schedules: await moduleSchedules(),
+            logger,
+            concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
+          })
+        : undefined;
+      const server = await startServer({ app, db, ...(runner && { runner }), host: opts.host, port: p });
       log(
-        `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs`,
+        `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs` +
+          (runner ? '' : '; jobs off (--no-jobs)'),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -146,7 +146,7 @@ describe.each(testEngines())('durable jobs on %s', (engine) => {
       new JobRunner({
         db,
         clock,
-        schedules: [{ kind: 'hourly', everyMs: 3_600_000 }],
+        schedules: [{ name: 'hourly', cron: '0 * * * *', timeZone: 'UTC', kind: 'hourly' }],
         handlers: { hourly: async ({ job }) => slots.push((job.payload as { slot: string }).slot) },
       });
     const [a, b] = [make(), make()];

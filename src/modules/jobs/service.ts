@@ -5,9 +5,11 @@ import { systemClock, type Clock } from '../../kit/clock.js';
 import type { ModuleContext } from '../../kit/context.js';
 import type { JobHandler } from '../../kit/context.js';
 import { EnqueueOptions, type Job, type Jobs } from '../../kit/jobs.js';
+import { parseSchedules, ScheduleSlots, type ScheduleInput } from '../../kit/schedule.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database, Queryable } from '../../storage/port.js';
 import * as repo from './repository.js';
+import { decideSlot, scheduleState } from './scheduleRepository.js';
 
 export type { JobContext, JobHandler } from '../../kit/context.js';
 
@@ -92,10 +94,12 @@ export interface RunnerOptions {
   backoffMs?: (attempt: number) => number;
   clock?: Clock;
   /**
-   * Recurring jobs: every `everyMs` one job of `kind` per time slot, keyed `schedule:<kind>:<slot>`,
-   * so several runners (or a restart) never enqueue a slot twice.
+   * Cron schedules (src/kit/schedule.ts): before each claim the runner enqueues the slots that have
+   * come, exactly once per slot across runners and restarts (`schedule_state`, compare-and-set, in the
+   * transaction that enqueues the job keyed `schedule:<name>:<slot>`). Each schedule's kind needs a
+   * handler in `handlers`.
    */
-  schedules?: { kind: string; everyMs: number; payload?: unknown }[];
+  schedules?: readonly ScheduleInput[];
 }
 
 export const exponentialBackoff =
@@ -106,8 +110,11 @@ export const exponentialBackoff =
 /** Claims and runs due jobs; `stop()` stops claiming and waits for the jobs in flight. */
 export class JobRunner {
   readonly workerId: string;
-  private readonly o: Required<Omit<RunnerOptions, 'queue' | 'logger'>> &
+  private readonly o: Required<Omit<RunnerOptions, 'queue' | 'logger' | 'schedules'>> &
     Pick<RunnerOptions, 'queue' | 'logger'>;
+  private readonly slots: ScheduleSlots[];
+  /** Per schedule, the latest slot known to be decided (state rows only move forward). */
+  private readonly decided = new Map<string, number>();
   /** What handlers get besides their job. */
   private readonly ctx: ModuleContext;
   private readonly inFlight = new Set<Promise<void>>();
@@ -119,7 +126,6 @@ export class JobRunner {
   constructor(opts: RunnerOptions) {
     this.workerId = opts.workerId ?? `w-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.o = {
-      schedules: [],
       concurrency: 2,
       leaseMs: 60_000,
       pollMs: 1000,
@@ -128,6 +134,11 @@ export class JobRunner {
       workerId: this.workerId,
       ...opts,
     };
+    this.slots = parseSchedules(opts.schedules ?? []).map((s) => new ScheduleSlots(s));
+    for (const { schedule: s } of this.slots) {
+      if (!(s.kind in this.o.handlers))
+        throw new Error(`schedule ${s.name} enqueues job kind ${s.kind}, which has no handler`);
+    }
     this.ctx = {
       db: this.o.db,
       clock: this.o.clock,
@@ -154,7 +165,10 @@ export class JobRunner {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Runs due jobs until none is left (tests and one-shot workers). Returns how many were attempted. */
+  /**
+   * Enqueues the due slots of the schedules, then runs due jobs until none is left (tests and one-shot
+   * workers). Returns how many jobs were attempted.
+   */
   async drain(): Promise<number> {
     let n = 0;
     for (;;) {
@@ -169,6 +183,8 @@ export class JobRunner {
     while (this.running) {
       try {
         const free = this.o.concurrency - this.inFlight.size;
+        // Busy or not, schedule slots are enqueued as they come (a `skip` slot has a grace period).
+        if (free <= 0) await this.enqueueDueSlots();
         const claimed = free > 0 ? await this.claim(free) : [];
         for (const job of claimed) {
           const p: Promise<void> = this.execute(job).finally(() => {
@@ -193,24 +209,67 @@ export class JobRunner {
     }
   }
 
-  /** Enqueues the current slot of every schedule (idempotent per slot). */
-  private async enqueueScheduled(now: Date): Promise<void> {
-    for (const s of this.o.schedules) {
-      const slot = Math.floor(now.getTime() / s.everyMs);
-      await repo.insertJob(this.o.db, this.o.db.dialect.jsonType, {
-        kind: s.kind,
-        idempotencyKey: `schedule:${s.kind}:${slot}`,
-        payload: s.payload ?? { slot: new Date(slot * s.everyMs).toISOString() },
-        runAt: new Date(slot * s.everyMs),
-        maxAttempts: 8,
-        now,
-      });
+  /**
+   * The earliest slot of any schedule strictly after the clock's now, or null (none, or no schedules):
+   * a simulation moves its clock there and drains.
+   */
+  nextSlotAt(): Date | null {
+    const now = this.o.clock.now();
+    let first: Date | null = null;
+    for (const s of this.slots) {
+      const next = s.next(now);
+      if (next && (!first || next < first)) first = next;
     }
+    return first;
+  }
+
+  /**
+   * Decides the latest slot of every schedule that has come (at or before `now`) and is not decided
+   * yet: under catch-up `last` its job is enqueued; under `skip` only if `now` is within the grace
+   * period, otherwise the slot is dropped. The state row's compare-and-set and the job's idempotency
+   * key make this exactly once per slot whatever the number of runners.
+   */
+  async enqueueDueSlots(now: Date = this.o.clock.now()): Promise<number> {
+    let enqueued = 0;
+    for (const s of this.slots) {
+      const { schedule } = s;
+      const slot = s.latest(now);
+      if (!slot) continue;
+      const known = this.decided.get(schedule.name);
+      if (known !== undefined && slot.getTime() <= known) continue; // no new slot since the last look
+      const run = schedule.catchUp === 'last' || now.getTime() - slot.getTime() <= schedule.graceMs;
+      const jobId = await decideSlot(this.o.db, {
+        name: schedule.name,
+        slot,
+        now,
+        workerId: this.workerId,
+        run,
+        job: {
+          kind: schedule.kind,
+          idempotencyKey: s.key(slot),
+          payload: { ...schedule.payload, schedule: schedule.name, slot: slot.toISOString() },
+          maxAttempts: schedule.maxAttempts,
+        },
+      });
+      if (jobId === undefined) {
+        // Another runner decided it (or a later slot): remember how far the state has gone.
+        const state = await scheduleState(this.o.db, schedule.name);
+        this.decided.set(schedule.name, Math.max(slot.getTime(), state?.lastSlot.getTime() ?? 0));
+        continue;
+      }
+      this.decided.set(schedule.name, slot.getTime());
+      if (jobId !== null) enqueued++;
+      this.o.logger?.info(
+        { schedule: schedule.name, slot: slot.toISOString(), jobId },
+        jobId === null ? 'schedule slot dropped (missed its grace period)' : 'schedule slot enqueued',
+      );
+    }
+    return enqueued;
   }
 
   private async claim(limit: number): Promise<Job[]> {
     const now = this.o.clock.now();
-    await this.enqueueScheduled(now);
+    await this.enqueueDueSlots(now);
     await repo.buryExpired(this.o.db, now);
     return repo.claimDue(this.o.db, {
       workerId: this.workerId,
