@@ -12,12 +12,11 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /**
  * A clock that moves only when told (tests and simulations). `advance` and `set` move it forward;
- * listeners run after each move (the job runner's test harness uses them to fire due jobs and
- * schedules).
+ * `runUntil` (test/support/jobs.ts) moves it from schedule slot to schedule slot and drains the job
+ * runner at each stop, so due schedules and due jobs fire in simulated time.
  */
 export class ManualClock implements Clock {
   private t: number;
-  private readonly listeners = new Set<(now: Date) => void>();
 
   constructor(start: Date | string) {
     this.t = new Date(start).getTime();
@@ -40,13 +39,6 @@ export class ManualClock implements Clock {
     if (!(t >= this.t))
       throw new RangeError(`ManualClock.set: ${String(to)} is before ${this.now().toISOString()}`);
     this.t = t;
-    const now = this.now();
-    for (const fn of this.listeners) fn(now);
-    return now;
-  }
-
-  onChange(fn: (now: Date) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.now();
   }
 }
