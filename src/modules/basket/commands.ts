@@ -1,24 +1,52 @@
 import type { Command } from 'commander';
-import type { OpenBasketSource } from './repository.js';
-import type { BasketDeps } from './service.js';
-import { emit, globalsOf, log } from '../../kit/cli/output.js';
+import type { TransactionDb } from '../../analytics/basket/itemsets.js';
+import type { CliRuntime } from '../../kit/module.js';
+import { emit } from '../../kit/cli/output.js';
+
+/** The transactions of `--input` (a FIMI file), or null for the stored orders (`--format orders`). */
+async function fimiTransactions(
+  format: string | undefined,
+  input: string | undefined,
+): Promise<TransactionDb | null> {
+  const { invalid } = await import('../../shared/errors.js');
+  if ((format ?? (input ? 'fimi' : 'orders')) === 'fimi') {
+    if (!input) throw invalid('--format fimi needs --input FILE', { field: '--input' });
+    const { readFimi } = await import('./fimiFile.js');
+    return (await readFimi(input)).db;
+  }
+  if (input)
+    throw invalid('--format orders reads the imported orders; import the file with `retain import` first', {
+      field: '--input',
+    });
+  return null;
+}
+
+/** An NDJSON `--out` file, closed by `run` whatever happens. */
+async function withOut<T>(
+  out: string | undefined,
+  run: (write: ((line: string) => void) | undefined) => Promise<T>,
+): Promise<T> {
+  if (!out) return run(undefined);
+  const { NdjsonWriter } = await import('./ndjson.js');
+  const writer = new NdjsonWriter(out);
+  try {
+    return await run((line) => writer.writeRaw(line));
+  } finally {
+    writer.close();
+  }
+}
 
 /**
  * `retain basket …`: frequent itemsets, association rules, bundles, frequently-bought-together and
  * upsell candidates. The service is imported lazily so `retain --help` stays fast.
  *
- * `openSource` reaches the imported orders; until storage provides one, `--format orders` fails
- * with a clear message and FIMI files work.
+ * The command reads a FIMI `--input` and writes `--out`; the services mine the stored orders (or the
+ * file's transactions).
  */
-export function registerBasket(program: Command, openSource?: OpenBasketSource): void {
+export function registerBasket(program: Command, cli: CliRuntime): void {
   const basket = program
     .command('basket')
     .description('Market-basket analysis: itemsets, rules, bundles, cross-sell, upsell');
-
-  const depsOf = (cmd: Command): BasketDeps => {
-    const globals = globalsOf(cmd);
-    return { log, ...(openSource ? { openSource: () => openSource(globals) } : {}) };
-  };
 
   const sourceOptions = (cmd: Command): Command =>
     cmd
@@ -61,8 +89,19 @@ The threshold is ceil(min-support × baskets) and is inclusive.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { ItemsetsOptions, parseOptions } = await import('./schema.js');
-      const { runItemsets } = await import('./service.js');
-      const result = await runItemsets(parseOptions(ItemsetsOptions, raw), depsOf(cmd));
+      const service = await import('./service.js');
+      const started = performance.now();
+      const { format, input, out, ...opts } = parseOptions(ItemsetsOptions, raw);
+      const fimi = await fimiTransactions(format, input);
+      const result = await withOut(out, async (write) => {
+        const each = write
+          ? (items: unknown[], count: number, support: number) =>
+              write(`{"items":${JSON.stringify(items)},"count":${count},"support":${support}}`)
+          : undefined;
+        return fimi
+          ? service.itemsetsOf(fimi, opts, each, started)
+          : cli.withContext(cmd, (ctx) => service.itemsets(ctx, opts, each));
+      });
       emit(cmd, result, () =>
         [
           `${result.itemsets} frequent itemsets in ${result.transactions} baskets over ${result.items} items (${result.seconds}s)`,
@@ -93,8 +132,16 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { RulesOptions, parseOptions } = await import('./schema.js');
-      const { runRules } = await import('./service.js');
-      const result = await runRules(parseOptions(RulesOptions, raw), depsOf(cmd));
+      const service = await import('./service.js');
+      const started = performance.now();
+      const { format, input, out, ...opts } = parseOptions(RulesOptions, raw);
+      const fimi = await fimiTransactions(format, input);
+      const result = await withOut(out, async (write) => {
+        const each = write ? (rule: unknown) => write(JSON.stringify(rule)) : undefined;
+        return fimi
+          ? service.rulesOf(fimi, opts, each, started)
+          : cli.withContext(cmd, (ctx) => service.rules(ctx, opts, each));
+      });
       emit(cmd, result, () =>
         [
           `${result.rules} rules from ${result.itemsets} itemsets (threshold ${result.threshold} of ${result.transactions} baskets, ${result.seconds}s)`,
@@ -135,8 +182,9 @@ in whole percent, capped by --max-discount; null when unit costs are unknown (se
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { BundlesOptions, parseOptions } = await import('./schema.js');
-      const { runBundles } = await import('./service.js');
-      const result = await runBundles(parseOptions(BundlesOptions, raw), depsOf(cmd));
+      const { bundles } = await import('./service.js');
+      const input = parseOptions(BundlesOptions, raw);
+      const result = await cli.withContext(cmd, (ctx) => bundles(ctx, input));
       emit(
         cmd,
         result,
@@ -165,8 +213,9 @@ Companions ranked by confidence P(companion | product), then lift.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { FbtOptions, parseOptions } = await import('./schema.js');
-      const { runFbt } = await import('./service.js');
-      const result = await runFbt(parseOptions(FbtOptions, raw), depsOf(cmd));
+      const { fbt } = await import('./service.js');
+      const input = parseOptions(FbtOptions, raw);
+      const result = await cli.withContext(cmd, (ctx) => fbt(ctx, input));
       emit(cmd, result, () =>
         result.fbt
           .map(
@@ -202,8 +251,9 @@ order; nextProduct: what customers bought in their second order, by the main cat
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { UpsellOptions, parseOptions } = await import('./schema.js');
-      const { runUpsell } = await import('./service.js');
-      const result = await runUpsell(parseOptions(UpsellOptions, raw), depsOf(cmd));
+      const { upsell } = await import('./service.js');
+      const input = parseOptions(UpsellOptions, raw);
+      const result = await cli.withContext(cmd, (ctx) => upsell(ctx, input));
       emit(cmd, result, () =>
         [
           'Upsell:',

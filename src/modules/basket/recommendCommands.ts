@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
-import type { OpenBasketSource } from './repository.js';
-import type { BasketDeps } from './service.js';
-import { emit, globalsOf, log } from '../../kit/cli/output.js';
+import type { CliRuntime } from '../../kit/module.js';
+import { emit } from '../../kit/cli/output.js';
 
 /** `retain recommend --customer ID` and `retain recommend evaluate`. */
-export function registerRecommend(program: Command, openSource?: OpenBasketSource): void {
-  const depsOf = (cmd: Command): BasketDeps => {
-    const globals = globalsOf(cmd);
-    return { log, ...(openSource ? { openSource: () => openSource(globals) } : {}) };
-  };
+export function registerRecommend(program: Command, cli: CliRuntime): void {
   const modelOptions = (cmd: Command): Command =>
     cmd
       .option('--half-life-days <d>', 'recency half-life of personal purchase weights', '90')
@@ -37,8 +32,9 @@ repeat items. Every recommendation carries its reasons ("because you bought …"
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { RecommendOptions, parseOptions } = await import('./schema.js');
-      const { runRecommend } = await import('./service.js');
-      const result = await runRecommend(parseOptions(RecommendOptions, raw), depsOf(cmd));
+      const { recommend } = await import('./service.js');
+      const input = parseOptions(RecommendOptions, raw);
+      const result = await cli.withContext(cmd, (ctx) => recommend(ctx, input));
       emit(cmd, result, () =>
         [
           `Customer ${result.customer} (${result.orders} orders, as of ${result.asOf.slice(0, 10)}):`,
@@ -70,8 +66,9 @@ held-out products; NDCG@k binary relevance; PHR@k = share of customers with at l
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { EvaluateOptions, parseOptions } = await import('./schema.js');
-      const { runEvaluate } = await import('./service.js');
-      const result = await runEvaluate(parseOptions(EvaluateOptions, raw), depsOf(cmd));
+      const { evaluate } = await import('./service.js');
+      const input = parseOptions(EvaluateOptions, raw);
+      const result = await cli.withContext(cmd, (ctx) => evaluate(ctx, input));
       emit(cmd, result, () =>
         [
           `${result.customers} customers evaluated (${result.skipped} with one order skipped), k = ${result.k}`,

@@ -1,21 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { EvaluateOptions, RecommendOptions } from './schema.js';
-import { runEvaluate, runRecommend } from './service.js';
+import { evaluate, recommend } from './service.js';
 import { getCustomer } from '../customers/service.js';
 import type { Auth } from '../../kit/http/auth.js';
-import { parseCliOptions, queryFlag, queryOf } from '../../kit/http/options.js';
+import { parseInput, queryFlag, queryOf } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
-import { basketSourceOn } from './serverSource.js';
 
 const Evaluate = EvaluateOptions.extend({ defaultExclusions: queryFlag.default(true) });
 
 /**
  * `retain recommend --customer` as `GET /v1/customers/{id}/recommendations` and `retain recommend
- * evaluate` as `GET /v1/recommendations/evaluation`, on the server's own store (see sources.ts).
+ * evaluate` as `GET /v1/recommendations/evaluation`, on the server's own store.
  */
 export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
-  const source = basketSourceOn(deps.db);
   app.get(
     '/v1/customers/:id/recommendations',
     documented(app, auth, 'commerce:read', {
@@ -37,13 +35,9 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
       responses: { 200: json(z.record(z.string(), z.unknown()), 'The recommendations with their reasons') },
     }),
     async (c) => {
-      const opts = parseCliOptions(
-        RecommendOptions,
-        { ...c.req.query(), customer: c.req.param('id') },
-        'query',
-      );
+      const opts = parseInput(RecommendOptions, { ...c.req.query(), customer: c.req.param('id') }, 'query');
       await getCustomer(deps.db, opts.customer); // 404 for an unknown customer
-      return c.json(await runRecommend(opts, { openSource: async () => source }));
+      return c.json(await recommend(deps, opts));
     },
   );
   app.get(
@@ -68,8 +62,8 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
       },
     }),
     async (c) => {
-      const opts = parseCliOptions(Evaluate, queryOf(c.req.queries()), 'query');
-      return c.json(await runEvaluate(opts, { openSource: async () => source }));
+      const opts = parseInput(Evaluate, queryOf(c.req.queries()), 'query');
+      return c.json(await evaluate(deps, opts));
     },
   );
 }

@@ -29,13 +29,3 @@ export type LoadBaskets = (opts: LoadBasketsOptions) => Promise<Basket[]>;
 
 /** The catalogue (every product with a SKU); missing titles as '' and prices in minor units. */
 export type LoadProducts = () => Promise<Product[]>;
-
-/** A connection to the configured store, with the loaders the basket commands need. */
-export interface BasketSource {
-  loadBaskets: LoadBaskets;
-  loadProducts: LoadProducts;
-  close(): Promise<void>;
-}
-
-/** Opens a {@link BasketSource} for the CLI's global `--db` / `--database-url` options. */
-export type OpenBasketSource = (globals: { db?: string; databaseUrl?: string }) => Promise<BasketSource>;

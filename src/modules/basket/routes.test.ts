@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvaluateOptions, RulesOptions } from './schema.js';
-import { runEvaluate, runRules } from './service.js';
+import { EvaluateOptions, RulesInput } from './schema.js';
+import { evaluate, rules } from './service.js';
+import { testContext } from '../../../test/support/context.js';
 import { OrderLineInput, ProductInput, type OrderLineRow } from '../imports/schema.js';
 import { mergeRows } from '../ingest/service.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { MAX_TOP_RULES } from './routes.js';
-import { basketSourceOn } from './serverSource.js';
 import { testApp } from '../../../test/support/server.js';
 
 type Rule = { antecedent: string[]; consequent: string[] };
@@ -78,9 +78,10 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
       expect.arrayContaining(['HONEY', 'TEA']),
     );
     // The same document as `retain basket rules --format orders … --json` (timing aside).
-    const cli = await runRules(RulesOptions.parse({ minSupport: '0.1', minConfidence: '0.5', top: '2' }), {
-      openSource: async () => basketSourceOn(db),
-    });
+    const cli = await rules(
+      testContext(db),
+      RulesInput.parse({ minSupport: '0.1', minConfidence: '0.5', top: '2' }),
+    );
     expect(withoutSeconds(r.json)).toEqual(withoutSeconds(cli as never));
 
     const all = await t.call('GET', '/v1/basket/rules?minSupport=0.1&minConfidence=0.5', {
@@ -137,9 +138,7 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ k: 3, customers: 24 });
     expect(Object.keys(r.json.methods)).toEqual(expect.arrayContaining(['popularity', 'blend']));
-    const cli = await runEvaluate(EvaluateOptions.parse({ k: '3' }), {
-      openSource: async () => basketSourceOn(db),
-    });
+    const cli = await evaluate(testContext(db), EvaluateOptions.parse({ k: '3' }));
     expect(withoutSeconds(r.json)).toEqual(withoutSeconds(cli as never));
   });
 

@@ -1,76 +1,70 @@
 import { z } from '@hono/zod-openapi';
-import { BundlesOptions, FbtOptions, ItemsetsOptions, RulesOptions, UpsellOptions } from './schema.js';
-import { runBundles, runFbt, runItemsets, runRules, runUpsell, type BasketDeps } from './service.js';
+import {
+  BundlesInput,
+  FbtInput,
+  ItemsetsInput,
+  ItemsetsOptions,
+  MAX_TOP_RULES,
+  RulesInput,
+  RulesOptions,
+  UpsellInput,
+} from './schema.js';
+import { bundles, fbt, itemsets, rules, upsell } from './service.js';
 import type { Auth } from '../../kit/http/auth.js';
-import { parseCliOptions, queryFlag, queryOf } from '../../kit/http/options.js';
+import { parseInput, queryFlag, queryOf } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import type { ModuleContext } from '../../kit/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
-import { basketSourceOn } from './serverSource.js';
 
-/** Largest `top` of the rules route: mining can find 100,000 rules on the demo data. */
-export const MAX_TOP_RULES = 1000;
+export { MAX_TOP_RULES };
 
-const FROM_ORDERS = 'the API always mines the stored orders (format orders); FIMI files are CLI-only';
-const CLI_ONLY = {
-  format: FROM_ORDERS,
-  input: FROM_ORDERS,
-  out: 'it writes a file on the server; the answer is the command’s --json document',
-};
+/** A query flag is the text `true` or `false`. */
 const http = { defaultExclusions: queryFlag.default(true) };
-const FILES = { format: true, input: true } as const;
 
-const Itemsets = ItemsetsOptions.omit({ ...FILES, out: true }).extend(http);
-const Rules = RulesOptions.omit({ ...FILES, out: true }).extend({
-  ...http,
-  top: z.coerce
-    .number({ error: 'top must be a number' })
-    .int({ error: 'top must be an integer' })
-    .min(0, { error: 'top must be ≥ 0' })
-    .max(MAX_TOP_RULES, { error: `top must be ≤ ${MAX_TOP_RULES}` })
-    .default(10),
-});
-// The CLI offers `--by` for itemsets and rules only: bundles, fbt and upsell work on SKUs (their
-// schemas carry the shared `by` with its default, which the handlers below pass).
-const Bundles = BundlesOptions.omit({ ...FILES, by: true }).extend(http);
-const Fbt = FbtOptions.omit({ ...FILES, by: true }).extend(http);
-const Upsell = UpsellOptions.omit({ ...FILES, by: true }).extend(http);
-
-/** A route's options and service, typed together; `run` takes the raw query and validates it. */
+/** A route's input schema (with the query coercions) and service, typed together. */
 const route = <S extends z.ZodObject>(
   summary: string,
   query: S,
-  service: (opts: z.infer<S>, deps: BasketDeps) => Promise<unknown>,
+  service: (ctx: ModuleContext, input: z.infer<S>) => Promise<unknown>,
+  command?: z.ZodObject,
   answer = '',
 ) => ({
   summary,
   query,
   answer,
-  run: (raw: unknown, d: BasketDeps) => service(parseCliOptions(query, raw, 'query', CLI_ONLY), d),
+  run: (raw: unknown, ctx: ModuleContext) => service(ctx, parseInput(query, raw, 'query', command)),
 });
 
 const ROUTES = {
-  itemsets: route('Frequent itemsets of the stored orders, counted by size', Itemsets, runItemsets),
+  itemsets: route(
+    'Frequent itemsets of the stored orders, counted by size',
+    ItemsetsInput.extend(http),
+    (ctx, i) => itemsets(ctx, i),
+    ItemsetsOptions,
+  ),
   rules: route(
     'Association rules A → C from the stored orders',
-    Rules,
-    runRules,
+    RulesInput.extend(http),
+    (ctx, i) => rules(ctx, i),
+    RulesOptions,
     `\`rules\` is how many were found; \`top\` holds the strongest by lift (\`top\` of them, at most ${MAX_TOP_RULES}).`,
   ),
   bundles: route(
     'Bundle suggestions: pairs/triples with high lift, margin and a margin-safe discount',
-    Bundles,
-    (o, d) => runBundles({ ...o, by: 'sku' }, d),
+    BundlesInput.extend(http),
+    bundles,
   ),
   fbt: route(
     'Frequently bought together, per product (or for one `sku`)',
-    Fbt,
-    (o, d) => runFbt({ ...o, by: 'sku' }, d),
+    FbtInput.extend(http),
+    fbt,
+    undefined,
     '`products` is how many products have companions; `fbt` lists the `top` most ordered.',
   ),
   upsell: route(
     'Upsell paths within a category, and the next product after a first purchase',
-    Upsell,
-    (o, d) => runUpsell({ ...o, by: 'sku' }, d),
+    UpsellInput.extend(http),
+    upsell,
   ),
 };
 
@@ -80,7 +74,6 @@ const ROUTES = {
  * data, most of it reading the order lines.
  */
 export function registerBasketRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
-  const source = basketSourceOn(deps.db);
   for (const [name, r] of Object.entries(ROUTES)) {
     app.get(
       `/v1/basket/${name}`,
@@ -97,7 +90,7 @@ export function registerBasketRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         responses: { 200: json(z.record(z.string(), z.unknown()), `The ${name} result`) },
       }),
       async (c) => {
-        const result = await r.run(queryOf(c.req.queries()), { openSource: async () => source });
+        const result = await r.run(queryOf(c.req.queries()), deps);
         return c.json(result as Record<string, unknown>);
       },
     );

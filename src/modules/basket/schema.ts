@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { invalid } from '../../shared/errors.js';
 
-/** Options of the `retain basket …` and `retain recommend …` commands, validated at the CLI boundary. */
+/**
+ * The basket and recommendation services' inputs (the routes parse them) and the commands' options
+ * (the inputs plus files), validated at the boundary.
+ */
 
 const fraction = (what: string) =>
   z.coerce
@@ -28,41 +31,57 @@ const skuList = z.union([z.string(), z.array(z.string())]).transform((v) =>
     .filter(Boolean),
 );
 
-/** Where baskets come from: a FIMI file, or the imported orders (by SKU or by category). */
-export const SourceOptions = z.object({
-  format: z.enum(['fimi', 'orders'], { error: 'format must be fimi or orders' }).optional(),
-  input: z.string().min(1).optional(),
+/** Which stored orders to mine: by SKU or category, without non-product lines, in a period. */
+export const OrderSourceInput = z.object({
   by: z.enum(['sku', 'category'], { error: 'by must be sku or category' }).default('sku'),
   excludeSku: skuList.optional(),
   defaultExclusions: z.boolean().default(true),
   since: instant.optional(),
   until: instant.optional(),
 });
-export type SourceOptions = z.infer<typeof SourceOptions>;
+export type OrderSourceInput = z.infer<typeof OrderSourceInput>;
 
-export const ItemsetsOptions = SourceOptions.extend({
+/** What a command line adds: baskets from a FIMI file instead of the stored orders. */
+const fileSource = {
+  format: z.enum(['fimi', 'orders'], { error: 'format must be fimi or orders' }).optional(),
+  input: z.string().min(1).optional(),
+};
+const out = z.string().min(1).optional();
+
+/** The services' inputs that work on products (SKUs) of the stored orders. */
+const ProductSourceInput = OrderSourceInput.omit({ by: true });
+
+/** `itemsets(ctx, input)`. */
+export const ItemsetsInput = OrderSourceInput.extend({
   minSupport: fraction('minimum support'),
   maxSize: positiveInt('maximum size').optional(),
   variant: z
     .enum(['all', 'closed', 'maximal'], { error: 'variant must be all, closed or maximal' })
     .default('all'),
-  out: z.string().min(1).optional(),
 });
-export type ItemsetsOptions = z.infer<typeof ItemsetsOptions>;
+export type ItemsetsInput = z.infer<typeof ItemsetsInput>;
 
-export const RulesOptions = SourceOptions.extend({
+/** Largest `top` of the rules input: mining can find 100,000 rules on the demo data (`--out` has them all). */
+export const MAX_TOP_RULES = 1000;
+const rulesTop = z.coerce
+  .number({ error: 'top must be a number' })
+  .int({ error: 'top must be an integer' })
+  .min(0, { error: 'top must be ≥ 0' });
+
+/** `rules(ctx, input)`. */
+export const RulesInput = OrderSourceInput.extend({
   minSupport: fraction('minimum support'),
   minConfidence: unitInterval('minimum confidence'),
   maxConsequent: positiveInt('maximum consequent size').default(1),
   maxAntecedent: positiveInt('maximum antecedent size').optional(),
   maxSize: positiveInt('maximum size').optional(),
   minLift: z.coerce.number().nonnegative().optional(),
-  top: z.coerce.number().int().min(0).default(10),
-  out: z.string().min(1).optional(),
+  top: rulesTop.max(MAX_TOP_RULES, { error: `top must be ≤ ${MAX_TOP_RULES}` }).default(10),
 });
-export type RulesOptions = z.infer<typeof RulesOptions>;
+export type RulesInput = z.infer<typeof RulesInput>;
 
-export const BundlesOptions = SourceOptions.extend({
+/** `bundles(ctx, input)`. */
+export const BundlesInput = ProductSourceInput.extend({
   minSupport: fraction('minimum support').default(0.002),
   minLift: z.coerce.number().nonnegative().default(2),
   maxSize: z.coerce.number().int().min(2).max(3, 'bundles have 2 or 3 products').default(3),
@@ -71,22 +90,35 @@ export const BundlesOptions = SourceOptions.extend({
   costRatio: unitInterval('cost ratio').optional(),
   top: positiveInt('top').default(20),
 });
-export type BundlesOptions = z.infer<typeof BundlesOptions>;
+export type BundlesInput = z.infer<typeof BundlesInput>;
 
-export const FbtOptions = SourceOptions.extend({
+/** `fbt(ctx, input)`. */
+export const FbtInput = ProductSourceInput.extend({
   sku: z.string().min(1).optional(),
   n: positiveInt('n').default(5),
   minCount: positiveInt('minimum co-purchase count').default(3),
   top: positiveInt('top').default(20),
 });
-export type FbtOptions = z.infer<typeof FbtOptions>;
+export type FbtInput = z.infer<typeof FbtInput>;
 
-export const UpsellOptions = SourceOptions.extend({
+/** `upsell(ctx, input)`. */
+export const UpsellInput = ProductSourceInput.extend({
   minCustomers: positiveInt('minimum customers').default(3),
   minPriceRatio: z.coerce.number().min(1).default(1.2),
   top: positiveInt('top').default(20),
 });
-export type UpsellOptions = z.infer<typeof UpsellOptions>;
+export type UpsellInput = z.infer<typeof UpsellInput>;
+
+// ---- The commands' options: the inputs plus files (a FIMI `--input`, an NDJSON `--out`) ----
+
+export const ItemsetsOptions = ItemsetsInput.extend({ ...fileSource, out });
+export type ItemsetsOptions = z.infer<typeof ItemsetsOptions>;
+/** On the command line `top` has no ceiling (the JSON lists them; `--out` writes every rule anyway). */
+export const RulesOptions = RulesInput.extend({ ...fileSource, top: rulesTop.default(10), out });
+export type RulesOptions = z.infer<typeof RulesOptions>;
+export const BundlesOptions = BundlesInput;
+export const FbtOptions = FbtInput;
+export const UpsellOptions = UpsellInput;
 
 export const RecommendOptions = z.object({
   customer: z.string().min(1, 'customer id required'),

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { haveExternalData } from '../../../test/support/externalData.js';
 import { loadOnlineRetail, onlineRetailPath } from '../../../test/support/onlineRetailBaskets.js';
 import { AppError } from '../../shared/errors.js';
-import type { BasketSource } from './repository.js';
+import { readFimi } from './fimiFile.js';
+import { NdjsonWriter } from './ndjson.js';
 import {
   BundlesOptions,
   EvaluateOptions,
@@ -17,15 +18,33 @@ import {
   parseOptions,
 } from './schema.js';
 import {
-  runBundles,
-  runEvaluate,
-  runFbt,
-  runItemsets,
-  runRecommend,
-  runRules,
-  runUpsell,
-  type BasketDeps,
+  bundlesOf,
+  evaluateOf,
+  fbtOf,
+  itemsetsOf,
+  orderTransactions,
+  recommendOf,
+  rulesOf,
+  upsellOf,
+  type OrderData,
 } from './service.js';
+
+/** What `retain basket itemsets --input FILE [--out FILE]` does: read the file, mine, write NDJSON. */
+async function runItemsets(o: ItemsetsOptions) {
+  const { db } = await readFimi(o.input!);
+  const writer = o.out ? new NdjsonWriter(o.out) : undefined;
+  try {
+    return itemsetsOf(
+      db,
+      o,
+      writer
+        ? (items, count, support) => writer.writeRaw(JSON.stringify({ items, count, support }))
+        : undefined,
+    );
+  } finally {
+    writer?.close();
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'retain-basket-'));
 
@@ -76,63 +95,47 @@ describe('itemsets and rules from a FIMI file', () => {
   });
 
   it('returns rules', async () => {
-    const r = await runRules(
-      parseOptions(RulesOptions, { input: file, minSupport: '0.4', minConfidence: '1', top: '2' }),
-    );
+    const o = parseOptions(RulesOptions, { input: file, minSupport: '0.4', minConfidence: '1', top: '2' });
+    const r = rulesOf((await readFimi(o.input!)).db, o);
     expect(r.rules).toBeGreaterThan(0);
     expect(r.top).toHaveLength(2);
     for (const rule of r.top) expect(rule.confidence).toBe(1);
-  });
-
-  it('explains that orders need the database loader', async () => {
-    await expect(runItemsets(parseOptions(ItemsetsOptions, { minSupport: '0.1' }))).rejects.toThrow(
-      /not wired/,
-    );
   });
 });
 
 const haveOnlineRetail = haveExternalData(onlineRetailPath());
 
-// End to end over the shipped Online Retail file through an injected source, as the database will do.
-describe.runIf(haveOnlineRetail)('orders through an injected source (Online Retail)', () => {
-  const deps: BasketDeps = {
-    openSource: async (): Promise<BasketSource> => ({
-      loadBaskets: async (opts) =>
-        loadOnlineRetail().baskets.filter(
-          (b) => (!opts.since || b.orderedAt >= opts.since) && (!opts.until || b.orderedAt < opts.until),
-        ),
-      loadProducts: async () => loadOnlineRetail().products,
-      close: async () => {},
-    }),
-  };
+// End to end over the shipped Online Retail file's orders in memory (the services load them from the store).
+describe.runIf(haveOnlineRetail)('orders in memory (Online Retail)', () => {
+  const data = (): OrderData => loadOnlineRetail();
+  const runItemsets = async (o: ItemsetsOptions) => itemsetsOf(orderTransactions(data(), o), o);
 
   it('mines itemsets by SKU and by category without non-product lines', async () => {
-    const bySku = await runItemsets(parseOptions(ItemsetsOptions, { minSupport: '0.02' }), deps);
+    const bySku = await runItemsets(parseOptions(ItemsetsOptions, { minSupport: '0.02' }));
     expect(bySku.transactions).toBe(18402); // 18,532 invoices minus 130 made only of POST/fees
     const byCategory = await runItemsets(
       parseOptions(ItemsetsOptions, { minSupport: '0.05', by: 'category' }),
-      deps,
     );
     expect(byCategory.items).toBeLessThan(bySku.items);
   });
 
   it('lists bundles, fbt, upsell, recommendations and the evaluation', async () => {
-    const bundles = await runBundles(parseOptions(BundlesOptions, { costRatio: '0.6' }), deps);
+    const bundles = bundlesOf(data(), parseOptions(BundlesOptions, { costRatio: '0.6' }));
     expect(bundles.bundles.length).toBeGreaterThan(0);
     expect(bundles.bundles[0]!.lift).toBeGreaterThanOrEqual(2);
     expect(bundles.bundles.every((b) => !b.skus.includes('POST'))).toBe(true);
-    const fbt = await runFbt(parseOptions(FbtOptions, { sku: '85123A' }), deps);
+    const fbt = fbtOf(data(), parseOptions(FbtOptions, { sku: '85123A' }));
     expect(fbt.fbt[0]!.together).toHaveLength(5);
-    const upsell = await runUpsell(parseOptions(UpsellOptions, {}), deps);
+    const upsell = upsellOf(data(), parseOptions(UpsellOptions, {}));
     expect(upsell.upsell.length).toBeGreaterThan(0);
     expect(upsell.nextProduct.length).toBeGreaterThan(0);
-    const rec = await runRecommend(parseOptions(RecommendOptions, { customer: '12347', n: '10' }), deps);
+    const rec = recommendOf(data(), parseOptions(RecommendOptions, { customer: '12347', n: '10' }));
     expect(rec.recommendations).toHaveLength(10);
     expect(rec.recommendations.every((r) => r.reasons.length > 0)).toBe(true);
-    await expect(runRecommend(parseOptions(RecommendOptions, { customer: 'nobody' }), deps)).rejects.toThrow(
+    expect(() => recommendOf(data(), parseOptions(RecommendOptions, { customer: 'nobody' }))).toThrow(
       /no orders/,
     );
-    const ev = await runEvaluate(parseOptions(EvaluateOptions, {}), deps);
+    const ev = evaluateOf(data(), parseOptions(EvaluateOptions, {}));
     expect(ev.customers).toBeGreaterThan(2500);
     // The repeat-aware baselines must beat global popularity on this wholesale data.
     expect(ev.methods.personal.recall).toBeGreaterThan(ev.methods.popularity.recall);

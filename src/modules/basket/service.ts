@@ -19,26 +19,23 @@ import { generateRules, type Rule } from '../../analytics/basket/rules.js';
 import { basketsToTransactions } from '../../analytics/basket/transactions.js';
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import { AppError, invalid } from '../../shared/errors.js';
-import { readFimi } from './fimiFile.js';
-import { NdjsonWriter } from './ndjson.js';
-import type { BasketSource } from './repository.js';
+import type { ModuleContext } from '../../kit/context.js';
+import { loadBaskets, loadProducts } from '../orders/repository.js';
 import type {
-  BundlesOptions,
+  BundlesInput,
   EvaluateOptions,
-  FbtOptions,
-  ItemsetsOptions,
+  FbtInput,
+  ItemsetsInput,
+  OrderSourceInput,
   RecommendOptions,
-  RulesOptions,
-  SourceOptions,
-  UpsellOptions,
+  RulesInput,
+  UpsellInput,
 } from './schema.js';
 
-/** What the basket service needs from outside: a way to reach the imported orders (lazily opened). */
-export interface BasketDeps {
-  openSource?: () => Promise<BasketSource>;
-  /** Progress lines (stderr in the CLI). */
-  log?: (message: string) => void;
-}
+/**
+ * Basket and recommendation services. Each `service(ctx, input)` loads the stored orders (`ctx.db`);
+ * the `…Of` entries compute on data the caller has (a FIMI file's transactions, orders in memory).
+ */
 
 /** Orders and catalogue as loaded through the repository. */
 export interface OrderData {
@@ -46,42 +43,29 @@ export interface OrderData {
   products: Product[];
 }
 
-/** Loads orders (and the catalogue) through the injected source. */
+/** Loads the stored orders with their lines (and the catalogue); none in the period is a 404. */
 export async function loadOrderData(
-  deps: BasketDeps,
-  range: { since?: Date; until?: Date } = {},
+  ctx: ModuleContext,
+  range: { since?: Date | undefined; until?: Date | undefined } = {},
 ): Promise<OrderData> {
-  if (!deps.openSource) {
+  const baskets = await loadBaskets(ctx.db, {
+    ...(range.since ? { since: range.since } : {}),
+    ...(range.until ? { until: range.until } : {}),
+  });
+  const products = await loadProducts(ctx.db);
+  if (baskets.length === 0)
     throw new AppError(
-      'internal',
-      'reading orders from the database is not wired in this build (no BasketSource); ' +
-        'basket itemsets and rules accept --format fimi --input FILE',
-      { where: { field: '--db' } },
+      'not_found',
+      range.since || range.until
+        ? 'no orders with customers and products in the chosen period'
+        : 'no orders with customers and products found: run `retain import orders <file>` first',
     );
-  }
-  const source = await deps.openSource();
-  try {
-    const baskets = await source.loadBaskets({
-      ...(range.since ? { since: range.since } : {}),
-      ...(range.until ? { until: range.until } : {}),
-    });
-    const products = await source.loadProducts();
-    if (baskets.length === 0)
-      throw new AppError(
-        'not_found',
-        range.since || range.until
-          ? 'no orders with customers and products in the chosen period'
-          : 'no orders with customers and products found: run `retain import orders <file>` first',
-      );
-    return { baskets, products };
-  } finally {
-    await source.close();
-  }
+  return { baskets, products };
 }
 
 /** Non-product exclusions from the CLI flags. */
 export function nonProductConfigOf(opts: {
-  excludeSku?: string[];
+  excludeSku?: string[] | undefined;
   defaultExclusions: boolean;
 }): NonProductConfig {
   return opts.defaultExclusions
@@ -89,31 +73,25 @@ export function nonProductConfigOf(opts: {
     : { skus: opts.excludeSku ?? [], patterns: [], ignoreTitles: true };
 }
 
-/** Transactions for mining: from a FIMI file or from the imported orders. */
-export async function loadTransactions(
-  opts: SourceOptions,
-  deps: BasketDeps,
-): Promise<{ db: TransactionDb; source: string }> {
-  const format = opts.format ?? (opts.input ? 'fimi' : 'orders');
-  if (format === 'fimi') {
-    if (!opts.input) throw invalid('--format fimi needs --input FILE', { field: '--input' });
-    const { db } = await readFimi(opts.input);
-    return { db, source: opts.input };
-  }
-  if (opts.input) {
-    throw invalid('--format orders reads the imported orders; import the file with `retain import` first', {
-      field: '--input',
-    });
-  }
-  const { baskets, products } = await loadOrderData(deps, opts);
-  const { db, excludedLines } = basketsToTransactions(baskets, {
+/** Transactions for mining from orders (by SKU or category, non-product lines excluded). */
+export function orderTransactions(
+  data: OrderData,
+  opts: OrderSourceInput,
+  ctx?: ModuleContext,
+): TransactionDb {
+  const { db, excludedLines } = basketsToTransactions(data.baskets, {
     by: opts.by,
-    products,
+    products: data.products,
     nonProduct: nonProductConfigOf(opts),
   });
-  deps.log?.(`orders: ${baskets.length} baskets, ${excludedLines} non-product lines excluded`);
+  ctx?.log.info(`orders: ${data.baskets.length} baskets, ${excludedLines} non-product lines excluded`);
   if (db.transactionCount === 0) throw invalid('no baskets left after excluding non-product lines', {});
-  return { db, source: 'orders' };
+  return db;
+}
+
+/** Transactions of the stored orders. */
+async function storedTransactions(ctx: ModuleContext, opts: OrderSourceInput): Promise<TransactionDb> {
+  return orderTransactions(await loadOrderData(ctx, opts), opts, ctx);
 }
 
 /** The `basket itemsets` JSON contract. */
@@ -137,39 +115,45 @@ const keysOf = (db: TransactionDb, codes: ArrayLike<number>, length = codes.leng
   return out;
 };
 
-/** `retain basket itemsets`: mines frequent (or closed/maximal) itemsets, optionally to NDJSON. */
-export async function runItemsets(opts: ItemsetsOptions, deps: BasketDeps = {}): Promise<ItemsetsResult> {
+/** Receives every itemset as it is mined (the CLI writes them to `--out` as NDJSON). */
+export type OnItemset = (items: ItemKey[], count: number, support: number) => void;
+
+/** `retain basket itemsets` on the stored orders: frequent (or closed/maximal) itemsets, counted by size. */
+export async function itemsets(
+  ctx: ModuleContext,
+  input: ItemsetsInput,
+  onItemset?: OnItemset,
+): Promise<ItemsetsResult> {
   const started = performance.now();
-  const { db } = await loadTransactions(opts, deps);
-  const writer = opts.out ? new NdjsonWriter(opts.out) : undefined;
+  return itemsetsOf(await storedTransactions(ctx, input), input, onItemset, started);
+}
+
+/** Mines itemsets of the given transactions (a FIMI file's, in the CLI). */
+export function itemsetsOf(
+  db: TransactionDb,
+  opts: Pick<ItemsetsInput, 'minSupport' | 'maxSize' | 'variant'>,
+  onItemset?: OnItemset,
+  started = performance.now(),
+): ItemsetsResult {
   const n = db.transactionCount;
-  try {
-    const summary = mineItemsets(db, {
-      minSupport: opts.minSupport,
-      maxSize: opts.maxSize,
-      variant: opts.variant,
-      ...(writer
-        ? {
-            onItemset: (codes: Int32Array, length: number, count: number) =>
-              writer.writeRaw(
-                `{"items":${JSON.stringify(keysOf(db, codes, length))},"count":${count},"support":${count / n}}`,
-              ),
-          }
-        : {}),
-    });
-    deps.log?.(
-      `threshold ${summary.threshold} of ${n} baskets; ${summary.frequentItems} frequent items; ${summary.itemsets} ${opts.variant} itemsets`,
-    );
-    return {
-      transactions: n,
-      items: summary.items,
-      itemsets: summary.itemsets,
-      bySize: bySizeObject(summary.bySize),
-      seconds: round3((performance.now() - started) / 1000),
-    };
-  } finally {
-    writer?.close();
-  }
+  const summary = mineItemsets(db, {
+    minSupport: opts.minSupport,
+    maxSize: opts.maxSize,
+    variant: opts.variant,
+    ...(onItemset
+      ? {
+          onItemset: (codes: Int32Array, length: number, count: number) =>
+            onItemset(keysOf(db, codes, length), count, count / n),
+        }
+      : {}),
+  });
+  return {
+    transactions: n,
+    items: summary.items,
+    itemsets: summary.itemsets,
+    bySize: bySizeObject(summary.bySize),
+    seconds: round3((performance.now() - started) / 1000),
+  };
 }
 
 /** A rule with the caller's item keys. */
@@ -194,45 +178,52 @@ export interface RulesResult {
   seconds: number;
 }
 
-/** `retain basket rules`: mines itemsets, then association rules; the strongest by lift are returned. */
-export async function runRules(opts: RulesOptions, deps: BasketDeps = {}): Promise<RulesResult> {
+/** `retain basket rules` on the stored orders: itemsets, then association rules; the strongest by lift. */
+export async function rules(
+  ctx: ModuleContext,
+  input: RulesInput,
+  onRule?: (rule: RuleOut) => void,
+): Promise<RulesResult> {
   const started = performance.now();
-  const { db } = await loadTransactions(opts, deps);
+  return rulesOf(await storedTransactions(ctx, input), input, onRule, started);
+}
+
+/** Mines association rules of the given transactions; `onRule` receives every rule (the CLI's `--out`). */
+export function rulesOf(
+  db: TransactionDb,
+  opts: Omit<RulesInput, keyof OrderSourceInput>,
+  onRule?: (rule: RuleOut) => void,
+  started = performance.now(),
+): RulesResult {
   const store = new ItemsetStore();
   const summary = mineFrequentItemsets(db, {
     minSupport: opts.minSupport,
     maxSize: opts.maxSize,
     onItemset: store.sink,
   });
-  const writer = opts.out ? new NdjsonWriter(opts.out) : undefined;
   const top: Rule[] = [];
   const better = (a: Rule, b: Rule) => a.lift > b.lift || (a.lift === b.lift && a.confidence > b.confidence);
-  let rules = 0;
-  try {
-    rules = generateRules(
-      store,
-      db.transactionCount,
-      {
-        minConfidence: opts.minConfidence,
-        maxConsequent: opts.maxConsequent,
-        ...(opts.maxAntecedent ? { maxAntecedent: opts.maxAntecedent } : {}),
-        ...(opts.minLift !== undefined ? { minLift: opts.minLift } : {}),
-      },
-      (rule) => {
-        if (writer) writer.write(ruleOut(db, rule));
-        if (opts.top > 0 && (top.length < opts.top || better(rule, top[top.length - 1]!))) {
-          let at = top.length;
-          while (at > 0 && better(rule, top[at - 1]!)) at--;
-          top.splice(at, 0, rule);
-          if (top.length > opts.top) top.pop();
-        }
-      },
-    );
-  } finally {
-    writer?.close();
-  }
+  const count = generateRules(
+    store,
+    db.transactionCount,
+    {
+      minConfidence: opts.minConfidence,
+      maxConsequent: opts.maxConsequent,
+      ...(opts.maxAntecedent ? { maxAntecedent: opts.maxAntecedent } : {}),
+      ...(opts.minLift !== undefined ? { minLift: opts.minLift } : {}),
+    },
+    (rule) => {
+      onRule?.(ruleOut(db, rule));
+      if (opts.top > 0 && (top.length < opts.top || better(rule, top[top.length - 1]!))) {
+        let at = top.length;
+        while (at > 0 && better(rule, top[at - 1]!)) at--;
+        top.splice(at, 0, rule);
+        if (top.length > opts.top) top.pop();
+      }
+    },
+  );
   return {
-    rules,
+    rules: count,
     transactions: db.transactionCount,
     items: summary.items,
     itemsets: summary.itemsets,
@@ -260,9 +251,13 @@ export function round3(x: number): number {
 }
 
 /** `retain basket bundles`: pairs/triples bought together beyond chance, with margin-safe discounts. */
-export async function runBundles(opts: BundlesOptions, deps: BasketDeps = {}) {
+export async function bundles(ctx: ModuleContext, input: BundlesInput) {
   const started = performance.now();
-  const { baskets, products } = await loadOrderData(deps, opts);
+  return bundlesOf(await loadOrderData(ctx, input), input, started);
+}
+
+/** bundles on orders in memory. */
+export function bundlesOf({ baskets, products }: OrderData, opts: BundlesInput, started = performance.now()) {
   const index = productIndex(baskets, products, nonProductConfigOf(opts));
   const bundles = suggestBundles(index, {
     minSupport: opts.minSupport,
@@ -281,9 +276,13 @@ export async function runBundles(opts: BundlesOptions, deps: BasketDeps = {}) {
 }
 
 /** `retain basket fbt`: frequently bought together, per product (or for one `--sku`). */
-export async function runFbt(opts: FbtOptions, deps: BasketDeps = {}) {
+export async function fbt(ctx: ModuleContext, input: FbtInput) {
   const started = performance.now();
-  const { baskets, products } = await loadOrderData(deps, opts);
+  return fbtOf(await loadOrderData(ctx, input), input, started);
+}
+
+/** fbt on orders in memory. */
+export function fbtOf({ baskets, products }: OrderData, opts: FbtInput, started = performance.now()) {
   const index = productIndex(baskets, products, nonProductConfigOf(opts));
   const all = frequentlyBoughtTogether(index, {
     n: opts.n,
@@ -299,9 +298,13 @@ export async function runFbt(opts: FbtOptions, deps: BasketDeps = {}) {
 }
 
 /** `retain basket upsell`: pricier same-category moves, and the next product after a first purchase. */
-export async function runUpsell(opts: UpsellOptions, deps: BasketDeps = {}) {
+export async function upsell(ctx: ModuleContext, input: UpsellInput) {
   const started = performance.now();
-  const { baskets, products } = await loadOrderData(deps, opts);
+  return upsellOf(await loadOrderData(ctx, input), input, started);
+}
+
+/** upsell on orders in memory. */
+export function upsellOf({ baskets, products }: OrderData, opts: UpsellInput, started = performance.now()) {
   const index = productIndex(baskets, products, nonProductConfigOf(opts));
   const upsell = upsellCandidates(index, {
     minCustomers: opts.minCustomers,
@@ -326,8 +329,12 @@ function recommenderOptions(opts: {
 }
 
 /** `retain recommend --customer ID`: explainable top-N for one customer. */
-export async function runRecommend(opts: RecommendOptions, deps: BasketDeps = {}) {
-  const { baskets, products } = await loadOrderData(deps, opts.asOf ? { until: opts.asOf } : {});
+export async function recommend(ctx: ModuleContext, input: RecommendOptions) {
+  return recommendOf(await loadOrderData(ctx, input.asOf ? { until: input.asOf } : {}), input);
+}
+
+/** Recommendations for one customer from orders in memory. */
+export function recommendOf({ baskets, products }: OrderData, opts: RecommendOptions) {
   const model = new Recommender(baskets, products, recommenderOptions(opts));
   const recommendations = model.recommend(opts.customer, {
     n: opts.n,
@@ -339,9 +346,17 @@ export async function runRecommend(opts: RecommendOptions, deps: BasketDeps = {}
 }
 
 /** `retain recommend evaluate`: leave-last-basket-out Recall/NDCG/PHR@k of the four methods. */
-export async function runEvaluate(opts: EvaluateOptions, deps: BasketDeps = {}) {
+export async function evaluate(ctx: ModuleContext, input: EvaluateOptions) {
   const started = performance.now();
-  const { baskets, products } = await loadOrderData(deps, opts);
+  return evaluateOf(await loadOrderData(ctx, input), input, started);
+}
+
+/** The offline evaluation on orders in memory. */
+export function evaluateOf(
+  { baskets, products }: OrderData,
+  opts: EvaluateOptions,
+  started = performance.now(),
+) {
   const report = evaluateRecommenders(baskets, products, { ...recommenderOptions(opts), k: opts.k });
   return { ...report, seconds: round3((performance.now() - started) / 1000) };
 }

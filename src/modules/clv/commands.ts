@@ -1,42 +1,60 @@
 import type { Command } from 'commander';
-import type { ClvStorage } from './repository.js';
-import type { ClvDeps } from './service.js';
-import { emit, globalsOf, log } from '../../kit/cli/output.js';
+import type { CliRuntime } from '../../kit/module.js';
+import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
+import { emit, log } from '../../kit/cli/output.js';
 
 const fmt = (v: number) =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
 
 /**
  * `retain clv fit|predict|validate`: BTYD models (BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG).
- * The service is imported lazily so `retain --help` stays fast. `storage` reaches the imported
- * orders and stores predictions; without it the commands work from `--summary` files.
+ * The options come from the commands' schemas (schema.ts), declared when `retain clv` dispatches to a
+ * command; the schemas and the service are imported lazily so `retain --help` stays fast. With
+ * `--summary` the commands read the file and never open the store.
  */
-export function registerClv(program: Command, storage: ClvStorage = {}): void {
+export function registerClv(program: Command, cli: CliRuntime): void {
   const clv = program
     .command('clv')
     .description(
       'Predictive CLV: fit BTYD models, predict purchases, P(alive) and CLV, validate on a holdout',
     );
 
-  const depsOf = (cmd: Command): ClvDeps => {
-    const g = globalsOf(cmd);
-    return { ...storage, target: { db: g.db, databaseUrl: g.databaseUrl }, log };
+  const flags: Record<string, OptionOverride> = {
+    summary: { arg: 'csv' },
+    calibrationEnd: { arg: 'date' },
+    holdoutEnd: { arg: 'date' },
+    timeUnit: { arg: 'unit' },
+    model: { arg: 'model' },
+    horizon: { arg: 'n' },
+    out: { arg: 'file' },
+    clvMonths: { arg: 'n' },
+    discountRate: { arg: 'd' },
+    margin: { arg: 'm' },
   };
-  const common = (cmd: Command): Command =>
-    cmd
-      .option(
-        '--summary <csv>',
-        'summary CSV: customer_id,frequency,recency,T[,monetary_value] (times in model units)',
-      )
-      .option(
-        '--calibration-end <date>',
-        'last calibration day YYYY-MM-DD (summary built from stored orders)',
-      )
-      .option('--time-unit <unit>', 'day or week (week = days/7)', 'week')
-      .option('--force', 'fit even when the data-sufficiency check refuses');
+  declareOnDispatch(clv, async (sub) => {
+    const schemas = await import('./schema.js');
+    const schema = {
+      fit: schemas.FitOptions,
+      predict: schemas.PredictOptions,
+      validate: schemas.ValidateOptions,
+    }[sub.name()];
+    if (schema) optionsFrom(sub, schema, flags);
+  });
+  /** The calibration end a command on the stored orders needs. */
+  const calibrationEndOf = async (opts: { calibrationEnd?: Date | undefined }): Promise<Date> => {
+    if (opts.calibrationEnd) return opts.calibrationEnd;
+    const { invalid } = await import('../../shared/errors.js');
+    throw invalid('--calibration-end is required when the summary is built from orders', {
+      field: '--calibration-end',
+    });
+  };
+  const warn = (warnings: readonly string[]) => {
+    for (const w of warnings) log(`warning: ${w}`);
+  };
 
-  common(clv.command('fit').description('Fit a model by maximum likelihood and print its parameters'))
-    .requiredOption('--model <model>', 'bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg')
+  clv
+    .command('fit')
+    .description('Fit a model by maximum likelihood and print its parameters')
     .addHelpText(
       'after',
       `
@@ -52,8 +70,30 @@ Standard errors (observed information) are shown in the human output.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { FitOptions, parseOptions } = await import('./schema.js');
-      const { fitJson, runFit } = await import('./service.js');
-      const r = await runFit(parseOptions(FitOptions, raw), depsOf(cmd));
+      const service = await import('./service.js');
+      const opts = parseOptions(FitOptions, raw);
+      const { model, summary } = opts;
+      let r: Awaited<ReturnType<typeof service.fit>>;
+      if (model === 'sbg') {
+        if (!summary) {
+          const { invalid } = await import('../../shared/errors.js');
+          throw invalid('the sBG model needs --summary <csv> with header period,alive (a survivor curve)', {
+            field: '--summary',
+          });
+        }
+        const { readSurvivorCsv } = await import('./summaryCsv.js');
+        r = service.fitSurvivors({ alive: readSurvivorCsv(summary) });
+      } else if (summary) {
+        const { readSummaryCsv } = await import('./summaryCsv.js');
+        // Gamma-Gamma is fitted on repeat buyers only: the reader need not keep the other rows.
+        const columns = readSummaryCsv(summary, { ids: false, repeatBuyersOnly: model === 'gamma-gamma' });
+        r = service.fitSummary({ ...opts, model, summary: columns });
+      } else {
+        const calibrationEnd = await calibrationEndOf(opts);
+        r = await cli.withContext(cmd, (ctx) => service.fit(ctx, { ...opts, model, calibrationEnd }));
+      }
+      warn(r.warnings);
+      const { fitJson } = service;
       emit(cmd, fitJson(r), () =>
         [
           `${r.model} fitted on ${r.customers} customers in ${r.seconds}s${r.converged ? '' : ' (not fully converged)'}`,
@@ -67,14 +107,9 @@ Standard errors (observed information) are shown in the human output.`,
       );
     });
 
-  common(clv.command('predict').description('Predict purchases, P(alive) and CLV per customer'))
-    .option('--model <model>', 'bgnbd, pareto-nbd or mbgnbd', 'bgnbd')
-    .requiredOption('--horizon <n>', 'prediction horizon in time units')
-    .option('--out <file>', 'write customer_id,expected_purchases,p_alive,clv')
-    .option('--details', 'add churn_risk,expected_spend,next_order_in,next_order_date to --out')
-    .option('--clv-months <n>', 'CLV horizon in months', '12')
-    .option('--discount-rate <d>', 'monthly discount rate for CLV', '0.01')
-    .option('--margin <m>', 'profit margin applied to CLV, in (0, 1]', '1')
+  clv
+    .command('predict')
+    .description('Predict purchases, P(alive) and CLV per customer')
     .addHelpText(
       'after',
       `
@@ -91,8 +126,25 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { PredictOptions, parseOptions } = await import('./schema.js');
-      const { runPredict } = await import('./service.js');
-      const r = await runPredict(parseOptions(PredictOptions, raw), depsOf(cmd));
+      const service = await import('./service.js');
+      const { summary, out, ...opts } = parseOptions(PredictOptions, raw);
+      let r: Awaited<ReturnType<typeof service.predict>>;
+      if (summary) {
+        // A summary file's customers may be unknown to the store: its predictions go to --out only.
+        const { readSummaryCsv } = await import('./summaryCsv.js');
+        const columns = readSummaryCsv(summary, { ids: true, repeatBuyersOnly: false });
+        r = service.predictSummary({ ...opts, summary: columns });
+      } else {
+        // Predictions from stored orders are stored (as of the calibration end) with the details.
+        const calibrationEnd = await calibrationEndOf(opts);
+        r = await cli.withContext(cmd, (ctx) => service.predict(ctx, { ...opts, calibrationEnd }));
+      }
+      warn(r.warnings);
+      if (!r.spendParams) log('note: no monetary_value column, so the clv column is left empty');
+      if (out) {
+        const { writePredictionsCsv } = await import('./predictionsCsv.js');
+        await writePredictionsCsv(out, r.predictions, opts.details || !summary);
+      }
       emit(cmd, { customers: r.customers, expectedPurchasesTotal: r.expectedPurchasesTotal }, () =>
         [
           `${r.model} on ${r.customers} customers (${r.seconds}s): ${r.expectedPurchasesTotal.toFixed(1)} purchases expected`,
@@ -107,14 +159,14 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
                   .join(' ')}; CLV total ${r.clvTotal}`,
               ]
             : []),
-          ...(r.out ? [`  wrote ${r.out}`] : []),
+          ...(out ? [`  wrote ${out}`] : []),
         ].join('\n'),
       );
     });
 
-  common(clv.command('validate').description('Fit on the calibration period and compare with the holdout'))
-    .option('--model <model>', 'bgnbd, pareto-nbd or mbgnbd', 'bgnbd')
-    .option('--holdout-end <date>', 'last holdout day YYYY-MM-DD')
+  clv
+    .command('validate')
+    .description('Fit on the calibration period and compare with the holdout')
     .addHelpText(
       'after',
       `
@@ -128,8 +180,22 @@ JSON: {"model","params","holdoutDuration","customers","mae","rmse","correlation"
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { ValidateOptions, parseOptions } = await import('./schema.js');
-      const { runValidate } = await import('./service.js');
-      const r = await runValidate(parseOptions(ValidateOptions, raw), depsOf(cmd));
+      const service = await import('./service.js');
+      const { summary, holdoutEnd, ...opts } = parseOptions(ValidateOptions, raw);
+      let r: Awaited<ReturnType<typeof service.validate>>;
+      if (summary) {
+        const { readSummaryCsv } = await import('./summaryCsv.js');
+        const columns = readSummaryCsv(summary, { ids: false, repeatBuyersOnly: false });
+        r = service.validateSummary({ ...opts, summary: columns });
+      } else {
+        const { invalid } = await import('../../shared/errors.js');
+        if (!holdoutEnd) throw invalid('--holdout-end is required', { field: '--holdout-end' });
+        const calibrationEnd = await calibrationEndOf(opts);
+        r = await cli.withContext(cmd, (ctx) =>
+          service.validate(ctx, { ...opts, calibrationEnd, holdoutEnd }),
+        );
+      }
+      warn([...r.sufficiency.messages, ...r.warnings]);
       emit(cmd, r, () =>
         [
           `${r.model} validated on ${r.customers} customers, holdout ${r.holdoutDuration} time units (${r.seconds}s)`,

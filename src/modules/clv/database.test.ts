@@ -3,9 +3,10 @@ import { haveExternalData, sharedData } from '../../../test/support/externalData
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
-import { loadSales, savePredictions } from './repository.js';
-import { runFit } from './service.js';
-import { FitOptions } from './schema.js';
+import { savePredictions } from './repository.js';
+import { testContext } from '../../../test/support/context.js';
+import { fit as fitOrders } from './service.js';
+import { FitInput } from './schema.js';
 
 const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
 const haveCdnow = haveExternalData(CDNOW_SAMPLE);
@@ -20,14 +21,9 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
   afterAll(async () => dispose());
 
   it('reproduces the published BG/NBD fit from CDNOW orders imported into the store', async () => {
-    const deps = {
-      target: {},
-      log: () => undefined,
-      loadOrders: async (o: { until: Date }) => loadSales(db, o.until),
-    };
-    const fit = await runFit(
-      FitOptions.parse({ model: 'bgnbd', calibrationEnd: '1997-09-30', timeUnit: 'week' }),
-      deps,
+    const fit = await fitOrders(
+      testContext(db),
+      FitInput.parse({ model: 'bgnbd', calibrationEnd: '1997-09-30', timeUnit: 'week' }),
     );
     // Fader, Hardie & Lee (2005): r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4 (rounded to 3 decimals).
     expect(fit.customers).toBe(2357);

@@ -1,7 +1,4 @@
-/**
- * The CLV module's storage port (types) and its SQL (`loadSales`, `savePredictions`); the CLI receives
- * implementations bound to the configured store through `registerClv(program, deps)` (see source.ts).
- */
+/** The CLV module's SQL: the sales a summary is built from (`loadSales`) and stored predictions. */
 import type { Order } from '../../analytics/btyd/summary.js';
 import type { Queryable } from '../../storage/port.js';
 import { mergeStaged } from '../../storage/merge.js';
@@ -10,22 +7,6 @@ import { DAY_MS } from '../../shared/time.js';
 import { ORDER_REVENUE_SQL } from '../reports/repository.js';
 
 export type { Order };
-
-export interface DatabaseTarget {
-  db?: string;
-  databaseUrl?: string;
-}
-
-export interface LoadOrdersOptions extends DatabaseTarget {
-  /** Last day (inclusive, UTC) whose orders are needed: the holdout end, else the calibration end. */
-  until: Date;
-}
-
-/**
- * Returns every sale (one entry per order, refunds/cancellations excluded) up to `until` inclusive as
- * `{customerId, orderedAt, amountMinor}` in the store currency. Guest orders without a customer are omitted.
- */
-export type LoadOrders = (opts: LoadOrdersOptions) => Promise<Order[]>;
 
 /** One stored prediction: what segments read (`p_alive < 0.3`, `clv > 500`, …). */
 export interface StoredPrediction {
@@ -45,17 +26,6 @@ export interface StoredPrediction {
   /** When the next order is due: as-of plus the median time to it; null when it more likely never comes. */
   nextOrderAt: Date | null;
 }
-
-/** Upserts predictions keyed by (customer_id, model_version, as_of). */
-export type StorePredictions = (target: DatabaseTarget, rows: readonly StoredPrediction[]) => Promise<void>;
-
-/** What the CLI needs from storage; absent members mean "use --summary". */
-export interface ClvStorage {
-  loadOrders?: LoadOrders;
-  storePredictions?: StorePredictions;
-}
-
-// ---- SQL implementations (the CLI binds them to the store named by --db / --database-url) ----
 
 /** Sales of known customers up to `until` (inclusive day) in the store currency; fully refunded orders excluded. */
 export async function loadSales(db: Queryable, until: Date): Promise<Order[]> {

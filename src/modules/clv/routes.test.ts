@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSales } from './repository.js';
-import { FitOptions, ValidateOptions } from './schema.js';
-import { fitJson, runFit, runValidate, type ClvDeps } from './service.js';
+import { FitInput, ValidateInput } from './schema.js';
+import { fit, fitJson, validate } from './service.js';
+import { testContext } from '../../../test/support/context.js';
 import { OrderLineInput, type OrderLineRow } from '../imports/schema.js';
 import { mergeRows } from '../ingest/service.js';
 import { JobRunner } from '../jobs/service.js';
@@ -131,11 +131,6 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
   });
   afterAll(() => dispose());
 
-  const cliDeps = (): ClvDeps => ({
-    target: {},
-    log: () => undefined,
-    loadOrders: ({ until }) => loadSales(db, until),
-  });
   const withoutSeconds = ({ seconds: _, ...rest }: Record<string, unknown>) => rest;
 
   it('fits each model on the stored orders and answers the `retain clv fit --json` document', async () => {
@@ -152,7 +147,7 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
         'warnings',
       ]);
       expect(r.json.logLikelihood, model).toBeLessThan(0);
-      const cli = fitJson(await runFit(FitOptions.parse(body), cliDeps()));
+      const cli = fitJson(await fit(testContext(db), FitInput.parse(body)));
       expect(withoutSeconds(r.json), model).toEqual(withoutSeconds(cli));
     }
     const gg = await t.call('POST', '/v1/clv/fits', {
@@ -170,7 +165,7 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
     expect(r.json).toMatchObject({ model: 'pareto-nbd', customers: 600, holdoutDuration: 26 + 2 / 7 });
     expect(r.json.sufficiency.verdict).not.toBe('refuse');
     expect(r.json.byFrequency.length).toBeGreaterThan(0);
-    const cli = await runValidate(ValidateOptions.parse(body), cliDeps());
+    const cli = await validate(testContext(db), ValidateInput.parse(body));
     expect(withoutSeconds(r.json)).toEqual(withoutSeconds(JSON.parse(JSON.stringify(cli))));
   });
 

@@ -1,29 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { loadSales } from './repository.js';
-import { FitOptions, ORDER_MODELS, PredictOptions, ValidateOptions } from './schema.js';
-import { fitJson, runFit, runValidate, type ClvDeps } from './service.js';
+import {
+  FitInput,
+  FitOptions,
+  PredictInput,
+  PredictOptions,
+  ValidateInput,
+  ValidateOptions,
+} from './schema.js';
+import { fit, fitJson, validate } from './service.js';
 import { customerPrediction } from '../customers/service.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
 import type { Auth } from '../../kit/http/auth.js';
-import { parseCliOptions } from '../../kit/http/options.js';
-import type { AppEnv, RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { parseInput } from '../../kit/http/input.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
-
-const PredictBody = z
-  .object({
-    calibrationEnd: z.string().openapi({ description: 'last calibration day YYYY-MM-DD' }),
-    horizon: z.number().openapi({ description: 'prediction horizon in time units' }),
-    timeUnit: z.enum(['day', 'week']).optional(),
-    model: z.string().optional().openapi({ description: 'bgnbd (default), pareto-nbd or mbgnbd' }),
-    clvMonths: z.number().optional(),
-    discountRate: z.number().optional(),
-    margin: z.number().optional(),
-    force: z.boolean().optional(),
-  })
-  .openapi('ClvPredict');
 
 const PredictJob = z
   .object({
@@ -46,23 +38,16 @@ const view = (j: Job) => ({
   result: (j.result ?? null) as Record<string, unknown> | null,
 });
 
-// `.describe`, not `.openapi`: these schemas come from the CLV module, which may load before the OpenAPI extension.
-const day = (what: string) => `${what} YYYY-MM-DD`;
-const CLI_ONLY = { summary: 'it reads a summary file on the server; the API works from the stored orders' };
-
-/** `retain clv fit` options on the stored orders: a calibration end is needed, sBG (a survivor-curve file) is not offered. */
-const FitBody = FitOptions.omit({ summary: true })
-  .extend({
-    model: z.enum(ORDER_MODELS, {
-      error: `model must be one of ${ORDER_MODELS.join(', ')} (sbg fits a survivor-curve file: CLI only)`,
-    }),
-    calibrationEnd: FitOptions.shape.calibrationEnd.unwrap().describe(day('last calibration day')),
-  })
-  .openapi('ClvFit');
+// The bodies are the services' input schemas, named for the OpenAPI document (re-wrapped: the module's
+// schemas may be built before the OpenAPI extension loads); the CLI commands' schemas (with `--summary`,
+// `--out`, …) only serve to refuse their file options by name.
+const FitBody = z.object(FitInput.shape).openapi('ClvFit');
+const PredictBody = z.object(PredictInput.shape).openapi('ClvPredict');
+const ValidateBody = z.object(ValidateInput.shape).openapi('ClvValidate');
 
 const FitResult = z
   .object({
-    model: z.enum(ORDER_MODELS),
+    model: FitInput.shape.model,
     params: z.record(z.string(), z.number()).openapi({
       description: 'BG/NBD and MBG/NBD r, alpha, a, b; Pareto/NBD r, alpha, s, beta; Gamma-Gamma p, q, v',
     }),
@@ -75,25 +60,6 @@ const FitResult = z
     }),
   })
   .openapi('ClvFitResult');
-
-/** `retain clv validate` options on the stored orders: both period ends are needed. */
-const ValidateBody = ValidateOptions.omit({ summary: true })
-  .extend({
-    calibrationEnd: ValidateOptions.shape.calibrationEnd.unwrap().describe(day('last calibration day')),
-    holdoutEnd: ValidateOptions.shape.holdoutEnd.unwrap().describe(day('last holdout day')),
-  })
-  .refine((b) => b.holdoutEnd > b.calibrationEnd, {
-    path: ['holdoutEnd'],
-    error: 'holdoutEnd must be after calibrationEnd',
-  })
-  .openapi('ClvValidate');
-
-/** The CLV service's storage on the server's database; its warnings go to the request log. */
-const clvDepsOf = (deps: ServerDeps, c: Context<AppEnv>): ClvDeps => ({
-  target: {},
-  log: (message) => c.get('log').info({ clv: message }, 'clv'),
-  loadOrders: ({ until }) => loadSales(deps.db, until),
-});
 
 /**
  * CLV over HTTP on the server's store: predictions run as jobs (they write a row per customer); fits and
@@ -116,12 +82,8 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     }),
     async (c) => {
       const raw = (await c.req.json()) as Record<string, unknown>;
-      // Validate now (API names and error shape), run later with the CLI's parser in the job.
-      parseCliOptions(PredictOptions.omit({ summary: true, out: true, details: true }), raw, 'body', {
-        summary: 'the API predicts from the stored orders',
-        out: 'predictions are stored per customer; read them with GET /v1/customers/{id}/clv',
-        details: 'stored predictions always carry the details; read them with GET /v1/customers/{id}/clv',
-      });
+      // Validate now (API names and error shape); the job parses the same body with the same schema.
+      parseInput(PredictInput, raw, 'body', PredictOptions);
       const key = c.req.header('idempotency-key') ?? `clv-predict:${randomUUID()}`;
       const { job } = await deps.jobs.enqueue('clv-predict', raw, { idempotencyKey: key, maxAttempts: 2 });
       c.header('Location', `/v1/clv/predictions/${job.jobId}`);
@@ -199,8 +161,8 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       responses: { 200: json(FitResult, 'The fitted parameters') },
     }),
     async (c) => {
-      const opts = parseCliOptions(FitBody, await c.req.json(), 'body', CLI_ONLY);
-      return c.json(fitJson(await runFit(opts, clvDepsOf(deps, c))));
+      const input = parseInput(FitInput, await c.req.json(), 'body', FitOptions);
+      return c.json(fitJson(await fit(deps, input)));
     },
   );
   app.post(
@@ -224,8 +186,8 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       },
     }),
     async (c) => {
-      const opts = parseCliOptions(ValidateBody, await c.req.json(), 'body', CLI_ONLY);
-      return c.json(await runValidate(opts, clvDepsOf(deps, c)));
+      const input = parseInput(ValidateInput, await c.req.json(), 'body', ValidateOptions);
+      return c.json(await validate(deps, input));
     },
   );
 }

@@ -98,42 +98,99 @@ const positive = (what: string) =>
 
 const TimeUnitOption = z.enum(['day', 'week'], { error: 'time unit must be day or week' });
 
-const Common = z.object({
-  summary: z.string().min(1).optional(),
-  calibrationEnd: isoDay('calibration end').optional(),
-  timeUnit: TimeUnitOption.default('week'),
-  force: z.boolean().default(false),
+const calibrationEnd = isoDay('calibration end').describe(
+  'last calibration day YYYY-MM-DD (summary built from stored orders)',
+);
+const holdoutEnd = isoDay('holdout end').describe('last holdout day YYYY-MM-DD');
+const common = {
+  timeUnit: TimeUnitOption.default('week').describe('day or week (week = days/7)'),
+  force: z.boolean().default(false).describe('fit even when the data-sufficiency check refuses'),
+};
+const transactionModel = TransactionModelName.default('bgnbd').describe('bgnbd, pareto-nbd or mbgnbd');
+
+/** The models that fit from stored orders, as an input (sBG needs a survivor-curve file). */
+const OrderModel = z.enum(ORDER_MODELS, {
+  error: `model must be one of ${ORDER_MODELS.join(', ')} (sbg fits a survivor-curve file: CLI only)`,
 });
 
-/** `retain clv fit` options. */
-export const FitOptions = Common.extend({ model: Model });
-export type FitOptions = z.infer<typeof FitOptions>;
+/** `fit(ctx, input)`: fit a model to the stored orders up to the calibration end (`POST /v1/clv/fits`). */
+export const FitInput = z.object({
+  calibrationEnd,
+  ...common,
+  model: OrderModel.describe('bgnbd, pareto-nbd, mbgnbd or gamma-gamma'),
+});
+export type FitInput = z.infer<typeof FitInput>;
 
-/** `retain clv predict` options. */
-export const PredictOptions = Common.extend({
-  model: TransactionModelName.default('bgnbd'),
-  horizon: positive('horizon'),
-  out: z.string().min(1).optional(),
-  clvMonths: positive('CLV months').default(12),
+/** `predict(ctx, input)`: fit on the stored orders, predict per customer, store the predictions. */
+export const PredictInput = z.object({
+  calibrationEnd,
+  ...common,
+  model: transactionModel,
+  horizon: positive('horizon').describe('prediction horizon in time units'),
+  clvMonths: positive('CLV months').default(12).describe('CLV horizon in months'),
   discountRate: z.coerce
     .number({ error: 'discount rate must be a number' })
     .refine((v) => Number.isFinite(v) && v >= 0 && v < 1, {
       error: 'discount rate must be a monthly rate in [0, 1)',
     })
-    .default(0.01),
+    .default(0.01)
+    .describe('monthly discount rate for CLV'),
   margin: z.coerce
     .number({ error: 'margin must be a number' })
     .refine((v) => Number.isFinite(v) && v > 0 && v <= 1, { error: 'margin must be in (0, 1]' })
-    .default(1),
+    .default(1)
+    .describe('profit margin applied to CLV, in (0, 1]'),
+});
+export type PredictInput = z.infer<typeof PredictInput>;
+
+/** `validate(ctx, input)`: fit on the calibration period of the stored orders, compare with the holdout. */
+export const ValidateInput = z
+  .object({ calibrationEnd, ...common, model: transactionModel, holdoutEnd })
+  .refine((b) => b.holdoutEnd > b.calibrationEnd, {
+    path: ['holdoutEnd'],
+    error: 'holdoutEnd must be after calibrationEnd',
+  });
+export type ValidateInput = z.infer<typeof ValidateInput>;
+
+// ---- The commands' options: the inputs plus what only a command line offers (files) ----
+
+const summary = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('summary CSV: customer_id,frequency,recency,T[,monetary_value] (times in model units)');
+/** With `--summary` the calibration end is optional (it only dates the next orders). */
+const cliPeriod = { summary, calibrationEnd: calibrationEnd.optional(), ...common };
+
+/** `retain clv fit` options: every model, from stored orders or a `--summary` file. */
+export const FitOptions = z.object({
+  ...cliPeriod,
+  model: Model.describe('bgnbd, pareto-nbd, mbgnbd, gamma-gamma or sbg'),
+});
+export type FitOptions = z.infer<typeof FitOptions>;
+
+/** `retain clv predict` options. */
+export const PredictOptions = z.object({
+  ...cliPeriod,
+  model: PredictInput.shape.model,
+  horizon: PredictInput.shape.horizon,
+  out: z.string().min(1).optional().describe('write customer_id,expected_purchases,p_alive,clv'),
   /** Add churn_risk, expected_spend, next_order_in and next_order_date to the --out CSV. */
-  details: z.boolean().default(false),
+  details: z
+    .boolean()
+    .default(false)
+    .describe('add churn_risk,expected_spend,next_order_in,next_order_date to --out'),
+  clvMonths: PredictInput.shape.clvMonths,
+  discountRate: PredictInput.shape.discountRate,
+  margin: PredictInput.shape.margin,
 });
 export type PredictOptions = z.infer<typeof PredictOptions>;
 
 /** `retain clv validate` options. */
-export const ValidateOptions = Common.extend({
-  model: TransactionModelName.default('bgnbd'),
-  holdoutEnd: isoDay('holdout end').optional(),
+export const ValidateOptions = z.object({
+  ...cliPeriod,
+  model: transactionModel,
+  holdoutEnd: holdoutEnd.optional(),
 });
 export type ValidateOptions = z.infer<typeof ValidateOptions>;
 

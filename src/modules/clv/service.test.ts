@@ -6,11 +6,26 @@ import { haveExternalData, sharedData } from '../../../test/support/externalData
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
 import { CDNOW_DIR, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { AppError } from '../../shared/errors.js';
+import { buildProgram } from '../../cli/main.js';
+import { writePredictionsCsv } from './predictionsCsv.js';
 import { FitOptions, PredictOptions, ValidateOptions, parseOptions } from './schema.js';
-import { runFit, runPredict, runValidate, summariesFromOrders } from './service.js';
+import { fitSummary, fitSurvivors, predictSummary, summariesFromOrders, validateSummary } from './service.js';
+import { readSummaryCsv, readSurvivorCsv } from './summaryCsv.js';
 
-const logs: string[] = [];
-const deps = { target: {}, log: (m: string) => logs.push(m) };
+/** What `retain clv fit --summary` does: read the file, fit the summary. */
+const runFit = async (raw: Record<string, unknown>) => {
+  const { summary, model, ...opts } = parseOptions(FitOptions, raw);
+  if (model === 'sbg') return fitSurvivors({ alive: readSurvivorCsv(summary!) });
+  const columns = readSummaryCsv(summary!, { ids: false, repeatBuyersOnly: model === 'gamma-gamma' });
+  return fitSummary({ ...opts, model, summary: columns });
+};
+/** What `retain clv predict --summary` does: read the file, predict, write `--out`. */
+const runPredict = async (raw: Record<string, unknown>) => {
+  const { summary, out, ...opts } = parseOptions(PredictOptions, raw);
+  const r = predictSummary({ ...opts, summary: readSummaryCsv(summary!, { ids: true }) });
+  if (out) await writePredictionsCsv(out, r.predictions, opts.details);
+  return r;
+};
 const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
 const haveCdnow = haveExternalData(
   sharedData('cdnow/CDNOW_sample.txt'),
@@ -21,7 +36,7 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
   const summary = resolve(CDNOW_DIR, 'cdnow_customers_summary_with_monetary.csv');
 
   it('fits BG/NBD from --summary with the published values', async () => {
-    const r = await runFit(parseOptions(FitOptions, { model: 'bgnbd', summary }), deps);
+    const r = await runFit({ model: 'bgnbd', summary });
     expect(r.customers).toBe(2357);
     expect(r.params.r).toBeCloseTo(0.243, 3);
     expect(r.logLikelihood).toBeCloseTo(-9582.43, 1);
@@ -32,14 +47,8 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
 
   it('predicts per customer into a CSV and totals the expectation', async () => {
     const out = join(dir, 'preds.csv');
-    // Storage is wired (as in the CLI) but a summary file's predictions are not stored.
-    let stored = 0;
-    const storePredictions = async () => void stored++;
-    const r = await runPredict(parseOptions(PredictOptions, { summary, horizon: '39', out }), {
-      ...deps,
-      storePredictions,
-    });
-    expect(stored).toBe(0);
+    // A summary file's predictions are not stored: predictSummary takes no context.
+    const r = await runPredict({ summary, horizon: '39', out });
     expect(r.customers).toBe(2357);
     // Σ E[Y(39)] over CDNOW with the BG/NBD, cross-checked by the holdout test (1,653.4).
     expect(r.expectedPurchasesTotal).toBeCloseTo(1653.4, 0);
@@ -56,7 +65,7 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
   it('adds churn risk, expected spend and the next order to the CSV with --details', async () => {
     const out = join(dir, 'details.csv');
     const opts = { summary, horizon: '39', out, details: true, calibrationEnd: '1997-09-30' };
-    const r = await runPredict(parseOptions(PredictOptions, opts), deps);
+    const r = await runPredict(opts);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(
       'customer_id,expected_purchases,p_alive,clv,churn_risk,expected_spend,next_order_in,next_order_date',
@@ -91,7 +100,8 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
         ),
       );
     writeFileSync(file, rows.join('\n') + '\n');
-    const r = await runValidate(parseOptions(ValidateOptions, { summary: file }), deps);
+    const { summary: _, ...opts } = parseOptions(ValidateOptions, { summary: file });
+    const r = validateSummary({ ...opts, summary: readSummaryCsv(file, { ids: false }) });
     expect(r.customers).toBe(2357);
     expect(r.totalActual).toBe(1882);
     expect(r.holdoutDuration).toBe(39);
@@ -101,15 +111,10 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
   it('refuses too little data unless forced, and says why', async () => {
     const small = join(dir, 'small.csv');
     writeFileSync(small, 'customer_id,frequency,recency,T\n1,1,2,30\n2,0,0,30\n');
-    const err = await runFit(parseOptions(FitOptions, { model: 'bgnbd', summary: small }), deps).catch(
-      (e: unknown) => e,
-    );
+    const err = await runFit({ model: 'bgnbd', summary: small }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).message).toMatch(/only 2 customers/);
-    const forced = await runFit(
-      parseOptions(FitOptions, { model: 'bgnbd', summary: small, force: true }),
-      deps,
-    );
+    const forced = await runFit({ model: 'bgnbd', summary: small, force: true });
     expect(forced.warnings).toContainEqual(expect.stringMatching(/only 2 customers/));
   });
 
@@ -121,24 +126,23 @@ describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
         [1000, 631, 468, 382, 326, 289, 262, 241].map((v, i) => `${i},${v}`).join('\n') +
         '\n',
     );
-    const r = await runFit(parseOptions(FitOptions, { model: 'sbg', summary: file }), deps);
+    const r = await runFit({ model: 'sbg', summary: file });
     expect(r.params.alpha).toBeCloseTo(0.704, 3);
     expect(r.params.beta).toBeCloseTo(1.182, 3);
   });
 
-  it('without --summary and without storage, asks for --summary', async () => {
-    const err = await runFit(
-      parseOptions(FitOptions, { model: 'bgnbd', calibrationEnd: '1997-09-30' }),
-      deps,
-    ).catch((e: unknown) => e);
+  it('the sBG without --summary asks for --summary (it fits a survivor-curve file)', async () => {
+    const err = await buildProgram()
+      .parseAsync(['node', 'retain', 'clv', 'fit', '--model', 'sbg'])
+      .catch((e: unknown) => e);
     expect((err as AppError).where?.field).toBe('--summary');
   });
 
-  it('builds the summary from injected orders when storage is wired', async () => {
-    const r = await runFit(parseOptions(FitOptions, { model: 'bgnbd', calibrationEnd: '1997-09-30' }), {
-      ...deps,
-      loadOrders: async ({ until }) => readCdnowSampleOrders().filter((o) => o.orderedAt <= until),
-    });
+  it('builds the summary from orders (as the store gives them)', async () => {
+    const until = new Date('1997-09-30T00:00:00Z');
+    const orders = readCdnowSampleOrders().filter((o) => o.orderedAt <= until);
+    const summary = summariesFromOrders(orders, { calibrationEnd: until, timeUnit: 'week' });
+    const r = fitSummary({ model: 'bgnbd', timeUnit: 'week', force: false, summary });
     expect(r.params.a).toBeCloseTo(0.793, 3);
   });
 });
@@ -152,10 +156,10 @@ describe('clv service input errors', () => {
       { customerId: 'a', orderedAt: day(5), amountMinor: 0 },
       { customerId: 'b', orderedAt: day(2), amountMinor: 1500 },
     ];
-    const err = await runFit(
-      parseOptions(FitOptions, { model: 'gamma-gamma', calibrationEnd: '2024-01-31', force: true }),
-      { ...deps, loadOrders: async () => orders },
-    ).catch((e: unknown) => e);
+    const summary = summariesFromOrders(orders, { calibrationEnd: day(31), timeUnit: 'week' });
+    const err = await Promise.resolve()
+      .then(() => fitSummary({ model: 'gamma-gamma', timeUnit: 'week', force: true, summary }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('validation');
     expect((err as AppError).message).toMatch(/monetary value must be > 0 for a repeat buyer/);

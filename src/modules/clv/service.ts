@@ -1,9 +1,9 @@
 /**
- * CLV orchestration: gets a summary (a `--summary` CSV, or orders from storage through
- * `summariesFromOrders`), checks it is sufficient, fits the chosen model and predicts per customer.
- * The math is in src/analytics/btyd; this file only wires it.
+ * CLV services: `fit`, `predict` and `validate` build the summary from the stored orders (`ctx.db`);
+ * `fitSummary`, `fitSurvivors`, `predictSummary` and `validateSummary` take a summary the caller has
+ * read (the CLI's `--summary` file). Each checks the data are sufficient, fits the chosen model and,
+ * for predictions, predicts per customer. The math is in src/analytics/btyd; this file only wires it.
  */
-import { createWriteStream } from 'node:fs';
 import { fitBgNbd, bgNbdModel } from '../../analytics/btyd/bgnbd.js';
 import { UNITS_PER_MONTH } from '../../analytics/btyd/clv.js';
 import {
@@ -31,17 +31,12 @@ import {
 } from '../../analytics/btyd/validate.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
-import type { ClvStorage, DatabaseTarget, StoredPrediction } from './repository.js';
-import type { FitOptions, Model, PredictOptions, TransactionModelName, ValidateOptions } from './schema.js';
-import { readSummaryCsv, readSurvivorCsv, type SummaryColumns } from './summaryCsv.js';
+import type { ModuleContext } from '../../kit/context.js';
+import { loadSales, savePredictions, type StoredPrediction } from './repository.js';
+import type { FitInput, Model, PredictInput, TransactionModelName, ValidateInput } from './schema.js';
+import type { SummaryColumns } from './summaryCsv.js';
 
-export interface ClvDeps extends ClvStorage {
-  target: DatabaseTarget;
-  log: (message: string) => void;
-  /** Monotonic seconds (injected so results are reproducible in tests). */
-  now?: () => number;
-}
-
+/** Wall-time seconds, for the `seconds` durations of the results (not business time). */
 const clock = () => performance.now() / 1000;
 
 /** Summary columns from orders (pure): the database path's equivalent of reading `--summary`. */
@@ -65,44 +60,17 @@ export function summariesFromOrders(
   return out;
 }
 
-interface SummarySource {
-  summary?: string | undefined;
-  calibrationEnd?: Date | undefined;
-  timeUnit: TimeUnit;
-}
-
-/** Reads `--summary`, or builds the summary from stored orders when storage is wired. */
-async function loadSummary(
-  opts: SummarySource & { holdoutEnd?: Date | undefined },
-  deps: ClvDeps,
-  needIds: boolean,
-  repeatBuyersOnly = false,
+/** The summary of the stored orders up to the holdout end (else the calibration end). */
+async function summaryOf(
+  ctx: ModuleContext,
+  opts: { calibrationEnd: Date; holdoutEnd?: Date; timeUnit: TimeUnit },
 ): Promise<SummaryColumns> {
-  if (opts.summary) return readSummaryCsv(opts.summary, { ids: needIds, repeatBuyersOnly });
-  if (!deps.loadOrders)
-    throw invalid('give --summary <csv>: reading orders from the database is not available in this build', {
-      field: '--summary',
-    });
-  if (!opts.calibrationEnd)
-    throw invalid('--calibration-end is required when the summary is built from orders', {
-      field: '--calibration-end',
-    });
-  const until = opts.holdoutEnd ?? opts.calibrationEnd;
-  const orders = await deps.loadOrders({ ...deps.target, until });
-  return summariesFromOrders(orders, {
-    calibrationEnd: opts.calibrationEnd,
-    ...(opts.holdoutEnd ? { holdoutEnd: opts.holdoutEnd } : {}),
-    timeUnit: opts.timeUnit,
-  });
+  const orders = await loadSales(ctx.db, opts.holdoutEnd ?? opts.calibrationEnd);
+  return summariesFromOrders(orders, opts);
 }
 
-/** Runs the data-sufficiency check; refuses (unless forced) or logs warnings. */
-function ensureSufficient(
-  s: SummaryColumns,
-  unit: TimeUnit,
-  force: boolean,
-  deps: ClvDeps,
-): SufficiencyResult {
+/** Runs the data-sufficiency check; refuses unless forced (its messages are the caller's warnings). */
+function ensureSufficient(s: SummaryColumns, unit: TimeUnit, force: boolean): SufficiencyResult {
   let repeat = s.stats?.repeatBuyers ?? 0;
   let maxT = s.stats?.maxT ?? 0;
   if (!s.stats) {
@@ -126,8 +94,12 @@ function ensureSufficient(
         details: result,
       },
     );
-  for (const m of result.messages) deps.log(`warning: ${m}`);
   return result;
+}
+
+/** Puts a result's warnings in the context's log (the result carries them too). */
+function logWarnings(ctx: ModuleContext, warnings: readonly string[]): void {
+  for (const w of warnings) ctx.log.info({ clv: w }, 'clv warning');
 }
 
 function rfOf(s: SummaryColumns): RfData {
@@ -218,47 +190,72 @@ export function fitWarnings(model: Model, fit: AnyFit): string[] {
   return [];
 }
 
-/** Fits one model to the summary (or, for sBG, to a `period,alive` survivor curve). */
-export async function runFit(opts: FitOptions, deps: ClvDeps): Promise<FitOutcome> {
-  const now = deps.now ?? clock;
-  const t0 = now();
+/** What every fit, prediction and validation of a summary needs besides the summary. */
+interface SummaryFitOptions {
+  timeUnit: TimeUnit;
+  force: boolean;
+}
+
+/** Fits a purchase or spend model to a summary; the time is measured from `t0`. */
+function fitOn(
+  model: Exclude<Model, 'sbg'>,
+  s: SummaryColumns,
+  opts: SummaryFitOptions,
+  t0: number,
+): FitOutcome {
+  const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force);
   let fit: AnyFit;
-  let sufficiency: SufficiencyResult | null = null;
-  if (opts.model === 'sbg') {
-    if (!opts.summary)
-      throw invalid('the sBG model needs --summary <csv> with header period,alive (a survivor curve)', {
-        field: '--summary',
-      });
-    fit = fitSbg(readSurvivorCsv(opts.summary));
+  if (model === 'gamma-gamma') {
+    if (!s.monetaryValue)
+      throw invalid('gamma-gamma needs a monetary_value column in the summary', { field: '--summary' });
+    fit = fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue, undefined, s.stats?.spend));
   } else {
-    // Gamma-Gamma is fitted on repeat buyers only: the reader need not keep the other rows.
-    const s = await loadSummary(opts, deps, false, opts.model === 'gamma-gamma');
-    sufficiency = ensureSufficient(s, opts.timeUnit, opts.force, deps);
-    if (opts.model === 'gamma-gamma') {
-      if (!s.monetaryValue)
-        throw invalid('gamma-gamma needs a monetary_value column in the summary', { field: '--summary' });
-      fit = fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue, undefined, s.stats?.spend));
-    } else {
-      fit = fitTransactionModel(opts.model, rfOf(s)).fit;
-    }
+    fit = fitTransactionModel(model, rfOf(s)).fit;
   }
-  const modelWarnings = fitWarnings(opts.model, fit);
-  for (const w of modelWarnings) deps.log(`warning: ${w}`);
-  // The JSON document carries the data-sufficiency warnings too (logged when checked; with --force
-  // they include the reasons the fit would have been refused).
-  const warnings = [...(sufficiency?.messages ?? []), ...modelWarnings];
+  return outcomeOf(model, fit, sufficiency, t0);
+}
+
+function outcomeOf(model: Model, fit: AnyFit, sufficiency: SufficiencyResult | null, t0: number): FitOutcome {
+  // The warnings carry the data-sufficiency messages too (with force they include the reasons the fit
+  // would have been refused), then the model's.
+  const warnings = [...(sufficiency?.messages ?? []), ...fitWarnings(model, fit)];
   return {
-    model: opts.model,
+    model,
     params: fit.params,
     logLikelihood: fit.logLikelihood,
     customers: fit.customers,
-    seconds: round(now() - t0, 3),
+    seconds: round(clock() - t0, 3),
     standardErrors: fit.standardErrors,
     confidenceIntervals: fit.confidenceIntervals,
     converged: fit.converged,
     sufficiency,
     warnings,
   };
+}
+
+/** Fits one model to the stored orders up to the calibration end (`retain clv fit`, `POST /v1/clv/fits`). */
+export async function fit(ctx: ModuleContext, input: FitInput): Promise<FitOutcome> {
+  const t0 = clock();
+  const s = await summaryOf(ctx, input);
+  const r = fitOn(input.model, s, input, t0);
+  logWarnings(ctx, r.warnings);
+  return r;
+}
+
+/**
+ * Fits one model to a summary the caller read (`retain clv fit --summary`). Pure: no database, no
+ * files. Gamma-Gamma is fitted on repeat buyers (the reader need not keep the other rows).
+ */
+export function fitSummary(
+  input: SummaryFitOptions & { model: Exclude<Model, 'sbg'>; summary: SummaryColumns },
+): FitOutcome {
+  return fitOn(input.model, input.summary, input, clock());
+}
+
+/** Fits the sBG to a survivor curve (`alive` per period, from period 0). Pure. */
+export function fitSurvivors(input: { alive: readonly number[] }): FitOutcome {
+  const t0 = clock();
+  return outcomeOf('sbg', fitSbg(input.alive), null, t0);
 }
 
 export interface PredictOutcome {
@@ -270,8 +267,26 @@ export interface PredictOutcome {
   clvTotal: number | null;
   /** E[X(horizon)]: expected purchases over the horizon of a customer who buys for the first time now. */
   newCustomerExpectedPurchases: number;
-  out: string | null;
+  /** Data-sufficiency and model warnings. */
+  warnings: string[];
   seconds: number;
+}
+
+/** The predictions per customer (per group of equal (x, t_x, T) where they only depend on it). */
+export interface PredictionTable {
+  rows: number;
+  ids: readonly string[];
+  groupOf: Int32Array;
+  expected: Float64Array;
+  pAlive: Float64Array;
+  /** NaN without a spend model. */
+  clvOf: (i: number) => number;
+  /** Expected spend per future order; NaN without a spend model. */
+  spendOf: (i: number) => number;
+  /** Median time to the next order in time units per group (NaN: more likely never); with details only. */
+  nextIn: Float64Array | null;
+  /** The calibration end plus the median time to the next order; null when unknown. */
+  nextOrderAt: (i: number) => Date | null;
 }
 
 function round(v: number, digits: number): number {
@@ -285,28 +300,36 @@ async function modelVersion(names: string, params: unknown): Promise<string> {
   return `${names}:${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 12)}`;
 }
 
+type PredictOptions = Omit<PredictInput, 'calibrationEnd'> & {
+  calibrationEnd?: Date | undefined;
+  /** Compute the median time to the next order (and its date). */
+  details: boolean;
+};
+
+interface Prediction {
+  outcome: PredictOutcome;
+  predictions: PredictionTable;
+  names: string;
+  versionParams: unknown;
+}
+
 /**
  * Fits the transaction model (and Gamma-Gamma when spend is known) and predicts per customer:
  * expected purchases over the horizon, P(alive), and CLV over `clvMonths` (DCF, monthly discount, margin);
- * with `details` (and for stored predictions) also expected spend per order and when the next order is
- * due (the median time to it). Work is done once per distinct (x, t_x, T).
+ * with `details` also expected spend per order and when the next order is due (the median time to it).
+ * Work is done once per distinct (x, t_x, T).
  */
-export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<PredictOutcome> {
-  const now = deps.now ?? clock;
-  const t0 = now();
-  const s = await loadSummary(opts, deps, true);
-  ensureSufficient(s, opts.timeUnit, opts.force, deps);
+function predictOn(s: SummaryColumns, opts: PredictOptions, t0: number): Prediction {
+  const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force);
   const { fit, model } = fitTransactionModel(opts.model, rfOf(s));
-  for (const w of fitWarnings(opts.model, fit)) deps.log(`warning: ${w}`);
+  const warnings = [...sufficiency.messages, ...fitWarnings(opts.model, fit)];
   const gg = s.monetaryValue ? fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue)) : null;
-  if (!gg) deps.log('note: no monetary_value column, so the clv column is left empty');
 
-  const storing = deps.storePredictions !== undefined && !opts.summary;
   const g = groupRows(s.frequency, s.recency, s.T);
   const expected = new Float64Array(g.groups);
   const pAlive = new Float64Array(g.groups);
   // Median time to the next order in time units (NaN: more likely never than not); only when asked.
-  const nextIn = opts.details || storing ? new Float64Array(g.groups) : null;
+  const nextIn = opts.details ? new Float64Array(g.groups) : null;
   const discounted = new Float64Array(g.groups); // Σ ΔE[Y] / (1+d)^i over the CLV months
   const u = UNITS_PER_MONTH[opts.timeUnit];
   for (let k = 0; k < g.groups; k++) {
@@ -344,97 +367,79 @@ export async function runPredict(opts: PredictOptions, deps: ClvDeps): Promise<P
     total += expected[g.groupOf[i]!]!;
     if (gg) clvTotal += clvOf(i);
   }
-
-  if (opts.out)
-    await writePredictions(opts.out, s, {
+  return {
+    outcome: {
+      customers: s.rows,
+      expectedPurchasesTotal: round(total, 6),
+      model: opts.model,
+      params: fit.params,
+      spendParams: gg ? gg.params : null,
+      clvTotal: gg ? round(clvTotal, 2) : null,
+      newCustomerExpectedPurchases: round(model.expectedPurchases(opts.horizon), 6),
+      warnings,
+      seconds: round(clock() - t0, 3),
+    },
+    predictions: {
+      rows: s.rows,
+      ids: s.ids ?? [],
       groupOf: g.groupOf,
       expected,
       pAlive,
       clvOf,
-      details: nextIn ? { nextIn, spendOf, nextOrderAt } : null,
-    });
-
-  // Predictions from stored orders are stored (as of the calibration end) for segments to use; those
-  // from a --summary file belong to customers the database may not know and go to --out only.
-  if (storing && deps.storePredictions) {
-    if (!opts.calibrationEnd)
-      throw invalid('--calibration-end is required to store predictions (it is their as-of date)', {
-        field: '--calibration-end',
-      });
-    const version = await modelVersion(gg ? `${opts.model}+gamma-gamma` : opts.model, {
-      t: fit.params,
-      m: gg?.params ?? null,
-    });
-    const rows: StoredPrediction[] = [];
-    for (let i = 0; i < s.rows; i++) {
-      const k = g.groupOf[i]!;
-      rows.push({
-        customerId: s.ids![i]!,
-        modelVersion: version,
-        asOf: opts.calibrationEnd,
-        horizon: opts.horizon,
-        timeUnit: opts.timeUnit,
-        expectedPurchases: expected[k]!,
-        pAlive: pAlive[k]!,
-        clv: gg ? clvOf(i) : null,
-        expectedSpend: gg ? spendOf(i) : null,
-        nextOrderAt: nextOrderAt(i),
-      });
-    }
-    await deps.storePredictions(deps.target, rows);
-  }
-  return {
-    customers: s.rows,
-    expectedPurchasesTotal: round(total, 6),
-    model: opts.model,
-    params: fit.params,
-    spendParams: gg ? gg.params : null,
-    clvTotal: gg ? round(clvTotal, 2) : null,
-    newCustomerExpectedPurchases: round(model.expectedPurchases(opts.horizon), 6),
-    out: opts.out ?? null,
-    seconds: round(now() - t0, 3),
+      spendOf,
+      nextIn,
+      nextOrderAt,
+    },
+    names: gg ? `${opts.model}+gamma-gamma` : opts.model,
+    versionParams: { t: fit.params, m: gg?.params ?? null },
   };
 }
 
-/** What writePredictions writes per customer (by group where it is per distinct (x, t_x, T)). */
-interface PredictionColumns {
-  groupOf: Int32Array;
-  expected: Float64Array;
-  pAlive: Float64Array;
-  clvOf: (i: number) => number;
-  /** With --details: churn_risk, expected_spend, next_order_in and next_order_date columns. */
-  details: {
-    nextIn: Float64Array;
-    spendOf: (i: number) => number;
-    nextOrderAt: (i: number) => Date | null;
-  } | null;
+/**
+ * Predicts from the stored orders up to the calibration end and stores the predictions per customer
+ * (as of the calibration end, with the details) for segments to use (`retain clv predict`, the
+ * `clv-predict` job). Returns the outcome and the table (the CLI writes it with `--out`).
+ */
+export async function predict(
+  ctx: ModuleContext,
+  input: PredictInput,
+): Promise<PredictOutcome & { predictions: PredictionTable }> {
+  const t0 = clock();
+  const s = await summaryOf(ctx, input);
+  const p = predictOn(s, { ...input, details: true }, t0);
+  logWarnings(ctx, p.outcome.warnings);
+  const version = await modelVersion(p.names, p.versionParams);
+  const t = p.predictions;
+  const rows: StoredPrediction[] = [];
+  for (let i = 0; i < t.rows; i++) {
+    const k = t.groupOf[i]!;
+    const clv = t.clvOf(i);
+    rows.push({
+      customerId: t.ids[i]!,
+      modelVersion: version,
+      asOf: input.calibrationEnd,
+      horizon: input.horizon,
+      timeUnit: input.timeUnit,
+      expectedPurchases: t.expected[k]!,
+      pAlive: t.pAlive[k]!,
+      clv: p.outcome.spendParams === null ? null : clv,
+      expectedSpend: p.outcome.spendParams === null ? null : t.spendOf(i),
+      nextOrderAt: t.nextOrderAt(i),
+    });
+  }
+  await ctx.db.transaction(async (tx) => void (await savePredictions(tx, rows, ctx.clock.now())));
+  return { ...p.outcome, seconds: round(clock() - t0, 3), predictions: t };
 }
 
-async function writePredictions(file: string, s: SummaryColumns, c: PredictionColumns): Promise<void> {
-  const stream = createWriteStream(file);
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-  });
-  const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '');
-  const d = c.details;
-  let chunk = `customer_id,expected_purchases,p_alive,clv${d ? ',churn_risk,expected_spend,next_order_in,next_order_date' : ''}\n`;
-  for (let i = 0; i < s.rows; i++) {
-    const k = c.groupOf[i]!;
-    chunk += `${csvCell(s.ids![i]!)},${c.expected[k]!.toFixed(6)},${c.pAlive[k]!.toFixed(6)},${fixed(c.clvOf(i), 2)}`;
-    if (d) {
-      const at = d.nextOrderAt(i);
-      chunk += `,${(1 - c.pAlive[k]!).toFixed(6)},${fixed(d.spendOf(i), 2)},${fixed(d.nextIn[k]!, 3)},${at ? at.toISOString().slice(0, 10) : ''}`;
-    }
-    chunk += '\n';
-    if (chunk.length > 1 << 20) {
-      if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', () => r()));
-      chunk = '';
-    }
-  }
-  stream.end(chunk);
-  await done;
+/**
+ * Predicts per customer from a summary the caller read (`retain clv predict --summary`); nothing is
+ * stored (its customers may be unknown to the store). Pure.
+ */
+export function predictSummary(
+  input: PredictOptions & { summary: SummaryColumns },
+): PredictOutcome & { predictions: PredictionTable } {
+  const p = predictOn(input.summary, input, clock());
+  return { ...p.outcome, predictions: p.predictions };
 }
 
 export interface ValidateOutcome extends ValidationReport {
@@ -446,23 +451,18 @@ export interface ValidateOutcome extends ValidationReport {
   seconds: number;
 }
 
-/** Fits on the calibration period and compares predicted with actual holdout purchases. */
-export async function runValidate(opts: ValidateOptions, deps: ClvDeps): Promise<ValidateOutcome> {
-  const now = deps.now ?? clock;
-  const t0 = now();
-  if (!opts.summary && !opts.holdoutEnd)
-    throw invalid('--holdout-end is required', { field: '--holdout-end' });
-  if (opts.calibrationEnd && opts.holdoutEnd && opts.holdoutEnd <= opts.calibrationEnd)
-    throw invalid('--holdout-end must be after --calibration-end', { field: '--holdout-end' });
-  const s = await loadSummary(opts, deps, false);
+function validateOn(
+  s: SummaryColumns,
+  opts: SummaryFitOptions & { model: TransactionModelName },
+  t0: number,
+): ValidateOutcome {
   if (!s.holdoutFrequency || !s.holdoutDuration)
     throw invalid('the summary needs frequency_holdout and duration_holdout columns to validate', {
       field: '--summary',
     });
-  const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force, deps);
+  const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force);
   const { fit, model } = fitTransactionModel(opts.model, rfOf(s));
   const warnings = fitWarnings(opts.model, fit);
-  for (const w of warnings) deps.log(`warning: ${w}`);
   const report = validateHoldout(model, {
     frequency: s.frequency,
     recency: s.recency,
@@ -477,6 +477,24 @@ export async function runValidate(opts: ValidateOptions, deps: ClvDeps): Promise
     ...report,
     sufficiency,
     warnings,
-    seconds: round(now() - t0, 3),
+    seconds: round(clock() - t0, 3),
   };
+}
+
+/** Fits on the calibration period of the stored orders and compares predicted with actual holdout purchases. */
+export async function validate(ctx: ModuleContext, input: ValidateInput): Promise<ValidateOutcome> {
+  const t0 = clock();
+  if (input.holdoutEnd <= input.calibrationEnd)
+    throw invalid('--holdout-end must be after --calibration-end', { field: '--holdout-end' });
+  const s = await summaryOf(ctx, input);
+  const r = validateOn(s, input, t0);
+  logWarnings(ctx, [...r.sufficiency.messages, ...r.warnings]);
+  return r;
+}
+
+/** Validates on a calibration/holdout summary the caller read (with the holdout columns). Pure. */
+export function validateSummary(
+  input: SummaryFitOptions & { model: TransactionModelName; summary: SummaryColumns },
+): ValidateOutcome {
+  return validateOn(input.summary, input, clock());
 }

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { z } from 'zod';
+
+/** How one schema field appears on the command line when the defaults below do not fit. */
+export interface OptionOverride {
+  /** The value placeholder (`--horizon <n>`); default `value`. */
+  arg?: string;
+  /** Replaces the field's `.describe()` text. */
+  description?: string;
+  /** Whether commander requires the flag; default: the field has neither a default nor `.optional()`. */
+  required?: boolean;
+  /** Commander's default (shown in help); default: the schema's default, as text. */
+  default?: string;
+  /** A repeatable / space-separated list (`--exclude-sku <skus...>`). */
+  variadic?: boolean;
+  /** `--no-<flag>`: a boolean that defaults to true. */
+  negate?: boolean;
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+interface Field {
+  type: string;
+  optional: boolean;
+  defaultValue: unknown;
+  description: string | undefined;
+}
+
+/** Looks through optional/default/nullable/pipe wrappers for the base type, default and description. */
+function fieldOf(schema: z.ZodType): Field {
+  let s = schema as z.ZodType & { description?: string };
+  let optional = false;
+  let defaultValue: unknown;
+  let description = s.description;
+  for (;;) {
+    const def = (s as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+    if (def.type === 'optional' || def.type === 'nullable') optional = true;
+    else if (def.type === 'default') defaultValue = def.defaultValue;
+    else if (def.type !== 'pipe') return { type: def.type, optional, defaultValue, description };
+    s = (def.type === 'pipe' ? def.in : def.innerType) as typeof s;
+    description ??= s.description;
+  }
+}
+
+/**
+ * Declares a command's options from its input schema, in the schema's field order: `calibrationEnd`
+ * becomes `--calibration-end <value>` described by the field's `.describe()` text, with the schema's
+ * default shown in help; booleans become switches; a field without a default that is not optional is
+ * a required option. `overrides` adjusts a field's flag (`false` leaves the field off the command line).
+ * So a new field of the schema reaches both the CLI and the HTTP routes (which parse the same schema).
+ */
+export function optionsFrom(
+  cmd: Command,
+  schema: z.ZodObject,
+  overrides: Readonly<Record<string, OptionOverride | false>> = {},
+): Command {
+  for (const [key, type] of Object.entries(schema.shape)) {
+    const o = overrides[key];
+    if (o === false) continue;
+    const f = fieldOf(type as z.ZodType);
+    const flag = kebab(key);
+    const description = o?.description ?? f.description ?? '';
+    const option =
+      f.type === 'boolean'
+        ? new Option(o?.negate ? `--no-${flag}` : `--${flag}`, description)
+        : new Option(`--${flag} <${o?.arg ?? 'value'}${o?.variadic ? '...' : ''}>`, description);
+    const fallback =
+      f.type === 'boolean' || f.defaultValue === undefined ? undefined : String(f.defaultValue);
+    const dflt = o?.default ?? fallback;
+    if (dflt !== undefined) option.default(dflt);
+    if (o?.required ?? (f.type !== 'boolean' && !f.optional && f.defaultValue === undefined))
+      option.makeOptionMandatory();
+    cmd.addOption(option);
+  }
+  return cmd;
+}
+
+/**
+ * Adds options when a command group dispatches to one of its subcommands (`retain clv fit …`), so
+ * `retain --help` does not load the schemas: `declare(sub)` may import them.
+ */
+export function declareOnDispatch(group: Command, declare: (sub: Command) => Promise<void>): Command {
+  return group.hook('preSubcommand', async (_group, sub) => {
+    await declare(sub);
+  });
+}
