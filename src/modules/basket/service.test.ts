@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { haveExternalData } from '../../../test/support/externalData.js';
+import { describeWithData } from '../../../test/support/externalData.js';
 import { loadOnlineRetail, onlineRetailPath } from '../../analytics/basket/testdata.js';
 import { AppError } from '../../shared/errors.js';
 import type { BasketSource } from './repository.js';
@@ -91,10 +91,10 @@ describe('itemsets and rules from a FIMI file', () => {
   });
 });
 
-const haveOnlineRetail = haveExternalData(onlineRetailPath());
+const describeOnlineRetail = describeWithData(onlineRetailPath());
 
 // End to end over the shipped Online Retail file through an injected source, as the database will do.
-describe.runIf(haveOnlineRetail)('orders through an injected source (Online Retail)', () => {
+describeOnlineRetail('orders through an injected source (Online Retail)', () => {
   const deps: BasketDeps = {
     openSource: async (): Promise<BasketSource> => ({
       loadBaskets: async (opts) =>

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, sharedData } from '../../../test/support/externalData.js';
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
 import { CDNOW_DIR, readCdnowSampleOrders } from '../../analytics/btyd/testData.js';
 import { AppError } from '../../shared/errors.js';
@@ -12,12 +12,12 @@ import { runFit, runPredict, runValidate, summariesFromOrders } from './service.
 const logs: string[] = [];
 const deps = { target: {}, log: (m: string) => logs.push(m) };
 const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
-const haveCdnow = haveExternalData(
+const describeCdnow = describeWithData(
   sharedData('cdnow/CDNOW_sample.txt'),
   sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
 );
 
-describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
+describeCdnow('clv service on CDNOW', () => {
   const summary = resolve(CDNOW_DIR, 'cdnow_customers_summary_with_monetary.csv');
 
   it('fits BG/NBD from --summary with the published values', async () => {
