@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { haveExternalData, sharedData } from './externalData.js';
+import { describeWithData, haveExternalData, sharedData } from './externalData.js';
 
 const here = fileURLToPath(import.meta.url);
 
@@ -29,5 +29,21 @@ describe('haveExternalData', () => {
   it('on CI, fails instead of skipping', () => {
     vi.stubEnv('CI', 'true');
     expect(() => haveExternalData(missing)).toThrow(missing);
+  });
+});
+
+describe('describeWithData', () => {
+  const missing = sharedData('no-such-folder/no-such-file.csv');
+  let ran = false;
+  vi.stubEnv('CI', '');
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  describeWithData(missing)('a suite reading a missing file', () => {
+    ran = true;
+  });
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+
+  it('does not run the body of a suite whose data is missing', () => {
+    expect(ran).toBe(false);
   });
 });

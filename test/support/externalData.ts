@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
 
 /** The shared data folder, <repo>/../shared/data. */
 export const SHARED_DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
@@ -17,8 +18,9 @@ export function sharedData(relative: string): string {
 }
 
 /**
- * Whether every file exists, for `describe.runIf(haveExternalData(file))(…)`. A missing file throws
- * on CI and is reported with console.warn elsewhere.
+ * Whether every file exists, for `it.runIf(…)` and `describe.runIf(…).each(…)` (suites that read the
+ * files only inside hooks and tests). A missing file throws on CI and is reported with console.warn
+ * elsewhere.
  */
 export function haveExternalData(...files: string[]): boolean {
   const missing = files.filter((f) => !existsSync(f));
@@ -27,4 +29,13 @@ export function haveExternalData(...files: string[]): boolean {
   if (process.env.CI === 'true') throw new Error(`external test data is missing (required on CI): ${list}`);
   console.warn(`skipping a suite: external test data is missing: ${list}`);
   return false;
+}
+
+/**
+ * `describe` for a suite that reads the files in its body (vitest runs the body of a skipped suite to
+ * collect its tests): when they are missing, the body is not run and the suite shows as skipped.
+ */
+export function describeWithData(...files: string[]): (name: string, body: () => void) => void {
+  if (haveExternalData(...files)) return (name, body) => describe(name, body);
+  return (name) => describe.skip(name, () => it.skip(`needs ${files.join(', ')}`, () => {}));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haveExternalData } from './externalData.js';
+import { describeWithData } from './externalData.js';
 import { loadOnlineRetail, onlineRetailPath, splitCsvLine } from './onlineRetailBaskets.js';
 
 describe('splitCsvLine', () => {
@@ -14,7 +14,7 @@ describe('splitCsvLine', () => {
   });
 });
 
-describe.runIf(haveExternalData(onlineRetailPath()))('loadOnlineRetail', () => {
+describeWithData(onlineRetailPath())('loadOnlineRetail', () => {
   it('keeps customer invoices with positive quantity and price', () => {
     const { baskets, products } = loadOnlineRetail();
     // Sub-penny prices (PADS at 0.001) round to 0 minor units.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, sharedData } from '../../../test/support/externalData.js';
 import {
   fitParetoNbd,
   logTailIntegral,
@@ -15,13 +15,13 @@ import { integrate } from './special.js';
 import { compressRf } from './summary.js';
 import { readNumericCsv } from '../../../test/support/cdnow.js';
 
-const haveCdnow = haveExternalData(sharedData('cdnow/cdnow_customers_summary.csv'));
+const describeCdnow = describeWithData(sharedData('cdnow/cdnow_customers_summary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
 // Customer Base Analysis", JMR 42(4), and note 009: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.
 const published: ParetoNbdParams = { r: 0.553, alpha: 10.578, s: 0.606, beta: 11.669 };
 
-describe.skipIf(!haveCdnow)('Pareto/NBD on CDNOW (golden)', () => {
+describeCdnow('Pareto/NBD on CDNOW (golden)', () => {
   const cd = readNumericCsv('cdnow_customers_summary.csv');
   const fit = fitParetoNbd(compressRf(cd.frequency!, cd.recency!, cd.T!));
 
@@ -143,7 +143,7 @@ describe('Pareto/NBD numerical stability at extremes', () => {
   });
 });
 
-describe.skipIf(!haveCdnow)('Pareto/NBD fit report', () => {
+describeCdnow('Pareto/NBD fit report', () => {
   it('prints the fitted parameters (for the record)', () => {
     const cd = readNumericCsv('cdnow_customers_summary.csv');
     const fit = fitParetoNbd(compressRf(cd.frequency!, cd.recency!, cd.T!));
@@ -154,7 +154,7 @@ describe.skipIf(!haveCdnow)('Pareto/NBD fit report', () => {
   });
 });
 
-describe.skipIf(!haveCdnow)('Pareto/NBD gradient', () => {
+describeCdnow('Pareto/NBD gradient', () => {
   it('matches central differences of the log-likelihood', async () => {
     const { indexParetoNbd, paretoNbdLogLikelihood } = await import('./paretoNbd.js');
     const cd = readNumericCsv('cdnow_customers_summary.csv');

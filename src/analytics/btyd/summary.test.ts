@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, sharedData } from '../../../test/support/externalData.js';
 import { fitBgNbd } from './bgnbd.js';
 import { fitGammaGamma, prepareGammaGamma } from './gammaGamma.js';
 import { buildSummary, compressRf, groupRows, rfDataFromSummaries, type Order } from './summary.js';
 import { readCdnowSampleOrders, readNumericCsv } from '../../../test/support/cdnow.js';
 
-const haveCdnow = haveExternalData(
+const describeCdnow = describeWithData(
   sharedData('cdnow/CDNOW_sample.txt'),
   sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
 );
@@ -68,7 +68,7 @@ describe('buildSummary', () => {
   });
 });
 
-describe.skipIf(!haveCdnow)('summary built from CDNOW_sample.txt', () => {
+describeCdnow('summary built from CDNOW_sample.txt', () => {
   const orders = readCdnowSampleOrders();
   const rows = buildSummary(orders, { calibrationEnd: day('1997-09-30'), timeUnit: 'week' });
   const published = readNumericCsv('cdnow_customers_summary_with_monetary.csv');

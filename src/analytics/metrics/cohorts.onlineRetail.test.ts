@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { expect, it } from 'vitest';
+import { describeWithData, sharedData } from '../../../test/support/externalData.js';
 import { cohortReport } from './cohorts.js';
 import type { OrderFact } from './types.js';
 
@@ -68,7 +68,7 @@ function readRows(): Row[] {
   return rows;
 }
 
-describe.runIf(haveExternalData(file))('cohorts on the Online Retail data', () => {
+describeWithData(file)('cohorts on the Online Retail data', () => {
   it('matches a naive computation over raw rows for every cohort', () => {
     const rows = readRows();
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { haveExternalData } from '../../../test/support/externalData.js';
+import { describeWithData } from '../../../test/support/externalData.js';
 import { loadOnlineRetail, onlineRetailPath } from '../../../test/support/onlineRetailBaskets.js';
 import { AppError } from '../../shared/errors.js';
 import { readFimi } from './fimiFile.js';
@@ -103,10 +103,10 @@ describe('itemsets and rules from a FIMI file', () => {
   });
 });
 
-const haveOnlineRetail = haveExternalData(onlineRetailPath());
+const describeOnlineRetail = describeWithData(onlineRetailPath());
 
 // End to end over the shipped Online Retail file's orders in memory (the services load them from the store).
-describe.runIf(haveOnlineRetail)('orders in memory (Online Retail)', () => {
+describeOnlineRetail('orders in memory (Online Retail)', () => {
   const data = (): OrderData => loadOnlineRetail();
   const runItemsets = async (o: ItemsetsOptions) => itemsetsOf(orderTransactions(data(), o), o);
 

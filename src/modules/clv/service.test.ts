@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, sharedData } from '../../../test/support/externalData.js';
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
 import { CDNOW_DIR, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { AppError } from '../../shared/errors.js';
@@ -27,12 +27,12 @@ const runPredict = async (raw: Record<string, unknown>) => {
   return r;
 };
 const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
-const haveCdnow = haveExternalData(
+const describeCdnow = describeWithData(
   sharedData('cdnow/CDNOW_sample.txt'),
   sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
 );
 
-describe.skipIf(!haveCdnow)('clv service on CDNOW', () => {
+describeCdnow('clv service on CDNOW', () => {
   const summary = resolve(CDNOW_DIR, 'cdnow_customers_summary_with_monetary.csv');
 
   it('fits BG/NBD from --summary with the published values', async () => {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { haveExternalData } from '../../../test/support/externalData.js';
+import { describeWithData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { bundleForTest } from '../../../test/support/bundle.js';
@@ -149,7 +149,7 @@ describe.each(testEngines())('imports in parse workers on %s', (engine) => {
   });
 });
 
-describe.runIf(haveExternalData(ONLINE_RETAIL))('Online Retail in parse workers (DuckDB)', () => {
+describeWithData(ONLINE_RETAIL)('Online Retail in parse workers (DuckDB)', () => {
   it('reproduces the single-threaded figures', async () => {
     const workerFile = await buildWorker();
     const { db, dispose } = await freshDatabase('duckdb');
