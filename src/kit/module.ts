@@ -4,6 +4,7 @@ import type { ModuleContext } from './context.js';
 import type { Auth } from './http/auth.js';
 import type { RetainApp, ServerDeps } from './http/context.js';
 import type { JobHandler } from './context.js';
+import type { Subscriber } from './events.js';
 
 /** What the CLI hands a module's commands: a context on the store named by the global options. */
 export interface CliRuntime {
@@ -29,4 +30,6 @@ export interface RetainModule {
   readonly commands?: (program: Command, cli: CliRuntime) => void;
   readonly routes?: () => Promise<RegisterRoutes>;
   readonly jobs?: () => Promise<Record<string, JobHandler>>;
+  /** Domain-event subscribers (delivered by the outbox dispatcher; see src/kit/events.ts). */
+  readonly subscribers?: () => Promise<Subscriber[]>;
 }

@@ -1,5 +1,6 @@
 import type { RetainModule } from '../kit/module.js';
 import type { JobHandler } from '../kit/context.js';
+import type { Subscriber } from '../kit/events.js';
 import { apikeysModule } from './apikeys/module.js';
 import { basketModule } from './basket/module.js';
 import { clvModule } from './clv/module.js';
@@ -7,6 +8,7 @@ import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { importsModule } from './imports/module.js';
 import { ordersModule } from './orders/module.js';
+import { outboxModule } from './outbox/module.js';
 import { productsModule } from './products/module.js';
 import { reportsModule } from './reports/module.js';
 import { spendModule } from './spend/module.js';
@@ -30,6 +32,7 @@ export const MODULES: readonly RetainModule[] = [
   webhooksModule,
   apikeysModule,
   usersModule,
+  outboxModule,
 ];
 
 /** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
@@ -41,5 +44,12 @@ export async function jobHandlers(): Promise<Record<string, JobHandler>> {
       all[kind] = handler;
     }
   }
+  return all;
+}
+
+/** Every module's domain-event subscribers (for the dispatcher of `retain serve`). */
+export async function allSubscribers(): Promise<Subscriber[]> {
+  const all: Subscriber[] = [];
+  for (const m of MODULES) all.push(...((await m.subscribers?.()) ?? []));
   return all;
 }

@@ -32,8 +32,10 @@ Create a key first: retain keys create --role admin`,
         { openStore },
         { createApp },
         { JobQueue, JobRunner },
-        { jobHandlers },
+        { jobHandlers, allSubscribers },
         { startServer },
+        { Dispatcher },
+        { systemClock },
         { default: pino },
       ] = await Promise.all([
         import('../../modules/store.js'),
@@ -41,6 +43,8 @@ Create a key first: retain keys create --role admin`,
         import('../../modules/jobs/service.js'),
         import('../../modules/registry.js'),
         import('../../server/serve.js'),
+        import('../../modules/outbox/dispatcher.js'),
+        import('../../kit/clock.js'),
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
@@ -67,7 +71,11 @@ Create a key first: retain keys create --role admin`,
         logger,
         concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
       });
-      const server = await startServer({ app, db, runner, host: opts.host, port: p });
+      const dispatcher = new Dispatcher({
+        ctx: { db, clock: systemClock, jobs, log: logger },
+        subscribers: await allSubscribers(),
+      });
+      const server = await startServer({ app, db, runner, dispatcher, host: opts.host, port: p });
       log(
         `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs`,
       );
