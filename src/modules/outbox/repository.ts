@@ -23,11 +23,57 @@ async function lockWriters(tx: Queryable, d: Dialect): Promise<void> {
 }
 
 /** A JSON object built from SQL expressions (`jsonb_build_object` / DuckDB `json_object`). */
-export function jsonObject(d: Dialect, pairs: Record<string, string>): string {
+function jsonObject(d: Dialect, pairs: [string, string][]): string {
   const fn = d.jsonType === 'JSONB' ? 'jsonb_build_object' : 'json_object';
-  return `${fn}(${Object.entries(pairs)
-    .map(([k, v]) => `'${k}', ${v}`)
-    .join(', ')})`;
+  return `${fn}(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`;
+}
+
+/**
+ * Where each payload field is stored: typed columns (cheap to write by the million, compact on disk),
+ * `detail` (JSON) only for the few fields that fit no column. Read back as the payload object.
+ */
+type Column = 'ref_id' | 'ref' | 'parent_id' | 'amount_minor' | 'currency' | 'label' | 'detail';
+const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
+  'customer.created': { external_id: 'ref' },
+  'customer.updated': { external_id: 'ref' },
+  'consent.changed': { external_id: 'ref', channel: 'label', from: 'detail', to: 'detail' },
+  'order.placed': {
+    order_id: 'ref_id',
+    external_id: 'ref',
+    total_minor: 'amount_minor',
+    currency: 'currency',
+  },
+  'order.refunded': {
+    refund_id: 'ref_id',
+    external_id: 'ref',
+    order_id: 'parent_id',
+    amount_minor: 'amount_minor',
+    currency: 'currency',
+  },
+  'event.tracked': { event_id: 'ref', event_type: 'label' },
+};
+const PAYLOAD_SQL_COLUMNS: Column[] = [
+  'ref_id',
+  'ref',
+  'parent_id',
+  'amount_minor',
+  'currency',
+  'label',
+  'detail',
+];
+
+/** The storage columns of one type's payload, as SQL expressions (`detail` as one JSON object). */
+function payloadColumns(d: Dialect, type: DomainEventType, payload: Record<string, string>) {
+  const cols: Partial<Record<Column, string>> = {};
+  const detail: [string, string][] = [];
+  for (const [field, col] of Object.entries(PAYLOAD_COLUMNS[type])) {
+    const expr = payload[field];
+    if (expr === undefined) throw new Error(`${type}: payload field ${field} missing`);
+    if (col === 'detail') detail.push([field, expr]);
+    else cols[col] = expr;
+  }
+  if (detail.length) cols.detail = jsonObject(d, detail);
+  return cols;
 }
 
 export interface RecordSpec {
@@ -46,9 +92,10 @@ export interface RecordSpec {
 /** One INSERT … SELECT of events of one type (set-based: never a statement per row). */
 export async function recordFrom(tx: Queryable, d: Dialect, spec: RecordSpec, now: Date): Promise<number> {
   await lockWriters(tx, d);
+  const cols = Object.entries(payloadColumns(d, spec.type, spec.payload));
   return tx.exec(
-    `INSERT INTO domain_events (type, customer_id, occurred_at, recorded_at, payload)
-     SELECT CAST($1 AS TEXT), ${spec.customerId}, ${spec.occurredAt}, $2::timestamp, ${jsonObject(d, spec.payload)}
+    `INSERT INTO domain_events (type, customer_id, occurred_at, recorded_at, ${cols.map(([c]) => c).join(', ')})
+     SELECT CAST($1 AS TEXT), ${spec.customerId}, ${spec.occurredAt}, $2::timestamp, ${cols.map(([, e]) => e).join(', ')}
      ${spec.from}${spec.orderBy ? `\n     ORDER BY ${spec.orderBy}` : ''}`,
     [spec.type, now, ...(spec.params ?? [])],
   );
@@ -65,15 +112,41 @@ export async function record(
 ): Promise<void> {
   if (events.length === 0) return;
   await lockWriters(tx, d);
+  const casts: Record<Column, string> = {
+    ref_id: 'BIGINT',
+    ref: 'TEXT',
+    parent_id: 'BIGINT',
+    amount_minor: 'BIGINT',
+    currency: 'TEXT',
+    label: 'TEXT',
+    detail: d.jsonType,
+  };
   for (let i = 0; i < events.length; i += CHUNK) {
     const params: SqlValue[] = [now];
+    const mark = (v: SqlValue, cast: string) => {
+      params.push(v);
+      return `CAST($${params.length} AS ${cast})`;
+    };
     const values = events.slice(i, i + CHUNK).map((e) => {
-      params.push(e.type, e.customerId, e.occurredAt, JSON.stringify(e.payload));
-      const n = params.length;
-      return `($${n - 3}, CAST($${n - 2} AS BIGINT), CAST($${n - 1} AS TIMESTAMP), $1::timestamp, CAST($${n} AS ${d.jsonType}))`;
+      const row: Partial<Record<Column, SqlValue>> = {};
+      const detail: Record<string, unknown> = {};
+      for (const [field, col] of Object.entries(PAYLOAD_COLUMNS[e.type])) {
+        const v = (e.payload as Record<string, unknown>)[field];
+        if (col === 'detail') detail[field] = v ?? null;
+        else row[col] = (v ?? null) as SqlValue;
+      }
+      if (Object.keys(detail).length) row.detail = JSON.stringify(detail);
+      return `(${[
+        mark(e.type, 'TEXT'),
+        mark(e.customerId, 'BIGINT'),
+        mark(e.occurredAt, 'TIMESTAMP'),
+        '$1::timestamp',
+        ...PAYLOAD_SQL_COLUMNS.map((c) => mark(row[c] ?? null, casts[c])),
+      ].join(', ')})`;
     });
     await tx.exec(
-      `INSERT INTO domain_events (type, customer_id, occurred_at, recorded_at, payload) VALUES ${values.join(', ')}`,
+      `INSERT INTO domain_events (type, customer_id, occurred_at, recorded_at, ${PAYLOAD_SQL_COLUMNS.join(', ')})
+       VALUES ${values.join(', ')}`,
       params,
     );
   }
@@ -81,25 +154,37 @@ export async function record(
 
 interface EventDbRow {
   event_id: number;
-  type: string;
+  type: DomainEventType;
   customer_id: number | null;
   occurred_at: Date;
   recorded_at: Date;
-  payload: string;
+  ref_id: number | null;
+  ref: string | null;
+  parent_id: number | null;
+  amount_minor: number | null;
+  currency: string | null;
+  label: string | null;
+  detail: string | null;
   [k: string]: unknown;
 }
 
-const COLUMNS = `event_id, type, customer_id, occurred_at, recorded_at, CAST(payload AS TEXT) AS payload`;
+const COLUMNS = `event_id, type, customer_id, occurred_at, recorded_at, ref_id, ref, parent_id, amount_minor, currency, label,
+  CAST(detail AS TEXT) AS detail`;
 
-const toEvent = (r: EventDbRow): DomainEvent =>
-  ({
+function toEvent(r: EventDbRow): DomainEvent {
+  const detail = r.detail === null ? {} : (JSON.parse(r.detail) as Record<string, unknown>);
+  const payload: Record<string, unknown> = {};
+  for (const [field, col] of Object.entries(PAYLOAD_COLUMNS[r.type] ?? {}))
+    payload[field] = col === 'detail' ? (detail[field] ?? null) : r[col];
+  return {
     id: r.event_id,
     type: r.type,
     customer_id: r.customer_id,
     occurred_at: r.occurred_at.toISOString(),
     recorded_at: r.recorded_at.toISOString(),
-    payload: JSON.parse(r.payload) as unknown,
-  }) as DomainEvent;
+    payload,
+  } as DomainEvent;
+}
 
 function typeFilter(types: readonly string[] | undefined, params: SqlValue[]): string {
   if (!types || types.length === 0) return '';
