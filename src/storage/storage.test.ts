@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from './port.js';
-import { coreMigrations as migrations, migrate } from './migrations/index.js';
+import { migrate } from './migrations/index.js';
+import { allMigrations } from '../modules/store.js';
 import { freshDatabase, testEngines } from '../../test/support/storage.js';
 
 describe.each(testEngines())('storage port on %s', (engine) => {
@@ -12,7 +13,9 @@ describe.each(testEngines())('storage port on %s', (engine) => {
   afterAll(async () => dispose());
 
   it('applies every migration once and records it', async () => {
-    expect(await migrate(db)).toEqual([]);
+    // freshDatabase opens the store: the core migrations and every module's.
+    const migrations = allMigrations();
+    expect(await migrate(db, migrations)).toEqual([]);
     const rows = await db.query<{ version: number }>(
       'SELECT version FROM schema_migrations ORDER BY version',
     );
