@@ -5,6 +5,7 @@ import type { Auth } from './http/auth.js';
 import type { RetainApp, ServerDeps } from './http/context.js';
 import type { JobHandler } from './context.js';
 import type { ScheduleInput } from './schedule.js';
+import type { Subscriber } from './events.js';
 
 /** What the CLI hands a module's commands: a context on the store named by the global options. */
 export interface CliRuntime {
@@ -36,4 +37,6 @@ export interface RetainModule {
    * starts; names are unique across modules.
    */
   readonly schedules?: readonly ScheduleInput[];
+  /** Domain-event subscribers (delivered by the outbox dispatcher; see src/kit/events.ts). */
+  readonly subscribers?: () => Promise<Subscriber[]>;
 }

@@ -1,6 +1,7 @@
 import type { RetainModule } from '../kit/module.js';
 import type { JobHandler } from '../kit/context.js';
 import type { Schedule } from '../kit/schedule.js';
+import type { Subscriber } from '../kit/events.js';
 import { apikeysModule } from './apikeys/module.js';
 import { basketModule } from './basket/module.js';
 import { clvModule } from './clv/module.js';
@@ -9,6 +10,7 @@ import { eventsModule } from './events/module.js';
 import { importsModule } from './imports/module.js';
 import { jobsModule } from './jobs/module.js';
 import { ordersModule } from './orders/module.js';
+import { outboxModule } from './outbox/module.js';
 import { productsModule } from './products/module.js';
 import { reportsModule } from './reports/module.js';
 import { spendModule } from './spend/module.js';
@@ -33,6 +35,7 @@ export const MODULES: readonly RetainModule[] = [
   apikeysModule,
   usersModule,
   jobsModule,
+  outboxModule,
 ];
 
 /** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
@@ -54,4 +57,11 @@ export async function jobHandlers(): Promise<Record<string, JobHandler>> {
 export async function moduleSchedules(): Promise<Schedule[]> {
   const { parseSchedules } = await import('../kit/schedule.js');
   return parseSchedules(MODULES.flatMap((m) => m.schedules ?? []));
+}
+
+/** Every module's domain-event subscribers (for the dispatcher of `retain serve`). */
+export async function allSubscribers(): Promise<Subscriber[]> {
+  const all: Subscriber[] = [];
+  for (const m of MODULES) all.push(...((await m.subscribers?.()) ?? []));
+  return all;
 }

@@ -8,7 +8,8 @@ export interface RunningServer {
   /**
    * Graceful stop: stop accepting connections, let requests in flight finish (idle keep-alive
    * connections are closed at once; busy ones are cut after `graceMs`), stop the job runner after
-   * its jobs in flight, then close the database.
+   * its jobs in flight, stop the domain-event dispatcher after its batch in flight, then close the
+   * database.
    */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -18,6 +19,8 @@ export async function startServer(opts: {
   app: RetainApp;
   db: Database;
   runner?: JobRunner;
+  /** The domain-event dispatcher (modules/outbox): started once listening, stopped before the db closes. */
+  dispatcher?: { start(): void; stop(): Promise<void> };
   host: string;
   port: number;
 }): Promise<RunningServer> {
@@ -34,6 +37,7 @@ export async function startServer(opts: {
     closeAllConnections?: () => void;
   };
   opts.runner?.start();
+  opts.dispatcher?.start();
   let stopping: Promise<void> | undefined;
   return {
     port,
@@ -46,6 +50,7 @@ export async function startServer(opts: {
         await closed;
         clearTimeout(force);
         await opts.runner?.stop();
+        await opts.dispatcher?.stop();
         await opts.db.close();
       })();
       return stopping;

@@ -45,8 +45,10 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
         { openStore },
         { createApp },
         { JobQueue, JobRunner },
-        { jobHandlers, moduleSchedules },
+        { jobHandlers, moduleSchedules, allSubscribers },
         { startServer },
+        { Dispatcher },
+        { systemClock },
         { default: pino },
       ] = await Promise.all([
         import('../../modules/store.js'),
@@ -54,6 +56,8 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
         import('../../modules/jobs/service.js'),
         import('../../modules/registry.js'),
         import('../../server/serve.js'),
+        import('../../modules/outbox/dispatcher.js'),
+        import('../../kit/clock.js'),
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
@@ -83,7 +87,21 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
             concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
           })
         : undefined;
-      const server = await startServer({ app, db, ...(runner && { runner }), host: opts.host, port: p });
+      // Domain events are delivered where the jobs run (--no-jobs: by the workers).
+      const dispatcher = opts.jobs
+        ? new Dispatcher({
+            ctx: { db, clock: systemClock, jobs, log: logger },
+            subscribers: await allSubscribers(),
+          })
+        : undefined;
+      const server = await startServer({
+        app,
+        db,
+        ...(runner && { runner }),
+        ...(dispatcher && { dispatcher }),
+        host: opts.host,
+        port: p,
+      });
       log(
         `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs` +
           (runner ? '' : '; jobs off (--no-jobs)'),

@@ -17,7 +17,9 @@ export function concurrency(v: string, option: string): number {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description("run background jobs and every module's cron schedules until SIGINT/SIGTERM")
+    .description(
+      "run background jobs, every module's cron schedules and the domain-event subscribers until SIGINT/SIGTERM",
+    )
     .option('--concurrency <n>', 'jobs run at once by this process', '2')
     .addHelpText(
       'after',
@@ -33,36 +35,44 @@ Example:
     .action(async (opts: { concurrency: string }, cmd: Command) => {
       const n = concurrency(opts.concurrency, '--concurrency');
       const g = globalsOf(cmd);
-      const [{ openStore }, { JobQueue, JobRunner }, { jobHandlers, moduleSchedules }, { default: pino }] =
-        await Promise.all([
-          import('../../modules/store.js'),
-          import('../../modules/jobs/service.js'),
-          import('../../modules/registry.js'),
-          import('pino'),
-        ]);
+      const [
+        { openStore },
+        { JobQueue, JobRunner },
+        { jobHandlers, moduleSchedules, allSubscribers },
+        { Dispatcher },
+        { systemClock },
+        { default: pino },
+      ] = await Promise.all([
+        import('../../modules/store.js'),
+        import('../../modules/jobs/service.js'),
+        import('../../modules/registry.js'),
+        import('../../modules/outbox/dispatcher.js'),
+        import('../../kit/clock.js'),
+        import('pino'),
+      ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const [handlers, schedules] = await Promise.all([jobHandlers(), moduleSchedules()]);
+      const [handlers, schedules, subscribers] = await Promise.all([
+        jobHandlers(),
+        moduleSchedules(),
+        allSubscribers(),
+      ]);
       const db = await openStore(
         g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
       );
-      const runner = new JobRunner({
-        db,
-        queue: new JobQueue(db),
-        handlers,
-        schedules,
-        logger,
-        concurrency: n,
-      });
+      const jobs = new JobQueue(db);
+      const runner = new JobRunner({ db, queue: jobs, handlers, schedules, logger, concurrency: n });
+      const dispatcher = new Dispatcher({ ctx: { db, clock: systemClock, jobs, log: logger }, subscribers });
       runner.start();
+      dispatcher.start();
       log(
         `retain worker ${runner.workerId}: ${Object.keys(handlers).length} job kinds, ${schedules.length} schedules, ` +
+          `${subscribers.length} event subscribers, ` +
           `concurrency ${n} (${db.kind} ${db.location})`,
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log(`retain worker: ${signal}, finishing jobs in flight…`);
-          void runner
-            .stop()
+          void Promise.all([runner.stop(), dispatcher.stop()])
             .then(() => db.close())
             .then(() => {
               log('retain worker: stopped');

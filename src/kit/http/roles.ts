@@ -17,7 +17,8 @@ export type Permission =
   | 'segments:write'
   | 'campaigns:write'
   | 'keys:manage'
-  | 'models:run';
+  | 'models:run'
+  | 'events:read';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -37,8 +38,17 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'campaigns:write',
     'keys:manage',
     'models:run',
+    'events:read',
   ],
-  analyst: ['customers:read', 'commerce:read', 'reports:read', 'imports:read', 'export', 'models:run'],
+  analyst: [
+    'customers:read',
+    'commerce:read',
+    'reports:read',
+    'imports:read',
+    'export',
+    'models:run',
+    'events:read',
+  ],
   marketer: [
     'customers:read',
     'commerce:read',

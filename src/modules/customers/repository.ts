@@ -77,6 +77,19 @@ export async function consentsOf(db: Queryable, customerIds: readonly number[]):
 }
 
 /** Sets one channel's consent (the latest statement replaces the previous one). */
+/** The current consent status of one channel (null when never set). */
+export async function consentStatus(
+  db: Queryable,
+  customerId: number,
+  channel: string,
+): Promise<string | null> {
+  const [r] = await db.query<{ status: string }>(
+    `SELECT status FROM customer_consents WHERE customer_id = $1 AND channel = $2`,
+    [customerId, channel],
+  );
+  return r?.status ?? null;
+}
+
 export async function setConsent(
   db: Queryable,
   c: {

@@ -4,6 +4,7 @@ import { PageQuery } from '../../kit/http/openapi.js';
 export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
 export const ConsentChannel = z.enum(CONSENT_CHANNELS);
 export const ConsentStatus = z.enum(['granted', 'denied', 'unsubscribed', 'unknown']);
+export type ConsentStatus = z.infer<typeof ConsentStatus>;
 
 const ConsentState = z.object({
   status: ConsentStatus,

@@ -4,11 +4,13 @@ import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { CustomerInput } from '../imports/schema.js';
 import { cleanInput, mergeRows } from '../ingest/service.js';
+import { recordEvents } from '../outbox/service.js';
 import * as repo from './repository.js';
 import {
   CONSENT_CHANNELS,
   ConsentChannel,
   ConsentUpdate,
+  type ConsentStatus,
   type Customer,
   type CustomerListQuery,
 } from './schema.js';
@@ -125,13 +127,36 @@ export async function updateConsent(
   const ch = ConsentChannel.safeParse(channel);
   if (!ch.success) throw validationError(ch.error, 'channel');
   const r = await row(db, id);
-  await repo.setConsent(db, {
-    customerId: r.customer_id,
-    channel: ch.data,
-    status: body.status,
-    changedAt: body.changedAt ? new Date(body.changedAt) : now,
-    source: body.source ?? 'api',
-    now,
+  const changedAt = body.changedAt ? new Date(body.changedAt) : now;
+  await db.transaction(async (tx) => {
+    const from = await repo.consentStatus(tx, r.customer_id, ch.data);
+    await repo.setConsent(tx, {
+      customerId: r.customer_id,
+      channel: ch.data,
+      status: body.status,
+      changedAt,
+      source: body.source ?? 'api',
+      now,
+    });
+    if (from !== body.status)
+      await recordEvents(
+        tx,
+        db.dialect,
+        [
+          {
+            type: 'consent.changed',
+            customerId: r.customer_id,
+            occurredAt: changedAt,
+            payload: {
+              external_id: r.external_id,
+              channel: ch.data,
+              from: from as ConsentStatus | null,
+              to: body.status,
+            },
+          },
+        ],
+        now,
+      );
   });
   return getCustomer(db, id);
 }

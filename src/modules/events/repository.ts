@@ -1,5 +1,7 @@
-import type { Database, Queryable, SqlValue } from '../../storage/port.js';
+import type { NewDomainEvent } from '../../kit/events.js';
+import type { Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import type { EventRow } from '../imports/schema.js';
+import { recordEvents } from '../outbox/service.js';
 
 const CHUNK = 500;
 
@@ -16,12 +18,8 @@ export async function insertEvents(
   let known = KNOWN_CUSTOMERS.get(db);
   if (!known) KNOWN_CUSTOMERS.set(db, (known = new Set()));
   const cache = known;
-  // New customers and their events in one transaction (one commit: DuckDB flushes its WAL per
-  // commit); events of known customers are one autocommitted statement (no BEGIN/COMMIT round trips).
-  const allKnown = rows.every((r) => r.customerId === null || cache.has(r.customerId));
-  const inserted = allKnown
-    ? await insertEventsIn(db, db.dialect.jsonType, rows, receivedAt, cache)
-    : await db.transaction((tx) => insertEventsIn(tx, db.dialect.jsonType, rows, receivedAt, cache));
+  // New customers, their events and the domain events recording them in one transaction.
+  const inserted = await db.transaction((tx) => insertEventsIn(tx, db.dialect, rows, receivedAt, cache));
   if (cache.size > 200_000) cache.clear();
   for (const r of rows) if (r.customerId) cache.add(r.customerId);
   return inserted;
@@ -35,7 +33,7 @@ const KNOWN_CUSTOMERS = new WeakMap<Database, Set<string>>();
 
 async function insertEventsIn(
   db: Queryable,
-  jsonType: string,
+  dialect: Dialect,
   rows: readonly EventRow[],
   receivedAt: Date,
   known: ReadonlySet<string>,
@@ -47,6 +45,8 @@ async function insertEventsIn(
   for (const r of rows)
     if (r.customerId && (!first.has(r.customerId) || r.occurredAt < (first.get(r.customerId) as Date)))
       first.set(r.customerId, r.occurredAt);
+  const jsonType = dialect.jsonType;
+  const domain: NewDomainEvent[] = [];
   for (let i = 0; i < customers.length; i += CHUNK) {
     const part = customers.slice(i, i + CHUNK);
     const params: SqlValue[] = [receivedAt];
@@ -54,13 +54,21 @@ async function insertEventsIn(
       params.push(c, first.get(c) ?? null);
       return `($${params.length - 1}, CAST($${params.length} AS TIMESTAMP))`;
     });
-    await db.exec(
+    const created = await db.query<{ customer_id: number; external_id: string; created_at: Date | null }>(
       `INSERT INTO customers (external_id, created_at, updated_at)
        SELECT v.external_id, v.first_at, $1::timestamp FROM (VALUES ${values.join(', ')}) AS v(external_id, first_at)
        WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = v.external_id)
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING customer_id, external_id, created_at`,
       params,
     );
+    for (const c of created)
+      domain.push({
+        type: 'customer.created',
+        customerId: c.customer_id,
+        occurredAt: c.created_at ?? receivedAt,
+        payload: { external_id: c.external_id },
+      });
   }
   let inserted = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
@@ -71,15 +79,33 @@ async function insertEventsIn(
       params.push(r.eventId, r.customerId, r.anonymousId, r.type, JSON.stringify(r.properties), r.occurredAt);
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, CAST($${n + 6} AS TIMESTAMP))`;
     });
-    inserted += await db.exec(
+    const stored = await db.query<{
+      event_id: string;
+      customer_id: number | null;
+      type: string;
+      occurred_at: Date;
+    }>(
       `INSERT INTO events (event_id, customer_id, anonymous_id, type, properties, occurred_at, received_at)
        SELECT v.event_id, c.customer_id, v.anonymous_id, v.type, CAST(v.properties AS ${jsonType}), v.occurred_at, $1::timestamp
        FROM (VALUES ${values.join(', ')}) AS v(event_id, customer_ext, anonymous_id, type, properties, occurred_at)
        LEFT JOIN customers c ON c.external_id = v.customer_ext
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING event_id, customer_id, type, occurred_at`,
       params,
     );
+    inserted += stored.length;
+    // Batch order (RETURNING's order is not promised): ids follow the request.
+    const at = new Map(part.map((r, k) => [r.eventId, k]));
+    stored.sort((a, b) => (at.get(a.event_id) ?? 0) - (at.get(b.event_id) ?? 0));
+    for (const e of stored)
+      domain.push({
+        type: 'event.tracked',
+        customerId: e.customer_id,
+        occurredAt: e.occurred_at,
+        payload: { event_id: e.event_id, event_type: e.type },
+      });
   }
+  await recordEvents(db, dialect, domain, receivedAt);
   return inserted;
 }
 

@@ -1,5 +1,6 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
+import { recordFrom } from '../outbox/service.js';
 import { CONSENT_CHANNELS, CUSTOMER_FIELDS } from './schema.js';
 import type { CustomerRow, EventRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from './schema.js';
 
@@ -218,16 +219,40 @@ export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors:
   };
 }
 
-/** Creates customers that orders/refunds reference but the store does not have yet; fills blanks. */
-async function ensureCustomers(tx: Queryable, now: Date, source: string): Promise<number> {
+/**
+ * Creates customers that orders/refunds/events reference but the store does not have yet (recording
+ * `customer.created` for them); fills blanks.
+ */
+async function ensureCustomers(tx: Queryable, now: Date, source: string, dialect: Dialect): Promise<number> {
+  await tx.exec(`DROP TABLE IF EXISTS stg_new_customers`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_new_customers AS
+     SELECT customer_ext, MIN(email) AS email, MIN(country) AS country, MIN(first_at) AS first_at FROM (${source}) s
+     WHERE customer_ext IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = s.customer_ext)
+     GROUP BY customer_ext`,
+  );
   const created = await tx.exec(
     `INSERT INTO customers (external_id, email, country, created_at, updated_at)
-     SELECT customer_ext, MIN(email), MIN(country), MIN(first_at), $1::timestamp FROM (${source}) s
-     WHERE customer_ext IS NOT NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.external_id = s.customer_ext)
-     GROUP BY customer_ext
+     SELECT customer_ext, email, country, first_at, $1::timestamp FROM stg_new_customers
+     ORDER BY customer_ext
      ON CONFLICT DO NOTHING`,
     [now],
   );
+  if (created > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'customer.created',
+        from: `FROM stg_new_customers n JOIN customers c ON c.external_id = n.customer_ext`,
+        customerId: 'c.customer_id',
+        occurredAt: 'COALESCE(c.created_at, $2::timestamp)',
+        payload: { external_id: 'c.external_id' },
+        orderBy: 'c.customer_id',
+      },
+      now,
+    );
+  await tx.exec(`DROP TABLE stg_new_customers`);
   await tx.exec(
     `UPDATE customers AS c SET email = COALESCE(c.email, s.email), country = COALESCE(c.country, s.country)
      FROM (SELECT customer_ext, MIN(email) AS email, MIN(country) AS country FROM (${source}) x
@@ -251,6 +276,7 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
     tx,
     now,
     `SELECT customer_ext, email, country, ordered_at AS first_at FROM stg_order_lines`,
+    dialect,
   );
   await tx.exec(`DROP TABLE IF EXISTS stg_orders`);
   await tx.exec(
@@ -310,6 +336,25 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
        WHERE l.has_line`,
     );
   }
+  if (counts.inserted > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'order.placed',
+        from: `FROM ${actions} a JOIN orders o ON o.external_id = a.external_id WHERE a.action = 'insert'`,
+        customerId: 'a.customer_id',
+        occurredAt: 'a.ordered_at',
+        payload: {
+          order_id: 'o.order_id',
+          external_id: 'a.external_id',
+          total_minor: 'a.total_minor',
+          currency: 'a.currency',
+        },
+        orderBy: 'a.ordered_at, o.order_id',
+      },
+      now,
+    );
   const productsCreated = await tx.exec(
     `INSERT INTO products (sku, title, currency, updated_at)
      SELECT sku, MIN(title), MIN(currency), $1::timestamp FROM stg_order_lines s
@@ -334,11 +379,13 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
 export async function mergeRefunds(
   tx: Queryable,
   now: Date,
+  dialect: Dialect,
 ): Promise<MergeCounts & { customersCreated: number }> {
   const customersCreated = await ensureCustomers(
     tx,
     now,
     `SELECT customer_ext, CAST(NULL AS TEXT) AS email, CAST(NULL AS TEXT) AS country, refunded_at AS first_at FROM stg_refund_lines`,
+    dialect,
   );
   await tx.exec(`DROP TABLE IF EXISTS stg_refunds`);
   await tx.exec(
@@ -357,7 +404,28 @@ export async function mergeRefunds(
     keys: ['external_id'],
     columns: ['order_id', 'customer_id', 'amount_minor', 'currency', 'refunded_at', 'reason'],
   });
-  await dropStaging(tx, [actionsTable({ staged: 'stg_refunds' } as never), 'stg_refunds']);
+  const actions = actionsTable({ staged: 'stg_refunds' } as never);
+  if (counts.inserted > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'order.refunded',
+        from: `FROM ${actions} a JOIN refunds r ON r.external_id = a.external_id WHERE a.action = 'insert'`,
+        customerId: 'a.customer_id',
+        occurredAt: 'a.refunded_at',
+        payload: {
+          refund_id: 'r.refund_id',
+          external_id: 'a.external_id',
+          order_id: 'a.order_id',
+          amount_minor: 'a.amount_minor',
+          currency: 'a.currency',
+        },
+        orderBy: 'a.refunded_at, r.refund_id',
+      },
+      now,
+    );
+  await dropStaging(tx, [actions, 'stg_refunds']);
   return { ...counts, customersCreated };
 }
 
@@ -383,6 +451,7 @@ async function dedupe(
 export async function mergeCustomers(
   tx: Queryable,
   now: Date,
+  dialect: Dialect,
 ): Promise<MergeCounts & { duplicates: number }> {
   const consentCols = CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]);
   const duplicates = await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*');
@@ -413,7 +482,7 @@ export async function mergeCustomers(
     ['external_id'],
     [...valueCols, ...consentCols],
   );
-  await mergeStaged(tx, {
+  const applied = await mergeStaged(tx, {
     target: 'customers',
     staged: 'stg_customers_cmp',
     keys: ['external_id'],
@@ -421,6 +490,36 @@ export async function mergeCustomers(
     stamp: { updated_at: '$1::timestamp' },
     params: [now],
   });
+  const actions = 'stg_customers_cmp_actions';
+  if (counts.inserted > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'customer.created',
+        from: `FROM ${actions} a JOIN customers c ON c.external_id = a.external_id WHERE a.action = 'insert'`,
+        customerId: 'c.customer_id',
+        occurredAt: 'COALESCE(c.created_at, $2::timestamp)',
+        payload: { external_id: 'c.external_id' },
+        orderBy: 'c.customer_id',
+      },
+      now,
+    );
+  // Consent-only changes leave the customer row 'same': no customer.updated, a consent.changed.
+  if (applied.updated > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'customer.updated',
+        from: `FROM ${actions} a JOIN customers c ON c.external_id = a.external_id WHERE a.action = 'update'`,
+        customerId: 'c.customer_id',
+        occurredAt: '$2::timestamp',
+        payload: { external_id: 'c.external_id' },
+        orderBy: 'c.customer_id',
+      },
+      now,
+    );
   for (const ch of CONSENT_CHANNELS) {
     await tx.exec(
       `DELETE FROM customer_consents WHERE channel = '${ch}' AND customer_id IN (
@@ -430,6 +529,27 @@ export async function mergeCustomers(
       `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
        SELECT c.customer_id, '${ch}', s.${ch}_status, s.${ch}_changed_at, s.${ch}_source
        FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id WHERE s.${ch}_status IS NOT NULL`,
+    );
+    // stg_customers_cur is the state before this merge (no row: a new customer).
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'consent.changed',
+        from: `FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id
+               LEFT JOIN stg_customers_cur t ON t.external_id = s.external_id
+               WHERE s.${ch}_status IS NOT NULL AND s.${ch}_status IS DISTINCT FROM t.${ch}_status`,
+        customerId: 'c.customer_id',
+        occurredAt: `COALESCE(s.${ch}_changed_at, $2::timestamp)`,
+        payload: {
+          external_id: 'c.external_id',
+          channel: `CAST('${ch}' AS TEXT)`,
+          from: `t.${ch}_status`,
+          to: `s.${ch}_status`,
+        },
+        orderBy: 'c.customer_id',
+      },
+      now,
     );
   }
   await dropStaging(tx, [
@@ -503,12 +623,14 @@ export async function mergeSpend(tx: Queryable): Promise<MergeCounts & { duplica
 export async function mergeEvents(
   tx: Queryable,
   now: Date,
-  jsonType: string,
+  dialect: Dialect,
 ): Promise<MergeCounts & { duplicates: number }> {
+  const jsonType = dialect.jsonType;
   await ensureCustomers(
     tx,
     now,
     `SELECT customer_ext, CAST(NULL AS TEXT) AS email, CAST(NULL AS TEXT) AS country, occurred_at AS first_at FROM stg_events_raw`,
+    dialect,
   );
   const duplicates = await dedupe(
     tx,
@@ -531,6 +653,20 @@ export async function mergeEvents(
     stamp: { received_at: '$1::timestamp' },
     params: [now],
   });
+  if (counts.inserted > 0)
+    await recordFrom(
+      tx,
+      dialect,
+      {
+        type: 'event.tracked',
+        from: `FROM stg_events_actions a WHERE a.action = 'insert'`,
+        customerId: 'a.customer_id',
+        occurredAt: 'a.occurred_at',
+        payload: { event_id: 'a.event_id', event_type: 'a.type' },
+        orderBy: 'a.occurred_at, a.event_id',
+      },
+      now,
+    );
   await dropStaging(tx, ['stg_events', 'stg_events_pre', 'stg_events_actions']);
   return { ...counts, duplicates };
 }

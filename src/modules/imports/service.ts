@@ -233,7 +233,7 @@ async function mergeAll(
       report.rejected += bad.rows - bad.errors.length;
       const o = await repo.mergeOrders(tx, now, dialect);
       apply(o);
-      const r = await repo.mergeRefunds(tx, now);
+      const r = await repo.mergeRefunds(tx, now, dialect);
       report.guestOrders = o.guestOrders;
       report.customersCreated = o.customersCreated + r.customersCreated;
       report.productsCreated = o.productsCreated;
@@ -241,13 +241,13 @@ async function mergeAll(
       break;
     }
     case 'refunds': {
-      const r = await repo.mergeRefunds(tx, now);
+      const r = await repo.mergeRefunds(tx, now, dialect);
       apply(r);
       report.customersCreated = r.customersCreated;
       break;
     }
     case 'customers':
-      apply(await repo.mergeCustomers(tx, now));
+      apply(await repo.mergeCustomers(tx, now, dialect));
       break;
     case 'products':
       apply(await repo.mergeProducts(tx, now));
@@ -256,7 +256,7 @@ async function mergeAll(
       apply(await repo.mergeSpend(tx));
       break;
     case 'events':
-      apply(await repo.mergeEvents(tx, now, dialect.jsonType));
+      apply(await repo.mergeEvents(tx, now, dialect));
       break;
   }
   await repo.dropStaging(

@@ -59,17 +59,17 @@ export async function mergeRows(db: Database, input: Rows, now: Date): Promise<M
         await put(imports.STAGING.refunds, input.refunds ?? []);
         out.rejected = (await imports.rejectInconsistentOrders(tx)).errors;
         set(await imports.mergeOrders(tx, now, db.dialect));
-        const r = await imports.mergeRefunds(tx, now);
+        const r = await imports.mergeRefunds(tx, now, db.dialect);
         out.refunds = { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged };
         break;
       }
       case 'refunds':
         await put(imports.STAGING.refunds, input.rows);
-        set(await imports.mergeRefunds(tx, now));
+        set(await imports.mergeRefunds(tx, now, db.dialect));
         break;
       case 'customers':
         await put(imports.STAGING.customers, input.rows);
-        set(await imports.mergeCustomers(tx, now));
+        set(await imports.mergeCustomers(tx, now, db.dialect));
         break;
       case 'products':
         await put(imports.STAGING.products, input.rows);

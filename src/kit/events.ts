@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { Queryable } from '../storage/port.js';
+import type { ModuleContext } from './context.js';
+
+/**
+ * Domain events: facts the write paths record in the same transaction as the data they describe
+ * (the transactional outbox, src/modules/outbox). Payloads are small: ids, integer minor-unit amounts
+ * and currencies, never whole records — a subscriber reads what else it needs.
+ */
+
+const Iso = z.string();
+const ConsentStatus = z.enum(['granted', 'denied', 'unsubscribed', 'unknown']);
+
+export const CustomerCreatedPayload = z.object({ external_id: z.string() });
+export const CustomerUpdatedPayload = z.object({ external_id: z.string() });
+export const ConsentChangedPayload = z.object({
+  external_id: z.string(),
+  channel: z.enum(['email', 'sms', 'messenger']),
+  from: ConsentStatus.nullable(),
+  to: ConsentStatus,
+});
+export const OrderPlacedPayload = z.object({
+  order_id: z.number().int(),
+  external_id: z.string(),
+  total_minor: z.number().int(),
+  currency: z.string(),
+});
+export const OrderRefundedPayload = z.object({
+  refund_id: z.number().int(),
+  external_id: z.string(),
+  order_id: z.number().int().nullable(),
+  amount_minor: z.number().int(),
+  currency: z.string(),
+});
+export const EventTrackedPayload = z.object({
+  /** The site event's own id (its idempotency key). */
+  event_id: z.string(),
+  /** The site event's type, e.g. `checkout_started`. */
+  event_type: z.string(),
+});
+
+const base = {
+  /** Monotonically increasing (a sequence); delivery order. */
+  id: z.number().int().positive(),
+  /** The internal customer id, null for guests and anonymous visitors. */
+  customer_id: z.number().int().nullable(),
+  /** Business time of the fact (order date, refund date, event time, consent change). */
+  occurred_at: Iso,
+  /** When it was recorded (the writer's clock). */
+  recorded_at: Iso,
+};
+
+export const DomainEvent = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('customer.created'), payload: CustomerCreatedPayload }),
+  z.object({ ...base, type: z.literal('customer.updated'), payload: CustomerUpdatedPayload }),
+  z.object({ ...base, type: z.literal('consent.changed'), payload: ConsentChangedPayload }),
+  z.object({ ...base, type: z.literal('order.placed'), payload: OrderPlacedPayload }),
+  z.object({ ...base, type: z.literal('order.refunded'), payload: OrderRefundedPayload }),
+  z.object({ ...base, type: z.literal('event.tracked'), payload: EventTrackedPayload }),
+]);
+export type DomainEvent = z.infer<typeof DomainEvent>;
+
+export const DOMAIN_EVENT_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'consent.changed',
+  'order.placed',
+  'order.refunded',
+  'event.tracked',
+] as const;
+export const DomainEventType = z.enum(DOMAIN_EVENT_TYPES);
+export type DomainEventType = z.infer<typeof DomainEventType>;
+
+/** The payload of one event type. */
+export type PayloadOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>['payload'];
+
+/** An event about to be recorded (the outbox assigns id and recorded_at). */
+export type NewDomainEvent = {
+  [T in DomainEventType]: {
+    type: T;
+    customerId: number | null;
+    occurredAt: Date;
+    payload: PayloadOf<T>;
+  };
+}[DomainEventType];
+
+/** What a subscriber's handler gets: the module context plus the delivery transaction. */
+export interface SubscriberContext extends ModuleContext {
+  /**
+   * The transaction the subscriber's cursor advances in. Writes made through `tx` commit together
+   * with the cursor (exactly once in effect); writes elsewhere must be idempotent by event id.
+   */
+  tx: Queryable;
+}
+
+/**
+ * A consumer of domain events, declared by a module (`RetainModule.subscribers`). Delivery is
+ * at-least-once, in event-id order: `handle` must be idempotent, keyed by event id.
+ */
+export interface Subscriber {
+  /** Unique across modules; the key of its cursor. Renaming starts a new subscription. */
+  readonly name: string;
+  /** The event types it receives (others are skipped over). */
+  readonly types: readonly DomainEventType[];
+  /** Where a new subscription starts: `now` = events recorded after it registered, `beginning` = all. */
+  readonly start: 'now' | 'beginning';
+  /** At most this many events per call (default 100). */
+  readonly batchSize?: number;
+  handle(ctx: SubscriberContext, events: DomainEvent[]): Promise<void>;
+}
