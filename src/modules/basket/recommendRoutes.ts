@@ -36,7 +36,7 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
     }),
     async (c) => {
       const opts = parseInput(RecommendOptions, { ...c.req.query(), customer: c.req.param('id') }, 'query');
-      await getCustomer(deps.db, opts.customer); // 404 for an unknown customer
+      await getCustomer(deps, { id: opts.customer }); // 404 for an unknown customer
       return c.json(await recommend(deps, opts));
     },
   );

@@ -145,7 +145,7 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       },
     }),
     async (c) => {
-      return c.json(await customerPrediction(deps.db, c.req.param('id')));
+      return c.json(await customerPrediction(deps, { id: c.req.param('id') }));
     },
   );
   app.post(

@@ -20,7 +20,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       request: { query: CustomerListQuery },
       responses: { 200: json(page(Customer, 'CustomerPage'), 'A page of customers') },
     }),
-    async (c) => c.json(await service.listCustomers(deps.db, c.req.valid('query')), 200),
+    async (c) => c.json(await service.listCustomers(deps, c.req.valid('query')), 200),
   );
 
   app.openapi(
@@ -32,7 +32,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       request: { params: IdParam },
       responses: { 200: json(Customer, 'The customer') },
     }),
-    async (c) => c.json(await service.getCustomer(deps.db, c.req.valid('param').id), 200),
+    async (c) => c.json(await service.getCustomer(deps, c.req.valid('param')), 200),
   );
 
   app.post(
@@ -46,7 +46,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertCustomer(deps.db, await c.req.json(), deps.clock.now());
+      const r = await service.upsertCustomer(deps, { body: await c.req.json() });
       return c.json(r.customer, r.created ? 201 : 200);
     },
   );
@@ -66,12 +66,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertCustomer(
-        deps.db,
-        await c.req.json(),
-        deps.clock.now(),
-        c.req.param('id'),
-      );
+      const r = await service.upsertCustomer(deps, { body: await c.req.json(), pathId: c.req.param('id') });
       return c.json(r.customer, r.created ? 201 : 200);
     },
   );
@@ -93,13 +88,11 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       const body = ConsentUpdate.safeParse(await c.req.json());
       if (!body.success) throw validationError(body.error, 'body');
       return c.json(
-        await service.updateConsent(
-          deps.db,
-          c.req.param('id'),
-          c.req.param('channel'),
-          body.data,
-          deps.clock.now(),
-        ),
+        await service.updateConsent(deps, {
+          id: c.req.param('id'),
+          channel: c.req.param('channel'),
+          body: body.data,
+        }),
       );
     },
   );
@@ -114,6 +107,6 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(page(TimelineEntry, 'TimelinePage'), 'A page of the timeline') },
     }),
     async (c) =>
-      c.json(await service.customerTimeline(deps.db, c.req.valid('param').id, c.req.valid('query')), 200),
+      c.json(await service.customerTimeline(deps, { ...c.req.valid('query'), ...c.req.valid('param') }), 200),
   );
 }

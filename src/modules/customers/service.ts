@@ -1,3 +1,4 @@
+import type { ModuleContext } from '../../kit/context.js';
 import { encodeCursor, decodeCursor } from '../../kit/http/openapi.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
@@ -49,7 +50,7 @@ function badCursor(): AppError {
   });
 }
 
-export async function listCustomers(db: Database, q: CustomerListQuery) {
+export async function listCustomers({ db }: ModuleContext, q: CustomerListQuery) {
   const after = decodeCursor(q.cursor, isId);
   if (q.cursor && !after) throw badCursor();
   const rows = await repo.listCustomers(db, {
@@ -79,7 +80,7 @@ async function row(db: Database, id: string): Promise<repo.CustomerDbRow> {
   return r;
 }
 
-export async function getCustomer(db: Database, id: string): Promise<Customer> {
+export async function getCustomer({ db }: ModuleContext, { id }: { id: string }): Promise<Customer> {
   const r = await row(db, id);
   return toCustomer(r, await repo.consentsOf(db, [r.customer_id]));
 }
@@ -89,11 +90,11 @@ export async function getCustomer(db: Database, id: string): Promise<Customer> {
  * they are), through the importer's merge. `pathId` wins over the body's customer_id.
  */
 export async function upsertCustomer(
-  db: Database,
-  body: unknown,
-  now: Date,
-  pathId?: string,
+  ctx: ModuleContext,
+  { body, pathId }: { body: unknown; pathId?: string | undefined },
 ): Promise<{ customer: Customer; created: boolean; changed: boolean }> {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const raw = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {};
   if (pathId !== undefined) {
     const given = (raw as { customer_id?: unknown }).customer_id;
@@ -111,19 +112,18 @@ export async function upsertCustomer(
   if (!parsed.success) throw validationError(parsed.error, 'customer');
   const out = await mergeRows(db, { entity: 'customers', rows: [parsed.data] }, now);
   return {
-    customer: await getCustomer(db, parsed.data.customerId),
+    customer: await getCustomer(ctx, { id: parsed.data.customerId }),
     created: out.inserted > 0,
     changed: out.inserted + out.updated > 0,
   };
 }
 
 export async function updateConsent(
-  db: Database,
-  id: string,
-  channel: string,
-  body: z.infer<typeof ConsentUpdate>,
-  now: Date,
+  ctx: ModuleContext,
+  { id, channel, body }: { id: string; channel: string; body: z.infer<typeof ConsentUpdate> },
 ): Promise<Customer> {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const ch = ConsentChannel.safeParse(channel);
   if (!ch.success) throw validationError(ch.error, 'channel');
   const r = await row(db, id);
@@ -158,7 +158,7 @@ export async function updateConsent(
         now,
       );
   });
-  return getCustomer(db, id);
+  return getCustomer(ctx, { id });
 }
 
 const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>
@@ -169,9 +169,8 @@ const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>
   typeof (v as { key?: unknown }).key === 'string';
 
 export async function customerTimeline(
-  db: Database,
-  id: string,
-  q: { limit: number; cursor?: string | undefined; kinds?: string | undefined },
+  { db }: ModuleContext,
+  { id, ...q }: { id: string; limit: number; cursor?: string | undefined; kinds?: string | undefined },
 ) {
   const r = await row(db, id);
   const before = decodeCursor(q.cursor, isTimelineCursor);
@@ -202,7 +201,7 @@ export async function customerTimeline(
 }
 
 /** The customer's latest stored CLV prediction (money in minor units of the store currency). */
-export async function customerPrediction(db: Database, id: string) {
+export async function customerPrediction({ db }: ModuleContext, { id }: { id: string }) {
   const r = await row(db, id);
   const p = await repo.latestPredictionOf(db, r.customer_id);
   if (!p)

@@ -30,6 +30,6 @@ export function registerEventRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
   app.post('/v1/events', auth.require('ingest'), async (c) => {
     const body = EventBatch.safeParse(await c.req.json());
     if (!body.success) throw validationError(body.error, 'body');
-    return c.json(await ingestEvents(deps.db, body.data.events, deps.clock.now()));
+    return c.json(await ingestEvents(deps, { items: body.data.events }));
   });
 }

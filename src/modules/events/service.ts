@@ -1,4 +1,4 @@
-import type { Database } from '../../storage/port.js';
+import type { ModuleContext } from '../../kit/context.js';
 import { issuesOf } from '../../kit/http/errors.js';
 import { EventInput, type EventRow } from '../imports/schema.js';
 import { cleanInput } from '../ingest/service.js';
@@ -10,10 +10,11 @@ import type { IngestResult } from './schema.js';
  * the batch (first wins), and stores the rest idempotently by event_id.
  */
 export async function ingestEvents(
-  db: Database,
-  items: readonly unknown[],
-  now: Date,
+  ctx: ModuleContext,
+  { items }: { items: readonly unknown[] },
 ): Promise<IngestResult> {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const valid: EventRow[] = [];
   const seen = new Set<string>();
   const rejected: IngestResult['rejected'] = [];

@@ -17,7 +17,7 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { query: OrderListQuery },
       responses: { 200: json(page(Order, 'OrderPage'), 'A page of orders') },
     }),
-    async (c) => c.json(await service.listOrders(deps.db, c.req.valid('query')), 200),
+    async (c) => c.json(await service.listOrders(deps, c.req.valid('query')), 200),
   );
   app.openapi(
     securedRoute(auth, 'commerce:read', {
@@ -28,7 +28,7 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { params: z.object({ id: z.string().min(1) }) },
       responses: { 200: json(OrderDetail, 'The order') },
     }),
-    async (c) => c.json(await service.getOrder(deps.db, c.req.valid('param').id), 200),
+    async (c) => c.json(await service.getOrder(deps, c.req.valid('param')), 200),
   );
   app.post(
     '/v1/orders',
@@ -43,7 +43,7 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       responses: { 200: json(OrderDetail, 'Updated or unchanged'), 201: json(OrderDetail, 'Created') },
     }),
     async (c) => {
-      const r = await service.upsertOrder(deps.db, await c.req.json(), deps.clock.now());
+      const r = await service.upsertOrder(deps, { body: await c.req.json() });
       return c.json(r.order, r.created ? 201 : 200);
     },
   );
@@ -57,6 +57,6 @@ export function registerOrderRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { body: { required: true, content: { 'application/json': { schema: RefundBodyDoc } } } },
       responses: { 200: json(UpsertOutcome.extend({ refundId: z.string() }), 'Merge counts') },
     }),
-    async (c) => c.json(await service.upsertRefund(deps.db, await c.req.json(), deps.clock.now())),
+    async (c) => c.json(await service.upsertRefund(deps, { body: await c.req.json() })),
   );
 }

@@ -1,8 +1,8 @@
+import type { ModuleContext } from '../../kit/context.js';
 import type { z } from '@hono/zod-openapi';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
 import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
 import { cleanInput, mergeRows } from '../ingest/service.js';
 import * as repo from './repository.js';
@@ -34,7 +34,7 @@ const toOrder = (r: repo.OrderDbRow): z.infer<typeof Order> => ({
 const isId = (v: unknown): v is { id: number } =>
   typeof v === 'object' && v !== null && Number.isSafeInteger((v as { id?: unknown }).id);
 
-export async function listOrders(db: Database, q: OrderListQuery) {
+export async function listOrders({ db }: ModuleContext, q: OrderListQuery) {
   const after = decodeCursor(q.cursor, isId);
   if (q.cursor && !after) throw new AppError('validation', 'invalid cursor', { where: { field: 'cursor' } });
   const rows = await repo.listOrders(db, {
@@ -53,7 +53,10 @@ export async function listOrders(db: Database, q: OrderListQuery) {
   };
 }
 
-export async function getOrder(db: Database, id: string): Promise<z.infer<typeof OrderDetail>> {
+export async function getOrder(
+  { db }: ModuleContext,
+  { id }: { id: string },
+): Promise<z.infer<typeof OrderDetail>> {
   const r = await repo.orderByExternalId(db, id);
   if (!r) throw new AppError('not_found', `no order with id ${id}`, { where: { field: 'id' } });
   const [lines, refunds] = await Promise.all([
@@ -126,14 +129,18 @@ export function orderRows(body: unknown): OrderLineRow[] {
 }
 
 /** Upserts one order by its external id through the importer's merge (a replay changes nothing). */
-export async function upsertOrder(db: Database, body: unknown, now: Date) {
+export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown }) {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const rows = orderRows(body);
   const out = await mergeRows(db, { entity: 'orders', rows }, now);
   const id = (rows[0] as OrderLineRow).orderId;
-  return { order: await getOrder(db, id), created: out.inserted > 0, updated: out.updated > 0 };
+  return { order: await getOrder(ctx, { id }), created: out.inserted > 0, updated: out.updated > 0 };
 }
 
-export async function upsertRefund(db: Database, body: unknown, now: Date) {
+export async function upsertRefund(ctx: ModuleContext, { body }: { body: unknown }) {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const p = RefundInput.safeParse(cleanInput(body));
   if (!p.success) throw validationError(p.error, 'refund');
   const out = await mergeRows(db, { entity: 'refunds', rows: [p.data] }, now);

@@ -17,7 +17,7 @@ export function registerSpendRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { query: SpendListQuery },
       responses: { 200: json(page(SpendRowOut, 'SpendPage'), 'A page of spend rows') },
     }),
-    async (c) => c.json(await service.listSpend(deps.db, c.req.valid('query')), 200),
+    async (c) => c.json(await service.listSpend(deps, c.req.valid('query')), 200),
   );
   app.post(
     '/v1/spend',
@@ -29,6 +29,6 @@ export function registerSpendRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       request: { body: { required: true, content: { 'application/json': { schema: SpendBatchDoc } } } },
       responses: { 200: json(UpsertOutcome, 'Merge counts') },
     }),
-    async (c) => c.json(await service.upsertSpend(deps.db, await c.req.json(), deps.clock.now())),
+    async (c) => c.json(await service.upsertSpend(deps, { body: await c.req.json() })),
   );
 }

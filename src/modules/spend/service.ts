@@ -1,9 +1,9 @@
+import type { ModuleContext } from '../../kit/context.js';
 import type { z } from '@hono/zod-openapi';
 import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import { parseDay } from '../../shared/time.js';
-import type { Database } from '../../storage/port.js';
 import { SpendInput, type SpendRow } from '../imports/schema.js';
 import { cleanInput, mergeRows } from '../ingest/service.js';
 import * as repo from './repository.js';
@@ -17,7 +17,7 @@ const isKey = (v: unknown): v is { day: string; channel: string; campaign: strin
   typeof (v as { channel?: unknown }).channel === 'string' &&
   typeof (v as { campaign?: unknown }).campaign === 'string';
 
-export async function listSpend(db: Database, q: z.infer<typeof SpendListQuery>) {
+export async function listSpend({ db }: ModuleContext, q: z.infer<typeof SpendListQuery>) {
   const after = decodeCursor(q.cursor, isKey);
   if (q.cursor && !after) throw new AppError('validation', 'invalid cursor', { where: { field: 'cursor' } });
   const day = (s: string | undefined, field: string) => {
@@ -59,7 +59,9 @@ export async function listSpend(db: Database, q: z.infer<typeof SpendListQuery>)
 }
 
 /** Upserts spend rows by (date, channel, campaign); all rows must be valid (issues by index). */
-export async function upsertSpend(db: Database, body: unknown, now: Date) {
+export async function upsertSpend(ctx: ModuleContext, { body }: { body: unknown }) {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const env = SpendBatch.safeParse(body);
   if (!env.success) throw validationError(env.error, 'body');
   const rows: SpendRow[] = [];

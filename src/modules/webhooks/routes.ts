@@ -73,7 +73,7 @@ export function registerWebhookRoutes(app: RetainApp, deps: ServerDeps): void {
       } catch {
         throw new AppError('validation', 'the webhook body is not JSON');
       }
-      const result = await handleWebhook(deps.db, source, topic, payload, deps.clock.now());
+      const result = await handleWebhook(deps, { source, topic, payload });
       c.get('log').info({ source, topic, handled: result.handled, id: result.id }, 'webhook');
       return c.json(result);
     });

@@ -1,3 +1,4 @@
+import type { ModuleContext } from '../../kit/context.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { issuesOf } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
@@ -62,12 +63,11 @@ const counts = (o: MergeOutcome) => ({ inserted: o.inserted, updated: o.updated,
  * merge, so a redelivery (platforms retry on any non-2xx) changes nothing.
  */
 export async function handleWebhook(
-  db: Database,
-  source: WebhookSource,
-  topic: string,
-  payload: unknown,
-  now: Date,
+  ctx: ModuleContext,
+  { source, topic, payload }: { source: WebhookSource; topic: string; payload: unknown },
 ): Promise<WebhookResult> {
+  const { db } = ctx;
+  const now = ctx.clock.now();
   const body = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
   const base = { source, topic };
   if (source === 'shopify') {
