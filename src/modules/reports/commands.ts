@@ -62,16 +62,6 @@ export function registerReport(program: Command, cli: CliRuntime): Command {
   const report = program
     .command('report')
     .description('analytics reports (see docs/metrics.md for every definition)');
-  report.configureHelp({
-    ...report.configureHelp(),
-    // The commands' options are declared on dispatch: list them as taking options all the same.
-    subcommandTerm: (c) =>
-      [
-        c.name(),
-        ...(c.name() === 'help' ? [] : ['[options]']),
-        ...c.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)),
-      ].join(' '),
-  });
   declareOnDispatch(report, async (sub) => {
     const s = await import('./schema.js');
     const schema = {
