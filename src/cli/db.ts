@@ -18,21 +18,24 @@ export async function withDatabase<T>(cmd: Command, fn: (db: Database) => Promis
   }
 }
 
-/** A module context for one CLI command: the store, the wall clock, the job queue, a stderr logger. */
-export async function withContext<T>(cmd: Command, fn: (ctx: ModuleContext) => Promise<T>): Promise<T> {
+/** A module context on an open store: the wall clock, the job queue, a stderr logger. */
+export async function moduleContext(db: Database): Promise<ModuleContext> {
   const [{ systemClock }, { JobQueue }, { default: pino }] = await Promise.all([
     import('../kit/clock.js'),
     import('../modules/jobs/service.js'),
     import('pino'),
   ]);
-  return withDatabase(cmd, (db) =>
-    fn({
-      db,
-      clock: systemClock,
-      jobs: new JobQueue(db, systemClock),
-      log: pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
-    }),
-  );
+  return {
+    db,
+    clock: systemClock,
+    jobs: new JobQueue(db, systemClock),
+    log: pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+  };
+}
+
+/** A module context for one CLI command: the store the global options point at, closed afterwards. */
+export async function withContext<T>(cmd: Command, fn: (ctx: ModuleContext) => Promise<T>): Promise<T> {
+  return withDatabase(cmd, async (db) => fn(await moduleContext(db)));
 }
 
 export const cliRuntime: CliRuntime = { withContext };

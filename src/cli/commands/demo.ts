@@ -25,12 +25,14 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { demoDb: string }, cmd: Command) => {
       const file = demoFile();
       if (!existsSync(file)) throw new AppError('not_found', `the demo data is missing: ${file}`);
-      const [{ importFile }, { hasImported }, { summaryReport }, { openStore }] = await Promise.all([
-        import('../../modules/imports/service.js'),
-        import('../../modules/imports/repository.js'),
-        import('../../modules/reports/service.js'),
-        import('../../modules/store.js'),
-      ]);
+      const [{ importFile }, { hasImported }, { summaryReport }, { openStore }, { moduleContext }] =
+        await Promise.all([
+          import('../../modules/imports/service.js'),
+          import('../../modules/imports/repository.js'),
+          import('../../modules/reports/service.js'),
+          import('../../modules/store.js'),
+          import('../db.js'),
+        ]);
       const g = globalsOf(cmd);
       const db = await openStore(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
       try {
@@ -51,7 +53,7 @@ export function registerDemo(program: Command): void {
         } else {
           log(`Using the demo data already in ${db.location}.`);
         }
-        const summary = await summaryReport(db);
+        const summary = await summaryReport(await moduleContext(db));
         emit(cmd, { database: db.location, imported, summary }, () =>
           [
             '',

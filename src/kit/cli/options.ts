@@ -78,9 +78,19 @@ export function optionsFrom(
 
 /**
  * Adds options when a command group dispatches to one of its subcommands (`retain clv fit …`), so
- * `retain --help` does not load the schemas: `declare(sub)` may import them.
+ * `retain --help` does not load the schemas: `declare(sub)` may import them. The group's help lists
+ * its commands as taking options all the same (`fit [options]`), as when they are declared at once.
  */
 export function declareOnDispatch(group: Command, declare: (sub: Command) => Promise<void>): Command {
+  group.configureHelp({
+    ...group.configureHelp(),
+    subcommandTerm: (c) =>
+      [
+        c.name(),
+        ...(c.name() === 'help' ? [] : ['[options]']),
+        ...c.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)),
+      ].join(' '),
+  });
   return group.hook('preSubcommand', async (_group, sub) => {
     await declare(sub);
   });

@@ -1,7 +1,42 @@
 import type { Command } from 'commander';
 import type { TransactionDb } from '../../analytics/basket/itemsets.js';
 import type { CliRuntime } from '../../kit/module.js';
+import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { emit } from '../../kit/cli/output.js';
+
+/** How the schemas' fields appear on the command line (flags and help texts come from schema.ts). */
+const FLAGS: Record<string, OptionOverride> = {
+  format: { arg: 'format' },
+  input: { arg: 'file' },
+  by: { arg: 'level' },
+  excludeSku: { arg: 'skus', variadic: true },
+  defaultExclusions: {
+    negate: true,
+    description: 'do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)',
+  },
+  since: { arg: 'date' },
+  until: { arg: 'date' },
+  minSupport: { arg: 'fraction' },
+  minConfidence: { arg: 'c' },
+  maxConsequent: { arg: 'k' },
+  maxAntecedent: { arg: 'k' },
+  maxSize: { arg: 'k' },
+  minLift: { arg: 'x' },
+  variant: { arg: 'variant' },
+  top: { arg: 'n' },
+  out: { arg: 'file' },
+  targetMargin: { arg: 'm' },
+  maxDiscount: { arg: 'd' },
+  costRatio: { arg: 'r' },
+  sku: { arg: 'sku' },
+  n: { arg: 'n' },
+  minCount: { arg: 'n' },
+  minCustomers: { arg: 'n' },
+  minPriceRatio: { arg: 'x' },
+};
+
+/** The stored-orders options of a command that also mines a FIMI file: described as `orders: …`. */
+const ORDER_SOURCE = ['by', 'excludeSku', 'defaultExclusions', 'since', 'until'];
 
 /** The transactions of `--input` (a FIMI file), or null for the stored orders (`--format orders`). */
 async function fimiTransactions(
@@ -47,36 +82,30 @@ export function registerBasket(program: Command, cli: CliRuntime): void {
   const basket = program
     .command('basket')
     .description('Market-basket analysis: itemsets, rules, bundles, cross-sell, upsell');
+  declareOnDispatch(basket, async (sub) => {
+    const s = await import('./schema.js');
+    const schema = {
+      itemsets: s.ItemsetsOptions,
+      rules: s.RulesOptions,
+      bundles: s.BundlesOptions,
+      fbt: s.FbtOptions,
+      upsell: s.UpsellOptions,
+    }[sub.name()];
+    if (!schema) return;
+    const fileOrOrders = 'input' in schema.shape;
+    const flags = { ...FLAGS };
+    if (fileOrOrders)
+      for (const k of ORDER_SOURCE) {
+        const description =
+          FLAGS[k]?.description ?? (schema.shape as Record<string, { description?: string }>)[k]?.description;
+        flags[k] = { ...FLAGS[k], description: `orders: ${description}` };
+      }
+    optionsFrom(sub, schema, flags);
+  });
 
-  const sourceOptions = (cmd: Command): Command =>
-    cmd
-      .option(
-        '--format <format>',
-        'fimi (a basket file) or orders (the imported orders); default: fimi when --input is given',
-      )
-      .option(
-        '--input <file>',
-        'FIMI file: one basket per line, space-separated integer item ids (.gz allowed)',
-      )
-      .option('--by <level>', 'orders: mine by sku or category', 'sku')
-      .option(
-        '--exclude-sku <skus...>',
-        'orders: more non-product SKUs to exclude (comma or space separated)',
-      )
-      .option(
-        '--no-default-exclusions',
-        'orders: do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)',
-      )
-      .option('--since <date>', 'orders: only orders at or after this date')
-      .option('--until <date>', 'orders: only orders before this date');
-
-  sourceOptions(
-    basket.command('itemsets').description('Mine frequent itemsets (exact, all / closed / maximal)'),
-  )
-    .requiredOption('--min-support <fraction>', 'minimum support as a fraction of baskets, in (0, 1]')
-    .option('--max-size <k>', 'largest itemset size')
-    .option('--variant <variant>', 'all, closed or maximal itemsets', 'all')
-    .option('--out <file>', 'write every itemset as NDJSON {"items":[…],"count":n,"support":f}')
+  basket
+    .command('itemsets')
+    .description('Mine frequent itemsets (exact, all / closed / maximal)')
     .addHelpText(
       'after',
       `
@@ -110,15 +139,9 @@ The threshold is ceil(min-support × baskets) and is inclusive.`,
       );
     });
 
-  sourceOptions(basket.command('rules').description('Mine association rules A → C'))
-    .requiredOption('--min-support <fraction>', 'minimum support of A ∪ C, in (0, 1]')
-    .requiredOption('--min-confidence <c>', 'minimum confidence, in [0, 1]')
-    .option('--max-consequent <k>', 'largest consequent', '1')
-    .option('--max-antecedent <k>', 'largest antecedent')
-    .option('--max-size <k>', 'largest A ∪ C')
-    .option('--min-lift <x>', 'minimum lift')
-    .option('--top <n>', 'strongest rules (by lift) to include in the result', '10')
-    .option('--out <file>', 'write every rule as NDJSON')
+  basket
+    .command('rules')
+    .description('Mine association rules A → C')
     .addHelpText(
       'after',
       `
@@ -152,25 +175,9 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
         ].join('\n'),
       );
     });
-  const orderOptions = (cmd: Command): Command =>
-    cmd
-      .option('--exclude-sku <skus...>', 'more non-product SKUs to exclude (comma or space separated)')
-      .option('--no-default-exclusions', 'do not exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …)')
-      .option('--since <date>', 'only orders at or after this date')
-      .option('--until <date>', 'only orders before this date');
-
-  orderOptions(
-    basket
-      .command('bundles')
-      .description('Bundle suggestions: pairs/triples with high lift, margin and discount'),
-  )
-    .option('--min-support <fraction>', 'minimum share of orders containing the bundle', '0.002')
-    .option('--min-lift <x>', 'minimum lift', '2')
-    .option('--max-size <k>', '2 (pairs) or 3 (pairs and triples)', '3')
-    .option('--target-margin <m>', 'margin the discounted bundle must keep', '0.3')
-    .option('--max-discount <d>', 'largest discount to suggest', '0.15')
-    .option('--cost-ratio <r>', 'assumed cost/price for products without a unit cost')
-    .option('--top <n>', 'bundles to list', '20')
+  basket
+    .command('bundles')
+    .description('Bundle suggestions: pairs/triples with high lift, margin and discount')
     .addHelpText(
       'after',
       `
@@ -198,11 +205,9 @@ in whole percent, capped by --max-discount; null when unit costs are unknown (se
       );
     });
 
-  orderOptions(basket.command('fbt').description('Frequently bought together, per product'))
-    .option('--sku <sku>', 'only this product')
-    .option('--n <n>', 'companions per product', '5')
-    .option('--min-count <n>', 'orders a pair must share', '3')
-    .option('--top <n>', 'products to list (most ordered first)', '20')
+  basket
+    .command('fbt')
+    .description('Frequently bought together, per product')
     .addHelpText(
       'after',
       `
@@ -232,14 +237,9 @@ Companions ranked by confidence P(companion | product), then lift.`,
       );
     });
 
-  orderOptions(
-    basket
-      .command('upsell')
-      .description('Upsell paths within a category, and the next product after a first purchase'),
-  )
-    .option('--min-customers <n>', 'customers who must have made the move', '3')
-    .option('--min-price-ratio <x>', 'the upsell product costs at least x times more', '1.2')
-    .option('--top <n>', 'rows to list', '20')
+  basket
+    .command('upsell')
+    .description('Upsell paths within a category, and the next product after a first purchase')
     .addHelpText(
       'after',
       `

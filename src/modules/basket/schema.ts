@@ -33,18 +33,31 @@ const skuList = z.union([z.string(), z.array(z.string())]).transform((v) =>
 
 /** Which stored orders to mine: by SKU or category, without non-product lines, in a period. */
 export const OrderSourceInput = z.object({
-  by: z.enum(['sku', 'category'], { error: 'by must be sku or category' }).default('sku'),
-  excludeSku: skuList.optional(),
-  defaultExclusions: z.boolean().default(true),
-  since: instant.optional(),
-  until: instant.optional(),
+  by: z
+    .enum(['sku', 'category'], { error: 'by must be sku or category' })
+    .default('sku')
+    .describe('mine by sku or category'),
+  excludeSku: skuList.optional().describe('more non-product SKUs to exclude (comma or space separated)'),
+  defaultExclusions: z
+    .boolean()
+    .default(true)
+    .describe('exclude postage/fee lines (POST, DOT, M, BANK CHARGES, …); false keeps them'),
+  since: instant.optional().describe('only orders at or after this date'),
+  until: instant.optional().describe('only orders before this date'),
 });
 export type OrderSourceInput = z.infer<typeof OrderSourceInput>;
 
 /** What a command line adds: baskets from a FIMI file instead of the stored orders. */
 const fileSource = {
-  format: z.enum(['fimi', 'orders'], { error: 'format must be fimi or orders' }).optional(),
-  input: z.string().min(1).optional(),
+  format: z
+    .enum(['fimi', 'orders'], { error: 'format must be fimi or orders' })
+    .optional()
+    .describe('fimi (a basket file) or orders (the imported orders); default: fimi when --input is given'),
+  input: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('FIMI file: one basket per line, space-separated integer item ids (.gz allowed)'),
 };
 const out = z.string().min(1).optional();
 
@@ -53,11 +66,12 @@ const ProductSourceInput = OrderSourceInput.omit({ by: true });
 
 /** `itemsets(ctx, input)`. */
 export const ItemsetsInput = OrderSourceInput.extend({
-  minSupport: fraction('minimum support'),
-  maxSize: positiveInt('maximum size').optional(),
+  minSupport: fraction('minimum support').describe('minimum support as a fraction of baskets, in (0, 1]'),
+  maxSize: positiveInt('maximum size').optional().describe('largest itemset size'),
   variant: z
     .enum(['all', 'closed', 'maximal'], { error: 'variant must be all, closed or maximal' })
-    .default('all'),
+    .default('all')
+    .describe('all, closed or maximal itemsets'),
 });
 export type ItemsetsInput = z.infer<typeof ItemsetsInput>;
 
@@ -69,52 +83,80 @@ const rulesTop = z.coerce
   .min(0, { error: 'top must be ≥ 0' });
 
 /** `rules(ctx, input)`. */
+const topRules = 'strongest rules (by lift) to include in the result';
 export const RulesInput = OrderSourceInput.extend({
-  minSupport: fraction('minimum support'),
-  minConfidence: unitInterval('minimum confidence'),
-  maxConsequent: positiveInt('maximum consequent size').default(1),
-  maxAntecedent: positiveInt('maximum antecedent size').optional(),
-  maxSize: positiveInt('maximum size').optional(),
-  minLift: z.coerce.number().nonnegative().optional(),
-  top: rulesTop.max(MAX_TOP_RULES, { error: `top must be ≤ ${MAX_TOP_RULES}` }).default(10),
+  minSupport: fraction('minimum support').describe('minimum support of A ∪ C, in (0, 1]'),
+  minConfidence: unitInterval('minimum confidence').describe('minimum confidence, in [0, 1]'),
+  maxConsequent: positiveInt('maximum consequent size').default(1).describe('largest consequent'),
+  maxAntecedent: positiveInt('maximum antecedent size').optional().describe('largest antecedent'),
+  maxSize: positiveInt('maximum size').optional().describe('largest A ∪ C'),
+  minLift: z.coerce.number().nonnegative().optional().describe('minimum lift'),
+  top: rulesTop
+    .max(MAX_TOP_RULES, { error: `top must be ≤ ${MAX_TOP_RULES}` })
+    .default(10)
+    .describe(topRules),
 });
 export type RulesInput = z.infer<typeof RulesInput>;
 
 /** `bundles(ctx, input)`. */
 export const BundlesInput = ProductSourceInput.extend({
-  minSupport: fraction('minimum support').default(0.002),
-  minLift: z.coerce.number().nonnegative().default(2),
-  maxSize: z.coerce.number().int().min(2).max(3, 'bundles have 2 or 3 products').default(3),
-  targetMargin: unitInterval('target margin').default(0.3),
-  maxDiscount: unitInterval('maximum discount').default(0.15),
-  costRatio: unitInterval('cost ratio').optional(),
-  top: positiveInt('top').default(20),
+  minSupport: fraction('minimum support')
+    .default(0.002)
+    .describe('minimum share of orders containing the bundle'),
+  minLift: z.coerce.number().nonnegative().default(2).describe('minimum lift'),
+  maxSize: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(3, 'bundles have 2 or 3 products')
+    .default(3)
+    .describe('2 (pairs) or 3 (pairs and triples)'),
+  targetMargin: unitInterval('target margin').default(0.3).describe('margin the discounted bundle must keep'),
+  maxDiscount: unitInterval('maximum discount').default(0.15).describe('largest discount to suggest'),
+  costRatio: unitInterval('cost ratio')
+    .optional()
+    .describe('assumed cost/price for products without a unit cost'),
+  top: positiveInt('top').default(20).describe('bundles to list'),
 });
 export type BundlesInput = z.infer<typeof BundlesInput>;
 
 /** `fbt(ctx, input)`. */
 export const FbtInput = ProductSourceInput.extend({
-  sku: z.string().min(1).optional(),
-  n: positiveInt('n').default(5),
-  minCount: positiveInt('minimum co-purchase count').default(3),
-  top: positiveInt('top').default(20),
+  sku: z.string().min(1).optional().describe('only this product'),
+  n: positiveInt('n').default(5).describe('companions per product'),
+  minCount: positiveInt('minimum co-purchase count').default(3).describe('orders a pair must share'),
+  top: positiveInt('top').default(20).describe('products to list (most ordered first)'),
 });
 export type FbtInput = z.infer<typeof FbtInput>;
 
 /** `upsell(ctx, input)`. */
 export const UpsellInput = ProductSourceInput.extend({
-  minCustomers: positiveInt('minimum customers').default(3),
-  minPriceRatio: z.coerce.number().min(1).default(1.2),
-  top: positiveInt('top').default(20),
+  minCustomers: positiveInt('minimum customers').default(3).describe('customers who must have made the move'),
+  minPriceRatio: z.coerce
+    .number()
+    .min(1)
+    .default(1.2)
+    .describe('the upsell product costs at least x times more'),
+  top: positiveInt('top').default(20).describe('rows to list'),
 });
 export type UpsellInput = z.infer<typeof UpsellInput>;
 
 // ---- The commands' options: the inputs plus files (a FIMI `--input`, an NDJSON `--out`) ----
 
-export const ItemsetsOptions = ItemsetsInput.extend({ ...fileSource, out });
+// The file source comes first, as the commands list it.
+export const ItemsetsOptions = z.object({
+  ...fileSource,
+  ...ItemsetsInput.shape,
+  out: out.describe('write every itemset as NDJSON {"items":[…],"count":n,"support":f}'),
+});
 export type ItemsetsOptions = z.infer<typeof ItemsetsOptions>;
 /** On the command line `top` has no ceiling (the JSON lists them; `--out` writes every rule anyway). */
-export const RulesOptions = RulesInput.extend({ ...fileSource, top: rulesTop.default(10), out });
+export const RulesOptions = z.object({
+  ...fileSource,
+  ...RulesInput.shape,
+  top: rulesTop.default(10).describe(topRules),
+  out: out.describe('write every rule as NDJSON'),
+});
 export type RulesOptions = z.infer<typeof RulesOptions>;
 export const BundlesOptions = BundlesInput;
 export const FbtOptions = FbtInput;

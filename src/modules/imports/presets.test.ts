@@ -7,6 +7,7 @@ import { haveExternalData, sharedData } from '../../../test/support/externalData
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { summaryReport } from '../reports/service.js';
+import { testContext } from '../../../test/support/context.js';
 import { importFile } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
 
@@ -32,7 +33,7 @@ describe.runIf(haveOnlineRetail).each(testEngines())('Online Retail preset on %s
   it('reproduces 4,338 customers and 18,532 orders, refunds from C invoices, guests apart', async () => {
     const r = await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail' });
     expect(r).toMatchObject(ONLINE_RETAIL_REPORT);
-    const s = await summaryReport(db, '2011-12-09');
+    const s = await summaryReport(testContext(db), { asOf: '2011-12-09' });
     expect(s).toMatchObject({ currency: 'GBP', customers: 4338, orders: 18532, guestOrders: 1427 });
     // Independent check of gross revenue: Σ round(qty × price × 100) over kept lines of customer invoices.
     let pence = 0;
@@ -77,7 +78,7 @@ describe.runIf(haveOnlineRetail).each(testEngines())('Online Retail preset on %s
         expect.stringMatching(/^field unit_price: expected an amount like 12.50, got '1.2.3'/),
       ]);
       expect(r.rejected).toBe(4);
-      const s = await summaryReport(db2, '2011-12-09');
+      const s = await summaryReport(testContext(db2), { asOf: '2011-12-09' });
       expect(s).toMatchObject({ customers: 4338, orders: 18532 });
     } finally {
       await dispose2();
@@ -104,7 +105,7 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
         rejected: 0,
         customersCreated: 2357,
       });
-      const s = await summaryReport(db, '1998-06-30');
+      const s = await summaryReport(testContext(db), { asOf: '1998-06-30' });
       expect(s).toMatchObject({ currency: 'USD', customers: 2357, orders: 6919 });
       // The master file covers the same purchases under the same ids: its sample customers are unchanged.
       const m = await importFile(db, {

@@ -4,12 +4,14 @@ import type {
   CohortsOutput,
   DiagnoseOutput,
   DigestOutput,
+  DigestResult,
   LtvOutput,
   RetentionOutput,
   RfmOutput,
   SummaryOutput,
 } from './service.js';
 import type { CliRuntime } from '../../kit/module.js';
+import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { money, percent, table } from '../../kit/cli/format.js';
 import { emit } from '../../kit/cli/output.js';
 
@@ -33,18 +35,58 @@ export function describeSummary(s: SummaryOutput): string {
   );
 }
 
+/** The value placeholders of the report options (the flags and help texts come from schema.ts). */
+const FLAGS: Record<string, OptionOverride> = {
+  asOf: { arg: 'YYYY-MM-DD' },
+  from: { arg: 'YYYY-MM-DD' },
+  to: { arg: 'YYYY-MM-DD' },
+  period: { arg: 'month|quarter' },
+  segment: { arg: 'name' },
+  months: { arg: 'n' },
+  by: { arg: 'attribute' },
+  show: { arg: 'what' },
+  horizon: { arg: 'days' },
+  base: { arg: 'YYYY-MM..YYYY-MM' },
+  current: { arg: 'YYYY-MM..YYYY-MM' },
+  top: { arg: 'n' },
+  month: { arg: 'YYYY-MM' },
+  out: { arg: 'file' },
+};
+
+/**
+ * `retain report …`. Each command's options come from its schema (schema.ts: the service's input, plus
+ * `cohorts --show` and `digest --out`), declared when `retain report` dispatches to the command; the
+ * schemas and the services (with DuckDB) are imported lazily so `retain --help` stays fast.
+ */
 export function registerReport(program: Command, cli: CliRuntime): Command {
   const report = program
     .command('report')
     .description('analytics reports (see docs/metrics.md for every definition)');
+  declareOnDispatch(report, async (sub) => {
+    const s = await import('./schema.js');
+    const schema = {
+      summary: s.SummaryInput,
+      ltv: s.LtvInput,
+      retention: s.RetentionInput,
+      cohorts: s.CohortsOptions,
+      rfm: s.RfmInput,
+      channels: s.ChannelsInput,
+      diagnose: s.DiagnoseInput,
+      digest: s.DigestOptions,
+    }[sub.name()];
+    if (schema) optionsFrom(sub, schema, FLAGS);
+  });
   report
     .command('summary')
     .description('headline figures: customers, orders, revenue, refunds, AOV, repeat rate, lifespan')
-    .option('--as-of <YYYY-MM-DD>', 'count data up to and including this day (default: the last order day)')
     .addHelpText('after', '\nExample:\n  $ retain report summary --as-of 2011-12-09 --json')
-    .action(async (opts: { asOf?: string }, cmd: Command) => {
-      const { summaryReport } = await import('./service.js');
-      const s = await cli.withContext(cmd, ({ db }) => summaryReport(db, opts.asOf));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ SummaryInput, parseOptions }, { summaryReport }] = await Promise.all([
+        import('./schema.js'),
+        import('./service.js'),
+      ]);
+      const input = parseOptions(SummaryInput, raw);
+      const s = await cli.withContext(cmd, (ctx) => summaryReport(ctx, input));
       emit(cmd, s, () => describeSummary(s));
     });
   registerAnalytics(report, cli);
@@ -52,18 +94,6 @@ export function registerReport(program: Command, cli: CliRuntime): Command {
 }
 
 // ---------------------------------------------------------------- analytics reports
-
-const AS_OF = [
-  '--as-of <YYYY-MM-DD>',
-  'count data up to and including this day (default: the last order day)',
-] as const;
-const FROM = ['--from <YYYY-MM-DD>', 'first day of the range (inclusive)'] as const;
-const TO = ['--to <YYYY-MM-DD>', 'last day of the range (inclusive)'] as const;
-const PERIOD = ['--period <month|quarter>', 'calendar grain (default: month)'] as const;
-const SEGMENT = [
-  '--segment <name>',
-  'only customers of one RFM segment as of --as-of (e.g. Champions, "At risk", cannot-lose-them)',
-] as const;
 
 const n2 = (x: number | null) => (x === null ? '—' : x.toFixed(2));
 const pct0 = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)}%`);
@@ -394,28 +424,58 @@ export function describeDiagnose(o: DiagnoseOutput): string {
   return out.join('\n') + notesOf(o.notes);
 }
 
-export function describeDigest(o: DigestOutput): string {
+/** `report digest --out FILE --json`: where the digest went. */
+export type DigestWritten = Omit<DigestOutput, 'markdown' | 'data'> & {
+  written: { path: string; format: 'html' | 'markdown'; bytes: number };
+};
+
+export function describeDigest(o: DigestOutput | DigestWritten): string {
   if ('written' in o) return `${o.written.path}`;
   return o.markdown;
 }
 
-/** The analytics subcommands of `retain report` (services are loaded lazily, with DuckDB). */
+/**
+ * Writes the digest to `out`: self-contained HTML for `.html`/`.htm`, Markdown otherwise (the options
+ * schema accepts only those endings), and says where.
+ */
+export async function writeDigest(r: DigestResult, out: string): Promise<DigestWritten> {
+  const [{ writeFile }, { resolve }, { renderDigestHtml, renderDigestMarkdown }, { AppError }] =
+    await Promise.all([
+      import('node:fs/promises'),
+      import('node:path'),
+      import('./digestFormat.js'),
+      import('../../shared/errors.js'),
+    ]);
+  const html = /\.html?$/i.test(out);
+  const text = html ? renderDigestHtml(r.digest) : renderDigestMarkdown(r.digest);
+  const path = resolve(out);
+  try {
+    await writeFile(path, text);
+  } catch (err) {
+    throw new AppError('validation', `cannot write ${path}: ${(err as Error).message}`, {
+      where: { field: '--out' },
+      cause: err,
+    });
+  }
+  const { digest: _digest, digits: _digits, ...head } = r;
+  return { ...head, written: { path, format: html ? 'html' : 'markdown', bytes: Buffer.byteLength(text) } };
+}
+
+/** The analytics subcommands of `retain report` (schemas and services are loaded lazily, with DuckDB). */
 function registerAnalytics(report: Command, cli: CliRuntime): void {
-  const services = () => import('./service.js');
+  const load = () => Promise.all([import('./schema.js'), import('./service.js')]);
 
   report
     .command('ltv')
     .description('lifetime value: the seed formulas side by side with observed (and predicted) LTV, vs CAC')
-    .option(...AS_OF)
-    .option('--months <n>', 'complete calendar months before the as-of month to measure on (default: 12)')
-    .option(...SEGMENT)
     .addHelpText(
       'after',
       '\nExample:\n  $ retain report ltv --as-of 2011-12-09\n  $ retain report ltv --segment Champions --json',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { ltvReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => ltvReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ LtvInput, parseOptions }, { ltvReport }] = await load();
+      const input = parseOptions(LtvInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => ltvReport(ctx, input));
       emit(cmd, o, () => describeLtv(o));
     });
 
@@ -424,18 +484,14 @@ function registerAnalytics(report: Command, cli: CliRuntime): void {
     .description(
       'period retention, churn, repeat-purchase share, Shopify returning customer rate, time to 2nd order',
     )
-    .option(...AS_OF)
-    .option(...FROM)
-    .option(...TO)
-    .option(...PERIOD)
-    .option(...SEGMENT)
     .addHelpText(
       'after',
       '\nExample:\n  $ retain report retention --period quarter --from 2011-01-01 --to 2011-12-09',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { retentionReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => retentionReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ RetentionInput, parseOptions }, { retentionReport }] = await load();
+      const input = parseOptions(RetentionInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => retentionReport(ctx, input));
       emit(cmd, o, () => describeRetention(o));
     });
 
@@ -444,41 +500,28 @@ function registerAnalytics(report: Command, cli: CliRuntime): void {
     .description(
       'acquisition cohorts: retention by period since the first order, cumulative revenue, CAC and payback',
     )
-    .option(...AS_OF)
-    .option(...FROM)
-    .option(...TO)
-    .option(...PERIOD)
-    .option('--by <attribute>', 'split cohorts by channel | first-category | first-product | country')
-    .option(...SEGMENT)
-    .option('--show <what>', 'triangle to print: retention | revenue | margin (JSON has all)', 'retention')
     .addHelpText(
       'after',
       '\n--from/--to keep the cohorts whose first-order period lies in the range.\n\nExample:\n  $ retain report cohorts --period month --from 2010-12-01 --to 2011-05-31\n  $ retain report cohorts --by country --show revenue',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const show = String(opts.show ?? 'retention');
-      if (!['retention', 'revenue', 'margin'].includes(show)) {
-        const { invalid } = await import('../../shared/errors.js');
-        throw invalid(`--show: expected retention, revenue or margin, got '${show}'`, { field: '--show' });
-      }
-      const { show: _show, ...rest } = opts;
-      const { cohortsReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => cohortsReport(db, rest));
-      emit(cmd, o, () => describeCohorts(o, show as CohortShow));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ CohortsOptions, parseOptions }, { cohortsReport }] = await load();
+      const { show, ...input } = parseOptions(CohortsOptions, raw);
+      const o = await cli.withContext(cmd, (ctx) => cohortsReport(ctx, input));
+      emit(cmd, o, () => describeCohorts(o, show));
     });
 
   report
     .command('rfm')
     .description('recency/frequency/monetary scores 1–5 and the named segments, with counts and revenue')
-    .option(...AS_OF)
-    .option('--customers', 'include every customer’s scores and segment in the JSON output')
     .addHelpText(
       'after',
       '\nExample:\n  $ retain report rfm --as-of 2011-12-09\n  $ retain report rfm --customers --json > rfm.json',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { rfmReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => rfmReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ RfmInput, parseOptions }, { rfmReport }] = await load();
+      const input = parseOptions(RfmInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => rfmReport(ctx, input));
       emit(cmd, o, () => describeRfm(o));
     });
 
@@ -487,17 +530,14 @@ function registerAnalytics(report: Command, cli: CliRuntime): void {
     .description(
       'per acquisition channel: customers, CAC, 90/180/365-day LTV, LTV:CAC, payback, repeat rate; budget reallocation',
     )
-    .option(...AS_OF)
-    .option('--from <YYYY-MM-DD>', 'start of the acquisition window (inclusive; default: the first order)')
-    .option('--to <YYYY-MM-DD>', 'end of the acquisition window (inclusive; default: the as-of day)')
-    .option('--horizon <days>', 'LTV horizon for LTV:CAC and the reallocation: 90, 180 or 365 (default: 365)')
     .addHelpText(
       'after',
       '\nExample:\n  $ retain report channels --from 2011-01-01 --to 2011-06-30 --horizon 180',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { channelsReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => channelsReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ ChannelsInput, parseOptions }, { channelsReport }] = await load();
+      const input = parseOptions(ChannelsInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => channelsReport(ctx, input));
       emit(cmd, o, () => describeChannels(o));
     });
 
@@ -506,30 +546,26 @@ function registerAnalytics(report: Command, cli: CliRuntime): void {
     .description(
       'why revenue per customer changed between two periods: exact decomposition and the segments that drove it',
     )
-    .option(...AS_OF)
-    .option('--base <YYYY-MM..YYYY-MM>', 'base period, whole months (default: the month before --current)')
-    .option('--current <YYYY-MM..YYYY-MM>', 'current period, whole months (default: the last complete month)')
-    .option('--top <n>', 'segments listed per driver dimension (default: 5)')
     .addHelpText('after', '\nExample:\n  $ retain report diagnose --base 2011-09 --current 2011-10..2011-11')
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { diagnoseReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => diagnoseReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ DiagnoseInput, parseOptions }, { diagnoseReport }] = await load();
+      const input = parseOptions(DiagnoseInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => diagnoseReport(ctx, input));
       emit(cmd, o, () => describeDiagnose(o));
     });
 
   report
     .command('digest')
     .description('the monthly digest: headline vs previous month and last year, cohorts, diagnosis, segments')
-    .option(...AS_OF)
-    .option('--month <YYYY-MM>', 'the month to report (default: the last complete month)')
-    .option('--out <file>', 'write self-contained HTML (.html) or Markdown (.md) and print its path')
     .addHelpText(
       'after',
       '\nWithout --out the Markdown is printed.\n\nExample:\n  $ retain report digest --month 2011-11 --out digest.html',
     )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const { digestReport } = await services();
-      const o = await cli.withContext(cmd, ({ db }) => digestReport(db, opts));
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ DigestOptions, parseOptions }, { digestJson, digestReport }] = await load();
+      const { out, ...input } = parseOptions(DigestOptions, raw);
+      const r = await cli.withContext(cmd, (ctx) => digestReport(ctx, input));
+      const o = out === undefined ? digestJson(r) : await writeDigest(r, out);
       emit(cmd, o, () => describeDigest(o));
     });
 }

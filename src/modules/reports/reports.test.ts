@@ -11,20 +11,45 @@ import {
   describeLtv,
   describeRetention,
   describeRfm,
+  writeDigest,
 } from './commands.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
 import { orderFacts } from './repository.js';
+import * as reports from './service.js';
 import {
-  channelsReport,
-  cohortsReport,
-  diagnoseReport,
-  digestReport,
-  ltvReport,
-  retentionReport,
-  rfmReport,
-} from './service.js';
+  ChannelsInput,
+  CohortsInput,
+  DiagnoseInput,
+  DigestOptions,
+  LtvInput,
+  parseOptions,
+  RetentionInput,
+  RfmInput,
+} from './schema.js';
+import { testContext } from '../../../test/support/context.js';
+
+type Raw = Record<string, unknown>;
+/* The services as the commands call them: the options parsed with the command's schema. */
+const ltvReport = async (db: Database, raw: Raw = {}) =>
+  reports.ltvReport(testContext(db), parseOptions(LtvInput, raw));
+const retentionReport = async (db: Database, raw: Raw = {}) =>
+  reports.retentionReport(testContext(db), parseOptions(RetentionInput, raw));
+const cohortsReport = async (db: Database, raw: Raw = {}) =>
+  reports.cohortsReport(testContext(db), parseOptions(CohortsInput, raw));
+const rfmReport = async (db: Database, raw: Raw = {}) =>
+  reports.rfmReport(testContext(db), parseOptions(RfmInput, raw));
+const channelsReport = async (db: Database, raw: Raw = {}) =>
+  reports.channelsReport(testContext(db), parseOptions(ChannelsInput, raw));
+const diagnoseReport = async (db: Database, raw: Raw = {}) =>
+  reports.diagnoseReport(testContext(db), parseOptions(DiagnoseInput, raw));
+/** `report digest`: the JSON, or with `out` the file written (as the command does). */
+const digestReport = async (db: Database, raw: Raw = {}) => {
+  const { out, ...input } = parseOptions(DigestOptions, raw);
+  const r = await reports.digestReport(testContext(db), input);
+  return out === undefined ? reports.digestJson(r) : writeDigest(r, out);
+};
 
 const ONLINE_RETAIL = join(dirname(fileURLToPath(import.meta.url)), '../../../data/online_retail.csv.gz');
 const dir = mkdtempSync(join(tmpdir(), 'retain-reports-'));

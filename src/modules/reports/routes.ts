@@ -1,79 +1,75 @@
 import { z } from '@hono/zod-openapi';
-import * as reports from './service.js';
 import {
-  ChannelOptions,
-  CohortOptions,
-  DiagnoseOptions,
-  LtvOptions,
-  RetentionOptions,
-  RfmOptions,
+  ChannelsInput,
+  CohortsInput,
+  CohortsOptions,
+  DiagnoseInput,
+  DigestInput,
+  DigestOptions,
+  LtvInput,
+  RetentionInput,
+  RfmInput,
+  SummaryInput,
 } from './schema.js';
-import { AppError } from '../../shared/errors.js';
+import {
+  channelsReport,
+  cohortsReport,
+  diagnoseReport,
+  digestJson,
+  digestReport,
+  ltvReport,
+  retentionReport,
+  rfmReport,
+  summaryReport,
+} from './service.js';
 import type { Auth } from '../../kit/http/auth.js';
+import { parseInput, queryFlag, queryOf } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import type { ModuleContext } from '../../kit/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
 
-/**
- * Every `retain report` as `GET /v1/reports/<name>` with the same options (camelCase query names) and
- * the same JSON. (Lives in server/ while modules/reports is being written by its owner; the handlers
- * only call its services.) `digest` is served without `out`: the API never writes server files.
- */
-const REPORTS: Record<
-  string,
-  {
-    summary: string;
-    query: z.ZodObject;
-    run: (db: ServerDeps['db'], q: Record<string, unknown>) => Promise<unknown>;
-  }
-> = {
-  summary: {
-    summary: 'Customers, orders, revenue, AOV, repeat rate',
-    query: z.object({ asOf: z.string().optional() }),
-    run: (db, q) => reports.summaryReport(db, q.asOf as string | undefined),
-  },
-  ltv: {
-    summary: 'Lifetime value: formulas, observed and predicted',
-    query: LtvOptions,
-    run: reports.ltvReport,
-  },
-  retention: {
-    summary: 'Retention, churn and repeat purchase by period',
-    query: RetentionOptions,
-    run: reports.retentionReport,
-  },
-  cohorts: { summary: 'Acquisition cohorts', query: CohortOptions, run: reports.cohortsReport },
-  rfm: {
-    summary: 'RFM segments',
-    query: RfmOptions,
-    run: (db, q) =>
-      reports.rfmReport(db, {
-        ...q,
-        ...(q.customers !== undefined ? { customers: q.customers === 'true' } : {}),
-      }),
-  },
-  channels: {
-    summary: 'CAC, LTV:CAC and payback per channel',
-    query: ChannelOptions,
-    run: reports.channelsReport,
-  },
-  diagnose: {
-    summary: 'What moved revenue per customer',
-    query: DiagnoseOptions,
-    run: reports.diagnoseReport,
-  },
-  digest: {
-    summary: 'Monthly digest (Markdown and data)',
-    query: z.object({ asOf: z.string().optional(), month: z.string().optional() }),
-    run: (db, q) => {
-      if (q.out !== undefined)
-        throw new AppError('validation', 'out is not available over HTTP', { where: { field: 'out' } });
-      return reports.digestReport(db, q);
-    },
-  },
+/** A route's input schema (with the query coercions) and service, typed together. */
+const route = <S extends z.ZodObject>(
+  summary: string,
+  query: S,
+  service: (ctx: ModuleContext, input: z.infer<S>) => Promise<unknown>,
+  command?: z.ZodObject,
+) => ({
+  summary,
+  query,
+  /** The command's options that are not inputs (`out`, `show`): refused as CLI-only. */
+  cliOnly: command ? Object.keys(command.shape).filter((k) => !(k in query.shape)) : [],
+  run: (raw: unknown, ctx: ModuleContext) => service(ctx, parseInput(query, raw, 'query', command)),
+});
+
+const ROUTES = {
+  summary: route('Customers, orders, revenue, AOV, repeat rate', SummaryInput, summaryReport),
+  ltv: route('Lifetime value: formulas, observed and predicted', LtvInput, ltvReport),
+  retention: route('Retention, churn and repeat purchase by period', RetentionInput, retentionReport),
+  cohorts: route('Acquisition cohorts', CohortsInput, cohortsReport, CohortsOptions),
+  rfm: route(
+    'RFM segments',
+    // A query flag is the text `true` or `false`.
+    RfmInput.extend({ customers: queryFlag.optional().describe(RfmInput.shape.customers.description!) }),
+    rfmReport,
+  ),
+  channels: route('CAC, LTV:CAC and payback per channel', ChannelsInput, channelsReport),
+  diagnose: route('What moved revenue per customer', DiagnoseInput, diagnoseReport),
+  digest: route(
+    'Monthly digest (Markdown and data)',
+    DigestInput,
+    async (ctx, input) => digestJson(await digestReport(ctx, input)),
+    DigestOptions,
+  ),
 };
 
+/**
+ * Every `retain report` as `GET /v1/reports/<name>`: the query is parsed with the report's input schema
+ * (camelCase names, as the command's options) and the answer is the command's JSON. Unknown names are
+ * refused, and so are the command's own options (`digest --out`: the API never writes server files).
+ */
 export function registerReportRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
-  for (const [name, r] of Object.entries(REPORTS)) {
+  for (const [name, r] of Object.entries(ROUTES)) {
     app.get(
       `/v1/reports/${name}`,
       documented(app, auth, 'reports:read', {
@@ -81,11 +77,13 @@ export function registerReportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         path: `/v1/reports/${name}`,
         tags: ['reports'],
         summary: r.summary,
-        description: `Same options and JSON as \`retain report ${name} --json\`; asOf is YYYY-MM-DD (default: the last order day).`,
+        description:
+          `Same options and JSON as \`retain report ${name} --json\`; asOf is YYYY-MM-DD (default: the last order day). ` +
+          `Unknown parameters are refused${r.cliOnly.length ? `, and so are CLI-only ones (${r.cliOnly.join(', ')})` : ''}.`,
         request: { query: r.query },
         responses: { 200: json(z.record(z.string(), z.unknown()), `The ${name} report`) },
       }),
-      async (c) => c.json((await r.run(deps.db, c.req.query())) as Record<string, unknown>),
+      async (c) => c.json((await r.run(queryOf(c.req.queries()), deps)) as Record<string, unknown>),
     );
   }
 }

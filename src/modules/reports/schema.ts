@@ -5,8 +5,10 @@ import { invalid } from '../../shared/errors.js';
 import { parseDay } from '../../shared/time.js';
 
 /**
- * Options of the `report` commands (and, later, of the HTTP report routes). Everything arrives as
- * text from the command line; these schemas turn it into checked values and say what was expected.
+ * The report services' inputs (`summaryReport(ctx, input)` …; the routes parse them from the query)
+ * and the `report` commands' options (an input plus what only a command line offers: `cohorts --show`,
+ * `digest --out`). On the command line everything arrives as text; these schemas turn it into checked
+ * values and say what was expected. The `.describe()` texts are the commands' help texts.
  */
 
 const Day = z.string().refine((s) => parseDay(s) !== null, { message: 'expected a calendar day YYYY-MM-DD' });
@@ -44,70 +46,116 @@ const Segment = z.string().transform((s, ctx): RfmSegment => {
 });
 
 const base = {
-  asOf: Day.optional(),
+  asOf: Day.optional().describe('count data up to and including this day (default: the last order day)'),
 };
 const range = {
-  from: Day.optional(),
-  to: Day.optional(),
+  from: Day.optional().describe('first day of the range (inclusive)'),
+  to: Day.optional().describe('last day of the range (inclusive)'),
 };
+const period = Period.optional().describe('calendar grain (default: month)');
+const segment = Segment.optional().describe(
+  'only customers of one RFM segment as of --as-of (e.g. Champions, "At risk", cannot-lose-them)',
+);
 
-export const LtvOptions = z.object({
+/** `summaryReport(ctx, input)`. */
+export const SummaryInput = z.object({ ...base });
+export type SummaryInput = z.infer<typeof SummaryInput>;
+
+/** `ltvReport(ctx, input)`. */
+export const LtvInput = z.object({
   ...base,
-  segment: Segment.optional(),
   months: z.coerce
     .number()
     .int('expected a whole number of months')
     .min(1, 'expected at least 1 month')
     .max(1200, 'expected at most 1200 months')
-    .optional(),
+    .optional()
+    .describe('complete calendar months before the as-of month to measure on (default: 12)'),
+  segment,
 });
-export type LtvOptions = z.infer<typeof LtvOptions>;
+export type LtvInput = z.infer<typeof LtvInput>;
 
-export const RetentionOptions = z.object({
+/** `retentionReport(ctx, input)`. */
+export const RetentionInput = z.object({
   ...base,
   ...range,
-  period: Period.optional(),
-  segment: Segment.optional(),
+  period,
+  segment,
 });
-export type RetentionOptions = z.infer<typeof RetentionOptions>;
+export type RetentionInput = z.infer<typeof RetentionInput>;
 
-export const CohortOptions = z.object({
+/** `cohortsReport(ctx, input)`. */
+export const CohortsInput = z.object({
   ...base,
   ...range,
-  period: Period.optional(),
-  by: SplitBy.optional(),
-  segment: Segment.optional(),
+  period,
+  by: SplitBy.optional().describe('split cohorts by channel | first-category | first-product | country'),
+  segment,
 });
-export type CohortOptions = z.infer<typeof CohortOptions>;
+export type CohortsInput = z.infer<typeof CohortsInput>;
 
-export const RfmOptions = z.object({ ...base, customers: z.boolean().optional() });
-export type RfmOptions = z.infer<typeof RfmOptions>;
-
-export const ChannelOptions = z.object({
+/** `rfmReport(ctx, input)`. */
+export const RfmInput = z.object({
   ...base,
-  ...range,
+  customers: z
+    .boolean()
+    .optional()
+    .describe('include every customer’s scores and segment in the JSON output'),
+});
+export type RfmInput = z.infer<typeof RfmInput>;
+
+/** `channelsReport(ctx, input)`. */
+export const ChannelsInput = z.object({
+  ...base,
+  from: Day.optional().describe('start of the acquisition window (inclusive; default: the first order)'),
+  to: Day.optional().describe('end of the acquisition window (inclusive; default: the as-of day)'),
   horizon: z.coerce
     .number()
     .refine((d) => d === 90 || d === 180 || d === 365, 'expected 90, 180 or 365 days')
-    .optional(),
+    .optional()
+    .describe('LTV horizon for LTV:CAC and the reallocation: 90, 180 or 365 (default: 365)'),
 });
-export type ChannelOptions = z.infer<typeof ChannelOptions>;
+export type ChannelsInput = z.infer<typeof ChannelsInput>;
 
-export const DiagnoseOptions = z.object({
+/** `diagnoseReport(ctx, input)`. */
+export const DiagnoseInput = z.object({
   ...base,
-  base: MonthSpan.optional(),
-  current: MonthSpan.optional(),
-  top: z.coerce.number().int('expected a whole number').min(1, 'expected at least 1').optional(),
+  base: MonthSpan.optional().describe('base period, whole months (default: the month before --current)'),
+  current: MonthSpan.optional().describe('current period, whole months (default: the last complete month)'),
+  top: z.coerce
+    .number()
+    .int('expected a whole number')
+    .min(1, 'expected at least 1')
+    .optional()
+    .describe('segments listed per driver dimension (default: 5)'),
 });
-export type DiagnoseOptions = z.infer<typeof DiagnoseOptions>;
+export type DiagnoseInput = z.infer<typeof DiagnoseInput>;
 
-export const DigestOptions = z.object({
+/** `digestReport(ctx, input)`. */
+export const DigestInput = z.object({
   ...base,
-  month: Month.optional(),
+  month: Month.optional().describe('the month to report (default: the last complete month)'),
+});
+export type DigestInput = z.infer<typeof DigestInput>;
+
+// ---- The commands' options: an input plus what only a command line offers ----
+
+/** `retain report cohorts`: the input, and which triangle the table shows. */
+export const CohortsOptions = CohortsInput.extend({
+  show: z
+    .enum(['retention', 'revenue', 'margin'], { error: '--show: expected retention, revenue or margin' })
+    .default('retention')
+    .describe('triangle to print: retention | revenue | margin (JSON has all)'),
+});
+export type CohortsOptions = z.infer<typeof CohortsOptions>;
+
+/** `retain report digest`: the input, and a file to write the digest to. */
+export const DigestOptions = DigestInput.extend({
   out: z
     .string()
     .regex(/\.(html?|md|markdown)$/i, 'expected a file name ending in .html or .md')
-    .optional(),
+    .optional()
+    .describe('write self-contained HTML (.html) or Markdown (.md) and print its path'),
 });
 export type DigestOptions = z.infer<typeof DigestOptions>;
 
@@ -117,20 +165,12 @@ function flag(field: string): string {
 }
 
 /**
- * Parses report options, turning the first zod issue into a validation error that names the
- * option and what it expected (`field --from: expected a calendar day YYYY-MM-DD, got '2011-13-01'`),
- * and checks that `from` is not after `to`.
+ * Parses a command's options, turning the first zod issue into a validation error that names the
+ * option and what it expected (`field --from: expected a calendar day YYYY-MM-DD, got '2011-13-01'`).
  */
 export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const r = schema.safeParse(raw);
-  if (r.success) {
-    const o = r.data as { from?: unknown; to?: unknown };
-    // Days as YYYY-MM-DD compare correctly as text.
-    if (typeof o.from === 'string' && typeof o.to === 'string' && o.from > o.to) {
-      throw invalid(`expected --from (${o.from}) at or before --to (${o.to})`, { field: '--from' });
-    }
-    return r.data;
-  }
+  if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = issue.path.length ? flag(String(issue.path[0])) : undefined;
   const value =

@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { channelsReport as computeChannels, type ChannelsReport } from '../../analytics/metrics/channels.js';
 import { cohortReport, type CohortReport } from '../../analytics/metrics/cohorts.js';
 import {
@@ -31,18 +29,26 @@ import { AppError, invalid } from '../../shared/errors.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import { DAY_MS, parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
-import { renderDigestHtml, renderDigestMarkdown } from './digestFormat.js';
+import type { ModuleContext } from '../../kit/context.js';
+import { renderDigestMarkdown } from './digestFormat.js';
 import * as repo from './repository.js';
-import {
-  ChannelOptions,
-  CohortOptions,
-  DiagnoseOptions,
-  DigestOptions,
-  LtvOptions,
-  parseOptions,
-  RetentionOptions,
-  RfmOptions,
+import type {
+  ChannelsInput,
+  CohortsInput,
+  DiagnoseInput,
+  DigestInput,
+  LtvInput,
+  RetentionInput,
+  RfmInput,
+  SummaryInput,
 } from './schema.js';
+
+/*
+ * The report services: `xReport(ctx, input)` with `input` parsed by the report's input schema
+ * (schema.ts). They read the store and answer the report's JSON document; they write no files and
+ * read no options (`digest --out` is the command's: it renders the file from `digestReport`'s result).
+ * Reports run at an explicit as-of day (default: the last order day), not at the clock's time.
+ */
 
 /** Report context: the store currency and the explicit `asOf` (exclusive) every report runs at. */
 export interface ReportContext {
@@ -102,16 +108,17 @@ export interface SummaryOutput {
 
 const round = (x: number | null, digits: number) => (x === null ? null : Number(x.toFixed(digits)));
 
-export async function summaryReport(db: Database, asOfText?: string): Promise<SummaryOutput> {
-  const ctx = await reportContext(db, asOfText);
-  const input = await repo.customerAggregates(db, ctx.asOf, ctx.currency);
-  const s = summarize({ ...input, asOf: ctx.asOf });
-  const digits = minorDigits(ctx.currency);
+/** `report summary`: the headline figures. */
+export async function summaryReport(ctx: ModuleContext, input: SummaryInput = {}): Promise<SummaryOutput> {
+  const at = await reportContext(ctx.db, input.asOf);
+  const aggregates = await repo.customerAggregates(ctx.db, at.asOf, at.currency);
+  const s = summarize({ ...aggregates, asOf: at.asOf });
+  const digits = minorDigits(at.currency);
   const money = (m: number) => minorToDecimal(m, digits);
   return {
     report: 'summary',
-    asOf: ctx.asOfDay,
-    currency: ctx.currency,
+    asOf: at.asOfDay,
+    currency: at.currency,
     customers: s.customers,
     orders: s.orders,
     grossRevenue: money(s.grossRevenueMinor),
@@ -216,11 +223,14 @@ export type RfmOutput = ReportHeader<'rfm'> &
 export type ChannelsOutput = ReportHeader<'channels'> & Body<ChannelsReport>;
 export type DiagnoseOutput = ReportHeader<'diagnose'> &
   Body<DecompositionReport> & { base: { label: string }; current: { label: string }; notes: string[] };
-export type DigestOutput = ReportHeader<'digest'> &
-  (
-    | { month: string; written: { path: string; format: 'html' | 'markdown'; bytes: number } }
-    | { month: string; markdown: string; data: Body<DigestData> }
-  );
+/** `report digest --json` (and `GET /v1/reports/digest`): the Markdown and the data. */
+export type DigestOutput = ReportHeader<'digest'> & {
+  month: string;
+  markdown: string;
+  data: Body<DigestData>;
+};
+/** What `digestReport` answers: the digest's data in minor units, to render as JSON or as a file. */
+export type DigestResult = ReportHeader<'digest'> & { month: string; digest: DigestData; digits: number };
 
 /** Everything a report reads, loaded once. */
 interface Loaded {
@@ -273,6 +283,13 @@ function onlySegment(orders: OrderFact[], asOf: Date, segment: RfmSegment | unde
 
 const SEGMENT_SPEND_NOTE =
   'CAC is not computed for an RFM segment: spend is recorded per channel, not per segment';
+
+/** Refuses a range whose first day is after its last (days as YYYY-MM-DD compare correctly as text). */
+function checkRange(input: { from?: string | undefined; to?: string | undefined }): void {
+  if (input.from !== undefined && input.to !== undefined && input.from > input.to) {
+    throw invalid(`expected --from (${input.from}) at or before --to (${input.to})`, { field: '--from' });
+  }
+}
 
 /** Start of `YYYY-MM-DD` (inclusive `--from`). */
 const dayStart = (text: string): Date => parseDay(text)!;
@@ -340,8 +357,8 @@ async function predictedLtv(
 }
 
 /** `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV. */
-export async function ltvReport(db: Database, raw: Record<string, unknown> = {}): Promise<LtvOutput> {
-  const opts = parseOptions(LtvOptions, raw);
+export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promise<LtvOutput> {
+  const { db } = ctx;
   const l = await load(db, opts.asOf, { cost: true });
   const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
   const profiles = await repo.customerProfiles(db);
@@ -369,11 +386,11 @@ export async function ltvReport(db: Database, raw: Record<string, unknown> = {})
 
 /** `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order. */
 export async function retentionReport(
-  db: Database,
-  raw: Record<string, unknown> = {},
+  ctx: ModuleContext,
+  opts: RetentionInput = {},
 ): Promise<RetentionOutput> {
-  const opts = parseOptions(RetentionOptions, raw);
-  const l = await load(db, opts.asOf, {});
+  checkRange(opts);
+  const l = await load(ctx.db, opts.asOf, {});
   const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
   const report = computeRetention({
     orders,
@@ -389,8 +406,9 @@ export async function retentionReport(
 }
 
 /** `report cohorts`: acquisition cohorts with retention and cumulative value per customer. */
-export async function cohortsReport(db: Database, raw: Record<string, unknown> = {}): Promise<CohortsOutput> {
-  const opts = parseOptions(CohortOptions, raw);
+export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {}): Promise<CohortsOutput> {
+  checkRange(opts);
+  const { db } = ctx;
   const l = await load(db, opts.asOf, {
     cost: true,
     primaryLine: opts.by === 'first-product' ? 'sku' : opts.by === 'first-category' ? 'category' : undefined,
@@ -420,9 +438,8 @@ export async function cohortsReport(db: Database, raw: Record<string, unknown> =
 }
 
 /** `report rfm`: RFM scores and the named segments with counts and revenue. */
-export async function rfmReport(db: Database, raw: Record<string, unknown> = {}): Promise<RfmOutput> {
-  const opts = parseOptions(RfmOptions, raw);
-  const l = await load(db, opts.asOf, {});
+export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promise<RfmOutput> {
+  const l = await load(ctx.db, opts.asOf, {});
   const report = computeRfm({ orders: l.orders, asOf: l.ctx.asOf });
   const { customers, ...rest } = body(report, l.digits);
   return {
@@ -434,11 +451,9 @@ export async function rfmReport(db: Database, raw: Record<string, unknown> = {})
 }
 
 /** `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation. */
-export async function channelsReport(
-  db: Database,
-  raw: Record<string, unknown> = {},
-): Promise<ChannelsOutput> {
-  const opts = parseOptions(ChannelOptions, raw);
+export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {}): Promise<ChannelsOutput> {
+  checkRange(opts);
+  const { db } = ctx;
   const l = await load(db, opts.asOf, { cost: true });
   const spend = await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
   // Default window: all history, from the first order or the first spend, whichever is earlier
@@ -481,11 +496,8 @@ function lastCompleteMonth(asOf: Date): number {
 }
 
 /** `report diagnose`: why revenue per customer changed between two periods, and who drove it. */
-export async function diagnoseReport(
-  db: Database,
-  raw: Record<string, unknown> = {},
-): Promise<DiagnoseOutput> {
-  const opts = parseOptions(DiagnoseOptions, raw);
+export async function diagnoseReport(ctx: ModuleContext, opts: DiagnoseInput = {}): Promise<DiagnoseOutput> {
+  const { db } = ctx;
   const l = await load(db, opts.asOf, { primaryLine: 'category' });
   const last = lastCompleteMonth(l.ctx.asOf);
   const current = opts.current
@@ -535,17 +547,17 @@ export async function diagnoseReport(
 }
 
 /**
- * `report digest`: the monthly digest. With `out`, writes Markdown (`.md`) or self-contained HTML
- * (`.html`) and returns where; without, returns the Markdown and the data.
+ * `report digest`: the monthly digest's data (minor units); {@link digestJson} makes its JSON (the
+ * Markdown and the data), the command renders `--out` (Markdown or HTML) from it.
  */
-export async function digestReport(db: Database, raw: Record<string, unknown> = {}): Promise<DigestOutput> {
-  const opts = parseOptions(DigestOptions, raw);
+export async function digestReport(ctx: ModuleContext, opts: DigestInput = {}): Promise<DigestResult> {
+  const { db } = ctx;
   const l = await load(db, opts.asOf, { cost: true, primaryLine: 'category' });
   const month = opts.month ?? periodLabel(lastCompleteMonth(l.ctx.asOf), 'month');
   if (monthRange(month, '--month').from.getTime() >= l.ctx.asOf.getTime()) {
     throw invalid(`--month ${month} starts after --as-of ${l.ctx.asOfDay}`, { field: '--month' });
   }
-  const data = buildDigest({
+  const digest = buildDigest({
     orders: l.orders,
     profiles: await repo.customerProfiles(db),
     spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
@@ -555,25 +567,12 @@ export async function digestReport(db: Database, raw: Record<string, unknown> = 
     currency: l.ctx.currency,
     minorDigits: l.digits,
   });
-  data.notes.push(...l.notes);
-  const head = header('digest', l, { month });
-  if (opts.out) {
-    const html = /\.html?$/i.test(opts.out);
-    const text = html ? renderDigestHtml(data) : renderDigestMarkdown(data);
-    const path = resolve(opts.out);
-    try {
-      await writeFile(path, text);
-    } catch (err) {
-      throw new AppError('validation', `cannot write ${path}: ${(err as Error).message}`, {
-        where: { field: '--out' },
-        cause: err,
-      });
-    }
-    return {
-      ...head,
-      month,
-      written: { path, format: html ? 'html' : 'markdown', bytes: Buffer.byteLength(text) },
-    };
-  }
-  return { ...head, month, markdown: renderDigestMarkdown(data), data: body(data, l.digits) };
+  digest.notes.push(...l.notes);
+  return { ...header('digest', l, { month }), month, digest, digits: l.digits };
+}
+
+/** The digest's JSON document: `report digest --json` and `GET /v1/reports/digest`. */
+export function digestJson(r: DigestResult): DigestOutput {
+  const { digest, digits, ...head } = r;
+  return { ...head, markdown: renderDigestMarkdown(digest), data: body(digest, digits) };
 }
