@@ -29,7 +29,7 @@ export function createAuth(deps: ServerDeps): Auth {
         'send an API key as `Authorization: Bearer <key>` (retain keys create)',
       );
     const token = m[1];
-    const now = Date.now();
+    const now = Date.now(); // a cache lifetime (a duration), not business time
     const hit = cache.get(token);
     let key = hit && hit.until > now ? hit.key : undefined;
     if (!key) {

@@ -28,6 +28,8 @@ import { openStore } from '../../src/modules/store.js';
 import type { Database } from '../../src/storage/port.js';
 import { REPO_ROOT } from '../support/bundle.js';
 import { testApp } from '../support/server.js';
+import { testContext } from '../support/context.js';
+import { ManualClock } from '../../src/kit/clock.js';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/parity');
 const UPDATE = process.env.RETAIN_UPDATE_PARITY === '1';
@@ -119,11 +121,10 @@ describe('CLI and HTTP parity on an Online Retail slice (DuckDB)', () => {
     writeFileSync(csv, lines.join('\n') + '\n');
     const db = await openStore({ db: dbFile });
     try {
-      await importFile(db, {
+      await importFile(testContext(db, new ManualClock('2011-03-01T00:00:00Z')), {
         entity: 'orders',
         file: csv,
         preset: 'online-retail',
-        now: new Date('2011-03-01T00:00:00Z'),
       });
     } finally {
       await db.close();

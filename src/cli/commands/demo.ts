@@ -42,7 +42,7 @@ export function registerDemo(program: Command): void {
             `Importing the UCI Online Retail data (541,909 invoice lines, CC BY 4.0) into ${db.location} …`,
           );
           const bar = progressBar('import orders');
-          imported = await importFile(db, {
+          imported = await importFile(await moduleContext(db), {
             entity: 'orders',
             file,
             preset: 'online-retail',

@@ -7,6 +7,7 @@ import { savePredictions } from './repository.js';
 import { testContext } from '../../../test/support/context.js';
 import { fit as fitOrders } from './service.js';
 import { FitInput } from './schema.js';
+import { systemClock } from '../../kit/clock.js';
 
 const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
 const haveCdnow = haveExternalData(CDNOW_SAMPLE);
@@ -16,7 +17,7 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
   let dispose: () => Promise<void>;
   beforeAll(async () => {
     ({ db, dispose } = await freshDatabase(engine));
-    await importFile(db, { entity: 'orders', file: CDNOW_SAMPLE, preset: 'cdnow' });
+    await importFile(testContext(db, systemClock), { entity: 'orders', file: CDNOW_SAMPLE, preset: 'cdnow' });
   });
   afterAll(async () => dispose());
 

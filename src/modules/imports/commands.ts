@@ -80,8 +80,8 @@ Rejected rows are listed with their line number and reason; valid rows are still
       ) => {
         const bar = progressBar(`import ${entity}`);
         const { importFile } = await import('./service.js');
-        const report = await cli.withContext(cmd, ({ db }) =>
-          importFile(db, {
+        const report = await cli.withContext(cmd, (ctx) =>
+          importFile(ctx, {
             entity: entity as Entity,
             file,
             ...(opts.preset ? { preset: opts.preset } : {}),

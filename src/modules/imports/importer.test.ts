@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from './service.js';
+import { testContext } from '../../../test/support/context.js';
+import { systemClock } from '../../kit/clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retain-import-'));
 function file(name: string, text: string | Buffer): string {
@@ -30,7 +32,10 @@ describe.each(testEngines())('importer on %s', (engine) => {
   afterAll(async () => dispose());
 
   it('imports generic orders: lines grouped into orders, guests kept apart, money in minor units', async () => {
-    const r = await importFile(db, { entity: 'orders', file: file('orders.csv', ORDERS) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('orders.csv', ORDERS),
+    });
     expect(r).toMatchObject({
       preset: 'generic',
       rows: 4,
@@ -88,10 +93,16 @@ describe.each(testEngines())('importer on %s', (engine) => {
   });
 
   it('re-importing the same file inserts nothing; a changed order is updated with its lines', async () => {
-    const again = await importFile(db, { entity: 'orders', file: file('orders.csv', ORDERS) });
+    const again = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('orders.csv', ORDERS),
+    });
     expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 3, customersCreated: 0 });
     const changed = ORDERS.replace('SKU2,Tea,1,3.20', 'SKU2,Tea,3,3.20');
-    const r = await importFile(db, { entity: 'orders', file: file('orders2.csv', changed) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('orders2.csv', changed),
+    });
     expect(r).toMatchObject({ inserted: 0, updated: 1, unchanged: 2 });
     const [a1] = await db.query(`SELECT subtotal_minor, line_count FROM orders WHERE external_id = 'A1'`);
     expect(a1).toEqual({ subtotal_minor: 1860, line_count: 2 });
@@ -111,7 +122,10 @@ B7,c9,2024-02-03,EUR,S1,-1,2.00
 B8,c8,2024-02-03,EUR,S1,1,abc
 B9,c9,2024-02-04,EUR,S1,1,3.00
 `;
-    const r = await importFile(db, { entity: 'orders', file: file('bad.csv', bad) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('bad.csv', bad),
+    });
     expect(r.inserted).toBe(2);
     expect(r.rejected).toBe(7);
     expect(r.errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8, 9]);
@@ -130,7 +144,10 @@ X1,c1,2024-03-01,EUR,S1,1,1.00
 X1,c2,2024-03-01,EUR,S2,1,1.00
 X2,c1,2024-03-01,EUR,S1,1,1.00
 `;
-    const r = await importFile(db, { entity: 'orders', file: file('conflict.csv', text) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('conflict.csv', text),
+    });
     expect(r).toMatchObject({ inserted: 1, rejected: 2 });
     expect(r.errors).toEqual([
       { line: 2, reason: expect.stringMatching(/order X1: its 2 rows disagree on customer_id/) },
@@ -149,7 +166,7 @@ X2,c1,2024-03-01,EUR,S1,1,1.00
       { order_id: 'N2', customer_id: 'c1', ordered_at: 'nope', currency: 'EUR', order_total: 5 },
     ];
     const nd = rows.map((r) => JSON.stringify(r)).join('\n') + '\n{broken\n';
-    const r = await importFile(db, {
+    const r = await importFile(testContext(db, systemClock), {
       entity: 'orders',
       file: file('o.ndjson.gz', gzipSync(nd)),
       maxErrors: 1,
@@ -162,16 +179,21 @@ X2,c1,2024-03-01,EUR,S1,1,1.00
 
   it('fails a file whose header matches no preset, listing the expected columns', async () => {
     await expect(
-      importFile(db, { entity: 'orders', file: file('weird.csv', 'foo,bar\n1,2\n') }),
+      importFile(testContext(db, systemClock), {
+        entity: 'orders',
+        file: file('weird.csv', 'foo,bar\n1,2\n'),
+      }),
     ).rejects.toThrow(
       /matches no preset for orders.*online-retail: InvoiceNo.*generic: order_id, ordered_at/,
     );
-    await expect(importFile(db, { entity: 'orders', file: file('empty.csv', '') })).rejects.toThrow(/empty/);
+    await expect(
+      importFile(testContext(db, systemClock), { entity: 'orders', file: file('empty.csv', '') }),
+    ).rejects.toThrow(/empty/);
   });
 
   it('adapts other headers with --map', async () => {
     const text = `Order Number,Buyer,Date,Amount,Cur\nM1,c5,2024-05-01,10.00,EUR\n`;
-    const r = await importFile(db, {
+    const r = await importFile(testContext(db, systemClock), {
       entity: 'orders',
       file: file('mapped.csv', text),
       map: {
@@ -192,11 +214,11 @@ c3,bob@example.com,Bob,,FR,ads,,,,
 c4,not-an-email,Cy,,FR,ads,,,,
 `;
     const f = file('customers.csv', text);
-    const r = await importFile(db, { entity: 'customers', file: f });
+    const r = await importFile(testContext(db, systemClock), { entity: 'customers', file: f });
     // c1 existed (created by an order import) → updated; c3 new; c4 rejected.
     expect(r).toMatchObject({ inserted: 1, updated: 1, rejected: 1 });
     expect(r.errors[0]).toEqual({ line: 4, reason: 'field email: expected an email address' });
-    expect(await importFile(db, { entity: 'customers', file: f })).toMatchObject({
+    expect(await importFile(testContext(db, systemClock), { entity: 'customers', file: f })).toMatchObject({
       inserted: 0,
       updated: 0,
       unchanged: 2,
@@ -221,13 +243,19 @@ c4,not-an-email,Cy,,FR,ads,,,,
       'c1,Ann@Example.com,Ann,1990-04-02,DE,Email,unsubscribed',
     );
     expect(
-      await importFile(db, { entity: 'customers', file: file('customers2.csv', withdrawn) }),
+      await importFile(testContext(db, systemClock), {
+        entity: 'customers',
+        file: file('customers2.csv', withdrawn),
+      }),
     ).toMatchObject({ updated: 1, unchanged: 1 });
   });
 
   it('imports products, spend and events; duplicates in one file: the last row wins', async () => {
     const products = `sku,title,category,price,unit_cost,currency\nSKU1,Mug,Kitchen,4.50,1.20,EUR\nSKU9,Pot,Kitchen,12.00,,EUR\nSKU9,Pot XL,Kitchen,14.00,5.00,EUR\n`;
-    const p = await importFile(db, { entity: 'products', file: file('products.csv', products) });
+    const p = await importFile(testContext(db, systemClock), {
+      entity: 'products',
+      file: file('products.csv', products),
+    });
     expect(p).toMatchObject({ inserted: 1, updated: 1, duplicates: 1 });
     const [pot] = await db.query(
       `SELECT title, price_minor, unit_cost_minor FROM products WHERE sku = 'SKU9'`,
@@ -235,7 +263,10 @@ c4,not-an-email,Cy,,FR,ads,,,,
     expect(pot).toEqual({ title: 'Pot XL', price_minor: 1400, unit_cost_minor: 500 });
 
     const spend = `date,channel,amount,currency\n2024-01-01,ads,100.00,EUR\n2024-01-02,ads,80.5,EUR\n2024-01-02,email,bad,EUR\n`;
-    const s = await importFile(db, { entity: 'spend', file: file('spend.csv', spend) });
+    const s = await importFile(testContext(db, systemClock), {
+      entity: 'spend',
+      file: file('spend.csv', spend),
+    });
     expect(s).toMatchObject({ inserted: 2, rejected: 1 });
 
     const events = [
@@ -256,9 +287,12 @@ c4,not-an-email,Cy,,FR,ads,,,,
       { event_id: 'e4', customer_id: 'c1', type: 'Add To Cart', occurred_at: '2024-01-01T10:05:00Z' },
     ];
     const f = file('events.ndjson', events.map((e) => JSON.stringify(e)).join('\n'));
-    const e = await importFile(db, { entity: 'events', file: f });
+    const e = await importFile(testContext(db, systemClock), { entity: 'events', file: f });
     expect(e).toMatchObject({ inserted: 2, rejected: 2 });
     expect(e.errors.map((x) => x.line)).toEqual([3, 4]);
-    expect(await importFile(db, { entity: 'events', file: f })).toMatchObject({ inserted: 0, unchanged: 2 });
+    expect(await importFile(testContext(db, systemClock), { entity: 'events', file: f })).toMatchObject({
+      inserted: 0,
+      unchanged: 2,
+    });
   });
 });

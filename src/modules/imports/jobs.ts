@@ -19,10 +19,11 @@ export type ImportJobPayload = z.infer<typeof ImportJobPayload>;
  * re-run after a crash re-imports the same file to the same result.
  */
 export const IMPORT_JOBS: Record<string, JobHandler> = {
-  import: async ({ job, db }) => {
+  import: async (ctx) => {
+    const { job } = ctx;
     const p = ImportJobPayload.safeParse(job.payload);
     if (!p.success) throw new AppError('validation', `import job ${job.jobId} has an invalid payload`);
-    const report = await importFile(db, {
+    const report = await importFile(ctx, {
       entity: p.data.entity,
       file: p.data.file,
       ...(p.data.preset ? { preset: p.data.preset } : {}),

@@ -12,6 +12,8 @@ import { csvByteChunks, recordEndFrom } from './byteChunks.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { importFile, type ImportReport } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
+import { testContext } from '../../../test/support/context.js';
+import { ManualClock, systemClock } from '../../kit/clock.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'retain-parallel-'));
@@ -110,21 +112,29 @@ describe.each(testEngines())('imports in parse workers on %s', (engine) => {
   it('gives the same report, rejections and stored orders as the single-threaded import', async () => {
     const f = file(`messy-${engine}.csv`, messyOrders());
     const now = new Date('2026-01-01T00:00:00Z');
-    const a = await importFile(serial, { entity: 'orders', file: f, workers: 0, now });
-    const b = await importFile(parallel, {
+    const a = await importFile(testContext(serial, new ManualClock(now)), {
+      entity: 'orders',
+      file: f,
+      workers: 0,
+    });
+    const b = await importFile(testContext(parallel, new ManualClock(now)), {
       entity: 'orders',
       file: f,
       workers: 3,
       workerFile,
       chunkBytes: 2_000,
-      now,
     });
     expect(a.rejected).toBeGreaterThan(20);
     expect(a.errors.some((e) => e.reason.includes('fields but the header has'))).toBe(true);
     expect(comparable(b)).toEqual(comparable(a));
     expect(await ordersTable(parallel)).toEqual(await ordersTable(serial));
     // and a parallel re-import is idempotent
-    const again = await importFile(parallel, { entity: 'orders', file: f, workers: 2, workerFile, now });
+    const again = await importFile(testContext(parallel, new ManualClock(now)), {
+      entity: 'orders',
+      file: f,
+      workers: 2,
+      workerFile,
+    });
     expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: a.inserted + a.updated + a.unchanged });
   }, 60_000);
 
@@ -132,7 +142,9 @@ describe.each(testEngines())('imports in parse workers on %s', (engine) => {
     const f = file(`env-${engine}.csv`, 'order_id,ordered_at,order_total\nX1,2024-01-01,5\n');
     vi.stubEnv('RETAIN_IMPORT_WORKERS', 'two');
     try {
-      await expect(importFile(parallel, { entity: 'orders', file: f })).rejects.toMatchObject({
+      await expect(
+        importFile(testContext(parallel, systemClock), { entity: 'orders', file: f }),
+      ).rejects.toMatchObject({
         message: expect.stringContaining("got 'two'"),
         where: { field: 'RETAIN_IMPORT_WORKERS' },
       });
@@ -144,7 +156,12 @@ describe.each(testEngines())('imports in parse workers on %s', (engine) => {
   it('reports a worker failure as an error instead of hanging', async () => {
     const f = file(`ok-${engine}.csv`, 'order_id,ordered_at,order_total\nX1,2024-01-01,5\n');
     await expect(
-      importFile(parallel, { entity: 'orders', file: f, workers: 1, workerFile: join(dir, 'missing.mjs') }),
+      importFile(testContext(parallel, systemClock), {
+        entity: 'orders',
+        file: f,
+        workers: 1,
+        workerFile: join(dir, 'missing.mjs'),
+      }),
     ).rejects.toThrow();
   });
 });
@@ -154,7 +171,7 @@ describeWithData(ONLINE_RETAIL)('Online Retail in parse workers (DuckDB)', () =>
     const workerFile = await buildWorker();
     const { db, dispose } = await freshDatabase('duckdb');
     try {
-      const r = await importFile(db, {
+      const r = await importFile(testContext(db, systemClock), {
         entity: 'orders',
         file: ONLINE_RETAIL,
         preset: 'online-retail',

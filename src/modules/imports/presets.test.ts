@@ -10,6 +10,7 @@ import { summaryReport } from '../reports/service.js';
 import { testContext } from '../../../test/support/context.js';
 import { importFile } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
+import { systemClock } from '../../kit/clock.js';
 
 const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
 const CDNOW_MASTER = sharedData('cdnow/CDNOW_master.txt');
@@ -31,7 +32,11 @@ describe.runIf(haveOnlineRetail).each(testEngines())('Online Retail preset on %s
   afterAll(async () => dispose());
 
   it('reproduces 4,338 customers and 18,532 orders, refunds from C invoices, guests apart', async () => {
-    const r = await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail' });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: ONLINE_RETAIL,
+      preset: 'online-retail',
+    });
     expect(r).toMatchObject(ONLINE_RETAIL_REPORT);
     const s = await summaryReport(testContext(db), { asOf: '2011-12-09' });
     expect(s).toMatchObject({ currency: 'GBP', customers: 4338, orders: 18532, guestOrders: 1427 });
@@ -50,7 +55,11 @@ describe.runIf(haveOnlineRetail).each(testEngines())('Online Retail preset on %s
   });
 
   it('re-importing the file inserts nothing', async () => {
-    const r = await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail' });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: ONLINE_RETAIL,
+      preset: 'online-retail',
+    });
     expect(r).toMatchObject({
       inserted: 0,
       updated: 0,
@@ -69,7 +78,11 @@ describe.runIf(haveOnlineRetail).each(testEngines())('Online Retail preset on %s
     const corrupted = file('corrupted.csv.gz', gzipSync(lines.join('\n')));
     const { db: db2, dispose: dispose2 } = await freshDatabase(engine);
     try {
-      const r = await importFile(db2, { entity: 'orders', file: corrupted, preset: 'online-retail' });
+      const r = await importFile(testContext(db2, systemClock), {
+        entity: 'orders',
+        file: corrupted,
+        preset: 'online-retail',
+      });
       expect(r.errors.map((e) => e.line)).toEqual([3, 20, 30, 40]);
       expect(r.errors.map((e) => e.reason)).toEqual([
         "field quantity: expected a whole number, got 'six'",
@@ -97,7 +110,7 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
   it.runIf(haveCdnow)(
     'imports CDNOW_sample.txt (detected, no header): 2,357 customers, one order per row',
     async () => {
-      const r = await importFile(db, { entity: 'orders', file: CDNOW_SAMPLE });
+      const r = await importFile(testContext(db, systemClock), { entity: 'orders', file: CDNOW_SAMPLE });
       expect(r).toMatchObject({
         preset: 'cdnow',
         rows: 6919,
@@ -108,7 +121,7 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
       const s = await summaryReport(testContext(db), { asOf: '1998-06-30' });
       expect(s).toMatchObject({ currency: 'USD', customers: 2357, orders: 6919 });
       // The master file covers the same purchases under the same ids: its sample customers are unchanged.
-      const m = await importFile(db, {
+      const m = await importFile(testContext(db, systemClock), {
         entity: 'orders',
         file: CDNOW_MASTER,
         preset: 'cdnow',
@@ -124,7 +137,10 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
 #1002,bob@shop.com,partially_refunded,,USD,15.00,0.00,0.00,15.00,0.00,2024-01-16 08:00:00 -0500,1,Pot,15.00,POT-1,US,5.00,,web
 #1003,,paid,,USD,9.00,0,0,9.00,0,2024-01-17 08:00:00 -0500,1,Card,9.00,,US,0,,pos
 `;
-    const r = await importFile(db, { entity: 'orders', file: file('shopify.csv', csv) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('shopify.csv', csv),
+    });
     expect(r).toMatchObject({
       preset: 'shopify',
       inserted: 3,
@@ -160,7 +176,10 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
 502,502,2016-09-07 10:00:00,refunded,0,0,0,12.00,12.00,EUR,paypal,0,guest@woo.com,FR,Hat,HT-1,2,12.00
 503,503,2016-09-08 10:00:00,on-hold,0,0,0,3.00,0,EUR,paypal,0,,FR,Pin,,1,3.00
 `;
-    const r = await importFile(db, { entity: 'orders', file: file('woo.csv', csv) });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('woo.csv', csv),
+    });
     expect(r).toMatchObject({
       preset: 'woocommerce',
       inserted: 3,

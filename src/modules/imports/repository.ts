@@ -686,6 +686,7 @@ export async function recordImportRun(
     file: string;
     preset: string;
     startedAt: Date;
+    finishedAt: Date;
     counts: MergeCounts & { rejected: number };
     details: unknown;
   },
@@ -698,7 +699,7 @@ export async function recordImportRun(
       run.file,
       run.preset,
       run.startedAt,
-      new Date(),
+      run.finishedAt,
       run.counts.inserted,
       run.counts.updated,
       run.counts.unchanged,

@@ -1,6 +1,7 @@
+import type { ModuleContext } from '../../kit/context.js';
 import { basename } from 'node:path';
 import { invalid } from '../../shared/errors.js';
-import type { BulkLoad, Database, Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import type { BulkLoad, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
 import { importInWorkers, parallelPlan } from './parallel.js';
@@ -21,8 +22,6 @@ export interface ImportOptions {
   /** At most this many errors are listed (the rest are counted). */
   maxErrors?: number;
   onProgress?: (p: ImportProgress) => void;
-  /** Clock for `imported_at` stamps (tests pin it). */
-  now?: Date;
   /**
    * Parse workers for big CSV files of presets whose rows are independent: 0 parses on this thread;
    * default: the `RETAIN_IMPORT_WORKERS` environment variable, else one per core for files ≥ 16 MB.
@@ -75,10 +74,15 @@ function headerColumns(firstLine: string): string[] {
   return (out[0]?.fields ?? []).map((c) => c.trim());
 }
 
-/** Reads, validates and merges one file into the store: idempotent, line-numbered errors, constant memory. */
-export async function importFile(db: Database, opts: ImportOptions): Promise<ImportReport> {
+/**
+ * Reads, validates and merges one file into the store: idempotent, line-numbered errors, constant
+ * memory. The importer is the file adapter of the store itself, so it takes a path (streamed in chunks
+ * by parse workers for big files); every time stamp comes from `ctx.clock`.
+ */
+export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promise<ImportReport> {
+  const { db } = ctx;
   const started = performance.now();
-  const now = opts.now ?? new Date();
+  const now = ctx.clock.now();
   const entity = Entity.parse(opts.entity);
   const maxErrors = opts.maxErrors ?? 1000;
   const firstLine = await peekFirstLine(opts.file);
@@ -199,6 +203,7 @@ export async function importFile(db: Database, opts: ImportOptions): Promise<Imp
       file: report.file,
       preset: preset.name,
       startedAt: now,
+      finishedAt: ctx.clock.now(),
       counts: report,
       details: {
         skipped: report.skipped,

@@ -8,6 +8,8 @@ import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlin
 import type { DomainEventType } from '../../kit/events.js';
 import { importFile } from '../imports/service.js';
 import * as repo from './repository.js';
+import { testContext } from '../../../test/support/context.js';
+import { ManualClock, systemClock } from '../../kit/clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'retain-outbox-'));
 const file = (name: string, text: string) => {
@@ -35,7 +37,11 @@ describe.each(testEngines())('domain events of file imports on %s', (engine) => 
 
   it('Online Retail: one order.placed per stored order, one order.refunded per stored refund', async () => {
     const now = new Date('2024-06-01T00:00:00Z');
-    const r = await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail', now });
+    const r = await importFile(testContext(db, new ManualClock(now)), {
+      entity: 'orders',
+      file: ONLINE_RETAIL,
+      preset: 'online-retail',
+    });
     expect(r).toMatchObject(ONLINE_RETAIL_REPORT);
     // Orders: same count, same ids, same customers, amounts and business times.
     const [orders] = await db.query<{ stored: number; events: number; matched: number }>(
@@ -74,7 +80,11 @@ describe.each(testEngines())('domain events of file imports on %s', (engine) => 
 
   it('re-importing Online Retail records nothing', async () => {
     const before = await countByType(db);
-    const r = await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail' });
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: ONLINE_RETAIL,
+      preset: 'online-retail',
+    });
     expect(r).toMatchObject({ inserted: 0, refunds: { inserted: 0 } });
     expect(await countByType(db)).toEqual(before);
   }, 180_000);
@@ -95,7 +105,7 @@ describe.each(testEngines())('customer and site-event imports on %s', (engine) =
 c1,ann@example.com,Ann,granted,2024-01-02T00:00:00Z
 c2,bob@example.com,Bob,,
 `;
-    await importFile(db, { entity: 'customers', file: file('c1.csv', v1) });
+    await importFile(testContext(db, systemClock), { entity: 'customers', file: file('c1.csv', v1) });
     expect(await countByType(db)).toEqual({ 'consent.changed': 1, 'customer.created': 2 });
     const [consent] = await events('consent.changed');
     expect(consent!.payload).toEqual({
@@ -106,14 +116,14 @@ c2,bob@example.com,Bob,,
     });
     expect(consent!.occurred_at).toBe('2024-01-02T00:00:00.000Z');
     // The same file again: nothing.
-    await importFile(db, { entity: 'customers', file: file('c1b.csv', v1) });
+    await importFile(testContext(db, systemClock), { entity: 'customers', file: file('c1b.csv', v1) });
     expect(await countByType(db)).toEqual({ 'consent.changed': 1, 'customer.created': 2 });
     // c1 changes consent only, c2 changes a field.
     const v2 = `customer_id,email,first_name,email_consent,email_consent_at
 c1,ann@example.com,Ann,unsubscribed,2024-02-01T00:00:00Z
 c2,bob@example.com,Robert,,
 `;
-    await importFile(db, { entity: 'customers', file: file('c2.csv', v2) });
+    await importFile(testContext(db, systemClock), { entity: 'customers', file: file('c2.csv', v2) });
     expect(await countByType(db)).toEqual({
       'consent.changed': 2,
       'customer.created': 2,
@@ -130,8 +140,8 @@ c2,bob@example.com,Robert,,
 e1,c1,,checkout_started,2024-03-01T10:00:00Z
 e2,,anon-9,page_view,2024-03-01T10:01:00Z
 `;
-    await importFile(db, { entity: 'events', file: file('e.csv', ev) });
-    await importFile(db, { entity: 'events', file: file('e2.csv', ev) });
+    await importFile(testContext(db, systemClock), { entity: 'events', file: file('e.csv', ev) });
+    await importFile(testContext(db, systemClock), { entity: 'events', file: file('e2.csv', ev) });
     const tracked = await events('event.tracked');
     expect(tracked.map((e) => e.payload)).toEqual([
       { event_id: 'e1', event_type: 'checkout_started' },

@@ -29,6 +29,7 @@ import {
   RfmInput,
 } from './schema.js';
 import { testContext } from '../../../test/support/context.js';
+import { systemClock } from '../../kit/clock.js';
 
 type Raw = Record<string, unknown>;
 /* The services as the commands call them: the options parsed with the command's schema. */
@@ -113,11 +114,17 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
   let dispose: () => Promise<void>;
   beforeAll(async () => {
     ({ db, dispose } = await freshDatabase(engine));
-    await importFile(db, { entity: 'orders', file: file('orders.csv', ORDERS) });
-    await importFile(db, { entity: 'customers', file: file('customers.csv', CUSTOMERS) });
-    await importFile(db, { entity: 'products', file: file('products.csv', PRODUCTS) });
-    await importFile(db, { entity: 'refunds', file: file('refunds.csv', REFUNDS) });
-    await importFile(db, { entity: 'spend', file: file('spend.csv', SPEND) });
+    await importFile(testContext(db, systemClock), { entity: 'orders', file: file('orders.csv', ORDERS) });
+    await importFile(testContext(db, systemClock), {
+      entity: 'customers',
+      file: file('customers.csv', CUSTOMERS),
+    });
+    await importFile(testContext(db, systemClock), {
+      entity: 'products',
+      file: file('products.csv', PRODUCTS),
+    });
+    await importFile(testContext(db, systemClock), { entity: 'refunds', file: file('refunds.csv', REFUNDS) });
+    await importFile(testContext(db, systemClock), { entity: 'spend', file: file('spend.csv', SPEND) });
   });
   afterAll(async () => dispose());
 
@@ -411,7 +418,11 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
   let dispose: () => Promise<void>;
   beforeAll(async () => {
     ({ db, dispose } = await freshDatabase(engine));
-    await importFile(db, { entity: 'orders', file: ONLINE_RETAIL, preset: 'online-retail' });
+    await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: ONLINE_RETAIL,
+      preset: 'online-retail',
+    });
   }, 120_000);
   afterAll(async () => dispose());
 
