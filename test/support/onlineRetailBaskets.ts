@@ -11,14 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Basket, Product } from '../../src/analytics/basket/types.js';
 
-/** Path of the shared Online Retail file: `../shared/data/…` from the repository root. */
+/** Path of the Online Retail file shipped in the repository's data/ folder. */
 export function onlineRetailPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 6; up++) {
     if (existsSync(join(dir, 'package.json'))) break;
     dir = dirname(dir);
   }
-  return resolve(dir, '..', 'shared', 'data', 'online-retail', 'online_retail.csv.gz');
+  return resolve(dir, 'data', 'online_retail.csv.gz');
 }
 
 /** Splits one CSV line (RFC 4180 quotes, "" escapes). */

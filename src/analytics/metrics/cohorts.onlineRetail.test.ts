@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData } from '../../../test/support/externalData.js';
+import { onlineRetailPath } from '../../../test/support/onlineRetailBaskets.js';
 import { cohortReport } from './cohorts.js';
 import type { OrderFact } from './types.js';
 
-// The shipped UCI Online Retail file lives beside the repository: <repo>/../shared/data/…
-const file = sharedData('online-retail/online_retail.csv.gz');
+// The UCI Online Retail file shipped in data/.
+const file = onlineRetailPath();
 
 /** Splits one CSV line (RFC 4180 quotes, no embedded newlines in this file). */
 function splitCsv(line: string): string[] {
