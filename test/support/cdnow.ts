@@ -1,9 +1,9 @@
-/** Test fixtures: the CDNOW files shipped in ../shared/data/cdnow (resolved from this file). */
+/** Test fixtures: the CDNOW files shipped in data/cdnow (resolved from this file). */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CDNOW_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data/cdnow');
+export const CDNOW_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../data/cdnow');
 
 /** Reads a small numeric CSV with a header into columns (test-only; the CLI has its own fast reader). */
 export function readNumericCsv(file: string): Record<string, Float64Array> {

@@ -12,9 +12,14 @@ import { describe, it } from 'vitest';
 /** The shared data folder, <repo>/../shared/data. */
 export const SHARED_DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 
-/** A path in the shared data folder, e.g. `sharedData('cdnow/CDNOW_sample.txt')`. */
+/** A path in the shared data folder, e.g. `sharedData('cdnow/CDNOW_master.txt')`. */
 export function sharedData(relative: string): string {
   return resolve(SHARED_DATA, relative);
+}
+
+/** A path in the data shipped with the repository (<repo>/data), e.g. `shippedData('cdnow/CDNOW_sample.txt')`. */
+export function shippedData(relative: string): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../data', relative);
 }
 
 /**

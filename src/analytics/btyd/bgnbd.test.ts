@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import {
   bgNbdConditionalExpectedPurchases,
   bgNbdExpectedPurchases,
@@ -12,7 +12,7 @@ import {
 import { compressRf, indexRf } from './summary.js';
 import { readNumericCsv } from '../../../test/support/cdnow.js';
 
-const describeCdnow = describeWithData(sharedData('cdnow/cdnow_customers_summary.csv'));
+const describeCdnow = describeWithData(shippedData('cdnow/cdnow_customers_summary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005), §4 (2,357 customers, 39-week calibration):
 // r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4; E[Y(39) | 2, 30.43, 38.86] = 1.226.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import {
   fitGammaGamma,
   gammaGammaExpectedSpend,
@@ -9,7 +9,7 @@ import {
 } from './gammaGamma.js';
 import { readNumericCsv } from '../../../test/support/cdnow.js';
 
-const describeCdnow = describeWithData(sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'));
+const describeCdnow = describeWithData(shippedData('cdnow/cdnow_customers_summary_with_monetary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005b) / note 025, 946 repeat buyers:
 // p = 6.25, q = 3.74, v = 15.44.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import {
   fitMbgNbd,
   mbgNbdConditionalExpectedPurchases,
@@ -11,7 +11,7 @@ import {
 import { compressRf, indexRf } from './summary.js';
 import { readNumericCsv } from '../../../test/support/cdnow.js';
 
-const describeCdnow = describeWithData(sharedData('cdnow/cdnow_customers_summary.csv'));
+const describeCdnow = describeWithData(shippedData('cdnow/cdnow_customers_summary.csv'));
 
 // Reference CDNOW estimates from BTYDplus (Platzer), as used by lifetimes' tests:
 // r = 0.525, α = 6.183, a = 0.891, b = 1.614.

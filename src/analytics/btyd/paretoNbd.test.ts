@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import {
   fitParetoNbd,
   logTailIntegral,
@@ -15,7 +15,7 @@ import { integrate } from './special.js';
 import { compressRf } from './summary.js';
 import { readNumericCsv } from '../../../test/support/cdnow.js';
 
-const describeCdnow = describeWithData(sharedData('cdnow/cdnow_customers_summary.csv'));
+const describeCdnow = describeWithData(shippedData('cdnow/cdnow_customers_summary.csv'));
 
 // Published CDNOW estimates: Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
 // Customer Base Analysis", JMR 42(4), and note 009: r = 0.553, α = 10.578, s = 0.606, β = 11.669, LL = −9595.0.

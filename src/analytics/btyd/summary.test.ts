@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import { fitBgNbd } from './bgnbd.js';
 import { fitGammaGamma, prepareGammaGamma } from './gammaGamma.js';
 import { buildSummary, compressRf, groupRows, rfDataFromSummaries, type Order } from './summary.js';
 import { readCdnowSampleOrders, readNumericCsv } from '../../../test/support/cdnow.js';
 
 const describeCdnow = describeWithData(
-  sharedData('cdnow/CDNOW_sample.txt'),
-  sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
+  shippedData('cdnow/CDNOW_sample.txt'),
+  shippedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
 );
 
 const day = (s: string) => new Date(`${s}T00:00:00Z`);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import { bgNbdModel, fitBgNbd } from './bgnbd.js';
 import { buildSummary, rfDataFromSummaries } from './summary.js';
 import { readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { checkDataSufficiency, validateHoldout } from './validate.js';
 
-const describeCdnow = describeWithData(sharedData('cdnow/CDNOW_sample.txt'));
+const describeCdnow = describeWithData(shippedData('cdnow/CDNOW_sample.txt'));
 
 describe('validateHoldout', () => {
   it('computes errors, totals and the by-frequency table', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { haveExternalData, shippedData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
@@ -9,7 +9,7 @@ import { fit as fitOrders } from './service.js';
 import { FitInput } from './schema.js';
 import { systemClock } from '../../kit/clock.js';
 
-const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
+const CDNOW_SAMPLE = shippedData('cdnow/CDNOW_sample.txt');
 const haveCdnow = haveExternalData(CDNOW_SAMPLE);
 
 describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', (engine) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeWithData, sharedData } from '../../../test/support/externalData.js';
+import { describeWithData, shippedData } from '../../../test/support/externalData.js';
 import { bgNbdExpectedPurchases, bgNbdMedianTimeToNextPurchase } from '../../analytics/btyd/bgnbd.js';
 import { CDNOW_DIR, readCdnowSampleOrders } from '../../../test/support/cdnow.js';
 import { AppError } from '../../shared/errors.js';
@@ -28,8 +28,8 @@ const runPredict = async (raw: Record<string, unknown>) => {
 };
 const dir = mkdtempSync(join(tmpdir(), 'retain-clv-'));
 const describeCdnow = describeWithData(
-  sharedData('cdnow/CDNOW_sample.txt'),
-  sharedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
+  shippedData('cdnow/CDNOW_sample.txt'),
+  shippedData('cdnow/cdnow_customers_summary_with_monetary.csv'),
 );
 
 describeCdnow('clv service on CDNOW', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveExternalData, sharedData } from '../../../test/support/externalData.js';
+import { haveExternalData, shippedData, sharedData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { summaryReport } from '../reports/service.js';
@@ -12,7 +12,7 @@ import { importFile } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
 import { systemClock } from '../../kit/clock.js';
 
-const CDNOW_SAMPLE = sharedData('cdnow/CDNOW_sample.txt');
+const CDNOW_SAMPLE = shippedData('cdnow/CDNOW_sample.txt');
 const CDNOW_MASTER = sharedData('cdnow/CDNOW_master.txt');
 const haveOnlineRetail = haveExternalData(ONLINE_RETAIL);
 const haveCdnow = haveExternalData(CDNOW_SAMPLE, CDNOW_MASTER);
