@@ -4,13 +4,16 @@ import { globalsOf } from '../kit/cli/output.js';
 import type { CliRuntime } from '../kit/module.js';
 import type { Database } from '../storage/port.js';
 
-/** Opens the store the global options point at, runs `fn`, and always closes it. */
-export async function withDatabase<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
+/** Opens the store the global options point at (`--database-url`, else the `--db` file), migrated. */
+export async function openGlobalStore(cmd: Command): Promise<Database> {
   const g = globalsOf(cmd);
   const { openStore } = await import('../modules/store.js');
-  const db = await openStore(
-    g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
-  );
+  return openStore(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' });
+}
+
+/** Opens the store the global options point at, runs `fn`, and always closes it. */
+export async function withDatabase<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openGlobalStore(cmd);
   try {
     return await fn(db);
   } finally {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
-import { globalsOf, log } from '../../kit/cli/output.js';
+import { log } from '../../kit/cli/output.js';
+import { background, concurrency } from '../background.js';
+import { openGlobalStore } from '../db.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -40,30 +42,15 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const p = port(opts.port);
-      const g = globalsOf(cmd);
-      const [
-        { openStore },
-        { createApp },
-        { JobQueue, JobRunner },
-        { jobHandlers, moduleSchedules, allSubscribers },
-        { startServer },
-        { Dispatcher },
-        { systemClock },
-        { default: pino },
-      ] = await Promise.all([
-        import('../../modules/store.js'),
+      const jobConcurrency = concurrency(opts.jobConcurrency, '--job-concurrency');
+      const [{ createApp }, { JobQueue }, { startServer }, { default: pino }] = await Promise.all([
         import('../../server/app.js'),
         import('../../modules/jobs/service.js'),
-        import('../../modules/registry.js'),
         import('../../server/serve.js'),
-        import('../../modules/outbox/dispatcher.js'),
-        import('../../kit/clock.js'),
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const db = await openStore(
-        g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
-      );
+      const db = await openGlobalStore(cmd);
       const rate = Number(process.env.RETAIN_RATE_LIMIT ?? 500);
       const jobs = new JobQueue(db);
       const { app } = await createApp({
@@ -77,34 +64,18 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
           ...(process.env.RETAIN_UPLOAD_DIR ? { uploadDir: process.env.RETAIN_UPLOAD_DIR } : {}),
         },
       });
-      const runner = opts.jobs
-        ? new JobRunner({
-            db,
-            queue: jobs,
-            handlers: await jobHandlers(),
-            schedules: await moduleSchedules(),
-            logger,
-            concurrency: Math.max(1, Number(opts.jobConcurrency) || 2),
-          })
-        : undefined;
-      // Domain events are delivered where the jobs run (--no-jobs: by the workers).
-      const dispatcher = opts.jobs
-        ? new Dispatcher({
-            ctx: { db, clock: systemClock, jobs, log: logger },
-            subscribers: await allSubscribers(),
-          })
-        : undefined;
+      // Jobs, schedules and domain events run here unless --no-jobs leaves them to the workers.
+      const bg = opts.jobs ? await background({ db, jobs, logger, concurrency: jobConcurrency }) : undefined;
       const server = await startServer({
         app,
         db,
-        ...(runner && { runner }),
-        ...(dispatcher && { dispatcher }),
+        ...(bg && { runner: bg.runner, dispatcher: bg.dispatcher }),
         host: opts.host,
         port: p,
       });
       log(
         `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs` +
-          (runner ? '' : '; jobs off (--no-jobs)'),
+          (bg ? '' : '; jobs off (--no-jobs)'),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

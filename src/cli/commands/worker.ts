@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
-import { globalsOf, log } from '../../kit/cli/output.js';
-import { invalid } from '../../shared/errors.js';
-
-/** Parses a positive job concurrency (`--concurrency`, `--job-concurrency`). */
-export function concurrency(v: string, option: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw invalid(`expected a whole number of jobs 1–256, got '${v}'`, { field: option });
-  return n;
-}
+import { log } from '../../kit/cli/output.js';
+import { background, concurrency } from '../background.js';
+import { openGlobalStore } from '../db.js';
 
 /**
  * `retain worker`: the job runner alone — every module's job handlers and cron schedules — until
@@ -34,39 +27,23 @@ Example:
     )
     .action(async (opts: { concurrency: string }, cmd: Command) => {
       const n = concurrency(opts.concurrency, '--concurrency');
-      const g = globalsOf(cmd);
-      const [
-        { openStore },
-        { JobQueue, JobRunner },
-        { jobHandlers, moduleSchedules, allSubscribers },
-        { Dispatcher },
-        { systemClock },
-        { default: pino },
-      ] = await Promise.all([
-        import('../../modules/store.js'),
+      const [{ JobQueue }, { default: pino }] = await Promise.all([
         import('../../modules/jobs/service.js'),
-        import('../../modules/registry.js'),
-        import('../../modules/outbox/dispatcher.js'),
-        import('../../kit/clock.js'),
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const [handlers, schedules, subscribers] = await Promise.all([
-        jobHandlers(),
-        moduleSchedules(),
-        allSubscribers(),
-      ]);
-      const db = await openStore(
-        g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: g.db ?? './retain.duckdb' },
-      );
-      const jobs = new JobQueue(db);
-      const runner = new JobRunner({ db, queue: jobs, handlers, schedules, logger, concurrency: n });
-      const dispatcher = new Dispatcher({ ctx: { db, clock: systemClock, jobs, log: logger }, subscribers });
+      const db = await openGlobalStore(cmd);
+      const { runner, dispatcher, counts } = await background({
+        db,
+        jobs: new JobQueue(db),
+        logger,
+        concurrency: n,
+      });
       runner.start();
       dispatcher.start();
       log(
-        `retain worker ${runner.workerId}: ${Object.keys(handlers).length} job kinds, ${schedules.length} schedules, ` +
-          `${subscribers.length} event subscribers, ` +
+        `retain worker ${runner.workerId}: ${counts.kinds} job kinds, ${counts.schedules} schedules, ` +
+          `${counts.subscribers} event subscribers, ` +
           `concurrency ${n} (${db.kind} ${db.location})`,
       );
       await new Promise<void>((resolve) => {
