@@ -25,7 +25,7 @@ export interface MergeCounts {
 }
 
 /** Name of the temp table holding each staged key's action (kept for follow-up statements). */
-export const actionsTable = (spec: MergeSpec) => `${spec.staged}_actions`;
+export const actionsTable = (spec: Pick<MergeSpec, 'staged'>) => `${spec.staged}_actions`;
 
 export async function mergeStaged(tx: Queryable, spec: MergeSpec): Promise<MergeCounts> {
   const { target, staged, keys, columns } = spec;

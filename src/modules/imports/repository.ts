@@ -318,7 +318,7 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
     stamp: { imported_at: '$1::timestamp' },
     params: [now],
   });
-  const actions = actionsTable({ staged: 'stg_orders' } as never);
+  const actions = actionsTable({ staged: 'stg_orders' });
   if (counts.updated > 0) {
     await tx.exec(
       `DELETE FROM order_lines WHERE order_id IN (
@@ -404,7 +404,7 @@ export async function mergeRefunds(
     keys: ['external_id'],
     columns: ['order_id', 'customer_id', 'amount_minor', 'currency', 'refunded_at', 'reason'],
   });
-  const actions = actionsTable({ staged: 'stg_refunds' } as never);
+  const actions = actionsTable({ staged: 'stg_refunds' });
   if (counts.inserted > 0)
     await recordFrom(
       tx,
@@ -490,7 +490,7 @@ export async function mergeCustomers(
     stamp: { updated_at: '$1::timestamp' },
     params: [now],
   });
-  const actions = 'stg_customers_cmp_actions';
+  const actions = actionsTable({ staged: 'stg_customers_cmp' });
   if (counts.inserted > 0)
     await recordFrom(
       tx,
@@ -556,7 +556,7 @@ export async function mergeCustomers(
     'stg_customers',
     'stg_customers_cmp',
     'stg_customers_cur',
-    'stg_customers_cmp_actions',
+    actions,
     'stg_customers_cur_cmp',
   ]);
   return { ...counts, duplicates };
