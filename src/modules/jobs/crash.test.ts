@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore as openDatabase } from '../store.js';
+import { REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { bundleChildScript, crashStore, runChild } from '../../../test/support/crash.js';
 import { testEngines } from '../../../test/support/storage.js';
-import { bundleForTest } from '../../../test/support/bundle.js';
 import type { Database } from '../../storage/port.js';
 import { JobQueue } from './service.js';
 import * as repo from './repository.js';
@@ -17,9 +12,6 @@ import * as repo from './repository.js';
  * by the job's idempotency key; it is SIGKILLed mid-flight, a second process finishes the work.
  * Every job must end `done`, every effect exist exactly once, and some job must have been retried.
  */
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const work = join(root, 'node_modules', '.cache', 'retain-crash-test');
 const JOBS = 60;
 
 const CHILD = `
@@ -57,66 +49,19 @@ if (mode === 'forever') {
 }
 `;
 
-async function bundleChild(): Promise<string> {
-  mkdirSync(work, { recursive: true });
-  const entry = join(work, `child-${process.pid}.ts`);
-  writeFileSync(entry, CHILD);
-  return bundleForTest(entry, 'crash-child');
-}
-
-function runChild(
-  script: string,
-  args: string[],
-  killAfterEffects?: number,
-): Promise<{ effects: number; killed: boolean }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let effects = 0;
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('effect ')) return;
-      effects++;
-      if (killAfterEffects !== undefined && effects === killAfterEffects) child.kill('SIGKILL');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolvePromise({ effects, killed: true });
-      else if (code === 0) resolvePromise({ effects, killed: false });
-      else reject(new Error(`child exited ${code}: ${stderr}`));
-    });
-  });
-}
-
 describe.each(testEngines())('job runner survives kill -9 on %s', (engine) => {
   let script: string;
-  let dir: string;
-  let target: string;
-  let schema = '';
+  const store = crashStore(engine, 'crash');
+  const open = store.open;
   let db: Database | undefined;
 
-  const open = () =>
-    engine === 'postgres' ? openDatabase({ databaseUrl: target, schema }) : openDatabase({ db: target });
-
   beforeAll(async () => {
-    script = await bundleChild();
-    dir = mkdtempSync(join(tmpdir(), 'retain-crash-'));
-    if (engine === 'postgres') {
-      target = process.env.RETAIN_TEST_DATABASE_URL as string;
-      schema = `crash_${process.pid}_${Date.now().toString(36)}`;
-    } else {
-      target = join(dir, 'crash.duckdb');
-    }
+    script = await bundleChildScript(CHILD, 'crash-child');
   });
 
   afterAll(async () => {
-    if (engine === 'postgres') {
-      const d = await open();
-      await d.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await d.close();
-    }
     await db?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await store.dispose();
   });
 
   it('retries jobs in flight after a crash: none lost, none completed twice', async () => {
@@ -128,9 +73,9 @@ describe.each(testEngines())('job runner survives kill -9 on %s', (engine) => {
     await db.close(); // DuckDB: one process holds the file at a time
     db = undefined;
 
-    const first = await runChild(script, ['forever', engine, target, schema], 15);
+    const first = await runChild(script, ['forever', ...store.args], { prefix: 'effect ', killAfter: 15 });
     expect(first.killed).toBe(true);
-    const second = await runChild(script, ['drain', engine, target, schema]);
+    const second = await runChild(script, ['drain', ...store.args], { prefix: 'effect ' });
     expect(second.killed).toBe(false);
 
     db = await open();
@@ -148,6 +93,6 @@ describe.each(testEngines())('job runner survives kill -9 on %s', (engine) => {
     expect(runs?.retried).toBeGreaterThanOrEqual(1);
     expect(runs?.attempts).toBeGreaterThan(JOBS);
     expect(runs?.pids).toBe(2);
-    expect(first.effects + second.effects).toBeGreaterThanOrEqual(JOBS);
+    expect(first.reported.length + second.reported.length).toBeGreaterThanOrEqual(JOBS);
   });
 });

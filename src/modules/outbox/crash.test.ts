@@ -1,14 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewDomainEvent } from '../../kit/events.js';
-import { openStore } from '../store.js';
+import { REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { bundleChildScript, crashStore, runChild } from '../../../test/support/crash.js';
 import { testEngines } from '../../../test/support/storage.js';
-import { bundleForTest } from '../../../test/support/bundle.js';
 import type { Database } from '../../storage/port.js';
 import { recordEvents } from './service.js';
 import * as repo from './repository.js';
@@ -18,9 +13,6 @@ import * as repo from './repository.js';
  * whose effect is written through the delivery transaction, slowly; it is SIGKILLed mid-batch and a
  * second process resumes from the cursor. Every event must have its effect exactly once, in id order.
  */
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const work = join(root, 'node_modules', '.cache', 'retain-outbox-crash-test');
 const EVENTS = 60;
 
 const CHILD = `
@@ -55,62 +47,19 @@ if (mode === 'forever') {
 }
 `;
 
-function runChild(
-  script: string,
-  args: string[],
-  killAfter?: number,
-): Promise<{ handled: number[]; killed: boolean }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const handled: number[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('handled ')) return;
-      handled.push(Number(line.slice(8)));
-      if (killAfter !== undefined && handled.length === killAfter) child.kill('SIGKILL');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolvePromise({ handled, killed: true });
-      else if (code === 0) resolvePromise({ handled, killed: false });
-      else reject(new Error(`child exited ${code}: ${stderr}`));
-    });
-  });
-}
-
 describe.each(testEngines())('domain event dispatcher survives kill -9 on %s', (engine) => {
   let script: string;
-  let dir: string;
-  let target: string;
-  let schema = '';
+  const store = crashStore(engine, 'outbox-crash');
+  const open = store.open;
   let db: Database | undefined;
 
-  const open = () =>
-    engine === 'postgres' ? openStore({ databaseUrl: target, schema }) : openStore({ db: target });
-
   beforeAll(async () => {
-    mkdirSync(work, { recursive: true });
-    const entry = join(work, `child-${process.pid}.ts`);
-    writeFileSync(entry, CHILD);
-    script = await bundleForTest(entry, 'outbox-crash-child');
-    dir = mkdtempSync(join(tmpdir(), 'retain-outbox-crash-'));
-    if (engine === 'postgres') {
-      target = process.env.RETAIN_TEST_DATABASE_URL as string;
-      schema = `outbox_crash_${process.pid}_${Date.now().toString(36)}`;
-    } else {
-      target = join(dir, 'crash.duckdb');
-    }
+    script = await bundleChildScript(CHILD, 'outbox-crash-child');
   });
 
   afterAll(async () => {
-    if (engine === 'postgres') {
-      const d = await open();
-      await d.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await d.close();
-    }
     await db?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await store.dispose();
   });
 
   it('resumes from its cursor: every event handled exactly once in effect, none lost', async () => {
@@ -130,9 +79,16 @@ describe.each(testEngines())('domain event dispatcher survives kill -9 on %s', (
     db = undefined;
 
     // Killed while handling the 3rd event of the 3rd batch: that batch is not committed.
-    const first = await runChild(script, ['forever', engine, target, schema], 13);
+    const run = async (mode: string, killAfter?: number) => {
+      const r = await runChild(script, [mode, ...store.args], {
+        prefix: 'handled ',
+        ...(killAfter !== undefined ? { killAfter } : {}),
+      });
+      return { handled: r.reported.map(Number), killed: r.killed };
+    };
+    const first = await run('forever', 13);
     expect(first.killed).toBe(true);
-    const second = await runChild(script, ['drain', engine, target, schema]);
+    const second = await run('drain');
     expect(second.killed).toBe(false);
 
     db = await open();
