@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { z } from 'zod';
+import { fieldOf } from '../fields.js';
 
 /** How one schema field appears on the command line when the defaults below do not fit. */
 export interface OptionOverride {
@@ -19,29 +20,6 @@ export interface OptionOverride {
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-interface Field {
-  type: string;
-  optional: boolean;
-  defaultValue: unknown;
-  description: string | undefined;
-}
-
-/** Looks through optional/default/nullable/pipe wrappers for the base type, default and description. */
-function fieldOf(schema: z.ZodType): Field {
-  let s = schema as z.ZodType & { description?: string };
-  let optional = false;
-  let defaultValue: unknown;
-  let description = s.description;
-  for (;;) {
-    const def = (s as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
-    if (def.type === 'optional' || def.type === 'nullable') optional = true;
-    else if (def.type === 'default') defaultValue = def.defaultValue;
-    else if (def.type !== 'pipe') return { type: def.type, optional, defaultValue, description };
-    s = (def.type === 'pipe' ? def.in : def.innerType) as typeof s;
-    description ??= s.description;
-  }
-}
 
 /**
  * Declares a command's options from its input schema, in the schema's field order: `calibrationEnd`

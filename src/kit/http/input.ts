@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { AppError } from '../../shared/errors.js';
+import { fieldOf } from '../fields.js';
 import { validationError } from './errors.js';
 
 /** A boolean query parameter: `true` or `false` (`--no-default-exclusions` is `defaultExclusions=false`). */
@@ -20,16 +21,6 @@ const refuse = (field: string, message: string) =>
     details: { issues: [{ path: field, message }] },
   });
 
-/** What a field of a command's schema says about itself (its `.describe()` text). */
-function descriptionOf(schema: unknown): string | undefined {
-  let s = schema as { description?: string; _zod?: { def: { innerType?: unknown } } } | undefined;
-  while (s) {
-    if (s.description) return s.description;
-    s = s._zod?.def.innerType as typeof s;
-  }
-  return undefined;
-}
-
 /**
  * Parses a service's input sent as a query or a JSON body with the service's input schema. Unknown
  * names are refused (a misspelt parameter silently ignored would return a plausible but wrong answer);
@@ -48,7 +39,7 @@ export function parseInput<S extends z.ZodType>(
   for (const name of Object.keys(raw)) {
     if (known.includes(name)) continue;
     if (command && name in command.shape) {
-      const about = descriptionOf(command.shape[name]);
+      const about = fieldOf(command.shape[name] as z.ZodType).description;
       throw refuse(
         name,
         `${name} is a CLI-only option${about ? ` (${about})` : ''}: the API works on the stored data`,
