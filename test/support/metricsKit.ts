@@ -1,4 +1,5 @@
 import type { OrderFact } from '../../src/analytics/metrics/types.js';
+import { buildDigest, type DigestData } from '../../src/analytics/metrics/digest.js';
 
 /** Test helper: an order fact from short arguments (cost `null` = unknown). */
 export function order(
@@ -38,4 +39,17 @@ export function digestStore(): {
     { customerId: 'D', channel: '<script>alert(1)</script>', country: 'FR' },
   ];
   return { asOf, orders, profiles };
+}
+
+/** The February 2024 digest of `digestStore()` (GBP, two guest orders that month), as both digest suites use it. */
+export function februaryDigest(): DigestData {
+  const { asOf, orders, profiles } = digestStore();
+  return buildDigest({
+    orders,
+    profiles,
+    month: '2024-02',
+    asOf,
+    currency: 'GBP',
+    guestOrdersByMonth: { '2024-02': 2 },
+  });
 }

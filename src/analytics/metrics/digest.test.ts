@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors.js';
 import { buildDigest } from './digest.js';
-import { digestStore } from '../../../test/support/metricsKit.js';
+import { digestStore, februaryDigest } from '../../../test/support/metricsKit.js';
 
-const { asOf, orders, profiles } = digestStore();
+const { asOf, orders } = digestStore();
 
 describe('buildDigest', () => {
-  const d = buildDigest({
-    orders,
-    profiles,
-    month: '2024-02',
-    asOf,
-    currency: 'GBP',
-    guestOrdersByMonth: { '2024-02': 2 },
-  });
+  const d = februaryDigest();
 
   it('headline of the month, previous month and same month last year (hand-computed)', () => {
     expect(d.current).toMatchObject({

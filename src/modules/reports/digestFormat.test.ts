@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildDigest } from '../../analytics/metrics/digest.js';
-import { digestStore } from '../../../test/support/metricsKit.js';
+import { digestStore, februaryDigest } from '../../../test/support/metricsKit.js';
 import { escapeHtml, formatMoney, renderDigestHtml, renderDigestMarkdown } from './digestFormat.js';
 
-const { asOf, orders, profiles } = digestStore();
+const { asOf, orders } = digestStore();
 
 describe('digest documents', () => {
-  const d = buildDigest({
-    orders,
-    profiles,
-    month: '2024-02',
-    asOf,
-    currency: 'GBP',
-    guestOrdersByMonth: { '2024-02': 2 },
-  });
+  const d = februaryDigest();
 
   it('renders Markdown with every section', () => {
     const md = renderDigestMarkdown(d);
