@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { AppError } from '../shared/errors.js';
+import { packageVersion } from '../shared/packageRoot.js';
 import { commandModules } from './commands/index.js';
 
 /** Builds the `retain` program with its global options and every command. */
 export function buildProgram(): Command {
   const program = new Command('retain')
     .description('Retention and customer-lifetime-value analytics for online stores')
+    .version(packageVersion(), '-V, --version', 'print the version of retain')
     .option('--db <path>', 'DuckDB file to use', process.env.RETAIN_DB ?? './retain.duckdb')
     .option(
       '--database-url <url>',

@@ -23,6 +23,16 @@ describe('nonProductClassifier', () => {
     expect(classify('gift_0001_20')).toBe('pattern');
     expect(classify('99999', 'POSTAGE')).toBe('title');
     expect(classify('X1', 'Manual')).toBe('title');
+    expect(classify('23444', 'Next Day Carriage')).toBe('title');
+    expect(classify('99998', '  DOTCOM   POSTAGE ')).toBe('title');
+    expect(classify('22016', 'Dotcomgiftshop Gift Voucher £100.00')).toBe('title');
+  });
+  it('does not match service words inside product names', () => {
+    expect(classify('23099', 'FRENCH CARRIAGE LANTERN')).toBeNull();
+    expect(classify('85168B', 'BLACK BAROQUE CARRIAGE CLOCK')).toBeNull();
+    expect(classify('99997', 'POSTAGE STAMP TIN')).toBeNull();
+    expect(classify('99996', 'MANUAL PENCIL SHARPENER')).toBeNull();
+    expect(classify('99995', 'DISCOUNT CARD HOLDER')).toBeNull();
   });
   it('keeps products, including letter-only product codes', () => {
     for (const sku of ['85123A', '22423', 'DCGSSGIRL', 'DCGS0003', '47566B'])

@@ -23,15 +23,18 @@ export const DEFAULT_NON_PRODUCT_SKUS: readonly string[] = [
 /** SKU patterns for generated non-product codes (gift vouchers `gift_0001_20`, …). */
 export const DEFAULT_NON_PRODUCT_PATTERNS: readonly RegExp[] = [/^gift_/i];
 
-/** Title words that mark a fee or service line even under an unknown SKU. */
+/**
+ * Titles that mark a fee or service line even under an unknown SKU. Each pattern must match the WHOLE
+ * title (trimmed, spaces collapsed): a title that only contains a service word is a product
+ * ("FRENCH CARRIAGE LANTERN", "BLACK BAROQUE CARRIAGE CLOCK", "POSTAGE STAMP TIN").
+ */
 export const DEFAULT_NON_PRODUCT_TITLES: readonly RegExp[] = [
-  /\bpostage\b/i,
-  /\bcarriage\b/i,
-  /\bbank charges?\b/i,
-  /\bamazon fee\b/i,
-  /\bmanual\b/i,
+  /^((next|same)[ -]day |express |standard |dotcom |international )?(postage|carriage|delivery|shipping)( charges?| costs?)?$/i,
+  /^bank charges?$/i,
+  /^amazon fees?$/i,
+  /^manual$/i,
   /^discount$/i,
-  /\bgift voucher\b/i,
+  /^(\S+ )?gift voucher( £?\d+(\.\d{2})?)?$/i,
 ];
 
 export interface NonProductConfig {
@@ -61,7 +64,10 @@ export function nonProductClassifier(
   return (sku, title) => {
     if (skus.has(sku.trim().toUpperCase())) return 'sku';
     if (patterns.some((p) => p.test(sku))) return 'pattern';
-    if (title !== undefined && titles.some((p) => p.test(title))) return 'title';
+    if (title !== undefined) {
+      const whole = title.trim().replace(/\s+/g, ' ');
+      if (titles.some((p) => p.test(whole))) return 'title';
+    }
     return null;
   };
 }

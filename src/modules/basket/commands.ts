@@ -165,12 +165,15 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
           ? service.rulesOf(fimi, opts, each, started)
           : cli.withContext(cmd, (ctx) => service.rules(ctx, opts, each));
       });
+      const titles = result.titles;
+      const named = (keys: unknown[]) =>
+        keys.map((k) => (titles?.[String(k)] ? `${titles[String(k)]} (${String(k)})` : String(k))).join(' + ');
       emit(cmd, result, () =>
         [
           `${result.rules} rules from ${result.itemsets} itemsets (threshold ${result.threshold} of ${result.transactions} baskets, ${result.seconds}s)`,
           ...result.top.map(
             (r) =>
-              `  ${r.antecedent.join(' + ')} → ${r.consequent.join(' + ')}  conf ${r.confidence.toFixed(3)}  lift ${r.lift.toFixed(2)}  support ${r.support.toFixed(4)}`,
+              `  ${named(r.antecedent)} → ${named(r.consequent)}  conf ${r.confidence.toFixed(3)}  lift ${r.lift.toFixed(2)}  support ${r.support.toFixed(4)}`,
           ),
         ].join('\n'),
       );
@@ -256,12 +259,13 @@ order; nextProduct: what customers bought in their second order, by the main cat
       const result = await cli.withContext(cmd, (ctx) => upsell(ctx, input));
       emit(cmd, result, () =>
         [
-          'Upsell:',
+          ...result.notes.map((n) => `Note: ${n}`),
+          ...(result.upsell.length ? ['Upsell:'] : []),
           ...result.upsell.map(
             (u) =>
               `  ${u.fromTitle} → ${u.toTitle}  ${u.customers} customers (${(u.rate * 100).toFixed(1)}%)  +${(u.priceUplift * 100).toFixed(0)}% price`,
           ),
-          'Next product after the first order:',
+          ...(result.nextProduct.length ? ['Next product after the first order:'] : []),
           ...result.nextProduct.map(
             (g) =>
               `  ${g.firstCategory}: ${g.repeaters}/${g.customers} came back; ${g.next.map((x) => x.title).join(', ')}`,

@@ -74,6 +74,9 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
     expect(r.json.rules).toBeGreaterThan(2);
     expect(r.json.top).toHaveLength(2);
     expect(r.json.top[0]).toMatchObject({ confidence: 1, lift: 2.5 });
+    // Every SKU of the top rules is named by its catalogue title.
+    for (const sku of r.json.top.flatMap((x: Rule) => [...x.antecedent, ...x.consequent]))
+      expect(r.json.titles[sku]).toBe({ TEA: 'Tea', HONEY: 'Honey', MUG: 'Mug', SAUCER: 'Saucer' }[sku as 'TEA']);
     expect(r.json.top.flatMap((x: Rule) => [...x.antecedent, ...x.consequent]).sort()).toEqual(
       expect.arrayContaining(['HONEY', 'TEA']),
     );
@@ -131,6 +134,10 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
       expect.objectContaining({ fromSku: 'MUG', toSku: 'BIGMUG', customers: 12 }),
     );
     expect(upsell.json).toHaveProperty('nextProduct');
+    expect(upsell.json).toMatchObject({ productsWithCategory: 5, notes: [] });
+    const none = await t.call('GET', '/v1/basket/upsell?minCustomers=30', { role: 'analyst' });
+    expect(none.json.upsell).toEqual([]);
+    expect(none.json.notes).toEqual([expect.stringMatching(/no upsell path .* reaches 30 customers/)]);
   });
 
   it('evaluates the recommenders like `retain recommend evaluate --json`', async () => {

@@ -175,6 +175,8 @@ export interface RulesResult {
   itemsets: number;
   threshold: number;
   top: RuleOut[];
+  /** Titles of the SKUs in `top` (stored orders mined by SKU; absent for FIMI files and categories). */
+  titles?: Record<string, string>;
   seconds: number;
 }
 
@@ -185,7 +187,22 @@ export async function rules(
   onRule?: (rule: RuleOut) => void,
 ): Promise<RulesResult> {
   const started = performance.now();
-  return rulesOf(await storedTransactions(ctx, input), input, onRule, started);
+  const data = await loadOrderData(ctx, input);
+  const result = rulesOf(orderTransactions(data, input, ctx), input, onRule, started);
+  if (input.by !== 'sku') return result;
+  const title = productTitles(data);
+  const titles: Record<string, string> = {};
+  for (const r of result.top)
+    for (const key of [...r.antecedent, ...r.consequent]) titles[String(key)] = title(String(key));
+  return { ...result, titles };
+}
+
+/** A SKU's title: the catalogue's, else the last title it was ordered under, else the SKU itself. */
+function productTitles({ baskets, products }: OrderData): (sku: string) => string {
+  const catalogue = new Map(products.map((p) => [p.sku, p.title]));
+  const ordered = new Map<string, string>();
+  for (const b of baskets) for (const line of b.items) if (line.title) ordered.set(line.sku, line.title);
+  return (sku) => catalogue.get(sku) ?? ordered.get(sku) ?? sku;
 }
 
 /** Mines association rules of the given transactions; `onRule` receives every rule (the CLI's `--out`). */
@@ -312,7 +329,26 @@ export function upsellOf({ baskets, products }: OrderData, opts: UpsellInput, st
     top: opts.top,
   });
   const nextProduct = nextProductAfterFirst(index).slice(0, opts.top);
-  return { upsell, nextProduct, seconds: round3((performance.now() - started) / 1000) };
+  const ordered = new Set(baskets.flatMap((b) => b.items.map((l) => l.sku)));
+  const productsWithCategory = products.filter((p) => p.category !== undefined && ordered.has(p.sku)).length;
+  const notes: string[] = [];
+  if (productsWithCategory === 0)
+    notes.push(
+      'no ordered product has a category, and upsell paths and next-product groups are per category: ' +
+        'import a catalogue with a category column (`retain import products products.csv`)',
+    );
+  else if (upsell.length === 0)
+    notes.push(
+      `no upsell path within a category reaches ${opts.minCustomers} customers at ≥ ${opts.minPriceRatio}× the price: ` +
+        'lower --min-customers or --min-price-ratio',
+    );
+  return {
+    productsWithCategory,
+    upsell,
+    nextProduct,
+    notes,
+    seconds: round3((performance.now() - started) / 1000),
+  };
 }
 
 function recommenderOptions(opts: {

@@ -23,6 +23,9 @@ describe('digest documents', () => {
     expect(md).toContain('| Net revenue | 35.00 GBP | 30.00 GBP | +16.7% | 10.00 GBP | +250.0% |');
     expect(md).toContain('| Guest orders | 2 | 0 |');
     expect(md).toContain('| 2024-01 | 1 | 100% | 0% |');
+    // asOf is the exclusive instant 2024-03-01T00:00Z: the last day counted is 2024-02-29.
+    expect(md).toContain('As of 2024-02-29 (inclusive).');
+    expect(renderDigestHtml(d)).toContain('As of 2024-02-29 (inclusive).');
   });
 
   it('renders one self-contained, escaped HTML page with SVG charts', () => {

@@ -10,6 +10,7 @@ import type {
   MonthHeadline,
 } from '../../analytics/metrics/digest.js';
 import { roundHalfAway } from '../../analytics/metrics/util.js';
+import { dayOf } from '../../shared/time.js';
 
 /** Minor units as a decimal amount with thousands separators, rounded half away from zero. */
 export function formatMoney(minor: number | null, digits: number, currency: string | null): string {
@@ -132,6 +133,11 @@ function mdTable(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/** The last day the digest counts: `asOf` is exclusive (the start of the day after). */
+function asOfDay(d: DigestData): string {
+  return dayOf(new Date(d.asOf.getTime() - 1));
+}
+
 /** The digest as Markdown (docs/metrics.md#digest). */
 export function renderDigestMarkdown(d: DigestData): string {
   const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
@@ -139,7 +145,7 @@ export function renderDigestMarkdown(d: DigestData): string {
   const md = (x: Table) => mdTable(x.head, x.rows);
   const out: string[] = [];
   out.push(`# Retain digest — ${d.month}`, '');
-  out.push(`As of ${d.asOf.toISOString()}. Definitions: docs/metrics.md.`, '');
+  out.push(`As of ${asOfDay(d)} (inclusive). Definitions: docs/metrics.md.`, '');
   for (const n of d.notes) out.push(`> ${n}`);
   if (d.notes.length) out.push('');
   out.push('## Headline', '');
@@ -319,7 +325,7 @@ export function renderDigestHtml(d: DigestData): string {
   const sections: string[] = [];
   sections.push(`<h1>Retain digest — ${escapeHtml(d.month)}</h1>`);
   sections.push(
-    `<p class="muted">As of ${escapeHtml(d.asOf.toISOString())}. Definitions: docs/metrics.md.</p>`,
+    `<p class="muted">As of ${escapeHtml(asOfDay(d))} (inclusive). Definitions: docs/metrics.md.</p>`,
   );
   for (const n of d.notes) sections.push(`<p class="note">${escapeHtml(n)}</p>`);
   sections.push('<h2>Headline</h2>');
