@@ -5,7 +5,9 @@ import { buildProgram } from './main.js';
 
 describe('retain --version', () => {
   it("prints package.json's version", async () => {
-    const { version } = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as {
+      version: string;
+    };
     for (const flag of ['--version', '-V']) {
       let out = '';
       const program = buildProgram().configureOutput({ writeOut: (s) => (out += s) });

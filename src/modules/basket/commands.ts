@@ -167,7 +167,9 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
       });
       const titles = result.titles;
       const named = (keys: unknown[]) =>
-        keys.map((k) => (titles?.[String(k)] ? `${titles[String(k)]} (${String(k)})` : String(k))).join(' + ');
+        keys
+          .map((k) => (titles?.[String(k)] ? `${titles[String(k)]} (${String(k)})` : String(k)))
+          .join(' + ');
       emit(cmd, result, () =>
         [
           `${result.rules} rules from ${result.itemsets} itemsets (threshold ${result.threshold} of ${result.transactions} baskets, ${result.seconds}s)`,

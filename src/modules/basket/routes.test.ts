@@ -76,7 +76,9 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
     expect(r.json.top[0]).toMatchObject({ confidence: 1, lift: 2.5 });
     // Every SKU of the top rules is named by its catalogue title.
     for (const sku of r.json.top.flatMap((x: Rule) => [...x.antecedent, ...x.consequent]))
-      expect(r.json.titles[sku]).toBe({ TEA: 'Tea', HONEY: 'Honey', MUG: 'Mug', SAUCER: 'Saucer' }[sku as 'TEA']);
+      expect(r.json.titles[sku]).toBe(
+        { TEA: 'Tea', HONEY: 'Honey', MUG: 'Mug', SAUCER: 'Saucer' }[sku as 'TEA'],
+      );
     expect(r.json.top.flatMap((x: Rule) => [...x.antecedent, ...x.consequent]).sort()).toEqual(
       expect.arrayContaining(['HONEY', 'TEA']),
     );
