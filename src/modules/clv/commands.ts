@@ -162,7 +162,7 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
           `  model: ${r.model} (${sel.method === 'holdout' ? 'chosen by holdout fit' : sel.method === 'default' ? 'the default' : '--model'})`,
           ...(sel.candidates.length
             ? [
-                `  holdout ${sel.holdout!.calibrationEnd} … ${sel.holdout!.holdoutEnd} (${sel.holdout!.weeks} weeks, ${sel.holdout!.purchases} purchases):`,
+                `  held out the ${sel.holdout!.weeks} weeks after ${sel.holdout!.calibrationEnd} (to ${sel.holdout!.holdoutEnd}; ${sel.holdout!.purchases} purchases):`,
                 '    model        role        MAE     total error  dropout on the whole history',
                 ...sel.candidates.map(
                   (c) =>
