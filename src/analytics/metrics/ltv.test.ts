@@ -135,3 +135,58 @@ describe('ltvReport', () => {
     expect(() => ltvReport({ orders: [order('A', 'bad', 1)], asOf })).toThrow(AppError);
   });
 });
+
+describe('ltvReport: which formula fits the store (docs/metrics.md#ltv.trust)', () => {
+  /** 100 new customers a month for 36 months; each buys on the 10th of every month it is alive. */
+  function store(opts: { retention: number; everyOtherMonth: boolean }) {
+    const list = [];
+    for (let m = 0; m < 36; m++)
+      for (let j = 0; j < 100; j++) {
+        // Months alive: the number still alive after k months is 100 × retention^k.
+        let months = 1;
+        while (months < 36 && j < Math.round(100 * opts.retention ** months)) months++;
+        for (let k = 0; k < months && m + k * (opts.everyOtherMonth ? 2 : 1) < 36; k++) {
+          const month = m + k * (opts.everyOtherMonth ? 2 : 1);
+          const iso = new Date(Date.UTC(2022, month, 10)).toISOString();
+          list.push(order(`c${m}-${j}`, iso, 5000));
+        }
+      }
+    return list;
+  }
+  const asOf2 = new Date('2025-01-01T00:00:00Z');
+
+  it('a steady monthly store: margin / churn fits and is recommended', () => {
+    const r = ltvReport({ orders: store({ retention: 0.7, everyOtherMonth: false }), asOf: asOf2 });
+    const d = r.overall.diagnostics;
+    expect(d.activityDensity).toBe(1);
+    expect(d.reactivatedShare).toBe(0);
+    expect(d.recentlyActiveShare).toBeLessThan(0.2);
+    expect(d.monthlyRetentionMax! - d.monthlyRetentionMin!).toBeLessThan(0.1);
+    expect(f(r.overall, 'ltv.margin_churn').assessment).toMatchObject({ assumptionsHold: true });
+    expect(r.overall.recommended.definition).toBe('ltv.margin_churn');
+    expect(r.overall.recommended.reason).toMatch(/^its assumptions hold on this data: retention is steady/);
+  });
+
+  it('customers who skip months: churn counts pauses as leaving, and the monthly formulas fail', () => {
+    const r = ltvReport({ orders: store({ retention: 0.7, everyOtherMonth: true }), asOf: asOf2 });
+    const d = r.overall.diagnostics;
+    expect(d.activityDensity).toBeLessThan(0.8);
+    expect(d.reactivatedShare).toBeGreaterThan(0.2);
+    const churn = f(r.overall, 'ltv.margin_churn').assessment;
+    expect(churn.assumptionsHold).toBe(false);
+    expect(churn.reasons.join(' ')).toMatch(/counted as churned ordered again later/);
+    expect(f(r.overall, 'ltv.monthly_sales_lifetime').assessment.reasons[0]).toMatch(
+      /ordered in \d+% of the months between their first and last order/,
+    );
+  });
+
+  it('the predicted LTV is recommended when present; the observed value is a floor while customers still buy', () => {
+    const r = ltvReport({ orders, asOf, predicted: { model: 'mbgnbd+gg', overallMinor: 90000 } });
+    expect(r.overall.recommended.definition).toBe('ltv.predicted');
+    expect(f(r.overall, 'ltv.observed_revenue').assessment.reasons[0]).toMatch(/^a floor, not a lifetime/);
+    // Without a prediction and with every formula failing: the observed value, as a floor.
+    const none = ltvReport({ orders, asOf });
+    expect(none.overall.recommended.definition).toBe('ltv.observed_revenue');
+    expect(none.overall.recommended.reason).toMatch(/retain clv predict/);
+  });
+});

@@ -36,7 +36,48 @@ export interface LtvFormula {
   ltvMinusCacMinor: number | null;
   /** valueMinor / CAC; null without CAC or when CAC is 0. */
   ltvToCac: number | null;
+  /** Whether the formula's assumptions hold on this data, and what was checked (docs/metrics.md#ltv.trust). */
+  assessment: LtvAssessment;
 }
+
+export interface LtvAssessment {
+  /** For the observed figures: whether they are close to a lifetime yet (few customers still buying). */
+  assumptionsHold: boolean;
+  /** Plain words: what fails first, then what holds. */
+  reasons: string[];
+}
+
+/** What the assessments are computed from (docs/metrics.md#ltv.trust). */
+export interface LtvDiagnostics {
+  /** Customers with an order in the last 91 days before asOf / customers: lifetimes not over yet. */
+  recentlyActiveShare: number | null;
+  /** Months with an order / months from first to last order, over customers: how steadily they buy. */
+  activityDensity: number | null;
+  /** Lowest and highest month-to-month retention in the window (month pairs with ≥ 30 active customers). */
+  monthlyRetentionMin: number | null;
+  monthlyRetentionMax: number | null;
+  /** Of the window's churn events (active in m−1, not in m), the share whose customer ordered again later. */
+  reactivatedShare: number | null;
+  /** Calendar months from the group's first order to asOf's month. */
+  historyMonths: number;
+}
+
+/** The thresholds of the assessments (docs/metrics.md#ltv.trust). */
+export const LTV_TRUST = {
+  recentDays: 91,
+  /** More than this share still buying: lifespans and observed values are cut short. */
+  maxRecentlyActiveShare: 0.2,
+  /** Below this, customers skip months: "every month of the lifetime is a buying month" fails. */
+  minActivityDensity: 0.8,
+  /** Month pairs with fewer prior-month actives are too noisy to judge steadiness. */
+  minPairCustomers: 30,
+  /** Month-to-month retention moving more than this (absolute) is not a steady rate. */
+  maxRetentionRange: 0.1,
+  /** More than this share of "churned" customers coming back: churn counts pauses as leaving. */
+  maxReactivatedShare: 0.2,
+  /** A lifetime 1/churn beyond this many times the observed history is an extrapolation. */
+  maxLifetimeToHistory: 3,
+} as const;
 
 /** Customer acquisition cost of a group (docs/metrics.md#cac). */
 export interface Cac {
@@ -58,6 +99,9 @@ export interface LtvGroup {
   costCoverage: number;
   cac: Cac;
   formulas: LtvFormula[];
+  diagnostics: LtvDiagnostics;
+  /** The figure to trust for this group, and why. */
+  recommended: { definition: LtvDefinition; reason: string };
 }
 
 export interface LtvReport {
@@ -89,6 +133,8 @@ interface Window {
   last: number;
   from: Date;
   to: Date;
+  /** asOf, epoch ms. */
+  asOf: number;
 }
 
 function cacOf(byCustomer: readonly (readonly OrderFact[])[], spendMinor: number | null, w: Window): Cac {
@@ -131,6 +177,116 @@ function withCac(
     inputs,
     ltvMinusCacMinor: valueMinor === null || c === null ? null : valueMinor - c,
     ltvToCac: valueMinor === null || c === null ? null : ratio(valueMinor, c),
+    assessment: { assumptionsHold: true, reasons: [] },
+  };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+
+/**
+ * Checks each formula's assumptions against the group's data and picks the figure to trust: the
+ * predicted LTV when the CLV module stored one, else a simple formula whose assumptions hold, else the
+ * observed value to date (a floor). Fills `assessment` in place.
+ */
+function assess(formulas: LtvFormula[], d: LtvDiagnostics): { definition: LtvDefinition; reason: string } {
+  const T = LTV_TRUST;
+  const by = (def: LtvDefinition) => formulas.find((f) => f.definition === def);
+  const observedRevenue = by('ltv.observed_revenue')?.valueMinor ?? null;
+  const observedMargin = by('ltv.observed_margin')?.valueMinor ?? null;
+  const censored = d.recentlyActiveShare !== null && d.recentlyActiveShare > T.maxRecentlyActiveShare;
+  const stillBuying = censored
+    ? `${pct(d.recentlyActiveShare!)} of customers ordered in the last ${T.recentDays} days`
+    : null;
+  const below = (f: LtvFormula, observed: number | null, what: string) =>
+    f.valueMinor !== null && observed !== null && f.valueMinor < observed
+      ? `below what customers have already ${what} on average (the observed value to date): a lifetime value cannot be less`
+      : null;
+  const set = (f: LtvFormula | undefined, fails: (string | null)[], holds: string[]) => {
+    if (!f) return;
+    const failed = fails.filter((x): x is string => x !== null);
+    if (f.valueMinor === null) failed.unshift('not computable on this data');
+    f.assessment = { assumptionsHold: failed.length === 0, reasons: failed.length ? failed : holds };
+  };
+  const lifespan = by('ltv.aov_frequency_lifespan');
+  set(
+    lifespan,
+    [
+      stillBuying && `${stillBuying}: their lifespans are not over, so the observed lifespan is cut short`,
+      lifespan ? below(lifespan, observedRevenue, 'spent') : null,
+    ],
+    ['most customers have stopped buying, so the observed lifespan is close to a whole one'],
+  );
+  const monthly = by('ltv.monthly_sales_lifetime');
+  set(
+    monthly,
+    [
+      d.activityDensity !== null && d.activityDensity < T.minActivityDensity
+        ? `customers ordered in ${pct(d.activityDensity)} of the months between their first and last order; the formula counts every one as a buying month`
+        : null,
+      stillBuying && `${stillBuying}: their lifetimes are not over`,
+      monthly ? below(monthly, observedRevenue, 'spent') : null,
+    ],
+    ['customers buy in most months of their lifetime, and most lifetimes are over'],
+  );
+  const churn = by('ltv.margin_churn');
+  const churnRate =
+    churn && typeof churn.inputs.monthlyChurnRate === 'number' ? churn.inputs.monthlyChurnRate : null;
+  const lo = d.monthlyRetentionMin;
+  const hi = d.monthlyRetentionMax;
+  set(
+    churn,
+    [
+      lo !== null && hi !== null && hi - lo > T.maxRetentionRange
+        ? `month-to-month retention moved between ${pct(lo)} and ${pct(hi)}: not the steady rate the formula assumes`
+        : null,
+      d.reactivatedShare !== null && d.reactivatedShare > T.maxReactivatedShare
+        ? `${pct(d.reactivatedShare)} of the customers counted as churned ordered again later: monthly churn counts pauses as leaving`
+        : null,
+      churnRate !== null && churnRate > 0 && 1 / churnRate > T.maxLifetimeToHistory * d.historyMonths
+        ? `churn of ${(100 * churnRate).toFixed(1)}% a month implies a ${Math.round(1 / churnRate)}-month lifetime, over ${T.maxLifetimeToHistory}× the ${d.historyMonths} months observed: an extrapolation`
+        : null,
+      churn ? below(churn, observedMargin, 'earned') : null,
+    ],
+    ['retention is steady month to month and customers who lapse rarely come back'],
+  );
+  for (const def of ['ltv.observed_revenue', 'ltv.observed_margin'] as const)
+    set(
+      by(def),
+      [stillBuying && `a floor, not a lifetime: ${stillBuying} and will spend more`],
+      ['close to a lifetime value: few customers are still buying'],
+    );
+  const predicted = by('ltv.predicted');
+  if (predicted)
+    set(
+      predicted,
+      [below(predicted, observedRevenue, 'spent')],
+      [
+        "what each customer has spent plus the CLV model's forecast of their own purchases, dropout and spend (retain clv predict)",
+      ],
+    );
+
+  const holding = (['ltv.margin_churn', 'ltv.monthly_sales_lifetime', 'ltv.aov_frequency_lifespan'] as const)
+    .map(by)
+    .filter((f): f is LtvFormula => f !== undefined && f.assessment.assumptionsHold);
+  if (predicted && predicted.valueMinor !== null && predicted.assessment.assumptionsHold)
+    return {
+      definition: 'ltv.predicted',
+      reason:
+        'it adds each customer’s own forecast (the CLV model) to what they have spent' +
+        (holding.length
+          ? `; ${holding.map((f) => f.definition).join(', ')} also fit this store's data`
+          : '; the simple formulas’ assumptions do not hold on this data'),
+    };
+  if (holding.length)
+    return {
+      definition: holding[0]!.definition,
+      reason: `its assumptions hold on this data: ${holding[0]!.assessment.reasons.join('; ')}`,
+    };
+  return {
+    definition: 'ltv.observed_revenue',
+    reason:
+      'none of the formulas’ assumptions hold on this data (see each); what customers have spent to date is a firm floor. ' +
+      'Run `retain clv predict` for a forward-looking figure',
   };
 }
 
@@ -153,6 +309,12 @@ function groupLtv(
   let winCustomers = 0;
   let lifespanDays = 0;
   let lifetimeMonths = 0;
+  let activeMonthsAll = 0;
+  let recentlyActive = 0;
+  let churnEvents = 0;
+  let reactivated = 0;
+  let firstOrder = Infinity;
+  const recentFrom = w.asOf - LTV_TRUST.recentDays * DAY_MS;
   // Per window month: customers active in it, and of those, active in the month before too.
   const active = new Int32Array(months);
   const retainedIn = new Int32Array(months);
@@ -160,10 +322,24 @@ function groupLtv(
     const first = list[0]!.orderedAt.getTime();
     const last = list[list.length - 1]!.orderedAt.getTime();
     lifespanDays += (last - first) / DAY_MS;
-    lifetimeMonths += monthIndexOfMs(last) - monthIndexOfMs(first) + 1;
+    const lastMonth = monthIndexOfMs(last);
+    lifetimeMonths += lastMonth - monthIndexOfMs(first) + 1;
+    if (first < firstOrder) firstOrder = first;
+    if (last >= recentFrom) recentlyActive++;
     let prevMonth = -Infinity;
+    let prevAnyMonth = -Infinity;
     let inWindow = false;
     for (const o of list) {
+      const om = monthIndexOfMs(o.orderedAt.getTime());
+      if (om !== prevAnyMonth) {
+        activeMonthsAll++;
+        // A churn event of the window: active in a month, not in the next (still in the window).
+        if (prevAnyMonth >= w.first && prevAnyMonth < w.last && om > prevAnyMonth + 1) {
+          churnEvents++;
+          reactivated++; // it ordered again: om is later
+        }
+        prevAnyMonth = om;
+      }
       const net = netOf(o);
       const margin = marginOf(o, basis);
       netAll += net;
@@ -181,6 +357,8 @@ function groupLtv(
       }
     }
     if (inWindow) winCustomers++;
+    // The customer's last active month, when followed by a silent window month: churned for good so far.
+    if (lastMonth >= w.first && lastMonth < w.last) churnEvents++;
   }
   const customers = byCustomer.length;
   let customerMonths = 0;
@@ -194,6 +372,22 @@ function groupLtv(
   }
 
   const cac = cacOf(byCustomer, spendMinor, w);
+  let retentionMin: number | null = null;
+  let retentionMax: number | null = null;
+  for (let k = 1; k < months; k++) {
+    if (active[k - 1]! < LTV_TRUST.minPairCustomers) continue;
+    const r = retainedIn[k]! / active[k - 1]!;
+    retentionMin = retentionMin === null ? r : Math.min(retentionMin, r);
+    retentionMax = retentionMax === null ? r : Math.max(retentionMax, r);
+  }
+  const diagnostics: LtvDiagnostics = {
+    recentlyActiveShare: ratio(recentlyActive, customers),
+    activityDensity: ratio(activeMonthsAll, lifetimeMonths),
+    monthlyRetentionMin: retentionMin,
+    monthlyRetentionMax: retentionMax,
+    reactivatedShare: ratio(reactivated, churnEvents),
+    historyMonths: customers === 0 ? 0 : monthIndexOfMs(w.asOf) - monthIndexOfMs(firstOrder) + 1,
+  };
 
   const aov = ratio(winNet, winOrders);
   const frequency = winCustomers === 0 ? null : winOrders / winCustomers / (months / 12);
@@ -256,7 +450,8 @@ function groupLtv(
   if (predictedMinor !== undefined) {
     formulas.push(withCac('ltv.predicted', predictedMinor, { model: predictedModel ?? null }, cac));
   }
-  return { group, customers, marginBasis: basis, costCoverage, cac, formulas };
+  const recommended = assess(formulas, diagnostics);
+  return { group, customers, marginBasis: basis, costCoverage, cac, formulas, diagnostics, recommended };
 }
 
 /**
@@ -277,6 +472,7 @@ export function ltvReport(input: LtvInput): LtvReport {
     last,
     from: periodStart(last - windowMonths + 1, 'month'),
     to: periodStart(last + 1, 'month'),
+    asOf: input.asOf.getTime(),
   };
   const spend = input.spend ? spendAsOf(input.spend, input.asOf) : [];
   const hasSpend = spend.length > 0;

@@ -115,10 +115,18 @@ Standard errors (observed information) are shown in the human output.`,
       `
 Examples:
   $ retain clv predict --summary cdnow_customers_summary_with_monetary.csv --horizon 39 --out preds.csv --json
-  $ retain clv predict --model pareto-nbd --calibration-end 2011-09-30 --horizon 13 --time-unit week --out preds.csv
+  $ retain clv predict --calibration-end 2011-12-09 --horizon 12 --out preds.csv --details
+  $ retain clv predict --model pareto-nbd --calibration-end 2011-12-09 --horizon 13 --out preds.csv
 
+Without --model the purchase model is chosen by holdout fit: the last quarter of the history (4 to 52
+weeks) is held out, MBG/NBD and Pareto/NBD (and BG/NBD, for reference: it gives one-time buyers
+P(alive) = 1) are fitted on the weeks before and scored on it, and the best is refitted on the whole
+history. With too short a history (or --summary) MBG/NBD is used; the output says which and why.
 CSV: customer_id,expected_purchases,p_alive,clv (clv empty without a monetary_value column;
-churn risk is 1 − p_alive). JSON: {"customers":n,"expectedPurchasesTotal":x}
+churn risk is 1 − p_alive). JSON: {"customers":n,"expectedPurchasesTotal":x,"model","params",
+"spendParams","clvTotal","newCustomerExpectedPurchases","churnRisk":{"median","oneTimeBuyers"},
+"selection":{"method","holdout","candidates":[{"model","role","holdout":{"mae",..},..}],"chosen","reason"},
+"warnings","seconds"}
 --details adds churn_risk, expected_spend (per future order), next_order_in (median time to the next
 order, in time units; empty when it more likely never comes) and next_order_date (as of
 --calibration-end). Predictions from stored orders are stored per customer with these details.
@@ -145,9 +153,29 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
         const { writePredictionsCsv } = await import('./predictionsCsv.js');
         await writePredictionsCsv(out, r.predictions, opts.details || !summary);
       }
-      emit(cmd, { customers: r.customers, expectedPurchasesTotal: r.expectedPurchasesTotal }, () =>
+      const pc = (v: number) => `${(100 * v).toFixed(v < 0.001 && v > 0 ? 4 : 1)}%`;
+      const sel = r.selection;
+      const o = r.churnRisk.oneTimeBuyers;
+      emit(cmd, service.predictJson(r), () =>
         [
           `${r.model} on ${r.customers} customers (${r.seconds}s): ${r.expectedPurchasesTotal.toFixed(1)} purchases expected`,
+          `  model: ${r.model} (${sel.method === 'holdout' ? 'chosen by holdout fit' : sel.method === 'default' ? 'the default' : '--model'})`,
+          ...(sel.candidates.length
+            ? [
+                `  held out the ${sel.holdout!.weeks} weeks after ${sel.holdout!.calibrationEnd} (to ${sel.holdout!.holdoutEnd}; ${sel.holdout!.purchases} purchases):`,
+                '    model        role        MAE     total error  dropout on the whole history',
+                ...sel.candidates.map(
+                  (c) =>
+                    `    ${c.model.padEnd(11)}  ${c.role.padEnd(9)}  ${c.holdout.mae.toFixed(3).padStart(6)}  ${(c.holdout.totalErrorPct === null ? 'n/a' : `${c.holdout.totalErrorPct.toFixed(1)}%`).padStart(11)}  ${c.wholePeriod === null ? '—' : c.wholePeriod.dropoutIdentified ? 'estimated' : 'ran off to 0'}`,
+                ),
+              ]
+            : []),
+          `  why: ${sel.reason}`,
+          `  churn risk (1 − P(alive)): median ${pc(r.churnRisk.median)} over ${r.churnRisk.customers} customers` +
+            (o
+              ? `; ${o.customers} one-time buyers ${pc(o.min)} … ${pc(o.max)} (median ${pc(o.median)})`
+              : ''),
+          ...(r.churnRisk.note ? [`  note: ${r.churnRisk.note}`] : []),
           `  a new customer: ${r.newCustomerExpectedPurchases.toFixed(3)} purchases expected over the horizon`,
           `  params ${Object.entries(r.params)
             .map(([k, v]) => `${k}=${fmt(v)}`)

@@ -1,6 +1,6 @@
 import type { JobHandler } from '../../kit/context.js';
 import { PredictInput } from './schema.js';
-import { predict } from './service.js';
+import { predict, predictJson } from './service.js';
 
 export const CLV_JOBS: Record<string, JobHandler> = {
   /**
@@ -9,17 +9,8 @@ export const CLV_JOBS: Record<string, JobHandler> = {
    */
   'clv-predict': async (ctx) => {
     const r = await predict(ctx, PredictInput.parse(ctx.job.payload));
-    // The job's result is the outcome without the per-customer table (stored, and served per customer).
-    return {
-      customers: r.customers,
-      expectedPurchasesTotal: r.expectedPurchasesTotal,
-      model: r.model,
-      params: r.params,
-      spendParams: r.spendParams,
-      clvTotal: r.clvTotal,
-      newCustomerExpectedPurchases: r.newCustomerExpectedPurchases,
-      out: null,
-      seconds: r.seconds,
-    };
+    // The job's result is the `retain clv predict --json` document (the per-customer table is stored,
+    // and served per customer); `out` is the CLI's file, which a job never writes.
+    return { ...predictJson(r), out: null };
   },
 };

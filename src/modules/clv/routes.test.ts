@@ -65,7 +65,12 @@ describe.each(testEngines())('CLV over HTTP on %s', (engine) => {
     expect(queued.status).toBe(202);
     await new JobRunner({ db, handlers: JOB_HANDLERS, logger: pino({ level: 'silent' }) }).drain();
     const done = await t.call('GET', `/v1/clv/predictions/${queued.json.jobId}`, { role: 'analyst' });
-    expect(done.json).toMatchObject({ status: 'done', result: { customers: 300, model: 'bgnbd' } });
+    // 300 customers: too few to fit on a calibration period, so no holdout: MBG/NBD, saying why.
+    expect(done.json).toMatchObject({ status: 'done', result: { customers: 300, model: 'mbgnbd' } });
+    expect(done.json.result.selection).toMatchObject({ method: 'default', chosen: 'mbgnbd', candidates: [] });
+    expect(done.json.result.selection.reason).toMatch(
+      /^No holdout: .*too little to fit on \(only \d+ customers/,
+    );
     const p = await t.call('GET', '/v1/customers/c-1/clv', { role: 'agent' });
     expect(p.status).toBe(200);
     expect(p.json).toMatchObject({ customerId: 'c-1', horizon: 26, timeUnit: 'week', currency: 'EUR' });
@@ -156,6 +161,63 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
     });
     expect(Object.keys(gg.json.params)).toEqual(['p', 'q', 'v']);
     expect(gg.json.customers).toBeLessThan(600); // repeat buyers only
+  });
+
+  it('predicts with the model chosen by holdout fit, and says which and why', async () => {
+    const body = { calibrationEnd: '2023-12-31', horizon: 26 };
+    const queued = await t.call('POST', '/v1/clv/predictions', { role: 'analyst', body });
+    expect(queued.status, queued.text).toBe(202);
+    await new JobRunner({ db, handlers: JOB_HANDLERS, logger: pino({ level: 'silent' }) }).drain();
+    const done = await t.call('GET', `/v1/clv/predictions/${queued.json.jobId}`, { role: 'analyst' });
+    expect(done.json.status, done.json.lastError).toBe('done');
+    const r = done.json.result;
+    // Two years of history (first order 2022-01-01): the last quarter, 26 weeks, is held out.
+    expect(r.selection).toMatchObject({
+      method: 'holdout',
+      holdout: { calibrationEnd: '2023-07-02', holdoutEnd: '2023-12-31', weeks: 26 },
+    });
+    expect(r.selection.candidates.map((c: { model: string; role: string }) => [c.model, c.role])).toEqual([
+      ['mbgnbd', 'candidate'],
+      ['pareto-nbd', 'candidate'],
+      ['bgnbd', 'reference'],
+    ]);
+    for (const c of r.selection.candidates) {
+      expect(c.holdout.mae).toBeGreaterThan(0);
+      expect(c.holdout.totalActual).toBe(r.selection.holdout.purchases);
+    }
+    expect(['mbgnbd', 'pareto-nbd']).toContain(r.model);
+    expect(r.selection.chosen).toBe(r.model);
+    expect(r.selection.reason).toMatch(/^Held out the last 26 weeks \(2023-07-03 … 2023-12-31\)/);
+    expect(r.selection.reason).toContain('BG/NBD is scored for reference only');
+    // Dropout is real in these data (most customers leave within a few orders): one-time buyers get
+    // high churn risks, and different ones (the longer the silence, the higher).
+    const o = r.churnRisk.oneTimeBuyers;
+    expect(o.customers).toBeGreaterThan(50);
+    expect(o.median).toBeGreaterThan(0.5);
+    expect(o.max - o.min).toBeGreaterThan(0.01);
+    // The CLI document is the job's result (without the job's `out`).
+    const { out: _out, ...job } = r;
+    const { predict, predictJson } = await import('./service.js');
+    const { PredictInput } = await import('./schema.js');
+    const cli = predictJson(await predict(testContext(db), PredictInput.parse(body)));
+    expect(withoutSeconds(job)).toEqual(withoutSeconds(JSON.parse(JSON.stringify(cli))));
+    // The stored prediction names the chosen model.
+    const p = await t.call('GET', '/v1/customers/c-1/clv', { role: 'agent' });
+    expect(p.json.modelVersion).toMatch(new RegExp(`^${r.model}\\+gamma-gamma:`));
+  });
+
+  it('with --model bgnbd, warns that one-time buyers all get P(alive) = 1', async () => {
+    const { predict } = await import('./service.js');
+    const { PredictInput } = await import('./schema.js');
+    const r = await predict(
+      testContext(db),
+      PredictInput.parse({ calibrationEnd: '2023-12-31', horizon: 26, model: 'bgnbd' }),
+    );
+    expect(r.selection).toMatchObject({ method: 'explicit', chosen: 'bgnbd', reason: 'chosen with --model' });
+    expect(r.churnRisk.oneTimeBuyers).toMatchObject({ min: 0, max: 0 });
+    expect(r.warnings).toContainEqual(
+      expect.stringMatching(/^bgnbd gives all \d+ one-time buyers P\(alive\) = 1 \(churn risk 0\)/),
+    );
   });
 
   it('validates on a holdout and answers the `retain clv validate --json` report', async () => {

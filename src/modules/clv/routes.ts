@@ -76,7 +76,7 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       tags,
       summary: 'Fit and predict CLV from the stored orders (a background job)',
       description:
-        'Same options as `retain clv predict` (calibrated on stored orders); predictions are stored per customer.',
+        "Same options as `retain clv predict` (calibrated on stored orders); predictions are stored per customer. Without `model` the purchase model is chosen by holdout fit (docs/metrics.md#clv.selection); the job result is the `retain clv predict --json` document (model, selection with the candidates' holdout errors and the reason, churnRisk) plus `out: null`.",
       request: { body: { required: true, content: { 'application/json': { schema: PredictBody } } } },
       responses: { 202: json(PredictJob, 'Queued') },
     }),

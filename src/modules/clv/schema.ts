@@ -106,7 +106,11 @@ const common = {
   timeUnit: TimeUnitOption.default('week').describe('day or week (week = days/7)'),
   force: z.boolean().default(false).describe('fit even when the data-sufficiency check refuses'),
 };
-const transactionModel = TransactionModelName.default('bgnbd').describe('bgnbd, pareto-nbd or mbgnbd');
+const transactionModel = TransactionModelName.default('mbgnbd').describe('bgnbd, pareto-nbd or mbgnbd');
+/** `clv predict`'s model: omitted, it is chosen by holdout fit (docs/metrics.md#clv.selection). */
+const predictModel = TransactionModelName.optional().describe(
+  'bgnbd, pareto-nbd or mbgnbd (default: chosen by holdout fit, else mbgnbd)',
+);
 
 /** The models that fit from stored orders, as an input (sBG needs a survivor-curve file). */
 const OrderModel = z.enum(ORDER_MODELS, {
@@ -125,7 +129,7 @@ export type FitInput = z.infer<typeof FitInput>;
 export const PredictInput = z.object({
   calibrationEnd,
   ...common,
-  model: transactionModel,
+  model: predictModel,
   horizon: positive('horizon').describe('prediction horizon in time units'),
   clvMonths: positive('CLV months').default(12).describe('CLV horizon in months'),
   discountRate: z.coerce

@@ -48,7 +48,7 @@ describeCdnow('clv service on CDNOW', () => {
   it('predicts per customer into a CSV and totals the expectation', async () => {
     const out = join(dir, 'preds.csv');
     // A summary file's predictions are not stored: predictSummary takes no context.
-    const r = await runPredict({ summary, horizon: '39', out });
+    const r = await runPredict({ summary, model: 'bgnbd', horizon: '39', out });
     expect(r.customers).toBe(2357);
     // Σ E[Y(39)] over CDNOW with the BG/NBD, cross-checked by the holdout test (1,653.4).
     expect(r.expectedPurchasesTotal).toBeCloseTo(1653.4, 0);
@@ -64,7 +64,7 @@ describeCdnow('clv service on CDNOW', () => {
 
   it('adds churn risk, expected spend and the next order to the CSV with --details', async () => {
     const out = join(dir, 'details.csv');
-    const opts = { summary, horizon: '39', out, details: true, calibrationEnd: '1997-09-30' };
+    const opts = { summary, model: 'bgnbd', horizon: '39', out, details: true, calibrationEnd: '1997-09-30' };
     const r = await runPredict(opts);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(

@@ -4,16 +4,12 @@
  * read (the CLI's `--summary` file). Each checks the data are sufficient, fits the chosen model and,
  * for predictions, predicts per customer. The math is in src/analytics/btyd; this file only wires it.
  */
-import { fitBgNbd, bgNbdModel } from '../../analytics/btyd/bgnbd.js';
 import { UNITS_PER_MONTH } from '../../analytics/btyd/clv.js';
 import {
   fitGammaGamma,
   gammaGammaExpectedSpend,
   prepareGammaGamma,
 } from '../../analytics/btyd/gammaGamma.js';
-import { fitMbgNbd, mbgNbdModel } from '../../analytics/btyd/mbgnbd.js';
-import type { FitResult, TransactionModel } from '../../analytics/btyd/model.js';
-import { fitParetoNbd, paretoNbdModel } from '../../analytics/btyd/paretoNbd.js';
 import { fitSbg } from '../../analytics/btyd/sbg.js';
 import {
   buildSummary,
@@ -24,6 +20,7 @@ import {
   type TimeUnit,
 } from '../../analytics/btyd/summary.js';
 import {
+  SUFFICIENCY,
   checkDataSufficiency,
   validateHoldout,
   type SufficiencyResult,
@@ -35,6 +32,18 @@ import type { ModuleContext } from '../../kit/context.js';
 import { loadSales, savePredictions, type StoredPrediction } from './repository.js';
 import type { FitInput, Model, PredictInput, TransactionModelName, ValidateInput } from './schema.js';
 import type { SummaryColumns } from './summaryCsv.js';
+import { fitTransactionModel, fitWarnings, type AnyFit } from './fits.js';
+import {
+  defaultChoice,
+  explicitChoice,
+  holdoutChoice,
+  planHoldout,
+  type Choice,
+  type ModelSelection,
+} from './selection.js';
+
+export { fitWarnings };
+export type { ModelSelection };
 
 /** Wall-time seconds, for the `seconds` durations of the results (not business time). */
 const clock = () => performance.now() / 1000;
@@ -69,8 +78,8 @@ async function summaryOf(
   return summariesFromOrders(orders, opts);
 }
 
-/** Runs the data-sufficiency check; refuses unless forced (its messages are the caller's warnings). */
-function ensureSufficient(s: SummaryColumns, unit: TimeUnit, force: boolean): SufficiencyResult {
+/** The data-sufficiency check of a summary (customers, repeat buyers, history length). */
+function sufficiencyOf(s: SummaryColumns, unit: TimeUnit): SufficiencyResult {
   let repeat = s.stats?.repeatBuyers ?? 0;
   let maxT = s.stats?.maxT ?? 0;
   if (!s.stats) {
@@ -81,11 +90,16 @@ function ensureSufficient(s: SummaryColumns, unit: TimeUnit, force: boolean): Su
       if (t > maxT) maxT = t;
     }
   }
-  const result = checkDataSufficiency({
+  return checkDataSufficiency({
     customers: s.stats?.customers ?? s.rows,
     repeatBuyers: repeat,
     historyDays: maxT * (unit === 'week' ? 7 : 1),
   });
+}
+
+/** Runs the data-sufficiency check; refuses unless forced (its messages are the caller's warnings). */
+function ensureSufficient(s: SummaryColumns, unit: TimeUnit, force: boolean): SufficiencyResult {
+  const result = sufficiencyOf(s, unit);
   if (result.verdict === 'refuse' && !force)
     throw new AppError(
       'validation',
@@ -104,28 +118,6 @@ function logWarnings(ctx: ModuleContext, warnings: readonly string[]): void {
 
 function rfOf(s: SummaryColumns): RfData {
   return compressRf(s.frequency, s.recency, s.T);
-}
-
-type AnyFit = FitResult<Record<string, number>>;
-
-function fitTransactionModel(
-  name: TransactionModelName,
-  data: RfData,
-): { fit: AnyFit; model: TransactionModel } {
-  switch (name) {
-    case 'bgnbd': {
-      const fit = fitBgNbd(data);
-      return { fit, model: bgNbdModel(fit.params) };
-    }
-    case 'pareto-nbd': {
-      const fit = fitParetoNbd(data);
-      return { fit, model: paretoNbdModel(fit.params) };
-    }
-    case 'mbgnbd': {
-      const fit = fitMbgNbd(data);
-      return { fit, model: mbgNbdModel(fit.params) };
-    }
-  }
 }
 
 /** Result of `retain clv fit`; the JSON contract is the first five fields. */
@@ -153,41 +145,6 @@ export function fitJson(r: FitOutcome) {
     seconds: r.seconds,
     warnings: r.warnings,
   };
-}
-
-const DROPOUT = 'the history shows too little dropout to estimate how customers leave';
-const SAME_RATE = 'purchase rates look the same for every customer (no heterogeneity to estimate)';
-/** What a runaway parameter means, per purchase model. */
-const RUNAWAY_MEANING: Partial<Record<Model, [params: string[], meaning: string][]>> = {
-  bgnbd: [
-    [['a', 'b'], DROPOUT],
-    [['r', 'alpha'], SAME_RATE],
-  ],
-  mbgnbd: [
-    [['a', 'b'], DROPOUT],
-    [['r', 'alpha'], SAME_RATE],
-  ],
-  'pareto-nbd': [
-    [['s', 'beta'], DROPOUT],
-    [['r', 'alpha'], SAME_RATE],
-  ],
-};
-
-/** Plain-language warnings for a fit that did not converge or whose parameters ran off to 0 or ∞. */
-export function fitWarnings(model: Model, fit: AnyFit): string[] {
-  if (fit.runaway.length > 0) {
-    const meanings = (RUNAWAY_MEANING[model] ?? [])
-      .filter(([params]) => params.some((k) => fit.runaway.includes(k)))
-      .map(([, meaning]) => meaning);
-    return [
-      `${model}: ${fit.runaway.join(', ')} ran off towards 0 or ∞ (the data do not pin them down)` +
-        (meanings.length ? ` — ${meanings.join('; ')}` : '') +
-        '. The fit is the limiting model; collect a longer history or use a simpler model before relying on it.',
-    ];
-  }
-  if (!fit.converged)
-    return [`${model}: the optimiser stopped before meeting its tolerance; estimates may be imprecise`];
-  return [];
 }
 
 /** What every fit, prediction and validation of a summary needs besides the summary. */
@@ -267,9 +224,39 @@ export interface PredictOutcome {
   clvTotal: number | null;
   /** E[X(horizon)]: expected purchases over the horizon of a customer who buys for the first time now. */
   newCustomerExpectedPurchases: number;
+  /** Churn risk (1 − P(alive)) over the customers, and over the one-time buyers (frequency 0). */
+  churnRisk: ChurnRiskSummary;
+  /** How the purchase model was chosen (by holdout fit, the default, or `--model`) and why. */
+  selection: ModelSelection;
   /** Data-sufficiency and model warnings. */
   warnings: string[];
   seconds: number;
+}
+
+export interface ChurnRiskSummary {
+  customers: number;
+  median: number;
+  /** null when every customer bought more than once. */
+  oneTimeBuyers: { customers: number; min: number; median: number; max: number } | null;
+  /** What the figures mean when the model sees little dropout (null otherwise). */
+  note: string | null;
+}
+
+/** The `retain clv predict --json` document (also the `clv-predict` job's result, with `out: null`). */
+export function predictJson(r: PredictOutcome) {
+  return {
+    customers: r.customers,
+    expectedPurchasesTotal: r.expectedPurchasesTotal,
+    model: r.model,
+    params: r.params,
+    spendParams: r.spendParams,
+    clvTotal: r.clvTotal,
+    newCustomerExpectedPurchases: r.newCustomerExpectedPurchases,
+    churnRisk: r.churnRisk,
+    selection: r.selection,
+    warnings: r.warnings,
+    seconds: r.seconds,
+  };
 }
 
 /** The predictions per customer (per group of equal (x, t_x, T) where they only depend on it). */
@@ -300,7 +287,7 @@ async function modelVersion(names: string, params: unknown): Promise<string> {
   return `${names}:${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 12)}`;
 }
 
-type PredictOptions = Omit<PredictInput, 'calibrationEnd'> & {
+type PredictOptions = Omit<PredictInput, 'calibrationEnd' | 'model'> & {
   calibrationEnd?: Date | undefined;
   /** Compute the median time to the next order (and its date). */
   details: boolean;
@@ -319,10 +306,15 @@ interface Prediction {
  * with `details` also expected spend per order and when the next order is due (the median time to it).
  * Work is done once per distinct (x, t_x, T).
  */
-function predictOn(s: SummaryColumns, opts: PredictOptions, t0: number): Prediction {
-  const sufficiency = ensureSufficient(s, opts.timeUnit, opts.force);
-  const { fit, model } = fitTransactionModel(opts.model, rfOf(s));
-  const warnings = [...sufficiency.messages, ...fitWarnings(opts.model, fit)];
+function predictOn(
+  s: SummaryColumns,
+  opts: PredictOptions,
+  t0: number,
+  sufficiency: SufficiencyResult,
+  choice: Choice,
+): Prediction {
+  const { fit, model } = choice;
+  const warnings = [...sufficiency.messages, ...fitWarnings(choice.name, fit)];
   const gg = s.monetaryValue ? fitGammaGamma(prepareGammaGamma(s.frequency, s.monetaryValue)) : null;
 
   const g = groupRows(s.frequency, s.recency, s.T);
@@ -363,19 +355,39 @@ function predictOn(s: SummaryColumns, opts: PredictOptions, t0: number): Predict
       ? new Date(opts.calibrationEnd.getTime() + t * unitDays * DAY_MS)
       : null;
   };
+  const risk = new Float64Array(s.rows);
+  const oneTime: number[] = [];
   for (let i = 0; i < s.rows; i++) {
     total += expected[g.groupOf[i]!]!;
     if (gg) clvTotal += clvOf(i);
+    risk[i] = 1 - pAlive[g.groupOf[i]!]!;
+    if (s.frequency[i] === 0) oneTime.push(risk[i]!);
   }
+  const churnRisk = churnRiskSummary(risk, Float64Array.from(oneTime));
+  const o = churnRisk.oneTimeBuyers;
+  if (o && o.max >= 1e-6 && o.max < 0.01)
+    churnRisk.note =
+      `churn risk is under 1% for every one-time buyer: the fitted ${choice.name} sees little dropout in this history ` +
+      'and reads their silence as slow buying rather than leaving; rank a win-back list by expected purchases (low = unlikely to return)';
+  // Churn risk below a millionth for every one-time buyer: the model gives them P(alive) = 1.
+  if (o && o.max < 1e-6)
+    warnings.push(
+      choice.name === 'bgnbd'
+        ? `bgnbd gives all ${o.customers} one-time buyers P(alive) = 1 (churn risk 0): BG/NBD has no dropout before a ` +
+            'first repeat purchase, so it cannot tell which of them are gone; omit --model to choose by holdout fit, or use mbgnbd or pareto-nbd'
+        : `${choice.name} gives all ${o.customers} one-time buyers churn risk ≈ 0: the fit sees no dropout in this history`,
+    );
   return {
     outcome: {
       customers: s.rows,
       expectedPurchasesTotal: round(total, 6),
-      model: opts.model,
+      model: choice.name,
       params: fit.params,
       spendParams: gg ? gg.params : null,
       clvTotal: gg ? round(clvTotal, 2) : null,
       newCustomerExpectedPurchases: round(model.expectedPurchases(opts.horizon), 6),
+      churnRisk,
+      selection: choice.selection,
       warnings,
       seconds: round(clock() - t0, 3),
     },
@@ -390,9 +402,94 @@ function predictOn(s: SummaryColumns, opts: PredictOptions, t0: number): Predict
       nextIn,
       nextOrderAt,
     },
-    names: gg ? `${opts.model}+gamma-gamma` : opts.model,
+    names: gg ? `${choice.name}+gamma-gamma` : choice.name,
     versionParams: { t: fit.params, m: gg?.params ?? null },
   };
+}
+
+function median(sorted: Float64Array): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+}
+
+function churnRiskSummary(all: Float64Array, oneTime: Float64Array): ChurnRiskSummary {
+  all.sort();
+  oneTime.sort();
+  return {
+    customers: all.length,
+    median: all.length ? round(median(all), 6) : 0,
+    oneTimeBuyers: oneTime.length
+      ? {
+          customers: oneTime.length,
+          min: round(oneTime[0]!, 6),
+          median: round(median(oneTime), 6),
+          max: round(oneTime[oneTime.length - 1]!, 6),
+        }
+      : null,
+    note: null,
+  };
+}
+
+/**
+ * The purchase model for predictions from stored orders: `--model` when given; else chosen by holdout
+ * fit when the history allows a holdout (selection.ts: the last quarter of the history, 4 to 52 weeks,
+ * with a calibration period that passes the data-sufficiency minimums and purchases in the holdout);
+ * else MBG/NBD, saying why.
+ */
+function chooseFromOrders(orders: readonly Order[], whole: SummaryColumns, input: PredictInput): Choice {
+  const rf = rfOf(whole);
+  if (input.model) return explicitChoice(input.model, rf);
+  let first = Infinity;
+  for (const o of orders) first = Math.min(first, o.orderedAt.getTime());
+  const firstDay = new Date(Math.floor(first / DAY_MS) * DAY_MS);
+  const plan = planHoldout(firstDay, input.calibrationEnd, SUFFICIENCY.refuse.historyDays);
+  if ('reason' in plan) return defaultChoice(rf, plan.reason);
+  const cal = summariesFromOrders(orders, { ...plan, timeUnit: input.timeUnit });
+  const calibrationWeeks = Math.round((plan.calibrationEnd.getTime() - firstDay.getTime()) / (7 * DAY_MS));
+  const sufficiency = sufficiencyOf(cal, input.timeUnit);
+  if (sufficiency.verdict === 'refuse')
+    return defaultChoice(
+      rf,
+      `the ${calibrationWeeks} weeks before a ${plan.weeks}-week holdout are too little to fit on (${sufficiency.messages.join('; ')})`,
+    );
+  let purchases = 0;
+  let repeatBuyers = 0;
+  for (let i = 0; i < cal.rows; i++) {
+    purchases += cal.holdoutFrequency![i]!;
+    if (cal.frequency[i]! > 0) repeatBuyers++;
+  }
+  if (purchases === 0)
+    return defaultChoice(
+      rf,
+      `nobody bought in the last ${plan.weeks} weeks, so a holdout has nothing to score`,
+    );
+  return holdoutChoice(
+    {
+      frequency: cal.frequency,
+      recency: cal.recency,
+      T: cal.T,
+      holdoutFrequency: cal.holdoutFrequency!,
+      holdoutDuration: cal.holdoutDuration!,
+      rf: rfOf(cal),
+    },
+    rf,
+    { ...plan, calibrationWeeks, customers: cal.rows, repeatBuyers },
+  );
+}
+
+/**
+ * Predicts from orders (those of the stored store up to the calibration end, or any list): the summary,
+ * the data-sufficiency check, the model (chooseFromOrders) and the per-customer predictions. Pure.
+ */
+export function predictOrders(
+  orders: readonly Order[],
+  input: PredictInput,
+): Prediction & { outcome: PredictOutcome } {
+  const t0 = clock();
+  const s = summariesFromOrders(orders, input);
+  const sufficiency = ensureSufficient(s, input.timeUnit, input.force);
+  const choice = chooseFromOrders(orders, s, input);
+  return predictOn(s, { ...input, details: true }, t0, sufficiency, choice);
 }
 
 /**
@@ -405,8 +502,7 @@ export async function predict(
   input: PredictInput,
 ): Promise<PredictOutcome & { predictions: PredictionTable }> {
   const t0 = clock();
-  const s = await summaryOf(ctx, input);
-  const p = predictOn(s, { ...input, details: true }, t0);
+  const p = predictOrders(await loadSales(ctx.db, input.calibrationEnd), input);
   logWarnings(ctx, p.outcome.warnings);
   const version = await modelVersion(p.names, p.versionParams);
   const t = p.predictions;
@@ -436,9 +532,15 @@ export async function predict(
  * stored (its customers may be unknown to the store). Pure.
  */
 export function predictSummary(
-  input: PredictOptions & { summary: SummaryColumns },
+  input: PredictOptions & { model?: TransactionModelName | undefined; summary: SummaryColumns },
 ): PredictOutcome & { predictions: PredictionTable } {
-  const p = predictOn(input.summary, input, clock());
+  const t0 = clock();
+  const sufficiency = ensureSufficient(input.summary, input.timeUnit, input.force);
+  const rf = rfOf(input.summary);
+  const choice = input.model
+    ? explicitChoice(input.model, rf)
+    : defaultChoice(rf, 'a summary file holds one period, so no holdout can be cut from it');
+  const p = predictOn(input.summary, input, t0, sufficiency, choice);
   return { ...p.outcome, predictions: p.predictions };
 }
 

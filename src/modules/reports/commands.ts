@@ -149,15 +149,27 @@ export function describeLtv(o: LtvOutput): string {
     `window ${o.window.firstMonth} … ${o.window.lastMonth} (${o.window.months} months); ${g.customers} customers; margin basis: ${g.marginBasis}; CAC ${money(g.cac.cac, c)}${g.cac.note ? ` (${g.cac.note})` : ''}`,
     '',
     table(
-      ['formula', 'LTV', 'LTV − CAC', 'LTV:CAC', 'inputs', 'definition'],
+      ['formula', 'LTV', 'LTV − CAC', 'LTV:CAC', 'fits this store', 'inputs', 'definition'],
       g.formulas.map((f) => [
         LTV_LABELS[f.definition] ?? f.definition,
         money(f.value, c),
         money(f.ltvMinusCac, c),
         n2(f.ltvToCac),
+        f.definition === g.recommended.definition
+          ? 'yes, recommended'
+          : f.assessment.assumptionsHold
+            ? 'yes'
+            : f.definition.startsWith('ltv.observed')
+              ? 'floor'
+              : 'no',
         ltvInputs(f, c),
         f.definition,
       ]),
+    ),
+    '',
+    `recommended: ${LTV_LABELS[g.recommended.definition] ?? g.recommended.definition} — ${g.recommended.reason}`,
+    ...g.formulas.map(
+      (f) => `  ${(LTV_LABELS[f.definition] ?? f.definition).padEnd(29)} ${f.assessment.reasons.join('; ')}`,
     ),
   ];
   if (o.byChannel.length > 1 || (o.byChannel[0] && o.byChannel[0].group !== '(unknown)')) {
