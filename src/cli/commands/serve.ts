@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
 Environment: RETAIN_SHOPIFY_SECRET, RETAIN_WOOCOMMERCE_SECRET (webhook HMAC secrets),
 RETAIN_RATE_LIMIT (requests/s per key, default 500), RETAIN_LOG_LEVEL (default info),
 RETAIN_UPLOAD_DIR (where uploaded imports wait for their job).
+On a DuckDB file, other retain commands on the file run through this process (socket <file>.sock).
 Create a key first: retain keys create --role admin
 API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, plus retain worker`,
     )
