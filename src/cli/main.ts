@@ -21,6 +21,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Exit codes: 0 done, 1 failed, 2 bad input (validation), 3 the DuckDB file is held by a process that
+ * is not a retain server (or the server went away); see README "Running beside retain serve".
+ */
+const EXIT_CODES: Partial<Record<AppError['code'], number>> = { validation: 2, unavailable: 3 };
+
 /** Entry point used by bin/retain.js: one-line error and non-zero exit on failure. */
 export async function main(argv: string[]): Promise<void> {
   // `retain … | head` closes stdout early: that is not an error.
@@ -42,6 +48,6 @@ export async function main(argv: string[]): Promise<void> {
         : `retain: ${(err as Error)?.message ?? String(err)}`;
     process.stderr.write(line + '\n');
     if (process.env.RETAIN_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
-    process.exitCode = err instanceof AppError && err.code === 'validation' ? 2 : 1;
+    process.exitCode = err instanceof AppError ? (EXIT_CODES[err.code] ?? 1) : 1;
   }
 }

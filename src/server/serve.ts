@@ -8,8 +8,8 @@ export interface RunningServer {
   /**
    * Graceful stop: stop accepting connections, let requests in flight finish (idle keep-alive
    * connections are closed at once; busy ones are cut after `graceMs`), stop the job runner after
-   * its jobs in flight, stop the domain-event dispatcher after its batch in flight, then close the
-   * database.
+   * its jobs in flight, stop the domain-event dispatcher after its batch in flight, let CLI commands
+   * using the store through its socket finish (cut after `graceMs`), then close the database.
    */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -21,6 +21,8 @@ export async function startServer(opts: {
   runner?: JobRunner;
   /** The domain-event dispatcher (modules/outbox): started once listening, stopped before the db closes. */
   dispatcher?: { start(): void; stop(): Promise<void> };
+  /** The DuckDB store's socket for CLI commands (storage/remote): closed before the database. */
+  socket?: { close(graceMs?: number): Promise<void> };
   host: string;
   port: number;
 }): Promise<RunningServer> {
@@ -51,6 +53,7 @@ export async function startServer(opts: {
         clearTimeout(force);
         await opts.runner?.stop();
         await opts.dispatcher?.stop();
+        await opts.socket?.close(graceMs);
         await opts.db.close();
       })();
       return stopping;

@@ -13,6 +13,7 @@ export type AppErrorCode =
   | 'forbidden'
   | 'rate_limited'
   | 'payload_too_large'
+  | 'unavailable'
   | 'internal';
 
 /** The one code → HTTP status table (used by the server and by tests). */
@@ -25,6 +26,7 @@ export const HTTP_STATUS: Record<AppErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** The single error type of Retain: a code, a message saying what was expected, and where. */

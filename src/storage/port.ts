@@ -57,6 +57,11 @@ export interface BulkLoad {
   writeEncoded(bytes: Uint8Array, rows: number): Promise<void>;
   /** Completes the load; returns the number of rows loaded. */
   finish(): Promise<number>;
+  /**
+   * Abandons an unfinished load (its writer went away): nothing more is loaded and temporary files
+   * are removed. Rows already loaded stay in the caller's transaction, which is then rolled back.
+   */
+  abort(): Promise<void>;
 }
 
 export type EngineKind = 'duckdb' | 'postgres';

@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import { packageRoot } from '../../shared/packageRoot.js';
 import { describeImport } from '../../modules/imports/commands.js';
 import { describeSummary } from '../../modules/reports/commands.js';
-import { emit, globalsOf, log } from '../../kit/cli/output.js';
+import { emit, log } from '../../kit/cli/output.js';
 import { progressBar } from '../../kit/cli/progress.js';
 
 /** The shipped Online Retail file (data/ at the package root). */
@@ -25,16 +25,14 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { demoDb: string }, cmd: Command) => {
       const file = demoFile();
       if (!existsSync(file)) throw new AppError('not_found', `the demo data is missing: ${file}`);
-      const [{ importFile }, { hasImported }, { summaryReport }, { openStore }, { moduleContext }] =
+      const [{ importFile }, { hasImported }, { summaryReport }, { openGlobalStore, moduleContext }] =
         await Promise.all([
           import('../../modules/imports/service.js'),
           import('../../modules/imports/repository.js'),
           import('../../modules/reports/service.js'),
-          import('../../modules/store.js'),
           import('../db.js'),
         ]);
-      const g = globalsOf(cmd);
-      const db = await openStore(g.databaseUrl ? { databaseUrl: g.databaseUrl } : { db: opts.demoDb });
+      const db = await openGlobalStore(cmd, { db: opts.demoDb });
       try {
         let imported = null;
         if (!(await hasImported(db, 'online_retail.csv.gz'))) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
 import { log } from '../../kit/cli/output.js';
 import { background, concurrency } from '../background.js';
-import { openGlobalStore } from '../db.js';
+import { openGlobalStore, shareWithCommands } from '../db.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
 Environment: RETAIN_SHOPIFY_SECRET, RETAIN_WOOCOMMERCE_SECRET (webhook HMAC secrets),
 RETAIN_RATE_LIMIT (requests/s per key, default 500), RETAIN_LOG_LEVEL (default info),
 RETAIN_UPLOAD_DIR (where uploaded imports wait for their job).
+On a DuckDB file, other retain commands on the file run through this process (socket <file>.sock).
 Create a key first: retain keys create --role admin
 API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, plus retain worker`,
     )
@@ -50,7 +51,9 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const db = await openGlobalStore(cmd);
+      const db = await openGlobalStore(cmd, { as: 'server' });
+      // CLI commands on the same DuckDB file run through this process (README "Running beside retain serve").
+      const socket = await shareWithCommands(db, (err) => logger.warn({ err }, 'database socket'));
       const rate = Number(process.env.RETAIN_RATE_LIMIT ?? 500);
       const jobs = new JobQueue(db);
       const { app } = await createApp({
@@ -70,11 +73,13 @@ API and workers apart (PostgreSQL): retain --database-url $URL serve --no-jobs, 
         app,
         db,
         ...(bg && { runner: bg.runner, dispatcher: bg.dispatcher }),
+        ...(socket && { socket }),
         host: opts.host,
         port: p,
       });
       log(
         `retain serve: listening on http://${opts.host}:${server.port} (${db.kind} ${db.location}); docs at /docs` +
+          (socket ? `; commands on this file go through ${socket.path}` : '') +
           (bg ? '' : '; jobs off (--no-jobs)'),
       );
       await new Promise<void>((resolve) => {

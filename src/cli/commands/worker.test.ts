@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,6 +62,8 @@ describe('retain worker', () => {
     expect(stderr).toMatch(
       /retain worker w-\d+-[0-9a-f]+: \d+ job kinds, 0 schedules, 0 event subscribers, concurrency 1 \(duckdb/,
     );
+    expect(stderr).toContain(`commands on this file go through ${store}.sock`);
+    expect(existsSync(`${store}.sock`)).toBe(false); // removed on shutdown
     expect(stderr).toContain('retain worker: SIGTERM, finishing jobs in flight…');
     expect(stderr).toContain('retain worker: stopped');
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { log } from '../../kit/cli/output.js';
 import { background, concurrency } from '../background.js';
-import { openGlobalStore } from '../db.js';
+import { openGlobalStore, shareWithCommands } from '../db.js';
 
 /**
  * `retain worker`: the job runner alone — every module's job handlers and cron schedules — until
@@ -19,7 +19,8 @@ export function registerWorker(program: Command): void {
       `
 On PostgreSQL several workers (and 'retain serve' processes) share the queue: each job is claimed by one
 of them, each schedule slot is enqueued once. A DuckDB file has one process at a time: there, use
-'retain serve' (it runs the jobs too) or 'retain worker', not both.
+'retain serve' (it runs the jobs too) or 'retain worker', not both; other retain commands on the file
+run through it (its socket, <file>.sock).
 SIGINT/SIGTERM stop claiming and wait for the jobs in flight. Environment: RETAIN_LOG_LEVEL (default info).
 
 Example:
@@ -32,7 +33,8 @@ Example:
         import('pino'),
       ]);
       const logger = pino({ level: process.env.RETAIN_LOG_LEVEL ?? 'info' });
-      const db = await openGlobalStore(cmd);
+      const db = await openGlobalStore(cmd, { as: 'server' });
+      const socket = await shareWithCommands(db, (err) => logger.warn({ err }, 'database socket'));
       const { runner, dispatcher, counts } = await background({
         db,
         jobs: new JobQueue(db),
@@ -44,12 +46,14 @@ Example:
       log(
         `retain worker ${runner.workerId}: ${counts.kinds} job kinds, ${counts.schedules} schedules, ` +
           `${counts.subscribers} event subscribers, ` +
-          `concurrency ${n} (${db.kind} ${db.location})`,
+          `concurrency ${n} (${db.kind} ${db.location})` +
+          (socket ? `; commands on this file go through ${socket.path}` : ''),
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log(`retain worker: ${signal}, finishing jobs in flight…`);
           void Promise.all([runner.stop(), dispatcher.stop()])
+            .then(() => socket?.close())
             .then(() => db.close())
             .then(() => {
               log('retain worker: stopped');

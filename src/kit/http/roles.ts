@@ -17,6 +17,7 @@ export type Permission =
   | 'segments:write'
   | 'campaigns:write'
   | 'keys:manage'
+  | 'users:manage'
   | 'models:run'
   | 'events:read';
 
@@ -37,6 +38,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'segments:write',
     'campaigns:write',
     'keys:manage',
+    'users:manage',
     'models:run',
     'events:read',
   ],

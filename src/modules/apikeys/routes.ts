@@ -10,7 +10,7 @@ const tags = ['keys'];
 const CreateKey = z.object({ role: Role, name: KeyName.optional() }).openapi('CreateKey');
 
 /**
- * Key management over HTTP for admins (the CLI cannot open a DuckDB file a running server holds).
+ * Key management over HTTP for admins (`retain keys …` does the same, beside a running server too).
  * A revocation here takes effect at once in this process.
  */
 export function registerKeyRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {

@@ -121,3 +121,112 @@ describe.each(testEngines())('web login and sessions on %s', (engine) => {
     expect(statuses[10]).toBe(429);
   });
 });
+
+describe.each(testEngines())('user management over HTTP on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let t: Awaited<ReturnType<typeof testApp>>;
+  const password = 'another long secret';
+
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+    t = await testApp(db, { clock: new ManualClock('2026-02-01T09:00:00Z') });
+  });
+  afterAll(() => dispose());
+
+  const userCount = async () =>
+    ((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM users'))[0] as { n: number }).n;
+
+  it('lets admins create, list and disable users; the new user logs in', async () => {
+    const created = await t.call('POST', '/v1/users', {
+      role: 'admin',
+      body: { email: ' Lea@Shop.com ', role: 'analyst', password },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toEqual({
+      email: 'lea@shop.com',
+      role: 'analyst',
+      createdAt: '2026-02-01T09:00:00.000Z',
+      disabledAt: null,
+    });
+    const list = await t.call('GET', '/v1/users', { role: 'admin' });
+    expect(list.status).toBe(200);
+    expect(list.json).toEqual({ data: [created.json] });
+    expect(JSON.stringify(list.json)).not.toContain('scrypt');
+
+    const login = await t.call('POST', '/v1/session', { body: { email: 'lea@shop.com', password } });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).json.role).toBe('analyst');
+
+    const disabled = await t.call('POST', `/v1/users/${encodeURIComponent('Lea@shop.com')}/disable`, {
+      role: 'admin',
+    });
+    expect(disabled.status).toBe(200);
+    expect(disabled.json).toEqual({ email: 'lea@shop.com', disabled: true });
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).status).toBe(401);
+    expect((await t.call('GET', '/v1/users', { role: 'admin' })).json.data[0].disabledAt).toBe(
+      '2026-02-01T09:00:00.000Z',
+    );
+    const unknown = await t.call('POST', '/v1/users/nobody%40shop.com/disable', { role: 'admin' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.message).toBe('no user with email nobody@shop.com');
+  });
+
+  it('refuses a taken email with 409 and writes nothing', async () => {
+    const before = await userCount();
+    const dup = await t.call('POST', '/v1/users', {
+      role: 'admin',
+      body: { email: 'LEA@shop.com', role: 'admin', password: 'a different secret' },
+    });
+    expect(dup.status).toBe(409);
+    expect(dup.json.error).toEqual({
+      code: 'conflict',
+      message: 'a user with email lea@shop.com exists',
+      details: { field: 'email' },
+    });
+    expect(await userCount()).toBe(before);
+  });
+
+  it('validates like the CLI and names each bad field', async () => {
+    const before = await userCount();
+    const bad = await t.call('POST', '/v1/users', {
+      role: 'admin',
+      body: { email: 'not an email', role: 'owner', password: 'short', extra: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      '',
+      'email',
+      'password',
+      'role',
+    ]);
+    expect(bad.json.error.details.issues).toContainEqual({
+      path: 'password',
+      message: 'at least 12 characters',
+    });
+    expect(bad.json.error.details.issues).toContainEqual({
+      path: 'email',
+      message: 'expected an email address',
+    });
+    const missing = await t.call('POST', '/v1/users', { role: 'admin', body: { email: 'x@shop.com' } });
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.details.issues).toContainEqual({ path: 'password', message: 'is required' });
+    expect(await userCount()).toBe(before);
+  });
+
+  it('is for admins only, documented in the OpenAPI document', async () => {
+    for (const role of ['analyst', 'marketer', 'agent'] as const) {
+      expect((await t.call('GET', '/v1/users', { role })).status).toBe(403);
+      expect(
+        (await t.call('POST', '/v1/users', { role, body: { email: 'y@shop.com', role, password } })).status,
+      ).toBe(403);
+    }
+    expect((await t.call('GET', '/v1/users')).status).toBe(401);
+    const doc = (await t.call('GET', '/openapi.json')).json;
+    expect(Object.keys(doc.paths['/v1/users'])).toEqual(['get', 'post']);
+    expect(doc.paths['/v1/users'].post.responses['409']).toBeDefined();
+    expect(doc.paths['/v1/users'].post.description).toContain('Roles: admin.');
+    expect(doc.paths['/v1/users/{email}/disable'].post).toBeDefined();
+  });
+});

@@ -2,12 +2,13 @@ import { z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { SESSION_COOKIE, type Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
-import { validationError } from '../../kit/http/errors.js';
-import { ERROR_RESPONSES, json } from '../../kit/http/openapi.js';
+import { ErrorBody, validationError } from '../../kit/http/errors.js';
+import { documented, ERROR_RESPONSES, json } from '../../kit/http/openapi.js';
 import { RateLimiter } from '../../kit/http/rateLimit.js';
 import { AppError } from '../../shared/errors.js';
 import { Role } from '../apikeys/schema.js';
-import { Login, login, logout, SESSION_HOURS } from './service.js';
+import { CreateUser, UserInfo } from './schema.js';
+import { createUser, disableUser, listUsers, Login, login, logout, SESSION_HOURS } from './service.js';
 
 const Session = z
   .object({
@@ -91,4 +92,66 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.json({ loggedOut: true as const });
   });
+}
+
+/**
+ * User management for admins (`users:manage`), the HTTP face of `retain users create|list|disable`:
+ * the same rules (schema.ts), and a taken email is a 409 that writes nothing.
+ */
+export function registerUserRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  const tags = ['users'];
+  app.get(
+    '/v1/users',
+    documented(app, auth, 'users:manage', {
+      method: 'get',
+      path: '/v1/users',
+      tags,
+      summary: 'List web-app users (never their password hashes)',
+      responses: { 200: json(z.object({ data: z.array(UserInfo) }), 'The users, by email') },
+    }),
+    async (c) => c.json({ data: await listUsers(deps) }),
+  );
+  app.post(
+    '/v1/users',
+    documented(app, auth, 'users:manage', {
+      method: 'post',
+      path: '/v1/users',
+      tags,
+      summary: 'Create a web-app user (password login); a taken email is a 409',
+      request: { body: { required: true, content: { 'application/json': { schema: CreateUser } } } },
+      responses: {
+        201: json(UserInfo, 'The new user'),
+        409: json(ErrorBody, 'A user with this email exists; nothing was written'),
+      },
+    }),
+    async (c) => {
+      const body = CreateUser.safeParse(await c.req.json());
+      if (!body.success) throw validationError(body.error, 'body');
+      return c.json(await createUser(deps, body.data), 201);
+    },
+  );
+  app.post(
+    '/v1/users/:email/disable',
+    documented(app, auth, 'users:manage', {
+      method: 'post',
+      path: '/v1/users/{email}/disable',
+      tags,
+      summary: 'Disable a user and end their sessions at once',
+      request: { params: z.object({ email: z.string() }) },
+      responses: {
+        200: json(z.object({ email: z.string(), disabled: z.literal(true) }), 'Disabled (again: no change)'),
+      },
+    }),
+    async (c) => {
+      const email = c.req.param('email').trim().toLowerCase();
+      await disableUser(deps, { email });
+      return c.json({ email, disabled: true as const });
+    },
+  );
+}
+
+/** Every route of the module: login sessions and user management. */
+export function registerUsersModuleRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  registerSessionRoutes(app, deps, auth);
+  registerUserRoutes(app, deps, auth);
 }

@@ -5,11 +5,11 @@ import {
   timingSafeEqual,
   type ScryptOptions,
 } from 'node:crypto';
-import { z } from '@hono/zod-openapi';
 import { AppError } from '../../shared/errors.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { Role } from '../apikeys/schema.js';
 import * as repo from './repository.js';
+import { Email, Password, type UserInfo } from './schema.js';
 
 /**
  * Users of the web app: passwords hashed with scrypt (N=2^15, r=8, p=1: ~50 ms and 32 MiB per hash,
@@ -46,16 +46,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-export const Email = z.string().trim().toLowerCase().email('expected an email address');
-export const Password = z.string().min(12, 'at least 12 characters').max(200, 'at most 200 characters');
-export const Login = z.object({ email: Email, password: z.string().min(1).max(200) }).openapi('Login');
-
-export interface UserInfo {
-  email: string;
-  role: Role;
-  createdAt: string;
-  disabledAt: string | null;
-}
+export { Email, Login, Password } from './schema.js';
 
 const info = (u: repo.UserRow): UserInfo => ({
   email: u.email,
@@ -64,6 +55,7 @@ const info = (u: repo.UserRow): UserInfo => ({
   disabledAt: u.disabled_at ? u.disabled_at.toISOString() : null,
 });
 
+/** Creates a user (the rules of `CreateUser`); a taken email is a conflict and writes nothing. */
 export async function createUser(
   { db, clock }: ModuleContext,
   opts: { email: string; role: string; password: string },
@@ -71,12 +63,12 @@ export async function createUser(
   const email = Email.safeParse(opts.email);
   if (!email.success)
     throw new AppError('validation', `expected an email address, got '${opts.email}'`, {
-      where: { field: '--email' },
+      where: { field: 'email' },
     });
   const role = Role.safeParse(opts.role);
   if (!role.success)
     throw new AppError('validation', `expected a role among ${Role.options.join(', ')}, got '${opts.role}'`, {
-      where: { field: '--role' },
+      where: { field: 'role' },
     });
   const password = Password.safeParse(opts.password);
   if (!password.success)
@@ -92,7 +84,7 @@ export async function createUser(
     createdAt,
   });
   if (!ok)
-    throw new AppError('conflict', `a user with email ${email.data} exists`, { where: { field: '--email' } });
+    throw new AppError('conflict', `a user with email ${email.data} exists`, { where: { field: 'email' } });
   return { email: email.data, role: role.data, createdAt: createdAt.toISOString(), disabledAt: null };
 }
 

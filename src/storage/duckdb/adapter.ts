@@ -2,17 +2,11 @@ import { mkdtemp, rm, open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import type { BulkLoad, Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
+import type { BulkLoad, Database, Queryable, Row, SqlValue } from '../port.js';
+import { duckDialect } from './dialect.js';
+import { Mutex } from '../mutex.js';
 import { CopyEncoder } from '../copyFormat.js';
 import { normalizeParam, toSafeNumber } from '../normalize.js';
-
-const dialect: Dialect = {
-  jsonType: 'JSON',
-  migrationLock: null,
-  secondaryIndexes: false,
-  hashText: (expr) => `CAST(hash(${expr}) AS HUGEINT)`,
-  epochSeconds: (expr) => `epoch(${expr})`,
-};
 
 const TRACE = process.env.RETAIN_TRACE === '1';
 /** With RETAIN_TRACE=1, every statement's duration goes to stderr (for profiling imports and reports). */
@@ -34,19 +28,6 @@ function normalizeRow(row: Record<string, unknown>): Row {
     if (typeof v === 'bigint') row[key] = toSafeNumber(v, key);
   }
   return row;
-}
-
-/** Serialises access to the single DuckDB connection (one statement or transaction at a time). */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
 }
 
 class DuckQueryable implements Queryable {
@@ -151,13 +132,21 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
         await rm(dir, { recursive: true, force: true });
       }
     },
+    async abort() {
+      failed = failed ?? new Error(`the load into ${table} was abandoned`);
+      const open = handle;
+      handle = null;
+      await open?.close();
+      await copies;
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
 /** The embedded default: one DuckDB file, one connection, statements serialised. */
 export class DuckDatabase extends DuckQueryable implements Database {
   readonly kind = 'duckdb' as const;
-  readonly dialect = dialect;
+  readonly dialect = duckDialect;
   private readonly mutex = new Mutex();
 
   private constructor(
@@ -198,6 +187,7 @@ export class DuckDatabase extends DuckQueryable implements Database {
       write: (rows) => inner.write(rows),
       writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
       finish: () => this.mutex.run(() => inner.finish()),
+      abort: () => inner.abort(),
     };
   }
 

@@ -97,6 +97,8 @@ class PgQueryable implements Queryable {
         count += rows;
       },
       finish: async () => count,
+      // Each batch was COPYed as it came: nothing is pending, the caller's transaction decides.
+      abort: async () => undefined,
     };
   }
 }

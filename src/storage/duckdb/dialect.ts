@@ -1,0 +1,10 @@
+import type { Dialect } from '../port.js';
+
+/** DuckDB's SQL fragments (shared by the adapter and the socket client, which speaks to a DuckDB server). */
+export const duckDialect: Dialect = {
+  jsonType: 'JSON',
+  migrationLock: null,
+  secondaryIndexes: false,
+  hashText: (expr) => `CAST(hash(${expr}) AS HUGEINT)`,
+  epochSeconds: (expr) => `epoch(${expr})`,
+};
