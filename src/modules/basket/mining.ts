@@ -324,7 +324,7 @@ export interface MiningOps {
 
 /** Runs a task; `transfer` lists the result's buffers a worker can hand back without copying. */
 export function runMiningTask(task: MiningTask): { value: unknown; transfer: ArrayBuffer[] } {
-  const data: OrderData = { baskets: unpackOrderRows(task.orders), products: task.products };
+  const data: OrderData = { baskets: unpackOrderRows(task.orders, task.products), products: task.products };
   if (data.baskets.length === 0) throw invalid('no orders to mine', {});
   switch (task.op) {
     case 'itemsets':

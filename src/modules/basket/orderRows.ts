@@ -1,4 +1,4 @@
-import type { Basket, BasketLine } from '../../analytics/basket/types.js';
+import type { Basket, BasketLine, Product } from '../../analytics/basket/types.js';
 import { AppError } from '../../shared/errors.js';
 import type { PackedBasketRow } from '../orders/repository.js';
 
@@ -19,6 +19,7 @@ export interface OrderRows {
 }
 
 const LINE = '\u001f';
+const SAME_AS_CATALOGUE = '\u0002';
 const FIELD = '\u001e';
 
 /** Columns of the repository's rows, and the buffers a worker message can transfer. */
@@ -42,8 +43,13 @@ export function orderRowsOf(rows: readonly PackedBasketRow[]): { rows: OrderRows
   return { rows: out, transfer: [out.at.buffer as ArrayBuffer, out.lines.buffer as ArrayBuffer] };
 }
 
-/** The baskets of the packed orders, lines in line order (as `loadBaskets` returns them). */
-export function unpackOrderRows(rows: OrderRows): Basket[] {
+/**
+ * The baskets of the packed orders, lines in line order (as `loadBaskets` returns them); a line
+ * whose title is the catalogue's (sent as U+0002) gets it from `products`.
+ */
+export function unpackOrderRows(rows: OrderRows, products: readonly Product[]): Basket[] {
+  const catalogueTitle = new Map<string, string>();
+  for (const p of products) if (p.title) catalogueTitle.set(p.sku, p.title);
   const baskets: Basket[] = new Array(rows.orderIds.length);
   for (let i = 0; i < baskets.length; i++) {
     const orderId = rows.orderIds[i]!;
@@ -62,8 +68,10 @@ export function unpackOrderRows(rows: OrderRows): Basket[] {
       )
         throw separatorInData(orderId);
       // A title may itself hold the field separator: it is the last field, so the rest is the title.
-      const title = f.length === 5 ? f[4]! : f.slice(4).join(FIELD);
-      return [lineNo, { sku: f[1]!, quantity, unitPriceMinor, ...(title ? { title } : {}) }];
+      const sku = f[1]!;
+      const sent = f.length === 5 ? f[4]! : f.slice(4).join(FIELD);
+      const title = sent === SAME_AS_CATALOGUE ? catalogueTitle.get(sku) : sent;
+      return [lineNo, { sku, quantity, unitPriceMinor, ...(title ? { title } : {}) }];
     });
     numbered.sort((a, b) => a[0] - b[0]);
     baskets[i] = {

@@ -66,8 +66,14 @@ export function registerRecommendRoutes(app: RetainApp, deps: ServerDeps, auth: 
     }),
     async (c) => {
       const opts = parseInput(Recommend, { ...c.req.query(), customer: c.req.param('id') }, 'query');
-      await getCustomer(deps, { id: opts.customer }); // 404 for an unknown customer
-      return c.json(await recommend(deps, opts));
+      try {
+        return c.json(await recommend(deps, opts));
+      } catch (err) {
+        // No product orders: say so, unless the customer does not exist at all (its own 404).
+        if (err instanceof AppError && err.code === 'not_found')
+          await getCustomer(deps, { id: opts.customer });
+        throw err;
+      }
     },
   );
   app.get(

@@ -61,7 +61,7 @@ async function loadRows(
 /** Loads the stored orders with their lines (and the catalogue); none in the period is a 404. */
 export async function loadOrderData(ctx: ModuleContext, range: Range = {}): Promise<OrderData> {
   const { rows, products } = await loadRows(ctx, range);
-  return { baskets: unpackOrderRows(orderRowsOf(rows).rows), products };
+  return { baskets: unpackOrderRows(orderRowsOf(rows).rows, products), products };
 }
 
 /** Replaces the worker's `seconds` by the whole call's (loading included), where the key already is. */
