@@ -68,6 +68,11 @@ export function miningOffThread(): boolean {
   return miningPool() !== null;
 }
 
+/** Mining tasks running on worker threads now. */
+export function miningInFlight(): number {
+  return pool ? pool.busy : 0;
+}
+
 /** Runs one mining operation on the loaded orders: on a worker thread when there is a pool. */
 export async function mine<K extends keyof MiningOps>(
   op: K,
