@@ -5,7 +5,8 @@ import type { Migration } from '../../storage/migrations/index.js';
  * their statistics and neighbour lists in `reco_items`. A model is written in one transaction, so
  * readers see the previous model or the new one whole; the newest row is the model in use. Neighbour
  * lists are texts of codes and shortest round-trip doubles (exact), one row per item: the ~4,000
- * items of the demo store load in a few milliseconds. Not customer-owned: no customer ids.
+ * items of the demo store load in a few milliseconds. `reco_histories` holds each customer's
+ * history as the model saw it (customer-owned: keyed by `customer_id`).
  */
 export const recommendationModelMigration: Migration = {
   version: 9,
@@ -35,6 +36,15 @@ export const recommendationModelMigration: Migration = {
       neighbour_codes TEXT NOT NULL,
       neighbour_sims TEXT NOT NULL,
       PRIMARY KEY (model_id, code)
+    )`,
+    // Each customer's orders over the model's item codes (mining.ts encodeHistory), so an answer
+    // reads one row by key instead of scanning the order lines (DuckDB keeps no secondary indexes).
+    `CREATE TABLE reco_histories (
+      model_id BIGINT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      orders INTEGER NOT NULL,
+      history TEXT NOT NULL,
+      PRIMARY KEY (model_id, customer_id)
     )`,
   ],
 };

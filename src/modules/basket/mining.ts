@@ -17,6 +17,7 @@ import {
 import {
   Recommender,
   trainRecommender,
+  type HistoryOrder,
   type RecommenderModel,
   type RecommenderOptions,
 } from '../../analytics/basket/recommend.js';
@@ -300,9 +301,47 @@ export function usesKeptExclusions(opts: { excludeSku?: string[] | undefined; de
   return opts.defaultExclusions && (opts.excludeSku ?? []).length === 0;
 }
 
-/** Trains the kept recommendation model (the customer-independent part of `recommendOf`). */
-export function trainOf({ baskets, products }: OrderData): RecommenderModel {
-  return trainRecommender(baskets, products, { nonProduct: KEPT_MODEL_EXCLUSIONS }).model;
+/** A trained model with every customer's history over its codes, keyed by internal customer id. */
+export interface TrainedModel {
+  model: RecommenderModel;
+  histories: { customerKeys: Float64Array; texts: string[] };
+}
+
+/**
+ * Trains the kept recommendation model (the customer-independent part of `recommendOf`) and keeps
+ * each customer's history over its codes (`encodeHistory`), so an answer needs no scan of the orders.
+ */
+export function trainOf({ baskets, products }: OrderData, orders: OrderRows): TrainedModel {
+  const { model, history } = trainRecommender(baskets, products, { nonProduct: KEPT_MODEL_EXCLUSIONS });
+  const keyOf = new Map<string, number>();
+  for (let i = 0; i < orders.customerIds.length; i++)
+    keyOf.set(orders.customerIds[i]!, orders.customerKeys[i]!);
+  const customerKeys = new Float64Array(history.size);
+  const texts: string[] = [];
+  for (const [customer, orders] of history) {
+    customerKeys[texts.length] = keyOf.get(customer)!;
+    texts.push(encodeHistory(orders));
+  }
+  return { model, histories: { customerKeys, texts } };
+}
+
+/** A history as text: `at:code code …` per order (at in ms), orders joined by `;`, oldest first. */
+export function encodeHistory(orders: readonly HistoryOrder[]): string {
+  return orders.map((o) => `${o.at}:${o.codes.join(' ')}`).join(';');
+}
+
+/** The history `encodeHistory` wrote. */
+export function decodeHistory(text: string): HistoryOrder[] {
+  return text.split(';').map((o) => {
+    const colon = o.indexOf(':');
+    return {
+      at: Number(o.slice(0, colon)),
+      codes: o
+        .slice(colon + 1)
+        .split(' ')
+        .map(Number),
+    };
+  });
 }
 
 /** One unit of work for a mining worker: an operation, its parsed input, the orders and the catalogue. */
@@ -319,7 +358,7 @@ export interface MiningOps {
   upsell: [UpsellInput, ReturnType<typeof upsellOf>];
   evaluate: [EvaluateOptions, ReturnType<typeof evaluateOf>];
   recommend: [RecommendOptions, ReturnType<typeof recommendOf>];
-  train: [Record<string, never>, RecommenderModel];
+  train: [Record<string, never>, TrainedModel];
 }
 
 /** Runs a task; `transfer` lists the result's buffers a worker can hand back without copying. */
@@ -342,9 +381,11 @@ export function runMiningTask(task: MiningTask): { value: unknown; transfer: Arr
     case 'recommend':
       return plain(recommendOf(data, task.input));
     case 'train': {
-      const m = trainOf(data);
+      const t = trainOf(data, task.orders);
+      const m = t.model;
       const buffers = [m.orders, m.buyers, m.repeaters, m.neighbourStart, m.neighbourCode, m.neighbourSim];
-      return { value: m, transfer: buffers.map((b) => b.buffer as ArrayBuffer) };
+      buffers.push(t.histories.customerKeys as never);
+      return { value: t, transfer: buffers.map((b) => b.buffer as ArrayBuffer) };
     }
   }
 }

@@ -207,6 +207,28 @@ describe.each(testEngines())('the kept recommendation model on %s', (engine) => 
       new Date(),
     );
     expect((await recommend(ctx, options('c1'))).model.version).toBe(3); // the server's way: the job will come
+    // A customer new since the training: their history comes from the stored orders meanwhile.
+    await mergeRows(
+      db,
+      {
+        entity: 'orders',
+        rows: ['TEA', 'HONEY', 'NEWTHING'].map((sku) =>
+          OrderLineInput.parse({
+            order_id: 'newbie-1',
+            customer_id: 'newbie',
+            ordered_at: '2026-01-05T10:00:00Z',
+            currency: 'EUR',
+            sku,
+            quantity: '1',
+            unit_price: '4.00',
+          }),
+        ),
+      },
+      new Date(),
+    );
+    const newbie = await recommend(ctx, options('newbie'));
+    expect(newbie).toMatchObject({ orders: 1, model: { version: 3 } });
+    expect(newbie.recommendations.map((r) => r.sku)).not.toContain('NEWTHING'); // unknown to model 3
     const cli = await recommend(ctx, options('c1'), 'stale');
     expect(cli.model.version).toBe(4);
     expect((await trainModel(ctx, { reason: 'cli', ifStale: true })).upToDate).toBe(true);
@@ -216,7 +238,7 @@ describe.each(testEngines())('the kept recommendation model on %s', (engine) => 
     const t = await testApp(db);
     const shown = await t.call('GET', '/v1/recommendations/model', { role: 'analyst' });
     expect(shown.status).toBe(200);
-    expect(shown.json).toMatchObject({ version: 4, upToDate: true, items: 13 });
+    expect(shown.json).toMatchObject({ version: 4, upToDate: true, items: 14 });
     expect((await t.call('POST', '/v1/recommendations/model', { role: 'marketer' })).status).toBe(403);
     const skipped = await t.call('POST', '/v1/recommendations/model', {
       role: 'analyst',

@@ -8,18 +8,19 @@ import type { ModuleContext } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { loadBaskets, loadPackedBaskets, loadProducts, salesFingerprint } from '../orders/repository.js';
-import { KEPT_MODEL_EXCLUSIONS, round3, usesKeptExclusions } from './mining.js';
+import { KEPT_MODEL_EXCLUSIONS, decodeHistory, round3, usesKeptExclusions } from './mining.js';
 import { mine } from './offload.js';
-import { insertModel, latestModel, modelItems, type ModelRow } from './repository.js';
+import { insertModel, latestModel, modelHistory, modelItems, type ModelRow } from './repository.js';
 import type { RecommendOptions } from './schema.js';
 
 /**
  * The kept recommendation model. Training computes what `recommendOf` computes for every customer
  * alike — item codes, titles, order/buyer/repeat counts, item-item neighbours — from all stored orders
  * with the default non-product exclusions, on a mining worker, and stores it in one transaction
- * (`reco_models`, `reco_items`). A customer's recommendations are then their history (one indexed
- * query) scored against the model, which each process keeps in memory per model version (the
- * version is checked on every call: one tiny query). Retrained by the `basket-train` job, which the
+ * (`reco_models`, `reco_items`), with each customer's history over its item codes (`reco_histories`).
+ * A customer's recommendations are then their history (one look-up by key) scored against the model,
+ * which each process keeps in memory per model version (the version is checked on every call: one
+ * tiny query). Retrained by the `basket-train` job, which the
  * `basket-retrain` subscriber enqueues when orders or refunds are recorded (debounced), by
  * `retain recommend train` and by `POST /v1/recommendations/model`.
  */
@@ -102,7 +103,7 @@ async function train(
   const rows = await loadPackedBaskets(ctx.db);
   if (rows.length === 0) throw new AppError('not_found', NO_ORDERS);
   const products = await loadProducts(ctx.db);
-  const model = await mine('train', {}, rows, products);
+  const { model, histories } = await mine('train', {}, rows, products);
   const row: Omit<ModelRow, 'model_id'> = {
     trained_at: ctx.clock.now(),
     reason: opts.reason,
@@ -130,8 +131,16 @@ async function train(
       ];
     }
   };
+  const customers = function* () {
+    for (let i = 0; i < histories.texts.length; i++) {
+      const text = histories.texts[i]!;
+      let orders = 1;
+      for (let at = text.indexOf(';'); at >= 0; at = text.indexOf(';', at + 1)) orders++;
+      yield [histories.customerKeys[i]!, orders, text] as const;
+    }
+  };
   row.seconds = round3((performance.now() - started) / 1000);
-  const id = await ctx.db.transaction((tx) => insertModel(tx, row, items()));
+  const id = await ctx.db.transaction((tx) => insertModel(tx, row, items(), customers()));
   ctx.log.info(
     `recommendation model ${id} trained (${opts.reason}): ${row.items} items, ${row.orders} orders, ${row.seconds}s`,
   );
@@ -252,12 +261,21 @@ export async function recommend(
       input,
       'asOf before the kept model’s last order: trained for this request on the orders before it',
     );
-  const baskets = await loadBaskets(ctx.db, {
-    customerId: input.customer,
-    ...(input.asOf ? { until: input.asOf } : {}),
-  });
   const s = scorer(k, input);
-  const history = historyOver(s.codeOf, baskets, KEPT_MODEL_EXCLUSIONS);
+  // The history the model learnt (one look-up by key); a customer whose first product order came
+  // after the training is read from the orders (a scan, until the next training).
+  const kept = await modelHistory(ctx.db, k.row.model_id, input.customer);
+  const history =
+    kept !== undefined
+      ? decodeHistory(kept)
+      : historyOver(
+          s.codeOf,
+          await loadBaskets(ctx.db, {
+            customerId: input.customer,
+            ...(input.asOf ? { until: input.asOf } : {}),
+          }),
+          KEPT_MODEL_EXCLUSIONS,
+        );
   if (history.length === 0) throw noProductOrders(input.customer);
   const recommendations = s.recommendFor(history, {
     n: input.n,

@@ -11,6 +11,8 @@ import type { PackedBasketRow } from '../orders/repository.js';
 export interface OrderRows {
   orderIds: string[];
   customerIds: string[];
+  /** The customers' internal ids. */
+  customerKeys: Float64Array;
   /** Order time, ms since the epoch (UTC). */
   at: Float64Array;
   /** Lines per order, as counted by the database. */
@@ -28,6 +30,7 @@ export function orderRowsOf(rows: readonly PackedBasketRow[]): { rows: OrderRows
   const out: OrderRows = {
     orderIds: new Array<string>(n),
     customerIds: new Array<string>(n),
+    customerKeys: new Float64Array(n),
     at: new Float64Array(n),
     lines: new Int32Array(n),
     packed: new Array<string>(n),
@@ -36,11 +39,13 @@ export function orderRowsOf(rows: readonly PackedBasketRow[]): { rows: OrderRows
     const r = rows[i]!;
     out.orderIds[i] = r.order_ext;
     out.customerIds[i] = r.customer_ext;
+    out.customerKeys[i] = r.customer_key;
     out.at[i] = r.ordered_at.getTime();
     out.lines[i] = r.lines;
     out.packed[i] = r.packed;
   }
-  return { rows: out, transfer: [out.at.buffer as ArrayBuffer, out.lines.buffer as ArrayBuffer] };
+  const transfer = [out.customerKeys, out.at, out.lines].map((a) => a.buffer as ArrayBuffer);
+  return { rows: out, transfer };
 }
 
 /**

@@ -79,6 +79,20 @@ export function modelItems(db: Queryable, modelId: number): Promise<ModelItemRow
   );
 }
 
+/** A customer's history in a model (by the customer's external id: one look-up by key each). */
+export async function modelHistory(
+  db: Queryable,
+  modelId: number,
+  customerExt: string,
+): Promise<string | undefined> {
+  const rows = await db.query<{ history: string }>(
+    `SELECT history FROM reco_histories
+     WHERE model_id = $1 AND customer_id = (SELECT customer_id FROM customers WHERE external_id = $2)`,
+    [modelId, customerExt],
+  );
+  return rows[0]?.history;
+}
+
 /**
  * Writes a model in the caller's transaction and drops the models before the previous one (a reader
  * still loading the previous one finds it whole). Returns the new model's id.
@@ -87,6 +101,7 @@ export async function insertModel(
   tx: Queryable,
   model: Omit<ModelRow, 'model_id'>,
   items: Iterable<readonly (string | number)[]>,
+  histories: Iterable<readonly [customerId: number, orders: number, history: string]>,
 ): Promise<number> {
   const [{ id }] = (await tx.query<{ id: number }>(`SELECT nextval('reco_model_id_seq') AS id`)) as [
     { id: number },
@@ -124,12 +139,20 @@ export async function insertModel(
       for (const item of items) yield [id, ...item];
     })(),
   );
+  await tx.copyRows(
+    'reco_histories',
+    ['model_id', 'customer_id', 'orders', 'history'],
+    (function* () {
+      for (const h of histories) yield [id, ...h];
+    })(),
+  );
   const [previous] = await tx.query<{ id: number | null }>(
     'SELECT MAX(model_id) AS id FROM reco_models WHERE model_id < $1',
     [id],
   );
   if (previous?.id != null) {
     await tx.exec('DELETE FROM reco_items WHERE model_id < $1', [previous.id]);
+    await tx.exec('DELETE FROM reco_histories WHERE model_id < $1', [previous.id]);
     await tx.exec('DELETE FROM reco_models WHERE model_id < $1', [previous.id]);
   }
   return id;

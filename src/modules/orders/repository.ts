@@ -82,7 +82,8 @@ export async function loadPackedBaskets(
     where.push(`o.ordered_at < $${params.length}::timestamp`);
   }
   return db.query<PackedBasketRow>(
-    `SELECT o.external_id AS order_ext, c.external_id AS customer_ext, o.ordered_at, COUNT(*) AS lines,
+    `SELECT o.external_id AS order_ext, c.external_id AS customer_ext, o.customer_id AS customer_key, o.ordered_at,
+            COUNT(*) AS lines,
             string_agg(CAST(l.line_no AS TEXT) || chr(30) || l.sku || chr(30) || CAST(l.quantity AS TEXT) || chr(30) ||
                        CAST(l.unit_price_minor AS TEXT) || chr(30) ||
                        CASE WHEN l.title IS NULL OR l.title = '' THEN '' WHEN l.title = p.title THEN chr(2) ELSE l.title END,
@@ -93,7 +94,7 @@ export async function loadPackedBaskets(
      LEFT JOIN products p ON p.sku = l.sku
      WHERE o.status IN ('paid', 'partially_refunded') AND l.sku IS NOT NULL AND l.quantity > 0 AND l.unit_price_minor > 0
        ${where.map((w) => `AND ${w}`).join(' ')}
-     GROUP BY o.order_id, o.external_id, c.external_id, o.ordered_at
+     GROUP BY o.order_id, o.external_id, c.external_id, o.customer_id, o.ordered_at
      ORDER BY o.order_id`,
     params,
   );
@@ -103,6 +104,8 @@ export async function loadPackedBaskets(
 export type PackedBasketRow = {
   order_ext: string;
   customer_ext: string;
+  /** The customer's internal id. */
+  customer_key: number;
   ordered_at: Date;
   lines: number;
   packed: string;
