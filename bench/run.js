@@ -13,6 +13,7 @@ const benches = {
   basket: 'bench/basket/run.mjs',
   http: 'bench/http/run.mjs',
   remote: 'bench/remote.mjs',
+  reco: 'bench/reco.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

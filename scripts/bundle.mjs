@@ -12,6 +12,7 @@ await build({
   input: {
     main: 'dist/cli/main.js',
     'import-worker': 'dist/modules/imports/worker.js',
+    'basket-worker': 'dist/modules/basket/worker.js',
     // Loaded by bin/retain.js before the hook it installs (so itself compiled without the cache).
     'code-cache': 'dist/cli/codeCache.js',
   },

@@ -36,12 +36,23 @@ const UPDATE = process.env.RETAIN_UPDATE_PARITY === '1';
 const LINES = 100_000;
 const CUSTOMER = '17850';
 
-/** Replaces wall-time `seconds` fields (at any depth) by 0. */
+/**
+ * Replaces wall-time `seconds` fields (at any depth) by 0, and the wall-clock time a recommendation
+ * model was trained at (`trainedAt`: the CLI trains it, HTTP then uses the same stored model) by a
+ * fixed mark.
+ */
 function normalise(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(normalise);
   if (v && typeof v === 'object')
     return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [k, k === 'seconds' && typeof x === 'number' ? 0 : normalise(x)]),
+      Object.entries(v).map(([k, x]) => [
+        k,
+        k === 'seconds' && typeof x === 'number'
+          ? 0
+          : k === 'trainedAt' && typeof x === 'string'
+            ? '(training time)'
+            : normalise(x),
+      ]),
     );
   return v;
 }

@@ -1,6 +1,6 @@
 import { AppError, invalid } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
-import type { NonProductConfig } from './nonProduct.js';
+import { nonProductClassifier, type NonProductConfig } from './nonProduct.js';
 import { basketsToTransactions } from './transactions.js';
 import type { Basket, Product } from './types.js';
 
@@ -49,8 +49,183 @@ export interface Recommendation {
   becauseOf?: string;
 }
 
-/** A trained recommender: item statistics, neighbours and each customer's history. */
+/**
+ * What training keeps: the customer-independent statistics of the items — dense codes (in order of
+ * first appearance in the baskets), titles, order/buyer/repeat-buyer counts and each item's top
+ * neighbours by cosine similarity. Plain arrays, so it can be stored, cloned to a worker thread and
+ * back, and rebuilt exactly; a customer's answer is this plus their history.
+ */
+export interface RecommenderModel {
+  /** Code → SKU. */
+  skus: string[];
+  /** Code → title (the catalogue's, else the first line title seen, else the SKU). */
+  titles: string[];
+  /** Orders containing each item. */
+  orders: Int32Array;
+  /** Customers who bought each item. */
+  buyers: Int32Array;
+  /** Customers who bought each item in two or more orders. */
+  repeaters: Int32Array;
+  /** Customers with at least one product order. */
+  customers: number;
+  /** Product orders (baskets with at least one product line). */
+  transactions: number;
+  /** The latest order time among them (ms since the epoch), or null without orders. */
+  lastOrderAt: number | null;
+  /** Neighbours of item c: `neighbourCode/neighbourSim[neighbourStart[c] .. neighbourStart[c+1])`, best first. */
+  neighbourStart: Int32Array;
+  neighbourCode: Int32Array;
+  neighbourSim: Float64Array;
+}
+
+/** What training depends on (the scoring options — half-life, repeat rate, weights — do not). */
+export type TrainingOptions = Pick<RecommenderOptions, 'neighbours' | 'minCoOrders' | 'nonProduct'>;
+
+/**
+ * Trains the customer-independent part of the recommender from the baskets (and the catalogue, for
+ * titles), and returns it with every customer's history over the model's codes (oldest order first).
+ */
+export function trainRecommender(
+  baskets: readonly Basket[],
+  products: readonly Product[] = [],
+  options: TrainingOptions = {},
+): { model: RecommenderModel; history: Map<string, HistoryOrder[]> } {
+  const titleOf = new Map(products.map((p) => [p.sku, p.title]));
+  for (const b of baskets)
+    for (const l of b.items) if (l.title && !titleOf.has(l.sku)) titleOf.set(l.sku, l.title);
+
+  const { db, basketIndex } = basketsToTransactions(baskets, { nonProduct: options.nonProduct ?? {} });
+  const M = db.keys.length;
+  const skus = db.keys.map(String);
+  const orders = new Int32Array(M);
+  for (let j = 0; j < db.items.length; j++) orders[db.items[j]!] = orders[db.items[j]!]! + 1;
+
+  // Histories, buyers and repeat buyers.
+  const history = new Map<string, HistoryOrder[]>();
+  let lastOrderAt: number | null = null;
+  for (let t = 0; t < db.transactionCount; t++) {
+    const b = baskets[basketIndex[t]!]!;
+    const list = history.get(b.customerId) ?? [];
+    const at = b.orderedAt.getTime();
+    if (lastOrderAt === null || at > lastOrderAt) lastOrderAt = at;
+    list.push({ at, codes: Array.from(db.items.subarray(db.offsets[t]!, db.offsets[t + 1]!)) });
+    history.set(b.customerId, list);
+  }
+  const buyers = new Int32Array(M);
+  const repeaters = new Int32Array(M);
+  const seen = new Int32Array(M);
+  let stamp = 0;
+  for (const list of history.values()) {
+    list.sort((a, b) => a.at - b.at);
+    stamp++;
+    for (const o of list) {
+      // seen[c] = stamp: bought once by this customer; −stamp: already counted as a repeat.
+      for (const c of o.codes) {
+        const mark = seen[c]!;
+        if (mark === -stamp) continue;
+        if (mark === stamp) {
+          seen[c] = -stamp;
+          repeaters[c] = repeaters[c]! + 1;
+        } else {
+          seen[c] = stamp;
+          buyers[c] = buyers[c]! + 1;
+        }
+      }
+    }
+  }
+
+  // Item-item neighbours: co-order counts through an inverted index, accumulated in a dense row.
+  const K = options.neighbours ?? 50;
+  const minCo = options.minCoOrders ?? 2;
+  const postingStart = new Int32Array(M + 1);
+  for (let j = 0; j < db.items.length; j++)
+    postingStart[db.items[j]! + 1] = postingStart[db.items[j]! + 1]! + 1;
+  for (let c = 0; c < M; c++) postingStart[c + 1] = postingStart[c + 1]! + postingStart[c]!;
+  const postings = new Int32Array(db.items.length);
+  const fill = postingStart.slice(0, M);
+  for (let t = 0; t < db.transactionCount; t++) {
+    for (let j = db.offsets[t]!; j < db.offsets[t + 1]!; j++) {
+      const c = db.items[j]!;
+      postings[fill[c]!] = t;
+      fill[c] = fill[c]! + 1;
+    }
+  }
+  const row = new Int32Array(M);
+  const touched = new Int32Array(M);
+  const starts = new Int32Array(M + 1);
+  const codes: number[] = [];
+  const sims: number[] = [];
+  for (let c = 0; c < M; c++) {
+    let nTouched = 0;
+    for (let p = postingStart[c]!; p < postingStart[c + 1]!; p++) {
+      const t = postings[p]!;
+      for (let j = db.offsets[t]!; j < db.offsets[t + 1]!; j++) {
+        const o = db.items[j]!;
+        if (o === c) continue;
+        if (row[o] === 0) touched[nTouched++] = o;
+        row[o] = row[o]! + 1;
+      }
+    }
+    const cand: [number, number][] = [];
+    for (let x = 0; x < nTouched; x++) {
+      const o = touched[x]!;
+      if (row[o]! >= minCo) cand.push([o, row[o]! / Math.sqrt(orders[c]! * orders[o]!)]);
+      row[o] = 0;
+    }
+    cand.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (let x = 0; x < Math.min(K, cand.length); x++) {
+      codes.push(cand[x]![0]);
+      sims.push(cand[x]![1]);
+    }
+    starts[c + 1] = codes.length;
+  }
+  const model: RecommenderModel = {
+    skus,
+    titles: skus.map((sku) => titleOf.get(sku) ?? sku),
+    orders,
+    buyers,
+    repeaters,
+    customers: history.size,
+    transactions: db.transactionCount,
+    lastOrderAt,
+    neighbourStart: starts,
+    neighbourCode: Int32Array.from(codes),
+    neighbourSim: Float64Array.from(sims),
+  };
+  return { model, history };
+}
+
+/**
+ * One customer's orders (in order-id order) as a history over a trained model's codes, as training
+ * builds it: non-product lines left out, each item once per order, orders left empty dropped, oldest
+ * first. SKUs the model has not seen (sold after it was trained) are left out too.
+ */
+export function historyOver(
+  codeOf: ReadonlyMap<string, number>,
+  baskets: readonly Basket[],
+  nonProduct: NonProductConfig = {},
+): HistoryOrder[] {
+  const classify = nonProductClassifier(nonProduct);
+  const out: HistoryOrder[] = [];
+  for (const b of baskets) {
+    const codes: number[] = [];
+    for (const line of b.items) {
+      if (classify(line.sku, line.title)) continue;
+      const code = codeOf.get(line.sku);
+      if (code !== undefined && !codes.includes(code)) codes.push(code);
+    }
+    if (codes.length > 0) out.push({ at: b.orderedAt.getTime(), codes });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * A recommender: a trained model plus the scoring options, and (when trained here) every customer's
+ * history. `new Recommender(baskets, products, options)` trains; `new Recommender({ model }, [],
+ * options)` scores with a model trained elsewhere (histories then come with each call to `rank`).
+ */
 export class Recommender {
+  readonly model: RecommenderModel;
   readonly skus: string[];
   readonly codeOf: Map<string, number>;
   /** Orders containing each item. */
@@ -63,14 +238,13 @@ export class Recommender {
   private readonly neighbourStart: Int32Array;
   private readonly neighbourCode: Int32Array;
   private readonly neighbourSim: Float64Array;
-  private readonly history = new Map<string, HistoryOrder[]>();
-  private readonly titles: Map<string, string>;
+  private readonly history: Map<string, HistoryOrder[]>;
   private readonly halfLifeMs: number;
   private readonly minRepeatRate: number;
   private readonly weights: { personal: number; itemItem: number; popularity: number };
 
   constructor(
-    baskets: readonly Basket[],
+    source: readonly Basket[] | { model: RecommenderModel; history?: Map<string, HistoryOrder[]> },
     products: readonly Product[] = [],
     options: RecommenderOptions = {},
   ) {
@@ -80,105 +254,25 @@ export class Recommender {
     this.halfLifeMs = halfLifeDays * DAY_MS;
     this.minRepeatRate = options.minRepeatRate ?? 0.1;
     this.weights = { personal: 1, itemItem: 0.5, popularity: 0.05, ...options.weights };
-    this.titles = new Map(products.map((p) => [p.sku, p.title]));
-    for (const b of baskets)
-      for (const l of b.items) if (l.title && !this.titles.has(l.sku)) this.titles.set(l.sku, l.title);
-
-    const { db, basketIndex } = basketsToTransactions(baskets, { nonProduct: options.nonProduct ?? {} });
-    const M = db.keys.length;
-    this.skus = db.keys.map(String);
+    const trained = isBaskets(source) ? trainRecommender(source, products, options) : source;
+    const model = trained.model;
+    this.model = model;
+    this.history = trained.history ?? new Map();
+    const M = model.skus.length;
+    this.skus = model.skus;
     this.codeOf = new Map(this.skus.map((s, i) => [s, i]));
-    this.orders = new Int32Array(M);
-    for (let j = 0; j < db.items.length; j++) this.orders[db.items[j]!] = this.orders[db.items[j]!]! + 1;
-
-    // Histories, buyers and repeat buyers.
-    for (let t = 0; t < db.transactionCount; t++) {
-      const b = baskets[basketIndex[t]!]!;
-      const list = this.history.get(b.customerId) ?? [];
-      list.push({
-        at: b.orderedAt.getTime(),
-        codes: Array.from(db.items.subarray(db.offsets[t]!, db.offsets[t + 1]!)),
-      });
-      this.history.set(b.customerId, list);
-    }
-    this.customers = this.history.size;
-    this.buyers = new Int32Array(M);
-    const repeaters = new Int32Array(M);
-    const seen = new Int32Array(M);
-    let stamp = 0;
-    for (const orders of this.history.values()) {
-      orders.sort((a, b) => a.at - b.at);
-      stamp++;
-      for (const o of orders) {
-        // seen[c] = stamp: bought once by this customer; −stamp: already counted as a repeat.
-        for (const c of o.codes) {
-          const mark = seen[c]!;
-          if (mark === -stamp) continue;
-          if (mark === stamp) {
-            seen[c] = -stamp;
-            repeaters[c] = repeaters[c]! + 1;
-          } else {
-            seen[c] = stamp;
-            this.buyers[c] = this.buyers[c]! + 1;
-          }
-        }
-      }
-    }
+    this.orders = model.orders;
+    this.buyers = model.buyers;
+    this.customers = model.customers;
     this.repeatRate = new Float64Array(M);
     for (let c = 0; c < M; c++)
-      this.repeatRate[c] = this.buyers[c]! > 0 ? repeaters[c]! / this.buyers[c]! : 0;
+      this.repeatRate[c] = model.buyers[c]! > 0 ? model.repeaters[c]! / model.buyers[c]! : 0;
     this.popular = Int32Array.from(
       Array.from({ length: M }, (_, c) => c).sort((a, b) => this.buyers[b]! - this.buyers[a]! || a - b),
     );
-
-    // Item-item neighbours: co-order counts through an inverted index, accumulated in a dense row.
-    const K = options.neighbours ?? 50;
-    const minCo = options.minCoOrders ?? 2;
-    const postingStart = new Int32Array(M + 1);
-    for (let j = 0; j < db.items.length; j++)
-      postingStart[db.items[j]! + 1] = postingStart[db.items[j]! + 1]! + 1;
-    for (let c = 0; c < M; c++) postingStart[c + 1] = postingStart[c + 1]! + postingStart[c]!;
-    const postings = new Int32Array(db.items.length);
-    const fill = postingStart.slice(0, M);
-    for (let t = 0; t < db.transactionCount; t++) {
-      for (let j = db.offsets[t]!; j < db.offsets[t + 1]!; j++) {
-        const c = db.items[j]!;
-        postings[fill[c]!] = t;
-        fill[c] = fill[c]! + 1;
-      }
-    }
-    const row = new Int32Array(M);
-    const touched = new Int32Array(M);
-    const starts = new Int32Array(M + 1);
-    const codes: number[] = [];
-    const sims: number[] = [];
-    for (let c = 0; c < M; c++) {
-      let nTouched = 0;
-      for (let p = postingStart[c]!; p < postingStart[c + 1]!; p++) {
-        const t = postings[p]!;
-        for (let j = db.offsets[t]!; j < db.offsets[t + 1]!; j++) {
-          const o = db.items[j]!;
-          if (o === c) continue;
-          if (row[o] === 0) touched[nTouched++] = o;
-          row[o] = row[o]! + 1;
-        }
-      }
-      const cand: [number, number][] = [];
-      for (let x = 0; x < nTouched; x++) {
-        const o = touched[x]!;
-        if (row[o]! >= minCo) cand.push([o, row[o]! / Math.sqrt(this.orders[c]! * this.orders[o]!)]);
-        row[o] = 0;
-      }
-      cand.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      for (let x = 0; x < Math.min(K, cand.length); x++) {
-        codes.push(cand[x]![0]);
-        sims.push(cand[x]![1]);
-      }
-      starts[c + 1] = codes.length;
-    }
-    this.neighbourStart = starts;
-    this.neighbourCode = Int32Array.from(codes);
-    this.neighbourSim = Float64Array.from(sims);
+    this.neighbourStart = model.neighbourStart;
+    this.neighbourCode = model.neighbourCode;
+    this.neighbourSim = model.neighbourSim;
   }
 
   /** The customer's orders known to the model (oldest first), or undefined. */
@@ -187,7 +281,8 @@ export class Recommender {
   }
 
   title(sku: string): string {
-    return this.titles.get(sku) ?? sku;
+    const code = this.codeOf.get(sku);
+    return code === undefined ? sku : this.model.titles[code]!;
   }
 
   /** Whether an already-bought item may be offered again. */
@@ -277,11 +372,15 @@ export class Recommender {
     options: { n?: number; asOf?: Date; method?: RecommendMethod } = {},
   ): Recommendation[] {
     const history = this.history.get(customerId);
-    if (!history) {
-      throw new AppError('not_found', `customer ${customerId} has no orders with products`, {
-        where: { field: '--customer' },
-      });
-    }
+    if (!history) throw noProductOrders(customerId);
+    return this.recommendFor(history, options);
+  }
+
+  /** Explainable top-n for a history (oldest order first), as of `asOf` (default: its last order). */
+  recommendFor(
+    history: readonly HistoryOrder[],
+    options: { n?: number; asOf?: Date; method?: RecommendMethod } = {},
+  ): Recommendation[] {
     const asOf = options.asOf?.getTime() ?? Math.max(...history.map((o) => o.at));
     return this.rank(history, asOf, options.n ?? 10, options.method ?? 'blend').map((s) => this.explain(s));
   }
@@ -317,6 +416,17 @@ export class Recommender {
       ...(s.becauseOf !== undefined ? { becauseOf: this.skus[s.becauseOf]! } : {}),
     };
   }
+}
+
+/** The 404 for a customer without product orders. */
+export function noProductOrders(customerId: string): AppError {
+  return new AppError('not_found', `customer ${customerId} has no orders with products`, {
+    where: { field: '--customer' },
+  });
+}
+
+function isBaskets(source: readonly Basket[] | { model: RecommenderModel }): source is readonly Basket[] {
+  return Array.isArray(source);
 }
 
 /** A candidate with its normalised component scores. */

@@ -1,10 +1,16 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerBasket } from './commands.js';
+import { recommendationModelMigration } from './migrations.js';
 import { registerRecommend } from './recommendCommands.js';
 
-/** Market-basket analysis and recommendations: `retain basket …`, `retain recommend …`, their routes. */
+/**
+ * Market-basket analysis and recommendations: `retain basket …`, `retain recommend …`, their routes,
+ * the kept recommendation model (its tables, the `basket-train` job and the subscriber that enqueues
+ * it when orders change).
+ */
 export const basketModule: RetainModule = {
   name: 'basket',
+  migrations: [recommendationModelMigration],
   commands: (program, cli) => {
     registerBasket(program, cli);
     registerRecommend(program, cli);
@@ -19,4 +25,6 @@ export const basketModule: RetainModule = {
       registerBasketRoutes(app, deps, auth);
     };
   },
+  jobs: async () => (await import('./jobs.js')).BASKET_JOBS,
+  subscribers: async () => [(await import('./jobs.js')).retrainSubscriber],
 };

@@ -28,16 +28,24 @@ Examples:
 
 Score = personal (recency-decayed purchase frequency) + 0.5 × item-item co-occurrence + 0.05 ×
 popularity, each normalised per customer; items already bought are only offered again when they are
-repeat items. Every recommendation carries its reasons ("because you bought …").`,
+repeat items. Every recommendation carries its reasons ("because you bought …").
+
+The item statistics come from the kept model (\`retain recommend train\`): trained on first use and
+again whenever the stored orders changed since; \`retain serve\`/\`retain worker\` retrain it in the
+background after imports. --as-of before its last order, or other exclusions, train a model for the
+command alone.`,
     )
     .action(async (raw: Record<string, unknown>, cmd: Command) => {
       const { RecommendOptions, parseOptions } = await import('./schema.js');
       const { recommend } = await import('./service.js');
       const input = parseOptions(RecommendOptions, raw);
-      const result = await cli.withContext(cmd, (ctx) => recommend(ctx, input));
+      const result = await cli.withContext(cmd, (ctx) => recommend(ctx, input, 'stale'));
       emit(cmd, result, () =>
         [
-          `Customer ${result.customer} (${result.orders} orders, as of ${result.asOf.slice(0, 10)}):`,
+          `Customer ${result.customer} (${result.orders} orders, as of ${result.asOf.slice(0, 10)}; ` +
+            (result.model.version === null
+              ? 'a model trained for this command):'
+              : `model ${result.model.version} of ${result.model.trainedAt.slice(0, 16).replace('T', ' ')} UTC):`),
           ...result.recommendations.map(
             (r, i) => `${String(i + 1).padStart(3)}. ${r.title} (${r.sku}): ${r.reasons[0]}`,
           ),
@@ -78,6 +86,32 @@ held-out products; NDCG@k binary relevance; PHR@k = share of customers with at l
           ),
           `best: ${result.best}`,
         ].join('\n'),
+      );
+    });
+
+  recommend
+    .command('train')
+    .description('Retrain the kept recommendation model from the stored orders now')
+    .option('--if-stale', 'only when orders, refunds or products changed since the last model')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ retain recommend train --json
+
+The model (item statistics and item-item neighbours, default non-product exclusions) is stored in the
+database and used by \`retain recommend\` and the API. \`retain serve\` and \`retain worker\` retrain it
+in the background about a minute after orders or refunds are recorded; this forces it.`,
+    )
+    .action(async (raw: { ifStale?: boolean }, cmd: Command) => {
+      const { trainModel } = await import('./service.js');
+      const result = await cli.withContext(cmd, (ctx) =>
+        trainModel(ctx, { reason: 'cli', ifStale: raw.ifStale === true }),
+      );
+      emit(cmd, result, () =>
+        result.upToDate
+          ? `model ${result.version} (trained ${result.trainedAt}) is up to date; nothing to do`
+          : `model ${result.version} trained on ${result.orders} orders of ${result.customers} customers: ${result.items} items, ${result.neighbours} neighbour pairs (${result.seconds}s)`,
       );
     });
 }

@@ -70,8 +70,8 @@ const ROUTES = {
 
 /**
  * `retain basket itemsets|rules|bundles|fbt|upsell` as `GET /v1/basket/<name>` on the stored orders, with the
- * same options (camelCase query names) and JSON. They answer synchronously: a few seconds on the demo
- * data, most of it reading the order lines.
+ * same options (camelCase query names) and JSON. They answer when the mining is done (seconds on the
+ * demo data); the mining runs on a worker thread (offload.ts), so the server keeps answering meanwhile.
  */
 export function registerBasketRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   for (const [name, r] of Object.entries(ROUTES)) {
