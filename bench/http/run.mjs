@@ -29,6 +29,7 @@ if (!existsSync(join(root, 'dist', 'bundle', 'main.cjs'))) {
 }
 const { openStore: openDatabase } = await import(join(root, 'dist/modules/store.js'));
 const { createKey } = await import(join(root, 'dist/modules/apikeys/service.js'));
+const { systemClock } = await import(join(root, 'dist/kit/clock.js'));
 
 const freePort = () =>
   new Promise((ok) => {
@@ -44,7 +45,7 @@ async function run(engine) {
   const schema = `bench_http_${Date.now().toString(36)}`;
   const target = engine === 'postgres' ? { databaseUrl: pgUrl, schema } : { db: join(dir, 'bench.duckdb') };
   let db = await openDatabase(target);
-  const { key } = await createKey(db, { role: 'admin', name: 'bench' });
+  const { key } = await createKey({ db, clock: systemClock }, { role: 'admin', name: 'bench' });
   await db.close(); // DuckDB: the server process must own the file
 
   const port = await freePort();
