@@ -49,6 +49,7 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
         clv: 12.345,
         expectedSpend: 30.006,
         nextOrderAt: new Date('1997-10-19T12:00:00Z'),
+        clvMonths: 12,
       },
       {
         customerId: '18',
@@ -61,12 +62,13 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
         clv: null,
         expectedSpend: null,
         nextOrderAt: null,
+        clvMonths: 12,
       },
     ];
     await db.transaction((tx) => savePredictions(tx, rows, new Date('2026-01-01T00:00:00Z')));
     await db.transaction((tx) => savePredictions(tx, rows, new Date('2026-01-02T00:00:00Z')));
     const stored = await db.query(
-      `SELECT c.external_id, p.p_alive, p.clv_minor, p.expected_spend_minor, p.next_order_at, p.currency
+      `SELECT c.external_id, p.p_alive, p.clv_minor, p.expected_spend_minor, p.next_order_at, p.clv_months, p.currency
        FROM clv_predictions p JOIN customers c USING (customer_id) ORDER BY c.external_id`,
     );
     expect(stored).toEqual([
@@ -76,6 +78,7 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
         clv_minor: null,
         expected_spend_minor: null,
         next_order_at: null,
+        clv_months: 12,
         currency: 'USD',
       },
       {
@@ -84,6 +87,7 @@ describe.runIf(haveCdnow).each(testEngines())('CLV through the database on %s', 
         clv_minor: 1235,
         expected_spend_minor: 3001,
         next_order_at: new Date('1997-10-19T12:00:00Z'),
+        clv_months: 12,
         currency: 'USD',
       },
     ]);

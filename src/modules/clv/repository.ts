@@ -21,6 +21,8 @@ export interface StoredPrediction {
   pAlive: number;
   /** In currency units; null when no spend model was fitted. */
   clv: number | null;
+  /** The months `clv` covers (`--clv-months`); the purchase `horizon` is in `timeUnit`s. */
+  clvMonths: number;
   /** Expected spend per future order (Gamma-Gamma), in currency units; null without a spend model. */
   expectedSpend: number | null;
   /** When the next order is due: as-of plus the median time to it; null when it more likely never comes. */
@@ -53,6 +55,7 @@ const PREDICTION_VALUES = [
   'clv_minor',
   'expected_spend_minor',
   'next_order_at',
+  'clv_months',
 ] as const;
 
 /** Upserts predictions on (customer_id, model_version, as_of); CLV and expected spend stored in minor units of the store currency. */
@@ -68,7 +71,7 @@ export async function savePredictions(
   await db.exec(
     `CREATE TEMP TABLE stg_predictions_raw (customer_ext TEXT, model_version TEXT, as_of TIMESTAMP, horizon DOUBLE PRECISION,
        time_unit TEXT, expected_purchases DOUBLE PRECISION, p_alive DOUBLE PRECISION, clv_minor BIGINT,
-       expected_spend_minor BIGINT, next_order_at TIMESTAMP)`,
+       expected_spend_minor BIGINT, next_order_at TIMESTAMP, clv_months INTEGER)`,
   );
   await db.copyRows(
     'stg_predictions_raw',
@@ -84,13 +87,14 @@ export async function savePredictions(
       r.clv === null ? null : Math.round(r.clv * scale),
       r.expectedSpend === null ? null : Math.round(r.expectedSpend * scale),
       r.nextOrderAt,
+      r.clvMonths,
     ]),
   );
   await db.exec(`DROP TABLE IF EXISTS stg_predictions`);
   await db.exec(
     `CREATE TEMP TABLE stg_predictions AS
      SELECT c.customer_id, s.model_version, s.as_of, s.horizon, s.time_unit, s.expected_purchases, s.p_alive, s.clv_minor,
-            s.expected_spend_minor, s.next_order_at, CAST($1 AS TEXT) AS currency
+            s.expected_spend_minor, s.next_order_at, s.clv_months, CAST($1 AS TEXT) AS currency
      FROM stg_predictions_raw s JOIN customers c ON c.external_id = s.customer_ext`,
     [currency],
   );

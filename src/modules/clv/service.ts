@@ -521,6 +521,7 @@ export async function predict(
       clv: p.outcome.spendParams === null ? null : clv,
       expectedSpend: p.outcome.spendParams === null ? null : t.spendOf(i),
       nextOrderAt: t.nextOrderAt(i),
+      clvMonths: input.clvMonths,
     });
   }
   await ctx.db.transaction(async (tx) => void (await savePredictions(tx, rows, ctx.clock.now())));

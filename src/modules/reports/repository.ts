@@ -276,6 +276,8 @@ export interface PredictionRow {
   timeUnit: string;
   /** Currency units; null when the run fitted no spend model. */
   clv: number | null;
+  /** The months `clv` covers; null for runs stored before it was recorded. */
+  clvMonths: number | null;
 }
 
 /**
@@ -290,13 +292,14 @@ export async function latestPredictions(db: Queryable, asOf: Date): Promise<Pred
     horizon: number;
     time_unit: string;
     clv_minor: number | null;
+    clv_months: number | null;
     currency: string;
   }>(
     `WITH run AS (
        SELECT model_version, as_of FROM ${PREDICTIONS_TABLE} WHERE as_of < $1::timestamp
        ORDER BY as_of DESC, model_version DESC LIMIT 1
      )
-     SELECT c.external_id AS customer_id, p.model_version, p.as_of, p.horizon, p.time_unit, p.clv_minor, p.currency
+     SELECT c.external_id AS customer_id, p.model_version, p.as_of, p.horizon, p.time_unit, p.clv_minor, p.clv_months, p.currency
      FROM ${PREDICTIONS_TABLE} p JOIN run ON run.model_version = p.model_version AND run.as_of = p.as_of
      JOIN customers c ON c.customer_id = p.customer_id`,
     [asOf],
@@ -309,5 +312,6 @@ export async function latestPredictions(db: Queryable, asOf: Date): Promise<Pred
     horizon: r.horizon,
     timeUnit: r.time_unit,
     clv: r.clv_minor === null ? null : r.clv_minor / 10 ** minorDigits(r.currency),
+    clvMonths: r.clv_months,
   }));
 }

@@ -345,7 +345,11 @@ async function predictedLtv(
     acc.n++;
     byChannel.set(ch, acc);
   }
-  const model = `${run.modelVersion}: net revenue to ${run.asOf.toISOString().slice(0, 10)} + predicted value over ${run.horizon} ${run.timeUnit}s`;
+  const over =
+    run.clvMonths === null
+      ? `the run's CLV horizon`
+      : `${run.clvMonths} month${run.clvMonths === 1 ? '' : 's'}`;
+  const model = `${run.modelVersion}: net revenue to ${run.asOf.toISOString().slice(0, 10)} + predicted value over ${over}`;
   return {
     predicted: {
       model,
