@@ -12,6 +12,7 @@ const benches = {
   clv: 'bench/clv/run.mjs',
   basket: 'bench/basket/run.mjs',
   http: 'bench/http/run.mjs',
+  reports: 'bench/reports.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

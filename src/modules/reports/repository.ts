@@ -255,11 +255,13 @@ export async function cohortCells(
   let segmentJoin = '';
   if (firstLine) {
     ctes.push(
+      // The first order: earliest, then the smallest id (as the order facts sort); MIN + a join
+      // rather than ROW_NUMBER(), which sorted every order.
+      `first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)`,
       `first_order AS (
-         SELECT customer_id, order_id FROM (
-           SELECT customer_id, order_id, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id) AS rn
-           FROM sale
-         ) ranked WHERE rn = 1
+         SELECT s.customer_id, MIN(s.order_id) AS order_id
+         FROM sale s JOIN first_at f ON f.customer_id = s.customer_id AND s.ordered_at = f.first_at
+         GROUP BY s.customer_id
        )`,
       `first_top AS (
          SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor
@@ -279,22 +281,24 @@ export async function cohortCells(
     segment = by === 'channel' ? 'c.acquisition_channel' : 'c.country';
     segmentJoin = 'JOIN customers c ON c.customer_id = m.customer_id';
   }
-  // Each customer's first period and segment; then one row per customer and period (whether they
-  // were active), summed per cell. Grouping after the join, like the plainest form of the query,
-  // keeps DuckDB's plan as fast as that form's (bench/reports.mjs measures it beside this).
+  // Each customer's first period; one row per customer and period with orders (an active customer),
+  // grouped on integers after the join, like the plainest form of the query (bench/reports.mjs
+  // measures it beside this); then per cell, the segment joined in only there (a text key in the
+  // per-customer grouping cost DuckDB more than the extra join).
   ctes.push(
     `first_period AS (SELECT customer_id, MIN(p) AS c0 FROM fact GROUP BY customer_id)`,
-    `member AS (
-       SELECT m.customer_id, m.c0, ${by === undefined ? segment : `COALESCE(${segment}, $3)`} AS segment
-       FROM first_period m ${segmentJoin}
-     )`,
     `customer_period AS (
-       SELECT m.c0, m.segment, f.p - m.c0 AS k, COUNT(*) AS orders, SUM(f.net_minor) AS net_minor
+       SELECT m.customer_id, m.c0, f.p - m.c0 AS k, COUNT(*) AS orders, SUM(f.net_minor) AS net_minor
          ${cost ? ', COUNT(f.cost_minor) AS costed_orders, SUM(f.net_minor - COALESCE(f.cost_minor, 0)) AS net_less_cost_minor' : ''}
-       FROM fact f JOIN member m ON m.customer_id = f.customer_id
-       GROUP BY m.c0, m.segment, f.customer_id, f.p
+       FROM fact f JOIN first_period m ON m.customer_id = f.customer_id
+       GROUP BY m.customer_id, m.c0, f.p
      )`,
   );
+  if (by !== undefined) {
+    ctes.push(`member AS (
+       SELECT m.customer_id, COALESCE(${segment}, $3) AS segment FROM first_period m ${segmentJoin}
+     )`);
+  }
   const rows = await db.query<{
     c0: number;
     segment: string | null;
@@ -306,9 +310,11 @@ export async function cohortCells(
     net_less_cost_minor: number | null;
   }>(
     `WITH ${ctes.join(',\n     ')}
-     SELECT c0, segment, k, COUNT(*) AS active, SUM(orders) AS orders, SUM(net_minor) AS net_minor,
-       ${cost ? 'SUM(costed_orders) AS costed_orders, SUM(net_less_cost_minor) AS net_less_cost_minor' : '0 AS costed_orders, NULL AS net_less_cost_minor'}
-     FROM customer_period GROUP BY c0, segment, k`,
+     SELECT cp.c0, ${by === undefined ? 'CAST(NULL AS TEXT)' : 's.segment'} AS segment, cp.k, COUNT(*) AS active,
+       SUM(cp.orders) AS orders, SUM(cp.net_minor) AS net_minor,
+       ${cost ? 'SUM(cp.costed_orders) AS costed_orders, SUM(cp.net_less_cost_minor) AS net_less_cost_minor' : '0 AS costed_orders, NULL AS net_less_cost_minor'}
+     FROM customer_period cp ${by === undefined ? '' : 'JOIN member s ON s.customer_id = cp.customer_id'}
+     GROUP BY cp.c0, ${by === undefined ? '' : 's.segment, '}cp.k`,
     by === undefined ? [asOf, currency] : [asOf, currency, UNKNOWN],
   );
   return rows.map((r) => ({
