@@ -16,7 +16,8 @@ import {
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
-import { cohortCells as cohortCellsSql, orderFacts } from './repository.js';
+import { cohortCells as cohortCellsSql, orderFacts, rfmValues } from './repository.js';
+import { rfmReport as rfmOfFacts, rfmReportFromValues } from '../../analytics/metrics/rfm.js';
 import { cohortCells, type CohortCell } from '../../analytics/metrics/cohorts.js';
 import type { Period, SplitBy } from '../../analytics/metrics/types.js';
 import * as reports from './service.js';
@@ -322,9 +323,17 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(describeCohorts(o, 'revenue')).toMatch(/2024-02\s+1\s+10\s+35/);
   });
 
-  it("cohorts: the cells summed by the database equal the metrics layer's over the order facts", async () => {
+  it('cohorts and RFM: what the database sums equals the metrics layer over the order facts', async () => {
     await expectSameCells(db, AS_OF);
     await expectSameCells(db, '2024-02-15');
+    // RFM from one aggregate per customer = RFM from the order facts.
+    for (const day of [AS_OF, '2024-02-15']) {
+      const asOf = new Date(`${day}T00:00:00Z`);
+      asOf.setUTCDate(asOf.getUTCDate() + 1);
+      expect(rfmReportFromValues(await rfmValues(db, asOf, 'EUR'), asOf)).toEqual(
+        rfmOfFacts({ orders: await orderFacts(db, asOf, 'EUR'), asOf }),
+      );
+    }
     // An RFM segment is scored in the process, then summed by the metrics layer: same report shape.
     const champions = await cohortsReport(db, { asOf: AS_OF, segment: 'champions' });
     expect(champions.filters).toEqual({ segment: 'Champions' });
@@ -484,6 +493,10 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
     }
     expect(o.cohorts.reduce((a, c) => a + c.size, 0)).toBe(4338);
     await expectSameCells(db, '2011-12-09');
+    const asOf = new Date('2011-12-10T00:00:00Z');
+    expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
+      rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),
+    );
   });
 
   it('renders the November 2011 digest as HTML with charts', async () => {

@@ -1,6 +1,7 @@
 import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
+import type { RfmValues } from '../../analytics/metrics/rfm.js';
 import type {
   CustomerAggregate,
   CustomerProfile,
@@ -328,6 +329,40 @@ export async function cohortCells(
     // Without any known cost every order's cost is unknown (read as 0).
     netLessCostMinor: r.net_less_cost_minor ?? r.net_minor,
   }));
+}
+
+/**
+ * Each known customer's RFM inputs (analytics/metrics/rfm.ts `RfmValues`) from their sale orders
+ * before `asOf` in `currency`: the last order's instant, the number of orders and the net revenue
+ * (refunds attributed as in {@link orderFacts}) — one row per customer instead of one per order.
+ */
+export async function rfmValues(db: Queryable, asOf: Date, currency: string): Promise<RfmValues> {
+  const rows = await db.query<{ customer_id: string; last_at: Date; orders: number; net_minor: number }>(
+    `WITH ${SALE_ORDERS_CTE},
+     ${REFUNDS_BY_ORDER_CTE},
+     per_customer AS (
+       SELECT s.customer_id, MAX(s.ordered_at) AS last_at, COUNT(*) AS orders,
+         SUM(s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT)) AS net_minor
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       GROUP BY s.customer_id
+     )
+     SELECT c.external_id AS customer_id, a.last_at, a.orders, a.net_minor
+     FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id`,
+    [asOf, currency],
+  );
+  const values = {
+    ids: new Array<string>(rows.length),
+    lastOrderMs: new Array<number>(rows.length),
+    frequency: new Array<number>(rows.length),
+    monetaryMinor: new Array<number>(rows.length),
+  };
+  rows.forEach((r, i) => {
+    values.ids[i] = r.customer_id;
+    values.lastOrderMs[i] = r.last_at.getTime();
+    values.frequency[i] = r.orders;
+    values.monetaryMinor[i] = r.net_minor;
+  });
+  return values;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   type RetentionReport,
 } from '../../analytics/metrics/retention.js';
 import {
-  rfmReport as computeRfm,
+  rfmReportFromValues,
   rfmScores,
   type RfmReport,
   type RfmSegment,
@@ -469,10 +469,12 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
   };
 }
 
-/** `report rfm`: RFM scores and the named segments with counts and revenue. */
+/** `report rfm`: RFM scores and the named segments with counts and revenue (customer aggregates summed in SQL). */
 export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promise<RfmOutput> {
-  const l = await load(ctx.db, opts.asOf, {});
-  const report = computeRfm({ orders: l.orders, asOf: l.ctx.asOf });
+  // One row per customer from the database, not every order.
+  const at = await reportContext(ctx.db, opts.asOf);
+  const l = { ctx: at, digits: minorDigits(at.currency) };
+  const report = rfmReportFromValues(await repo.rfmValues(ctx.db, at.asOf, at.currency), at.asOf);
   const { customers, ...rest } = body(report, l.digits);
   return {
     ...header('rfm', l, {}),
