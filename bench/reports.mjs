@@ -114,7 +114,11 @@ if (cohorts) {
     const total = (cum.get(c0) ?? 0) + net;
     cum.set(c0, total);
     const revenue = c ? Math.round(total / c.size) / 100 : NaN; // minor → currency units (USD)
-    if (!c || c.activeCustomers[k] !== active || Math.abs(c.cumulativeRevenuePerCustomer[k] - revenue) > 0.006) {
+    if (
+      !c ||
+      c.activeCustomers[k] !== active ||
+      Math.abs(c.cumulativeRevenuePerCustomer[k] - revenue) > 0.006
+    ) {
       if (wrong++ < 5) console.error(`triangle differs at cohort ${label(c0)} k=${k}`);
     }
   }
