@@ -14,6 +14,7 @@ const benches = {
   http: 'bench/http/run.mjs',
   remote: 'bench/remote.mjs',
   reco: 'bench/reco.mjs',
+  reports: 'bench/reports.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

@@ -163,6 +163,40 @@ describe.each(testEngines())('products, spend, reports and imports over HTTP on 
     expect((await t.call('GET', '/v1/reports/summary', { role: 'agent' })).status).toBe(403);
     expect((await t.call('GET', '/v1/reports/digest?out=x.html', { role: 'analyst' })).status).toBe(400);
   });
+
+  it('refuses query parameters a route does not declare, naming the parameter and the accepted ones', async () => {
+    const refused = async (path: string, name: string, known: string[]) => {
+      const r = await t.call('GET', path, { role: 'admin' });
+      expect(r.status, path).toBe(400);
+      expect(r.json.error.code).toBe('validation');
+      expect(r.json.error.details.issues, path).toEqual([
+        { path: name, message: expect.stringContaining(`unknown query parameter ${name}`) },
+      ]);
+      for (const k of known) expect(r.json.error.message, path).toContain(k);
+      return r;
+    };
+    // A misspelt name (asof for asOf) is refused, not ignored: the answer would be for another day.
+    const asof = await refused('/v1/reports/summary?asof=2024-02-01', 'asof', ['known: asOf']);
+    expect(asof.json.error.message).toBe('unknown query parameter asof; known: asOf');
+    await refused('/v1/reports/cohorts?period=month&bye=channel', 'bye', [
+      'asOf',
+      'from',
+      'to',
+      'period',
+      'by',
+    ]);
+    // Every route with a query schema, through the kit (securedRoute), not only the reports.
+    await refused('/v1/products?limt=5', 'limt', ['limit', 'cursor']);
+    await refused('/v1/orders?customer=c1', 'customer', ['limit', 'cursor', 'customerId']);
+    await refused('/v1/customers?limit=5&sort=email', 'sort', ['limit', 'cursor', 'email']);
+    await refused('/v1/customers/c1/timeline?limit=5&kind=order', 'kind', ['limit', 'kinds']);
+    await refused('/v1/spend?chanel=ads', 'chanel', ['limit', 'cursor', 'channel']);
+    await refused('/v1/domain-events?since=0', 'since', ['limit', 'type', 'after']);
+    // Known names still work, and the key is checked first.
+    expect((await t.call('GET', '/v1/products?limit=5', { role: 'admin' })).status).toBe(200);
+    expect((await t.call('GET', '/v1/reports/summary?asof=2024-02-01', { role: 'agent' })).status).toBe(403);
+    expect((await t.app.request('/v1/products?limt=5')).status).toBe(401);
+  });
 });
 
 describe.each(testEngines())('reports on an empty store (%s)', (engine) => {

@@ -2,8 +2,7 @@ import { invalid } from '../../shared/errors.js';
 import type { CustomerProfile, MarginBasis, OrderFact, Period, SpendRow, SplitBy } from './types.js';
 import {
   UNKNOWN,
-  marginBasisOf,
-  marginOf,
+  assertDate,
   netOf,
   ordersAsOf,
   ordersByCustomer,
@@ -69,6 +68,32 @@ export interface CohortInput {
   to?: Date;
 }
 
+/**
+ * The aggregate a cohort report is made of: one cell per (cohort period, segment, k), summing the
+ * orders that customers of that cohort placed k periods after it. Integer sums, so a database can
+ * produce them (GROUP BY) and give the same report as {@link cohortCells} over the order facts.
+ */
+export interface CohortCell {
+  /** Period index of the cohort (its customers' first order), as {@link periodIndex}. */
+  cohort: number;
+  /** Value of the split attribute, null without a split. */
+  segment: string | null;
+  /** Periods since the cohort's (≥ 0). */
+  k: number;
+  /** Customers of the cohort with ≥ 1 order in period cohort + k (at k = 0: the cohort's size). */
+  active: number;
+  /** Orders in the cell, and those with a known cost (for the margin basis). */
+  orders: number;
+  costedOrders: number;
+  /** Σ net revenue (revenue − refunds) of the cell's orders, minor units. */
+  netMinor: number;
+  /** Σ (net revenue − cost) with an unknown cost read as 0 (used only when every order has a cost). */
+  netLessCostMinor: number;
+}
+
+/** What {@link cohortReportFromCells} needs besides the cells (as {@link CohortInput}, without orders). */
+export type CohortCellsInput = Omit<CohortInput, 'orders' | 'profiles'> & { cells: readonly CohortCell[] };
+
 interface Acc {
   idx: number;
   segment: string | null;
@@ -99,35 +124,99 @@ function segmentOf(
 }
 
 /**
+ * The cohort cells of order facts (docs/metrics.md#cohorts): each customer joins the cohort of the
+ * period of their first order (and the split value of that order or of their profile); each of
+ * their orders before `asOf` adds to cell k = its period − the cohort's.
+ */
+export function cohortCells(
+  input: Pick<CohortInput, 'orders' | 'asOf' | 'period' | 'by' | 'profiles'>,
+): CohortCell[] {
+  const period = input.period ?? 'month';
+  const orders = ordersAsOf(input.orders, input.asOf);
+  const profiles = profileIndex(input.profiles);
+  const cells = new Map<string, CohortCell>();
+  for (const [customerId, list] of ordersByCustomer(orders)) {
+    const first = list[0]!;
+    const c0 = periodIndex(first.orderedAt, period);
+    const segment = segmentOf(input.by, first, profiles.get(customerId));
+    let lastK = -1;
+    let cell: CohortCell | undefined;
+    for (const o of list) {
+      const k = periodIndexOfMs(o.orderedAt.getTime(), period) - c0;
+      if (k !== lastK) {
+        const key = `${c0}\u0000${segment ?? ''}\u0000${k}`;
+        cell = cells.get(key);
+        if (!cell) {
+          cell = {
+            cohort: c0,
+            segment,
+            k,
+            active: 0,
+            orders: 0,
+            costedOrders: 0,
+            netMinor: 0,
+            netLessCostMinor: 0,
+          };
+          cells.set(key, cell);
+        }
+        cell.active++;
+        lastK = k;
+      }
+      cell!.orders++;
+      if (o.costMinor !== null) cell!.costedOrders++;
+      cell!.netMinor += netOf(o);
+      cell!.netLessCostMinor += netOf(o) - (o.costMinor ?? 0);
+    }
+  }
+  return [...cells.values()];
+}
+
+/**
  * Acquisition cohorts by period of first order (docs/metrics.md#cohorts): retention[k], cumulative
  * revenue and margin per customer, and with spend, CAC per cohort and payback period.
  */
 export function cohortReport(input: CohortInput): CohortReport {
-  const period = input.period ?? 'month';
-  const orders = ordersAsOf(input.orders, input.asOf);
   if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
     throw invalid('expected from before to', { field: 'from' });
   }
-  const { basis, costCoverage } = marginBasisOf(orders);
+  return cohortReportFromCells({ ...input, cells: cohortCells(input) });
+}
+
+/**
+ * {@link cohortReport} from its cells (computed by {@link cohortCells}, or by the database): the
+ * margin basis is `margin` only when every order has a cost; cohorts outside `from`/`to` are dropped
+ * after the basis is decided (it covers all orders before `asOf`).
+ */
+export function cohortReportFromCells(input: CohortCellsInput): CohortReport {
+  const period = input.period ?? 'month';
+  assertDate(input.asOf, 'asOf');
+  if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
+    throw invalid('expected from before to', { field: 'from' });
+  }
+  let orderCount = 0;
+  let costed = 0;
+  for (const c of input.cells) {
+    orderCount += c.orders;
+    costed += c.costedOrders;
+  }
+  const costCoverage = orderCount === 0 ? 1 : costed / orderCount;
+  const basis: MarginBasis = costed === orderCount ? 'margin' : 'revenue';
   const lastIdx = periodIndex(new Date(input.asOf.getTime() - 1), period);
-  const profiles = profileIndex(input.profiles);
   const cohorts = new Map<string, Acc>();
   // Cohorts are kept whole: the filter applies to the cohort period, not to order dates.
   const fromIdx = input.from ? periodIndex(input.from, period) : -Infinity;
   const toIdx = input.to ? periodIndex(new Date(input.to.getTime() - 1), period) : Infinity;
 
-  for (const [customerId, list] of ordersByCustomer(orders)) {
-    const first = list[0]!;
-    const c0 = periodIndex(first.orderedAt, period);
+  for (const cell of input.cells) {
+    const c0 = cell.cohort;
     if (c0 < fromIdx || c0 > toIdx) continue;
-    const segment = segmentOf(input.by, first, profiles.get(customerId));
-    const key = `${c0}\u0000${segment ?? ''}`;
+    const key = `${c0}\u0000${cell.segment ?? ''}`;
     let acc = cohorts.get(key);
     if (!acc) {
       const n = lastIdx - c0 + 1;
       acc = {
         idx: c0,
-        segment,
+        segment: cell.segment,
         size: 0,
         active: new Array<number>(n).fill(0),
         revenue: new Array<number>(n).fill(0),
@@ -135,17 +224,18 @@ export function cohortReport(input: CohortInput): CohortReport {
       };
       cohorts.set(key, acc);
     }
-    acc.size++;
-    let lastK = -1;
-    for (const o of list) {
-      const k = periodIndexOfMs(o.orderedAt.getTime(), period) - c0;
-      if (k !== lastK) {
-        acc.active[k]!++;
-        lastK = k;
-      }
-      acc.revenue[k]! += netOf(o);
-      acc.margin[k]! += marginOf(o, basis);
+    if (cell.k < 0 || cell.k >= acc.active.length) {
+      throw invalid(
+        `expected k in 0…${acc.active.length - 1} for cohort ${periodLabel(c0, period)}, got ${cell.k}`,
+        {
+          field: 'cells',
+        },
+      );
     }
+    if (cell.k === 0) acc.size = cell.active;
+    acc.active[cell.k]! += cell.active;
+    acc.revenue[cell.k]! += cell.netMinor;
+    acc.margin[cell.k]! += basis === 'margin' ? cell.netLessCostMinor : cell.netMinor;
   }
 
   const notes: string[] = [];

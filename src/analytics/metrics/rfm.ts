@@ -128,6 +128,25 @@ export function rfmFromGroups(
     frequency.push(n);
     monetary.push(value);
   }
+  return rfmFromValues({ ids, lastOrderMs: last, frequency, monetaryMinor: monetary }, asOf);
+}
+
+/**
+ * Each customer's RFM inputs, as parallel arrays: id, instant of the last order before `asOf`
+ * (epoch ms), number of orders and net revenue (minor units) before `asOf`. One SQL aggregate per
+ * customer gives them (`report rfm` does), or {@link rfmFromGroups} from the order facts.
+ */
+export interface RfmValues {
+  ids: readonly string[];
+  lastOrderMs: readonly number[];
+  frequency: readonly number[];
+  monetaryMinor: readonly number[];
+}
+
+/** {@link rfmScores} from each customer's values; customers sorted by id. */
+export function rfmFromValues(values: RfmValues, asOf: Date): RfmCustomer[] {
+  const { ids, lastOrderMs: last, frequency, monetaryMinor: monetary } = values;
+  const cut = asOf.getTime();
   const order = ids.map((_, i) => i).sort((a, b) => (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
   const r = quintileScores(last); // later last order is better
   const f = quintileScores(frequency);
@@ -146,7 +165,15 @@ export function rfmFromGroups(
 
 /** The RFM report (docs/metrics.md#rfm): per-customer scores and counts and revenue per segment. */
 export function rfmReport(input: { orders: readonly OrderFact[]; asOf: Date }): RfmReport {
-  const customers = rfmScores(input.orders, input.asOf);
+  return rfmReportOf(rfmScores(input.orders, input.asOf), input.asOf);
+}
+
+/** {@link rfmReport} from each customer's values (see {@link RfmValues}). */
+export function rfmReportFromValues(values: RfmValues, asOf: Date): RfmReport {
+  return rfmReportOf(rfmFromValues(values, asOf), asOf);
+}
+
+function rfmReportOf(customers: RfmCustomer[], asOf: Date): RfmReport {
   let total = 0;
   for (const c of customers) total += c.monetaryMinor;
   const acc = new Map<RfmSegment, { n: number; revenue: number; recency: number; frequency: number }>();
@@ -173,7 +200,7 @@ export function rfmReport(input: { orders: readonly OrderFact[]; asOf: Date }): 
   });
   return {
     definition: 'rfm',
-    asOf: input.asOf,
+    asOf,
     customers,
     segments,
     definitions: { scores: 'rfm.scores', segments: 'rfm.segments' },

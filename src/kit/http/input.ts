@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/errors.js';
 import { fieldOf } from '../fields.js';
 import { validationError } from './errors.js';
@@ -35,8 +36,24 @@ export function parseInput<S extends z.ZodType>(
 ): z.infer<S> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new AppError('validation', `the ${what} must be a JSON object of options`);
+  refuseUnknownNames(schema, Object.keys(raw), what, command);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+/**
+ * Throws the validation error for the first of `names` that `schema` does not declare: a name of the
+ * command's options (`command`) is refused as CLI-only, any other as unknown, listing the known ones.
+ */
+export function refuseUnknownNames(
+  schema: z.ZodType,
+  names: readonly string[],
+  what: 'query' | 'body',
+  command?: z.ZodObject,
+): void {
   const known = Object.keys(shapeOf(schema));
-  for (const name of Object.keys(raw)) {
+  for (const name of names) {
     if (known.includes(name)) continue;
     if (command && name in command.shape) {
       const about = fieldOf(command.shape[name] as z.ZodType).description;
@@ -45,11 +62,21 @@ export function parseInput<S extends z.ZodType>(
         `${name} is a CLI-only option${about ? ` (${about})` : ''}: the API works on the stored data`,
       );
     }
-    throw refuse(name, `unknown ${what} parameter ${name}; known: ${known.join(', ')}`);
+    throw refuse(name, `unknown ${what} parameter ${name}; known: ${known.join(', ') || '(none)'}`);
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
+}
+
+/**
+ * Route middleware refusing query parameters that `schema` does not declare (400 naming the parameter
+ * and the known ones). `securedRoute` mounts it on every route with a query schema: the validator
+ * would otherwise drop an unknown name silently (`?asof=` for `asOf`) and answer as if it was not sent.
+ */
+export function refuseUnknownQuery(schema: z.ZodType): MiddlewareHandler {
+  shapeOf(schema); // an object schema, checked when the route is declared
+  return async (c, next) => {
+    refuseUnknownNames(schema, Object.keys(c.req.queries()), 'query');
+    await next();
+  };
 }
 
 /** The object shape of a schema, through refinements (`z.object(…).refine(…)` keeps its shape). */

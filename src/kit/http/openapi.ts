@@ -1,6 +1,7 @@
 import { createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import { rolesWith, type Auth, type Permission } from './auth.js';
 import { ErrorBody } from './errors.js';
+import { refuseUnknownQuery } from './input.js';
 
 const error = (description: string) => ({
   description,
@@ -17,12 +18,17 @@ export const ERROR_RESPONSES = {
   429: error('Rate limit exceeded; see Retry-After'),
 } as const;
 
-/** A route behind an API key holding `permission`, documented with its roles and error responses. */
+/**
+ * A route behind an API key holding `permission`, documented with its roles and error responses. A
+ * route with a query schema refuses query parameters the schema does not declare (after the key is
+ * checked, before the query is validated).
+ */
 export function securedRoute<R extends RouteConfig>(auth: Auth, permission: Permission, route: R) {
+  const query = route.request?.query;
   return createRoute({
     ...route,
     security: [{ bearer: [] }],
-    middleware: [auth.require(permission)] as const,
+    middleware: query ? [auth.require(permission), refuseUnknownQuery(query)] : [auth.require(permission)],
     description: `${route.description ?? route.summary ?? ''}\n\nRoles: ${rolesWith(permission).join(', ')}.`,
     responses: { ...ERROR_RESPONSES, ...route.responses },
   });

@@ -3,6 +3,7 @@ import type { TransactionDb } from '../../analytics/basket/itemsets.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { emit } from '../../kit/cli/output.js';
+import { count, phased } from '../../kit/cli/progress.js';
 
 /** How the schemas' fields appear on the command line (flags and help texts come from schema.ts). */
 const FLAGS: Record<string, OptionOverride> = {
@@ -47,7 +48,11 @@ async function fimiTransactions(
   if ((format ?? (input ? 'fimi' : 'orders')) === 'fimi') {
     if (!input) throw invalid('--format fimi needs --input FILE', { field: '--input' });
     const { readFimi } = await import('./fimiFile.js');
-    return (await readFimi(input)).db;
+    return phased(
+      `reading ${input}`,
+      async () => (await readFimi(input)).db,
+      (db) => `${count(db.transactionCount)} transactions`,
+    );
   }
   if (input)
     throw invalid('--format orders reads the imported orders; import the file with `retain import` first', {
@@ -127,9 +132,14 @@ The threshold is ceil(min-support × baskets) and is inclusive.`,
           ? (items: unknown[], count: number, support: number) =>
               write(`{"items":${JSON.stringify(items)},"count":${count},"support":${support}}`)
           : undefined;
-        return fimi
-          ? service.itemsetsOf(fimi, opts, each, started)
-          : cli.withContext(cmd, (ctx) => service.itemsets(ctx, opts, each));
+        return phased(
+          fimi ? 'mining itemsets' : 'loading orders and mining itemsets',
+          async () =>
+            fimi
+              ? service.itemsetsOf(fimi, opts, each, started)
+              : cli.withContext(cmd, (ctx) => service.itemsets(ctx, opts, each)),
+          (r) => `${count(r.itemsets)} itemsets in ${count(r.transactions)} baskets`,
+        );
       });
       emit(cmd, result, () =>
         [
@@ -161,9 +171,15 @@ conviction = (1 − P(C))/(1 − confidence), null when confidence = 1.`,
       const fimi = await fimiTransactions(format, input);
       const result = await withOut(out, async (write) => {
         const each = write ? (rule: unknown) => write(JSON.stringify(rule)) : undefined;
-        return fimi
-          ? service.rulesOf(fimi, opts, each, started)
-          : cli.withContext(cmd, (ctx) => service.rules(ctx, opts, each));
+        return phased(
+          fimi ? 'mining rules' : 'loading orders and mining rules',
+          async () =>
+            fimi
+              ? service.rulesOf(fimi, opts, each, started)
+              : cli.withContext(cmd, (ctx) => service.rules(ctx, opts, each)),
+          (r) =>
+            `${count(r.rules)} rules from ${count(r.itemsets)} itemsets in ${count(r.transactions)} baskets`,
+        );
       });
       const titles = result.titles;
       const named = (keys: unknown[]) =>
@@ -196,7 +212,11 @@ in whole percent, capped by --max-discount; null when unit costs are unknown (se
       const { BundlesOptions, parseOptions } = await import('./schema.js');
       const { bundles } = await import('./service.js');
       const input = parseOptions(BundlesOptions, raw);
-      const result = await cli.withContext(cmd, (ctx) => bundles(ctx, input));
+      const result = await phased(
+        'loading orders and finding bundles',
+        () => cli.withContext(cmd, (ctx) => bundles(ctx, input)),
+        (r) => `${count(r.bundles.length)} bundles`,
+      );
       emit(
         cmd,
         result,
@@ -225,7 +245,11 @@ Companions ranked by confidence P(companion | product), then lift.`,
       const { FbtOptions, parseOptions } = await import('./schema.js');
       const { fbt } = await import('./service.js');
       const input = parseOptions(FbtOptions, raw);
-      const result = await cli.withContext(cmd, (ctx) => fbt(ctx, input));
+      const result = await phased(
+        'loading orders and counting companions',
+        () => cli.withContext(cmd, (ctx) => fbt(ctx, input)),
+        (r) => `${count(r.fbt.length)} products`,
+      );
       emit(cmd, result, () =>
         result.fbt
           .map(
@@ -258,7 +282,11 @@ order; nextProduct: what customers bought in their second order, by the main cat
       const { UpsellOptions, parseOptions } = await import('./schema.js');
       const { upsell } = await import('./service.js');
       const input = parseOptions(UpsellOptions, raw);
-      const result = await cli.withContext(cmd, (ctx) => upsell(ctx, input));
+      const result = await phased(
+        'loading orders and finding upsell paths',
+        () => cli.withContext(cmd, (ctx) => upsell(ctx, input)),
+        (r) => `${count(r.upsell.length)} upsell paths`,
+      );
       emit(cmd, result, () =>
         [
           ...result.notes.map((n) => `Note: ${n}`),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliRuntime } from '../../kit/module.js';
 import { emit } from '../../kit/cli/output.js';
+import { count, phased } from '../../kit/cli/progress.js';
 
 /** `retain recommend --customer ID` and `retain recommend evaluate`. */
 export function registerRecommend(program: Command, cli: CliRuntime): void {
@@ -76,7 +77,11 @@ held-out products; NDCG@k binary relevance; PHR@k = share of customers with at l
       const { EvaluateOptions, parseOptions } = await import('./schema.js');
       const { evaluate } = await import('./service.js');
       const input = parseOptions(EvaluateOptions, raw);
-      const result = await cli.withContext(cmd, (ctx) => evaluate(ctx, input));
+      const result = await phased(
+        'loading orders and scoring four recommenders',
+        () => cli.withContext(cmd, (ctx) => evaluate(ctx, input)),
+        (r) => `${count(r.customers)} customers`,
+      );
       emit(cmd, result, () =>
         [
           `${result.customers} customers evaluated (${result.skipped} with one order skipped), k = ${result.k}`,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliRuntime } from '../../kit/module.js';
 import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { emit, log } from '../../kit/cli/output.js';
+import { count, phased } from '../../kit/cli/progress.js';
 
 const fmt = (v: number) =>
   Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
@@ -90,7 +91,11 @@ Standard errors (observed information) are shown in the human output.`,
         r = service.fitSummary({ ...opts, model, summary: columns });
       } else {
         const calibrationEnd = await calibrationEndOf(opts);
-        r = await cli.withContext(cmd, (ctx) => service.fit(ctx, { ...opts, model, calibrationEnd }));
+        r = await phased(
+          `loading orders and fitting ${model}`,
+          () => cli.withContext(cmd, (ctx) => service.fit(ctx, { ...opts, model, calibrationEnd })),
+          (f) => `${count(f.customers)} customers`,
+        );
       }
       warn(r.warnings);
       const { fitJson } = service;
@@ -145,7 +150,11 @@ CLV = margin × E[spend] (Gamma-Gamma) × Σ_months ΔE[purchases] / (1 + d)^mon
       } else {
         // Predictions from stored orders are stored (as of the calibration end) with the details.
         const calibrationEnd = await calibrationEndOf(opts);
-        r = await cli.withContext(cmd, (ctx) => service.predict(ctx, { ...opts, calibrationEnd }));
+        r = await phased(
+          'loading orders, fitting and predicting',
+          () => cli.withContext(cmd, (ctx) => service.predict(ctx, { ...opts, calibrationEnd })),
+          (p) => `${count(p.customers)} customers`,
+        );
       }
       warn(r.warnings);
       if (!r.spendParams) log('note: no monetary_value column, so the clv column is left empty');
@@ -219,8 +228,10 @@ JSON: {"model","params","holdoutDuration","customers","mae","rmse","correlation"
         const { invalid } = await import('../../shared/errors.js');
         if (!holdoutEnd) throw invalid('--holdout-end is required', { field: '--holdout-end' });
         const calibrationEnd = await calibrationEndOf(opts);
-        r = await cli.withContext(cmd, (ctx) =>
-          service.validate(ctx, { ...opts, calibrationEnd, holdoutEnd }),
+        r = await phased(
+          'loading orders, fitting on the calibration period and predicting the holdout',
+          () => cli.withContext(cmd, (ctx) => service.validate(ctx, { ...opts, calibrationEnd, holdoutEnd })),
+          (v) => `${count(v.customers)} customers`,
         );
       }
       warn([...r.sufficiency.messages, ...r.warnings]);

@@ -9,6 +9,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import type { ImportJobPayload } from './jobs.js';
+import { parseInput, queryOf } from '../../kit/http/input.js';
 import { documented, json } from '../../kit/http/openapi.js';
 
 /** Import status as the API shows it: the job, and the importer's report once it ran. */
@@ -111,11 +112,7 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         throw new AppError('validation', `expected an entity among ${Entity.options.join(', ')}`, {
           where: { field: 'entity' },
         });
-      const q = UploadQuery.safeParse(c.req.query());
-      if (!q.success)
-        throw new AppError('validation', q.error.issues[0]?.message ?? 'invalid query', {
-          details: { issues: q.error.issues },
-        });
+      const q = parseInput(UploadQuery, queryOf(c.req.queries()), 'query');
       await mkdir(deps.config.uploadDir, { recursive: true });
       const tmp = join(deps.config.uploadDir, `upload-${randomUUID()}`);
       let saved;
@@ -127,13 +124,13 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
       }
       const options = {
         entity: entity.data,
-        preset: q.data.preset,
-        currency: q.data.currency?.toUpperCase(),
+        preset: q.preset,
+        currency: q.currency?.toUpperCase(),
       };
       const key =
         c.req.header('idempotency-key') ??
         `import:${saved.sha256}:${createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16)}`;
-      const name = q.data.filename ?? `upload.${entity.data}`;
+      const name = q.filename ?? `upload.${entity.data}`;
       // Keep the file's extension so the importer recognises gzip / NDJSON by name as well as by content.
       const file = join(deps.config.uploadDir, `${saved.sha256}-${name.replace(/[^\w.-]/g, '_')}`);
       await rename(tmp, file);

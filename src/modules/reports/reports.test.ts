@@ -16,7 +16,10 @@ import {
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
-import { orderFacts } from './repository.js';
+import { cohortCells as cohortCellsSql, orderFacts, rfmValues } from './repository.js';
+import { rfmReport as rfmOfFacts, rfmReportFromValues } from '../../analytics/metrics/rfm.js';
+import { cohortCells, type CohortCell } from '../../analytics/metrics/cohorts.js';
+import type { Period, SplitBy } from '../../analytics/metrics/types.js';
 import * as reports from './service.js';
 import {
   ChannelsInput,
@@ -108,6 +111,37 @@ const SPEND = `date,channel,amount
 `;
 
 const AS_OF = '2024-03-31';
+
+const byCell = (a: CohortCell, b: CohortCell) =>
+  a.cohort - b.cohort || (a.segment ?? '').localeCompare(b.segment ?? '') || a.k - b.k;
+
+/**
+ * The cohort cells the database sums (`report cohorts`) against the metrics layer's sums over the
+ * order facts, for every period and split: the same cells, so the same report.
+ */
+async function expectSameCells(db: Database, asOfDay: string): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const [setting] = await db.query<{ currency: string }>(
+    `SELECT value AS currency FROM settings WHERE key = 'currency'`,
+  );
+  const currency = setting!.currency;
+  const facts = await orderFacts(db, asOf, currency);
+  const profiles = (
+    await db.query<{ customer_id: string; channel: string | null; country: string | null }>(
+      'SELECT external_id AS customer_id, acquisition_channel AS channel, country FROM customers',
+    )
+  ).map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
+  for (const period of ['month', 'quarter'] as Period[]) {
+    for (const by of [undefined, 'channel', 'country', 'first-product', 'first-category'] as (
+      SplitBy | undefined
+    )[]) {
+      const sql = await cohortCellsSql(db, asOf, currency, period, by);
+      const js = cohortCells({ orders: facts, asOf, period, by, profiles });
+      expect(sql.sort(byCell), `${period} by ${by ?? 'none'}`).toEqual(js.sort(byCell));
+    }
+  }
+}
 
 describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
   let db: Database;
@@ -289,6 +323,22 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(describeCohorts(o, 'revenue')).toMatch(/2024-02\s+1\s+10\s+35/);
   });
 
+  it('cohorts and RFM: what the database sums equals the metrics layer over the order facts', async () => {
+    await expectSameCells(db, AS_OF);
+    await expectSameCells(db, '2024-02-15');
+    // RFM from one aggregate per customer = RFM from the order facts.
+    for (const day of [AS_OF, '2024-02-15']) {
+      const asOf = new Date(`${day}T00:00:00Z`);
+      asOf.setUTCDate(asOf.getUTCDate() + 1);
+      expect(rfmReportFromValues(await rfmValues(db, asOf, 'EUR'), asOf)).toEqual(
+        rfmOfFacts({ orders: await orderFacts(db, asOf, 'EUR'), asOf }),
+      );
+    }
+    // An RFM segment is scored in the process, then summed by the metrics layer: same report shape.
+    const champions = await cohortsReport(db, { asOf: AS_OF, segment: 'champions' });
+    expect(champions.filters).toEqual({ segment: 'Champions' });
+  });
+
   it('rfm: scores by rank with ties and the named segments', async () => {
     const o = await rfmReport(db, { asOf: AS_OF, customers: true });
     expect(o.customers!.map((c) => [c.customerId, c.r, c.f, c.segment])).toEqual([
@@ -442,6 +492,11 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
       c.retention.forEach((r, k) => expect(r).toBeCloseTo(n.active[k]! / n.size, 5));
     }
     expect(o.cohorts.reduce((a, c) => a + c.size, 0)).toBe(4338);
+    await expectSameCells(db, '2011-12-09');
+    const asOf = new Date('2011-12-10T00:00:00Z');
+    expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
+      rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),
+    );
   });
 
   it('renders the November 2011 digest as HTML with charts', async () => {

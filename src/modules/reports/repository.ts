@@ -1,11 +1,16 @@
 import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
+import type { CohortCell } from '../../analytics/metrics/cohorts.js';
+import type { RfmValues } from '../../analytics/metrics/rfm.js';
 import type {
   CustomerAggregate,
   CustomerProfile,
   OrderFact,
+  Period,
   SpendRow,
+  SplitBy,
 } from '../../analytics/metrics/types.js';
+import { UNKNOWN } from '../../analytics/metrics/util.js';
 import { SALE_STATUSES } from '../imports/schema.js';
 
 /** Statuses counted as sales, as a SQL list (constants, not user input). */
@@ -204,6 +209,160 @@ export async function orderFacts(
     category: r.category,
     sku: r.sku,
   }));
+}
+
+/** Sequential period index of a TIMESTAMP column (UTC), as the metrics layer's `periodIndex`. */
+function periodIndexSql(expr: string, period: Period): string {
+  const year = `CAST(EXTRACT(YEAR FROM ${expr}) AS INTEGER)`;
+  return period === 'month'
+    ? `${year} * 12 + CAST(EXTRACT(MONTH FROM ${expr}) AS INTEGER) - 1`
+    : `${year} * 4 + CAST(EXTRACT(QUARTER FROM ${expr}) AS INTEGER) - 1`;
+}
+
+/**
+ * The cohort cells (analytics/metrics/cohorts.ts `CohortCell`) of the sale orders of known customers
+ * before `asOf`, in `currency`, aggregated in the database: the same sums as `cohortCells` over
+ * {@link orderFacts} (same refund attribution, same cost rule, same "first order": earliest, then
+ * smallest order id; same largest line: ties to the smallest sku), without sending every order to
+ * the process. Segments: `channel`/`country` from the customer, `first-product`/`first-category`
+ * from the largest line of the first order; missing values are `(unknown)`.
+ */
+export async function cohortCells(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  period: Period,
+  by: SplitBy | undefined,
+): Promise<CohortCell[]> {
+  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
+  const cost = (known?.costs ?? 0) > 0;
+  const firstLine = by === 'first-product' || by === 'first-category';
+  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  if (cost) {
+    ctes.push(`order_cost AS (
+       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
+     )`);
+  }
+  ctes.push(`fact AS (
+       SELECT s.customer_id, ${periodIndexSql('s.ordered_at', period)} AS p,
+         s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor
+         ${cost ? ', f.cost_minor' : ''}
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       ${cost ? 'LEFT JOIN order_cost f ON f.order_id = s.order_id' : ''}
+     )`);
+  let segment = 'CAST(NULL AS TEXT)';
+  let segmentJoin = '';
+  if (firstLine) {
+    ctes.push(
+      // The first order: earliest, then the smallest id (as the order facts sort); MIN + a join
+      // rather than ROW_NUMBER(), which sorted every order.
+      `first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)`,
+      `first_order AS (
+         SELECT s.customer_id, MIN(s.order_id) AS order_id
+         FROM sale s JOIN first_at f ON f.customer_id = s.customer_id AND s.ordered_at = f.first_at
+         GROUP BY s.customer_id
+       )`,
+      `first_top AS (
+         SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor
+         FROM order_lines l JOIN first_order fo ON fo.order_id = l.order_id GROUP BY l.order_id
+       )`,
+      `first_sku AS (
+         SELECT l.order_id, MIN(l.sku) AS sku FROM order_lines l
+         JOIN first_top t ON t.order_id = l.order_id AND l.line_total_minor = t.top_line_minor
+         GROUP BY l.order_id
+       )`,
+    );
+    segment = by === 'first-product' ? 'fs.sku' : 'fp.category';
+    segmentJoin = `JOIN first_order fo ON fo.customer_id = m.customer_id
+       LEFT JOIN first_sku fs ON fs.order_id = fo.order_id
+       ${by === 'first-category' ? 'LEFT JOIN products fp ON fp.sku = fs.sku' : ''}`;
+  } else if (by === 'channel' || by === 'country') {
+    segment = by === 'channel' ? 'c.acquisition_channel' : 'c.country';
+    segmentJoin = 'JOIN customers c ON c.customer_id = m.customer_id';
+  }
+  // Each customer's first period; one row per customer and period with orders (an active customer),
+  // grouped on integers after the join, like the plainest form of the query (bench/reports.mjs
+  // measures it beside this); then per cell, the segment joined in only there (a text key in the
+  // per-customer grouping cost DuckDB more than the extra join).
+  ctes.push(
+    `first_period AS (SELECT customer_id, MIN(p) AS c0 FROM fact GROUP BY customer_id)`,
+    `customer_period AS (
+       SELECT m.customer_id, m.c0, f.p - m.c0 AS k, COUNT(*) AS orders, SUM(f.net_minor) AS net_minor
+         ${cost ? ', COUNT(f.cost_minor) AS costed_orders, SUM(f.net_minor - COALESCE(f.cost_minor, 0)) AS net_less_cost_minor' : ''}
+       FROM fact f JOIN first_period m ON m.customer_id = f.customer_id
+       GROUP BY m.customer_id, m.c0, f.p
+     )`,
+  );
+  if (by !== undefined) {
+    ctes.push(`member AS (
+       SELECT m.customer_id, COALESCE(${segment}, $3) AS segment FROM first_period m ${segmentJoin}
+     )`);
+  }
+  const rows = await db.query<{
+    c0: number;
+    segment: string | null;
+    k: number;
+    active: number;
+    orders: number;
+    costed_orders: number;
+    net_minor: number;
+    net_less_cost_minor: number | null;
+  }>(
+    `WITH ${ctes.join(',\n     ')}
+     SELECT cp.c0, ${by === undefined ? 'CAST(NULL AS TEXT)' : 's.segment'} AS segment, cp.k, COUNT(*) AS active,
+       SUM(cp.orders) AS orders, SUM(cp.net_minor) AS net_minor,
+       ${cost ? 'SUM(cp.costed_orders) AS costed_orders, SUM(cp.net_less_cost_minor) AS net_less_cost_minor' : '0 AS costed_orders, NULL AS net_less_cost_minor'}
+     FROM customer_period cp ${by === undefined ? '' : 'JOIN member s ON s.customer_id = cp.customer_id'}
+     GROUP BY cp.c0, ${by === undefined ? '' : 's.segment, '}cp.k`,
+    by === undefined ? [asOf, currency] : [asOf, currency, UNKNOWN],
+  );
+  return rows.map((r) => ({
+    cohort: r.c0,
+    segment: r.segment,
+    k: r.k,
+    active: r.active,
+    orders: r.orders,
+    costedOrders: r.costed_orders,
+    netMinor: r.net_minor,
+    // Without any known cost every order's cost is unknown (read as 0).
+    netLessCostMinor: r.net_less_cost_minor ?? r.net_minor,
+  }));
+}
+
+/**
+ * Each known customer's RFM inputs (analytics/metrics/rfm.ts `RfmValues`) from their sale orders
+ * before `asOf` in `currency`: the last order's instant, the number of orders and the net revenue
+ * (refunds attributed as in {@link orderFacts}) — one row per customer instead of one per order.
+ */
+export async function rfmValues(db: Queryable, asOf: Date, currency: string): Promise<RfmValues> {
+  const rows = await db.query<{ customer_id: string; last_at: Date; orders: number; net_minor: number }>(
+    `WITH ${SALE_ORDERS_CTE},
+     ${REFUNDS_BY_ORDER_CTE},
+     per_customer AS (
+       SELECT s.customer_id, MAX(s.ordered_at) AS last_at, COUNT(*) AS orders,
+         SUM(s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT)) AS net_minor
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       GROUP BY s.customer_id
+     )
+     SELECT c.external_id AS customer_id, a.last_at, a.orders, a.net_minor
+     FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id`,
+    [asOf, currency],
+  );
+  const values = {
+    ids: new Array<string>(rows.length),
+    lastOrderMs: new Array<number>(rows.length),
+    frequency: new Array<number>(rows.length),
+    monetaryMinor: new Array<number>(rows.length),
+  };
+  rows.forEach((r, i) => {
+    values.ids[i] = r.customer_id;
+    values.lastOrderMs[i] = r.last_at.getTime();
+    values.frequency[i] = r.orders;
+    values.monetaryMinor[i] = r.net_minor;
+  });
+  return values;
 }
 
 /**

@@ -1,5 +1,10 @@
 import { channelsReport as computeChannels, type ChannelsReport } from '../../analytics/metrics/channels.js';
-import { cohortReport, type CohortReport } from '../../analytics/metrics/cohorts.js';
+import {
+  cohortCells,
+  cohortReportFromCells,
+  type CohortCell,
+  type CohortReport,
+} from '../../analytics/metrics/cohorts.js';
 import {
   decomposeRevenuePerCustomer,
   type DecompositionReport,
@@ -11,7 +16,7 @@ import {
   type RetentionReport,
 } from '../../analytics/metrics/retention.js';
 import {
-  rfmReport as computeRfm,
+  rfmReportFromValues,
   rfmScores,
   type RfmReport,
   type RfmSegment,
@@ -247,6 +252,11 @@ async function load(
 ): Promise<Loaded> {
   const ctx = await reportContext(db, asOfText);
   const orders = await repo.orderFacts(db, ctx.asOf, ctx.currency, detail);
+  return { ...(await loaded(db, ctx)), orders };
+}
+
+/** {@link Loaded} without the orders: the context, the currency's digits and the notes every report carries. */
+async function loaded(db: Database, ctx: ReportContext): Promise<Omit<Loaded, 'orders'>> {
   const notes: string[] = [];
   const lost = await repo.unattributedRefunds(db, ctx.asOf, ctx.currency);
   if (lost.refunds > 0) {
@@ -256,10 +266,14 @@ async function load(
         'in scope (cancelled orders, guests, customers without a sale) and are not counted (docs/metrics.md#refund-attribution)',
     );
   }
-  return { ctx, digits: minorDigits(ctx.currency), orders, notes };
+  return { ctx, digits: minorDigits(ctx.currency), notes };
 }
 
-function header<R extends string>(report: R, l: Loaded, filters: Record<string, string | undefined>) {
+function header<R extends string>(
+  report: R,
+  l: Pick<Loaded, 'ctx'>,
+  filters: Record<string, string | undefined>,
+) {
   const f: Record<string, string> = {};
   for (const [k, v] of Object.entries(filters)) if (v !== undefined) f[k] = v;
   return { report, asOf: l.ctx.asOfDay, currency: l.ctx.currency, filters: f };
@@ -409,23 +423,41 @@ export async function retentionReport(
   };
 }
 
-/** `report cohorts`: acquisition cohorts with retention and cumulative value per customer. */
+/**
+ * `report cohorts`: acquisition cohorts with retention and cumulative value per customer. The cells
+ * (per cohort, segment and period) are summed in the database; only an RFM `segment` needs every
+ * order in the process (scoring the customers first), and then the metrics layer sums the cells.
+ */
 export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {}): Promise<CohortsOutput> {
   checkRange(opts);
   const { db } = ctx;
-  const l = await load(db, opts.asOf, {
-    cost: true,
-    primaryLine: opts.by === 'first-product' ? 'sku' : opts.by === 'first-category' ? 'category' : undefined,
-  });
-  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
-  const needsProfiles = opts.by === 'channel' || opts.by === 'country';
-  const report = cohortReport({
-    orders,
-    asOf: l.ctx.asOf,
-    period: opts.period,
+  const at = await reportContext(db, opts.asOf);
+  const period = opts.period ?? 'month';
+  let cells: CohortCell[];
+  if (opts.segment === undefined) {
+    cells = await repo.cohortCells(db, at.asOf, at.currency, period, opts.by);
+  } else {
+    const orders = await repo.orderFacts(db, at.asOf, at.currency, {
+      cost: true,
+      primaryLine:
+        opts.by === 'first-product' ? 'sku' : opts.by === 'first-category' ? 'category' : undefined,
+    });
+    const needsProfiles = opts.by === 'channel' || opts.by === 'country';
+    cells = cohortCells({
+      orders: onlySegment(orders, at.asOf, opts.segment),
+      asOf: at.asOf,
+      period,
+      by: opts.by,
+      profiles: needsProfiles ? await repo.customerProfiles(db) : undefined,
+    });
+  }
+  const l = await loaded(db, at);
+  const report = cohortReportFromCells({
+    cells,
+    asOf: at.asOf,
+    period,
     by: opts.by,
-    profiles: needsProfiles ? await repo.customerProfiles(db) : undefined,
-    spend: opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
+    spend: opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency),
     from: opts.from === undefined ? undefined : dayStart(opts.from),
     to: opts.to === undefined ? undefined : dayEnd(opts.to),
   });
@@ -441,10 +473,12 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
   };
 }
 
-/** `report rfm`: RFM scores and the named segments with counts and revenue. */
+/** `report rfm`: RFM scores and the named segments with counts and revenue (customer aggregates summed in SQL). */
 export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promise<RfmOutput> {
-  const l = await load(ctx.db, opts.asOf, {});
-  const report = computeRfm({ orders: l.orders, asOf: l.ctx.asOf });
+  // One row per customer from the database, not every order.
+  const at = await reportContext(ctx.db, opts.asOf);
+  const l = { ctx: at, digits: minorDigits(at.currency) };
+  const report = rfmReportFromValues(await repo.rfmValues(ctx.db, at.asOf, at.currency), at.asOf);
   const { customers, ...rest } = body(report, l.digits);
   return {
     ...header('rfm', l, {}),
