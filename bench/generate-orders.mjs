@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Deterministic generator of a store's orders in Retain's `generic` format (one row per order line).
 // Usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders 2000000] [--customers 200000] [--seed 42]
-// Customers arrive uniformly over two years; each buys a geometric number of orders (mean orders/customers);
-// orders hold 1–3 lines from a 5,000-SKU catalogue with Zipf-like popularity. Same seed → same bytes.
+// Customers arrive uniformly over the first 80 % of two years (2023–2024); each buys a skewed number of orders
+// (mean orders/customers), days apart (up to 60, squeezed for heavy buyers so every order stays inside the two
+// years); orders hold 1–3 lines from a 5,000-SKU catalogue with Zipf-like popularity. Same seed → same bytes.
+// Version 2: version 1 let heavy buyers' orders run on for decades (to 2089), so a report's month grid was
+// ~800 months long; its files are named without the version.
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
@@ -19,10 +22,14 @@ export function prng(seed) {
   };
 }
 
+/** Bumped whenever the same seed gives different bytes; cached files are named with it. */
+export const GENERATOR_VERSION = 2;
+
 export async function generateOrders(out, { orders = 2_000_000, customers = 200_000, seed = 42 } = {}) {
   const rand = prng(seed);
   const start = Date.UTC(2023, 0, 1);
   const span = 2 * 365 * 86_400_000;
+  const end = start + span;
   const skus = 5000;
   const price = Array.from({ length: skus }, () => 1 + Math.floor(rand() * 9900)); // cents
   const channels = ['organic', 'ads', 'email', 'social', 'referral'];
@@ -40,6 +47,7 @@ export async function generateOrders(out, { orders = 2_000_000, customers = 200_
     const first = start + Math.floor(rand() * span * 0.8);
     const channel = channels[Math.floor(rand() * rand() * channels.length)];
     let t = first;
+    const gapMax = Math.min(60 * 86_400_000, (2 * (end - first)) / counts[c]);
     for (let k = 0; k < counts[c]; k++) {
       orderNo++;
       const at = new Date(t).toISOString().slice(0, 19).replace('T', ' ');
@@ -50,7 +58,7 @@ export async function generateOrders(out, { orders = 2_000_000, customers = 200_
         buf += `O${orderNo},C${c + 1},${at},USD,SKU${sku},Product ${sku},${1 + Math.floor(rand() * rand() * 4)},${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')},${channel}\n`;
         lines++;
       }
-      t += Math.floor(rand() * 60 * 86_400_000);
+      t = Math.min(end - 1000, t + Math.floor(rand() * gapMax));
       if (buf.length > 1 << 20) {
         if (!target.write(buf)) await once(target, 'drain');
         buf = '';

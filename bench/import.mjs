@@ -6,14 +6,14 @@
 // Prints figures only; never fails on time. BENCH_ORDERS=N shrinks the synthetic store for a quick run.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateOrders } from './generate-orders.mjs';
+import { GENERATOR_VERSION, generateOrders } from './generate-orders.mjs';
 import { fmt, postgresUrl, retain, ROOT, table } from './lib.mjs';
 
 const OUT = join(ROOT, 'bench/out');
 mkdirSync(OUT, { recursive: true });
 const orders = Number(process.env.BENCH_ORDERS ?? 2_000_000);
 const customers = Math.max(1, Math.round(orders / 10));
-const synthetic = join(OUT, `orders-${orders}.csv`);
+const synthetic = join(OUT, `orders-${orders}-v${GENERATOR_VERSION}.csv`);
 if (!existsSync(synthetic)) {
   console.error(`generating ${synthetic} …`);
   const g = await generateOrders(synthetic, { orders, customers, seed: 42 });

@@ -2,8 +2,8 @@
 // Reports benchmark: whole-process `retain report <name> --json` on the synthetic 2M-order store (200,000
 // customers; bench/generate-orders.mjs, seed 42), best of 3, beside the DuckDB raw-SQL floor of the cohort
 // triangle measured in the same run. Goal: `report cohorts` ≤ 3 s whole process, like `report summary`.
-//  - The generated CSV (bench/out/orders-N.csv, shared with bench/import.mjs) and the imported DuckDB file
-//    (bench/out/reports-N.duckdb) are cached: only the first run generates and imports.
+//  - The generated CSV (bench/out/orders-N-vG.csv, G the generator version, shared with bench/import.mjs) and the imported DuckDB file
+//    (bench/out/reports-N-vG.duckdb) are cached: only the first run generates and imports.
 //  - Floor: a fresh `node` process that opens the same file with @duckdb/node-api (read-only) and runs the
 //    plainest SQL computing the triangle (first period per customer, then customers and net revenue per
 //    cohort and k) — what any implementation on this engine pays. Timed whole process, like retain.
@@ -11,7 +11,7 @@
 // shrinks the store; BENCH_REPORTS=cohorts,summary picks reports; BENCH_RUNS=N changes the best-of count.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateOrders } from './generate-orders.mjs';
+import { GENERATOR_VERSION, generateOrders } from './generate-orders.mjs';
 import { fmt, retain, ROOT, table, timed } from './lib.mjs';
 
 const OUT = join(ROOT, 'bench/out');
@@ -23,14 +23,14 @@ const REPORTS = (
   process.env.BENCH_REPORTS ?? 'cohorts,summary,retention,ltv,rfm,channels,diagnose,digest'
 ).split(',');
 
-const csv = join(OUT, `orders-${orders}.csv`);
+const csv = join(OUT, `orders-${orders}-v${GENERATOR_VERSION}.csv`);
 if (!existsSync(csv)) {
   console.error(`generating ${csv} …`);
   const g = await generateOrders(`${csv}.part`, { orders, customers, seed: 42 });
   renameSync(`${csv}.part`, csv);
   console.error(`  ${g.orders} orders, ${g.customers} customers, ${g.lines} lines`);
 }
-const db = join(OUT, `reports-${orders}.duckdb`);
+const db = join(OUT, `reports-${orders}-v${GENERATOR_VERSION}.duckdb`);
 const imported = `${db}.imported`; // written after a complete import: a cut-off import is redone
 if (!existsSync(imported)) {
   for (const f of [db, `${db}.wal`]) rmSync(f, { force: true });
