@@ -33,8 +33,8 @@ const ORDER_LEVEL = [
  * Shopify's orders export: one row per line item; order-level fields (email, totals, dates, status)
  * only on the first row of each order, so they are carried forward while `Name` stays the same.
  * The customer is identified by email (lower-cased); orders without email are guest orders.
- * `Refunded Amount` > 0 becomes a refund `<Name>:refund` dated at `Cancelled at`, else `Created at`
- * (the export has no refund date).
+ * `Refunded Amount` > 0 (read once per order, from its head row) becomes a refund `<Name>:refund` dated
+ * at `Cancelled at`, else `Created at` (the export has no refund date).
  */
 export const shopifyPreset: Preset = {
   name: 'shopify',
@@ -47,7 +47,10 @@ export const shopifyPreset: Preset = {
     let carried: Record<string, unknown> = {};
     return (v) => {
       const name = str(v.Name);
-      if (name !== current) {
+      // The order's head row (its first): order-level amounts such as Refunded Amount belong to it
+      // once, even when later rows repeat fields like Created at.
+      const head = name !== current;
+      if (head) {
         current = name;
         carried = {};
         for (const k of ORDER_LEVEL) carried[k] = v[k];
@@ -82,8 +85,7 @@ export const shopifyPreset: Preset = {
         },
       ];
       const refunded = Number(str(o['Refunded Amount']));
-      const firstRowOfOrder = str(v['Created at']) !== '' || str(v.Total) !== '';
-      if (firstRowOfOrder && refunded > 0) {
+      if (head && refunded > 0) {
         out.push({
           kind: 'row',
           entity: 'refunds',
