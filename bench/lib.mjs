@@ -1,6 +1,8 @@
 // Shared helpers for the benchmarks: whole-process timing with peak memory, and table printing.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,4 +75,58 @@ export async function importTestSupport(name) {
     logLevel: 'silent',
   });
   return import(out);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Starts `retain <dbArgs> serve` on a free port of 127.0.0.1 (rate limit off, warn logs) and waits for
+ * `/ready`. `nodeArgs` go before the script (bin/retain.js's shebang flags are repeated here).
+ * Returns the child and the base URL.
+ */
+export async function startServer(dbArgs, { nodeArgs = [], tries = 300 } = {}) {
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=64',
+      ...nodeArgs,
+      RETAIN,
+      ...dbArgs,
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, RETAIN_RATE_LIMIT: '1000000', RETAIN_LOG_LEVEL: 'warn' },
+    },
+  );
+  let serverErr = '';
+  server.stderr.on('data', (d) => (serverErr += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await globalThis.fetch(`${base}/ready`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (i > tries) {
+      server.kill('SIGKILL');
+      throw new Error(`server did not start: ${serverErr}`);
+    }
+    await sleep(100);
+  }
+  return { server, base };
 }

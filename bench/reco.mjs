@@ -13,14 +13,12 @@
 //   npm run build && npm run bench -- reco
 //   BENCH_RECO_CUSTOMERS=1000 node bench/reco.mjs
 //   BENCH_RECO_DEMO_DB=retain-demo.duckdb node bench/reco.mjs   # copy a demo store made before instead of importing
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, fmt, retain, table } from './lib.mjs';
+import { ROOT, fmt, retain, startServer, table } from './lib.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_RECO_CUSTOMERS ?? 600);
 const GOAL_MS = 50;
@@ -32,15 +30,6 @@ if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.cjs'))) {
 const { openStore } = await import(join(ROOT, 'dist/modules/store.js'));
 const { createKey } = await import(join(ROOT, 'dist/modules/apikeys/service.js'));
 const { systemClock } = await import(join(ROOT, 'dist/kit/clock.js'));
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
 
 const pct = (xs, p) => {
   if (xs.length === 0) return null;
@@ -78,37 +67,8 @@ try {
     .slice(0, CUSTOMERS)
     .map((r) => r.id);
 
-  const port = await freePort();
-  server = spawn(
-    process.execPath,
-    [
-      '--max-semi-space-size=64',
-      join(ROOT, 'bin/retain.js'),
-      '--db',
-      dbFile,
-      'serve',
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, RETAIN_RATE_LIMIT: '1000000', RETAIN_LOG_LEVEL: 'warn' },
-    },
-  );
-  let serverErr = '';
-  server.stderr.on('data', (d) => (serverErr += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/ready`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (i > 300) throw new Error(`server did not start: ${serverErr}`);
-    await sleep(100);
-  }
+  let base;
+  ({ server, base } = await startServer(['--db', dbFile]));
   const headers = { authorization: `Bearer ${key}` };
   const timedGet = async (path, init = {}) => {
     const t = performance.now();

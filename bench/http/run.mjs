@@ -6,15 +6,13 @@
 //   npm run build && node bench/http/run.mjs
 //   BENCH_HTTP_EVENTS=50000 BENCH_HTTP_ENGINES=postgres node bench/http/run.mjs
 //   Postgres: RETAIN_BENCH_DATABASE_URL (else RETAIN_TEST_DATABASE_URL); skipped when neither is set.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { startServer } from '../lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EVENTS = Number(process.env.BENCH_HTTP_EVENTS ?? 200_000);
@@ -31,15 +29,6 @@ const { openStore: openDatabase } = await import(join(root, 'dist/modules/store.
 const { createKey } = await import(join(root, 'dist/modules/apikeys/service.js'));
 const { systemClock } = await import(join(root, 'dist/kit/clock.js'));
 
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-
 async function run(engine) {
   const dir = mkdtempSync(join(tmpdir(), 'retain-bench-http-'));
   const schema = `bench_http_${Date.now().toString(36)}`;
@@ -48,42 +37,15 @@ async function run(engine) {
   const { key } = await createKey({ db, clock: systemClock }, { role: 'admin', name: 'bench' });
   await db.close(); // DuckDB: the server process must own the file
 
-  const port = await freePort();
   const dbArgs =
     engine === 'postgres'
       ? ['--database-url', `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`]
       : ['--db', target.db];
-  const server = spawn(
-    process.execPath,
-    [
-      // As bin/retain.js's shebang; BENCH_HTTP_NODE_ARGS adds flags (e.g. --cpu-prof) to the server.
-      '--max-semi-space-size=64',
-      ...(process.env.BENCH_HTTP_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      join(root, 'bin/retain.js'),
-      ...dbArgs,
-      'serve',
-      '--port',
-      String(port),
-      '--host',
-      '127.0.0.1',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, RETAIN_RATE_LIMIT: '1000000', RETAIN_LOG_LEVEL: 'warn' },
-    },
-  );
-  let serverErr = '';
-  server.stderr.on('data', (d) => (serverErr += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await globalThis.fetch(`${base}/ready`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (i > 200) throw new Error(`server did not start: ${serverErr}`);
-    await sleep(100);
-  }
+  const { server, base } = await startServer(dbArgs, {
+    // BENCH_HTTP_NODE_ARGS adds flags (e.g. --cpu-prof) to the server.
+    nodeArgs: (process.env.BENCH_HTTP_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    tries: 200,
+  });
 
   const requests = Math.ceil(EVENTS / BATCH);
   let next = 0;
