@@ -31,6 +31,32 @@ const REQUIRED = { error: 'is required' };
 const requiredText = z.string(REQUIRED).trim().min(1, 'is required');
 const optionalText = z.string().trim().optional();
 
+/**
+ * An email in one form, however a file or a person wrote it: trimmed, without the leading `'` a
+ * spreadsheet adds to mark a cell as text, lower-cased (`'Ann@Shop.com ` → `ann@shop.com`).
+ */
+export function canonicalEmail(text: string): string {
+  return text
+    .trim()
+    .replace(/^'+\s*/, '')
+    .toLowerCase();
+}
+
+/**
+ * A customer key as the store wrote it, minus spreadsheet artefacts (trimmed, a leading `'` dropped);
+ * a key that is an email (it has an `@`) in its canonical form, so case variants are one customer.
+ */
+export function customerKey(text: string): string {
+  const key = text.trim().replace(/^'+\s*/, '');
+  return key.includes('@') ? key.toLowerCase() : key;
+}
+
+const requiredCustomerKey = requiredText.transform(customerKey).pipe(z.string().min(1, 'is required'));
+const optionalCustomerKey = optionalText.transform((v) => (v === undefined ? v : customerKey(v)));
+const optionalEmail = optionalText.transform((v) => (v === undefined ? v : canonicalEmail(v)));
+/** A phone number as written, without a spreadsheet's leading `'` (`'+1 212 555 0100`). */
+const optionalPhone = optionalText.transform((v) => (v === undefined ? v : v.replace(/^'+\s*/, '')));
+
 function decimalField(what: string) {
   return z.string(REQUIRED).transform((s, ctx): ScaledDecimal => {
     const d = parseDecimal(s);
@@ -164,7 +190,7 @@ function minor(value: ScaledDecimal | undefined, cur: string): number | null {
 export const OrderLineInput = z
   .object({
     order_id: requiredText,
-    customer_id: optionalText,
+    customer_id: optionalCustomerKey,
     ordered_at: requiredInstant,
     currency,
     sku: optionalText,
@@ -180,7 +206,7 @@ export const OrderLineInput = z
     source: optionalText,
     status,
     country: optionalText,
-    email: optionalText,
+    email: optionalEmail,
   })
   .superRefine((r, ctx) => {
     const hasLine = r.sku !== undefined || r.quantity !== undefined || r.unit_price !== undefined;
@@ -231,7 +257,7 @@ export const OrderLineInput = z
       source: r.source ?? null,
       status: r.status ?? 'paid',
       country: r.country ?? null,
-      email: r.email?.toLowerCase() ?? null,
+      email: r.email ?? null,
     };
   });
 export type OrderLineRow = z.infer<typeof OrderLineInput>;
@@ -242,7 +268,7 @@ export const RefundInput = z
   .object({
     refund_id: requiredText,
     order_id: optionalText,
-    customer_id: optionalText,
+    customer_id: optionalCustomerKey,
     amount: requiredMoney,
     currency,
     refunded_at: requiredInstant,
@@ -276,9 +302,9 @@ export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
 
 export const CustomerInput = z
   .object({
-    customer_id: requiredText,
-    email: z.string().trim().toLowerCase().email('expected an email address').optional(),
-    phone: optionalText,
+    customer_id: requiredCustomerKey,
+    email: z.string().transform(canonicalEmail).pipe(z.email('expected an email address')).optional(),
+    phone: optionalPhone,
     first_name: optionalText,
     last_name: optionalText,
     birthday: optionalDay,
@@ -359,7 +385,7 @@ export type SpendRow = z.infer<typeof SpendInput>;
 export const EventInput = z
   .object({
     event_id: requiredText,
-    customer_id: optionalText,
+    customer_id: optionalCustomerKey,
     anonymous_id: optionalText,
     type: z
       .string(REQUIRED)

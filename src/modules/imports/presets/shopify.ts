@@ -1,4 +1,5 @@
 import type { Mapped, Preset } from './types.js';
+import { canonicalEmail } from '../schema.js';
 import { str } from './types.js';
 
 const REQUIRED = [
@@ -58,7 +59,7 @@ export const shopifyPreset: Preset = {
         for (const k of ORDER_LEVEL) if (str(v[k]) !== '') carried[k] = v[k];
       }
       const o = carried;
-      const email = str(o.Email).toLowerCase();
+      const email = canonicalEmail(str(o.Email));
       const cancelled = str(o['Cancelled at']) !== '';
       const out: Mapped[] = [
         {

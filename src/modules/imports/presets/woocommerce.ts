@@ -1,4 +1,5 @@
 import type { Mapped, Preset } from './types.js';
+import { canonicalEmail } from '../schema.js';
 import { str } from './types.js';
 
 const REQUIRED = [
@@ -37,7 +38,7 @@ export const woocommercePreset: Preset = {
     return (v) => {
       const orderId = str(v.order_id);
       const wcCustomer = str(v.customer_id);
-      const email = str(v.billing_email ?? v.customer_email).toLowerCase();
+      const email = canonicalEmail(str(v.billing_email ?? v.customer_email));
       const customer = wcCustomer && wcCustomer !== '0' ? `wc-${wcCustomer}` : email;
       const out: Mapped[] = [
         {
