@@ -1,6 +1,7 @@
 import { Argument, type Command } from 'commander';
 import { invalid } from '../../shared/errors.js';
 import type { ImportReport } from './service.js';
+import { describeIgnored } from './columnReport.js';
 import type { Entity } from './schema.js';
 import { ENTITY_NAMES, PRESET_NAMES } from './names.js';
 import type { CliRuntime } from '../../kit/module.js';
@@ -33,6 +34,13 @@ export function describeImport(r: ImportReport): string {
     lines.push(
       `  guest orders (no customer id): ${r.guestOrders}; customers created: ${r.customersCreated ?? 0}`,
     );
+  if (r.columns) {
+    const renamed = Object.entries(r.columns.renamed);
+    if (renamed.length)
+      lines.push(`  columns read as fields: ${renamed.map(([c, f]) => `${c} → ${f}`).join(', ')}`);
+    const ignored = describeIgnored(r.columns);
+    if (ignored) lines.push(`  ${ignored}`);
+  }
   for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${n}: ${reason}`);
   for (const e of r.errors.slice(0, 20)) lines.push(`  line ${e.line}: ${e.reason}`);
   const more = r.errors.length - 20 + r.errorsOmitted;

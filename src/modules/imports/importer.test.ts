@@ -295,4 +295,43 @@ c4,not-an-email,Cy,,FR,ads,,,,
       unchanged: 2,
     });
   });
+
+  it('reads a hand-made header regardless of case and spacing, and reports the columns it ignored', async () => {
+    const csv = `Order ID,Customer ID,Ordered At,Currency,SKU,Title,Quantity,Unit Price,Colour,emial
+H1,Hand@Made.com,2024-02-01,EUR,MUG,Mug,2,4.50,blue,x
+H1,hand@made.com,2024-02-01,EUR,TEA,Tea,1,3.20,,
+`;
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('hand.csv', csv),
+    });
+    expect(r).toMatchObject({ preset: 'generic', rows: 2, inserted: 1, rejected: 0 });
+    expect(r.columns).toEqual({
+      renamed: {
+        'Order ID': 'order_id',
+        'Customer ID': 'customer_id',
+        'Ordered At': 'ordered_at',
+        Currency: 'currency',
+        SKU: 'sku',
+        Title: 'title',
+        Quantity: 'quantity',
+        'Unit Price': 'unit_price',
+      },
+      ignored: [{ column: 'Colour' }, { column: 'emial', didYouMean: 'email' }],
+    });
+    const [o] = await db.query(
+      `SELECT c.external_id AS customer, o.line_count, o.total_minor FROM orders o JOIN customers c USING (customer_id)
+       WHERE o.external_id = 'H1'`,
+    );
+    expect(o).toEqual({ customer: 'hand@made.com', line_count: 2, total_minor: 1220 });
+    // A required column missing: the error names it, and the near miss that was probably meant.
+    await expect(
+      importFile(testContext(db, systemClock), {
+        entity: 'orders',
+        file: file('typo.csv', 'Order ID,Orderd At,Currency\nT1,2024-02-01,EUR\n'),
+      }),
+    ).rejects.toThrow(
+      /matches no preset for orders .*ignored column \(not a field; --map col=field reads one\): Orderd At \(did you mean ordered_at\?\)/,
+    );
+  });
 });

@@ -1,9 +1,11 @@
 import type { ModuleContext } from '../../kit/context.js';
 import { basename } from 'node:path';
-import { invalid } from '../../shared/errors.js';
+import { AppError, invalid } from '../../shared/errors.js';
 import type { BulkLoad, Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import { describeIgnored, resolveColumns, type ColumnReport } from './columns.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { detectPreset, presetByName, type Preset } from './presets/index.js';
+import { genericPreset } from './presets/generic.js';
 import { importInWorkers, parallelPlan } from './parallel.js';
 import { recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
@@ -57,6 +59,8 @@ export interface ImportReport {
   skipped: Record<string, number>;
   /** Rows superseded by a later row with the same key in the same file. */
   duplicates: number;
+  /** Retain's own format: columns read under their field's name, and columns ignored (generic preset). */
+  columns?: ColumnReport;
   guestOrders?: number;
   customersCreated?: number;
   productsCreated?: number;
@@ -66,6 +70,32 @@ export interface ImportReport {
 
 // Small batches: rows die young (a 50k-row buffer survived scavenges and tripled GC time).
 const FLUSH_ROWS = 4_096;
+
+/**
+ * The preset a header is in: a preset's exact columns first; else Retain's own format with its fields
+ * matched regardless of case and spacing; else the no-preset error, with the near misses.
+ */
+function detectWithGeneric(
+  entity: Entity,
+  columns: string[],
+  genericColumns: string[],
+  firstLine: string,
+  file: string,
+  report: ColumnReport,
+): Preset {
+  try {
+    return detectPreset(entity, columns, firstLine, file);
+  } catch (err) {
+    if (genericPreset.detect(entity, genericColumns, firstLine)) return genericPreset;
+    const hint = describeIgnored(report);
+    if (err instanceof AppError && hint)
+      throw new AppError(err.code, `${err.message}; ${hint}`, {
+        ...(err.where ? { where: err.where } : {}),
+        details: err.details,
+      });
+    throw err;
+  }
+}
 
 function headerColumns(firstLine: string): string[] {
   const out: CsvRecord[] = [];
@@ -89,20 +119,27 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
   const trimmed = firstLine.trimStart();
   const columns = trimmed.startsWith('{') ? Object.keys(safeJson(firstLine)) : headerColumns(firstLine);
   const mappedColumns = columns.map((c) => opts.map?.[c] ?? c);
+  // Retain's own format also reads its fields under other cases and spacings (columns.ts).
+  const generic = resolveColumns(entity, columns, opts.map ?? {});
+  const genericColumns = columns.map((c) => generic.map[c] ?? c);
   const preset: Preset = opts.preset
     ? presetByName(opts.preset)
-    : detectPreset(entity, mappedColumns, firstLine, opts.file);
+    : detectWithGeneric(entity, mappedColumns, genericColumns, firstLine, opts.file, generic.report);
+  const isGeneric = preset.name === genericPreset.name;
+  const map = isGeneric ? generic.map : (opts.map ?? {});
   if (!preset.entities.includes(entity)) {
     throw invalid(`preset ${preset.name} imports ${preset.entities.join('/')}, not ${entity}`, {
       field: '--preset',
     });
   }
-  if (opts.preset && preset.name !== 'cdnow' && !preset.detect(entity, mappedColumns, firstLine)) {
+  const presetColumns = isGeneric ? genericColumns : mappedColumns;
+  if (opts.preset && preset.name !== 'cdnow' && !preset.detect(entity, presetColumns, firstLine)) {
+    const hint = isGeneric ? describeIgnored(generic.report) : '';
     throw invalid(
       `the header does not have the columns preset ${preset.name} needs: ${preset
         .expectedColumns(entity)
-        .filter((c) => !mappedColumns.includes(c))
-        .join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})`,
+        .filter((c) => !presetColumns.includes(c))
+        .join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})${hint ? `; ${hint}` : ''}`,
       { file: opts.file, line: 1 },
     );
   }
@@ -123,6 +160,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     errorsOmitted: 0,
     skipped: {},
     duplicates: 0,
+    ...(isGeneric ? { columns: generic.report } : {}),
     seconds: 0,
   };
   const reject = (line: number, reason: string) => {
@@ -166,7 +204,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         gzip: source.info.gzip,
         plan,
         chunkBytes: opts.chunkBytes,
-        init: { entity, preset: preset.name, map: opts.map ?? {}, currency, header: source.info.columns },
+        init: { entity, preset: preset.name, map, currency, header: source.info.columns },
         loads,
         sink,
         onRecords: (n, bytesRead) => {
@@ -175,7 +213,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         },
       });
     } else {
-      const mapper = preset.createMapper(entity, { map: opts.map ?? {}, currency });
+      const mapper = preset.createMapper(entity, { map, currency });
       const handle = recordHandler(entity, preset, mapper, source.info.columns.length, sink);
       for await (const batch of source.batches) {
         for (const rec of batch) {
