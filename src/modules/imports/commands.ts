@@ -1,5 +1,5 @@
 import { Argument, type Command } from 'commander';
-import { invalid } from '../../shared/errors.js';
+import { AppError, invalid } from '../../shared/errors.js';
 import type { ImportReport } from './service.js';
 import { describeIgnored } from './columnReport.js';
 import type { Entity } from './schema.js';
@@ -67,6 +67,11 @@ export function registerImport(program: Command, cli: CliRuntime): void {
     )
     .option('--currency <code>', 'currency when the file has none (default: the store currency, else USD)')
     .option(
+      '--max-rejected <n|p%>',
+      'rejected rows allowed before the command fails with exit code 1 (valid rows are imported either way)',
+      '0',
+    )
+    .option(
       '--workers <n>',
       'parse workers for big CSV files (default: one per core from 16 MB; 0 = parse on one thread)',
     )
@@ -83,9 +88,10 @@ Rejected rows are listed with their line number and reason; valid rows are still
       async (
         entity: string,
         file: string,
-        opts: { preset?: string; map: string[]; currency?: string; workers?: string },
+        opts: { preset?: string; map: string[]; currency?: string; workers?: string; maxRejected: string },
         cmd: Command,
       ) => {
+        const limit = parseMaxRejected(opts.maxRejected);
         const bar = progressBar(`import ${entity}`);
         const { importFile } = await import('./service.js');
         const report = await cli.withContext(cmd, (ctx) =>
@@ -101,8 +107,29 @@ Rejected rows are listed with their line number and reason; valid rows are still
         );
         bar.done();
         emit(cmd, report, () => describeImport(report));
+        const allowed = limit.percent ? Math.floor((limit.value / 100) * report.rows) : limit.value;
+        if (report.rejected > allowed)
+          throw new AppError(
+            'conflict',
+            `${report.rejected.toLocaleString('en-US')} of ${report.rows.toLocaleString('en-US')} rows rejected, ` +
+              `more than --max-rejected ${opts.maxRejected}${limit.percent ? ` (${allowed})` : ''}; the valid rows ` +
+              `were imported: fix the rejected rows and import the file again (unchanged rows are left alone)`,
+            { where: { file } },
+          );
       },
     );
+}
+
+/** `--max-rejected`: a count (`25`) or a share of the rows read (`0.5%`). */
+export function parseMaxRejected(raw: string): { value: number; percent: boolean } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(raw);
+  const value = m ? Number(m[1]) : NaN;
+  const percent = m?.[2] === '%';
+  if (!m || (!percent && !Number.isInteger(value)) || (percent && value > 100))
+    throw invalid(`expected a whole number of rows or a percentage like 0.5%, got '${raw}'`, {
+      field: '--max-rejected',
+    });
+  return { value, percent };
 }
 
 function parseWorkers(raw: string): number {

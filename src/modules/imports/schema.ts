@@ -437,13 +437,22 @@ export const GENERIC_REQUIRED: Record<Entity, string[]> = {
   events: ['event_id', 'type', 'occurred_at'],
 };
 
-/** Turns zod issues into one readable reason: `field quantity: expected a whole number, got 'x'`. */
+/**
+ * Turns zod issues into one readable reason naming every problem of the row, e.g.
+ * `field quantity: expected a whole number, got 'x'; field currency: expected an ISO 4217 code`.
+ * `field` is the first one's.
+ */
 export function describeIssues(error: z.ZodError): { field: string | undefined; reason: string } {
-  const issue = error.issues[0];
-  if (!issue) return { field: undefined, reason: 'invalid row' };
-  const field = issue.path.length ? issue.path.join('.') : undefined;
-  const msg =
-    issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message;
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
-  return { field, reason: (field ? `field ${field}: ` : '') + msg + more };
+  const first = error.issues[0];
+  if (!first) return { field: undefined, reason: 'invalid row' };
+  const one = (issue: z.core.$ZodIssue) => {
+    const field = issue.path.length ? issue.path.join('.') : undefined;
+    const msg =
+      issue.message === 'Invalid input: expected string, received undefined' ? 'is required' : issue.message;
+    return (field ? `field ${field}: ` : '') + msg;
+  };
+  return {
+    field: first.path.length ? first.path.join('.') : undefined,
+    reason: error.issues.map(one).join('; '),
+  };
 }
