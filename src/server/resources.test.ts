@@ -139,6 +139,34 @@ describe.each(testEngines())('products, spend, reports and imports over HTTP on 
     expect((await t.call('POST', '/v1/imports/orders', { role: 'analyst', body: 'x' })).status).toBe(403);
     const small = await testApp(db, { config: { authCacheMs: 0, uploadDir, maxUploadBytes: 10 } });
     expect((await small.call('POST', '/v1/imports/orders', { role: 'admin', body: csv })).status).toBe(413);
+
+    // `map` renames columns as `retain import --map` does; a failed import names the upload, not the server's copy.
+    const post = (query: string, body: string) =>
+      t.app.request(`/v1/imports/orders?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.keys.admin}`, 'content-type': 'text/csv' },
+        body,
+      });
+    const mapped = await post(
+      'filename=shop.csv&map=' +
+        encodeURIComponent('Order Number=order_id') +
+        '&map=' +
+        encodeURIComponent('Buyer=customer_id'),
+      'Order Number,Buyer,ordered_at,currency,sku,quantity,unit_price\nM-1,c-9,2024-03-11 10:00,EUR,MUG,1,12.50\n',
+    );
+    expect(mapped.status).toBe(202);
+    const broken = await post('filename=broken.csv', 'what,is,this\n1,2,3\n');
+    expect((await post('map=nonsense', 'x\n')).status).toBe(400);
+    const ids = [
+      (await mapped.json()) as { importId: number },
+      (await broken.json()) as { importId: number },
+    ];
+    await runner.drain();
+    const m = await t.call('GET', `/v1/imports/${ids[0]!.importId}`, { role: 'analyst' });
+    expect(m.json).toMatchObject({ status: 'done', report: { inserted: 1, rejected: 0 } });
+    const b = await t.call('GET', `/v1/imports/${ids[1]!.importId}`, { role: 'analyst' });
+    expect(b.json.lastError).toContain('broken.csv');
+    expect(b.json.lastError).not.toContain(uploadDir);
   });
 
   it('serves reports with the CLI options and JSON, validated', async () => {

@@ -3,21 +3,10 @@ import { AppError, invalid } from '../../shared/errors.js';
 import type { ImportReport } from './service.js';
 import { describeIgnored } from './columnReport.js';
 import type { Entity } from './schema.js';
-import { ENTITY_NAMES, PRESET_NAMES } from './names.js';
+import { ENTITY_NAMES, PRESET_NAMES, parseMap } from './names.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { emit } from '../../kit/cli/output.js';
 import { progressBar } from '../../kit/cli/progress.js';
-
-function parseMap(values: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const v of values) {
-    const i = v.indexOf('=');
-    if (i <= 0 || i === v.length - 1)
-      throw invalid(`expected --map source_column=field, got '${v}'`, { field: '--map' });
-    map[v.slice(0, i)] = v.slice(i + 1);
-  }
-  return map;
-}
 
 /** Human summary of an import. */
 export function describeImport(r: ImportReport): string {

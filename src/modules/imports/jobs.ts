@@ -11,8 +11,23 @@ export const ImportJobPayload = z.object({
   name: z.string(),
   preset: z.string().optional(),
   currency: z.string().optional(),
+  map: z.record(z.string(), z.string()).optional(),
 });
 export type ImportJobPayload = z.infer<typeof ImportJobPayload>;
+
+/**
+ * The error as the uploader should see it: the server's copy of the upload (its path in the upload
+ * folder) named by the name it was uploaded under.
+ */
+function underName(err: unknown, file: string, name: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const message = err.message.split(file).join(name);
+  if (err instanceof AppError) {
+    const where = err.where?.file === file ? { ...err.where, file: name } : err.where;
+    return new AppError(err.code, message, { ...(where ? { where } : {}), details: err.details });
+  }
+  return new Error(message);
+}
 
 /**
  * An uploaded file's import. Imports are idempotent by construction (merge by external id), so a
@@ -23,12 +38,18 @@ export const IMPORT_JOBS: Record<string, JobHandler> = {
     const { job } = ctx;
     const p = ImportJobPayload.safeParse(job.payload);
     if (!p.success) throw new AppError('validation', `import job ${job.jobId} has an invalid payload`);
-    const report = await importFile(ctx, {
-      entity: p.data.entity,
-      file: p.data.file,
-      ...(p.data.preset ? { preset: p.data.preset } : {}),
-      ...(p.data.currency ? { currency: p.data.currency } : {}),
-    });
+    let report;
+    try {
+      report = await importFile(ctx, {
+        entity: p.data.entity,
+        file: p.data.file,
+        ...(p.data.preset ? { preset: p.data.preset } : {}),
+        ...(p.data.currency ? { currency: p.data.currency } : {}),
+        ...(p.data.map ? { map: p.data.map } : {}),
+      });
+    } catch (err) {
+      throw underName(err, p.data.file, p.data.name);
+    }
     await rm(p.data.file, { force: true });
     return { ...report, file: p.data.name };
   },

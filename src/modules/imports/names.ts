@@ -1,3 +1,5 @@
+import { invalid } from '../../shared/errors.js';
+
 /**
  * The entity and preset names as plain constants: the CLI lists them in `retain import --help`, and
  * loading them must not load zod and every import schema (that cost every command ~20 ms of start-up).
@@ -7,3 +9,18 @@ export const ENTITY_NAMES = ['orders', 'customers', 'products', 'spend', 'events
 
 /** Preset names in detection order (the specific ones before `generic`). */
 export const PRESET_NAMES = ['online-retail', 'cdnow', 'shopify', 'woocommerce', 'generic'] as const;
+
+/**
+ * `source column=field` renames (`retain import --map`, the upload's `map` query parameter) as a
+ * record; `field` names the option in errors.
+ */
+export function parseMap(values: readonly string[], field = '--map'): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0 || i === v.length - 1)
+      throw invalid(`expected ${field} source_column=field, got '${v}'`, { field });
+    map[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return map;
+}

@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from '@hono/zod-openapi';
 import { Entity } from './schema.js';
+import { parseMap } from './names.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
 import type { Auth } from '../../kit/http/auth.js';
@@ -56,6 +57,13 @@ const UploadQuery = z.object({
     .max(200)
     .optional()
     .openapi({ description: 'name shown in the report (.gz if compressed)' }),
+  map: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      description:
+        'rename a source column to a generic field, `Their Column=our_field` (repeat the parameter for more), as `retain import --map`',
+    }),
 });
 
 /** Streams the body to `file`, counting bytes; 413 past `max`. Returns the body's SHA-256. */
@@ -122,10 +130,12 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         await rm(tmp, { force: true });
         throw err;
       }
+      const map = parseMap(q.map === undefined ? [] : [q.map].flat(), 'map');
       const options = {
         entity: entity.data,
         preset: q.preset,
         currency: q.currency?.toUpperCase(),
+        ...(Object.keys(map).length ? { map } : {}),
       };
       const key =
         c.req.header('idempotency-key') ??
@@ -140,6 +150,7 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         name,
         ...(options.preset ? { preset: options.preset } : {}),
         ...(options.currency ? { currency: options.currency } : {}),
+        ...(options.map ? { map: options.map } : {}),
       };
       const { job, created } = await deps.jobs.enqueue('import', payload, {
         idempotencyKey: key,

@@ -17,6 +17,19 @@ export function cleanInput(value: unknown): unknown {
   return out;
 }
 
+/**
+ * A JSON body with the store currency filled in when it names none, as imports do: writers over the API
+ * (orders, refunds, products) need not repeat it. Bodies that are not objects, or a store without a
+ * currency yet, pass through (the schema then says `currency` is required).
+ */
+export async function withStoreCurrency(db: Database, body: unknown): Promise<unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const given = (body as Record<string, unknown>).currency;
+  if (given !== undefined && given !== null && given !== '') return body;
+  const currency = await imports.storeCurrency(db);
+  return currency === undefined ? body : { ...body, currency };
+}
+
 export interface MergeOutcome {
   inserted: number;
   updated: number;

@@ -132,6 +132,14 @@ describe.each(testEngines())('orders and refunds over HTTP on %s', (engine) => {
     expect((await t.call('POST', '/v1/refunds', { role: 'admin', body: { refund_id: 'R-2' } })).status).toBe(
       400,
     );
+    // No currency: the store's, as an import would assume.
+    const { currency: _, ...noCurrency } = { ...refund, refund_id: 'R-3', amount: '1.25' };
+    const r3 = await t.call('POST', '/v1/refunds', { role: 'admin', body: noCurrency });
+    expect(r3.status).toBe(200);
+    const again = await t.call('GET', '/v1/orders/P-0', { role: 'agent' });
+    expect(again.json.refunds).toContainEqual(
+      expect.objectContaining({ id: 'R-3', amountMinor: 125, currency: 'EUR' }),
+    );
   });
 
   it('lets readers read and only admins write', async () => {

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
-import { cleanInput, mergeRows } from '../ingest/service.js';
+import { cleanInput, mergeRows, withStoreCurrency } from '../ingest/service.js';
 import * as repo from './repository.js';
 import {
   LINE_FIELDS,
@@ -132,7 +132,7 @@ export function orderRows(body: unknown): OrderLineRow[] {
 export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown }) {
   const { db } = ctx;
   const now = ctx.clock.now();
-  const rows = orderRows(body);
+  const rows = orderRows(await withStoreCurrency(db, body));
   const out = await mergeRows(db, { entity: 'orders', rows }, now);
   const id = (rows[0] as OrderLineRow).orderId;
   return { order: await getOrder(ctx, { id }), created: out.inserted > 0, updated: out.updated > 0 };
@@ -141,7 +141,7 @@ export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown 
 export async function upsertRefund(ctx: ModuleContext, { body }: { body: unknown }) {
   const { db } = ctx;
   const now = ctx.clock.now();
-  const p = RefundInput.safeParse(cleanInput(body));
+  const p = RefundInput.safeParse(cleanInput(await withStoreCurrency(db, body)));
   if (!p.success) throw validationError(p.error, 'refund');
   const out = await mergeRows(db, { entity: 'refunds', rows: [p.data] }, now);
   return {

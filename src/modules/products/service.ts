@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { ProductInput } from '../imports/schema.js';
-import { cleanInput, mergeRows } from '../ingest/service.js';
+import { cleanInput, mergeRows, withStoreCurrency } from '../ingest/service.js';
 import * as repo from './repository.js';
 import type { Product, ProductListQuery } from './schema.js';
 
@@ -46,7 +46,7 @@ export async function getProduct({ db }: ModuleContext, { sku }: { sku: string }
 
 /** Creates or replaces the product with this SKU (import columns; the path's SKU wins). */
 export async function upsertProduct(ctx: ModuleContext, { sku, body }: { sku: string; body: unknown }) {
-  const raw = cleanInput(body);
+  const raw = cleanInput(await withStoreCurrency(ctx.db, body));
   const p = ProductInput.safeParse(typeof raw === 'object' && raw !== null ? { ...raw, sku } : raw);
   if (!p.success) throw validationError(p.error, 'product');
   const out = await mergeRows(ctx.db, { entity: 'products', rows: [p.data] }, ctx.clock.now());
