@@ -41,7 +41,8 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       method: 'post',
       path: '/v1/customers',
       tags,
-      summary: 'Create or replace a customer by customer_id (import columns)',
+      summary:
+        'Create or update a customer by customer_id (import columns; fields left out keep their values)',
       request: { body: { required: true, content: { 'application/json': { schema: CustomerInput } } } },
       responses: { 200: json(Customer, 'Replaced (or unchanged)'), 201: json(Customer, 'Created') },
     }),
@@ -57,7 +58,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       method: 'put',
       path: '/v1/customers/{id}',
       tags,
-      summary: 'Create or replace the customer with this id',
+      summary: 'Create or update the customer with this id (fields left out keep their values)',
       description: 'Body: the customers import columns; customer_id may be omitted (the path wins).',
       request: {
         params: IdParam,

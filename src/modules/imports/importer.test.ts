@@ -296,6 +296,29 @@ c4,not-an-email,Cy,,FR,ads,,,,
     });
   });
 
+  it('a partial customers file changes only the columns it has: the rest stay as stored', async () => {
+    const ctx = testContext(db, systemClock);
+    await importFile(ctx, {
+      entity: 'orders',
+      file: file(
+        'p-orders.csv',
+        'order_id,customer_id,email,country,ordered_at,currency,order_total\nP1,pc1,pc1@shop.com,FR,2024-04-01,EUR,10\n',
+      ),
+    });
+    await importFile(ctx, {
+      entity: 'customers',
+      file: file('p-names.csv', 'customer_id,first_name\npc1,Paule\n'),
+    });
+    await importFile(ctx, {
+      entity: 'customers',
+      file: file('p-blank.csv', 'customer_id,first_name,country,phone\npc1,,,+33 1 23\n'),
+    });
+    const [c] = await db.query(
+      `SELECT email, country, first_name, phone FROM customers WHERE external_id = 'pc1'`,
+    );
+    expect(c).toEqual({ email: 'pc1@shop.com', country: 'FR', first_name: 'Paule', phone: '+33 1 23' });
+  });
+
   it('reads a hand-made header regardless of case and spacing, and reports the columns it ignored', async () => {
     const csv = `Order ID,Customer ID,Ordered At,Currency,SKU,Title,Quantity,Unit Price,Colour,emial
 H1,Hand@Made.com,2024-02-01,EUR,MUG,Mug,2,4.50,blue,x

@@ -455,11 +455,16 @@ export async function mergeCustomers(
 ): Promise<MergeCounts & { duplicates: number }> {
   const consentCols = CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]);
   const duplicates = await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*');
+  // A field the file leaves out (no column, or an empty cell) keeps its stored value: a partial file
+  // (ids and emails only, say) never wipes what other imports wrote. Consents likewise.
   // Consents take part in change detection: compare against the current consent rows.
   await tx.exec(`DROP TABLE IF EXISTS stg_customers_cmp`);
   await tx.exec(
     `CREATE TEMP TABLE stg_customers_cmp AS
-     SELECT s.external_id, s.email, s.phone, s.first_name, s.last_name, s.birthday, s.country, s.acquisition_channel,
+     SELECT s.external_id,
+            ${CUSTOMER_FIELDS.filter((f) => f !== 'created_at')
+              .map((f) => `COALESCE(s.${f}, c.${f}) AS ${f}`)
+              .join(', ')},
             COALESCE(s.created_at, c.created_at) AS created_at,
             ${CONSENT_CHANNELS.map((ch) => `COALESCE(s.${ch}_status, ${ch}.status) AS ${ch}_status, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.changed_at ELSE s.${ch}_changed_at END AS ${ch}_changed_at, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.source ELSE s.${ch}_source END AS ${ch}_source`).join(',\n            ')}
      FROM stg_customers s
