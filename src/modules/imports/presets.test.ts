@@ -16,6 +16,11 @@ const CDNOW_SAMPLE = shippedData('cdnow/CDNOW_sample.txt');
 const CDNOW_MASTER = sharedData('cdnow/CDNOW_master.txt');
 const haveOnlineRetail = haveExternalData(ONLINE_RETAIL);
 const haveCdnow = haveExternalData(CDNOW_SAMPLE, CDNOW_MASTER);
+const SHOPIFY_SAMPLE = sharedData('exports/shopify-sample');
+const SHOPIFY_FILES = ['orders_export_1.csv.gz', 'orders_export_2.csv', 'customers_export.csv'].map((f) =>
+  join(SHOPIFY_SAMPLE, f),
+);
+const haveShopifySample = haveExternalData(...SHOPIFY_FILES);
 const dir = mkdtempSync(join(tmpdir(), 'retain-presets-'));
 const file = (name: string, text: string | Buffer) => {
   const p = join(dir, name);
@@ -172,6 +177,64 @@ describe.each(testEngines())('CDNOW, Shopify and WooCommerce presets on %s', (en
     // Later rows of #1002 repeat Created at (and one even Refunded Amount): still one refund of 5.00.
     expect(refund).toEqual({ amount_minor: 500, order_ext: '#1002' });
   });
+
+  it.runIf(haveShopifySample)(
+    'imports the Kettle & Crane Shopify exports: refunds once per order, customers and consents as the reference counts them',
+    async () => {
+      const db2 = await freshDatabase(engine);
+      try {
+        const ctx = testContext(db2.db, systemClock);
+        const ref = JSON.parse(readFileSync(join(SHOPIFY_SAMPLE, 'reference.json'), 'utf8')) as {
+          figures: { refundsAllOrders: string; distinctCustomersAllOrders: number };
+          customersFile: {
+            rows: number;
+            distinctEmailsNormalised: number;
+            rowsWithoutEmail: number;
+            acceptsEmailMarketingYes: number;
+          };
+        };
+        let created = 0;
+        for (const f of SHOPIFY_FILES.slice(0, 2)) {
+          const r = await importFile(ctx, { entity: 'orders', file: f });
+          expect(r).toMatchObject({ preset: 'shopify', rejected: 0 });
+          created += r.customersCreated ?? 0;
+        }
+        // Every distinct (normalised) email of the orders is one customer.
+        expect(created).toBe(ref.figures.distinctCustomersAllOrders);
+        const [refunds] = await db2.db.query<{ total: number }>(
+          'SELECT SUM(amount_minor) AS total FROM refunds',
+        );
+        expect(refunds!.total).toBe(Math.round(Number(ref.figures.refundsAllOrders) * 100));
+
+        const c = await importFile(ctx, { entity: 'customers', file: SHOPIFY_FILES[2]! });
+        expect(c).toMatchObject({
+          preset: 'shopify',
+          rows: ref.customersFile.rows,
+          rejected: 0,
+          skipped: {
+            'no email (Shopify customers are matched to orders by email)': ref.customersFile.rowsWithoutEmail,
+          },
+          inserted: ref.customersFile.distinctEmailsNormalised - ref.figures.distinctCustomersAllOrders,
+          updated: ref.figures.distinctCustomersAllOrders,
+        });
+        const [granted] = await db2.db.query<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM customer_consents WHERE channel = 'email' AND status = 'granted'`,
+        );
+        expect(granted!.n).toBe(ref.customersFile.acceptsEmailMarketingYes);
+        // Re-importing every file changes nothing.
+        for (const [entity, f] of [
+          ['orders', SHOPIFY_FILES[0]],
+          ['orders', SHOPIFY_FILES[1]],
+          ['customers', SHOPIFY_FILES[2]],
+        ] as const) {
+          const again = await importFile(ctx, { entity, file: f! });
+          expect(again, f).toMatchObject({ inserted: 0, updated: 0 });
+        }
+      } finally {
+        await db2.dispose();
+      }
+    },
+  );
 
   it('imports a WooCommerce export (one row per line item, month-first dates, wc- statuses)', async () => {
     const csv = `order_id,order_number,order_date,status,shipping_total,tax_total,discount_total,order_total,refunded_total,order_currency,payment_method,customer_id,billing_email,billing_country,item_name,item_sku,item_quantity,item_total

@@ -151,7 +151,13 @@ function oneOf<T extends string>(aliases: Record<string, T>, expected: string) {
   return z
     .string()
     .transform((s, ctx) => {
-      const v = aliases[s.trim().toLowerCase()];
+      const v =
+        aliases[
+          s
+            .trim()
+            .toLowerCase()
+            .replace(/[\s-]+/g, '_')
+        ];
       if (!v) {
         ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${show(s)}` });
         return z.NEVER;
@@ -165,17 +171,21 @@ const status = oneOf(STATUS_ALIASES, `one of ${ORDER_STATUSES.join(', ')}`);
 const CONSENT_ALIASES: Record<string, 'granted' | 'denied' | 'unsubscribed' | 'unknown'> = {
   granted: 'granted',
   yes: 'granted',
+  y: 'granted',
+  opt_in: 'granted',
   true: 'granted',
   '1': 'granted',
   subscribed: 'granted',
   opted_in: 'granted',
   denied: 'denied',
   no: 'denied',
+  n: 'denied',
   false: 'denied',
   '0': 'denied',
   not_subscribed: 'denied',
   unsubscribed: 'unsubscribed',
   opted_out: 'unsubscribed',
+  opt_out: 'unsubscribed',
   unknown: 'unknown',
 };
 const consent = oneOf(CONSENT_ALIASES, 'granted, denied, unsubscribed or unknown');
