@@ -31,6 +31,8 @@ export function describeImport(r: ImportReport): string {
     if (ignored) lines.push(`  ${ignored}`);
   }
   for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${n}: ${reason}`);
+  for (const w of r.warnings.slice(0, 20)) lines.push(`  line ${w.line} (imported): ${w.reason}`);
+  if (r.warnings.length > 20) lines.push(`  … and ${r.warnings.length - 20} more warnings (use --json)`);
   for (const e of r.errors.slice(0, 20)) lines.push(`  line ${e.line}: ${e.reason}`);
   const more = r.errors.length - 20 + r.errorsOmitted;
   if (more > 0) lines.push(`  … and ${more} more errors (use --json for the full list)`);

@@ -215,13 +215,18 @@ c4,not-an-email,Cy,,FR,ads,,,,
 `;
     const f = file('customers.csv', text);
     const r = await importFile(testContext(db, systemClock), { entity: 'customers', file: f });
-    // c1 existed (created by an order import) → updated; c3 new; c4 rejected.
-    expect(r).toMatchObject({ inserted: 1, updated: 1, rejected: 1 });
-    expect(r.errors[0]).toEqual({ line: 4, reason: 'field email: expected an email address' });
+    // c1 existed (created by an order import) → updated; c3 new; c4 new without its invalid email (a warning).
+    expect(r).toMatchObject({ inserted: 2, updated: 1, rejected: 0 });
+    expect(r.warnings).toEqual([
+      {
+        line: 4,
+        reason: 'field email: expected an email address — left out; the rest of the row was imported',
+      },
+    ]);
     expect(await importFile(testContext(db, systemClock), { entity: 'customers', file: f })).toMatchObject({
       inserted: 0,
       updated: 0,
-      unchanged: 2,
+      unchanged: 3,
     });
     const consents = await db.query(
       `SELECT k.channel, k.status, k.source FROM customer_consents k JOIN customers c USING (customer_id) WHERE c.external_id = 'c1' ORDER BY k.channel`,
@@ -247,7 +252,7 @@ c4,not-an-email,Cy,,FR,ads,,,,
         entity: 'customers',
         file: file('customers2.csv', withdrawn),
       }),
-    ).toMatchObject({ updated: 1, unchanged: 1 });
+    ).toMatchObject({ updated: 1, unchanged: 2 });
   });
 
   it('imports products, spend and events; duplicates in one file: the last row wins', async () => {
@@ -317,6 +322,42 @@ c4,not-an-email,Cy,,FR,ads,,,,
       `SELECT email, country, first_name, phone FROM customers WHERE external_id = 'pc1'`,
     );
     expect(c).toEqual({ email: 'pc1@shop.com', country: 'FR', first_name: 'Paule', phone: '+33 1 23' });
+  });
+
+  it('leaves out an invalid optional field with a warning instead of rejecting the row', async () => {
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'customers',
+      file: file(
+        'w-customers.csv',
+        'customer_id,first_name,birthday,email\nw1,Olena,15.03.1985,olena@shop.ua\nw2,Taras,1990-02-30,not-an-email\n,Nobody,,\n',
+      ),
+    });
+    expect(r).toMatchObject({
+      inserted: 2,
+      rejected: 1,
+      errors: [{ line: 4, reason: 'field customer_id: is required' }],
+    });
+    expect(r.warnings).toEqual([
+      {
+        line: 2,
+        reason: expect.stringMatching(
+          /^field birthday: .*15\.03\.1985.* — left out; the rest of the row was imported$/,
+        ),
+      },
+      {
+        line: 3,
+        reason: expect.stringMatching(
+          /^field email: expected an email address; field birthday: .* — left out/,
+        ),
+      },
+    ]);
+    const rows = await db.query(
+      `SELECT external_id, first_name, birthday, email FROM customers WHERE external_id IN ('w1', 'w2') ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { external_id: 'w1', first_name: 'Olena', birthday: null, email: 'olena@shop.ua' },
+      { external_id: 'w2', first_name: 'Taras', birthday: null, email: null },
+    ]);
   });
 
   it('reads a hand-made header regardless of case and spacing, and reports the columns it ignored', async () => {

@@ -35,6 +35,7 @@ export interface ChunkResult {
   records: number;
   out: { entity: Entity; bytes: Uint8Array; rows: number }[];
   rejects: [number, string][];
+  warnings: [number, string][];
   skipped: Record<string, number>;
   error?: { code: AppErrorCode; message: string };
 }
@@ -159,6 +160,7 @@ export async function importInWorkers(p: ParallelImport): Promise<void> {
   const inFlight: Promise<ChunkResult>[] = [];
   const apply = async (r: ChunkResult) => {
     for (const [line, reason] of r.rejects) p.sink.reject(line, reason);
+    for (const [line, reason] of r.warnings) p.sink.warn(line, reason);
     for (const [reason, n] of Object.entries(r.skipped)) p.sink.skip(reason, n);
     for (const o of r.out) await p.loads.get(o.entity)!.writeEncoded(o.bytes, o.rows);
     p.onRecords(r.records, progress.bytesRead);

@@ -30,8 +30,34 @@ const SCHEMAS: Record<Entity, z.ZodType> = {
 export interface RecordSink {
   row(entity: Entity, row: SqlValue[]): void;
   reject(line: number, reason: string): void;
+  /** A row imported without a field it had (the field was invalid and is optional). */
+  warn(line: number, reason: string): void;
   skip(reason: string, count?: number): void;
 }
+
+/**
+ * Optional descriptive fields an invalid value of which is left out with a warning instead of
+ * rejecting the row (a bad birthday should not lose the customer). Amounts, dates that place an
+ * order, keys and quantities are never dropped: a row wrong in those is rejected.
+ */
+const DROPPABLE: Record<Entity, ReadonlySet<string>> = {
+  customers: new Set([
+    'email',
+    'phone',
+    'first_name',
+    'last_name',
+    'birthday',
+    'country',
+    'acquisition_channel',
+    'created_at',
+    ...['email', 'sms', 'messenger'].flatMap((c) => [`${c}_consent_at`, `${c}_consent_source`]),
+  ]),
+  orders: new Set(['title', 'channel', 'source', 'country', 'email']),
+  products: new Set(['title', 'category']),
+  refunds: new Set(['reason']),
+  spend: new Set<string>(),
+  events: new Set<string>(),
+};
 
 /** Staging tables an import of `entity` writes (orders files also carry refunds, e.g. C-invoices). */
 export function stagingTargets(entity: Entity): readonly Entity[] {
@@ -80,10 +106,22 @@ export function recordHandler(
         sink.reject(rec.line, m.reason);
         continue;
       }
-      const parsed = SCHEMAS[m.entity].safeParse(cleanRecord(m.values));
+      const values = cleanRecord(m.values);
+      let parsed = SCHEMAS[m.entity].safeParse(values);
       if (!parsed.success) {
-        sink.reject(rec.line, describeIssues(parsed.error).reason);
-        continue;
+        const reason = describeIssues(parsed.error).reason;
+        const fields = new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')));
+        const droppable = [...fields].every((f) => DROPPABLE[m.entity].has(f) && f in values);
+        if (droppable) {
+          const kept = { ...values };
+          for (const f of fields) delete kept[f];
+          parsed = SCHEMAS[m.entity].safeParse(kept);
+        }
+        if (!parsed.success) {
+          sink.reject(rec.line, reason);
+          continue;
+        }
+        sink.warn(rec.line, `${reason} — left out; the rest of the row was imported`);
       }
       if (!targets.includes(m.entity))
         throw new AppError(

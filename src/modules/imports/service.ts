@@ -55,6 +55,8 @@ export interface ImportReport {
   errors: repo.RowError[];
   /** Errors beyond `maxErrors`, counted but not listed. */
   errorsOmitted: number;
+  /** Rows imported without an invalid optional field (line and reason; capped like `errors`). */
+  warnings: repo.RowError[];
   /** Rows left out by the preset's rules (not errors), by reason. */
   skipped: Record<string, number>;
   /** Rows superseded by a later row with the same key in the same file. */
@@ -158,6 +160,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     rejected: 0,
     errors: [],
     errorsOmitted: 0,
+    warnings: [],
     skipped: {},
     duplicates: 0,
     ...(isGeneric ? { columns: generic.report } : {}),
@@ -179,6 +182,9 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       if (buf.length >= FLUSH_ROWS) full = true;
     },
     reject,
+    warn: (line, reason) => {
+      if (report.warnings.length < maxErrors) report.warnings.push({ line, reason });
+    },
     skip: (reason, count = 1) => {
       report.skipped[reason] = (report.skipped[reason] ?? 0) + count;
     },

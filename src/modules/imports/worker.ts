@@ -22,10 +22,12 @@ const preset = presetByName(init.preset);
 const mapper = preset.createMapper(init.entity, { map: init.map, currency: init.currency });
 const out = new Map<Entity, CopyEncoder>(stagingTargets(init.entity).map((t) => [t, new CopyEncoder()]));
 let rejects: [number, string][] = [];
+let warnings: [number, string][] = [];
 let skipped: Record<string, number> = {};
 const handle = recordHandler(init.entity, preset, mapper, init.header.length, {
   row: (entity, row) => out.get(entity)!.add(row),
   reject: (line, reason) => rejects.push([line, reason]),
+  warn: (line, reason) => warnings.push([line, reason]),
   skip: (reason) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   },
@@ -33,6 +35,7 @@ const handle = recordHandler(init.entity, preset, mapper, init.header.length, {
 
 function run(task: ChunkTask): ChunkResult {
   rejects = [];
+  warnings = [];
   skipped = {};
   const text = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.length).toString('utf8');
   const parser = new CsvParser(',', task.line);
@@ -54,6 +57,7 @@ function run(task: ChunkTask): ChunkResult {
     records: count,
     out: [...out].map(([entity, e]) => ({ entity, ...e.take() })),
     rejects,
+    warnings,
     skipped,
   };
 }
