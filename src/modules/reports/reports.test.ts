@@ -16,7 +16,13 @@ import {
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
-import { cohortCells as cohortCellsSql, orderFacts, rfmValues } from './repository.js';
+import {
+  cohortCells as cohortCellsSql,
+  orderFacts,
+  retentionCounts as retentionCountsSql,
+  rfmValues,
+} from './repository.js';
+import { retentionCounts, type RetentionCounts } from '../../analytics/metrics/retention.js';
 import { rfmReport as rfmOfFacts, rfmReportFromValues } from '../../analytics/metrics/rfm.js';
 import { cohortCells, type CohortCell } from '../../analytics/metrics/cohorts.js';
 import type { Period, SplitBy } from '../../analytics/metrics/types.js';
@@ -140,6 +146,25 @@ async function expectSameCells(db: Database, asOfDay: string): Promise<void> {
       const js = cohortCells({ orders: facts, asOf, period, by, profiles });
       expect(sql.sort(byCell), `${period} by ${by ?? 'none'}`).toEqual(js.sort(byCell));
     }
+  }
+}
+
+/** Retention counts in a comparable order (periods by index, gaps ascending). */
+const sortedCounts = (c: RetentionCounts): RetentionCounts => ({
+  ...c,
+  periods: [...c.periods].sort((a, b) => a.period - b.period),
+  secondOrderGapsMs: [...c.secondOrderGapsMs].sort((a, b) => a - b),
+});
+
+/** The retention counts the database sums (`report retention`) = the metrics layer's over the order facts. */
+async function expectSameRetentionCounts(db: Database, asOfDay: string, currency: string): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const facts = await orderFacts(db, asOf, currency, {});
+  for (const period of ['month', 'quarter'] as Period[]) {
+    expect(sortedCounts(await retentionCountsSql(db, asOf, currency, period)), period).toEqual(
+      sortedCounts(retentionCounts(facts, asOf, period)),
+    );
   }
 }
 
@@ -323,9 +348,11 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(describeCohorts(o, 'revenue')).toMatch(/2024-02\s+1\s+10\s+35/);
   });
 
-  it('cohorts and RFM: what the database sums equals the metrics layer over the order facts', async () => {
+  it('cohorts, retention and RFM: what the database sums equals the metrics layer over the order facts', async () => {
     await expectSameCells(db, AS_OF);
     await expectSameCells(db, '2024-02-15');
+    await expectSameRetentionCounts(db, AS_OF, 'EUR');
+    await expectSameRetentionCounts(db, '2024-02-15', 'EUR');
     // RFM from one aggregate per customer = RFM from the order facts.
     for (const day of [AS_OF, '2024-02-15']) {
       const asOf = new Date(`${day}T00:00:00Z`);
@@ -493,6 +520,8 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
     }
     expect(o.cohorts.reduce((a, c) => a + c.size, 0)).toBe(4338);
     await expectSameCells(db, '2011-12-09');
+    await expectSameRetentionCounts(db, '2011-12-09', 'GBP');
+    await expectSameRetentionCounts(db, '2011-06-30', 'GBP');
     const asOf = new Date('2011-12-10T00:00:00Z');
     expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
       rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),

@@ -1,6 +1,7 @@
 import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
+import type { RetentionCounts } from '../../analytics/metrics/retention.js';
 import type { RfmValues } from '../../analytics/metrics/rfm.js';
 import type {
   CustomerAggregate,
@@ -363,6 +364,73 @@ export async function rfmValues(db: Queryable, asOf: Date, currency: string): Pr
     values.monetaryMinor[i] = r.net_minor;
   });
   return values;
+}
+
+/**
+ * The retention counts (analytics/metrics/retention.ts `RetentionCounts`) of the sale orders of known
+ * customers before `asOf`, in `currency`, summed in the database: one row per period, and per
+ * customer with ≥ 2 orders the instants of the first two — the same figures as `retentionCounts`
+ * over {@link orderFacts}, without sending every order to the process. A customer-period counts
+ * for Shopify's rate when the customer had ≥ 2 orders by its end: any period after the first, or
+ * the first when it holds ≥ 2 orders.
+ */
+export async function retentionCounts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  period: Period,
+): Promise<RetentionCounts> {
+  const sale = `sale AS (
+       SELECT o.customer_id, o.ordered_at FROM orders o
+       WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+         AND o.status IN (${SALE_STATUS_SQL})
+     )`;
+  const periods = await db.query<{
+    p: number;
+    active: number;
+    retained: number;
+    new_customers: number;
+    orders: number;
+    shopify: number;
+  }>(
+    `WITH ${sale},
+     customer_period AS (
+       SELECT customer_id, ${periodIndexSql('ordered_at', period)} AS p, COUNT(*) AS n FROM sale GROUP BY 1, 2
+     ),
+     first_period AS (SELECT customer_id, MIN(p) AS c0 FROM customer_period GROUP BY customer_id)
+     SELECT cp.p, COUNT(*) AS active, COUNT(prev.customer_id) AS retained,
+       SUM(CASE WHEN cp.p = m.c0 THEN 1 ELSE 0 END) AS new_customers, SUM(cp.n) AS orders,
+       SUM(CASE WHEN cp.p > m.c0 OR cp.n >= 2 THEN 1 ELSE 0 END) AS shopify
+     FROM customer_period cp JOIN first_period m ON m.customer_id = cp.customer_id
+     LEFT JOIN customer_period prev ON prev.customer_id = cp.customer_id AND prev.p = cp.p - 1
+     GROUP BY cp.p`,
+    [asOf, currency],
+  );
+  // The second order: another at the first instant, else the earliest after it.
+  const pairs = await db.query<{ first_at: Date; second_at: Date }>(
+    `WITH ${sale},
+     first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)
+     SELECT f.first_at,
+       CASE WHEN SUM(CASE WHEN s.ordered_at = f.first_at THEN 1 ELSE 0 END) >= 2 THEN f.first_at
+            ELSE MIN(CASE WHEN s.ordered_at > f.first_at THEN s.ordered_at END) END AS second_at
+     FROM sale s JOIN first_at f ON f.customer_id = s.customer_id
+     GROUP BY f.customer_id, f.first_at HAVING COUNT(*) >= 2`,
+    [asOf, currency],
+  );
+  return {
+    period,
+    periods: periods.map((r) => ({
+      period: r.p,
+      active: r.active,
+      retained: r.retained,
+      newCustomers: r.new_customers,
+      orders: r.orders,
+      shopify: r.shopify,
+    })),
+    // Every customer has one first period.
+    customers: periods.reduce((n, r) => n + r.new_customers, 0),
+    secondOrderGapsMs: pairs.map((r) => r.second_at.getTime() - r.first_at.getTime()),
+  };
 }
 
 /**

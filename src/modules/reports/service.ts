@@ -12,7 +12,8 @@ import {
 import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
 import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
 import {
-  retentionReport as computeRetention,
+  retentionCounts,
+  retentionReportFromCounts,
   type RetentionReport,
 } from '../../analytics/metrics/retention.js';
 import {
@@ -402,18 +403,30 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
   };
 }
 
-/** `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order. */
+/**
+ * `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order.
+ * The per-period counts are summed in the database; only an RFM `segment` needs every order in the
+ * process (scoring the customers first), and then the metrics layer counts them.
+ */
 export async function retentionReport(
   ctx: ModuleContext,
   opts: RetentionInput = {},
 ): Promise<RetentionOutput> {
   checkRange(opts);
-  const l = await load(ctx.db, opts.asOf, {});
-  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
-  const report = computeRetention({
-    orders,
-    asOf: l.ctx.asOf,
-    period: opts.period,
+  const { db } = ctx;
+  const at = await reportContext(db, opts.asOf);
+  const period = opts.period ?? 'month';
+  const counts =
+    opts.segment === undefined
+      ? await repo.retentionCounts(db, at.asOf, at.currency, period)
+      : retentionCounts(
+          onlySegment(await repo.orderFacts(db, at.asOf, at.currency, {}), at.asOf, opts.segment),
+          at.asOf,
+          period,
+        );
+  const l = { ctx: at, digits: minorDigits(at.currency) };
+  const report = retentionReportFromCounts(counts, {
+    asOf: at.asOf,
     from: opts.from === undefined ? undefined : dayStart(opts.from),
     to: opts.to === undefined ? undefined : dayEnd(opts.to),
   });
