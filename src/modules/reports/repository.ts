@@ -370,9 +370,10 @@ export async function rfmValues(db: Queryable, asOf: Date, currency: string): Pr
  * The retention counts (analytics/metrics/retention.ts `RetentionCounts`) of the sale orders of known
  * customers before `asOf`, in `currency`, summed in the database: one row per period, and per
  * customer with ≥ 2 orders the instants of the first two — the same figures as `retentionCounts`
- * over {@link orderFacts}, without sending every order to the process. A customer-period counts
- * for Shopify's rate when the customer had ≥ 2 orders by its end: any period after the first, or
- * the first when it holds ≥ 2 orders.
+ * over {@link orderFacts}, without sending every order to the process. Per customer and period,
+ * the customer's previous period with orders (LAG: cheaper on DuckDB than joining the cells to
+ * themselves); the period counts for Shopify's rate when the customer had ≥ 2 orders by its end:
+ * any period after the first, or the first when it holds ≥ 2 orders.
  */
 export async function retentionCounts(
   db: Queryable,
@@ -397,13 +398,13 @@ export async function retentionCounts(
      customer_period AS (
        SELECT customer_id, ${periodIndexSql('ordered_at', period)} AS p, COUNT(*) AS n FROM sale GROUP BY 1, 2
      ),
-     first_period AS (SELECT customer_id, MIN(p) AS c0 FROM customer_period GROUP BY customer_id)
-     SELECT cp.p, COUNT(*) AS active, COUNT(prev.customer_id) AS retained,
-       SUM(CASE WHEN cp.p = m.c0 THEN 1 ELSE 0 END) AS new_customers, SUM(cp.n) AS orders,
-       SUM(CASE WHEN cp.p > m.c0 OR cp.n >= 2 THEN 1 ELSE 0 END) AS shopify
-     FROM customer_period cp JOIN first_period m ON m.customer_id = cp.customer_id
-     LEFT JOIN customer_period prev ON prev.customer_id = cp.customer_id AND prev.p = cp.p - 1
-     GROUP BY cp.p`,
+     with_previous AS (
+       SELECT p, n, LAG(p) OVER (PARTITION BY customer_id ORDER BY p) AS prev_p FROM customer_period
+     )
+     SELECT p, COUNT(*) AS active, SUM(CASE WHEN prev_p = p - 1 THEN 1 ELSE 0 END) AS retained,
+       SUM(CASE WHEN prev_p IS NULL THEN 1 ELSE 0 END) AS new_customers, SUM(n) AS orders,
+       SUM(CASE WHEN prev_p IS NOT NULL OR n >= 2 THEN 1 ELSE 0 END) AS shopify
+     FROM with_previous GROUP BY p`,
     [asOf, currency],
   );
   // The second order: another at the first instant, else the earliest after it.
