@@ -19,10 +19,13 @@ import { importFile } from '../imports/service.js';
 import {
   cohortCells as cohortCellsSql,
   orderFacts,
+  ltvFacts as ltvFactsSql,
+  netBefore,
   retentionCounts as retentionCountsSql,
   rfmValues,
 } from './repository.js';
 import { retentionCounts, type RetentionCounts } from '../../analytics/metrics/retention.js';
+import { ltvFacts, ltvWindow, type LtvFacts } from '../../analytics/metrics/ltv.js';
 import { rfmReport as rfmOfFacts, rfmReportFromValues } from '../../analytics/metrics/rfm.js';
 import { cohortCells, type CohortCell } from '../../analytics/metrics/cohorts.js';
 import type { Period, SplitBy } from '../../analytics/metrics/types.js';
@@ -166,6 +169,40 @@ async function expectSameRetentionCounts(db: Database, asOfDay: string, currency
       sortedCounts(retentionCounts(facts, asOf, period)),
     );
   }
+}
+
+/** LTV facts with the window months in a comparable order (customers keep theirs: it is part of the contract). */
+const sortedLtv = (f: LtvFacts): LtvFacts => ({
+  ...f,
+  months: [...f.months].sort((a, b) => a.channel.localeCompare(b.channel) || a.month - b.month),
+});
+
+/**
+ * The LTV facts the database sums (`report ltv`) = the metrics layer's over the order facts, for a
+ * few windows; and the net revenue before a cut (predicted LTV) = the order facts' sums.
+ */
+async function expectSameLtvFacts(db: Database, asOfDay: string, currency: string): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const facts = await orderFacts(db, asOf, currency);
+  const profiles = (
+    await db.query<{ customer_id: string; channel: string | null; country: string | null }>(
+      'SELECT external_id AS customer_id, acquisition_channel AS channel, country FROM customers',
+    )
+  ).map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
+  for (const months of [1, 3, 12, 40]) {
+    expect(
+      sortedLtv(await ltvFactsSql(db, asOf, currency, ltvWindow(asOf, months))),
+      `${months} months`,
+    ).toEqual(sortedLtv(ltvFacts(facts, profiles, asOf, months)));
+  }
+  const cut = new Date(asOf.getTime() - 45 * 86_400_000);
+  const expected = new Map<string, number>();
+  for (const o of facts) {
+    const net = o.orderedAt < cut ? o.revenueMinor - o.refundMinor : 0;
+    expected.set(o.customerId, (expected.get(o.customerId) ?? 0) + net);
+  }
+  expect(await netBefore(db, asOf, currency, cut)).toEqual(expected);
 }
 
 describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
@@ -348,11 +385,13 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(describeCohorts(o, 'revenue')).toMatch(/2024-02\s+1\s+10\s+35/);
   });
 
-  it('cohorts, retention and RFM: what the database sums equals the metrics layer over the order facts', async () => {
+  it('cohorts, retention, LTV and RFM: what the database sums equals the metrics layer over the order facts', async () => {
     await expectSameCells(db, AS_OF);
     await expectSameCells(db, '2024-02-15');
     await expectSameRetentionCounts(db, AS_OF, 'EUR');
     await expectSameRetentionCounts(db, '2024-02-15', 'EUR');
+    await expectSameLtvFacts(db, AS_OF, 'EUR');
+    await expectSameLtvFacts(db, '2024-02-15', 'EUR');
     // RFM from one aggregate per customer = RFM from the order facts.
     for (const day of [AS_OF, '2024-02-15']) {
       const asOf = new Date(`${day}T00:00:00Z`);
@@ -522,6 +561,7 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
     await expectSameCells(db, '2011-12-09');
     await expectSameRetentionCounts(db, '2011-12-09', 'GBP');
     await expectSameRetentionCounts(db, '2011-06-30', 'GBP');
+    await expectSameLtvFacts(db, '2011-12-09', 'GBP');
     const asOf = new Date('2011-12-10T00:00:00Z');
     expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
       rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),

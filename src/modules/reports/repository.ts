@@ -1,6 +1,7 @@
 import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
+import type { LtvFacts } from '../../analytics/metrics/ltv.js';
 import type { RetentionCounts } from '../../analytics/metrics/retention.js';
 import type { RfmValues } from '../../analytics/metrics/rfm.js';
 import type {
@@ -432,6 +433,147 @@ export async function retentionCounts(
     customers: periods.reduce((n, r) => n + r.new_customers, 0),
     secondOrderGapsMs: pairs.map((r) => r.second_at.getTime() - r.first_at.getTime()),
   };
+}
+
+/**
+ * The LTV facts (analytics/metrics/ltv.ts `LtvFacts`) of the sale orders of known customers before
+ * `asOf`, in `currency`, for the window of month indexes `[first, last]`, summed in the database:
+ * one row per customer (in the order of {@link orderFacts}: the metrics layer adds fractional days
+ * in that order) and per channel and window month the active and retained customers — the same
+ * figures as `ltvFacts` over the order facts (same refund attribution and cost rule), without
+ * sending every order to the process.
+ */
+export async function ltvFacts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  window: { first: number; last: number },
+): Promise<LtvFacts> {
+  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
+  const cost = (known?.costs ?? 0) > 0;
+  const month = periodIndexSql('s.ordered_at', 'month');
+  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  if (cost) {
+    ctes.push(`order_cost AS (
+       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
+     )`);
+  }
+  // Per customer and month, then the customer's next month with orders (LEAD) for the churn events.
+  ctes.push(
+    `fact AS (
+       SELECT s.customer_id, s.ordered_at, ${month} AS m,
+         s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor,
+         ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT) AS cost_minor'}
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       ${cost ? 'LEFT JOIN order_cost f ON f.order_id = s.order_id' : ''}
+     )`,
+    `customer_month AS (
+       SELECT customer_id, m, COUNT(*) AS orders, COUNT(cost_minor) AS costed, SUM(net_minor) AS net_minor,
+         SUM(net_minor - COALESCE(cost_minor, 0)) AS net_less_cost_minor,
+         MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at
+       FROM fact GROUP BY customer_id, m
+     )`,
+    `with_next AS (
+       SELECT cm.*, LEAD(m) OVER (PARTITION BY customer_id ORDER BY m) AS next_m FROM customer_month cm
+     )`,
+    `per_customer AS (
+       SELECT customer_id, MIN(first_at) AS first_at, MAX(last_at) AS last_at, COUNT(*) AS active_months,
+         SUM(CASE WHEN m >= $3 AND m < $4 AND next_m > m + 1 THEN 1 ELSE 0 END) AS reactivated,
+         SUM(orders) AS orders, SUM(costed) AS costed, SUM(net_minor) AS net_minor,
+         SUM(net_less_cost_minor) AS net_less_cost_minor,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN orders ELSE 0 END) AS window_orders,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN net_minor ELSE 0 END) AS window_net_minor,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN net_less_cost_minor ELSE 0 END) AS window_net_less_cost_minor
+       FROM with_next GROUP BY customer_id
+     )`,
+  );
+  const rows = await db.query<{
+    customer_id: string;
+    channel: string;
+    first_at: Date;
+    last_at: Date;
+    active_months: number;
+    reactivated: number;
+    orders: number;
+    costed: number;
+    net_minor: number;
+    net_less_cost_minor: number;
+    window_orders: number;
+    window_net_minor: number;
+    window_net_less_cost_minor: number;
+  }>(
+    `WITH ${ctes.join(',\n     ')}
+     SELECT c.external_id AS customer_id, COALESCE(c.acquisition_channel, $5) AS channel, a.first_at, a.last_at,
+       a.active_months, a.reactivated, a.orders, a.costed, a.net_minor, a.net_less_cost_minor,
+       a.window_orders, a.window_net_minor, a.window_net_less_cost_minor
+     FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id
+     ORDER BY c.external_id`,
+    [asOf, currency, window.first, window.last, UNKNOWN],
+  );
+  // Active and retained customers per channel and window month need no money: orders alone.
+  const months = await db.query<{ channel: string; m: number; active: number; retained: number }>(
+    `WITH customer_month AS (
+       SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month')} AS m FROM orders o
+       WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+         AND o.status IN (${SALE_STATUS_SQL})
+       GROUP BY 1, 2
+     ),
+     with_previous AS (
+       SELECT customer_id, m, LAG(m) OVER (PARTITION BY customer_id ORDER BY m) AS prev_m FROM customer_month
+     )
+     SELECT COALESCE(c.acquisition_channel, $5) AS channel, w.m, COUNT(*) AS active,
+       SUM(CASE WHEN w.prev_m = w.m - 1 THEN 1 ELSE 0 END) AS retained
+     FROM with_previous w JOIN customers c ON c.customer_id = w.customer_id
+     WHERE w.m BETWEEN $3 AND $4
+     GROUP BY 1, 2`,
+    [asOf, currency, window.first, window.last, UNKNOWN],
+  );
+  return {
+    customers: rows.map((r) => ({
+      customerId: r.customer_id,
+      channel: r.channel,
+      firstMs: r.first_at.getTime(),
+      lastMs: r.last_at.getTime(),
+      orders: r.orders,
+      costedOrders: r.costed,
+      netMinor: r.net_minor,
+      netLessCostMinor: r.net_less_cost_minor,
+      activeMonths: r.active_months,
+      reactivated: r.reactivated,
+      windowOrders: r.window_orders,
+      windowNetMinor: r.window_net_minor,
+      windowNetLessCostMinor: r.window_net_less_cost_minor,
+    })),
+    months: months.map((r) => ({ channel: r.channel, month: r.m, active: r.active, retained: r.retained })),
+  };
+}
+
+/**
+ * Each known customer's net revenue (refunds attributed as in {@link orderFacts}) from sale orders
+ * before `cut`, over the customers with a sale before `asOf` in `currency` (0 when all their sales
+ * are at or after `cut`): what predicted LTV adds the forecast to.
+ */
+export async function netBefore(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  cut: Date,
+): Promise<Map<string, number>> {
+  const rows = await db.query<{ customer_id: string; net_minor: number }>(
+    `WITH ${SALE_ORDERS_CTE},
+     ${REFUNDS_BY_ORDER_CTE},
+     per_customer AS (
+       SELECT s.customer_id,
+         SUM(CASE WHEN s.ordered_at < $3::timestamp THEN s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) ELSE 0 END) AS net_minor
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       GROUP BY s.customer_id
+     )
+     SELECT c.external_id AS customer_id, a.net_minor FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id`,
+    [asOf, currency, cut],
+  );
+  return new Map(rows.map((r) => [r.customer_id, r.net_minor]));
 }
 
 /**

@@ -10,7 +10,14 @@ import {
   type DecompositionReport,
 } from '../../analytics/metrics/decomposition.js';
 import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
-import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
+import {
+  ltvFacts,
+  ltvReport as computeLtv,
+  ltvReportFromFacts,
+  ltvWindow,
+  type LtvFacts,
+  type LtvReport,
+} from '../../analytics/metrics/ltv.js';
 import {
   retentionCounts,
   retentionReportFromCounts,
@@ -318,11 +325,12 @@ const dayEnd = (text: string): Date => new Date(parseDay(text)!.getTime() + DAY_
  */
 async function predictedLtv(
   db: Database,
-  l: Loaded,
-  orders: readonly OrderFact[],
+  at: ReportContext,
+  digits: number,
+  pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>,
   profiles: readonly CustomerProfile[],
 ): Promise<{ predicted: NonNullable<Parameters<typeof computeLtv>[0]['predicted']> | null; note: string }> {
-  const rows = await repo.latestPredictions(db, l.ctx.asOf);
+  const rows = await repo.latestPredictions(db, at.asOf);
   if (rows === null) {
     return {
       predicted: null,
@@ -337,14 +345,9 @@ async function predictedLtv(
     };
   }
   const run = withValue[0]!;
-  const cut = run.asOf.getTime();
-  const past = new Map<string, number>();
-  for (const o of orders) {
-    if (o.orderedAt.getTime() < cut) past.set(o.customerId, (past.get(o.customerId) ?? 0) + netOf(o));
-    else if (!past.has(o.customerId)) past.set(o.customerId, 0);
-  }
+  const past = await pastOf(run.asOf);
   const channelOf = new Map(profiles.map((p) => [p.customerId, p.channel ?? '(unknown)']));
-  const scale = 10 ** l.digits;
+  const scale = 10 ** digits;
   let sum = 0;
   let n = 0;
   const byChannel = new Map<string, { sum: number; n: number }>();
@@ -375,20 +378,49 @@ async function predictedLtv(
   };
 }
 
-/** `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV. */
+/** Net revenue per customer before `cut`, from the order facts (customers with only later orders: 0). */
+function netBeforeOf(orders: readonly OrderFact[], cut: Date): Map<string, number> {
+  const past = new Map<string, number>();
+  for (const o of orders) {
+    if (o.orderedAt.getTime() < cut.getTime())
+      past.set(o.customerId, (past.get(o.customerId) ?? 0) + netOf(o));
+    else if (!past.has(o.customerId)) past.set(o.customerId, 0);
+  }
+  return past;
+}
+
+/**
+ * `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV.
+ * The per-customer figures are summed in the database; only an RFM `segment` needs every order in
+ * the process (scoring the customers first), and then the metrics layer sums them.
+ */
 export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promise<LtvOutput> {
   const { db } = ctx;
-  const l = await load(db, opts.asOf, { cost: true });
-  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
+  const at = await reportContext(db, opts.asOf);
+  const windowMonths = opts.months ?? 12;
   const profiles = await repo.customerProfiles(db);
-  const spend = opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
-  const { predicted, note } = await predictedLtv(db, l, orders, profiles);
-  const report = computeLtv({
-    orders,
+  let facts: LtvFacts;
+  let pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>;
+  if (opts.segment === undefined) {
+    facts = await repo.ltvFacts(db, at.asOf, at.currency, ltvWindow(at.asOf, windowMonths));
+    pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut);
+  } else {
+    const orders = onlySegment(
+      await repo.orderFacts(db, at.asOf, at.currency, { cost: true }),
+      at.asOf,
+      opts.segment,
+    );
+    facts = ltvFacts(orders, profiles, at.asOf, windowMonths);
+    pastOf = async (cut) => netBeforeOf(orders, cut);
+  }
+  const l = await loaded(db, at);
+  const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency);
+  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profiles);
+  const report = ltvReportFromFacts(facts, {
     profiles,
     spend,
-    asOf: l.ctx.asOf,
-    windowMonths: opts.months,
+    asOf: at.asOf,
+    windowMonths,
     predicted: predicted ?? undefined,
   });
   if (opts.segment) {
