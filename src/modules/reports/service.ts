@@ -1,4 +1,4 @@
-import { channelsReport as computeChannels, type ChannelsReport } from '../../analytics/metrics/channels.js';
+import { channelsReportFromFacts, type ChannelsReport } from '../../analytics/metrics/channels.js';
 import {
   cohortCells,
   cohortReportFromCells,
@@ -533,29 +533,32 @@ export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promis
   };
 }
 
-/** `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation. */
+/**
+ * `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation.
+ * The per-channel sums are made in the database.
+ */
 export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {}): Promise<ChannelsOutput> {
   checkRange(opts);
   const { db } = ctx;
-  const l = await load(db, opts.asOf, { cost: true });
-  const spend = await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
+  const at = await reportContext(db, opts.asOf);
+  const spend = await repo.spendRows(db, at.asOf, at.currency);
   // Default window: all history, from the first order or the first spend, whichever is earlier
   // (spend before the first order — launch marketing — still bought those customers).
-  let earliest = l.ctx.asOf.getTime();
-  for (const o of l.orders) earliest = Math.min(earliest, o.orderedAt.getTime());
+  let earliest = at.asOf.getTime();
+  const first = await repo.firstSaleAt(db, at.asOf, at.currency);
+  if (first !== null) earliest = Math.min(earliest, first.getTime());
   for (const s of spend) earliest = Math.min(earliest, s.date.getTime());
   const window: DateRange = {
     from: opts.from === undefined ? new Date(earliest - (earliest % DAY_MS)) : dayStart(opts.from),
-    to: opts.to === undefined ? l.ctx.asOf : dayEnd(opts.to),
+    to: opts.to === undefined ? at.asOf : dayEnd(opts.to),
   };
-  if (window.from.getTime() >= l.ctx.asOf.getTime()) {
-    throw invalid(`--from ${opts.from ?? ''} is after --as-of ${l.ctx.asOfDay}`, { field: '--from' });
+  if (window.from.getTime() >= at.asOf.getTime()) {
+    throw invalid(`--from ${opts.from ?? ''} is after --as-of ${at.asOfDay}`, { field: '--from' });
   }
-  const report = computeChannels({
-    orders: l.orders,
-    profiles: await repo.customerProfiles(db),
+  const l = await loaded(db, at);
+  const report = channelsReportFromFacts(await repo.channelFacts(db, at.asOf, at.currency, window), {
     spend,
-    asOf: l.ctx.asOf,
+    asOf: at.asOf,
     window,
     ratioHorizonDays: opts.horizon as 90 | 180 | 365 | undefined,
   });
