@@ -566,11 +566,18 @@ function groupLtv(
  */
 export function ltvReport(input: LtvInput): LtvReport {
   const facts = ltvFacts(input.orders, input.profiles, input.asOf, input.windowMonths ?? 12);
-  return ltvReportFromFacts(facts, input);
+  const { orders: _orders, profiles, ...rest } = input;
+  return ltvReportFromFacts(facts, { ...rest, hasProfiles: profiles !== undefined && profiles.length > 0 });
 }
 
 /** {@link ltvReport} from its {@link LtvFacts} (summed by the database or by {@link ltvFacts}). */
-export function ltvReportFromFacts(facts: LtvFacts, input: Omit<LtvInput, 'orders'>): LtvReport {
+export function ltvReportFromFacts(
+  facts: LtvFacts,
+  input: Omit<LtvInput, 'orders' | 'profiles'> & {
+    /** Whether any customer profile exists (the channels of `facts` come from them). */
+    hasProfiles: boolean;
+  },
+): LtvReport {
   const windowMonths = input.windowMonths ?? 12;
   const w = ltvWindow(input.asOf, windowMonths);
   const spend = input.spend ? spendAsOf(input.spend, input.asOf) : [];
@@ -619,7 +626,7 @@ export function ltvReportFromFacts(facts: LtvFacts, input: Omit<LtvInput, 'order
     );
   }
   if (!hasSpend) notes.push('no marketing spend data: CAC, LTV − CAC and LTV:CAC are not available');
-  if (input.profiles && input.profiles.length > 0 && spend.some((s) => !byChannelCustomers.has(s.channel))) {
+  if (input.hasProfiles && spend.some((s) => !byChannelCustomers.has(s.channel))) {
     notes.push('some spend channels acquired no customers: their spend counts in the overall CAC only');
   }
   return {

@@ -692,6 +692,12 @@ export async function unattributedRefunds(
   return { refunds: row?.n ?? 0, amountMinor: row?.amount_minor ?? 0 };
 }
 
+/** Whether any customer is stored. */
+export async function hasCustomers(db: Queryable): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 AS one FROM customers LIMIT 1`);
+  return rows.length > 0;
+}
+
 /** Acquisition channel and country of every customer (external ids). */
 export async function customerProfiles(db: Queryable): Promise<CustomerProfile[]> {
   const rows = await db.query<{ customer_id: string; channel: string | null; country: string | null }>(

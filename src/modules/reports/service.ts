@@ -328,7 +328,7 @@ async function predictedLtv(
   at: ReportContext,
   digits: number,
   pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>,
-  profiles: readonly CustomerProfile[],
+  profilesOf: () => Promise<readonly CustomerProfile[]>,
 ): Promise<{ predicted: NonNullable<Parameters<typeof computeLtv>[0]['predicted']> | null; note: string }> {
   const rows = await repo.latestPredictions(db, at.asOf);
   if (rows === null) {
@@ -346,7 +346,7 @@ async function predictedLtv(
   }
   const run = withValue[0]!;
   const past = await pastOf(run.asOf);
-  const channelOf = new Map(profiles.map((p) => [p.customerId, p.channel ?? '(unknown)']));
+  const channelOf = new Map((await profilesOf()).map((p) => [p.customerId, p.channel ?? '(unknown)']));
   const scale = 10 ** digits;
   let sum = 0;
   let n = 0;
@@ -398,7 +398,9 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
   const { db } = ctx;
   const at = await reportContext(db, opts.asOf);
   const windowMonths = opts.months ?? 12;
-  const profiles = await repo.customerProfiles(db);
+  // Profiles (one row per customer) only where they are read: a segment's facts, predicted LTV.
+  let profiles: readonly CustomerProfile[] | undefined;
+  const profilesOf = async () => (profiles ??= await repo.customerProfiles(db));
   let facts: LtvFacts;
   let pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>;
   if (opts.segment === undefined) {
@@ -410,14 +412,14 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
       at.asOf,
       opts.segment,
     );
-    facts = ltvFacts(orders, profiles, at.asOf, windowMonths);
+    facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths);
     pastOf = async (cut) => netBeforeOf(orders, cut);
   }
   const l = await loaded(db, at);
   const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency);
-  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profiles);
+  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf);
   const report = ltvReportFromFacts(facts, {
-    profiles,
+    hasProfiles: await repo.hasCustomers(db),
     spend,
     asOf: at.asOf,
     windowMonths,
