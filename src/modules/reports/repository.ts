@@ -122,17 +122,6 @@ order_refund AS (
   ) x GROUP BY order_id
 )`;
 
-/** Row shape of {@link orderFacts} before mapping. */
-interface OrderFactRow extends Record<string, unknown> {
-  customer_id: string;
-  ordered_at: Date;
-  revenue_minor: number;
-  cost_minor: number | null;
-  refund_minor: number;
-  category: string | null;
-  sku: string | null;
-}
-
 /** Which line-level details a report needs (each costs a pass over `order_lines`). */
 export interface OrderFactDetail {
   /** Product cost per order (margin). */
@@ -167,7 +156,8 @@ export async function orderFacts(
   const primaryLine =
     detail.primaryLine === 'sku' || (detail.primaryLine === 'category' && (known?.categories ?? 0) > 0);
   const lines = cost || primaryLine;
-  const rows = await db.query<OrderFactRow>(
+  // Named as the OrderFact fields, so the rows are the facts (no second object per order).
+  return db.query<OrderFact>(
     `WITH ${SALE_ORDERS_CTE},
      ${REFUNDS_BY_ORDER_CTE}${
        lines
@@ -190,9 +180,9 @@ export async function orderFacts(
      )`
          : ''
      }
-     SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor,
-       ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT)'} AS cost_minor,
-       COALESCE(r.refund_minor, 0) AS refund_minor,
+     SELECT c.external_id AS "customerId", s.ordered_at AS "orderedAt", s.revenue_minor AS "revenueMinor",
+       ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT)'} AS "costMinor",
+       COALESCE(r.refund_minor, 0) AS "refundMinor",
        ${primaryLine ? 'p.category' : 'CAST(NULL AS TEXT)'} AS category,
        ${primaryLine ? 't.sku' : 'CAST(NULL AS TEXT)'} AS sku
      FROM sale s
@@ -203,15 +193,6 @@ export async function orderFacts(
      ORDER BY c.external_id, s.ordered_at, s.order_id`,
     [asOf, currency],
   );
-  return rows.map((r) => ({
-    customerId: r.customer_id,
-    orderedAt: r.ordered_at,
-    revenueMinor: r.revenue_minor,
-    costMinor: r.cost_minor,
-    refundMinor: r.refund_minor,
-    category: r.category,
-    sku: r.sku,
-  }));
 }
 
 /** Sequential period index of a TIMESTAMP column (UTC), as the metrics layer's `periodIndex`. */
