@@ -4,7 +4,6 @@ import type { CustomerProfile, DateRange, MarginBasis, OrderFact, SpendRow } fro
 import {
   UNKNOWN,
   assertRange,
-  marginBasisOf,
   marginOf,
   netOf,
   ordersAsOf,
@@ -102,6 +101,99 @@ export interface ChannelsInput {
 export function channelsReport(input: ChannelsInput): ChannelsReport {
   const orders = ordersAsOf(input.orders, input.asOf);
   const asOfT = input.asOf.getTime();
+  const byCustomer = ordersByCustomer(orders);
+  let earliest = asOfT;
+  for (const list of byCustomer.values()) earliest = Math.min(earliest, list[0]!.orderedAt.getTime());
+  const window = input.window ?? { from: new Date(earliest), to: input.asOf };
+  assertRange(window, 'window');
+  const facts = channelFacts(orders, input.profiles, input.asOf, window);
+  return channelsReportFromFacts(facts, { ...input, window });
+}
+
+/** The days after the first order that N-day LTVs and payback look at. */
+export const CHANNEL_DAYS: readonly number[] = [
+  ...new Set<number>([...LTV_HORIZONS, ...PAYBACK_CHECKPOINTS]),
+].sort((a, b) => a - b);
+
+/** One channel's customers acquired in the window, and per {@link CHANNEL_DAYS} day what they are worth. */
+export interface ChannelAcquired {
+  channel: string;
+  customers: number;
+  /** … with ≥ 2 orders before asOf. */
+  repeaters: number;
+  /** Per day of {@link CHANNEL_DAYS}, in that order: customers acquired ≥ that many days before asOf … */
+  mature: number[];
+  /** … their net revenue in the orders within that many days of their first … */
+  netMinor: number[];
+  /** … and net − cost (unknown cost read as 0). */
+  netLessCostMinor: number[];
+}
+
+/**
+ * What the channels report is computed from: every order before asOf (counted for the margin
+ * basis) and the channels of the customers acquired in the window — summed by the database
+ * (reports repository `channelFacts`) or by {@link channelFacts} over the orders.
+ */
+export interface ChannelFacts {
+  orders: number;
+  costedOrders: number;
+  channels: ChannelAcquired[];
+}
+
+/** {@link ChannelFacts} of the orders before `asOf` for an acquisition window. */
+export function channelFacts(
+  orders: readonly OrderFact[],
+  profileList: readonly CustomerProfile[],
+  asOf: Date,
+  window: DateRange,
+): ChannelFacts {
+  const cut = ordersAsOf(orders, asOf);
+  const asOfT = asOf.getTime();
+  const fromT = window.from.getTime();
+  const toT = Math.min(window.to.getTime(), asOfT);
+  const profiles = profileIndex(profileList);
+  let costed = 0;
+  for (const o of cut) if (o.costMinor !== null) costed++;
+  const accs = new Map<string, ChannelAcquired>();
+  const days = CHANNEL_DAYS;
+  for (const [customerId, list] of ordersByCustomer(cut)) {
+    const t0 = list[0]!.orderedAt.getTime();
+    if (t0 < fromT || t0 >= toT) continue;
+    const channel = profiles.get(customerId)?.channel ?? UNKNOWN;
+    let a = accs.get(channel);
+    if (!a) {
+      const zeros = () => days.map(() => 0);
+      a = {
+        channel,
+        customers: 0,
+        repeaters: 0,
+        mature: zeros(),
+        netMinor: zeros(),
+        netLessCostMinor: zeros(),
+      };
+      accs.set(channel, a);
+    }
+    a.customers++;
+    if (list.length >= 2) a.repeaters++;
+    days.forEach((d, i) => {
+      if (t0 + d * DAY_MS >= asOfT) return; // not mature for this horizon
+      a.mature[i]!++;
+      for (const o of list) {
+        if (o.orderedAt.getTime() - t0 > d * DAY_MS) break;
+        a.netMinor[i]! += netOf(o);
+        a.netLessCostMinor[i]! += marginOf(o, 'margin');
+      }
+    });
+  }
+  return { orders: cut.length, costedOrders: costed, channels: [...accs.values()] };
+}
+
+/** {@link channelsReport} from its {@link ChannelFacts} over `input.window` (required here). */
+export function channelsReportFromFacts(
+  facts: ChannelFacts,
+  input: Omit<ChannelsInput, 'orders' | 'profiles' | 'window'> & { window: DateRange },
+): ChannelsReport {
+  const asOfT = input.asOf.getTime();
   const horizon = input.ratioHorizonDays ?? 365;
   if (!LTV_HORIZONS.includes(horizon)) {
     throw invalid(`expected ratioHorizonDays in ${LTV_HORIZONS.join(', ')}`, { field: 'ratioHorizonDays' });
@@ -112,17 +204,14 @@ export function channelsReport(input: ChannelsInput): ChannelsReport {
   const elasticity = input.elasticity ?? 0.7;
   if (!(elasticity > 0 && elasticity <= 1))
     throw invalid('expected 0 < elasticity ≤ 1', { field: 'elasticity' });
-
-  const byCustomer = ordersByCustomer(orders);
-  let earliest = asOfT;
-  for (const list of byCustomer.values()) earliest = Math.min(earliest, list[0]!.orderedAt.getTime());
-  const window = input.window ?? { from: new Date(earliest), to: input.asOf };
+  const window = input.window;
   assertRange(window, 'window');
   const fromT = window.from.getTime();
   const toT = Math.min(window.to.getTime(), asOfT);
 
-  const { basis, costCoverage } = marginBasisOf(orders);
-  const profiles = profileIndex(input.profiles);
+  // `margin` only if every order has a known cost (no orders counts as known).
+  const basis: MarginBasis = facts.costedOrders === facts.orders ? 'margin' : 'revenue';
+  const costCoverage = facts.orders === 0 ? 1 : facts.costedOrders / facts.orders;
   const spend = input.spend ? spendAsOf(input.spend, input.asOf) : [];
   const hasSpend = spend.length > 0;
   const spendBy = new Map<string, number>();
@@ -139,7 +228,6 @@ export function channelsReport(input: ChannelsInput): ChannelsReport {
     horizonMargin: Map<number, number>;
     mature: Map<number, number>;
   }
-  const days = [...new Set<number>([...LTV_HORIZONS, ...PAYBACK_CHECKPOINTS])].sort((a, b) => a - b);
   const accs = new Map<string, Acc>();
   const accOf = (ch: string): Acc => {
     let a = accs.get(ch);
@@ -150,25 +238,19 @@ export function channelsReport(input: ChannelsInput): ChannelsReport {
     return a;
   };
   for (const ch of spendBy.keys()) accOf(ch);
-  for (const [customerId, list] of byCustomer) {
-    const t0 = list[0]!.orderedAt.getTime();
-    if (t0 < fromT || t0 >= toT) continue;
-    const a = accOf(profiles.get(customerId)?.channel ?? UNKNOWN);
-    a.customers++;
-    if (list.length >= 2) a.repeaters++;
-    for (const d of days) {
-      if (t0 + d * DAY_MS >= asOfT) continue; // not mature for this horizon
-      a.mature.set(d, (a.mature.get(d) ?? 0) + 1);
-      let rev = 0;
-      let margin = 0;
-      for (const o of list) {
-        if (o.orderedAt.getTime() - t0 > d * DAY_MS) break;
-        rev += netOf(o);
-        margin += marginOf(o, basis);
-      }
-      a.horizonRev.set(d, (a.horizonRev.get(d) ?? 0) + rev);
-      a.horizonMargin.set(d, (a.horizonMargin.get(d) ?? 0) + margin);
-    }
+  for (const c of facts.channels) {
+    const a = accOf(c.channel);
+    a.customers += c.customers;
+    a.repeaters += c.repeaters;
+    CHANNEL_DAYS.forEach((d, i) => {
+      if (c.mature[i]! === 0) return;
+      a.mature.set(d, (a.mature.get(d) ?? 0) + c.mature[i]!);
+      a.horizonRev.set(d, (a.horizonRev.get(d) ?? 0) + c.netMinor[i]!);
+      a.horizonMargin.set(
+        d,
+        (a.horizonMargin.get(d) ?? 0) + (basis === 'margin' ? c.netLessCostMinor[i]! : c.netMinor[i]!),
+      );
+    });
   }
 
   const channels: ChannelRow[] = [...accs.entries()]

@@ -4,7 +4,6 @@ import type { CustomerProfile, MarginBasis, OrderFact, SpendRow } from './types.
 import {
   DAYS_PER_YEAR,
   UNKNOWN,
-  marginBasisOfGroups,
   marginOf,
   netOf,
   ordersAsOf,
@@ -128,7 +127,7 @@ export interface LtvInput {
   predicted?: { model: string; overallMinor: number | null; byChannelMinor?: Record<string, number> };
 }
 
-interface Window {
+export interface LtvWindow {
   first: number;
   last: number;
   from: Date;
@@ -137,11 +136,10 @@ interface Window {
   asOf: number;
 }
 
-function cacOf(byCustomer: readonly (readonly OrderFact[])[], spendMinor: number | null, w: Window): Cac {
+function cacOf(customers: readonly LtvCustomer[], spendMinor: number | null, w: LtvWindow): Cac {
   let newCustomers = 0;
-  for (const list of byCustomer) {
-    const t = list[0]!.orderedAt.getTime();
-    if (t >= w.from.getTime() && t < w.to.getTime()) newCustomers++;
+  for (const c of customers) {
+    if (c.firstMs >= w.from.getTime() && c.firstMs < w.to.getTime()) newCustomers++;
   }
   if (spendMinor === null) {
     return { definition: 'cac', spendMinor, newCustomers, cacMinor: null, note: 'no marketing spend data' };
@@ -290,16 +288,141 @@ function assess(formulas: LtvFormula[], d: LtvDiagnostics): { definition: LtvDef
   };
 }
 
-/** Every LTV formula for one group's orders (already cut at asOf). */
+/**
+ * One customer's figures the LTV formulas are made of (docs/metrics.md#ltv), for a window of
+ * complete months `[first, last]` (month indexes): what the database sums per customer (reports
+ * repository `ltvFacts`) or {@link ltvFacts} over the orders.
+ */
+export interface LtvCustomer {
+  customerId: string;
+  /** Acquisition channel, `(unknown)` when none. */
+  channel: string;
+  firstMs: number;
+  lastMs: number;
+  orders: number;
+  /** Orders with a known cost. */
+  costedOrders: number;
+  netMinor: number;
+  /** Σ net − cost (unknown cost read as 0). */
+  netLessCostMinor: number;
+  /** Calendar months with an order. */
+  activeMonths: number;
+  /** Window months (before the last) with an order, followed by a silent month and a later order. */
+  reactivated: number;
+  windowOrders: number;
+  windowNetMinor: number;
+  windowNetLessCostMinor: number;
+}
+
+/** Customers of a channel active in one window month, and of those, active in the month before. */
+export interface LtvMonthCounts {
+  channel: string;
+  month: number;
+  active: number;
+  retained: number;
+}
+
+/** What the LTV report is computed from: customers in the order their orders are sorted, and the window months' counts. */
+export interface LtvFacts {
+  customers: LtvCustomer[];
+  months: LtvMonthCounts[];
+}
+
+/** The window of complete months `[first, last]` before asOf's month, checked. */
+export function ltvWindow(asOf: Date, windowMonths = 12): LtvWindow {
+  if (!Number.isInteger(windowMonths) || windowMonths < 1 || windowMonths > 1200) {
+    throw invalid(`expected windowMonths to be an integer in 1..1200, got ${windowMonths}`, {
+      field: 'windowMonths',
+    });
+  }
+  const last = periodIndex(asOf, 'month') - 1;
+  return {
+    first: last - windowMonths + 1,
+    last,
+    from: periodStart(last - windowMonths + 1, 'month'),
+    to: periodStart(last + 1, 'month'),
+    asOf: asOf.getTime(),
+  };
+}
+
+/** {@link LtvFacts} of the orders before `asOf` (sorted by customer, then time, for speed). */
+export function ltvFacts(
+  orders: readonly OrderFact[],
+  profiles: readonly CustomerProfile[] | undefined,
+  asOf: Date,
+  windowMonths = 12,
+): LtvFacts {
+  const w = ltvWindow(asOf, windowMonths);
+  const profileOf = profileIndex(profiles);
+  const customers: LtvCustomer[] = [];
+  const cells = new Map<string, LtvMonthCounts>();
+  for (const [customerId, list] of ordersByCustomer(ordersAsOf(orders, asOf))) {
+    const channel = profileOf.get(customerId)?.channel ?? UNKNOWN;
+    const c: LtvCustomer = {
+      customerId,
+      channel,
+      firstMs: list[0]!.orderedAt.getTime(),
+      lastMs: list[list.length - 1]!.orderedAt.getTime(),
+      orders: list.length,
+      costedOrders: 0,
+      netMinor: 0,
+      netLessCostMinor: 0,
+      activeMonths: 0,
+      reactivated: 0,
+      windowOrders: 0,
+      windowNetMinor: 0,
+      windowNetLessCostMinor: 0,
+    };
+    let prevMonth = -Infinity;
+    for (const o of list) {
+      const m = monthIndexOfMs(o.orderedAt.getTime());
+      if (m !== prevMonth) {
+        c.activeMonths++;
+        if (prevMonth >= w.first && prevMonth < w.last && m > prevMonth + 1) c.reactivated++;
+        if (m >= w.first && m <= w.last) {
+          const key = `${channel}\u0000${m}`;
+          let cell = cells.get(key);
+          if (!cell) cells.set(key, (cell = { channel, month: m, active: 0, retained: 0 }));
+          cell.active++;
+          if (prevMonth === m - 1) cell.retained++;
+        }
+        prevMonth = m;
+      }
+      const net = netOf(o);
+      const netLessCost = marginOf(o, 'margin');
+      if (o.costMinor !== null) c.costedOrders++;
+      c.netMinor += net;
+      c.netLessCostMinor += netLessCost;
+      if (m >= w.first && m <= w.last) {
+        c.windowOrders++;
+        c.windowNetMinor += net;
+        c.windowNetLessCostMinor += netLessCost;
+      }
+    }
+    customers.push(c);
+  }
+  return { customers, months: [...cells.values()] };
+}
+
+/** Every LTV formula for one group's customers. */
 function groupLtv(
   group: string,
-  byCustomer: readonly (readonly OrderFact[])[],
+  customerList: readonly LtvCustomer[],
+  monthCounts: readonly LtvMonthCounts[],
   spendMinor: number | null,
-  w: Window,
+  w: LtvWindow,
   predictedMinor: number | null | undefined,
   predictedModel: string | undefined,
 ): LtvGroup {
-  const { basis, costCoverage } = marginBasisOfGroups(byCustomer);
+  let orderCount = 0;
+  let known = 0;
+  for (const c of customerList) {
+    orderCount += c.orders;
+    known += c.costedOrders;
+  }
+  // `margin` only if every order has a known cost (an empty group counts as known).
+  const basis: MarginBasis = known === orderCount ? 'margin' : 'revenue';
+  const costCoverage = orderCount === 0 ? 1 : known / orderCount;
   const months = w.last - w.first + 1;
   let netAll = 0;
   let marginAll = 0;
@@ -315,52 +438,35 @@ function groupLtv(
   let reactivated = 0;
   let firstOrder = Infinity;
   const recentFrom = w.asOf - LTV_TRUST.recentDays * DAY_MS;
-  // Per window month: customers active in it, and of those, active in the month before too.
-  const active = new Int32Array(months);
-  const retainedIn = new Int32Array(months);
-  for (const list of byCustomer) {
-    const first = list[0]!.orderedAt.getTime();
-    const last = list[list.length - 1]!.orderedAt.getTime();
+  for (const c of customerList) {
+    const first = c.firstMs;
+    const last = c.lastMs;
     lifespanDays += (last - first) / DAY_MS;
     const lastMonth = monthIndexOfMs(last);
     lifetimeMonths += lastMonth - monthIndexOfMs(first) + 1;
     if (first < firstOrder) firstOrder = first;
     if (last >= recentFrom) recentlyActive++;
-    let prevMonth = -Infinity;
-    let prevAnyMonth = -Infinity;
-    let inWindow = false;
-    for (const o of list) {
-      const om = monthIndexOfMs(o.orderedAt.getTime());
-      if (om !== prevAnyMonth) {
-        activeMonthsAll++;
-        // A churn event of the window: active in a month, not in the next (still in the window).
-        if (prevAnyMonth >= w.first && prevAnyMonth < w.last && om > prevAnyMonth + 1) {
-          churnEvents++;
-          reactivated++; // it ordered again: om is later
-        }
-        prevAnyMonth = om;
-      }
-      const net = netOf(o);
-      const margin = marginOf(o, basis);
-      netAll += net;
-      marginAll += margin;
-      const m = monthIndexOfMs(o.orderedAt.getTime());
-      if (m < w.first || m > w.last) continue;
-      inWindow = true;
-      winOrders++;
-      winNet += net;
-      winMargin += margin;
-      if (m !== prevMonth) {
-        active[m - w.first]!++;
-        if (prevMonth === m - 1) retainedIn[m - w.first]!++;
-        prevMonth = m;
-      }
-    }
-    if (inWindow) winCustomers++;
-    // The customer's last active month, when followed by a silent window month: churned for good so far.
+    activeMonthsAll += c.activeMonths;
+    // A churn event of the window: active in a month, not in the next (still in the window) —
+    // reactivated when the customer ordered again later, else churned for good so far.
+    churnEvents += c.reactivated;
+    reactivated += c.reactivated;
     if (lastMonth >= w.first && lastMonth < w.last) churnEvents++;
+    netAll += c.netMinor;
+    marginAll += basis === 'margin' ? c.netLessCostMinor : c.netMinor;
+    winOrders += c.windowOrders;
+    winNet += c.windowNetMinor;
+    winMargin += basis === 'margin' ? c.windowNetLessCostMinor : c.windowNetMinor;
+    if (c.windowOrders > 0) winCustomers++;
   }
-  const customers = byCustomer.length;
+  // Per window month: customers active in it, and of those, active in the month before too.
+  const active = new Int32Array(months);
+  const retainedIn = new Int32Array(months);
+  for (const m of monthCounts) {
+    active[m.month - w.first]! += m.active;
+    retainedIn[m.month - w.first]! += m.retained;
+  }
+  const customers = customerList.length;
   let customerMonths = 0;
   let previousActive = 0;
   let retained = 0;
@@ -371,7 +477,7 @@ function groupLtv(
     retained += retainedIn[k]!;
   }
 
-  const cac = cacOf(byCustomer, spendMinor, w);
+  const cac = cacOf(customerList, spendMinor, w);
   let retentionMin: number | null = null;
   let retentionMax: number | null = null;
   for (let k = 1; k < months; k++) {
@@ -459,21 +565,21 @@ function groupLtv(
  * given, predicted) LTV, each against CAC, overall and per acquisition channel.
  */
 export function ltvReport(input: LtvInput): LtvReport {
-  const orders = ordersAsOf(input.orders, input.asOf);
+  const facts = ltvFacts(input.orders, input.profiles, input.asOf, input.windowMonths ?? 12);
+  const { orders: _orders, profiles, ...rest } = input;
+  return ltvReportFromFacts(facts, { ...rest, hasProfiles: profiles !== undefined && profiles.length > 0 });
+}
+
+/** {@link ltvReport} from its {@link LtvFacts} (summed by the database or by {@link ltvFacts}). */
+export function ltvReportFromFacts(
+  facts: LtvFacts,
+  input: Omit<LtvInput, 'orders' | 'profiles'> & {
+    /** Whether any customer profile exists (the channels of `facts` come from them). */
+    hasProfiles: boolean;
+  },
+): LtvReport {
   const windowMonths = input.windowMonths ?? 12;
-  if (!Number.isInteger(windowMonths) || windowMonths < 1 || windowMonths > 1200) {
-    throw invalid(`expected windowMonths to be an integer in 1..1200, got ${windowMonths}`, {
-      field: 'windowMonths',
-    });
-  }
-  const last = periodIndex(input.asOf, 'month') - 1;
-  const w: Window = {
-    first: last - windowMonths + 1,
-    last,
-    from: periodStart(last - windowMonths + 1, 'month'),
-    to: periodStart(last + 1, 'month'),
-    asOf: input.asOf.getTime(),
-  };
+  const w = ltvWindow(input.asOf, windowMonths);
   const spend = input.spend ? spendAsOf(input.spend, input.asOf) : [];
   const hasSpend = spend.length > 0;
   const spendByChannel = new Map<string, number>();
@@ -484,31 +590,29 @@ export function ltvReport(input: LtvInput): LtvReport {
     spendTotal += s.amountMinor;
     spendByChannel.set(s.channel, (spendByChannel.get(s.channel) ?? 0) + s.amountMinor);
   }
-  const profiles = profileIndex(input.profiles);
-  const groups = [...ordersByCustomer(orders)];
-  const all = groups.map(([, list]) => list);
-  const byChannelOrders = new Map<string, (readonly OrderFact[])[]>();
-  for (const [customerId, list] of groups) {
-    const ch = profiles.get(customerId)?.channel ?? UNKNOWN;
-    let lists = byChannelOrders.get(ch);
-    if (!lists) byChannelOrders.set(ch, (lists = []));
-    lists.push(list);
+  const byChannelCustomers = new Map<string, LtvCustomer[]>();
+  for (const c of facts.customers) {
+    let list = byChannelCustomers.get(c.channel);
+    if (!list) byChannelCustomers.set(c.channel, (list = []));
+    list.push(c);
   }
   const predicted = input.predicted;
   const overall = groupLtv(
     'all',
-    all,
+    facts.customers,
+    facts.months,
     hasSpend ? spendTotal : null,
     w,
     predicted?.overallMinor,
     predicted?.model,
   );
-  const byChannel = [...byChannelOrders.entries()]
+  const byChannel = [...byChannelCustomers.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([ch, list]) =>
       groupLtv(
         ch,
         list,
+        facts.months.filter((m) => m.channel === ch),
         hasSpend ? (spendByChannel.get(ch) ?? 0) : null,
         w,
         predicted ? (predicted.byChannelMinor?.[ch] ?? null) : undefined,
@@ -522,7 +626,7 @@ export function ltvReport(input: LtvInput): LtvReport {
     );
   }
   if (!hasSpend) notes.push('no marketing spend data: CAC, LTV − CAC and LTV:CAC are not available');
-  if (input.profiles && input.profiles.length > 0 && spend.some((s) => !byChannelOrders.has(s.channel))) {
+  if (input.hasProfiles && spend.some((s) => !byChannelCustomers.has(s.channel))) {
     notes.push('some spend channels acquired no customers: their spend counts in the overall CAC only');
   }
   return {

@@ -82,21 +82,97 @@ export interface RetentionInput {
 /** Bucket edges in days (upper bounds, inclusive); the last bucket is open. */
 const BUCKETS: readonly number[] = [7, 14, 30, 60, 90, 180, 365];
 
+/** What one calendar period of a retention report counts (period index as `periodIndex`). */
+export interface RetentionPeriodCounts {
+  period: number;
+  /** Customers with ≥ 1 order in the period. */
+  active: number;
+  /** … of which also active in the previous period. */
+  retained: number;
+  /** … of which placed their first order in it. */
+  newCustomers: number;
+  orders: number;
+  /** Active customers with ≥ 2 orders by the period's end (Shopify's numerator). */
+  shopify: number;
+}
+
+/**
+ * Everything the retention report is computed from, a few rows instead of every order: the
+ * counts of each period with orders, the number of customers, and per customer with ≥ 2 orders the
+ * time between the first two (ms). The database sums the same (reports repository `retentionCounts`).
+ */
+export interface RetentionCounts {
+  period: Period;
+  periods: RetentionPeriodCounts[];
+  customers: number;
+  secondOrderGapsMs: number[];
+}
+
+/** {@link RetentionCounts} of the orders before `asOf` (sorted by customer, then time, for speed). */
+export function retentionCounts(
+  orders: readonly OrderFact[],
+  asOf: Date,
+  period: Period = 'month',
+): RetentionCounts {
+  const byCustomer = ordersByCustomer(ordersAsOf(orders, asOf));
+  const cells = new Map<number, RetentionPeriodCounts>();
+  const cell = (p: number) => {
+    let c = cells.get(p);
+    if (!c) {
+      c = { period: p, active: 0, retained: 0, newCustomers: 0, orders: 0, shopify: 0 };
+      cells.set(p, c);
+    }
+    return c;
+  };
+  const gaps: number[] = [];
+  for (const list of byCustomer.values()) {
+    if (list.length >= 2) gaps.push(list[1]!.orderedAt.getTime() - list[0]!.orderedAt.getTime());
+    let prevP = -Infinity;
+    let prev: RetentionPeriodCounts | undefined;
+    for (let ordinal = 0; ordinal < list.length; ordinal++) {
+      const p = periodIndexOfMs(list[ordinal]!.orderedAt.getTime(), period);
+      if (p !== prevP) {
+        // Leaving prevP: Shopify counts it when the customer had ≥ 2 orders by its end.
+        if (prev && ordinal >= 2) prev.shopify++;
+        const c = cell(p);
+        c.active++;
+        if (prevP === p - 1) c.retained++;
+        prevP = p;
+        prev = c;
+      }
+      prev!.orders++;
+      if (ordinal === 0) prev!.newCustomers++;
+    }
+    if (list.length >= 2) prev!.shopify++;
+  }
+  return { period, periods: [...cells.values()], customers: byCustomer.size, secondOrderGapsMs: gaps };
+}
+
 /**
  * The retention report (docs/metrics.md#retention): per-period retention, churn, repeat-purchase
  * share and Shopify's returning customer rate, plus the repeat-customer rate and time to second
  * purchase over all customers before `asOf`.
  */
 export function retentionReport(input: RetentionInput): RetentionReport {
-  const period = input.period ?? 'month';
-  const orders = ordersAsOf(input.orders, input.asOf);
+  checkRange(input);
+  return retentionReportFromCounts(retentionCounts(input.orders, input.asOf, input.period ?? 'month'), input);
+}
+
+function checkRange(input: Pick<RetentionInput, 'from' | 'to'>): void {
   if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
     throw invalid('expected from before to', { field: 'from' });
   }
-  const byCustomer = ordersByCustomer(orders);
+}
+
+/** {@link retentionReport} from its {@link RetentionCounts} (summed by the database or by {@link retentionCounts}). */
+export function retentionReportFromCounts(
+  counts: RetentionCounts,
+  input: Omit<RetentionInput, 'orders' | 'period'>,
+): RetentionReport {
+  checkRange(input);
+  const period = counts.period;
   let minIdx = Infinity;
-  for (const list of byCustomer.values())
-    minIdx = Math.min(minIdx, periodIndexOfMs(list[0]!.orderedAt.getTime(), period));
+  for (const c of counts.periods) if (c.newCustomers > 0) minIdx = Math.min(minIdx, c.period);
   const lastIdx = periodIndex(new Date((input.to ?? input.asOf).getTime() - 1), period);
   const firstIdx = input.from ? periodIndex(input.from, period) : minIdx;
 
@@ -109,29 +185,17 @@ export function retentionReport(input: RetentionInput): RetentionReport {
   const ordersIn = new Int32Array(span);
   const returningOrdersIn = new Int32Array(span);
   const shopifyIn = new Int32Array(span);
-  const gaps: number[] = [];
-  let repeatCustomers = 0;
-  for (const list of byCustomer.values()) {
-    if (list.length >= 2) {
-      repeatCustomers++;
-      gaps.push((list[1]!.orderedAt.getTime() - list[0]!.orderedAt.getTime()) / DAY_MS);
-    }
-    let prevP = -Infinity;
-    for (let ordinal = 0; ordinal < list.length; ordinal++) {
-      const p = periodIndexOfMs(list[ordinal]!.orderedAt.getTime(), period) - base;
-      if (p !== prevP) {
-        // Leaving prevP: Shopify counts it when the customer had ≥ 2 orders by its end.
-        if (prevP >= 0 && ordinal >= 2) shopifyIn[prevP]!++;
-        active[p]!++;
-        if (prevP === p - 1) retainedIn[p]!++;
-        prevP = p;
-      }
-      ordersIn[p]!++;
-      if (ordinal > 0) returningOrdersIn[p]!++;
-      else newIn[p]!++;
-    }
-    if (list.length >= 2) shopifyIn[prevP]!++;
+  for (const c of counts.periods) {
+    const p = c.period - base;
+    active[p] = c.active;
+    retainedIn[p] = c.retained;
+    newIn[p] = c.newCustomers;
+    ordersIn[p] = c.orders;
+    returningOrdersIn[p] = c.orders - c.newCustomers;
+    shopifyIn[p] = c.shopify;
   }
+  const gaps = counts.secondOrderGapsMs.map((ms) => ms / DAY_MS);
+  const repeatCustomers = gaps.length;
 
   const periods: RetentionPeriod[] = [];
   if (Number.isFinite(firstIdx)) {
@@ -185,9 +249,9 @@ export function retentionReport(input: RetentionInput): RetentionReport {
     periods,
     repeatCustomerRate: {
       definition: 'retention.repeat_customer_rate',
-      customers: byCustomer.size,
+      customers: counts.customers,
       repeatCustomers,
-      rate: ratio(repeatCustomers, byCustomer.size),
+      rate: ratio(repeatCustomers, counts.customers),
     },
     timeToSecondPurchase: {
       definition: 'retention.time_to_second_purchase',

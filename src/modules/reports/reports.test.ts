@@ -16,7 +16,18 @@ import {
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { importFile } from '../imports/service.js';
-import { cohortCells as cohortCellsSql, orderFacts, rfmValues } from './repository.js';
+import {
+  channelFacts as channelFactsSql,
+  cohortCells as cohortCellsSql,
+  orderFacts,
+  ltvFacts as ltvFactsSql,
+  netBefore,
+  retentionCounts as retentionCountsSql,
+  rfmValues,
+} from './repository.js';
+import { retentionCounts, type RetentionCounts } from '../../analytics/metrics/retention.js';
+import { ltvFacts, ltvWindow, type LtvFacts } from '../../analytics/metrics/ltv.js';
+import { channelFacts, type ChannelFacts } from '../../analytics/metrics/channels.js';
 import { rfmReport as rfmOfFacts, rfmReportFromValues } from '../../analytics/metrics/rfm.js';
 import { cohortCells, type CohortCell } from '../../analytics/metrics/cohorts.js';
 import type { Period, SplitBy } from '../../analytics/metrics/types.js';
@@ -140,6 +151,88 @@ async function expectSameCells(db: Database, asOfDay: string): Promise<void> {
       const js = cohortCells({ orders: facts, asOf, period, by, profiles });
       expect(sql.sort(byCell), `${period} by ${by ?? 'none'}`).toEqual(js.sort(byCell));
     }
+  }
+}
+
+/** Retention counts in a comparable order (periods by index, gaps ascending). */
+const sortedCounts = (c: RetentionCounts): RetentionCounts => ({
+  ...c,
+  periods: [...c.periods].sort((a, b) => a.period - b.period),
+  secondOrderGapsMs: [...c.secondOrderGapsMs].sort((a, b) => a - b),
+});
+
+/** The retention counts the database sums (`report retention`) = the metrics layer's over the order facts. */
+async function expectSameRetentionCounts(db: Database, asOfDay: string, currency: string): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const facts = await orderFacts(db, asOf, currency, {});
+  for (const period of ['month', 'quarter'] as Period[]) {
+    expect(sortedCounts(await retentionCountsSql(db, asOf, currency, period)), period).toEqual(
+      sortedCounts(retentionCounts(facts, asOf, period)),
+    );
+  }
+}
+
+/** LTV facts with the window months in a comparable order (customers keep theirs: it is part of the contract). */
+const sortedLtv = (f: LtvFacts): LtvFacts => ({
+  ...f,
+  months: [...f.months].sort((a, b) => a.channel.localeCompare(b.channel) || a.month - b.month),
+});
+
+/**
+ * The LTV facts the database sums (`report ltv`) = the metrics layer's over the order facts, for a
+ * few windows; and the net revenue before a cut (predicted LTV) = the order facts' sums.
+ */
+async function expectSameLtvFacts(db: Database, asOfDay: string, currency: string): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const facts = await orderFacts(db, asOf, currency);
+  const profiles = (
+    await db.query<{ customer_id: string; channel: string | null; country: string | null }>(
+      'SELECT external_id AS customer_id, acquisition_channel AS channel, country FROM customers',
+    )
+  ).map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
+  for (const months of [1, 3, 12, 40]) {
+    expect(
+      sortedLtv(await ltvFactsSql(db, asOf, currency, ltvWindow(asOf, months))),
+      `${months} months`,
+    ).toEqual(sortedLtv(ltvFacts(facts, profiles, asOf, months)));
+  }
+  const cut = new Date(asOf.getTime() - 45 * 86_400_000);
+  const expected = new Map<string, number>();
+  for (const o of facts) {
+    const net = o.orderedAt < cut ? o.revenueMinor - o.refundMinor : 0;
+    expected.set(o.customerId, (expected.get(o.customerId) ?? 0) + net);
+  }
+  expect(await netBefore(db, asOf, currency, cut)).toEqual(expected);
+}
+
+/** Channel facts with channels in a comparable order. */
+const sortedChannels = (f: ChannelFacts): ChannelFacts => ({
+  ...f,
+  channels: [...f.channels].sort((a, b) => a.channel.localeCompare(b.channel)),
+});
+
+/** The channel facts the database sums (`report channels`) = the metrics layer's over the order facts, for a few windows. */
+async function expectSameChannelFacts(
+  db: Database,
+  asOfDay: string,
+  currency: string,
+  windows: [string, string][],
+): Promise<void> {
+  const asOf = new Date(`${asOfDay}T00:00:00Z`);
+  asOf.setUTCDate(asOf.getUTCDate() + 1);
+  const facts = await orderFacts(db, asOf, currency);
+  const profiles = (
+    await db.query<{ customer_id: string; channel: string | null; country: string | null }>(
+      'SELECT external_id AS customer_id, acquisition_channel AS channel, country FROM customers',
+    )
+  ).map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
+  for (const [from, to] of windows) {
+    const window = { from: new Date(`${from}T00:00:00Z`), to: new Date(`${to}T00:00:00Z`) };
+    expect(sortedChannels(await channelFactsSql(db, asOf, currency, window)), `${from}..${to}`).toEqual(
+      sortedChannels(channelFacts(facts, profiles, asOf, window)),
+    );
   }
 }
 
@@ -323,9 +416,19 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(describeCohorts(o, 'revenue')).toMatch(/2024-02\s+1\s+10\s+35/);
   });
 
-  it('cohorts and RFM: what the database sums equals the metrics layer over the order facts', async () => {
+  it('cohorts, retention, LTV, channels and RFM: what the database sums equals the metrics layer over the order facts', async () => {
     await expectSameCells(db, AS_OF);
     await expectSameCells(db, '2024-02-15');
+    await expectSameRetentionCounts(db, AS_OF, 'EUR');
+    await expectSameRetentionCounts(db, '2024-02-15', 'EUR');
+    await expectSameLtvFacts(db, AS_OF, 'EUR');
+    await expectSameLtvFacts(db, '2024-02-15', 'EUR');
+    for (const day of [AS_OF, '2024-02-15']) {
+      await expectSameChannelFacts(db, day, 'EUR', [
+        ['2023-01-01', '2025-01-01'],
+        ['2024-01-20', '2024-02-04'],
+      ]);
+    }
     // RFM from one aggregate per customer = RFM from the order facts.
     for (const day of [AS_OF, '2024-02-15']) {
       const asOf = new Date(`${day}T00:00:00Z`);
@@ -493,6 +596,13 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
     }
     expect(o.cohorts.reduce((a, c) => a + c.size, 0)).toBe(4338);
     await expectSameCells(db, '2011-12-09');
+    await expectSameRetentionCounts(db, '2011-12-09', 'GBP');
+    await expectSameRetentionCounts(db, '2011-06-30', 'GBP');
+    await expectSameLtvFacts(db, '2011-12-09', 'GBP');
+    await expectSameChannelFacts(db, '2011-12-09', 'GBP', [
+      ['2010-12-01', '2011-12-10'],
+      ['2011-03-01', '2011-09-01'],
+    ]);
     const asOf = new Date('2011-12-10T00:00:00Z');
     expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
       rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),

@@ -1,6 +1,9 @@
 import { minorDigits } from '../../shared/money.js';
 import type { Queryable } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
+import { CHANNEL_DAYS, type ChannelFacts } from '../../analytics/metrics/channels.js';
+import type { LtvFacts } from '../../analytics/metrics/ltv.js';
+import type { RetentionCounts } from '../../analytics/metrics/retention.js';
 import type { RfmValues } from '../../analytics/metrics/rfm.js';
 import type {
   CustomerAggregate,
@@ -119,17 +122,6 @@ order_refund AS (
   ) x GROUP BY order_id
 )`;
 
-/** Row shape of {@link orderFacts} before mapping. */
-interface OrderFactRow extends Record<string, unknown> {
-  customer_id: string;
-  ordered_at: Date;
-  revenue_minor: number;
-  cost_minor: number | null;
-  refund_minor: number;
-  category: string | null;
-  sku: string | null;
-}
-
 /** Which line-level details a report needs (each costs a pass over `order_lines`). */
 export interface OrderFactDetail {
   /** Product cost per order (margin). */
@@ -164,7 +156,8 @@ export async function orderFacts(
   const primaryLine =
     detail.primaryLine === 'sku' || (detail.primaryLine === 'category' && (known?.categories ?? 0) > 0);
   const lines = cost || primaryLine;
-  const rows = await db.query<OrderFactRow>(
+  // Named as the OrderFact fields, so the rows are the facts (no second object per order).
+  return db.query<OrderFact>(
     `WITH ${SALE_ORDERS_CTE},
      ${REFUNDS_BY_ORDER_CTE}${
        lines
@@ -187,9 +180,9 @@ export async function orderFacts(
      )`
          : ''
      }
-     SELECT c.external_id AS customer_id, s.ordered_at, s.revenue_minor,
-       ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT)'} AS cost_minor,
-       COALESCE(r.refund_minor, 0) AS refund_minor,
+     SELECT c.external_id AS "customerId", s.ordered_at AS "orderedAt", s.revenue_minor AS "revenueMinor",
+       ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT)'} AS "costMinor",
+       COALESCE(r.refund_minor, 0) AS "refundMinor",
        ${primaryLine ? 'p.category' : 'CAST(NULL AS TEXT)'} AS category,
        ${primaryLine ? 't.sku' : 'CAST(NULL AS TEXT)'} AS sku
      FROM sale s
@@ -200,15 +193,6 @@ export async function orderFacts(
      ORDER BY c.external_id, s.ordered_at, s.order_id`,
     [asOf, currency],
   );
-  return rows.map((r) => ({
-    customerId: r.customer_id,
-    orderedAt: r.ordered_at,
-    revenueMinor: r.revenue_minor,
-    costMinor: r.cost_minor,
-    refundMinor: r.refund_minor,
-    category: r.category,
-    sku: r.sku,
-  }));
 }
 
 /** Sequential period index of a TIMESTAMP column (UTC), as the metrics layer's `periodIndex`. */
@@ -366,6 +350,309 @@ export async function rfmValues(db: Queryable, asOf: Date, currency: string): Pr
 }
 
 /**
+ * The retention counts (analytics/metrics/retention.ts `RetentionCounts`) of the sale orders of known
+ * customers before `asOf`, in `currency`, summed in the database: one row per period, and per
+ * customer with ≥ 2 orders the instants of the first two — the same figures as `retentionCounts`
+ * over {@link orderFacts}, without sending every order to the process. Per customer and period,
+ * the customer's previous period with orders (LAG: cheaper on DuckDB than joining the cells to
+ * themselves); the period counts for Shopify's rate when the customer had ≥ 2 orders by its end:
+ * any period after the first, or the first when it holds ≥ 2 orders.
+ */
+export async function retentionCounts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  period: Period,
+): Promise<RetentionCounts> {
+  const sale = `sale AS (
+       SELECT o.customer_id, o.ordered_at FROM orders o
+       WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+         AND o.status IN (${SALE_STATUS_SQL})
+     )`;
+  const periods = await db.query<{
+    p: number;
+    active: number;
+    retained: number;
+    new_customers: number;
+    orders: number;
+    shopify: number;
+  }>(
+    `WITH ${sale},
+     customer_period AS (
+       SELECT customer_id, ${periodIndexSql('ordered_at', period)} AS p, COUNT(*) AS n FROM sale GROUP BY 1, 2
+     ),
+     with_previous AS (
+       SELECT p, n, LAG(p) OVER (PARTITION BY customer_id ORDER BY p) AS prev_p FROM customer_period
+     )
+     SELECT p, COUNT(*) AS active, SUM(CASE WHEN prev_p = p - 1 THEN 1 ELSE 0 END) AS retained,
+       SUM(CASE WHEN prev_p IS NULL THEN 1 ELSE 0 END) AS new_customers, SUM(n) AS orders,
+       SUM(CASE WHEN prev_p IS NOT NULL OR n >= 2 THEN 1 ELSE 0 END) AS shopify
+     FROM with_previous GROUP BY p`,
+    [asOf, currency],
+  );
+  // The second order: another at the first instant, else the earliest after it.
+  const pairs = await db.query<{ first_at: Date; second_at: Date }>(
+    `WITH ${sale},
+     first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)
+     SELECT f.first_at,
+       CASE WHEN SUM(CASE WHEN s.ordered_at = f.first_at THEN 1 ELSE 0 END) >= 2 THEN f.first_at
+            ELSE MIN(CASE WHEN s.ordered_at > f.first_at THEN s.ordered_at END) END AS second_at
+     FROM sale s JOIN first_at f ON f.customer_id = s.customer_id
+     GROUP BY f.customer_id, f.first_at HAVING COUNT(*) >= 2`,
+    [asOf, currency],
+  );
+  return {
+    period,
+    periods: periods.map((r) => ({
+      period: r.p,
+      active: r.active,
+      retained: r.retained,
+      newCustomers: r.new_customers,
+      orders: r.orders,
+      shopify: r.shopify,
+    })),
+    // Every customer has one first period.
+    customers: periods.reduce((n, r) => n + r.new_customers, 0),
+    secondOrderGapsMs: pairs.map((r) => r.second_at.getTime() - r.first_at.getTime()),
+  };
+}
+
+/**
+ * The LTV facts (analytics/metrics/ltv.ts `LtvFacts`) of the sale orders of known customers before
+ * `asOf`, in `currency`, for the window of month indexes `[first, last]`, summed in the database:
+ * one row per customer (in the order of {@link orderFacts}: the metrics layer adds fractional days
+ * in that order) and per channel and window month the active and retained customers — the same
+ * figures as `ltvFacts` over the order facts (same refund attribution and cost rule), without
+ * sending every order to the process.
+ */
+export async function ltvFacts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  window: { first: number; last: number },
+): Promise<LtvFacts> {
+  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
+  const cost = (known?.costs ?? 0) > 0;
+  const month = periodIndexSql('s.ordered_at', 'month');
+  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  if (cost) {
+    ctes.push(`order_cost AS (
+       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
+     )`);
+  }
+  // Per customer and month, then the customer's next month with orders (LEAD) for the churn events.
+  ctes.push(
+    `fact AS (
+       SELECT s.customer_id, s.ordered_at, ${month} AS m,
+         s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor,
+         ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT) AS cost_minor'}
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       ${cost ? 'LEFT JOIN order_cost f ON f.order_id = s.order_id' : ''}
+     )`,
+    `customer_month AS (
+       SELECT customer_id, m, COUNT(*) AS orders, COUNT(cost_minor) AS costed, SUM(net_minor) AS net_minor,
+         SUM(net_minor - COALESCE(cost_minor, 0)) AS net_less_cost_minor,
+         MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at
+       FROM fact GROUP BY customer_id, m
+     )`,
+    `with_next AS (
+       SELECT cm.*, LEAD(m) OVER (PARTITION BY customer_id ORDER BY m) AS next_m FROM customer_month cm
+     )`,
+    `per_customer AS (
+       SELECT customer_id, MIN(first_at) AS first_at, MAX(last_at) AS last_at, COUNT(*) AS active_months,
+         SUM(CASE WHEN m >= $3 AND m < $4 AND next_m > m + 1 THEN 1 ELSE 0 END) AS reactivated,
+         SUM(orders) AS orders, SUM(costed) AS costed, SUM(net_minor) AS net_minor,
+         SUM(net_less_cost_minor) AS net_less_cost_minor,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN orders ELSE 0 END) AS window_orders,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN net_minor ELSE 0 END) AS window_net_minor,
+         SUM(CASE WHEN m BETWEEN $3 AND $4 THEN net_less_cost_minor ELSE 0 END) AS window_net_less_cost_minor
+       FROM with_next GROUP BY customer_id
+     )`,
+  );
+  const rows = await db.query<{
+    customer_id: string;
+    channel: string;
+    first_at: Date;
+    last_at: Date;
+    active_months: number;
+    reactivated: number;
+    orders: number;
+    costed: number;
+    net_minor: number;
+    net_less_cost_minor: number;
+    window_orders: number;
+    window_net_minor: number;
+    window_net_less_cost_minor: number;
+  }>(
+    `WITH ${ctes.join(',\n     ')}
+     SELECT c.external_id AS customer_id, COALESCE(c.acquisition_channel, $5) AS channel, a.first_at, a.last_at,
+       a.active_months, a.reactivated, a.orders, a.costed, a.net_minor, a.net_less_cost_minor,
+       a.window_orders, a.window_net_minor, a.window_net_less_cost_minor
+     FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id
+     ORDER BY c.external_id`,
+    [asOf, currency, window.first, window.last, UNKNOWN],
+  );
+  // Active and retained customers per channel and window month need no money: orders alone.
+  const months = await db.query<{ channel: string; m: number; active: number; retained: number }>(
+    `WITH customer_month AS (
+       SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month')} AS m FROM orders o
+       WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+         AND o.status IN (${SALE_STATUS_SQL})
+       GROUP BY 1, 2
+     ),
+     with_previous AS (
+       SELECT customer_id, m, LAG(m) OVER (PARTITION BY customer_id ORDER BY m) AS prev_m FROM customer_month
+     )
+     SELECT COALESCE(c.acquisition_channel, $5) AS channel, w.m, COUNT(*) AS active,
+       SUM(CASE WHEN w.prev_m = w.m - 1 THEN 1 ELSE 0 END) AS retained
+     FROM with_previous w JOIN customers c ON c.customer_id = w.customer_id
+     WHERE w.m BETWEEN $3 AND $4
+     GROUP BY 1, 2`,
+    [asOf, currency, window.first, window.last, UNKNOWN],
+  );
+  return {
+    customers: rows.map((r) => ({
+      customerId: r.customer_id,
+      channel: r.channel,
+      firstMs: r.first_at.getTime(),
+      lastMs: r.last_at.getTime(),
+      orders: r.orders,
+      costedOrders: r.costed,
+      netMinor: r.net_minor,
+      netLessCostMinor: r.net_less_cost_minor,
+      activeMonths: r.active_months,
+      reactivated: r.reactivated,
+      windowOrders: r.window_orders,
+      windowNetMinor: r.window_net_minor,
+      windowNetLessCostMinor: r.window_net_less_cost_minor,
+    })),
+    months: months.map((r) => ({ channel: r.channel, month: r.m, active: r.active, retained: r.retained })),
+  };
+}
+
+/**
+ * Each known customer's net revenue (refunds attributed as in {@link orderFacts}) from sale orders
+ * before `cut`, over the customers with a sale before `asOf` in `currency` (0 when all their sales
+ * are at or after `cut`): what predicted LTV adds the forecast to.
+ */
+export async function netBefore(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  cut: Date,
+): Promise<Map<string, number>> {
+  const rows = await db.query<{ customer_id: string; net_minor: number }>(
+    `WITH ${SALE_ORDERS_CTE},
+     ${REFUNDS_BY_ORDER_CTE},
+     per_customer AS (
+       SELECT s.customer_id,
+         SUM(CASE WHEN s.ordered_at < $3::timestamp THEN s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) ELSE 0 END) AS net_minor
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       GROUP BY s.customer_id
+     )
+     SELECT c.external_id AS customer_id, a.net_minor FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id`,
+    [asOf, currency, cut],
+  );
+  return new Map(rows.map((r) => [r.customer_id, r.net_minor]));
+}
+
+/**
+ * The channel facts (analytics/metrics/channels.ts `ChannelFacts`) of the sale orders of known
+ * customers before `asOf`, in `currency`, for the customers acquired (first order) in `[from, to)`,
+ * summed in the database: per channel the customers, repeaters, and per day of `CHANNEL_DAYS` the
+ * mature customers and the net revenue (and net − cost) of their orders within that many days of
+ * the first — the same figures as `channelFacts` over {@link orderFacts}, in one pass over the
+ * orders instead of sending them to the process.
+ */
+export async function channelFacts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  window: { from: Date; to: Date },
+): Promise<ChannelFacts> {
+  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
+  const cost = (known?.costs ?? 0) > 0;
+  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  if (cost) {
+    ctes.push(`order_cost AS (
+       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
+     )`);
+  }
+  ctes.push(
+    `fact AS (
+       SELECT s.customer_id, s.ordered_at,
+         s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor,
+         ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT) AS cost_minor'}
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+       ${cost ? 'LEFT JOIN order_cost f ON f.order_id = s.order_id' : ''}
+     )`,
+  );
+  const [count] = await db.query<{ orders: number; costed: number }>(
+    `WITH ${ctes.join(',\n     ')} SELECT COUNT(*) AS orders, COUNT(cost_minor) AS costed FROM fact`,
+    [asOf, currency],
+  );
+  const after = (d: number) => `a.t0 + INTERVAL '${d} days'`;
+  const perDay = CHANNEL_DAYS.map(
+    (d) => `SUM(CASE WHEN x.ordered_at <= ${after(d)} THEN x.net_minor ELSE 0 END) AS net_${d},
+         SUM(CASE WHEN x.ordered_at <= ${after(d)} THEN x.net_minor - COALESCE(x.cost_minor, 0) ELSE 0 END) AS nlc_${d}`,
+  ).join(',\n         ');
+  const perChannel = CHANNEL_DAYS.map((d) => {
+    const mature = `a.t0 + INTERVAL '${d} days' < $1::timestamp`;
+    return `SUM(CASE WHEN ${mature} THEN 1 ELSE 0 END) AS mature_${d},
+       SUM(CASE WHEN ${mature} THEN a.net_${d} ELSE 0 END) AS net_${d},
+       SUM(CASE WHEN ${mature} THEN a.nlc_${d} ELSE 0 END) AS nlc_${d}`;
+  }).join(',\n       ');
+  ctes.push(
+    `first_order AS (SELECT customer_id, MIN(ordered_at) AS t0, COUNT(*) AS n FROM fact GROUP BY customer_id)`,
+    `acquired AS (
+       SELECT f.customer_id, f.t0, f.n, COALESCE(c.acquisition_channel, $5) AS channel
+       FROM first_order f JOIN customers c ON c.customer_id = f.customer_id
+       WHERE f.t0 >= $3::timestamp AND f.t0 < $4::timestamp
+     )`,
+    `per_customer AS (
+       SELECT a.customer_id, a.channel, a.t0, a.n,
+         ${perDay}
+       FROM acquired a JOIN fact x ON x.customer_id = a.customer_id
+       GROUP BY a.customer_id, a.channel, a.t0, a.n
+     )`,
+  );
+  const rows = await db.query<Record<string, number> & { channel: string }>(
+    `WITH ${ctes.join(',\n     ')}
+     SELECT a.channel, COUNT(*) AS customers, SUM(CASE WHEN a.n >= 2 THEN 1 ELSE 0 END) AS repeaters,
+       ${perChannel}
+     FROM per_customer a GROUP BY a.channel`,
+    [asOf, currency, window.from, new Date(Math.min(window.to.getTime(), asOf.getTime())), UNKNOWN],
+  );
+  return {
+    orders: count?.orders ?? 0,
+    costedOrders: count?.costed ?? 0,
+    channels: rows.map((r) => ({
+      channel: r.channel,
+      customers: r['customers']!,
+      repeaters: r['repeaters']!,
+      mature: CHANNEL_DAYS.map((d) => r[`mature_${d}`]!),
+      netMinor: CHANNEL_DAYS.map((d) => r[`net_${d}`]!),
+      netLessCostMinor: CHANNEL_DAYS.map((d) => r[`nlc_${d}`]!),
+    })),
+  };
+}
+
+/** The first sale order's instant of a known customer before `asOf` in `currency`, or null. */
+export async function firstSaleAt(db: Queryable, asOf: Date, currency: string): Promise<Date | null> {
+  const [row] = await db.query<{ first_at: Date | null }>(
+    `SELECT MIN(o.ordered_at) AS first_at FROM orders o
+     WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
+       AND o.status IN (${SALE_STATUS_SQL})`,
+    [asOf, currency],
+  );
+  return row?.first_at ?? null;
+}
+
+/**
  * Refunds before `asOf` in `currency` that no sale order in scope can carry (a refund of a cancelled
  * order, of a guest, or of a customer without a sale before `asOf`), so reports can say what they leave out.
  */
@@ -384,6 +671,12 @@ export async function unattributedRefunds(
     [asOf, currency],
   );
   return { refunds: row?.n ?? 0, amountMinor: row?.amount_minor ?? 0 };
+}
+
+/** Whether any customer is stored. */
+export async function hasCustomers(db: Queryable): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 AS one FROM customers LIMIT 1`);
+  return rows.length > 0;
 }
 
 /** Acquisition channel and country of every customer (external ids). */

@@ -1,4 +1,4 @@
-import { channelsReport as computeChannels, type ChannelsReport } from '../../analytics/metrics/channels.js';
+import { channelsReportFromFacts, type ChannelsReport } from '../../analytics/metrics/channels.js';
 import {
   cohortCells,
   cohortReportFromCells,
@@ -10,9 +10,17 @@ import {
   type DecompositionReport,
 } from '../../analytics/metrics/decomposition.js';
 import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
-import { ltvReport as computeLtv, type LtvReport } from '../../analytics/metrics/ltv.js';
 import {
-  retentionReport as computeRetention,
+  ltvFacts,
+  ltvReport as computeLtv,
+  ltvReportFromFacts,
+  ltvWindow,
+  type LtvFacts,
+  type LtvReport,
+} from '../../analytics/metrics/ltv.js';
+import {
+  retentionCounts,
+  retentionReportFromCounts,
   type RetentionReport,
 } from '../../analytics/metrics/retention.js';
 import {
@@ -317,11 +325,12 @@ const dayEnd = (text: string): Date => new Date(parseDay(text)!.getTime() + DAY_
  */
 async function predictedLtv(
   db: Database,
-  l: Loaded,
-  orders: readonly OrderFact[],
-  profiles: readonly CustomerProfile[],
+  at: ReportContext,
+  digits: number,
+  pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>,
+  profilesOf: () => Promise<readonly CustomerProfile[]>,
 ): Promise<{ predicted: NonNullable<Parameters<typeof computeLtv>[0]['predicted']> | null; note: string }> {
-  const rows = await repo.latestPredictions(db, l.ctx.asOf);
+  const rows = await repo.latestPredictions(db, at.asOf);
   if (rows === null) {
     return {
       predicted: null,
@@ -336,14 +345,9 @@ async function predictedLtv(
     };
   }
   const run = withValue[0]!;
-  const cut = run.asOf.getTime();
-  const past = new Map<string, number>();
-  for (const o of orders) {
-    if (o.orderedAt.getTime() < cut) past.set(o.customerId, (past.get(o.customerId) ?? 0) + netOf(o));
-    else if (!past.has(o.customerId)) past.set(o.customerId, 0);
-  }
-  const channelOf = new Map(profiles.map((p) => [p.customerId, p.channel ?? '(unknown)']));
-  const scale = 10 ** l.digits;
+  const past = await pastOf(run.asOf);
+  const channelOf = new Map((await profilesOf()).map((p) => [p.customerId, p.channel ?? '(unknown)']));
+  const scale = 10 ** digits;
   let sum = 0;
   let n = 0;
   const byChannel = new Map<string, { sum: number; n: number }>();
@@ -374,20 +378,51 @@ async function predictedLtv(
   };
 }
 
-/** `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV. */
+/** Net revenue per customer before `cut`, from the order facts (customers with only later orders: 0). */
+function netBeforeOf(orders: readonly OrderFact[], cut: Date): Map<string, number> {
+  const past = new Map<string, number>();
+  for (const o of orders) {
+    if (o.orderedAt.getTime() < cut.getTime())
+      past.set(o.customerId, (past.get(o.customerId) ?? 0) + netOf(o));
+    else if (!past.has(o.customerId)) past.set(o.customerId, 0);
+  }
+  return past;
+}
+
+/**
+ * `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV.
+ * The per-customer figures are summed in the database; only an RFM `segment` needs every order in
+ * the process (scoring the customers first), and then the metrics layer sums them.
+ */
 export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promise<LtvOutput> {
   const { db } = ctx;
-  const l = await load(db, opts.asOf, { cost: true });
-  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
-  const profiles = await repo.customerProfiles(db);
-  const spend = opts.segment ? undefined : await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
-  const { predicted, note } = await predictedLtv(db, l, orders, profiles);
-  const report = computeLtv({
-    orders,
-    profiles,
+  const at = await reportContext(db, opts.asOf);
+  const windowMonths = opts.months ?? 12;
+  // Profiles (one row per customer) only where they are read: a segment's facts, predicted LTV.
+  let profiles: readonly CustomerProfile[] | undefined;
+  const profilesOf = async () => (profiles ??= await repo.customerProfiles(db));
+  let facts: LtvFacts;
+  let pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>;
+  if (opts.segment === undefined) {
+    facts = await repo.ltvFacts(db, at.asOf, at.currency, ltvWindow(at.asOf, windowMonths));
+    pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut);
+  } else {
+    const orders = onlySegment(
+      await repo.orderFacts(db, at.asOf, at.currency, { cost: true }),
+      at.asOf,
+      opts.segment,
+    );
+    facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths);
+    pastOf = async (cut) => netBeforeOf(orders, cut);
+  }
+  const l = await loaded(db, at);
+  const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency);
+  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf);
+  const report = ltvReportFromFacts(facts, {
+    hasProfiles: await repo.hasCustomers(db),
     spend,
-    asOf: l.ctx.asOf,
-    windowMonths: opts.months,
+    asOf: at.asOf,
+    windowMonths,
     predicted: predicted ?? undefined,
   });
   if (opts.segment) {
@@ -402,18 +437,30 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
   };
 }
 
-/** `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order. */
+/**
+ * `report retention`: per-period retention, churn, repeat share, Shopify's rate, time to 2nd order.
+ * The per-period counts are summed in the database; only an RFM `segment` needs every order in the
+ * process (scoring the customers first), and then the metrics layer counts them.
+ */
 export async function retentionReport(
   ctx: ModuleContext,
   opts: RetentionInput = {},
 ): Promise<RetentionOutput> {
   checkRange(opts);
-  const l = await load(ctx.db, opts.asOf, {});
-  const orders = onlySegment(l.orders, l.ctx.asOf, opts.segment);
-  const report = computeRetention({
-    orders,
-    asOf: l.ctx.asOf,
-    period: opts.period,
+  const { db } = ctx;
+  const at = await reportContext(db, opts.asOf);
+  const period = opts.period ?? 'month';
+  const counts =
+    opts.segment === undefined
+      ? await repo.retentionCounts(db, at.asOf, at.currency, period)
+      : retentionCounts(
+          onlySegment(await repo.orderFacts(db, at.asOf, at.currency, {}), at.asOf, opts.segment),
+          at.asOf,
+          period,
+        );
+  const l = { ctx: at, digits: minorDigits(at.currency) };
+  const report = retentionReportFromCounts(counts, {
+    asOf: at.asOf,
     from: opts.from === undefined ? undefined : dayStart(opts.from),
     to: opts.to === undefined ? undefined : dayEnd(opts.to),
   });
@@ -488,29 +535,32 @@ export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promis
   };
 }
 
-/** `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation. */
+/**
+ * `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation.
+ * The per-channel sums are made in the database.
+ */
 export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {}): Promise<ChannelsOutput> {
   checkRange(opts);
   const { db } = ctx;
-  const l = await load(db, opts.asOf, { cost: true });
-  const spend = await repo.spendRows(db, l.ctx.asOf, l.ctx.currency);
+  const at = await reportContext(db, opts.asOf);
+  const spend = await repo.spendRows(db, at.asOf, at.currency);
   // Default window: all history, from the first order or the first spend, whichever is earlier
   // (spend before the first order — launch marketing — still bought those customers).
-  let earliest = l.ctx.asOf.getTime();
-  for (const o of l.orders) earliest = Math.min(earliest, o.orderedAt.getTime());
+  let earliest = at.asOf.getTime();
+  const first = await repo.firstSaleAt(db, at.asOf, at.currency);
+  if (first !== null) earliest = Math.min(earliest, first.getTime());
   for (const s of spend) earliest = Math.min(earliest, s.date.getTime());
   const window: DateRange = {
     from: opts.from === undefined ? new Date(earliest - (earliest % DAY_MS)) : dayStart(opts.from),
-    to: opts.to === undefined ? l.ctx.asOf : dayEnd(opts.to),
+    to: opts.to === undefined ? at.asOf : dayEnd(opts.to),
   };
-  if (window.from.getTime() >= l.ctx.asOf.getTime()) {
-    throw invalid(`--from ${opts.from ?? ''} is after --as-of ${l.ctx.asOfDay}`, { field: '--from' });
+  if (window.from.getTime() >= at.asOf.getTime()) {
+    throw invalid(`--from ${opts.from ?? ''} is after --as-of ${at.asOfDay}`, { field: '--from' });
   }
-  const report = computeChannels({
-    orders: l.orders,
-    profiles: await repo.customerProfiles(db),
+  const l = await loaded(db, at);
+  const report = channelsReportFromFacts(await repo.channelFacts(db, at.asOf, at.currency, window), {
     spend,
-    asOf: l.ctx.asOf,
+    asOf: at.asOf,
     window,
     ratioHorizonDays: opts.horizon as 90 | 180 | 365 | undefined,
   });
