@@ -1,29 +1,11 @@
-import type { z } from 'zod';
-import {
-  CustomerInput,
-  EventInput,
-  OrderLineInput,
-  ProductInput,
-  RefundInput,
-  SpendInput,
-  type Entity,
-} from './schema.js';
+import { ENTITY_SCHEMAS, type Entity } from './schema.js';
 import type { ColumnReport } from './columnReport.js';
 
 export { describeIgnored, type ColumnReport } from './columnReport.js';
 
-const SCHEMAS: Record<Entity, z.ZodType> = {
-  orders: OrderLineInput,
-  refunds: RefundInput,
-  customers: CustomerInput,
-  products: ProductInput,
-  spend: SpendInput,
-  events: EventInput,
-};
-
 /** The field names of an entity's generic format (the keys of its input object). */
 export function genericFields(entity: Entity): string[] {
-  let s: unknown = SCHEMAS[entity];
+  let s: unknown = ENTITY_SCHEMAS[entity];
   // Unwrap pipes (transforms) down to the object.
   for (let i = 0; i < 5 && s && typeof s === 'object'; i++) {
     const def = (s as { _zod?: { def?: { type?: string; in?: unknown; shape?: unknown } } })._zod?.def;

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import type { SqlValue } from '../../storage/port.js';
 import type { Preset } from './presets/index.js';
@@ -6,25 +5,13 @@ import type { Mapped } from './presets/types.js';
 import { STAGING } from './repository.js';
 import {
   cleanRecord,
-  CustomerInput,
+  CONSENT_CHANNELS,
+  CUSTOMER_FIELDS,
   describeIssues,
+  ENTITY_SCHEMAS,
   type Entity,
-  EventInput,
-  OrderLineInput,
-  ProductInput,
-  RefundInput,
-  SpendInput,
 } from './schema.js';
 import type { SourceRecord } from './source.js';
-
-const SCHEMAS: Record<Entity, z.ZodType> = {
-  orders: OrderLineInput,
-  refunds: RefundInput,
-  customers: CustomerInput,
-  products: ProductInput,
-  spend: SpendInput,
-  events: EventInput,
-};
 
 /** What becomes of each input record: staging rows, rejections with their line, or rule-based skips. */
 export interface RecordSink {
@@ -42,15 +29,8 @@ export interface RecordSink {
  */
 const DROPPABLE: Record<Entity, ReadonlySet<string>> = {
   customers: new Set([
-    'email',
-    'phone',
-    'first_name',
-    'last_name',
-    'birthday',
-    'country',
-    'acquisition_channel',
-    'created_at',
-    ...['email', 'sms', 'messenger'].flatMap((c) => [`${c}_consent_at`, `${c}_consent_source`]),
+    ...CUSTOMER_FIELDS,
+    ...CONSENT_CHANNELS.flatMap((c) => [`${c}_consent_at`, `${c}_consent_source`]),
   ]),
   orders: new Set(['title', 'channel', 'source', 'country', 'email']),
   products: new Set(['title', 'category']),
@@ -107,7 +87,7 @@ export function recordHandler(
         continue;
       }
       const values = cleanRecord(m.values);
-      let parsed = SCHEMAS[m.entity].safeParse(values);
+      let parsed = ENTITY_SCHEMAS[m.entity].safeParse(values);
       if (!parsed.success) {
         const reason = describeIssues(parsed.error).reason;
         const fields = new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')));
@@ -115,7 +95,7 @@ export function recordHandler(
         if (droppable) {
           const kept = { ...values };
           for (const f of fields) delete kept[f];
-          parsed = SCHEMAS[m.entity].safeParse(kept);
+          parsed = ENTITY_SCHEMAS[m.entity].safeParse(kept);
         }
         if (!parsed.success) {
           sink.reject(rec.line, reason);

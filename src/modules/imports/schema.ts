@@ -434,6 +434,16 @@ export const EventInput = z
   }));
 export type EventRow = z.infer<typeof EventInput>;
 
+/** Each entity's input schema (one import row → one staged row). */
+export const ENTITY_SCHEMAS: Record<Entity, z.ZodType> = {
+  orders: OrderLineInput,
+  refunds: RefundInput,
+  customers: CustomerInput,
+  products: ProductInput,
+  spend: SpendInput,
+  events: EventInput,
+};
+
 /**
  * The columns a generic file must have per entity (header matching and "expected columns" errors).
  * The optional ones are the rest of each entity's schema (docs/import-formats.md lists them all).

@@ -2,11 +2,11 @@ import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import type { LoadBasketsOptions } from '../basket/repository.js';
 
-/**
- * Orders with their lines as baskets (the contract in modules/basket/repository.ts): sales of known
- * customers (fully refunded and cancelled orders excluded), lines with a SKU, quantity > 0, price > 0.
- */
-export async function loadBaskets(db: Queryable, opts: LoadBasketsOptions = {}): Promise<Basket[]> {
+/** `o.ordered_at` within [since, until): the conditions and their parameters, numbered from $1. */
+function periodFilter(opts: { since?: Date | undefined; until?: Date | undefined }): {
+  where: string[];
+  params: SqlValue[];
+} {
   const where: string[] = [];
   const params: SqlValue[] = [];
   if (opts.since) {
@@ -17,6 +17,15 @@ export async function loadBaskets(db: Queryable, opts: LoadBasketsOptions = {}):
     params.push(opts.until);
     where.push(`o.ordered_at < $${params.length}::timestamp`);
   }
+  return { where, params };
+}
+
+/**
+ * Orders with their lines as baskets (the contract in modules/basket/repository.ts): sales of known
+ * customers (fully refunded and cancelled orders excluded), lines with a SKU, quantity > 0, price > 0.
+ */
+export async function loadBaskets(db: Queryable, opts: LoadBasketsOptions = {}): Promise<Basket[]> {
+  const { where, params } = periodFilter(opts);
   if (opts.customerId !== undefined) {
     params.push(opts.customerId);
     // A scalar sub-query on the unique external id: Postgres walks orders_customer_idx and the lines'
@@ -71,16 +80,7 @@ export async function loadPackedBaskets(
   db: Queryable,
   opts: Pick<LoadBasketsOptions, 'since' | 'until'> = {},
 ): Promise<PackedBasketRow[]> {
-  const where: string[] = [];
-  const params: SqlValue[] = [];
-  if (opts.since) {
-    params.push(opts.since);
-    where.push(`o.ordered_at >= $${params.length}::timestamp`);
-  }
-  if (opts.until) {
-    params.push(opts.until);
-    where.push(`o.ordered_at < $${params.length}::timestamp`);
-  }
+  const { where, params } = periodFilter(opts);
   const sql = `SELECT o.external_id AS order_ext, c.external_id AS customer_ext, o.customer_id AS customer_key, o.ordered_at,
             COUNT(*) AS lines,
             string_agg(CAST(l.line_no AS TEXT) || chr(30) || l.sku || chr(30) || CAST(l.quantity AS TEXT) || chr(30) ||
