@@ -204,6 +204,24 @@ function periodIndexSql(expr: string, period: Period): string {
 }
 
 /**
+ * The CTEs every per-cell report query starts from: sale orders in scope (`sale`), their attributed
+ * refunds (`order_refund`) and, when any product has a unit cost, each order's cost (`order_cost`,
+ * null when a line's cost is unknown). `cost` says whether `order_cost` is there.
+ */
+async function saleCtes(db: Queryable): Promise<{ ctes: string[]; cost: boolean }> {
+  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
+  const cost = (known?.costs ?? 0) > 0;
+  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  if (cost)
+    ctes.push(`order_cost AS (
+       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
+       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
+       GROUP BY l.order_id
+     )`);
+  return { ctes, cost };
+}
+
+/**
  * The cohort cells (analytics/metrics/cohorts.ts `CohortCell`) of the sale orders of known customers
  * before `asOf`, in `currency`, aggregated in the database: the same sums as `cohortCells` over
  * {@link orderFacts} (same refund attribution, same cost rule, same "first order": earliest, then
@@ -218,17 +236,8 @@ export async function cohortCells(
   period: Period,
   by: SplitBy | undefined,
 ): Promise<CohortCell[]> {
-  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
-  const cost = (known?.costs ?? 0) > 0;
+  const { ctes, cost } = await saleCtes(db);
   const firstLine = by === 'first-product' || by === 'first-category';
-  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
-  if (cost) {
-    ctes.push(`order_cost AS (
-       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
-       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
-       GROUP BY l.order_id
-     )`);
-  }
   ctes.push(`fact AS (
        SELECT s.customer_id, ${periodIndexSql('s.ordered_at', period)} AS p,
          s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor
@@ -431,17 +440,8 @@ export async function ltvFacts(
   currency: string,
   window: { first: number; last: number },
 ): Promise<LtvFacts> {
-  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
-  const cost = (known?.costs ?? 0) > 0;
+  const { ctes, cost } = await saleCtes(db);
   const month = periodIndexSql('s.ordered_at', 'month');
-  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
-  if (cost) {
-    ctes.push(`order_cost AS (
-       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
-       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
-       GROUP BY l.order_id
-     )`);
-  }
   // Per customer and month, then the customer's next month with orders (LEAD) for the churn events.
   ctes.push(
     `fact AS (
@@ -572,16 +572,7 @@ export async function channelFacts(
   currency: string,
   window: { from: Date; to: Date },
 ): Promise<ChannelFacts> {
-  const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
-  const cost = (known?.costs ?? 0) > 0;
-  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
-  if (cost) {
-    ctes.push(`order_cost AS (
-       SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
-       FROM order_lines l JOIN sale s ON s.order_id = l.order_id LEFT JOIN products p ON p.sku = l.sku
-       GROUP BY l.order_id
-     )`);
-  }
+  const { ctes, cost } = await saleCtes(db);
   ctes.push(
     `fact AS (
        SELECT s.customer_id, s.ordered_at,
