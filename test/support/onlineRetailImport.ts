@@ -9,6 +9,9 @@ export const ONLINE_RETAIL_REPORT = {
   rows: 541909,
   inserted: 19959, // 18,532 customer orders + 1,427 guest orders
   rejected: 0,
+  // Invoice lines that repeat an earlier line of their invoice exactly: left out.
+  duplicates: 5226,
+  repeatedRows: 5226,
   guestOrders: 1427,
   refunds: { inserted: 3654, updated: 0, unchanged: 0 },
   skipped: {

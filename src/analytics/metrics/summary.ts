@@ -65,7 +65,8 @@ export function summarize(input: SummaryInput): SummaryReport {
   let gross = 0;
   let refunds = 0;
   let repeaters = 0;
-  let lifespanDaysSum = 0;
+  // Whole milliseconds: an exact sum whatever order the customers come in (both engines agree).
+  let lifespanMsSum = 0;
   input.customers.forEach((c, i) => {
     if (c.orders === 0) return;
     if (!Number.isSafeInteger(c.orders) || c.orders < 0) {
@@ -95,7 +96,7 @@ export function summarize(input: SummaryInput): SummaryReport {
     gross += c.revenueMinor;
     refunds += c.refundMinor;
     if (c.orders >= 2) repeaters++;
-    lifespanDaysSum += (last.getTime() - first.getTime()) / DAY_MS;
+    lifespanMsSum += last.getTime() - first.getTime();
   });
   if (!Number.isSafeInteger(gross) || !Number.isSafeInteger(refunds)) {
     throw invalid('revenue total exceeds the safe-integer range of minor units', { field: 'customers' });
@@ -111,7 +112,7 @@ export function summarize(input: SummaryInput): SummaryReport {
     aovMinor: ratio(gross, orders),
     ordersPerCustomer: ratio(orders, customers),
     repeatCustomerRate: ratio(repeaters, customers),
-    avgLifespanDays: ratio(lifespanDaysSum, customers),
+    avgLifespanDays: ratio(lifespanMsSum / DAY_MS, customers),
     guestOrders: input.guestOrders,
     definitions: {
       customers: 'summary.customers',

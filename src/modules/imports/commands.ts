@@ -63,6 +63,10 @@ export function registerImport(program: Command, cli: CliRuntime): void {
       '0',
     )
     .option(
+      '--keep-repeated-rows',
+      'keep order line rows that repeat an earlier row of the same order exactly (default: left out and listed)',
+    )
+    .option(
       '--workers <n>',
       'parse workers for big CSV files (default: one per core from 16 MB; 0 = parse on one thread)',
     )
@@ -79,7 +83,14 @@ Rejected rows are listed with their line number and reason; valid rows are still
       async (
         entity: string,
         file: string,
-        opts: { preset?: string; map: string[]; currency?: string; workers?: string; maxRejected: string },
+        opts: {
+          preset?: string;
+          map: string[];
+          currency?: string;
+          workers?: string;
+          maxRejected: string;
+          keepRepeatedRows?: boolean;
+        },
         cmd: Command,
       ) => {
         const limit = parseMaxRejected(opts.maxRejected);
@@ -93,6 +104,7 @@ Rejected rows are listed with their line number and reason; valid rows are still
             map: parseMap(opts.map),
             ...(opts.currency ? { currency: opts.currency } : {}),
             ...(opts.workers !== undefined ? { workers: parseWorkers(opts.workers) } : {}),
+            ...(opts.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
             onProgress: (p) => bar.update(p),
           }),
         );

@@ -32,7 +32,7 @@ const DROPPABLE: Record<Entity, ReadonlySet<string>> = {
     ...CUSTOMER_FIELDS,
     ...CONSENT_CHANNELS.flatMap((c) => [`${c}_consent_at`, `${c}_consent_source`]),
   ]),
-  orders: new Set(['title', 'channel', 'source', 'country', 'email']),
+  orders: new Set(['title', 'channel', 'source', 'country', 'email', 'email_consent']),
   products: new Set(['title', 'category']),
   refunds: new Set(['reason']),
   spend: new Set<string>(),

@@ -1,7 +1,7 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
 import { recordFrom } from '../outbox/service.js';
-import { CONSENT_CHANNELS, CUSTOMER_FIELDS } from './schema.js';
+import { CONSENT_CHANNELS, CUSTOMER_FIELDS, SALE_STATUSES } from './schema.js';
 import type { CustomerRow, EventRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from './schema.js';
 
 /**
@@ -39,10 +39,11 @@ const ORDER_LINES: StagingTable<OrderLineRow> = {
     'status',
     'country',
     'email',
+    'email_consent',
   ],
   ddl: `line_no BIGINT, order_ext TEXT, customer_ext TEXT, ordered_at TIMESTAMP, currency TEXT, has_line BOOLEAN, sku TEXT, title TEXT,
         quantity INTEGER, unit_price_minor BIGINT, line_total_minor BIGINT, order_total_minor BIGINT, discount_minor BIGINT,
-        shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT`,
+        shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT, email_consent TEXT`,
   toRow: (line, r) => [
     line,
     r.orderId,
@@ -64,6 +65,7 @@ const ORDER_LINES: StagingTable<OrderLineRow> = {
     r.status,
     r.country,
     r.email,
+    r.emailConsent,
   ],
 };
 
@@ -187,6 +189,49 @@ export interface RowError {
   reason: string;
 }
 
+/**
+ * Line rows that repeat an earlier row of the same order exactly (every mapped value equal: a row
+ * pasted or exported twice) are left out, so the order is not counted twice over. Returns how many,
+ * and the first `limit` of them with the line they repeat.
+ */
+export async function dropRepeatedOrderLines(
+  tx: Queryable,
+  limit: number,
+): Promise<{ count: number; repeats: { line: number; sameAs: number; order: string }[] }> {
+  const cols = ORDER_LINES.columns.filter((c) => c !== 'line_no');
+  // Groups of equal rows first (a GROUP BY: ~3× cheaper than a window over every row), then the
+  // rows of the few groups with repeats.
+  await tx.exec(`DROP TABLE IF EXISTS stg_repeated_groups`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_repeated_groups AS
+     SELECT ${cols.join(', ')}, MIN(line_no) AS first_line FROM stg_order_lines WHERE has_line
+     GROUP BY ${cols.join(', ')} HAVING COUNT(*) > 1`,
+  );
+  await tx.exec(`DROP TABLE IF EXISTS stg_repeated_lines`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_repeated_lines AS
+     SELECT l.line_no, g.first_line, l.order_ext FROM stg_order_lines l
+     JOIN stg_repeated_groups g ON g.order_ext = l.order_ext
+       AND ${cols
+         .filter((c) => c !== 'order_ext')
+         .map((c) => `l.${c} IS NOT DISTINCT FROM g.${c}`)
+         .join(' AND ')}
+     WHERE l.has_line AND l.line_no <> g.first_line`,
+  );
+  const [n] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM stg_repeated_lines`);
+  const count = n?.n ?? 0;
+  let repeats: { line: number; sameAs: number; order: string }[] = [];
+  if (count > 0) {
+    const rows = await tx.query<{ line_no: number; first_line: number; order_ext: string }>(
+      `SELECT line_no, first_line, order_ext FROM stg_repeated_lines ORDER BY line_no LIMIT ${Math.max(0, Math.floor(limit))}`,
+    );
+    repeats = rows.map((r) => ({ line: r.line_no, sameAs: r.first_line, order: r.order_ext }));
+    await tx.exec(`DELETE FROM stg_order_lines WHERE line_no IN (SELECT line_no FROM stg_repeated_lines)`);
+  }
+  await dropStaging(tx, ['stg_repeated_groups', 'stg_repeated_lines']);
+  return { count, repeats };
+}
+
 /** Orders whose lines disagree on customer or currency cannot be stored as one order: reject them. */
 export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors: RowError[]; rows: number }> {
   const bad = await tx.query<{
@@ -268,6 +313,8 @@ export interface OrderMergeResult extends MergeCounts {
   guestOrders: number;
   customersCreated: number;
   productsCreated: number;
+  /** Customers whose email consent status an order in the file changed. */
+  consentsChanged: number;
 }
 
 /** Groups staged lines into orders and merges them (and their lines) into the store. */
@@ -355,6 +402,7 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
       },
       now,
     );
+  const consentsChanged = await applyOrderConsents(tx, now, dialect);
   const productsCreated = await tx.exec(
     `INSERT INTO products (sku, title, currency, updated_at)
      SELECT sku, MIN(title), MIN(currency), $1::timestamp FROM stg_order_lines s
@@ -372,7 +420,63 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
      ON CONFLICT DO NOTHING`,
   );
   await dropStaging(tx, [actions, 'stg_orders']);
-  return { ...counts, guestOrders: guest?.n ?? 0, customersCreated, productsCreated };
+  return { ...counts, guestOrders: guest?.n ?? 0, customersCreated, productsCreated, consentsChanged };
+}
+
+/**
+ * Email consents stated at orders (`email_consent`, Shopify's `Accepts Marketing`): per customer, the
+ * one of their latest sale in the file, at that order's time, replaces the stored consent when it is
+ * newer (a stored consent without a time counts as older). A customers file's consent without a time
+ * is stamped with its import's time, so orders older than that export never override it. Returns the
+ * number of customers whose consent status changed.
+ */
+async function applyOrderConsents(tx: Queryable, now: Date, dialect: Dialect): Promise<number> {
+  const any = await tx.query(`SELECT 1 AS one FROM stg_order_lines WHERE email_consent IS NOT NULL LIMIT 1`);
+  if (any.length === 0) return 0;
+  await tx.exec(`DROP TABLE IF EXISTS stg_order_consents`);
+  await tx.exec(
+    `CREATE TEMP TABLE stg_order_consents AS
+     SELECT c.customer_id, c.external_id, x.email_consent AS status, x.ordered_at, x.order_ext, k.status AS old_status
+     FROM (
+       SELECT o.*, ROW_NUMBER() OVER (PARTITION BY customer_ext ORDER BY ordered_at DESC, order_ext DESC) AS rn
+       FROM (
+         SELECT customer_ext, order_ext, MIN(ordered_at) AS ordered_at, MAX(email_consent) AS email_consent,
+                MIN(status) AS status
+         FROM stg_order_lines WHERE customer_ext IS NOT NULL GROUP BY customer_ext, order_ext
+       ) o
+       WHERE o.email_consent IS NOT NULL AND o.status IN (${SALE_STATUSES.map((x) => `'${x}'`).join(', ')})
+     ) x
+     JOIN customers c ON c.external_id = x.customer_ext
+     LEFT JOIN customer_consents k ON k.customer_id = c.customer_id AND k.channel = 'email'
+     WHERE x.rn = 1 AND (k.customer_id IS NULL OR k.changed_at IS NULL OR k.changed_at < x.ordered_at)`,
+  );
+  await tx.exec(
+    `DELETE FROM customer_consents WHERE channel = 'email' AND customer_id IN (SELECT customer_id FROM stg_order_consents)`,
+  );
+  await tx.exec(
+    `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
+     SELECT customer_id, 'email', status, ordered_at, 'order ' || order_ext FROM stg_order_consents`,
+  );
+  const changed = await recordFrom(
+    tx,
+    dialect,
+    {
+      type: 'consent.changed',
+      from: `FROM stg_order_consents s WHERE s.status IS DISTINCT FROM s.old_status`,
+      customerId: 's.customer_id',
+      occurredAt: 's.ordered_at',
+      payload: {
+        external_id: 's.external_id',
+        channel: `CAST('email' AS TEXT)`,
+        from: 's.old_status',
+        to: 's.status',
+      },
+      orderBy: 's.customer_id',
+    },
+    now,
+  );
+  await dropStaging(tx, ['stg_order_consents']);
+  return changed;
 }
 
 /** Groups staged refund rows (rows sharing a refund id are parts of one refund) and merges them. */
@@ -466,10 +570,16 @@ export async function mergeCustomers(
               .map((f) => `COALESCE(s.${f}, c.${f}) AS ${f}`)
               .join(', ')},
             COALESCE(s.created_at, c.created_at) AS created_at,
-            ${CONSENT_CHANNELS.map((ch) => `COALESCE(s.${ch}_status, ${ch}.status) AS ${ch}_status, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.changed_at ELSE s.${ch}_changed_at END AS ${ch}_changed_at, CASE WHEN s.${ch}_status IS NULL THEN ${ch}.source ELSE s.${ch}_source END AS ${ch}_source`).join(',\n            ')}
+            ${CONSENT_CHANNELS.map((ch) => {
+              // Kept as stored: no value in the file, or the same status without a time (a snapshot
+              // confirming it). Otherwise the file's, at its time — or, without one, at this import.
+              const keep = `s.${ch}_status IS NULL OR (s.${ch}_changed_at IS NULL AND s.${ch}_status = ${ch}.status)`;
+              return `COALESCE(s.${ch}_status, ${ch}.status) AS ${ch}_status, CASE WHEN ${keep} THEN ${ch}.changed_at ELSE COALESCE(s.${ch}_changed_at, $1::timestamp) END AS ${ch}_changed_at, CASE WHEN ${keep} THEN ${ch}.source ELSE s.${ch}_source END AS ${ch}_source`;
+            }).join(',\n            ')}
      FROM stg_customers s
      LEFT JOIN customers c ON c.external_id = s.external_id
      ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,
+    [now],
   );
   await tx.exec(`DROP TABLE IF EXISTS stg_customers_cur`);
   await tx.exec(

@@ -118,13 +118,18 @@ const currency = z.string(REQUIRED).transform((s, ctx) => {
 export const ORDER_STATUSES = [
   'paid',
   'pending',
+  'unpaid',
   'cancelled',
   'refunded',
   'partially_refunded',
   'failed',
 ] as const;
-/** Statuses whose orders count as sales (refunds are subtracted separately). */
-export const SALE_STATUSES = ['paid', 'refunded', 'partially_refunded'] as const;
+/**
+ * Statuses whose orders count as sales (refunds are subtracted separately): placed and not cancelled —
+ * `pending` is placed with its payment still to be captured (Shopify pending/authorized, WooCommerce
+ * on-hold); `unpaid` (a checkout whose payment never started) is not a sale.
+ */
+export const SALE_STATUSES = ['paid', 'pending', 'refunded', 'partially_refunded'] as const;
 const STATUS_ALIASES: Record<string, (typeof ORDER_STATUSES)[number]> = {
   paid: 'paid',
   completed: 'paid',
@@ -136,7 +141,9 @@ const STATUS_ALIASES: Record<string, (typeof ORDER_STATUSES)[number]> = {
   'on-hold': 'pending',
   on_hold: 'pending',
   authorized: 'pending',
-  unpaid: 'pending',
+  partially_paid: 'pending',
+  unpaid: 'unpaid',
+  awaiting_payment: 'unpaid',
   cancelled: 'cancelled',
   canceled: 'cancelled',
   voided: 'cancelled',
@@ -217,6 +224,8 @@ export const OrderLineInput = z
     status,
     country: optionalText,
     email: optionalEmail,
+    /** The customer's email-marketing choice as stated at this order (Shopify `Accepts Marketing`). */
+    email_consent: consent,
   })
   .superRefine((r, ctx) => {
     const hasLine = r.sku !== undefined || r.quantity !== undefined || r.unit_price !== undefined;
@@ -268,6 +277,7 @@ export const OrderLineInput = z
       status: r.status ?? 'paid',
       country: r.country ?? null,
       email: r.email ?? null,
+      emailConsent: r.email_consent ?? null,
     };
   });
 export type OrderLineRow = z.infer<typeof OrderLineInput>;

@@ -33,6 +33,11 @@ export interface ImportOptions {
   workerFile?: string;
   /** Bytes per worker task (default 4 MiB; tests use tiny chunks). */
   chunkBytes?: number;
+  /**
+   * Keep order line rows that repeat an earlier row of the same order exactly (default: they are left
+   * out, counted under `duplicates` and listed under `warnings`).
+   */
+  keepRepeatedRows?: boolean;
 }
 
 export interface ImportProgress {
@@ -59,13 +64,19 @@ export interface ImportReport {
   warnings: repo.RowError[];
   /** Rows left out by the preset's rules (not errors), by reason. */
   skipped: Record<string, number>;
-  /** Rows superseded by a later row with the same key in the same file. */
+  /**
+   * Rows superseded by a later row with the same key in the same file, and (orders) line rows that
+   * repeat an earlier row of their order exactly, which are left out (`repeatedRows`).
+   */
   duplicates: number;
+  repeatedRows?: number;
   /** Retain's own format: columns read under their field's name, and columns ignored (generic preset). */
   columns?: ColumnReport;
   guestOrders?: number;
   customersCreated?: number;
   productsCreated?: number;
+  /** Customers whose email consent an order's `email_consent` changed (the latest order's choice). */
+  consentsChanged?: number;
   refunds?: { inserted: number; updated: number; unchanged: number };
   seconds: number;
 }
@@ -241,7 +252,17 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       await flush(t);
       await loads.get(t)?.finish();
     }
+    if (entity === 'orders' && !opts.keepRepeatedRows) {
+      const repeated = await repo.dropRepeatedOrderLines(tx, maxErrors);
+      report.repeatedRows = repeated.count;
+      for (const r of repeated.repeats)
+        sink.warn(
+          r.line,
+          `repeats line ${r.sameAs} of order ${r.order} exactly — left out (--keep-repeated-rows keeps it)`,
+        );
+    }
     await mergeAll(tx, entity, now, db.dialect, report, reject);
+    report.duplicates += report.repeatedRows ?? 0;
     await repo.recordImportRun(tx, db.dialect.jsonType, {
       entity,
       file: report.file,
@@ -286,6 +307,7 @@ async function mergeAll(
       report.guestOrders = o.guestOrders;
       report.customersCreated = o.customersCreated + r.customersCreated;
       report.productsCreated = o.productsCreated;
+      report.consentsChanged = o.consentsChanged;
       report.refunds = { inserted: r.inserted, updated: r.updated, unchanged: r.unchanged };
       break;
     }

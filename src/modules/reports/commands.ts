@@ -17,21 +17,27 @@ import { emit } from '../../kit/cli/output.js';
 
 /** The headline table `report summary` and `demo` print. */
 export function describeSummary(s: SummaryOutput): string {
-  return table(
-    ['metric', 'value'],
-    [
-      ['as of (inclusive)', s.asOf],
-      ['customers (≥1 order)', s.customers],
-      ['orders', s.orders],
-      ['gross revenue', money(s.grossRevenue, s.currency)],
-      ['refunds', money(s.refunds, s.currency)],
-      ['net revenue', money(s.netRevenue, s.currency)],
-      ['average order value', money(s.aov, s.currency)],
-      ['orders per customer', s.ordersPerCustomer],
-      ['repeat customer rate', percent(s.repeatCustomerRate)],
-      ['average lifespan (days)', s.avgLifespanDays],
-      ['guest orders (not in figures above)', s.guestOrders],
-    ],
+  return (
+    table(
+      ['metric', 'value'],
+      [
+        ['as of (inclusive)', s.asOf],
+        ['customers (≥1 order)', s.customers],
+        ['orders', s.orders],
+        ['gross revenue', money(s.grossRevenue, s.currency)],
+        ['refunds', money(s.refunds, s.currency)],
+        ['net revenue', money(s.netRevenue, s.currency)],
+        ['average order value', money(s.aov, s.currency)],
+        ['orders per customer', s.ordersPerCustomer],
+        ['repeat customer rate', percent(s.repeatCustomerRate)],
+        ['average lifespan (days)', s.avgLifespanDays],
+        ['guest orders (not in figures above)', s.guestOrders],
+        [
+          'refunds of no sale in scope (not subtracted)',
+          `${s.refundsUnattributed.refunds} (${money(s.refundsUnattributed.amount, s.currency)})`,
+        ],
+      ],
+    ) + s.warnings.map((w) => `\nwarning: ${w}`).join('')
   );
 }
 

@@ -324,7 +324,7 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(o).toMatchObject({ report: 'ltv', asOf: AS_OF, currency: 'EUR' });
     expect(o.window).toMatchObject({ firstMonth: '2023-04', lastMonth: '2024-03', months: 12 });
     const g = o.overall;
-    expect(g).toMatchObject({ customers: 4, marginBasis: 'revenue', costCoverage: 0.833333 });
+    expect(g).toMatchObject({ customers: 4, marginBasis: 'revenue', costCoverage: 5 / 6 });
     // Spend in the window 45.00 / 4 new customers.
     expect(g.cac).toMatchObject({ spend: 45, newCustomers: 4, cac: 11.25 });
     const value = (d: string) => g.formulas.find((f) => f.definition === d)!;
@@ -340,7 +340,11 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     // Monthly margin (net revenue: a cost is unknown) 12.6667 / churn 0.5 (Jan→Feb 1 of 2, Feb→Mar 1 of 2).
     expect(value('ltv.margin_churn').value).toBe(25.33);
     expect(value('ltv.margin_churn').inputs).toMatchObject({ monthlyChurnRate: 0.5, marginBasis: 'revenue' });
-    expect(value('ltv.observed_revenue')).toMatchObject({ value: 19, ltvMinusCac: 7.75, ltvToCac: 1.688889 });
+    expect(value('ltv.observed_revenue')).toMatchObject({
+      value: 19,
+      ltvMinusCac: 7.75,
+      ltvToCac: 19 / 11.25,
+    });
     expect(g.formulas.some((f) => f.definition === 'ltv.predicted')).toBe(false);
     expect(o.notes.join('\n')).toMatch(/predicted LTV is absent/);
     const byChannel = Object.fromEntries(o.byChannel.map((c) => [c.group, c]));

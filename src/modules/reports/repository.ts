@@ -20,10 +20,10 @@ import { SALE_STATUSES } from '../imports/schema.js';
 export const SALE_STATUS_SQL = SALE_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /**
- * Revenue of one order (docs/metrics.md#order-revenue): merchandise = Σ line totals − order discount;
- * for an order imported without lines, its total.
+ * Revenue of one order (docs/metrics.md#order-revenue): its total — what the customer was charged
+ * (Σ line totals − discount + shipping + tax, or the total the file states).
  */
-export const ORDER_REVENUE_SQL = `(CASE WHEN o.line_count > 0 THEN o.subtotal_minor - o.discount_minor ELSE o.total_minor END)`;
+export const ORDER_REVENUE_SQL = `o.total_minor`;
 
 /** The store currency and the data's time span (for default `asOf`). */
 export async function storeFacts(
@@ -36,44 +36,6 @@ export async function storeFacts(
     currency: row?.currency ?? null,
     firstOrderAt: row?.first_at ?? null,
     lastOrderAt: row?.last_at ?? null,
-  };
-}
-
-/** One aggregate per customer with ≥ 1 sale before `asOf` (exclusive), in `currency`; plus guest orders. */
-export async function customerAggregates(
-  db: Queryable,
-  asOf: Date,
-  currency: string,
-): Promise<{ customers: CustomerAggregate[]; guestOrders: number }> {
-  const rows = await db.query<{
-    orders: number;
-    revenue_minor: number;
-    refund_minor: number;
-    first_at: Date;
-    last_at: Date;
-  }>(
-    `SELECT COUNT(*) AS orders, SUM(${ORDER_REVENUE_SQL}) AS revenue_minor,
-            MIN(o.ordered_at) AS first_at, MAX(o.ordered_at) AS last_at, COALESCE(MAX(r.refund_minor), 0) AS refund_minor
-     FROM orders o
-     LEFT JOIN (SELECT customer_id, SUM(amount_minor) AS refund_minor FROM refunds
-                WHERE refunded_at < $1::timestamp AND currency = $2 GROUP BY customer_id) r ON r.customer_id = o.customer_id
-     WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2 AND o.status IN (${SALE_STATUS_SQL})
-     GROUP BY o.customer_id`,
-    [asOf, currency],
-  );
-  const [guest] = await db.query<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM orders o WHERE o.customer_id IS NULL AND o.ordered_at < $1::timestamp AND o.currency = $2 AND o.status IN (${SALE_STATUS_SQL})`,
-    [asOf, currency],
-  );
-  return {
-    customers: rows.map((r) => ({
-      orders: r.orders,
-      revenueMinor: r.revenue_minor,
-      refundMinor: r.refund_minor,
-      firstOrderAt: r.first_at,
-      lastOrderAt: r.last_at,
-    })),
-    guestOrders: guest?.n ?? 0,
   };
 }
 
@@ -93,11 +55,13 @@ const SALE_ORDERS_CTE = `sale AS (
  * a refund naming its order counts against that order when the order is a sale in scope (a refund of
  * a cancelled order is ignored: its revenue was never counted); a refund naming only its customer
  * (Online Retail cancellations) counts against the customer's latest sale at or before the refund
- * instant, else — when it predates all of them — against the customer's first sale.
+ * instant, else — when it predates all of them — against the customer's first sale. The refunds naming
+ * an order count at most the order's revenue (the excess is a data error: {@link overRefundedOrders}).
  */
 const REFUNDS_BY_ORDER_CTE = `linked_refund AS (
-  SELECT r.order_id, r.amount_minor FROM refunds r
+  SELECT r.order_id, SUM(r.amount_minor) AS amount_minor FROM refunds r
   WHERE r.order_id IS NOT NULL AND r.refunded_at < $1::timestamp AND r.currency = $2
+  GROUP BY r.order_id
 ),
 loose_refund AS (
   SELECT r.refund_id, r.customer_id, r.refunded_at, r.amount_minor FROM refunds r
@@ -117,10 +81,94 @@ attributed_refund AS (
 ),
 order_refund AS (
   SELECT order_id, SUM(amount_minor) AS refund_minor FROM (
-    SELECT order_id, amount_minor FROM linked_refund
+    SELECT l.order_id, LEAST(l.amount_minor, GREATEST(s.revenue_minor, 0)) AS amount_minor
+    FROM linked_refund l JOIN sale s ON s.order_id = l.order_id
     UNION ALL SELECT order_id, amount_minor FROM attributed_refund
   ) x GROUP BY order_id
 )`;
+
+/**
+ * One aggregate per customer with ≥ 1 sale before `asOf` (exclusive), in `currency` — refunds as
+ * attributed to their sales ({@link REFUNDS_BY_ORDER_CTE}) — plus guest orders.
+ */
+export async function customerAggregates(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+): Promise<{ customers: CustomerAggregate[]; guestOrders: number }> {
+  const rows = await db.query<{
+    orders: number;
+    revenue_minor: number;
+    refund_minor: number;
+    first_at: Date;
+    last_at: Date;
+  }>(
+    `WITH ${SALE_ORDERS_CTE}, ${REFUNDS_BY_ORDER_CTE}
+     SELECT COUNT(*) AS orders, SUM(s.revenue_minor) AS revenue_minor,
+            MIN(s.ordered_at) AS first_at, MAX(s.ordered_at) AS last_at,
+            CAST(COALESCE(SUM(r.refund_minor), 0) AS BIGINT) AS refund_minor
+     FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+     GROUP BY s.customer_id`,
+    [asOf, currency],
+  );
+  const [guest] = await db.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM orders o WHERE o.customer_id IS NULL AND o.ordered_at < $1::timestamp AND o.currency = $2 AND o.status IN (${SALE_STATUS_SQL})`,
+    [asOf, currency],
+  );
+  return {
+    customers: rows.map((r) => ({
+      orders: r.orders,
+      revenueMinor: r.revenue_minor,
+      refundMinor: r.refund_minor,
+      firstOrderAt: r.first_at,
+      lastOrderAt: r.last_at,
+    })),
+    guestOrders: guest?.n ?? 0,
+  };
+}
+
+/** A sale whose refunds (naming it) exceed its revenue: counted as its revenue in every report. */
+export interface OverRefundedOrder {
+  orderId: string;
+  revenueMinor: number;
+  refundedMinor: number;
+}
+
+/** The sales in scope whose refunds naming them exceed their revenue (at most `limit`, and how many). */
+export async function overRefundedOrders(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  limit = 20,
+): Promise<{ orders: OverRefundedOrder[]; count: number; excessMinor: number }> {
+  const rows = await db.query<{
+    order_id: string;
+    revenue_minor: number;
+    refunded_minor: number;
+    n: number;
+    excess_minor: number;
+  }>(
+    `WITH ${SALE_ORDERS_CTE}, ${REFUNDS_BY_ORDER_CTE},
+     over AS (
+       SELECT o.external_id AS order_id, s.revenue_minor, CAST(l.amount_minor AS BIGINT) AS refunded_minor
+       FROM linked_refund l JOIN sale s ON s.order_id = l.order_id JOIN orders o ON o.order_id = s.order_id
+       WHERE l.amount_minor > GREATEST(s.revenue_minor, 0)
+     )
+     SELECT order_id, revenue_minor, refunded_minor, COUNT(*) OVER () AS n,
+            CAST(SUM(refunded_minor - GREATEST(revenue_minor, 0)) OVER () AS BIGINT) AS excess_minor
+     FROM over ORDER BY order_id LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [asOf, currency],
+  );
+  return {
+    orders: rows.map((r) => ({
+      orderId: r.order_id,
+      revenueMinor: r.revenue_minor,
+      refundedMinor: r.refunded_minor,
+    })),
+    count: rows[0]?.n ?? 0,
+    excessMinor: rows[0]?.excess_minor ?? 0,
+  };
+}
 
 /** Which line-level details a report needs (each costs a pass over `order_lines`). */
 export interface OrderFactDetail {

@@ -115,16 +115,25 @@ export interface SummaryOutput {
   repeatCustomerRate: number | null;
   avgLifespanDays: number | null;
   guestOrders: number;
+  /**
+   * Refunds before `asOf` that reduce no sale in scope (refunds of cancelled orders, of guest orders, of
+   * customers without a sale): stored and shown, not subtracted (docs/metrics.md#refund-attribution).
+   */
+  refundsUnattributed: { refunds: number; amount: number };
+  /** Data the figures had to correct (a refund larger than its order, counted as the order). */
+  warnings: string[];
   /** Field → anchor in docs/metrics.md. */
   definitions: Record<string, string>;
 }
 
-const round = (x: number | null, digits: number) => (x === null ? null : Number(x.toFixed(digits)));
-
 /** `report summary`: the headline figures. */
 export async function summaryReport(ctx: ModuleContext, input: SummaryInput = {}): Promise<SummaryOutput> {
   const at = await reportContext(ctx.db, input.asOf);
-  const aggregates = await repo.customerAggregates(ctx.db, at.asOf, at.currency);
+  const [aggregates, lost, over] = await Promise.all([
+    repo.customerAggregates(ctx.db, at.asOf, at.currency),
+    repo.unattributedRefunds(ctx.db, at.asOf, at.currency),
+    repo.overRefundedOrders(ctx.db, at.asOf, at.currency),
+  ]);
   const s = summarize({ ...aggregates, asOf: at.asOf });
   const digits = minorDigits(at.currency);
   const money = (m: number) => minorToDecimal(m, digits);
@@ -137,11 +146,13 @@ export async function summaryReport(ctx: ModuleContext, input: SummaryInput = {}
     grossRevenue: money(s.grossRevenueMinor),
     refunds: money(s.refundsMinor),
     netRevenue: money(s.netRevenueMinor),
-    aov: s.aovMinor === null ? null : round(s.aovMinor / 10 ** digits, digits),
-    ordersPerCustomer: round(s.ordersPerCustomer, 4),
-    repeatCustomerRate: round(s.repeatCustomerRate, 4),
-    avgLifespanDays: round(s.avgLifespanDays, 2),
+    aov: s.aovMinor === null ? null : s.aovMinor / 10 ** digits,
+    ordersPerCustomer: s.ordersPerCustomer,
+    repeatCustomerRate: s.repeatCustomerRate,
+    avgLifespanDays: s.avgLifespanDays,
     guestOrders: s.guestOrders,
+    refundsUnattributed: { refunds: lost.refunds, amount: money(lost.amountMinor) },
+    warnings: overRefundWarnings(over, at.currency),
     definitions: Object.fromEntries(
       Object.entries(s.definitions).map(([k, v]) => [
         k.replace(/Minor$/, '').replace(/^refunds$/, 'refunds'),
@@ -168,12 +179,6 @@ export type Json<T> = T extends Date
 
 /** Arrays of money values whose names do not end in `Minor` (cohort curves). */
 const MONEY_ARRAYS = new Set(['cumulativeRevenuePerCustomer', 'cumulativeMarginPerCustomer']);
-
-/** Non-money numbers: integers as they are, fractions to 6 significant digits (at most 6 decimals). */
-function plainNumber(x: number): number {
-  if (Number.isInteger(x) || !Number.isFinite(x)) return x;
-  return Math.abs(x) >= 1 ? Number(x.toFixed(6)) : Number(x.toPrecision(6));
-}
 
 /**
  * Converts a report to its {@link Json} form. Money is rounded half away from zero to the
@@ -207,7 +212,6 @@ export function toJson<T>(value: T, digits: number): Json<T> {
       }
       return out;
     }
-    if (typeof v === 'number') return plainNumber(v);
     return v;
   };
   return walk(value, '') as Json<T>;
@@ -263,9 +267,29 @@ async function load(
   return { ...(await loaded(db, ctx)), orders };
 }
 
+/** The warning lines for sales refunded beyond their revenue (counted as their revenue). */
+function overRefundWarnings(
+  over: Awaited<ReturnType<typeof repo.overRefundedOrders>>,
+  currency: string,
+): string[] {
+  if (over.count === 0) return [];
+  const digits = minorDigits(currency);
+  const m = (x: number) => `${minorToDecimal(x, digits)} ${currency}`;
+  const listed = over.orders.map(
+    (o) => `order ${o.orderId}: refunds ${m(o.refundedMinor)} exceed its revenue ${m(o.revenueMinor)}`,
+  );
+  return [
+    `${over.count} orders have refunds larger than the order (${m(over.excessMinor)} in excess); each counts as refunded in full, no more (docs/metrics.md#refund-attribution)`,
+    ...listed,
+    ...(over.count > listed.length ? [`… and ${over.count - listed.length} more`] : []),
+  ];
+}
+
 /** {@link Loaded} without the orders: the context, the currency's digits and the notes every report carries. */
 async function loaded(db: Database, ctx: ReportContext): Promise<Omit<Loaded, 'orders'>> {
   const notes: string[] = [];
+  const over = await repo.overRefundedOrders(db, ctx.asOf, ctx.currency);
+  notes.push(...overRefundWarnings(over, ctx.currency));
   const lost = await repo.unattributedRefunds(db, ctx.asOf, ctx.currency);
   if (lost.refunds > 0) {
     const digits = minorDigits(ctx.currency);

@@ -28,12 +28,15 @@ const ORDER_LEVEL = [
   'Source',
   'Billing Country',
   'Phone',
+  'Accepts Marketing',
 ];
 
 /**
  * Shopify's orders export: one row per line item; order-level fields (email, totals, dates, status)
  * only on the first row of each order, so they are carried forward while `Name` stays the same.
  * The customer is identified by email (lower-cased); orders without email are guest orders.
+ * `Accepts Marketing` (yes/no) is the customer's email consent as of the order: the latest order's
+ * choice is kept (docs/import-formats.md#order-consent).
  * `Refunded Amount` > 0 (read once per order, from its head row) becomes a refund `<Name>:refund` dated
  * at `Cancelled at`, else `Created at` (the export has no refund date).
  */
@@ -123,6 +126,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
           status: cancelled ? 'cancelled' : o['Financial Status'],
           source: o.Source,
           country: o['Billing Country'],
+          email_consent: o['Accepts Marketing'],
         },
       },
     ];
