@@ -274,12 +274,13 @@ function overRefundWarnings(
 ): string[] {
   if (over.count === 0) return [];
   const digits = minorDigits(currency);
-  const m = (x: number) => `${minorToDecimal(x, digits)} ${currency}`;
+  const m = (x: number) => `${minorToDecimal(x, digits).toFixed(digits)} ${currency}`;
   const listed = over.orders.map(
     (o) => `order ${o.orderId}: refunds ${m(o.refundedMinor)} exceed its revenue ${m(o.revenueMinor)}`,
   );
   return [
-    `${over.count} orders have refunds larger than the order (${m(over.excessMinor)} in excess); each counts as refunded in full, no more (docs/metrics.md#refund-attribution)`,
+    `${over.count === 1 ? '1 order has' : `${over.count} orders have`} refunds larger than the order (${m(over.excessMinor)} in excess); ` +
+      'each counts as refunded in full, no more (docs/metrics.md#refund-attribution)',
     ...listed,
     ...(over.count > listed.length ? [`… and ${over.count - listed.length} more`] : []),
   ];
@@ -294,7 +295,7 @@ async function loaded(db: Database, ctx: ReportContext): Promise<Omit<Loaded, 'o
   if (lost.refunds > 0) {
     const digits = minorDigits(ctx.currency);
     notes.push(
-      `${lost.refunds} refunds (${minorToDecimal(lost.amountMinor, digits)} ${ctx.currency}) belong to no sale ` +
+      `${lost.refunds} refunds (${minorToDecimal(lost.amountMinor, digits).toFixed(digits)} ${ctx.currency}) belong to no sale ` +
         'in scope (cancelled orders, guests, customers without a sale) and are not counted (docs/metrics.md#refund-attribution)',
     );
   }
