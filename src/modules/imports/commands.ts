@@ -13,7 +13,9 @@ export function describeImport(r: ImportReport): string {
   const lines = [
     `${r.entity} from ${r.file} (preset ${r.preset}, ${r.format}): ${r.rows.toLocaleString('en-US')} rows in ${r.seconds}s`,
     `  inserted ${r.inserted}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}` +
-      (r.duplicates ? `, superseded duplicates ${r.duplicates}` : ''),
+      (r.duplicates - (r.repeatedRows ?? 0)
+        ? `, superseded duplicates ${r.duplicates - (r.repeatedRows ?? 0)}`
+        : ''),
   ];
   if (r.refunds)
     lines.push(
@@ -31,8 +33,16 @@ export function describeImport(r: ImportReport): string {
     if (ignored) lines.push(`  ${ignored}`);
   }
   for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${n}: ${reason}`);
-  for (const w of r.warnings.slice(0, 20)) lines.push(`  line ${w.line} (imported): ${w.reason}`);
-  if (r.warnings.length > 20) lines.push(`  … and ${r.warnings.length - 20} more warnings (use --json)`);
+  if (r.repeatedRows) {
+    const first = r.warnings.filter((w) => w.reason.startsWith('repeats line')).slice(0, 5);
+    lines.push(
+      `  left out ${r.repeatedRows.toLocaleString('en-US')} rows that repeat an earlier row of their order exactly ` +
+        `(lines ${first.map((w) => w.line).join(', ')}${r.repeatedRows > first.length ? ', …' : ''}; --json lists them, --keep-repeated-rows keeps them)`,
+    );
+  }
+  const warnings = r.warnings.filter((w) => !w.reason.startsWith('repeats line'));
+  for (const w of warnings.slice(0, 20)) lines.push(`  line ${w.line}: ${w.reason}`);
+  if (warnings.length > 20) lines.push(`  … and ${warnings.length - 20} more warnings (use --json)`);
   for (const e of r.errors.slice(0, 20)) lines.push(`  line ${e.line}: ${e.reason}`);
   const more = r.errors.length - 20 + r.errorsOmitted;
   if (more > 0) lines.push(`  … and ${more} more errors (use --json for the full list)`);
