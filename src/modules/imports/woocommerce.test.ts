@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../../../test/support/context.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
+import { storedState } from '../../../test/support/storedState.js';
 import { generateWooStore, WOO_RULES } from '../../../test/support/woocommerceStore.js';
 import { systemClock } from '../../kit/clock.js';
 import type { Database } from '../../storage/port.js';
@@ -235,10 +236,12 @@ describe.each(testEngines())('WooCommerce exports (generated store) on %s', (eng
 
   it('re-importing every file inserts and updates nothing', async () => {
     const ctx = testContext(db, systemClock);
+    const before = await storedState(db);
     for (const [entity, file] of ALL) {
       const r = await importFile(ctx, { entity, file });
       expect(r, file).toMatchObject({ inserted: 0, updated: 0, rejected: 0 });
       if (entity === 'orders') expect(r.refunds, file).toMatchObject({ inserted: 0, updated: 0 });
     }
+    expect(await storedState(db)).toEqual(before);
   });
 });
