@@ -120,6 +120,145 @@ describe('WooCommerce preset mapping', () => {
   });
 });
 
+describe.each(testEngines())('WooCommerce small files on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+  });
+  afterAll(async () => dispose());
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  it('one row per order: line_items parsed, each refund of the refunds cell at its own date, an order without items kept', async () => {
+    const csv = `order_id,order_number,date,status,shipping_total,tax_total,discount_total,order_total,refunded_total,order_currency,customer_id,billing_email,billing_country,line_items,refunds
+801,801,2024-05-02 09:00:00,wc-completed,4.9,0.00,2.00,32.90,5.00,EUR,12,Eve@Woo.example,FR,"id:1|name:Honey \\| Heather|product_id:9|sku:|quantity:2|subtotal:20.00|total:18.00;id:2|name:Tea|product_id:10|sku:T-1|quantity:1|subtotal:10.00|total:10.00","id:70|date:2024-05-09 12:30:00|amount:5.00|reason:Damaged\\: lid cracked\\; replaced"
+802,802,2024-05-03 10:00:00,refunded,0,0,0,12.00,12.00,EUR,0,guest@woo.example,FR,id:3|name:Hat|sku:HT-1|quantity:1|subtotal:12.00|total:12.00,id:71|date:2024-05-04 08:00:00|amount:7.00|reason:;id:72|date:2024-05-05 08:00:00|amount:5.00|reason:
+803,803,2024-05-04 10:00:00,on-hold,0,0,0,15.00,0.00,EUR,12,eve@woo.example,FR,,
+`;
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'orders',
+      file: file('by-order.csv', csv),
+    });
+    expect(r).toMatchObject({ preset: 'woocommerce', inserted: 3, rejected: 0, refunds: { inserted: 3 } });
+    const orders = await db.query(
+      `SELECT o.external_id, c.external_id AS customer, o.status, o.subtotal_minor, o.discount_minor, o.total_minor, o.line_count
+       FROM orders o LEFT JOIN customers c USING (customer_id) ORDER BY 1`,
+    );
+    expect(orders).toEqual([
+      {
+        external_id: '801',
+        customer: 'wc-12',
+        status: 'partially_refunded',
+        subtotal_minor: 3000,
+        discount_minor: 200,
+        total_minor: 3290,
+        line_count: 2,
+      },
+      {
+        external_id: '802',
+        customer: 'guest@woo.example',
+        status: 'refunded',
+        subtotal_minor: 1200,
+        discount_minor: 0,
+        total_minor: 1200,
+        line_count: 1,
+      },
+      {
+        external_id: '803',
+        customer: 'wc-12',
+        status: 'pending',
+        subtotal_minor: 0,
+        discount_minor: 0,
+        total_minor: 1500,
+        line_count: 0,
+      },
+    ]);
+    const lines = await db.query(`SELECT sku, title, quantity FROM order_lines ORDER BY sku`);
+    expect(lines).toEqual([
+      { sku: 'HT-1', title: 'Hat', quantity: 1 },
+      { sku: 'Honey | Heather', title: 'Honey | Heather', quantity: 2 },
+      { sku: 'T-1', title: 'Tea', quantity: 1 },
+    ]);
+    const refunds = await db.query(
+      `SELECT external_id, amount_minor, refunded_at, reason FROM refunds ORDER BY external_id`,
+    );
+    expect(refunds).toEqual([
+      {
+        external_id: 'wc-refund-70',
+        amount_minor: 500,
+        refunded_at: new Date('2024-05-09T12:30:00Z'),
+        reason: 'Damaged: lid cracked; replaced',
+      },
+      {
+        external_id: 'wc-refund-71',
+        amount_minor: 700,
+        refunded_at: new Date('2024-05-04T08:00:00Z'),
+        reason: 'woocommerce refund',
+      },
+      {
+        external_id: 'wc-refund-72',
+        amount_minor: 500,
+        refunded_at: new Date('2024-05-05T08:00:00Z'),
+        reason: 'woocommerce refund',
+      },
+    ]);
+  });
+
+  it('customers: wc-<id> or the guest email; a guest row without email is skipped; the Analytics download is refused by name', async () => {
+    const csv = `customer_id,first_name,last_name,email,date_registered,billing_first_name,billing_last_name,billing_email,billing_phone,billing_country,shipping_country
+12,Zoë,Ó Súilleabháin,Eve@Woo.example,2023-02-01 08:00:00,,,eve.billing@woo.example,'+33 6 12 34 56 78,FR,
+0,,,GUEST@woo.example,2024-05-03 10:00:00,Gaël,Lefèvre,GUEST@woo.example,,,BE
+0,,,,2024-05-03 10:00:00,Nobody,Here,,,,
+`;
+    const r = await importFile(testContext(db, systemClock), {
+      entity: 'customers',
+      file: file('customers.csv', csv),
+    });
+    expect(r).toMatchObject({
+      preset: 'woocommerce',
+      rows: 3,
+      rejected: 0,
+      skipped: { 'guest without email (WooCommerce guests are matched to orders by email)': 1 },
+    });
+    const rows = await db.query(
+      `SELECT external_id, email, first_name, last_name, phone, country, created_at FROM customers WHERE external_id IN ('wc-12', 'guest@woo.example') ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      {
+        external_id: 'guest@woo.example',
+        email: 'guest@woo.example',
+        first_name: 'Gaël',
+        last_name: 'Lefèvre',
+        phone: null,
+        country: 'BE',
+        created_at: new Date('2024-05-03T10:00:00Z'), // from its first order: a guest's date_registered is not used
+      },
+      {
+        external_id: 'wc-12',
+        email: 'eve@woo.example',
+        first_name: 'Zoë',
+        last_name: 'Ó Súilleabháin',
+        phone: '+33 6 12 34 56 78',
+        country: 'FR',
+        created_at: new Date('2023-02-01T08:00:00Z'),
+      },
+    ]);
+    const analytics = file(
+      'customers_report.csv',
+      `Name,Username,Last active,Date registered,Email,Orders,Total spend,AOV,Country / Region,City,Region,Postal code
+Zoë Ó Súilleabháin,zoe,2024-05-04 10:00:00,2023-02-01 08:00:00,eve@woo.example,2,47.90,23.95,FR,Besançon,,25000
+`,
+    );
+    await expect(
+      importFile(testContext(db, systemClock), { entity: 'customers', file: analytics }),
+    ).rejects.toThrow(/Analytics → Customers download: it has no customer id/);
+  });
+});
+
 describe.each(testEngines())('WooCommerce exports (generated store) on %s', (engine) => {
   let db: Database;
   let dispose: () => Promise<void>;

@@ -24,6 +24,11 @@ export interface Preset {
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;
   /**
+   * Why a header this preset recognises cannot be imported (e.g. a download without customer ids), so
+   * the error says so instead of listing expected columns; undefined for any other header.
+   */
+  refuse?(entity: Entity, columns: string[]): string | undefined;
+  /**
    * Each row maps on its own (no state carried between rows), so big files may be parsed in pieces
    * by several workers. Shopify (order fields on the first row only) and WooCommerce are not.
    */

@@ -20,6 +20,17 @@ const DATE_COLUMNS = ['date', 'order_date'];
 /** The plugin's "Default" customers format (`customer_id` 0 = a guest, listed with its billing email). */
 const CUSTOMERS_REQUIRED = ['customer_id', 'email', 'date_registered', 'billing_email'];
 
+/** WooCommerce's own Analytics → Customers "Download" (no customer id: it cannot be joined to orders). */
+const ANALYTICS_CUSTOMERS = [
+  'Name',
+  'Username',
+  'Last active',
+  'Date registered',
+  'Email',
+  'Orders',
+  'Total spend',
+];
+
 /** A cell without spaces around it or the `'` the plugin writes before `=`, `+`, `-`, `@`. */
 const cell = (v: unknown): string => str(v).replace(/^'(?=[=+\-@])/, '');
 
@@ -108,6 +119,10 @@ export const woocommercePreset: Preset = {
       ORDERS_REQUIRED.every(has) && DATE_COLUMNS.some(has) && (ITEM_COLUMNS.every(has) || has(LINE_ITEMS))
     );
   },
+  refuse: (entity, columns) =>
+    entity === 'customers' && ANALYTICS_CUSTOMERS.every((c) => columns.includes(c))
+      ? "this is WooCommerce's Analytics → Customers download: it has no customer id, so its registered customers cannot be matched to the orders export's wc-<customer_id> (and Name is first and last name in one cell). Export customers with Customer / Order / Coupon Export (columns customer_id, email, date_registered, billing_email, …) instead"
+      : undefined,
   createMapper: (entity) => (entity === 'customers' ? customersMapper() : ordersMapper()),
 };
 
