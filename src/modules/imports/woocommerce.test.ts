@@ -110,6 +110,11 @@ describe('WooCommerce preset mapping', () => {
       woocommercePreset.detect('customers', ['customer_id', 'email', 'date_registered', 'billing_email'], ''),
     ).toBe(true);
     expect(woocommercePreset.detect('customers', ['customer_id', 'email', 'first_name'], '')).toBe(false);
+    // What --preset woocommerce reports missing names the alternatives, not a column the file has.
+    expect(
+      woocommercePreset.missingColumns!('orders', ['order_id', 'order_date', 'status', 'order_total']),
+    ).toEqual(['order_currency', 'item_name and item_quantity (or line_items)']);
+    expect(woocommercePreset.missingColumns!('orders', [...orders, 'line_items'])).toEqual([]);
   });
 
   it('the generator is deterministic and writes its rules down', () => {
@@ -141,7 +146,7 @@ describe.each(testEngines())('WooCommerce small files on %s', (engine) => {
 `;
     const r = await importFile(testContext(db, systemClock), {
       entity: 'orders',
-      file: file('by-order.csv', csv),
+      file: file('small-by-order.csv', csv),
     });
     expect(r).toMatchObject({ preset: 'woocommerce', inserted: 3, rejected: 0, refunds: { inserted: 3 } });
     const orders = await db.query(
@@ -216,7 +221,7 @@ describe.each(testEngines())('WooCommerce small files on %s', (engine) => {
 `;
     const r = await importFile(testContext(db, systemClock), {
       entity: 'customers',
-      file: file('customers.csv', csv),
+      file: file('small-customers.csv', csv),
     });
     expect(r).toMatchObject({
       preset: 'woocommerce',
@@ -248,7 +253,7 @@ describe.each(testEngines())('WooCommerce small files on %s', (engine) => {
       },
     ]);
     const analytics = file(
-      'customers_report.csv',
+      'small-customers_report.csv',
       `Name,Username,Last active,Date registered,Email,Orders,Total spend,AOV,Country / Region,City,Region,Postal code
 Zoë Ó Súilleabháin,zoe,2024-05-04 10:00:00,2023-02-01 08:00:00,eve@woo.example,2,47.90,23.95,FR,Besançon,,25000
 `,

@@ -20,6 +20,8 @@ export interface Preset {
   entities: readonly Entity[];
   /** Columns the file must have for this preset, per entity (shown when nothing matches). */
   expectedColumns(entity: Entity): string[];
+  /** The required columns a header lacks, when they are not simply `expectedColumns` (alternatives). */
+  missingColumns?(entity: Entity, columns: string[]): string[];
   /** Whether a file whose first line is `firstLine` (parsed into `columns`) is in this preset's format. */
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;

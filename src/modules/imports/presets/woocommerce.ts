@@ -110,7 +110,21 @@ export const woocommercePreset: Preset = {
   expectedColumns: (entity) =>
     entity === 'customers'
       ? CUSTOMERS_REQUIRED
-      : ['order_id', 'date', ...ORDERS_REQUIRED.slice(1), ...ITEM_COLUMNS],
+      : [
+          'order_id',
+          'date (or order_date)',
+          ...ORDERS_REQUIRED.slice(1),
+          'item_name and item_quantity (or line_items)',
+        ],
+  missingColumns: (entity, columns) => {
+    const has = (c: string) => columns.includes(c);
+    if (entity === 'customers') return CUSTOMERS_REQUIRED.filter((c) => !has(c));
+    return [
+      ...ORDERS_REQUIRED.filter((c) => !has(c)),
+      ...(DATE_COLUMNS.some(has) ? [] : ['date (or order_date)']),
+      ...(ITEM_COLUMNS.every(has) || has(LINE_ITEMS) ? [] : ['item_name and item_quantity (or line_items)']),
+    ];
+  },
   detect: (entity, columns) => {
     const has = (c: string) => columns.includes(c);
     if (entity === 'customers') return CUSTOMERS_REQUIRED.every(has);
