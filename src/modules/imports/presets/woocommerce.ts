@@ -209,12 +209,13 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
     const refunds = v.refunds === undefined ? [] : pipeItems(str(v.refunds));
     if (refunds.length > 0) {
       refunded.add(orderId);
-      for (const r of refunds) {
+      refunds.forEach((r, i) => {
         out.push({
           kind: 'row',
           entity: 'refunds',
           values: {
-            refund_id: `wc-refund-${cell(r.id)}`,
+            // An entry without id (edited exports) still gets a key of its own that is stable on re-import.
+            refund_id: cell(r.id) ? `wc-refund-${cell(r.id)}` : `${orderId}:refund:${i + 1}`,
             order_id: orderId,
             customer_id: customer,
             amount: cell(r.amount).replace(/^-/, ''),
@@ -223,7 +224,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
             reason: cell(r.reason) || 'woocommerce refund',
           },
         });
-      }
+      });
     } else if (refundedTotal > 0) {
       refunded.add(orderId);
       out.push({
