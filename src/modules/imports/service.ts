@@ -149,10 +149,10 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
   if (opts.preset && preset.name !== 'cdnow' && !preset.detect(entity, presetColumns, firstLine)) {
     const hint = isGeneric ? describeIgnored(generic.report) : '';
     throw invalid(
-      `the header does not have the columns preset ${preset.name} needs: ${preset
-        .expectedColumns(entity)
-        .filter((c) => !presetColumns.includes(c))
-        .join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})${hint ? `; ${hint}` : ''}`,
+      `the header does not have the columns preset ${preset.name} needs: ${(
+        preset.missingColumns?.(entity, presetColumns) ??
+        preset.expectedColumns(entity).filter((c) => !presetColumns.includes(c))
+      ).join(', ')} missing (found: ${columns.slice(0, 12).join(', ')})${hint ? `; ${hint}` : ''}`,
       { file: opts.file, line: 1 },
     );
   }

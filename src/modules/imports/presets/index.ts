@@ -31,6 +31,10 @@ export function presetByName(name: string): Preset {
 export function detectPreset(entity: Entity, columns: string[], firstLine: string, file: string): Preset {
   const found = PRESETS.find((p) => p.entities.includes(entity) && p.detect(entity, columns, firstLine));
   if (found) return found;
+  for (const p of PRESETS) {
+    const why = p.refuse?.(entity, columns);
+    if (why) throw new AppError('validation', why, { where: { file, line: 1 } });
+  }
   const expected = PRESETS.filter((p) => p.entities.includes(entity))
     .map((p) => `${p.name}: ${p.expectedColumns(entity).join(', ')}`)
     .join('; ');

@@ -20,9 +20,16 @@ export interface Preset {
   entities: readonly Entity[];
   /** Columns the file must have for this preset, per entity (shown when nothing matches). */
   expectedColumns(entity: Entity): string[];
+  /** The required columns a header lacks, when they are not simply `expectedColumns` (alternatives). */
+  missingColumns?(entity: Entity, columns: string[]): string[];
   /** Whether a file whose first line is `firstLine` (parsed into `columns`) is in this preset's format. */
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;
+  /**
+   * Why a header this preset recognises cannot be imported (e.g. a download without customer ids), so
+   * the error says so instead of listing expected columns; undefined for any other header.
+   */
+  refuse?(entity: Entity, columns: string[]): string | undefined;
   /**
    * Each row maps on its own (no state carried between rows), so big files may be parsed in pieces
    * by several workers. Shopify (order fields on the first row only) and WooCommerce are not.

@@ -2,17 +2,39 @@ import type { Mapped, Preset } from './types.js';
 import { canonicalEmail } from '../schema.js';
 import { str } from './types.js';
 
-const REQUIRED = [
-  'order_id',
-  'order_date',
-  'status',
-  'order_total',
-  'order_currency',
-  'item_name',
-  'item_quantity',
+/*
+ * WooCommerce "Customer / Order / Coupon Export" (SkyVerge, sold on woocommerce.com): the column names
+ * below are the plugin's built-in formats (docs/import-formats.md#woocommerce). The plugin prefixes a
+ * cell starting with `=`, `+`, `-` or `@` with `'` (spreadsheet-formula guard); `cell` drops it.
+ */
+
+/** Order columns every orders layout has (plus a date column and line items, see `detectOrders`). */
+const ORDERS_REQUIRED = ['order_id', 'status', 'order_total', 'order_currency'];
+/** "Default - One Row per Item": the line item's own columns. */
+const ITEM_COLUMNS = ['item_name', 'item_quantity'];
+/** "Default" (one row per order): every line item in one `line_items` cell. */
+const LINE_ITEMS = 'line_items';
+/** The order date is `date` in the plugin's formats, `order_date` in some older/other exports. */
+const DATE_COLUMNS = ['date', 'order_date'];
+
+/** The plugin's "Default" customers format (`customer_id` 0 = a guest, listed with its billing email). */
+const CUSTOMERS_REQUIRED = ['customer_id', 'email', 'date_registered', 'billing_email'];
+
+/** WooCommerce's own Analytics → Customers "Download" (no customer id: it cannot be joined to orders). */
+const ANALYTICS_CUSTOMERS = [
+  'Name',
+  'Username',
+  'Last active',
+  'Date registered',
+  'Email',
+  'Orders',
+  'Total spend',
 ];
 
-/** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; ISO elsewhere. */
+/** A cell without spaces around it or the `'` the plugin writes before `=`, `+`, `-`, `@`. */
+const cell = (v: unknown): string => str(v).replace(/^'(?=[=+\-@])/, '');
+
+/** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; `2016-09-06 06:29:00` elsewhere. */
 function wooDate(v: unknown): string {
   const s = str(v);
   const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
@@ -21,67 +43,238 @@ function wooDate(v: unknown): string {
   return `${m[3]}-${pad(m[1])}-${pad(m[2])} ${pad(m[4])}:${pad(m[5])}:${pad(m[6])}`;
 }
 
+/** `wc-<id>` for a registered customer (`customer_id` > 0), else the billing email, else none (guest). */
+export function wooCustomerKey(customerId: unknown, email: string): string {
+  const id = cell(customerId);
+  return id !== '' && id !== '0' ? `wc-${id}` : email;
+}
+
 /**
- * WooCommerce "Customer/Order/Coupon Export", default CSV with one row per line item: order-level
- * columns repeated on every row. Customer = `customer_id` when > 0, else billing email (guest checkouts
- * with no email are guest orders). `refunded_total` > 0 becomes a refund `<order_id>:refund`.
- * Statuses: completed/processing → paid, on-hold/pending → pending, and the `wc-` prefix is dropped.
+ * The plugin's pipe-delimited items (`line_items`, `refunds`, … of the one-row-per-order format):
+ * items separated by `;`, fields by `|`, key and value by `:`; a `\` escapes each of the three.
  */
+export function pipeItems(text: string): Record<string, string>[] {
+  const items: Record<string, string>[] = [];
+  if (text.trim() === '') return items;
+  let item: Record<string, string> = {};
+  let key: string | undefined;
+  let buf = '';
+  const endField = () => {
+    if (key !== undefined) item[key] = buf;
+    else if (buf !== '') item[buf] = '';
+    key = undefined;
+    buf = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const next = text[i + 1];
+    if (ch === '\\' && (next === ':' || next === '|' || next === ';')) {
+      buf += next;
+      i++;
+    } else if (ch === ':' && key === undefined) {
+      key = buf;
+      buf = '';
+    } else if (ch === '|') {
+      endField();
+    } else if (ch === ';') {
+      endField();
+      items.push(item);
+      item = {};
+    } else buf += ch;
+  }
+  endField();
+  if (Object.keys(item).length > 0) items.push(item);
+  return items;
+}
+
+/** Statuses a WooCommerce order goes through (the `wc-` prefix dropped) → Retain's. */
+const STATUS: Record<string, string> = {
+  completed: 'paid',
+  processing: 'paid',
+  'on-hold': 'pending',
+  // "Pending payment": the order exists, payment never started — not a sale.
+  pending: 'unpaid',
+  cancelled: 'cancelled',
+  failed: 'failed',
+  refunded: 'refunded',
+};
+/** Not orders yet: the block checkout's draft (a cart being checked out). */
+const DRAFT = new Set(['checkout-draft', 'draft', 'auto-draft']);
+const DRAFT_REASON = 'checkout-draft order (a cart in checkout, not an order)';
+
 export const woocommercePreset: Preset = {
   name: 'woocommerce',
-  description: 'WooCommerce orders CSV export (one row per line item)',
-  entities: ['orders'],
-  expectedColumns: () => REQUIRED,
-  detect: (entity, columns) => entity === 'orders' && REQUIRED.every((c) => columns.includes(c)),
-  createMapper: () => {
-    const refunded = new Set<string>();
-    return (v) => {
-      const orderId = str(v.order_id);
-      const wcCustomer = str(v.customer_id);
-      const email = canonicalEmail(str(v.billing_email ?? v.customer_email));
-      const customer = wcCustomer && wcCustomer !== '0' ? `wc-${wcCustomer}` : email;
-      const out: Mapped[] = [
-        {
-          kind: 'row',
-          entity: 'orders',
-          values: {
-            order_id: orderId,
-            customer_id: customer,
-            email,
-            ordered_at: wooDate(v.order_date),
-            currency: v.order_currency,
-            sku: str(v.item_sku) || str(v.item_name),
-            title: v.item_name,
-            quantity: v.item_quantity,
-            line_total: v.item_total ?? v.item_subtotal,
-            order_total: v.order_total,
-            discount: v.discount_total,
-            shipping: v.shipping_total,
-            tax: v.tax_total,
-            status: str(v.status).replace(/^wc-/, ''),
-            source: v.payment_method,
-            country: v.billing_country,
-          },
-        },
-      ];
-      const refundedTotal = Number(str(v.refunded_total));
-      if (refundedTotal > 0 && !refunded.has(orderId)) {
-        refunded.add(orderId);
+  description:
+    'WooCommerce Customer/Order/Coupon Export CSV: orders (one row per item, or one per order) and customers',
+  entities: ['orders', 'customers'],
+  expectedColumns: (entity) =>
+    entity === 'customers'
+      ? CUSTOMERS_REQUIRED
+      : [
+          'order_id',
+          'date (or order_date)',
+          ...ORDERS_REQUIRED.slice(1),
+          'item_name and item_quantity (or line_items)',
+        ],
+  missingColumns: (entity, columns) => {
+    const has = (c: string) => columns.includes(c);
+    if (entity === 'customers') return CUSTOMERS_REQUIRED.filter((c) => !has(c));
+    return [
+      ...ORDERS_REQUIRED.filter((c) => !has(c)),
+      ...(DATE_COLUMNS.some(has) ? [] : ['date (or order_date)']),
+      ...(ITEM_COLUMNS.every(has) || has(LINE_ITEMS) ? [] : ['item_name and item_quantity (or line_items)']),
+    ];
+  },
+  detect: (entity, columns) => {
+    const has = (c: string) => columns.includes(c);
+    if (entity === 'customers') return CUSTOMERS_REQUIRED.every(has);
+    if (entity !== 'orders') return false;
+    return (
+      ORDERS_REQUIRED.every(has) && DATE_COLUMNS.some(has) && (ITEM_COLUMNS.every(has) || has(LINE_ITEMS))
+    );
+  },
+  refuse: (entity, columns) =>
+    entity === 'customers' && ANALYTICS_CUSTOMERS.every((c) => columns.includes(c))
+      ? "this is WooCommerce's Analytics → Customers download: it has no customer id, so its registered customers cannot be matched to the orders export's wc-<customer_id> (and Name is first and last name in one cell). Export customers with Customer / Order / Coupon Export (columns customer_id, email, date_registered, billing_email, …) instead"
+      : undefined,
+  createMapper: (entity) => (entity === 'customers' ? customersMapper() : ordersMapper()),
+};
+
+/**
+ * One row per line item (order columns repeated on each) or one row per order (`line_items`). Customer
+ * = {@link wooCustomerKey}. The refund is written once per order: from the `refunds` column when the
+ * file has it (one refund per WooCommerce refund, `wc-refund-<id>`, at its own date, as the webhooks
+ * key them), else from `refunded_total` (`<order_id>:refund`, dated at the order: the layout has no
+ * refund date).
+ */
+function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
+  const refunded = new Set<string>();
+  return (v) => {
+    const status = cell(v.status).toLowerCase().replace(/^wc-/, '');
+    if (DRAFT.has(status)) return [{ kind: 'skip', reason: DRAFT_REASON }];
+    const orderId = cell(v.order_id);
+    const email = canonicalEmail(str(v.billing_email) || str(v.customer_email));
+    const customer = wooCustomerKey(v.customer_id, email);
+    const orderedAt = wooDate(v.date ?? v.order_date);
+    const currency = cell(v.order_currency);
+    const refundedTotal = Number(cell(v.refunded_total));
+    const orderTotal = Number(cell(v.order_total));
+    const paid = STATUS[status] === 'paid';
+    const order = {
+      order_id: orderId,
+      customer_id: customer,
+      email,
+      ordered_at: orderedAt,
+      currency,
+      order_total: cell(v.order_total),
+      discount: cell(v.discount_total),
+      shipping: cell(v.shipping_total),
+      tax: cell(v.tax_total),
+      // A paid order refunded in part keeps its WooCommerce status (completed/processing).
+      status:
+        paid && refundedTotal > 0 && refundedTotal < orderTotal
+          ? 'partially_refunded'
+          : (STATUS[status] ?? status),
+      source: cell(v.payment_method),
+      country: cell(v.billing_country),
+    };
+    const lines =
+      v.item_name !== undefined
+        ? [
+            {
+              name: v.item_name,
+              sku: v.item_sku,
+              quantity: v.item_quantity,
+              subtotal: v.item_subtotal,
+              total: v.item_total,
+            },
+          ]
+        : pipeItems(str(v[LINE_ITEMS]));
+    const out: Mapped[] = lines.map((l) => ({
+      kind: 'row',
+      entity: 'orders',
+      values: {
+        ...order,
+        // Products without a SKU (optional in WooCommerce) or deleted ones (`unknown_product`) go by name.
+        sku: cell(l.sku) === '' || cell(l.sku) === 'unknown_product' ? cell(l.name) : cell(l.sku),
+        title: cell(l.name),
+        quantity: cell(l.quantity),
+        // item_subtotal is before coupons (item_total after): discount_total is the order's.
+        line_total: cell(l.subtotal) || cell(l.total),
+      },
+    }));
+    // An order without line items (one-row-per-order layout) is still an order: its total stands.
+    if (out.length === 0) out.push({ kind: 'row', entity: 'orders', values: order });
+    if (refunded.has(orderId)) return out;
+    const refunds = v.refunds === undefined ? [] : pipeItems(str(v.refunds));
+    if (refunds.length > 0) {
+      refunded.add(orderId);
+      refunds.forEach((r, i) => {
         out.push({
           kind: 'row',
           entity: 'refunds',
           values: {
-            refund_id: `${orderId}:refund`,
+            // An entry without id (edited exports) still gets a key of its own that is stable on re-import.
+            refund_id: cell(r.id) ? `wc-refund-${cell(r.id)}` : `${orderId}:refund:${i + 1}`,
             order_id: orderId,
             customer_id: customer,
-            amount: v.refunded_total,
-            currency: v.order_currency,
-            refunded_at: wooDate(v.order_date),
-            reason: 'woocommerce refunded total',
+            amount: cell(r.amount).replace(/^-/, ''),
+            currency,
+            refunded_at: wooDate(r.date) || orderedAt,
+            reason: cell(r.reason) || 'woocommerce refund',
           },
         });
-      }
-      return out;
-    };
-  },
-};
+      });
+    } else if (refundedTotal > 0) {
+      refunded.add(orderId);
+      out.push({
+        kind: 'row',
+        entity: 'refunds',
+        values: {
+          refund_id: `${orderId}:refund`,
+          order_id: orderId,
+          customer_id: customer,
+          amount: cell(v.refunded_total),
+          currency,
+          refunded_at: orderedAt,
+          reason: 'woocommerce refunded total',
+        },
+      });
+    }
+    return out;
+  };
+}
+
+/**
+ * The plugin's "Default" customers CSV: registered customers (`customer_id` > 0) keyed `wc-<id>`, guests
+ * (`customer_id` 0) by their email — the keys the orders export gives them, so both files describe the
+ * same customers. Profile: names (else the billing names), email (else billing email), billing phone,
+ * billing country (else shipping country), `date_registered` (registered customers only: a guest's is
+ * the date of one of its orders). The layout has no marketing consent.
+ */
+function customersMapper(): (v: Record<string, unknown>) => Mapped[] {
+  return (v) => {
+    const email = canonicalEmail(str(v.email) || str(v.billing_email));
+    const key = wooCustomerKey(v.customer_id, email);
+    if (key === '')
+      return [
+        { kind: 'skip', reason: 'guest without email (WooCommerce guests are matched to orders by email)' },
+      ];
+    const registered = key.startsWith('wc-');
+    return [
+      {
+        kind: 'row',
+        entity: 'customers',
+        values: {
+          customer_id: key,
+          email,
+          first_name: cell(v.first_name) || cell(v.billing_first_name),
+          last_name: cell(v.last_name) || cell(v.billing_last_name),
+          phone: cell(v.billing_phone),
+          country: cell(v.billing_country) || cell(v.shipping_country),
+          ...(registered ? { created_at: wooDate(v.date_registered) } : {}),
+        },
+      },
+    ];
+  };
+}
