@@ -11,7 +11,6 @@ import { systemClock } from '../../kit/clock.js';
 import type { Database } from '../../storage/port.js';
 import * as reports from '../reports/service.js';
 import { pipeItems, woocommercePreset } from './presets/woocommerce.js';
-import { ORDER_STATUSES, SALE_STATUSES } from './schema.js';
 import { importFile, type ImportReport } from './service.js';
 
 const store = generateWooStore();
@@ -30,18 +29,6 @@ const ALL = [
   ['orders', FILES.ordersByOrder],
   ['customers', FILES.customers],
 ] as const;
-
-/*
- * DEPENDS ON MAIN: `report summary` counts `pending` (on-hold) orders as sales and takes gross revenue as
- * Σ order total only once main's redefinition is merged (SALE_STATUSES gains 'pending', ORDER_STATUSES
- * gains 'unpaid'). Until then these assertions are skipped, loudly; after the merge they run.
- */
-const SUMMARY_RULES_MERGED = (SALE_STATUSES as readonly string[]).includes('pending');
-const UNPAID_STATUS = (ORDER_STATUSES as readonly string[]).includes('unpaid') ? 'unpaid' : 'pending';
-if (!SUMMARY_RULES_MERGED)
-  console.warn(
-    'woocommerce.test.ts: the report summary assertions wait for main (pending as a sale, gross = Σ order total)',
-  );
 
 describe('WooCommerce preset mapping', () => {
   it('reads the plugin’s pipe-delimited items, escaped : | ; included', () => {
@@ -323,7 +310,7 @@ describe.each(testEngines())('WooCommerce exports (generated store) on %s', (eng
       .map((o) => ({
         id: o.id,
         customer: o.customer,
-        status: o.status === 'unpaid' ? UNPAID_STATUS : o.status,
+        status: o.status,
         total: o.totalCents,
         refunded: o.refundedCents,
         lines: o.lines,
@@ -345,24 +332,21 @@ describe.each(testEngines())('WooCommerce exports (generated store) on %s', (eng
     expect(ana?.created_at).toBeInstanceOf(Date);
   });
 
-  it.runIf(SUMMARY_RULES_MERGED)(
-    '[needs main: pending is a sale, gross = Σ order total] report summary equals the expected figures',
-    async () => {
-      const s = await reports.summaryReport(testContext(db), { asOf: store.asOf });
-      const e = expected.summary;
-      expect(s).toMatchObject({
-        currency: 'EUR',
-        customers: e.customers,
-        orders: e.orders,
-        guestOrders: e.guestOrders,
-      });
-      expect(Math.round(s.grossRevenue * 100)).toBe(e.grossRevenueCents);
-      expect(Math.round(s.refunds * 100)).toBe(e.refundsCents);
-      expect(Math.round(s.netRevenue * 100)).toBe(e.netRevenueCents);
-      expect(s.repeatCustomerRate).toBeCloseTo(e.repeatCustomerRate, 4);
-      expect(s.avgLifespanDays).toBeCloseTo(e.avgLifespanDays, 2);
-    },
-  );
+  it('report summary equals the expected figures (on-hold is a sale, pending payment is not; gross = Σ order total)', async () => {
+    const s = await reports.summaryReport(testContext(db), { asOf: store.asOf });
+    const e = expected.summary;
+    expect(s).toMatchObject({
+      currency: 'EUR',
+      customers: e.customers,
+      orders: e.orders,
+      guestOrders: e.guestOrders,
+    });
+    expect(Math.round(s.grossRevenue * 100)).toBe(e.grossRevenueCents);
+    expect(Math.round(s.refunds * 100)).toBe(e.refundsCents);
+    expect(Math.round(s.netRevenue * 100)).toBe(e.netRevenueCents);
+    expect(s.repeatCustomerRate).toBeCloseTo(e.repeatCustomerRate, 4);
+    expect(s.avgLifespanDays).toBeCloseTo(e.avgLifespanDays, 2);
+  });
 
   it('every report runs on the imported store', async () => {
     const ctx = testContext(db);

@@ -4,6 +4,7 @@
  * Shopify orders by `name` (#1001) and customers by lower-cased email; WooCommerce orders by id and
  * customers as `wc-<id>` (billing email for guests).
  */
+import { WOO_DRAFT, WOO_STATUS } from '../imports/presets/woocommerce.js';
 type J = Record<string, unknown>;
 const obj = (v: unknown): J => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as J) : {});
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
@@ -109,6 +110,17 @@ const wcCustomerId = (id: unknown, email: string | undefined) => {
 };
 const gmt = (v: unknown) => (str(v) ? `${str(v)}Z`.replace(/Z+$/, 'Z') : undefined);
 
+/** A WooCommerce status as the export preset maps it (`pending` payment → unpaid, on-hold → pending). */
+function wooStatus(v: unknown): string | undefined {
+  const s = str(v)?.toLowerCase().replace(/^wc-/, '');
+  return s === undefined ? undefined : (WOO_STATUS[s] ?? s);
+}
+
+/** Whether a WooCommerce order webhook is a checkout draft (a cart being checked out, not an order). */
+export function isWooDraft(o: J): boolean {
+  return WOO_DRAFT.has(str(o.status)?.toLowerCase().replace(/^wc-/, '') ?? '');
+}
+
 export function wooOrder(o: J): MappedOrder {
   const billing = obj(o.billing);
   const email = lower(billing.email);
@@ -124,7 +136,7 @@ export function wooOrder(o: J): MappedOrder {
     discount: str(o.discount_total),
     shipping: str(o.shipping_total),
     tax: str(o.total_tax),
-    status: str(o.status),
+    status: wooStatus(o.status),
     source: 'woocommerce',
     channel: str(o.created_via),
     country: str(billing.country),

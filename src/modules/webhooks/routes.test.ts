@@ -190,6 +190,15 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
     };
     expect((await woo('customer.created', cust)).json).toMatchObject({ id: 'wc-26', updated: 1 });
     expect((await woo('customer.updated', cust)).json).toMatchObject({ unchanged: 1 });
+    // Statuses as the export maps them: "pending payment" is not a sale; a checkout draft is no order.
+    await woo('order.created', { ...order, id: 728, status: 'pending', refunds: [] });
+    expect((await t.call('GET', '/v1/orders/728', { role: 'admin' })).json).toMatchObject({
+      status: 'unpaid',
+    });
+    expect((await woo('order.created', { ...order, id: 729, status: 'checkout-draft' })).json).toMatchObject({
+      handled: false,
+    });
+    expect((await t.call('GET', '/v1/orders/729', { role: 'admin' })).status).toBe(404);
   });
 
   it('answers 404 when a source has no secret configured', async () => {

@@ -108,6 +108,8 @@ export async function handleWebhook(
     case 'order.created':
     case 'order.updated':
     case 'order.restored':
+      // A checkout draft is a cart, not an order: acknowledged, not stored.
+      if (map.isWooDraft(body)) return { ...base, handled: false };
       return { ...base, handled: true, ...(await storeOrder(db, map.wooOrder(body), now)) };
     case 'customer.created':
     case 'customer.updated':

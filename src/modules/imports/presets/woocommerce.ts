@@ -88,7 +88,8 @@ export function pipeItems(text: string): Record<string, string>[] {
 }
 
 /** Statuses a WooCommerce order goes through (the `wc-` prefix dropped) → Retain's. */
-const STATUS: Record<string, string> = {
+/** WooCommerce statuses (without the `wc-` prefix) → ours; the export and the webhooks share it. */
+export const WOO_STATUS: Record<string, string> = {
   completed: 'paid',
   processing: 'paid',
   'on-hold': 'pending',
@@ -99,7 +100,7 @@ const STATUS: Record<string, string> = {
   refunded: 'refunded',
 };
 /** Not orders yet: the block checkout's draft (a cart being checked out). */
-const DRAFT = new Set(['checkout-draft', 'draft', 'auto-draft']);
+export const WOO_DRAFT: ReadonlySet<string> = new Set(['checkout-draft', 'draft', 'auto-draft']);
 const DRAFT_REASON = 'checkout-draft order (a cart in checkout, not an order)';
 
 export const woocommercePreset: Preset = {
@@ -151,7 +152,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
   const refunded = new Set<string>();
   return (v) => {
     const status = cell(v.status).toLowerCase().replace(/^wc-/, '');
-    if (DRAFT.has(status)) return [{ kind: 'skip', reason: DRAFT_REASON }];
+    if (WOO_DRAFT.has(status)) return [{ kind: 'skip', reason: DRAFT_REASON }];
     const orderId = cell(v.order_id);
     const email = canonicalEmail(str(v.billing_email) || str(v.customer_email));
     const customer = wooCustomerKey(v.customer_id, email);
@@ -159,7 +160,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
     const currency = cell(v.order_currency);
     const refundedTotal = Number(cell(v.refunded_total));
     const orderTotal = Number(cell(v.order_total));
-    const paid = STATUS[status] === 'paid';
+    const paid = WOO_STATUS[status] === 'paid';
     const order = {
       order_id: orderId,
       customer_id: customer,
@@ -174,7 +175,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
       status:
         paid && refundedTotal > 0 && refundedTotal < orderTotal
           ? 'partially_refunded'
-          : (STATUS[status] ?? status),
+          : (WOO_STATUS[status] ?? status),
       source: cell(v.payment_method),
       country: cell(v.billing_country),
     };
