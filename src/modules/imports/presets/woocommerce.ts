@@ -1,6 +1,7 @@
 import type { Mapped, Preset } from './types.js';
 import { canonicalEmail } from '../schema.js';
-import { str } from './types.js';
+import { monthFirstDate, str } from './types.js';
+import { positiveAmount } from '../values.js';
 
 const REQUIRED = [
   'order_id',
@@ -11,15 +12,6 @@ const REQUIRED = [
   'item_name',
   'item_quantity',
 ];
-
-/** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; ISO elsewhere. */
-function wooDate(v: unknown): string {
-  const s = str(v);
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
-  if (!m) return s;
-  const pad = (x: string | undefined) => (x ?? '0').padStart(2, '0');
-  return `${m[3]}-${pad(m[1])}-${pad(m[2])} ${pad(m[4])}:${pad(m[5])}:${pad(m[6])}`;
-}
 
 /**
  * WooCommerce "Customer/Order/Coupon Export", default CSV with one row per line item: order-level
@@ -33,7 +25,8 @@ export const woocommercePreset: Preset = {
   entities: ['orders'],
   expectedColumns: () => REQUIRED,
   detect: (entity, columns) => entity === 'orders' && REQUIRED.every((c) => columns.includes(c)),
-  createMapper: () => {
+  createMapper: (_entity, opts) => {
+    const wooDate = (v: unknown) => monthFirstDate(v, opts.format);
     const refunded = new Set<string>();
     return (v) => {
       const orderId = str(v.order_id);
@@ -64,8 +57,7 @@ export const woocommercePreset: Preset = {
           },
         },
       ];
-      const refundedTotal = Number(str(v.refunded_total));
-      if (refundedTotal > 0 && !refunded.has(orderId)) {
+      if (positiveAmount(v.refunded_total, opts.format.decimal) && !refunded.has(orderId)) {
         refunded.add(orderId);
         out.push({
           kind: 'row',
