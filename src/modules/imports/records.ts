@@ -58,7 +58,7 @@ export function recordHandler(
   mapper: (values: Record<string, unknown>, line: number) => Mapped[],
   expectedFields: number,
   sink: RecordSink,
-  readValues: (entity: Entity, values: Record<string, unknown>) => FieldIssue[],
+  readValues: (entity: Entity, values: Record<string, unknown>) => readonly FieldIssue[],
 ): (rec: SourceRecord) => void {
   const targets = stagingTargets(entity);
   return (rec) => {

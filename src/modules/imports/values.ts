@@ -130,9 +130,6 @@ function currenciesOf(symbol: string): readonly string[] | null {
 }
 
 const PLAIN = /^-?\d+(?:\.\d+)?$/;
-const SPACES = /[\s\u00a0\u202f\u2009'’]/g;
-const SYMBOL_HEAD = /^([\p{L}\p{Sc}]+\.?)\s*/u;
-const SYMBOL_TAIL = /\s*([\p{L}\p{Sc}]+\.?)$/u;
 
 export type AmountResult =
   { value: string; style: 'point' | 'comma' | null } | { error: string; option?: boolean };
@@ -161,55 +158,71 @@ export function readAmount(text: string, decimal: Decimal, currency: string | un
       return ambiguous(raw);
     return { value: raw, style: 'point' };
   }
+  const bad: AmountResult = { error: `expected an amount like 12.50, got ${show(raw)}` };
   let s = raw;
   let negative = false;
   if (s.startsWith('(') && s.endsWith(')')) {
     negative = true;
-    s = s.slice(1, -1).trim();
+    s = s.slice(1, -1);
   }
-  const sign = () => {
-    if (/^[-−]/.test(s)) {
+  // The number runs from the first to the last digit (a leading separator included: `,50`); around it
+  // a sign and a currency symbol or code, in either order.
+  let first = 0;
+  while (first < s.length && !isDigit(s.charCodeAt(first))) first++;
+  let last = s.length - 1;
+  while (last >= first && !isDigit(s.charCodeAt(last))) last--;
+  if (first >= s.length) return bad;
+  if (first > 0 && (s[first - 1] === '.' || s[first - 1] === ',')) first--;
+  let head = s.slice(0, first).trim();
+  const tail = s.slice(last + 1).trim();
+  const sign = (at: 'start' | 'end'): boolean => {
+    const c = at === 'start' ? head[0] : head[head.length - 1];
+    if (c !== '-' && c !== '−' && c !== '+') return true;
+    if (c !== '+') {
       if (negative) return false;
       negative = true;
-      s = s.slice(1).trim();
-    } else if (s.startsWith('+')) s = s.slice(1).trim();
+    }
+    head = (at === 'start' ? head.slice(1) : head.slice(0, -1)).trim();
     return true;
   };
-  if (!sign()) return { error: `expected an amount, got ${show(raw)}` };
-  const symbols: string[] = [];
-  const head = SYMBOL_HEAD.exec(s);
-  if (head) {
-    symbols.push(head[1]!);
-    s = s.slice(head[0].length);
-    if (!sign()) return { error: `expected an amount, got ${show(raw)}` };
-  }
-  const tail = SYMBOL_TAIL.exec(s);
-  if (tail) {
-    symbols.push(tail[1]!);
-    s = s.slice(0, s.length - tail[0].length);
-  }
-  const number = s.replace(SPACES, ' ');
-  if (!/^[\d., ]+$/.test(number) || !/\d/.test(number))
-    return { error: `expected an amount like 12.50, got ${show(raw)}` };
-  for (const sym of symbols) {
+  if (!sign('start') || !sign('end')) return bad;
+  for (const sym of [head, tail]) {
+    if (sym === '') continue;
     const cur = currenciesOf(sym);
-    if (!cur) return { error: `expected an amount like 12.50, got ${show(raw)}` };
+    if (!cur) return bad;
     const row = currencyCode(currency);
     if (/^[A-Z]{3}$/.test(row) && !cur.includes(row))
       return {
         error: `${show(raw)} is in ${cur.length === 1 ? cur[0] : cur.join('/')}, but the row's currency is ${row}`,
       };
   }
-  const spaced = number.includes(' ');
-  const dot = number.lastIndexOf('.');
-  const comma = number.lastIndexOf(',');
-  const dots = number.split('.').length - 1;
-  const commas = number.split(',').length - 1;
+  // One pass over the number: digits, `.`, `,`, and spaces or `'` grouping thousands.
+  let number = '';
+  let dots = 0;
+  let commas = 0;
+  let spaced = false;
+  let dot = -1;
+  let comma = -1;
+  for (let i = first; i <= last; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) number += s[i];
+    else if (c === 46) {
+      dots++;
+      dot = number.length;
+      number += '.';
+    } else if (c === 44) {
+      commas++;
+      comma = number.length;
+      number += ',';
+    } else if (c === 32 || c === 0xa0 || c === 0x202f || c === 0x2009 || c === 39 || c === 0x2019) {
+      spaced = true;
+      number += ' ';
+    } else return bad;
+  }
   // Which character is the decimal separator (null: none) and which groups thousands.
   let sep: '.' | ',' | null;
   if (dots && commas) sep = dot > comma ? '.' : ',';
-  else if (dots > 1) sep = null;
-  else if (commas > 1) sep = null;
+  else if (dots > 1 || commas > 1) sep = null;
   else if (dots === 1) {
     sep = '.';
     if (decimal === 'comma' && !spaced && /^\d{1,3}\.\d{3}$/.test(number)) sep = null;
@@ -227,31 +240,32 @@ export function readAmount(text: string, decimal: Decimal, currency: string | un
     return { error: `${show(raw)} has a decimal comma, but the import reads --decimal point`, option: true };
   if (decimal === 'comma' && style === 'point')
     return { error: `${show(raw)} has a decimal point, but the import reads --decimal comma`, option: true };
-  const at = sep === null ? -1 : number.lastIndexOf(sep);
-  let int = at < 0 ? number : number.slice(0, at);
+  const at = sep === null ? -1 : sep === '.' ? dot : comma;
+  const intPart = at < 0 ? number : number.slice(0, at);
   const frac = at < 0 ? '' : number.slice(at + 1);
-  if (frac !== '' && !/^\d+$/.test(frac)) return { error: `expected an amount like 12.50, got ${show(raw)}` };
-  if (sep !== null && frac === '')
-    return { error: `expected digits after the decimal separator, got ${show(raw)}` };
+  if (sep !== null && !/^\d+$/.test(frac)) return bad;
   // Grouping: spaces or the group character, in groups of three after the first.
-  const groups = int.split(new RegExp(`[ ${group === null ? '' : group === '.' ? '\\.' : ','}]`));
+  const groups = intPart.split(group === '.' ? /[ .]/ : group === ',' ? /[ ,]/ : / /);
+  let int = intPart;
   if (groups.length > 1) {
     if (!/^\d{1,3}$/.test(groups[0]!) || groups.slice(1).some((g) => !/^\d{3}$/.test(g)))
       return { error: `expected an amount like 12.50, got ${show(raw)} (thousands grouped in threes)` };
     int = groups.join('');
-  } else if (!/^\d*$/.test(int)) return { error: `expected an amount like 12.50, got ${show(raw)}` };
+  } else if (!/^\d*$/.test(int)) return bad;
   const digits = minorDigits(currencyCode(currency));
   if (frac.length > digits)
     return {
       error: `${show(raw)} has ${frac.length} decimals; ${currencyCode(currency) || 'the currency'} has ${digits}`,
     };
-  const value = `${negative ? '-' : ''}${int === '' ? '0' : int}${frac ? '.' + frac : ''}`;
-  return { value, style };
+  return { value: `${negative ? '-' : ''}${int === '' ? '0' : int}${frac ? '.' + frac : ''}`, style };
 }
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
 
 // ---- dates ----
 
 const ISO_HEAD = /^\d{4}-\d{2}-\d{2}/;
+const ISO_AS_WRITTEN = (value: string): DateResult => ({ value, kind: 'iso' });
 const ISO_PARTS =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i;
 const DOTTED = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T,]\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
@@ -283,21 +297,29 @@ interface Parts {
   time: boolean;
 }
 
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+const daysIn = (y: number, m: number) =>
+  m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
+
 function build(p: Parts, raw: string, day: boolean, timeZone: string): DateResult {
   if (p.mo < 1 || p.mo > 12 || p.d < 1 || p.d > 31 || p.h > 23 || p.mi > 59 || p.s > 59)
     return { error: `${show(raw)} is not a valid date` };
-  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s, p.ms);
-  const check = new Date(wall);
-  if (check.getUTCFullYear() !== p.y || check.getUTCMonth() !== p.mo - 1 || check.getUTCDate() !== p.d)
-    return { error: `${show(raw)} is not a calendar date` };
+  if (p.d > daysIn(p.y, p.mo)) return { error: `${show(raw)} is not a calendar date` };
+  const date = `${p.y}-${pad2(p.mo)}-${pad2(p.d)}`;
   if (day) {
     if (p.time || p.zone) return { error: `expected a date without a time, got ${show(raw)}` };
-    return { value: check.toISOString().slice(0, 10), kind: null };
+    return { value: date, kind: null };
   }
+  const utcWall = !p.zone || p.zone.toUpperCase() === 'Z' || p.zone.toUpperCase() === 'UTC';
+  if (utcWall && (p.zone || timeZone === 'UTC') && p.ms === 0)
+    // `YYYY-MM-DD HH:MM:SS` is UTC to the schema (and its fast path).
+    return { value: `${date} ${pad2(p.h)}:${pad2(p.mi)}:${pad2(p.s)}`, kind: null };
+  const wall = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s, p.ms);
   let t: number;
-  if (p.zone && p.zone.toUpperCase() !== 'Z' && p.zone.toUpperCase() !== 'UTC') {
-    const sign = p.zone[0] === '-' ? -1 : 1;
-    const digits = p.zone.slice(1).replace(':', '');
+  if (!utcWall) {
+    const zone = p.zone!;
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
     const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
     if (offsetMin > 14 * 60) return { error: `${show(raw)} has an impossible UTC offset` };
     t = wall - sign * offsetMin * 60_000;
@@ -314,10 +336,23 @@ const millis = (s: string | undefined) => (s === undefined ? 0 : Number(s.padEnd
  * dotted dates (`15.03.2024 14:05`) and refuses slash dates as ambiguous (they need --date-format). A wall time without
  * an offset is read in `timeZone`. `kind` says which form auto read (null: given format).
  */
+let lastDate: { text: string; format: ValueFormat; day: boolean; result: DateResult } | null = null;
+
 export function readDate(text: string, format: ValueFormat, day: boolean): DateResult {
+  // The lines of one order repeat its date: answer a repeat from the last call.
+  const last = lastDate;
+  if (last && last.text === text && last.format === format && last.day === day) return last.result;
+  const result = readDateUncached(text, format, day);
+  lastDate = { text, format, day, result };
+  return result;
+}
+
+function readDateUncached(text: string, format: ValueFormat, day: boolean): DateResult {
   const raw = text.trim();
   const f = format.dateFormat;
   const utc = format.timeZone === 'UTC';
+  // The commonest case, ISO read in UTC: as written (the schema parses it).
+  if (utc && raw.length >= 10 && raw.charCodeAt(4) === 45 && ISO_HEAD.test(raw)) return ISO_AS_WRITTEN(raw);
   {
     // ISO 8601 is read whatever the format (a year first with dashes cannot be misread).
     if (ISO_HEAD.test(raw)) {
@@ -434,40 +469,50 @@ export interface FieldIssue {
 export function valueReader(
   format: ValueFormat,
   tally: FormatTally,
-): (entity: Entity, values: Record<string, unknown>) => FieldIssue[] {
+): (entity: Entity, values: Record<string, unknown>) => readonly FieldIssue[] {
+  // Hot path (every row of every import): no allocation unless a value is unreadable.
+  const date = (
+    field: string,
+    values: Record<string, unknown>,
+    day: boolean,
+    issues: FieldIssue[] | null,
+  ) => {
+    const v = values[field];
+    if (typeof v !== 'string') return issues;
+    const r = readDate(v, format, day);
+    if ('error' in r) return [...(issues ?? []), { field, reason: `field ${field}: ${r.error}` }];
+    values[field] = r.value;
+    if (r.kind === 'iso') tally.isoDates++;
+    else if (r.kind === 'dotted') tally.dottedDates++;
+    return issues;
+  };
   return (entity, values) => {
-    const issues: FieldIssue[] = [];
-    const currency = typeof values.currency === 'string' ? values.currency : undefined;
-    for (const field of MONEY[entity]) {
-      const v = values[field];
-      if (typeof v !== 'string') continue;
-      const r = readAmount(v, format.decimal, currency);
-      if ('error' in r) issues.push({ field, reason: `field ${field}: ${r.error}` });
-      else {
-        values[field] = r.value;
-        if (r.style === 'point') tally.pointDecimals++;
-        else if (r.style === 'comma') tally.commaDecimals++;
-      }
-    }
-    for (const [fields, day] of [
-      [INSTANTS[entity], false],
-      [DAYS[entity], true],
-    ] as const) {
-      for (const field of fields) {
+    let issues: FieldIssue[] | null = null;
+    const money = MONEY[entity];
+    if (money.length > 0) {
+      const currency = typeof values.currency === 'string' ? values.currency : undefined;
+      for (let i = 0; i < money.length; i++) {
+        const field = money[i]!;
         const v = values[field];
         if (typeof v !== 'string') continue;
-        const r = readDate(v, format, day);
-        if ('error' in r) issues.push({ field, reason: `field ${field}: ${r.error}` });
+        const r = readAmount(v, format.decimal, currency);
+        if ('error' in r) (issues ??= []).push({ field, reason: `field ${field}: ${r.error}` });
         else {
           values[field] = r.value;
-          if (r.kind === 'iso') tally.isoDates++;
-          else if (r.kind === 'dotted') tally.dottedDates++;
+          if (r.style === 'point') tally.pointDecimals++;
+          else if (r.style === 'comma') tally.commaDecimals++;
         }
       }
     }
-    return issues;
+    const instants = INSTANTS[entity];
+    for (let i = 0; i < instants.length; i++) issues = date(instants[i]!, values, false, issues);
+    const days = DAYS[entity];
+    for (let i = 0; i < days.length; i++) issues = date(days[i]!, values, true, issues);
+    return issues ?? NO_ISSUES;
   };
 }
+
+const NO_ISSUES: readonly FieldIssue[] = [];
 
 /** Whether an amount a preset tests (a refunded total) is above zero, read as the import reads amounts. */
 export function positiveAmount(v: unknown, decimal: Decimal): boolean {
