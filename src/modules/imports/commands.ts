@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { AppError, invalid } from '../../shared/errors.js';
-import type { ImportReport } from './service.js';
+import type { ImportFormat, ImportReport } from './service.js';
 import { describeIgnored } from './columnReport.js';
 import type { Entity } from './schema.js';
 import { ENTITY_NAMES, PRESET_NAMES, parseMap } from './names.js';
@@ -11,7 +11,8 @@ import { progressBar } from '../../kit/cli/progress.js';
 /** Human summary of an import. */
 export function describeImport(r: ImportReport): string {
   const lines = [
-    `${r.entity} from ${r.file} (preset ${r.preset}, ${r.format}): ${r.rows.toLocaleString('en-US')} rows in ${r.seconds}s`,
+    `${r.entity} from ${r.file} (preset ${r.preset}, ${r.format.type}): ${r.rows.toLocaleString('en-US')} rows in ${r.seconds}s`,
+    `  read as ${describeFormat(r.format)}`,
     `  inserted ${r.inserted}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}` +
       (r.duplicates - (r.repeatedRows ?? 0)
         ? `, superseded duplicates ${r.duplicates - (r.repeatedRows ?? 0)}`
@@ -49,6 +50,20 @@ export function describeImport(r: ImportReport): string {
   return lines.join('\n');
 }
 
+/** `utf-8 (detected: BOM), delimiter ';' (detected), decimal comma (detected), …` */
+export function describeFormat(f: ImportFormat): string {
+  const how = (detected: boolean, extra?: string) =>
+    detected ? ` (detected${extra ? `: ${extra}` : ''})` : '';
+  const byWhat = { bom: 'BOM', 'nul-pattern': 'NUL bytes', default: 'default', option: '' };
+  return [
+    `${f.encoding.value}${how(f.encoding.detected, byWhat[f.encoding.by])}`,
+    ...(f.delimiter ? [`delimiter '${f.delimiter.value}'${how(f.delimiter.detected)}`] : []),
+    `decimal ${f.decimal.value}${how(f.decimal.detected)}`,
+    `dates ${f.dateFormat.value}${how(f.dateFormat.detected)}`,
+    `time zone ${f.timeZone.value} (${f.timeZone.from === 'store' ? 'store setting' : f.timeZone.from})`,
+  ].join(', ');
+}
+
 export function registerImport(program: Command, cli: CliRuntime): void {
   program
     .command('import')
@@ -77,6 +92,26 @@ export function registerImport(program: Command, cli: CliRuntime): void {
       'keep order line rows that repeat an earlier row of the same order exactly (default: left out and listed)',
     )
     .option(
+      '--encoding <name>',
+      'text encoding: utf-8, utf-16le, utf-16be, cp1251, cp1252, latin1, … (default: BOM, UTF-16 NUL pattern, else UTF-8)',
+    )
+    .option(
+      '--delimiter <char>',
+      "CSV delimiter: , ; | or tab (default: detected from the header; e.g. --delimiter ';')",
+    )
+    .option(
+      '--decimal <point|comma>',
+      'decimal separator of amounts (default auto: see docs/import-formats.md)',
+    )
+    .option(
+      '--date-format <format>',
+      'DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD, optionally + " HH:mm[:ss]" (default: ISO 8601 and DD.MM.YYYY)',
+    )
+    .option(
+      '--time-zone <zone>',
+      'IANA time zone of times without an offset (default: the store time zone, else UTC)',
+    )
+    .option(
       '--workers <n>',
       'parse workers for big CSV files (default: one per core from 16 MB; 0 = parse on one thread)',
     )
@@ -86,6 +121,7 @@ export function registerImport(program: Command, cli: CliRuntime): void {
 Examples:
   $ retain import orders data/online_retail.csv.gz --preset online-retail
   $ retain import customers customers.csv --map "Customer Email=email" --json
+  $ retain import orders export.csv --encoding cp1251 --delimiter ';' --decimal comma --date-format DD.MM.YYYY
 Re-importing a file is idempotent: unchanged rows are left alone, changed rows updated.
 Rejected rows are listed with their line number and reason; valid rows are still imported.`,
     )
@@ -100,6 +136,11 @@ Rejected rows are listed with their line number and reason; valid rows are still
           workers?: string;
           maxRejected: string;
           keepRepeatedRows?: boolean;
+          encoding?: string;
+          delimiter?: string;
+          decimal?: string;
+          dateFormat?: string;
+          timeZone?: string;
         },
         cmd: Command,
       ) => {
@@ -115,6 +156,11 @@ Rejected rows are listed with their line number and reason; valid rows are still
             ...(opts.currency ? { currency: opts.currency } : {}),
             ...(opts.workers !== undefined ? { workers: parseWorkers(opts.workers) } : {}),
             ...(opts.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
+            ...(opts.encoding !== undefined ? { encoding: opts.encoding } : {}),
+            ...(opts.delimiter !== undefined ? { delimiter: opts.delimiter } : {}),
+            ...(opts.decimal !== undefined ? { decimal: opts.decimal } : {}),
+            ...(opts.dateFormat !== undefined ? { dateFormat: opts.dateFormat } : {}),
+            ...(opts.timeZone !== undefined ? { timeZone: opts.timeZone } : {}),
             onProgress: (p) => bar.update(p),
           }),
         );

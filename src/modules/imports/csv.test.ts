@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvParser, type CsvRecord } from './csv.js';
+import { CsvParser, detectDelimiter, type CsvRecord } from './csv.js';
 
 function parseAll(text: string, chunkSize: number): CsvRecord[] {
   const p = new CsvParser();
@@ -26,5 +26,16 @@ describe('CsvParser', () => {
   it('gives the same records whatever the chunk boundaries', () => {
     const whole = parseAll(SAMPLE, 1 << 20);
     for (let size = 1; size <= 12; size++) expect(parseAll(SAMPLE, size)).toEqual(whole);
+  });
+});
+
+describe('delimiter detection', () => {
+  it('finds the one delimiter that splits the header consistently with the next lines', () => {
+    expect(detectDelimiter('a;b;c\n1;"x;y";12,50\n2;z;3\n', true)).toEqual({ delimiter: ';', ambiguous: [] });
+    expect(detectDelimiter('a,b,c\n1,"x;y",2\n', true).delimiter).toBe(',');
+    expect(detectDelimiter('a\tb\n1\t2\n', true).delimiter).toBe('\t');
+    expect(detectDelimiter('a|b\n1|2,5\n', true).delimiter).toBe('|');
+    expect(detectDelimiter('customer_id\nc1\n', true)).toEqual({ delimiter: undefined, ambiguous: [] });
+    expect(detectDelimiter('a,b;c,d\n1,2;3,4\n', true).ambiguous).toEqual([',', ';']);
   });
 });

@@ -4,6 +4,8 @@
  * record starts on (1-based, the header is line 1), so every rejected row can be reported by line.
  * Lines without quotes take a split fast path; memory stays bounded by the longest record.
  */
+import { invalid } from '../../shared/errors.js';
+
 export interface CsvRecord {
   fields: string[];
   line: number;
@@ -162,4 +164,59 @@ export class CsvParser {
     }
     return null;
   }
+}
+
+/** The delimiters `--delimiter` takes, by the names it also accepts. */
+export const DELIMITERS: { readonly [name: string]: string } = {
+  ',': ',',
+  comma: ',',
+  ';': ';',
+  semicolon: ';',
+  '\t': '\t',
+  '\\t': '\t',
+  tab: '\t',
+  '|': '|',
+  pipe: '|',
+};
+
+/** How a delimiter is shown in messages and reports (`\t` for a tab). */
+export const showDelimiter = (d: string) => (d === '\t' ? '\\t' : d);
+
+/** The leading complete records of `text` (the start of a file) split on `delimiter`. */
+export function leadingRecords(text: string, delimiter: string, complete: boolean, max = 6): string[][] {
+  const out: CsvRecord[] = [];
+  const p = new CsvParser(delimiter);
+  p.push(text, out);
+  if (complete) p.end(out);
+  return out.slice(0, max).map((r) => r.fields);
+}
+
+/**
+ * The delimiter of a CSV file from its first lines: the one candidate (`,` `;` tab `|`) that splits the
+ * header into more than one field, with most of the next lines (when there are any) as wide as the header.
+ * `undefined` when no candidate does (a one-column file); `ambiguous` lists several that do.
+ */
+export function detectDelimiter(
+  text: string,
+  complete: boolean,
+): { delimiter: string | undefined; ambiguous: string[] } {
+  const fits: string[] = [];
+  for (const d of [',', ';', '\t', '|']) {
+    const records = leadingRecords(text, d, complete);
+    const width = records[0]?.length ?? 0;
+    const rest = records.slice(1);
+    // Most of the next lines as wide as the header (one malformed row does not hide the delimiter).
+    if (width > 1 && rest.filter((r) => r.length === width).length * 2 >= rest.length) fits.push(d);
+  }
+  return fits.length === 1
+    ? { delimiter: fits[0], ambiguous: [] }
+    : { delimiter: undefined, ambiguous: fits };
+}
+
+/** A `--delimiter` value: `,` `;` `|` a tab, or comma, semicolon, tab, pipe (also `\t`). */
+export function parseDelimiter(raw: string, field: string): string {
+  const d = DELIMITERS[raw] ?? DELIMITERS[raw.trim().toLowerCase()];
+  if (!d)
+    throw invalid(`expected one of , ; | or tab (comma, semicolon, pipe, tab), got '${raw}'`, { field });
+  return d;
 }

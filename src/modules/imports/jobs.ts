@@ -12,6 +12,12 @@ export const ImportJobPayload = z.object({
   preset: z.string().optional(),
   currency: z.string().optional(),
   map: z.record(z.string(), z.string()).optional(),
+  encoding: z.string().optional(),
+  delimiter: z.string().optional(),
+  decimal: z.string().optional(),
+  dateFormat: z.string().optional(),
+  timeZone: z.string().optional(),
+  keepRepeatedRows: z.boolean().optional(),
 });
 export type ImportJobPayload = z.infer<typeof ImportJobPayload>;
 
@@ -46,6 +52,12 @@ export const IMPORT_JOBS: Record<string, JobHandler> = {
         ...(p.data.preset ? { preset: p.data.preset } : {}),
         ...(p.data.currency ? { currency: p.data.currency } : {}),
         ...(p.data.map ? { map: p.data.map } : {}),
+        ...(p.data.encoding ? { encoding: p.data.encoding } : {}),
+        ...(p.data.delimiter ? { delimiter: p.data.delimiter } : {}),
+        ...(p.data.decimal ? { decimal: p.data.decimal } : {}),
+        ...(p.data.dateFormat ? { dateFormat: p.data.dateFormat } : {}),
+        ...(p.data.timeZone ? { timeZone: p.data.timeZone } : {}),
+        ...(p.data.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
       });
     } catch (err) {
       throw underName(err, p.data.file, p.data.name);

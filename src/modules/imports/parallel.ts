@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AppError, type AppErrorCode, invalid } from '../../shared/errors.js';
+import { AppError, type AppErrorCode, type ErrorLocation, invalid } from '../../shared/errors.js';
 import { packageRoot } from '../../shared/packageRoot.js';
 import type { BulkLoad } from '../../storage/port.js';
 import { csvByteChunks, type ByteChunk } from './byteChunks.js';
@@ -16,6 +16,8 @@ import type { Preset } from './presets/index.js';
 import type { RecordSink } from './records.js';
 import type { Entity } from './schema.js';
 import type { SourceInfo } from './source.js';
+import { splittableEncoding, type EncodingChoice } from './encoding.js';
+import { addTally, type FormatTally, type ValueFormat } from './values.js';
 
 /** What every worker needs to map rows as the importer would. */
 export interface WorkerInit {
@@ -24,6 +26,11 @@ export interface WorkerInit {
   map: Record<string, string>;
   currency: string;
   header: string[];
+  /** The file's encoding (UTF-8 or a single-byte code page: see parallelPlan) and delimiter. */
+  encoding: EncodingChoice;
+  delimiter: string;
+  format: ValueFormat;
+  file: string;
 }
 
 export interface ChunkTask extends ByteChunk {
@@ -37,7 +44,8 @@ export interface ChunkResult {
   rejects: [number, string][];
   warnings: [number, string][];
   skipped: Record<string, number>;
-  error?: { code: AppErrorCode; message: string };
+  tally: FormatTally;
+  error?: { code: AppErrorCode; message: string; where?: ErrorLocation };
 }
 
 /** Files below this size (uncompressed estimate) parse on the importer's thread: workers cost ~0.1 s to start. */
@@ -53,7 +61,8 @@ function defaultWorkerFile(): string | undefined {
 
 /**
  * How many parse workers to use (0: none) and which script: only for CSV files of presets whose rows
- * are independent. `requested` (or RETAIN_IMPORT_WORKERS) overrides the size rule.
+ * are independent, in an encoding whose records can be cut at LF bytes (UTF-8, single-byte code pages;
+ * UTF-16 files parse on the importer's thread). `requested` (or RETAIN_IMPORT_WORKERS) overrides the size rule.
  */
 export function parallelPlan(
   preset: Preset,
@@ -68,6 +77,7 @@ export function parallelPlan(
       field: requested === undefined ? 'RETAIN_IMPORT_WORKERS' : '--workers',
     });
   if (asked === 0 || !preset.independentRows || info.format !== 'csv') return null;
+  if (!splittableEncoding(info.encoding)) return null;
   const file = workerFile ?? defaultWorkerFile();
   if (!file) return null;
   if (asked !== undefined) return { workers: asked, file };
@@ -95,7 +105,10 @@ class Pool {
         const job = this.running.get(w);
         this.running.delete(w);
         this.idle.push(w);
-        if (r.error) job?.fail(new AppError(r.error.code, r.error.message));
+        if (r.error)
+          job?.fail(
+            new AppError(r.error.code, r.error.message, r.error.where ? { where: r.error.where } : {}),
+          );
         else job?.done(r);
         this.dispatch();
       });
@@ -149,6 +162,8 @@ export interface ParallelImport {
   /** Staging loads by target entity. */
   loads: Map<Entity, BulkLoad>;
   sink: RecordSink;
+  /** What the workers' value readers met (auto decimal and date forms), summed into. */
+  tally: FormatTally;
   /** Called after each chunk with the records it held and the raw bytes read so far. */
   onRecords(records: number, bytesRead: number): void;
 }
@@ -162,6 +177,7 @@ export async function importInWorkers(p: ParallelImport): Promise<void> {
     for (const [line, reason] of r.rejects) p.sink.reject(line, reason);
     for (const [line, reason] of r.warnings) p.sink.warn(line, reason);
     for (const [reason, n] of Object.entries(r.skipped)) p.sink.skip(reason, n);
+    addTally(p.tally, r.tally);
     for (const o of r.out) await p.loads.get(o.entity)!.writeEncoded(o.bytes, o.rows);
     p.onRecords(r.records, progress.bytesRead);
   };

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { AppError } from '../../shared/errors.js';
 import type { SqlValue } from '../../storage/port.js';
 import type { Preset } from './presets/index.js';
@@ -12,6 +13,7 @@ import {
   type Entity,
 } from './schema.js';
 import type { SourceRecord } from './source.js';
+import type { FieldIssue } from './values.js';
 
 /** What becomes of each input record: staging rows, rejections with their line, or rule-based skips. */
 export interface RecordSink {
@@ -47,7 +49,8 @@ export function stagingTargets(entity: Entity): readonly Entity[] {
 /**
  * The per-record pipeline of an import: preset mapping, cleaning, zod validation, staging row. Pure
  * and synchronous, so the importer runs it on its own thread or, for big files, in parse workers.
- * `expectedFields` is the header's width (CSV rows with more cells are rejected).
+ * `expectedFields` is the header's width (CSV rows with more cells are rejected). `readValues`
+ * rewrites the row's amounts and dates as the file writes them into the generic form (values.ts).
  */
 export function recordHandler(
   entity: Entity,
@@ -55,6 +58,7 @@ export function recordHandler(
   mapper: (values: Record<string, unknown>, line: number) => Mapped[],
   expectedFields: number,
   sink: RecordSink,
+  readValues: (entity: Entity, values: Record<string, unknown>) => readonly FieldIssue[],
 ): (rec: SourceRecord) => void {
   const targets = stagingTargets(entity);
   return (rec) => {
@@ -87,6 +91,27 @@ export function recordHandler(
         continue;
       }
       const values = cleanRecord(m.values);
+      const issues = readValues(m.entity, values);
+      const notes: string[] = [];
+      if (issues.length > 0) {
+        // An unreadable optional descriptive field is left out (as below); anything else rejects the row.
+        if (issues.some((i) => !DROPPABLE[m.entity].has(i.field))) {
+          // Name every problem of the row: the schema's on the other fields too.
+          const bad = new Set(issues.map((i) => i.field));
+          const rest = ENTITY_SCHEMAS[m.entity].safeParse(values);
+          const others = rest.success
+            ? []
+            : rest.error.issues
+                .filter((i) => !bad.has(String(i.path[0] ?? '')))
+                .map((i) => describeIssues(new z.ZodError([i])).reason);
+          sink.reject(rec.line, [...issues.map((i) => i.reason), ...others].join('; '));
+          continue;
+        }
+        for (const i of issues) {
+          delete values[i.field];
+          notes.push(i.reason);
+        }
+      }
       let parsed = ENTITY_SCHEMAS[m.entity].safeParse(values);
       if (!parsed.success) {
         const reason = describeIssues(parsed.error).reason;
@@ -101,8 +126,10 @@ export function recordHandler(
           sink.reject(rec.line, reason);
           continue;
         }
-        sink.warn(rec.line, `${reason} — left out; the rest of the row was imported`);
+        notes.push(reason);
       }
+      if (notes.length > 0)
+        sink.warn(rec.line, `${notes.join('; ')} — left out; the rest of the row was imported`);
       if (!targets.includes(m.entity))
         throw new AppError(
           'internal',

@@ -792,6 +792,12 @@ export async function storeCurrency(db: Queryable): Promise<string | undefined> 
   return rows[0]?.value;
 }
 
+/** The store's time zone (settings key `time_zone`, an IANA name), if set. */
+export async function storeTimeZone(db: Queryable): Promise<string | undefined> {
+  const rows = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'time_zone'`);
+  return rows[0]?.value;
+}
+
 /** Keeps a record of every import (the API's import history reads it). */
 export async function recordImportRun(
   tx: Queryable,

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { z } from '@hono/zod-openapi';
 import { Entity } from './schema.js';
 import { parseMap } from './names.js';
+import { parseDelimiter } from './csv.js';
+import { checkEncoding } from './encoding.js';
+import { parseDateFormat, parseDecimalOption } from './values.js';
+import { isTimeZone } from '../../shared/time.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
 import type { Auth } from '../../kit/http/auth.js';
@@ -46,6 +50,21 @@ function status(job: Job) {
   };
 }
 
+/** A query parameter checked by the same function as the CLI option, its message kept. */
+function checked(field: string, check: (v: string, field: string) => unknown, description: string) {
+  return z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        check(v, field);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional()
+    .openapi({ description });
+}
+
 const UploadQuery = z.object({
   preset: z.string().optional().openapi({ description: 'column layout (detected when omitted)' }),
   currency: z
@@ -64,6 +83,38 @@ const UploadQuery = z.object({
       description:
         'rename a source column to a generic field, `Their Column=our_field` (repeat the parameter for more), as `retain import --map`',
     }),
+  encoding: checked(
+    'encoding',
+    checkEncoding,
+    'text encoding as `retain import --encoding`: utf-8, utf-16le, utf-16be, cp1251, cp1252, latin1, … (default: detected)',
+  ),
+  delimiter: checked(
+    'delimiter',
+    parseDelimiter,
+    'CSV delimiter: `,` `;` `|` or a tab (`%09`), or comma/semicolon/pipe/tab (default: detected from the header)',
+  ),
+  decimal: checked(
+    'decimal',
+    parseDecimalOption,
+    'decimal separator of amounts: point, comma or auto (default)',
+  ),
+  date_format: checked(
+    'date_format',
+    parseDateFormat,
+    'date format as `retain import --date-format`: DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, YYYY-MM-DD, optionally + ` HH:mm[:ss]`',
+  ),
+  time_zone: checked(
+    'time_zone',
+    (v) => {
+      if (!isTimeZone(v))
+        throw new Error(`unknown time zone '${v}'; expected an IANA name such as Europe/Kyiv`);
+    },
+    'IANA time zone of times without an offset (default: the store time zone, else UTC)',
+  ),
+  keep_repeated_rows: z.enum(['true', 'false']).optional().openapi({
+    description:
+      'true keeps order line rows that repeat an earlier row of their order exactly (default: left out and listed, as `retain import --keep-repeated-rows`)',
+  }),
 });
 
 /** Streams the body to `file`, counting bytes; 413 past `max`. Returns the body's SHA-256. */
@@ -136,6 +187,12 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         preset: q.preset,
         currency: q.currency?.toUpperCase(),
         ...(Object.keys(map).length ? { map } : {}),
+        ...(q.encoding !== undefined ? { encoding: q.encoding } : {}),
+        ...(q.delimiter !== undefined ? { delimiter: q.delimiter } : {}),
+        ...(q.decimal !== undefined ? { decimal: q.decimal } : {}),
+        ...(q.date_format !== undefined ? { dateFormat: q.date_format } : {}),
+        ...(q.time_zone !== undefined ? { timeZone: q.time_zone } : {}),
+        ...(q.keep_repeated_rows === 'true' ? { keepRepeatedRows: true } : {}),
       };
       const key =
         c.req.header('idempotency-key') ??
@@ -151,6 +208,12 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         ...(options.preset ? { preset: options.preset } : {}),
         ...(options.currency ? { currency: options.currency } : {}),
         ...(options.map ? { map: options.map } : {}),
+        ...(options.encoding ? { encoding: options.encoding } : {}),
+        ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+        ...(options.decimal ? { decimal: options.decimal } : {}),
+        ...(options.dateFormat ? { dateFormat: options.dateFormat } : {}),
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+        ...(options.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
       };
       const { job, created } = await deps.jobs.enqueue('import', payload, {
         idempotencyKey: key,

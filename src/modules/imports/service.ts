@@ -3,14 +3,24 @@ import { basename } from 'node:path';
 import { AppError, invalid } from '../../shared/errors.js';
 import type { BulkLoad, Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { describeIgnored, resolveColumns, type ColumnReport } from './columns.js';
-import { CsvParser, type CsvRecord } from './csv.js';
-import { detectPreset, presetByName, type Preset } from './presets/index.js';
+import { CsvParser, detectDelimiter, parseDelimiter, showDelimiter, type CsvRecord } from './csv.js';
+import type { EncodingChoice } from './encoding.js';
+import { detectPreset, PRESETS, presetByName, type Preset } from './presets/index.js';
 import { genericPreset } from './presets/generic.js';
 import { importInWorkers, parallelPlan } from './parallel.js';
 import { recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
 import { Entity } from './schema.js';
-import { openSource, peekFirstLine } from './source.js';
+import { openSource, peekHead } from './source.js';
+import { isTimeZone } from '../../shared/time.js';
+import {
+  emptyTally,
+  parseDateFormat,
+  parseDecimalOption,
+  valueReader,
+  type FormatTally,
+  type ValueFormat,
+} from './values.js';
 
 export interface ImportOptions {
   entity: Entity;
@@ -38,6 +48,29 @@ export interface ImportOptions {
    * out, counted under `duplicates` and listed under `warnings`).
    */
   keepRepeatedRows?: boolean;
+  /** Text encoding (`--encoding`): utf-8, utf-16le, cp1251, …; default: detected (encoding.ts). */
+  encoding?: string;
+  /** CSV delimiter (`,` `;` tab `|`, or comma/semicolon/tab/pipe); default: detected from the header. */
+  delimiter?: string;
+  /** Decimal separator of amounts: point, comma or auto (default). */
+  decimal?: string;
+  /** Date format such as `DD.MM.YYYY` (default auto: ISO 8601 and `DD.MM.YYYY`). */
+  dateFormat?: string;
+  /** IANA time zone of wall times without an offset (default: the store's `time_zone`, else UTC). */
+  timeZone?: string;
+}
+
+/** How the file was read (`--encoding`, `--delimiter`, `--decimal`, `--date-format`, `--time-zone`). */
+export interface ImportFormat {
+  type: 'csv' | 'ndjson';
+  encoding: EncodingChoice;
+  /** null for NDJSON. */
+  delimiter: { value: string; detected: boolean } | null;
+  /** Auto: what the amounts had (`point`, `comma`, `point and comma`). */
+  decimal: { value: string; detected: boolean };
+  /** Auto: the forms the dates had (`YYYY-MM-DD`, `DD.MM.YYYY`, or both). */
+  dateFormat: { value: string; detected: boolean };
+  timeZone: { value: string; detected: false; from: 'option' | 'store' | 'default' };
 }
 
 export interface ImportProgress {
@@ -50,7 +83,8 @@ export interface ImportReport {
   entity: Entity;
   file: string;
   preset: string;
-  format: 'csv' | 'ndjson';
+  /** The file type and the conventions it was read with. */
+  format: ImportFormat;
   /** Data rows read (excluding the header). */
   rows: number;
   inserted: number;
@@ -110,9 +144,9 @@ function detectWithGeneric(
   }
 }
 
-function headerColumns(firstLine: string): string[] {
+function headerColumns(firstLine: string, delimiter = ','): string[] {
   const out: CsvRecord[] = [];
-  const p = new CsvParser();
+  const p = new CsvParser(delimiter);
   p.push(firstLine + '\n', out);
   return (out[0]?.fields ?? []).map((c) => c.trim());
 }
@@ -128,16 +162,54 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
   const now = ctx.clock.now();
   const entity = Entity.parse(opts.entity);
   const maxErrors = opts.maxErrors ?? 1000;
-  const firstLine = await peekFirstLine(opts.file);
+  // Options are checked before the file is read, so a typo is named whatever the file holds.
+  const decimalOption = opts.decimal === undefined ? 'auto' : parseDecimalOption(opts.decimal, '--decimal');
+  const dateFormat = opts.dateFormat === undefined ? null : parseDateFormat(opts.dateFormat, '--date-format');
+  const delimiterOption =
+    opts.delimiter === undefined ? undefined : parseDelimiter(opts.delimiter, '--delimiter');
+  if (opts.timeZone !== undefined && !isTimeZone(opts.timeZone))
+    throw invalid(`unknown time zone '${opts.timeZone}'; expected an IANA name such as Europe/Kyiv or UTC`, {
+      field: '--time-zone',
+    });
+  const head = await peekHead(opts.file, opts.encoding);
+  const firstLine = head.firstLine;
   const trimmed = firstLine.trimStart();
-  const columns = trimmed.startsWith('{') ? Object.keys(safeJson(firstLine)) : headerColumns(firstLine);
+  const json = trimmed.startsWith('{');
+  let delimiter: { value: string; detected: boolean } = { value: delimiterOption ?? ',', detected: false };
+  if (!json && delimiterOption === undefined) {
+    const found = detectDelimiter(head.text, head.complete);
+    if (found.ambiguous.length > 1)
+      throw invalid(
+        `cannot tell the delimiter: the header splits into columns on ${found.ambiguous
+          .map((d) => `'${showDelimiter(d)}'`)
+          .join(' and ')}; pass --delimiter`,
+        { file: opts.file, line: 1, field: '--delimiter' },
+      );
+    if (found.delimiter) delimiter = { value: found.delimiter, detected: true };
+  }
+  const columns = json ? Object.keys(safeJson(firstLine)) : headerColumns(firstLine, delimiter.value);
   const mappedColumns = columns.map((c) => opts.map?.[c] ?? c);
   // Retain's own format also reads its fields under other cases and spacings (columns.ts).
   const generic = resolveColumns(entity, columns, opts.map ?? {});
   const genericColumns = columns.map((c) => generic.map[c] ?? c);
+  const withHint = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      const hint = json ? '' : delimiterHint(entity, firstLine, delimiter.value, opts.map ?? {});
+      if (err instanceof AppError && hint)
+        throw new AppError(err.code, `${err.message}; ${hint}`, {
+          ...(err.where ? { where: err.where } : {}),
+          details: err.details,
+        });
+      throw err;
+    }
+  };
   const preset: Preset = opts.preset
     ? presetByName(opts.preset)
-    : detectWithGeneric(entity, mappedColumns, genericColumns, firstLine, opts.file, generic.report);
+    : withHint(() =>
+        detectWithGeneric(entity, mappedColumns, genericColumns, firstLine, opts.file, generic.report),
+      );
   const isGeneric = preset.name === genericPreset.name;
   const map = isGeneric ? generic.map : (opts.map ?? {});
   if (!preset.entities.includes(entity)) {
@@ -147,7 +219,12 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
   }
   const presetColumns = isGeneric ? genericColumns : mappedColumns;
   if (opts.preset && preset.name !== 'cdnow' && !preset.detect(entity, presetColumns, firstLine)) {
-    const hint = isGeneric ? describeIgnored(generic.report) : '';
+    const hint = [
+      isGeneric ? describeIgnored(generic.report) : '',
+      json ? '' : delimiterHint(entity, firstLine, delimiter.value, opts.map ?? {}),
+    ]
+      .filter(Boolean)
+      .join('; ');
     throw invalid(
       `the header does not have the columns preset ${preset.name} needs: ${(
         preset.missingColumns?.(entity, presetColumns) ??
@@ -157,13 +234,38 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     );
   }
   const currency = (opts.currency ?? (await repo.storeCurrency(db)) ?? 'USD').toUpperCase();
-  const source = await openSource(opts.file, preset.source?.(firstLine) ?? {});
+  const storeZone = opts.timeZone === undefined ? await repo.storeTimeZone(db) : undefined;
+  if (storeZone !== undefined && !isTimeZone(storeZone))
+    throw invalid(`the store's time_zone setting '${storeZone}' is not a time zone this system knows`, {
+      field: 'time_zone',
+    });
+  const timeZone = opts.timeZone ?? storeZone ?? 'UTC';
+  const valueFormat: ValueFormat = { decimal: decimalOption, dateFormat, timeZone };
+  const tally = emptyTally();
+  const source = await openSource(opts.file, {
+    ...(preset.source?.(firstLine) ?? {}),
+    encoding: head.encoding,
+    delimiter: delimiter.value,
+  });
+  const format = (): ImportFormat => ({
+    type: source.info.format,
+    encoding: head.encoding,
+    delimiter:
+      source.info.format === 'ndjson' ? null : { ...delimiter, value: showDelimiter(delimiter.value) },
+    decimal: reportDecimal(decimalOption, tally),
+    dateFormat: dateFormat ? { value: dateFormat.text, detected: false } : reportDates(tally),
+    timeZone: {
+      value: timeZone,
+      detected: false,
+      from: opts.timeZone !== undefined ? 'option' : storeZone !== undefined ? 'store' : 'default',
+    },
+  });
 
   const report: ImportReport = {
     entity,
     file: basename(opts.file),
     preset: preset.name,
-    format: source.info.format,
+    format: format(),
     rows: 0,
     inserted: 0,
     updated: 0,
@@ -221,17 +323,35 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         gzip: source.info.gzip,
         plan,
         chunkBytes: opts.chunkBytes,
-        init: { entity, preset: preset.name, map, currency, header: source.info.columns },
+        init: {
+          entity,
+          preset: preset.name,
+          map,
+          currency,
+          header: source.info.columns,
+          encoding: head.encoding,
+          delimiter: delimiter.value,
+          format: valueFormat,
+          file: opts.file,
+        },
         loads,
         sink,
+        tally,
         onRecords: (n, bytesRead) => {
           report.rows += n;
           opts.onProgress?.({ rows: report.rows, bytesRead, bytesTotal: source.info.bytesTotal });
         },
       });
     } else {
-      const mapper = preset.createMapper(entity, { map, currency });
-      const handle = recordHandler(entity, preset, mapper, source.info.columns.length, sink);
+      const mapper = preset.createMapper(entity, { map, currency, format: valueFormat });
+      const handle = recordHandler(
+        entity,
+        preset,
+        mapper,
+        source.info.columns.length,
+        sink,
+        valueReader(valueFormat, tally),
+      );
       for await (const batch of source.batches) {
         for (const rec of batch) {
           report.rows++;
@@ -278,6 +398,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     });
   });
   report.errors.sort((a, b) => a.line - b.line);
+  report.format = format();
   report.seconds = Number(((performance.now() - started) / 1000).toFixed(3));
   return report;
 }
@@ -343,4 +464,37 @@ function safeJson(line: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/**
+ * When a header matches nothing with the delimiter it was read with, the other delimiter it would
+ * match with: `read with delimiter ','; the header has ';' — try --delimiter ';'`.
+ */
+function delimiterHint(entity: Entity, firstLine: string, used: string, map: Record<string, string>): string {
+  for (const d of [',', ';', '\t', '|']) {
+    if (d === used) continue;
+    const cols = headerColumns(firstLine, d);
+    if (cols.length < 2) continue;
+    const mapped = cols.map((c) => map[c] ?? c);
+    const generic = resolveColumns(entity, cols, map);
+    const genericCols = cols.map((c) => generic.map[c] ?? c);
+    const fits =
+      PRESETS.some((p) => p.entities.includes(entity) && p.detect(entity, mapped, firstLine)) ||
+      genericPreset.detect(entity, genericCols, firstLine);
+    if (fits)
+      return `read with delimiter '${showDelimiter(used)}'; the header has '${showDelimiter(d)}' — try --delimiter '${showDelimiter(d)}'`;
+  }
+  return '';
+}
+
+function reportDecimal(option: ValueFormat['decimal'], t: FormatTally): ImportFormat['decimal'] {
+  if (option !== 'auto') return { value: option, detected: false };
+  const value = t.commaDecimals === 0 ? 'point' : t.pointDecimals === 0 ? 'comma' : 'point and comma';
+  return { value, detected: true };
+}
+
+function reportDates(t: FormatTally): ImportFormat['dateFormat'] {
+  const value =
+    t.dottedDates === 0 ? 'YYYY-MM-DD' : t.isoDates === 0 ? 'DD.MM.YYYY' : 'YYYY-MM-DD and DD.MM.YYYY';
+  return { value, detected: true };
 }

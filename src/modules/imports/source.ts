@@ -1,9 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { StringDecoder } from 'node:string_decoder';
 import { AppError, invalid } from '../../shared/errors.js';
 import { CsvParser, type CsvRecord } from './csv.js';
+import {
+  ByteDecoder,
+  checkEncoding,
+  sniffEncoding,
+  UndecodableBytes,
+  undecodableError,
+  type EncodingChoice,
+} from './encoding.js';
 
 /** One input row: its physical line and its values by column name. */
 export interface SourceRecord {
@@ -11,18 +19,36 @@ export interface SourceRecord {
   values: Record<string, unknown>;
 }
 
-/** The first line of a file (decompressed), for preset detection. */
-export async function peekFirstLine(file: string): Promise<string> {
+/** The start of a file (decompressed and decoded), for detecting its preset, delimiter and encoding. */
+export interface FileHead {
+  /** Up to ~64 KiB of text, from the first line (BOM removed). */
+  text: string;
+  /** The first line. */
+  firstLine: string;
+  /** Whether `text` is the whole file. */
+  complete: boolean;
+  encoding: EncodingChoice;
+}
+
+/** Reads the head of a file in the given encoding (`undefined`: auto, see encoding.ts). */
+export async function peekHead(file: string, encoding?: string): Promise<FileHead> {
   const { gzip } = await sniff(file);
-  const chunks = textChunks(file, gzip, { bytesRead: 0 });
+  const choice = await chooseEncoding(file, gzip, encoding);
+  const chunks = textChunks(file, gzip, { bytesRead: 0 }, choice);
   let text = '';
+  let complete = true;
   for await (const chunk of chunks) {
     text += chunk;
-    if (text.includes('\n') || text.length > 1 << 20) break;
+    if (text.length > 64 << 10 || (text.match(/\n/g)?.length ?? 0) > 8) {
+      complete = false;
+      break;
+    }
   }
   await chunks.return(undefined);
+  text = text.replace(/^\ufeff/, '');
   if (text.trim() === '') throw invalid('the file is empty', { file });
-  return (text.replace(/^\ufeff/, '').split('\n', 1)[0] ?? '').replace(/\r$/, '');
+  const firstLine = (text.split('\n', 1)[0] ?? '').replace(/\r$/, '');
+  return { text, firstLine, complete, encoding: choice };
 }
 
 export type SourceFormat = 'csv' | 'ndjson';
@@ -34,6 +60,8 @@ export interface SourceInfo {
   /** Column names: the CSV header, or the keys of the first NDJSON object. */
   columns: string[];
   bytesTotal: number;
+  /** The text encoding it is read in. */
+  encoding: string;
 }
 
 /** Progress of the raw (possibly compressed) bytes read, for the progress bar. */
@@ -59,21 +87,77 @@ async function sniff(file: string): Promise<{ gzip: boolean; size: number }> {
   }
 }
 
-async function* textChunks(file: string, gzip: boolean, progress: ReadProgress): AsyncGenerator<string> {
-  const raw = createReadStream(file, { highWaterMark: 256 << 10 });
+/** The decompressed bytes of a file. */
+function byteStream(file: string, gzip: boolean, progress: ReadProgress, highWaterMark: number): Readable {
+  const raw = createReadStream(file, { highWaterMark });
   raw.on('data', (b) => {
     progress.bytesRead += (b as Buffer).length;
   });
   const stream = gzip ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (e) => stream.destroy(e));
-  const decoder = new StringDecoder('utf8');
+  return stream;
+}
+
+/** The encoding option, or the one the first bytes show (BOM, NUL pattern, else UTF-8). */
+async function chooseEncoding(
+  file: string,
+  gzip: boolean,
+  requested: string | undefined,
+): Promise<EncodingChoice> {
+  if (requested !== undefined)
+    return { value: checkEncoding(requested, '--encoding'), detected: false, by: 'option' };
+  const stream = byteStream(file, gzip, { bytesRead: 0 }, 64 << 10);
+  let head = Buffer.alloc(0);
   try {
-    for await (const buf of stream) yield decoder.write(buf as Buffer);
+    for await (const buf of stream as AsyncIterable<Buffer>) {
+      head = Buffer.concat([head, buf]);
+      if (head.length >= 4096) break;
+    }
   } catch (err) {
     throw invalid(`cannot read ${gzip ? 'gzip ' : ''}file: ${(err as Error).message}`, { file });
+  } finally {
+    stream.destroy();
   }
-  const tail = decoder.end();
-  if (tail) yield tail;
+  return sniffEncoding(head);
+}
+
+/** The line (1-based) byte `offset` of the decompressed file is on: only after a decoding error. */
+export async function lineAtOffset(file: string, gzip: boolean, offset: number): Promise<number> {
+  let line = 1;
+  let at = 0;
+  const stream = byteStream(file, gzip, { bytesRead: 0 }, 1 << 20);
+  try {
+    for await (const buf of stream as AsyncIterable<Buffer>) {
+      const end = Math.min(buf.length, offset - at);
+      for (let i = buf.indexOf(10); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) line++;
+      at += buf.length;
+      if (at >= offset) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return line;
+}
+
+async function* textChunks(
+  file: string,
+  gzip: boolean,
+  progress: ReadProgress,
+  encoding: EncodingChoice,
+): AsyncGenerator<string> {
+  const stream = byteStream(file, gzip, progress, 256 << 10);
+  const decoder = new ByteDecoder(encoding.value);
+  try {
+    for await (const buf of stream) yield decoder.write(buf as Buffer);
+    const tail = decoder.end();
+    if (tail) yield tail;
+  } catch (err) {
+    if (err instanceof UndecodableBytes)
+      throw undecodableError(file, await lineAtOffset(file, gzip, err.offset), encoding, err);
+    throw invalid(`cannot read ${gzip ? 'gzip ' : ''}file: ${(err as Error).message}`, { file });
+  } finally {
+    stream.destroy();
+  }
 }
 
 function formatOf(file: string, firstChar: string | undefined): SourceFormat {
@@ -97,11 +181,11 @@ export interface Source {
  */
 export async function openSource(
   file: string,
-  opts: { csvHeader?: string[]; whitespace?: boolean } = {},
+  opts: { csvHeader?: string[]; whitespace?: boolean; encoding: EncodingChoice; delimiter: string },
 ): Promise<Source> {
   const { gzip, size } = await sniff(file);
   const progress: ReadProgress = { bytesRead: 0 };
-  const chunks = textChunks(file, gzip, progress);
+  const chunks = textChunks(file, gzip, progress, opts.encoding);
   const first = await chunks.next();
   if (first.done || first.value.trim() === '') throw invalid('the file is empty', { file });
   const firstText = first.value.replace(/^\ufeff/, '');
@@ -119,15 +203,15 @@ export async function openSource(
       });
     }
     return {
-      info: { file, format, gzip, columns, bytesTotal: size },
+      info: { file, format, gzip, columns, bytesTotal: size, encoding: opts.encoding.value },
       batches: ndjsonBatches(firstText, chunks),
       progress,
       close: () => closeChunks(chunks),
     };
   }
 
-  // CSV; whitespace-separated files (CDNOW) are split on runs of blanks instead of commas.
-  const parser = new CsvParser(',');
+  // CSV; whitespace-separated files (CDNOW) are split on runs of blanks instead of the delimiter.
+  const parser = new CsvParser(opts.whitespace ? ',' : opts.delimiter);
   const split = opts.whitespace
     ? (r: CsvRecord): CsvRecord => ({ line: r.line, fields: r.fields.join(',').trim().split(/\s+/) })
     : (r: CsvRecord) => r;
@@ -152,7 +236,7 @@ export async function openSource(
     header = split(head).fields.map((h) => h.trim());
   }
   return {
-    info: { file, format, gzip, columns: header, bytesTotal: size },
+    info: { file, format, gzip, columns: header, bytesTotal: size, encoding: opts.encoding.value },
     batches: csvBatches(header, parser, pending, chunks, split),
     progress,
     close: () => closeChunks(chunks),

@@ -12,6 +12,7 @@ import type { Database } from '../../storage/port.js';
 import * as reports from '../reports/service.js';
 import { pipeItems, woocommercePreset } from './presets/woocommerce.js';
 import { importFile, type ImportReport } from './service.js';
+import { DEFAULT_FORMAT } from './values.js';
 
 const store = generateWooStore();
 const expected = store.expected;
@@ -45,7 +46,11 @@ describe('WooCommerce preset mapping', () => {
   });
 
   it('maps every WooCommerce status; checkout drafts are skipped; a part-refunded paid order is partially_refunded', () => {
-    const map = woocommercePreset.createMapper('orders', { map: {}, currency: 'EUR' });
+    const map = woocommercePreset.createMapper('orders', {
+      map: {},
+      currency: 'EUR',
+      format: DEFAULT_FORMAT,
+    });
     const row = (status: string, refunded = '0.00', id = status) =>
       map(
         {

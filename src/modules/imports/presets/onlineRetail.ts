@@ -1,6 +1,6 @@
 import { lineTotalMinor, parseDecimal } from '../../../shared/money.js';
 import type { Mapped, Preset } from './types.js';
-import { str } from './types.js';
+import { monthFirstDate, str } from './types.js';
 
 const COLUMNS = [
   'InvoiceNo',
@@ -25,6 +25,7 @@ function customerId(v: unknown): string {
  *   (an invoice left with no lines is not an order);
  * - C invoices with a CustomerID are refunds for that customer, amount Σ|Quantity|×UnitPrice;
  * - rows without a CustomerID are guest orders: stored without a customer, counted, never attached;
+ * - InvoiceDate is ISO or, as in the original workbook, month-first (`12/1/2010 8:26`);
  * - money is GBP pence; a line total is |qty|×price rounded once (half away from zero).
  */
 export const onlineRetailPreset: Preset = {
@@ -34,7 +35,7 @@ export const onlineRetailPreset: Preset = {
   independentRows: true,
   expectedColumns: () => COLUMNS,
   detect: (entity, columns) => entity === 'orders' && COLUMNS.every((c) => columns.includes(c)),
-  createMapper: () => (v) => {
+  createMapper: (_entity, opts) => (v) => {
     const invoice = str(v.InvoiceNo);
     const customer = customerId(v.CustomerID);
     const first = invoice[0]?.toUpperCase();
@@ -69,7 +70,7 @@ export const onlineRetailPreset: Preset = {
           // Σ|qty|×price: each line's amount in pence, summed per invoice by the importer.
           amount: (amount / 100).toFixed(2),
           currency: 'GBP',
-          refunded_at: v.InvoiceDate,
+          refunded_at: monthFirstDate(v.InvoiceDate, opts.format),
           reason: 'cancellation',
         },
       };
@@ -89,7 +90,7 @@ export const onlineRetailPreset: Preset = {
         values: {
           order_id: invoice,
           customer_id: customer,
-          ordered_at: v.InvoiceDate,
+          ordered_at: monthFirstDate(v.InvoiceDate, opts.format),
           currency: 'GBP',
           sku: v.StockCode,
           title: v.Description,

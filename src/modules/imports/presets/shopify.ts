@@ -1,6 +1,7 @@
 import type { Mapped, Preset } from './types.js';
 import { canonicalEmail } from '../schema.js';
-import { str } from './types.js';
+import { str, type PresetOptions } from './types.js';
+import { positiveAmount } from '../values.js';
 
 const REQUIRED = [
   'Name',
@@ -49,7 +50,7 @@ export const shopifyPreset: Preset = {
     (entity === 'customers' ? CUSTOMERS_REQUIRED : entity === 'orders' ? REQUIRED : null)?.every((c) =>
       columns.includes(c),
     ) ?? false,
-  createMapper: (entity) => (entity === 'customers' ? customersMapper() : ordersMapper()),
+  createMapper: (entity, opts) => (entity === 'customers' ? customersMapper() : ordersMapper(opts)),
 };
 
 /** Shopify's "Export customers" layout (no customer id column: customers are keyed by email). */
@@ -87,7 +88,7 @@ function customersMapper(): (v: Record<string, unknown>) => Mapped[] {
   };
 }
 
-function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
+function ordersMapper(opts: PresetOptions): (v: Record<string, unknown>) => Mapped[] {
   let current = '';
   let carried: Record<string, unknown> = {};
   return (v) => {
@@ -130,8 +131,7 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
         },
       },
     ];
-    const refunded = Number(str(o['Refunded Amount']));
-    if (head && refunded > 0) {
+    if (head && positiveAmount(o['Refunded Amount'], opts.format.decimal)) {
       out.push({
         kind: 'row',
         entity: 'refunds',

@@ -1,4 +1,5 @@
 import type { Entity } from '../schema.js';
+import type { ValueFormat } from '../values.js';
 
 /** What a preset makes of one input record. */
 export type Mapped =
@@ -47,6 +48,8 @@ export interface PresetOptions {
   map: Record<string, string>;
   /** Currency to assume when the file has none. */
   currency: string;
+  /** How the file writes amounts and dates (`--decimal`, `--date-format`, `--time-zone`). */
+  format: ValueFormat;
 }
 
 /** Applies `--map` renames to a record. */
@@ -61,3 +64,17 @@ export function renamed(
 }
 
 export const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v).trim());
+
+/**
+ * The month-first dates of WooCommerce and the UCI Online Retail workbook (`9/6/2016 6:29:00`,
+ * `12/1/2010 8:26`) as ISO wall time; other values unchanged. Only without `--date-format`: an explicit
+ * format is the user's word on how the file writes dates.
+ */
+export function monthFirstDate(v: unknown, format: ValueFormat): unknown {
+  if (format.dateFormat !== null) return v;
+  const s = str(v);
+  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
+  if (!m) return v;
+  const pad = (x: string | undefined) => (x ?? '0').padStart(2, '0');
+  return `${m[3]}-${pad(m[1])}-${pad(m[2])} ${pad(m[4])}:${pad(m[5])}:${pad(m[6])}`;
+}

@@ -1,6 +1,7 @@
 import type { Mapped, Preset } from './types.js';
 import { canonicalEmail } from '../schema.js';
-import { str } from './types.js';
+import { monthFirstDate, str } from './types.js';
+import { readAmount, type ValueFormat } from '../values.js';
 
 /*
  * WooCommerce "Customer / Order / Coupon Export" (SkyVerge, sold on woocommerce.com): the column names
@@ -34,13 +35,12 @@ const ANALYTICS_CUSTOMERS = [
 /** A cell without spaces around it or the `'` the plugin writes before `=`, `+`, `-`, `@`. */
 const cell = (v: unknown): string => str(v).replace(/^'(?=[=+\-@])/, '');
 
-/** WooCommerce writes `9/6/2016 6:29:00` (month first) in some exports; `2016-09-06 06:29:00` elsewhere. */
-function wooDate(v: unknown): string {
-  const s = str(v);
-  const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s);
-  if (!m) return s;
-  const pad = (x: string | undefined) => (x ?? '0').padStart(2, '0');
-  return `${m[3]}-${pad(m[1])}-${pad(m[2])} ${pad(m[4])}:${pad(m[5])}:${pad(m[6])}`;
+/** A cell's amount as a number (null when empty or unreadable: the schema then names the problem). */
+function amountOf(v: unknown, format: ValueFormat): number | null {
+  const s = cell(v);
+  if (s === '') return null;
+  const r = readAmount(s, format.decimal, undefined);
+  return 'error' in r ? null : Number(r.value);
 }
 
 /** `wc-<id>` for a registered customer (`customer_id` > 0), else the billing email, else none (guest). */
@@ -138,7 +138,8 @@ export const woocommercePreset: Preset = {
     entity === 'customers' && ANALYTICS_CUSTOMERS.every((c) => columns.includes(c))
       ? "this is WooCommerce's Analytics → Customers download: it has no customer id, so its registered customers cannot be matched to the orders export's wc-<customer_id> (and Name is first and last name in one cell). Export customers with Customer / Order / Coupon Export (columns customer_id, email, date_registered, billing_email, …) instead"
       : undefined,
-  createMapper: (entity) => (entity === 'customers' ? customersMapper() : ordersMapper()),
+  createMapper: (entity, opts) =>
+    entity === 'customers' ? customersMapper(opts.format) : ordersMapper(opts.format),
 };
 
 /**
@@ -148,7 +149,9 @@ export const woocommercePreset: Preset = {
  * key them), else from `refunded_total` (`<order_id>:refund`, dated at the order: the layout has no
  * refund date).
  */
-function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
+function ordersMapper(format: ValueFormat): (v: Record<string, unknown>) => Mapped[] {
+  // `9/6/2016 6:29:00` is month first in WooCommerce's exports (unless --date-format says otherwise).
+  const wooDate = (v: unknown) => str(monthFirstDate(v, format));
   const refunded = new Set<string>();
   return (v) => {
     const status = cell(v.status).toLowerCase().replace(/^wc-/, '');
@@ -158,8 +161,8 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
     const customer = wooCustomerKey(v.customer_id, email);
     const orderedAt = wooDate(v.date ?? v.order_date);
     const currency = cell(v.order_currency);
-    const refundedTotal = Number(cell(v.refunded_total));
-    const orderTotal = Number(cell(v.order_total));
+    const refundedTotal = amountOf(v.refunded_total, format) ?? 0;
+    const orderTotal = amountOf(v.order_total, format) ?? 0;
     const paid = WOO_STATUS[status] === 'paid';
     const order = {
       order_id: orderId,
@@ -226,7 +229,11 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
           },
         });
       });
-    } else if (refundedTotal > 0) {
+    } else if (
+      refundedTotal > 0 ||
+      (cell(v.refunded_total) !== '' && amountOf(v.refunded_total, format) === null)
+    ) {
+      // (An unreadable refunded_total is passed on, so the refund row is rejected naming it.)
       refunded.add(orderId);
       out.push({
         kind: 'row',
@@ -253,7 +260,8 @@ function ordersMapper(): (v: Record<string, unknown>) => Mapped[] {
  * billing country (else shipping country), `date_registered` (registered customers only: a guest's is
  * the date of one of its orders). The layout has no marketing consent.
  */
-function customersMapper(): (v: Record<string, unknown>) => Mapped[] {
+function customersMapper(format: ValueFormat): (v: Record<string, unknown>) => Mapped[] {
+  const wooDate = (v: unknown) => str(monthFirstDate(v, format));
   return (v) => {
     const email = canonicalEmail(str(v.email) || str(v.billing_email));
     const key = wooCustomerKey(v.customer_id, email);
