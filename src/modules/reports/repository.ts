@@ -215,7 +215,7 @@ export async function orderFacts(
  */
 export function localTimeSql(expr: string, cal: Calendar | undefined): string {
   if (!cal || cal.utc) return expr;
-  if (!/^[A-Za-z][A-Za-z0-9_+\/-]*$/.test(cal.zone)) throw new Error(`unsafe time zone name ${cal.zone}`);
+  if (!/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(cal.zone)) throw new Error(`unsafe time zone name ${cal.zone}`);
   return `((${expr} AT TIME ZONE 'UTC') AT TIME ZONE '${cal.zone}')`;
 }
 
