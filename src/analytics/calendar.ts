@@ -41,6 +41,9 @@ export function timeZoneName(name: string): string | null {
   return resolveZone(name.trim());
 }
 
+/** Slots of the per-day offset cache (a power of two). */
+const SLOTS = 4096;
+
 /** Whether `name` is a zone that cuts days exactly as UTC does. */
 const isUtcName = (zone: string) => /^(Etc\/)?(UTC|UCT|GMT|Zulu|Universal|Greenwich)$/i.test(zone);
 
@@ -52,6 +55,14 @@ export class Calendar {
   readonly utc: boolean;
   private readonly format: Intl.DateTimeFormat | null;
   private readonly days = new Map<number, DayOffsets>();
+  /*
+   * A direct-mapped cache in front of `days` (slot = day mod 4096, ~11 years without a collision):
+   * typed-array reads instead of a map look-up in the hot loops.
+   */
+  private readonly slotDay = new Float64Array(SLOTS).fill(NaN);
+  private readonly slotBefore = new Float64Array(SLOTS);
+  private readonly slotAt = new Float64Array(SLOTS);
+  private readonly slotAfter = new Float64Array(SLOTS);
 
   constructor(zone: string) {
     const name = resolveZone(zone);
@@ -125,8 +136,17 @@ export class Calendar {
   /** Offset (local − UTC, ms) at the instant `ms`. */
   offsetMs(ms: number): number {
     if (this.utc) return 0;
-    const e = this.dayOffsets(Math.floor(ms / DAY_MS));
-    return ms < e.at ? e.before : e.after; // `ms < NaN` is false: constant days answer `after`
+    const day = Math.floor(ms / DAY_MS);
+    const i = day & (SLOTS - 1);
+    if (this.slotDay[i] !== day) {
+      const e = this.dayOffsets(day);
+      this.slotDay[i] = day;
+      this.slotBefore[i] = e.before;
+      this.slotAt[i] = e.at;
+      this.slotAfter[i] = e.after;
+    }
+    // `ms < NaN` is false: a day without a transition answers `after` (= `before`).
+    return ms < this.slotAt[i]! ? this.slotBefore[i]! : this.slotAfter[i]!;
   }
 
   /** Days since 1970-01-01 of the local calendar day containing `ms`. */
