@@ -113,6 +113,10 @@ describe('Calendar', () => {
   it('names zones: canonical case, unknown and offset-like names refused', () => {
     expect(timeZoneName('america/new_york')).toBe('America/New_York');
     expect(timeZoneName('Europe/Kyiv')).toBe('Europe/Kyiv');
+    expect(timeZoneName('europe/kyiv')).toBe('Europe/Kyiv'); // Intl says Europe/Kiev
+    expect(timeZoneName('ASIA/KOLKATA')).toBe('Asia/Kolkata');
+    expect(timeZoneName('utc')).toBe('UTC');
+    expect(timeZoneName('Etc/GMT+5')).toBe('Etc/GMT+5');
     expect(timeZoneName('Mars/Olympus')).toBeNull();
     expect(timeZoneName('+05:00')).toBeNull();
     expect(timeZoneName("UTC'; DROP TABLE orders")).toBeNull();

@@ -21,16 +21,29 @@ interface DayOffsets {
   after: number;
 }
 
-/** The IANA name `name` resolves to, with the spelling the caller used when Intl only changes case. */
+/** Intl's zone names by lower case (Node's ICU lists some under older names: Europe/Kiev, Asia/Calcutta). */
+let knownZones: Map<string, string> | undefined;
+
+/**
+ * The IANA name `name` stands for, in its usual case: Intl's spelling when Intl lists it, the caller's
+ * when typed in mixed case (`Europe/Kyiv`, which Intl resolves to `Europe/Kiev`), and words capitalised
+ * when typed all in one case (`asia/kolkata` → `Asia/Kolkata`). Null when Intl does not know it.
+ */
 function resolveZone(name: string): string | null {
   // Names only: "+05:00"-style offsets mean different things to Intl, Postgres (POSIX signs) and DuckDB.
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return null;
+  let resolved: string;
   try {
-    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-    return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
     return null;
   }
+  knownZones ??= new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
+  const lower = name.toLowerCase();
+  const listed = knownZones.get(lower) ?? (resolved.toLowerCase() === lower ? resolved : undefined);
+  if (listed !== undefined) return listed;
+  if (name !== lower && name !== name.toUpperCase()) return name;
+  return lower.replace(/(^|[/_])([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 /**
