@@ -68,6 +68,26 @@ describe('Calendar', () => {
     expect(iso(kyiv.instantOfWall(Date.parse('2024-10-27T03:30:00Z')))).toBe('2024-10-27T00:30:00.000Z');
   });
 
+  it('lists the offset changes of a span (for SQL)', () => {
+    const kyiv = calendarOf('Europe/Kyiv');
+    expect(
+      kyiv.offsetChanges(Date.parse('2024-01-01T00:00:00Z'), Date.parse('2025-01-01T00:00:00Z')),
+    ).toEqual({
+      start: 2 * 3_600_000,
+      changes: [
+        { at: Date.parse('2024-03-31T01:00:00Z'), offset: 3 * 3_600_000 },
+        { at: Date.parse('2024-10-27T01:00:00Z'), offset: 2 * 3_600_000 },
+      ],
+    });
+    expect(
+      kyiv.offsetChanges(Date.parse('2024-04-01T00:00:00Z'), Date.parse('2024-10-27T01:00:00Z')),
+    ).toEqual({
+      start: 3 * 3_600_000,
+      changes: [],
+    });
+    expect(UTC_CALENDAR.offsetChanges(0, 1e12)).toEqual({ start: 0, changes: [] });
+  });
+
   it('handles half-hour offsets, fixed (Asia/Kolkata) and with DST off the UTC hour (Australia/Adelaide)', () => {
     const kolkata = calendarOf('Asia/Kolkata');
     expect(kolkata.monthIndexOfMs(Date.parse('2023-12-31T18:29:59Z'))).toBe(2023 * 12 + 11);

@@ -162,6 +162,25 @@ export class Calendar {
     return ms < this.slotAt[i]! ? this.slotBefore[i]! : this.slotAfter[i]!;
   }
 
+  /**
+   * The offset at `fromMs` and every change of it in `[fromMs, toMs)`, oldest first: `{ at, offset }`
+   * = from the instant `at` on, local − UTC is `offset` ms. Empty for UTC.
+   */
+  offsetChanges(fromMs: number, toMs: number): { start: number; changes: { at: number; offset: number }[] } {
+    if (this.utc) return { start: 0, changes: [] };
+    const changes: { at: number; offset: number }[] = [];
+    let prev = this.offsetMs(fromMs);
+    const start = prev;
+    for (let day = Math.floor(fromMs / DAY_MS); day * DAY_MS < toMs; day++) {
+      const e = this.dayOffsets(day);
+      // A change exactly at UTC midnight shows only between two days' entries.
+      if (e.before !== prev && day * DAY_MS > fromMs) changes.push({ at: day * DAY_MS, offset: e.before });
+      if (!Number.isNaN(e.at) && e.at > fromMs && e.at < toMs) changes.push({ at: e.at, offset: e.after });
+      prev = Number.isNaN(e.at) || e.at < toMs ? e.after : e.before;
+    }
+    return { start, changes };
+  }
+
   /** Days since 1970-01-01 of the local calendar day containing `ms`. */
   localDayOfMs(ms: number): number {
     return Math.floor((ms + this.offsetMs(ms)) / DAY_MS);

@@ -76,6 +76,8 @@ export interface ReportContext {
   asOfDay: string;
   /** Days, months and quarters are cut in the store time zone (docs/metrics.md#conventions). */
   calendar: Calendar;
+  /** The calendar for SQL, with the span of the orders (first order to asOf). */
+  sqlZone: repo.ZoneSpan;
 }
 
 /**
@@ -95,11 +97,13 @@ export async function reportContext(db: Database, asOfText?: string): Promise<Re
   } else {
     day = calendar.localDayOfMs(facts.lastOrderAt.getTime());
   }
+  const asOf = new Date(calendar.dayStartMs(day + 1));
   return {
     currency: facts.currency,
-    asOf: new Date(calendar.dayStartMs(day + 1)),
+    asOf,
     asOfDay: new Date(day * DAY_MS).toISOString().slice(0, 10),
     calendar,
+    sqlZone: { calendar, from: facts.firstOrderAt ?? facts.lastOrderAt, to: asOf },
   };
 }
 
@@ -424,7 +428,7 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
       at.asOf,
       at.currency,
       ltvWindow(at.asOf, windowMonths, at.calendar),
-      at.calendar,
+      at.sqlZone,
     );
     pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut);
   } else {
@@ -474,7 +478,7 @@ export async function retentionReport(
   const period = opts.period ?? 'month';
   const counts =
     opts.segment === undefined
-      ? await repo.retentionCounts(db, at.asOf, at.currency, period, at.calendar)
+      ? await repo.retentionCounts(db, at.asOf, at.currency, period, at.sqlZone)
       : retentionCounts(
           onlySegment(await repo.orderFacts(db, at.asOf, at.currency, {}), at.asOf, opts.segment),
           at.asOf,
@@ -506,7 +510,7 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
   const period = opts.period ?? 'month';
   let cells: CohortCell[];
   if (opts.segment === undefined) {
-    cells = await repo.cohortCells(db, at.asOf, at.currency, period, opts.by, at.calendar);
+    cells = await repo.cohortCells(db, at.asOf, at.currency, period, opts.by, at.sqlZone);
   } else {
     const orders = await repo.orderFacts(db, at.asOf, at.currency, {
       cost: true,
@@ -680,7 +684,7 @@ export async function digestReport(ctx: ModuleContext, opts: DigestInput = {}): 
     orders: l.orders,
     profiles: await repo.customerProfiles(db),
     spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency, cal),
-    guestOrdersByMonth: await repo.guestOrdersByMonth(db, l.ctx.asOf, l.ctx.currency, cal),
+    guestOrdersByMonth: await repo.guestOrdersByMonth(db, l.ctx.asOf, l.ctx.currency, l.ctx.sqlZone),
     month,
     asOf: l.ctx.asOf,
     currency: l.ctx.currency,

@@ -107,18 +107,26 @@ describe.each(testEngines())('reports in the store time zone on %s', (engine) =>
     const cal = calendarOf('America/New_York');
     const asOf = new Date(cal.dayStartMs(Date.UTC(2024, 3, 1) / 86_400_000));
     const facts = await repo.orderFacts(db, asOf, 'USD');
-    for (const period of ['month', 'quarter'] as const) {
-      const sql = (await repo.cohortCells(db, asOf, 'USD', period, undefined, cal)).sort(byCell);
-      const js = cohortCells({ orders: facts, asOf, period, calendar: cal }).sort(byCell);
-      expect(sql).toEqual(js);
-      const rs = await repo.retentionCounts(db, asOf, 'USD', period, cal);
-      const rj = retentionCounts(facts, asOf, period, cal);
-      expect([...rs.periods].sort((a, b) => a.period - b.period)).toEqual(
-        [...rj.periods].sort((a, b) => a.period - b.period),
-      );
-    }
+    // ICU per row (a bare calendar); offsets in a span of all the orders; a span covering only some
+    // of them (the rest through ICU).
+    const zones = [
+      cal,
+      { calendar: cal, from: facts[0]!.orderedAt, to: asOf },
+      { calendar: cal, from: new Date('2024-01-15T00:00:00Z'), to: new Date('2024-03-20T00:00:00Z') },
+    ];
+    for (const z of zones)
+      for (const period of ['month', 'quarter'] as const) {
+        const sql = (await repo.cohortCells(db, asOf, 'USD', period, undefined, z)).sort(byCell);
+        const js = cohortCells({ orders: facts, asOf, period, calendar: cal }).sort(byCell);
+        expect(sql).toEqual(js);
+        const rs = await repo.retentionCounts(db, asOf, 'USD', period, z);
+        const rj = retentionCounts(facts, asOf, period, cal);
+        expect([...rs.periods].sort((a, b) => a.period - b.period)).toEqual(
+          [...rj.periods].sort((a, b) => a.period - b.period),
+        );
+      }
     const w = ltvWindow(asOf, 6, cal);
-    const ls = await repo.ltvFacts(db, asOf, 'USD', w, cal);
+    const ls = await repo.ltvFacts(db, asOf, 'USD', w, zones[2]);
     const lj = ltvFacts(facts, await repo.customerProfiles(db), asOf, 6, cal);
     const sortMonths = (m: typeof ls.months) =>
       [...m].sort((a, b) => a.month - b.month || a.channel.localeCompare(b.channel));
@@ -129,7 +137,8 @@ describe.each(testEngines())('reports in the store time zone on %s', (engine) =>
     expect(await repo.spendRows(db, end2023, 'USD', cal)).toEqual([
       { date: new Date('2023-12-31T05:00:00Z'), channel: 'ads', amountMinor: 700 },
     ]);
-    expect(await repo.guestOrdersByMonth(db, asOf, 'USD', cal)).toEqual({ '2023-12': 1 });
+    for (const z of zones)
+      expect(await repo.guestOrdersByMonth(db, asOf, 'USD', z)).toEqual({ '2023-12': 1 });
   });
 
   it('labels retention periods, the LTV window and the digest in the zone', async () => {
