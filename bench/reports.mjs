@@ -7,6 +7,9 @@
 //  - Floor: a fresh `node` process that opens the same file with @duckdb/node-api (read-only) and runs the
 //    plainest SQL computing the triangle (first period per customer, then customers and net revenue per
 //    cohort and k) — what any implementation on this engine pays. Timed whole process, like retain.
+//  - Store time zone: each report runs again with the store in BENCH_TIME_ZONE (default America/New_York;
+//    empty skips it), set with `retain store set --time-zone` and reset to UTC afterwards, and the table
+//    shows the ratio zone / UTC of the same run: the cost of cutting days and months in a zone.
 // Exits non-zero only when the floor's triangle and retain's differ (never on time). BENCH_ORDERS=N
 // shrinks the store; BENCH_REPORTS=cohorts,summary picks reports; BENCH_RUNS=N changes the best-of count.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const REPORTS = (
   process.env.BENCH_REPORTS ?? 'cohorts,summary,retention,ltv,rfm,channels,diagnose,digest'
 ).split(',');
+const ZONE = process.env.BENCH_TIME_ZONE ?? 'America/New_York';
 
 const csv = join(OUT, `orders-${orders}-v${GENERATOR_VERSION}.csv`);
 if (!existsSync(csv)) {
@@ -103,6 +107,29 @@ for (const name of REPORTS) {
   console.error(`report ${name}: ${fmt(r.seconds)} s`);
 }
 
+/** Sets the store time zone of the bench file (`UTC` = the default calendar). */
+async function setZone(zone) {
+  const r = await retain(['--db', db, 'store', 'set', '--time-zone', zone, '--json']);
+  if (r.code !== 0) {
+    console.error(`retain store set --time-zone ${zone} failed: ${r.stderr.trim()}`);
+    process.exit(1);
+  }
+}
+const zoned = new Map();
+if (ZONE) {
+  await setZone(ZONE);
+  try {
+    for (const name of REPORTS) {
+      const r = await best(() => retain(['--db', db, 'report', name, '--json']));
+      if (r.code !== 0) console.error(`report ${name} in ${ZONE} failed: ${r.stderr.trim()}`);
+      zoned.set(name, r);
+      console.error(`report ${name} (${ZONE}): ${fmt(r.seconds)} s`);
+    }
+  } finally {
+    await setZone('UTC');
+  }
+}
+
 // Same triangle: per cohort and k, active customers (and the cumulative net revenue per customer).
 let wrong = 0;
 if (cohorts) {
@@ -126,15 +153,18 @@ if (cohorts) {
   if (cells !== floorOut.rows.length) wrong++;
 }
 
+const ratio = (a, b) => (a === null || b === null || b === undefined ? '' : `${fmt(a / b)}`);
 const rows = results.map(([name, seconds, peak]) => [
   `report ${name}`,
   fmt(seconds),
+  ...(ZONE ? [fmt(zoned.get(name)?.seconds ?? null), ratio(zoned.get(name)?.seconds ?? null, seconds)] : []),
   fmt(peak, 0),
   name === 'cohorts' && seconds !== null ? `${fmt(seconds / floor.seconds)} × floor` : '',
 ]);
 rows.push([
   'floor: raw SQL (node + @duckdb/node-api)',
   fmt(floor.seconds),
+  ...(ZONE ? ['', ''] : []),
   fmt(floor.peakMiB, 0),
   `open ${fmt(floorOut.open)} s, query ${fmt(floorOut.query)} s`,
 ]);
@@ -142,7 +172,18 @@ console.log(
   `\nReports on ${orders.toLocaleString('en-US')} orders / ${customers.toLocaleString('en-US')} customers (DuckDB), ` +
     `whole process, best of ${runs} (seconds; peak RSS MiB). Goal: report cohorts ≤ 3 s.`,
 );
-console.log(table(['command', 'seconds', 'peak MiB', 'ratio / note'], rows));
+console.log(
+  table(
+    [
+      'command',
+      'seconds (UTC)',
+      ...(ZONE ? [`seconds (${ZONE})`, 'zone / UTC'] : []),
+      'peak MiB',
+      'ratio / note',
+    ],
+    rows,
+  ),
+);
 if (cohorts) {
   console.log(
     wrong === 0

@@ -39,6 +39,15 @@ export const EventTrackedPayload = z.object({
   event_type: z.string(),
 });
 
+export const StoreUpdatedPayload = z.object({
+  /** The settings that changed (`PATCH /v1/store`, `retain store set`, `retain init`). */
+  changed: z.array(z.enum(['currency', 'time_zone', 'locale'])),
+  /** The settings after the change (null: not set). */
+  currency: z.string().nullable(),
+  time_zone: z.string().nullable(),
+  locale: z.string().nullable(),
+});
+
 const base = {
   /** Monotonically increasing (a sequence); delivery order. */
   id: z.number().int().positive(),
@@ -57,6 +66,7 @@ export const DomainEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('order.placed'), payload: OrderPlacedPayload }),
   z.object({ ...base, type: z.literal('order.refunded'), payload: OrderRefundedPayload }),
   z.object({ ...base, type: z.literal('event.tracked'), payload: EventTrackedPayload }),
+  z.object({ ...base, type: z.literal('store.updated'), payload: StoreUpdatedPayload }),
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 
@@ -67,6 +77,7 @@ export const DOMAIN_EVENT_TYPES = [
   'order.placed',
   'order.refunded',
   'event.tracked',
+  'store.updated',
 ] as const;
 export const DomainEventType = z.enum(DOMAIN_EVENT_TYPES);
 export type DomainEventType = z.infer<typeof DomainEventType>;

@@ -13,6 +13,7 @@ import { ordersModule } from './orders/module.js';
 import { outboxModule } from './outbox/module.js';
 import { productsModule } from './products/module.js';
 import { reportsModule } from './reports/module.js';
+import { settingsModule } from './settings/module.js';
 import { spendModule } from './spend/module.js';
 import { usersModule } from './users/module.js';
 import { webhooksModule } from './webhooks/module.js';
@@ -22,6 +23,7 @@ import { webhooksModule } from './webhooks/module.js';
  * adding a module is its folder plus one line here. Order: routes are mounted and commands listed in it.
  */
 export const MODULES: readonly RetainModule[] = [
+  settingsModule,
   eventsModule,
   customersModule,
   ordersModule,

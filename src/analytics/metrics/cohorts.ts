@@ -1,3 +1,4 @@
+import type { Calendar } from '../calendar.js';
 import { invalid } from '../../shared/errors.js';
 import type { CustomerProfile, MarginBasis, OrderFact, Period, SpendRow, SplitBy } from './types.js';
 import {
@@ -62,6 +63,8 @@ export interface CohortInput {
   profiles?: readonly CustomerProfile[];
   /** Spend rows; CAC and payback are computed only with spend and without a non-channel split. */
   spend?: readonly SpendRow[];
+  /** The store calendar months and days are cut in (UTC when not given). */
+  calendar?: Calendar;
   /** Keep cohorts whose period starts at or after `from` … */
   from?: Date;
   /** … and before `to`. */
@@ -129,20 +132,21 @@ function segmentOf(
  * their orders before `asOf` adds to cell k = its period − the cohort's.
  */
 export function cohortCells(
-  input: Pick<CohortInput, 'orders' | 'asOf' | 'period' | 'by' | 'profiles'>,
+  input: Pick<CohortInput, 'orders' | 'asOf' | 'period' | 'by' | 'profiles' | 'calendar'>,
 ): CohortCell[] {
   const period = input.period ?? 'month';
+  const cal = input.calendar;
   const orders = ordersAsOf(input.orders, input.asOf);
   const profiles = profileIndex(input.profiles);
   const cells = new Map<string, CohortCell>();
   for (const [customerId, list] of ordersByCustomer(orders)) {
     const first = list[0]!;
-    const c0 = periodIndex(first.orderedAt, period);
+    const c0 = periodIndex(first.orderedAt, period, cal);
     const segment = segmentOf(input.by, first, profiles.get(customerId));
     let lastK = -1;
     let cell: CohortCell | undefined;
     for (const o of list) {
-      const k = periodIndexOfMs(o.orderedAt.getTime(), period) - c0;
+      const k = periodIndexOfMs(o.orderedAt.getTime(), period, cal) - c0;
       if (k !== lastK) {
         const key = `${c0}\u0000${segment ?? ''}\u0000${k}`;
         cell = cells.get(key);
@@ -201,11 +205,12 @@ export function cohortReportFromCells(input: CohortCellsInput): CohortReport {
   }
   const costCoverage = orderCount === 0 ? 1 : costed / orderCount;
   const basis: MarginBasis = costed === orderCount ? 'margin' : 'revenue';
-  const lastIdx = periodIndex(new Date(input.asOf.getTime() - 1), period);
+  const cal = input.calendar;
+  const lastIdx = periodIndex(new Date(input.asOf.getTime() - 1), period, cal);
   const cohorts = new Map<string, Acc>();
   // Cohorts are kept whole: the filter applies to the cohort period, not to order dates.
-  const fromIdx = input.from ? periodIndex(input.from, period) : -Infinity;
-  const toIdx = input.to ? periodIndex(new Date(input.to.getTime() - 1), period) : Infinity;
+  const fromIdx = input.from ? periodIndex(input.from, period, cal) : -Infinity;
+  const toIdx = input.to ? periodIndex(new Date(input.to.getTime() - 1), period, cal) : Infinity;
 
   for (const cell of input.cells) {
     const c0 = cell.cohort;
@@ -251,7 +256,7 @@ export function cohortReportFromCells(input: CohortCellsInput): CohortReport {
   const spendByPeriod = new Map<string, number>();
   if (cacPossible) {
     for (const s of spend) {
-      const p = periodIndex(s.date, period);
+      const p = periodIndex(s.date, period, cal);
       const key = `${p}\u0000${input.by === 'channel' ? s.channel : ''}`;
       spendByPeriod.set(key, (spendByPeriod.get(key) ?? 0) + s.amountMinor);
     }
@@ -295,7 +300,7 @@ export function cohortReportFromCells(input: CohortCellsInput): CohortReport {
     });
   // Every cohort's last period is the one containing asOf − 1 ms; it is complete only when asOf is
   // exactly the start of the next period.
-  const lastComplete = periodIndex(input.asOf, period) > lastIdx;
+  const lastComplete = periodIndex(input.asOf, period, cal) > lastIdx;
   for (const r of rows) r.lastPeriodPartial = !lastComplete;
 
   return {

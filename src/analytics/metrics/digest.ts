@@ -1,3 +1,4 @@
+import type { Calendar } from '../calendar.js';
 import { invalid } from '../../shared/errors.js';
 import { cohortReport, type CohortRow } from './cohorts.js';
 import { decomposeRevenuePerCustomer, type DecompositionReport } from './decomposition.js';
@@ -50,6 +51,8 @@ export interface DigestData {
   definition: 'digest';
   month: string;
   asOf: Date;
+  /** The store time zone the months are cut in; absent for UTC. */
+  timeZone?: string;
   currency: string | null;
   minorDigits: number;
   marginBasis: MarginBasis;
@@ -83,6 +86,8 @@ export interface DigestInput {
   currency?: string;
   /** Digits of the minor unit (2 for GBP/EUR/USD, 0 for JPY). */
   minorDigits?: number;
+  /** The store calendar months are cut in (UTC when not given). */
+  calendar?: Calendar;
 }
 
 const HEADLINE_KEYS = [
@@ -108,9 +113,10 @@ function headline(
   monthIndex: number,
   asOf: Date,
   guests: Readonly<Record<string, number>> | undefined,
+  cal: Calendar | undefined,
 ): MonthHeadline {
   const month = periodLabel(monthIndex, 'month');
-  const { to } = monthRange(month);
+  const { to } = monthRange(month, 'month', cal);
   const aggregates: CustomerAggregate[] = [];
   let newCustomers = 0;
   let retained = 0;
@@ -119,7 +125,7 @@ function headline(
     let agg: CustomerAggregate | null = null;
     let inPrevious = false;
     for (const o of list) {
-      const m = monthIndexOfMs(o.orderedAt.getTime());
+      const m = monthIndexOfMs(o.orderedAt.getTime(), cal);
       if (m === monthIndex - 1) inPrevious = true;
       if (m < monthIndex) continue;
       if (m > monthIndex) break;
@@ -179,7 +185,8 @@ function changes(cur: MonthHeadline, other: MonthHeadline): HeadlineChange {
  * Figures of `month` use orders before min(asOf, end of month).
  */
 export function buildDigest(input: DigestInput): DigestData {
-  const m = monthRange(input.month);
+  const cal = input.calendar;
+  const m = monthRange(input.month, 'month', cal);
   if (m.from.getTime() >= input.asOf.getTime()) {
     throw invalid(`month ${input.month} starts at or after asOf (${input.asOf.toISOString()})`, {
       field: 'month',
@@ -196,7 +203,7 @@ export function buildDigest(input: DigestInput): DigestData {
   for (const list of groups) {
     let prevK = -1;
     for (const o of list) {
-      const k = monthIndexOfMs(o.orderedAt.getTime()) - (m.index - 12);
+      const k = monthIndexOfMs(o.orderedAt.getTime(), cal) - (m.index - 12);
       if (k < 0 || k > 12) continue;
       trendAcc[k]!.net += netOf(o);
       if (k !== prevK) {
@@ -205,9 +212,9 @@ export function buildDigest(input: DigestInput): DigestData {
       }
     }
   }
-  const current = headline(groups, m.index, cut, input.guestOrdersByMonth);
-  const previousMonth = headline(groups, m.index - 1, cut, input.guestOrdersByMonth);
-  const sameMonthLastYear = headline(groups, m.index - 12, cut, input.guestOrdersByMonth);
+  const current = headline(groups, m.index, cut, input.guestOrdersByMonth, cal);
+  const previousMonth = headline(groups, m.index - 1, cut, input.guestOrdersByMonth, cal);
+  const sameMonthLastYear = headline(groups, m.index - 12, cut, input.guestOrdersByMonth, cal);
   const trend: DigestData['trend'] = trendAcc.map((x, k) => ({
     month: periodLabel(m.index - 12 + k, 'month'),
     netRevenueMinor: x.net,
@@ -217,10 +224,11 @@ export function buildDigest(input: DigestInput): DigestData {
     orders,
     asOf: cut,
     period: 'month',
-    from: monthRange(periodLabel(m.index - 11, 'month')).from,
+    from: monthRange(periodLabel(m.index - 11, 'month'), 'month', cal).from,
     spend: input.spend,
+    ...(cal ? { calendar: cal } : {}),
   }).cohorts;
-  const prev = monthRange(periodLabel(m.index - 1, 'month'));
+  const prev = monthRange(periodLabel(m.index - 1, 'month'), 'month', cal);
   const diagnosis = decomposeRevenuePerCustomer({
     orders,
     profiles: input.profiles,
@@ -254,6 +262,7 @@ export function buildDigest(input: DigestInput): DigestData {
     definition: 'digest',
     month: input.month,
     asOf: input.asOf,
+    ...(cal && !cal.utc ? { timeZone: cal.zone } : {}),
     currency: input.currency ?? null,
     minorDigits,
     marginBasis: basis,

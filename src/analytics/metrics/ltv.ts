@@ -1,4 +1,5 @@
 import { invalid } from '../../shared/errors.js';
+import type { Calendar } from '../calendar.js';
 import { DAY_MS } from '../../shared/time.js';
 import type { CustomerProfile, MarginBasis, OrderFact, SpendRow } from './types.js';
 import {
@@ -123,6 +124,8 @@ export interface LtvInput {
   asOf: Date;
   /** Number of complete calendar months before asOf's month to measure on (default 12). */
   windowMonths?: number;
+  /** The store calendar months and days are cut in (UTC when not given). */
+  calendar?: Calendar;
   /** Predicted LTV from the CLV module, shown beside the simple formulas when given. */
   predicted?: { model: string; overallMinor: number | null; byChannelMinor?: Record<string, number> };
 }
@@ -134,6 +137,8 @@ export interface LtvWindow {
   to: Date;
   /** asOf, epoch ms. */
   asOf: number;
+  /** The calendar the months are cut in (undefined: UTC). */
+  calendar?: Calendar;
 }
 
 function cacOf(customers: readonly LtvCustomer[], spendMinor: number | null, w: LtvWindow): Cac {
@@ -329,19 +334,20 @@ export interface LtvFacts {
 }
 
 /** The window of complete months `[first, last]` before asOf's month, checked. */
-export function ltvWindow(asOf: Date, windowMonths = 12): LtvWindow {
+export function ltvWindow(asOf: Date, windowMonths = 12, calendar?: Calendar): LtvWindow {
   if (!Number.isInteger(windowMonths) || windowMonths < 1 || windowMonths > 1200) {
     throw invalid(`expected windowMonths to be an integer in 1..1200, got ${windowMonths}`, {
       field: 'windowMonths',
     });
   }
-  const last = periodIndex(asOf, 'month') - 1;
+  const last = periodIndex(asOf, 'month', calendar) - 1;
   return {
     first: last - windowMonths + 1,
     last,
-    from: periodStart(last - windowMonths + 1, 'month'),
-    to: periodStart(last + 1, 'month'),
+    from: periodStart(last - windowMonths + 1, 'month', calendar),
+    to: periodStart(last + 1, 'month', calendar),
     asOf: asOf.getTime(),
+    ...(calendar ? { calendar } : {}),
   };
 }
 
@@ -351,8 +357,9 @@ export function ltvFacts(
   profiles: readonly CustomerProfile[] | undefined,
   asOf: Date,
   windowMonths = 12,
+  calendar?: Calendar,
 ): LtvFacts {
-  const w = ltvWindow(asOf, windowMonths);
+  const w = ltvWindow(asOf, windowMonths, calendar);
   const profileOf = profileIndex(profiles);
   const customers: LtvCustomer[] = [];
   const cells = new Map<string, LtvMonthCounts>();
@@ -375,7 +382,7 @@ export function ltvFacts(
     };
     let prevMonth = -Infinity;
     for (const o of list) {
-      const m = monthIndexOfMs(o.orderedAt.getTime());
+      const m = monthIndexOfMs(o.orderedAt.getTime(), calendar);
       if (m !== prevMonth) {
         c.activeMonths++;
         if (prevMonth >= w.first && prevMonth < w.last && m > prevMonth + 1) c.reactivated++;
@@ -442,8 +449,8 @@ function groupLtv(
     const first = c.firstMs;
     const last = c.lastMs;
     lifespanDays += (last - first) / DAY_MS;
-    const lastMonth = monthIndexOfMs(last);
-    lifetimeMonths += lastMonth - monthIndexOfMs(first) + 1;
+    const lastMonth = monthIndexOfMs(last, w.calendar);
+    lifetimeMonths += lastMonth - monthIndexOfMs(first, w.calendar) + 1;
     if (first < firstOrder) firstOrder = first;
     if (last >= recentFrom) recentlyActive++;
     activeMonthsAll += c.activeMonths;
@@ -492,7 +499,8 @@ function groupLtv(
     monthlyRetentionMin: retentionMin,
     monthlyRetentionMax: retentionMax,
     reactivatedShare: ratio(reactivated, churnEvents),
-    historyMonths: customers === 0 ? 0 : monthIndexOfMs(w.asOf) - monthIndexOfMs(firstOrder) + 1,
+    historyMonths:
+      customers === 0 ? 0 : monthIndexOfMs(w.asOf, w.calendar) - monthIndexOfMs(firstOrder, w.calendar) + 1,
   };
 
   const aov = ratio(winNet, winOrders);
@@ -565,7 +573,7 @@ function groupLtv(
  * given, predicted) LTV, each against CAC, overall and per acquisition channel.
  */
 export function ltvReport(input: LtvInput): LtvReport {
-  const facts = ltvFacts(input.orders, input.profiles, input.asOf, input.windowMonths ?? 12);
+  const facts = ltvFacts(input.orders, input.profiles, input.asOf, input.windowMonths ?? 12, input.calendar);
   const { orders: _orders, profiles, ...rest } = input;
   return ltvReportFromFacts(facts, { ...rest, hasProfiles: profiles !== undefined && profiles.length > 0 });
 }
@@ -579,7 +587,7 @@ export function ltvReportFromFacts(
   },
 ): LtvReport {
   const windowMonths = input.windowMonths ?? 12;
-  const w = ltvWindow(input.asOf, windowMonths);
+  const w = ltvWindow(input.asOf, windowMonths, input.calendar);
   const spend = input.spend ? spendAsOf(input.spend, input.asOf) : [];
   const hasSpend = spend.length > 0;
   const spendByChannel = new Map<string, number>();

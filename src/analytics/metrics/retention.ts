@@ -1,3 +1,4 @@
+import type { Calendar } from '../calendar.js';
 import { invalid } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
 import type { OrderFact, Period } from './types.js';
@@ -77,6 +78,8 @@ export interface RetentionInput {
   from?: Date;
   /** … to the one containing `to − 1 ms` (default: the one containing `asOf − 1 ms`). */
   to?: Date;
+  /** The store calendar periods are cut in (UTC when not given). */
+  calendar?: Calendar;
 }
 
 /** Bucket edges in days (upper bounds, inclusive); the last bucket is open. */
@@ -113,6 +116,7 @@ export function retentionCounts(
   orders: readonly OrderFact[],
   asOf: Date,
   period: Period = 'month',
+  calendar?: Calendar,
 ): RetentionCounts {
   const byCustomer = ordersByCustomer(ordersAsOf(orders, asOf));
   const cells = new Map<number, RetentionPeriodCounts>();
@@ -130,7 +134,7 @@ export function retentionCounts(
     let prevP = -Infinity;
     let prev: RetentionPeriodCounts | undefined;
     for (let ordinal = 0; ordinal < list.length; ordinal++) {
-      const p = periodIndexOfMs(list[ordinal]!.orderedAt.getTime(), period);
+      const p = periodIndexOfMs(list[ordinal]!.orderedAt.getTime(), period, calendar);
       if (p !== prevP) {
         // Leaving prevP: Shopify counts it when the customer had ≥ 2 orders by its end.
         if (prev && ordinal >= 2) prev.shopify++;
@@ -155,7 +159,10 @@ export function retentionCounts(
  */
 export function retentionReport(input: RetentionInput): RetentionReport {
   checkRange(input);
-  return retentionReportFromCounts(retentionCounts(input.orders, input.asOf, input.period ?? 'month'), input);
+  return retentionReportFromCounts(
+    retentionCounts(input.orders, input.asOf, input.period ?? 'month', input.calendar),
+    input,
+  );
 }
 
 function checkRange(input: Pick<RetentionInput, 'from' | 'to'>): void {
@@ -173,12 +180,13 @@ export function retentionReportFromCounts(
   const period = counts.period;
   let minIdx = Infinity;
   for (const c of counts.periods) if (c.newCustomers > 0) minIdx = Math.min(minIdx, c.period);
-  const lastIdx = periodIndex(new Date((input.to ?? input.asOf).getTime() - 1), period);
-  const firstIdx = input.from ? periodIndex(input.from, period) : minIdx;
+  const cal = input.calendar;
+  const lastIdx = periodIndex(new Date((input.to ?? input.asOf).getTime() - 1), period, cal);
+  const firstIdx = input.from ? periodIndex(input.from, period, cal) : minIdx;
 
   // Counters per period, indexed from `base` (the earliest period any figure can touch).
   const base = Math.min(minIdx, firstIdx) - 1;
-  const span = Number.isFinite(base) ? Math.max(lastIdx, periodIndex(input.asOf, period)) - base + 2 : 0;
+  const span = Number.isFinite(base) ? Math.max(lastIdx, periodIndex(input.asOf, period, cal)) - base + 2 : 0;
   const active = new Int32Array(span);
   const retainedIn = new Int32Array(span);
   const newIn = new Int32Array(span);
@@ -205,8 +213,8 @@ export function retentionReportFromCounts(
       const retained = retainedIn[p]!;
       const cur = active[p]!;
       const retentionRate = ratio(retained, previousActive);
-      const from = periodStart(idx, period);
-      const to = periodStart(idx + 1, period);
+      const from = periodStart(idx, period, cal);
+      const to = periodStart(idx + 1, period, cal);
       periods.push({
         period: periodLabel(idx, period),
         from,

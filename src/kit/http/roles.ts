@@ -19,7 +19,8 @@ export type Permission =
   | 'keys:manage'
   | 'users:manage'
   | 'models:run'
-  | 'events:read';
+  | 'events:read'
+  | 'store:manage';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -41,6 +42,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'users:manage',
     'models:run',
     'events:read',
+    'store:manage',
   ],
   analyst: [
     'customers:read',

@@ -51,6 +51,7 @@ const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
     currency: 'currency',
   },
   'event.tracked': { event_id: 'ref', event_type: 'label' },
+  'store.updated': { currency: 'currency', time_zone: 'detail', locale: 'detail', changed: 'detail' },
 };
 const PAYLOAD_SQL_COLUMNS: Column[] = [
   'ref_id',

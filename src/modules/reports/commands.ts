@@ -14,6 +14,7 @@ import type { CliRuntime } from '../../kit/module.js';
 import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { money, percent, table } from '../../kit/cli/format.js';
 import { emit } from '../../kit/cli/output.js';
+import { calendarOf } from '../../analytics/calendar.js';
 
 /** The headline table `report summary` and `demo` print. */
 export function describeSummary(s: SummaryOutput): string {
@@ -21,7 +22,7 @@ export function describeSummary(s: SummaryOutput): string {
     table(
       ['metric', 'value'],
       [
-        ['as of (inclusive)', s.asOf],
+        ['as of (inclusive)', s.timeZone ? `${s.asOf} (${s.timeZone})` : s.asOf],
         ['customers (≥1 order)', s.customers],
         ['orders', s.orders],
         ['gross revenue', money(s.grossRevenue, s.currency)],
@@ -108,11 +109,23 @@ function notesOf(notes: readonly string[]): string {
   return notes.length ? '\n' + notes.map((n) => `note: ${n}`).join('\n') : '';
 }
 
-function titleLine(o: { report: string; asOf: string; currency: string; filters: Record<string, string> }) {
+function titleLine(o: {
+  report: string;
+  asOf: string;
+  timeZone?: string;
+  currency: string;
+  filters: Record<string, string>;
+}) {
   const f = Object.entries(o.filters)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `${o.report} as of ${o.asOf} (inclusive), ${o.currency}${f ? ` — ${f}` : ''}`;
+  const zone = o.timeZone ? ` ${o.timeZone}` : '';
+  return `${o.report} as of ${o.asOf}${zone} (inclusive), ${o.currency}${f ? ` — ${f}` : ''}`;
+}
+
+/** The local day (store time zone) of an ISO instant of a report's JSON. */
+function localDay(iso: string, timeZone: string | undefined): string {
+  return timeZone ? calendarOf(timeZone).dayOfMs(Date.parse(iso)) : iso.slice(0, 10);
 }
 
 const LTV_LABELS: Record<string, string> = {
@@ -326,7 +339,7 @@ export function describeChannels(o: ChannelsOutput): string {
   const c = o.currency;
   const out = [
     titleLine(o),
-    `acquisition window ${o.window.from.slice(0, 10)} … ${o.window.to.slice(0, 10)} (exclusive); LTV = ${o.marginBasis} per customer; LTV:CAC at ${o.ratioHorizonDays} days`,
+    `acquisition window ${localDay(o.window.from, o.timeZone)} … ${localDay(o.window.to, o.timeZone)} (exclusive); LTV = ${o.marginBasis} per customer; LTV:CAC at ${o.ratioHorizonDays} days`,
     '',
     table(
       [

@@ -10,7 +10,7 @@ import type {
   MonthHeadline,
 } from '../../analytics/metrics/digest.js';
 import { roundHalfAway } from '../../analytics/metrics/util.js';
-import { dayOf } from '../../shared/time.js';
+import { calendarOf } from '../../analytics/calendar.js';
 
 /** Minor units as a decimal amount with thousands separators, rounded half away from zero. */
 export function formatMoney(minor: number | null, digits: number, currency: string | null): string {
@@ -133,9 +133,9 @@ function mdTable(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** The last day the digest counts: `asOf` is exclusive (the start of the day after). */
+/** The last day the digest counts (in the store time zone): `asOf` is exclusive (the start of the day after). */
 function asOfDay(d: DigestData): string {
-  return dayOf(new Date(d.asOf.getTime() - 1));
+  return calendarOf(d.timeZone).dayOfMs(d.asOf.getTime() - 1);
 }
 
 /** The digest as Markdown (docs/metrics.md#digest). */

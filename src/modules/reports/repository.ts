@@ -1,4 +1,6 @@
+import type { Calendar } from '../../analytics/calendar.js';
 import { minorDigits } from '../../shared/money.js';
+import { DAY_MS } from '../../shared/time.js';
 import type { Queryable } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
 import { CHANNEL_DAYS, type ChannelFacts } from '../../analytics/metrics/channels.js';
@@ -25,15 +27,26 @@ export const SALE_STATUS_SQL = SALE_STATUSES.map((s) => `'${s}'`).join(', ');
  */
 export const ORDER_REVENUE_SQL = `o.total_minor`;
 
-/** The store currency and the data's time span (for default `asOf`). */
-export async function storeFacts(
-  db: Queryable,
-): Promise<{ currency: string | null; firstOrderAt: Date | null; lastOrderAt: Date | null }> {
-  const [row] = await db.query<{ currency: string | null; first_at: Date | null; last_at: Date | null }>(
-    `SELECT (SELECT value FROM settings WHERE key = 'currency') AS currency, MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at FROM orders`,
+/** The store currency and time zone (settings `currency`, `time_zone`) and the data's time span (for default `asOf`). */
+export async function storeFacts(db: Queryable): Promise<{
+  currency: string | null;
+  timeZone: string | null;
+  firstOrderAt: Date | null;
+  lastOrderAt: Date | null;
+}> {
+  const [row] = await db.query<{
+    currency: string | null;
+    time_zone: string | null;
+    first_at: Date | null;
+    last_at: Date | null;
+  }>(
+    `SELECT (SELECT value FROM settings WHERE key = 'currency') AS currency,
+       (SELECT value FROM settings WHERE key = 'time_zone') AS time_zone,
+       MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at FROM orders`,
   );
   return {
     currency: row?.currency ?? null,
+    timeZone: row?.time_zone ?? null,
     firstOrderAt: row?.first_at ?? null,
     lastOrderAt: row?.last_at ?? null,
   };
@@ -243,8 +256,52 @@ export async function orderFacts(
   );
 }
 
-/** Sequential period index of a TIMESTAMP column (UTC), as the metrics layer's `periodIndex`. */
-function periodIndexSql(expr: string, period: Period): string {
+/**
+ * The store calendar for SQL: the zone, and the span of instants the query's rows lie in (the first
+ * order to `asOf`), inside which the zone's offsets are a short list.
+ */
+export interface ZoneSpan {
+  calendar: Calendar;
+  from: Date;
+  to: Date;
+}
+
+const sqlTimestamp = (ms: number) =>
+  `TIMESTAMP '${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}'`;
+
+/**
+ * A TIMESTAMP column (UTC) as the store's local wall time; the column itself for UTC. In general
+ * `(ts AT TIME ZONE 'UTC') AT TIME ZONE zone` (the same on Postgres and DuckDB, whose ICU extension is
+ * loaded); with a {@link ZoneSpan}, inside the span the column plus the offset in force (a CASE over the
+ * zone's few offset changes, from analytics/calendar.ts: ~9× cheaper than ICU per row on DuckDB), and
+ * the ICU form outside it, so a row outside the span is still exact. The zone is a validated IANA name,
+ * checked again here before it enters SQL.
+ */
+export function localTimeSql(expr: string, zone: Calendar | ZoneSpan | undefined): string {
+  const cal = zone === undefined ? undefined : 'calendar' in zone ? zone.calendar : zone;
+  if (!cal || cal.utc) return expr;
+  if (!/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(cal.zone)) throw new Error(`unsafe time zone name ${cal.zone}`);
+  const icu = `((${expr} AT TIME ZONE 'UTC') AT TIME ZONE '${cal.zone}')`;
+  if (!('calendar' in zone!) || zone.from.getTime() >= zone.to.getTime()) return icu;
+  const from = zone.from.getTime();
+  const to = zone.to.getTime();
+  const { start, changes } = cal.offsetChanges(from, to);
+  const seconds = (offset: number) => `INTERVAL '${offset / 1000} seconds'`;
+  // Newest first: most rows are recent.
+  const whens = [...changes]
+    .reverse()
+    .map((c) => `WHEN ${expr} >= ${sqlTimestamp(c.at)} THEN ${seconds(c.offset)}`)
+    .join(' ');
+  const offset = whens ? `CASE ${whens} ELSE ${seconds(start)} END` : seconds(start);
+  return `(CASE WHEN ${expr} >= ${sqlTimestamp(from)} AND ${expr} < ${sqlTimestamp(to)} THEN ${expr} + ${offset} ELSE ${icu} END)`;
+}
+
+/**
+ * Sequential period index of a TIMESTAMP column (UTC) in the store calendar, as the metrics layer's
+ * `periodIndex` (the UTC expression unchanged when the store has no zone).
+ */
+function periodIndexSql(column: string, period: Period, cal?: Calendar | ZoneSpan): string {
+  const expr = localTimeSql(column, cal);
   const year = `CAST(EXTRACT(YEAR FROM ${expr}) AS INTEGER)`;
   return period === 'month'
     ? `${year} * 12 + CAST(EXTRACT(MONTH FROM ${expr}) AS INTEGER) - 1`
@@ -283,11 +340,12 @@ export async function cohortCells(
   currency: string,
   period: Period,
   by: SplitBy | undefined,
+  cal?: Calendar | ZoneSpan,
 ): Promise<CohortCell[]> {
   const { ctes, cost } = await saleCtes(db);
   const firstLine = by === 'first-product' || by === 'first-category';
   ctes.push(`fact AS (
-       SELECT s.customer_id, ${periodIndexSql('s.ordered_at', period)} AS p,
+       SELECT s.customer_id, ${periodIndexSql('s.ordered_at', period, cal)} AS p,
          s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor
          ${cost ? ', f.cost_minor' : ''}
        FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
@@ -420,6 +478,7 @@ export async function retentionCounts(
   asOf: Date,
   currency: string,
   period: Period,
+  cal?: Calendar | ZoneSpan,
 ): Promise<RetentionCounts> {
   const sale = `sale AS (
        SELECT o.customer_id, o.ordered_at FROM orders o
@@ -436,7 +495,7 @@ export async function retentionCounts(
   }>(
     `WITH ${sale},
      customer_period AS (
-       SELECT customer_id, ${periodIndexSql('ordered_at', period)} AS p, COUNT(*) AS n FROM sale GROUP BY 1, 2
+       SELECT customer_id, ${periodIndexSql('ordered_at', period, cal)} AS p, COUNT(*) AS n FROM sale GROUP BY 1, 2
      ),
      with_previous AS (
        SELECT p, n, LAG(p) OVER (PARTITION BY customer_id ORDER BY p) AS prev_p FROM customer_period
@@ -487,9 +546,10 @@ export async function ltvFacts(
   asOf: Date,
   currency: string,
   window: { first: number; last: number },
+  cal?: Calendar | ZoneSpan,
 ): Promise<LtvFacts> {
   const { ctes, cost } = await saleCtes(db);
-  const month = periodIndexSql('s.ordered_at', 'month');
+  const month = periodIndexSql('s.ordered_at', 'month', cal);
   // Per customer and month, then the customer's next month with orders (LEAD) for the churn events.
   ctes.push(
     `fact AS (
@@ -545,7 +605,7 @@ export async function ltvFacts(
   // Active and retained customers per channel and window month need no money: orders alone.
   const months = await db.query<{ channel: string; m: number; active: number; retained: number }>(
     `WITH customer_month AS (
-       SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month')} AS m FROM orders o
+       SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month', cal)} AS m FROM orders o
        WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
          AND o.status IN (${SALE_STATUS_SQL})
        GROUP BY 1, 2
@@ -726,25 +786,42 @@ export async function customerProfiles(db: Queryable): Promise<CustomerProfile[]
   return rows.map((r) => ({ customerId: r.customer_id, channel: r.channel, country: r.country }));
 }
 
-/** Marketing spend before `asOf` in `currency`, summed per day and channel. */
-export async function spendRows(db: Queryable, asOf: Date, currency: string): Promise<SpendRow[]> {
+/**
+ * Marketing spend of the days before `asOf` in `currency`, summed per day and channel. Spend is
+ * recorded per calendar day: in a store time zone (`cal`) the days up to the local day `asOf` ends,
+ * each dated at the start of its local day, so it falls in the right month and compares with instants.
+ */
+export async function spendRows(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  cal?: Calendar,
+): Promise<SpendRow[]> {
+  const zoned = cal !== undefined && !cal.utc;
+  // The first calendar day not counted, as a date (UTC midnight).
+  const cut = zoned ? new Date((cal.localDayOfMs(asOf.getTime() - 1) + 1) * DAY_MS) : asOf;
   const rows = await db.query<{ spent_on: Date; channel: string; amount_minor: number }>(
     `SELECT spent_on, channel, SUM(amount_minor) AS amount_minor FROM marketing_spend
      WHERE spent_on < $1::timestamp AND currency = $2
      GROUP BY spent_on, channel ORDER BY spent_on, channel`,
-    [asOf, currency],
+    [cut, currency],
   );
-  return rows.map((r) => ({ date: r.spent_on, channel: r.channel, amountMinor: r.amount_minor }));
+  return rows.map((r) => ({
+    date: zoned ? new Date(cal.dayStartMs(Math.floor(r.spent_on.getTime() / DAY_MS))) : r.spent_on,
+    channel: r.channel,
+    amountMinor: r.amount_minor,
+  }));
 }
 
-/** Guest sale orders (no customer) per calendar month before `asOf`, keyed `YYYY-MM`. */
+/** Guest sale orders (no customer) per calendar month (in the store zone `cal`) before `asOf`, keyed `YYYY-MM`. */
 export async function guestOrdersByMonth(
   db: Queryable,
   asOf: Date,
   currency: string,
+  cal?: Calendar | ZoneSpan,
 ): Promise<Record<string, number>> {
   const rows = await db.query<{ month: Date; n: number }>(
-    `SELECT date_trunc('month', o.ordered_at) AS month, COUNT(*) AS n FROM orders o
+    `SELECT date_trunc('month', ${localTimeSql('o.ordered_at', cal)}) AS month, COUNT(*) AS n FROM orders o
      WHERE o.customer_id IS NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
        AND o.status IN (${SALE_STATUS_SQL})
      GROUP BY 1`,

@@ -78,7 +78,7 @@ export function registerReportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         tags: ['reports'],
         summary: r.summary,
         description:
-          `Same options and JSON as \`retain report ${name} --json\`; asOf is YYYY-MM-DD (default: the last order day). ` +
+          `Same options and JSON as \`retain report ${name} --json\`; asOf is YYYY-MM-DD, a day in the store time zone (default: the last order day). ` +
           `Unknown parameters are refused${r.cliOnly.length ? `, and so are CLI-only ones (${r.cliOnly.join(', ')})` : ''}.`,
         request: { query: r.query },
         responses: { 200: json(z.record(z.string(), z.unknown()), `The ${name} report`) },

@@ -46,7 +46,9 @@ const Segment = z.string().transform((s, ctx): RfmSegment => {
 });
 
 const base = {
-  asOf: Day.optional().describe('count data up to and including this day (default: the last order day)'),
+  asOf: Day.optional().describe(
+    'count data up to and including this day, in the store time zone (default: the last order day)',
+  ),
 };
 const range = {
   from: Day.optional().describe('first day of the range (inclusive)'),

@@ -29,6 +29,7 @@ import {
   type RfmReport,
   type RfmSegment,
 } from '../../analytics/metrics/rfm.js';
+import { calendarOf, type Calendar } from '../../analytics/calendar.js';
 import { summarize } from '../../analytics/metrics/summary.js';
 import type { CustomerProfile, DateRange, OrderFact } from '../../analytics/metrics/types.js';
 import {
@@ -63,47 +64,60 @@ import type {
  * Reports run at an explicit as-of day (default: the last order day), not at the clock's time.
  */
 
-/** Report context: the store currency and the explicit `asOf` (exclusive) every report runs at. */
+/**
+ * Report context: the store currency, the store calendar (its time zone, UTC when none is set) and
+ * the explicit `asOf` (exclusive) every report runs at.
+ */
 export interface ReportContext {
   currency: string;
+  /** The end of the as-of day in the store time zone (the start of the next local day). */
   asOf: Date;
-  /** `YYYY-MM-DD` the user asked for (inclusive), or the last order day. */
+  /** `YYYY-MM-DD` the user asked for (inclusive), or the last order's day, in the store time zone. */
   asOfDay: string;
+  /** Days, months and quarters are cut in the store time zone (docs/metrics.md#conventions). */
+  calendar: Calendar;
+  /** The calendar for SQL, with the span of the orders (first order to asOf). */
+  sqlZone: repo.ZoneSpan;
 }
 
 /**
- * Resolves `--as-of YYYY-MM-DD` (inclusive: the whole day counts) into the exclusive instant
- * reports cut at; without it, the day of the last order.
+ * Resolves `--as-of YYYY-MM-DD` (inclusive: the whole day counts, in the store time zone) into the
+ * exclusive instant reports cut at; without it, the local day of the last order.
  */
 export async function reportContext(db: Database, asOfText?: string): Promise<ReportContext> {
   const facts = await repo.storeFacts(db);
   if (!facts.lastOrderAt || !facts.currency)
     throw new AppError('not_found', 'the store has no orders yet: run `retain import orders <file>` first');
-  let day: Date;
+  const calendar = calendarOf(facts.timeZone);
+  let day: number; // days since 1970-01-01 of the local as-of day
   if (asOfText !== undefined) {
     const d = parseDay(asOfText);
     if (!d) throw invalid(`expected --as-of YYYY-MM-DD, got '${asOfText}'`, { field: '--as-of' });
-    day = d;
+    day = d.getTime() / DAY_MS;
   } else {
-    day = new Date(
-      Date.UTC(
-        facts.lastOrderAt.getUTCFullYear(),
-        facts.lastOrderAt.getUTCMonth(),
-        facts.lastOrderAt.getUTCDate(),
-      ),
-    );
+    day = calendar.localDayOfMs(facts.lastOrderAt.getTime());
   }
+  const asOf = new Date(calendar.dayStartMs(day + 1));
   return {
     currency: facts.currency,
-    asOf: new Date(day.getTime() + DAY_MS),
-    asOfDay: day.toISOString().slice(0, 10),
+    asOf,
+    asOfDay: new Date(day * DAY_MS).toISOString().slice(0, 10),
+    calendar,
+    sqlZone: { calendar, from: facts.firstOrderAt ?? facts.lastOrderAt, to: asOf },
   };
+}
+
+/** `timeZone` for a report's JSON: present only when the store has a zone other than UTC. */
+function zoneField(cal: Calendar): { timeZone?: string } {
+  return cal.utc ? {} : { timeZone: cal.zone };
 }
 
 /** The `report summary` JSON contract: money as decimals in the store currency. */
 export interface SummaryOutput {
   report: 'summary';
   asOf: string;
+  /** The store time zone days are cut in; absent for UTC. */
+  timeZone?: string;
   currency: string;
   customers: number;
   orders: number;
@@ -140,6 +154,7 @@ export async function summaryReport(ctx: ModuleContext, input: SummaryInput = {}
   return {
     report: 'summary',
     asOf: at.asOfDay,
+    ...zoneField(at.calendar),
     currency: at.currency,
     customers: s.customers,
     orders: s.orders,
@@ -220,8 +235,10 @@ export function toJson<T>(value: T, digits: number): Json<T> {
 /** Fields every analytics report output starts with. */
 export interface ReportHeader<R extends string> {
   report: R;
-  /** The last day counted (inclusive). */
+  /** The last day counted (inclusive), in the store time zone. */
   asOf: string;
+  /** The store time zone days and months are cut in; absent for UTC. */
+  timeZone?: string;
   currency: string;
   /** Options that narrowed the data (RFM segment, date range), for the reader. */
   filters: Record<string, string>;
@@ -309,7 +326,7 @@ function header<R extends string>(
 ) {
   const f: Record<string, string> = {};
   for (const [k, v] of Object.entries(filters)) if (v !== undefined) f[k] = v;
-  return { report, asOf: l.ctx.asOfDay, currency: l.ctx.currency, filters: f };
+  return { report, asOf: l.ctx.asOfDay, ...zoneField(l.ctx.calendar), currency: l.ctx.currency, filters: f };
 }
 
 function body<T extends { asOf: Date }>(report: T, digits: number): Body<T> {
@@ -338,10 +355,12 @@ function checkRange(input: { from?: string | undefined; to?: string | undefined 
   }
 }
 
-/** Start of `YYYY-MM-DD` (inclusive `--from`). */
-const dayStart = (text: string): Date => parseDay(text)!;
-/** End of `YYYY-MM-DD` (inclusive `--to`) as the exclusive instant after it. */
-const dayEnd = (text: string): Date => new Date(parseDay(text)!.getTime() + DAY_MS);
+/** Start of `YYYY-MM-DD` (inclusive `--from`) in the store time zone. */
+const dayStart = (text: string, cal: Calendar): Date =>
+  new Date(cal.dayStartMs(parseDay(text)!.getTime() / DAY_MS));
+/** End of `YYYY-MM-DD` (inclusive `--to`) in the store time zone, as the exclusive instant after it. */
+const dayEnd = (text: string, cal: Calendar): Date =>
+  new Date(cal.dayStartMs(parseDay(text)!.getTime() / DAY_MS + 1));
 
 /**
  * `ltv.predicted` from the latest stored CLV run: per customer, net revenue before the run's
@@ -429,7 +448,13 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
   let facts: LtvFacts;
   let pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>;
   if (opts.segment === undefined) {
-    facts = await repo.ltvFacts(db, at.asOf, at.currency, ltvWindow(at.asOf, windowMonths));
+    facts = await repo.ltvFacts(
+      db,
+      at.asOf,
+      at.currency,
+      ltvWindow(at.asOf, windowMonths, at.calendar),
+      at.sqlZone,
+    );
     pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut);
   } else {
     const orders = onlySegment(
@@ -437,11 +462,11 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
       at.asOf,
       opts.segment,
     );
-    facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths);
+    facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths, at.calendar);
     pastOf = async (cut) => netBeforeOf(orders, cut);
   }
   const l = await loaded(db, at);
-  const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency);
+  const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency, at.calendar);
   const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf);
   const report = ltvReportFromFacts(facts, {
     hasProfiles: await repo.hasCustomers(db),
@@ -449,6 +474,7 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
     asOf: at.asOf,
     windowMonths,
     predicted: predicted ?? undefined,
+    calendar: at.calendar,
   });
   if (opts.segment) {
     report.notes = report.notes.filter((n) => !n.startsWith('no marketing spend data'));
@@ -477,17 +503,19 @@ export async function retentionReport(
   const period = opts.period ?? 'month';
   const counts =
     opts.segment === undefined
-      ? await repo.retentionCounts(db, at.asOf, at.currency, period)
+      ? await repo.retentionCounts(db, at.asOf, at.currency, period, at.sqlZone)
       : retentionCounts(
           onlySegment(await repo.orderFacts(db, at.asOf, at.currency, {}), at.asOf, opts.segment),
           at.asOf,
           period,
+          at.calendar,
         );
   const l = { ctx: at, digits: minorDigits(at.currency) };
   const report = retentionReportFromCounts(counts, {
     asOf: at.asOf,
-    from: opts.from === undefined ? undefined : dayStart(opts.from),
-    to: opts.to === undefined ? undefined : dayEnd(opts.to),
+    from: opts.from === undefined ? undefined : dayStart(opts.from, at.calendar),
+    to: opts.to === undefined ? undefined : dayEnd(opts.to, at.calendar),
+    calendar: at.calendar,
   });
   return {
     ...header('retention', l, { segment: opts.segment, from: opts.from, to: opts.to }),
@@ -507,7 +535,7 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
   const period = opts.period ?? 'month';
   let cells: CohortCell[];
   if (opts.segment === undefined) {
-    cells = await repo.cohortCells(db, at.asOf, at.currency, period, opts.by);
+    cells = await repo.cohortCells(db, at.asOf, at.currency, period, opts.by, at.sqlZone);
   } else {
     const orders = await repo.orderFacts(db, at.asOf, at.currency, {
       cost: true,
@@ -521,6 +549,7 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
       period,
       by: opts.by,
       profiles: needsProfiles ? await repo.customerProfiles(db) : undefined,
+      calendar: at.calendar,
     });
   }
   const l = await loaded(db, at);
@@ -529,9 +558,10 @@ export async function cohortsReport(ctx: ModuleContext, opts: CohortsInput = {})
     asOf: at.asOf,
     period,
     by: opts.by,
-    spend: opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency),
-    from: opts.from === undefined ? undefined : dayStart(opts.from),
-    to: opts.to === undefined ? undefined : dayEnd(opts.to),
+    spend: opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency, at.calendar),
+    from: opts.from === undefined ? undefined : dayStart(opts.from, at.calendar),
+    to: opts.to === undefined ? undefined : dayEnd(opts.to, at.calendar),
+    calendar: at.calendar,
   });
   if (opts.segment) {
     report.notes = report.notes.filter((n) => !n.startsWith('no marketing spend data'));
@@ -568,7 +598,7 @@ export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {
   checkRange(opts);
   const { db } = ctx;
   const at = await reportContext(db, opts.asOf);
-  const spend = await repo.spendRows(db, at.asOf, at.currency);
+  const spend = await repo.spendRows(db, at.asOf, at.currency, at.calendar);
   // Default window: all history, from the first order or the first spend, whichever is earlier
   // (spend before the first order — launch marketing — still bought those customers).
   let earliest = at.asOf.getTime();
@@ -576,8 +606,11 @@ export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {
   if (first !== null) earliest = Math.min(earliest, first.getTime());
   for (const s of spend) earliest = Math.min(earliest, s.date.getTime());
   const window: DateRange = {
-    from: opts.from === undefined ? new Date(earliest - (earliest % DAY_MS)) : dayStart(opts.from),
-    to: opts.to === undefined ? at.asOf : dayEnd(opts.to),
+    from:
+      opts.from === undefined
+        ? new Date(at.calendar.startOfDayMs(earliest))
+        : dayStart(opts.from, at.calendar),
+    to: opts.to === undefined ? at.asOf : dayEnd(opts.to, at.calendar),
   };
   if (window.from.getTime() >= at.asOf.getTime()) {
     throw invalid(`--from ${opts.from ?? ''} is after --as-of ${at.asOfDay}`, { field: '--from' });
@@ -597,36 +630,37 @@ export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {
   };
 }
 
-/** `YYYY-MM..YYYY-MM` (or one month) → the half-open range of those whole months. */
-function monthSpan(text: string, field: string): DateRange & { label: string } {
+/** `YYYY-MM..YYYY-MM` (or one month) → the half-open range of those whole months in the store zone. */
+function monthSpan(text: string, field: string, cal: Calendar): DateRange & { label: string } {
   const [a, b = a] = text.split('..') as [string, string?];
-  return { from: monthRange(a, field).from, to: monthRange(b!, field).to, label: text };
+  return { from: monthRange(a, field, cal).from, to: monthRange(b!, field, cal).to, label: text };
 }
 
 /** The last complete calendar month before asOf's month … and the one before (diagnose/digest defaults). */
-function lastCompleteMonth(asOf: Date): number {
-  return monthIndexOfMs(asOf.getTime()) - 1;
+function lastCompleteMonth(asOf: Date, cal: Calendar): number {
+  return monthIndexOfMs(asOf.getTime(), cal) - 1;
 }
 
 /** `report diagnose`: why revenue per customer changed between two periods, and who drove it. */
 export async function diagnoseReport(ctx: ModuleContext, opts: DiagnoseInput = {}): Promise<DiagnoseOutput> {
   const { db } = ctx;
   const l = await load(db, opts.asOf, { primaryLine: 'category' });
-  const last = lastCompleteMonth(l.ctx.asOf);
+  const cal = l.ctx.calendar;
+  const last = lastCompleteMonth(l.ctx.asOf, cal);
   const current = opts.current
-    ? monthSpan(opts.current, '--current')
-    : monthSpan(periodLabel(last, 'month'), '--current');
+    ? monthSpan(opts.current, '--current', cal)
+    : monthSpan(periodLabel(last, 'month'), '--current', cal);
   const base = opts.base
-    ? monthSpan(opts.base, '--base')
+    ? monthSpan(opts.base, '--base', cal)
     : (() => {
         // Default: the same number of months right before the current range.
-        const first = monthIndexOfMs(current.from.getTime());
-        const months = monthIndexOfMs(current.to.getTime()) - first;
+        const first = monthIndexOfMs(current.from.getTime(), cal);
+        const months = monthIndexOfMs(current.to.getTime(), cal) - first;
         const label =
           months === 1
             ? periodLabel(first - 1, 'month')
             : `${periodLabel(first - months, 'month')}..${periodLabel(first - 1, 'month')}`;
-        return monthSpan(label, '--base');
+        return monthSpan(label, '--base', cal);
       })();
   const notes: string[] = [];
   for (const [name, r] of [
@@ -666,19 +700,21 @@ export async function diagnoseReport(ctx: ModuleContext, opts: DiagnoseInput = {
 export async function digestReport(ctx: ModuleContext, opts: DigestInput = {}): Promise<DigestResult> {
   const { db } = ctx;
   const l = await load(db, opts.asOf, { cost: true, primaryLine: 'category' });
-  const month = opts.month ?? periodLabel(lastCompleteMonth(l.ctx.asOf), 'month');
-  if (monthRange(month, '--month').from.getTime() >= l.ctx.asOf.getTime()) {
+  const cal = l.ctx.calendar;
+  const month = opts.month ?? periodLabel(lastCompleteMonth(l.ctx.asOf, cal), 'month');
+  if (monthRange(month, '--month', cal).from.getTime() >= l.ctx.asOf.getTime()) {
     throw invalid(`--month ${month} starts after --as-of ${l.ctx.asOfDay}`, { field: '--month' });
   }
   const digest = buildDigest({
     orders: l.orders,
     profiles: await repo.customerProfiles(db),
-    spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency),
-    guestOrdersByMonth: await repo.guestOrdersByMonth(db, l.ctx.asOf, l.ctx.currency),
+    spend: await repo.spendRows(db, l.ctx.asOf, l.ctx.currency, cal),
+    guestOrdersByMonth: await repo.guestOrdersByMonth(db, l.ctx.asOf, l.ctx.currency, l.ctx.sqlZone),
     month,
     asOf: l.ctx.asOf,
     currency: l.ctx.currency,
     minorDigits: l.digits,
+    calendar: cal,
   });
   digest.notes.push(...l.notes);
   return { ...header('digest', l, { month }), month, digest, digits: l.digits };

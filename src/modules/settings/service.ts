@@ -1,0 +1,102 @@
+import { validationError } from '../../kit/http/errors.js';
+import type { ModuleContext } from '../../kit/context.js';
+import { AppError, invalid } from '../../shared/errors.js';
+import { recordEvents } from '../outbox/service.js';
+import * as repo from './repository.js';
+import { DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, UpdateStore, type StoreSettings } from './schema.js';
+
+/** The settings as stored, with the defaults of those not set (and which those are). */
+function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSettings {
+  const locale = Locale.safeParse(stored.locale);
+  const defaults: StoreSettings['defaults'] = [];
+  if (stored.currency === undefined) defaults.push('currency');
+  if (stored.timeZone === undefined) defaults.push('timeZone');
+  if (!locale.success) defaults.push('locale');
+  return {
+    currency: stored.currency ?? null,
+    timeZone: stored.timeZone ?? DEFAULT_TIME_ZONE,
+    locale: locale.success ? locale.data : DEFAULT_LOCALE,
+    defaults,
+  };
+}
+
+/** `GET /v1/store`, `retain store`: currency, time zone and default locale. */
+export async function getStore({ db }: ModuleContext): Promise<StoreSettings> {
+  return settingsOf(await repo.readSettings(db));
+}
+
+/**
+ * `PATCH /v1/store`, `retain store set`: sets the fields given (a field left out stays as it is), in
+ * one transaction with a `store.updated` domain event when anything changed. Refused, writing nothing:
+ * a currency other than the one of orders already stored (reports count only orders in the store
+ * currency, so the others would silently drop out), and a time zone the database does not know.
+ */
+export async function updateStore(ctx: ModuleContext, input: unknown): Promise<StoreSettings> {
+  const parsed = UpdateStore.safeParse(input ?? {});
+  if (!parsed.success) throw validationError(parsed.error, 'store settings');
+  const want = parsed.data;
+  const { db, clock } = ctx;
+  if (want.timeZone !== undefined) {
+    try {
+      await repo.checkZoneInDatabase(db, want.timeZone);
+    } catch (err) {
+      throw invalid(
+        `the ${db.kind === 'postgres' ? 'PostgreSQL' : 'DuckDB'} database does not know the time zone '${want.timeZone}'`,
+        { field: 'timeZone' },
+        { cause: (err as Error).message },
+      );
+    }
+  }
+  return db.transaction(async (tx) => {
+    const before = await repo.readSettings(tx);
+    const changed: ('currency' | 'time_zone' | 'locale')[] = [];
+    if (want.currency !== undefined && want.currency !== before.currency) {
+      const others = await repo.ordersInOtherCurrencies(tx, want.currency);
+      if (others.length > 0) {
+        const list = others.map((o) => `${o.orders} in ${o.currency}`).join(', ');
+        throw new AppError(
+          'conflict',
+          `cannot change the store currency to ${want.currency}: orders exist in another currency (${list}); ` +
+            'reports count only orders in the store currency',
+          { where: { field: 'currency' }, details: { field: 'currency', ordersByCurrency: others } },
+        );
+      }
+      await repo.writeSetting(tx, 'currency', want.currency);
+      changed.push('currency');
+    }
+    if (want.timeZone !== undefined && want.timeZone !== before.timeZone) {
+      await repo.writeSetting(tx, 'timeZone', want.timeZone);
+      changed.push('time_zone');
+    }
+    if (want.locale !== undefined && want.locale !== before.locale) {
+      await repo.writeSetting(tx, 'locale', want.locale);
+      changed.push('locale');
+    }
+    const after = { ...before };
+    if (want.currency !== undefined) after.currency = want.currency;
+    if (want.timeZone !== undefined) after.timeZone = want.timeZone;
+    if (want.locale !== undefined) after.locale = want.locale;
+    if (changed.length > 0) {
+      const now = clock.now();
+      await recordEvents(
+        tx,
+        db.dialect,
+        [
+          {
+            type: 'store.updated',
+            customerId: null,
+            occurredAt: now,
+            payload: {
+              changed,
+              currency: after.currency ?? null,
+              time_zone: after.timeZone ?? null,
+              locale: after.locale ?? null,
+            },
+          },
+        ],
+        now,
+      );
+    }
+    return settingsOf(after);
+  });
+}

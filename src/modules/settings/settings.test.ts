@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../cli/main.js';
+import { AppError } from '../../shared/errors.js';
+import type { Database } from '../../storage/port.js';
+import { testApp } from '../../../test/support/server.js';
+import { testContext } from '../../../test/support/context.js';
+import { freshDatabase, testEngines } from '../../../test/support/storage.js';
+import { importFile } from '../imports/service.js';
+import { initStore } from './commands.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'retain-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const ordersFile = join(dir, 'orders.csv');
+writeFileSync(
+  ordersFile,
+  'order_id,customer_id,ordered_at,currency,sku,quantity,unit_price\nO1,c1,2024-01-05 10:00,GBP,A,1,10.00\n',
+);
+
+describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let t: Awaited<ReturnType<typeof testApp>>;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await freshDatabase(engine));
+    t = await testApp(db, { clock: { now: () => new Date('2024-06-01T12:00:00Z') } });
+  });
+  afterAll(() => dispose());
+
+  it('answers the defaults of a new store to every role', async () => {
+    for (const role of ['admin', 'analyst', 'marketer', 'agent'] as const) {
+      const r = await t.call('GET', '/v1/store', { role });
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({
+        currency: null,
+        timeZone: 'UTC',
+        locale: 'en',
+        defaults: ['currency', 'timeZone', 'locale'],
+      });
+    }
+    expect((await t.call('GET', '/v1/store')).status).toBe(401);
+  });
+
+  it('lets only admins change them', async () => {
+    const r = await t.call('PATCH', '/v1/store', { role: 'analyst', body: { locale: 'uk' } });
+    expect(r.status).toBe(403);
+  });
+
+  it('names the field of every invalid value and writes nothing', async () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ timeZone: 'Mars/Olympus' }, 'timeZone', /IANA time zone/],
+      [{ timeZone: '+05:00' }, 'timeZone', /IANA time zone/],
+      [{ currency: 'XX' }, 'currency', /ISO 4217/],
+      [{ currency: 'ABC' }, 'currency', /ISO 4217/],
+      [{ locale: 'de' }, 'locale', /uk, ru, en/],
+      [{ locale: 'uk', tz: 'Europe/Kyiv' }, 'tz', /unknown body parameter tz/],
+    ];
+    for (const [body, path, message] of cases) {
+      const r = await t.call('PATCH', '/v1/store', { role: 'admin', body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error.details.issues[0].path).toBe(path);
+      expect(r.json.error.message).toMatch(message);
+    }
+    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.defaults).toHaveLength(3);
+  });
+
+  it('keeps the fields a PATCH leaves out, and records store.updated when something changed', async () => {
+    let r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { timeZone: 'america/new_york' } });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      currency: null,
+      timeZone: 'America/New_York',
+      locale: 'en',
+      defaults: ['currency', 'locale'],
+    });
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { locale: 'uk' } });
+    expect(r.json).toMatchObject({ timeZone: 'America/New_York', locale: 'uk', defaults: ['currency'] });
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { locale: 'uk' } }); // no change
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: {} });
+    expect(r.json).toMatchObject({ timeZone: 'America/New_York', locale: 'uk' });
+    const events = await t.call('GET', '/v1/domain-events?type=store.updated', { role: 'admin' });
+    expect(events.json.data.map((e: { payload: unknown }) => e.payload)).toEqual([
+      { changed: ['time_zone'], currency: null, time_zone: 'America/New_York', locale: null },
+      { changed: ['locale'], currency: null, time_zone: 'America/New_York', locale: 'uk' },
+    ]);
+  });
+
+  it('is what the first import and the reports use, and refuses a currency other than the orders’', async () => {
+    let r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { currency: 'gbp' } });
+    expect(r.json.currency).toBe('GBP');
+    const report = await importFile(testContext(db), { entity: 'orders', file: ordersFile });
+    expect(report.inserted).toBe(1);
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { currency: 'EUR', locale: 'ru' } });
+    expect(r.status).toBe(409);
+    expect(r.json.error.message).toMatch(
+      /cannot change the store currency to EUR: orders exist in another currency \(1 in GBP\)/,
+    );
+    r = await t.call('GET', '/v1/store', { role: 'admin' });
+    expect(r.json).toMatchObject({ currency: 'GBP', locale: 'uk' }); // nothing written
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { currency: 'GBP', locale: 'ru' } });
+    expect(r.json).toMatchObject({ currency: 'GBP', locale: 'ru', timeZone: 'America/New_York' });
+    const summary = await t.call('GET', '/v1/reports/summary', { role: 'analyst' });
+    expect(summary.json).toMatchObject({ currency: 'GBP', timeZone: 'America/New_York', asOf: '2024-01-05' });
+  });
+});
+
+describe('retain store and retain init', () => {
+  const db = join(dir, 'cli.duckdb');
+
+  async function run(...args: string[]): Promise<unknown> {
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const tty = process.stdin.isTTY;
+    process.stdin.isTTY = false;
+    try {
+      await buildProgram().parseAsync(['node', 'retain', '--db', db, '--json', ...args]);
+    } finally {
+      spy.mockRestore();
+      err.mockRestore();
+      process.stdin.isTTY = tty;
+    }
+    return JSON.parse(out);
+  }
+
+  it('init creates the database and keeps the defaults off a terminal; set changes given flags only', async () => {
+    expect(await run('init')).toEqual({
+      database: db,
+      settings: {
+        currency: null,
+        timeZone: 'UTC',
+        locale: 'en',
+        defaults: ['currency', 'timeZone', 'locale'],
+      },
+      given: [],
+      asked: [],
+      kept: ['currency', 'timeZone', 'locale'],
+    });
+    expect(await run('init', '--currency', 'uah', '--time-zone', 'Europe/Kyiv')).toMatchObject({
+      settings: { currency: 'UAH', timeZone: 'Europe/Kyiv', locale: 'en' },
+      given: ['currency', 'timeZone'],
+      kept: ['locale'],
+    });
+    expect(await run('store', 'set', '--locale', 'uk')).toEqual({
+      currency: 'UAH',
+      timeZone: 'Europe/Kyiv',
+      locale: 'uk',
+      defaults: [],
+    });
+    expect(await run('store')).toMatchObject({ timeZone: 'Europe/Kyiv', locale: 'uk' });
+  });
+
+  it('names the flag of an invalid value', async () => {
+    for (const [args, field, message] of [
+      [['store', 'set', '--time-zone', 'Europe/Atlantis'], '--time-zone', /IANA time zone/],
+      [['store', 'set', '--currency', 'pounds'], '--currency', /ISO 4217/],
+      [['init', '--locale', 'fr'], '--locale', /uk, ru, en/],
+      [['store', 'set'], '--currency', /give at least one/],
+    ] as const) {
+      const e = await run(...args).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AppError);
+      expect((e as AppError).where?.field).toBe(field);
+      expect((e as AppError).message).toMatch(message);
+    }
+  });
+
+  it('init asks for what is missing, offering the current value or the machine zone, again on a bad answer', async () => {
+    const { db: store, dispose } = await freshDatabase('duckdb');
+    try {
+      const questions: string[] = [];
+      const answers = ['eur', 'Nowhere/Town', '', 'ru'];
+      const ask = async (q: string, d: string) => {
+        questions.push(`${q} [${d}]`);
+        const a = answers.shift()!;
+        return a === '' ? d : a;
+      };
+      const r = await initStore(testContext(store), { locale: 'uk' }, ask);
+      expect(questions).toEqual([
+        'store currency (ISO 4217, e.g. UAH, EUR, USD) []',
+        `store time zone (IANA, e.g. Europe/Kyiv) [${Intl.DateTimeFormat().resolvedOptions().timeZone}]`,
+        `store time zone (IANA, e.g. Europe/Kyiv) [${Intl.DateTimeFormat().resolvedOptions().timeZone}]`,
+      ]);
+      expect(r).toMatchObject({
+        settings: { currency: 'EUR', locale: 'uk' },
+        given: ['locale'],
+        asked: ['currency', 'timeZone'],
+        kept: [],
+      });
+    } finally {
+      await dispose();
+    }
+  });
+});
