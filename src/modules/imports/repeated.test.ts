@@ -70,3 +70,28 @@ describe.each(testEngines())('repeated order rows on %s', (engine) => {
     expect((await totals())[1]).toEqual({ external_id: '1004', total_minor: 798, line_count: 2 });
   });
 });
+
+const NO_CURRENCY = `order_id,customer_id,ordered_at,sku,quantity,unit_price
+9001,c1,2024-02-01,TEA,1,5.00
+`;
+
+describe.each(testEngines())('a store without a currency on %s', (engine) => {
+  it('amounts with no currency anywhere are read as USD, and the report says so at the header', async () => {
+    const { db, dispose } = await freshDatabase(engine);
+    try {
+      const ctx = testContext(db, systemClock);
+      const r = await importFile(ctx, { entity: 'orders', file: file('nocur.csv', NO_CURRENCY) });
+      expect(r.warnings[0]).toEqual({
+        line: 1,
+        reason:
+          'no currency column and the store has no currency yet: amounts read as USD — if they are not, set the store ' +
+          'currency first (`retain store set --currency EUR`, or `--currency EUR` for this file) and import again',
+      });
+      // Once the store has a currency (the first orders import set it), nothing is assumed.
+      const again = await importFile(ctx, { entity: 'orders', file: file('nocur.csv', NO_CURRENCY) });
+      expect(again.warnings.filter((w) => w.line === 1)).toEqual([]);
+    } finally {
+      await dispose();
+    }
+  });
+});

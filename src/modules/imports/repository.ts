@@ -65,7 +65,7 @@ const ORDER_LINES: StagingTable<OrderLineRow> = {
     r.status,
     r.country,
     r.email,
-    r.emailConsent,
+    r.emailConsent ?? null,
   ],
 };
 

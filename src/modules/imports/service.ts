@@ -233,7 +233,16 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       { file: opts.file, line: 1 },
     );
   }
-  const currency = (opts.currency ?? (await repo.storeCurrency(db)) ?? 'USD').toUpperCase();
+  const storeCurrency = await repo.storeCurrency(db);
+  const currency = (opts.currency ?? storeCurrency ?? 'USD').toUpperCase();
+  // Amounts with no currency anywhere (no column, no --currency, no store currency) are read as USD:
+  // said once, at the header, so a store in another currency notices before its reports do.
+  const assumedCurrency =
+    isGeneric &&
+    opts.currency === undefined &&
+    storeCurrency === undefined &&
+    ['orders', 'refunds', 'products', 'spend'].includes(entity) &&
+    !genericColumns.includes('currency');
   const storeZone = opts.timeZone === undefined ? await repo.storeTimeZone(db) : undefined;
   if (storeZone !== undefined && !isTimeZone(storeZone))
     throw invalid(`the store's time_zone setting '${storeZone}' is not a time zone this system knows`, {
@@ -279,6 +288,13 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     ...(isGeneric ? { columns: generic.report } : {}),
     seconds: 0,
   };
+  if (assumedCurrency)
+    report.warnings.push({
+      line: 1,
+      reason:
+        'no currency column and the store has no currency yet: amounts read as USD — if they are not, set the store ' +
+        'currency first (`retain store set --currency EUR`, or `--currency EUR` for this file) and import again',
+    });
   const reject = (line: number, reason: string) => {
     report.rejected++;
     if (report.errors.length < maxErrors) report.errors.push({ line, reason });
