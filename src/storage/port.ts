@@ -26,6 +26,13 @@ export interface Dialect {
   hashText(expr: string): string;
   /** Seconds since the Unix epoch of a TIMESTAMP expression, as a double. */
   epochSeconds(expr: string): string;
+  /**
+   * The statement that refreshes the planner's statistics of `tables` after a bulk write, or null
+   * when the engine keeps them itself (DuckDB). Postgres plans the first report after a big import
+   * from stale statistics otherwise (measured: 16.7 s instead of 0.7 s for `report summary` on
+   * Online Retail, until autovacuum's ANALYZE).
+   */
+  refreshStatistics(tables: readonly string[]): string | null;
 }
 
 /** Anything that runs SQL: the database itself or a transaction. */

@@ -414,10 +414,24 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     });
   });
   report.errors.sort((a, b) => a.line - b.line);
+  // Fresh planner statistics for what changed, so the first report after a big import is planned
+  // from the data as it now is (outside the import's transaction; Postgres only).
+  const analyze = db.dialect.refreshStatistics(STATISTICS_TABLES[entity]);
+  if (analyze && report.inserted + report.updated > 0) await db.exec(analyze);
   report.format = format();
   report.seconds = Number(((performance.now() - started) / 1000).toFixed(3));
   return report;
 }
+
+/** The tables an import of each entity writes (their statistics are refreshed after it). */
+const STATISTICS_TABLES: Record<Entity, readonly string[]> = {
+  orders: ['orders', 'order_lines', 'customers', 'refunds', 'customer_consents', 'products'],
+  refunds: ['refunds', 'customers'],
+  customers: ['customers', 'customer_consents'],
+  products: ['products'],
+  spend: ['marketing_spend'],
+  events: ['events', 'customers'],
+};
 
 async function mergeAll(
   tx: Queryable,

@@ -7,4 +7,5 @@ export const duckDialect: Dialect = {
   secondaryIndexes: false,
   hashText: (expr) => `CAST(hash(${expr}) AS HUGEINT)`,
   epochSeconds: (expr) => `epoch(${expr})`,
+  refreshStatistics: () => null,
 };

@@ -12,6 +12,7 @@ const dialect: Dialect = {
   secondaryIndexes: true,
   hashText: (expr) => `CAST(hashtextextended(${expr}, 0) AS NUMERIC)`,
   epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})::double precision`,
+  refreshStatistics: (tables) => `ANALYZE ${tables.join(', ')}`,
 };
 
 // Same shapes as DuckDB: integers and numerics as numbers, TIMESTAMP/DATE as UTC Dates.
