@@ -62,8 +62,10 @@ describe('Calendar', () => {
     const day = (s: string) => Date.parse(`${s}T00:00:00Z`) / 86_400_000;
     expect(kyiv.dayStartMs(day('2024-10-28')) - kyiv.dayStartMs(day('2024-10-27'))).toBe(25 * 3_600_000);
     expect(kyiv.dayStartMs(day('2024-04-01')) - kyiv.dayStartMs(day('2024-03-31'))).toBe(23 * 3_600_000);
-    // 03:30 on 2024-03-31 does not exist: the first instant after the gap (04:00 EEST = 01:00Z).
-    expect(iso(kyiv.instantOfWall(Date.parse('2024-03-31T03:30:00Z')))).toBe('2024-03-31T01:00:00.000Z');
+    // 03:30 on 2024-03-31 does not exist: moved forward by the gap (04:30 EEST = 01:30Z).
+    expect(iso(kyiv.instantOfWall(Date.parse('2024-03-31T03:30:00Z')))).toBe('2024-03-31T01:30:00.000Z');
+    // 03:00, the gap's start, is its end: 04:00 EEST.
+    expect(iso(kyiv.instantOfWall(Date.parse('2024-03-31T03:00:00Z')))).toBe('2024-03-31T01:00:00.000Z');
     // 03:30 on 2024-10-27 happens twice: the earlier (EEST).
     expect(iso(kyiv.instantOfWall(Date.parse('2024-10-27T03:30:00Z')))).toBe('2024-10-27T00:30:00.000Z');
   });

@@ -205,9 +205,10 @@ export class Calendar {
   }
 
   /**
-   * The instant a local wall-clock time (`wall`: ms since 1970 as if the zone were UTC) happens. A
-   * time skipped by a daylight-saving gap is the first instant after the gap; a time that happens
-   * twice is the earlier one.
+   * The instant a local wall-clock time (`wall`: ms since 1970 as if the zone were UTC) happens, by
+   * Temporal's `compatible` rule (as JavaScript dates and most systems): a time that happens twice is
+   * the earlier; a time skipped by a daylight-saving gap is moved forward by the gap (03:30 on a night
+   * that skips 03:00–04:00 is 04:30), so a day that starts in a gap starts at the gap's end.
    */
   instantOfWall(wall: number): number {
     if (this.utc) return wall;
@@ -215,16 +216,8 @@ export class Calendar {
     const late = this.offsetMs(wall + DAY_MS);
     const candidates = [wall - early, wall - late].filter((t) => this.offsetMs(t) === wall - t);
     if (candidates.length) return Math.min(...candidates);
-    // In a gap: the transition between the two candidates (the later offset starts there).
-    let lo = Math.min(wall - early, wall - late);
-    let hi = Math.max(wall - early, wall - late);
-    const first = this.offsetMs(lo);
-    while (hi - lo > 1) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (this.offsetMs(mid) === first) lo = mid;
-      else hi = mid;
-    }
-    return hi;
+    // In a gap: read with the offset in force before it.
+    return wall - early;
   }
 
   /** First instant of the local day `days` (days since 1970-01-01). */

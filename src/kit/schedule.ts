@@ -1,5 +1,8 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { isTimeZone } from '../shared/time.js';
+
+export { isTimeZone };
 
 /**
  * What a runner does with the slots that passed while no runner was running (downtime):
@@ -15,17 +18,6 @@ import { z } from 'zod';
  */
 export const CatchUp = z.enum(['last', 'skip']);
 export type CatchUp = z.infer<typeof CatchUp>;
-
-/** True when `tz` names an IANA time zone the runtime knows ('Europe/Kyiv', 'UTC'). */
-export function isTimeZone(tz: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz)) return false; // not an offset such as '+02:00'
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function cronError(expr: string, timeZone: string): string | undefined {
   try {

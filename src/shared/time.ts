@@ -131,71 +131,16 @@ export function civilFromDays(days: number): [number, number, number] {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
-const offsetFormats = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
-const QUARTER_HOUR = 900_000;
-
-/** Whether `zone` is an IANA time zone name this runtime knows (`Europe/Kyiv`, `UTC`). */
+/**
+ * Whether `zone` is an IANA time zone name this runtime knows (`Europe/Kyiv`, `UTC`). Offsets such as
+ * `+02:00` are not zone names (Intl, Postgres and DuckDB read their signs differently).
+ */
 export function isTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
   } catch {
     return false;
   }
-}
-
-/**
- * The offset of `zone` from UTC at instant `t`, in milliseconds (Kyiv in summer: +3 h). Offsets change
- * only at quarter hours, so each quarter hour is asked of Intl once.
- */
-export function zoneOffset(zone: string, t: number): number {
-  const bucket = Math.floor(t / QUARTER_HOUR);
-  const key = `${zone}|${bucket}`;
-  const hit = offsetCache.get(key);
-  if (hit !== undefined) return hit;
-  let f = offsetFormats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    offsetFormats.set(zone, f);
-  }
-  const at = bucket * QUARTER_HOUR;
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(at)))
-    if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  const offset = wall - at;
-  if (offsetCache.size > 50_000) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
-}
-
-/**
- * The instant a wall-clock time in `zone` names; `wall` is that time as if it were UTC
- * (`Date.UTC(y, m - 1, d, h, mi, s)`). Around a DST change, as Temporal's `compatible` rule: a wall
- * time that occurs twice (clocks turned back) is its first occurrence; one that does not exist (clocks
- * turned forward) is moved forward by the gap (02:30 on a spring-forward night that skips 02:00–03:00 is 03:30).
- */
-export function zonedWallToInstant(wall: number, zone: string): number {
-  if (zone === 'UTC') return wall;
-  const before = zoneOffset(zone, wall - DAY_MS);
-  const after = zoneOffset(zone, wall + DAY_MS);
-  const a = wall - before;
-  const aOk = zoneOffset(zone, a) === before;
-  if (before === after) return aOk ? a : wall - zoneOffset(zone, a);
-  const b = wall - after;
-  const bOk = zoneOffset(zone, b) === after;
-  if (aOk && bOk) return Math.min(a, b);
-  if (aOk) return a;
-  if (bOk) return b;
-  return wall - before; // in the gap: the offset before the change carries it past the gap
 }

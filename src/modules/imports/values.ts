@@ -6,7 +6,7 @@
  * are rewritten as strings, never through a float.
  */
 import { minorDigits } from '../../shared/money.js';
-import { zonedWallToInstant } from '../../shared/time.js';
+import { calendarOf } from '../../analytics/calendar.js';
 import { invalid } from '../../shared/errors.js';
 import type { Entity } from './schema.js';
 
@@ -324,7 +324,7 @@ function build(p: Parts, raw: string, day: boolean, timeZone: string): DateResul
     if (offsetMin > 14 * 60) return { error: `${show(raw)} has an impossible UTC offset` };
     t = wall - sign * offsetMin * 60_000;
   } else if (p.zone) t = wall;
-  else t = zonedWallToInstant(wall, timeZone);
+  else t = calendarOf(timeZone).instantOfWall(wall);
   return { value: new Date(t).toISOString(), kind: null };
 }
 
