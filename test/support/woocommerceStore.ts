@@ -19,6 +19,7 @@
  * `expected` is computed from the generator's own objects (never by reading the CSV back), by the
  * `WOO_RULES` below. Same seed → same bytes.
  */
+import { mulberry32 } from '../../src/shared/random.js';
 
 /** How each expected figure is defined (the style of the Shopify sample's reference.json `rules`). */
 export const WOO_RULES = {
@@ -97,18 +98,6 @@ export interface WooStore {
   files: { ordersByItem: string; ordersByOrder: string; customers: string };
   expected: WooExpected;
   asOf: string;
-}
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = [
@@ -326,7 +315,7 @@ const pipeItem = (fields: [string, string | number][]) =>
   fields.map(([k, v]) => `${esc(k)}:${esc(v)}`).join('|');
 
 export function generateWooStore(seed = 19): WooStore {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const chance = (p: number) => rand() < p;
   const usedEmails = new Set<string>();
