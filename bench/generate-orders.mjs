@@ -9,6 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
+import { parseArgs } from 'node:util';
 
 /** mulberry32: small, fast, deterministic PRNG. */
 export function prng(seed) {
@@ -72,22 +73,46 @@ export async function generateOrders(out, { orders = 2_000_000, customers = 200_
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const opt = (name, dflt) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
-  };
-  const out = args[0];
-  if (!out) {
-    console.error(
-      'usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders N] [--customers M] [--seed S]',
-    );
+  const usage =
+    'usage: node bench/generate-orders.mjs <out.csv[.gz]> [--orders N] [--customers M] [--seed S]';
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        orders: { type: 'string' },
+        customers: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`${err.message}\n${usage}`);
     process.exit(2);
   }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const out = positionals[0];
+  if (!out || positionals.length > 1 || out.startsWith('-')) {
+    console.error(usage);
+    process.exit(2);
+  }
+  const whole = (name, dflt) => {
+    const v = values[name];
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v) || Number(v) < 1) {
+      console.error(`--${name}: expected a positive whole number, got '${v}'\n${usage}`);
+      process.exit(2);
+    }
+    return Number(v);
+  };
   const r = await generateOrders(out, {
-    orders: opt('orders', 2_000_000),
-    customers: opt('customers', 200_000),
-    seed: opt('seed', 42),
+    orders: whole('orders', 2_000_000),
+    customers: whole('customers', 200_000),
+    seed: whole('seed', 42),
   });
   console.error(`wrote ${out}: ${r.orders} orders, ${r.customers} customers, ${r.lines} lines`);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +167,41 @@ describe.each(testEngines())('products, spend, reports and imports over HTTP on 
     const b = await t.call('GET', `/v1/imports/${ids[1]!.importId}`, { role: 'analyst' });
     expect(b.json.lastError).toContain('broken.csv');
     expect(b.json.lastError).not.toContain(uploadDir);
+
+    // An Idempotency-Key reused for another file is a conflict: nothing queued, nothing left behind.
+    const keyed = (body: string, key: string, query = 'filename=k.csv') =>
+      t.app.request(`/v1/imports/orders?${query}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${t.keys.admin}`,
+          'content-type': 'text/csv',
+          'idempotency-key': key,
+        },
+        body,
+      });
+    const first = 'order_id,customer_id,ordered_at,currency,order_total\nK-1,c-1,2024-03-01,EUR,5.00\n';
+    const k1 = await keyed(first, 'batch-7');
+    expect(k1.status).toBe(202);
+    const k1again = await keyed(first, 'batch-7');
+    expect(((await k1again.json()) as { importId: number }).importId).toBe(
+      ((await k1.json()) as { importId: number }).importId,
+    );
+    const files = () => readdirSync(uploadDir).length;
+    const before = files();
+    const other = await keyed(first.replace('5.00', '6.00'), 'batch-7');
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { error: { message: string } }).error.message).toContain(
+      "Idempotency-Key 'batch-7' was used for another upload",
+    );
+    expect((await keyed(first, 'batch-7', 'filename=k.csv&decimal=comma')).status).toBe(409);
+    expect(files()).toBe(before);
+    // A long file name (the schema allows 200 characters) is stored under a short one; an unknown
+    // preset is refused before the body is read.
+    expect((await post(`filename=${'n'.repeat(196)}.csv`, first)).status).toBe(202);
+    const bad = await post('preset=../../etc/passwd', first);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('unknown preset');
+    expect(files()).toBe(before + 1);
   });
 
   it('serves reports with the CLI options and JSON, validated', async () => {

@@ -18,6 +18,8 @@ export const ImportJobPayload = z.object({
   dateFormat: z.string().optional(),
   timeZone: z.string().optional(),
   keepRepeatedRows: z.boolean().optional(),
+  /** The request's fingerprint (file SHA-256 and options): a reused Idempotency-Key must match it. */
+  request: z.string().optional(),
 });
 export type ImportJobPayload = z.infer<typeof ImportJobPayload>;
 

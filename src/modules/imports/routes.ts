@@ -9,6 +9,7 @@ import { parseDelimiter } from './csv.js';
 import { checkEncoding } from './encoding.js';
 import { parseDateFormat, parseDecimalOption } from './values.js';
 import { isTimeZone } from '../../shared/time.js';
+import { PRESETS } from './presets/index.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
 import type { Auth } from '../../kit/http/auth.js';
@@ -66,7 +67,14 @@ function checked(field: string, check: (v: string, field: string) => unknown, de
 }
 
 const UploadQuery = z.object({
-  preset: z.string().optional().openapi({ description: 'column layout (detected when omitted)' }),
+  preset: checked(
+    'preset',
+    (v) => {
+      if (!PRESETS.some((p) => p.name === v))
+        throw new Error(`unknown preset '${v}'; expected one of ${PRESETS.map((p) => p.name).join(', ')}`);
+    },
+    'column layout (detected when omitted)',
+  ),
   currency: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'expected an ISO 4217 code')
@@ -194,13 +202,20 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         ...(q.time_zone !== undefined ? { timeZone: q.time_zone } : {}),
         ...(q.keep_repeated_rows === 'true' ? { keepRepeatedRows: true } : {}),
       };
-      const key =
-        c.req.header('idempotency-key') ??
-        `import:${saved.sha256}:${createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16)}`;
+      // What this request asks for: the file's bytes and every option (not its display name).
+      const request = `${saved.sha256}:${createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16)}`;
+      const given = c.req.header('idempotency-key');
+      const key = given ?? `import:${request}`;
       const name = q.filename ?? `upload.${entity.data}`;
-      // Keep the file's extension so the importer recognises gzip / NDJSON by name as well as by content.
-      const file = join(deps.config.uploadDir, `${saved.sha256}-${name.replace(/[^\w.-]/g, '_')}`);
-      await rename(tmp, file);
+      // Keep the file's extension so the importer recognises gzip / NDJSON by name as well as by content;
+      // the stored name stays far below file-system limits whatever the upload was called.
+      const file = join(deps.config.uploadDir, `${saved.sha256}-${name.replace(/[^\w.-]/g, '_').slice(-60)}`);
+      try {
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
       const payload: ImportJobPayload = {
         entity: entity.data,
         file,
@@ -214,12 +229,25 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
         ...(options.dateFormat ? { dateFormat: options.dateFormat } : {}),
         ...(options.timeZone ? { timeZone: options.timeZone } : {}),
         ...(options.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
+        request,
       };
       const { job, created } = await deps.jobs.enqueue('import', payload, {
         idempotencyKey: key,
         maxAttempts: 3,
       });
       if (!created && (job.payload as ImportJobPayload).file !== file) await rm(file, { force: true });
+      const earlier = job.payload as ImportJobPayload;
+      if (
+        !created &&
+        given !== undefined &&
+        (earlier.request ?? earlier.file) !== (earlier.request ? request : file)
+      )
+        throw new AppError(
+          'conflict',
+          `Idempotency-Key '${given}' was used for another upload (a different file or options: import ${job.jobId}); ` +
+            'send this one with a new key',
+          { where: { field: 'Idempotency-Key' } },
+        );
       c.header('Location', `/v1/imports/${job.jobId}`);
       return c.json(status(job), 202);
     },
