@@ -49,6 +49,26 @@ export function decimalToMinor(text: string, minorDigits = 2): number | null {
   return d ? safe(toMinor(d, minorDigits)) : null;
 }
 
+/**
+ * The largest amount one field may hold, in minor units (10,000,000,000.00 in a 2-digit currency): far
+ * above any real order, and small enough that sums over millions of them stay exact in a double.
+ */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
+
+/**
+ * Why `quantity × value` cannot be stored exactly as minor units (beyond {@link MAX_AMOUNT_MINOR}),
+ * or null when it can.
+ */
+export function amountLimitError(value: ScaledDecimal, minorDigits = 2, quantity = 1): string | null {
+  const m = toMinor({ units: value.units * BigInt(quantity), scale: value.scale }, minorDigits);
+  const abs = m < 0n ? -m : m;
+  if (abs <= BigInt(MAX_AMOUNT_MINOR)) return null;
+  const limit = (MAX_AMOUNT_MINOR / 10 ** minorDigits).toLocaleString('en-US', {
+    minimumFractionDigits: minorDigits,
+  });
+  return `is beyond the largest amount Retain stores (${limit})`;
+}
+
 /** quantity × unit price (exact decimal) in minor units, rounded once. */
 export function lineTotalMinor(quantity: number, unitPrice: ScaledDecimal, minorDigits = 2): number | null {
   return safe(toMinor({ units: unitPrice.units * BigInt(quantity), scale: unitPrice.scale }, minorDigits));

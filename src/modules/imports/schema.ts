@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { lineTotalMinor, minorDigits, parseDecimal, type ScaledDecimal } from '../../shared/money.js';
+import {
+  amountLimitError,
+  lineTotalMinor,
+  minorDigits,
+  parseDecimal,
+  type ScaledDecimal,
+} from '../../shared/money.js';
 import { parseDay, parseInstant } from '../../shared/time.js';
 import { ENTITY_NAMES } from './names.js';
 
@@ -67,7 +73,6 @@ function decimalField(what: string) {
     return d;
   });
 }
-const optionalMoney = decimalField('an amount').optional();
 /** Prices and totals: a negative amount is refused at the field (refunds are their own entity). */
 const optionalNonNegativeMoney = decimalField('an amount')
   .refine((d) => d.units >= 0n, 'must not be negative')
@@ -202,6 +207,9 @@ function minor(value: ScaledDecimal | undefined, cur: string): number | null {
   return lineTotalMinor(1, value, minorDigits(cur));
 }
 
+/** The most units one order line may have (order_lines.quantity is a 32-bit integer). */
+const MAX_QUANTITY = 10_000_000;
+
 // ---- orders (one row per order line; order-level fields may repeat or be left blank after the first) ----
 
 export const OrderLineInput = z
@@ -216,9 +224,9 @@ export const OrderLineInput = z
     unit_price: optionalNonNegativeMoney,
     line_total: optionalNonNegativeMoney,
     order_total: optionalNonNegativeMoney,
-    discount: optionalMoney,
-    shipping: optionalMoney,
-    tax: optionalMoney,
+    discount: optionalNonNegativeMoney,
+    shipping: optionalNonNegativeMoney,
+    tax: optionalNonNegativeMoney,
     channel: optionalText,
     source: optionalText,
     status,
@@ -236,12 +244,32 @@ export const OrderLineInput = z
         ctx.addIssue({ code: 'custom', path: ['quantity'], message: `must be positive, got ${r.quantity}` });
       if (r.unit_price === undefined && r.line_total === undefined)
         ctx.addIssue({ code: 'custom', path: ['unit_price'], message: 'is required on an order line' });
+      else if (r.quantity !== undefined && r.quantity > MAX_QUANTITY)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['quantity'],
+          message: `must be at most ${MAX_QUANTITY.toLocaleString('en-US')}, got ${r.quantity}`,
+        });
+      else if (
+        r.quantity !== undefined &&
+        r.quantity > 0 &&
+        r.unit_price !== undefined &&
+        r.line_total === undefined
+      ) {
+        const e = amountLimitError(r.unit_price, minorDigits(r.currency), r.quantity);
+        if (e) ctx.addIssue({ code: 'custom', path: ['unit_price'], message: `× quantity ${e}` });
+      }
     } else if (r.order_total === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['order_total'],
         message: 'is required when the row has no line (sku, quantity, unit_price)',
       });
+    }
+    for (const f of ['unit_price', 'line_total', 'order_total', 'discount', 'shipping', 'tax'] as const) {
+      const v = r[f];
+      const e = v === undefined ? null : amountLimitError(v, minorDigits(r.currency));
+      if (e) ctx.addIssue({ code: 'custom', path: [f], message: e });
     }
   })
   .transform((r) => {
@@ -293,6 +321,10 @@ export const RefundInput = z
     currency,
     refunded_at: requiredInstant,
     reason: optionalText,
+  })
+  .superRefine((r, ctx) => {
+    const e = amountLimitError(r.amount, minorDigits(r.currency));
+    if (e) ctx.addIssue({ code: 'custom', path: ['amount'], message: e });
   })
   .transform((r) => ({
     refundId: r.refund_id,

@@ -150,4 +150,41 @@ describe.each(testEngines())('orders and refunds over HTTP on %s', (engine) => {
     for (const role of ['admin', 'analyst', 'marketer', 'agent'] as const)
       expect((await t.call('GET', '/v1/orders/A-1', { role })).status).toBe(200);
   });
+  it('refuses amounts it cannot store exactly, and negative discounts, with 400 naming the field; nothing written', async () => {
+    const count = async () => (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM orders'))[0]!.n;
+    const before = await count();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ order_total: '92233720368547758.08', lines: [] }, 'order_total'],
+      [{ order_total: '99999999999999999999999', lines: [] }, 'order_total'],
+      [{ order_total: '90071992547409.93', lines: [] }, 'order_total'],
+      [{ shipping: '92233720368547758.08' }, 'shipping'],
+      [
+        {
+          lines: [
+            { sku: 'A', quantity: 1, unit_price: '90071992547409.91' },
+            { sku: 'B', quantity: 1, unit_price: '90071992547409.91' },
+          ],
+        },
+        'unit_price',
+      ],
+      [{ lines: [{ sku: 'A', quantity: 1, unit_price: '9223372036854775808' }] }, 'unit_price'],
+      [{ lines: [{ sku: 'A', quantity: 2147483647, unit_price: '99999999999' }] }, 'quantity'],
+      [{ lines: [{ sku: 'A', quantity: 5000, unit_price: '99999999999' }] }, 'unit_price'],
+      [{ discount: '-100' }, 'discount'],
+    ];
+    for (const [extra, field] of cases) {
+      const r = await t.call('POST', '/v1/orders', { role: 'admin', body: order('BIG-1', extra) });
+      expect(r.status, JSON.stringify(extra)).toBe(400);
+      expect(JSON.stringify(r.json), JSON.stringify(extra)).toContain(field);
+    }
+    expect(await count()).toBe(before);
+    // The largest amount stored is stored exactly and reads back the same.
+    const max = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('BIG-2', { order_total: '10000000000.00', shipping: undefined, lines: [] }),
+    });
+    expect(max.status).toBe(201);
+    const back = await t.call('GET', '/v1/orders/BIG-2', { role: 'admin' });
+    expect(back.json).toMatchObject({ totalMinor: 1_000_000_000_000 });
+  });
 });
