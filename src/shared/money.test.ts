@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinor, lineTotalMinor, minorToDecimal, parseDecimal } from './money.js';
+import { addDecimals, decimalToMinor, lineTotalMinor, minorToDecimal, parseDecimal } from './money.js';
 
 describe('money', () => {
   it('converts decimals exactly, without binary floating point', () => {
@@ -26,5 +26,15 @@ describe('money', () => {
   it('formats minor units as currency decimals', () => {
     expect(minorToDecimal(825464)).toBe(8254.64);
     expect(minorToDecimal(-5)).toBe(-0.05);
+  });
+  it('adds decimal strings exactly', () => {
+    expect(addDecimals(['0.1', '0.2'])).toBe('0.3'); // 0.30000000000000004 in doubles
+    expect(addDecimals(['4.90', '0.1'])).toBe('5.00');
+    expect(addDecimals(['90071992547409.91', '90071992547409.91'])).toBe('180143985094819.82');
+    expect(addDecimals(['-10.00', '2.5'])).toBe('-7.50');
+    expect(addDecimals(['0.05', '-0.10'])).toBe('-0.05');
+    expect(addDecimals(['3'])).toBe('3');
+    expect(addDecimals([])).toBeUndefined();
+    expect(addDecimals(['1.00', 'ten'])).toBe('ten');
   });
 });

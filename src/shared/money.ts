@@ -69,6 +69,26 @@ export function amountLimitError(value: ScaledDecimal, minorDigits = 2, quantity
   return `is beyond the largest amount Retain stores (${limit})`;
 }
 
+/**
+ * The exact sum of plain decimal strings, as a decimal string with the largest scale among them
+ * (`['4.90', '0.1']` → `'5.00'`), or the first value that is not a plain decimal (so that the caller's
+ * validation names it). Undefined for no values.
+ */
+export function addDecimals(values: readonly string[]): string | undefined {
+  if (values.length === 0) return undefined;
+  const parsed: ScaledDecimal[] = [];
+  for (const v of values) {
+    const d = parseDecimal(v);
+    if (!d) return v;
+    parsed.push(d);
+  }
+  const scale = Math.max(...parsed.map((d) => d.scale));
+  const total = parsed.reduce((a, d) => a + d.units * 10n ** BigInt(scale - d.scale), 0n);
+  const digits = (total < 0n ? -total : total).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return total < 0n ? `-${text}` : text;
+}
+
 /** quantity × unit price (exact decimal) in minor units, rounded once. */
 export function lineTotalMinor(quantity: number, unitPrice: ScaledDecimal, minorDigits = 2): number | null {
   return safe(toMinor({ units: unitPrice.units * BigInt(quantity), scale: unitPrice.scale }, minorDigits));

@@ -5,18 +5,15 @@
  * customers as `wc-<id>` (billing email for guests).
  */
 import { WOO_DRAFT, WOO_STATUS } from '../imports/presets/woocommerce.js';
+import { addDecimals } from '../../shared/money.js';
 type J = Record<string, unknown>;
 const obj = (v: unknown): J => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as J) : {});
 const arr = (v: unknown): J[] => (Array.isArray(v) ? v.map(obj) : []);
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 const lower = (v: unknown) => str(v)?.toLowerCase();
-const sum = (xs: (string | undefined)[]) => {
-  const vals = xs.filter((x): x is string => x !== undefined).map(Number);
-  return vals.length && vals.every(Number.isFinite)
-    ? (Math.round(vals.reduce((a, b) => a + b, 0) * 1e6) / 1e6).toString()
-    : undefined;
-};
+/** Exact sum of amounts (undefined when none; an unreadable one is passed on for the schema to name). */
+const sum = (xs: (string | undefined)[]) => addDecimals(xs.filter((x): x is string => x !== undefined));
 
 export interface MappedOrder {
   order: J & { lines: J[] };
