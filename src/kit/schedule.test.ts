@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeZone, parseSchedules, Schedule, ScheduleSlots } from './schedule.js';
+import { parseSchedules, Schedule, ScheduleSlots } from './schedule.js';
+import { isTimeZone } from '../shared/time.js';
 
 const base = { name: 'nightly', cron: '0 2 * * *', timeZone: 'Europe/Kyiv', kind: 'report' };
 

@@ -2,8 +2,6 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { isTimeZone } from '../shared/time.js';
 
-export { isTimeZone };
-
 /**
  * What a runner does with the slots that passed while no runner was running (downtime):
  *

@@ -3,7 +3,7 @@ import { AppError, invalid } from '../../shared/errors.js';
 import type { ImportFormat, ImportReport } from './service.js';
 import { describeIgnored } from './columnReport.js';
 import type { Entity } from './schema.js';
-import { ENTITY_NAMES, PRESET_NAMES, parseMap } from './names.js';
+import { ENTITY_NAMES, PRESET_NAMES, REPEATED_ROW, parseMap } from './names.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { emit } from '../../kit/cli/output.js';
 import { progressBar } from '../../kit/cli/progress.js';
@@ -35,13 +35,13 @@ export function describeImport(r: ImportReport): string {
   }
   for (const [reason, n] of Object.entries(r.skipped)) lines.push(`  skipped ${n}: ${reason}`);
   if (r.repeatedRows) {
-    const first = r.warnings.filter((w) => w.reason.startsWith('repeats line')).slice(0, 5);
+    const first = r.warnings.filter((w) => w.reason.startsWith(REPEATED_ROW)).slice(0, 5);
     lines.push(
       `  left out ${r.repeatedRows.toLocaleString('en-US')} rows that repeat an earlier row of their order exactly ` +
         `(lines ${first.map((w) => w.line).join(', ')}${r.repeatedRows > first.length ? ', …' : ''}; --json lists them, --keep-repeated-rows keeps them)`,
     );
   }
-  const warnings = r.warnings.filter((w) => !w.reason.startsWith('repeats line'));
+  const warnings = r.warnings.filter((w) => !w.reason.startsWith(REPEATED_ROW));
   for (const w of warnings.slice(0, 20)) lines.push(`  line ${w.line}: ${w.reason}`);
   if (warnings.length > 20) lines.push(`  … and ${warnings.length - 20} more warnings (use --json)`);
   for (const e of r.errors.slice(0, 20)) lines.push(`  line ${e.line}: ${e.reason}`);

@@ -24,3 +24,6 @@ export function parseMap(values: readonly string[], field = '--map'): Record<str
   }
   return map;
 }
+
+/** How a repeated order row's warning begins (the import's text output gathers them into one line). */
+export const REPEATED_ROW = 'repeats line';

@@ -11,6 +11,7 @@ import { importInWorkers, parallelPlan } from './parallel.js';
 import { recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
 import { Entity } from './schema.js';
+import { REPEATED_ROW } from './names.js';
 import { openSource, peekHead } from './source.js';
 import { isTimeZone } from '../../shared/time.js';
 import {
@@ -394,7 +395,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       for (const r of repeated.repeats)
         sink.warn(
           r.line,
-          `repeats line ${r.sameAs} of order ${r.order} exactly — left out (--keep-repeated-rows keeps it)`,
+          `${REPEATED_ROW} ${r.sameAs} of order ${r.order} exactly — left out (--keep-repeated-rows keeps it)`,
         );
     }
     await mergeAll(tx, entity, now, db.dialect, report, reject);

@@ -4,7 +4,7 @@
  * Shopify orders by `name` (#1001) and customers by lower-cased email; WooCommerce orders by id and
  * customers as `wc-<id>` (billing email for guests).
  */
-import { WOO_DRAFT, WOO_STATUS } from '../imports/presets/woocommerce.js';
+import { WOO_DRAFT, WOO_STATUS, wooStatusKey } from '../imports/presets/woocommerce.js';
 import { addDecimals } from '../../shared/money.js';
 type J = Record<string, unknown>;
 const obj = (v: unknown): J => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as J) : {});
@@ -109,13 +109,15 @@ const gmt = (v: unknown) => (str(v) ? `${str(v)}Z`.replace(/Z+$/, 'Z') : undefin
 
 /** A WooCommerce status as the export preset maps it (`pending` payment → unpaid, on-hold → pending). */
 function wooStatus(v: unknown): string | undefined {
-  const s = str(v)?.toLowerCase().replace(/^wc-/, '');
-  return s === undefined ? undefined : (WOO_STATUS[s] ?? s);
+  const raw = str(v);
+  if (raw === undefined) return undefined;
+  const s = wooStatusKey(raw);
+  return WOO_STATUS[s] ?? s;
 }
 
 /** Whether a WooCommerce order webhook is a checkout draft (a cart being checked out, not an order). */
 export function isWooDraft(o: J): boolean {
-  return WOO_DRAFT.has(str(o.status)?.toLowerCase().replace(/^wc-/, '') ?? '');
+  return WOO_DRAFT.has(wooStatusKey(str(o.status) ?? ''));
 }
 
 export function wooOrder(o: J): MappedOrder {

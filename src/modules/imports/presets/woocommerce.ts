@@ -1,7 +1,7 @@
 import type { Mapped, Preset } from './types.js';
 import { canonicalEmail } from '../schema.js';
 import { monthFirstDate, str } from './types.js';
-import { readAmount, type ValueFormat } from '../values.js';
+import { positiveAmount, readAmount, type ValueFormat } from '../values.js';
 
 /*
  * WooCommerce "Customer / Order / Coupon Export" (SkyVerge, sold on woocommerce.com): the column names
@@ -100,6 +100,10 @@ export const WOO_STATUS: Record<string, string> = {
   refunded: 'refunded',
 };
 /** Not orders yet: the block checkout's draft (a cart being checked out). */
+/** A status cell as WOO_STATUS/WOO_DRAFT key it: lower case, without the `wc-` prefix. */
+export function wooStatusKey(raw: string): string {
+  return raw.trim().toLowerCase().replace(/^wc-/, '');
+}
 export const WOO_DRAFT: ReadonlySet<string> = new Set(['checkout-draft', 'draft', 'auto-draft']);
 const DRAFT_REASON = 'checkout-draft order (a cart in checkout, not an order)';
 
@@ -154,7 +158,7 @@ function ordersMapper(format: ValueFormat): (v: Record<string, unknown>) => Mapp
   const wooDate = (v: unknown) => str(monthFirstDate(v, format));
   const refunded = new Set<string>();
   return (v) => {
-    const status = cell(v.status).toLowerCase().replace(/^wc-/, '');
+    const status = wooStatusKey(cell(v.status));
     if (WOO_DRAFT.has(status)) return [{ kind: 'skip', reason: DRAFT_REASON }];
     const orderId = cell(v.order_id);
     const email = canonicalEmail(str(v.billing_email) || str(v.customer_email));
@@ -229,11 +233,8 @@ function ordersMapper(format: ValueFormat): (v: Record<string, unknown>) => Mapp
           },
         });
       });
-    } else if (
-      refundedTotal > 0 ||
-      (cell(v.refunded_total) !== '' && amountOf(v.refunded_total, format) === null)
-    ) {
-      // (An unreadable refunded_total is passed on, so the refund row is rejected naming it.)
+    } else if (positiveAmount(cell(v.refunded_total), format.decimal)) {
+      // (An unreadable refunded_total counts as positive: the refund row is then rejected naming it.)
       refunded.add(orderId);
       out.push({
         kind: 'row',
