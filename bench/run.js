@@ -15,6 +15,7 @@ const benches = {
   remote: 'bench/remote.mjs',
   reco: 'bench/reco.mjs',
   reports: 'bench/reports.mjs',
+  ingest: 'bench/ingest.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

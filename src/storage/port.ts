@@ -71,6 +71,12 @@ export interface BulkLoad {
   abort(): Promise<void>;
 }
 
+/** A connection of its own (see `Database.session`). */
+export interface Session extends Queryable {
+  /** Runs `fn` in one transaction on the session's connection (its temporary tables are visible). */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
 export type EngineKind = 'duckdb' | 'postgres';
 
 export interface Database extends Queryable {
@@ -80,5 +86,13 @@ export interface Database extends Queryable {
   readonly location: string;
   /** Runs `fn` in one transaction: commit on success, rollback on throw. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on a connection of its own, outside any transaction, for work that stages rows before it
+   * writes (an import): temporary tables and bulk loads made on the session are private to it and
+   * are dropped when `fn` ends, and they do not hold up other requests (on DuckDB a transaction holds
+   * the store's one writer). Statements on the session outside `session.transaction` should touch its
+   * temporary tables only; writes to the store go in `session.transaction`.
+   */
+  session<T>(fn: (s: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

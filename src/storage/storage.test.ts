@@ -70,6 +70,51 @@ describe.each(testEngines())('storage port on %s', (engine) => {
     expect(await db.query('SELECT COUNT(*) AS n FROM tx_probe')).toEqual([{ n: 1 }]);
   });
 
+  it('gives a session its own connection: private temp tables, dropped at its end, merged in one transaction', async () => {
+    await db.exec('CREATE TABLE session_probe (id BIGINT PRIMARY KEY)');
+    await db.session(async (s) => {
+      await s.exec('CREATE TEMP TABLE stg_probe (id BIGINT)');
+      await s.copyRows('stg_probe', ['id'], [[1], [2], [3]]);
+      // Another connection does not see the session's staging table.
+      await expect(db.query('SELECT COUNT(*) AS n FROM stg_probe')).rejects.toThrow();
+      await s.transaction((tx) => tx.exec('INSERT INTO session_probe SELECT id FROM stg_probe'));
+      await expect(
+        s.transaction(async (tx) => {
+          await tx.exec('INSERT INTO session_probe VALUES (4)');
+          await tx.exec('INSERT INTO session_probe VALUES (1)');
+        }),
+      ).rejects.toThrow();
+    });
+    expect(await db.query('SELECT id FROM session_probe ORDER BY id')).toEqual([
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+    ]);
+    // Gone with the session (on Postgres the pooled connection is reused: its temp tables are discarded).
+    await db.session(async (s) => {
+      await expect(s.query('SELECT COUNT(*) AS n FROM stg_probe')).rejects.toThrow();
+    });
+  });
+
+  it('answers reads while a write transaction is open, from the last commit', async () => {
+    await db.exec('CREATE TABLE read_probe (id BIGINT)');
+    await db.exec('INSERT INTO read_probe VALUES (1)');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inside!: () => void;
+    const started = new Promise<void>((r) => (inside = r));
+    const writing = db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO read_probe VALUES (2)');
+      inside();
+      await held;
+    });
+    await started;
+    expect(await db.query('SELECT COUNT(*) AS n FROM read_probe')).toEqual([{ n: 1 }]);
+    release();
+    await writing;
+    expect(await db.query('SELECT COUNT(*) AS n FROM read_probe')).toEqual([{ n: 2 }]);
+  });
+
   it('refuses integers beyond the safe range instead of rounding them', async () => {
     await expect(db.query('SELECT CAST(9007199254740993 AS BIGINT) AS big')).rejects.toThrow(/safe range/);
   });

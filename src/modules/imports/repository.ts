@@ -1,7 +1,8 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
 import { recordFrom } from '../outbox/service.js';
-import { CONSENT_CHANNELS, CUSTOMER_FIELDS, SALE_STATUSES } from './schema.js';
+import { CONSENT_CHANNELS, CUSTOMER_FIELDS, MAX_ORDER_LINES, SALE_STATUSES } from './schema.js';
+import { MAX_AMOUNT_MINOR } from '../../shared/money.js';
 import type { CustomerRow, EventRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from './schema.js';
 
 /**
@@ -232,33 +233,48 @@ export async function dropRepeatedOrderLines(
   return { count, repeats };
 }
 
-/** Orders whose lines disagree on customer or currency cannot be stored as one order: reject them. */
+/**
+ * Orders the file states inconsistently or beyond what Retain keeps are rejected whole, each named at
+ * its first line: rows of one order that disagree on the customer or the currency; more than
+ * {@link MAX_ORDER_LINES} lines; line totals summing beyond the largest amount (MAX_AMOUNT_MINOR).
+ */
 export async function rejectInconsistentOrders(tx: Queryable): Promise<{ errors: RowError[]; rows: number }> {
+  // MIN <> MAX rather than COUNT(DISTINCT): same answer without per-group hash sets.
+  const having = `MIN(COALESCE(customer_ext, '')) <> MAX(COALESCE(customer_ext, '')) OR MIN(currency) <> MAX(currency)
+       OR COUNT(*) > ${MAX_ORDER_LINES} OR COALESCE(SUM(line_total_minor), 0) > ${MAX_AMOUNT_MINOR}`;
   const bad = await tx.query<{
     order_ext: string;
     first_line: number;
     lines: number;
     customers: number;
     currencies: number;
+    subtotal: string;
   }>(
-    // MIN <> MAX rather than COUNT(DISTINCT): same answer without per-group hash sets.
     `SELECT order_ext, MIN(line_no) AS first_line, COUNT(*) AS lines,
             CASE WHEN MIN(COALESCE(customer_ext, '')) <> MAX(COALESCE(customer_ext, '')) THEN 2 ELSE 1 END AS customers,
-            CASE WHEN MIN(currency) <> MAX(currency) THEN 2 ELSE 1 END AS currencies
+            CASE WHEN MIN(currency) <> MAX(currency) THEN 2 ELSE 1 END AS currencies,
+            CAST(COALESCE(SUM(line_total_minor), 0) AS TEXT) AS subtotal
      FROM stg_order_lines GROUP BY order_ext
-     HAVING MIN(COALESCE(customer_ext, '')) <> MAX(COALESCE(customer_ext, '')) OR MIN(currency) <> MAX(currency)
+     HAVING ${having}
      ORDER BY first_line`,
   );
   if (bad.length === 0) return { errors: [], rows: 0 };
   await tx.exec(
     `DELETE FROM stg_order_lines WHERE order_ext IN (
-       SELECT order_ext FROM stg_order_lines GROUP BY order_ext
-       HAVING MIN(COALESCE(customer_ext, '')) <> MAX(COALESCE(customer_ext, '')) OR MIN(currency) <> MAX(currency))`,
+       SELECT order_ext FROM stg_order_lines GROUP BY order_ext HAVING ${having})`,
   );
+  const why = (b: (typeof bad)[number]) =>
+    b.customers > 1
+      ? `its ${b.lines} rows disagree on customer_id`
+      : b.currencies > 1
+        ? `its ${b.lines} rows disagree on currency`
+        : b.lines > MAX_ORDER_LINES
+          ? `it has ${b.lines.toLocaleString('en-US')} lines, more than the ${MAX_ORDER_LINES.toLocaleString('en-US')} an order may have`
+          : `its lines sum to ${b.subtotal} minor units, beyond the largest amount Retain stores (${MAX_AMOUNT_MINOR} minor units)`;
   return {
     errors: bad.map((b) => ({
       line: b.first_line,
-      reason: `order ${b.order_ext}: its ${b.lines} rows disagree on ${b.customers > 1 ? 'customer_id' : 'currency'}; the whole order was rejected`,
+      reason: `order ${b.order_ext}: ${why(b)}; the whole order was rejected`,
     })),
     rows: bad.reduce((s, b) => s + b.lines, 0),
   };

@@ -207,6 +207,12 @@ function minor(value: ScaledDecimal | undefined, cur: string): number | null {
   return lineTotalMinor(1, value, minorDigits(cur));
 }
 
+/**
+ * The most lines one order may have in an import (a file with more under one order id is a broken
+ * export, not a basket): the order is rejected whole, named at its first line.
+ */
+export const MAX_ORDER_LINES = 10_000;
+
 /** The most units one order line may have (order_lines.quantity is a 32-bit integer). */
 const MAX_QUANTITY = 10_000_000;
 

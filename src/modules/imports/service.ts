@@ -320,75 +320,8 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     },
   };
 
-  await db.transaction(async (tx: Queryable) => {
-    const tables = targets.map((t) => repo.STAGING[t]);
-    await repo.createStaging(tx, tables as never);
-    const loads = new Map<Entity, BulkLoad>();
-    for (const t of targets) loads.set(t, await tx.bulkLoad(repo.STAGING[t].table, repo.STAGING[t].columns));
-    const flush = async (t: Entity) => {
-      const rows = buffers.get(t);
-      const load = loads.get(t);
-      if (!rows || rows.length === 0 || !load) return;
-      await load.write(rows);
-      buffers.set(t, []);
-    };
-    const plan = parallelPlan(preset, source.info, opts.workers, opts.workerFile);
-    if (plan) {
-      await source.close();
-      await importInWorkers({
-        file: opts.file,
-        gzip: source.info.gzip,
-        plan,
-        chunkBytes: opts.chunkBytes,
-        init: {
-          entity,
-          preset: preset.name,
-          map,
-          currency,
-          header: source.info.columns,
-          encoding: head.encoding,
-          delimiter: delimiter.value,
-          format: valueFormat,
-          file: opts.file,
-        },
-        loads,
-        sink,
-        tally,
-        onRecords: (n, bytesRead) => {
-          report.rows += n;
-          opts.onProgress?.({ rows: report.rows, bytesRead, bytesTotal: source.info.bytesTotal });
-        },
-      });
-    } else {
-      const mapper = preset.createMapper(entity, { map, currency, format: valueFormat });
-      const handle = recordHandler(
-        entity,
-        preset,
-        mapper,
-        source.info.columns.length,
-        sink,
-        valueReader(valueFormat, tally),
-      );
-      for await (const batch of source.batches) {
-        for (const rec of batch) {
-          report.rows++;
-          handle(rec);
-          if (full) {
-            full = false;
-            for (const t of targets) if (buffers.get(t)!.length >= FLUSH_ROWS) await flush(t);
-          }
-        }
-        opts.onProgress?.({
-          rows: report.rows,
-          bytesRead: source.progress.bytesRead,
-          bytesTotal: source.info.bytesTotal,
-        });
-      }
-    }
-    for (const t of targets) {
-      await flush(t);
-      await loads.get(t)?.finish();
-    }
+  // The merge: set-based SQL from the staging tables into the store, one transaction.
+  const merge = async (tx: Queryable) => {
     if (entity === 'orders' && !opts.keepRepeatedRows) {
       const repeated = await repo.dropRepeatedOrderLines(tx, maxErrors);
       report.repeatedRows = repeated.count;
@@ -413,6 +346,86 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         errorsOmitted: report.errorsOmitted,
       },
     });
+  };
+  // Rows are staged on a session of their own, outside any transaction (reading a big file takes
+  // time, and a transaction would hold the store's writer all along); the merge is one transaction.
+  await db.session(async (session) => {
+    const tables = targets.map((t) => repo.STAGING[t]);
+    await repo.createStaging(session, tables as never);
+    const loads = new Map<Entity, BulkLoad>();
+    for (const t of targets)
+      loads.set(t, await session.bulkLoad(repo.STAGING[t].table, repo.STAGING[t].columns));
+    const flush = async (t: Entity) => {
+      const rows = buffers.get(t);
+      const load = loads.get(t);
+      if (!rows || rows.length === 0 || !load) return;
+      await load.write(rows);
+      buffers.set(t, []);
+    };
+    try {
+      const plan = parallelPlan(preset, source.info, opts.workers, opts.workerFile);
+      if (plan) {
+        await source.close();
+        await importInWorkers({
+          file: opts.file,
+          gzip: source.info.gzip,
+          plan,
+          chunkBytes: opts.chunkBytes,
+          init: {
+            entity,
+            preset: preset.name,
+            map,
+            currency,
+            header: source.info.columns,
+            encoding: head.encoding,
+            delimiter: delimiter.value,
+            format: valueFormat,
+            file: opts.file,
+          },
+          loads,
+          sink,
+          tally,
+          onRecords: (n, bytesRead) => {
+            report.rows += n;
+            opts.onProgress?.({ rows: report.rows, bytesRead, bytesTotal: source.info.bytesTotal });
+          },
+        });
+      } else {
+        const mapper = preset.createMapper(entity, { map, currency, format: valueFormat });
+        const handle = recordHandler(
+          entity,
+          preset,
+          mapper,
+          source.info.columns.length,
+          sink,
+          valueReader(valueFormat, tally),
+        );
+        for await (const batch of source.batches) {
+          for (const rec of batch) {
+            report.rows++;
+            handle(rec);
+            if (full) {
+              full = false;
+              for (const t of targets) if (buffers.get(t)!.length >= FLUSH_ROWS) await flush(t);
+            }
+          }
+          opts.onProgress?.({
+            rows: report.rows,
+            bytesRead: source.progress.bytesRead,
+            bytesTotal: source.info.bytesTotal,
+          });
+        }
+      }
+      for (const t of targets) {
+        await flush(t);
+        await loads.get(t)?.finish();
+      }
+    } catch (err) {
+      // Abandoned loads stop their background copies and remove their spool files.
+      for (const load of loads.values()) await load.abort().catch(() => undefined);
+      throw err;
+    }
+    await session.transaction((tx) => merge(tx));
   });
   report.errors.sort((a, b) => a.line - b.line);
   // Fresh planner statistics for what changed, so the first report after a big import is planned

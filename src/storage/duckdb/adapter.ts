@@ -2,7 +2,8 @@ import { mkdtemp, rm, open as openFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import type { BulkLoad, Database, Queryable, Row, SqlValue } from '../port.js';
+import type { BulkLoad, Database, Queryable, Row, Session, SqlValue } from '../port.js';
+import { AppError, invalid } from '../../shared/errors.js';
 import { duckDialect } from './dialect.js';
 import { Mutex } from '../mutex.js';
 import { CopyEncoder } from '../copyFormat.js';
@@ -11,16 +12,35 @@ import { normalizeParam, toSafeNumber } from '../normalize.js';
 const TRACE = process.env.RETAIN_TRACE === '1';
 /** With RETAIN_TRACE=1, every statement's duration goes to stderr (for profiling imports and reports). */
 async function traced<T>(sql: string, run: () => Promise<T>): Promise<T> {
-  if (!TRACE) return run();
+  if (!TRACE) return run().catch(explainOutOfMemory);
   const t = performance.now();
   try {
-    return await run();
+    return await run().catch(explainOutOfMemory);
   } finally {
     process.stderr.write(
       `[sql ${(performance.now() - t).toFixed(0)}ms] ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`,
     );
   }
 }
+
+/**
+ * DuckDB's out-of-memory error, with what to do: a write of millions of new rows in one transaction
+ * (an import of a big file) keeps their unique-index entries in memory until it commits (~130 bytes
+ * per order), so the limit must hold them.
+ */
+function explainOutOfMemory(err: unknown): never {
+  const message = (err as Error)?.message ?? '';
+  if (/Out of Memory Error/i.test(message))
+    throw new AppError(
+      'unavailable',
+      `DuckDB ran out of its memory limit (${currentLimit}; RETAIN_DUCKDB_MEMORY_LIMIT): ${message.split('\n')[0]}. ` +
+        "A big import keeps its new orders' index entries in memory until it commits (about 130 bytes per order): " +
+        'raise RETAIN_DUCKDB_MEMORY_LIMIT (e.g. 2GB), or import the file in parts',
+      { cause: err },
+    );
+  throw err;
+}
+let currentLimit = '';
 
 function normalizeRow(row: Record<string, unknown>): Row {
   for (const key in row) {
@@ -143,73 +163,176 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
   };
 }
 
-/** The embedded default: one DuckDB file, one connection, statements serialised. */
-export class DuckDatabase extends DuckQueryable implements Database {
+/**
+ * Whether a statement only reads: it starts with SELECT or WITH (DuckDB has no data-modifying WITH).
+ * Reads run on reader connections, beside a write; everything else waits for the one writer.
+ */
+export function isRead(sql: string): boolean {
+  return /^\s*(?:\(\s*)*(?:select|with)\b/i.test(sql);
+}
+
+/** A connection and the queue of work on it (a DuckDB connection runs one statement at a time). */
+class Lane {
+  readonly mutex = new Mutex();
+  waiting = 0;
+  constructor(readonly conn: DuckDBConnection) {}
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    return this.mutex.run(fn).finally(() => this.waiting--);
+  }
+}
+
+/** Reader connections: reads run beside a write (an import's merge, a report's refresh) on them. */
+const READERS = 2;
+
+/**
+ * DuckDB's memory limit, from RETAIN_DUCKDB_MEMORY_LIMIT (e.g. `512MB`, `2GB`); default 1GB. Without one
+ * DuckDB takes up to 80% of the machine's RAM and keeps what it read (an import of a 200 MB file grew
+ * the process to 3.2 GB); with it, sorts, joins and staged rows spill to `<file>.tmp`. What cannot
+ * spill is the unique-index entries of the rows one transaction adds (~130 bytes per imported order):
+ * 1GB holds an import of ~6M orders (measured: 4M orders need more than 512MB).
+ */
+export function duckMemoryLimit(env = process.env.RETAIN_DUCKDB_MEMORY_LIMIT): string {
+  const raw = env?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MEMORY_LIMIT;
+  if (!/^\d+(?:\.\d+)?\s*(?:KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(raw))
+    throw invalid(`RETAIN_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GB, got '${raw}'`, {
+      field: 'RETAIN_DUCKDB_MEMORY_LIMIT',
+    });
+  return raw;
+}
+const DEFAULT_MEMORY_LIMIT = '1GB';
+
+/**
+ * The embedded default: one DuckDB file, one writer at a time. Writes (statements that are not reads,
+ * transactions, bulk loads) queue for the writer; reads run on reader connections beside them, on
+ * DuckDB's snapshot of the last commit, so an import's merge never stalls a request that reads.
+ * `session` gives a connection of its own for work that stages rows (temp tables) before it writes.
+ */
+export class DuckDatabase implements Database {
   readonly kind = 'duckdb' as const;
   readonly dialect = duckDialect;
-  private readonly mutex = new Mutex();
+  /** Held for every write to the store, whichever connection it is on. */
+  private readonly writer = new Mutex();
+  private readonly main: DuckQueryable;
+  private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    conn: DuckDBConnection,
+    private readonly mainConn: DuckDBConnection,
+    private readonly readers: Lane[],
     readonly location: string,
   ) {
-    super(conn);
+    this.main = new DuckQueryable(mainConn);
   }
 
   /** Opens (creating if needed) the DuckDB file at `path` (`:memory:` for an in-memory store). */
   static async open(path: string): Promise<DuckDatabase> {
-    const instance = await DuckDBInstance.create(path);
-    const conn = await instance.connect();
-    await conn.run("SET TimeZone = 'UTC'").catch(() => undefined);
-    return new DuckDatabase(instance, conn, path);
+    const memoryLimit = duckMemoryLimit();
+    currentLimit = memoryLimit;
+    const instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
+    const connect = async () => {
+      const conn = await instance.connect();
+      await conn.run("SET TimeZone = 'UTC'").catch(() => undefined);
+      return conn;
+    };
+    const conn = await connect();
+    const readers: Lane[] = [];
+    for (let i = 0; i < READERS; i++) readers.push(new Lane(await connect()));
+    return new DuckDatabase(instance, conn, readers, path);
   }
 
-  override query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.mutex.run(() => super.query<T>(sql, params));
+  private reader(): Lane {
+    let best = this.readers[0] as Lane;
+    for (const r of this.readers) if (r.waiting < best.waiting) best = r;
+    return best;
   }
 
-  override exec(sql: string, params?: readonly SqlValue[]): Promise<number> {
-    return this.mutex.run(() => super.exec(sql, params));
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    if (isRead(sql)) {
+      const lane = this.reader();
+      return lane.run(() => new DuckQueryable(lane.conn).query<T>(sql, params));
+    }
+    return this.writer.run(() => this.main.query<T>(sql, params));
   }
 
-  override copyRows(
+  exec(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.writer.run(() => this.main.exec(sql, params));
+  }
+
+  copyRows(
     table: string,
     columns: readonly string[],
     rows: AsyncIterable<readonly SqlValue[]> | Iterable<readonly SqlValue[]>,
   ): Promise<number> {
-    return this.mutex.run(() => super.copyRows(table, columns, rows));
+    return this.writer.run(() => this.main.copyRows(table, columns, rows));
   }
 
-  override async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
-    const inner = await super.bulkLoad(table, columns);
+  async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
+    const inner = await this.main.bulkLoad(table, columns);
     return {
       write: (rows) => inner.write(rows),
       writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
-      finish: () => this.mutex.run(() => inner.finish()),
+      finish: () => this.writer.run(() => inner.finish()),
       abort: () => inner.abort(),
     };
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
-      const tx = new DuckQueryable(this.conn);
-      await this.conn.run('BEGIN TRANSACTION');
-      try {
-        const result = await fn(tx);
-        await traced('COMMIT', () => this.conn.run('COMMIT'));
-        return result;
-      } catch (err) {
-        await this.conn.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    return this.writer.run(() => runTransaction(this.mainConn, fn));
+  }
+
+  async session<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('the database is closed');
+    const conn = await this.instance.connect();
+    await conn.run("SET TimeZone = 'UTC'").catch(() => undefined);
+    const lane = new Lane(conn);
+    const q = new DuckQueryable(conn);
+    const session: Session = {
+      query: (sql, params) => lane.run(() => q.query(sql, params)),
+      exec: (sql, params) => lane.run(() => q.exec(sql, params)),
+      copyRows: (table, columns, rows) => lane.run(() => q.copyRows(table, columns, rows)),
+      bulkLoad: async (table, columns) => {
+        const inner = await q.bulkLoad(table, columns);
+        return {
+          write: (rows) => inner.write(rows),
+          writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
+          finish: () => lane.run(() => inner.finish()),
+          abort: () => inner.abort(),
+        };
+      },
+      // Not queued on the lane: the session's owner uses it one call at a time, and the body's
+      // statements run on the same connection.
+      transaction: (body) => this.writer.run(() => runTransaction(conn, body)),
+    };
+    try {
+      return await fn(session);
+    } finally {
+      // Closing the connection drops its temporary tables; wait for what still runs on it first.
+      await lane.run(async () => conn.closeSync());
+    }
   }
 
   async close(): Promise<void> {
-    await this.mutex.run(async () => {
-      this.conn.closeSync();
+    this.closed = true;
+    await this.writer.run(async () => {
+      for (const r of this.readers) await r.run(async () => r.conn.closeSync());
+      this.mainConn.closeSync();
       this.instance.closeSync();
     });
+  }
+}
+
+/** BEGIN, `fn`, COMMIT on `conn`; ROLLBACK when `fn` throws. */
+async function runTransaction<T>(conn: DuckDBConnection, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const tx = new DuckQueryable(conn);
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const result = await fn(tx);
+    await traced('COMMIT', () => conn.run('COMMIT'));
+    return result;
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }

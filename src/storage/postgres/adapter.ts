@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { BulkLoad, Database, Dialect, Queryable, Row, SqlValue } from '../port.js';
+import type { BulkLoad, Database, Dialect, Queryable, Row, Session, SqlValue } from '../port.js';
 import { copyChunks } from '../copyFormat.js';
 import { normalizeParam } from '../normalize.js';
 
@@ -142,19 +142,48 @@ export class PgDatabase extends PgQueryable implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const result = await fn(new PgQueryable(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      return await runTransaction(client, fn);
     } finally {
       client.release();
     }
   }
 
+  async session<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const q = new PgQueryable(client);
+    const session: Session = {
+      query: (sql, params) => q.query(sql, params),
+      exec: (sql, params) => q.exec(sql, params),
+      copyRows: (table, columns, rows) => q.copyRows(table, columns, rows),
+      bulkLoad: (table, columns) => q.bulkLoad(table, columns),
+      transaction: (body) => runTransaction(client, body),
+    };
+    let healthy = true;
+    try {
+      return await fn(session);
+    } finally {
+      // The pooled connection outlives the session: drop its temporary tables before it goes back.
+      await client.query('DISCARD TEMP').catch(() => {
+        healthy = false;
+      });
+      client.release(!healthy);
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/** BEGIN, `fn`, COMMIT on `client`; ROLLBACK when `fn` throws. */
+async function runTransaction<T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn(new PgQueryable(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }

@@ -4,7 +4,7 @@ import { AppError } from '../../shared/errors.js';
 import { CopyEncoder } from '../copyFormat.js';
 import { duckDialect } from '../duckdb/dialect.js';
 import { Mutex } from '../mutex.js';
-import type { BulkLoad, Database, Queryable, Row, SqlValue } from '../port.js';
+import type { BulkLoad, Database, Queryable, Row, Session, SqlValue } from '../port.js';
 import {
   decodeError,
   decodeValue,
@@ -212,34 +212,7 @@ export class RemoteDatabase extends RemoteQueryable implements Database {
    * checks it speaks this protocol. `location` is the DuckDB file as this process named it.
    */
   static async connect(socketPath: string, location: string): Promise<RemoteDatabase> {
-    const st = await lstat(socketPath);
-    if (typeof process.getuid === 'function' && st.uid !== process.getuid())
-      throw new AppError(
-        'unavailable',
-        `${socketPath} belongs to another user (uid ${st.uid}): not sending the database's traffic there`,
-      );
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = createConnection({ path: socketPath });
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
-    const conn = new Connection(socket, socketPath);
-    try {
-      const hello = await conn.request({ op: 'hello', protocol: PROTOCOL_VERSION });
-      if (hello.kind !== 'duckdb')
-        throw new AppError(
-          'unavailable',
-          `the server on ${socketPath} serves ${hello.kind}, expected duckdb`,
-        );
-      conn.pid = hello.pid ?? 0;
-    } catch (err) {
-      await conn.end().catch(() => undefined);
-      throw err;
-    }
-    return new RemoteDatabase(conn, location);
+    return new RemoteDatabase(await connectTo(socketPath), location);
   }
 
   override query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
@@ -269,21 +242,74 @@ export class RemoteDatabase extends RemoteQueryable implements Database {
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
-      await this.conn.request({ op: 'begin' });
-      let result: T;
-      try {
-        result = await fn(new RemoteQueryable(this.conn));
-      } catch (err) {
-        await this.conn.request({ op: 'rollback' }).catch(() => undefined);
-        throw err;
-      }
-      await this.conn.request({ op: 'commit' });
-      return result;
-    });
+    return this.mutex.run(() => remoteTransaction(this.conn, fn));
+  }
+
+  /** A session is a connection of its own to the server, which serves it from a session of its store. */
+  async session<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+    const conn = await connectTo(this.conn.path);
+    try {
+      await conn.request({ op: 'session' });
+      const q = new RemoteQueryable(conn);
+      return await fn({
+        query: (sql, params) => q.query(sql, params),
+        exec: (sql, params) => q.exec(sql, params),
+        copyRows: (table, columns, rows) => q.copyRows(table, columns, rows),
+        bulkLoad: (table, columns) => q.bulkLoad(table, columns),
+        transaction: (body) => remoteTransaction(conn, body),
+      });
+    } finally {
+      await conn.end();
+    }
   }
 
   async close(): Promise<void> {
     await this.mutex.run(() => this.conn.end());
   }
+}
+
+/**
+ * Connects to the server listening on `socketPath` (refusing a socket owned by another user) and
+ * checks it speaks this protocol.
+ */
+async function connectTo(socketPath: string): Promise<Connection> {
+  const st = await lstat(socketPath);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid())
+    throw new AppError(
+      'unavailable',
+      `${socketPath} belongs to another user (uid ${st.uid}): not sending the database's traffic there`,
+    );
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection({ path: socketPath });
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+  const conn = new Connection(socket, socketPath);
+  try {
+    const hello = await conn.request({ op: 'hello', protocol: PROTOCOL_VERSION });
+    if (hello.kind !== 'duckdb')
+      throw new AppError('unavailable', `the server on ${socketPath} serves ${hello.kind}, expected duckdb`);
+    conn.pid = hello.pid ?? 0;
+  } catch (err) {
+    await conn.end().catch(() => undefined);
+    throw err;
+  }
+  return conn;
+}
+
+/** BEGIN, `fn`, COMMIT over `conn`; ROLLBACK when `fn` throws. */
+async function remoteTransaction<T>(conn: Connection, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  await conn.request({ op: 'begin' });
+  let result: T;
+  try {
+    result = await fn(new RemoteQueryable(conn));
+  } catch (err) {
+    await conn.request({ op: 'rollback' }).catch(() => undefined);
+    throw err;
+  }
+  await conn.request({ op: 'commit' });
+  return result;
 }

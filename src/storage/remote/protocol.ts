@@ -13,7 +13,7 @@ import type { SqlValue } from '../port.js';
  * The header is JSON (control, SQL, parameters, rows); the payload carries bulk-load bytes (COPY CSV,
  * storage/copyFormat.ts) untouched. Values that JSON cannot carry exactly travel tagged (`encodeValue`).
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest frame either side accepts (a frame is held in memory whole). */
 export const MAX_FRAME_BYTES = 1 << 30;
@@ -25,6 +25,8 @@ export type Request =
   | { op: 'hello'; protocol: number }
   | { op: 'query'; sql: string; params: unknown[] }
   | { op: 'exec'; sql: string; params: unknown[] }
+  /** From now on this connection is a session of the store (`Database.session`): its own connection. */
+  | { op: 'session' }
   | { op: 'begin' }
   | { op: 'commit' }
   | { op: 'rollback' }

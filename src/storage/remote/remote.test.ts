@@ -156,22 +156,26 @@ describe('the Database port over the socket (DuckDB)', () => {
     expect(await remote.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
   });
 
-  it('commits and rolls back transactions; the server’s own statements wait for them', async () => {
+  it('commits and rolls back transactions; the server’s writes wait for them, its reads do not', async () => {
     await remote.exec('CREATE TABLE tx_t (id INTEGER, ts TIMESTAMP)');
     expect(
       await remote.exec('INSERT INTO tx_t VALUES ($1, $2::timestamp)', [1, new Date('2020-01-01T00:00:00Z')]),
     ).toBe(1);
-    let serverSaw = -1;
+    let serverWrote = false;
+    let serverWrite: Promise<unknown> = Promise.resolve();
     await remote.transaction(async (tx) => {
       await tx.exec('INSERT INTO tx_t VALUES (2, NULL)');
-      // The server's own statement queues behind this transaction (one connection, one at a time).
-      void db.query<{ n: number }>('SELECT COUNT(*) AS n FROM tx_t').then((r) => (serverSaw = r[0]?.n ?? -1));
+      // The server's own write queues behind this transaction (one writer at a time)…
+      serverWrite = db.exec('INSERT INTO tx_t VALUES (10, NULL)').then(() => (serverWrote = true));
+      // …while its reads answer at once, from the last commit.
+      expect(await db.query('SELECT COUNT(*) AS n FROM tx_t')).toEqual([{ n: 1 }]);
       await new Promise((r) => setTimeout(r, 50));
-      expect(serverSaw).toBe(-1);
-      expect(await tx.query('SELECT COUNT(*) AS n FROM tx_t')).toEqual([{ n: 2 }]);
+      expect(serverWrote).toBe(false);
+      expect(await tx.query('SELECT COUNT(*) AS n FROM tx_t WHERE id < 10')).toEqual([{ n: 2 }]);
     });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(serverSaw).toBe(2);
+    await serverWrite;
+    expect(serverWrote).toBe(true);
+    await db.exec('DELETE FROM tx_t WHERE id = 10');
     await expect(
       remote.transaction(async (tx) => {
         await tx.exec('INSERT INTO tx_t VALUES (3, NULL)');
@@ -185,6 +189,31 @@ describe('the Database port over the socket (DuckDB)', () => {
       }),
     ).rejects.toThrow(/no_such_table/);
     expect(await count('tx_t')).toBe(2);
+  });
+
+  it('serves a session from a store session: private staging, one transaction, undone when the client goes', async () => {
+    await remote.exec('CREATE TABLE sess_t (id INTEGER PRIMARY KEY)');
+    await remote.session(async (s) => {
+      await s.exec('CREATE TEMP TABLE stg_sess (id INTEGER)');
+      await s.copyRows('stg_sess', ['id'], [[1], [2]]);
+      await expect(remote.query('SELECT COUNT(*) AS n FROM stg_sess')).rejects.toThrow();
+      await s.transaction((tx) => tx.exec('INSERT INTO sess_t SELECT id FROM stg_sess'));
+    });
+    expect(await db.query('SELECT COUNT(*) AS n FROM sess_t')).toEqual([{ n: 2 }]);
+    // A session whose client stops mid-transaction: rolled back, and the store goes on.
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    const abandoned = remote.session(async (s) => {
+      await s.transaction(async (tx) => {
+        await tx.exec('INSERT INTO sess_t VALUES (3)');
+        stop();
+        throw new Error('client gave up');
+      });
+    });
+    await stopped;
+    await expect(abandoned).rejects.toThrow('client gave up');
+    expect(await db.query('SELECT COUNT(*) AS n FROM sess_t')).toEqual([{ n: 2 }]);
+    await db.exec('INSERT INTO sess_t VALUES (3)');
   });
 
   it('rolls back the transaction of a client that disconnects, and serves the next', async () => {

@@ -1,7 +1,7 @@
 import { chmod, lstat, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { AppError } from '../../shared/errors.js';
-import type { BulkLoad, Database, Queryable } from '../port.js';
+import type { BulkLoad, Database, Queryable, Session as StoreSession } from '../port.js';
 import {
   decodeParams,
   encodeError,
@@ -132,6 +132,8 @@ class Session {
   private closed = false;
   private paused = false;
   private tx: OpenTransaction | null = null;
+  /** After `session`: the store session this connection is served from, until it ends. */
+  private own: { s: StoreSession; end(): void; done: Promise<void> } | null = null;
   private readonly loads = new Map<number, { load: BulkLoad; inTx: boolean }>();
   private nextLoad = 1;
   private cleanup: Promise<void> | undefined;
@@ -209,6 +211,12 @@ class Session {
         if (err !== ROLLBACK) this.onError?.(err);
       });
     }
+    const own = this.own;
+    this.own = null;
+    if (own) {
+      own.end();
+      await own.done.catch((err) => this.onError?.(err));
+    }
   }
 
   private async send(header: Response): Promise<void> {
@@ -238,7 +246,7 @@ class Session {
   }
 
   private target(): Queryable {
-    return this.tx?.q ?? this.db;
+    return this.tx?.q ?? this.own?.s ?? this.db;
   }
 
   private load(id: number): BulkLoad {
@@ -267,6 +275,9 @@ class Session {
       }
       case 'exec':
         return this.send({ ok: true, changed: await this.target().exec(req.sql, decodeParams(req.params)) });
+      case 'session':
+        this.own = await this.openSession();
+        return this.send({ ok: true });
       case 'begin':
         this.tx = await this.begin();
         return this.send({ ok: true });
@@ -311,14 +322,30 @@ class Session {
     }
   }
 
-  /** Opens a transaction on the store whose body waits for this session's commit or rollback. */
+  /** Opens a store session that serves this connection until it goes away. */
+  private async openSession(): Promise<{ s: StoreSession; end(): void; done: Promise<void> }> {
+    if (this.own || this.tx) throw new Error('this connection is already a session or in a transaction');
+    let started!: (s: StoreSession) => void;
+    const ready = new Promise<StoreSession>((resolve) => (started = resolve));
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => (end = resolve));
+    const done = this.db.session(async (s) => {
+      started(s);
+      await over;
+    });
+    const s = await Promise.race([ready, done.then(() => null)]);
+    if (!s) throw new Error('the session ended before it began');
+    return { s, end, done };
+  }
+
+  /** Opens a transaction on the store (or this connection's session) whose body waits for its commit or rollback. */
   private async begin(): Promise<OpenTransaction> {
     if (this.tx) throw new Error('a transaction is already open on this connection');
     let started!: (q: Queryable) => void;
     const ready = new Promise<Queryable>((resolve) => (started = resolve));
     let end!: (how: 'commit' | 'rollback') => void;
     const decided = new Promise<'commit' | 'rollback'>((resolve) => (end = resolve));
-    const done = this.db.transaction(async (q) => {
+    const done = (this.own?.s ?? this.db).transaction(async (q) => {
       started(q);
       if ((await decided) === 'rollback') throw ROLLBACK;
     });
