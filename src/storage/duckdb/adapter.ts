@@ -81,6 +81,9 @@ class DuckQueryable implements Queryable {
   }
 }
 
+/** The longest staged row DuckDB's COPY accepts, in bytes. */
+const MAX_STAGED_LINE = 8 << 20;
+
 /** Rows per spooled segment: each full segment is COPYed in the background while parsing goes on. */
 const SEGMENT_BYTES = 64 << 20;
 
@@ -103,7 +106,12 @@ async function spool(conn: DuckDBConnection, table: string, columns: readonly st
     if (failed) return;
     await traced(`COPY ${table}`, () =>
       conn.run(
-        `COPY ${table} (${columns.join(', ')}) FROM '${path.replaceAll("'", "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"')`,
+        // AUTO_DETECT false: the spool's format is ours, never guessed — DuckDB's sniffer read a phone
+        // number '4 8 31' as a date format and then failed on the row's birthday (found by the fuzz test).
+        // MAX_LINE_SIZE: a staged row holds up to a million characters (the importer's record limit), up
+        // to ~4 bytes each; DuckDB's default of 2 MB stopped the whole import. BUFFER_SIZE set with it
+        // (its default is 16 × the line size: 128 MB per reading thread).
+        `COPY ${table} (${columns.join(', ')}) FROM '${path.replaceAll("'", "''")}' (FORMAT csv, HEADER false, NULLSTR '\\N', ALLOW_QUOTED_NULLS false, QUOTE '"', ESCAPE '"', AUTO_DETECT false, MAX_LINE_SIZE ${MAX_STAGED_LINE}, BUFFER_SIZE ${2 * MAX_STAGED_LINE})`,
       ),
     );
     await rm(path, { force: true });
