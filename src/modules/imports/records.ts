@@ -4,16 +4,9 @@ import type { SqlValue } from '../../storage/port.js';
 import type { Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
 import { STAGING } from './repository.js';
-import {
-  cleanRecord,
-  CONSENT_CHANNELS,
-  CUSTOMER_FIELDS,
-  describeIssues,
-  ENTITY_SCHEMAS,
-  type Entity,
-} from './schema.js';
+import { CONSENT_CHANNELS, CUSTOMER_FIELDS, describeIssues, ENTITY_SCHEMAS, type Entity } from './schema.js';
 import type { SourceRecord } from './source.js';
-import type { FieldIssue } from './values.js';
+import { cleanRecord, type FieldIssue } from './values.js';
 
 /** What becomes of each input record: staging rows, rejections with their line, or rule-based skips. */
 export interface RecordSink {
@@ -90,8 +83,10 @@ export function recordHandler(
         sink.reject(rec.line, m.reason);
         continue;
       }
-      const values = cleanRecord(m.values);
-      const issues = readValues(m.entity, values);
+      const refused: FieldIssue[] = [];
+      const values = cleanRecord(m.values, refused);
+      const read = readValues(m.entity, values);
+      const issues = refused.length === 0 ? read : [...refused, ...read];
       const notes: string[] = [];
       if (issues.length > 0) {
         // An unreadable optional descriptive field is left out (as below); anything else rejects the row.
