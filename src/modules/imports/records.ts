@@ -4,7 +4,14 @@ import type { SqlValue } from '../../storage/port.js';
 import type { Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
 import { STAGING } from './repository.js';
-import { CONSENT_CHANNELS, CUSTOMER_FIELDS, describeIssues, ENTITY_SCHEMAS, type Entity } from './schema.js';
+import {
+  CONSENT_CHANNELS,
+  CUSTOMER_FIELDS,
+  describeIssues,
+  ENTITY_SCHEMAS,
+  type Entity,
+  type OrderLineRow,
+} from './schema.js';
 import type { SourceRecord } from './source.js';
 import { cleanRecord, type FieldIssue } from './values.js';
 
@@ -125,6 +132,8 @@ export function recordHandler(
       }
       if (notes.length > 0)
         sink.warn(rec.line, `${notes.join('; ')} — left out; the rest of the row was imported`);
+      const lineTotal = m.entity === 'orders' ? (parsed.data as OrderLineRow).lineTotalIssue : null;
+      if (lineTotal) sink.warn(rec.line, `field line_total: ${lineTotal} — kept as the file has it`);
       if (!targets.includes(m.entity))
         throw new AppError(
           'internal',
