@@ -66,7 +66,7 @@ const kindOf = (v: unknown) =>
 /**
  * One row's values as the entity schemas read them, whichever source gave them (a CSV row's cells, an
  * NDJSON line, an API body), by one rule (docs/import-formats.md#json-values, docs/api.md#ingestion):
- * - `''`, `null` and absent are the same: the field is left out;
+ * - `''`, blank text (`'  '`), `null` and absent are the same: the field is left out;
  * - a JSON number is read as the decimal its serializer wrote ({@link exactJsonNumber}: `12.5` → `'12.5'`),
  *   and refused when that decimal cannot be told (more than 15 significant digits, exponent form);
  * - `true`/`false` are taken by the consent fields (as `'true'`/`'false'`) and refused elsewhere;
@@ -82,6 +82,9 @@ export function cleanRecord(values: Record<string, unknown>, issues: FieldIssue[
     if (v === '' || v === null || v === undefined) continue;
     let problem: string | null = null;
     if (typeof v === 'string') {
+      // Blank (only spaces) is empty too; the cheap test first (a blank value starts with a space).
+      const c = v.charCodeAt(0);
+      if ((c <= 32 || c > 126) && v.trim() === '') continue;
       problem = textIssue(v);
       if (problem === null) out[key] = v;
     } else if (typeof v === 'number') {

@@ -9,7 +9,7 @@ import type { CustomerRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from 
  * Parses one JSON row (an API body, one event, one line of an order) with an import schema, after
  * the import's own {@link cleanRecord} (empty values dropped, exact JSON numbers as their decimal,
  * consent booleans as text; an inexact number, a boolean or object where text belongs, or text that
- * cannot be stored is refused). Issues name the field path under `prefix` (`lines.0.quantity`); a
+ * cannot be stored is refused), and a field the schema does not know is refused rather than ignored. Issues name the field path under `prefix` (`lines.0.quantity`); a
  * value that is not an object is left for the schema to refuse.
  */
 export function parseJsonRow<S extends z.ZodType>(
@@ -24,7 +24,14 @@ export function parseJsonRow<S extends z.ZodType>(
       : { success: false, issues: issuesOf(p.error, prefix) };
   }
   const refused: FieldIssue[] = [];
-  const p = schema.safeParse(cleanRecord(value as Record<string, unknown>, refused));
+  const known = fieldsOf(schema);
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (known && !known.has(k))
+      refused.push({ field: k, reason: `is not a known field (${[...known].join(', ')})` });
+    else row[k] = v;
+  }
+  const p = schema.safeParse(cleanRecord(row, refused));
   if (p.success && refused.length === 0) return { success: true, data: p.data };
   const issues: Issue[] = refused.map((r) => ({
     path: [...prefix, r.field].join('.'),
@@ -35,6 +42,17 @@ export function parseJsonRow<S extends z.ZodType>(
   if (!p.success)
     issues.push(...issuesOf(p.error, prefix).filter((_, i) => !bad.has(String(p.error.issues[i]?.path[0]))));
   return { success: false, issues };
+}
+
+/** The field names an object schema (or a pipe/transform of one) takes; null for other schemas. */
+function fieldsOf(schema: z.ZodType): ReadonlySet<string> | null {
+  let s: unknown = schema;
+  for (let i = 0; i < 5 && s; i++) {
+    const shape = (s as { shape?: Record<string, unknown> }).shape;
+    if (shape) return new Set(Object.keys(shape));
+    s = (s as { in?: unknown }).in;
+  }
+  return null;
 }
 
 /** {@link parseJsonRow}, throwing a 400 naming every issue (`invalid refund: amount: …`). */

@@ -290,4 +290,16 @@ describe.each(testEngines())('orders and refunds over HTTP on %s', (engine) => {
     }
     expect((await t.call('GET', '/v1/orders/TOT-4', { role: 'admin' })).status).toBe(404);
   });
+
+  it('reads a blank text value as absent, as an empty one (fuzz seed 1: title " " was stored as "")', async () => {
+    const r = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('BLANK-1', {
+        channel: '  ',
+        lines: [{ sku: 'c#l', title: ' ', quantity: '20', unit_price: '1.00' }],
+      }),
+    });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ channel: null, lines: [{ sku: 'c#l', title: null }] });
+  });
 });
