@@ -18,7 +18,7 @@ import type { Database } from '../storage/port.js';
 
 const SEED = Number(process.env.RETAIN_FUZZ_SEED ?? 202005);
 /** RETAIN_FUZZ_SEED / RETAIN_FUZZ_RUNS explore further; RETAIN_FUZZ_TALLY prints statuses by kind. */
-const RUNS = Number(process.env.RETAIN_FUZZ_RUNS ?? 250);
+const RUNS = Number(process.env.RETAIN_FUZZ_RUNS ?? 200);
 
 type Json = unknown;
 const DIGITS: Record<string, number> = { EUR: 2, JPY: 0, KWD: 3 };

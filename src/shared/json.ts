@@ -5,8 +5,12 @@
  * (`1e400`) parses as Infinity, which JSON cannot hold.
  */
 
-/** Why `s` cannot be stored as written, or null when it can. */
+const SUSPECT = /[\0\ud800-\udfff]/;
+
+/** Why `s` cannot be stored as written, or null when it can (`isWellFormed`: ES2024, in Node 20). */
 export function textIssue(s: string): string | null {
+  // One scan for the common case (no NUL, no surrogate at all); paired surrogates (emoji) pass below.
+  if (!SUSPECT.test(s)) return null;
   if (s.includes('\0')) return 'contains a NUL character (\\u0000), which cannot be stored';
   if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed())
     return 'contains a lone UTF-16 surrogate (not valid Unicode), which cannot be stored';
