@@ -118,3 +118,38 @@ const MINOR_DIGITS: Record<string, number> = {
 export function minorDigits(currency: string): number {
   return MINOR_DIGITS[currency] ?? 2;
 }
+
+/** What a 400 for an inexact JSON number tells the client to do instead. */
+export const EXACT_NUMBER_HINT = 'send it as a string, e.g. "90071992547409.93"';
+
+/**
+ * The decimal a JSON number stands for, or null when it cannot be told exactly. JSON parsers read
+ * numbers as doubles, so the decimal the client's serializer wrote is known only when the double's
+ * shortest round-trip form (`String(n)`) has at most 15 significant digits (every such decimal survives
+ * the double) and no exponent: `12.5` → `'12.5'`, `1` → `'1'`; `0.1 + 0.2` (17 digits),
+ * `9007199254740993` (16), `1e21` and `1e-7` (exponent form) → null. Digits of the integer part count
+ * even when they are zeros (`1000000000000000000` may stand for `1000000000000000001`).
+ */
+export function exactJsonNumber(n: number): string | null {
+  if (!Number.isFinite(n)) return null;
+  const s = String(n);
+  if (s.includes('e')) return null;
+  let digits = 0;
+  let leading = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    if (leading && c === 48) continue;
+    leading = false;
+    digits++;
+  }
+  return digits <= 15 ? s : null;
+}
+
+/** Minor units as an exact decimal string in currency units: 12345 → '123.45', -5 → '-0.05'. */
+export function formatMinor(minor: number, minorDigits = 2): string {
+  const neg = minor < 0;
+  const s = String(Math.abs(minor)).padStart(minorDigits + 1, '0');
+  const text = minorDigits === 0 ? s : `${s.slice(0, -minorDigits)}.${s.slice(-minorDigits)}`;
+  return neg ? `-${text}` : text;
+}

@@ -31,7 +31,11 @@ export function issuesOf(error: ZodError, prefix: (string | number)[] = []): Iss
 
 /** A 400 carrying every issue of a zod error. */
 export function validationError(error: ZodError, what = 'request'): AppError {
-  const issues = issuesOf(error);
+  return issuesError(issuesOf(error), what);
+}
+
+/** A 400 carrying `issues`, the first in the message: `invalid order: lines.0.quantity: …`. */
+export function issuesError(issues: Issue[], what = 'request'): AppError {
   const first = issues[0];
   return new AppError(
     'validation',

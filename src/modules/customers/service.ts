@@ -4,7 +4,7 @@ import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { CustomerInput } from '../imports/schema.js';
-import { cleanInput, mergeRows } from '../ingest/service.js';
+import { mergeRows, parseJsonBody } from '../ingest/service.js';
 import { recordEvents } from '../outbox/service.js';
 import * as repo from './repository.js';
 import {
@@ -95,7 +95,9 @@ export async function upsertCustomer(
 ): Promise<{ customer: Customer; created: boolean; changed: boolean }> {
   const { db } = ctx;
   const now = ctx.clock.now();
-  const raw = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body } : {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AppError('validation', 'invalid customer: expected a JSON object of customer fields');
+  const raw: Record<string, unknown> = { ...body };
   if (pathId !== undefined) {
     const given = (raw as { customer_id?: unknown }).customer_id;
     if (given !== undefined && given !== pathId)
@@ -108,11 +110,10 @@ export async function upsertCustomer(
       );
     (raw as { customer_id?: unknown }).customer_id = pathId;
   }
-  const parsed = CustomerInput.safeParse(cleanInput(raw));
-  if (!parsed.success) throw validationError(parsed.error, 'customer');
-  const out = await mergeRows(db, { entity: 'customers', rows: [parsed.data] }, now);
+  const customer = parseJsonBody(CustomerInput, raw, 'customer');
+  const out = await mergeRows(db, { entity: 'customers', rows: [customer] }, now);
   return {
-    customer: await getCustomer(ctx, { id: parsed.data.customerId }),
+    customer: await getCustomer(ctx, { id: customer.customerId }),
     created: out.inserted > 0,
     changed: out.inserted + out.updated > 0,
   };

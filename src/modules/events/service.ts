@@ -1,7 +1,6 @@
 import type { ModuleContext } from '../../kit/context.js';
-import { issuesOf } from '../../kit/http/errors.js';
 import { EventInput, type EventRow } from '../imports/schema.js';
-import { cleanInput } from '../ingest/service.js';
+import { parseJsonRow } from '../ingest/service.js';
 import * as repo from './repository.js';
 import type { IngestResult } from './schema.js';
 
@@ -20,10 +19,10 @@ export async function ingestEvents(
   const rejected: IngestResult['rejected'] = [];
   let repeated = 0;
   items.forEach((item, index) => {
-    const parsed = EventInput.safeParse(cleanInput(item));
+    const parsed = parseJsonRow(EventInput, item);
     if (!parsed.success) {
       const id = (item as { event_id?: unknown } | null)?.event_id;
-      rejected.push({ index, eventId: typeof id === 'string' ? id : null, issues: issuesOf(parsed.error) });
+      rejected.push({ index, eventId: typeof id === 'string' ? id : null, issues: parsed.issues });
       return;
     }
     if (seen.has(parsed.data.eventId)) {

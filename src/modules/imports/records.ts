@@ -5,15 +5,15 @@ import type { Preset } from './presets/index.js';
 import type { Mapped } from './presets/types.js';
 import { STAGING } from './repository.js';
 import {
-  cleanRecord,
   CONSENT_CHANNELS,
   CUSTOMER_FIELDS,
   describeIssues,
   ENTITY_SCHEMAS,
   type Entity,
+  type OrderLineRow,
 } from './schema.js';
 import type { SourceRecord } from './source.js';
-import type { FieldIssue } from './values.js';
+import { cleanRecord, type FieldIssue } from './values.js';
 
 /** What becomes of each input record: staging rows, rejections with their line, or rule-based skips. */
 export interface RecordSink {
@@ -90,8 +90,10 @@ export function recordHandler(
         sink.reject(rec.line, m.reason);
         continue;
       }
-      const values = cleanRecord(m.values);
-      const issues = readValues(m.entity, values);
+      const refused: FieldIssue[] = [];
+      const values = cleanRecord(m.values, refused);
+      const read = readValues(m.entity, values);
+      const issues = refused.length === 0 ? read : [...refused, ...read];
       const notes: string[] = [];
       if (issues.length > 0) {
         // An unreadable optional descriptive field is left out (as below); anything else rejects the row.
@@ -130,6 +132,8 @@ export function recordHandler(
       }
       if (notes.length > 0)
         sink.warn(rec.line, `${notes.join('; ')} — left out; the rest of the row was imported`);
+      const lineTotal = m.entity === 'orders' ? (parsed.data as OrderLineRow).lineTotalIssue : null;
+      if (lineTotal) sink.warn(rec.line, `field line_total: ${lineTotal} — kept as the file has it`);
       if (!targets.includes(m.entity))
         throw new AppError(
           'internal',

@@ -851,3 +851,63 @@ export async function hasImported(db: Queryable, file: string): Promise<boolean>
   const rows = await db.query(`SELECT 1 AS seen FROM import_runs WHERE file = $1 LIMIT 1`, [file]);
   return rows.length > 0;
 }
+
+/**
+ * Staged orders whose `order_total` is below their lines' subtotal − discount + shipping (what the
+ * lines and shipping cost after the discount, with any tax included in the prices): nothing a file
+ * lists explains a lower charge. The store's total is kept — it is what the customer was charged —
+ * and the import warns, naming the parts. A total above subtotal − discount + shipping + tax is left
+ * alone: fees, tips, duties and gift wrap are charged outside these columns (WooCommerce's `fee_total`,
+ * 4 % of the sample store's orders). Only orders with lines and a total are checked; `count` is all
+ * of them, `orders` the first `limit` by line.
+ */
+export async function orderTotalWarnings(
+  tx: Queryable,
+  limit: number,
+): Promise<{
+  count: number;
+  orders: {
+    line: number;
+    order: string;
+    currency: string;
+    total: number;
+    subtotal: number;
+    discount: number;
+    shipping: number;
+  }[];
+}> {
+  const where = `FROM (
+       SELECT order_ext, MIN(line_no) AS line, MIN(currency) AS currency, MAX(order_total_minor) AS total,
+              SUM(line_total_minor) AS subtotal, COALESCE(MAX(discount_minor), 0) AS discount,
+              COALESCE(MAX(shipping_minor), 0) AS shipping
+       FROM stg_order_lines GROUP BY order_ext
+       HAVING MAX(order_total_minor) IS NOT NULL AND COUNT(*) FILTER (WHERE has_line) > 0
+     ) o WHERE total < subtotal - discount + shipping`;
+  const [n] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n ${where}`);
+  const count = n?.n ?? 0;
+  if (count === 0) return { count, orders: [] };
+  const rows = await tx.query<{
+    line: number;
+    order_ext: string;
+    currency: string;
+    total: number;
+    subtotal: number;
+    discount: number;
+    shipping: number;
+  }>(
+    `SELECT line, order_ext, currency, total, subtotal, discount, shipping ${where}
+     ORDER BY line LIMIT ${Math.max(0, Math.floor(limit))}`,
+  );
+  return {
+    count,
+    orders: rows.map((r) => ({
+      line: r.line,
+      order: r.order_ext,
+      currency: r.currency,
+      total: r.total,
+      subtotal: r.subtotal,
+      discount: r.discount,
+      shipping: r.shipping,
+    })),
+  };
+}

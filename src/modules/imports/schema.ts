@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import {
   amountLimitError,
+  formatMinor,
   lineTotalMinor,
   minorDigits,
   parseDecimal,
   type ScaledDecimal,
 } from '../../shared/money.js';
 import { parseDay, parseInstant } from '../../shared/time.js';
+import { jsonValueIssue } from '../../shared/json.js';
 import { ENTITY_NAMES } from './names.js';
 
 /**
@@ -17,19 +19,9 @@ export const Entity = z.enum(ENTITY_NAMES);
 export type Entity = z.infer<typeof Entity>;
 
 // ---- field types ----
-// Rows reach these schemas through `cleanRecord`: empty values removed, numbers/booleans as strings.
-// Keeping the schemas free of per-field preprocessing makes validation ~3× cheaper on big files.
-
-/** CSV gives strings and NDJSON may give numbers: normalise once, and treat empty as absent. */
-export function cleanRecord(values: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in values) {
-    const v = values[key];
-    if (v === '' || v === null || v === undefined) continue;
-    out[key] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
-  }
-  return out;
-}
+// Rows reach these schemas through `cleanRecord` (values.ts): empty values removed, exact JSON numbers
+// and consent booleans as strings. Keeping the schemas free of per-field preprocessing makes
+// validation ~3× cheaper on big files.
 
 const show = (s: unknown) => `'${String(s).length > 40 ? String(s).slice(0, 40) + '…' : String(s)}'`;
 const REQUIRED = { error: 'is required' };
@@ -281,6 +273,7 @@ export const OrderLineInput = z
   .transform((r) => {
     const cur = r.currency;
     const hasLine = r.quantity !== undefined;
+    const given = r.line_total === undefined ? null : minor(r.line_total, cur);
     const lineTotal =
       r.line_total !== undefined
         ? minor(r.line_total, cur)
@@ -302,6 +295,10 @@ export const OrderLineInput = z
           ? Math.round(lineTotal / r.quantity)
           : null,
       lineTotalMinor: lineTotal,
+      lineTotalIssue:
+        given !== null && hasLine && r.unit_price !== undefined
+          ? lineTotalIssue(given, r.quantity as number, r.unit_price, cur)
+          : null,
       orderTotalMinor: minor(r.order_total, cur),
       discountMinor: minor(r.discount, cur),
       shippingMinor: minor(r.shipping, cur),
@@ -315,6 +312,35 @@ export const OrderLineInput = z
     };
   });
 export type OrderLineRow = z.infer<typeof OrderLineInput>;
+
+/**
+ * Why a line's `line_total` is not its `quantity × unit_price`, or null when it is: the product rounded
+ * once to the currency's minor unit, or `quantity × unit_price` rounded first (both are how stores
+ * compute it). Prices are before discounts in every export Retain reads (Shopify's `Lineitem price`,
+ * WooCommerce's `item_subtotal`): a discount goes in the order's `discount`, not in the line.
+ */
+function lineTotalIssue(
+  given: number,
+  quantity: number,
+  unitPrice: ScaledDecimal,
+  cur: string,
+): string | null {
+  const digits = minorDigits(cur);
+  const exact = lineTotalMinor(quantity, unitPrice, digits);
+  const perUnit = lineTotalMinor(1, unitPrice, digits);
+  if (given === exact || (perUnit !== null && given === perUnit * quantity)) return null;
+  const price = formatScaled(unitPrice);
+  return (
+    `${formatMinor(given, digits)} is not quantity × unit_price (${quantity} × ${price} = ` +
+    `${exact === null ? 'too large' : formatMinor(exact, digits)}); send prices before discounts and the discount as the order's discount`
+  );
+}
+
+/** A non-negative decimal as written (`12.50`). */
+const formatScaled = (d: ScaledDecimal) => {
+  const abs = d.units.toString().padStart(d.scale + 1, '0');
+  return d.scale === 0 ? abs : `${abs.slice(0, -d.scale)}.${abs.slice(-d.scale)}`;
+};
 
 // ---- refunds ----
 
@@ -461,7 +487,10 @@ export const EventInput = z
         }
         return v;
       },
-      z.record(z.string(), z.unknown(), { error: 'expected a JSON object' }),
+      z.record(z.string(), z.unknown(), { error: 'expected a JSON object' }).superRefine((v, ctx) => {
+        const issue = jsonValueIssue(v);
+        if (issue) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+      }),
     ),
   })
   .superRefine((r, ctx) => {

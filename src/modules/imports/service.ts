@@ -12,6 +12,7 @@ import { recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
 import { Entity } from './schema.js';
 import { REPEATED_ROW } from './names.js';
+import { formatMinor, minorDigits } from '../../shared/money.js';
 import { openSource, peekHead } from './source.js';
 import { isTimeZone } from '../../shared/time.js';
 import {
@@ -105,6 +106,11 @@ export interface ImportReport {
    */
   duplicates: number;
   repeatedRows?: number;
+  /**
+   * Orders whose `order_total` is below their lines' subtotal − discount + shipping: kept as the store
+   * charged them, each listed under `warnings` (capped like them).
+   */
+  totalsBelowParts?: number;
   /** Retain's own format: columns read under their field's name, and columns ignored (generic preset). */
   columns?: ColumnReport;
   guestOrders?: number;
@@ -331,7 +337,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
           `${REPEATED_ROW} ${r.sameAs} of order ${r.order} exactly — left out (--keep-repeated-rows keeps it)`,
         );
     }
-    await mergeAll(tx, entity, now, db.dialect, report, reject);
+    await mergeAll(tx, entity, now, db.dialect, report, reject, sink.warn, maxErrors);
     report.duplicates += report.repeatedRows ?? 0;
     await repo.recordImportRun(tx, db.dialect.jsonType, {
       entity,
@@ -428,6 +434,7 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     await session.transaction((tx) => merge(tx));
   });
   report.errors.sort((a, b) => a.line - b.line);
+  report.warnings.sort((a, b) => a.line - b.line);
   // Fresh planner statistics for what changed, so the first report after a big import is planned
   // from the data as it now is (outside the import's transaction; Postgres only).
   const analyze = db.dialect.refreshStatistics(STATISTICS_TABLES[entity]);
@@ -454,6 +461,8 @@ async function mergeAll(
   dialect: Dialect,
   report: ImportReport,
   reject: (line: number, reason: string) => void,
+  warn: (line: number, reason: string) => void,
+  maxWarnings: number,
 ): Promise<void> {
   const apply = (c: { inserted: number; updated: number; unchanged: number; duplicates?: number }) => {
     report.inserted = c.inserted;
@@ -466,6 +475,18 @@ async function mergeAll(
       const bad = await repo.rejectInconsistentOrders(tx);
       for (const e of bad.errors) reject(e.line, e.reason);
       report.rejected += bad.rows - bad.errors.length;
+      const low = await repo.orderTotalWarnings(tx, maxWarnings);
+      report.totalsBelowParts = low.count;
+      for (const o of low.orders) {
+        const f = (m: number) => formatMinor(m, minorDigits(o.currency));
+        const parts = o.subtotal - o.discount + o.shipping;
+        warn(
+          o.line,
+          `order ${o.order}: order_total ${f(o.total)} is below its lines' subtotal − discount + shipping ` +
+            `(${f(o.subtotal)} − ${f(o.discount)} + ${f(o.shipping)} = ${f(parts)}) by ${f(parts - o.total)} — ` +
+            `kept as the store's total`,
+        );
+      }
       const o = await repo.mergeOrders(tx, now, dialect);
       apply(o);
       const r = await repo.mergeRefunds(tx, now, dialect);

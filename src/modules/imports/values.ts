@@ -5,7 +5,8 @@
  * entity schemas validate it, so presets and the generic format read every file alike. Exact: amounts
  * are rewritten as strings, never through a float.
  */
-import { minorDigits } from '../../shared/money.js';
+import { EXACT_NUMBER_HINT, exactJsonNumber, minorDigits } from '../../shared/money.js';
+import { textIssue } from '../../shared/json.js';
 import { calendarOf } from '../../analytics/calendar.js';
 import { invalid } from '../../shared/errors.js';
 import type { Entity } from './schema.js';
@@ -50,6 +51,57 @@ export function addTally(into: FormatTally, t: FormatTally): void {
   into.commaDecimals += t.commaDecimals;
   into.isoDates += t.isoDates;
   into.dottedDates += t.dottedDates;
+}
+
+// ---- JSON values (NDJSON rows, API bodies) ----
+
+/** Fields that take JSON true/false: the consents (true → granted, false → denied). */
+const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(['email_consent', 'sms_consent', 'messenger_consent']);
+/** Fields that take a JSON object or array as it is (an event's `properties`). */
+const JSON_FIELDS: ReadonlySet<string> = new Set(['properties']);
+
+const kindOf = (v: unknown) =>
+  Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : typeof v;
+
+/**
+ * One row's values as the entity schemas read them, whichever source gave them (a CSV row's cells, an
+ * NDJSON line, an API body), by one rule (docs/import-formats.md#json-values, docs/api.md#ingestion):
+ * - `''`, blank text (`'  '`), `null` and absent are the same: the field is left out;
+ * - a JSON number is read as the decimal its serializer wrote ({@link exactJsonNumber}: `12.5` → `'12.5'`),
+ *   and refused when that decimal cannot be told (more than 15 significant digits, exponent form);
+ * - `true`/`false` are taken by the consent fields (as `'true'`/`'false'`) and refused elsewhere;
+ * - an object or array is taken by `properties` (whose schema checks what is inside) and refused elsewhere;
+ * - text must be storable ({@link textIssue}: no NUL, no lone surrogate).
+ * A refused value is left out of the result and named in `issues` (field + reason), for the caller to
+ * reject the row (imports) or answer 400 (API). Strings, the common case, cost one check.
+ */
+export function cleanRecord(values: Record<string, unknown>, issues: FieldIssue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in values) {
+    const v = values[key];
+    if (v === '' || v === null || v === undefined) continue;
+    let problem: string | null = null;
+    if (typeof v === 'string') {
+      // Blank (only spaces) is empty too; the cheap test first (a blank value starts with a space).
+      const c = v.charCodeAt(0);
+      if ((c <= 32 || c > 126) && v.trim() === '') continue;
+      problem = textIssue(v);
+      if (problem === null) out[key] = v;
+    } else if (typeof v === 'number') {
+      const text = exactJsonNumber(v);
+      if (text !== null) out[key] = text;
+      else
+        problem = Number.isFinite(v)
+          ? `the JSON number ${String(v)} may not be the decimal that was sent (over 15 significant digits or exponent form): ${EXACT_NUMBER_HINT}`
+          : `the JSON number is beyond the range of a double: ${EXACT_NUMBER_HINT}`;
+    } else if (typeof v === 'boolean') {
+      if (BOOLEAN_FIELDS.has(key)) out[key] = String(v);
+      else problem = `expected text, got ${String(v)} (a JSON boolean)`;
+    } else if (JSON_FIELDS.has(key)) out[key] = v;
+    else problem = `expected text or a number, got ${kindOf(v)}`;
+    if (problem !== null) issues.push({ field: key, reason: `field ${key}: ${problem}` });
+  }
+  return out;
 }
 
 // ---- options ----

@@ -1,20 +1,65 @@
+import type { z } from 'zod';
+import { issuesError, issuesOf, type Issue } from '../../kit/http/errors.js';
 import type { Database } from '../../storage/port.js';
+import { cleanRecord, type FieldIssue } from '../imports/values.js';
 import * as imports from '../imports/repository.js';
 import type { CustomerRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from '../imports/schema.js';
 
 /**
- * JSON bodies normalised like import rows before the import schemas see them: empty values dropped,
- * numbers and booleans as strings (the schemas parse text, as CSV gives it). Non-objects pass through
- * for the schema to reject.
+ * Parses one JSON row (an API body, one event, one line of an order) with an import schema, after
+ * the import's own {@link cleanRecord} (empty values dropped, exact JSON numbers as their decimal,
+ * consent booleans as text; an inexact number, a boolean or object where text belongs, or text that
+ * cannot be stored is refused), and a field the schema does not know is refused rather than ignored. Issues name the field path under `prefix` (`lines.0.quantity`); a
+ * value that is not an object is left for the schema to refuse.
  */
-export function cleanInput(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === '' || v === null || v === undefined) continue;
-    out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+export function parseJsonRow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: (string | number)[] = [],
+): { success: true; data: z.output<S> } | { success: false; issues: Issue[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const p = schema.safeParse(value);
+    return p.success
+      ? { success: true, data: p.data }
+      : { success: false, issues: issuesOf(p.error, prefix) };
   }
-  return out;
+  const refused: FieldIssue[] = [];
+  const known = fieldsOf(schema);
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (known && !known.has(k))
+      refused.push({ field: k, reason: `is not a known field (${[...known].join(', ')})` });
+    else row[k] = v;
+  }
+  const p = schema.safeParse(cleanRecord(row, refused));
+  if (p.success && refused.length === 0) return { success: true, data: p.data };
+  const issues: Issue[] = refused.map((r) => ({
+    path: [...prefix, r.field].join('.'),
+    message: r.reason.startsWith(`field ${r.field}: `) ? r.reason.slice(r.field.length + 8) : r.reason,
+  }));
+  // The schema's issues on the other fields (a refused field was left out: the schema would call it missing).
+  const bad = new Set(refused.map((r) => r.field));
+  if (!p.success)
+    issues.push(...issuesOf(p.error, prefix).filter((_, i) => !bad.has(String(p.error.issues[i]?.path[0]))));
+  return { success: false, issues };
+}
+
+/** The field names an object schema (or a pipe/transform of one) takes; null for other schemas. */
+function fieldsOf(schema: z.ZodType): ReadonlySet<string> | null {
+  let s: unknown = schema;
+  for (let i = 0; i < 5 && s; i++) {
+    const shape = (s as { shape?: Record<string, unknown> }).shape;
+    if (shape) return new Set(Object.keys(shape));
+    s = (s as { in?: unknown }).in;
+  }
+  return null;
+}
+
+/** {@link parseJsonRow}, throwing a 400 naming every issue (`invalid refund: amount: …`). */
+export function parseJsonBody<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const p = parseJsonRow(schema, value);
+  if (!p.success) throw issuesError(p.issues, what);
+  return p.data;
 }
 
 /**

@@ -187,4 +187,119 @@ describe.each(testEngines())('orders and refunds over HTTP on %s', (engine) => {
     const back = await t.call('GET', '/v1/orders/BIG-2', { role: 'admin' });
     expect(back.json).toMatchObject({ totalMinor: 1_000_000_000_000 });
   });
+
+  it('takes JSON numbers when they are exact, and refuses the rest with 400 naming the path; nothing written', async () => {
+    const count = async () => (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM orders'))[0]!.n;
+    const ok = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('NUM-1', {
+        order_id: 1001,
+        shipping: 4.9,
+        lines: [{ sku: 7, quantity: 3, unit_price: 0.1 }],
+      }),
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({
+      id: '1001',
+      shippingMinor: 490,
+      subtotalMinor: 30,
+      lines: [{ sku: '7', quantity: 3, unitPriceMinor: 10, lineTotalMinor: 30 }],
+    });
+    const before = await count();
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ shipping: 0.1 + 0.2 }, 'shipping', 'send it as a string, e.g. "90071992547409.93"'],
+      [{ order_total: Number('90071992547409.93') }, 'order_total', 'send it as a string'],
+      [{ lines: [{ sku: 'A', quantity: 1e21, unit_price: '1' }] }, 'lines.0.quantity', 'JSON number 1e+21'],
+      [{ lines: [{ sku: 'A', quantity: 1, unit_price: 1e-7 }] }, 'lines.0.unit_price', 'JSON number 1e-7'],
+      [{ order_id: Number('9007199254740993') }, 'order_id', 'send it as a string'],
+      [{ channel: true }, 'channel', 'expected text, got true'],
+      [{ lines: [{ sku: { a: 1 }, quantity: 1, unit_price: '1' }] }, 'lines.0.sku', 'got an object'],
+      [{ source: ['web'] }, 'source', 'got an array'],
+      [
+        { lines: [{ sku: 'A', quantity: 1, unit_price: '1', colour: 'red' }] },
+        'lines.0.colour',
+        'not a line field',
+      ],
+      [
+        { lines: [{ sku: 'A', quantity: 1, unit_price: '1', currency: 'EUR' }] },
+        'lines.0.currency',
+        'order field',
+      ],
+      [{ channel: 'web\u0000' }, 'channel', 'NUL'],
+      [{ channel: 'web\ud800' }, 'channel', 'lone UTF-16 surrogate'],
+    ];
+    for (const [extra, path, message] of cases) {
+      const body = JSON.stringify(order('NUM-2', extra)).replace(/\\\\u/g, '\\u');
+      const r = await t.call('POST', '/v1/orders', { role: 'admin', body });
+      expect(r.status, body).toBe(400);
+      const issue = (r.json.error.details.issues as { path: string; message: string }[]).find(
+        (i) => i.path === path,
+      );
+      expect(issue?.message, body).toContain(message);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses a line_total that is not quantity × unit_price and an order_total that does not add up, naming the parts', async () => {
+    const line = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('TOT-1', {
+        lines: [{ sku: 'MUG', quantity: 2, unit_price: '12.50', line_total: '20.00' }],
+      }),
+    });
+    expect(line.status).toBe(400);
+    expect(line.json.error.message).toBe(
+      "invalid order: lines.0.line_total: 20.00 is not quantity × unit_price (2 × 12.50 = 25.00); send prices before discounts and the discount as the order's discount",
+    );
+    // Rounded once or per unit: both are how stores compute a line (3 × 0.125 = 0.375 → 0.38; 3 × 0.13 = 0.39).
+    for (const [id, lt] of [
+      ['TOT-2', '0.38'],
+      ['TOT-3', '0.39'],
+    ] as const) {
+      const r = await t.call('POST', '/v1/orders', {
+        role: 'admin',
+        body: order(id, {
+          shipping: undefined,
+          lines: [{ sku: 'X', quantity: 3, unit_price: '0.125', line_total: lt }],
+        }),
+      });
+      expect(r.status, id).toBe(201);
+    }
+    const total = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('TOT-4', { discount: '2.00', tax: '3.00', order_total: '40.00' }),
+    });
+    expect(total.status).toBe(400);
+    expect(total.json.error.details.issues).toEqual([
+      {
+        path: 'order_total',
+        message:
+          "40.00 is neither subtotal − discount + shipping + tax (32.00 − 2.00 + 4.90 + 3.00 = 37.90) nor, tax included in the prices, subtotal − discount + shipping (34.90); the subtotal is the lines' line_total (quantity × unit_price). Put fees and other charges in shipping, or leave order_total out",
+      },
+    ]);
+    for (const [id, t0] of [
+      ['TOT-5', '37.90'],
+      ['TOT-6', '34.90'],
+    ] as const) {
+      const r = await t.call('POST', '/v1/orders', {
+        role: 'admin',
+        body: order(id, { discount: '2.00', tax: '3.00', order_total: t0 }),
+      });
+      expect(r.status, id).toBe(201);
+      expect(r.json.totalMinor).toBe(Math.round(Number(t0) * 100));
+    }
+    expect((await t.call('GET', '/v1/orders/TOT-4', { role: 'admin' })).status).toBe(404);
+  });
+
+  it('reads a blank text value as absent, as an empty one (fuzz seed 1: title " " was stored as "")', async () => {
+    const r = await t.call('POST', '/v1/orders', {
+      role: 'admin',
+      body: order('BLANK-1', {
+        channel: '  ',
+        lines: [{ sku: 'c#l', title: ' ', quantity: '20', unit_price: '1.00' }],
+      }),
+    });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ channel: null, lines: [{ sku: 'c#l', title: null }] });
+  });
 });

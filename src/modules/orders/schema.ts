@@ -17,6 +17,7 @@ export const ORDER_FIELDS = [
   'status',
   'country',
   'email',
+  'email_consent',
 ] as const;
 export const LINE_FIELDS = ['sku', 'title', 'quantity', 'unit_price', 'line_total'] as const;
 

@@ -1,10 +1,11 @@
 import type { ModuleContext } from '../../kit/context.js';
 import type { z } from '@hono/zod-openapi';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
-import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
+import { validationError, type Issue } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
+import { formatMinor, minorDigits } from '../../shared/money.js';
 import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
-import { cleanInput, mergeRows, withStoreCurrency } from '../ingest/service.js';
+import { mergeRows, parseJsonBody, parseJsonRow, withStoreCurrency } from '../ingest/service.js';
 import * as repo from './repository.js';
 import {
   LINE_FIELDS,
@@ -86,8 +87,10 @@ export async function getOrder(
 /**
  * Validates an order (order columns + `lines`) as the importer's rows: every line becomes one
  * `OrderLineInput` row carrying the order's columns. Issues name `lines.<i>.<field>` or the order field.
+ * `checkTotals` (the API) also refuses a `line_total` that is not `quantity × unit_price` and an
+ * `order_total` that does not add up ({@link orderTotalIssue}); webhooks keep the platform's figures.
  */
-export function orderRows(body: unknown): OrderLineRow[] {
+export function orderRows(body: unknown, { checkTotals = true } = {}): OrderLineRow[] {
   const env = OrderEnvelope.safeParse(body);
   if (!env.success) throw validationError(env.error, 'order');
   const raw = env.data as Record<string, unknown>;
@@ -97,6 +100,16 @@ export function orderRows(body: unknown): OrderLineRow[] {
   );
   const issues: Issue[] = unknown.map((k) => ({ path: k, message: 'is not an order field' }));
   const lines = env.data.lines ?? [];
+  lines.forEach((l, i) => {
+    for (const k of Object.keys(l))
+      if (!(LINE_FIELDS as readonly string[]).includes(k))
+        issues.push({
+          path: `lines.${i}.${k}`,
+          message: (ORDER_FIELDS as readonly string[]).includes(k)
+            ? 'is an order field: send it on the order, not on a line'
+            : `is not a line field (${LINE_FIELDS.join(', ')})`,
+        });
+  });
   const flat = lines.length
     ? lines.map((l) => ({
         ...order,
@@ -106,9 +119,13 @@ export function orderRows(body: unknown): OrderLineRow[] {
   const rows: OrderLineRow[] = [];
   const seen = new Set<string>();
   flat.forEach((row, i) => {
-    const p = OrderLineInput.safeParse(cleanInput(row));
-    if (p.success) return rows.push(p.data);
-    for (const issue of issuesOf(p.error)) {
+    const p = parseJsonRow(OrderLineInput, row);
+    if (p.success) {
+      if (checkTotals && p.data.lineTotalIssue !== null)
+        issues.push({ path: `lines.${i}.line_total`, message: p.data.lineTotalIssue });
+      return rows.push(p.data);
+    }
+    for (const issue of p.issues) {
       const field = issue.path.split('.')[0] ?? '';
       const path =
         (LINE_FIELDS as readonly string[]).includes(field) && lines.length
@@ -118,6 +135,10 @@ export function orderRows(body: unknown): OrderLineRow[] {
       seen.add(path);
     }
   });
+  if (checkTotals && issues.length === 0 && rows.length === flat.length) {
+    const total = orderTotalIssue(rows);
+    if (total) issues.push({ path: 'order_total', message: total });
+  }
   if (issues.length) {
     const first = issues[0] as Issue;
     throw new AppError('validation', `invalid order: ${first.path}: ${first.message}`, {
@@ -126,6 +147,32 @@ export function orderRows(body: unknown): OrderLineRow[] {
     });
   }
   return rows;
+}
+
+/**
+ * Why an order's `order_total` is neither its lines' subtotal − discount + shipping + tax nor, tax
+ * included in the prices, subtotal − discount + shipping; null when it is one of them, or when the
+ * order has no total or no lines to check it against. The API refuses such an order (a client's
+ * mapping is wrong somewhere); a file import keeps the store's total and warns (imports/repository.ts
+ * `orderTotalWarnings`).
+ */
+export function orderTotalIssue(rows: readonly OrderLineRow[]): string | null {
+  const head = rows[0];
+  if (!head || head.orderTotalMinor === null || !head.hasLine) return null;
+  const digits = minorDigits(head.currency);
+  const subtotal = rows.reduce((s, r) => s + (r.lineTotalMinor ?? 0), 0);
+  const discount = head.discountMinor ?? 0;
+  const shipping = head.shippingMinor ?? 0;
+  const tax = head.taxMinor ?? 0;
+  const included = subtotal - discount + shipping;
+  if (head.orderTotalMinor === included + tax || head.orderTotalMinor === included) return null;
+  const f = (m: number) => formatMinor(m, digits);
+  return (
+    `${f(head.orderTotalMinor)} is neither subtotal − discount + shipping + tax ` +
+    `(${f(subtotal)} − ${f(discount)} + ${f(shipping)} + ${f(tax)} = ${f(included + tax)}) nor, tax included in ` +
+    `the prices, subtotal − discount + shipping (${f(included)}); the subtotal is the lines' line_total ` +
+    `(quantity × unit_price). Put fees and other charges in shipping, or leave order_total out`
+  );
 }
 
 /** Upserts one order by its external id through the importer's merge (a replay changes nothing). */
@@ -141,11 +188,10 @@ export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown 
 export async function upsertRefund(ctx: ModuleContext, { body }: { body: unknown }) {
   const { db } = ctx;
   const now = ctx.clock.now();
-  const p = RefundInput.safeParse(cleanInput(await withStoreCurrency(db, body)));
-  if (!p.success) throw validationError(p.error, 'refund');
-  const out = await mergeRows(db, { entity: 'refunds', rows: [p.data] }, now);
+  const refund = parseJsonBody(RefundInput, await withStoreCurrency(db, body), 'refund');
+  const out = await mergeRows(db, { entity: 'refunds', rows: [refund] }, now);
   return {
-    refundId: p.data.refundId,
+    refundId: refund.refundId,
     inserted: out.inserted,
     updated: out.updated,
     unchanged: out.unchanged,

@@ -1,10 +1,9 @@
 import type { z } from '@hono/zod-openapi';
-import { validationError } from '../../kit/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { ProductInput } from '../imports/schema.js';
-import { cleanInput, mergeRows, withStoreCurrency } from '../ingest/service.js';
+import { mergeRows, parseJsonBody, withStoreCurrency } from '../ingest/service.js';
 import * as repo from './repository.js';
 import type { Product, ProductListQuery } from './schema.js';
 
@@ -46,9 +45,12 @@ export async function getProduct({ db }: ModuleContext, { sku }: { sku: string }
 
 /** Creates or replaces the product with this SKU (import columns; the path's SKU wins). */
 export async function upsertProduct(ctx: ModuleContext, { sku, body }: { sku: string; body: unknown }) {
-  const raw = cleanInput(await withStoreCurrency(ctx.db, body));
-  const p = ProductInput.safeParse(typeof raw === 'object' && raw !== null ? { ...raw, sku } : raw);
-  if (!p.success) throw validationError(p.error, 'product');
-  const out = await mergeRows(ctx.db, { entity: 'products', rows: [p.data] }, ctx.clock.now());
+  const raw = await withStoreCurrency(ctx.db, body);
+  const product = parseJsonBody(
+    ProductInput,
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, sku } : raw,
+    'product',
+  );
+  const out = await mergeRows(ctx.db, { entity: 'products', rows: [product] }, ctx.clock.now());
   return { product: await getProduct(ctx, { sku }), created: out.inserted > 0 };
 }

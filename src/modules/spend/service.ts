@@ -1,11 +1,11 @@
 import type { ModuleContext } from '../../kit/context.js';
 import type { z } from '@hono/zod-openapi';
-import { issuesOf, validationError, type Issue } from '../../kit/http/errors.js';
+import { validationError, type Issue } from '../../kit/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import { parseDay } from '../../shared/time.js';
 import { SpendInput, type SpendRow } from '../imports/schema.js';
-import { cleanInput, mergeRows } from '../ingest/service.js';
+import { mergeRows, parseJsonRow } from '../ingest/service.js';
 import * as repo from './repository.js';
 import { SpendBatch, type SpendListQuery } from './schema.js';
 
@@ -67,9 +67,9 @@ export async function upsertSpend(ctx: ModuleContext, { body }: { body: unknown 
   const rows: SpendRow[] = [];
   const issues: Issue[] = [];
   env.data.rows.forEach((r, i) => {
-    const p = SpendInput.safeParse(cleanInput(r));
+    const p = parseJsonRow(SpendInput, r, ['rows', i]);
     if (p.success) rows.push(p.data);
-    else issues.push(...issuesOf(p.error, ['rows', i]));
+    else issues.push(...p.issues);
   });
   if (issues.length) {
     const first = issues[0] as Issue;

@@ -1,10 +1,9 @@
 import type { ModuleContext } from '../../kit/context.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { issuesOf } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { CustomerInput, RefundInput, type RefundRow } from '../imports/schema.js';
-import { cleanInput, mergeRows, type MergeOutcome } from '../ingest/service.js';
+import { mergeRows, parseJsonRow, type MergeOutcome } from '../ingest/service.js';
 import { orderRows } from '../orders/service.js';
 import * as map from './mapping.js';
 import * as repo from './repository.js';
@@ -33,25 +32,26 @@ export interface WebhookResult {
 
 function refunds(items: Record<string, unknown>[]): RefundRow[] {
   return items.map((r, i) => {
-    const p = RefundInput.safeParse(cleanInput(r));
+    const p = parseJsonRow(RefundInput, r, ['refunds', i]);
     if (!p.success)
-      throw new AppError('validation', `refund ${i}: ${issuesOf(p.error)[0]?.message ?? 'invalid'}`, {
-        details: { issues: issuesOf(p.error, ['refunds', i]) },
+      throw new AppError('validation', `refund ${i}: ${p.issues[0]?.message ?? 'invalid'}`, {
+        details: { issues: p.issues },
       });
     return p.data;
   });
 }
 
 async function storeOrder(db: Database, m: map.MappedOrder, now: Date) {
-  const rows = orderRows(m.order);
+  // The platform's totals are what the customer was charged (fees, line discounts included): kept as sent.
+  const rows = orderRows(m.order, { checkTotals: false });
   const out = await mergeRows(db, { entity: 'orders', rows, refunds: refunds(m.refunds) }, now);
   return { entity: 'orders' as const, id: rows[0]?.orderId, ...counts(out), refunds: out.refunds };
 }
 
 async function storeCustomer(db: Database, c: Record<string, unknown>, now: Date) {
-  const p = CustomerInput.safeParse(cleanInput(c));
+  const p = parseJsonRow(CustomerInput, c);
   if (!p.success)
-    throw new AppError('validation', 'invalid customer payload', { details: { issues: issuesOf(p.error) } });
+    throw new AppError('validation', 'invalid customer payload', { details: { issues: p.issues } });
   const out = await mergeRows(db, { entity: 'customers', rows: [p.data] }, now);
   return { entity: 'customers' as const, id: p.data.customerId, ...counts(out) };
 }
