@@ -15,6 +15,13 @@ describe.each(testEngines())('customers over HTTP on %s', (engine) => {
   });
   afterAll(() => dispose());
 
+  it('stores a phone that looks like a date beside a birthday (DuckDB once guessed a date format from it: 500)', async () => {
+    const body = { customer_id: 'fuzz-phone', phone: '4 8 31', birthday: '1990-05-17' };
+    const created = await t.call('POST', '/v1/customers', { role: 'admin', body });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ id: 'fuzz-phone', phone: '4 8 31', birthday: '1990-05-17' });
+  });
+
   it('creates, updates and reads a customer with the import columns', async () => {
     const body = {
       customer_id: 'c-1',
