@@ -120,6 +120,8 @@ export class JobRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private wake: (() => void) | undefined;
+  /** Set by a wake-up that came while the loop was not asleep (claiming), so it is not lost. */
+  private woken = false;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -151,7 +153,7 @@ export class JobRunner {
     if (this.running) return;
     this.running = true;
     this.unsubscribe = this.o.queue?.onEnqueued((kind) => {
-      if (kind in this.o.handlers) this.wake?.();
+      if (kind in this.o.handlers) this.nudge();
     });
     this.loop = this.run();
   }
@@ -160,7 +162,7 @@ export class JobRunner {
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    this.wake?.();
+    this.nudge();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -179,8 +181,15 @@ export class JobRunner {
     }
   }
 
+  /** Wakes the loop now, or — when it is claiming, not asleep — makes it look again before it sleeps. */
+  private nudge(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
+      this.woken = false;
       try {
         const free = this.o.concurrency - this.inFlight.size;
         // Busy or not, schedule slots are enqueued as they come (a `skip` slot has a grace period).
@@ -189,7 +198,7 @@ export class JobRunner {
         for (const job of claimed) {
           const p: Promise<void> = this.execute(job).finally(() => {
             this.inFlight.delete(p);
-            this.wake?.();
+            this.nudge();
           });
           this.inFlight.add(p);
         }
@@ -198,6 +207,8 @@ export class JobRunner {
         this.o.logger?.error({ err }, 'job claim failed');
       }
       if (!this.running) break;
+      // A job enqueued (or finished) while this pass was claiming: look again instead of sleeping.
+      if (this.woken) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.o.pollMs);
         this.wake = () => {
