@@ -8,7 +8,7 @@ import { describeWithData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { bundleForTest } from '../../../test/support/bundle.js';
-import { csvByteChunks, recordEndFrom } from './byteChunks.js';
+import { csvByteChunks } from './byteChunks.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { importFile, type ImportReport } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
@@ -28,14 +28,26 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 const buildWorker = () => bundleForTest(join(root, 'src/modules/imports/worker.ts'), 'import-worker');
 
 describe('record boundaries in bytes', () => {
-  it('cuts only at line feeds outside quotes', () => {
-    const b = bytes('a,b\nc,"d\ne"\nf,"g\n');
-    expect(recordEndFrom(b, 0)).toBe(3);
-    expect(recordEndFrom(b, 4)).toBe(11); // the LF at 8 is inside quotes
-    expect(recordEndFrom(b, 12)).toBe(-1); // "g… is still open
-    expect(recordEndFrom(bytes('a,"x""\ny"\n'), 0)).toBe(9);
-    expect(recordEndFrom(bytes('no newline'), 0)).toBe(-1);
-    expect(recordEndFrom(bytes('h1,"h\n2"\nx\n'), 0)).toBe(8);
+  it('cuts only at line feeds outside quotes', async () => {
+    /** The chunks of a file cut at every record end (target 1 byte), as text with their lines and offsets. */
+    const pieces = async (text: string) => {
+      const f = file('cuts.csv', text);
+      const out: [string, number, number][] = [];
+      for await (const c of csvByteChunks(f, false, { bytesRead: 0 }, 1))
+        out.push([Buffer.from(c.bytes).toString('utf8'), c.line, c.offset]);
+      return out;
+    };
+    expect(await pieces('h\na,b\nc,"d\ne"\nf,"g\n')).toEqual([
+      ['a,b\n', 2, 2],
+      ['c,"d\ne"\n', 3, 6], // the LF inside quotes does not cut
+      ['f,"g\n', 5, 14], // "g… is still open at the end of the file
+    ]);
+    expect(await pieces('h\na,"x""\ny"\nz')).toEqual([
+      ['a,"x""\ny"\n', 2, 2],
+      ['z', 4, 12],
+    ]);
+    expect(await pieces('h1,"h\n2"\nx\n')).toEqual([['x\n', 3, 9]]); // a header with a quoted LF
+    expect(await pieces('no newline')).toEqual([]);
   });
 
   it('chunks a file into whole records numbered as the CSV parser numbers them', async () => {
