@@ -156,7 +156,14 @@ export async function* csvByteChunks(
         }
       }
       if (at - recordStart > maxRecord) {
-        if (header) throw invalid('the header is too long', { file, line: 1 });
+        if (header)
+          throw invalid(
+            `the first line (the header) is longer than the limit of ${MAX_RECORD_CHARS} characters`,
+            {
+              file,
+              line: 1,
+            },
+          );
         // Too long to buffer: the complete records before it go out, it is skipped to its end.
         if (recordStart > base) {
           const offset = base;
