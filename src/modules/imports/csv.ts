@@ -7,8 +7,7 @@
  * (`tooLongRecord`), so memory stays bounded by the limit and time linear whatever the file holds.
  */
 import { invalid } from '../../shared/errors.js';
-import type { InvalidBytes } from './encoding.js';
-import { escapesIn } from './encoding.js';
+import { escapesIn, type InvalidBytes } from './encoding.js';
 
 /**
  * The longest record (row) an import reads, in characters (UTF-16 code units) without its line break:

@@ -22,7 +22,6 @@ const file = (name: string, text: string | Buffer) => {
   writeFileSync(p, text);
   return p;
 };
-const bytes = (s: string) => new TextEncoder().encode(s);
 
 /** The worker as the CLI bundles it, built from the sources under test. */
 const buildWorker = () => bundleForTest(join(root, 'src/modules/imports/worker.ts'), 'import-worker');
