@@ -11,11 +11,11 @@ import { escapesIn, type InvalidBytes } from './encoding.js';
 
 /**
  * The longest record (row) an import reads, in characters (UTF-16 code units) without its line break:
- * 1 MiB characters. Real exports' rows are a few hundred characters (a long product description a few
+ * 1 Mi characters. Real exports' rows are a few hundred characters (a long product description a few
  * KB); a row a thousand times that is a broken or hostile file, and the limit keeps what one row costs
- * bounded: the parser's buffer, the row's values and its staging row (well below DuckDB's 2 MB default
- * line limit for the staging COPY up to 1 byte per character). The same limit applies to the header,
- * to NDJSON lines and in parse workers (byteChunks.ts).
+ * bounded: the parser's buffer, the row's values and its staging row (at most ~3 MiB of UTF-8, which the
+ * staging COPY's line limit must allow). The same limit applies to the header, to NDJSON lines and in
+ * parse workers (byteChunks.ts).
  */
 export const MAX_RECORD_CHARS = 1 << 20;
 
@@ -44,7 +44,7 @@ function tooLongRecord(line: number, escapes: number): CsvRecord {
 }
 
 export function isTooLong(fields: readonly string[]): boolean {
-  return fields[0] === TOO_LONG && fields.length === 2;
+  return fields.length === 2 && fields[0] === TOO_LONG;
 }
 
 /**
