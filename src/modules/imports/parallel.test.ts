@@ -49,6 +49,24 @@ describe('record boundaries in bytes', () => {
     expect(await pieces('no newline')).toEqual([]);
   });
 
+  it('skips a record longer than the byte bound to its end, in a stand-in chunk at its line', async () => {
+    // gzip: the stream comes in 16 KiB pieces; the bound is checked at the end of each
+    const long = 'x'.repeat(60_000);
+    const text = `h\na,1\n"${long}\n${long}",2\nb,3\n${long}\nc,4\n"open ${long}\nd`;
+    const chunks = [];
+    const f = file('skip.csv.gz', gzipSync(text));
+    for await (const c of csvByteChunks(f, true, { bytesRead: 0 }, 1 << 20, 20_000))
+      chunks.push({ ...c, bytes: Buffer.from(c.bytes).toString('utf8') });
+    expect(chunks).toEqual([
+      { bytes: 'a,1\n', line: 2, offset: 2 },
+      { bytes: '', line: 3, offset: 6, tooLong: 3 }, // a quoted line feed inside: lines 3-4
+      { bytes: 'b,3\n', line: 5, offset: text.indexOf('b,3') },
+      { bytes: '', line: 6, offset: text.indexOf('b,3') + 4, tooLong: 6 },
+      { bytes: 'c,4\n', line: 7, offset: text.indexOf('c,4') },
+      { bytes: '', line: 8, offset: text.indexOf('c,4') + 4, tooLong: 8 }, // open to the end of the file
+    ]);
+  });
+
   it('chunks a file into whole records numbered as the CSV parser numbers them', async () => {
     const lines = ['id,note'];
     for (let i = 0; i < 400; i++)

@@ -17,6 +17,8 @@ import { bundleForTest } from '../../../test/support/bundle.js';
 import { testContext } from '../../../test/support/context.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { MAX_RECORD_CHARS } from './csv.js';
+import { InvalidBytes } from './encoding.js';
+import { NdjsonLines, type SourceRecord } from './source.js';
 import { importFile, type ImportOptions } from './service.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -49,6 +51,28 @@ async function gzipWithHugeLine(name: string, before: string, huge: number, afte
   await done;
   return p;
 }
+
+describe('NDJSON lines', () => {
+  it('leaves out a line longer than the limit whatever the chunk boundaries, and names escaped bytes', () => {
+    const esc = String.fromCharCode(0xdcff);
+    const text = `{"a":1}\n${'x'.repeat(30)}${esc}\n\n{"a":"${esc}"}\r\n{"a":"${'y'.repeat(12)}"}\r\n{"a":4}`;
+    for (const size of [1, 2, 3, 7, 20, 21, 100]) {
+      const invalid = new InvalidBytes();
+      for (const offset of [500, 600]) invalid.add(offset);
+      const lines = new NdjsonLines(invalid, 20);
+      const out: SourceRecord[] = [];
+      for (let i = 0; i < text.length; i += size) lines.push(text.slice(i, i + size), out);
+      lines.end(out);
+      expect(out, `chunks of ${size}`).toEqual([
+        { line: 1, values: { a: 1 } },
+        { line: 2, values: { __unreadable: { kind: 'too-long' } } },
+        { line: 4, values: { __unreadable: { kind: 'not-utf8', offset: 600, byte: 0xff } } },
+        { line: 5, values: { a: 'y'.repeat(12) } }, // 20 characters with the CR left out
+        { line: 6, values: { a: 4 } },
+      ]);
+    }
+  });
+});
 
 const PATHS = [
   ['the importer thread', { workers: 0 }],
