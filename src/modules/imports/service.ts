@@ -351,7 +351,6 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
           encoding: head.encoding,
           delimiter: delimiter.value,
           format: valueFormat,
-          file: opts.file,
         },
         loads,
         sink,
