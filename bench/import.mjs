@@ -6,14 +6,19 @@
 //  - The same synthetic store as a Ukrainian Excel export (cp1251, `;`, `1 234,50 грн`, `DD.MM.YYYY HH:mm:ss`,
 //    Cyrillic titles) imported with --encoding cp1251 (delimiter, decimal and dates detected): its rows/s as a
 //    ratio to the UTF-8 generic import of the same store, measured in the same run.
+//  - A file with one 2 GB line between two valid rows (gzip, BENCH_LONG_LINE_MB to change the size): the
+//    import on one thread and in parse workers, as a ratio to the floor of only decompressing the file in
+//    the same run (the row is skipped in constant memory: one row error, both valid rows stored).
 // Prints figures only; never fails on time. BENCH_ORDERS=N shrinks the synthetic store for a quick run.
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import iconv from 'iconv-lite';
 import { join } from 'node:path';
 import { GENERATOR_VERSION, generateOrders } from './generate-orders.mjs';
-import { fmt, postgresUrl, retain, ROOT, table } from './lib.mjs';
+import { fmt, postgresUrl, retain, ROOT, table, timed } from './lib.mjs';
 
 const OUT = join(ROOT, 'bench/out');
 mkdirSync(OUT, { recursive: true });
@@ -156,3 +161,55 @@ console.log(
 );
 console.log('\nEuropean export (same orders; whole process, so start-up and merge included):');
 for (const r of ratios) console.log(`  ${r}`);
+
+// One 2 GB line: the import must skip it in linear time and flat memory (issue 20 item 4).
+const longMiB = Number(process.env.BENCH_LONG_LINE_MB ?? 2048);
+const longFile = join(OUT, `long-line-${longMiB}.csv.gz`);
+if (!existsSync(longFile)) {
+  console.error(`writing ${longFile} …`);
+  const gz = createGzip({ level: 1 });
+  const done = pipeline(gz, createWriteStream(`${longFile}.tmp`));
+  const write = async (b) => {
+    if (!gz.write(b)) await once(gz, 'drain');
+  };
+  await write('order_id,ordered_at,order_total\nL1,2024-01-01,1\nL2,2024-01-02,"');
+  const block = Buffer.alloc(1 << 20, 'x');
+  for (let i = 0; i < longMiB; i++) await write(block);
+  await write('"\nL3,2024-01-03,3\n');
+  gz.end();
+  await done;
+  renameSync(`${longFile}.tmp`, longFile);
+}
+const floor = await timed(process.execPath, [
+  '-e',
+  `const {createReadStream}=require('node:fs');const {createGunzip}=require('node:zlib');` +
+    `let n=0;createReadStream(${JSON.stringify(longFile)}).pipe(createGunzip()).on('data',(b)=>{n+=b.length}).on('end',()=>console.log(n))`,
+]);
+console.log(
+  `\nOne ${longMiB} MiB line between two rows (gzip; floor: decompressing it, ${fmt(floor.seconds)} s):`,
+);
+let wrong = false;
+for (const workers of ['0', '2']) {
+  const tag = `long-line-${workers}`;
+  for (const f of [`bench-${tag}.duckdb`, `bench-${tag}.duckdb.wal`]) rmSync(join(OUT, f), { force: true });
+  const r = await retain([
+    '--db',
+    join(OUT, `bench-${tag}.duckdb`),
+    'import',
+    'orders',
+    longFile,
+    '--workers',
+    workers,
+    '--max-rejected',
+    '1',
+    '--json',
+  ]);
+  const report = r.code === 0 ? JSON.parse(r.stdout) : null;
+  const ok = report?.inserted === 2 && report?.rejected === 1 && report.errors[0]?.line === 3;
+  if (!ok) wrong = true;
+  console.log(
+    `  duckdb, ${workers === '0' ? 'one thread' : '2 parse workers'}: ${fmt(r.seconds)} s = ${fmt(r.seconds / floor.seconds)}× the floor, ` +
+      `peak ${fmt(r.peakMiB, 0)} MiB; ${ok ? '1 row error, 2 orders stored' : `WRONG: ${r.stderr.trim() || r.stdout.slice(0, 300)}`}`,
+  );
+}
+if (wrong) process.exitCode = 1;

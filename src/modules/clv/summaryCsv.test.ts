@@ -59,6 +59,11 @@ describe('summary CSV reader', () => {
     expect(e.where?.field).toBe(field);
     expect(e.message).toMatch(message);
   });
+  it('names a quoted row longer than the CSV row limit by its line', () => {
+    const e = errorOf(`customer_id,frequency,recency,T\n"a",1,1,2\n"${'x'.repeat(1 << 20)}",0,0,3\n`);
+    expect(e.message).toBe('the row is longer than 1,048,576 characters (the limit for a CSV row)');
+    expect(e.where).toMatchObject({ file: 'in.csv', line: 3 });
+  });
   it('rejects a header without the required columns', () => {
     expect(errorOf('customer_id,frequency,T\n1,0,3\n').message).toMatch(/recency column/);
     expect(errorOf('frequency,recency,T\n0,0,3\n').message).toMatch(/id column/);

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { SpendStats } from '../../analytics/btyd/gammaGamma.js';
 import { AppError, invalid } from '../../shared/errors.js';
-import { CsvParser, type CsvRecord } from '../imports/csv.js';
+import { CsvParser, isTooLong, MAX_RECORD_CHARS, type CsvRecord } from '../imports/csv.js';
 import { SUMMARY_COLUMNS, SummaryRow, SurvivorRow } from './schema.js';
 
 export interface SummaryColumns {
@@ -583,17 +583,23 @@ function finish(sink: RowSink, file: string): SummaryColumns {
   };
 }
 
-function allRecords(bytes: Uint8Array): CsvRecord[] {
+function allRecords(bytes: Uint8Array, file: string): CsvRecord[] {
   const parser = new CsvParser();
   const out: CsvRecord[] = [];
   parser.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), out);
   parser.end(out);
+  const long = out.find((r) => isTooLong(r.fields));
+  if (long)
+    throw invalid(
+      `the row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters (the limit for a CSV row)`,
+      { file, line: long.line },
+    );
   return out.filter((r) => !(r.fields.length === 1 && r.fields[0] === ''));
 }
 
 /** Files with quoted cells go through the RFC 4180 parser and the schema row by row. */
 function parseQuoted(bytes: Uint8Array, file: string, options: ReadSummaryOptions): SummaryColumns {
-  const records = allRecords(bytes);
+  const records = allRecords(bytes, file);
   const header = records[0];
   if (!header)
     throw invalid('empty file: expected a header customer_id,frequency,recency,T', { file, line: 1 });
@@ -626,7 +632,7 @@ function parseQuoted(bytes: Uint8Array, file: string, options: ReadSummaryOption
 
 /** Reads an sBG survivor curve CSV `period,alive` (periods 0, 1, 2, … in order). */
 export function readSurvivorCsv(file: string): number[] {
-  const records = allRecords(readBytes(file));
+  const records = allRecords(readBytes(file), file);
   const header = records[0]?.fields.map((h) => h.trim());
   if (!header || header[0] !== 'period' || header[1] !== 'alive')
     throw invalid('an sBG summary has the header period,alive', { file, line: 1 });

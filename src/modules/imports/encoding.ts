@@ -87,11 +87,13 @@ export class UndecodableBytes extends Error {
   }
 }
 
-/** Offset of the first byte of `b` that breaks UTF-8 (b.length when the tail is only incomplete). */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  const n = b.length;
-  while (i < n) {
+/**
+ * Index of the first byte in `b[from, to)` that does not start a valid UTF-8 sequence, or `to`. A
+ * sequence cut only by `to` (its bytes so far valid) returns its start as `-1 - index`.
+ */
+function scanUtf8(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  while (i < to) {
     const c = b[i]!;
     if (c < 0x80) {
       i++;
@@ -103,9 +105,9 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     else if (c >= 0xe0 && c <= 0xef) [len, min] = [3, 0x800];
     else if (c >= 0xf0 && c <= 0xf4) [len, min] = [4, 0x10000];
     else return i;
-    if (i + len > n) {
-      for (let k = i + 1; k < n; k++) if ((b[k]! & 0xc0) !== 0x80) return i;
-      return n;
+    if (i + len > to) {
+      for (let k = i + 1; k < to; k++) if ((b[k]! & 0xc0) !== 0x80) return i;
+      return -1 - i;
     }
     let cp = c & (0xff >> (len + 1));
     for (let k = 1; k < len; k++) {
@@ -116,7 +118,83 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
     i += len;
   }
-  return n;
+  return to;
+}
+
+/** Offset of the first byte of `b` that breaks UTF-8 (b.length when the tail is only incomplete). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  const at = scanUtf8(b, 0, b.length);
+  return at < 0 ? b.length : at;
+}
+
+/**
+ * Offsets (in the decompressed file) of the bytes that were not UTF-8, in file order, as the decoder
+ * met them; the records consume them in the same order (each record takes as many as it holds escapes).
+ */
+export class InvalidBytes {
+  private offsets: number[] = [];
+  private next = 0;
+
+  /** Invalid bytes decoded and not yet taken by a record: while 0, no text handed out holds an escape. */
+  get outstanding(): number {
+    return this.offsets.length - this.next;
+  }
+
+  add(offset: number): void {
+    this.offsets.push(offset);
+  }
+
+  /** Takes the next `count` offsets (one record's escapes); returns the first. */
+  take(count: number): number {
+    const first = this.offsets[this.next] ?? -1;
+    this.next = Math.min(this.offsets.length, this.next + count);
+    if (this.next > 4096 && this.next * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.next);
+      this.next = 0;
+    }
+    return first;
+  }
+}
+
+/** The first code unit of an escaped byte: U+DC80..U+DCFF stand for the bytes 0x80..0xFF. */
+const ESCAPES = /[\uDC80-\uDCFF]/gu;
+
+/** How many escaped bytes `s` holds (a lone U+DC80..U+DCFF; a valid surrogate pair is not one) and the first. */
+export function escapesIn(s: string): { count: number; firstByte: number } {
+  ESCAPES.lastIndex = 0;
+  let count = 0;
+  let firstByte = -1;
+  for (let m = ESCAPES.exec(s); m !== null; m = ESCAPES.exec(s)) {
+    if (count === 0) firstByte = m[0].charCodeAt(0) - 0xdc00;
+    count++;
+  }
+  return { count, firstByte };
+}
+
+/**
+ * Decodes UTF-8 `b[from, to)`, writing each byte that is not UTF-8 as U+DC00+byte and adding its
+ * offset (`base` + index) to `invalid`. Bytes of a sequence cut by `to` are escaped too (the callers
+ * pass complete text).
+ */
+export function decodeEscaping(
+  b: Buffer,
+  from: number,
+  to: number,
+  base: number,
+  invalid: InvalidBytes,
+): string {
+  const parts: string[] = [];
+  let i = from;
+  while (i < to) {
+    let j = scanUtf8(b, i, to);
+    if (j < 0) j = -1 - j;
+    if (j > i) parts.push(b.toString('utf8', i, j));
+    if (j >= to) break;
+    parts.push(String.fromCharCode(0xdc00 + b[j]!));
+    invalid.add(base + j);
+    i = j + 1;
+  }
+  return parts.join('');
 }
 
 /** Where a possibly incomplete UTF-8 sequence starts at the end of `b` (b.length when none). */
@@ -131,11 +209,16 @@ function completeUpTo(b: Uint8Array): number {
   return n;
 }
 
-/** A streaming decoder: bytes in, text out; throws UndecodableBytes for invalid UTF-8. */
+/**
+ * A streaming decoder: bytes in, text out. UTF-8 is checked with `isUtf8` (clean chunks take Node's
+ * decoder as they are); a chunk with invalid bytes decodes with escapes (above), their offsets in `invalid`.
+ */
 export class ByteDecoder {
   private carry: Buffer | null = null;
   private offset = 0; // bytes of the stream before `carry`
   private readonly other: ReturnType<typeof iconv.getDecoder> | null;
+  /** Offsets of the bytes that were not UTF-8 (UTF-8 only; other encodings decode as iconv-lite does). */
+  readonly invalid = new InvalidBytes();
 
   constructor(readonly encoding: string) {
     this.other = encoding === 'utf-8' ? null : iconv.getDecoder(encoding);
@@ -145,32 +228,34 @@ export class ByteDecoder {
     if (this.other) return this.other.write(buf);
     const data = this.carry ? Buffer.concat([this.carry, buf]) : buf;
     const cut = completeUpTo(data);
-    if (!isUtf8(data.subarray(0, cut))) {
-      // Judged on all the bytes: a lead byte just before the cut is wrong only by what follows it.
-      const at = Math.min(firstInvalidUtf8(data), cut - 1);
-      throw new UndecodableBytes(this.offset + at, data[at]!);
-    }
+    const text =
+      cut === data.length
+        ? isUtf8(data)
+          ? data.toString('utf8')
+          : decodeEscaping(data, 0, cut, this.offset, this.invalid)
+        : isUtf8(data.subarray(0, cut))
+          ? data.toString('utf8', 0, cut)
+          : decodeEscaping(data, 0, cut, this.offset, this.invalid);
     this.carry = cut < data.length ? Buffer.from(data.subarray(cut)) : null;
-    const text = data.toString('utf8', 0, cut);
     this.offset += cut;
     return text;
   }
 
   end(): string {
     if (this.other) return this.other.end() ?? '';
-    if (this.carry) throw new UndecodableBytes(this.offset, this.carry[0]!);
-    return '';
+    if (!this.carry) return '';
+    // A sequence the file ends in the middle of: its bytes are not UTF-8.
+    const text = decodeEscaping(this.carry, 0, this.carry.length, this.offset, this.invalid);
+    this.offset += this.carry.length;
+    this.carry = null;
+    return text;
   }
 }
 
-/** Decodes one whole piece (a worker's chunk of records); invalid UTF-8 throws with its offset in `b`. */
-export function decodeWhole(b: Buffer, encoding: string): string {
+/** Decodes one whole piece (a worker's chunk of records) starting at file offset `base`. */
+export function decodeWhole(b: Buffer, encoding: string, base: number, invalid: InvalidBytes): string {
   if (encoding !== 'utf-8') return iconv.decode(b, encoding, { stripBOM: false });
-  if (!isUtf8(b)) {
-    const at = firstInvalidUtf8(b);
-    throw new UndecodableBytes(Math.min(at, b.length - 1), b[Math.min(at, b.length - 1)]!);
-  }
-  return b.toString('utf8');
+  return isUtf8(b) ? b.toString('utf8') : decodeEscaping(b, 0, b.length, base, invalid);
 }
 
 /** The error for bytes that are not UTF-8 (or not in the given encoding), naming the line. */

@@ -77,25 +77,45 @@ describe.each(testEngines())('European and Ukrainian exports on %s', (engine) =>
   afterAll(async () => dispose());
   const ctx = () => testContext(db, systemClock);
 
-  it('refuses cp1251 bytes read as UTF-8, naming the line and --encoding, and writes nothing', async () => {
-    const f = file('ua-no-option.csv', cp1251(UA_ORDERS));
-    await expect(importFile(ctx(), { entity: 'orders', file: f })).rejects.toMatchObject({
-      code: 'validation',
-      message: expect.stringMatching(
-        /^line 2 is not valid UTF-8 \(invalid byte 0x[0-9A-F]{2}\): .*--encoding cp1251 .*--encoding cp1252/,
+  it('rejects the rows of cp1251 bytes read as UTF-8 by line and byte offset, and says once to pass --encoding', async () => {
+    const bytes = cp1251(UA_ORDERS);
+    const f = file('ua-no-option.csv', bytes);
+    const r = await importFile(ctx(), { entity: 'orders', file: f });
+    // every data row has Cyrillic: all four rejected, each naming its first byte that is not UTF-8
+    expect(r).toMatchObject({ rows: 4, inserted: 0, rejected: 4 });
+    const lineStarts = [...bytes.keys()].filter((i) => i === 0 || bytes[i - 1] === 0x0a);
+    expect(r.errors).toEqual(
+      [2, 3, 4, 5].map((line) => {
+        const at = bytes.findIndex((b, i) => i >= lineStarts[line - 1]! && b >= 0x80);
+        const hex = bytes[at]!.toString(16).toUpperCase();
+        return {
+          line,
+          reason: `bytes that are not UTF-8 at byte offset ${at} (0x${hex}) — if the file is in another encoding, pass --encoding (e.g. cp1251)`,
+        };
+      }),
+    );
+    expect(r.warnings[0]).toEqual({
+      line: 1,
+      reason: expect.stringMatching(
+        /^4 of 4 rows had bytes that are not UTF-8 — the file is probably in another encoding; pass it, e\.g\. --encoding cp1251 .*--encoding cp1252/,
       ),
-      where: { file: f, line: 2, field: '--encoding' },
     });
     expect(await orders(db, 'UA-')).toEqual([]);
-    // an invalid byte far into the file (past the first chunk) is found too, by line
+    // an invalid byte far into the file (past the first chunk) costs its row only, found by line
     const big = ['order_id,ordered_at,order_total'];
     for (let i = 0; i < 30_000; i++) big.push(`B${i},2024-01-01,1`);
     big.push('B-bad,2024-01-01,1 ');
-    const bytes = Buffer.concat([Buffer.from(big.join('\n')), Buffer.from([0xe9, 0x0a])]);
-    await expect(
-      importFile(ctx(), { entity: 'orders', file: file('late-bad.csv', bytes) }),
-    ).rejects.toMatchObject({ where: { line: 30_002 } });
-    expect(await revenue(db, 'B')).toBe(0);
+    const head = Buffer.from(big.join('\n'));
+    const late = await importFile(ctx(), {
+      entity: 'orders',
+      file: file('late-bad.csv', Buffer.concat([head, Buffer.from([0xe9, 0x0a])])),
+    });
+    expect(late).toMatchObject({ rows: 30_001, inserted: 30_000, rejected: 1 });
+    expect(late.errors).toEqual([
+      { line: 30_002, reason: expect.stringContaining(`at byte offset ${head.length} (0xE9)`) },
+    ]);
+    expect(late.warnings.some((w) => w.reason.includes('not UTF-8'))).toBe(false); // 1 row of 30,001
+    expect(await revenue(db, 'B')).toBe(30_000 * 100);
   });
 
   it('imports the cp1251 / ; / decimal comma / DD.MM.YYYY file with --encoding cp1251 and detects the rest', async () => {
@@ -427,26 +447,28 @@ describe('big files in other encodings', () => {
     expect(parallelPlan(genericPreset, info('utf-16le'), 4, workerFile)).toBeNull();
   }, 180_000);
 
-  it('a worker finds invalid UTF-8 by line too', async () => {
+  it('a worker finds invalid UTF-8 by line and file offset too, and imports the other rows', async () => {
     const { db, dispose } = await freshDatabase('duckdb');
     try {
       const lines = ['order_id,ordered_at,order_total'];
       for (let i = 0; i < 500; i++) lines.push(`V${i},2024-01-01,1`);
-      const bytes = Buffer.concat([
-        Buffer.from(lines.join('\n') + '\nV-bad,2024-01-01,'),
-        Buffer.from([0xff, 0x0a]),
+      const head = Buffer.from(lines.join('\n') + '\nV-bad,2024-01-01,');
+      const r = await importFile(testContext(db, systemClock), {
+        entity: 'orders',
+        file: file('worker-bad.csv', Buffer.concat([head, Buffer.from([0xff, 0x0a])])),
+        workers: 2,
+        workerFile,
+        chunkBytes: 1_000,
+      });
+      expect(r).toMatchObject({ rows: 501, inserted: 500, rejected: 1 });
+      expect(r.errors).toEqual([
+        {
+          line: 502,
+          reason: expect.stringContaining(`bytes that are not UTF-8 at byte offset ${head.length} (0xFF)`),
+        },
       ]);
-      await expect(
-        importFile(testContext(db, systemClock), {
-          entity: 'orders',
-          file: file('worker-bad.csv', bytes),
-          workers: 2,
-          workerFile,
-          chunkBytes: 1_000,
-        }),
-      ).rejects.toMatchObject({ code: 'validation', where: { line: 502, field: '--encoding' } });
       const [n] = await db.query<{ n: number | bigint }>(`SELECT COUNT(*) AS n FROM orders`);
-      expect(Number(n!.n)).toBe(0);
+      expect(Number(n!.n)).toBe(500);
     } finally {
       await dispose();
     }

@@ -8,7 +8,7 @@ import { describeWithData } from '../../../test/support/externalData.js';
 import type { Database } from '../../storage/port.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
 import { bundleForTest } from '../../../test/support/bundle.js';
-import { csvByteChunks, recordEndFrom } from './byteChunks.js';
+import { csvByteChunks } from './byteChunks.js';
 import { CsvParser, type CsvRecord } from './csv.js';
 import { importFile, type ImportReport } from './service.js';
 import { ONLINE_RETAIL, ONLINE_RETAIL_REPORT } from '../../../test/support/onlineRetailImport.js';
@@ -22,20 +22,49 @@ const file = (name: string, text: string | Buffer) => {
   writeFileSync(p, text);
   return p;
 };
-const bytes = (s: string) => new TextEncoder().encode(s);
 
 /** The worker as the CLI bundles it, built from the sources under test. */
 const buildWorker = () => bundleForTest(join(root, 'src/modules/imports/worker.ts'), 'import-worker');
 
 describe('record boundaries in bytes', () => {
-  it('cuts only at line feeds outside quotes', () => {
-    const b = bytes('a,b\nc,"d\ne"\nf,"g\n');
-    expect(recordEndFrom(b, 0)).toBe(3);
-    expect(recordEndFrom(b, 4)).toBe(11); // the LF at 8 is inside quotes
-    expect(recordEndFrom(b, 12)).toBe(-1); // "g… is still open
-    expect(recordEndFrom(bytes('a,"x""\ny"\n'), 0)).toBe(9);
-    expect(recordEndFrom(bytes('no newline'), 0)).toBe(-1);
-    expect(recordEndFrom(bytes('h1,"h\n2"\nx\n'), 0)).toBe(8);
+  it('cuts only at line feeds outside quotes', async () => {
+    /** The chunks of a file cut at every record end (target 1 byte), as text with their lines and offsets. */
+    const pieces = async (text: string) => {
+      const f = file('cuts.csv', text);
+      const out: [string, number, number][] = [];
+      for await (const c of csvByteChunks(f, false, { bytesRead: 0 }, 1))
+        out.push([Buffer.from(c.bytes).toString('utf8'), c.line, c.offset]);
+      return out;
+    };
+    expect(await pieces('h\na,b\nc,"d\ne"\nf,"g\n')).toEqual([
+      ['a,b\n', 2, 2],
+      ['c,"d\ne"\n', 3, 6], // the LF inside quotes does not cut
+      ['f,"g\n', 5, 14], // "g… is still open at the end of the file
+    ]);
+    expect(await pieces('h\na,"x""\ny"\nz')).toEqual([
+      ['a,"x""\ny"\n', 2, 2],
+      ['z', 4, 12],
+    ]);
+    expect(await pieces('h1,"h\n2"\nx\n')).toEqual([['x\n', 3, 9]]); // a header with a quoted LF
+    expect(await pieces('no newline')).toEqual([]);
+  });
+
+  it('skips a record longer than the byte bound to its end, in a stand-in chunk at its line', async () => {
+    // gzip: the stream comes in 16 KiB pieces; the bound is checked at the end of each
+    const long = 'x'.repeat(60_000);
+    const text = `h\na,1\n"${long}\n${long}",2\nb,3\n${long}\nc,4\n"open ${long}\nd`;
+    const chunks = [];
+    const f = file('skip.csv.gz', gzipSync(text));
+    for await (const c of csvByteChunks(f, true, { bytesRead: 0 }, 1 << 20, 20_000))
+      chunks.push({ ...c, bytes: Buffer.from(c.bytes).toString('utf8') });
+    expect(chunks).toEqual([
+      { bytes: 'a,1\n', line: 2, offset: 2 },
+      { bytes: '', line: 3, offset: 6, tooLong: 3 }, // a quoted line feed inside: lines 3-4
+      { bytes: 'b,3\n', line: 5, offset: text.indexOf('b,3') },
+      { bytes: '', line: 6, offset: text.indexOf('b,3') + 4, tooLong: 6 },
+      { bytes: 'c,4\n', line: 7, offset: text.indexOf('c,4') },
+      { bytes: '', line: 8, offset: text.indexOf('c,4') + 4, tooLong: 8 }, // open to the end of the file
+    ]);
   });
 
   it('chunks a file into whole records numbered as the CSV parser numbers them', async () => {

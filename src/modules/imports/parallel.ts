@@ -30,7 +30,6 @@ export interface WorkerInit {
   encoding: EncodingChoice;
   delimiter: string;
   format: ValueFormat;
-  file: string;
 }
 
 export interface ChunkTask extends ByteChunk {

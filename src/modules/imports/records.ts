@@ -12,7 +12,8 @@ import {
   type Entity,
   type OrderLineRow,
 } from './schema.js';
-import type { SourceRecord } from './source.js';
+import { MAX_RECORD_CHARS } from './csv.js';
+import type { SourceRecord, Unreadable } from './source.js';
 import { cleanRecord, type FieldIssue } from './values.js';
 
 /** What becomes of each input record: staging rows, rejections with their line, or rule-based skips. */
@@ -41,6 +42,17 @@ const DROPPABLE: Record<Entity, ReadonlySet<string>> = {
   events: new Set<string>(),
 };
 
+/** How a row with bytes that are not UTF-8 is rejected begins (the importer counts them: see service.ts). */
+export const NOT_UTF8 = 'bytes that are not UTF-8';
+
+/** Why a record that could not be read is rejected. */
+export function unreadableReason(u: Unreadable): string {
+  if (u.kind === 'too-long')
+    return `the row is longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters (the limit); left out`;
+  const hex = u.byte.toString(16).toUpperCase().padStart(2, '0');
+  return `${NOT_UTF8} at byte offset ${u.offset} (0x${hex}) — if the file is in another encoding, pass --encoding (e.g. cp1251)`;
+}
+
 /** Staging tables an import of `entity` writes (orders files also carry refunds, e.g. C-invoices). */
 export function stagingTargets(entity: Entity): readonly Entity[] {
   return entity === 'orders' ? ['orders', 'refunds'] : [entity];
@@ -63,6 +75,10 @@ export function recordHandler(
   const targets = stagingTargets(entity);
   return (rec) => {
     const v = rec.values;
+    if ('__unreadable' in v) {
+      sink.reject(rec.line, unreadableReason(v.__unreadable as Unreadable));
+      return;
+    }
     if ('__invalidJson' in v) {
       sink.reject(rec.line, `not a JSON object: ${String(v.__invalidJson)}`);
       return;

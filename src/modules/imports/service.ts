@@ -8,7 +8,7 @@ import type { EncodingChoice } from './encoding.js';
 import { detectPreset, PRESETS, presetByName, type Preset } from './presets/index.js';
 import { genericPreset } from './presets/generic.js';
 import { importInWorkers, parallelPlan } from './parallel.js';
-import { recordHandler, stagingTargets, type RecordSink } from './records.js';
+import { NOT_UTF8, recordHandler, stagingTargets, type RecordSink } from './records.js';
 import * as repo from './repository.js';
 import { Entity } from './schema.js';
 import { REPEATED_ROW } from './names.js';
@@ -302,7 +302,9 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         'no currency column and the store has no currency yet: amounts read as USD — if they are not, set the store ' +
         'currency first (`retain store set --currency EUR`, or `--currency EUR` for this file) and import again',
     });
+  let notUtf8 = 0; // rows rejected for bytes that are not UTF-8
   const reject = (line: number, reason: string) => {
+    if (reason.startsWith(NOT_UTF8)) notUtf8++;
     report.rejected++;
     if (report.errors.length < maxErrors) report.errors.push({ line, reason });
     else report.errorsOmitted++;
@@ -386,7 +388,6 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
             encoding: head.encoding,
             delimiter: delimiter.value,
             format: valueFormat,
-            file: opts.file,
           },
           loads,
           sink,
@@ -426,6 +427,9 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
         await flush(t);
         await loads.get(t)?.finish();
       }
+      // Most rows not UTF-8: the file is in another encoding; said once, first, beside the rows' errors.
+      if (notUtf8 > 0 && notUtf8 * 2 >= report.rows)
+        report.warnings.unshift({ line: 1, reason: encodingHint(notUtf8, report.rows, head.encoding) });
     } catch (err) {
       // Abandoned loads stop their background copies and remove their spool files.
       for (const load of loads.values()) await load.abort().catch(() => undefined);
@@ -442,6 +446,14 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
   report.format = format();
   report.seconds = Number(((performance.now() - started) / 1000).toFixed(3));
   return report;
+}
+
+/** The once-only note when most rows had bytes that are not UTF-8. */
+function encodingHint(rows: number, of: number, encoding: EncodingChoice): string {
+  const n = `${rows.toLocaleString('en-US')} of ${of.toLocaleString('en-US')} rows had ${NOT_UTF8}`;
+  return encoding.by === 'option'
+    ? `${n} although --encoding ${encoding.value} was given — check --encoding (e.g. cp1251 or cp1252)`
+    : `${n} — the file is probably in another encoding; pass it, e.g. --encoding cp1251 (Cyrillic, Windows) or --encoding cp1252 (Western European, Windows), and import it again`;
 }
 
 /** The tables an import of each entity writes (their statistics are refreshed after it). */

@@ -3,20 +3,46 @@ import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AppError, invalid } from '../../shared/errors.js';
-import { CsvParser, type CsvRecord } from './csv.js';
+import { CsvParser, isTooLong, MAX_RECORD_CHARS, type CsvRecord } from './csv.js';
 import {
   ByteDecoder,
   checkEncoding,
+  escapesIn,
   sniffEncoding,
   UndecodableBytes,
   undecodableError,
   type EncodingChoice,
+  type InvalidBytes,
 } from './encoding.js';
 
 /** One input row: its physical line and its values by column name. */
 export interface SourceRecord {
   line: number;
   values: Record<string, unknown>;
+}
+
+/**
+ * Why a record could not be read at all, under `values.__unreadable` (records.ts rejects it): longer
+ * than MAX_RECORD_CHARS, or holding bytes that are not UTF-8 (the first one's file offset and value).
+ */
+export type Unreadable = { kind: 'too-long' } | { kind: 'not-utf8'; offset: number; byte: number };
+
+/** How a too-long row is reported (the header's own message says what it is). */
+export const LIMIT_TEXT = `${MAX_RECORD_CHARS.toLocaleString('en-US')} characters`;
+
+function headerTooLong(file: string): never {
+  throw invalid(
+    `the first line (the header) is longer than ${LIMIT_TEXT} (the limit): is this a CSV or NDJSON file? Nothing was imported`,
+    { file, line: 1 },
+  );
+}
+
+/** Refuses a file whose header (line 1) holds bytes that are not UTF-8, as before any row is read. */
+function checkHeaderBytes(file: string, text: string, invalid: InvalidBytes, encoding: EncodingChoice): void {
+  if (invalid.outstanding === 0) return;
+  const { count, firstByte } = escapesIn(text);
+  if (count > 0)
+    throw undecodableError(file, 1, encoding, new UndecodableBytes(invalid.take(count), firstByte));
 }
 
 /** The start of a file (decompressed and decoded), for detecting its preset, delimiter and encoding. */
@@ -34,12 +60,16 @@ export interface FileHead {
 export async function peekHead(file: string, encoding?: string): Promise<FileHead> {
   const { gzip } = await sniff(file);
   const choice = await chooseEncoding(file, gzip, encoding);
-  const chunks = textChunks(file, gzip, { bytesRead: 0 }, choice);
+  const decoder = new ByteDecoder(choice.value);
+  const chunks = textChunks(file, gzip, { bytesRead: 0 }, decoder);
   let text = '';
   let complete = true;
   for await (const chunk of chunks) {
     text += chunk;
-    if (text.length > 64 << 10 || (text.match(/\n/g)?.length ?? 0) > 8) {
+    // The whole first line (up to the limit), then up to ~64 KiB or 8 lines.
+    const nl = text.indexOf('\n');
+    if (nl < 0 && text.length > MAX_RECORD_CHARS + 2) headerTooLong(file);
+    if (nl >= 0 && (text.length > 64 << 10 || (text.match(/\n/g)?.length ?? 0) > 8)) {
       complete = false;
       break;
     }
@@ -48,6 +78,8 @@ export async function peekHead(file: string, encoding?: string): Promise<FileHea
   text = text.replace(/^\ufeff/, '');
   if (text.trim() === '') throw invalid('the file is empty', { file });
   const firstLine = (text.split('\n', 1)[0] ?? '').replace(/\r$/, '');
+  if (firstLine.length > MAX_RECORD_CHARS) headerTooLong(file);
+  checkHeaderBytes(file, firstLine, decoder.invalid, choice);
   return { text, firstLine, complete, encoding: choice };
 }
 
@@ -121,39 +153,18 @@ async function chooseEncoding(
   return sniffEncoding(head);
 }
 
-/** The line (1-based) byte `offset` of the decompressed file is on: only after a decoding error. */
-export async function lineAtOffset(file: string, gzip: boolean, offset: number): Promise<number> {
-  let line = 1;
-  let at = 0;
-  const stream = byteStream(file, gzip, { bytesRead: 0 }, 1 << 20);
-  try {
-    for await (const buf of stream as AsyncIterable<Buffer>) {
-      const end = Math.min(buf.length, offset - at);
-      for (let i = buf.indexOf(10); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) line++;
-      at += buf.length;
-      if (at >= offset) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return line;
-}
-
 async function* textChunks(
   file: string,
   gzip: boolean,
   progress: ReadProgress,
-  encoding: EncodingChoice,
+  decoder: ByteDecoder,
 ): AsyncGenerator<string> {
   const stream = byteStream(file, gzip, progress, 256 << 10);
-  const decoder = new ByteDecoder(encoding.value);
   try {
     for await (const buf of stream) yield decoder.write(buf as Buffer);
     const tail = decoder.end();
     if (tail) yield tail;
   } catch (err) {
-    if (err instanceof UndecodableBytes)
-      throw undecodableError(file, await lineAtOffset(file, gzip, err.offset), encoding, err);
     throw invalid(`cannot read ${gzip ? 'gzip ' : ''}file: ${(err as Error).message}`, { file });
   } finally {
     stream.destroy();
@@ -185,35 +196,56 @@ export async function openSource(
 ): Promise<Source> {
   const { gzip, size } = await sniff(file);
   const progress: ReadProgress = { bytesRead: 0 };
-  const chunks = textChunks(file, gzip, progress, opts.encoding);
+  const decoder = new ByteDecoder(opts.encoding.value);
+  const chunks = textChunks(file, gzip, progress, decoder);
   const first = await chunks.next();
   if (first.done || first.value.trim() === '') throw invalid('the file is empty', { file });
   const firstText = first.value.replace(/^\ufeff/, '');
   const format = formatOf(file, firstText.trimStart()[0]);
 
   if (format === 'ndjson') {
-    const firstLine = firstText.split('\n', 1)[0] ?? '';
-    let columns: string[] = [];
-    try {
-      columns = Object.keys(JSON.parse(firstLine) as object);
-    } catch {
+    const lines = new NdjsonLines(decoder.invalid);
+    const pending: SourceRecord[] = [];
+    lines.push(firstText, pending);
+    while (pending.length === 0) {
+      const next = await chunks.next();
+      if (next.done) {
+        lines.end(pending);
+        break;
+      }
+      lines.push(next.value, pending);
+    }
+    // The first object's keys name the columns: a first line that cannot be read refuses the file.
+    const head = pending[0];
+    const bad = head?.values['__unreadable'] as Unreadable | undefined;
+    if (bad?.kind === 'too-long') headerTooLong(file);
+    if (bad?.kind === 'not-utf8')
+      throw undecodableError(file, head!.line, opts.encoding, new UndecodableBytes(bad.offset, bad.byte));
+    if (!head || '__invalidJson' in head.values)
       throw invalid('the first line is not a JSON object (NDJSON expects one object per line)', {
         file,
-        line: 1,
+        line: head?.line ?? 1,
       });
-    }
     return {
-      info: { file, format, gzip, columns, bytesTotal: size, encoding: opts.encoding.value },
-      batches: ndjsonBatches(firstText, chunks),
+      info: {
+        file,
+        format,
+        gzip,
+        columns: Object.keys(head.values),
+        bytesTotal: size,
+        encoding: opts.encoding.value,
+      },
+      batches: ndjsonBatches(lines, pending, chunks),
       progress,
       close: () => closeChunks(chunks),
     };
   }
 
   // CSV; whitespace-separated files (CDNOW) are split on runs of blanks instead of the delimiter.
-  const parser = new CsvParser(opts.whitespace ? ',' : opts.delimiter);
+  const parser = new CsvParser(opts.whitespace ? ',' : opts.delimiter, 1, decoder.invalid);
   const split = opts.whitespace
-    ? (r: CsvRecord): CsvRecord => ({ line: r.line, fields: r.fields.join(',').trim().split(/\s+/) })
+    ? (r: CsvRecord): CsvRecord =>
+        isTooLong(r.fields) ? r : { line: r.line, fields: r.fields.join(',').trim().split(/\s+/) }
     : (r: CsvRecord) => r;
   const pending: CsvRecord[] = [];
   parser.push(firstText, pending);
@@ -233,11 +265,13 @@ export async function openSource(
     }
     const head = pending.shift();
     if (!head) throw invalid('the file has no header row', { file, line: 1 });
+    if (isTooLong(head.fields)) headerTooLong(file);
+    checkHeaderBytes(file, head.fields.join(''), decoder.invalid, opts.encoding);
     header = split(head).fields.map((h) => h.trim());
   }
   return {
     info: { file, format, gzip, columns: header, bytesTotal: size, encoding: opts.encoding.value },
-    batches: csvBatches(header, parser, pending, chunks, split),
+    batches: csvBatches(header, parser, pending, chunks, split, decoder.invalid),
     progress,
     close: () => closeChunks(chunks),
   };
@@ -247,8 +281,38 @@ async function closeChunks(chunks: AsyncGenerator<string>): Promise<void> {
   await chunks.return(undefined);
 }
 
-/** A CSV record as the presets see it: values by header name; surplus cells counted in `__extra`. */
-export function recordOf(header: readonly string[], fields: readonly string[], line: number): SourceRecord {
+/**
+ * A CSV record as the presets see it: values by header name; surplus cells counted in `__extra`. A
+ * record left out for its length, or holding bytes that were not UTF-8 (`invalid`: the decoder's
+ * offsets, consumed in record order), carries only `__unreadable`.
+ */
+export function recordOf(
+  header: readonly string[],
+  fields: readonly string[],
+  line: number,
+  invalid?: InvalidBytes,
+): SourceRecord {
+  if (isTooLong(fields)) {
+    const escapes = Number(fields[1]);
+    if (escapes > 0) invalid?.take(escapes);
+    return { line, values: { __unreadable: { kind: 'too-long' } satisfies Unreadable } };
+  }
+  if (invalid !== undefined && invalid.outstanding > 0) {
+    let count = 0;
+    let byte = -1;
+    for (const f of fields) {
+      const e = escapesIn(f);
+      if (e.count > 0 && count === 0) byte = e.firstByte;
+      count += e.count;
+    }
+    if (count > 0)
+      return {
+        line,
+        values: {
+          __unreadable: { kind: 'not-utf8', offset: invalid.take(count), byte } satisfies Unreadable,
+        },
+      };
+  }
   const values: Record<string, unknown> = {};
   for (let i = 0; i < header.length; i++) values[header[i] as string] = fields[i];
   if (fields.length > header.length) values['__extra'] = fields.length - header.length;
@@ -261,10 +325,11 @@ async function* csvBatches(
   pending: CsvRecord[],
   chunks: AsyncGenerator<string>,
   split: (r: CsvRecord) => CsvRecord,
+  invalid: InvalidBytes,
 ): AsyncGenerator<SourceRecord[]> {
   const toRecord = (raw: CsvRecord): SourceRecord => {
     const r = split(raw);
-    return recordOf(header, r.fields, r.line);
+    return recordOf(header, r.fields, r.line, invalid);
   };
   let buf = pending;
   for (;;) {
@@ -278,37 +343,127 @@ async function* csvBatches(
   if (buf.length > 0) yield buf.map(toRecord);
 }
 
-async function* ndjsonBatches(
-  firstText: string,
-  chunks: AsyncGenerator<string>,
-): AsyncGenerator<SourceRecord[]> {
-  let rest = '';
-  let line = 0;
-  const parseText = (text: string, final: boolean): SourceRecord[] => {
-    const all = rest + text;
-    const parts = all.split('\n');
-    rest = final ? '' : (parts.pop() ?? '');
-    const out: SourceRecord[] = [];
-    for (const part of parts) {
-      line++;
-      const s = part.trim();
-      if (!s) continue;
-      let values: unknown;
-      try {
-        values = JSON.parse(s);
-      } catch {
-        out.push({ line, values: { __invalidJson: s.length > 60 ? s.slice(0, 60) + '…' : s } });
-        continue;
-      }
-      if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-        out.push({ line, values: { __invalidJson: 'not an object' } });
+/**
+ * NDJSON lines to records, one object a line, with the same record length limit as CSV (a longer line
+ * is skipped to its end in constant memory and rejected) and the same rule for bytes that are not UTF-8.
+ */
+export class NdjsonLines {
+  private parts: string[] = [];
+  private partsLength = 0;
+  private skipping = false;
+  private line = 1;
+
+  constructor(
+    private readonly invalid: InvalidBytes,
+    private readonly limit = MAX_RECORD_CHARS,
+  ) {}
+
+  push(text: string, out: SourceRecord[]): void {
+    let p = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', p);
+      if (nl < 0) break;
+      if (this.skipping) {
+        this.drop(text, p, nl);
+        this.tooLong(out);
       } else {
-        out.push({ line, values: values as Record<string, unknown> });
+        let length = this.partsLength + nl - p;
+        const before = nl > p ? text.charCodeAt(nl - 1) : this.lastPartChar();
+        if (before === 13) length--;
+        if (length > this.limit) {
+          for (const part of this.parts) this.drop(part, 0, part.length);
+          this.drop(text, p, nl);
+          this.tooLong(out);
+        } else {
+          const piece = text.slice(p, nl);
+          this.record(this.partsLength > 0 ? this.parts.join('') + piece : piece, out);
+        }
+      }
+      this.parts = [];
+      this.partsLength = 0;
+      this.line++;
+      p = nl + 1;
+    }
+    if (p >= text.length) return;
+    if (this.skipping) {
+      this.drop(text, p, text.length);
+      return;
+    }
+    this.parts.push(p === 0 ? text : text.slice(p));
+    this.partsLength += text.length - p;
+    if (this.partsLength > this.limit + 1) {
+      for (const part of this.parts) this.drop(part, 0, part.length);
+      this.parts = [];
+      this.partsLength = 0;
+      this.skipping = true;
+    }
+  }
+
+  end(out: SourceRecord[]): void {
+    if (this.skipping) this.tooLong(out);
+    else if (this.partsLength > 0) this.record(this.parts.join(''), out);
+    this.parts = [];
+    this.partsLength = 0;
+    this.line++;
+  }
+
+  private lastPartChar(): number {
+    const last = this.parts[this.parts.length - 1] ?? '';
+    return last.charCodeAt(last.length - 1);
+  }
+
+  /** Consumes the offsets of the escaped bytes in text that is left out. */
+  private drop(text: string, from: number, to: number): void {
+    if (this.invalid.outstanding === 0) return;
+    const n = escapesIn(from === 0 && to === text.length ? text : text.slice(from, to)).count;
+    if (n > 0) this.invalid.take(n);
+  }
+
+  private tooLong(out: SourceRecord[]): void {
+    this.skipping = false;
+    out.push({ line: this.line, values: { __unreadable: { kind: 'too-long' } satisfies Unreadable } });
+  }
+
+  private record(part: string, out: SourceRecord[]): void {
+    const line = this.line;
+    if (this.invalid.outstanding > 0) {
+      const { count, firstByte } = escapesIn(part);
+      if (count > 0) {
+        const offset = this.invalid.take(count);
+        out.push({ line, values: { __unreadable: { kind: 'not-utf8', offset, byte: firstByte } } });
+        return;
       }
     }
-    return out;
-  };
-  yield parseText(firstText, false);
-  for await (const text of chunks) yield parseText(text, false);
-  yield parseText('', true);
+    const s = part.trim();
+    if (!s) return;
+    let values: unknown;
+    try {
+      values = JSON.parse(s);
+    } catch {
+      out.push({ line, values: { __invalidJson: s.length > 60 ? s.slice(0, 60) + '…' : s } });
+      return;
+    }
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+      out.push({ line, values: { __invalidJson: 'not an object' } });
+    } else {
+      out.push({ line, values: values as Record<string, unknown> });
+    }
+  }
+}
+
+async function* ndjsonBatches(
+  lines: NdjsonLines,
+  pending: SourceRecord[],
+  chunks: AsyncGenerator<string>,
+): AsyncGenerator<SourceRecord[]> {
+  let buf = pending;
+  for (;;) {
+    if (buf.length > 0) yield buf;
+    buf = [];
+    const next = await chunks.next();
+    if (next.done) break;
+    lines.push(next.value, buf);
+  }
+  lines.end(buf);
+  if (buf.length > 0) yield buf;
 }

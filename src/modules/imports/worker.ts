@@ -6,14 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { CopyEncoder } from '../../storage/copyFormat.js';
-import { CsvParser, type CsvRecord } from './csv.js';
+import { CsvParser, TOO_LONG, type CsvRecord } from './csv.js';
 import type { ChunkResult, ChunkTask, WorkerInit } from './parallel.js';
 import { presetByName } from './presets/index.js';
 import { recordHandler, stagingTargets } from './records.js';
 import type { Entity } from './schema.js';
 import { recordOf } from './source.js';
-import { countLines } from './byteChunks.js';
-import { decodeWhole, undecodableError, UndecodableBytes } from './encoding.js';
+import { decodeWhole, InvalidBytes } from './encoding.js';
 import { emptyTally, valueReader } from './values.js';
 
 // Records are parsed a slice at a time so only a few thousand are alive at once (less GC copying).
@@ -56,27 +55,29 @@ function run(task: ChunkTask): ChunkResult {
   skipped = {};
   Object.assign(tally, emptyTally());
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.length);
-  let text: string;
-  try {
-    text = decodeWhole(bytes, init.encoding.value);
-  } catch (err) {
-    if (!(err instanceof UndecodableBytes)) throw err;
-    const line = task.line + countLines(bytes, 0, err.offset);
-    throw undecodableError(init.file, line, init.encoding, err);
-  }
-  const parser = new CsvParser(init.delimiter, task.line);
+  // Bytes that are not UTF-8 decode to escapes whose file offsets the chunk's records take (encoding.ts).
+  const invalid = new InvalidBytes();
+  const text = decodeWhole(bytes, init.encoding.value, task.offset, invalid);
+  const parser = new CsvParser(init.delimiter, task.line, invalid);
   let records: CsvRecord[] = [];
   let count = 0;
   const drain = () => {
-    for (const r of records) handle(recordOf(init.header, r.fields, r.line));
+    for (const r of records) handle(recordOf(init.header, r.fields, r.line, invalid));
     count += records.length;
     records = [];
   };
-  for (let at = 0; at < text.length; at += SLICE_CHARS) {
-    parser.push(text.slice(at, at + SLICE_CHARS), records);
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + SLICE_CHARS);
+    // Never between the two halves of a surrogate pair (a lone low half would read as an escaped byte).
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
+    parser.push(text.slice(at, end), records);
     drain();
+    at = end;
   }
   parser.end(records);
+  // The cutter's stand-in for a record too long to cut out: rejected like the parser's own.
+  if (task.tooLong !== undefined) records.push({ fields: [TOO_LONG, '0'], line: task.tooLong });
   drain();
   return {
     id: task.id,
