@@ -53,6 +53,22 @@ describe.each(testEngines())('per-order limits on %s', (engine) => {
     ]);
   });
 
+  it('a row just under the record limit, of 3-byte characters (a 3 MB staging line), imports whole', async () => {
+    const p = join(dir, 'wide.csv');
+    const title = '€'.repeat(1_000_000);
+    writeFileSync(
+      p,
+      'order_id,customer_id,ordered_at,currency,sku,title,quantity,unit_price\n' +
+        `WIDE,c6,2024-03-01,USD,W,${title},1,2.00\n`,
+    );
+    const r = await importFile(testContext(db, systemClock), { entity: 'orders', file: p });
+    expect(r).toMatchObject({ inserted: 1, rejected: 0 });
+    const [line] = await db.query<{ n: number }>(
+      `SELECT LENGTH(l.title) AS n FROM order_lines l JOIN orders o ON o.order_id = l.order_id WHERE o.external_id = 'WIDE'`,
+    );
+    expect(line?.n).toBe(1_000_000);
+  });
+
   it('an order whose lines sum beyond the largest amount is rejected, not stored as a wrong total', async () => {
     const p = join(dir, 'sum.csv');
     writeFileSync(
@@ -70,6 +86,6 @@ describe.each(testEngines())('per-order limits on %s', (engine) => {
           'order HUGE: its lines sum to 1800000000000 minor units, beyond the largest amount Retain stores (1000000000000 minor units); the whole order was rejected',
       },
     ]);
-    expect((await orders()).map((o) => o.external_id)).toEqual(['A1', 'A2', 'OK1']);
+    expect((await orders()).map((o) => o.external_id)).toEqual(['A1', 'A2', 'OK1', 'WIDE']);
   });
 });
