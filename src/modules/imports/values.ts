@@ -384,6 +384,29 @@ const num = (s: string | undefined) => (s === undefined ? 0 : Number(s));
 const millis = (s: string | undefined) => (s === undefined ? 0 : Number(s.padEnd(3, '0').slice(0, 3)));
 
 /**
+ * The parts of a date match: year, month and day from the groups its form puts them in; the time of
+ * day, fraction and zone from groups 4–8, which every form (ISO, DD.MM.YYYY, --date-format) shares.
+ */
+function partsOf(
+  m: RegExpExecArray,
+  y: string | undefined,
+  mo: string | undefined,
+  d: string | undefined,
+): Parts {
+  return {
+    y: num(y),
+    mo: num(mo),
+    d: num(d),
+    h: num(m[4]),
+    mi: num(m[5]),
+    s: num(m[6]),
+    ms: millis(m[7]),
+    zone: m[8],
+    time: m[4] !== undefined,
+  };
+}
+
+/**
  * One date or date-time as ISO 8601 UTC (`day`: `YYYY-MM-DD`). ISO 8601 always; auto adds day-first
  * dotted dates (`15.03.2024 14:05`) and refuses slash dates as ambiguous (they need --date-format). A wall time without
  * an offset is read in `timeZone`. `kind` says which form auto read (null: given format).
@@ -412,44 +435,14 @@ function readDateUncached(text: string, format: ValueFormat, day: boolean): Date
       if (day || utc) return { value: raw, kind: 'iso' };
       const m = ISO_PARTS.exec(raw);
       if (!m) return { value: raw, kind: 'iso' }; // the schema names the problem
-      const r = build(
-        {
-          y: num(m[1]),
-          mo: num(m[2]),
-          d: num(m[3]),
-          h: num(m[4]),
-          mi: num(m[5]),
-          s: num(m[6]),
-          ms: millis(m[7]),
-          zone: m[8],
-          time: m[4] !== undefined,
-        },
-        raw,
-        false,
-        format.timeZone,
-      );
+      const r = build(partsOf(m, m[1], m[2], m[3]), raw, false, format.timeZone);
       return 'error' in r ? r : { value: r.value, kind: 'iso' };
     }
   }
   if (f === null) {
     const m = DOTTED.exec(raw);
     if (m) {
-      const r = build(
-        {
-          y: num(m[3]),
-          mo: num(m[2]),
-          d: num(m[1]),
-          h: num(m[4]),
-          mi: num(m[5]),
-          s: num(m[6]),
-          ms: 0,
-          zone: undefined,
-          time: m[4] !== undefined,
-        },
-        raw,
-        day,
-        format.timeZone,
-      );
+      const r = build(partsOf(m, m[3], m[2], m[1]), raw, day, format.timeZone);
       return 'error' in r ? r : { value: r.value, kind: 'dotted' };
     }
     if (SLASHED.test(raw))
@@ -463,23 +456,8 @@ function readDateUncached(text: string, format: ValueFormat, day: boolean): Date
   if (!re) formatRes.set(f, (re = dateRe(f)));
   const m = re.exec(raw);
   if (!m) return { error: `expected a date in --date-format ${f.text}, got ${show(raw)}`, option: true };
-  const at = (c: 'D' | 'M' | 'Y') => num(m[f.order.indexOf(c) + 1]);
-  return build(
-    {
-      y: at('Y'),
-      mo: at('M'),
-      d: at('D'),
-      h: num(m[4]),
-      mi: num(m[5]),
-      s: num(m[6]),
-      ms: millis(m[7]),
-      zone: m[8],
-      time: m[4] !== undefined,
-    },
-    raw,
-    day,
-    format.timeZone,
-  );
+  const at = (c: 'D' | 'M' | 'Y') => m[f.order.indexOf(c) + 1];
+  return build(partsOf(m, at('Y'), at('M'), at('D')), raw, day, format.timeZone);
 }
 
 // ---- per entity ----
