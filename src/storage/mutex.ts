@@ -1,3 +1,5 @@
+import type { BulkLoad } from './port.js';
+
 /** Serialises async work: one statement or transaction at a time on a single connection. */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
@@ -9,4 +11,14 @@ export class Mutex {
     );
     return result;
   }
+}
+
+/** `load` with its `finish` (the COPY itself) queued on `queue`, so it waits its turn on the connection. */
+export function finishQueued(load: BulkLoad, queue: { run<T>(fn: () => Promise<T>): Promise<T> }): BulkLoad {
+  return {
+    write: (rows) => load.write(rows),
+    writeEncoded: (bytes, rows) => load.writeEncoded(bytes, rows),
+    finish: () => queue.run(() => load.finish()),
+    abort: () => load.abort(),
+  };
 }

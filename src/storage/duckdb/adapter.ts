@@ -5,7 +5,7 @@ import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node
 import type { BulkLoad, Database, Queryable, Row, Session, SqlValue } from '../port.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { duckDialect } from './dialect.js';
-import { Mutex } from '../mutex.js';
+import { finishQueued, Mutex } from '../mutex.js';
 import { CopyEncoder } from '../copyFormat.js';
 import { normalizeParam, toSafeNumber } from '../normalize.js';
 
@@ -33,14 +33,13 @@ function explainOutOfMemory(err: unknown): never {
   if (/Out of Memory Error/i.test(message))
     throw new AppError(
       'unavailable',
-      `DuckDB ran out of its memory limit (${currentLimit}; RETAIN_DUCKDB_MEMORY_LIMIT): ${message.split('\n')[0]}. ` +
+      `DuckDB ran out of its memory limit (${duckMemoryLimit()}; RETAIN_DUCKDB_MEMORY_LIMIT): ${message.split('\n')[0]}. ` +
         "A big import keeps its new orders' index entries in memory until it commits (about 130 bytes per order): " +
         'raise RETAIN_DUCKDB_MEMORY_LIMIT (e.g. 2GB), or import the file in parts',
       { cause: err },
     );
   throw err;
 }
-let currentLimit = '';
 
 function normalizeRow(row: Record<string, unknown>): Row {
   for (const key in row) {
@@ -237,7 +236,6 @@ export class DuckDatabase implements Database {
   /** Opens (creating if needed) the DuckDB file at `path` (`:memory:` for an in-memory store). */
   static async open(path: string): Promise<DuckDatabase> {
     const memoryLimit = duckMemoryLimit();
-    currentLimit = memoryLimit;
     const instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
     const connect = async () => {
       const conn = await instance.connect();
@@ -277,13 +275,7 @@ export class DuckDatabase implements Database {
   }
 
   async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
-    const inner = await this.main.bulkLoad(table, columns);
-    return {
-      write: (rows) => inner.write(rows),
-      writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
-      finish: () => this.writer.run(() => inner.finish()),
-      abort: () => inner.abort(),
-    };
+    return finishQueued(await this.main.bulkLoad(table, columns), this.writer);
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -300,15 +292,7 @@ export class DuckDatabase implements Database {
       query: (sql, params) => lane.run(() => q.query(sql, params)),
       exec: (sql, params) => lane.run(() => q.exec(sql, params)),
       copyRows: (table, columns, rows) => lane.run(() => q.copyRows(table, columns, rows)),
-      bulkLoad: async (table, columns) => {
-        const inner = await q.bulkLoad(table, columns);
-        return {
-          write: (rows) => inner.write(rows),
-          writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
-          finish: () => lane.run(() => inner.finish()),
-          abort: () => inner.abort(),
-        };
-      },
+      bulkLoad: async (table, columns) => finishQueued(await q.bulkLoad(table, columns), lane),
       // Not queued on the lane: the session's owner uses it one call at a time, and the body's
       // statements run on the same connection.
       transaction: (body) => this.writer.run(() => runTransaction(conn, body)),

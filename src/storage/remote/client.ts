@@ -3,7 +3,7 @@ import { createConnection, type Socket } from 'node:net';
 import { AppError } from '../../shared/errors.js';
 import { CopyEncoder } from '../copyFormat.js';
 import { duckDialect } from '../duckdb/dialect.js';
-import { Mutex } from '../mutex.js';
+import { finishQueued, Mutex } from '../mutex.js';
 import type { BulkLoad, Database, Queryable, Row, Session, SqlValue } from '../port.js';
 import {
   decodeError,
@@ -232,13 +232,7 @@ export class RemoteDatabase extends RemoteQueryable implements Database {
   }
 
   override async bulkLoad(table: string, columns: readonly string[]): Promise<BulkLoad> {
-    const inner = await this.mutex.run(() => super.bulkLoad(table, columns));
-    return {
-      write: (rows) => inner.write(rows),
-      writeEncoded: (bytes, rows) => inner.writeEncoded(bytes, rows),
-      finish: () => this.mutex.run(() => inner.finish()),
-      abort: () => inner.abort(),
-    };
+    return finishQueued(await this.mutex.run(() => super.bulkLoad(table, columns)), this.mutex);
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
