@@ -1,0 +1,48 @@
+/**
+ * The channel port: every way Retain talks to a contact (email over SMTP, SMS through an HTTP gateway,
+ * a Telegram-Bot-API-compatible messenger) is one adapter behind this interface. The send path
+ * (messaging/service.ts) owns consent, caps, quiet hours and the send ledger; an adapter only delivers
+ * one rendered message and says what the provider answered.
+ */
+
+export type ChannelKind = 'email' | 'sms' | 'messenger';
+
+/** One rendered message for one contact. */
+export interface OutboundMessage {
+  /** The send ledger's unique key (source × step × customer × occurrence): passed to providers that take
+   *  an idempotency key (an HTTP header), used to derive the email Message-ID. */
+  key: string;
+  /** Email address, E.164 phone number, or messenger chat id. */
+  to: string;
+  /** Email only. */
+  subject?: string;
+  /** Email: the HTML part; unused by text-only channels. */
+  html?: string;
+  /** Plain text: the email's text part, the SMS or messenger body. */
+  text: string;
+  /** Email: RFC 8058 one-click unsubscribe URL (List-Unsubscribe + List-Unsubscribe-Post headers). */
+  unsubscribeUrl?: string;
+  /** Extra headers (email) — e.g. X-Retain-Key is always added by the adapter. */
+  headers?: Record<string, string>;
+}
+
+/** What the provider answered for one message. */
+export type SendOutcome =
+  /** Accepted by the provider (SMTP 250, HTTP 2xx). */
+  | { status: 'sent'; providerId: string | null }
+  /** Refused for good (SMTP 5xx on the recipient, HTTP 4xx naming the recipient): the address is
+   *  suppressed when `suppress` is true (hard bounce, invalid number, blocked bot). */
+  | { status: 'rejected'; reason: string; suppress: boolean }
+  /** Not accepted this time (connection refused, SMTP 4xx, HTTP 5xx/429, timeout): retried later. The
+   *  provider did not take the message, so a retry cannot double it. */
+  | { status: 'retry'; reason: string; retryAfterMs?: number };
+
+export interface Channel {
+  readonly kind: ChannelKind;
+  /** Whether the provider deduplicates by `OutboundMessage.key` (then an ambiguous send after a crash
+   *  may be retried safely). */
+  readonly idempotent: boolean;
+  send(message: OutboundMessage): Promise<SendOutcome>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}
