@@ -4,7 +4,9 @@
 //   1. Peak RSS (the whole `retain import orders` process: JS threads, parse workers and DuckDB) of
 //      generated CSVs of BENCH_INGEST_SIZES orders (default 1M, 2M, 4M ≈ 100, 200, 400 MB), into a
 //      fresh DuckDB file — goal: flat (not growing with the file). Floor: the same process running
-//      `retain report summary` on the result (what merely opening the store costs).
+//      `retain report summary` on the result (what merely opening the store costs). With PostgreSQL
+//      (RETAIN_BENCH_DATABASE_URL or .ci/pg-start.sh; BENCH_INGEST_PG=0 skips it) the same file into a
+//      fresh schema: there the engine is another process, so the figure is the importer's own memory.
 //   2. A gzip bomb: one order id under BENCH_INGEST_BOMB_ROWS rows (default 5M rows ≈ 300 MB of CSV
 //      in a ~1 MB gzip) — bounded memory and one clear error (the per-order line limit).
 //   3. GET /v1/customers?limit=1 latency (p50/p99/max) on `retain serve` while a BENCH_INGEST_UPLOAD
@@ -21,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { ROOT, fmt, retain, startServer, table, timed } from './lib.mjs';
+import { ROOT, fmt, postgresUrl, retain, startServer, table, timed } from './lib.mjs';
 
 const SIZES = (process.env.BENCH_INGEST_SIZES ?? '1000000,2000000,4000000').split(',').map(Number);
 const BOMB_ROWS = Number(process.env.BENCH_INGEST_BOMB_ROWS ?? 5_000_000);
@@ -54,8 +56,21 @@ const pct = (xs, p) => {
 try {
   // 1. Peak RSS by file size.
   const rows = [];
+  const pg = process.env.BENCH_INGEST_PG === '0' ? null : postgresUrl();
+  if (!pg) console.error('PostgreSQL not available: the importer-only column is left empty');
   for (const orders of SIZES) {
     const file = await generate(orders);
+    let onPostgres = null;
+    if (pg) {
+      const url = `${pg}${pg.includes('?') ? '&' : '?'}schema=bench_ingest_${orders}_${process.pid}`;
+      onPostgres = await retain(['--database-url', url, 'import', 'orders', file, '--json']);
+      if (onPostgres.code !== 0 || JSON.parse(onPostgres.stdout).inserted !== orders) {
+        wrong++;
+        console.error(
+          `postgres import of ${orders} orders: exit ${onPostgres.code} ${onPostgres.stderr.slice(0, 400)}`,
+        );
+      }
+    }
     const db = join(dir, `rss-${orders}.duckdb`);
     const r = await retain(['--db', db, 'import', 'orders', file, '--json']);
     const ok = r.code === 0 && JSON.parse(r.stdout).inserted === orders;
@@ -70,13 +85,26 @@ try {
       fmt(r.seconds, 1),
       fmt(r.peakMiB, 0),
       fmt(floor.peakMiB, 0),
+      onPostgres ? `${fmt(onPostgres.peakMiB, 0)} (${fmt(onPostgres.seconds, 0)} s)` : null,
     ]);
     rmSync(file, { force: true });
     rmSync(db, { force: true });
     rmSync(`${db}.wal`, { force: true });
   }
   console.log('\nimport orders (generated CSV, fresh DuckDB file): peak RSS of the whole process');
-  console.log(table(['orders', 'CSV MiB', 'seconds', 'peak RSS MiB', 'floor: report summary MiB'], rows));
+  console.log(
+    table(
+      [
+        'orders',
+        'CSV MiB',
+        'seconds',
+        'peak RSS MiB',
+        'floor: report summary MiB',
+        'importer only (Postgres) MiB',
+      ],
+      rows,
+    ),
+  );
 
   // 2. A gzip bomb: one order id under BOMB_ROWS rows.
   const bomb = join(dir, 'bomb.csv.gz');
