@@ -15,7 +15,7 @@ export const CustomerCreatedPayload = z.object({ external_id: z.string() });
 export const CustomerUpdatedPayload = z.object({ external_id: z.string() });
 export const ConsentChangedPayload = z.object({
   external_id: z.string(),
-  channel: z.enum(['email', 'sms', 'messenger']),
+  channel: z.enum(['email', 'sms', 'messenger', 'ads']),
   from: ConsentStatus.nullable(),
   to: ConsentStatus,
 });

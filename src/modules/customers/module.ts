@@ -1,7 +1,9 @@
 import type { RetainModule } from '../../kit/module.js';
+import { contactsMigration } from './migrations.js';
 
-/** Customers: records, consent, and their orders and predictions by id. */
+/** Customers: records, consent (current state and its append-only ledger), and their orders and predictions by id. */
 export const customersModule: RetainModule = {
   name: 'customers',
+  migrations: [contactsMigration],
   routes: async () => (await import('./routes.js')).registerCustomerRoutes,
 };

@@ -12,17 +12,19 @@ export interface CustomerDbRow {
   acquisition_channel: string | null;
   created_at: Date | null;
   updated_at: Date;
+  locale: string | null;
+  time_zone: string | null;
 }
 
 export interface ConsentDbRow {
   customer_id: number;
-  channel: 'email' | 'sms' | 'messenger';
+  channel: 'email' | 'sms' | 'messenger' | 'ads';
   status: 'granted' | 'denied' | 'unsubscribed' | 'unknown';
   changed_at: Date | null;
   source: string | null;
 }
 
-const COLUMNS = `customer_id, external_id, email, phone, first_name, last_name, birthday, country, acquisition_channel, created_at, updated_at`;
+const COLUMNS = `customer_id, external_id, email, phone, first_name, last_name, birthday, country, acquisition_channel, created_at, updated_at, locale, time_zone`;
 
 export interface CustomerFilter {
   afterId?: number;
@@ -76,7 +78,6 @@ export async function consentsOf(db: Queryable, customerIds: readonly number[]):
   );
 }
 
-/** Sets one channel's consent (the latest statement replaces the previous one). */
 /** The current consent status of one channel (null when never set). */
 export async function consentStatus(
   db: Queryable,
@@ -90,6 +91,51 @@ export async function consentStatus(
   return r?.status ?? null;
 }
 
+/**
+ * The consent ledger's columns, in the order an {@link appendConsentLedger} SELECT yields them.
+ */
+export const LEDGER_COLUMNS =
+  'customer_id, channel, status, source, occurred_at, recorded_at, ip, user_agent, form_text';
+
+/**
+ * Appends consent decisions to the ledger (append-only: entries are never updated or deleted, except
+ * by a GDPR erasure). `select` yields {@link LEDGER_COLUMNS}; every writer of `customer_consents` calls
+ * this in the same transaction, with the rows it makes current.
+ */
+export function appendConsentLedger(
+  tx: Queryable,
+  select: string,
+  params: readonly SqlValue[] = [],
+): Promise<number> {
+  return tx.exec(`INSERT INTO consent_ledger (${LEDGER_COLUMNS}) ${select}`, params);
+}
+
+export interface ConsentEntryDbRow {
+  channel: ConsentDbRow['channel'];
+  status: ConsentDbRow['status'];
+  source: string;
+  occurred_at: Date | null;
+  recorded_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+  form_text: string | null;
+}
+
+/** One customer's ledger, oldest first. */
+export function consentHistory(
+  db: Queryable,
+  customerId: number,
+  channel: string | undefined,
+): Promise<ConsentEntryDbRow[]> {
+  return db.query<ConsentEntryDbRow & Record<string, unknown>>(
+    `SELECT channel, status, source, occurred_at, recorded_at, ip, user_agent, form_text FROM consent_ledger
+     WHERE customer_id = $1 ${channel ? 'AND channel = $2' : ''}
+     ORDER BY entry_id`,
+    channel ? [customerId, channel] : [customerId],
+  );
+}
+
+/** Makes one decision the channel's current consent and appends it, with its proof, to the ledger. */
 export async function setConsent(
   db: Queryable,
   c: {
@@ -97,10 +143,22 @@ export async function setConsent(
     channel: string;
     status: string;
     changedAt: Date;
-    source: string | null;
+    source: string;
+    proof: { ip?: string | undefined; userAgent?: string | undefined; formText?: string | undefined };
     now: Date;
   },
 ): Promise<void> {
+  await appendConsentLedger(db, `VALUES ($1, $2, $3, $4, $5::timestamp, $6::timestamp, $7, $8, $9)`, [
+    c.customerId,
+    c.channel,
+    c.status,
+    c.source,
+    c.changedAt,
+    c.now,
+    c.proof.ip ?? null,
+    c.proof.userAgent ?? null,
+    c.proof.formText ?? null,
+  ]);
   await db.exec(
     `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
      VALUES ($1, $2, $3, $4::timestamp, $5)

@@ -4,7 +4,16 @@ import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { validationError } from '../../kit/http/errors.js';
 import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { CustomerInput } from '../imports/schema.js';
-import { Customer, ConsentUpdate, CustomerListQuery, TimelineEntry, TimelineQuery } from './schema.js';
+import {
+  CONSENT_CHANNELS,
+  ConsentEntry,
+  ConsentHistoryQuery,
+  ConsentUpdate,
+  Customer,
+  CustomerListQuery,
+  TimelineEntry,
+  TimelineQuery,
+} from './schema.js';
 import * as service from './service.js';
 
 const IdParam = z.object({ id: z.string().min(1).openapi({ description: "the shop's customer id" }) });
@@ -80,7 +89,7 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       tags,
       summary: 'Record a consent decision for one channel',
       request: {
-        params: IdParam.extend({ channel: z.enum(['email', 'sms', 'messenger']) }),
+        params: IdParam.extend({ channel: z.enum(CONSENT_CHANNELS) }),
         body: { required: true, content: { 'application/json': { schema: ConsentUpdate } } },
       },
       responses: { 200: json(Customer, 'The customer with the new consent') },
@@ -96,6 +105,25 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
         }),
       );
     },
+  );
+
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers/{id}/consents/history',
+      tags,
+      summary: "A customer's consent ledger: every decision with its source, time and proof, oldest first",
+      request: { params: IdParam, query: ConsentHistoryQuery },
+      responses: { 200: json(z.object({ data: z.array(ConsentEntry) }), 'The ledger entries') },
+    }),
+    async (c) =>
+      c.json(
+        await service.consentHistory(deps, {
+          id: c.req.valid('param').id,
+          channel: c.req.valid('query').channel,
+        }),
+        200,
+      ),
   );
 
   app.openapi(

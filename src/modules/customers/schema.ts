@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { PageQuery } from '../../kit/http/openapi.js';
 
-export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
+/** Channels with a consent: the three that message a contact, and `ads` (retargeting audiences). */
+export const CONSENT_CHANNELS = ['email', 'sms', 'messenger', 'ads'] as const;
 export const ConsentChannel = z.enum(CONSENT_CHANNELS);
 export const ConsentStatus = z.enum(['granted', 'denied', 'unsubscribed', 'unknown']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
@@ -29,7 +30,13 @@ export const Customer = z
       email: ConsentState.nullable(),
       sms: ConsentState.nullable(),
       messenger: ConsentState.nullable(),
+      ads: ConsentState.nullable(),
     }),
+    locale: z.string().nullable().openapi({ description: "the contact's locale (null: the store's)" }),
+    timeZone: z
+      .string()
+      .nullable()
+      .openapi({ description: "the contact's IANA time zone (null: the store's)" }),
   })
   .openapi('Customer');
 export type Customer = z.infer<typeof Customer>;
@@ -60,8 +67,46 @@ export const ConsentUpdate = z
       .optional()
       .openapi({ description: 'where the consent was given, e.g. checkout' }),
     changedAt: instant.optional().openapi({ description: 'when it changed (default: now)' }),
+    proof: z
+      .object({
+        ip: z.string().trim().min(1).max(64).optional().openapi({ description: "the contact's IP address" }),
+        userAgent: z.string().trim().min(1).max(1000).optional(),
+        formText: z
+          .string()
+          .trim()
+          .min(1)
+          .max(5000)
+          .optional()
+          .openapi({ description: 'the wording the contact agreed to, e.g. the checkbox label' }),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'evidence kept in the consent ledger with the decision' }),
   })
+  .strict()
   .openapi('ConsentUpdate');
+
+/** One entry of the consent ledger (append-only; the current state is the latest per channel). */
+export const ConsentEntry = z
+  .object({
+    channel: z.enum(CONSENT_CHANNELS),
+    status: ConsentStatus,
+    source: z.string(),
+    occurredAt: z.string().nullable().openapi({ description: 'when the contact decided' }),
+    recordedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'when Retain recorded it (null: carried over from before the ledger)' }),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    formText: z.string().nullable(),
+  })
+  .openapi('ConsentEntry');
+export type ConsentEntry = z.infer<typeof ConsentEntry>;
+
+export const ConsentHistoryQuery = z.object({
+  channel: z.enum(CONSENT_CHANNELS).optional().openapi({ description: 'one channel only' }),
+});
 
 export const TimelineEntry = z
   .object({

@@ -11,6 +11,7 @@ import {
   CONSENT_CHANNELS,
   ConsentChannel,
   ConsentUpdate,
+  type ConsentEntry,
   type ConsentStatus,
   type Customer,
   type CustomerListQuery,
@@ -38,6 +39,8 @@ function toCustomer(r: repo.CustomerDbRow, consents: repo.ConsentDbRow[]): Custo
     createdAt: iso(r.created_at),
     updatedAt: r.updated_at.toISOString(),
     consent,
+    locale: r.locale,
+    timeZone: r.time_zone,
   };
 }
 
@@ -137,6 +140,7 @@ export async function updateConsent(
       status: body.status,
       changedAt,
       source: body.source ?? 'api',
+      proof: body.proof ?? {},
       now,
     });
     if (from !== body.status)
@@ -160,6 +164,27 @@ export async function updateConsent(
       );
   });
   return getCustomer(ctx, { id });
+}
+
+/** One customer's consent ledger, oldest first (optionally one channel). */
+export async function consentHistory(
+  { db }: ModuleContext,
+  { id, channel }: { id: string; channel?: string | undefined },
+): Promise<{ data: ConsentEntry[] }> {
+  const r = await row(db, id);
+  const rows = await repo.consentHistory(db, r.customer_id, channel);
+  return {
+    data: rows.map((e) => ({
+      channel: e.channel,
+      status: e.status,
+      source: e.source,
+      occurredAt: iso(e.occurred_at),
+      recordedAt: iso(e.recorded_at),
+      ip: e.ip,
+      userAgent: e.user_agent,
+      formText: e.form_text,
+    })),
+  };
 }
 
 const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>

@@ -1,3 +1,4 @@
+import { appendConsentLedger } from '../customers/repository.js';
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
 import { recordFrom } from '../outbox/service.js';
@@ -473,6 +474,12 @@ async function applyOrderConsents(tx: Queryable, now: Date, dialect: Dialect): P
     `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
      SELECT customer_id, 'email', status, ordered_at, 'order ' || order_ext FROM stg_order_consents`,
   );
+  await appendConsentLedger(
+    tx,
+    `SELECT customer_id, 'email', status, 'order ' || order_ext, ordered_at, $1::timestamp, NULL, NULL, NULL
+     FROM stg_order_consents ORDER BY customer_id`,
+    [now],
+  );
   const changed = await recordFrom(
     tx,
     dialect,
@@ -660,6 +667,18 @@ export async function mergeCustomers(
       `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
        SELECT c.customer_id, '${ch}', s.${ch}_status, s.${ch}_changed_at, s.${ch}_source
        FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id WHERE s.${ch}_status IS NOT NULL`,
+    );
+    // The ledger gets the decisions that differ from the state before (a re-import adds none).
+    await appendConsentLedger(
+      tx,
+      `SELECT c.customer_id, '${ch}', s.${ch}_status, COALESCE(s.${ch}_source, 'import'), s.${ch}_changed_at,
+              $1::timestamp, NULL, NULL, NULL
+       FROM stg_customers_cmp s JOIN customers c ON c.external_id = s.external_id
+       LEFT JOIN stg_customers_cur t ON t.external_id = s.external_id
+       WHERE s.${ch}_status IS NOT NULL AND (s.${ch}_status IS DISTINCT FROM t.${ch}_status
+         OR s.${ch}_changed_at IS DISTINCT FROM t.${ch}_changed_at OR s.${ch}_source IS DISTINCT FROM t.${ch}_source)
+       ORDER BY c.customer_id`,
+      [now],
     );
     // stg_customers_cur is the state before this merge (no row: a new customer).
     await recordFrom(

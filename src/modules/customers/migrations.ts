@@ -1,0 +1,54 @@
+import type { Migration } from '../../storage/migrations/index.js';
+
+export const CONSENT_LEDGER_CHANNELS = ['email', 'sms', 'messenger', 'ads'] as const;
+const channels = CONSENT_LEDGER_CHANNELS.map((c) => `'${c}'`).join(', ');
+const statuses = `'granted', 'denied', 'unsubscribed', 'unknown'`;
+
+/**
+ * Migration 11, the contact base (issue 21):
+ * - customers get a locale and a time zone (null: the store's) and `erased_at` (GDPR erasure);
+ * - `consent_ledger`: the append-only history of consent decisions per channel — status, source, when,
+ *   and the proof (IP, user agent, the form's text). `customer_consents` stays as the current state,
+ *   written in the same transaction as each ledger entry, and now also holds `ads` (retargeting
+ *   audiences). The current rows are carried into the ledger (recorded_at null: they predate it).
+ * DuckDB cannot alter a CHECK constraint, so `customer_consents` is rebuilt (the same SQL on both engines).
+ */
+export const contactsMigration: Migration = {
+  version: 11,
+  name: 'contacts',
+  statements: (d) => [
+    `ALTER TABLE customers ADD COLUMN locale TEXT`,
+    `ALTER TABLE customers ADD COLUMN time_zone TEXT`,
+    `ALTER TABLE customers ADD COLUMN erased_at TIMESTAMP`,
+    `CREATE SEQUENCE consent_entry_id_seq START 1`,
+    `CREATE TABLE consent_ledger (
+      entry_id BIGINT ${d.secondaryIndexes ? 'PRIMARY KEY' : 'NOT NULL'} DEFAULT nextval('consent_entry_id_seq'),
+      customer_id BIGINT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN (${channels})),
+      status TEXT NOT NULL CHECK (status IN (${statuses})),
+      source TEXT NOT NULL,
+      occurred_at TIMESTAMP,
+      recorded_at TIMESTAMP,
+      ip TEXT,
+      user_agent TEXT,
+      form_text TEXT
+    )`,
+    ...(d.secondaryIndexes
+      ? [`CREATE INDEX consent_ledger_customer_idx ON consent_ledger (customer_id, entry_id)`]
+      : []),
+    `INSERT INTO consent_ledger (customer_id, channel, status, source, occurred_at)
+     SELECT customer_id, channel, status, COALESCE(source, 'before the ledger'), changed_at
+     FROM customer_consents ORDER BY customer_id, channel`,
+    `CREATE TABLE customer_consents_next (
+      customer_id BIGINT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN (${channels})),
+      status TEXT NOT NULL CHECK (status IN (${statuses})),
+      changed_at TIMESTAMP,
+      source TEXT,
+      PRIMARY KEY (customer_id, channel)
+    )`,
+    `INSERT INTO customer_consents_next SELECT customer_id, channel, status, changed_at, source FROM customer_consents`,
+    `DROP TABLE customer_consents`,
+    `ALTER TABLE customer_consents_next RENAME TO customer_consents`,
+  ],
+};
