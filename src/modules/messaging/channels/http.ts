@@ -44,7 +44,7 @@ export async function exchange(
   timeoutMs: number,
 ): Promise<{ answer: HttpAnswer } | { failure: RetryOutcome }> {
   try {
-    const res = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let json: unknown;
     try {

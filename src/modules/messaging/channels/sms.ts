@@ -137,10 +137,10 @@ function fieldsOf(body: unknown, what: string): unknown {
   return body;
 }
 
-function required(body: unknown, path: string, what: string, option: string): string {
+function required(body: unknown, path: string, what: string, label: string, option: string): string {
   const v = textAt(body, path);
   if (v === null || v.trim() === '')
-    throw invalid(`${what}: no ${option.replace(/Path$/, '')} at "${path}" (sms.${option})`, { field: path });
+    throw invalid(`${what}: no ${label} at "${path}" (sms.${option})`, { field: path });
   return v.trim();
 }
 
@@ -149,8 +149,8 @@ export function parseDeliveryReport(body: unknown, config: SmsConfig): DeliveryR
   const what = 'delivery report';
   const dr = config.deliveryReport;
   const fields = fieldsOf(body, what);
-  const providerId = required(fields, dr.idPath, what, 'deliveryReport.idPath');
-  const status = required(fields, dr.statusPath, what, 'deliveryReport.statusPath');
+  const providerId = required(fields, dr.idPath, what, 'message id', 'deliveryReport.idPath');
+  const status = required(fields, dr.statusPath, what, 'status', 'deliveryReport.statusPath');
   const error = textAt(fields, dr.errorPath);
   const key = dr.keyPath ? textAt(fields, dr.keyPath) : null;
   const is = (list: string[], v: string | null) =>
@@ -174,7 +174,7 @@ export interface InboundSms {
 export function parseInboundSms(body: unknown, config: SmsConfig): InboundSms {
   const what = 'inbound SMS';
   const fields = fieldsOf(body, what);
-  const raw = required(fields, config.inbound.fromPath, what, 'inbound.fromPath');
+  const raw = required(fields, config.inbound.fromPath, what, 'sender', 'inbound.fromPath');
   const text = textAt(fields, config.inbound.textPath);
   if (text === null)
     throw invalid(`${what}: no text at "${config.inbound.textPath}" (sms.inbound.textPath)`, {
