@@ -34,8 +34,11 @@ export type SendOutcome =
    *  suppressed when `suppress` is true (hard bounce, invalid number, blocked bot). */
   | { status: 'rejected'; reason: string; suppress: boolean }
   /** Not accepted this time (connection refused, SMTP 4xx, HTTP 5xx/429, timeout): retried later. The
-   *  provider did not take the message, so a retry cannot double it. */
-  | { status: 'retry'; reason: string; retryAfterMs?: number };
+   *  provider did not take the message, so a retry cannot double it — unless `ambiguous` is true: the
+   *  connection broke or timed out after the message may have been handed over (SMTP: a session lost
+   *  mid-transaction; HTTP: no answer to a request that was sent), so the provider may have taken it.
+   *  For a channel that is not `idempotent` the send path treats that like a crash mid-send. */
+  | { status: 'retry'; reason: string; retryAfterMs?: number; ambiguous?: boolean };
 
 export interface Channel {
   readonly kind: ChannelKind;
