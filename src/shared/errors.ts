@@ -2,6 +2,8 @@
 export interface ErrorLocation {
   file?: string;
   line?: number;
+  /** 1-based column within `line` (template sources: where a Liquid error starts). */
+  column?: number;
   field?: string;
 }
 
