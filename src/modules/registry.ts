@@ -9,6 +9,7 @@ import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { importsModule } from './imports/module.js';
 import { jobsModule } from './jobs/module.js';
+import { messagingModule } from './messaging/module.js';
 import { ordersModule } from './orders/module.js';
 import { outboxModule } from './outbox/module.js';
 import { productsModule } from './products/module.js';
@@ -33,6 +34,7 @@ export const MODULES: readonly RetainModule[] = [
   reportsModule,
   basketModule,
   clvModule,
+  messagingModule,
   webhooksModule,
   apikeysModule,
   usersModule,

@@ -16,6 +16,8 @@ export type Permission =
   | 'export'
   | 'segments:write'
   | 'campaigns:write'
+  | 'messaging:read'
+  | 'messaging:write'
   | 'keys:manage'
   | 'users:manage'
   | 'models:run'
@@ -38,6 +40,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'export',
     'segments:write',
     'campaigns:write',
+    'messaging:read',
+    'messaging:write',
     'keys:manage',
     'users:manage',
     'models:run',
@@ -52,6 +56,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'export',
     'models:run',
     'events:read',
+    'messaging:read',
   ],
   marketer: [
     'customers:read',
@@ -60,6 +65,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'consent:write',
     'segments:write',
     'campaigns:write',
+    'messaging:read',
+    'messaging:write',
   ],
   agent: ['customers:read', 'commerce:read', 'consent:write'],
 };

@@ -1,0 +1,7 @@
+import type { JobHandler } from '../../kit/context.js';
+import { DELIVER_JOB, deliverConfigured } from './service.js';
+
+export const MESSAGING_JOBS: Record<string, JobHandler> = {
+  /** Delivers every due ledger row on the configured channels (queued by a send, or deferred). */
+  [DELIVER_JOB]: async (ctx) => deliverConfigured(ctx, { signal: ctx.signal }),
+};

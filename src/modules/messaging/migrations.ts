@@ -1,0 +1,72 @@
+import type { Migration } from '../../storage/migrations/index.js';
+
+/**
+ * Migration 12, messaging (issue 21):
+ * - `message_templates`: a template's source and its compiled form (MJML compiled once, when saved),
+ *   versioned: a save adds a version, a send names the version it rendered;
+ * - `message_sends`: the send ledger. One row per unique key (source × step × customer × occurrence),
+ *   inserted before any provider is called, so a key is delivered at most once; its status moves
+ *   queued → sending → sent | rejected | skipped, or queued again (deferred by quiet hours, a retry);
+ *   a row found `sending` after a crash becomes `unknown` (docs/messaging.md: the crash window);
+ * - `suppressions`: addresses never to message on a channel (hard bounces, complaints, STOP replies,
+ *   erasure), checked at send time.
+ */
+export const messagingMigration: Migration = {
+  version: 12,
+  name: 'messaging',
+  statements: (d) => [
+    `CREATE TABLE message_templates (
+      name TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'messenger')),
+      kind TEXT NOT NULL CHECK (kind IN ('marketing', 'transactional')),
+      source TEXT NOT NULL,
+      compiled TEXT NOT NULL,
+      created_at TIMESTAMP NOT NULL,
+      created_by TEXT,
+      PRIMARY KEY (name, version)
+    )`,
+    `CREATE TABLE message_sends (
+      send_key TEXT PRIMARY KEY,
+      customer_id BIGINT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'messenger')),
+      kind TEXT NOT NULL CHECK (kind IN ('marketing', 'transactional')),
+      source TEXT NOT NULL,
+      step TEXT NOT NULL,
+      occurrence TEXT NOT NULL,
+      template TEXT NOT NULL,
+      template_version INTEGER NOT NULL,
+      variables TEXT,
+      status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'rejected', 'skipped', 'unknown')),
+      reason TEXT,
+      address TEXT,
+      locale TEXT,
+      not_before TIMESTAMP NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      provider_id TEXT,
+      created_at TIMESTAMP NOT NULL,
+      updated_at TIMESTAMP NOT NULL,
+      sent_at TIMESTAMP
+    )`,
+    ...(d.secondaryIndexes
+      ? [
+          `CREATE INDEX message_sends_due_idx ON message_sends (status, not_before)`,
+          `CREATE INDEX message_sends_customer_idx ON message_sends (customer_id, sent_at)`,
+        ]
+      : []),
+    `CREATE TABLE suppressions (
+      channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'messenger')),
+      address TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      source TEXT NOT NULL,
+      created_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (channel, address)
+    )`,
+    // The messenger chat a contact connected (Telegram `/start <link payload>`).
+    `CREATE TABLE messenger_chats (
+      customer_id BIGINT PRIMARY KEY,
+      chat_id TEXT NOT NULL,
+      linked_at TIMESTAMP NOT NULL
+    )`,
+  ],
+};

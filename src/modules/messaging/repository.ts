@@ -1,0 +1,428 @@
+import type { Queryable, SqlValue } from '../../storage/port.js';
+
+/** The messaging module's SQL: templates, the send ledger, suppressions and the link secret. */
+
+export interface TemplateDbRow {
+  name: string;
+  version: number;
+  channel: 'email' | 'sms' | 'messenger';
+  kind: 'marketing' | 'transactional';
+  source: string;
+  compiled: string;
+  created_at: Date;
+  created_by: string | null;
+}
+
+export async function latestTemplate(db: Queryable, name: string): Promise<TemplateDbRow | undefined> {
+  const [r] = await db.query<TemplateDbRow & Record<string, unknown>>(
+    `SELECT name, version, channel, kind, source, compiled, created_at, created_by FROM message_templates
+     WHERE name = $1 ORDER BY version DESC LIMIT 1`,
+    [name],
+  );
+  return r;
+}
+
+export async function templateVersion(
+  db: Queryable,
+  name: string,
+  version: number,
+): Promise<TemplateDbRow | undefined> {
+  const [r] = await db.query<TemplateDbRow & Record<string, unknown>>(
+    `SELECT name, version, channel, kind, source, compiled, created_at, created_by FROM message_templates
+     WHERE name = $1 AND version = $2`,
+    [name, version],
+  );
+  return r;
+}
+
+export async function listTemplates(db: Queryable): Promise<TemplateDbRow[]> {
+  return db.query<TemplateDbRow & Record<string, unknown>>(
+    `SELECT t.name, t.version, t.channel, t.kind, t.source, t.compiled, t.created_at, t.created_by
+     FROM message_templates t
+     JOIN (SELECT name, MAX(version) AS version FROM message_templates GROUP BY name) l
+       ON l.name = t.name AND l.version = t.version
+     ORDER BY t.name`,
+  );
+}
+
+/** Adds the next version of a template (the primary key makes two concurrent saves one winner). */
+export async function insertTemplate(tx: Queryable, t: Omit<TemplateDbRow, 'version'>): Promise<number> {
+  const [r] = await tx.query<{ version: number }>(
+    `INSERT INTO message_templates (name, version, channel, kind, source, compiled, created_at, created_by)
+     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6::timestamp, $7 FROM message_templates WHERE name = $1
+     RETURNING version`,
+    [t.name, t.channel, t.kind, t.source, t.compiled, t.created_at, t.created_by],
+  );
+  return r?.version ?? 0;
+}
+
+export interface EnqueueRows {
+  /** Key parts around the customer id: `prefix || customer_id || suffix`. */
+  keyPrefix: string;
+  keySuffix: string;
+  channel: string;
+  kind: string;
+  source: string;
+  step: string;
+  occurrence: string;
+  template: string;
+  templateVersion: number;
+  variables: string | null;
+  now: Date;
+  notBefore: Date;
+}
+
+/**
+ * Writes one ledger row per customer (internal ids) under its unique key; a key already there is left
+ * as it is (`ON CONFLICT DO NOTHING`: the insert itself is the check). Returns how many were new.
+ */
+export async function enqueueSends(
+  tx: Queryable,
+  e: EnqueueRows,
+  customerIds: readonly number[],
+): Promise<number> {
+  let created = 0;
+  for (let i = 0; i < customerIds.length; i += 1000) {
+    const part = customerIds.slice(i, i + 1000);
+    const params: SqlValue[] = [
+      e.keyPrefix,
+      e.keySuffix,
+      e.channel,
+      e.kind,
+      e.source,
+      e.step,
+      e.occurrence,
+      e.template,
+      e.templateVersion,
+      e.variables,
+      e.now,
+      e.notBefore,
+    ];
+    const ids = part.map((id) => {
+      params.push(id);
+      return `($${params.length}::bigint)`;
+    });
+    created += await tx.exec(
+      `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
+         template_version, variables, status, not_before, attempts, created_at, updated_at)
+       SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9, $10, 'queued',
+              $12::timestamp, 0, $11::timestamp, $11::timestamp
+       FROM (VALUES ${ids.join(', ')}) AS v(customer_id) JOIN customers c ON c.customer_id = v.customer_id
+       ORDER BY c.customer_id
+       ON CONFLICT (send_key) DO NOTHING`,
+      params,
+    );
+  }
+  return created;
+}
+
+/** Internal ids of the customers with these external ids, and the external ids not found. */
+export async function customerIdsOf(
+  db: Queryable,
+  externalIds: readonly string[],
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (let i = 0; i < externalIds.length; i += 1000) {
+    const part = externalIds.slice(i, i + 1000);
+    const rows = await db.query<{ customer_id: number; external_id: string }>(
+      `SELECT customer_id, external_id FROM customers WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
+      part,
+    );
+    for (const r of rows) found.set(r.external_id, r.customer_id);
+  }
+  return found;
+}
+
+/** A due ledger row with what the send-time checks need. */
+export interface DueDbRow {
+  send_key: string;
+  customer_id: number;
+  channel: 'email' | 'sms' | 'messenger';
+  kind: 'marketing' | 'transactional';
+  template: string;
+  template_version: number;
+  variables: string | null;
+  attempts: number;
+  external_id: string;
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  locale: string | null;
+  time_zone: string | null;
+  erased_at: Date | null;
+  consent: string | null;
+  chat_id: string | null;
+  suppressed: string | null;
+  /** Marketing messages sent to the customer since the cap window's start (any source, any channel). */
+  recent: number;
+}
+
+export async function dueSends(db: Queryable, now: Date, capSince: Date, limit: number): Promise<DueDbRow[]> {
+  return db.query<DueDbRow & Record<string, unknown>>(
+    `SELECT s.send_key, s.customer_id, s.channel, s.kind, s.template, s.template_version, s.variables, s.attempts,
+            c.external_id, c.email, c.phone, c.first_name, c.last_name, c.locale, c.time_zone, c.erased_at,
+            k.status AS consent, m.chat_id,
+            x.reason AS suppressed,
+            CAST((SELECT COUNT(*) FROM message_sends r
+                  WHERE r.customer_id = s.customer_id AND r.kind = 'marketing'
+                    AND r.status IN ('sending', 'sent', 'unknown') AND r.sent_at >= $2::timestamp) AS INTEGER) AS recent
+     FROM message_sends s
+     JOIN customers c ON c.customer_id = s.customer_id
+     LEFT JOIN customer_consents k ON k.customer_id = s.customer_id AND k.channel = s.channel
+     LEFT JOIN messenger_chats m ON m.customer_id = s.customer_id
+     LEFT JOIN suppressions x ON x.channel = s.channel AND x.address = (
+       CASE s.channel WHEN 'email' THEN c.email WHEN 'sms' THEN c.phone ELSE m.chat_id END)
+     WHERE s.status = 'queued' AND s.not_before <= $1::timestamp
+     ORDER BY s.not_before, s.send_key
+     LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [now, capSince],
+  );
+}
+
+const keysValues = (params: SqlValue[], rows: readonly (readonly SqlValue[])[]) =>
+  rows
+    .map((r) => {
+      const at = params.length;
+      params.push(...r);
+      return `(${r.map((_, i) => `$${at + i + 1}`).join(', ')})`;
+    })
+    .join(', ');
+
+/** Marks queued rows skipped with a reason (consent, erasure, suppression, cap, no address). */
+export async function skipSends(tx: Queryable, now: Date, rows: readonly { key: string; reason: string }[]) {
+  if (rows.length === 0) return 0;
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.key, r.reason]),
+  );
+  return tx.exec(
+    `UPDATE message_sends SET status = 'skipped', reason = v.reason, updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(send_key, reason)
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'queued'`,
+    params,
+  );
+}
+
+/** Moves queued rows to a later time (quiet hours, a retry), with the reason. */
+export async function deferSends(
+  tx: Queryable,
+  now: Date,
+  rows: readonly { key: string; until: Date; reason: string }[],
+  status: 'queued' | 'sending' = 'queued',
+) {
+  if (rows.length === 0) return 0;
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.key, r.until, r.reason]),
+  );
+  return tx.exec(
+    `UPDATE message_sends SET status = 'queued', not_before = CAST(v.until AS TIMESTAMP), reason = v.reason,
+            updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(send_key, until, reason)
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = '${status}'`,
+    params,
+  );
+}
+
+/**
+ * Claims queued rows for sending: status `sending`, the attempt counted, the address and locale kept —
+ * committed before the provider is called. Returns the keys this caller won (another sender may have
+ * claimed some).
+ */
+export async function claimSends(
+  tx: Queryable,
+  now: Date,
+  rows: readonly { key: string; address: string; locale: string }[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.key, r.address, r.locale]),
+  );
+  const won = await tx.query<{ send_key: string }>(
+    `UPDATE message_sends SET status = 'sending', attempts = attempts + 1, address = v.address, locale = v.locale,
+            sent_at = $1::timestamp, updated_at = $1::timestamp, reason = NULL
+     FROM (VALUES ${values}) AS v(send_key, address, locale)
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'queued'
+     RETURNING message_sends.send_key`,
+    params,
+  );
+  return new Set(won.map((r) => r.send_key));
+}
+
+/** Records what the provider answered for claimed rows. */
+export async function finishSends(
+  tx: Queryable,
+  now: Date,
+  rows: readonly {
+    key: string;
+    status: 'sent' | 'rejected';
+    providerId: string | null;
+    reason: string | null;
+  }[],
+) {
+  if (rows.length === 0) return 0;
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.key, r.status, r.providerId, r.reason]),
+  );
+  return tx.exec(
+    `UPDATE message_sends SET status = v.status, provider_id = v.provider_id, reason = v.reason, updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(send_key, status, provider_id, reason)
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'sending'`,
+    params,
+  );
+}
+
+/**
+ * Rows left `sending` by a sender that stopped (claimed before `staleBefore`): on a channel whose
+ * provider deduplicates by key they are queued again; otherwise they become `unknown` — the provider
+ * may or may not have taken them, and resending could double them.
+ */
+export async function recoverStale(
+  tx: Queryable,
+  now: Date,
+  staleBefore: Date,
+  idempotentChannels: readonly string[],
+): Promise<{ requeued: number; unknown: number }> {
+  const list = idempotentChannels.map((c) => `'${c.replace(/'/g, "''")}'`).join(', ') || `''`;
+  const requeued = await tx.exec(
+    `UPDATE message_sends SET status = 'queued', not_before = $1::timestamp, updated_at = $1::timestamp,
+            reason = 'requeued after the sender stopped (the provider deduplicates by key)'
+     WHERE status = 'sending' AND updated_at < $2::timestamp AND channel IN (${list})`,
+    [now, staleBefore],
+  );
+  const unknown = await tx.exec(
+    `UPDATE message_sends SET status = 'unknown', updated_at = $1::timestamp,
+            reason = 'the sender stopped while the provider had this message: not resent (it may have been delivered)'
+     WHERE status = 'sending' AND updated_at < $2::timestamp AND channel NOT IN (${list})`,
+    [now, staleBefore],
+  );
+  return { requeued, unknown };
+}
+
+export async function suppress(
+  tx: Queryable,
+  rows: readonly { channel: string; address: string; reason: string; source: string }[],
+  now: Date,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.channel, r.address, r.reason, r.source]),
+  );
+  return tx.exec(
+    `INSERT INTO suppressions (channel, address, reason, source, created_at)
+     SELECT v.channel, v.address, v.reason, v.source, $1::timestamp FROM (VALUES ${values}) AS v(channel, address, reason, source)
+     ON CONFLICT DO NOTHING`,
+    params,
+  );
+}
+
+export interface SendDbRow {
+  send_key: string;
+  customer_id: number;
+  external_id: string;
+  channel: string;
+  kind: string;
+  source: string;
+  step: string;
+  occurrence: string;
+  template: string;
+  template_version: number;
+  status: string;
+  reason: string | null;
+  address: string | null;
+  locale: string | null;
+  attempts: number;
+  provider_id: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+export async function sendByKey(db: Queryable, key: string): Promise<SendDbRow | undefined> {
+  const [r] = await db.query<SendDbRow & Record<string, unknown>>(
+    `SELECT s.*, c.external_id FROM message_sends s JOIN customers c ON c.customer_id = s.customer_id
+     WHERE s.send_key = $1`,
+    [key],
+  );
+  return r;
+}
+
+export async function listSends(
+  db: Queryable,
+  f: {
+    source?: string | undefined;
+    status?: string | undefined;
+    afterKey?: string | undefined;
+    limit: number;
+  },
+): Promise<SendDbRow[]> {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (f.source !== undefined) where.push(`s.source = $${params.push(f.source)}`);
+  if (f.status !== undefined) where.push(`s.status = $${params.push(f.status)}`);
+  if (f.afterKey !== undefined) where.push(`s.send_key > $${params.push(f.afterKey)}`);
+  return db.query<SendDbRow & Record<string, unknown>>(
+    `SELECT s.send_key, s.customer_id, c.external_id, s.channel, s.kind, s.source, s.step, s.occurrence, s.template,
+            s.template_version, s.status, s.reason, s.address, s.locale, s.attempts, s.provider_id, s.created_at, s.sent_at
+     FROM message_sends s JOIN customers c ON c.customer_id = s.customer_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY s.send_key LIMIT ${Math.max(1, Math.floor(f.limit))}`,
+    params,
+  );
+}
+
+export async function sendCounts(
+  db: Queryable,
+  source: string | undefined,
+): Promise<{ status: string; n: number }[]> {
+  return db.query<{ status: string; n: number }>(
+    `SELECT status, CAST(COUNT(*) AS INTEGER) AS n FROM message_sends ${source ? 'WHERE source = $1' : ''}
+     GROUP BY status ORDER BY status`,
+    source ? [source] : [],
+  );
+}
+
+/** The secret that signs unsubscribe and preference links: made once per store, kept in settings. */
+export async function linkSecret(tx: Queryable, fresh: string): Promise<string> {
+  await tx.exec(`INSERT INTO settings (key, value) VALUES ('link_secret', $1) ON CONFLICT DO NOTHING`, [
+    fresh,
+  ]);
+  const [r] = await tx.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'link_secret'`);
+  return r?.value ?? fresh;
+}
+
+export async function setMessengerChat(tx: Queryable, customerId: number, chatId: string, now: Date) {
+  await tx.exec(
+    `INSERT INTO messenger_chats (customer_id, chat_id, linked_at) VALUES ($1, $2, $3::timestamp)
+     ON CONFLICT (customer_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, linked_at = EXCLUDED.linked_at`,
+    [customerId, chatId, now],
+  );
+}
+
+/** Claimed rows whose provider answer was ambiguous on a channel that does not deduplicate. */
+export async function markUnknown(
+  tx: Queryable,
+  now: Date,
+  rows: readonly { key: string; reason: string }[],
+) {
+  if (rows.length === 0) return 0;
+  const params: SqlValue[] = [now];
+  const values = keysValues(
+    params,
+    rows.map((r) => [r.key, r.reason]),
+  );
+  return tx.exec(
+    `UPDATE message_sends SET status = 'unknown', reason = v.reason, updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(send_key, reason)
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'sending'`,
+    params,
+  );
+}

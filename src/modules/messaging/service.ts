@@ -1,0 +1,622 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ModuleContext } from '../../kit/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { AppError } from '../../shared/errors.js';
+import { updateConsent } from '../customers/service.js';
+import { getStore } from '../settings/service.js';
+import { openChannels, parseChannelConfig, type ChannelsConfig } from './channels/config.js';
+import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
+import { quietUntil } from './policy.js';
+import * as repo from './repository.js';
+import { MessagingPolicy, SendRequest, type Send } from './schema.js';
+import { parseCompiledTemplate, parseTemplateSource, type CompiledTemplate } from './templateSchema.js';
+import { compileTemplate, renderTemplate, type RenderedMessage } from './templates.js';
+
+/**
+ * The one send path (issue 21). Every module that messages a contact — campaigns, flows, surveys,
+ * loyalty — calls {@link queueSend}; {@link deliverDue} (the `messaging.deliver` job, or `retain send
+ * --deliver`) delivers. The ledger row, keyed source × step × customer × occurrence, is written before
+ * any provider is called; consent, erasure, suppression, the frequency cap and quiet hours are checked
+ * when the message is due, not when it was queued. docs/messaging.md tells the whole story, including
+ * the crash window.
+ */
+
+const enc = encodeURIComponent;
+
+/** The ledger key of one message: `source/step/customer id/occurrence`, each part URL-encoded. */
+export function sendKey(source: string, step: string, customerId: number, occurrence: string): string {
+  return `${enc(source)}/${enc(step)}/${customerId}/${enc(occurrence)}`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Templates
+
+export async function saveTemplate(ctx: ModuleContext, { body, by }: { body: unknown; by: string | null }) {
+  const source = parseTemplateSource(body);
+  const compiled = await compileTemplate(source);
+  const now = ctx.clock.now();
+  const version = await ctx.db.transaction((tx) =>
+    repo.insertTemplate(tx, {
+      name: source.name,
+      channel: source.channel,
+      kind: source.kind,
+      source: JSON.stringify(source),
+      compiled: JSON.stringify(compiled),
+      created_at: now,
+      created_by: by,
+    }),
+  );
+  return templateOut({ ...source, version, created_at: now, created_by: by });
+}
+
+const templateOut = (t: {
+  name: string;
+  version: number;
+  channel: string;
+  kind: string;
+  variants: { locale: string }[];
+  created_at: Date;
+  created_by: string | null;
+}) => ({
+  name: t.name,
+  version: t.version,
+  channel: t.channel,
+  kind: t.kind,
+  locales: t.variants.map((v) => v.locale),
+  createdAt: t.created_at.toISOString(),
+  createdBy: t.created_by,
+});
+
+async function templateRow(ctx: ModuleContext, name: string) {
+  const t = await repo.latestTemplate(ctx.db, name);
+  if (!t) throw new AppError('not_found', `no template named '${name}'`, { where: { field: 'template' } });
+  return t;
+}
+
+export async function getTemplate(ctx: ModuleContext, { name }: { name: string }) {
+  const t = await templateRow(ctx, name);
+  const source = JSON.parse(t.source) as { variants: { locale: string }[] };
+  return { ...templateOut({ ...t, variants: source.variants }), source: JSON.parse(t.source) as unknown };
+}
+
+export async function listTemplates(ctx: ModuleContext) {
+  return {
+    data: (await repo.listTemplates(ctx.db)).map((t) =>
+      templateOut({ ...t, variants: (JSON.parse(t.source) as { variants: { locale: string }[] }).variants }),
+    ),
+  };
+}
+
+/** Renders a template for one real customer, strictly (an unknown variable is an error). */
+export async function previewTemplate(
+  ctx: ModuleContext,
+  { name, customer, locale }: { name: string; customer: string; locale?: string | undefined },
+): Promise<RenderedMessage> {
+  const t = await templateRow(ctx, name);
+  const ids = await repo.customerIdsOf(ctx.db, [customer]);
+  const id = ids.get(customer);
+  if (id === undefined)
+    throw new AppError('not_found', `no customer with id '${customer}'`, { where: { field: 'customer' } });
+  const [row] = await ctx.db.query<{
+    external_id: string;
+    email: string | null;
+    phone: string | null;
+    first_name: string | null;
+    last_name: string | null;
+    locale: string | null;
+  }>(
+    `SELECT external_id, email, phone, first_name, last_name, locale FROM customers WHERE customer_id = $1`,
+    [id],
+  );
+  const store = await getStore(ctx);
+  const policy = await getPolicy(ctx);
+  const base = policy.publicUrl ?? 'http://localhost';
+  return renderTemplate(
+    parseCompiledTemplate(JSON.parse(t.compiled)),
+    locale ?? row?.locale ?? null,
+    {
+      customer: { ...row },
+      store: { name: null, currency: store.currency, time_zone: store.timeZone },
+      unsubscribe_url: `${base}/u/preview`,
+      preferences_url: `${base}/u/preview`,
+      discount_code: null,
+      recommendations: [],
+      points: null,
+      tier: null,
+    },
+    { strict: true, storeLocale: store.locale },
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Policy
+
+export async function getPolicy(ctx: ModuleContext): Promise<MessagingPolicy> {
+  const [r] = await ctx.db.query<{ value: string }>(
+    `SELECT value FROM settings WHERE key = 'messaging_policy'`,
+  );
+  return MessagingPolicy.parse(r ? JSON.parse(r.value) : {});
+}
+
+export async function setPolicy(ctx: ModuleContext, input: unknown): Promise<MessagingPolicy> {
+  const current = await getPolicy(ctx);
+  const merged =
+    typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...current, ...input } : input;
+  const parsed = MessagingPolicy.safeParse(merged);
+  if (!parsed.success) throw validationError(parsed.error, 'messaging policy');
+  await ctx.db.exec(
+    `INSERT INTO settings (key, value) VALUES ('messaging_policy', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [JSON.stringify(parsed.data)],
+  );
+  return parsed.data;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Queueing
+
+/**
+ * Queues one template for listed customers: one ledger row per key, in one transaction, with the
+ * delivery job. A key already in the ledger is left as it is (the request may be repeated safely).
+ * Unknown customers are a 400 naming the first (`customers[3]`), with nothing written.
+ */
+export async function queueSend(ctx: ModuleContext, input: unknown) {
+  const parsed = SendRequest.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error, 'send request');
+  const req = parsed.data;
+  const t = await templateRow(ctx, req.template);
+  if (t.kind === 'marketing' && t.channel === 'email' && !(await getPolicy(ctx)).publicUrl)
+    throw new AppError(
+      'validation',
+      'a marketing email needs a one-click unsubscribe link: set the messaging policy publicUrl (the address contacts reach retain serve at) first',
+      { where: { field: 'publicUrl' } },
+    );
+  const ids = await repo.customerIdsOf(ctx.db, req.customers);
+  const missing = req.customers.findIndex((c) => !ids.has(c));
+  if (missing >= 0)
+    throw new AppError('validation', `no customer with id '${req.customers[missing]}'`, {
+      where: { field: `customers[${missing}]` },
+    });
+  const unique = [...new Set(req.customers.map((c) => ids.get(c) as number))];
+  const step = req.step ?? req.template;
+  const now = ctx.clock.now();
+  const queued = await ctx.db.transaction(async (tx) => {
+    const n = await repo.enqueueSends(
+      tx,
+      {
+        keyPrefix: `${enc(req.source)}/${enc(step)}/`,
+        keySuffix: `/${enc(req.occurrence)}`,
+        channel: t.channel,
+        kind: t.kind,
+        source: req.source,
+        step,
+        occurrence: req.occurrence,
+        template: t.name,
+        templateVersion: t.version,
+        variables: req.variables ? JSON.stringify(req.variables) : null,
+        now,
+        notBefore: now,
+      },
+      unique,
+    );
+    if (n > 0)
+      await ctx.jobs.enqueueIn(
+        tx,
+        DELIVER_JOB,
+        {},
+        { idempotencyKey: `${DELIVER_JOB}:${now.toISOString()}:${randomBytes(4).toString('hex')}` },
+      );
+    return n;
+  });
+  if (queued > 0) ctx.jobs.notify(DELIVER_JOB);
+  return { queued, alreadyQueued: unique.length - queued, template: t.name, templateVersion: t.version };
+}
+
+export const DELIVER_JOB = 'messaging.deliver';
+
+// ------------------------------------------------------------------------------------------------
+// Links
+
+async function secretOf(ctx: ModuleContext): Promise<string> {
+  return repo.linkSecret(ctx.db, randomBytes(32).toString('base64url'));
+}
+
+const sign = (secret: string, key: string) =>
+  createHmac('sha256', secret).update(`unsubscribe:${key}`).digest('base64url').slice(0, 32);
+
+export function unsubscribeToken(secret: string, key: string): string {
+  return `${Buffer.from(key).toString('base64url')}.${sign(secret, key)}`;
+}
+
+async function keyOfToken(ctx: ModuleContext, token: string): Promise<string> {
+  const [k, mac] = token.split('.');
+  const bad = () => new AppError('not_found', 'this link is not valid (or was altered)');
+  if (!k || !mac) throw bad();
+  const key = Buffer.from(k, 'base64url').toString();
+  const want = Buffer.from(sign(await secretOf(ctx), key));
+  const got = Buffer.from(mac);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) throw bad();
+  return key;
+}
+
+/** What an unsubscribe link leads to: the contact, the channel and its consent now. */
+export async function unsubscribeInfo(ctx: ModuleContext, { token }: { token: string }) {
+  const key = await keyOfToken(ctx, token);
+  const s = await repo.sendByKey(ctx.db, key);
+  if (!s) throw new AppError('not_found', 'this link is not valid (or was altered)');
+  const [c] = await ctx.db.query<{ status: string }>(
+    `SELECT status FROM customer_consents WHERE customer_id = $1 AND channel = $2`,
+    [s.customer_id, s.channel],
+  );
+  return { key, customer: s.external_id, channel: s.channel, consent: c?.status ?? null, locale: s.locale };
+}
+
+/**
+ * The one-click unsubscribe (RFC 8058 POST, or the page's button): the channel's consent becomes
+ * `unsubscribed` with the link as its source and the request's IP and user agent as proof — in the
+ * ledger before the next batch is checked. Repeating it changes nothing more.
+ */
+export async function unsubscribe(
+  ctx: ModuleContext,
+  { token, ip, userAgent }: { token: string; ip?: string | undefined; userAgent?: string | undefined },
+) {
+  const info = await unsubscribeInfo(ctx, { token });
+  if (info.consent !== 'unsubscribed')
+    await updateConsent(ctx, {
+      id: info.customer,
+      channel: info.channel,
+      body: {
+        status: 'unsubscribed',
+        source: 'unsubscribe link',
+        proof: { ...(ip ? { ip } : {}), ...(userAgent ? { userAgent: userAgent.slice(0, 1000) } : {}) },
+      },
+    });
+  return { ...info, consent: 'unsubscribed' };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Delivery
+
+export interface DeliverOptions {
+  channels: Partial<Record<ChannelKind, Channel | undefined>>;
+  /** Rows read per round (default 500). */
+  batch?: number;
+  /** Messages in flight at once; also the most a crash can leave `unknown` (default 10). */
+  concurrency?: number;
+  /** A `sending` row older than this is a stopped sender's (default 10 minutes: beyond any provider timeout). */
+  staleMs?: number;
+  /** Stop after this many messages sent (default: until nothing is due). */
+  max?: number;
+  signal?: AbortSignal;
+}
+
+export interface DeliverCounts {
+  sent: number;
+  rejected: number;
+  skipped: number;
+  deferred: number;
+  retried: number;
+  unknown: number;
+  requeued: number;
+}
+
+const RETRY_LIMIT = 6;
+const backoffMs = (attempts: number) => Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
+
+/** Delivers what is due, round after round, until nothing is (or `max`/`signal`). */
+export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Promise<DeliverCounts> {
+  const counts: DeliverCounts = {
+    sent: 0,
+    rejected: 0,
+    skipped: 0,
+    deferred: 0,
+    retried: 0,
+    unknown: 0,
+    requeued: 0,
+  };
+  const kinds = (Object.keys(opts.channels) as ChannelKind[]).filter((k) => opts.channels[k]);
+  if (kinds.length === 0)
+    throw new AppError('validation', 'no channel is configured (RETAIN_CHANNELS or `retain channels set`)');
+  const concurrency = Math.max(1, opts.concurrency ?? 10);
+  const policy = await getPolicy(ctx);
+  const store = await getStore(ctx);
+  const secret = await secretOf(ctx);
+  const templates = new Map<string, CompiledTemplate>();
+  const compiledOf = async (name: string, version: number) => {
+    const id = `${name}@${version}`;
+    let c = templates.get(id);
+    if (!c) {
+      const t = await repo.templateVersion(ctx.db, name, version);
+      if (!t) throw new AppError('internal', `template ${id} is gone`);
+      c = parseCompiledTemplate(JSON.parse(t.compiled));
+      templates.set(id, c);
+    }
+    return c;
+  };
+  {
+    const now = ctx.clock.now();
+    const idempotent = kinds.filter((k) => opts.channels[k]?.idempotent);
+    const r = await ctx.db.transaction((tx) =>
+      repo.recoverStale(tx, now, new Date(now.getTime() - (opts.staleMs ?? 600_000)), idempotent),
+    );
+    counts.requeued += r.requeued;
+    counts.unknown += r.unknown;
+  }
+  const started = Date.now();
+  const sentPerChannel: Record<string, number> = {};
+  const throttle = async (kind: ChannelKind, n: number) => {
+    sentPerChannel[kind] = (sentPerChannel[kind] ?? 0) + n;
+    const due = (sentPerChannel[kind] * 1000) / policy.perSecond[kind] - (Date.now() - started);
+    if (due > 0) await new Promise((r) => setTimeout(r, due));
+  };
+  for (;;) {
+    if (opts.signal?.aborted) break;
+    if (opts.max !== undefined && counts.sent >= opts.max) break;
+    const now = ctx.clock.now();
+    const capSince = new Date(now.getTime() - (policy.frequencyCap?.days ?? 0) * 86_400_000);
+    const rows = (await repo.dueSends(ctx.db, now, capSince, opts.batch ?? 500)).filter((r) =>
+      kinds.includes(r.channel),
+    );
+    if (rows.length === 0) break;
+    const skip: { key: string; reason: string }[] = [];
+    const defer: { key: string; until: Date; reason: string }[] = [];
+    const go: (repo.DueDbRow & { address: string })[] = [];
+    const approved = new Map<number, number>();
+    for (const r of rows) {
+      const address = r.channel === 'email' ? r.email : r.channel === 'sms' ? r.phone : r.chat_id;
+      const marketing = r.kind === 'marketing';
+      if (r.erased_at) skip.push({ key: r.send_key, reason: 'erased' });
+      else if (!address)
+        skip.push({
+          key: r.send_key,
+          reason: `no ${r.channel === 'messenger' ? 'messenger chat' : r.channel === 'sms' ? 'phone' : 'email'}`,
+        });
+      else if (r.suppressed) skip.push({ key: r.send_key, reason: `suppressed (${r.suppressed})` });
+      else if (marketing && r.consent !== 'granted')
+        skip.push({ key: r.send_key, reason: `no ${r.channel} consent (${r.consent ?? 'never given'})` });
+      else if (
+        marketing &&
+        policy.frequencyCap &&
+        r.recent + (approved.get(r.customer_id) ?? 0) >= policy.frequencyCap.max
+      )
+        skip.push({
+          key: r.send_key,
+          reason: `frequency cap (${policy.frequencyCap.max} marketing messages per ${policy.frequencyCap.days} days)`,
+        });
+      else {
+        const until = marketing ? quietUntil(now, r.time_zone ?? store.timeZone, policy.quietHours) : null;
+        if (until) defer.push({ key: r.send_key, until, reason: 'quiet hours in the contact’s time zone' });
+        else {
+          approved.set(r.customer_id, (approved.get(r.customer_id) ?? 0) + 1);
+          go.push({ ...r, address });
+        }
+      }
+    }
+    await ctx.db.transaction(async (tx) => {
+      await repo.skipSends(tx, now, skip);
+      await repo.deferSends(tx, now, defer);
+    });
+    counts.skipped += skip.length;
+    counts.deferred += defer.length;
+    for (let i = 0; i < go.length; i += concurrency) {
+      if (opts.signal?.aborted) break;
+      const group = go.slice(i, i + concurrency);
+      const rendered = new Map<string, RenderedMessage | AppError>();
+      for (const r of group) {
+        try {
+          const compiled = await compiledOf(r.template, r.template_version);
+          const link = policy.publicUrl
+            ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, r.send_key)}`
+            : undefined;
+          rendered.set(
+            r.send_key,
+            renderTemplate(
+              compiled,
+              r.locale,
+              {
+                ...(r.variables ? (JSON.parse(r.variables) as object) : {}),
+                customer: {
+                  first_name: r.first_name,
+                  last_name: r.last_name,
+                  email: r.email,
+                  phone: r.phone,
+                  locale: r.locale,
+                  external_id: r.external_id,
+                },
+                store: { name: null, currency: store.currency, time_zone: store.timeZone },
+                ...(link ? { unsubscribe_url: link, preferences_url: link } : {}),
+                recommendations: [],
+                points: null,
+                tier: null,
+              },
+              { storeLocale: store.locale },
+            ),
+          );
+        } catch (err) {
+          rendered.set(r.send_key, err instanceof AppError ? err : new AppError('internal', String(err)));
+        }
+      }
+      const at = ctx.clock.now();
+      const won = await ctx.db.transaction((tx) =>
+        repo.claimSends(
+          tx,
+          at,
+          group.map((r) => {
+            const m = rendered.get(r.send_key);
+            return {
+              key: r.send_key,
+              address: r.address,
+              locale: m instanceof AppError || !m ? (r.locale ?? '') : m.locale,
+            };
+          }),
+        ),
+      );
+      const outcomes = await Promise.all(
+        group
+          .filter((r) => won.has(r.send_key))
+          .map(async (r): Promise<[repo.DueDbRow & { address: string }, SendOutcome]> => {
+            const m = rendered.get(r.send_key);
+            if (!m || m instanceof AppError)
+              return [
+                r,
+                { status: 'rejected', reason: `template: ${m?.message ?? 'not rendered'}`, suppress: false },
+              ];
+            const link = policy.publicUrl
+              ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, r.send_key)}`
+              : undefined;
+            const channel = opts.channels[r.channel] as Channel;
+            return [
+              r,
+              await channel.send({
+                key: r.send_key,
+                to: r.address,
+                ...(m.subject !== undefined ? { subject: m.subject } : {}),
+                ...(m.html !== undefined ? { html: m.html } : {}),
+                text: m.text,
+                ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
+              }),
+            ];
+          }),
+      );
+      const done = ctx.clock.now();
+      const finish: {
+        key: string;
+        status: 'sent' | 'rejected';
+        providerId: string | null;
+        reason: string | null;
+      }[] = [];
+      const retry: { key: string; until: Date; reason: string }[] = [];
+      const unknown: { key: string; reason: string }[] = [];
+      const suppress: { channel: string; address: string; reason: string; source: string }[] = [];
+      for (const [r, o] of outcomes) {
+        if (o.status === 'sent')
+          finish.push({ key: r.send_key, status: 'sent', providerId: o.providerId, reason: null });
+        else if (o.status === 'rejected') {
+          finish.push({ key: r.send_key, status: 'rejected', providerId: null, reason: o.reason });
+          if (o.suppress)
+            suppress.push({
+              channel: r.channel,
+              address: r.address,
+              reason: o.reason.slice(0, 500),
+              source: 'bounce',
+            });
+        } else if (o.ambiguous && !opts.channels[r.channel]?.idempotent)
+          unknown.push({ key: r.send_key, reason: `the provider may have taken it: ${o.reason}` });
+        else if (r.attempts + 1 >= RETRY_LIMIT)
+          finish.push({
+            key: r.send_key,
+            status: 'rejected',
+            providerId: null,
+            reason: `gave up after ${RETRY_LIMIT} attempts: ${o.reason}`,
+          });
+        else
+          retry.push({
+            key: r.send_key,
+            until: new Date(done.getTime() + Math.max(o.retryAfterMs ?? 0, backoffMs(r.attempts + 1))),
+            reason: o.reason,
+          });
+      }
+      await ctx.db.transaction(async (tx) => {
+        await repo.finishSends(tx, done, finish);
+        await repo.deferSends(tx, done, retry, 'sending');
+        await repo.markUnknown(tx, done, unknown);
+        await repo.suppress(tx, suppress, done);
+      });
+      for (const f of finish) {
+        if (f.status === 'sent') counts.sent++;
+        else counts.rejected++;
+      }
+      counts.retried += retry.length;
+      counts.unknown += unknown.length;
+      const byKind = new Map<ChannelKind, number>();
+      for (const [r] of outcomes) byKind.set(r.channel, (byKind.get(r.channel) ?? 0) + 1);
+      for (const [k, n] of byKind) await throttle(k, n);
+    }
+  }
+  return counts;
+}
+
+export function sendOut(r: repo.SendDbRow): Send {
+  return {
+    key: r.send_key,
+    customer: r.external_id,
+    channel: r.channel,
+    kind: r.kind,
+    source: r.source,
+    step: r.step,
+    occurrence: r.occurrence,
+    template: r.template,
+    templateVersion: r.template_version,
+    status: r.status as Send['status'],
+    reason: r.reason,
+    address: r.address,
+    locale: r.locale,
+    attempts: r.attempts,
+    providerId: r.provider_id,
+    createdAt: r.created_at.toISOString(),
+    sentAt: r.sent_at ? r.sent_at.toISOString() : null,
+  };
+}
+
+export async function listSends(
+  ctx: ModuleContext,
+  q: { limit: number; cursor?: string | undefined; source?: string | undefined; status?: string | undefined },
+) {
+  const after = q.cursor ? Buffer.from(q.cursor, 'base64url').toString() : undefined;
+  const rows = await repo.listSends(ctx.db, {
+    source: q.source,
+    status: q.status,
+    afterKey: after,
+    limit: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(sendOut),
+    nextCursor: rows.length > q.limit && last ? Buffer.from(last.send_key).toString('base64url') : null,
+  };
+}
+
+export async function sendSummary(ctx: ModuleContext, { source }: { source?: string | undefined }) {
+  const counts = Object.fromEntries((await repo.sendCounts(ctx.db, source)).map((r) => [r.status, r.n]));
+  return { source: source ?? null, counts };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Channel configuration
+
+/**
+ * The channels' configuration: `RETAIN_CHANNELS` (JSON) when set, else the store's (`retain channels
+ * set`, kept in settings). Secrets are best given as `{"env": "NAME"}` references, read when opened.
+ */
+export async function channelConfig(ctx: ModuleContext): Promise<ChannelsConfig> {
+  const env = process.env.RETAIN_CHANNELS;
+  if (env !== undefined && env.trim() !== '') return parseChannelConfig(env, 'RETAIN_CHANNELS');
+  const [r] = await ctx.db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'channels'`);
+  return parseChannelConfig(r ? r.value : '{}', 'settings channels');
+}
+
+export async function setChannelConfig(
+  ctx: ModuleContext,
+  json: unknown,
+  where: string,
+): Promise<ChannelsConfig> {
+  const config = parseChannelConfig(json, where);
+  await ctx.db.exec(
+    `INSERT INTO settings (key, value) VALUES ('channels', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [JSON.stringify(config)],
+  );
+  return config;
+}
+
+/** Opens the configured channels, delivers what is due, closes them. */
+export async function deliverConfigured(
+  ctx: ModuleContext,
+  opts: Omit<DeliverOptions, 'channels'> = {},
+): Promise<DeliverCounts> {
+  const channels = openChannels(await channelConfig(ctx));
+  try {
+    return await deliverDue(ctx, { ...opts, channels });
+  } finally {
+    await Promise.all(Object.values(channels).map((c) => c?.close()));
+  }
+}
