@@ -294,13 +294,13 @@ export async function recoverStale(
   const requeued = await tx.exec(
     `UPDATE message_sends SET status = 'queued', not_before = $1::timestamp, updated_at = $1::timestamp,
             reason = 'requeued after the sender stopped (the provider deduplicates by key)'
-     WHERE status = 'sending' AND updated_at < $2::timestamp AND channel IN (${list})`,
+     WHERE status = 'sending' AND updated_at <= $2::timestamp AND channel IN (${list})`,
     [now, staleBefore],
   );
   const unknown = await tx.exec(
     `UPDATE message_sends SET status = 'unknown', updated_at = $1::timestamp,
             reason = 'the sender stopped while the provider had this message: not resent (it may have been delivered)'
-     WHERE status = 'sending' AND updated_at < $2::timestamp AND channel NOT IN (${list})`,
+     WHERE status = 'sending' AND updated_at <= $2::timestamp AND channel NOT IN (${list})`,
     [now, staleBefore],
   );
   return { requeued, unknown };

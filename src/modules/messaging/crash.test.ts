@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { contactGroups, idOf, seedContacts } from '../../../test/support/contacts.js';
+import { bundleChildScript, crashStore } from '../../../test/support/crash.js';
+import { startSmtpSink, type SmtpSink } from '../../../test/support/smtpSink.js';
+import { testEngines } from '../../../test/support/storage.js';
+import { ManualClock } from '../../kit/clock.js';
+import { testContext } from '../../../test/support/context.js';
+import { queueSend, saveTemplate, setPolicy } from './service.js';
+
+/**
+ * Issue 21: "kill -9 of the sending process mid-batch, restart: the SMTP sink holds each key exactly
+ * once". A child process delivers the queued ledger rows through the real email adapter to the sink in
+ * this process; when the sink has taken K messages it SIGKILLs the child (from inside its acceptance of
+ * message K, so that one dies mid-transaction). Restarted, the child recovers the rows the dead sender
+ * left `sending` (at most `concurrency`: they become `unknown`, never resent) and delivers the rest.
+ */
+const CHILD = `
+import pino from 'pino';
+import { openStore } from ${JSON.stringify(join(root, 'src/modules/store.ts'))};
+import { deliverConfigured } from ${JSON.stringify(join(root, 'src/modules/messaging/service.ts'))};
+import { ManualClock } from ${JSON.stringify(join(root, 'src/kit/clock.ts'))};
+const [engine, target, schema, now] = process.argv.slice(2);
+const store = await openStore(engine === 'postgres' ? { databaseUrl: target, schema } : { db: target });
+process.stdout.write('pid ' + process.pid + '\\n');
+const clock = new ManualClock(now);
+// A restart after a crash: nobody else sends, so rows left 'sending' are stale at once.
+const r = await deliverConfigured({ db: store, clock, jobs: { enqueueIn: async () => ({}), notify() {} }, log: pino({ level: 'silent' }) }, { staleMs: 0 });
+process.stdout.write('done ' + JSON.stringify(r) + '\\n');
+await store.close();
+process.exit(0);
+`;
+
+const N = 1000;
+const CONCURRENCY = 10;
+
+function run(script: string, args: string[], sink: SmtpSink, killAt: number | null) {
+  return new Promise<{ killed: boolean; done: Record<string, number> | null }>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        RETAIN_CHANNELS: JSON.stringify({
+          email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>', timeoutMs: 10_000 },
+        }),
+      },
+    });
+    let stderr = '';
+    let done: Record<string, number> | null = null;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('done ')) done = JSON.parse(line.slice(5)) as Record<string, number>;
+    });
+    const accepted = sink.messages.length;
+    sinkHook.at = killAt === null ? null : accepted + killAt;
+    sinkHook.kill = () => child.kill('SIGKILL');
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      sinkHook.at = null;
+      if (signal === 'SIGKILL') resolve({ killed: true, done });
+      else if (code === 0) resolve({ killed: false, done });
+      else reject(new Error(`child exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+const sinkHook: { at: number | null; kill: () => void } = { at: null, kill: () => {} };
+
+describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
+  let script: string;
+  let sink: SmtpSink;
+  const store = crashStore(engine, 'send-crash');
+  const now = '2026-03-10T12:00:00Z';
+  beforeAll(async () => {
+    script = await bundleChildScript(CHILD, 'send-crash-child');
+    sink = await startSmtpSink({
+      // Message K arrives whole; the sender is killed before the 250, so the sink drops it.
+      beforeAccept: () => {
+        if (sinkHook.at !== null && sink.messages.length + 1 >= sinkHook.at) {
+          sinkHook.kill();
+          return 'drop';
+        }
+      },
+    });
+    const db = await store.open();
+    try {
+      await seedContacts(db, { n: N, now: new Date(now) });
+      const ctx = testContext(db, new ManualClock(now));
+      await setPolicy(ctx, { publicUrl: 'https://shop.test', quietHours: null });
+      await saveTemplate(ctx, {
+        by: 'test',
+        body: {
+          name: 'news',
+          channel: 'email',
+          kind: 'marketing',
+          variants: [
+            {
+              locale: 'en',
+              subject: 'News for {{ customer.first_name }}',
+              body: '<mjml><mj-body><mj-section><mj-column><mj-text>Hi <a href="{{ unsubscribe_url }}">unsubscribe</a></mj-text></mj-column></mj-section></mj-body></mjml>',
+            },
+          ],
+        },
+      });
+      await queueSend(ctx, {
+        template: 'news',
+        customers: Array.from({ length: N }, (_, i) => idOf(i + 1)),
+        occurrence: '2026-03',
+      });
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await sink?.close();
+    await store.dispose();
+  });
+
+  it('each key reaches the sink at most once; all but the few a crash left unknown exactly once', async () => {
+    const g = contactGroups(N);
+    const eligible = g.granted + g['near-cap'] + g.night;
+    const first = await run(script, store.args.concat(now), sink, 137);
+    expect(first.killed).toBe(true);
+    const second = await run(script, store.args.concat(now), sink, 301);
+    expect(second.killed).toBe(true);
+    const last = await run(script, store.args.concat(now), sink, null);
+    expect(last.killed).toBe(false);
+
+    const keys = new Map<string, number>();
+    for (const m of sink.messages) {
+      const key = m.header('x-retain-key') as string;
+      keys.set(key, (keys.get(key) ?? 0) + 1);
+    }
+    expect([...keys.values()].every((n) => n === 1)).toBe(true);
+    const db = await store.open();
+    try {
+      const rows = await db.query<{ send_key: string; status: string }>(
+        `SELECT send_key, status FROM message_sends WHERE source = 'manual' ORDER BY send_key`,
+      );
+      const by = (s: string) => rows.filter((r) => r.status === s);
+      // Every key the ledger calls sent is in the sink exactly once.
+      for (const r of by('sent')) expect(keys.get(r.send_key), r.send_key).toBe(1);
+      const unknown = by('unknown');
+      expect(unknown.length).toBeGreaterThan(0);
+      expect(unknown.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+      // Nothing sent that the ledger does not know of, nothing left queued or sending.
+      expect(by('sent').length + unknown.filter((r) => keys.has(r.send_key)).length).toBe(
+        sink.messages.length,
+      );
+      expect(by('sent').length + unknown.length).toBe(eligible);
+      expect(by('queued').length + by('sending').length).toBe(0);
+      // The messages the sink was taking when each sender died were dropped: the ledger calls them
+      // unknown and they were never resent.
+      expect(sink.dropped.length).toBeGreaterThanOrEqual(2);
+      const unknownKeys = new Set(unknown.map((r) => r.send_key));
+      for (const d of sink.dropped) {
+        const key = d.header('x-retain-key') as string;
+        expect(keys.has(key), key).toBe(false);
+        expect(unknownKeys.has(key), key).toBe(true);
+      }
+      process.stdout.write(
+        `[send crash ${engine}] sink ${sink.messages.length} messages, ${keys.size} keys (each once); ledger sent ${by('sent').length}, unknown ${unknown.length} (${unknown.filter((r) => keys.has(r.send_key)).length} of them delivered), ${sink.dropped.length} dropped by the crashes\n`,
+      );
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
+});
