@@ -1,8 +1,8 @@
 import type { Database } from '../../src/storage/port.js';
 
 /**
- * A seeded contact base for messaging tests and benches: `n` customers `ct-0001…` with emails, a
- * locale (uk/ru/en in 45/35/20 %), a time zone, and an email consent decision. What it models (no
+ * A seeded contact base for messaging tests and benches: `n` customers `ct-0001…` with an email, a
+ * phone, a connected messenger chat, a locale (uk/ru/en in 45/35/20 %), a time zone, and the same consent decision on email, SMS and messenger. What it models (no
  * public data has consents): most contacts opted in at checkout; some declined, some unsubscribed
  * later; a few are erased (GDPR) or on the suppression list (a past hard bounce); some have had
  * marketing messages in the last days (the frequency cap). Every group is a fixed share, so tests
@@ -35,6 +35,8 @@ export function groupOf(i: number): Group {
 export const localeOf = (i: number) => (i % 20 < 9 ? 'uk' : i % 20 < 16 ? 'ru' : 'en');
 export const idOf = (i: number) => `ct-${String(i).padStart(4, '0')}`;
 export const emailOf = (i: number) => `contact${i}@example.test`;
+export const phoneOf = (i: number) => `+38050${String(i).padStart(7, '0')}`;
+export const chatOf = (i: number) => String(900_000_000 + i);
 
 export function contactGroups(n: number): Record<Group, number> {
   const out = {
@@ -61,26 +63,34 @@ export async function seedContacts(db: Database, s: ContactSeed): Promise<void> 
       const g = groupOf(i);
       const zone = g === 'night' ? (s.nightZone ?? 'Pacific/Auckland') : 'Europe/Kyiv';
       rows.push(
-        `('${idOf(i)}', '${emailOf(i)}', 'First${i}', '${localeOf(i)}', '${zone}', ${g === 'erased' ? `TIMESTAMP '${ts(now)}'` : 'NULL'}, TIMESTAMP '${ts(now)}')`,
+        `('${idOf(i)}', '${emailOf(i)}', '${phoneOf(i)}', 'First${i}', '${localeOf(i)}', '${zone}', ${g === 'erased' ? `TIMESTAMP '${ts(now)}'` : 'NULL'}, TIMESTAMP '${ts(now)}')`,
       );
     }
     for (let k = 0; k < rows.length; k += 500)
       await tx.exec(
-        `INSERT INTO customers (external_id, email, first_name, locale, time_zone, erased_at, updated_at) VALUES ${rows.slice(k, k + 500).join(', ')}`,
+        `INSERT INTO customers (external_id, email, phone, first_name, locale, time_zone, erased_at, updated_at) VALUES ${rows.slice(k, k + 500).join(', ')}`,
       );
     await tx.exec(
       `INSERT INTO customer_consents (customer_id, channel, status, changed_at, source)
-       SELECT customer_id, 'email',
+       SELECT customer_id, ch.channel,
               CASE WHEN CAST(SUBSTR(external_id, 4) AS INTEGER) % 100 < 5 THEN 'denied'
                    WHEN CAST(SUBSTR(external_id, 4) AS INTEGER) % 100 < 10 THEN 'unsubscribed'
                    ELSE 'granted' END,
               TIMESTAMP '${ts(new Date(now.getTime() - 30 * day))}', 'checkout'
+       FROM customers, (VALUES ('email'), ('sms'), ('messenger')) AS ch(channel) WHERE external_id LIKE 'ct-%'`,
+    );
+    await tx.exec(
+      `INSERT INTO messenger_chats (customer_id, chat_id, linked_at)
+       SELECT customer_id, CAST(900000000 + CAST(SUBSTR(external_id, 4) AS INTEGER) AS TEXT), TIMESTAMP '${ts(now)}'
        FROM customers WHERE external_id LIKE 'ct-%'`,
     );
     await tx.exec(
       `INSERT INTO suppressions (channel, address, reason, source, created_at)
-       SELECT 'email', email, '550 5.1.1 mailbox unknown', 'bounce', TIMESTAMP '${ts(now)}' FROM customers
-       WHERE external_id LIKE 'ct-%' AND CAST(SUBSTR(external_id, 4) AS INTEGER) % 100 IN (12, 13)`,
+       SELECT x.channel, CASE x.channel WHEN 'email' THEN c.email WHEN 'sms' THEN c.phone
+                         ELSE CAST(900000000 + CAST(SUBSTR(c.external_id, 4) AS INTEGER) AS TEXT) END,
+              x.reason, 'bounce', TIMESTAMP '${ts(now)}'
+       FROM customers c, (VALUES ('email', '550 5.1.1 mailbox unknown'), ('sms', 'invalid number'), ('messenger', 'bot blocked')) AS x(channel, reason)
+       WHERE c.external_id LIKE 'ct-%' AND CAST(SUBSTR(c.external_id, 4) AS INTEGER) % 100 IN (12, 13)`,
     );
     // Earlier marketing sends in the cap window: 3 for 'capped' (at the cap of 3 per 7 days), 2 for 'near-cap'.
     for (const [lo, hi, n] of [

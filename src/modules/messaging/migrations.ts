@@ -44,6 +44,8 @@ export const messagingMigration: Migration = {
       not_before TIMESTAMP NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0,
       provider_id TEXT,
+      -- The provider's delivery report (SMS gateways): delivered, failed, or its own status word.
+      delivery TEXT,
       created_at TIMESTAMP NOT NULL,
       updated_at TIMESTAMP NOT NULL,
       sent_at TIMESTAMP

@@ -426,3 +426,40 @@ export async function markUnknown(
     params,
   );
 }
+
+/** Records a delivery report on the send with this provider id (or key) on a channel; returns its row. */
+export async function recordDelivery(
+  tx: Queryable,
+  r: { channel: string; providerId: string; key: string | null; delivery: string; now: Date },
+): Promise<{ send_key: string; customer_id: number; address: string | null } | undefined> {
+  const [row] = await tx.query<{ send_key: string; customer_id: number; address: string | null }>(
+    `UPDATE message_sends SET delivery = $1, updated_at = $2::timestamp
+     WHERE channel = $3 AND ${r.key ? 'send_key = $4' : 'provider_id = $4'}
+     RETURNING send_key, customer_id, address`,
+    [r.delivery, r.now, r.channel, r.key ?? r.providerId],
+  );
+  return row;
+}
+
+/** Customers whose phone is this number (E.164). */
+export async function customersByPhone(
+  db: Queryable,
+  phone: string,
+): Promise<{ customer_id: number; external_id: string }[]> {
+  return db.query<{ customer_id: number; external_id: string }>(
+    `SELECT customer_id, external_id FROM customers WHERE phone = $1 AND erased_at IS NULL ORDER BY customer_id`,
+    [phone],
+  );
+}
+
+/** Customers whose connected messenger chat is this one. */
+export async function customersByChat(
+  db: Queryable,
+  chatId: string,
+): Promise<{ customer_id: number; external_id: string }[]> {
+  return db.query<{ customer_id: number; external_id: string }>(
+    `SELECT c.customer_id, c.external_id FROM messenger_chats m JOIN customers c ON c.customer_id = m.customer_id
+     WHERE m.chat_id = $1 ORDER BY c.customer_id`,
+    [chatId],
+  );
+}

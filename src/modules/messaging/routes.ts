@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
+import { AppError } from '../../shared/errors.js';
 import { MessagingPolicy, Send, SendListQuery, SendQueued, SendRequest } from './schema.js';
 import * as service from './service.js';
 import { TemplateSource } from './templateSchema.js';
@@ -85,15 +86,10 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
       const input =
         typeof body === 'object' && body !== null && !Array.isArray(body) ? { name, ...body } : body;
       if ((input as { name?: unknown }).name !== name)
-        return c.json(
-          {
-            error: {
-              code: 'validation',
-              message: `name '${String((input as { name?: unknown }).name)}' in the body differs from '${name}' in the path`,
-              details: { where: { field: 'name' } },
-            },
-          },
-          400,
+        throw new AppError(
+          'validation',
+          `name '${String((input as { name?: unknown }).name)}' in the body differs from '${name}' in the path`,
+          { where: { field: 'name' } },
         );
       return c.json(
         await service.saveTemplate(deps, { body: input, by: c.get('principal')?.id ?? null }),
@@ -211,6 +207,86 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
       responses: { 200: json(MessagingPolicy, 'The policy') },
     }),
     async (c) => c.json(await service.setPolicy(deps, await c.req.json()), 200),
+  );
+
+  app.put(
+    '/v1/messaging/channels',
+    documented(app, auth, 'store:manage', {
+      method: 'put',
+      path: '/v1/messaging/channels',
+      tags,
+      summary:
+        'Keep the channels configuration (email SMTP, SMS gateway, Telegram bot); RETAIN_CHANNELS overrides it',
+      request: {
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+        },
+      },
+      responses: { 200: json(z.object({ channels: z.array(z.string()) }), 'The channels configured') },
+    }),
+    async (c) => {
+      const config = await service.setChannelConfig(deps, await c.req.json(), 'body');
+      return c.json(
+        { channels: Object.keys(config).filter((k) => (config as Record<string, unknown>)[k]) },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    securedRoute(auth, 'store:manage', {
+      method: 'get',
+      path: '/v1/messaging/hooks',
+      tags,
+      summary:
+        'The callback URLs to give the SMS gateway (inbound, delivery reports) and the Telegram bot (setWebhook)',
+      responses: {
+        200: json(
+          z.object({
+            smsInbound: z.string(),
+            smsStatus: z.string(),
+            telegram: z.string(),
+            note: z.string().nullable(),
+          }),
+          'Secret callback URLs',
+        ),
+      },
+    }),
+    async (c) => c.json(await service.hookUrls(deps), 200),
+  );
+
+  app.openapi(
+    securedRoute(auth, 'messaging:write', {
+      method: 'get',
+      path: '/v1/messaging/messenger-links/{id}',
+      tags,
+      summary: "A contact's Telegram deep-link payload (t.me/<bot>?start=<payload>) connecting their chat",
+      request: { params: z.object({ id: z.string().min(1) }) },
+      responses: { 200: json(z.object({ customer: z.string(), startPayload: z.string() }), 'The payload') },
+    }),
+    async (c) => c.json(await service.messengerLink(deps, c.req.valid('param')), 200),
+  );
+
+  // Provider callbacks: secret paths (GET /v1/messaging/hooks), JSON or form bodies.
+  const bodyOf = async (c: { req: { header(n: string): string | undefined; text(): Promise<string> } }) => {
+    const text = await c.req.text();
+    if ((c.req.header('content-type') ?? '').includes('application/x-www-form-urlencoded'))
+      return new URLSearchParams(text);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new AppError('validation', 'the callback body is neither JSON nor form fields');
+    }
+  };
+  app.post('/hooks/sms-inbound/:token', async (c) =>
+    c.json(await service.smsInbound(deps, { token: c.req.param('token'), body: await bodyOf(c) })),
+  );
+  app.post('/hooks/sms-status/:token', async (c) =>
+    c.json(await service.smsStatus(deps, { token: c.req.param('token'), body: await bodyOf(c) })),
+  );
+  app.post('/hooks/telegram/:token', async (c) =>
+    c.json(await service.telegramUpdate(deps, { token: c.req.param('token'), body: await bodyOf(c) })),
   );
 
   // Public: the links in messages (signed; no key). RFC 8058: a POST to the List-Unsubscribe URL

@@ -6,6 +6,8 @@ import { updateConsent } from '../customers/service.js';
 import { getStore } from '../settings/service.js';
 import { openChannels, parseChannelConfig, type ChannelsConfig } from './channels/config.js';
 import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
+import { parseDeliveryReport, parseInboundSms } from './channels/sms.js';
+import { parseTelegramUpdate } from './channels/telegram.js';
 import { quietUntil } from './policy.js';
 import * as repo from './repository.js';
 import { MessagingPolicy, SendRequest, type Send } from './schema.js';
@@ -619,4 +621,150 @@ export async function deliverConfigured(
   } finally {
     await Promise.all(Object.values(channels).map((c) => c?.close()));
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Callbacks from the providers: inbound SMS (STOP), delivery reports, Telegram updates
+
+/** The path token of a provider callback (`/hooks/<name>/<token>`): derived from the link secret. */
+async function hookToken(ctx: ModuleContext, name: string): Promise<string> {
+  return createHmac('sha256', await secretOf(ctx))
+    .update(`hook:${name}`)
+    .digest('base64url')
+    .slice(0, 32);
+}
+
+async function checkHook(ctx: ModuleContext, name: string, token: string): Promise<void> {
+  const want = Buffer.from(await hookToken(ctx, name));
+  const got = Buffer.from(token);
+  if (want.length !== got.length || !timingSafeEqual(want, got))
+    throw new AppError('not_found', 'no such callback (the token is wrong: see GET /v1/messaging/hooks)');
+}
+
+/** The callback URLs to configure at the providers (secret paths; admins only). */
+export async function hookUrls(ctx: ModuleContext) {
+  const base = ((await getPolicy(ctx)).publicUrl ?? '').replace(/\/$/, '');
+  return {
+    smsInbound: `${base}/hooks/sms-inbound/${await hookToken(ctx, 'sms-inbound')}`,
+    smsStatus: `${base}/hooks/sms-status/${await hookToken(ctx, 'sms-status')}`,
+    telegram: `${base}/hooks/telegram/${await hookToken(ctx, 'telegram')}`,
+    note: base ? null : 'set the messaging policy publicUrl: these paths are relative to it',
+  };
+}
+
+async function smsConfig(ctx: ModuleContext) {
+  const config = (await channelConfig(ctx)).sms;
+  if (!config) throw new AppError('not_found', 'no SMS channel is configured');
+  return config;
+}
+
+/** Withdraws one channel's consent for these customers (a STOP reply, a blocked bot). */
+async function withdraw(
+  ctx: ModuleContext,
+  customers: readonly { external_id: string }[],
+  channel: 'sms' | 'messenger',
+  source: string,
+  text: string,
+) {
+  for (const c of customers)
+    await updateConsent(ctx, {
+      id: c.external_id,
+      channel,
+      body: { status: 'unsubscribed', source, proof: text ? { formText: text.slice(0, 5000) } : {} },
+    });
+}
+
+/** An SMS a contact sent: a STOP word withdraws the SMS consent of every customer with that number. */
+export async function smsInbound(ctx: ModuleContext, { token, body }: { token: string; body: unknown }) {
+  await checkHook(ctx, 'sms-inbound', token);
+  const msg = parseInboundSms(body, await smsConfig(ctx));
+  const customers = msg.isStop ? await repo.customersByPhone(ctx.db, msg.from) : [];
+  await withdraw(ctx, customers, 'sms', 'STOP reply', msg.text);
+  return { from: msg.from, stop: msg.isStop, unsubscribed: customers.map((c) => c.external_id) };
+}
+
+/** A gateway's delivery report: kept on the send; a number reported invalid is suppressed. */
+export async function smsStatus(ctx: ModuleContext, { token, body }: { token: string; body: unknown }) {
+  await checkHook(ctx, 'sms-status', token);
+  const report = parseDeliveryReport(body, await smsConfig(ctx));
+  const now = ctx.clock.now();
+  const send = await ctx.db.transaction(async (tx) => {
+    const row = await repo.recordDelivery(tx, {
+      channel: 'sms',
+      providerId: report.providerId,
+      key: report.key,
+      delivery: report.state === 'pending' ? report.status : report.state,
+      now,
+    });
+    if (row?.address && report.suppress)
+      await repo.suppress(
+        tx,
+        [
+          {
+            channel: 'sms',
+            address: row.address,
+            reason: report.error ?? report.status,
+            source: 'delivery report',
+          },
+        ],
+        now,
+      );
+    return row;
+  });
+  return {
+    key: send?.send_key ?? null,
+    delivery: report.state,
+    suppressed: Boolean(send?.address && report.suppress),
+  };
+}
+
+const chatSign = (secret: string, customerId: number) =>
+  createHmac('sha256', secret).update(`chat:${customerId}`).digest('base64url').slice(0, 22);
+
+/** The `/start` payload of a Telegram deep link (`t.me/<bot>?start=<payload>`) that connects a contact. */
+export async function messengerLink(ctx: ModuleContext, { id }: { id: string }) {
+  const ids = await repo.customerIdsOf(ctx.db, [id]);
+  const customerId = ids.get(id);
+  if (customerId === undefined) throw new AppError('not_found', `no customer with id '${id}'`);
+  return {
+    customer: id,
+    startPayload: `c${customerId.toString(36)}_${chatSign(await secretOf(ctx), customerId)}`,
+  };
+}
+
+/**
+ * A Telegram update: `/start <payload>` from a deep link connects the chat to the contact and records
+ * the messenger consent (the contact opened the bot and pressed Start); `/stop`, a STOP word or
+ * blocking the bot withdraws it.
+ */
+export async function telegramUpdate(ctx: ModuleContext, { token, body }: { token: string; body: unknown }) {
+  await checkHook(ctx, 'telegram', token);
+  const u = parseTelegramUpdate(body);
+  if (!u) return { handled: false };
+  if (u.startPayload) {
+    const m = /^c([0-9a-z]+)_([A-Za-z0-9_-]{22})$/.exec(u.startPayload);
+    const customerId = m ? parseInt(m[1] as string, 36) : NaN;
+    if (!m || chatSign(await secretOf(ctx), customerId) !== m[2])
+      throw new AppError('validation', 'the /start link is not valid (or was altered)', {
+        where: { field: 'message.text' },
+      });
+    const [c] = await ctx.db.query<{ external_id: string }>(
+      `SELECT external_id FROM customers WHERE customer_id = $1`,
+      [customerId],
+    );
+    if (!c) throw new AppError('not_found', 'the contact of this link is gone');
+    await ctx.db.transaction((tx) => repo.setMessengerChat(tx, customerId, u.chatId, ctx.clock.now()));
+    await updateConsent(ctx, {
+      id: c.external_id,
+      channel: 'messenger',
+      body: { status: 'granted', source: 'telegram /start', proof: { formText: u.text.slice(0, 5000) } },
+    });
+    return { handled: true, connected: c.external_id };
+  }
+  if (u.isStop) {
+    const customers = await repo.customersByChat(ctx.db, u.chatId);
+    await withdraw(ctx, customers, 'messenger', u.blocked ? 'bot blocked' : 'STOP reply', u.text);
+    return { handled: true, unsubscribed: customers.map((c) => c.external_id) };
+  }
+  return { handled: false };
 }
