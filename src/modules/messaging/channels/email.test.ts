@@ -129,7 +129,9 @@ describe('email channel (SMTP)', () => {
     const sig = verifyDkim(s.messages[0]!.raw, publicKey.export({ type: 'spki', format: 'pem' }) as string);
     expect(sig.d).toBe('shop.test');
     expect(sig.s).toBe('s2026');
-    expect(sig.h).toEqual(expect.arrayContaining(['from', 'subject', 'message-id', 'list-unsubscribe']));
+    expect(sig.h).toEqual(
+      expect.arrayContaining(['from', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']),
+    );
     // Unsigned without the option.
     const plain = channel(s);
     await plain.send(message());
