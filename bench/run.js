@@ -16,6 +16,7 @@ const benches = {
   reco: 'bench/reco.mjs',
   reports: 'bench/reports.mjs',
   ingest: 'bench/ingest.mjs',
+  templates: 'bench/templates.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {
