@@ -700,8 +700,12 @@ const byKey = new Map<string, Prepared>();
 const BY_KEY_MAX = 256;
 
 function prepare(compiled: CompiledTemplate): Prepared {
-  const hit = byObject.get(compiled) ?? byKey.get(compiled.key);
+  const same = byObject.get(compiled);
+  if (same) return same;
+  const hit = byKey.get(compiled.key);
   if (hit) {
+    byKey.delete(compiled.key); // most recently used last
+    byKey.set(compiled.key, hit);
     byObject.set(compiled, hit);
     return hit;
   }
