@@ -17,6 +17,7 @@ const benches = {
   reports: 'bench/reports.mjs',
   ingest: 'bench/ingest.mjs',
   channels: 'bench/channels.mjs',
+  templates: 'bench/templates.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

@@ -386,6 +386,60 @@ ${section('<ul>{% for r in recommendations %}<li>{{ r.title }}</li>{% endfor %}<
     expect(r.text).toBe('Points: 120');
   });
 
+  it('derives the same text once, at compile time, as from each rendered HTML', async () => {
+    const c = await compileTemplate(
+      email([
+        {
+          locale: 'en',
+          subject: 's',
+          body: mjml(
+            `${section('<h1>Hello {{ customer.first_name }}</h1><p>Points: {{ points | default: 0 }}</p>')}
+    <mj-raw>{% if discount_code %}</mj-raw>
+${section('Your code: <b>{{ discount_code }}</b>')}
+    <mj-raw>{% endif %}</mj-raw>
+${section('<ul>{% for r in recommendations %}<li>{{ r.title }}</li>{% endfor %}</ul>{% for r in recommendations %}<p>{{ r.sku }}</p>{% endfor %}<p>{% if tier %}Tier {{ tier | upcase }}{% endif %}</p>')}
+${unsubscribe}`,
+            '<mj-preview>Hi {{ customer.first_name }}</mj-preview>',
+          ),
+        },
+      ]),
+    );
+    expect(c.variants[0]?.textFrom).toBe('derived');
+    const perRender = {
+      ...c,
+      key: 'e'.repeat(64),
+      variants: c.variants.map((v) => ({ ...v, text: null, textFrom: 'render' as const, textMap: [] })),
+    };
+    const recs = [
+      { sku: 'S1', title: 'Shirt' },
+      { sku: 'S2', title: 'Tote & bag' },
+    ];
+    for (const v of [
+      vars,
+      { ...vars, discount_code: 'X1', recommendations: recs, points: 5, tier: 'gold' },
+      { ...vars, recommendations: recs.slice(0, 1), customer: { first_name: 'A <b> & C' } },
+    ]) {
+      const once = renderTemplate(c, 'en', v);
+      expect(once.text).toBe(renderTemplate(perRender, 'en', v).text);
+      expect(once.text).not.toContain('Hi ');
+    }
+  });
+
+  it('lets | raw opt out of escaping', async () => {
+    const c = await compileTemplate(
+      email([
+        {
+          locale: 'en',
+          subject: 's',
+          body: mjml(`${unsubscribe}\n${section('{{ snippet | raw }}|{{ snippet }}')}`),
+        },
+      ]),
+    );
+    expect(renderTemplate(c, 'en', { ...vars, snippet: '<i>x</i>' }).html).toContain(
+      '<i>x</i>|&lt;i&gt;x&lt;/i&gt;',
+    );
+  });
+
   it('wants an unsubscribe link in a marketing email, not in a transactional one', async () => {
     const body = mjml(section('Your order has shipped'));
     const e = await failure(() => compileTemplate(email([{ locale: 'en', subject: 's', body }])));

@@ -34,7 +34,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { compile as compileHtmlToText } from 'html-to-text';
 import { Liquid, LiquidError, TokenKind, Tokenizer, type Context, type Template } from 'liquidjs';
-import mjml2html from 'mjml';
 import { AppError } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
 import { parseInstant } from '../../shared/time.js';
@@ -496,6 +495,8 @@ async function mjmlToHtml(body: string, ref: VariantRef): Promise<string> {
       '<mj-include> is not available: a message template is self-contained',
       ...positionAt(lineStarts(body), include.index),
     );
+  // Loaded on first compile: MJML takes about 0.6 s to import, and rendering never needs it.
+  const mjml2html = (await import('mjml')).default;
   try {
     const r = await mjml2html(withLang(body, ref.locale), {
       validationLevel: 'strict',
@@ -699,8 +700,12 @@ const byKey = new Map<string, Prepared>();
 const BY_KEY_MAX = 256;
 
 function prepare(compiled: CompiledTemplate): Prepared {
-  const hit = byObject.get(compiled) ?? byKey.get(compiled.key);
+  const same = byObject.get(compiled);
+  if (same) return same;
+  const hit = byKey.get(compiled.key);
   if (hit) {
+    byKey.delete(compiled.key); // most recently used last
+    byKey.set(compiled.key, hit);
     byObject.set(compiled, hit);
     return hit;
   }
