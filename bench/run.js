@@ -18,6 +18,7 @@ const benches = {
   ingest: 'bench/ingest.mjs',
   channels: 'bench/channels.mjs',
   templates: 'bench/templates.mjs',
+  messaging: 'bench/messaging.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

@@ -158,15 +158,25 @@ export interface DueDbRow {
   recent: number;
 }
 
-export async function dueSends(db: Queryable, now: Date, capSince: Date, limit: number): Promise<DueDbRow[]> {
+export async function dueSends(
+  db: Queryable,
+  now: Date,
+  capSince: Date | null,
+  limit: number,
+): Promise<DueDbRow[]> {
+  // The cap's count only when there is a cap (it reads the customer's recent sends per row).
+  const recent =
+    capSince === null
+      ? '0'
+      : `CAST((SELECT COUNT(*) FROM message_sends r
+                  WHERE r.customer_id = s.customer_id AND r.kind = 'marketing'
+                    AND r.status IN ('sending', 'sent', 'unknown') AND r.sent_at >= $2::timestamp) AS INTEGER)`;
   return db.query<DueDbRow & Record<string, unknown>>(
     `SELECT s.send_key, s.customer_id, s.channel, s.kind, s.template, s.template_version, s.variables, s.attempts,
             c.external_id, c.email, c.phone, c.first_name, c.last_name, c.locale, c.time_zone, c.erased_at,
             k.status AS consent, m.chat_id,
             x.reason AS suppressed,
-            CAST((SELECT COUNT(*) FROM message_sends r
-                  WHERE r.customer_id = s.customer_id AND r.kind = 'marketing'
-                    AND r.status IN ('sending', 'sent', 'unknown') AND r.sent_at >= $2::timestamp) AS INTEGER) AS recent
+            ${recent} AS recent
      FROM message_sends s
      JOIN customers c ON c.customer_id = s.customer_id
      LEFT JOIN customer_consents k ON k.customer_id = s.customer_id AND k.channel = s.channel
@@ -176,7 +186,7 @@ export async function dueSends(db: Queryable, now: Date, capSince: Date, limit: 
      WHERE s.status = 'queued' AND s.not_before <= $1::timestamp
      ORDER BY s.not_before, s.send_key
      LIMIT ${Math.max(1, Math.floor(limit))}`,
-    [now, capSince],
+    capSince === null ? [now] : [now, capSince],
   );
 }
 
@@ -232,24 +242,14 @@ export async function deferSends(
  * committed before the provider is called. Returns the keys this caller won (another sender may have
  * claimed some).
  */
-export async function claimSends(
-  tx: Queryable,
-  now: Date,
-  rows: readonly { key: string; address: string; locale: string }[],
-): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const params: SqlValue[] = [now];
-  const values = keysValues(
-    params,
-    rows.map((r) => [r.key, r.address, r.locale]),
-  );
+export async function claimSends(tx: Queryable, now: Date, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
   const won = await tx.query<{ send_key: string }>(
-    `UPDATE message_sends SET status = 'sending', attempts = attempts + 1, address = v.address, locale = v.locale,
-            sent_at = $1::timestamp, updated_at = $1::timestamp, reason = NULL
-     FROM (VALUES ${values}) AS v(send_key, address, locale)
-     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'queued'
-     RETURNING message_sends.send_key`,
-    params,
+    `UPDATE message_sends SET status = 'sending', attempts = attempts + 1, sent_at = $1::timestamp,
+            updated_at = $1::timestamp, reason = NULL
+     WHERE send_key IN (${keys.map((_, i) => `$${i + 2}`).join(', ')}) AND status = 'queued'
+     RETURNING send_key`,
+    [now, ...keys],
   );
   return new Set(won.map((r) => r.send_key));
 }
@@ -263,17 +263,20 @@ export async function finishSends(
     status: 'sent' | 'rejected';
     providerId: string | null;
     reason: string | null;
+    address: string;
+    locale: string;
   }[],
 ) {
   if (rows.length === 0) return 0;
   const params: SqlValue[] = [now];
   const values = keysValues(
     params,
-    rows.map((r) => [r.key, r.status, r.providerId, r.reason]),
+    rows.map((r) => [r.key, r.status, r.providerId, r.reason, r.address, r.locale]),
   );
   return tx.exec(
-    `UPDATE message_sends SET status = v.status, provider_id = v.provider_id, reason = v.reason, updated_at = $1::timestamp
-     FROM (VALUES ${values}) AS v(send_key, status, provider_id, reason)
+    `UPDATE message_sends SET status = v.status, provider_id = v.provider_id, reason = v.reason, address = v.address,
+            locale = v.locale, updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(send_key, status, provider_id, reason, address, locale)
      WHERE message_sends.send_key = v.send_key AND message_sends.status = 'sending'`,
     params,
   );

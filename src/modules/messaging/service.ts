@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ModuleContext } from '../../kit/context.js';
+import type { Queryable } from '../../storage/port.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { updateConsent } from '../customers/service.js';
@@ -280,10 +281,13 @@ export async function unsubscribe(
 
 export interface DeliverOptions {
   channels: Partial<Record<ChannelKind, Channel | undefined>>;
-  /** Rows read per round (default 500). */
+  /** Rows read per round (default 1000). */
   batch?: number;
-  /** Messages in flight at once; also the most a crash can leave `unknown` (default 10). */
+  /** Messages in flight at once (default 10). */
   concurrency?: number;
+  /** Results are recorded every `chunk` messages (default 100), in the background: a crash can leave
+   *  up to two chunks handed to the provider but not recorded (they become `unknown`). */
+  chunk?: number;
   /** A `sending` row older than this is a stopped sender's (default 10 minutes: beyond any provider timeout). */
   staleMs?: number;
   /** Stop after this many messages sent (default: until nothing is due). */
@@ -302,6 +306,8 @@ export interface DeliverCounts {
 }
 
 const RETRY_LIMIT = 6;
+/** Rows the feeder claims at a time, just ahead of the senders. */
+const CLAIM = 20;
 const backoffMs = (attempts: number) => Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
 
 /** Delivers what is due, round after round, until nothing is (or `max`/`signal`). */
@@ -350,12 +356,84 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     const due = (sentPerChannel[kind] * 1000) / policy.perSecond[kind] - (Date.now() - started);
     if (due > 0) await new Promise((r) => setTimeout(r, due));
   };
+  const chunkSize = Math.max(1, opts.chunk ?? 100);
+  const linkOf = (key: string) =>
+    policy.publicUrl
+      ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, key)}`
+      : undefined;
+  interface Results {
+    finish: {
+      key: string;
+      status: 'sent' | 'rejected';
+      providerId: string | null;
+      reason: string | null;
+      address: string;
+      locale: string;
+    }[];
+    retry: { key: string; until: Date; reason: string }[];
+    unknown: { key: string; reason: string }[];
+    suppress: { channel: string; address: string; reason: string; source: string }[];
+    at: Date;
+  }
+  const classify = (
+    outcomes: [repo.DueDbRow & { address: string }, SendOutcome, string][],
+    done: Date,
+  ): Results => {
+    const out: Results = { finish: [], retry: [], unknown: [], suppress: [], at: done };
+    for (const [r, o, locale] of outcomes) {
+      const to = { address: r.address, locale };
+      if (o.status === 'sent')
+        out.finish.push({ key: r.send_key, status: 'sent', providerId: o.providerId, reason: null, ...to });
+      else if (o.status === 'rejected') {
+        out.finish.push({ key: r.send_key, status: 'rejected', providerId: null, reason: o.reason, ...to });
+        if (o.suppress)
+          out.suppress.push({
+            channel: r.channel,
+            address: r.address,
+            reason: o.reason.slice(0, 500),
+            source: 'bounce',
+          });
+      } else if (o.ambiguous && !opts.channels[r.channel]?.idempotent)
+        out.unknown.push({ key: r.send_key, reason: `the provider may have taken it: ${o.reason}` });
+      else if (r.attempts + 1 >= RETRY_LIMIT)
+        out.finish.push({
+          key: r.send_key,
+          status: 'rejected',
+          providerId: null,
+          reason: `gave up after ${RETRY_LIMIT} attempts: ${o.reason}`,
+          ...to,
+        });
+      else
+        out.retry.push({
+          key: r.send_key,
+          until: new Date(done.getTime() + Math.max(o.retryAfterMs ?? 0, backoffMs(r.attempts + 1))),
+          reason: o.reason,
+        });
+    }
+    return out;
+  };
+  const writeResults = async (tx: Queryable, r: Results) => {
+    await repo.finishSends(tx, r.at, r.finish);
+    await repo.deferSends(tx, r.at, r.retry, 'sending');
+    await repo.markUnknown(tx, r.at, r.unknown);
+    await repo.suppress(tx, r.suppress, r.at);
+  };
+  const tally = (r: Results) => {
+    for (const f of r.finish) {
+      if (f.status === 'sent') counts.sent++;
+      else counts.rejected++;
+    }
+    counts.retried += r.retry.length;
+    counts.unknown += r.unknown.length;
+  };
   for (;;) {
     if (opts.signal?.aborted) break;
     if (opts.max !== undefined && counts.sent >= opts.max) break;
     const now = ctx.clock.now();
-    const capSince = new Date(now.getTime() - (policy.frequencyCap?.days ?? 0) * 86_400_000);
-    const rows = (await repo.dueSends(ctx.db, now, capSince, opts.batch ?? 500)).filter((r) =>
+    const capSince = policy.frequencyCap
+      ? new Date(now.getTime() - policy.frequencyCap.days * 86_400_000)
+      : null;
+    const rows = (await repo.dueSends(ctx.db, now, capSince, opts.batch ?? 1000)).filter((r) =>
       kinds.includes(r.channel),
     );
     if (rows.length === 0) break;
@@ -399,140 +477,118 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     });
     counts.skipped += skip.length;
     counts.deferred += defer.length;
-    for (let i = 0; i < go.length; i += concurrency) {
-      if (opts.signal?.aborted) break;
-      const group = go.slice(i, i + concurrency);
-      const rendered = new Map<string, RenderedMessage | AppError>();
-      for (const r of group) {
-        try {
-          const compiled = await compiledOf(r.template, r.template_version);
-          const link = policy.publicUrl
-            ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, r.send_key)}`
-            : undefined;
-          rendered.set(
-            r.send_key,
-            renderTemplate(
-              compiled,
-              r.locale,
-              {
-                ...(r.variables ? (JSON.parse(r.variables) as object) : {}),
-                customer: {
-                  first_name: r.first_name,
-                  last_name: r.last_name,
-                  email: r.email,
-                  phone: r.phone,
-                  locale: r.locale,
-                  external_id: r.external_id,
-                },
-                store: { name: null, currency: store.currency, time_zone: store.timeZone },
-                ...(link ? { unsubscribe_url: link, preferences_url: link } : {}),
-                recommendations: [],
-                points: null,
-                tier: null,
-              },
-              { storeLocale: store.locale },
-            ),
-          );
-        } catch (err) {
-          rendered.set(r.send_key, err instanceof AppError ? err : new AppError('internal', String(err)));
-        }
+    const renderOne = async (r: (typeof go)[number]): Promise<RenderedMessage | AppError> => {
+      try {
+        const compiled = await compiledOf(r.template, r.template_version);
+        const link = linkOf(r.send_key);
+        return renderTemplate(
+          compiled,
+          r.locale,
+          {
+            ...(r.variables ? (JSON.parse(r.variables) as object) : {}),
+            customer: {
+              first_name: r.first_name,
+              last_name: r.last_name,
+              email: r.email,
+              phone: r.phone,
+              locale: r.locale,
+              external_id: r.external_id,
+            },
+            store: { name: null, currency: store.currency, time_zone: store.timeZone },
+            ...(link ? { unsubscribe_url: link, preferences_url: link } : {}),
+            recommendations: [],
+            points: null,
+            tier: null,
+          },
+          { storeLocale: store.locale },
+        );
+      } catch (err) {
+        return err instanceof AppError ? err : new AppError('internal', String(err));
       }
+    };
+    // A pipeline: a feeder claims the next few rows (`sending`, committed) just ahead of the senders,
+    // `concurrency` senders call the providers, and results are written in the background every
+    // `chunk` messages. A crash can leave at most `concurrency` + 2 × CLAIM rows never handed over
+    // (they become `unknown`: never resent), and up to two chunks handed over but not yet recorded.
+    const rest = go.slice();
+    const ready: (typeof go)[number][] = [];
+    let feeding: Promise<void> | null = null;
+    let failure: unknown = null;
+    const feed = async () => {
+      const part = rest.splice(0, CLAIM);
+      if (part.length === 0) return;
       const at = ctx.clock.now();
       const won = await ctx.db.transaction((tx) =>
         repo.claimSends(
           tx,
           at,
-          group.map((r) => {
-            const m = rendered.get(r.send_key);
-            return {
-              key: r.send_key,
-              address: r.address,
-              locale: m instanceof AppError || !m ? (r.locale ?? '') : m.locale,
-            };
-          }),
+          part.map((r) => r.send_key),
         ),
       );
-      const outcomes = await Promise.all(
-        group
-          .filter((r) => won.has(r.send_key))
-          .map(async (r): Promise<[repo.DueDbRow & { address: string }, SendOutcome]> => {
-            const m = rendered.get(r.send_key);
-            if (!m || m instanceof AppError)
-              return [
-                r,
-                { status: 'rejected', reason: `template: ${m?.message ?? 'not rendered'}`, suppress: false },
-              ];
-            const link = policy.publicUrl
-              ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, r.send_key)}`
-              : undefined;
-            const channel = opts.channels[r.channel] as Channel;
-            return [
-              r,
-              await channel.send({
-                key: r.send_key,
-                to: r.address,
-                ...(m.subject !== undefined ? { subject: m.subject } : {}),
-                ...(m.html !== undefined ? { html: m.html } : {}),
-                text: m.text,
-                ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
-              }),
-            ];
-          }),
-      );
-      const done = ctx.clock.now();
-      const finish: {
-        key: string;
-        status: 'sent' | 'rejected';
-        providerId: string | null;
-        reason: string | null;
-      }[] = [];
-      const retry: { key: string; until: Date; reason: string }[] = [];
-      const unknown: { key: string; reason: string }[] = [];
-      const suppress: { channel: string; address: string; reason: string; source: string }[] = [];
-      for (const [r, o] of outcomes) {
-        if (o.status === 'sent')
-          finish.push({ key: r.send_key, status: 'sent', providerId: o.providerId, reason: null });
-        else if (o.status === 'rejected') {
-          finish.push({ key: r.send_key, status: 'rejected', providerId: null, reason: o.reason });
-          if (o.suppress)
-            suppress.push({
-              channel: r.channel,
-              address: r.address,
-              reason: o.reason.slice(0, 500),
-              source: 'bounce',
-            });
-        } else if (o.ambiguous && !opts.channels[r.channel]?.idempotent)
-          unknown.push({ key: r.send_key, reason: `the provider may have taken it: ${o.reason}` });
-        else if (r.attempts + 1 >= RETRY_LIMIT)
-          finish.push({
-            key: r.send_key,
-            status: 'rejected',
-            providerId: null,
-            reason: `gave up after ${RETRY_LIMIT} attempts: ${o.reason}`,
+      for (const r of part) if (won.has(r.send_key)) ready.push(r);
+    };
+    const topUp = (): Promise<void> | null => {
+      if (!feeding && ready.length < CLAIM && rest.length > 0 && !opts.signal?.aborted)
+        feeding = feed()
+          .catch((err: unknown) => {
+            failure ??= err;
+          })
+          .finally(() => {
+            feeding = null;
           });
-        else
-          retry.push({
-            key: r.send_key,
-            until: new Date(done.getTime() + Math.max(o.retryAfterMs ?? 0, backoffMs(r.attempts + 1))),
-            reason: o.reason,
-          });
-      }
-      await ctx.db.transaction(async (tx) => {
-        await repo.finishSends(tx, done, finish);
-        await repo.deferSends(tx, done, retry, 'sending');
-        await repo.markUnknown(tx, done, unknown);
-        await repo.suppress(tx, suppress, done);
+      return feeding;
+    };
+    let results: [(typeof go)[number], SendOutcome, string][] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      if (results.length === 0) return;
+      const batch = classify(results, ctx.clock.now());
+      results = [];
+      writing = writing.then(async () => {
+        await ctx.db.transaction((tx) => writeResults(tx, batch));
+        tally(batch);
       });
-      for (const f of finish) {
-        if (f.status === 'sent') counts.sent++;
-        else counts.rejected++;
+      writing.catch((err: unknown) => {
+        failure ??= err;
+      });
+    };
+    const sender = async () => {
+      for (;;) {
+        if (failure) return;
+        const r = ready.shift();
+        if (!r) {
+          const f = topUp();
+          if (!f) return;
+          await f;
+          continue;
+        }
+        void topUp();
+        const m = await renderOne(r);
+        let outcome: SendOutcome;
+        let locale = r.locale ?? '';
+        if (m instanceof AppError)
+          outcome = { status: 'rejected', reason: `template: ${m.message}`, suppress: false };
+        else {
+          locale = m.locale;
+          const link = linkOf(r.send_key);
+          outcome = await (opts.channels[r.channel] as Channel).send({
+            key: r.send_key,
+            to: r.address,
+            ...(m.subject !== undefined ? { subject: m.subject } : {}),
+            ...(m.html !== undefined ? { html: m.html } : {}),
+            text: m.text,
+            ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
+          });
+        }
+        results.push([r, outcome, locale]);
+        if (results.length >= chunkSize) flush();
+        await throttle(r.channel, 1);
       }
-      counts.retried += retry.length;
-      counts.unknown += unknown.length;
-      const byKind = new Map<ChannelKind, number>();
-      for (const [r] of outcomes) byKind.set(r.channel, (byKind.get(r.channel) ?? 0) + 1);
-      for (const [k, n] of byKind) await throttle(k, n);
-    }
+    };
+    await Promise.all(Array.from({ length: concurrency }, sender));
+    flush();
+    await writing;
+    if (failure) throw failure;
   }
   return counts;
 }

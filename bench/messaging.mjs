@@ -1,0 +1,142 @@
+// The one send path (issue 21): BENCH_SEND_EMAILS (default 100,000) marketing emails from a template,
+// through the send ledger (consent, cap and quiet-hour checks, claim before the provider, result after),
+// to a local SMTP sink (bench/smtp-sink.mjs, its own process). `retain send deliver` on a DuckDB store
+// is timed after `retain send queue`. Ceiling, in the same run: a bare nodemailer loop (the same pool,
+// 5 connections × 100 messages, and a message of the same size) to the same sink. Goal: ≥ 60,000/min
+// and ≥ 70 % of the ceiling. Exits 1 only if a message is lost or doubled.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { ROOT, fmt, retain, table } from './lib.mjs';
+
+const N = Number(process.env.BENCH_SEND_EMAILS ?? 100_000);
+const dir = mkdtempSync(join(tmpdir(), 'retain-bench-send-'));
+const db = join(dir, 'send.duckdb');
+
+function startSink() {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/smtp-sink.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiters = [];
+  lines.on('line', (l) => waiters.shift()?.(l));
+  const next = () => new Promise((r) => waiters.push(r));
+  return next().then((first) => ({
+    port: Number(first.split(' ')[1]),
+    async count() {
+      child.stdin.write('count\n');
+      const [, messages, keys, bytes] = (await next()).split(' ').map(Number);
+      return { messages, keys, bytes };
+    },
+    close: () => (child.stdin.write('exit\n'), new Promise((r) => child.on('exit', r))),
+  }));
+}
+
+const body = (i) =>
+  `<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ customer.first_name }}, here are this week's picks.</mj-text>` +
+  `<mj-text>Use {{ discount_code }} at checkout.</mj-text><mj-button href="https://shop.test/picks">See them</mj-button>` +
+  `<mj-text><a href="{{ unsubscribe_url }}">Unsubscribe</a></mj-text></mj-column></mj-section></mj-body></mjml>`.slice(
+    0,
+    i ? undefined : undefined,
+  );
+
+const wrong = [];
+const rows = [];
+try {
+  const sink = await startSink();
+  const channels = JSON.stringify({
+    email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>' },
+  });
+  const env = { ...process.env, RETAIN_CHANNELS: channels };
+  const run = async (args) => {
+    const r = await retain(['--db', db, ...args], { env });
+    if (r.code !== 0) throw new Error(`retain ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  // The store: N customers with a granted email consent.
+  const csv = ['customer_id,email,first_name,email_consent'];
+  const ids = [];
+  for (let i = 1; i <= N; i++) {
+    csv.push(`c${i},c${i}@example.test,Name${i},yes`);
+    ids.push(`c${i}`);
+  }
+  writeFileSync(join(dir, 'customers.csv'), csv.join('\n') + '\n');
+  writeFileSync(join(dir, 'ids.txt'), ids.join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'template.json'),
+    JSON.stringify({
+      name: 'picks',
+      channel: 'email',
+      kind: 'marketing',
+      variants: [{ locale: 'en', subject: 'Picks for {{ customer.first_name }}', body: body(0) }],
+    }),
+  );
+  await run(['import', 'customers', join(dir, 'customers.csv'), '--json']);
+  await run(['messaging', '--public-url', 'https://shop.test', '--quiet', 'off', '--cap', 'off', '--json']);
+  await run(['templates', 'save', join(dir, 'template.json'), '--json']);
+  const queued = await run([
+    'send',
+    'queue',
+    'picks',
+    '--customers',
+    join(dir, 'ids.txt'),
+    '--occurrence',
+    'bench',
+    '--var',
+    'discount_code=PICKS10',
+    '--json',
+  ]);
+  const delivered = await run(['send', 'deliver', '--json']);
+  const counts = JSON.parse(delivered.stdout);
+  const got = await sink.count();
+  if (counts.sent !== N || got.messages !== N || got.keys !== N)
+    wrong.push(
+      `send path: ledger sent ${counts.sent}, sink ${got.messages} messages / ${got.keys} keys of ${N}`,
+    );
+  const perMin = (N / delivered.seconds) * 60;
+  const avgBytes = got.bytes / Math.max(1, got.messages);
+
+  // The ceiling: bare nodemailer, the same pool, messages of the same size, to the same sink.
+  const bare = `
+    const nodemailer = require('nodemailer');
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: ${sink.port}, secure: false, ignoreTLS: true, pool: true, maxConnections: 5, maxMessages: 100 });
+    const html = 'x'.repeat(${Math.round(avgBytes * 0.6)}); const text = 'y'.repeat(${Math.round(avgBytes * 0.25)});
+    const started = performance.now(); let i = 0, done = 0;
+    const next = () => { if (i >= ${N}) return; const k = i++;
+      t.sendMail({ from: 'news@shop.test', to: 'c' + k + '@example.test', subject: 'Picks', html, text, headers: { 'X-Retain-Key': 'bare/' + k } })
+        .then(() => { if (++done === ${N}) { console.log((performance.now() - started) / 1000); t.close(); } else next(); }); };
+    for (let c = 0; c < 10; c++) next();`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['-e', bare], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => child.on('exit', r));
+  const bareSeconds = Number(out.trim()) || (performance.now() - t0) / 1000;
+  const after = await sink.count();
+  if (after.messages - got.messages !== N) wrong.push(`bare loop: ${after.messages - got.messages} of ${N}`);
+  const ceiling = (N / bareSeconds) * 60;
+  await sink.close();
+  rows.push([
+    'retain send deliver (ledger + template + pool)',
+    fmt(delivered.seconds, 1),
+    fmt(perMin, 0),
+    fmt(perMin / ceiling, 2),
+  ]);
+  rows.push(['bare nodemailer loop (ceiling)', fmt(bareSeconds, 1), fmt(ceiling, 0), '1.00']);
+  console.log(
+    `\n${N.toLocaleString('en-US')} emails to a local SMTP sink (~${fmt(avgBytes / 1024, 1)} KiB each); queueing took ${fmt(queued.seconds, 1)} s`,
+  );
+  console.log(table(['sender', 'seconds', 'messages/min', 'ratio to ceiling'], rows));
+  console.log(
+    `goal: ≥ 60,000/min (${perMin >= 60_000 ? 'met' : 'not met'}) and ≥ 70 % of the ceiling (${perMin / ceiling >= 0.7 ? 'met' : 'not met'})`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+if (wrong.length) {
+  console.error(wrong.join('\n'));
+  process.exit(1);
+}
