@@ -4,22 +4,7 @@
 // messages sent at once, with the default pool (5 connections × 100 messages), one pooled connection,
 // and the peer: a new connection per message (maxMessages 1, what an unpooled transport does).
 // Prints messages/s and the ratio to the peer; exits 1 only if a message is lost or doubled.
-import { join } from 'node:path';
-import { fmt, importTestSupport, ROOT, table } from './lib.mjs';
-
-async function importSource(path) {
-  const { build } = await import('rolldown');
-  const out = join(ROOT, 'node_modules', '.cache', 'retain-bench', `channels-email-${process.pid}.mjs`);
-  await build({
-    input: join(ROOT, path),
-    platform: 'node',
-    external: (id) => !id.startsWith('.') && !id.startsWith('/'),
-    resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
-    output: { file: out, format: 'esm', codeSplitting: false },
-    logLevel: 'silent',
-  });
-  return import(out);
-}
+import { fmt, importSource, importTestSupport, table } from './lib.mjs';
 
 const n = Number(process.env.BENCH_EMAILS ?? 1000);
 const { startSmtpSink } = await importTestSupport('smtpSink');

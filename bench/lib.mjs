@@ -60,14 +60,15 @@ export function postgresUrl() {
 export const fmt = (x, digits = 2) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
 
 /**
- * Imports a TypeScript test helper (test/support/…) for a benchmark: bundles it with rolldown into
- * node_modules/.cache (test helpers are not compiled into dist/).
+ * Imports a TypeScript source file of the repository (`path` relative to the root) for a benchmark:
+ * bundles it with rolldown into node_modules/.cache (packages stay external).
  */
-export async function importTestSupport(name) {
+export async function importSource(path) {
   const { build } = await import('rolldown');
+  const name = path.replace(/[^\w]+/g, '-');
   const out = join(ROOT, 'node_modules', '.cache', 'retain-bench', `${name}-${process.pid}.mjs`);
   await build({
-    input: join(ROOT, 'test', 'support', `${name}.ts`),
+    input: join(ROOT, path),
     platform: 'node',
     external: (id) => !id.startsWith('.') && !id.startsWith('/'),
     resolve: { extensionAlias: { '.js': ['.ts', '.js'] } },
@@ -75,6 +76,11 @@ export async function importTestSupport(name) {
     logLevel: 'silent',
   });
   return import(out);
+}
+
+/** Imports a TypeScript test helper (test/support/<name>.ts): test helpers are not compiled into dist/. */
+export function importTestSupport(name) {
+  return importSource(`test/support/${name}.ts`);
 }
 
 /** A free TCP port on 127.0.0.1. */

@@ -199,8 +199,16 @@ const keysValues = (params: SqlValue[], rows: readonly (readonly SqlValue[])[]) 
     })
     .join(', ');
 
-/** Marks queued rows skipped with a reason (consent, erasure, suppression, cap, no address). */
-export async function skipSends(tx: Queryable, now: Date, rows: readonly { key: string; reason: string }[]) {
+/**
+ * Ends rows with a reason: `queued` → `skipped` (consent, erasure, suppression, cap, no address), or
+ * `sending` → `unknown` (the provider may have taken them).
+ */
+export async function closeSends(
+  tx: Queryable,
+  now: Date,
+  rows: readonly { key: string; reason: string }[],
+  change: { from: 'queued'; to: 'skipped' } | { from: 'sending'; to: 'unknown' },
+) {
   if (rows.length === 0) return 0;
   const params: SqlValue[] = [now];
   const values = keysValues(
@@ -208,9 +216,9 @@ export async function skipSends(tx: Queryable, now: Date, rows: readonly { key: 
     rows.map((r) => [r.key, r.reason]),
   );
   return tx.exec(
-    `UPDATE message_sends SET status = 'skipped', reason = v.reason, updated_at = $1::timestamp
+    `UPDATE message_sends SET status = '${change.to}', reason = v.reason, updated_at = $1::timestamp
      FROM (VALUES ${values}) AS v(send_key, reason)
-     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'queued'`,
+     WHERE message_sends.send_key = v.send_key AND message_sends.status = '${change.from}'`,
     params,
   );
 }
@@ -410,26 +418,6 @@ export async function setMessengerChat(tx: Queryable, customerId: number, chatId
   );
 }
 
-/** Claimed rows whose provider answer was ambiguous on a channel that does not deduplicate. */
-export async function markUnknown(
-  tx: Queryable,
-  now: Date,
-  rows: readonly { key: string; reason: string }[],
-) {
-  if (rows.length === 0) return 0;
-  const params: SqlValue[] = [now];
-  const values = keysValues(
-    params,
-    rows.map((r) => [r.key, r.reason]),
-  );
-  return tx.exec(
-    `UPDATE message_sends SET status = 'unknown', reason = v.reason, updated_at = $1::timestamp
-     FROM (VALUES ${values}) AS v(send_key, reason)
-     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'sending'`,
-    params,
-  );
-}
-
 /** Records a delivery report on the send with this provider id (or key) on a channel; returns its row. */
 export async function recordDelivery(
   tx: Queryable,
@@ -465,4 +453,50 @@ export async function customersByChat(
      WHERE m.chat_id = $1 ORDER BY c.customer_id`,
     [chatId],
   );
+}
+
+/** A settings row of this module (`messaging_policy`, `channels`); undefined when never set. */
+export async function readSetting(db: Queryable, key: string): Promise<string | undefined> {
+  const [r] = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = $1`, [key]);
+  return r?.value;
+}
+
+export async function writeSetting(db: Queryable, key: string, value: string): Promise<void> {
+  await db.exec(
+    `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [key, value],
+  );
+}
+
+/** What a template preview knows of a customer. */
+export async function previewCustomer(db: Queryable, externalId: string) {
+  const [r] = await db.query<{
+    external_id: string;
+    email: string | null;
+    phone: string | null;
+    first_name: string | null;
+    last_name: string | null;
+    locale: string | null;
+  }>(
+    `SELECT external_id, email, phone, first_name, last_name, locale FROM customers WHERE external_id = $1`,
+    [externalId],
+  );
+  return r;
+}
+
+/** The current consent status of one channel (null when never set). */
+export async function consentNow(db: Queryable, customerId: number, channel: string): Promise<string | null> {
+  const [r] = await db.query<{ status: string }>(
+    `SELECT status FROM customer_consents WHERE customer_id = $1 AND channel = $2`,
+    [customerId, channel],
+  );
+  return r?.status ?? null;
+}
+
+export async function externalIdOf(db: Queryable, customerId: number): Promise<string | undefined> {
+  const [r] = await db.query<{ external_id: string }>(
+    `SELECT external_id FROM customers WHERE customer_id = $1`,
+    [customerId],
+  );
+  return r?.external_id;
 }

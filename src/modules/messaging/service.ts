@@ -96,21 +96,9 @@ export async function previewTemplate(
   { name, customer, locale }: { name: string; customer: string; locale?: string | undefined },
 ): Promise<RenderedMessage> {
   const t = await templateRow(ctx, name);
-  const ids = await repo.customerIdsOf(ctx.db, [customer]);
-  const id = ids.get(customer);
-  if (id === undefined)
+  const row = await repo.previewCustomer(ctx.db, customer);
+  if (!row)
     throw new AppError('not_found', `no customer with id '${customer}'`, { where: { field: 'customer' } });
-  const [row] = await ctx.db.query<{
-    external_id: string;
-    email: string | null;
-    phone: string | null;
-    first_name: string | null;
-    last_name: string | null;
-    locale: string | null;
-  }>(
-    `SELECT external_id, email, phone, first_name, last_name, locale FROM customers WHERE customer_id = $1`,
-    [id],
-  );
   const store = await getStore(ctx);
   const policy = await getPolicy(ctx);
   const base = policy.publicUrl ?? 'http://localhost';
@@ -135,10 +123,8 @@ export async function previewTemplate(
 // Policy
 
 export async function getPolicy(ctx: ModuleContext): Promise<MessagingPolicy> {
-  const [r] = await ctx.db.query<{ value: string }>(
-    `SELECT value FROM settings WHERE key = 'messaging_policy'`,
-  );
-  return MessagingPolicy.parse(r ? JSON.parse(r.value) : {});
+  const value = await repo.readSetting(ctx.db, 'messaging_policy');
+  return MessagingPolicy.parse(value ? JSON.parse(value) : {});
 }
 
 export async function setPolicy(ctx: ModuleContext, input: unknown): Promise<MessagingPolicy> {
@@ -147,10 +133,7 @@ export async function setPolicy(ctx: ModuleContext, input: unknown): Promise<Mes
     typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...current, ...input } : input;
   const parsed = MessagingPolicy.safeParse(merged);
   if (!parsed.success) throw validationError(parsed.error, 'messaging policy');
-  await ctx.db.exec(
-    `INSERT INTO settings (key, value) VALUES ('messaging_policy', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    [JSON.stringify(parsed.data)],
-  );
+  await repo.writeSetting(ctx.db, 'messaging_policy', JSON.stringify(parsed.data));
   return parsed.data;
 }
 
@@ -246,11 +229,8 @@ export async function unsubscribeInfo(ctx: ModuleContext, { token }: { token: st
   const key = await keyOfToken(ctx, token);
   const s = await repo.sendByKey(ctx.db, key);
   if (!s) throw new AppError('not_found', 'this link is not valid (or was altered)');
-  const [c] = await ctx.db.query<{ status: string }>(
-    `SELECT status FROM customer_consents WHERE customer_id = $1 AND channel = $2`,
-    [s.customer_id, s.channel],
-  );
-  return { key, customer: s.external_id, channel: s.channel, consent: c?.status ?? null, locale: s.locale };
+  const consent = await repo.consentNow(ctx.db, s.customer_id, s.channel);
+  return { key, customer: s.external_id, channel: s.channel, consent, locale: s.locale };
 }
 
 /**
@@ -415,7 +395,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
   const writeResults = async (tx: Queryable, r: Results) => {
     await repo.finishSends(tx, r.at, r.finish);
     await repo.deferSends(tx, r.at, r.retry, 'sending');
-    await repo.markUnknown(tx, r.at, r.unknown);
+    await repo.closeSends(tx, r.at, r.unknown, { from: 'sending', to: 'unknown' });
     await repo.suppress(tx, r.suppress, r.at);
   };
   const tally = (r: Results) => {
@@ -472,7 +452,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
       }
     }
     await ctx.db.transaction(async (tx) => {
-      await repo.skipSends(tx, now, skip);
+      await repo.closeSends(tx, now, skip, { from: 'queued', to: 'skipped' });
       await repo.deferSends(tx, now, defer);
     });
     counts.skipped += skip.length;
@@ -649,8 +629,8 @@ export async function sendSummary(ctx: ModuleContext, { source }: { source?: str
 export async function channelConfig(ctx: ModuleContext): Promise<ChannelsConfig> {
   const env = process.env.RETAIN_CHANNELS;
   if (env !== undefined && env.trim() !== '') return parseChannelConfig(env, 'RETAIN_CHANNELS');
-  const [r] = await ctx.db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'channels'`);
-  return parseChannelConfig(r ? r.value : '{}', 'settings channels');
+  const stored = await repo.readSetting(ctx.db, 'channels');
+  return parseChannelConfig(stored ?? '{}', 'settings channels');
 }
 
 export async function setChannelConfig(
@@ -659,10 +639,7 @@ export async function setChannelConfig(
   where: string,
 ): Promise<ChannelsConfig> {
   const config = parseChannelConfig(json, where);
-  await ctx.db.exec(
-    `INSERT INTO settings (key, value) VALUES ('channels', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    [JSON.stringify(config)],
-  );
+  await repo.writeSetting(ctx.db, 'channels', JSON.stringify(config));
   return config;
 }
 
@@ -804,18 +781,15 @@ export async function telegramUpdate(ctx: ModuleContext, { token, body }: { toke
       throw new AppError('validation', 'the /start link is not valid (or was altered)', {
         where: { field: 'message.text' },
       });
-    const [c] = await ctx.db.query<{ external_id: string }>(
-      `SELECT external_id FROM customers WHERE customer_id = $1`,
-      [customerId],
-    );
-    if (!c) throw new AppError('not_found', 'the contact of this link is gone');
+    const externalId = await repo.externalIdOf(ctx.db, customerId);
+    if (externalId === undefined) throw new AppError('not_found', 'the contact of this link is gone');
     await ctx.db.transaction((tx) => repo.setMessengerChat(tx, customerId, u.chatId, ctx.clock.now()));
     await updateConsent(ctx, {
-      id: c.external_id,
+      id: externalId,
       channel: 'messenger',
       body: { status: 'granted', source: 'telegram /start', proof: { formText: u.text.slice(0, 5000) } },
     });
-    return { handled: true, connected: c.external_id };
+    return { handled: true, connected: externalId };
   }
   if (u.isStop) {
     const customers = await repo.customersByChat(ctx.db, u.chatId);
