@@ -13,6 +13,8 @@ const ConsentStatus = z.enum(['granted', 'denied', 'unsubscribed', 'unknown']);
 
 export const CustomerCreatedPayload = z.object({ external_id: z.string() });
 export const CustomerUpdatedPayload = z.object({ external_id: z.string() });
+/** A GDPR erasure: the customer's personal data is gone; `external_id` is the anonymous id left. */
+export const CustomerErasedPayload = z.object({ external_id: z.string(), erased_by: z.string() });
 export const ConsentChangedPayload = z.object({
   external_id: z.string(),
   channel: z.enum(['email', 'sms', 'messenger', 'ads']),
@@ -62,6 +64,7 @@ const base = {
 export const DomainEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('customer.created'), payload: CustomerCreatedPayload }),
   z.object({ ...base, type: z.literal('customer.updated'), payload: CustomerUpdatedPayload }),
+  z.object({ ...base, type: z.literal('customer.erased'), payload: CustomerErasedPayload }),
   z.object({ ...base, type: z.literal('consent.changed'), payload: ConsentChangedPayload }),
   z.object({ ...base, type: z.literal('order.placed'), payload: OrderPlacedPayload }),
   z.object({ ...base, type: z.literal('order.refunded'), payload: OrderRefundedPayload }),
@@ -73,6 +76,7 @@ export type DomainEvent = z.infer<typeof DomainEvent>;
 export const DOMAIN_EVENT_TYPES = [
   'customer.created',
   'customer.updated',
+  'customer.erased',
   'consent.changed',
   'order.placed',
   'order.refunded',

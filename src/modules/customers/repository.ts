@@ -1,4 +1,4 @@
-import type { Queryable, SqlValue } from '../../storage/port.js';
+import type { Queryable, Row, SqlValue } from '../../storage/port.js';
 
 export interface CustomerDbRow {
   customer_id: number;
@@ -231,4 +231,68 @@ export async function latestPredictionOf(
     [customerId],
   );
   return rows[0];
+}
+
+/** Everything Retain keeps about one customer, table by table (GDPR export). */
+export async function personalData(db: Queryable, customerId: number): Promise<Record<string, Row[]>> {
+  const q = (sql: string) => db.query(sql, [customerId]);
+  return {
+    customer: await q(`SELECT * FROM customers WHERE customer_id = $1`),
+    consents: await q(
+      `SELECT channel, status, changed_at, source FROM customer_consents WHERE customer_id = $1 ORDER BY channel`,
+    ),
+    consentLedger: await q(
+      `SELECT channel, status, source, occurred_at, recorded_at, ip, user_agent, form_text FROM consent_ledger
+       WHERE customer_id = $1 ORDER BY entry_id`,
+    ),
+    orders: await q(`SELECT * FROM orders WHERE customer_id = $1 ORDER BY ordered_at, order_id`),
+    orderLines: await q(
+      `SELECT l.* FROM order_lines l JOIN orders o ON o.order_id = l.order_id WHERE o.customer_id = $1
+       ORDER BY l.order_id, l.line_no`,
+    ),
+    refunds: await q(`SELECT * FROM refunds WHERE customer_id = $1 ORDER BY refunded_at, refund_id`),
+    events: await q(
+      `SELECT event_id, anonymous_id, type, CAST(properties AS TEXT) AS properties, occurred_at, received_at FROM events
+       WHERE customer_id = $1 ORDER BY occurred_at, event_id`,
+    ),
+    messages: await q(
+      `SELECT send_key, channel, kind, source, step, occurrence, template, template_version, status, reason, address,
+              locale, attempts, provider_id, delivery, created_at, sent_at
+       FROM message_sends WHERE customer_id = $1 ORDER BY created_at, send_key`,
+    ),
+    messengerChat: await q(`SELECT chat_id, linked_at FROM messenger_chats WHERE customer_id = $1`),
+    predictions: await q(`SELECT * FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of`),
+  };
+}
+
+/**
+ * GDPR erasure of one customer, in the caller's transaction: personal fields emptied, the shop's id
+ * replaced by `erased-<internal id>` (it may itself be an email), consent proofs, event properties,
+ * message addresses and the messenger chat removed; orders, refunds and the send ledger stay as
+ * anonymous facts. `erased_at` keeps the contact out of every send.
+ */
+export async function eraseCustomer(tx: Queryable, customerId: number, now: Date): Promise<string> {
+  const anonymous = `erased-${customerId}`;
+  await tx.exec(
+    `UPDATE customers SET external_id = $2, email = NULL, phone = NULL, first_name = NULL, last_name = NULL,
+            birthday = NULL, erased_at = $3::timestamp, updated_at = $3::timestamp
+     WHERE customer_id = $1`,
+    [customerId, anonymous, now],
+  );
+  await tx.exec(
+    `UPDATE consent_ledger SET ip = NULL, user_agent = NULL, form_text = NULL WHERE customer_id = $1`,
+    [customerId],
+  );
+  await tx.exec(`UPDATE events SET properties = NULL, anonymous_id = NULL WHERE customer_id = $1`, [
+    customerId,
+  ]);
+  await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
+  await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
+  // The outbox's earlier facts named the customer by the shop's id.
+  await tx.exec(
+    `UPDATE domain_events SET ref = $2
+     WHERE customer_id = $1 AND type IN ('customer.created', 'customer.updated', 'consent.changed')`,
+    [customerId, anonymous],
+  );
+  return anonymous;
 }

@@ -108,6 +108,39 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
   );
 
   app.openapi(
+    securedRoute(auth, 'export', {
+      method: 'get',
+      path: '/v1/customers/{id}/export',
+      tags,
+      summary:
+        'GDPR: everything kept about one customer (record, consents and their ledger, orders, events, messages…)',
+      request: { params: IdParam },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The customer data') },
+    }),
+    async (c) => c.json(await service.exportCustomer(deps, c.req.valid('param')), 200),
+  );
+
+  app.post(
+    '/v1/customers/:id/erase',
+    documented(app, auth, 'customers:write', {
+      method: 'post',
+      path: '/v1/customers/{id}/erase',
+      tags,
+      summary:
+        'GDPR: erase one customer (personal data removed, orders kept anonymous, never messaged again; logged)',
+      request: { params: IdParam },
+      responses: {
+        200: json(z.object({ erased: z.string(), nowKnownAs: z.string(), erasedAt: z.string() }), 'Erased'),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await service.eraseCustomer(deps, { id: c.req.param('id'), by: c.get('principal')?.id ?? 'api' }),
+        200,
+      ),
+  );
+
+  app.openapi(
     securedRoute(auth, 'customers:read', {
       method: 'get',
       path: '/v1/customers/{id}/consents/history',

@@ -187,6 +187,52 @@ export async function consentHistory(
   };
 }
 
+/** GDPR: everything Retain keeps about one customer, as one JSON document. */
+export async function exportCustomer(ctx: ModuleContext, { id }: { id: string }) {
+  const r = await row(ctx.db, id);
+  const data = await repo.personalData(ctx.db, r.customer_id);
+  return { id, exportedAt: ctx.clock.now().toISOString(), ...jsonSafe(data) };
+}
+
+/** Dates as ISO strings, the rest as stored (JSON-ready). */
+function jsonSafe(
+  data: Record<string, Record<string, unknown>[]>,
+): Record<string, Record<string, unknown>[]> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const [k, rows] of Object.entries(data))
+    out[k] = rows.map((r) =>
+      Object.fromEntries(Object.entries(r).map(([f, v]) => [f, v instanceof Date ? v.toISOString() : v])),
+    );
+  return out;
+}
+
+/**
+ * GDPR erasure (one transaction): personal data removed, orders kept as anonymous facts, the contact
+ * never messaged again, and the erasure itself recorded as a `customer.erased` domain event (who, when).
+ */
+export async function eraseCustomer(ctx: ModuleContext, { id, by }: { id: string; by: string }) {
+  const r = await row(ctx.db, id);
+  const now = ctx.clock.now();
+  const anonymous = await ctx.db.transaction(async (tx) => {
+    const anon = await repo.eraseCustomer(tx, r.customer_id, now);
+    await recordEvents(
+      tx,
+      ctx.db.dialect,
+      [
+        {
+          type: 'customer.erased',
+          customerId: r.customer_id,
+          occurredAt: now,
+          payload: { external_id: anon, erased_by: by },
+        },
+      ],
+      now,
+    );
+    return anon;
+  });
+  return { erased: id, nowKnownAs: anonymous, erasedAt: now.toISOString() };
+}
+
 const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>
   typeof v === 'object' &&
   v !== null &&

@@ -36,6 +36,7 @@ type Column = 'ref_id' | 'ref' | 'parent_id' | 'amount_minor' | 'currency' | 'la
 const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
   'customer.created': { external_id: 'ref' },
   'customer.updated': { external_id: 'ref' },
+  'customer.erased': { external_id: 'ref', erased_by: 'label' },
   'consent.changed': { external_id: 'ref', channel: 'label', from: 'detail', to: 'detail' },
   'order.placed': {
     order_id: 'ref_id',
