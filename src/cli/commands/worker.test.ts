@@ -60,7 +60,7 @@ describe('retain worker', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toMatch(
-      /retain worker w-\d+-[0-9a-f]+: \d+ job kinds, 0 schedules, \d+ event subscribers, concurrency 1 \(duckdb/,
+      /retain worker w-\d+-[0-9a-f]+: \d+ job kinds, \d+ schedules, \d+ event subscribers, concurrency 1 \(duckdb/,
     );
     expect(stderr).toContain(`commands on this file go through ${store}.sock`);
     expect(existsSync(`${store}.sock`)).toBe(false); // removed on shutdown

@@ -127,6 +127,21 @@ describe.each(testEngines())('the consent ledger on %s', (engine) => {
     expect((await history('c-1')).data).toHaveLength(3);
   });
 
+  it('keeps a contact locale and time zone from the API (canonical forms), refusing bad ones by field', async () => {
+    const ok = await t.call('POST', '/v1/customers', {
+      role: 'admin',
+      body: { customer_id: 'c-3', locale: 'uk_ua', time_zone: 'europe/kyiv' },
+    });
+    expect(ok.json).toMatchObject({ locale: 'uk-UA', timeZone: 'Europe/Kyiv' });
+    const bad = await t.call('POST', '/v1/customers', {
+      role: 'admin',
+      body: { customer_id: 'c-4', locale: 'ukrainian', time_zone: 'Mars/Base' },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toMatch(/locale|time_zone/);
+    expect((await t.call('GET', '/v1/customers/c-4', { role: 'admin' })).status).toBe(404);
+  });
+
   it('lets an analyst read the ledger but not write it', async () => {
     const put = await t.call('PUT', '/v1/customers/c-1/consents/sms', {
       role: 'analyst',

@@ -11,15 +11,38 @@ const statuses = `'granted', 'denied', 'unsubscribed', 'unknown'`;
  *   and the proof (IP, user agent, the form's text). `customer_consents` stays as the current state,
  *   written in the same transaction as each ledger entry, and now also holds `ads` (retargeting
  *   audiences). The current rows are carried into the ledger (recorded_at null: they predate it).
- * DuckDB cannot alter a CHECK constraint, so `customer_consents` is rebuilt (the same SQL on both engines).
+ * DuckDB cannot alter a CHECK constraint, so `customer_consents` is rebuilt (the same SQL on both engines);
+ * `customers` is rebuilt too (see below).
  */
 export const contactsMigration: Migration = {
   version: 11,
   name: 'contacts',
   statements: (d) => [
-    `ALTER TABLE customers ADD COLUMN locale TEXT`,
-    `ALTER TABLE customers ADD COLUMN time_zone TEXT`,
-    `ALTER TABLE customers ADD COLUMN erased_at TIMESTAMP`,
+    // Rebuilt rather than altered: DuckDB cannot replay an ADD COLUMN on a table whose default calls
+    // nextval() from its write-ahead log (a kill -9 before the next checkpoint left the file unopenable).
+    `CREATE TABLE customers_next (
+      customer_id BIGINT ${d.secondaryIndexes ? 'PRIMARY KEY' : 'NOT NULL'} DEFAULT nextval('customer_id_seq'),
+      external_id TEXT NOT NULL UNIQUE,
+      email TEXT,
+      phone TEXT,
+      first_name TEXT,
+      last_name TEXT,
+      birthday DATE,
+      country TEXT,
+      acquisition_channel TEXT,
+      created_at TIMESTAMP,
+      updated_at TIMESTAMP NOT NULL,
+      locale TEXT,
+      time_zone TEXT,
+      erased_at TIMESTAMP
+    )`,
+    `INSERT INTO customers_next (customer_id, external_id, email, phone, first_name, last_name, birthday, country,
+       acquisition_channel, created_at, updated_at)
+     SELECT customer_id, external_id, email, phone, first_name, last_name, birthday, country, acquisition_channel,
+            created_at, updated_at
+     FROM customers ORDER BY customer_id`,
+    `DROP TABLE customers`,
+    `ALTER TABLE customers_next RENAME TO customers`,
     `CREATE SEQUENCE consent_entry_id_seq START 1`,
     `CREATE TABLE consent_ledger (
       entry_id BIGINT ${d.secondaryIndexes ? 'PRIMARY KEY' : 'NOT NULL'} DEFAULT nextval('consent_entry_id_seq'),

@@ -105,7 +105,7 @@ const CUSTOMERS: StagingTable<CustomerRow> = {
     ...CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]),
   ],
   ddl: `line_no BIGINT, external_id TEXT, email TEXT, phone TEXT, first_name TEXT, last_name TEXT, birthday DATE, country TEXT,
-        acquisition_channel TEXT, created_at TIMESTAMP, ${CONSENT_CHANNELS.map((c) => `${c}_status TEXT, ${c}_changed_at TIMESTAMP, ${c}_source TEXT`).join(', ')}`,
+        acquisition_channel TEXT, created_at TIMESTAMP, locale TEXT, time_zone TEXT, ${CONSENT_CHANNELS.map((c) => `${c}_status TEXT, ${c}_changed_at TIMESTAMP, ${c}_source TEXT`).join(', ')}`,
   toRow: (line, r) => {
     const consent = CONSENT_CHANNELS.flatMap((c) => {
       const x = r.consents.find((k) => k.channel === c);
@@ -122,6 +122,8 @@ const CUSTOMERS: StagingTable<CustomerRow> = {
       r.country,
       r.acquisitionChannel,
       r.createdAt,
+      r.locale,
+      r.timeZone,
       ...consent,
     ];
   },
@@ -608,6 +610,7 @@ export async function mergeCustomers(
   await tx.exec(
     `CREATE TEMP TABLE stg_customers_cur AS
      SELECT c.external_id, c.email, c.phone, c.first_name, c.last_name, c.birthday, c.country, c.acquisition_channel, c.created_at,
+            c.locale, c.time_zone,
             ${CONSENT_CHANNELS.map((ch) => `${ch}.status AS ${ch}_status, ${ch}.changed_at AS ${ch}_changed_at, ${ch}.source AS ${ch}_source`).join(', ')}
      FROM customers c JOIN stg_customers s ON s.external_id = c.external_id
      ${CONSENT_CHANNELS.map((ch) => `LEFT JOIN customer_consents ${ch} ON ${ch}.customer_id = c.customer_id AND ${ch}.channel = '${ch}'`).join('\n     ')}`,

@@ -1,3 +1,4 @@
+import { timeZoneName } from '../../analytics/calendar.js';
 import { z } from 'zod';
 import {
   amountLimitError,
@@ -381,7 +382,41 @@ export const CUSTOMER_FIELDS = [
   'country',
   'acquisition_channel',
   'created_at',
+  'locale',
+  'time_zone',
 ] as const;
+
+/** A language tag (`uk`, `ru`, `en`, `uk-UA`): lower-case language, optional region; `_` accepted. */
+const optionalLocale = z
+  .string()
+  .transform((s, ctx) => {
+    const m = /^\s*([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?\s*$/.exec(s);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a language tag such as uk, ru, en or uk-UA, got ${show(s)}`,
+      });
+      return z.NEVER;
+    }
+    return m[2] ? `${(m[1] as string).toLowerCase()}-${m[2].toUpperCase()}` : (m[1] as string).toLowerCase();
+  })
+  .optional();
+
+/** An IANA time zone (`Europe/Kyiv`), in its canonical case. */
+const optionalZone = z
+  .string()
+  .transform((s, ctx) => {
+    const name = timeZoneName(s.trim());
+    if (name === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an IANA time zone such as Europe/Kyiv, got ${show(s)}`,
+      });
+      return z.NEVER;
+    }
+    return name;
+  })
+  .optional();
 export const CONSENT_CHANNELS = ['email', 'sms', 'messenger'] as const;
 
 export const CustomerInput = z
@@ -395,6 +430,8 @@ export const CustomerInput = z
     country: optionalText,
     acquisition_channel: optionalText,
     created_at: optionalInstant,
+    locale: optionalLocale,
+    time_zone: optionalZone,
     email_consent: consent,
     email_consent_at: optionalInstant,
     email_consent_source: optionalText,
@@ -415,6 +452,8 @@ export const CustomerInput = z
     country: r.country ?? null,
     acquisitionChannel: r.acquisition_channel?.toLowerCase() ?? null,
     createdAt: r.created_at ?? null,
+    locale: r.locale ?? null,
+    timeZone: r.time_zone ?? null,
     consents: CONSENT_CHANNELS.filter((c) => r[`${c}_consent`] !== undefined).map((c) => ({
       channel: c,
       status: r[`${c}_consent`] as string,

@@ -56,5 +56,8 @@ export async function migrate(
     });
     if (done) applied.push(m.version);
   }
+  // DuckDB: schema changes into the database file now, not left to a replay of the write-ahead log
+  // (DuckDB 1.5 could not replay some ALTERs after a kill -9).
+  if (applied.length > 0 && db.kind === 'duckdb') await db.exec('CHECKPOINT');
   return applied;
 }
