@@ -148,18 +148,39 @@ export function registerMessaging(program: Command, cli: CliRuntime): void {
     .command('deliver')
     .description('deliver what is due now on the configured channels')
     .option('--max <n>', 'stop after n messages sent')
-    .action(async (o: { max?: string }, cmd: Command) => {
+    .option(
+      '--after-crash',
+      'no other sender runs: decide the rows a stopped sender left at once (not after 10 minutes)',
+    )
+    .action(async (o: { max?: string; afterCrash?: boolean }, cmd: Command) => {
       const max = o.max === undefined ? undefined : Number(o.max);
       if (max !== undefined && !(Number.isInteger(max) && max > 0))
         throw invalid(`--max must be a positive whole number, got '${o.max}'`, { field: '--max' });
       const { deliverConfigured } = await import('./service.js');
-      const r = await cli.withContext(cmd, (ctx) => deliverConfigured(ctx, max ? { max } : {}));
+      const r = await cli.withContext(cmd, (ctx) =>
+        deliverConfigured(ctx, { ...(max ? { max } : {}), ...(o.afterCrash ? { staleMs: 0 } : {}) }),
+      );
       emit(cmd, r, () =>
         table(
           ['outcome', 'messages'],
           Object.entries(r).map(([k, v]) => [k, String(v)]),
         ),
       );
+    });
+  send
+    .command('unknown')
+    .description('decide the sends a crash left unknown: --resend (may double a delivered one) or --drop')
+    .option('--resend', 'queue them again')
+    .option('--drop', 'end them as rejected')
+    .option('--source <source>', 'one source only')
+    .action(async (o: { resend?: boolean; drop?: boolean; source?: string }, cmd: Command) => {
+      if (Boolean(o.resend) === Boolean(o.drop))
+        throw invalid('give one of --resend or --drop', { field: '--resend' });
+      const { resolveUnknownSends } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        resolveUnknownSends(ctx, { action: o.resend ? 'resend' : 'drop', source: o.source }),
+      );
+      emit(cmd, r, () => `${r.action === 'resend' ? 'queued again' : 'dropped'}: ${r.rows} unknown sends`);
     });
   send
     .command('summary')

@@ -500,3 +500,21 @@ export async function externalIdOf(db: Queryable, customerId: number): Promise<s
   );
   return r?.external_id;
 }
+
+/** An operator's decision on `unknown` rows: queue them again, or end them as rejected. */
+export async function resolveUnknown(
+  tx: Queryable,
+  now: Date,
+  action: 'resend' | 'drop',
+  source: string | undefined,
+): Promise<number> {
+  const set =
+    action === 'resend'
+      ? `status = 'queued', not_before = $1::timestamp, reason = 'resent by an operator after a crash (may double a delivered message)'`
+      : `status = 'rejected', reason = 'dropped by an operator after a crash'`;
+  return tx.exec(
+    `UPDATE message_sends SET ${set}, updated_at = $1::timestamp
+     WHERE status = 'unknown' ${source !== undefined ? 'AND source = $2' : ''}`,
+    source !== undefined ? [now, source] : [now],
+  );
+}

@@ -3,6 +3,7 @@ import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
+import { validationError } from '../../kit/http/errors.js';
 import { MessagingPolicy, Send, SendListQuery, SendQueued, SendRequest } from './schema.js';
 import * as service from './service.js';
 import { TemplateSource } from './templateSchema.js';
@@ -164,6 +165,32 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
       responses: { 200: json(page(Send, 'SendPage'), 'A page of sends') },
     }),
     async (c) => c.json(await service.listSends(deps, c.req.valid('query')), 200),
+  );
+
+  const Resolve = z
+    .object({ action: z.enum(['resend', 'drop']), source: z.string().min(1).optional() })
+    .strict()
+    .openapi('ResolveUnknown');
+  app.post(
+    '/v1/messages/unknown',
+    documented(app, auth, 'messaging:write', {
+      method: 'post',
+      path: '/v1/messages/unknown',
+      tags,
+      summary: 'Decide the sends a crash left unknown: resend (may double a delivered one) or drop',
+      request: { body: { required: true, content: { 'application/json': { schema: Resolve } } } },
+      responses: {
+        200: json(
+          z.object({ action: z.string(), source: z.string().nullable(), rows: z.number().int() }),
+          'Done',
+        ),
+      },
+    }),
+    async (c) => {
+      const body = Resolve.safeParse(await c.req.json());
+      if (!body.success) throw validationError(body.error, 'body');
+      return c.json(await service.resolveUnknownSends(deps, body.data), 200);
+    },
   );
 
   app.openapi(

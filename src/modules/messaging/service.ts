@@ -798,3 +798,29 @@ export async function telegramUpdate(ctx: ModuleContext, { token, body }: { toke
   }
   return { handled: false };
 }
+
+/**
+ * What an operator decides for the rows a crash (or a lost provider answer) left `unknown`: `resend`
+ * queues them again (a message the provider did take is then sent twice), `drop` ends them as rejected.
+ */
+export async function resolveUnknownSends(
+  ctx: ModuleContext,
+  { action, source }: { action: 'resend' | 'drop'; source?: string | undefined },
+) {
+  const now = ctx.clock.now();
+  const n = await ctx.db.transaction(async (tx) => {
+    const changed = await repo.resolveUnknown(tx, now, action, source);
+    if (changed > 0 && action === 'resend')
+      await ctx.jobs.enqueueIn(
+        tx,
+        DELIVER_JOB,
+        {},
+        {
+          idempotencyKey: `${DELIVER_JOB}:${now.toISOString()}:${randomBytes(4).toString('hex')}`,
+        },
+      );
+    return changed;
+  });
+  if (n > 0 && action === 'resend') ctx.jobs.notify(DELIVER_JOB);
+  return { action, source: source ?? null, rows: n };
+}
