@@ -402,12 +402,14 @@ export async function sendCounts(
 }
 
 /** The secret that signs unsubscribe and preference links: made once per store, kept in settings. */
-export async function linkSecret(tx: Queryable, fresh: string): Promise<string> {
-  await tx.exec(`INSERT INTO settings (key, value) VALUES ('link_secret', $1) ON CONFLICT DO NOTHING`, [
+export async function linkSecret(db: Queryable, fresh: string): Promise<string> {
+  // Read first: every link and callback asks for it, and only the first ever needs to write.
+  const stored = await readSetting(db, 'link_secret');
+  if (stored !== undefined) return stored;
+  await db.exec(`INSERT INTO settings (key, value) VALUES ('link_secret', $1) ON CONFLICT DO NOTHING`, [
     fresh,
   ]);
-  const [r] = await tx.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'link_secret'`);
-  return r?.value ?? fresh;
+  return (await readSetting(db, 'link_secret')) ?? fresh;
 }
 
 export async function setMessengerChat(tx: Queryable, customerId: number, chatId: string, now: Date) {
@@ -482,15 +484,6 @@ export async function previewCustomer(db: Queryable, externalId: string) {
     [externalId],
   );
   return r;
-}
-
-/** The current consent status of one channel (null when never set). */
-export async function consentNow(db: Queryable, customerId: number, channel: string): Promise<string | null> {
-  const [r] = await db.query<{ status: string }>(
-    `SELECT status FROM customer_consents WHERE customer_id = $1 AND channel = $2`,
-    [customerId, channel],
-  );
-  return r?.status ?? null;
 }
 
 export async function externalIdOf(db: Queryable, customerId: number): Promise<string | undefined> {

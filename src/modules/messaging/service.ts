@@ -3,6 +3,7 @@ import type { ModuleContext } from '../../kit/context.js';
 import type { Queryable } from '../../storage/port.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
+import { consentStatus } from '../customers/repository.js';
 import { updateConsent } from '../customers/service.js';
 import { getStore } from '../settings/service.js';
 import { openChannels, parseChannelConfig, type ChannelsConfig } from './channels/config.js';
@@ -26,9 +27,12 @@ import { compileTemplate, renderTemplate, type RenderedMessage } from './templat
 
 const enc = encodeURIComponent;
 
-/** The ledger key of one message: `source/step/customer id/occurrence`, each part URL-encoded. */
-export function sendKey(source: string, step: string, customerId: number, occurrence: string): string {
-  return `${enc(source)}/${enc(step)}/${customerId}/${enc(occurrence)}`;
+/**
+ * The ledger key of a message is `source/step/customer id/occurrence`, each part URL-encoded: the parts
+ * around the customer id, which the queueing SQL fills in per customer.
+ */
+function keyAround(source: string, step: string, occurrence: string) {
+  return { keyPrefix: `${enc(source)}/${enc(step)}/`, keySuffix: `/${enc(occurrence)}` };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -169,8 +173,7 @@ export async function queueSend(ctx: ModuleContext, input: unknown) {
     const n = await repo.enqueueSends(
       tx,
       {
-        keyPrefix: `${enc(req.source)}/${enc(step)}/`,
-        keySuffix: `/${enc(req.occurrence)}`,
+        ...keyAround(req.source, step, req.occurrence),
         channel: t.channel,
         kind: t.kind,
         source: req.source,
@@ -229,7 +232,7 @@ export async function unsubscribeInfo(ctx: ModuleContext, { token }: { token: st
   const key = await keyOfToken(ctx, token);
   const s = await repo.sendByKey(ctx.db, key);
   if (!s) throw new AppError('not_found', 'this link is not valid (or was altered)');
-  const consent = await repo.consentNow(ctx.db, s.customer_id, s.channel);
+  const consent = await consentStatus(ctx.db, s.customer_id, s.channel);
   return { key, customer: s.external_id, channel: s.channel, consent, locale: s.locale };
 }
 
