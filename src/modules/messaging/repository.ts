@@ -246,48 +246,65 @@ export async function deferSends(
 }
 
 /**
- * Claims queued rows for sending: status `sending`, the attempt counted, the address and locale kept —
- * committed before the provider is called. Returns the keys this caller won (another sender may have
- * claimed some).
+ * One step of the send pipeline for many rows, as ONE statement (atomic without a transaction, so the
+ * ledger writer's round trip is a single statement): each move takes a row from `from` to `to` only if
+ * it is still in `from`.
+ * - a claim (`queued` → `sending`, `claim: true`): the attempt counted, `sent_at` stamped, the reason
+ *   cleared — committed before the provider is called;
+ * - a result (`sending` → `sent` | `rejected` with the provider's id, the address and locale used;
+ *   → `queued` again at `notBefore` for a retry; → `unknown` when the provider may have taken it).
+ * Returns the keys moved with their new status (a claim another sender won is missing).
  */
-export async function claimSends(tx: Queryable, now: Date, keys: readonly string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const won = await tx.query<{ send_key: string }>(
-    `UPDATE message_sends SET status = 'sending', attempts = attempts + 1, sent_at = $1::timestamp,
-            updated_at = $1::timestamp, reason = NULL
-     WHERE send_key IN (${keys.map((_, i) => `$${i + 2}`).join(', ')}) AND status = 'queued'
-     RETURNING send_key`,
-    [now, ...keys],
-  );
-  return new Set(won.map((r) => r.send_key));
+export interface SendMove {
+  key: string;
+  from: 'queued' | 'sending';
+  to: 'sending' | 'sent' | 'rejected' | 'queued' | 'unknown';
+  claim?: boolean;
+  reason?: string | null;
+  notBefore?: Date | null;
+  providerId?: string | null;
+  address?: string | null;
+  locale?: string | null;
 }
 
-/** Records what the provider answered for claimed rows. */
-export async function finishSends(
-  tx: Queryable,
+export async function advanceSends(
+  db: Queryable,
   now: Date,
-  rows: readonly {
-    key: string;
-    status: 'sent' | 'rejected';
-    providerId: string | null;
-    reason: string | null;
-    address: string;
-    locale: string;
-  }[],
-) {
-  if (rows.length === 0) return 0;
+  moves: readonly SendMove[],
+): Promise<Map<string, string>> {
+  if (moves.length === 0) return new Map();
   const params: SqlValue[] = [now];
   const values = keysValues(
     params,
-    rows.map((r) => [r.key, r.status, r.providerId, r.reason, r.address, r.locale]),
+    moves.map((m) => [
+      m.key,
+      m.from,
+      m.to,
+      m.claim ? 1 : 0,
+      m.reason ?? null,
+      m.notBefore ?? null,
+      m.providerId ?? null,
+      m.address ?? null,
+      m.locale ?? null,
+    ]),
   );
-  return tx.exec(
-    `UPDATE message_sends SET status = v.status, provider_id = v.provider_id, reason = v.reason, address = v.address,
-            locale = v.locale, updated_at = $1::timestamp
-     FROM (VALUES ${values}) AS v(send_key, status, provider_id, reason, address, locale)
-     WHERE message_sends.send_key = v.send_key AND message_sends.status = 'sending'`,
+  const rows = await db.query<{ send_key: string; status: string }>(
+    `UPDATE message_sends
+     SET status = v.v_to,
+         attempts = attempts + CAST(v.v_claim AS INTEGER),
+         sent_at = CASE WHEN CAST(v.v_claim AS INTEGER) = 1 THEN $1::timestamp ELSE sent_at END,
+         reason = CAST(v.v_reason AS TEXT),
+         not_before = COALESCE(CAST(v.v_not_before AS TIMESTAMP), not_before),
+         provider_id = COALESCE(CAST(v.v_provider_id AS TEXT), provider_id),
+         address = COALESCE(CAST(v.v_address AS TEXT), address),
+         locale = COALESCE(CAST(v.v_locale AS TEXT), locale),
+         updated_at = $1::timestamp
+     FROM (VALUES ${values}) AS v(v_key, v_from, v_to, v_claim, v_reason, v_not_before, v_provider_id, v_address, v_locale)
+     WHERE message_sends.send_key = v.v_key AND message_sends.status = v.v_from
+     RETURNING message_sends.send_key, message_sends.status`,
     params,
   );
+  return new Map(rows.map((r) => [r.send_key, r.status]));
 }
 
 /**

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ModuleContext } from '../../kit/context.js';
-import type { Queryable } from '../../storage/port.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { consentStatus } from '../customers/repository.js';
@@ -11,6 +10,7 @@ import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
 import { parseDeliveryReport, parseInboundSms } from './channels/sms.js';
 import { parseTelegramUpdate } from './channels/telegram.js';
 import { quietUntil } from './policy.js';
+import { mentionsRecommendations, recommendationsFor } from './recommendations.js';
 import * as repo from './repository.js';
 import { MessagingPolicy, SendRequest, type Send } from './schema.js';
 import { parseCompiledTemplate, parseTemplateSource, type CompiledTemplate } from './templateSchema.js';
@@ -115,7 +115,10 @@ export async function previewTemplate(
       unsubscribe_url: `${base}/u/preview`,
       preferences_url: `${base}/u/preview`,
       discount_code: null,
-      recommendations: [],
+      recommendations: await recommendationsFor(ctx, customer, {
+        locale: locale ?? row.locale ?? store.locale ?? 'en',
+        currency: store.currency,
+      }),
       points: null,
       tier: null,
     },
@@ -268,8 +271,8 @@ export interface DeliverOptions {
   batch?: number;
   /** Messages in flight at once (default 10). */
   concurrency?: number;
-  /** Results are recorded every `chunk` messages (default 100), in the background: a crash can leave
-   *  up to two chunks handed to the provider but not recorded (they become `unknown`). */
+  /** Results are recorded with each claim, and every `chunk` messages (default 100) when nothing needs
+   *  claiming: what a crash can leave handed to the provider but not recorded (it becomes `unknown`). */
   chunk?: number;
   /** A `sending` row older than this is a stopped sender's (default 10 minutes: beyond any provider timeout). */
   staleMs?: number;
@@ -289,8 +292,9 @@ export interface DeliverCounts {
 }
 
 const RETRY_LIMIT = 6;
-/** Rows the feeder claims at a time, just ahead of the senders. */
-const CLAIM = 20;
+/** Rows the ledger writer claims at a time, just ahead of the senders (see deliverDue's pipeline). */
+const GROUP_MIN = 20;
+export const GROUP_MAX = 200;
 const backoffMs = (attempts: number) => Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
 
 /** Delivers what is due, round after round, until nothing is (or `max`/`signal`). */
@@ -345,30 +349,20 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
       ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, key)}`
       : undefined;
   interface Results {
-    finish: {
-      key: string;
-      status: 'sent' | 'rejected';
-      providerId: string | null;
-      reason: string | null;
-      address: string;
-      locale: string;
-    }[];
-    retry: { key: string; until: Date; reason: string }[];
-    unknown: { key: string; reason: string }[];
+    moves: repo.SendMove[];
     suppress: { channel: string; address: string; reason: string; source: string }[];
-    at: Date;
   }
   const classify = (
     outcomes: [repo.DueDbRow & { address: string }, SendOutcome, string][],
     done: Date,
   ): Results => {
-    const out: Results = { finish: [], retry: [], unknown: [], suppress: [], at: done };
+    const out: Results = { moves: [], suppress: [] };
     for (const [r, o, locale] of outcomes) {
+      const move = { key: r.send_key, from: 'sending' as const };
       const to = { address: r.address, locale };
-      if (o.status === 'sent')
-        out.finish.push({ key: r.send_key, status: 'sent', providerId: o.providerId, reason: null, ...to });
+      if (o.status === 'sent') out.moves.push({ ...move, to: 'sent', providerId: o.providerId, ...to });
       else if (o.status === 'rejected') {
-        out.finish.push({ key: r.send_key, status: 'rejected', providerId: null, reason: o.reason, ...to });
+        out.moves.push({ ...move, to: 'rejected', reason: o.reason, ...to });
         if (o.suppress)
           out.suppress.push({
             channel: r.channel,
@@ -377,37 +371,46 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             source: 'bounce',
           });
       } else if (o.ambiguous && !opts.channels[r.channel]?.idempotent)
-        out.unknown.push({ key: r.send_key, reason: `the provider may have taken it: ${o.reason}` });
+        out.moves.push({ ...move, to: 'unknown', reason: `the provider may have taken it: ${o.reason}` });
       else if (r.attempts + 1 >= RETRY_LIMIT)
-        out.finish.push({
-          key: r.send_key,
-          status: 'rejected',
-          providerId: null,
+        out.moves.push({
+          ...move,
+          to: 'rejected',
           reason: `gave up after ${RETRY_LIMIT} attempts: ${o.reason}`,
           ...to,
         });
       else
-        out.retry.push({
-          key: r.send_key,
-          until: new Date(done.getTime() + Math.max(o.retryAfterMs ?? 0, backoffMs(r.attempts + 1))),
+        out.moves.push({
+          ...move,
+          to: 'queued',
+          notBefore: new Date(done.getTime() + Math.max(o.retryAfterMs ?? 0, backoffMs(r.attempts + 1))),
           reason: o.reason,
         });
     }
     return out;
   };
-  const writeResults = async (tx: Queryable, r: Results) => {
-    await repo.finishSends(tx, r.at, r.finish);
-    await repo.deferSends(tx, r.at, r.retry, 'sending');
-    await repo.closeSends(tx, r.at, r.unknown, { from: 'sending', to: 'unknown' });
-    await repo.suppress(tx, r.suppress, r.at);
-  };
-  const tally = (r: Results) => {
-    for (const f of r.finish) {
-      if (f.status === 'sent') counts.sent++;
-      else counts.rejected++;
+  /** Records results and claims rows in one statement (with the suppressions, a transaction). */
+  const record = async (r: Results | null, claims: string[]) => {
+    const at = ctx.clock.now();
+    const moves: repo.SendMove[] = (r?.moves ?? []).concat(
+      claims.map((key) => ({ key, from: 'queued', to: 'sending', claim: true })),
+    );
+    const moved =
+      r && r.suppress.length > 0
+        ? await ctx.db.transaction(async (tx) => {
+            const m = await repo.advanceSends(tx, at, moves);
+            await repo.suppress(tx, r.suppress, at);
+            return m;
+          })
+        : await repo.advanceSends(ctx.db, at, moves);
+    for (const m of r?.moves ?? []) {
+      const status = moved.get(m.key);
+      if (status === 'sent') counts.sent++;
+      else if (status === 'rejected') counts.rejected++;
+      else if (status === 'queued') counts.retried++;
+      else if (status === 'unknown') counts.unknown++;
     }
-    counts.retried += r.retry.length;
-    counts.unknown += r.unknown.length;
+    return moved;
   };
   for (;;) {
     if (opts.signal?.aborted) break;
@@ -460,10 +463,18 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     });
     counts.skipped += skip.length;
     counts.deferred += defer.length;
-    const renderOne = async (r: (typeof go)[number]): Promise<RenderedMessage | AppError> => {
+    const renderOne = async (
+      r: (typeof go)[number],
+      link: string | undefined,
+    ): Promise<RenderedMessage | AppError> => {
       try {
         const compiled = await compiledOf(r.template, r.template_version);
-        const link = linkOf(r.send_key);
+        const recommendations = mentionsRecommendations(compiled)
+          ? await recommendationsFor(ctx, r.external_id, {
+              locale: r.locale ?? store.locale ?? 'en',
+              currency: store.currency,
+            })
+          : [];
         return renderTemplate(
           compiled,
           r.locale,
@@ -479,7 +490,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             },
             store: { name: null, currency: store.currency, time_zone: store.timeZone },
             ...(link ? { unsubscribe_url: link, preferences_url: link } : {}),
-            recommendations: [],
+            recommendations,
             points: null,
             tier: null,
           },
@@ -489,71 +500,80 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
         return err instanceof AppError ? err : new AppError('internal', String(err));
       }
     };
-    // A pipeline: a feeder claims the next few rows (`sending`, committed) just ahead of the senders,
-    // `concurrency` senders call the providers, and results are written in the background every
-    // `chunk` messages. A crash can leave at most `concurrency` + 2 × CLAIM rows never handed over
-    // (they become `unknown`: never resent), and up to two chunks handed over but not yet recorded.
+    // A pipeline. `concurrency` senders render and call the providers; one ledger writer runs one
+    // transaction at a time that records the results gathered so far and claims (`queued` → `sending`,
+    // committed) the next group of rows just ahead of the senders. The group covers about two of the
+    // writer's round trips at the pace the senders keep (GROUP_MIN..GROUP_MAX rows): a slow store or a
+    // fast provider gets a bigger group, not starved senders. A crash leaves two kinds of `sending`
+    // rows (both become `unknown`, never resent): claimed but never handed over (at most `concurrency`
+    // + 2 groups), and handed over but not yet recorded (what the senders did during one round trip,
+    // or `chunk` messages when nothing needs claiming).
     const rest = go.slice();
     const ready: (typeof go)[number][] = [];
-    let feeding: Promise<void> | null = null;
-    let failure: unknown = null;
-    const feed = async () => {
-      const part = rest.splice(0, CLAIM);
-      if (part.length === 0) return;
-      const at = ctx.clock.now();
-      const won = await ctx.db.transaction((tx) =>
-        repo.claimSends(
-          tx,
-          at,
-          part.map((r) => r.send_key),
-        ),
-      );
-      for (const r of part) if (won.has(r.send_key)) ready.push(r);
-    };
-    const topUp = (): Promise<void> | null => {
-      if (!feeding && ready.length < CLAIM && rest.length > 0 && !opts.signal?.aborted)
-        feeding = feed()
-          .catch((err: unknown) => {
-            failure ??= err;
-          })
-          .finally(() => {
-            feeding = null;
-          });
-      return feeding;
-    };
     let results: [(typeof go)[number], SendOutcome, string][] = [];
-    let writing: Promise<void> = Promise.resolve();
-    const flush = () => {
-      if (results.length === 0) return;
-      const batch = classify(results, ctx.clock.now());
+    let failure: unknown = null;
+    let group = GROUP_MIN;
+    let handedOver = 0;
+    const paceSince = performance.now();
+    let writing: Promise<void> | null = null;
+    let wakeSenders: () => void = () => undefined;
+    let woken = new Promise<void>((r) => (wakeSenders = r));
+    const wake = () => {
+      wakeSenders();
+      woken = new Promise<void>((r) => (wakeSenders = r));
+    };
+    const needsClaim = () => ready.length < group && rest.length > 0 && !opts.signal?.aborted;
+    const writeStep = async () => {
+      const part = needsClaim() ? rest.splice(0, group) : [];
+      const batch = results.length > 0 ? classify(results, ctx.clock.now()) : null;
       results = [];
-      writing = writing.then(async () => {
-        await ctx.db.transaction((tx) => writeResults(tx, batch));
-        tally(batch);
-      });
-      writing.catch((err: unknown) => {
-        failure ??= err;
-      });
+      const t0 = performance.now();
+      const moved = await record(
+        batch,
+        part.map((r) => r.send_key),
+      );
+      for (const r of part) if (moved.get(r.send_key) === 'sending') ready.push(r);
+      if (part.length > 0) {
+        // Rows the senders use during two round trips of this writer, at their pace so far.
+        const perMs = handedOver / Math.max(1, performance.now() - paceSince);
+        group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(2 * perMs * (performance.now() - t0))));
+      }
+    };
+    const pump = () => {
+      if (writing || failure || (!needsClaim() && results.length < chunkSize)) return;
+      writing = (async () => {
+        try {
+          while (!failure && (needsClaim() || results.length >= chunkSize)) {
+            await writeStep();
+            wake();
+          }
+        } catch (err) {
+          failure ??= err;
+        } finally {
+          writing = null;
+          wake();
+        }
+      })();
     };
     const sender = async () => {
       for (;;) {
         if (failure) return;
         const r = ready.shift();
         if (!r) {
-          const f = topUp();
-          if (!f) return;
-          await f;
+          pump();
+          if (!writing) return;
+          await woken;
           continue;
         }
-        void topUp();
-        const m = await renderOne(r);
+        pump();
+        const link = linkOf(r.send_key);
+        const m = await renderOne(r, link);
         let outcome: SendOutcome;
         let locale = r.locale ?? '';
         if (m instanceof AppError)
           outcome = { status: 'rejected', reason: `template: ${m.message}`, suppress: false };
         else {
           locale = m.locale;
-          const link = linkOf(r.send_key);
           outcome = await (opts.channels[r.channel] as Channel).send({
             key: r.send_key,
             to: r.address,
@@ -563,14 +583,18 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
           });
         }
+        handedOver++;
         results.push([r, outcome, locale]);
-        if (results.length >= chunkSize) flush();
         await throttle(r.channel, 1);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, sender));
-    flush();
-    await writing;
+    while (writing) await writing;
+    if (!failure && results.length > 0) {
+      const batch = classify(results, ctx.clock.now());
+      results = [];
+      await record(batch, []);
+    }
     if (failure) throw failure;
   }
   return counts;

@@ -180,9 +180,13 @@ function money(this: FilterImpl, value: unknown, currency?: unknown): string {
     throw new Error(
       `money needs an ISO 4217 currency code ({{ amount | money: 'UAH' }}, or store.currency), got ${JSON.stringify(cur ?? null)}`,
     );
-  const code = cur.toUpperCase();
+  return formatMoney(minor, cur, localeOf(this));
+}
+
+/** Integer minor units in a locale and an ISO 4217 currency, exactly (Intl formats decimal strings). */
+export function formatMoney(minor: number, currency: string, locale: string): string {
+  const code = currency.toUpperCase();
   const digits = minorDigits(code);
-  const locale = localeOf(this);
   const fmt = cached(
     numberFormats,
     `${locale}|${code}`,
@@ -194,7 +198,6 @@ function money(this: FilterImpl, value: unknown, currency?: unknown): string {
         maximumFractionDigits: digits,
       }),
   );
-  // A decimal string keeps the amount exact (Intl formats strings as decimals).
   return fmt.format(formatMinor(minor, digits) as Intl.StringNumericLiteral);
 }
 
