@@ -5,6 +5,7 @@
  */
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable } from '../../storage/port.js';
+import { sqlIds } from '../../kit/customerHooks.js';
 
 export type { Basket, BasketLine, Product } from '../../analytics/basket/types.js';
 
@@ -156,4 +157,9 @@ export async function insertModel(
     await tx.exec('DELETE FROM reco_models WHERE model_id < $1', [previous.id]);
   }
   return id;
+}
+
+/** Merge hook: the merged customers' kept order histories dropped (rebuilt by the next training). */
+export async function dropHistoriesOf(tx: Queryable, customerIds: readonly number[]): Promise<void> {
+  await tx.exec(`DELETE FROM reco_histories WHERE customer_id IN (${sqlIds(customerIds)})`);
 }

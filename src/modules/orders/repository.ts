@@ -1,5 +1,6 @@
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
+import { sqlIds } from '../../kit/customerHooks.js';
 import type { LoadBasketsOptions } from '../basket/repository.js';
 
 /** `o.ordered_at` within [since, until): the conditions and their parameters, numbered from $1. */
@@ -250,4 +251,14 @@ export async function orderRefunds(
     `SELECT external_id, amount_minor, currency, refunded_at, reason FROM refunds WHERE order_id = $1 ORDER BY refunded_at, external_id`,
     [orderId],
   );
+}
+
+/** Merge hook: the merged customers' orders, order lines and refunds become the survivor's. */
+export async function mergeCustomerOrders(
+  tx: Queryable,
+  fromIds: readonly number[],
+  intoId: number,
+): Promise<void> {
+  for (const table of ['orders', 'order_lines', 'refunds'])
+    await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${sqlIds(fromIds)})`, [intoId]);
 }
