@@ -6,6 +6,7 @@
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable } from '../../storage/port.js';
 import { sqlIds } from '../../kit/customerHooks.js';
+import { customerIdSql } from '../customers/repository.js';
 
 export type { Basket, BasketLine, Product } from '../../analytics/basket/types.js';
 
@@ -88,7 +89,7 @@ export async function modelHistory(
 ): Promise<string | undefined> {
   const rows = await db.query<{ history: string }>(
     `SELECT history FROM reco_histories
-     WHERE model_id = $1 AND customer_id = (SELECT customer_id FROM customers WHERE external_id = $2)`,
+     WHERE model_id = $1 AND customer_id = ${customerIdSql('$2')}`,
     [modelId, customerExt],
   );
   return rows[0]?.history;

@@ -306,6 +306,8 @@ describe.each(testEngines())('merging duplicate customers on %s', (engine) => {
       updated: 1,
     });
     expect(await db.query(`SELECT COUNT(*) AS n FROM customers`)).toEqual(customers);
+    const listed = await admin('GET', '/v1/orders?customerId=ann-shop&limit=10');
+    expect(listed.json.data.map((x: { id: string }) => x.id)).toEqual(['O-1', 'O-2', 'O-3', 'O-9']);
     const got = await admin('GET', '/v1/customers/ann-old');
     expect(got.json).toMatchObject({ id: 'ann', lastName: 'Lee', locale: 'uk' });
     const exported = await admin('GET', '/v1/customers/ann/export');

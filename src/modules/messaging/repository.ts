@@ -131,6 +131,16 @@ export async function customerIdsOf(
     );
     for (const r of rows) found.set(r.external_id, r.customer_id);
   }
+  // Shop ids of customers merged into another name the survivor (customer_aliases).
+  const rest = externalIds.filter((e) => !found.has(e));
+  for (let i = 0; i < rest.length; i += 1000) {
+    const part = rest.slice(i, i + 1000);
+    const rows = await db.query<{ customer_id: number; external_id: string }>(
+      `SELECT customer_id, external_id FROM customer_aliases WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
+      part,
+    );
+    for (const r of rows) found.set(r.external_id, r.customer_id);
+  }
   return found;
 }
 
