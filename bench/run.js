@@ -19,6 +19,7 @@ const benches = {
   channels: 'bench/channels.mjs',
   templates: 'bench/templates.mjs',
   messaging: 'bench/messaging.mjs',
+  identity: 'bench/identity.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

@@ -15,6 +15,15 @@ export const CustomerCreatedPayload = z.object({ external_id: z.string() });
 export const CustomerUpdatedPayload = z.object({ external_id: z.string() });
 /** A GDPR erasure: the customer's personal data is gone; `external_id` is the anonymous id left. */
 export const CustomerErasedPayload = z.object({ external_id: z.string(), erased_by: z.string() });
+/**
+ * Duplicates merged: the event's `customer_id` and `external_id` are the survivor's; the merged
+ * customer's internal id and shop id (now an alias of the survivor) are named. One event per merged one.
+ */
+export const CustomerMergedPayload = z.object({
+  external_id: z.string(),
+  merged_customer_id: z.number().int(),
+  merged_external_id: z.string(),
+});
 export const ConsentChangedPayload = z.object({
   external_id: z.string(),
   channel: z.enum(['email', 'sms', 'messenger', 'ads']),
@@ -65,6 +74,7 @@ export const DomainEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('customer.created'), payload: CustomerCreatedPayload }),
   z.object({ ...base, type: z.literal('customer.updated'), payload: CustomerUpdatedPayload }),
   z.object({ ...base, type: z.literal('customer.erased'), payload: CustomerErasedPayload }),
+  z.object({ ...base, type: z.literal('customer.merged'), payload: CustomerMergedPayload }),
   z.object({ ...base, type: z.literal('consent.changed'), payload: ConsentChangedPayload }),
   z.object({ ...base, type: z.literal('order.placed'), payload: OrderPlacedPayload }),
   z.object({ ...base, type: z.literal('order.refunded'), payload: OrderRefundedPayload }),
@@ -77,6 +87,7 @@ export const DOMAIN_EVENT_TYPES = [
   'customer.created',
   'customer.updated',
   'customer.erased',
+  'customer.merged',
   'consent.changed',
   'order.placed',
   'order.refunded',

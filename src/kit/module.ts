@@ -6,6 +6,7 @@ import type { RetainApp, ServerDeps } from './http/context.js';
 import type { JobHandler } from './context.js';
 import type { ScheduleInput } from './schedule.js';
 import type { Subscriber } from './events.js';
+import type { CustomerHooks } from './customerHooks.js';
 
 /** What the CLI hands a module's commands: a context on the store named by the global options. */
 export interface CliRuntime {
@@ -39,4 +40,9 @@ export interface RetainModule {
   readonly schedules?: readonly ScheduleInput[];
   /** Domain-event subscribers (delivered by the outbox dispatcher; see src/kit/events.ts). */
   readonly subscribers?: () => Promise<Subscriber[]>;
+  /**
+   * What erasing or merging customers does to this module's customer-owned tables (run by the
+   * customers service inside its transaction; see src/kit/customerHooks.ts).
+   */
+  readonly customerHooks?: CustomerHooks;
 }

@@ -1,3 +1,4 @@
+import { registerCustomerHooks } from '../kit/customerHooks.js';
 import type { RetainModule } from '../kit/module.js';
 import type { JobHandler } from '../kit/context.js';
 import type { Schedule } from '../kit/schedule.js';
@@ -41,6 +42,11 @@ export const MODULES: readonly RetainModule[] = [
   jobsModule,
   outboxModule,
 ];
+
+// Services reach every module's erase/merge hooks through the kit (they may not import this file).
+registerCustomerHooks(
+  MODULES.flatMap((m) => (m.customerHooks ? [{ module: m.name, ...m.customerHooks }] : [])),
+);
 
 /** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
 export async function jobHandlers(): Promise<Record<string, JobHandler>> {

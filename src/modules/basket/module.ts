@@ -27,4 +27,10 @@ export const basketModule: RetainModule = {
   },
   jobs: async () => (await import('./jobs.js')).BASKET_JOBS,
   subscribers: async () => [(await import('./jobs.js')).retrainSubscriber],
+  // The kept model's order histories are derived data: a merged customer's rows are dropped (the next
+  // training, which the merged orders' customer change does not itself trigger, rebuilds the survivor's).
+  customerHooks: {
+    tables: ['reco_histories'],
+    merge: async (tx, fromIds) => (await import('./repository.js')).dropHistoriesOf(tx, fromIds),
+  },
 };

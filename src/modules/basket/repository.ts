@@ -5,6 +5,8 @@
  */
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable } from '../../storage/port.js';
+import { sqlIds } from '../../kit/customerHooks.js';
+import { customerIdSql } from '../customers/repository.js';
 
 export type { Basket, BasketLine, Product } from '../../analytics/basket/types.js';
 
@@ -87,7 +89,7 @@ export async function modelHistory(
 ): Promise<string | undefined> {
   const rows = await db.query<{ history: string }>(
     `SELECT history FROM reco_histories
-     WHERE model_id = $1 AND customer_id = (SELECT customer_id FROM customers WHERE external_id = $2)`,
+     WHERE model_id = $1 AND customer_id = ${customerIdSql('$2')}`,
     [modelId, customerExt],
   );
   return rows[0]?.history;
@@ -156,4 +158,9 @@ export async function insertModel(
     await tx.exec('DELETE FROM reco_models WHERE model_id < $1', [previous.id]);
   }
   return id;
+}
+
+/** Merge hook: the merged customers' kept order histories dropped (rebuilt by the next training). */
+export async function dropHistoriesOf(tx: Queryable, customerIds: readonly number[]): Promise<void> {
+  await tx.exec(`DELETE FROM reco_histories WHERE customer_id IN (${sqlIds(customerIds)})`);
 }

@@ -9,4 +9,10 @@ export const clvModule: RetainModule = {
   commands: (program, cli) => registerClv(program, cli),
   routes: async () => (await import('./routes.js')).registerClvRoutes,
   jobs: async () => (await import('./jobs.js')).CLV_JOBS,
+  // Predictions are derived data: a merged customer's rows are dropped (the next run predicts the
+  // survivor from the merged history). Erasure keeps them (numbers about an anonymous id).
+  customerHooks: {
+    tables: ['clv_predictions'],
+    merge: async (tx, fromIds) => (await import('./repository.js')).dropPredictionsOf(tx, fromIds),
+  },
 };

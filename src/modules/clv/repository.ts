@@ -1,5 +1,6 @@
 /** The CLV module's SQL: the sales a summary is built from (`loadSales`) and stored predictions. */
 import type { Order } from '../../analytics/btyd/summary.js';
+import { sqlIds } from '../../kit/customerHooks.js';
 import type { Queryable } from '../../storage/port.js';
 import { mergeStaged } from '../../storage/merge.js';
 import { minorDigits } from '../../shared/money.js';
@@ -109,4 +110,9 @@ export async function savePredictions(
   for (const t of ['stg_predictions_actions', 'stg_predictions', 'stg_predictions_raw'])
     await db.exec(`DROP TABLE IF EXISTS ${t}`);
   return counts.inserted + counts.updated;
+}
+
+/** Merge hook: the merged customers' predictions dropped (recomputed for the survivor by the next run). */
+export async function dropPredictionsOf(tx: Queryable, customerIds: readonly number[]): Promise<void> {
+  await tx.exec(`DELETE FROM clv_predictions WHERE customer_id IN (${sqlIds(customerIds)})`);
 }

@@ -5,9 +5,11 @@ import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 
-/** `retain contacts export|erase` (GDPR) and `retain consent set|history` (the consent ledger). */
+/** `retain contacts export|erase` (GDPR), `retain contacts duplicates|merge` and `retain consent set|history` (the consent ledger). */
 export function registerContacts(program: Command, cli: CliRuntime): void {
-  const contacts = program.command('contacts').description('one contact: GDPR export and erasure');
+  const contacts = program
+    .command('contacts')
+    .description('contacts: GDPR export and erasure, duplicates and their merge');
   contacts
     .command('export <id>')
     .description('everything kept about one customer, as JSON (stdout, or --out)')
@@ -31,6 +33,54 @@ export function registerContacts(program: Command, cli: CliRuntime): void {
       const { eraseCustomer } = await import('./service.js');
       const r = await cli.withContext(cmd, (ctx) => eraseCustomer(ctx, { id, by: 'cli' }));
       emit(cmd, r, () => `erased ${r.erased}; its orders stay as ${r.nowKnownAs}`);
+    });
+
+  contacts
+    .command('duplicates')
+    .description('groups of customers sharing a canonical email, and separately a phone number')
+    .option('--limit <n>', 'at most this many groups per kind, largest first', '100')
+    .action(async (o: { limit: string }, cmd: Command) => {
+      const { DuplicatesQuery } = await import('./schema.js');
+      const q = DuplicatesQuery.safeParse({ limit: o.limit });
+      if (!q.success)
+        throw invalid(`--limit: ${q.error.issues[0]?.message ?? 'invalid'}`, { field: '--limit' });
+      const { listDuplicates } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => listDuplicates(ctx, q.data));
+      emit(cmd, r, () =>
+        (['email', 'phone'] as const)
+          .map(
+            (k) =>
+              `${k}: ${r[k].groups} groups, ${r[k].customers} customers\n` +
+              (r[k].data.length
+                ? table(
+                    [k, 'count', 'customers (oldest first)'],
+                    r[k].data.map((g) => [g.key, String(g.count), g.customers.join(' ')]),
+                  )
+                : ''),
+          )
+          .join('\n'),
+      );
+    });
+  contacts
+    .command('merge <into> <from...>')
+    .description(
+      'merge duplicates into one customer: orders, events, consents, messages…; the merged ids become aliases',
+    )
+    .option('--yes', 'confirm: a merge cannot be undone')
+    .action(async (into: string, from: string[], o: { yes?: boolean }, cmd: Command) => {
+      if (!o.yes) throw invalid('a merge cannot be undone: add --yes', { field: '--yes' });
+      const { mergeCustomers } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => mergeCustomers(ctx, { id: into, body: { from } }));
+      emit(
+        cmd,
+        r,
+        () =>
+          `merged ${r.merged.join(', ')} into ${r.into}` +
+          (r.filled.length ? `; filled ${r.filled.join(', ')}` : '') +
+          (r.consentsChanged.length
+            ? `; consent now from a merged customer: ${r.consentsChanged.join(', ')}`
+            : ''),
+      );
     });
 
   const consent = program.command('consent').description("a customer's consent per channel, and its ledger");

@@ -75,3 +75,39 @@ export const contactsMigration: Migration = {
     `ALTER TABLE customer_consents_next RENAME TO customer_consents`,
   ],
 };
+
+/**
+ * Migration 13, identity (issue 21):
+ * - `identity_links`: an anonymous id (a browser's, an app install's) → the customer it was seen
+ *   with, set by the first event carrying both (`event_id`, its time, `source` api|import). The first
+ *   link of an anonymous id wins; later claims by another customer are reported and not applied.
+ * - `customer_aliases`: the shop ids of customers merged into another (`POST /v1/customers/{id}/merge`)
+ *   → the survivor, so later imports and API calls naming a merged id reach the survivor.
+ * - `events (anonymous_id)` indexed on Postgres: stitching back-fills an anonymous id's stored events.
+ */
+export const identityMigration: Migration = {
+  version: 13,
+  name: 'identity',
+  statements: (d) => [
+    `CREATE TABLE identity_links (
+      anonymous_id TEXT PRIMARY KEY,
+      customer_id BIGINT NOT NULL,
+      event_id TEXT,
+      identified_at TIMESTAMP,
+      source TEXT NOT NULL,
+      linked_at TIMESTAMP NOT NULL
+    )`,
+    `CREATE TABLE customer_aliases (
+      external_id TEXT PRIMARY KEY,
+      customer_id BIGINT NOT NULL,
+      merged_at TIMESTAMP NOT NULL
+    )`,
+    ...(d.secondaryIndexes
+      ? [
+          `CREATE INDEX identity_links_customer_idx ON identity_links (customer_id)`,
+          `CREATE INDEX customer_aliases_customer_idx ON customer_aliases (customer_id)`,
+          `CREATE INDEX events_anonymous_idx ON events (anonymous_id)`,
+        ]
+      : []),
+  ],
+};

@@ -1,3 +1,4 @@
+import { erasedExternalId, sqlIds } from '../../kit/customerHooks.js';
 import type { Queryable, Row, SqlValue } from '../../storage/port.js';
 
 export interface CustomerDbRow {
@@ -262,17 +263,25 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
     ),
     messengerChat: await q(`SELECT chat_id, linked_at FROM messenger_chats WHERE customer_id = $1`),
     predictions: await q(`SELECT * FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of`),
+    anonymousIds: await q(
+      `SELECT anonymous_id, event_id, identified_at, source, linked_at FROM identity_links
+       WHERE customer_id = $1 ORDER BY linked_at, anonymous_id`,
+    ),
+    mergedIds: await q(
+      `SELECT external_id, merged_at FROM customer_aliases WHERE customer_id = $1 ORDER BY merged_at, external_id`,
+    ),
   };
 }
 
 /**
- * GDPR erasure of one customer, in the caller's transaction: personal fields emptied, the shop's id
- * replaced by `erased-<internal id>` (it may itself be an email), consent proofs, event properties,
- * message addresses and the messenger chat removed; orders, refunds and the send ledger stay as
- * anonymous facts. `erased_at` keeps the contact out of every send.
+ * GDPR erasure of the customers module's own rows, in the caller's transaction: personal fields
+ * emptied, the shop's id replaced by `erased-<internal id>` (it may itself be an email), consent
+ * proofs removed, and the merge aliases that resolved to the customer deleted. Other modules' tables
+ * are erased by their hooks (src/kit/customerHooks.ts) in the same transaction. `erased_at` keeps the
+ * contact out of every send.
  */
 export async function eraseCustomer(tx: Queryable, customerId: number, now: Date): Promise<string> {
-  const anonymous = `erased-${customerId}`;
+  const anonymous = erasedExternalId(customerId);
   await tx.exec(
     `UPDATE customers SET external_id = $2, email = NULL, phone = NULL, first_name = NULL, last_name = NULL,
             birthday = NULL, erased_at = $3::timestamp, updated_at = $3::timestamp
@@ -283,16 +292,153 @@ export async function eraseCustomer(tx: Queryable, customerId: number, now: Date
     `UPDATE consent_ledger SET ip = NULL, user_agent = NULL, form_text = NULL WHERE customer_id = $1`,
     [customerId],
   );
-  await tx.exec(`UPDATE events SET properties = NULL, anonymous_id = NULL WHERE customer_id = $1`, [
-    customerId,
-  ]);
-  await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
-  await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
-  // The outbox's earlier facts named the customer by the shop's id.
-  await tx.exec(
-    `UPDATE domain_events SET ref = $2
-     WHERE customer_id = $1 AND type IN ('customer.created', 'customer.updated', 'consent.changed')`,
-    [customerId, anonymous],
-  );
+  await tx.exec(`DELETE FROM customer_aliases WHERE customer_id = $1`, [customerId]);
   return anonymous;
+}
+
+/** The customer-owned tables the customers service handles itself (the others: modules' hooks). */
+export const OWN_CUSTOMER_TABLES = ['customers', 'customer_consents', 'consent_ledger', 'customer_aliases'];
+
+/**
+ * A shop id → the internal id, through the merge aliases too (`customer_aliases`: the shop ids of
+ * customers merged into another resolve to the survivor). `extExpr` is an SQL expression.
+ */
+export function customerIdSql(extExpr: string): string {
+  return `COALESCE((SELECT customer_id FROM customers WHERE external_id = ${extExpr}),
+                   (SELECT customer_id FROM customer_aliases WHERE external_id = ${extExpr}))`;
+}
+
+/**
+ * Rewrites the shop ids in a staging table's column that name merged customers to their survivor's
+ * shop id (set-based; nothing to do while no customer was ever merged). Imports call it before they
+ * resolve customers, so a file naming a merged id reaches the survivor instead of creating it again.
+ */
+export async function resolveAliasesIn(tx: Queryable, table: string, column: string): Promise<number> {
+  const any = await tx.query(`SELECT 1 AS one FROM customer_aliases LIMIT 1`);
+  if (any.length === 0) return 0;
+  return tx.exec(
+    `UPDATE ${table} AS s SET ${column} = m.survivor
+     FROM (SELECT a.external_id AS alias, c.external_id AS survivor
+           FROM customer_aliases a JOIN customers c ON c.customer_id = a.customer_id) m
+     WHERE s.${column} = m.alias`,
+  );
+}
+
+/** The customer a shop id names, directly or as a merged customer's alias. */
+export async function customerByIdOrAlias(
+  db: Queryable,
+  externalId: string,
+): Promise<(CustomerDbRow & { erased_at: Date | null; alias_of: string | null }) | undefined> {
+  const rows = await db.query<
+    CustomerDbRow & { erased_at: Date | null; alias_of: string | null } & Record<string, unknown>
+  >(
+    `SELECT ${COLUMNS}, erased_at, CAST(NULL AS TEXT) AS alias_of FROM customers WHERE external_id = $1
+     UNION ALL
+     SELECT ${COLUMNS.split(', ')
+       .map((c) => `c.${c}`)
+       .join(', ')}, c.erased_at, a.external_id AS alias_of
+     FROM customer_aliases a JOIN customers c ON c.customer_id = a.customer_id WHERE a.external_id = $1`,
+    [externalId],
+  );
+  return rows[0];
+}
+
+/** The fields a merge fills on the survivor when it has none (from the merged, in the order named). */
+export const FILLED_FIELDS = [
+  'email',
+  'phone',
+  'first_name',
+  'last_name',
+  'birthday',
+  'country',
+  'acquisition_channel',
+  'locale',
+  'time_zone',
+] as const;
+
+/** Sets the survivor's filled fields and earliest creation time (a merge). */
+export async function fillCustomer(
+  tx: Queryable,
+  customerId: number,
+  fields: Record<(typeof FILLED_FIELDS)[number], SqlValue> & { created_at: Date | null },
+  now: Date,
+): Promise<void> {
+  const params: SqlValue[] = [customerId, now, fields.created_at];
+  const sets = FILLED_FIELDS.map((f) => {
+    params.push(fields[f]);
+    return `${f} = $${params.length}${f === 'birthday' ? '::date' : ''}`;
+  });
+  await tx.exec(
+    `UPDATE customers SET ${sets.join(', ')}, created_at = $3::timestamp, updated_at = $2::timestamp
+     WHERE customer_id = $1`,
+    params,
+  );
+}
+
+/**
+ * The customers module's own rows of a merge (the modules' tables are their hooks'): the consent
+ * ledgers joined (entries kept, re-pointed; `current` = the survivor's consent per channel after the
+ * merge, written by the caller), earlier aliases re-pointed, the merged customers' shop ids kept as
+ * aliases of the survivor, and their rows deleted.
+ */
+export async function absorbCustomers(
+  tx: Queryable,
+  fromIds: readonly number[],
+  intoId: number,
+  now: Date,
+): Promise<void> {
+  const from = sqlIds(fromIds);
+  await tx.exec(`UPDATE consent_ledger SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  await tx.exec(`DELETE FROM customer_consents WHERE customer_id IN (${from})`);
+  await tx.exec(`UPDATE customer_aliases SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  await tx.exec(
+    `INSERT INTO customer_aliases (external_id, customer_id, merged_at)
+     SELECT external_id, $1, $2::timestamp FROM customers WHERE customer_id IN (${from}) ORDER BY customer_id`,
+    [intoId, now],
+  );
+  await tx.exec(`DELETE FROM customers WHERE customer_id IN (${from})`);
+}
+
+/** The customers' full rows (a merge reads them in its transaction). */
+export async function customersById(
+  tx: Queryable,
+  ids: readonly number[],
+): Promise<(CustomerDbRow & { erased_at: Date | null })[]> {
+  return tx.query<CustomerDbRow & { erased_at: Date | null } & Record<string, unknown>>(
+    `SELECT ${COLUMNS}, erased_at FROM customers WHERE customer_id IN (${sqlIds(ids)}) ORDER BY customer_id`,
+  );
+}
+
+export interface DuplicateDbRow {
+  key: string;
+  n: number;
+  external_id: string;
+}
+
+/**
+ * Groups of customers (not erased) sharing a key — `email`: the canonical email (trimmed, lower
+ * case); `phone`: the number's digits and a leading `+` — the largest groups first, at most `limit`
+ * groups; with the totals over all groups.
+ */
+export async function duplicateGroups(
+  db: Queryable,
+  by: 'email' | 'phone',
+  limit: number,
+): Promise<{ rows: DuplicateDbRow[]; groups: number; customers: number }> {
+  const key = by === 'email' ? `LOWER(TRIM(email))` : `regexp_replace(phone, '[^0-9+]', '', 'g')`;
+  const keyed = `SELECT customer_id, external_id, ${key} AS key FROM customers
+                 WHERE erased_at IS NULL AND ${by} IS NOT NULL`;
+  const groups = `SELECT key, COUNT(*) AS n, MIN(customer_id) AS first_id FROM (${keyed}) k
+                  WHERE key <> '' GROUP BY key HAVING COUNT(*) > 1`;
+  const [totals] = await db.query<{ groups: number; customers: number | null }>(
+    `SELECT COUNT(*) AS groups, SUM(n) AS customers FROM (${groups}) d`,
+  );
+  const rows = await db.query<DuplicateDbRow & Record<string, unknown>>(
+    `SELECT k.key, t.n, k.external_id
+     FROM (${keyed}) k
+     JOIN (SELECT key, n, first_id FROM (${groups}) d ORDER BY n DESC, first_id LIMIT $1) t ON t.key = k.key
+     ORDER BY t.n DESC, t.first_id, k.customer_id`,
+    [limit],
+  );
+  return { rows, groups: totals?.groups ?? 0, customers: Number(totals?.customers ?? 0) };
 }

@@ -11,6 +11,10 @@ import {
   ConsentUpdate,
   Customer,
   CustomerListQuery,
+  DuplicatesQuery,
+  DuplicatesResult,
+  MergeInput,
+  MergeResult,
   TimelineEntry,
   TimelineQuery,
 } from './schema.js';
@@ -30,6 +34,19 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(page(Customer, 'CustomerPage'), 'A page of customers') },
     }),
     async (c) => c.json(await service.listCustomers(deps, c.req.valid('query')), 200),
+  );
+
+  // Before /v1/customers/{id}, which would take "duplicates" for an id.
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers/duplicates',
+      tags,
+      summary: 'Groups of customers sharing a canonical email, and separately a phone number',
+      request: { query: DuplicatesQuery },
+      responses: { 200: json(DuplicatesResult, 'The duplicate groups, largest first') },
+    }),
+    async (c) => c.json(await service.listDuplicates(deps, c.req.valid('query')), 200),
   );
 
   app.openapi(
@@ -138,6 +155,26 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
         await service.eraseCustomer(deps, { id: c.req.param('id'), by: c.get('principal')?.id ?? 'api' }),
         200,
       ),
+  );
+
+  app.post(
+    '/v1/customers/:id/merge',
+    documented(app, auth, 'customers:write', {
+      method: 'post',
+      path: '/v1/customers/{id}/merge',
+      tags,
+      summary:
+        'Merge duplicates into this customer (orders, events, consents, messages…; the merged ids become aliases)',
+      description:
+        'One transaction: every customer-owned row of the merged customers becomes this one’s (predictions are dropped and recomputed), each channel’s consent is the latest decision across them, empty fields are filled from the merged, and their shop ids keep resolving to this customer. A `customer.merged` domain event per merged customer.',
+      request: {
+        params: IdParam,
+        body: { required: true, content: { 'application/json': { schema: MergeInput } } },
+      },
+      responses: { 200: json(MergeResult, 'Merged') },
+    }),
+    async (c) =>
+      c.json(await service.mergeCustomers(deps, { id: c.req.param('id'), body: await c.req.json() }), 200),
   );
 
   app.openapi(

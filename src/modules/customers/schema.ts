@@ -131,3 +131,55 @@ export const TimelineQuery = z.object({
     .optional()
     .openapi({ description: 'e.g. order,refund (default: all)' }),
 });
+
+/** Body of `POST /v1/customers/{id}/merge`: the shop ids of the customers merged into `{id}`. */
+export const MergeInput = z
+  .object({
+    from: z
+      .array(z.string().trim().min(1, 'is empty'))
+      .min(1, 'name at least one customer to merge')
+      .max(100, 'at most 100 customers per merge')
+      .openapi({ description: "the shop ids of the duplicates merged into the path's customer" }),
+  })
+  .strict()
+  .openapi('MergeInput');
+export type MergeInput = z.infer<typeof MergeInput>;
+
+export const MergeResult = z
+  .object({
+    into: z.string(),
+    merged: z.array(z.string()).openapi({ description: 'the merged ids (now aliases of `into`)' }),
+    consentsChanged: z
+      .array(z.enum(CONSENT_CHANNELS))
+      .openapi({ description: 'channels whose current consent a merged customer’s later decision replaced' }),
+    filled: z.array(z.string()).openapi({ description: 'empty fields of `into` filled from the merged' }),
+    customer: Customer,
+  })
+  .openapi('MergeResult');
+
+export const DuplicatesQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .openapi({ description: 'at most this many groups per kind, largest first (default 100)' }),
+});
+
+const DuplicateGroups = z.object({
+  groups: z.number().int().openapi({ description: 'groups of two or more customers' }),
+  customers: z.number().int().openapi({ description: 'customers in those groups' }),
+  data: z.array(
+    z.object({
+      key: z.string().openapi({ description: 'the canonical email, or the phone digits' }),
+      count: z.number().int(),
+      customers: z.array(z.string()).openapi({ description: 'shop ids, oldest customer first' }),
+    }),
+  ),
+});
+
+export const DuplicatesResult = z
+  .object({ email: DuplicateGroups, phone: DuplicateGroups })
+  .openapi('Duplicates');
+export type DuplicatesResult = z.infer<typeof DuplicatesResult>;

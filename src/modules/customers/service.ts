@@ -2,21 +2,28 @@ import type { ModuleContext } from '../../kit/context.js';
 import { encodeCursor, decodeCursor } from '../../kit/http/openapi.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
+import { customerHooks } from '../../kit/customerHooks.js';
 import { CustomerInput } from '../imports/schema.js';
 import { mergeRows, parseJsonBody } from '../ingest/service.js';
 import { recordEvents } from '../outbox/service.js';
+import type { NewDomainEvent } from '../../kit/events.js';
 import * as repo from './repository.js';
 import {
   CONSENT_CHANNELS,
   ConsentChannel,
   ConsentUpdate,
+  MergeInput,
+  type MergeResult,
+  type DuplicatesResult,
   type ConsentEntry,
   type ConsentStatus,
   type Customer,
   type CustomerListQuery,
 } from './schema.js';
 import type { z } from '@hono/zod-openapi';
+
+type ConsentChannelT = (typeof CONSENT_CHANNELS)[number];
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -77,9 +84,10 @@ export async function listCustomers({ db }: ModuleContext, q: CustomerListQuery)
   };
 }
 
-async function row(db: Database, id: string): Promise<repo.CustomerDbRow> {
-  const r = await repo.customerByExternalId(db, id);
-  if (!r) throw new AppError('not_found', `no customer with id ${id}`, { where: { field: 'id' } });
+/** The customer a shop id names — its own, or that of a customer merged into it (an alias). */
+async function row(db: Queryable, id: string, field = 'id') {
+  const r = await repo.customerByIdOrAlias(db, id);
+  if (!r) throw new AppError('not_found', `no customer with id ${id}`, { where: { field } });
   return r;
 }
 
@@ -207,7 +215,8 @@ function jsonSafe(
 }
 
 /**
- * GDPR erasure (one transaction): personal data removed, orders kept as anonymous facts, the contact
+ * GDPR erasure (one transaction): the customers module's rows and, through their hooks, every other
+ * module's (events, messaging, the outbox's references); personal data removed, orders kept as anonymous facts, the contact
  * never messaged again, and the erasure itself recorded as a `customer.erased` domain event (who, when).
  */
 export async function eraseCustomer(ctx: ModuleContext, { id, by }: { id: string; by: string }) {
@@ -215,6 +224,7 @@ export async function eraseCustomer(ctx: ModuleContext, { id, by }: { id: string
   const now = ctx.clock.now();
   const anonymous = await ctx.db.transaction(async (tx) => {
     const anon = await repo.eraseCustomer(tx, r.customer_id, now);
+    for (const h of customerHooks()) await h.erase?.(tx, r.customer_id, now);
     await recordEvents(
       tx,
       ctx.db.dialect,
@@ -292,4 +302,144 @@ export async function customerPrediction({ db }: ModuleContext, { id }: { id: st
     nextOrderAt: p.next_order_at ? p.next_order_at.toISOString() : null,
     currency: p.currency,
   };
+}
+
+/** Groups of customers sharing a canonical email, and separately a phone number (GET /v1/customers/duplicates). */
+export async function listDuplicates(
+  { db }: ModuleContext,
+  { limit }: { limit: number },
+): Promise<DuplicatesResult> {
+  const groupsOf = async (by: 'email' | 'phone') => {
+    const r = await repo.duplicateGroups(db, by, limit);
+    const data: DuplicatesResult['email']['data'] = [];
+    for (const x of r.rows) {
+      const last = data[data.length - 1];
+      if (last && last.key === x.key) last.customers.push(x.external_id);
+      else data.push({ key: x.key, count: x.n, customers: [x.external_id] });
+    }
+    return { groups: r.groups, customers: r.customers, data };
+  };
+  return { email: await groupsOf('email'), phone: await groupsOf('phone') };
+}
+
+/**
+ * Merges duplicates into one customer, in one transaction: every module's rows of the merged
+ * customers become the survivor's (or, derived data, are dropped) through their customer hooks; the
+ * consent ledgers are joined and each channel's current consent is the latest decision across them
+ * (a `merge` ledger entry when that changes the survivor's); the survivor's empty fields are filled
+ * from the merged (in the order named); the merged shop ids stay as aliases of the survivor; one
+ * `customer.merged` domain event per merged customer. Any bad id fails the whole merge, nothing written.
+ */
+export async function mergeCustomers(
+  ctx: ModuleContext,
+  { id, body }: { id: string; body: unknown },
+): Promise<z.infer<typeof MergeResult>> {
+  const parsed = MergeInput.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, 'body');
+  const { from } = parsed.data;
+  const now = ctx.clock.now();
+  const out = await ctx.db.transaction(async (tx) => {
+    const into = await row(tx, id);
+    if (into.erased_at)
+      throw new AppError('conflict', `customer ${id} is erased: nothing can be merged into it`, {
+        where: { field: 'id' },
+      });
+    const fromIds: number[] = [];
+    for (const [i, ext] of from.entries()) {
+      const field = `from[${i}]`;
+      const r = await row(tx, ext, field);
+      if (r.customer_id === into.customer_id)
+        throw new AppError(
+          'validation',
+          r.alias_of !== null
+            ? `${field}: ${ext} was already merged into ${into.external_id}`
+            : `${field}: cannot merge customer ${ext} into itself`,
+          { where: { field } },
+        );
+      if (r.alias_of !== null)
+        throw new AppError(
+          'validation',
+          `${field}: ${ext} was merged into ${r.external_id}; name ${r.external_id}`,
+          {
+            where: { field },
+          },
+        );
+      if (r.erased_at)
+        throw new AppError('conflict', `${field}: customer ${ext} is erased`, { where: { field } });
+      if (fromIds.includes(r.customer_id))
+        throw new AppError('validation', `${field}: ${ext} is named twice`, { where: { field } });
+      fromIds.push(r.customer_id);
+    }
+    const merged = await repo.customersById(tx, fromIds);
+    const byId = new Map(merged.map((m) => [m.customer_id, m]));
+    const ordered = fromIds.map((f) => byId.get(f) as repo.CustomerDbRow);
+    // Empty fields of the survivor, filled from the merged in the order named.
+    const filled: string[] = [];
+    const fields = {} as Record<(typeof repo.FILLED_FIELDS)[number], SqlValue>;
+    for (const f of repo.FILLED_FIELDS) {
+      const own = into[f];
+      const other = ordered.map((m) => m[f]).find((v) => v !== null && v !== undefined) ?? null;
+      fields[f] = own ?? other;
+      if (own === null && other !== null) filled.push(f);
+    }
+    const created = [into, ...ordered]
+      .map((m) => m.created_at)
+      .filter((d): d is Date => d !== null)
+      .sort((a, b) => a.getTime() - b.getTime())[0];
+    await repo.fillCustomer(tx, into.customer_id, { ...fields, created_at: created ?? null }, now);
+    // The current consent per channel: the latest decision across them (no time: the oldest; ties: the survivor's).
+    const order = [into.customer_id, ...fromIds];
+    const consents = (await repo.consentsOf(tx, order)).sort(
+      (a, b) => order.indexOf(a.customer_id) - order.indexOf(b.customer_id),
+    );
+    const time = (c: repo.ConsentDbRow) => c.changed_at?.getTime() ?? -Infinity;
+    const changed: ConsentChannelT[] = [];
+    const domain: NewDomainEvent[] = [];
+    for (const ch of CONSENT_CHANNELS) {
+      const own = consents.find((c) => c.channel === ch && c.customer_id === into.customer_id);
+      let best = own;
+      for (const c of consents)
+        if (c.channel === ch && c.customer_id !== into.customer_id && (!best || time(c) > time(best)))
+          best = c;
+      if (!best || best === own) continue;
+      await repo.setConsent(tx, {
+        customerId: into.customer_id,
+        channel: ch,
+        status: best.status,
+        changedAt: best.changed_at ?? now,
+        source: 'merge',
+        proof: {},
+        now,
+      });
+      changed.push(ch);
+      if (own?.status !== best.status)
+        domain.push({
+          type: 'consent.changed',
+          customerId: into.customer_id,
+          occurredAt: best.changed_at ?? now,
+          payload: { external_id: into.external_id, channel: ch, from: own?.status ?? null, to: best.status },
+        });
+    }
+    for (const h of customerHooks()) await h.merge?.(tx, fromIds, into.customer_id, now);
+    await repo.absorbCustomers(tx, fromIds, into.customer_id, now);
+    for (const m of ordered)
+      domain.push({
+        type: 'customer.merged',
+        customerId: into.customer_id,
+        occurredAt: now,
+        payload: {
+          external_id: into.external_id,
+          merged_customer_id: m.customer_id,
+          merged_external_id: m.external_id,
+        },
+      });
+    await recordEvents(tx, ctx.db.dialect, domain, now);
+    return {
+      into: into.external_id,
+      merged: ordered.map((m) => m.external_id),
+      consentsChanged: changed,
+      filled,
+    };
+  });
+  return { ...out, customer: await getCustomer(ctx, { id: out.into }) };
 }

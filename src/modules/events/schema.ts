@@ -29,6 +29,32 @@ export const IngestResult = z
         issues: z.array(z.object({ path: z.string(), message: z.string() })),
       }),
     ),
+    identity: z
+      .object({
+        linked: z
+          .number()
+          .int()
+          .openapi({ description: 'anonymous ids linked to a customer by this batch (first link wins)' }),
+        stitched: z
+          .number()
+          .int()
+          .openapi({ description: 'stored events of those anonymous ids that joined their customer' }),
+        conflicts: z.number().int().openapi({
+          description:
+            'events naming a customer for an anonymous id already linked to another one (not applied)',
+        }),
+        refused: z
+          .array(
+            z.object({
+              eventId: z.string(),
+              anonymousId: z.string(),
+              customerId: z.string().openapi({ description: 'the customer the event named' }),
+              linkedTo: z.string().openapi({ description: 'the customer the anonymous id stays linked to' }),
+            }),
+          )
+          .openapi({ description: 'the first 100 conflicts' }),
+      })
+      .openapi({ description: 'identity stitching: events carrying both customer_id and anonymous_id' }),
   })
   .openapi('IngestResult');
 export type IngestResult = z.infer<typeof IngestResult>;

@@ -32,6 +32,16 @@ export async function ingestEvents(
     seen.add(parsed.data.eventId);
     valid.push(parsed.data);
   });
-  const inserted = valid.length ? await repo.insertEvents(db, valid, now) : 0;
-  return { received: items.length, inserted, duplicates: valid.length - inserted + repeated, rejected };
+  const out = valid.length
+    ? await repo.insertEvents(db, valid, now)
+    : { inserted: 0, identity: { linked: 0, stitched: 0, conflicts: 0, refused: [] } };
+  if (out.identity.conflicts > 0)
+    ctx.log.warn({ conflicts: out.identity.refused }, 'anonymous ids already linked to another customer');
+  return {
+    received: items.length,
+    inserted: out.inserted,
+    duplicates: valid.length - out.inserted + repeated,
+    rejected,
+    identity: out.identity,
+  };
 }

@@ -22,6 +22,13 @@ export function describeImport(r: ImportReport): string {
     lines.push(
       `  refunds: inserted ${r.refunds.inserted}, updated ${r.refunds.updated}, unchanged ${r.refunds.unchanged}`,
     );
+  if (r.identity)
+    lines.push(
+      `  identity: ${r.identity.linked} anonymous ids linked, ${r.identity.stitched} earlier events joined their customer` +
+        (r.identity.conflicts
+          ? `, ${r.identity.conflicts} claims of ids linked to another customer refused`
+          : ''),
+    );
   if (r.guestOrders !== undefined)
     lines.push(
       `  guest orders (no customer id): ${r.guestOrders}; customers created: ${r.customersCreated ?? 0}`,

@@ -1,4 +1,5 @@
-import { appendConsentLedger } from '../customers/repository.js';
+import { appendConsentLedger, resolveAliasesIn } from '../customers/repository.js';
+import { linkIdentities, type IdentityOutcome } from '../events/repository.js';
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { actionsTable, mergeStaged, type MergeCounts } from '../../storage/merge.js';
 import { recordFrom } from '../outbox/service.js';
@@ -338,6 +339,7 @@ export interface OrderMergeResult extends MergeCounts {
 
 /** Groups staged lines into orders and merges them (and their lines) into the store. */
 export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): Promise<OrderMergeResult> {
+  await resolveAliasesIn(tx, 'stg_order_lines', 'customer_ext');
   const customersCreated = await ensureCustomers(
     tx,
     now,
@@ -510,6 +512,7 @@ export async function mergeRefunds(
   now: Date,
   dialect: Dialect,
 ): Promise<MergeCounts & { customersCreated: number }> {
+  await resolveAliasesIn(tx, 'stg_refund_lines', 'customer_ext');
   const customersCreated = await ensureCustomers(
     tx,
     now,
@@ -583,7 +586,16 @@ export async function mergeCustomers(
   dialect: Dialect,
 ): Promise<MergeCounts & { duplicates: number }> {
   const consentCols = CONSENT_CHANNELS.flatMap((c) => [`${c}_status`, `${c}_changed_at`, `${c}_source`]);
-  const duplicates = await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*');
+  // A row naming a merged customer updates the survivor — unless the file has the survivor's own
+  // row too, which then wins (the merged one's row is left out, counted as a duplicate).
+  const shadowed = await tx.exec(
+    `DELETE FROM stg_customers_raw WHERE external_id IN (
+       SELECT a.external_id FROM customer_aliases a JOIN customers c ON c.customer_id = a.customer_id
+       WHERE c.external_id IN (SELECT external_id FROM stg_customers_raw))`,
+  );
+  await resolveAliasesIn(tx, 'stg_customers_raw', 'external_id');
+  const duplicates =
+    shadowed + (await dedupe(tx, 'stg_customers_raw', 'stg_customers', ['external_id'], '*'));
   // A field the file leaves out (no column, or an empty cell) keeps its stored value: a partial file
   // (ids and emails only, say) never wipes what other imports wrote. Consents likewise.
   // Consents take part in change detection: compare against the current consent rows.
@@ -777,8 +789,9 @@ export async function mergeEvents(
   tx: Queryable,
   now: Date,
   dialect: Dialect,
-): Promise<MergeCounts & { duplicates: number }> {
+): Promise<MergeCounts & { duplicates: number; identity: IdentityOutcome }> {
   const jsonType = dialect.jsonType;
+  await resolveAliasesIn(tx, 'stg_events_raw', 'customer_ext');
   await ensureCustomers(
     tx,
     now,
@@ -790,13 +803,27 @@ export async function mergeEvents(
     'stg_events_raw',
     'stg_events_pre',
     ['event_id'],
-    'event_id, customer_ext, anonymous_id, type, properties, occurred_at',
+    'line_no, event_id, customer_ext, anonymous_id, type, properties, occurred_at',
+  );
+  // Identity stitching: the file's events carrying both ids link them (first link wins) and the
+  // stored events of those anonymous ids join the customer; then the file's anonymous-only events of
+  // a linked id are staged with it.
+  const identity = await linkIdentities(
+    tx,
+    `SELECT e.anonymous_id, c.customer_id, e.event_id, e.occurred_at AS identified_at, e.line_no
+     FROM stg_events_pre e JOIN customers c ON c.external_id = e.customer_ext
+     WHERE e.anonymous_id IS NOT NULL`,
+    [],
+    now,
+    'import',
   );
   await tx.exec(`DROP TABLE IF EXISTS stg_events`);
   await tx.exec(
     `CREATE TEMP TABLE stg_events AS
-     SELECT e.event_id, c.customer_id, e.anonymous_id, e.type, CAST(e.properties AS ${jsonType}) AS properties, e.occurred_at
-     FROM stg_events_pre e LEFT JOIN customers c ON c.external_id = e.customer_ext`,
+     SELECT e.event_id, CASE WHEN e.customer_ext IS NULL THEN l.customer_id ELSE c.customer_id END AS customer_id,
+            e.anonymous_id, e.type, CAST(e.properties AS ${jsonType}) AS properties, e.occurred_at
+     FROM stg_events_pre e LEFT JOIN customers c ON c.external_id = e.customer_ext
+     LEFT JOIN identity_links l ON l.anonymous_id = e.anonymous_id`,
   );
   const counts = await mergeStaged(tx, {
     target: 'events',
@@ -821,7 +848,7 @@ export async function mergeEvents(
       now,
     );
   await dropStaging(tx, ['stg_events', 'stg_events_pre', 'stg_events_actions']);
-  return { ...counts, duplicates };
+  return { ...counts, duplicates, identity };
 }
 
 /** The store's currency (set by the first orders import), if known. */

@@ -119,6 +119,12 @@ export interface ImportReport {
   /** Customers whose email consent an order's `email_consent` changed (the latest order's choice). */
   consentsChanged?: number;
   refunds?: { inserted: number; updated: number; unchanged: number };
+  /**
+   * Events: identity stitching — anonymous ids linked to a customer, stored events that joined
+   * their customer, and events naming a customer for an id already linked to another (each under
+   * `warnings`, capped like them; not applied: the first link wins).
+   */
+  identity?: { linked: number; stitched: number; conflicts: number };
   seconds: number;
 }
 
@@ -524,9 +530,22 @@ async function mergeAll(
     case 'spend':
       apply(await repo.mergeSpend(tx));
       break;
-    case 'events':
-      apply(await repo.mergeEvents(tx, now, dialect));
+    case 'events': {
+      const e = await repo.mergeEvents(tx, now, dialect);
+      apply(e);
+      report.identity = {
+        linked: e.identity.linked,
+        stitched: e.identity.stitched,
+        conflicts: e.identity.conflicts,
+      };
+      for (const c of e.identity.refused.slice(0, maxWarnings))
+        warn(
+          c.line ?? 0,
+          `event ${c.eventId}: anonymous id ${c.anonymousId} is already linked to customer ${c.linkedTo}; ` +
+            `not linked to ${c.customerId} (the first link wins)`,
+        );
       break;
+    }
   }
   await repo.dropStaging(
     tx,

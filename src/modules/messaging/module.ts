@@ -12,6 +12,12 @@ export const messagingModule: RetainModule = {
   commands: registerMessaging,
   routes: async () => (await import('./routes.js')).registerMessagingRoutes,
   jobs: async () => (await import('./jobs.js')).MESSAGING_JOBS,
+  customerHooks: {
+    tables: ['message_sends', 'messenger_chats'],
+    erase: async (tx, customerId) => (await import('./repository.js')).eraseCustomerMessaging(tx, customerId),
+    merge: async (tx, fromIds, intoId) =>
+      (await import('./repository.js')).mergeCustomerMessaging(tx, fromIds, intoId),
+  },
   // Deferred messages (quiet hours, retries) become due without anybody sending: look every minute.
   schedules: [
     {

@@ -1,4 +1,5 @@
 import type { Queryable, SqlValue } from '../../storage/port.js';
+import { sqlIds } from '../../kit/customerHooks.js';
 
 /** The messaging module's SQL: templates, the send ledger, suppressions and the link secret. */
 
@@ -126,6 +127,16 @@ export async function customerIdsOf(
     const part = externalIds.slice(i, i + 1000);
     const rows = await db.query<{ customer_id: number; external_id: string }>(
       `SELECT customer_id, external_id FROM customers WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
+      part,
+    );
+    for (const r of rows) found.set(r.external_id, r.customer_id);
+  }
+  // Shop ids of customers merged into another name the survivor (customer_aliases).
+  const rest = externalIds.filter((e) => !found.has(e));
+  for (let i = 0; i < rest.length; i += 1000) {
+    const part = rest.slice(i, i + 1000);
+    const rows = await db.query<{ customer_id: number; external_id: string }>(
+      `SELECT customer_id, external_id FROM customer_aliases WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
       part,
     );
     for (const r of rows) found.set(r.external_id, r.customer_id);
@@ -527,4 +538,35 @@ export async function resolveUnknown(
      WHERE status = 'unknown' ${source !== undefined ? 'AND source = $2' : ''}`,
     source !== undefined ? [now, source] : [now],
   );
+}
+
+/**
+ * Erase hook: the customer's message addresses blanked (the send ledger stays, as anonymous facts)
+ * and their messenger chat removed.
+ */
+export async function eraseCustomerMessaging(tx: Queryable, customerId: number): Promise<void> {
+  await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
+  await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
+}
+
+/**
+ * Merge hook: the merged customers' sends become the survivor's (they count towards its frequency cap;
+ * their keys keep the merged customer's id). The survivor keeps its messenger chat; without one it
+ * takes the most recently connected chat of the merged customers; the others are dropped.
+ */
+export async function mergeCustomerMessaging(
+  tx: Queryable,
+  fromIds: readonly number[],
+  intoId: number,
+): Promise<void> {
+  const from = sqlIds(fromIds);
+  await tx.exec(`UPDATE message_sends SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  await tx.exec(
+    `INSERT INTO messenger_chats (customer_id, chat_id, linked_at)
+     SELECT $1, chat_id, linked_at FROM messenger_chats
+     WHERE customer_id IN (${from}) AND NOT EXISTS (SELECT 1 FROM messenger_chats m WHERE m.customer_id = $1)
+     ORDER BY linked_at DESC, customer_id LIMIT 1`,
+    [intoId],
+  );
+  await tx.exec(`DELETE FROM messenger_chats WHERE customer_id IN (${from})`);
 }

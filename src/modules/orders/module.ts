@@ -4,4 +4,10 @@ import type { RetainModule } from '../../kit/module.js';
 export const ordersModule: RetainModule = {
   name: 'orders',
   routes: async () => (await import('./routes.js')).registerOrderRoutes,
+  // Erasure keeps orders and refunds as anonymous facts (the customer row itself is emptied).
+  customerHooks: {
+    tables: ['orders', 'order_lines', 'refunds'],
+    merge: async (tx, fromIds, intoId) =>
+      (await import('./repository.js')).mergeCustomerOrders(tx, fromIds, intoId),
+  },
 };

@@ -1,5 +1,7 @@
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
+import { sqlIds } from '../../kit/customerHooks.js';
+import { customerIdSql } from '../customers/repository.js';
 import type { LoadBasketsOptions } from '../basket/repository.js';
 
 /** `o.ordered_at` within [since, until): the conditions and their parameters, numbered from $1. */
@@ -31,7 +33,7 @@ export async function loadBaskets(db: Queryable, opts: LoadBasketsOptions = {}):
     // A scalar sub-query on the unique external id: Postgres walks orders_customer_idx and the lines'
     // (order_id, line_no) index; DuckDB prunes by zone maps (~5 ms on the demo store, against ~50 ms
     // for the same filter on the joined customers).
-    where.push(`o.customer_id = (SELECT customer_id FROM customers WHERE external_id = $${params.length})`);
+    where.push(`o.customer_id = ${customerIdSql(`$${params.length}`)}`);
   }
   const rows = await db.query<{
     order_ext: string;
@@ -201,7 +203,10 @@ export async function listOrders(
     where.push(sql.replace('?', `$${params.length}`));
   };
   if (f.afterId !== undefined) add('o.order_id > ?', f.afterId);
-  if (f.customerId !== undefined) add('c.external_id = ?', f.customerId);
+  if (f.customerId !== undefined) {
+    params.push(f.customerId); // the shop id, or a merged customer's (an alias of the survivor)
+    where.push(`o.customer_id = ${customerIdSql(`$${params.length}`)}`);
+  }
   if (f.status !== undefined) add('o.status = ?', f.status);
   if (f.from !== undefined) add('o.ordered_at >= ?::timestamp', f.from);
   if (f.to !== undefined) add('o.ordered_at < ?::timestamp', f.to);
@@ -250,4 +255,14 @@ export async function orderRefunds(
     `SELECT external_id, amount_minor, currency, refunded_at, reason FROM refunds WHERE order_id = $1 ORDER BY refunded_at, external_id`,
     [orderId],
   );
+}
+
+/** Merge hook: the merged customers' orders, order lines and refunds become the survivor's. */
+export async function mergeCustomerOrders(
+  tx: Queryable,
+  fromIds: readonly number[],
+  intoId: number,
+): Promise<void> {
+  for (const table of ['orders', 'order_lines', 'refunds'])
+    await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${sqlIds(fromIds)})`, [intoId]);
 }

@@ -1,3 +1,4 @@
+import { erasedExternalId } from '../../kit/customerHooks.js';
 import type { RetainModule } from '../../kit/module.js';
 import { outboxSchema } from './schema.js';
 
@@ -9,4 +10,12 @@ export const outboxModule: RetainModule = {
   name: 'outbox',
   migrations: [{ version: 7, name: 'domain_events', statements: outboxSchema }],
   routes: async () => (await import('./routes.js')).registerOutboxRoutes,
+  customerHooks: {
+    tables: ['domain_events'],
+    // The outbox's earlier facts named the customer by the shop's id.
+    erase: async (tx, customerId) =>
+      (await import('./repository.js')).eraseCustomerRefs(tx, customerId, erasedExternalId(customerId)),
+    // A merge keeps the history as recorded (each event names whom it named then); the
+    // `customer.merged` events map the merged ids to the survivor.
+  },
 };

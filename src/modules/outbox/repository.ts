@@ -37,6 +37,7 @@ const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
   'customer.created': { external_id: 'ref' },
   'customer.updated': { external_id: 'ref' },
   'customer.erased': { external_id: 'ref', erased_by: 'label' },
+  'customer.merged': { external_id: 'ref', merged_customer_id: 'ref_id', merged_external_id: 'label' },
   'consent.changed': { external_id: 'ref', channel: 'label', from: 'detail', to: 'detail' },
   'order.placed': {
     order_id: 'ref_id',
@@ -303,4 +304,13 @@ export function listEvents(
   q: { after: number; types?: readonly string[]; limit: number },
 ): Promise<DomainEvent[]> {
   return eventsAfter(db, q);
+}
+
+/** Erase hook: the outbox's facts that named the customer by the shop's id name the anonymous id. */
+export async function eraseCustomerRefs(tx: Queryable, customerId: number, anonymous: string): Promise<void> {
+  await tx.exec(
+    `UPDATE domain_events SET ref = $2
+     WHERE customer_id = $1 AND type IN ('customer.created', 'customer.updated', 'consent.changed')`,
+    [customerId, anonymous],
+  );
 }
