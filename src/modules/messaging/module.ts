@@ -1,6 +1,6 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerMessaging } from './commands.js';
-import { messagingMigration } from './migrations.js';
+import { consentRequestsMigration, messagingMigration } from './migrations.js';
 
 /**
  * Messaging: templates, the channels (email over SMTP, SMS through an HTTP gateway, a Telegram bot),
@@ -8,7 +8,7 @@ import { messagingMigration } from './migrations.js';
  */
 export const messagingModule: RetainModule = {
   name: 'messaging',
-  migrations: [messagingMigration],
+  migrations: [messagingMigration, consentRequestsMigration],
   commands: registerMessaging,
   routes: async () => (await import('./routes.js')).registerMessagingRoutes,
   jobs: async () => (await import('./jobs.js')).MESSAGING_JOBS,
