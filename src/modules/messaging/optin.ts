@@ -27,7 +27,7 @@ export const OPTIN_TTL_MS = 7 * 86_400_000;
 const enc = encodeURIComponent;
 
 /** The `messaging.deliver` job (service.ts), named here so an order need not load the send path. */
-const DELIVER_JOB = 'messaging.deliver';
+export const DELIVER_JOB = 'messaging.deliver';
 
 async function policyOf(ctx: ModuleContext): Promise<MessagingPolicy> {
   const value = await repo.readSetting(ctx.db, 'messaging_policy');
