@@ -261,6 +261,10 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
        FROM message_sends WHERE customer_id = $1 ORDER BY created_at, send_key`,
     ),
     messengerChat: await q(`SELECT chat_id, linked_at FROM messenger_chats WHERE customer_id = $1`),
+    consentRequests: await q(
+      `SELECT request_id, channel, source, status, requested_at, expires_at, decided_at, ip, user_agent, form_text
+       FROM consent_requests WHERE customer_id = $1 ORDER BY requested_at, request_id`,
+    ),
     predictions: await q(`SELECT * FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of`),
   };
 }
@@ -268,7 +272,7 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
 /**
  * GDPR erasure of one customer, in the caller's transaction: personal fields emptied, the shop's id
  * replaced by `erased-<internal id>` (it may itself be an email), consent proofs, event properties,
- * message addresses and the messenger chat removed; orders, refunds and the send ledger stay as
+ * message addresses, the messenger chat and double opt-in proofs removed; orders, refunds and the send ledger stay as
  * anonymous facts. `erased_at` keeps the contact out of every send.
  */
 export async function eraseCustomer(tx: Queryable, customerId: number, now: Date): Promise<string> {
@@ -288,6 +292,10 @@ export async function eraseCustomer(tx: Queryable, customerId: number, now: Date
   ]);
   await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
   await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
+  await tx.exec(
+    `UPDATE consent_requests SET ip = NULL, user_agent = NULL, form_text = NULL WHERE customer_id = $1`,
+    [customerId],
+  );
   // The outbox's earlier facts named the customer by the shop's id.
   await tx.exec(
     `UPDATE domain_events SET ref = $2

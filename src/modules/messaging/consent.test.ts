@@ -269,6 +269,19 @@ describe.each(testEngines())('consent tools on %s: preference page, double opt-i
     // Now marketing reaches the contact.
     expect(await news('n3', [idOf(3)])).toMatchObject({ sent: 1 });
 
+    // GDPR: the request is part of the export; erasure removes its proof, and the link then leads nowhere.
+    const exported = await t.call('GET', `/v1/customers/${idOf(3)}/export`, { role: 'admin' });
+    expect(exported.json.consentRequests).toMatchObject([
+      { channel: 'email', source: 'newsletter form', status: 'confirmed', ip: '198.51.100.7' },
+    ]);
+    expect((await t.call('POST', `/v1/customers/${idOf(3)}/erase`, { role: 'admin' })).status).toBe(200);
+    expect(
+      await db.query(
+        `SELECT ip, user_agent, form_text FROM consent_requests WHERE source = 'newsletter form'`,
+      ),
+    ).toEqual([{ ip: null, user_agent: null, form_text: null }]);
+    expect((await t.call('GET', local(url))).status).toBe(404);
+
     // A channel not under double opt-in, or a withdrawal, is recorded as before.
     const sms = await t.call('PUT', `/v1/customers/${idOf(4)}/consents/sms`, {
       role: 'agent',
