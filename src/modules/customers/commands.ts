@@ -5,7 +5,7 @@ import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 
-/** `retain contacts export|erase` (GDPR), `retain contacts duplicates|merge` and `retain consent set|history` (the consent ledger). */
+/** `retain contacts export|erase` (GDPR), `retain contacts duplicates|merge` and `retain consent set|link|history` (the consent ledger). */
 export function registerContacts(program: Command, cli: CliRuntime): void {
   const contacts = program
     .command('contacts')
@@ -114,6 +114,14 @@ export function registerContacts(program: Command, cli: CliRuntime): void {
         emit(cmd, r, () => `${id}: ${channel} ${status}`);
       },
     );
+  consent
+    .command('link <id>')
+    .description("the contact's preference page link (signed; lets them turn each channel on or off)")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { preferencesLink } = await import('../messaging/preferences.js');
+      const r = await cli.withContext(cmd, (ctx) => preferencesLink(ctx, { id }));
+      emit(cmd, r, () => r.url);
+    });
   consent
     .command('history <id>')
     .description('the consent ledger of one customer, oldest first')

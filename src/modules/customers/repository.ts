@@ -262,6 +262,10 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
        FROM message_sends WHERE customer_id = $1 ORDER BY created_at, send_key`,
     ),
     messengerChat: await q(`SELECT chat_id, linked_at FROM messenger_chats WHERE customer_id = $1`),
+    consentRequests: await q(
+      `SELECT request_id, channel, source, status, requested_at, expires_at, decided_at, ip, user_agent, form_text
+       FROM consent_requests WHERE customer_id = $1 ORDER BY requested_at, request_id`,
+    ),
     predictions: await q(`SELECT * FROM clv_predictions WHERE customer_id = $1 ORDER BY as_of`),
     anonymousIds: await q(
       `SELECT anonymous_id, event_id, identified_at, source, linked_at FROM identity_links

@@ -18,6 +18,7 @@ import {
   TimelineEntry,
   TimelineQuery,
 } from './schema.js';
+import { putConsent } from '../messaging/optin.js';
 import * as service from './service.js';
 
 const IdParam = z.object({ id: z.string().min(1).openapi({ description: "the shop's customer id" }) });
@@ -105,22 +106,41 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       path: '/v1/customers/{id}/consents/{channel}',
       tags,
       summary: 'Record a consent decision for one channel',
+      description:
+        'On a channel the messaging policy puts under double opt-in, a grant (not granted yet) answers 202: the consent stays as it was, and a confirmation message with a link is queued to the contact (`confirmation`).',
       request: {
         params: IdParam.extend({ channel: z.enum(CONSENT_CHANNELS) }),
         body: { required: true, content: { 'application/json': { schema: ConsentUpdate } } },
       },
-      responses: { 200: json(Customer, 'The customer with the new consent') },
+      responses: {
+        200: json(Customer, 'The customer with the new consent'),
+        202: json(
+          Customer.extend({
+            confirmation: z.object({
+              requestId: z.string(),
+              channel: z.string(),
+              status: z.string(),
+              sendKey: z.string(),
+              requestedAt: z.string(),
+              expiresAt: z.string(),
+              created: z.boolean(),
+            }),
+          }),
+          'Double opt-in: the confirmation is queued (or one is already pending); consent unchanged',
+        ),
+      },
     }),
     async (c) => {
       const body = ConsentUpdate.safeParse(await c.req.json());
       if (!body.success) throw validationError(body.error, 'body');
-      return c.json(
-        await service.updateConsent(deps, {
-          id: c.req.param('id'),
-          channel: c.req.param('channel'),
-          body: body.data,
-        }),
-      );
+      const r = await putConsent(deps, {
+        id: c.req.param('id'),
+        channel: c.req.param('channel'),
+        body: body.data,
+      });
+      return r.confirmation
+        ? c.json({ ...r.customer, confirmation: r.confirmation }, 202)
+        : c.json(r.customer, 200);
     },
   );
 

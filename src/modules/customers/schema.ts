@@ -4,6 +4,7 @@ import { PageQuery } from '../../kit/http/openapi.js';
 /** Channels with a consent: the three that message a contact, and `ads` (retargeting audiences). */
 export const CONSENT_CHANNELS = ['email', 'sms', 'messenger', 'ads'] as const;
 export const ConsentChannel = z.enum(CONSENT_CHANNELS);
+export type ConsentChannel = z.infer<typeof ConsentChannel>;
 export const ConsentStatus = z.enum(['granted', 'denied', 'unsubscribed', 'unknown']);
 export type ConsentStatus = z.infer<typeof ConsentStatus>;
 

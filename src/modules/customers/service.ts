@@ -2,7 +2,7 @@ import type { ModuleContext } from '../../kit/context.js';
 import { encodeCursor, decodeCursor } from '../../kit/http/openapi.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
-import type { Queryable, SqlValue } from '../../storage/port.js';
+import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { customerHooks } from '../../kit/customerHooks.js';
 import { CustomerInput } from '../imports/schema.js';
 import { mergeRows, parseJsonBody } from '../ingest/service.js';
@@ -139,39 +139,62 @@ export async function updateConsent(
   const ch = ConsentChannel.safeParse(channel);
   if (!ch.success) throw validationError(ch.error, 'channel');
   const r = await row(db, id);
-  const changedAt = body.changedAt ? new Date(body.changedAt) : now;
-  await db.transaction(async (tx) => {
-    const from = await repo.consentStatus(tx, r.customer_id, ch.data);
-    await repo.setConsent(tx, {
-      customerId: r.customer_id,
-      channel: ch.data,
-      status: body.status,
-      changedAt,
-      source: body.source ?? 'api',
-      proof: body.proof ?? {},
+  await db.transaction((tx) =>
+    applyConsent(
+      tx,
+      db.dialect,
+      { customerId: r.customer_id, externalId: r.external_id },
+      ch.data,
+      body,
       now,
-    });
-    if (from !== body.status)
-      await recordEvents(
-        tx,
-        db.dialect,
-        [
-          {
-            type: 'consent.changed',
-            customerId: r.customer_id,
-            occurredAt: changedAt,
-            payload: {
-              external_id: r.external_id,
-              channel: ch.data,
-              from: from as ConsentStatus | null,
-              to: body.status,
-            },
-          },
-        ],
-        now,
-      );
-  });
+    ),
+  );
   return getCustomer(ctx, { id });
+}
+
+/**
+ * One consent decision in the caller's transaction: the ledger entry, the current state and, when the
+ * status changed, a `consent.changed` event. Returns the status before it.
+ */
+export async function applyConsent(
+  tx: Queryable,
+  dialect: Dialect,
+  who: { customerId: number; externalId: string },
+  channel: ConsentChannel,
+  body: z.infer<typeof ConsentUpdate>,
+  now: Date,
+): Promise<string | null> {
+  const changedAt = body.changedAt ? new Date(body.changedAt) : now;
+  const from = await repo.consentStatus(tx, who.customerId, channel);
+  await repo.setConsent(tx, {
+    customerId: who.customerId,
+    channel,
+    status: body.status,
+    changedAt,
+    source: body.source ?? 'api',
+    proof: body.proof ?? {},
+    now,
+  });
+  if (from !== body.status)
+    await recordEvents(
+      tx,
+      dialect,
+      [
+        {
+          type: 'consent.changed',
+          customerId: who.customerId,
+          occurredAt: changedAt,
+          payload: {
+            external_id: who.externalId,
+            channel,
+            from: from as ConsentStatus | null,
+            to: body.status,
+          },
+        },
+      ],
+      now,
+    );
+  return from;
 }
 
 /** One customer's consent ledger, oldest first (optionally one channel). */

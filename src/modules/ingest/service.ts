@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { issuesError, issuesOf, type Issue } from '../../kit/http/errors.js';
-import type { Database } from '../../storage/port.js';
+import type { Database, Queryable } from '../../storage/port.js';
 import { cleanRecord, type FieldIssue } from '../imports/values.js';
 import * as imports from '../imports/repository.js';
 import type { CustomerRow, OrderLineRow, ProductRow, RefundRow, SpendRow } from '../imports/schema.js';
@@ -96,7 +96,12 @@ type Rows =
  * classify insert/update/unchanged by external id), so an API upsert and an import of the same data
  * agree, and a replay changes nothing. `line` numbers are 1-based positions in `rows`.
  */
-export async function mergeRows(db: Database, input: Rows, now: Date): Promise<MergeOutcome> {
+export async function mergeRows(
+  db: Database,
+  input: Rows,
+  now: Date,
+  opts: { inTx?: (tx: Queryable) => Promise<void> } = {},
+): Promise<MergeOutcome> {
   return db.transaction(async (tx) => {
     const out: MergeOutcome = { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
     const put = async <R>(
@@ -142,6 +147,8 @@ export async function mergeRows(db: Database, input: Rows, now: Date): Promise<M
       tx,
       Object.values(imports.STAGING).map((t) => t.table),
     );
+    // The caller's own writes that must commit with the merge (a double opt-in request of a checkout).
+    if (opts.inTx) await opts.inTx(tx);
     return out;
   });
 }

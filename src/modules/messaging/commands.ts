@@ -183,6 +183,43 @@ export function registerMessaging(program: Command, cli: CliRuntime): void {
       emit(cmd, r, () => `${r.action === 'resend' ? 'queued again' : 'dropped'}: ${r.rows} unknown sends`);
     });
   send
+    .command('feedback <files...>')
+    .description(
+      'read bounce and complaint reports (RFC 3464 DSN, RFC 5965 ARF; raw .eml files): suppress hard bounces and complainers',
+    )
+    .action(async (files: string[], _o: unknown, cmd: Command) => {
+      const { parseFeedback, applyFeedback } = await import('./bounces.js');
+      // Every file is read and parsed first: a bad one is refused, naming it, before anything is written.
+      const reports: { file: string; report: Awaited<ReturnType<typeof parseFeedback>> }[] = [];
+      for (const file of files) {
+        const raw = await readFile(file).catch((err: Error) => {
+          throw invalid(`cannot read ${file}: ${err.message}`, { file });
+        });
+        reports.push({ file, report: await parseFeedback(raw, { file }) });
+      }
+      const r = await cli.withContext(cmd, async (ctx) => {
+        const out = [];
+        for (const { file, report } of reports) out.push({ file, ...(await applyFeedback(ctx, report)) });
+        return { data: out };
+      });
+      emit(cmd, r, () =>
+        table(
+          ['file', 'address', 'kind', 'status', 'send', 'suppressed', 'unsubscribed'],
+          r.data.flatMap((f) =>
+            f.recipients.map((x) => [
+              f.file,
+              x.address,
+              x.kind,
+              x.status ?? '',
+              x.send ?? '',
+              x.suppressed ? 'yes' : 'no',
+              x.unsubscribed.join(' '),
+            ]),
+          ),
+        ),
+      );
+    });
+  send
     .command('summary')
     .description('the send ledger by status')
     .option('--source <source>', 'one source only')
@@ -232,26 +269,41 @@ export function registerMessaging(program: Command, cli: CliRuntime): void {
     .description('show or change the sending rules (frequency cap, quiet hours, public URL)')
     .option('--cap <n/days>', "marketing messages per contact per days, e.g. 3/7; 'off' for none")
     .option('--quiet <start-end>', "quiet hours in the contact's time zone, e.g. 21:00-09:00; 'off' for none")
-    .option('--public-url <url>', 'where contacts reach retain serve (unsubscribe links)')
-    .action(async (o: { cap?: string; quiet?: string; publicUrl?: string }, cmd: Command) => {
-      const change: Record<string, unknown> = {};
-      if (o.cap !== undefined) {
-        const m = /^(\d+)\/(\d+)$/.exec(o.cap);
-        if (o.cap !== 'off' && !m)
-          throw invalid(`expected --cap n/days such as 3/7, got '${o.cap}'`, { field: '--cap' });
-        change.frequencyCap = m ? { max: Number(m[1]), days: Number(m[2]) } : null;
-      }
-      if (o.quiet !== undefined) {
-        const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(o.quiet);
-        if (o.quiet !== 'off' && !m)
-          throw invalid(`expected --quiet HH:MM-HH:MM, got '${o.quiet}'`, { field: '--quiet' });
-        change.quietHours = m ? { start: m[1], end: m[2] } : null;
-      }
-      if (o.publicUrl !== undefined) change.publicUrl = o.publicUrl;
-      const { getPolicy, setPolicy } = await import('./service.js');
-      const r = await cli.withContext(cmd, (ctx) =>
-        Object.keys(change).length ? setPolicy(ctx, change) : getPolicy(ctx),
-      );
-      emit(cmd, r, () => JSON.stringify(r, null, 2));
-    });
+    .option('--public-url <url>', 'where contacts reach retain serve (unsubscribe and preference links)')
+    .option(
+      '--double-opt-in <channels>',
+      "channels whose API and checkout grants wait for the contact's confirmation: email, sms, email,sms or 'off'",
+    )
+    .action(
+      async (o: { cap?: string; quiet?: string; publicUrl?: string; doubleOptIn?: string }, cmd: Command) => {
+        const change: Record<string, unknown> = {};
+        if (o.cap !== undefined) {
+          const m = /^(\d+)\/(\d+)$/.exec(o.cap);
+          if (o.cap !== 'off' && !m)
+            throw invalid(`expected --cap n/days such as 3/7, got '${o.cap}'`, { field: '--cap' });
+          change.frequencyCap = m ? { max: Number(m[1]), days: Number(m[2]) } : null;
+        }
+        if (o.quiet !== undefined) {
+          const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(o.quiet);
+          if (o.quiet !== 'off' && !m)
+            throw invalid(`expected --quiet HH:MM-HH:MM, got '${o.quiet}'`, { field: '--quiet' });
+          change.quietHours = m ? { start: m[1], end: m[2] } : null;
+        }
+        if (o.publicUrl !== undefined) change.publicUrl = o.publicUrl;
+        if (o.doubleOptIn !== undefined) {
+          const list = o.doubleOptIn === 'off' ? [] : o.doubleOptIn.split(',').map((c) => c.trim());
+          const wrong = list.find((c) => c !== 'email' && c !== 'sms');
+          if (wrong !== undefined)
+            throw invalid(`--double-opt-in takes email, sms, email,sms or off; got '${wrong}'`, {
+              field: '--double-opt-in',
+            });
+          change.doubleOptIn = [...new Set(list)];
+        }
+        const { getPolicy, setPolicy } = await import('./service.js');
+        const r = await cli.withContext(cmd, (ctx) =>
+          Object.keys(change).length ? setPolicy(ctx, change) : getPolicy(ctx),
+        );
+        emit(cmd, r, () => JSON.stringify(r, null, 2));
+      },
+    );
 }

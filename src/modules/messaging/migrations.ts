@@ -72,3 +72,34 @@ export const messagingMigration: Migration = {
     )`,
   ],
 };
+
+/**
+ * Migration 14, double opt-in (issue 21): `consent_requests` keeps each pending confirmation — a grant
+ * asked for through the API or at a checkout on a channel the policy's `doubleOptIn` names. The grant
+ * itself is not in the consent ledger until the contact confirms (the ledger holds decisions, and
+ * `requested` is not one); the confirmation then writes a `granted` entry with source `double opt-in`.
+ * `status`: pending → confirmed (the link was used: single use) or expired (seen after `expires_at`).
+ */
+export const consentRequestsMigration: Migration = {
+  version: 14,
+  name: 'consent_requests',
+  statements: (d) => [
+    `CREATE TABLE consent_requests (
+      request_id TEXT PRIMARY KEY,
+      customer_id BIGINT NOT NULL,
+      channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+      source TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'expired')),
+      send_key TEXT NOT NULL,
+      requested_at TIMESTAMP NOT NULL,
+      expires_at TIMESTAMP NOT NULL,
+      decided_at TIMESTAMP,
+      ip TEXT,
+      user_agent TEXT,
+      form_text TEXT
+    )`,
+    ...(d.secondaryIndexes
+      ? [`CREATE INDEX consent_requests_customer_idx ON consent_requests (customer_id, channel, status)`]
+      : []),
+  ],
+};

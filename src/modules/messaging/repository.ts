@@ -547,11 +547,16 @@ export async function resolveUnknown(
 export async function eraseCustomerMessaging(tx: Queryable, customerId: number): Promise<void> {
   await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
   await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
+  // Double opt-in requests stay (when and how consent was asked) without their proofs.
+  await tx.exec(
+    `UPDATE consent_requests SET ip = NULL, user_agent = NULL, form_text = NULL WHERE customer_id = $1`,
+    [customerId],
+  );
 }
 
 /**
- * Merge hook: the merged customers' sends become the survivor's (they count towards its frequency cap;
- * their keys keep the merged customer's id). The survivor keeps its messenger chat; without one it
+ * Merge hook: the merged customers' sends and double opt-in requests become the survivor's (sends count
+ * towards its frequency cap; their keys keep the merged customer's id). The survivor keeps its messenger chat; without one it
  * takes the most recently connected chat of the merged customers; the others are dropped.
  */
 export async function mergeCustomerMessaging(
@@ -561,6 +566,8 @@ export async function mergeCustomerMessaging(
 ): Promise<void> {
   const from = sqlIds(fromIds);
   await tx.exec(`UPDATE message_sends SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  // A merged customer's pending confirmation, once clicked, grants the survivor.
+  await tx.exec(`UPDATE consent_requests SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
   await tx.exec(
     `INSERT INTO messenger_chats (customer_id, chat_id, linked_at)
      SELECT $1, chat_id, linked_at FROM messenger_chats

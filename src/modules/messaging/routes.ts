@@ -5,6 +5,7 @@ import { documented, json, page, securedRoute } from '../../kit/http/openapi.js'
 import { AppError } from '../../shared/errors.js';
 import { validationError } from '../../kit/http/errors.js';
 import { MessagingPolicy, Send, SendListQuery, SendQueued, SendRequest } from './schema.js';
+import { registerConsentRoutes } from './consentRoutes.js';
 import * as service from './service.js';
 import { TemplateSource } from './templateSchema.js';
 
@@ -67,6 +68,7 @@ function unsubscribePage(locale: string | null, channel: string, done: boolean):
 }
 
 export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  registerConsentRoutes(app, deps, auth);
   app.put(
     '/v1/templates/:name',
     documented(app, auth, 'messaging:write', {
@@ -267,13 +269,14 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
       path: '/v1/messaging/hooks',
       tags,
       summary:
-        'The callback URLs to give the SMS gateway (inbound, delivery reports) and the Telegram bot (setWebhook)',
+        'The callback URLs to give the SMS gateway (inbound, delivery reports), the Telegram bot (setWebhook) and the bounce mailbox (email feedback)',
       responses: {
         200: json(
           z.object({
             smsInbound: z.string(),
             smsStatus: z.string(),
             telegram: z.string(),
+            emailFeedback: z.string(),
             note: z.string().nullable(),
           }),
           'Secret callback URLs',

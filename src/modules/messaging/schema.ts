@@ -108,6 +108,13 @@ export const MessagingPolicy = z
     publicUrl: z.string().url().nullable().default(null).openapi({
       description: 'the address of `retain serve` contacts reach: unsubscribe and preference links',
     }),
+    doubleOptIn: z
+      .array(z.enum(['email', 'sms']))
+      .default([])
+      .openapi({
+        description:
+          'channels whose grants from the API or a checkout wait for the contact to confirm a link sent to them (needs publicUrl)',
+      }),
   })
   .strict()
   .openapi('MessagingPolicy');

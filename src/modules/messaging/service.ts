@@ -9,6 +9,8 @@ import { openChannels, parseChannelConfig, type ChannelsConfig } from './channel
 import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
 import { parseDeliveryReport, parseInboundSms } from './channels/sms.js';
 import { parseTelegramUpdate } from './channels/telegram.js';
+import { preferencesToken } from './links.js';
+import { checkOptInTemplate } from './optinTemplates.js';
 import { quietUntil } from './policy.js';
 import { mentionsRecommendations, recommendationsFor } from './recommendations.js';
 import * as repo from './repository.js';
@@ -40,6 +42,7 @@ function keyAround(source: string, step: string, occurrence: string) {
 
 export async function saveTemplate(ctx: ModuleContext, { body, by }: { body: unknown; by: string | null }) {
   const source = parseTemplateSource(body);
+  checkOptInTemplate(source);
   const compiled = await compileTemplate(source);
   const now = ctx.clock.now();
   const version = await ctx.db.transaction((tx) =>
@@ -113,7 +116,7 @@ export async function previewTemplate(
       customer: { ...row },
       store: { name: null, currency: store.currency, time_zone: store.timeZone },
       unsubscribe_url: `${base}/u/preview`,
-      preferences_url: `${base}/u/preview`,
+      preferences_url: `${base}/p/preview`,
       discount_code: null,
       recommendations: await recommendationsFor(ctx, customer, {
         locale: locale ?? row.locale ?? store.locale ?? 'en',
@@ -140,6 +143,12 @@ export async function setPolicy(ctx: ModuleContext, input: unknown): Promise<Mes
     typeof input === 'object' && input !== null && !Array.isArray(input) ? { ...current, ...input } : input;
   const parsed = MessagingPolicy.safeParse(merged);
   if (!parsed.success) throw validationError(parsed.error, 'messaging policy');
+  if (parsed.data.doubleOptIn.length > 0 && !parsed.data.publicUrl)
+    throw new AppError(
+      'validation',
+      'doubleOptIn needs publicUrl: the confirmation link points at retain serve',
+      { where: { field: 'doubleOptIn' } },
+    );
   await repo.writeSetting(ctx.db, 'messaging_policy', JSON.stringify(parsed.data));
   return parsed.data;
 }
@@ -204,6 +213,10 @@ export async function queueSend(ctx: ModuleContext, input: unknown) {
 }
 
 export const DELIVER_JOB = 'messaging.deliver';
+
+/** A contact's preference page (`preferences_url`): `<publicUrl>/p/<signed customer id>`. */
+const preferencesUrlOf = (publicUrl: string | null, secret: string, customerId: number) =>
+  `${(publicUrl ?? '').replace(/\/$/, '')}/p/${preferencesToken(secret, customerId)}`;
 
 // ------------------------------------------------------------------------------------------------
 // Links
@@ -489,7 +502,12 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
               external_id: r.external_id,
             },
             store: { name: null, currency: store.currency, time_zone: store.timeZone },
-            ...(link ? { unsubscribe_url: link, preferences_url: link } : {}),
+            ...(link
+              ? {
+                  unsubscribe_url: link,
+                  preferences_url: preferencesUrlOf(policy.publicUrl, secret, r.customer_id),
+                }
+              : {}),
             recommendations,
             points: null,
             tier: null,
@@ -694,7 +712,7 @@ async function hookToken(ctx: ModuleContext, name: string): Promise<string> {
     .slice(0, 32);
 }
 
-async function checkHook(ctx: ModuleContext, name: string, token: string): Promise<void> {
+export async function checkHook(ctx: ModuleContext, name: string, token: string): Promise<void> {
   const want = Buffer.from(await hookToken(ctx, name));
   const got = Buffer.from(token);
   if (want.length !== got.length || !timingSafeEqual(want, got))
@@ -708,6 +726,7 @@ export async function hookUrls(ctx: ModuleContext) {
     smsInbound: `${base}/hooks/sms-inbound/${await hookToken(ctx, 'sms-inbound')}`,
     smsStatus: `${base}/hooks/sms-status/${await hookToken(ctx, 'sms-status')}`,
     telegram: `${base}/hooks/telegram/${await hookToken(ctx, 'telegram')}`,
+    emailFeedback: `${base}/hooks/email-feedback/${await hookToken(ctx, 'email-feedback')}`,
     note: base ? null : 'set the messaging policy publicUrl: these paths are relative to it',
   };
 }

@@ -6,6 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
 import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
 import { mergeRows, parseJsonBody, parseJsonRow, withStoreCurrency } from '../ingest/service.js';
+import { checkoutOptIn } from '../messaging/optin.js';
 import * as repo from './repository.js';
 import {
   LINE_FIELDS,
@@ -179,8 +180,12 @@ export function orderTotalIssue(rows: readonly OrderLineRow[]): string | null {
 export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown }) {
   const { db } = ctx;
   const now = ctx.clock.now();
-  const rows = orderRows(await withStoreCurrency(db, body));
-  const out = await mergeRows(db, { entity: 'orders', rows }, now);
+  const given = orderRows(await withStoreCurrency(db, body));
+  // Double opt-in on email: the checkout's grant becomes a confirmation request (messaging).
+  const optIn = await checkoutOptIn(ctx, given);
+  const rows = optIn.rows;
+  const out = await mergeRows(db, { entity: 'orders', rows }, now, optIn.inTx ? { inTx: optIn.inTx } : {});
+  optIn.after?.();
   const id = (rows[0] as OrderLineRow).orderId;
   return { order: await getOrder(ctx, { id }), created: out.inserted > 0, updated: out.updated > 0 };
 }
