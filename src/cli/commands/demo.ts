@@ -25,13 +25,19 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { demoDb: string }, cmd: Command) => {
       const file = demoFile();
       if (!existsSync(file)) throw new AppError('not_found', `the demo data is missing: ${file}`);
-      const [{ importFile }, { hasImported }, { summaryReport }, { openGlobalStore, moduleContext }] =
-        await Promise.all([
-          import('../../modules/imports/service.js'),
-          import('../../modules/imports/repository.js'),
-          import('../../modules/reports/service.js'),
-          import('../db.js'),
-        ]);
+      const [
+        { importFile },
+        { hasImported },
+        { summaryReport },
+        { openGlobalStore, moduleContext },
+        { addDemoContacts },
+      ] = await Promise.all([
+        import('../../modules/imports/service.js'),
+        import('../../modules/imports/repository.js'),
+        import('../../modules/reports/service.js'),
+        import('../db.js'),
+        import('../../modules/customers/service.js'),
+      ]);
       const db = await openGlobalStore(cmd, { db: opts.demoDb });
       try {
         let imported = null;
@@ -51,8 +57,13 @@ export function registerDemo(program: Command): void {
         } else {
           log(`Using the demo data already in ${db.location}.`);
         }
+        const contacts = await addDemoContacts(await moduleContext(db));
+        if (contacts > 0)
+          log(
+            `Gave ${contacts.toLocaleString('en-US')} customers invented emails, phones, locales and consent (the data has none; docs/messaging.md#the-demo-stores-contacts).`,
+          );
         const summary = await summaryReport(await moduleContext(db));
-        emit(cmd, { database: db.location, imported, summary }, () =>
+        emit(cmd, { database: db.location, imported, contacts, summary }, () =>
           [
             '',
             `Online Retail (UK gift shop) — headline report`,

@@ -446,3 +446,18 @@ export async function duplicateGroups(
   );
   return { rows, groups: totals?.groups ?? 0, customers: Number(totals?.customers ?? 0) };
 }
+
+/** Whether any customer has an email (the demo's contacts are generated only into a store without). */
+export async function anyEmail(db: Queryable): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 AS one FROM customers WHERE email IS NOT NULL LIMIT 1`);
+  return rows.length > 0;
+}
+
+/** Every customer not erased, with the country (for the demo's generated contacts). */
+export async function customersWithCountry(
+  db: Queryable,
+): Promise<{ external_id: string; country: string | null }[]> {
+  return db.query<{ external_id: string; country: string | null }>(
+    `SELECT external_id, country FROM customers WHERE erased_at IS NULL ORDER BY customer_id`,
+  );
+}

@@ -466,3 +466,20 @@ export async function mergeCustomers(
   });
   return { ...out, customer: await getCustomer(ctx, { id: out.into }) };
 }
+
+/**
+ * `retain demo`: gives the demo store's customers invented contact details, locales and consent
+ * (demoContacts.ts says what is modelled) through the importer's merge, so the consent ledger records
+ * them (source `demo generator`). Only into a store where no customer has an email yet: a second run, or
+ * a contact who unsubscribed since, is left as it is. Returns how many customers got contacts.
+ */
+export async function addDemoContacts(ctx: ModuleContext): Promise<number> {
+  if (await repo.anyEmail(ctx.db)) return 0;
+  const { demoContact } = await import('./demoContacts.js');
+  const rows = (await repo.customersWithCountry(ctx.db)).map((c) =>
+    CustomerInput.parse(demoContact(c.external_id, c.country)),
+  );
+  if (rows.length === 0) return 0;
+  await mergeRows(ctx.db, { entity: 'customers', rows }, ctx.clock.now());
+  return rows.length;
+}
