@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import { ROOT, fmt, retain, table } from './lib.mjs';
+import { ROOT, fmt, postgresUrl, retain, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_SEND_EMAILS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'retain-bench-send-'));
@@ -48,11 +48,6 @@ try {
     email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>' },
   });
   const env = { ...process.env, RETAIN_CHANNELS: channels };
-  const run = async (args) => {
-    const r = await retain(['--db', db, ...args], { env });
-    if (r.code !== 0) throw new Error(`retain ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
   // The store: N customers with a granted email consent.
   const csv = ['customer_id,email,first_name,email_consent'];
   const ids = [];
@@ -71,36 +66,59 @@ try {
       variants: [{ locale: 'en', subject: 'Picks for {{ customer.first_name }}', body: BODY }],
     }),
   );
-  await run(['import', 'customers', join(dir, 'customers.csv'), '--json']);
-  await run(['messaging', '--public-url', 'https://shop.test', '--quiet', 'off', '--cap', 'off', '--json']);
-  await run(['templates', 'save', join(dir, 'template.json'), '--json']);
-  const queued = await run([
-    'send',
-    'queue',
-    'picks',
-    '--customers',
-    join(dir, 'ids.txt'),
-    '--occurrence',
-    'bench',
-    '--var',
-    'discount_code=PICKS10',
-    '--json',
-  ]);
-  // The ceiling sends the very message Retain renders (the preview of the first contact), so the ratio
-  // is what the ledger, the checks and the rendering cost on top of nodemailer.
-  const preview = JSON.parse(
-    (await run(['templates', 'preview', 'picks', '--customer', 'c1', '--json'])).stdout,
-  );
-  writeFileSync(join(dir, 'message.json'), JSON.stringify(preview));
-  const delivered = await run(['send', 'deliver', '--json']);
-  const counts = JSON.parse(delivered.stdout);
-  const got = await sink.count();
-  if (counts.sent !== N || got.messages !== N || got.keys !== N)
-    wrong.push(
-      `send path: ledger sent ${counts.sent}, sink ${got.messages} messages / ${got.keys} keys of ${N}`,
+  /** Sets a store up, queues N messages and times `retain send deliver` on it. */
+  const sendOn = async (target, occurrence) => {
+    const run = async (args) => {
+      const r = await retain([...target, ...args], { env });
+      if (r.code !== 0) throw new Error(`retain ${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    await run(['import', 'customers', join(dir, 'customers.csv'), '--json']);
+    await run(['messaging', '--public-url', 'https://shop.test', '--quiet', 'off', '--cap', 'off', '--json']);
+    await run(['templates', 'save', join(dir, 'template.json'), '--json']);
+    const queued = await run([
+      'send',
+      'queue',
+      'picks',
+      '--customers',
+      join(dir, 'ids.txt'),
+      '--occurrence',
+      occurrence,
+      '--var',
+      'discount_code=PICKS10',
+      '--json',
+    ]);
+    // The ceiling sends the very message Retain renders (the preview of the first contact), so the
+    // ratio is what the ledger, the checks and the rendering cost on top of nodemailer.
+    const preview = JSON.parse(
+      (await run(['templates', 'preview', 'picks', '--customer', 'c1', '--json'])).stdout,
     );
+    writeFileSync(join(dir, 'message.json'), JSON.stringify(preview));
+    const before = await sink.count();
+    const delivered = await run(['send', 'deliver', '--json']);
+    const counts = JSON.parse(delivered.stdout);
+    const got = await sink.count();
+    const messages = got.messages - before.messages;
+    const keys = got.keys - before.keys;
+    if (counts.sent !== N || messages !== N || keys !== N)
+      wrong.push(
+        `send path (${target[0]}): ledger sent ${counts.sent}, sink ${messages} messages / ${keys} new keys of ${N}`,
+      );
+    return { queued, delivered, bytes: (got.bytes - before.bytes) / Math.max(1, messages) };
+  };
+  const onDuck = await sendOn(['--db', db], 'bench-duckdb');
+  const pg = process.env.BENCH_SEND_PG === '0' ? null : postgresUrl();
+  if (!pg) console.error('PostgreSQL not available: its row is left out');
+  const onPg = pg
+    ? await sendOn(
+        ['--database-url', `${pg}${pg.includes('?') ? '&' : '?'}schema=bench_send_${process.pid}`],
+        'bench-postgres',
+      )
+    : null;
+  const { queued, delivered } = onDuck;
   const perMin = (N / delivered.seconds) * 60;
-  const avgBytes = got.bytes / Math.max(1, got.messages);
+  const avgBytes = onDuck.bytes;
+  const got = await sink.count();
 
   // The ceiling: bare nodemailer, the same pool and the same message, to the same sink.
   const bare = `
@@ -124,18 +142,31 @@ try {
   const ceiling = (N / bareSeconds) * 60;
   await sink.close();
   rows.push([
-    'retain send deliver (ledger + template + pool)',
+    'retain send deliver, DuckDB ledger (embedded)',
     fmt(delivered.seconds, 1),
     fmt(perMin, 0),
     fmt(perMin / ceiling, 2),
   ]);
+  if (onPg) {
+    const pgPerMin = (N / onPg.delivered.seconds) * 60;
+    rows.push([
+      'retain send deliver, PostgreSQL ledger',
+      fmt(onPg.delivered.seconds, 1),
+      fmt(pgPerMin, 0),
+      fmt(pgPerMin / ceiling, 2),
+    ]);
+  }
   rows.push(['bare nodemailer loop (ceiling)', fmt(bareSeconds, 1), fmt(ceiling, 0), '1.00']);
   console.log(
     `\n${N.toLocaleString('en-US')} emails to a local SMTP sink (~${fmt(avgBytes / 1024, 1)} KiB each); queueing took ${fmt(queued.seconds, 1)} s`,
   );
   console.log(table(['sender', 'seconds', 'messages/min', 'ratio to ceiling'], rows));
+  const goal = (label, seconds) => {
+    const m = (N / seconds) * 60;
+    return `${label}: ≥ 60,000/min ${m >= 60_000 ? 'met' : 'not met'}, ≥ 70 % of the ceiling ${m / ceiling >= 0.7 ? 'met' : 'not met'}`;
+  };
   console.log(
-    `goal: ≥ 60,000/min (${perMin >= 60_000 ? 'met' : 'not met'}) and ≥ 70 % of the ceiling (${perMin / ceiling >= 0.7 ? 'met' : 'not met'})`,
+    `goal — ${goal('DuckDB', delivered.seconds)}${onPg ? `; ${goal('PostgreSQL', onPg.delivered.seconds)}` : ''}`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -33,6 +33,20 @@ export interface Dialect {
    * Online Retail, until autovacuum's ANALYZE).
    */
   refreshStatistics(tables: readonly string[]): string | null;
+  /**
+   * The `FROM … WHERE …` of an `UPDATE <table> SET … FROM …` that joins a VALUES list (aliased `v`, its
+   * key column `key`) to `table` by the unique `column` — the SET and any further `AND …` may use `v.*`.
+   * Postgres joins through the key's index as written. DuckDB plans that join as a scan of the whole
+   * table; joined to the table's `rowid` first it uses the key's index (measured on a 1M-row ledger, 50
+   * keys: 7.5 ms instead of 16–23 ms per statement, and the cost no longer grows with the table).
+   */
+  updateFromValues(
+    table: string,
+    column: string,
+    values: string,
+    columns: readonly string[],
+    key: string,
+  ): string;
 }
 
 /** Anything that runs SQL: the database itself or a transaction. */

@@ -1,4 +1,4 @@
-import type { Queryable, SqlValue } from '../../storage/port.js';
+import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { sqlIds } from '../../kit/customerHooks.js';
 
 /** The messaging module's SQL: templates, the send ledger, suppressions and the link secret. */
@@ -280,6 +280,7 @@ export interface SendMove {
 
 export async function advanceSends(
   db: Queryable,
+  dialect: Dialect,
   now: Date,
   moves: readonly SendMove[],
 ): Promise<Map<string, string>> {
@@ -310,8 +311,8 @@ export async function advanceSends(
          address = COALESCE(CAST(v.v_address AS TEXT), address),
          locale = COALESCE(CAST(v.v_locale AS TEXT), locale),
          updated_at = $1::timestamp
-     FROM (VALUES ${values}) AS v(v_key, v_from, v_to, v_claim, v_reason, v_not_before, v_provider_id, v_address, v_locale)
-     WHERE message_sends.send_key = v.v_key AND message_sends.status = v.v_from
+     ${dialect.updateFromValues('message_sends', 'send_key', values, ['v_key', 'v_from', 'v_to', 'v_claim', 'v_reason', 'v_not_before', 'v_provider_id', 'v_address', 'v_locale'], 'v_key')}
+       AND message_sends.status = v.v_from
      RETURNING message_sends.send_key, message_sends.status`,
     params,
   );

@@ -411,11 +411,11 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     const moved =
       r && r.suppress.length > 0
         ? await ctx.db.transaction(async (tx) => {
-            const m = await repo.advanceSends(tx, at, moves);
+            const m = await repo.advanceSends(tx, ctx.db.dialect, at, moves);
             await repo.suppress(tx, r.suppress, at);
             return m;
           })
-        : await repo.advanceSends(ctx.db, at, moves);
+        : await repo.advanceSends(ctx.db, ctx.db.dialect, at, moves);
     for (const m of r?.moves ?? []) {
       const status = moved.get(m.key);
       if (status === 'sent') counts.sent++;
@@ -520,7 +520,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     };
     // A pipeline. `concurrency` senders render and call the providers; one ledger writer runs one
     // transaction at a time that records the results gathered so far and claims (`queued` → `sending`,
-    // committed) the next group of rows just ahead of the senders. The group covers about two of the
+    // committed) the next group of rows just ahead of the senders. The group covers about four of the
     // writer's round trips at the pace the senders keep (GROUP_MIN..GROUP_MAX rows): a slow store or a
     // fast provider gets a bigger group, not starved senders. A crash leaves two kinds of `sending`
     // rows (both become `unknown`, never resent): claimed but never handed over (at most `concurrency`
@@ -552,9 +552,9 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
       );
       for (const r of part) if (moved.get(r.send_key) === 'sending') ready.push(r);
       if (part.length > 0) {
-        // Rows the senders use during two round trips of this writer, at their pace so far.
+        // Rows the senders use during four round trips of this writer, at their pace so far.
         const perMs = handedOver / Math.max(1, performance.now() - paceSince);
-        group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(2 * perMs * (performance.now() - t0))));
+        group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(4 * perMs * (performance.now() - t0))));
       }
     };
     const pump = () => {

@@ -8,4 +8,8 @@ export const duckDialect: Dialect = {
   hashText: (expr) => `CAST(hash(${expr}) AS HUGEINT)`,
   epochSeconds: (expr) => `epoch(${expr})`,
   refreshStatistics: () => null,
+  updateFromValues: (table, column, values, columns, key) =>
+    `FROM (SELECT t.rowid AS v_rowid, v.* FROM (VALUES ${values}) AS v(${columns.join(', ')})
+           JOIN ${table} t ON t.${column} = v.${key}) AS v
+     WHERE ${table}.rowid = v.v_rowid`,
 };

@@ -13,6 +13,8 @@ const dialect: Dialect = {
   hashText: (expr) => `CAST(hashtextextended(${expr}, 0) AS NUMERIC)`,
   epochSeconds: (expr) => `EXTRACT(EPOCH FROM ${expr})::double precision`,
   refreshStatistics: (tables) => `ANALYZE ${tables.join(', ')}`,
+  updateFromValues: (table, column, values, columns, key) =>
+    `FROM (VALUES ${values}) AS v(${columns.join(', ')}) WHERE ${table}.${column} = v.${key}`,
 };
 
 // Same shapes as DuckDB: integers and numerics as numbers, TIMESTAMP/DATE as UTC Dates.
