@@ -1,27 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../../cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { jsonCli } from '../../../test/support/cli.js';
 
 describe('retain keys', () => {
   const dir = mkdtempSync(join(tmpdir(), 'retain-keys-'));
   const db = join(dir, 'keys.duckdb');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(...args: string[]): Promise<unknown> {
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      await buildProgram().parseAsync(['node', 'retain', '--db', db, '--json', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return JSON.parse(out);
-  }
+  const run = jsonCli(db);
 
   it('creates a key shown once, lists without secrets, revokes', async () => {
     const created = (await run('keys', 'create', '--role', 'analyst', '--name', 'dashboards')) as {

@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../../../test/support/context.js';
 import { testApp } from '../../../test/support/server.js';
 import { freshDatabase, testEngines } from '../../../test/support/storage.js';
-import { buildProgram } from '../../cli/main.js';
 import { customerHooks } from '../../kit/customerHooks.js';
 import { ManualClock } from '../../kit/clock.js';
 import type { Database } from '../../storage/port.js';
 import { importFile } from '../imports/service.js';
 import { OWN_CUSTOMER_TABLES } from './repository.js';
+import { jsonCli } from '../../../test/support/cli.js';
 
 /** Every table of the store with a `customer_id` column (the catalog, on either engine). */
 async function customerTables(db: Database): Promise<string[]> {
@@ -324,19 +324,7 @@ describe.each(testEngines())('merging duplicate customers on %s', (engine) => {
   it('retain contacts duplicates and merge (which asks for --yes)', async () => {
     // The CLI on a DuckDB file of its own (the command opens the store named by --db).
     const file = join(dir, `cli-${engine}.duckdb`);
-    const run = async (...args: string[]) => {
-      let out = '';
-      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        out += String(chunk);
-        return true;
-      });
-      try {
-        await buildProgram().parseAsync(['node', 'retain', '--db', file, '--json', ...args]);
-      } finally {
-        spy.mockRestore();
-      }
-      return JSON.parse(out) as Record<string, unknown>;
-    };
+    const run = jsonCli(file);
     const f = join(dir, 'cli-customers.csv');
     writeFileSync(f, 'customer_id,email\nx1,x@example.com\nx2,X@example.com\n');
     await run('import', 'customers', f);

@@ -1,30 +1,17 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../../cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DELIVER_JOB as OPTIN_DELIVER_JOB } from './optin.js';
 import { DELIVER_JOB } from './service.js';
+import { jsonCli } from '../../../test/support/cli.js';
 
 describe('retain consent link, retain send feedback, retain messaging --double-opt-in', () => {
   const dir = mkdtempSync(join(tmpdir(), 'retain-consent-'));
   const db = join(dir, 'store.duckdb');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(...args: string[]): Promise<any> {
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      await buildProgram().parseAsync(['node', 'retain', '--db', db, '--json', ...args]);
-    } finally {
-      spy.mockRestore();
-    }
-    return JSON.parse(out);
-  }
+  const run = jsonCli(db);
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);

@@ -153,43 +153,30 @@ export async function decideRequest(
   return n > 0;
 }
 
+/** An email send with its customer, as a feedback report is matched to it. */
+export interface EmailSendRow {
+  send_key: string;
+  customer_id: number;
+  external_id: string;
+  address: string | null;
+}
+
+const EMAIL_SEND = `SELECT s.send_key, s.customer_id, c.external_id, s.address FROM message_sends s
+     JOIN customers c ON c.customer_id = s.customer_id`;
+
 /** The send of this key on the email channel, with its customer (feedback reports). */
-export async function emailSendByKey(
-  db: Queryable,
-  key: string,
-): Promise<
-  { send_key: string; customer_id: number; external_id: string; address: string | null } | undefined
-> {
-  const [r] = await db.query<{
-    send_key: string;
-    customer_id: number;
-    external_id: string;
-    address: string | null;
-  }>(
-    `SELECT s.send_key, s.customer_id, c.external_id, s.address FROM message_sends s
-     JOIN customers c ON c.customer_id = s.customer_id
-     WHERE s.send_key = $1 AND s.channel = 'email'`,
+export async function emailSendByKey(db: Queryable, key: string): Promise<EmailSendRow | undefined> {
+  const [r] = await db.query<EmailSendRow & Record<string, unknown>>(
+    `${EMAIL_SEND} WHERE s.send_key = $1 AND s.channel = 'email'`,
     [key],
   );
   return r;
 }
 
 /** The latest email sent to this address (feedback without our key). */
-export async function latestEmailSendTo(
-  db: Queryable,
-  address: string,
-): Promise<
-  { send_key: string; customer_id: number; external_id: string; address: string | null } | undefined
-> {
-  const [r] = await db.query<{
-    send_key: string;
-    customer_id: number;
-    external_id: string;
-    address: string | null;
-  }>(
-    `SELECT s.send_key, s.customer_id, c.external_id, s.address FROM message_sends s
-     JOIN customers c ON c.customer_id = s.customer_id
-     WHERE s.channel = 'email' AND LOWER(s.address) = $1 AND s.status IN ('sent', 'unknown')
+export async function latestEmailSendTo(db: Queryable, address: string): Promise<EmailSendRow | undefined> {
+  const [r] = await db.query<EmailSendRow & Record<string, unknown>>(
+    `${EMAIL_SEND} WHERE s.channel = 'email' AND LOWER(s.address) = $1 AND s.status IN ('sent', 'unknown')
      ORDER BY s.sent_at DESC, s.send_key DESC LIMIT 1`,
     [address],
   );

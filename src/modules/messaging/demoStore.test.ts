@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * Issue 21's end-to-end check on the demo store: `retain demo` imports the shipped Online Retail file and
  * gives its customers invented contacts (customers/demoContacts.ts); then, through the CLI as a shop
@@ -9,12 +8,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../../../test/support/server.js';
 import { startSmtpSink, type SmtpSink } from '../../../test/support/smtpSink.js';
-import { buildProgram } from '../../cli/main.js';
 import type { Database } from '../../storage/port.js';
 import { openStore } from '../store.js';
+import { jsonCli } from '../../../test/support/cli.js';
 
 const N = 1000;
 const section = (text: string) =>
@@ -50,21 +49,7 @@ describe('the demo store: 1,000 of its contacts through a local SMTP server (CLI
   let contacts: Contact[] = [];
   const saved = process.env.RETAIN_CHANNELS;
 
-  async function run(...args: string[]): Promise<any> {
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      await buildProgram().parseAsync(['node', 'retain', '--db', dbFile, '--json', ...args]);
-    } finally {
-      spy.mockRestore();
-      err.mockRestore();
-    }
-    return JSON.parse(out);
-  }
+  const run = jsonCli(dbFile, { quiet: true });
   async function withDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     const db = await openStore({ db: dbFile });
     try {
