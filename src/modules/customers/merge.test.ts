@@ -310,6 +310,22 @@ describe.each(testEngines())('merging duplicate customers on %s', (engine) => {
     expect(listed.json.data.map((x: { id: string }) => x.id)).toEqual(['O-1', 'O-2', 'O-3', 'O-9']);
     const got = await admin('GET', '/v1/customers/ann-old');
     expect(got.json).toMatchObject({ id: 'ann', lastName: 'Lee', locale: 'uk' });
+    // A template preview for the old id renders the survivor.
+    const saved = await admin('PUT', '/v1/templates/hello', {
+      channel: 'email',
+      kind: 'transactional',
+      variants: [
+        {
+          locale: 'en',
+          subject: 'Hi',
+          body: '<mjml><mj-body><mj-section><mj-column><mj-text>id {{ customer.external_id }}</mj-text></mj-column></mj-section></mj-body></mjml>',
+        },
+      ],
+    });
+    expect(saved.status).toBe(201);
+    const preview = await admin('POST', '/v1/templates/hello/preview', { customer: 'ann-old' });
+    expect(preview.status, JSON.stringify(preview.json)).toBe(200);
+    expect(preview.json.text).toContain('id ann');
     const exported = await admin('GET', '/v1/customers/ann/export');
     expect(exported.json.mergedIds.map((m: { external_id: string }) => m.external_id)).toEqual([
       'ann-old',

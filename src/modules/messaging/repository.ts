@@ -1,5 +1,6 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { sqlIds } from '../../kit/customerHooks.js';
+import { customerIdSql } from '../customers/repository.js';
 
 /** The messaging module's SQL: templates, the send ledger, suppressions and the link secret. */
 
@@ -509,7 +510,8 @@ export async function previewCustomer(db: Queryable, externalId: string) {
     last_name: string | null;
     locale: string | null;
   }>(
-    `SELECT external_id, email, phone, first_name, last_name, locale FROM customers WHERE external_id = $1`,
+    `SELECT external_id, email, phone, first_name, last_name, locale FROM customers
+     WHERE customer_id = ${customerIdSql('$1')}`,
     [externalId],
   );
   return r;

@@ -109,8 +109,9 @@ export async function previewTemplate(
   const store = await getStore(ctx);
   const policy = await getPolicy(ctx);
   const base = policy.publicUrl ?? 'http://localhost';
+  const compiled = parseCompiledTemplate(JSON.parse(t.compiled));
   return renderTemplate(
-    parseCompiledTemplate(JSON.parse(t.compiled)),
+    compiled,
     locale ?? row?.locale ?? null,
     {
       customer: { ...row },
@@ -118,10 +119,12 @@ export async function previewTemplate(
       unsubscribe_url: `${base}/u/preview`,
       preferences_url: `${base}/p/preview`,
       discount_code: null,
-      recommendations: await recommendationsFor(ctx, customer, {
-        locale: locale ?? row.locale ?? store.locale ?? 'en',
-        currency: store.currency,
-      }),
+      recommendations: mentionsRecommendations(compiled)
+        ? await recommendationsFor(ctx, row.external_id, {
+            locale: locale ?? row.locale ?? store.locale ?? 'en',
+            currency: store.currency,
+          })
+        : [],
       points: null,
       tier: null,
     },
