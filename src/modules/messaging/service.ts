@@ -428,9 +428,11 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     }
     return moved;
   };
-  for (;;) {
-    if (opts.signal?.aborted) break;
-    if (opts.max !== undefined && counts.sent >= opts.max) break;
+  type Due = repo.DueDbRow & { address: string };
+  const rest: Due[] = [];
+  let exhausted = false;
+  /** One round: the due rows read, checked now, the skipped and deferred closed; the rest queued. */
+  const loadRound = async () => {
     const now = ctx.clock.now();
     const capSince = policy.frequencyCap
       ? new Date(now.getTime() - policy.frequencyCap.days * 86_400_000)
@@ -438,10 +440,12 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     const rows = (await repo.dueSends(ctx.db, now, capSince, opts.batch ?? 1000)).filter((r) =>
       kinds.includes(r.channel),
     );
-    if (rows.length === 0) break;
+    if (rows.length === 0) {
+      exhausted = true;
+      return;
+    }
     const skip: { key: string; reason: string }[] = [];
     const defer: { key: string; until: Date; reason: string }[] = [];
-    const go: (repo.DueDbRow & { address: string })[] = [];
     const approved = new Map<number, number>();
     for (const r of rows) {
       const address = r.channel === 'email' ? r.email : r.channel === 'sms' ? r.phone : r.chat_id;
@@ -469,7 +473,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
         if (until) defer.push({ key: r.send_key, until, reason: 'quiet hours in the contact’s time zone' });
         else {
           approved.set(r.customer_id, (approved.get(r.customer_id) ?? 0) + 1);
-          go.push({ ...r, address });
+          rest.push({ ...r, address });
         }
       }
     }
@@ -479,145 +483,150 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     });
     counts.skipped += skip.length;
     counts.deferred += defer.length;
-    const renderOne = async (
-      r: (typeof go)[number],
-      link: string | undefined,
-    ): Promise<RenderedMessage | AppError> => {
-      try {
-        const compiled = await compiledOf(r.template, r.template_version);
-        const recommendations = mentionsRecommendations(compiled)
-          ? await recommendationsFor(ctx, r.external_id, {
-              locale: r.locale ?? store.locale ?? 'en',
-              currency: store.currency,
-            })
-          : [];
-        return renderTemplate(
-          compiled,
-          r.locale,
-          {
-            ...(r.variables ? (JSON.parse(r.variables) as object) : {}),
-            customer: {
-              first_name: r.first_name,
-              last_name: r.last_name,
-              email: r.email,
-              phone: r.phone,
-              locale: r.locale,
-              external_id: r.external_id,
-            },
-            store: { name: null, currency: store.currency, time_zone: store.timeZone },
-            ...(link
-              ? {
-                  unsubscribe_url: link,
-                  preferences_url: preferencesUrlOf(policy.publicUrl, secret, r.customer_id),
-                }
-              : {}),
-            recommendations,
-            points: null,
-            tier: null,
+  };
+  const renderOne = async (r: Due, link: string | undefined): Promise<RenderedMessage | AppError> => {
+    try {
+      const compiled = await compiledOf(r.template, r.template_version);
+      const recommendations = mentionsRecommendations(compiled)
+        ? await recommendationsFor(ctx, r.external_id, {
+            locale: r.locale ?? store.locale ?? 'en',
+            currency: store.currency,
+          })
+        : [];
+      return renderTemplate(
+        compiled,
+        r.locale,
+        {
+          ...(r.variables ? (JSON.parse(r.variables) as object) : {}),
+          customer: {
+            first_name: r.first_name,
+            last_name: r.last_name,
+            email: r.email,
+            phone: r.phone,
+            locale: r.locale,
+            external_id: r.external_id,
           },
-          { storeLocale: store.locale },
-        );
-      } catch (err) {
-        return err instanceof AppError ? err : new AppError('internal', String(err));
-      }
-    };
-    // A pipeline. `concurrency` senders render and call the providers; one ledger writer runs one
-    // transaction at a time that records the results gathered so far and claims (`queued` → `sending`,
-    // committed) the next group of rows just ahead of the senders. The group covers about four of the
-    // writer's round trips at the pace the senders keep (GROUP_MIN..GROUP_MAX rows): a slow store or a
-    // fast provider gets a bigger group, not starved senders. A crash leaves two kinds of `sending`
-    // rows (both become `unknown`, never resent): claimed but never handed over (at most `concurrency`
-    // + 2 groups), and handed over but not yet recorded (what the senders did during one round trip,
-    // or `chunk` messages when nothing needs claiming).
-    const rest = go.slice();
-    const ready: (typeof go)[number][] = [];
-    let results: [(typeof go)[number], SendOutcome, string][] = [];
-    let failure: unknown = null;
-    let group = GROUP_MIN;
-    let handedOver = 0;
-    const paceSince = performance.now();
-    let writing: Promise<void> | null = null;
-    let wakeSenders: () => void = () => undefined;
-    let woken = new Promise<void>((r) => (wakeSenders = r));
-    const wake = () => {
-      wakeSenders();
-      woken = new Promise<void>((r) => (wakeSenders = r));
-    };
-    const needsClaim = () => ready.length < group && rest.length > 0 && !opts.signal?.aborted;
-    const writeStep = async () => {
-      const part = needsClaim() ? rest.splice(0, group) : [];
-      const batch = results.length > 0 ? classify(results, ctx.clock.now()) : null;
-      results = [];
-      const t0 = performance.now();
-      const moved = await record(
-        batch,
-        part.map((r) => r.send_key),
+          store: { name: null, currency: store.currency, time_zone: store.timeZone },
+          ...(link
+            ? {
+                unsubscribe_url: link,
+                preferences_url: preferencesUrlOf(policy.publicUrl, secret, r.customer_id),
+              }
+            : {}),
+          recommendations,
+          points: null,
+          tier: null,
+        },
+        { storeLocale: store.locale },
       );
-      for (const r of part) if (moved.get(r.send_key) === 'sending') ready.push(r);
-      if (part.length > 0) {
-        // Rows the senders use during four round trips of this writer, at their pace so far.
-        const perMs = handedOver / Math.max(1, performance.now() - paceSince);
-        group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(4 * perMs * (performance.now() - t0))));
-      }
-    };
-    const pump = () => {
-      if (writing || failure || (!needsClaim() && results.length < chunkSize)) return;
-      writing = (async () => {
-        try {
-          while (!failure && (needsClaim() || results.length >= chunkSize)) {
-            await writeStep();
-            wake();
-          }
-        } catch (err) {
-          failure ??= err;
-        } finally {
-          writing = null;
+    } catch (err) {
+      return err instanceof AppError ? err : new AppError('internal', String(err));
+    }
+  };
+  // A pipeline. `concurrency` senders render and call the providers; one ledger writer runs one
+  // transaction at a time that records the results gathered so far and claims (`queued` → `sending`,
+  // committed) the next group of rows just ahead of the senders. The group covers about four of the
+  // writer's round trips at the pace the senders keep (GROUP_MIN..GROUP_MAX rows): a slow store or a
+  // fast provider gets a bigger group, not starved senders. A crash leaves two kinds of `sending`
+  // rows (both become `unknown`, never resent): claimed but never handed over (at most `concurrency`
+  // + 2 groups), and handed over but not yet recorded (what the senders did during one round trip,
+  // or `chunk` messages when nothing needs claiming).
+  const ready: Due[] = [];
+  let results: [Due, SendOutcome, string][] = [];
+  let failure: unknown = null;
+  let group = GROUP_MIN;
+  let handedOver = 0;
+  const paceSince = performance.now();
+  let writing: Promise<void> | null = null;
+  let wakeSenders: () => void = () => undefined;
+  let woken = new Promise<void>((r) => (wakeSenders = r));
+  const wake = () => {
+    wakeSenders();
+    woken = new Promise<void>((r) => (wakeSenders = r));
+  };
+  const needsClaim = () => ready.length < group && rest.length > 0 && !opts.signal?.aborted;
+  // The next round is read when this one is all claimed and the senders run low: its query then sees
+  // every earlier claim committed (the cap counts them), and the senders keep sending meanwhile.
+  const needsRound = () =>
+    ready.length < group &&
+    rest.length === 0 &&
+    !exhausted &&
+    !opts.signal?.aborted &&
+    (opts.max === undefined || counts.sent + results.length + ready.length < opts.max);
+  const writeStep = async () => {
+    if (needsRound()) await loadRound();
+    const part = needsClaim() ? rest.splice(0, group) : [];
+    const batch = results.length > 0 ? classify(results, ctx.clock.now()) : null;
+    results = [];
+    const t0 = performance.now();
+    const moved = await record(
+      batch,
+      part.map((r) => r.send_key),
+    );
+    for (const r of part) if (moved.get(r.send_key) === 'sending') ready.push(r);
+    if (part.length > 0) {
+      // Rows the senders use during four round trips of this writer, at their pace so far.
+      const perMs = handedOver / Math.max(1, performance.now() - paceSince);
+      group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(4 * perMs * (performance.now() - t0))));
+    }
+  };
+  const pump = () => {
+    if (writing || failure || (!needsClaim() && !needsRound() && results.length < chunkSize)) return;
+    writing = (async () => {
+      try {
+        while (!failure && (needsClaim() || needsRound() || results.length >= chunkSize)) {
+          await writeStep();
           wake();
         }
-      })();
-    };
-    const sender = async () => {
-      for (;;) {
-        if (failure) return;
-        const r = ready.shift();
-        if (!r) {
-          pump();
-          if (!writing) return;
-          await woken;
-          continue;
-        }
-        pump();
-        const link = linkOf(r.send_key);
-        const m = await renderOne(r, link);
-        let outcome: SendOutcome;
-        let locale = r.locale ?? '';
-        if (m instanceof AppError)
-          outcome = { status: 'rejected', reason: `template: ${m.message}`, suppress: false };
-        else {
-          locale = m.locale;
-          outcome = await (opts.channels[r.channel] as Channel).send({
-            key: r.send_key,
-            to: r.address,
-            ...(m.subject !== undefined ? { subject: m.subject } : {}),
-            ...(m.html !== undefined ? { html: m.html } : {}),
-            text: m.text,
-            ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
-          });
-        }
-        handedOver++;
-        results.push([r, outcome, locale]);
-        await throttle(r.channel, 1);
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        writing = null;
+        wake();
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, sender));
-    while (writing) await writing;
-    if (!failure && results.length > 0) {
-      const batch = classify(results, ctx.clock.now());
-      results = [];
-      await record(batch, []);
+    })();
+  };
+  const sender = async () => {
+    for (;;) {
+      if (failure) return;
+      const r = ready.shift();
+      if (!r) {
+        pump();
+        if (!writing) return;
+        await woken;
+        continue;
+      }
+      pump();
+      const link = linkOf(r.send_key);
+      const m = await renderOne(r, link);
+      let outcome: SendOutcome;
+      let locale = r.locale ?? '';
+      if (m instanceof AppError)
+        outcome = { status: 'rejected', reason: `template: ${m.message}`, suppress: false };
+      else {
+        locale = m.locale;
+        outcome = await (opts.channels[r.channel] as Channel).send({
+          key: r.send_key,
+          to: r.address,
+          ...(m.subject !== undefined ? { subject: m.subject } : {}),
+          ...(m.html !== undefined ? { html: m.html } : {}),
+          text: m.text,
+          ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
+        });
+      }
+      handedOver++;
+      results.push([r, outcome, locale]);
+      await throttle(r.channel, 1);
     }
-    if (failure) throw failure;
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
+  while (writing) await writing;
+  if (!failure && results.length > 0) {
+    const batch = classify(results, ctx.clock.now());
+    results = [];
+    await record(batch, []);
   }
+  if (failure) throw failure;
   return counts;
 }
 
