@@ -1,9 +1,10 @@
 // The one send path (issue 21): BENCH_SEND_EMAILS (default 100,000) marketing emails from a template,
 // through the send ledger (consent, cap and quiet-hour checks, claim before the provider, result after),
-// to a local SMTP sink (bench/smtp-sink.mjs, its own process). `retain send deliver` on a DuckDB store
-// is timed after `retain send queue`. Ceiling, in the same run: a bare nodemailer loop (the same pool,
-// 5 connections × 100 messages, and the same rendered message with the same headers) to the same sink. Goal: ≥ 60,000/min
-// and ≥ 70 % of the ceiling. Exits 1 only if a message is lost or doubled.
+// to a local SMTP sink (bench/smtp-sink.mjs, its own process). `retain send deliver` is timed after
+// `retain send queue`, on a DuckDB store and on a PostgreSQL one (RETAIN_BENCH_DATABASE_URL or
+// .ci/pg-start.sh; BENCH_SEND_PG=0 skips it). Ceiling, in the same run: a bare nodemailer loop (the same
+// pool, 5 connections × 100 messages, and the same rendered message with the same headers) to the same
+// sink. Goal: ≥ 60,000/min and ≥ 70 % of the ceiling. Exits 1 only if a message is lost or doubled.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
