@@ -202,3 +202,12 @@ export async function noteDelivery(tx: Queryable, key: string, delivery: string,
     now,
   ]);
 }
+
+/** Marks every pending request past its expiry `expired` (the daily sweep). Returns how many. */
+export async function expireRequests(tx: Queryable, now: Date): Promise<number> {
+  return tx.exec(
+    `UPDATE consent_requests SET status = 'expired', decided_at = $1::timestamp
+     WHERE status = 'pending' AND expires_at <= $1::timestamp`,
+    [now],
+  );
+}

@@ -27,5 +27,14 @@ export const messagingModule: RetainModule = {
       kind: 'messaging.deliver',
       catchUp: 'skip',
     },
+    // Double opt-in requests nobody confirmed within 7 days: marked expired once a day.
+    {
+      name: 'messaging.expire-opt-ins',
+      cron: '17 3 * * *',
+      timeZone: 'UTC',
+      kind: 'messaging.expire-opt-ins',
+      // A missed day is swept the next: nothing to catch up at start.
+      catchUp: 'skip',
+    },
   ],
 };

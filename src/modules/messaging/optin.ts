@@ -321,3 +321,16 @@ export async function confirmOptIn(
   });
   return { ...info, state: 'confirmed' as const, confirmedNow: moved };
 }
+
+export const EXPIRE_OPTINS_JOB = 'messaging.expire-opt-ins';
+
+/**
+ * The daily sweep: pending double opt-in requests past their 7 days become `expired`, so the state
+ * says what happened without waiting for somebody to open the link. Returns how many.
+ */
+export async function expireOptIns(ctx: ModuleContext): Promise<{ expired: number }> {
+  const now = ctx.clock.now();
+  const expired = await ctx.db.transaction((tx) => consentRepo.expireRequests(tx, now));
+  if (expired > 0) ctx.log.info(`${expired} double opt-in request(s) expired unconfirmed`);
+  return { expired };
+}
