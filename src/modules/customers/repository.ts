@@ -1,5 +1,6 @@
 import { erasedExternalId, sqlIds } from '../../kit/customerHooks.js';
 import type { Queryable, Row, SqlValue } from '../../storage/port.js';
+import { CUSTOMER_FIELDS } from '../imports/schema.js';
 
 export interface CustomerDbRow {
   customer_id: number;
@@ -347,18 +348,10 @@ export async function customerByIdOrAlias(
   return rows[0];
 }
 
-/** The fields a merge fills on the survivor when it has none (from the merged, in the order named). */
-export const FILLED_FIELDS = [
-  'email',
-  'phone',
-  'first_name',
-  'last_name',
-  'birthday',
-  'country',
-  'acquisition_channel',
-  'locale',
-  'time_zone',
-] as const;
+/** The fields a merge fills on the survivor when it has none, from the merged in the order named: every profile field but `created_at` (the earliest is kept). */
+export const FILLED_FIELDS = CUSTOMER_FIELDS.filter(
+  (f): f is Exclude<(typeof CUSTOMER_FIELDS)[number], 'created_at'> => f !== 'created_at',
+);
 
 /** Sets the survivor's filled fields and earliest creation time (a merge). */
 export async function fillCustomer(

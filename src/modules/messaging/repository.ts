@@ -124,24 +124,22 @@ export async function customerIdsOf(
   externalIds: readonly string[],
 ): Promise<Map<string, number>> {
   const found = new Map<string, number>();
-  for (let i = 0; i < externalIds.length; i += 1000) {
-    const part = externalIds.slice(i, i + 1000);
-    const rows = await db.query<{ customer_id: number; external_id: string }>(
-      `SELECT customer_id, external_id FROM customers WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
-      part,
-    );
-    for (const r of rows) found.set(r.external_id, r.customer_id);
-  }
+  const lookUp = async (table: 'customers' | 'customer_aliases', ids: readonly string[]) => {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      const rows = await db.query<{ customer_id: number; external_id: string }>(
+        `SELECT customer_id, external_id FROM ${table} WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
+        part,
+      );
+      for (const r of rows) found.set(r.external_id, r.customer_id);
+    }
+  };
+  await lookUp('customers', externalIds);
   // Shop ids of customers merged into another name the survivor (customer_aliases).
-  const rest = externalIds.filter((e) => !found.has(e));
-  for (let i = 0; i < rest.length; i += 1000) {
-    const part = rest.slice(i, i + 1000);
-    const rows = await db.query<{ customer_id: number; external_id: string }>(
-      `SELECT customer_id, external_id FROM customer_aliases WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
-      part,
-    );
-    for (const r of rows) found.set(r.external_id, r.customer_id);
-  }
+  await lookUp(
+    'customer_aliases',
+    externalIds.filter((e) => !found.has(e)),
+  );
   return found;
 }
 
