@@ -2,7 +2,7 @@ import type { ModuleContext } from '../../kit/context.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
 import { AppError } from '../../shared/errors.js';
 import { recommend } from '../basket/service.js';
-import { productBySku } from '../products/repository.js';
+import { productBySku, type ProductDbRow } from '../products/repository.js';
 import type { CompiledTemplate } from './templateSchema.js';
 import { formatMoney } from './templates.js';
 
@@ -46,7 +46,18 @@ const mentions = new Map<string, boolean>();
 export async function recommendationsFor(
   ctx: ModuleContext,
   customer: string,
-  { locale, currency, n = RECOMMENDED_IN_A_MESSAGE }: { locale: string; currency: string | null; n?: number },
+  {
+    locale,
+    currency,
+    n = RECOMMENDED_IN_A_MESSAGE,
+    products = new Map(),
+  }: {
+    locale: string;
+    currency: string | null;
+    n?: number;
+    /** Products already read (a delivery run reads each recommended product once). */
+    products?: Map<string, ProductDbRow | undefined>;
+  },
 ): Promise<RecommendedProduct[]> {
   let found;
   try {
@@ -61,11 +72,15 @@ export async function recommendationsFor(
     if (err instanceof AppError && err.code === 'not_found') return [];
     throw err;
   }
+  const product = async (sku: string) => {
+    if (!products.has(sku)) products.set(sku, await productBySku(ctx.db, sku));
+    return products.get(sku);
+  };
   const out: RecommendedProduct[] = [];
   for (const r of found.recommendations) {
-    const product = await productBySku(ctx.db, r.sku);
-    const priced = product?.price_minor ?? null;
-    const cur = product?.currency ?? currency ?? null;
+    const item = await product(r.sku);
+    const priced = item?.price_minor ?? null;
+    const cur = item?.currency ?? currency ?? null;
     out.push({
       sku: r.sku,
       title: r.title,

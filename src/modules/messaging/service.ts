@@ -4,6 +4,7 @@ import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { consentStatus } from '../customers/repository.js';
 import { updateConsent } from '../customers/service.js';
+import type { ProductDbRow } from '../products/repository.js';
 import { getStore } from '../settings/service.js';
 import { openChannels, parseChannelConfig, type ChannelsConfig } from './channels/config.js';
 import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
@@ -332,6 +333,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
   const store = await getStore(ctx);
   const secret = await secretOf(ctx);
   const templates = new Map<string, CompiledTemplate>();
+  const products = new Map<string, ProductDbRow | undefined>();
   const compiledOf = async (name: string, version: number) => {
     const id = `${name}@${version}`;
     let c = templates.get(id);
@@ -491,6 +493,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
         ? await recommendationsFor(ctx, r.external_id, {
             locale: r.locale ?? store.locale ?? 'en',
             currency: store.currency,
+            products,
           })
         : [];
       return renderTemplate(
