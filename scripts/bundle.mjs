@@ -13,6 +13,7 @@ await build({
     main: 'dist/cli/main.js',
     'import-worker': 'dist/modules/imports/worker.js',
     'basket-worker': 'dist/modules/basket/worker.js',
+    'smtp-worker': 'dist/modules/messaging/channels/smtpWorker.js',
     // Loaded by bin/retain.js before the hook it installs (so itself compiled without the cache).
     'code-cache': 'dist/cli/codeCache.js',
   },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { bundleForTest, REPO_ROOT as root } from '../../../test/support/bundle.js';
 import { contactGroups, idOf, seedContacts } from '../../../test/support/contacts.js';
 import { bundleChildScript, crashStore } from '../../../test/support/crash.js';
 import { startSmtpSink, type SmtpSink } from '../../../test/support/smtpSink.js';
@@ -14,7 +14,7 @@ import { GROUP_MAX, queueSend, saveTemplate, setPolicy } from './service.js';
 /**
  * Issue 21: "kill -9 of the sending process mid-batch, restart: the SMTP sink holds each key exactly
  * once". A child process delivers the queued ledger rows through the real email adapter to the sink in
- * this process; when the sink has taken K messages it SIGKILLs the child (from inside its acceptance of
+ * this process (SMTP on the adapter's worker thread); when the sink has taken K messages it SIGKILLs the child (from inside its acceptance of
  * message K, so that one dies mid-transaction). Restarted, the child recovers the rows the dead sender
  * left `sending` (at most `concurrency`: they become `unknown`, never resent) and delivers the rest.
  */
@@ -23,6 +23,9 @@ import pino from 'pino';
 import { openStore } from ${JSON.stringify(join(root, 'src/modules/store.ts'))};
 import { deliverConfigured } from ${JSON.stringify(join(root, 'src/modules/messaging/service.ts'))};
 import { ManualClock } from ${JSON.stringify(join(root, 'src/kit/clock.ts'))};
+import { configureSmtpThread } from ${JSON.stringify(join(root, 'src/modules/messaging/channels/smtpTransport.ts'))};
+// SMTP on its worker thread, as the installed CLI sends: kill -9 takes the thread down with the process.
+configureSmtpThread(process.env.SMTP_WORKER);
 const [engine, target, schema, now] = process.argv.slice(2);
 const store = await openStore(engine === 'postgres' ? { databaseUrl: target, schema } : { db: target });
 process.stdout.write('pid ' + process.pid + '\\n');
@@ -47,6 +50,7 @@ function run(script: string, args: string[], sink: SmtpSink, killAt: number | nu
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
+        SMTP_WORKER: worker,
         RETAIN_CHANNELS: JSON.stringify({
           email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>', timeoutMs: 10_000 },
         }),
@@ -72,6 +76,7 @@ function run(script: string, args: string[], sink: SmtpSink, killAt: number | nu
 }
 
 const sinkHook: { at: number | null; kill: () => void } = { at: null, kill: () => {} };
+let worker = '';
 
 describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
   let script: string;
@@ -80,6 +85,7 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
   const now = '2026-03-10T12:00:00Z';
   beforeAll(async () => {
     script = await bundleChildScript(CHILD, 'send-crash-child');
+    worker = await bundleForTest(join(root, 'src/modules/messaging/channels/smtpWorker.ts'), 'smtp-worker');
     sink = await startSmtpSink({
       // Message K arrives whole; the sender is killed before the 250, so the sink drops it.
       beforeAccept: () => {

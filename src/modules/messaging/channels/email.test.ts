@@ -1,9 +1,14 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForTest, REPO_ROOT } from '../../../../test/support/bundle.js';
 import { startSmtpSink, type SmtpSink } from '../../../../test/support/smtpSink.js';
 import { AppError } from '../../../shared/errors.js';
 import { emailChannel, messageIdFor } from './email.js';
 import type { Channel, OutboundMessage } from './port.js';
+import { configureSmtpThread } from './smtpTransport.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -16,10 +21,13 @@ async function sink(options: Parameters<typeof startSmtpSink>[0] = {}): Promise<
   return s;
 }
 
+/** RETAIN_EMAIL_THREADS for the cases running now. */
+let threadsEnv: Record<string, string> = {};
+
 function channel(s: { port: number }, extra: Record<string, unknown> = {}, env = {}): Channel {
   const c = emailChannel(
     { host: '127.0.0.1', port: s.port, from: 'Shop <news@shop.test>', timeoutMs: 5000, ...extra },
-    env,
+    { ...threadsEnv, ...env },
   );
   open.push(c);
   return c;
@@ -87,7 +95,24 @@ function verifyDkim(raw: Buffer, publicKeyPem: string): { d: string; s: string; 
   return { d: tags.d as string, s: tags.s as string, h: (tags.h as string).toLowerCase().split(':') };
 }
 
-describe('email channel (SMTP)', () => {
+const workerBundle = () =>
+  bundleForTest(join(REPO_ROOT, 'src/modules/messaging/channels/smtpWorker.ts'), 'smtp-worker');
+
+// Every case runs on the calling thread, on the worker thread the installed CLI uses, and on two.
+describe.each([
+  ['on the calling thread', 0],
+  ['on a worker thread', 1],
+  ['on two worker threads', 2],
+])('email channel (SMTP) %s', (_, threads) => {
+  beforeAll(async () => {
+    configureSmtpThread(threads > 0 ? await workerBundle() : null);
+    threadsEnv = { RETAIN_EMAIL_THREADS: String(threads) };
+  });
+  afterAll(() => {
+    configureSmtpThread(undefined);
+    threadsEnv = {};
+  });
+
   it('delivers with the unsubscribe headers, a Message-ID from the key and X-Retain-Key', async () => {
     const s = await sink();
     const c = channel(s, { replyTo: 'help@shop.test' });
@@ -264,5 +289,40 @@ describe('email channel (SMTP)', () => {
     })();
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).where?.field).toBe('email.host');
+    const ok = { host: '127.0.0.1', from: 'a@shop.test' };
+    for (const threads of ['-1', '9', 'two', '1.5'])
+      expect(() => emailChannel(ok, { RETAIN_EMAIL_THREADS: threads })).toThrow(
+        /RETAIN_EMAIL_THREADS must be a whole number from 0 to 8/,
+      );
+  });
+});
+
+describe('email channel on a worker thread that dies', () => {
+  afterAll(() => configureSmtpThread(undefined));
+
+  it('fails the messages in flight as ambiguous retries, and the next send starts a new thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-smtp-crash-'));
+    const crashing = join(dir, 'crash.mjs');
+    // Stands in for a worker that is killed mid-send: it exits on the first message it is given.
+    writeFileSync(
+      crashing,
+      "import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(7));",
+    );
+    configureSmtpThread(crashing);
+    const s = await sink();
+    const c = channel(s);
+    const outcomes = await Promise.all([c.send(message()), c.send(message({ key: 'other' }))]);
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ status: 'retry', ambiguous: true });
+      expect(o.status === 'retry' && o.reason).toMatch(/email worker thread stopped \(exit code 7\)/);
+    }
+    // The channel's next send starts a new thread (this one dies again, and says so).
+    expect(await c.send(message())).toMatchObject({ status: 'retry', ambiguous: true });
+    configureSmtpThread(
+      await bundleForTest(join(REPO_ROOT, 'src/modules/messaging/channels/smtpWorker.ts'), 'smtp-worker'),
+    );
+    const fresh = channel(s);
+    expect((await fresh.send(message())).status).toBe('sent');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

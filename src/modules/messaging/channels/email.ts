@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { z } from 'zod';
 import { openConfig } from './configParse.js';
 import { clip } from './http.js';
 import type { Channel, OutboundMessage, SendOutcome } from './port.js';
 import { EmailConfig, mailboxDomain } from './schema.js';
 import { resolveSecret, type Env } from './secrets.js';
+import { openSmtp } from './smtpTransport.js';
 
 /**
  * Email over SMTP (nodemailer's pooled transport): a relay or provider (Postmark, SES, Mailgun, a
  * Postfix) takes each message with 250 or refuses it. Messages carry a Message-ID derived from the send
- * key, `X-Retain-Key`, and RFC 8058 one-click unsubscribe headers; DKIM-signed when configured.
+ * key, `X-Retain-Key`, and RFC 8058 one-click unsubscribe headers; DKIM-signed when configured. The
+ * SMTP work runs on its own thread when it can (smtpTransport.ts).
  */
 
 /** `<first 32 hex of sha256(key)@domain>`: the same key gives the same Message-ID on every attempt. */
@@ -115,35 +116,38 @@ export function queueIdOf(response: string): string {
 export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = process.env): Channel {
   const config = openConfig(EmailConfig, input, 'email');
   const domain = mailboxDomain(config.from);
-  const transport = nodemailer.createTransport({
-    pool: true,
-    host: config.host,
-    port: config.port,
-    secure: config.secure ?? config.port === 465,
-    requireTLS: config.requireTLS,
-    tls: { rejectUnauthorized: config.rejectUnauthorized },
-    ...(config.name ? { name: config.name } : {}),
-    ...(config.auth
-      ? { auth: { user: config.auth.user, pass: resolveSecret(config.auth.pass, 'email.auth.pass', env) } }
-      : {}),
-    maxConnections: config.pool.maxConnections,
-    maxMessages: config.pool.maxMessages,
-    // A reused connection the server closed while idle fails before a byte is sent; one requeue covers it.
-    maxRequeues: 1,
-    connectionTimeout: config.timeoutMs,
-    greetingTimeout: config.timeoutMs,
-    socketTimeout: config.timeoutMs,
-    ...(config.dkim
-      ? {
-          dkim: {
-            domainName: config.dkim.domain,
-            keySelector: config.dkim.selector,
-            privateKey: resolveSecret(config.dkim.privateKey, 'email.dkim.privateKey', env),
-          },
-        }
-      : {}),
-    logger: false,
-  });
+  const transport = openSmtp(
+    {
+      pool: true,
+      host: config.host,
+      port: config.port,
+      secure: config.secure ?? config.port === 465,
+      requireTLS: config.requireTLS,
+      tls: { rejectUnauthorized: config.rejectUnauthorized },
+      ...(config.name ? { name: config.name } : {}),
+      ...(config.auth
+        ? { auth: { user: config.auth.user, pass: resolveSecret(config.auth.pass, 'email.auth.pass', env) } }
+        : {}),
+      maxConnections: config.pool.maxConnections,
+      maxMessages: config.pool.maxMessages,
+      // A reused connection the server closed while idle fails before a byte is sent; one requeue covers it.
+      maxRequeues: 1,
+      connectionTimeout: config.timeoutMs,
+      greetingTimeout: config.timeoutMs,
+      socketTimeout: config.timeoutMs,
+      ...(config.dkim
+        ? {
+            dkim: {
+              domainName: config.dkim.domain,
+              keySelector: config.dkim.selector,
+              privateKey: resolveSecret(config.dkim.privateKey, 'email.dkim.privateKey', env),
+            },
+          }
+        : {}),
+      logger: false,
+    },
+    env,
+  );
 
   return {
     kind: 'email',
@@ -172,7 +176,7 @@ export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = proc
           suppress: true,
         };
       try {
-        const info = await transport.sendMail({
+        const response = await transport.send({
           from: config.from,
           ...(config.replyTo ? { replyTo: config.replyTo } : {}),
           to,
@@ -183,14 +187,12 @@ export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = proc
           headers,
           envelope: { from: config.from, to: [to] },
         });
-        return { status: 'sent', providerId: queueIdOf(String(info.response ?? '')) || null };
+        return { status: 'sent', providerId: queueIdOf(response) || null };
       } catch (err) {
         if (!(err instanceof Error)) throw err;
         return smtpOutcome(err as SmtpError);
       }
     },
-    async close() {
-      transport.close();
-    },
+    close: () => transport.close(),
   };
 }
