@@ -15,6 +15,7 @@ import { ordersModule } from './orders/module.js';
 import { outboxModule } from './outbox/module.js';
 import { productsModule } from './products/module.js';
 import { reportsModule } from './reports/module.js';
+import { segmentsModule } from './segments/module.js';
 import { settingsModule } from './settings/module.js';
 import { spendModule } from './spend/module.js';
 import { usersModule } from './users/module.js';
@@ -35,6 +36,7 @@ export const MODULES: readonly RetainModule[] = [
   reportsModule,
   basketModule,
   clvModule,
+  segmentsModule,
   messagingModule,
   webhooksModule,
   apikeysModule,

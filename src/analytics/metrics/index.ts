@@ -16,6 +16,7 @@ export {
   rfmReport,
   rfmScores,
   quintileScores,
+  rankScores,
   segmentOf,
   RFM_SEGMENTS,
   type RfmReport,

@@ -59,6 +59,14 @@ export interface RfmReport {
  * score = 1 + ⌊5 · (minRank − 1) / n⌋ with 1-based ranks in ascending order.
  */
 export function quintileScores(values: readonly number[]): number[] {
+  return rankScores(values, 5);
+}
+
+/**
+ * Scores 1–`buckets` by rank, as {@link quintileScores} with `buckets` groups (deciles: 10):
+ * score = 1 + ⌊buckets · (minRank − 1) / n⌋, ties sharing the score of their first rank.
+ */
+export function rankScores(values: readonly number[], buckets: number): number[] {
   const n = values.length;
   // Native numeric sort of a typed copy, then the tie group's first position by binary search.
   const sorted = Float64Array.from(values).sort();
@@ -72,7 +80,7 @@ export function quintileScores(values: readonly number[]): number[] {
       if (sorted[mid]! < v) lo = mid + 1;
       else hi = mid;
     }
-    scores[i] = 1 + Math.floor((5 * lo) / n);
+    scores[i] = 1 + Math.floor((buckets * lo) / n);
   }
   return scores;
 }

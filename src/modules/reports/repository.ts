@@ -56,7 +56,7 @@ export async function storeFacts(db: Queryable): Promise<{
  * The sale orders of known customers before `asOf`, in `currency` (one CTE, reused by the fact
  * queries below).
  */
-const SALE_ORDERS_CTE = `sale AS (
+export const SALE_ORDERS_CTE = `sale AS (
   SELECT o.order_id, o.customer_id, o.ordered_at, ${ORDER_REVENUE_SQL} AS revenue_minor, o.line_count
   FROM orders o
   WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
@@ -71,7 +71,7 @@ const SALE_ORDERS_CTE = `sale AS (
  * instant, else — when it predates all of them — against the customer's first sale. The refunds naming
  * an order count at most the order's revenue (the excess is a data error: {@link overRefundedOrders}).
  */
-const REFUNDS_BY_ORDER_CTE = `linked_refund AS (
+export const REFUNDS_BY_ORDER_CTE = `linked_refund AS (
   SELECT r.order_id, SUM(r.amount_minor) AS amount_minor FROM refunds r
   WHERE r.order_id IS NOT NULL AND r.refunded_at < $1::timestamp AND r.currency = $2
   GROUP BY r.order_id

@@ -1,0 +1,36 @@
+import type { JobHandler } from '../../kit/context.js';
+import type { Subscriber } from '../../kit/events.js';
+import { refreshScores } from './service.js';
+
+/** The job that recomputes `customer_scores`. */
+export const REFRESH_JOB = 'segments.refresh-scores';
+
+/** Orders and refunds are gathered for this long before a refresh (an import's events enqueue one). */
+export const REFRESH_DEBOUNCE_MS = 60_000;
+
+export const SEGMENT_JOBS: Record<string, JobHandler> = {
+  // One transaction replaces the table: a re-run after a crash just computes it again.
+  [REFRESH_JOB]: async (ctx) => ({ ...(await refreshScores(ctx)) }),
+};
+
+/** Enqueues the debounced refresh when orders or refunds are recorded (imports, the API, webhooks). */
+export const refreshSubscriber: Subscriber = {
+  name: 'segments-refresh',
+  types: ['order.placed', 'order.refunded', 'customer.merged'],
+  start: 'now',
+  batchSize: 1000,
+  handle: async (ctx) => {
+    const now = ctx.clock.now().getTime();
+    const windowStart = now - (now % REFRESH_DEBOUNCE_MS);
+    await ctx.jobs.enqueueIn(
+      ctx.tx,
+      REFRESH_JOB,
+      {},
+      {
+        idempotencyKey: `${REFRESH_JOB}:${new Date(windowStart).toISOString()}`,
+        runAt: new Date(windowStart + REFRESH_DEBOUNCE_MS),
+        maxAttempts: 3,
+      },
+    );
+  },
+};

@@ -1,0 +1,148 @@
+import { z } from '@hono/zod-openapi';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json, securedRoute } from '../../kit/http/openapi.js';
+import {
+  EvaluateInput,
+  MembersQuery,
+  Segment,
+  SegmentCount,
+  SegmentInput,
+  SegmentMember,
+  SegmentPreview,
+  TagsChange,
+} from './schema.js';
+import * as service from './service.js';
+
+const tags = ['segments'];
+const NameParam = z.object({ name: z.string().min(1) });
+
+export function registerSegmentRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segments',
+      tags,
+      summary: 'Built-in and saved segments',
+      responses: { 200: json(z.object({ segments: z.array(Segment) }), 'Segments') },
+    }),
+    async (c) => c.json(await service.listSegments(deps), 200),
+  );
+  app.post(
+    '/v1/segments',
+    documented(app, auth, 'segments:write', {
+      method: 'post',
+      path: '/v1/segments',
+      tags,
+      summary: 'Save a segment (replaces one of the same name); a bad rule is a 400 naming its path',
+      request: { body: { required: true, content: { 'application/json': { schema: SegmentInput } } } },
+      responses: { 201: json(Segment, 'Created'), 200: json(Segment, 'Replaced') },
+    }),
+    async (c) => {
+      const r = await service.saveSegment(deps, {
+        body: await c.req.json(),
+        by: c.get('principal')?.id ?? null,
+      });
+      return c.json(r.segment, r.created ? 201 : 200);
+    },
+  );
+  app.post(
+    '/v1/segments/count',
+    documented(app, auth, 'customers:read', {
+      method: 'post',
+      path: '/v1/segments/count',
+      tags,
+      summary: 'Count a segment (by name) or a rule being edited — one SQL statement',
+      request: { body: { required: true, content: { 'application/json': { schema: EvaluateInput } } } },
+      responses: { 200: json(SegmentCount, 'The count') },
+    }),
+    async (c) => c.json(await service.countSegment(deps, await c.req.json()), 200),
+  );
+  app.post(
+    '/v1/segments/preview',
+    documented(app, auth, 'customers:read', {
+      method: 'post',
+      path: '/v1/segments/preview',
+      tags,
+      summary: 'Preview: count, share, revenue share, reachable per consent channel, 20 sample members',
+      request: { body: { required: true, content: { 'application/json': { schema: EvaluateInput } } } },
+      responses: { 200: json(SegmentPreview, 'The preview') },
+    }),
+    async (c) => c.json(await service.previewSegment(deps, await c.req.json()), 200),
+  );
+  app.post(
+    '/v1/segments/refresh',
+    documented(app, auth, 'segments:write', {
+      method: 'post',
+      path: '/v1/segments/refresh',
+      tags,
+      summary: 'Recompute the stored scores (order aggregates, RFM, deciles, the latest predictions)',
+      responses: {
+        200: json(
+          z.object({
+            customers: z.number().int(),
+            withOrders: z.number().int(),
+            withPredictions: z.number().int(),
+            refreshedAt: z.string(),
+            seconds: z.number(),
+          }),
+          'Refreshed',
+        ),
+      },
+    }),
+    async (c) => c.json(await service.refreshScores(deps), 200),
+  );
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segments/{name}',
+      tags,
+      summary: 'A segment and its rule',
+      request: { params: NameParam },
+      responses: { 200: json(Segment, 'The segment') },
+    }),
+    async (c) => c.json(await service.getSegment(deps, c.req.valid('param')), 200),
+  );
+  app.openapi(
+    securedRoute(auth, 'segments:write', {
+      method: 'delete',
+      path: '/v1/segments/{name}',
+      tags,
+      summary: 'Delete a saved segment',
+      request: { params: NameParam },
+      responses: { 200: json(z.object({ deleted: z.string() }), 'Deleted') },
+    }),
+    async (c) => c.json(await service.deleteSegment(deps, c.req.valid('param')), 200),
+  );
+  app.get(
+    '/v1/segments/:name/members',
+    documented(app, auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segments/{name}/members',
+      tags,
+      summary: "A segment's members now (cursor pages by customer)",
+      request: { params: NameParam, query: MembersQuery },
+      responses: {
+        200: json(z.object({ items: z.array(SegmentMember), nextCursor: z.string().nullable() }), 'A page'),
+      },
+    }),
+    async (c) =>
+      c.json(await service.segmentMembers(deps, { name: c.req.param('name'), query: c.req.query() }), 200),
+  );
+  app.patch(
+    '/v1/customers/:id/tags',
+    documented(app, auth, 'segments:write', {
+      method: 'patch',
+      path: '/v1/customers/{id}/tags',
+      tags,
+      summary: "Add and remove a customer's tags (rules: tag has …)",
+      request: {
+        params: z.object({ id: z.string() }),
+        body: { required: true, content: { 'application/json': { schema: TagsChange } } },
+      },
+      responses: { 200: json(z.object({ id: z.string(), tags: z.array(z.string()) }), 'The tags now') },
+    }),
+    async (c) =>
+      c.json(await service.changeTags(deps, { id: c.req.param('id'), body: await c.req.json() }), 200),
+  );
+}
