@@ -50,6 +50,13 @@ export const EventTrackedPayload = z.object({
   event_type: z.string(),
 });
 
+/** A segment snapshot found the customer newly in (`segment.entered`) or no longer in (`segment.left`) it. */
+export const SegmentChangedPayload = z.object({
+  external_id: z.string(),
+  segment: z.string(),
+  snapshot_id: z.number().int(),
+});
+
 export const StoreUpdatedPayload = z.object({
   /** The settings that changed (`PATCH /v1/store`, `retain store set`, `retain init`). */
   changed: z.array(z.enum(['currency', 'time_zone', 'locale'])),
@@ -80,6 +87,8 @@ export const DomainEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('order.refunded'), payload: OrderRefundedPayload }),
   z.object({ ...base, type: z.literal('event.tracked'), payload: EventTrackedPayload }),
   z.object({ ...base, type: z.literal('store.updated'), payload: StoreUpdatedPayload }),
+  z.object({ ...base, type: z.literal('segment.entered'), payload: SegmentChangedPayload }),
+  z.object({ ...base, type: z.literal('segment.left'), payload: SegmentChangedPayload }),
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 
@@ -93,6 +102,8 @@ export const DOMAIN_EVENT_TYPES = [
   'order.refunded',
   'event.tracked',
   'store.updated',
+  'segment.entered',
+  'segment.left',
 ] as const;
 export const DomainEventType = z.enum(DOMAIN_EVENT_TYPES);
 export type DomainEventType = z.infer<typeof DomainEventType>;

@@ -54,6 +54,8 @@ const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
   },
   'event.tracked': { event_id: 'ref', event_type: 'label' },
   'store.updated': { currency: 'currency', time_zone: 'detail', locale: 'detail', changed: 'detail' },
+  'segment.entered': { external_id: 'ref', segment: 'label', snapshot_id: 'ref_id' },
+  'segment.left': { external_id: 'ref', segment: 'label', snapshot_id: 'ref_id' },
 };
 const PAYLOAD_SQL_COLUMNS: Column[] = [
   'ref_id',

@@ -226,6 +226,64 @@ export function registerSegmentCommands(program: Command, cli: CliRuntime): void
       );
     });
   segments
+    .command('snapshot <name>')
+    .description('snapshot a segment: its members, who entered and who left since the last one (with events)')
+    .option('--as-of <day>', 'evaluate as of this day or instant; default now')
+    .action(async (name: string, o: { asOf?: string }, cmd: Command) => {
+      const { snapshotSegment } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => snapshotSegment(ctx, { name, asOf: o.asOf }));
+      emit(
+        cmd,
+        r,
+        () =>
+          `snapshot ${r.id} of ${name}: ${r.members.toLocaleString('en-US')} members, ${r.entered.toLocaleString('en-US')} entered, ${r.left.toLocaleString('en-US')} left`,
+      );
+    });
+  segments
+    .command('snapshots <name>')
+    .description("a segment's snapshots, newest first")
+    .option('--limit <n>', 'at most this many', '30')
+    .action(async (name: string, o: { limit: string }, cmd: Command) => {
+      const { listSnapshots } = await import('./service.js');
+      const limit = Number(o.limit);
+      if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+        throw invalid(`--limit must be a whole number from 1 to 1000, got '${o.limit}'`, {
+          field: '--limit',
+        });
+      const r = await cli.withContext(cmd, (ctx) => listSnapshots(ctx, { name, limit }));
+      emit(cmd, r, () =>
+        table(
+          ['snapshot', 'taken at', 'as of', 'members', 'entered', 'left'],
+          r.snapshots.map((x) => [x.id, x.takenAt, x.asOf, x.members, x.entered, x.left]),
+        ),
+      );
+    });
+  segments
+    .command('changes <snapshot>')
+    .description('who entered and who left at a snapshot')
+    .option('--limit <n>', 'rows per page (1–1000)', '100')
+    .option('--after <cursor>', 'the next page')
+    .action(async (snapshot: string, o: { limit: string; after?: string }, cmd: Command) => {
+      const id = Number(snapshot);
+      if (!Number.isSafeInteger(id))
+        throw invalid(`expected a snapshot id, got '${snapshot}'`, { field: '<snapshot>' });
+      const { snapshotChanges } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        snapshotChanges(ctx, { id, query: { limit: o.limit, ...(o.after ? { after: o.after } : {}) } }),
+      );
+      emit(cmd, r, () =>
+        [
+          table(
+            ['customer', 'change', 'at'],
+            r.items.map((x) => [x.id, x.change, x.at]),
+          ),
+          r.nextCursor ? `more: --after ${r.nextCursor}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+    });
+  segments
     .command('tag <customer>')
     .description("add or remove a customer's tags")
     .option('--add <tag...>', 'tags to add')

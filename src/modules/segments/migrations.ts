@@ -54,3 +54,40 @@ export const segmentsMigration: Migration = {
     )`,
   ],
 };
+
+/**
+ * Migration 16, segment snapshots (issue 22): a snapshot evaluates a segment and records who entered
+ * and who left since the previous one of the same segment (`segment_changes`, with `segment.entered` /
+ * `segment.left` domain events in the same transaction); `segment_members` holds the membership as of
+ * the latest snapshot. Keyed by the segment's name (built-ins have no row in `segments`).
+ */
+export const segmentSnapshotsMigration: Migration = {
+  version: 16,
+  name: 'segment_snapshots',
+  statements: () => [
+    `CREATE SEQUENCE segment_snapshot_id_seq START 1`,
+    `CREATE TABLE segment_snapshots (
+      snapshot_id BIGINT PRIMARY KEY DEFAULT nextval('segment_snapshot_id_seq'),
+      segment TEXT NOT NULL,
+      rule TEXT NOT NULL,
+      as_of TIMESTAMP NOT NULL,
+      taken_at TIMESTAMP NOT NULL,
+      members INTEGER NOT NULL,
+      entered INTEGER NOT NULL,
+      left_count INTEGER NOT NULL
+    )`,
+    `CREATE TABLE segment_members (
+      segment TEXT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      entered_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (segment, customer_id)
+    )`,
+    `CREATE TABLE segment_changes (
+      snapshot_id BIGINT NOT NULL,
+      segment TEXT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      change TEXT NOT NULL CHECK (change IN ('entered', 'left')),
+      changed_at TIMESTAMP NOT NULL
+    )`,
+  ],
+};

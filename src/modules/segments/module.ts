@@ -1,6 +1,6 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerSegmentCommands } from './commands.js';
-import { segmentsMigration } from './migrations.js';
+import { segmentSnapshotsMigration, segmentsMigration } from './migrations.js';
 
 /**
  * Segments and audiences (docs/segments.md): rule trees over customers — attributes, consent, tags,
@@ -9,24 +9,25 @@ import { segmentsMigration } from './migrations.js';
  */
 export const segmentsModule: RetainModule = {
   name: 'segments',
-  migrations: [segmentsMigration],
+  migrations: [segmentsMigration, segmentSnapshotsMigration],
   commands: registerSegmentCommands,
   routes: async () => (await import('./routes.js')).registerSegmentRoutes,
   jobs: async () => (await import('./jobs.js')).SEGMENT_JOBS,
   subscribers: async () => [(await import('./jobs.js')).refreshSubscriber],
   customerHooks: {
-    tables: ['customer_scores', 'customer_tags'],
+    tables: ['customer_scores', 'customer_tags', 'segment_members', 'segment_changes'],
     erase: async (tx, customerId) => (await import('./repository.js')).eraseCustomerSegments(tx, customerId),
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerSegments(tx, fromIds, intoId),
   },
-  // The scores follow new orders through the subscriber; predictions and the passing days, daily.
+  // The scores follow new orders through the subscriber; daily, the predictions and the passing days
+  // are taken in and every saved segment is snapshotted (entered / left events for flows).
   schedules: [
     {
-      name: 'segments.refresh-scores',
+      name: 'segments.daily',
       cron: '40 2 * * *',
       timeZone: 'UTC',
-      kind: 'segments.refresh-scores',
+      kind: 'segments.daily',
       catchUp: 'skip',
     },
   ],

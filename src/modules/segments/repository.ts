@@ -1,4 +1,6 @@
 import { sqlIds } from '../../kit/customerHooks.js';
+import type { Dialect } from '../../storage/port.js';
+import { recordFrom } from '../outbox/repository.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import { REFUNDS_BY_ORDER_CTE, SALE_ORDERS_CTE } from '../reports/repository.js';
 import { SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
@@ -253,6 +255,132 @@ export async function memberIds(db: Queryable, rule: Compiled): Promise<number[]
   return rows.map((r) => r.customer_id);
 }
 
+// --- snapshots ----------------------------------------------------------------------------------
+
+export type SnapshotRow = {
+  snapshot_id: number;
+  segment: string;
+  rule: string;
+  as_of: Date;
+  taken_at: Date;
+  members: number;
+  entered: number;
+  left_count: number;
+};
+
+/**
+ * Takes a snapshot of `segment` in the caller's transaction: the members now (one evaluation, into a
+ * temporary table), who entered and who left since the previous snapshot (`segment_changes`), the
+ * membership replaced, and a `segment.entered` / `segment.left` domain event per change.
+ */
+export async function takeSnapshot(
+  tx: Queryable,
+  dialect: Dialect,
+  s: { segment: string; rule: string; asOf: Date; now: Date; compiled: Compiled },
+): Promise<SnapshotRow> {
+  await tx.exec(`DROP TABLE IF EXISTS seg_snapshot_now`);
+  await tx.exec(
+    `CREATE TEMP TABLE seg_snapshot_now AS
+     SELECT c.customer_id FROM ${SEGMENT_FROM} WHERE ${SEGMENT_BASE} AND ${s.compiled.where}`,
+    s.compiled.params,
+  );
+  const [snap] = await tx.query<{ snapshot_id: number }>(
+    `INSERT INTO segment_snapshots (segment, rule, as_of, taken_at, members, entered, left_count)
+     VALUES ($1, $2, $3::timestamp, $4::timestamp, 0, 0, 0) RETURNING snapshot_id`,
+    [s.segment, s.rule, s.asOf, s.now],
+  );
+  const id = snap!.snapshot_id;
+  const entered = await tx.exec(
+    `INSERT INTO segment_changes (snapshot_id, segment, customer_id, change, changed_at)
+     SELECT $1, $2, n.customer_id, 'entered', $3::timestamp FROM seg_snapshot_now n
+     WHERE NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment = $2 AND m.customer_id = n.customer_id)`,
+    [id, s.segment, s.now],
+  );
+  const left = await tx.exec(
+    `INSERT INTO segment_changes (snapshot_id, segment, customer_id, change, changed_at)
+     SELECT $1, $2, m.customer_id, 'left', $3::timestamp FROM segment_members m
+     WHERE m.segment = $2 AND NOT EXISTS (SELECT 1 FROM seg_snapshot_now n WHERE n.customer_id = m.customer_id)`,
+    [id, s.segment, s.now],
+  );
+  if (left > 0)
+    await tx.exec(
+      `DELETE FROM segment_members WHERE segment = $1 AND customer_id IN
+         (SELECT customer_id FROM segment_changes WHERE snapshot_id = $2 AND change = 'left')`,
+      [s.segment, id],
+    );
+  if (entered > 0)
+    await tx.exec(
+      `INSERT INTO segment_members (segment, customer_id, entered_at)
+       SELECT segment, customer_id, changed_at FROM segment_changes WHERE snapshot_id = $1 AND change = 'entered'`,
+      [id],
+    );
+  for (const change of ['entered', 'left'] as const)
+    if ((change === 'entered' ? entered : left) > 0)
+      await recordFrom(
+        tx,
+        dialect,
+        {
+          type: `segment.${change}`,
+          from: `FROM segment_changes x JOIN customers c ON c.customer_id = x.customer_id
+                 WHERE x.snapshot_id = $3 AND x.change = '${change}'`,
+          customerId: 'x.customer_id',
+          occurredAt: 'x.changed_at',
+          payload: { external_id: 'c.external_id', segment: 'x.segment', snapshot_id: 'x.snapshot_id' },
+          orderBy: 'x.customer_id',
+          params: [id],
+        },
+        s.now,
+      );
+  const [members] = await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM seg_snapshot_now`);
+  await tx.exec(`DROP TABLE seg_snapshot_now`);
+  const [row] = await tx.query<SnapshotRow>(
+    `UPDATE segment_snapshots SET members = $2, entered = $3, left_count = $4 WHERE snapshot_id = $1
+     RETURNING snapshot_id, segment, rule, as_of, taken_at, members, entered, left_count`,
+    [id, members!.n, entered, left],
+  );
+  return row!;
+}
+
+export async function snapshotsOf(db: Queryable, segment: string, limit: number): Promise<SnapshotRow[]> {
+  return db.query<SnapshotRow>(
+    `SELECT snapshot_id, segment, rule, as_of, taken_at, members, entered, left_count FROM segment_snapshots
+     WHERE segment = $1 ORDER BY snapshot_id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [segment],
+  );
+}
+
+export async function snapshotById(db: Queryable, id: number): Promise<SnapshotRow | null> {
+  const [r] = await db.query<SnapshotRow>(
+    `SELECT snapshot_id, segment, rule, as_of, taken_at, members, entered, left_count FROM segment_snapshots
+     WHERE snapshot_id = $1`,
+    [id],
+  );
+  return r ?? null;
+}
+
+export type ChangeRow = { customer_id: number; external_id: string; change: string; changed_at: Date };
+
+/** A snapshot's changes by customer, after `after` (keyset pages). */
+export async function changesOf(
+  db: Queryable,
+  snapshotId: number,
+  after: number,
+  limit: number,
+): Promise<ChangeRow[]> {
+  return db.query<ChangeRow>(
+    `SELECT x.customer_id, c.external_id, x.change, x.changed_at FROM segment_changes x
+     JOIN customers c ON c.customer_id = x.customer_id
+     WHERE x.snapshot_id = $1 AND x.customer_id > $2 ORDER BY x.customer_id LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [snapshotId, after],
+  );
+}
+
+/** A deleted segment's membership and history go with it. */
+export async function dropSegmentHistory(tx: Queryable, segment: string): Promise<void> {
+  for (const t of ['segment_members', 'segment_changes', 'segment_snapshots'])
+    await tx.exec(`DELETE FROM ${t} WHERE segment = $1`, [segment]);
+}
+
 // --- tags -----------------------------------------------------------------------------------------
 
 export async function tagsOf(db: Queryable, customerId: number): Promise<string[]> {
@@ -280,8 +408,8 @@ export async function removeTags(tx: Queryable, customerId: number, tags: readon
 // --- customer hooks -------------------------------------------------------------------------------
 
 export async function eraseCustomerSegments(tx: Queryable, customerId: number): Promise<void> {
-  await tx.exec(`DELETE FROM customer_scores WHERE customer_id = $1`, [customerId]);
-  await tx.exec(`DELETE FROM customer_tags WHERE customer_id = $1`, [customerId]);
+  for (const t of ['customer_scores', 'customer_tags', 'segment_members', 'segment_changes'])
+    await tx.exec(`DELETE FROM ${t} WHERE customer_id = $1`, [customerId]);
 }
 
 /** Merge: tags join the survivor's; the merged customers' scores go (the next refresh recomputes). */
@@ -295,4 +423,13 @@ export async function mergeCustomerSegments(tx: Queryable, fromIds: readonly num
   );
   await tx.exec(`DELETE FROM customer_tags WHERE customer_id IN (${from})`);
   await tx.exec(`DELETE FROM customer_scores WHERE customer_id IN (${from}, ${Number(intoId)})`);
+  // Membership: the survivor keeps its own, else takes the earliest of the merged; history moves.
+  await tx.exec(
+    `INSERT INTO segment_members (segment, customer_id, entered_at)
+     SELECT segment, $1, MIN(entered_at) FROM segment_members WHERE customer_id IN (${from}) GROUP BY segment
+     ON CONFLICT DO NOTHING`,
+    [intoId],
+  );
+  await tx.exec(`DELETE FROM segment_members WHERE customer_id IN (${from})`);
+  await tx.exec(`UPDATE segment_changes SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
 }

@@ -2,7 +2,10 @@ import { z } from '@hono/zod-openapi';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json, securedRoute } from '../../kit/http/openapi.js';
+import { validationError } from '../../kit/http/errors.js';
+import { AppError } from '../../shared/errors.js';
 import {
+  AsOf,
   EvaluateInput,
   MembersQuery,
   Segment,
@@ -10,8 +13,11 @@ import {
   SegmentInput,
   SegmentMember,
   SegmentPreview,
+  Snapshot,
   TagsChange,
 } from './schema.js';
+
+const SnapshotBody = z.object({ asOf: AsOf }).strict();
 import * as service from './service.js';
 
 const tags = ['segments'];
@@ -128,6 +134,80 @@ export function registerSegmentRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     }),
     async (c) =>
       c.json(await service.segmentMembers(deps, { name: c.req.param('name'), query: c.req.query() }), 200),
+  );
+  app.post(
+    '/v1/segments/:name/snapshots',
+    documented(app, auth, 'segments:write', {
+      method: 'post',
+      path: '/v1/segments/{name}/snapshots',
+      tags,
+      summary:
+        'Snapshot a segment: members, who entered / left since the last one (segment.entered|left events)',
+      request: {
+        params: NameParam,
+        body: { required: false, content: { 'application/json': { schema: z.object({ asOf: AsOf }) } } },
+      },
+      responses: { 201: json(Snapshot, 'The snapshot') },
+    }),
+    async (c) => {
+      const text = await c.req.text();
+      const body = SnapshotBody.safeParse(text.trim() === '' ? {} : JSON.parse(text));
+      if (!body.success) throw validationError(body.error, 'snapshot');
+      return c.json(
+        await service.snapshotSegment(deps, { name: c.req.param('name'), asOf: body.data.asOf }),
+        201,
+      );
+    },
+  );
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segments/{name}/snapshots',
+      tags,
+      summary: "A segment's snapshots, newest first",
+      request: {
+        params: NameParam,
+        query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(30) }),
+      },
+      responses: { 200: json(z.object({ snapshots: z.array(Snapshot) }), 'Snapshots') },
+    }),
+    async (c) =>
+      c.json(
+        await service.listSnapshots(deps, {
+          name: c.req.valid('param').name,
+          limit: c.req.valid('query').limit,
+        }),
+        200,
+      ),
+  );
+  app.get(
+    '/v1/segment-snapshots/:id/changes',
+    documented(app, auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segment-snapshots/{id}/changes',
+      tags,
+      summary: 'Who entered and who left at a snapshot (cursor pages)',
+      request: {
+        params: z.object({ id: z.string() }),
+        query: MembersQuery.omit({ asOf: true }),
+      },
+      responses: {
+        200: json(
+          z.object({
+            snapshot: Snapshot,
+            items: z.array(z.object({ id: z.string(), change: z.enum(['entered', 'left']), at: z.string() })),
+            nextCursor: z.string().nullable(),
+          }),
+          'Changes',
+        ),
+      },
+    }),
+    async (c) => {
+      const id = Number(c.req.param('id'));
+      if (!Number.isSafeInteger(id))
+        throw new AppError('not_found', `no segment snapshot '${c.req.param('id')}'`);
+      return c.json(await service.snapshotChanges(deps, { id, query: c.req.query() }), 200);
+    },
   );
   app.patch(
     '/v1/customers/:id/tags',

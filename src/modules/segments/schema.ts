@@ -111,3 +111,16 @@ export const TagsChange = z
   })
   .strict()
   .openapi('TagsChange');
+
+export const Snapshot = z
+  .object({
+    id: z.number().int(),
+    segment: z.string(),
+    asOf: z.string(),
+    takenAt: z.string(),
+    members: z.number().int(),
+    entered: z.number().int(),
+    left: z.number().int(),
+  })
+  .openapi('SegmentSnapshot');
+export type Snapshot = z.infer<typeof Snapshot>;

@@ -19,6 +19,7 @@ import {
   type Segment,
   type SegmentMember,
   type SegmentPreview,
+  type Snapshot,
 } from './schema.js';
 import { compileRule, type Compiled } from './sql.js';
 
@@ -214,7 +215,10 @@ export async function deleteSegment(
   if (builtinSegment(name)) throw invalid(`'${name}' is built in and cannot be deleted`, { field: 'name' });
   const r = await repo.segmentByName(ctx.db, name);
   if (!r) throw new AppError('not_found', `no segment '${name}'`);
-  await ctx.db.transaction((tx) => repo.deleteSegment(tx, r.segment_id));
+  await ctx.db.transaction(async (tx) => {
+    await repo.deleteSegment(tx, r.segment_id);
+    await repo.dropSegmentHistory(tx, name);
+  });
   return { deleted: name };
 }
 
@@ -327,6 +331,69 @@ export async function* allMembers(
     if (rows.length < 5000) return;
     after = rows[rows.length - 1]!.customer_id;
   }
+}
+
+// --- snapshots ---------------------------------------------------------------------------------
+
+const snapshotOut = (r: repo.SnapshotRow): Snapshot => ({
+  id: r.snapshot_id,
+  segment: r.segment,
+  asOf: r.as_of.toISOString(),
+  takenAt: r.taken_at.toISOString(),
+  members: r.members,
+  entered: r.entered,
+  left: r.left_count,
+});
+
+/**
+ * Snapshots a segment now (or as of `asOf`): its members, who entered and who left since its previous
+ * snapshot, with a `segment.entered` / `segment.left` event per change — one transaction.
+ */
+export async function snapshotSegment(
+  ctx: ModuleContext,
+  input: { name: string; asOf?: string | undefined },
+): Promise<Snapshot> {
+  const p = await prepare(ctx, input);
+  const rule = JSON.stringify((await getSegment(ctx, { name: input.name })).rule);
+  const row = await ctx.db.transaction((tx) =>
+    repo.takeSnapshot(tx, ctx.db.dialect, {
+      segment: input.name,
+      rule,
+      asOf: p.asOf,
+      now: ctx.clock.now(),
+      compiled: p.compiled,
+    }),
+  );
+  return snapshotOut(row);
+}
+
+export async function listSnapshots(ctx: ModuleContext, { name, limit }: { name: string; limit?: number }) {
+  await getSegment(ctx, { name });
+  return { snapshots: (await repo.snapshotsOf(ctx.db, name, limit ?? 30)).map(snapshotOut) };
+}
+
+/** Who entered and who left at one snapshot (cursor pages by customer). */
+export async function snapshotChanges(ctx: ModuleContext, { id, query }: { id: number; query: unknown }) {
+  const q = parseInput(MembersQuery.omit({ asOf: true }), query, 'query');
+  const snap = await repo.snapshotById(ctx.db, id);
+  if (!snap) throw new AppError('not_found', `no segment snapshot ${id}`);
+  const after = decodeCursor(q.after, (v): v is number => Number.isSafeInteger(v)) ?? 0;
+  const rows = await repo.changesOf(ctx.db, id, after, q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  return {
+    snapshot: snapshotOut(snap),
+    items: page.map((r) => ({ id: r.external_id, change: r.change, at: r.changed_at.toISOString() })),
+    nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.customer_id) : null,
+  };
+}
+
+/** The daily job: scores refreshed, then every saved segment snapshotted. */
+export async function dailySegments(ctx: ModuleContext) {
+  const refreshed = await refreshScores(ctx);
+  const snapshots: Snapshot[] = [];
+  for (const s of await repo.listSegments(ctx.db))
+    snapshots.push(await snapshotSegment(ctx, { name: s.name }));
+  return { refreshed, snapshots };
 }
 
 // --- tags ----------------------------------------------------------------------------------------
