@@ -20,6 +20,7 @@ const benches = {
   templates: 'bench/templates.mjs',
   messaging: 'bench/messaging.mjs',
   identity: 'bench/identity.mjs',
+  segments: 'bench/segments.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

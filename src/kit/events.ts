@@ -145,3 +145,36 @@ export interface Subscriber {
   readonly batchSize?: number;
   handle(ctx: SubscriberContext, events: DomainEvent[]): Promise<void>;
 }
+
+/**
+ * A subscriber that enqueues one job of `kind` per window of `windowMs` in which any of `types` was
+ * recorded, due when the window ends (keyed by the window's start: the 18,000 events of an import
+ * enqueue one job; redelivery finds the same job).
+ */
+export function debouncedJob(o: {
+  name: string;
+  types: readonly DomainEventType[];
+  kind: string;
+  windowMs: number;
+}): Subscriber {
+  return {
+    name: o.name,
+    types: o.types,
+    start: 'now',
+    batchSize: 1000,
+    handle: async (ctx) => {
+      const now = ctx.clock.now().getTime();
+      const windowStart = now - (now % o.windowMs);
+      await ctx.jobs.enqueueIn(
+        ctx.tx,
+        o.kind,
+        {},
+        {
+          idempotencyKey: `${o.kind}:${new Date(windowStart).toISOString()}`,
+          runAt: new Date(windowStart + o.windowMs),
+          maxAttempts: 3,
+        },
+      );
+    },
+  };
+}

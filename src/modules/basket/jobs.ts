@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JobHandler } from '../../kit/context.js';
-import type { Subscriber } from '../../kit/events.js';
+import { debouncedJob, type Subscriber } from '../../kit/events.js';
 import { AppError } from '../../shared/errors.js';
 import { trainModel } from './model.js';
 
@@ -31,24 +31,9 @@ export const BASKET_JOBS: Record<string, JobHandler> = {
 };
 
 /** Enqueues the debounced retrain when orders or refunds are recorded (imports, the API, webhooks). */
-export const retrainSubscriber: Subscriber = {
+export const retrainSubscriber: Subscriber = debouncedJob({
   name: 'basket-retrain',
   types: ['order.placed', 'order.refunded'],
-  start: 'now',
-  batchSize: 1000,
-  handle: async (ctx) => {
-    const now = ctx.clock.now().getTime();
-    const windowStart = now - (now % RETRAIN_DEBOUNCE_MS);
-    // Idempotent by window: redelivery or more events in the window find the same job.
-    await ctx.jobs.enqueueIn(
-      ctx.tx,
-      TRAIN_JOB,
-      {},
-      {
-        idempotencyKey: `${TRAIN_JOB}:${new Date(windowStart).toISOString()}`,
-        runAt: new Date(windowStart + RETRAIN_DEBOUNCE_MS),
-        maxAttempts: 3,
-      },
-    );
-  },
-};
+  kind: TRAIN_JOB,
+  windowMs: RETRAIN_DEBOUNCE_MS,
+});

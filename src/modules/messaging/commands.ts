@@ -1,24 +1,10 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { table } from '../../kit/cli/format.js';
+import { jsonFile } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
-
-/** Reads a JSON file for a command; a bad one names the file (and, for JSON syntax, the position). */
-async function jsonFile(path: string, flag: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw invalid(`cannot read ${path}: ${(err as Error).message}`, { field: flag });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw invalid(`${path} is not JSON: ${(err as Error).message}`, { file: path });
-  }
-}
 
 /** Customer ids from `--customer` flags and/or a file of one id per line (`-` lines skipped). */
 async function customerList(opts: { customer?: string[]; customers?: string }): Promise<string[]> {

@@ -1,32 +1,10 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { table } from '../../kit/cli/format.js';
+import { jsonArg } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
-
-/** A JSON argument: inline JSON, or `@file` / a path to a JSON file; errors name where. */
-async function jsonArg(value: string, flag: string): Promise<unknown> {
-  const inline = value.trim().startsWith('{') || value.trim().startsWith('[');
-  const path = value.startsWith('@') ? value.slice(1) : value;
-  let text = value;
-  if (!inline) {
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      throw invalid(`cannot read ${path}: ${(err as Error).message}`, { field: flag });
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw invalid(
-      `${inline ? flag : path} is not JSON: ${(err as Error).message}`,
-      inline ? { field: flag } : { file: path },
-    );
-  }
-}
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
 const amount = (minor: number, currency: string | null) =>

@@ -1,5 +1,5 @@
 import type { JobHandler } from '../../kit/context.js';
-import type { Subscriber } from '../../kit/events.js';
+import { debouncedJob, type Subscriber } from '../../kit/events.js';
 import { dailySegments, refreshScores } from './service.js';
 
 /** The job that recomputes `customer_scores`. */
@@ -19,23 +19,9 @@ export const SEGMENT_JOBS: Record<string, JobHandler> = {
 };
 
 /** Enqueues the debounced refresh when orders or refunds are recorded (imports, the API, webhooks). */
-export const refreshSubscriber: Subscriber = {
+export const refreshSubscriber: Subscriber = debouncedJob({
   name: 'segments-refresh',
   types: ['order.placed', 'order.refunded', 'customer.merged'],
-  start: 'now',
-  batchSize: 1000,
-  handle: async (ctx) => {
-    const now = ctx.clock.now().getTime();
-    const windowStart = now - (now % REFRESH_DEBOUNCE_MS);
-    await ctx.jobs.enqueueIn(
-      ctx.tx,
-      REFRESH_JOB,
-      {},
-      {
-        idempotencyKey: `${REFRESH_JOB}:${new Date(windowStart).toISOString()}`,
-        runAt: new Date(windowStart + REFRESH_DEBOUNCE_MS),
-        maxAttempts: 3,
-      },
-    );
-  },
-};
+  kind: REFRESH_JOB,
+  windowMs: REFRESH_DEBOUNCE_MS,
+});

@@ -8,7 +8,7 @@ import { AppError, invalid } from '../../shared/errors.js';
 import type { SqlValue } from '../../storage/port.js';
 import { customerByIdOrAlias } from '../customers/repository.js';
 import { getStore } from '../settings/service.js';
-import { BUILTIN_SEGMENTS, builtinSegment } from './builtins.js';
+import { BUILTIN_SEGMENTS, builtinSegment, type BuiltinSegment } from './builtins.js';
 import * as repo from './repository.js';
 import { instantOf, parseRule, type Rule } from './rules.js';
 import {
@@ -179,30 +179,23 @@ export async function saveSegment(
   return { segment: segmentOut(r.row), created: r.created };
 }
 
+const builtinOut = (b: BuiltinSegment): Segment => ({
+  name: b.name,
+  description: b.description,
+  rule: b.rule,
+  builtin: true,
+  createdAt: null,
+  updatedAt: null,
+});
+
 export async function listSegments(ctx: ModuleContext): Promise<{ segments: Segment[] }> {
   const saved = (await repo.listSegments(ctx.db)).map(segmentOut);
-  const builtins = BUILTIN_SEGMENTS.map((b): Segment => ({
-    name: b.name,
-    description: b.description,
-    rule: b.rule,
-    builtin: true,
-    createdAt: null,
-    updatedAt: null,
-  }));
-  return { segments: [...builtins, ...saved] };
+  return { segments: [...BUILTIN_SEGMENTS.map(builtinOut), ...saved] };
 }
 
 export async function getSegment(ctx: ModuleContext, { name }: { name: string }): Promise<Segment> {
   const b = builtinSegment(name);
-  if (b)
-    return {
-      name: b.name,
-      description: b.description,
-      rule: b.rule,
-      builtin: true,
-      createdAt: null,
-      updatedAt: null,
-    };
+  if (b) return builtinOut(b);
   const r = await repo.segmentByName(ctx.db, name);
   if (!r) throw new AppError('not_found', `no segment '${name}' (retain segments list)`);
   return segmentOut(r);
