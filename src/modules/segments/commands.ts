@@ -5,6 +5,7 @@ import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
+import { registerAudienceCommands } from './audienceCommands.js';
 
 /** A JSON argument: inline JSON, or `@file` / a path to a JSON file; errors name where. */
 async function jsonArg(value: string, flag: string): Promise<unknown> {
@@ -237,4 +238,5 @@ export function registerSegmentCommands(program: Command, cli: CliRuntime): void
       );
       emit(cmd, r, () => `${r.id}: ${r.tags.join(', ') || '(no tags)'}`);
     });
+  registerAudienceCommands(segments, cli);
 }

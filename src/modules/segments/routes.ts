@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json, securedRoute } from '../../kit/http/openapi.js';
+import { registerAudienceRoutes } from './audienceRoutes.js';
 import {
   EvaluateInput,
   MembersQuery,
@@ -145,4 +146,5 @@ export function registerSegmentRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     async (c) =>
       c.json(await service.changeTags(deps, { id: c.req.param('id'), body: await c.req.json() }), 200),
   );
+  registerAudienceRoutes(app, deps, auth);
 }
