@@ -92,12 +92,12 @@ export function registerAudienceCommands(segments: Command, cli: CliRuntime): vo
       const r = await cli.withContext(cmd, (ctx) => listAudienceExports(ctx, { name }));
       emit(cmd, r, () =>
         table(
-          ['id', 'kind', 'at', 'as of', 'members', 'rows', 'added', 'removed', 'by'],
+          ['id', 'kind', 'made at', 'evaluated at', 'members', 'rows', 'added', 'removed', 'by'],
           r.exports.map((e) => [
             e.id,
             e.kind,
             e.createdAt.slice(0, 19).replace('T', ' '),
-            e.asOf.slice(0, 10),
+            e.asOf.slice(0, 16).replace('T', ' '),
             e.members,
             e.rows,
             e.added ?? '—',
