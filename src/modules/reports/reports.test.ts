@@ -519,7 +519,16 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
       where: { field: '--from' },
     });
     await expect(cohortsReport(db, { by: 'colour' })).rejects.toMatchObject({ where: { field: '--by' } });
-    await expect(ltvReport(db, { segment: 'vip' })).rejects.toThrow(/expected one of: Champions/);
+    await expect(ltvReport(db, { segment: 'nonesuch' })).rejects.toMatchObject({
+      code: 'validation',
+      where: { field: '--segment' },
+      message: expect.stringMatching(
+        /expected an RFM segment \(Champions, .*\) or a saved or built-in segment/,
+      ),
+    });
+    await expect(channelsReport(db, { segment: 'nonesuch' })).rejects.toThrow(
+      /no saved or built-in segment 'nonesuch'/,
+    );
     await expect(diagnoseReport(db, { asOf: AS_OF, current: '2024-05' })).rejects.toThrow(/starts after/);
     await expect(digestReport(db, { out: 'digest.pdf' })).rejects.toThrow(/\.html or \.md/);
   });

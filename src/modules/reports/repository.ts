@@ -1,7 +1,7 @@
 import type { Calendar } from '../../analytics/calendar.js';
 import { minorDigits } from '../../shared/money.js';
 import { DAY_MS } from '../../shared/time.js';
-import type { Queryable } from '../../storage/port.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
 import type { CohortCell } from '../../analytics/metrics/cohorts.js';
 import { CHANNEL_DAYS, type ChannelFacts } from '../../analytics/metrics/channels.js';
 import type { LtvFacts } from '../../analytics/metrics/ltv.js';
@@ -53,15 +53,36 @@ export async function storeFacts(db: Queryable): Promise<{
 }
 
 /**
- * The sale orders of known customers before `asOf`, in `currency` (one CTE, reused by the fact
- * queries below).
+ * The customers a report covers when it is restricted (`--segment` of a saved or built-in segment):
+ * a subquery selecting internal customer ids, its placeholders numbered from `$first` — after the
+ * query's own parameters, which it appends to.
  */
-export const SALE_ORDERS_CTE = `sale AS (
+export type CustomerScope = (first: number) => { sql: string; params: SqlValue[] };
+
+/** ` AND <column> IN (<scope>)` with the scope's parameters, or nothing without a scope. */
+function scoped(
+  column: string,
+  scope: CustomerScope | undefined,
+  first: number,
+): { and: string; params: SqlValue[] } {
+  if (!scope) return { and: '', params: [] };
+  const s = scope(first);
+  return { and: ` AND ${column} IN (${s.sql})`, params: s.params };
+}
+
+/**
+ * The sale orders of known customers before `asOf`, in `currency` (one CTE, reused by the fact
+ * queries below); `and` restricts the customers ({@link CustomerScope}).
+ */
+function saleOrdersCte(and = ''): string {
+  return `sale AS (
   SELECT o.order_id, o.customer_id, o.ordered_at, ${ORDER_REVENUE_SQL} AS revenue_minor, o.line_count
   FROM orders o
   WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
-    AND o.status IN (${SALE_STATUS_SQL})
+    AND o.status IN (${SALE_STATUS_SQL})${and}
 )`;
+}
+export const SALE_ORDERS_CTE = saleOrdersCte();
 
 /**
  * Refunds before `asOf` attributed to the sale order they reduce (docs/metrics.md#refund-attribution):
@@ -311,12 +332,13 @@ function periodIndexSql(column: string, period: Period, cal?: Calendar | ZoneSpa
 /**
  * The CTEs every per-cell report query starts from: sale orders in scope (`sale`), their attributed
  * refunds (`order_refund`) and, when any product has a unit cost, each order's cost (`order_cost`,
- * null when a line's cost is unknown). `cost` says whether `order_cost` is there.
+ * null when a line's cost is unknown). `cost` says whether `order_cost` is there; `and` restricts the
+ * customers.
  */
-async function saleCtes(db: Queryable): Promise<{ ctes: string[]; cost: boolean }> {
+async function saleCtes(db: Queryable, and = ''): Promise<{ ctes: string[]; cost: boolean }> {
   const [known] = await db.query<{ costs: number }>(`SELECT COUNT(unit_cost_minor) AS costs FROM products`);
   const cost = (known?.costs ?? 0) > 0;
-  const ctes = [SALE_ORDERS_CTE, REFUNDS_BY_ORDER_CTE];
+  const ctes = [saleOrdersCte(and), REFUNDS_BY_ORDER_CTE];
   if (cost)
     ctes.push(`order_cost AS (
        SELECT l.order_id, CASE WHEN COUNT(*) = COUNT(p.unit_cost_minor) THEN SUM(l.quantity * p.unit_cost_minor) END AS cost_minor
@@ -547,8 +569,10 @@ export async function ltvFacts(
   currency: string,
   window: { first: number; last: number },
   cal?: Calendar | ZoneSpan,
+  scope?: CustomerScope,
 ): Promise<LtvFacts> {
-  const { ctes, cost } = await saleCtes(db);
+  const only = scoped('o.customer_id', scope, 6);
+  const { ctes, cost } = await saleCtes(db, only.and);
   const month = periodIndexSql('s.ordered_at', 'month', cal);
   // Per customer and month, then the customer's next month with orders (LEAD) for the churn events.
   ctes.push(
@@ -600,14 +624,14 @@ export async function ltvFacts(
        a.window_orders, a.window_net_minor, a.window_net_less_cost_minor
      FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id
      ORDER BY c.external_id`,
-    [asOf, currency, window.first, window.last, UNKNOWN],
+    [asOf, currency, window.first, window.last, UNKNOWN, ...only.params],
   );
   // Active and retained customers per channel and window month need no money: orders alone.
   const months = await db.query<{ channel: string; m: number; active: number; retained: number }>(
     `WITH customer_month AS (
        SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month', cal)} AS m FROM orders o
        WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
-         AND o.status IN (${SALE_STATUS_SQL})
+         AND o.status IN (${SALE_STATUS_SQL})${only.and}
        GROUP BY 1, 2
      ),
      with_previous AS (
@@ -618,7 +642,7 @@ export async function ltvFacts(
      FROM with_previous w JOIN customers c ON c.customer_id = w.customer_id
      WHERE w.m BETWEEN $3 AND $4
      GROUP BY 1, 2`,
-    [asOf, currency, window.first, window.last, UNKNOWN],
+    [asOf, currency, window.first, window.last, UNKNOWN, ...only.params],
   );
   return {
     customers: rows.map((r) => ({
@@ -650,9 +674,11 @@ export async function netBefore(
   asOf: Date,
   currency: string,
   cut: Date,
+  scope?: CustomerScope,
 ): Promise<Map<string, number>> {
+  const only = scoped('o.customer_id', scope, 4);
   const rows = await db.query<{ customer_id: string; net_minor: number }>(
-    `WITH ${SALE_ORDERS_CTE},
+    `WITH ${saleOrdersCte(only.and)},
      ${REFUNDS_BY_ORDER_CTE},
      per_customer AS (
        SELECT s.customer_id,
@@ -661,7 +687,7 @@ export async function netBefore(
        GROUP BY s.customer_id
      )
      SELECT c.external_id AS customer_id, a.net_minor FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id`,
-    [asOf, currency, cut],
+    [asOf, currency, cut, ...only.params],
   );
   return new Map(rows.map((r) => [r.customer_id, r.net_minor]));
 }
@@ -679,21 +705,26 @@ export async function channelFacts(
   asOf: Date,
   currency: string,
   window: { from: Date; to: Date },
+  scope?: CustomerScope,
 ): Promise<ChannelFacts> {
-  const { ctes, cost } = await saleCtes(db);
-  ctes.push(
-    `fact AS (
+  const fact = (cost: boolean) => `fact AS (
        SELECT s.customer_id, s.ordered_at,
          s.revenue_minor - CAST(COALESCE(r.refund_minor, 0) AS BIGINT) AS net_minor,
          ${cost ? 'f.cost_minor' : 'CAST(NULL AS BIGINT) AS cost_minor'}
        FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
        ${cost ? 'LEFT JOIN order_cost f ON f.order_id = s.order_id' : ''}
-     )`,
-  );
+     )`;
+  // A scope's placeholders follow each query's own: 2 in the count, 5 in the per-channel sums.
+  const counted = scoped('o.customer_id', scope, 3);
+  const forCount = await saleCtes(db, counted.and);
   const [count] = await db.query<{ orders: number; costed: number }>(
-    `WITH ${ctes.join(',\n     ')} SELECT COUNT(*) AS orders, COUNT(cost_minor) AS costed FROM fact`,
-    [asOf, currency],
+    `WITH ${[...forCount.ctes, fact(forCount.cost)].join(',\n     ')}
+     SELECT COUNT(*) AS orders, COUNT(cost_minor) AS costed FROM fact`,
+    [asOf, currency, ...counted.params],
   );
+  const only = scoped('o.customer_id', scope, 6);
+  const { ctes, cost } = await saleCtes(db, only.and);
+  ctes.push(fact(cost));
   const after = (d: number) => `a.t0 + INTERVAL '${d} days'`;
   const perDay = CHANNEL_DAYS.map(
     (d) => `SUM(CASE WHEN x.ordered_at <= ${after(d)} THEN x.net_minor ELSE 0 END) AS net_${d},
@@ -724,7 +755,14 @@ export async function channelFacts(
      SELECT a.channel, COUNT(*) AS customers, SUM(CASE WHEN a.n >= 2 THEN 1 ELSE 0 END) AS repeaters,
        ${perChannel}
      FROM per_customer a GROUP BY a.channel`,
-    [asOf, currency, window.from, new Date(Math.min(window.to.getTime(), asOf.getTime())), UNKNOWN],
+    [
+      asOf,
+      currency,
+      window.from,
+      new Date(Math.min(window.to.getTime(), asOf.getTime())),
+      UNKNOWN,
+      ...only.params,
+    ],
   );
   return {
     orders: count?.orders ?? 0,
@@ -741,12 +779,18 @@ export async function channelFacts(
 }
 
 /** The first sale order's instant of a known customer before `asOf` in `currency`, or null. */
-export async function firstSaleAt(db: Queryable, asOf: Date, currency: string): Promise<Date | null> {
+export async function firstSaleAt(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  scope?: CustomerScope,
+): Promise<Date | null> {
+  const only = scoped('o.customer_id', scope, 3);
   const [row] = await db.query<{ first_at: Date | null }>(
     `SELECT MIN(o.ordered_at) AS first_at FROM orders o
      WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
-       AND o.status IN (${SALE_STATUS_SQL})`,
-    [asOf, currency],
+       AND o.status IN (${SALE_STATUS_SQL})${only.and}`,
+    [asOf, currency, ...only.params],
   );
   return row?.first_at ?? null;
 }

@@ -30,14 +30,19 @@ const MonthSpan = z
     { message: 'expected the first month at or before the last' },
   );
 
-/** A named RFM segment, matched case-insensitively with `-`/`_` read as spaces (`at-risk`). */
-const Segment = z.string().transform((s, ctx): RfmSegment => {
+/** The RFM segment `text` names, matched case-insensitively with `-`/`_` read as spaces (`at-risk`), or null. */
+export function rfmSegmentOf(text: string): RfmSegment | null {
   const norm = (x: string) =>
     x
       .toLowerCase()
       .replace(/[-_\s]+/g, ' ')
       .trim();
-  const hit = RFM_SEGMENTS.find((name) => norm(name) === norm(s));
+  return RFM_SEGMENTS.find((name) => norm(name) === norm(text)) ?? null;
+}
+
+/** A named RFM segment ({@link rfmSegmentOf}). */
+const Segment = z.string().transform((s, ctx): RfmSegment => {
+  const hit = rfmSegmentOf(s);
   if (!hit) {
     ctx.addIssue({ code: 'custom', message: `expected one of: ${RFM_SEGMENTS.join(', ')}` });
     return z.NEVER;
@@ -73,7 +78,13 @@ export const LtvInput = z.object({
     .max(1200, 'expected at most 1200 months')
     .optional()
     .describe('complete calendar months before the as-of month to measure on (default: 12)'),
-  segment,
+  segment: z
+    .string()
+    .min(1, 'expected a segment name')
+    .optional()
+    .describe(
+      'only customers of one RFM segment as of --as-of (e.g. Champions, at-risk), or the members of a saved or built-in segment (retain segments list)',
+    ),
 });
 export type LtvInput = z.infer<typeof LtvInput>;
 
@@ -116,6 +127,11 @@ export const ChannelsInput = z.object({
     .refine((d) => d === 90 || d === 180 || d === 365, 'expected 90, 180 or 365 days')
     .optional()
     .describe('LTV horizon for LTV:CAC and the reallocation: 90, 180 or 365 (default: 365)'),
+  segment: z
+    .string()
+    .min(1, 'expected a segment name')
+    .optional()
+    .describe('only the members of a saved or built-in segment as of --as-of (retain segments list)'),
 });
 export type ChannelsInput = z.infer<typeof ChannelsInput>;
 

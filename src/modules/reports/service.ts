@@ -24,6 +24,7 @@ import {
   type RetentionReport,
 } from '../../analytics/metrics/retention.js';
 import {
+  RFM_SEGMENTS,
   rfmReportFromValues,
   rfmScores,
   type RfmReport,
@@ -44,6 +45,7 @@ import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import { DAY_MS, parseDay } from '../../shared/time.js';
 import type { Database } from '../../storage/port.js';
 import type { ModuleContext } from '../../kit/context.js';
+import { segmentExists, segmentScope, type SegmentScope } from '../segments/scope.js';
 import { renderDigestMarkdown } from './digestFormat.js';
 import * as repo from './repository.js';
 import type {
@@ -56,6 +58,7 @@ import type {
   RfmInput,
   SummaryInput,
 } from './schema.js';
+import { rfmSegmentOf } from './schema.js';
 
 /*
  * The report services: `xReport(ctx, input)` with `input` parsed by the report's input schema
@@ -246,7 +249,18 @@ export interface ReportHeader<R extends string> {
 
 type Body<T> = Omit<Json<T>, 'asOf'>;
 
-export type LtvOutput = ReportHeader<'ltv'> & Body<LtvReport>;
+/** The saved or built-in segment a report is restricted to (`--segment`). */
+export interface SegmentCoverage {
+  name: string;
+  kind: 'built-in' | 'saved';
+  /** Its members when evaluated at the end of the as-of day. */
+  members: number;
+  evaluatedAt: string;
+  /** When the stored scores its rule may read were computed. */
+  scoresRefreshedAt: string | null;
+}
+
+export type LtvOutput = ReportHeader<'ltv'> & { segment?: SegmentCoverage } & Body<LtvReport>;
 export type RetentionOutput = ReportHeader<'retention'> & Body<RetentionReport>;
 export type CohortsOutput = ReportHeader<'cohorts'> & Body<CohortReport>;
 export type RfmOutput = ReportHeader<'rfm'> &
@@ -254,7 +268,7 @@ export type RfmOutput = ReportHeader<'rfm'> &
     customers?: Json<RfmReport['customers']>;
     customerCount: number;
   };
-export type ChannelsOutput = ReportHeader<'channels'> & Body<ChannelsReport>;
+export type ChannelsOutput = ReportHeader<'channels'> & { segment?: SegmentCoverage } & Body<ChannelsReport>;
 export type DiagnoseOutput = ReportHeader<'diagnose'> &
   Body<DecompositionReport> & { base: { label: string }; current: { label: string }; notes: string[] };
 /** `report digest --json` (and `GET /v1/reports/digest`): the Markdown and the data. */
@@ -348,6 +362,53 @@ function onlySegment(orders: OrderFact[], asOf: Date, segment: RfmSegment | unde
 const SEGMENT_SPEND_NOTE =
   'CAC is not computed for an RFM segment: spend is recorded per channel, not per segment';
 
+/**
+ * The members of saved or built-in segment `name` at the end of the as-of day, as the customers a
+ * report covers; an unknown name is a bad `--segment` (`rfmToo`: the report also takes RFM segments).
+ */
+async function segmentMembers(
+  ctx: ModuleContext,
+  name: string,
+  at: ReportContext,
+  rfmToo: boolean,
+): Promise<SegmentScope> {
+  try {
+    return await segmentScope(ctx, name, at.asOf);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'not_found')
+      throw invalid(
+        rfmToo
+          ? `expected an RFM segment (${RFM_SEGMENTS.join(', ')}) or a saved or built-in segment (retain segments list), got '${name}'`
+          : `no saved or built-in segment '${name}' (retain segments list)`,
+        { field: '--segment' },
+      );
+    throw err;
+  }
+}
+
+function coverage(m: SegmentScope): SegmentCoverage {
+  return {
+    name: m.name,
+    kind: m.builtin ? 'built-in' : 'saved',
+    members: m.members,
+    evaluatedAt: m.asOf.toISOString(),
+    scoresRefreshedAt: m.scoresRefreshedAt?.toISOString() ?? null,
+  };
+}
+
+/** What a report restricted to a segment says about it: who it covers, and what CAC means there. */
+function coverageNotes(m: SegmentScope, at: ReportContext, spend: readonly unknown[] | undefined): string[] {
+  return [
+    `covers the ${m.members} members of the ${m.builtin ? 'built-in' : 'saved'} segment '${m.name}' at the end of ${at.asOfDay}` +
+      (m.scoresRefreshedAt ? ` (stored scores as of ${m.scoresRefreshedAt.toISOString()})` : ''),
+    ...(spend?.length
+      ? [
+          `CAC is each channel's whole spend per member of '${m.name}' it acquired: what one such customer cost (spend is recorded per channel, so it also bought the channel's other customers)`,
+        ]
+      : []),
+  ];
+}
+
 /** Refuses a range whose first day is after its last (days as YYYY-MM-DD compare correctly as text). */
 function checkRange(input: { from?: string | undefined; to?: string | undefined }): void {
   if (input.from !== undefined && input.to !== undefined && input.from > input.to) {
@@ -435,38 +496,42 @@ function netBeforeOf(orders: readonly OrderFact[], cut: Date): Map<string, numbe
 
 /**
  * `report ltv`: the seed LTV formulas side by side with observed and (when stored) predicted LTV.
- * The per-customer figures are summed in the database; only an RFM `segment` needs every order in
- * the process (scoring the customers first), and then the metrics layer sums them.
+ * The per-customer figures are summed in the database (restricted to a saved or built-in `segment`'s
+ * members in SQL); only an RFM `segment` needs every order in the process (scoring the customers
+ * first), and then the metrics layer sums them.
  */
 export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promise<LtvOutput> {
   const { db } = ctx;
   const at = await reportContext(db, opts.asOf);
   const windowMonths = opts.months ?? 12;
+  // `--segment`: an RFM segment's name first (scored here from the orders), else a saved or built-in one.
+  const rfm = opts.segment === undefined ? null : rfmSegmentOf(opts.segment);
+  const members =
+    opts.segment !== undefined && rfm === null
+      ? await segmentMembers(ctx, opts.segment, at, true)
+      : undefined;
   // Profiles (one row per customer) only where they are read: a segment's facts, predicted LTV.
   let profiles: readonly CustomerProfile[] | undefined;
   const profilesOf = async () => (profiles ??= await repo.customerProfiles(db));
   let facts: LtvFacts;
   let pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>;
-  if (opts.segment === undefined) {
+  if (rfm === null) {
     facts = await repo.ltvFacts(
       db,
       at.asOf,
       at.currency,
       ltvWindow(at.asOf, windowMonths, at.calendar),
       at.sqlZone,
+      members?.scope,
     );
-    pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut);
+    pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut, members?.scope);
   } else {
-    const orders = onlySegment(
-      await repo.orderFacts(db, at.asOf, at.currency, { cost: true }),
-      at.asOf,
-      opts.segment,
-    );
+    const orders = onlySegment(await repo.orderFacts(db, at.asOf, at.currency, { cost: true }), at.asOf, rfm);
     facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths, at.calendar);
     pastOf = async (cut) => netBeforeOf(orders, cut);
   }
   const l = await loaded(db, at);
-  const spend = opts.segment ? undefined : await repo.spendRows(db, at.asOf, at.currency, at.calendar);
+  const spend = rfm ? undefined : await repo.spendRows(db, at.asOf, at.currency, at.calendar);
   const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf);
   const report = ltvReportFromFacts(facts, {
     hasProfiles: await repo.hasCustomers(db),
@@ -476,15 +541,20 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
     predicted: predicted ?? undefined,
     calendar: at.calendar,
   });
-  if (opts.segment) {
+  if (rfm) {
     report.notes = report.notes.filter((n) => !n.startsWith('no marketing spend data'));
     report.notes.push(SEGMENT_SPEND_NOTE);
+    if (await segmentExists(ctx, opts.segment!))
+      report.notes.push(
+        `'${opts.segment}' is read as the RFM segment ${rfm}; the saved segment of that name is not used (rename it to report on it)`,
+      );
   }
   const out = body(report, l.digits);
   return {
-    ...header('ltv', l, { segment: opts.segment }),
+    ...header('ltv', l, { segment: rfm ?? opts.segment }),
+    ...(members ? { segment: coverage(members) } : {}),
     ...out,
-    notes: [...out.notes, note, ...l.notes],
+    notes: [...(members ? coverageNotes(members, at, spend) : []), ...out.notes, note, ...l.notes],
   };
 }
 
@@ -592,17 +662,19 @@ export async function rfmReport(ctx: ModuleContext, opts: RfmInput = {}): Promis
 
 /**
  * `report channels`: per acquisition channel CAC, N-day LTV, LTV:CAC, payback, and a reallocation.
- * The per-channel sums are made in the database.
+ * The per-channel sums are made in the database; a `segment` (saved or built-in) restricts them to
+ * its members (CAC then reads as the spend per member acquired).
  */
 export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {}): Promise<ChannelsOutput> {
   checkRange(opts);
   const { db } = ctx;
   const at = await reportContext(db, opts.asOf);
+  const members = opts.segment === undefined ? undefined : await segmentMembers(ctx, opts.segment, at, false);
   const spend = await repo.spendRows(db, at.asOf, at.currency, at.calendar);
   // Default window: all history, from the first order or the first spend, whichever is earlier
   // (spend before the first order — launch marketing — still bought those customers).
   let earliest = at.asOf.getTime();
-  const first = await repo.firstSaleAt(db, at.asOf, at.currency);
+  const first = await repo.firstSaleAt(db, at.asOf, at.currency, members?.scope);
   if (first !== null) earliest = Math.min(earliest, first.getTime());
   for (const s of spend) earliest = Math.min(earliest, s.date.getTime());
   const window: DateRange = {
@@ -616,7 +688,8 @@ export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {
     throw invalid(`--from ${opts.from ?? ''} is after --as-of ${at.asOfDay}`, { field: '--from' });
   }
   const l = await loaded(db, at);
-  const report = channelsReportFromFacts(await repo.channelFacts(db, at.asOf, at.currency, window), {
+  const facts = await repo.channelFacts(db, at.asOf, at.currency, window, members?.scope);
+  const report = channelsReportFromFacts(facts, {
     spend,
     asOf: at.asOf,
     window,
@@ -624,9 +697,10 @@ export async function channelsReport(ctx: ModuleContext, opts: ChannelsInput = {
   });
   const out = body(report, l.digits);
   return {
-    ...header('channels', l, { from: opts.from, to: opts.to }),
+    ...header('channels', l, { segment: opts.segment, from: opts.from, to: opts.to }),
+    ...(members ? { segment: coverage(members) } : {}),
     ...out,
-    notes: [...out.notes, ...l.notes],
+    notes: [...(members ? coverageNotes(members, at, spend) : []), ...out.notes, ...l.notes],
   };
 }
 

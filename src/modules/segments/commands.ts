@@ -5,6 +5,7 @@ import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
+import { registerAudienceCommands } from './audienceCommands.js';
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
 const amount = (minor: number, currency: string | null) =>
@@ -273,4 +274,5 @@ export function registerSegmentCommands(program: Command, cli: CliRuntime): void
       );
       emit(cmd, r, () => `${r.id}: ${r.tags.join(', ') || '(no tags)'}`);
     });
+  registerAudienceCommands(segments, cli);
 }

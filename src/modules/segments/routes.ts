@@ -4,6 +4,7 @@ import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json, securedRoute } from '../../kit/http/openapi.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
+import { registerAudienceRoutes } from './audienceRoutes.js';
 import {
   AsOf,
   EvaluateInput,
@@ -225,4 +226,5 @@ export function registerSegmentRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     async (c) =>
       c.json(await service.changeTags(deps, { id: c.req.param('id'), body: await c.req.json() }), 200),
   );
+  registerAudienceRoutes(app, deps, auth);
 }

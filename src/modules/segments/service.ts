@@ -411,3 +411,16 @@ function parseInput<T>(
   if (!r.success) throw validationError(r.error, what);
   return r.data;
 }
+
+/**
+ * A saved or built-in segment by name, checked and compiled at `asOf` (YYYY-MM-DD or an instant;
+ * default now) with placeholders from `$first`: for exports and reports restricted to its members.
+ */
+export async function compiledSegment(
+  ctx: ModuleContext,
+  input: { name: string; asOf?: string | undefined },
+  first = 1,
+) {
+  const p = await prepare(ctx, { name: input.name, asOf: input.asOf });
+  return { ...p, compiled: compileRule(p.rule, { now: p.asOf, currency: p.currency }, first) };
+}
