@@ -62,6 +62,12 @@ describe('audience normalisation', () => {
 
   it('quotes CSV fields with commas, quotes, line breaks and edge spaces', () => {
     expect(csvField('plain')).toBe('plain');
+    // Formula injection: a name a spreadsheet would run is neutralised; phones and numbers are not.
+    expect(csvField('=HYPERLINK("http://x.test","y")')).toBe(`"'=HYPERLINK(""http://x.test"",""y"")"`);
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('+380 50 123-45-67')).toBe('+380 50 123-45-67');
+    expect(csvField(-5)).toBe('-5');
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
     expect(csvField('two\nlines')).toBe('"two\nlines"');

@@ -55,7 +55,10 @@ function hashesOf(r: AudienceRow): { email: string; phone: string } | null {
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces. */
 export function csvField(v: SqlValue | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = v instanceof Date ? v.toISOString() : String(v);
+  let s = v instanceof Date ? v.toISOString() : String(v);
+  // A text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP's
+  // CSV injection advice); a phone number in international form stays as it is.
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s) && !/^\+[\d ().-]+$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
