@@ -83,6 +83,19 @@ export const BUILTIN_SEGMENTS: readonly BuiltinSegment[] = [
   },
 ];
 
+/** The family of built-ins by favourite category: `favourite:<category>` (any category of the catalogue). */
+export const FAVOURITE_PREFIX = 'favourite:';
+
+export function favouriteSegment(category: string): BuiltinSegment {
+  return {
+    name: `${FAVOURITE_PREFIX}${category}`,
+    description: `customers whose favourite category (most spend) is ${category}`,
+    rule: { field: 'favourite_category', op: 'eq', value: category },
+  };
+}
+
 export function builtinSegment(name: string): BuiltinSegment | undefined {
+  if (name.startsWith(FAVOURITE_PREFIX) && name.length > FAVOURITE_PREFIX.length)
+    return favouriteSegment(name.slice(FAVOURITE_PREFIX.length));
   return BUILTIN_SEGMENTS.find((b) => b.name === name);
 }

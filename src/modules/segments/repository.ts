@@ -103,6 +103,15 @@ export async function replaceScores(tx: Queryable, rows: readonly (readonly SqlV
   return rows.length === 0 ? 0 : tx.copyRows('customer_scores', SCORE_COLUMNS, rows);
 }
 
+/** The categories that are customers' favourites, the most common first (ties by name). */
+export async function favouriteCategories(db: Queryable, limit: number): Promise<string[]> {
+  const rows = await db.query<{ category: string }>(
+    `SELECT favourite_category AS category FROM customer_scores WHERE favourite_category IS NOT NULL
+     GROUP BY favourite_category ORDER BY COUNT(*) DESC, favourite_category LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  return rows.map((r) => r.category);
+}
+
 export async function scoresRefreshedAt(db: Queryable): Promise<Date | null> {
   const [r] = await db.query<{ at: Date | null }>(`SELECT MAX(refreshed_at) AS at FROM customer_scores`);
   return r?.at ?? null;

@@ -8,7 +8,7 @@ import { AppError, invalid } from '../../shared/errors.js';
 import type { SqlValue } from '../../storage/port.js';
 import { customerByIdOrAlias } from '../customers/repository.js';
 import { getStore } from '../settings/service.js';
-import { BUILTIN_SEGMENTS, builtinSegment, type BuiltinSegment } from './builtins.js';
+import { BUILTIN_SEGMENTS, builtinSegment, favouriteSegment, type BuiltinSegment } from './builtins.js';
 import * as repo from './repository.js';
 import { instantOf, parseRule, type Rule } from './rules.js';
 import {
@@ -190,7 +190,9 @@ const builtinOut = (b: BuiltinSegment): Segment => ({
 
 export async function listSegments(ctx: ModuleContext): Promise<{ segments: Segment[] }> {
   const saved = (await repo.listSegments(ctx.db)).map(segmentOut);
-  return { segments: [...BUILTIN_SEGMENTS.map(builtinOut), ...saved] };
+  // By favourite category: one per category that is someone's favourite, the most common first.
+  const favourites = (await repo.favouriteCategories(ctx.db, 20)).map((c) => builtinOut(favouriteSegment(c)));
+  return { segments: [...BUILTIN_SEGMENTS.map(builtinOut), ...favourites, ...saved] };
 }
 
 export async function getSegment(ctx: ModuleContext, { name }: { name: string }): Promise<Segment> {
