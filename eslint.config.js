@@ -46,4 +46,15 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The dashboard runs in the browser.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'fetch', 'HTMLDivElement'].map(
+          (g) => [g, 'readonly'],
+        ),
+      ),
+    },
+  },
 );

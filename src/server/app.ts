@@ -14,6 +14,7 @@ import type { Database } from '../storage/port.js';
 import { createAuth } from './auth.js';
 import { DOCS_HTML } from './docsPage.js';
 import { registerRoutes } from './routes.js';
+import { registerWebApp } from './webApp.js';
 
 export const DEFAULT_CONFIG: ServerConfig = {
   maxBodyBytes: 2 * 1024 * 1024,
@@ -29,6 +30,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   config?: Partial<ServerConfig>;
   jobs?: Jobs;
+  /** The built dashboard (default: the package's dist/web). */
+  webRoot?: string;
 }
 
 /** The HTTP API: request ids, structured logs, one error shape, auth per route, OpenAPI at /openapi.json. */
@@ -119,6 +122,7 @@ export async function createApp(opts: CreateAppOptions): Promise<{ app: RetainAp
     return c.json(doc as Record<string, unknown>);
   });
   app.get('/docs', (c) => c.html(DOCS_HTML));
+  registerWebApp(app, opts.webRoot);
 
   app.notFound((c) => errorJson(c, new AppError('not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
