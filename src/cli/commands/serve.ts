@@ -26,7 +26,9 @@ interface ServeOptions {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the dashboard (at /), the REST API (OpenAPI at /openapi.json, docs at /docs) and the job runner')
+    .description(
+      'run the dashboard (at /), the REST API (OpenAPI at /openapi.json, docs at /docs) and the job runner',
+    )
     .option('--port <n>', 'port to listen on', '8080')
     .option('--host <host>', 'interface to bind (127.0.0.1 keeps it local)', '127.0.0.1')
     .option('--job-concurrency <n>', 'jobs run at once by this process', '2')
