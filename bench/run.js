@@ -21,6 +21,7 @@ const benches = {
   messaging: 'bench/messaging.mjs',
   identity: 'bench/identity.mjs',
   segments: 'bench/segments.mjs',
+  dashboard: 'bench/dashboard.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {
