@@ -113,6 +113,65 @@ describe.skipIf(missing !== null)('dashboard in Chromium', () => {
     await page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true });
   });
 
+  it('builds a segment with a live count equal to the API, shows errors, saves it', async () => {
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('heading', { name: 'Segments', exact: true }).waitFor();
+    // The default rule: orders ≥ 2.
+    const count = async (rule: unknown) =>
+      (await page.evaluate(
+        async (body) => {
+          const store = (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } })
+            .sessionStorage;
+          const csrf = store.getItem('retain.csrf') ?? '';
+          const r = await fetch('/v1/segments/count', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+            body: JSON.stringify(body),
+          });
+          return ((await r.json()) as { count: number }).count;
+        },
+        { rule },
+      )) as number;
+    const live = page.getByTestId('live-count');
+    const regulars = await count({ all: [{ field: 'orders', op: 'gte', value: 2 }] });
+    await expect
+      .poll(async () => live.textContent())
+      .toMatch(new RegExp(`^${new Intl.NumberFormat('en').format(regulars)} customers? of`));
+    // A second condition narrows it as the API says.
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    await page.getByLabel('Value 2').fill('US');
+    const us = await count({
+      all: [
+        { field: 'orders', op: 'gte', value: 2 },
+        { field: 'country', op: 'eq', value: 'US' },
+      ],
+    });
+    await expect.poll(async () => live.textContent()).toMatch(new RegExp(`^${us} customers? of`));
+    expect(us).toBeLessThan(regulars);
+    // A bad value is reported with its path, not a blank page.
+    await page.getByLabel('Value 1').fill('two');
+    await expect
+      .poll(async () => page.locator('.preview [role="alert"]').textContent())
+      .toMatch(/rule\.all\[0\]\.value/);
+    await page.getByLabel('Value 1').fill('2');
+    await expect.poll(async () => live.textContent()).toMatch(new RegExp(`^${us} customers? of`));
+    expect(await violations()).toEqual([]);
+    await page.screenshot({ path: join(OUT, 'segments.png'), fullPage: true });
+    await page.getByLabel('Name').fill('us-regulars');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByText('us-regulars').waitFor();
+    expect(
+      await count({
+        all: [
+          { field: 'orders', op: 'gte', value: 2 },
+          { field: 'country', op: 'eq', value: 'US' },
+        ],
+      }),
+    ).toBe(us);
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  });
+
   it('switches to Ukrainian and keeps it after a reload', async () => {
     await page.getByLabel('Language').selectOption('uk');
     await page.getByRole('heading', { name: 'Огляд' }).waitFor();

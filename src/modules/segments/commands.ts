@@ -181,26 +181,12 @@ export function registerSegmentCommands(program: Command, cli: CliRuntime): void
     .command('fields')
     .description('the fields a rule can use, their operators and parameters')
     .action(async (_o: unknown, cmd: Command) => {
-      const { FIELDS, OPS } = await import('./rules.js');
-      const rows = Object.entries(FIELDS).map(([name, f]) => ({
-        field: name,
-        type: f.type,
-        ops:
-          f.type === 'flag'
-            ? (
-                { tag: 'has, has_not', bought: 'ever, never', event: 'did, did_not' } as Record<
-                  string,
-                  string
-                >
-              )[name]!
-            : OPS[f.type].join(', '),
-        params: 'params' in f ? f.params.join(', ') : '',
-        doc: f.doc,
-      }));
-      emit(cmd, { fields: rows }, () =>
+      const { ruleFields } = await import('./service.js');
+      const r = ruleFields();
+      emit(cmd, r, () =>
         table(
-          ['field', 'type', 'params', 'doc'],
-          rows.map((r) => [r.field, r.type, r.params, r.doc]),
+          ['field', 'type', 'operators', 'params', 'meaning'],
+          r.fields.map((f) => [f.field, f.type, f.ops.join(', '), f.params.join(', '), f.doc]),
         ),
       );
     });

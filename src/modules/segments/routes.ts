@@ -19,6 +19,16 @@ import {
 } from './schema.js';
 
 const SnapshotBody = z.object({ asOf: AsOf }).strict();
+const FieldInfo = z
+  .object({
+    field: z.string(),
+    type: z.enum(['text', 'number', 'date', 'flag']),
+    ops: z.array(z.string()),
+    params: z.array(z.string()),
+    values: z.array(z.string()).nullable(),
+    doc: z.string(),
+  })
+  .openapi('SegmentField');
 import * as service from './service.js';
 
 const tags = ['segments'];
@@ -52,6 +62,16 @@ export function registerSegmentRoutes(app: RetainApp, deps: ServerDeps, auth: Au
       });
       return c.json(r.segment, r.created ? 201 : 200);
     },
+  );
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/segments/fields',
+      tags,
+      summary: 'The fields a rule can use: type, operators, parameters, fixed values, meaning',
+      responses: { 200: json(z.object({ fields: z.array(FieldInfo) }), 'The field catalogue') },
+    }),
+    (c) => c.json(service.ruleFields(), 200),
   );
   app.post(
     '/v1/segments/count',

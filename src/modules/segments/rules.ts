@@ -128,7 +128,7 @@ export const OPS: Record<FieldType, readonly string[]> = {
   ],
   flag: [],
 };
-const FLAG_OPS: Record<string, readonly [string, string]> = {
+export const FLAG_OPS: Record<string, readonly [string, string]> = {
   tag: ['has', 'has_not'],
   bought: ['ever', 'never'],
   event: ['did', 'did_not'],

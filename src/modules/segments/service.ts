@@ -10,7 +10,7 @@ import { customerByIdOrAlias } from '../customers/repository.js';
 import { getStore } from '../settings/service.js';
 import { BUILTIN_SEGMENTS, builtinSegment, favouriteSegment, type BuiltinSegment } from './builtins.js';
 import * as repo from './repository.js';
-import { instantOf, parseRule, type Rule } from './rules.js';
+import { FIELDS, FLAG_OPS, instantOf, OPS, parseRule, type FieldSpec, type Rule } from './rules.js';
 import {
   EvaluateInput,
   MembersQuery,
@@ -389,6 +389,23 @@ export async function dailySegments(ctx: ModuleContext) {
   for (const s of await repo.listSegments(ctx.db))
     snapshots.push(await snapshotSegment(ctx, { name: s.name }));
   return { refreshed, snapshots };
+}
+
+/** The rule language's fields (the dashboard's builder; `retain segments fields`). */
+export function ruleFields() {
+  return {
+    fields: Object.entries(FIELDS).map(([field, f]) => {
+      const spec: FieldSpec = f;
+      return {
+        field,
+        type: spec.type,
+        ops: spec.type === 'flag' ? [...FLAG_OPS[field]!] : [...OPS[spec.type]],
+        params: [...(spec.params ?? [])],
+        values: spec.values ? [...spec.values] : null,
+        doc: spec.doc,
+      };
+    }),
+  };
 }
 
 // --- tags ----------------------------------------------------------------------------------------

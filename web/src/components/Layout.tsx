@@ -20,6 +20,7 @@ export function Layout() {
           <NavLink to="/" end>
             {t('nav.overview')}
           </NavLink>
+          <NavLink to="/segments">{t('nav.segments')}</NavLink>
         </nav>
         <span className="spacer" />
         <label>
