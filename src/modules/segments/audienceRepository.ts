@@ -1,6 +1,6 @@
 import { sqlIds } from '../../kit/customerHooks.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
-import { SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
+import { consentGrantedSql, FIELD_SQL, SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
 
 /** The SQL of audience exports (docs/segments.md#audiences): who goes in a file, and the export history. */
 
@@ -10,30 +10,30 @@ import { SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
  */
 export const PLAIN_COLUMNS = {
   id: 'c.external_id',
-  email: 'c.email',
-  phone: 'c.phone',
+  email: FIELD_SQL.email,
+  phone: FIELD_SQL.phone,
   first_name: 'c.first_name',
   last_name: 'c.last_name',
-  country: 'c.country',
-  locale: 'c.locale',
-  acquisition_channel: 'c.acquisition_channel',
+  country: FIELD_SQL.country,
+  locale: FIELD_SQL.locale,
+  acquisition_channel: FIELD_SQL.acquisition_channel,
   birthday: 'c.birthday',
-  created_at: 'c.created_at',
-  orders: 'COALESCE(s.orders, 0)',
-  revenue_minor: 'COALESCE(s.revenue_minor, 0)',
-  aov_minor: 's.aov_minor',
-  first_order_at: 's.first_order_at',
-  last_order_at: 's.last_order_at',
-  favourite_category: 's.favourite_category',
-  rfm_segment: 's.rfm_segment',
-  rfm_r: 's.rfm_r',
-  rfm_f: 's.rfm_f',
-  rfm_m: 's.rfm_m',
-  p_alive: 's.p_alive',
-  expected_purchases: 's.expected_purchases',
-  clv_minor: 's.clv_minor',
-  clv_decile: 's.clv_decile',
-  next_order_at: 's.next_order_at',
+  created_at: FIELD_SQL.created_at,
+  orders: FIELD_SQL.orders,
+  revenue_minor: FIELD_SQL.revenue_minor,
+  aov_minor: FIELD_SQL.aov_minor,
+  first_order_at: FIELD_SQL.first_order_at,
+  last_order_at: FIELD_SQL.last_order_at,
+  favourite_category: FIELD_SQL.favourite_category,
+  rfm_segment: FIELD_SQL.rfm_segment,
+  rfm_r: FIELD_SQL.rfm_r,
+  rfm_f: FIELD_SQL.rfm_f,
+  rfm_m: FIELD_SQL.rfm_m,
+  p_alive: FIELD_SQL.p_alive,
+  expected_purchases: FIELD_SQL.expected_purchases,
+  clv_minor: FIELD_SQL.clv_minor,
+  clv_decile: FIELD_SQL.clv_decile,
+  next_order_at: FIELD_SQL.next_order_at,
 } as const;
 export type PlainColumn = keyof typeof PLAIN_COLUMNS;
 
@@ -54,7 +54,7 @@ const selectList = (columns: readonly PlainColumn[]) =>
     ...columns.map((k) => `${PLAIN_COLUMNS[k]} AS col_${k}`),
   ].join(', ');
 
-const ADS_GRANTED = `EXISTS (SELECT 1 FROM customer_consents k WHERE k.customer_id = c.customer_id AND k.channel = 'ads' AND k.status = 'granted')`;
+const ADS_GRANTED = consentGrantedSql('ads');
 
 /**
  * The members of `rule` in customer order — with `adsOnly`, only those whose `ads` consent is

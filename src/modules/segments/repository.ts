@@ -3,7 +3,7 @@ import type { Dialect } from '../../storage/port.js';
 import { recordFrom } from '../outbox/repository.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import { REFUNDS_BY_ORDER_CTE, SALE_ORDERS_CTE } from '../reports/repository.js';
-import { SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
+import { consentGrantedSql, SEGMENT_BASE, SEGMENT_FROM, type Compiled } from './sql.js';
 
 /** The SQL of segments: stored scores, saved definitions, tags, and the one statement per question. */
 
@@ -96,6 +96,7 @@ export const SCORE_COLUMNS = [
   'next_order_at',
   'refreshed_at',
 ] as const;
+export type ScoreColumn = (typeof SCORE_COLUMNS)[number];
 
 /** Replaces every stored score (in the caller's transaction). */
 export async function replaceScores(tx: Queryable, rows: readonly (readonly SqlValue[])[]): Promise<number> {
@@ -191,15 +192,13 @@ export type PreviewStats = {
  * the store's, and per channel the members who can be reached (consent granted and an address).
  */
 export async function previewStats(db: Queryable, rule: Compiled): Promise<PreviewStats> {
-  const granted = (channel: string) =>
-    `EXISTS (SELECT 1 FROM customer_consents k WHERE k.customer_id = c.customer_id AND k.channel = '${channel}' AND k.status = 'granted')`;
   const [r] = await db.query<PreviewStats>(
     `WITH base AS (
        SELECT c.customer_id, COALESCE(s.revenue_minor, 0) AS revenue_minor, (${rule.where}) AS member,
-         c.email IS NOT NULL AND ${granted('email')} AS email,
-         c.phone IS NOT NULL AND ${granted('sms')} AS sms,
-         EXISTS (SELECT 1 FROM messenger_chats m WHERE m.customer_id = c.customer_id) AND ${granted('messenger')} AS messenger,
-         (c.email IS NOT NULL OR c.phone IS NOT NULL) AND ${granted('ads')} AS ads
+         c.email IS NOT NULL AND ${consentGrantedSql('email')} AS email,
+         c.phone IS NOT NULL AND ${consentGrantedSql('sms')} AS sms,
+         EXISTS (SELECT 1 FROM messenger_chats m WHERE m.customer_id = c.customer_id) AND ${consentGrantedSql('messenger')} AS messenger,
+         (c.email IS NOT NULL OR c.phone IS NOT NULL) AND ${consentGrantedSql('ads')} AS ads
        FROM ${SEGMENT_FROM} WHERE ${SEGMENT_BASE}
      )
      SELECT COUNT(*) FILTER (WHERE member) AS members, COUNT(*) AS customers,

@@ -77,52 +77,50 @@ export async function refreshScores(ctx: ModuleContext): Promise<RefreshResult> 
     10,
   ).forEach((d, i) => clvDecile.set(withClv[i]!.customer_id, d));
 
-  const rows = new Map<number, SqlValue[]>();
+  // One row per customer with orders or a prediction, by column name (repo.SCORE_COLUMNS orders them).
+  type ScoreRow = Partial<Record<repo.ScoreColumn, SqlValue>>;
+  const rows = new Map<number, ScoreRow>();
   orders.forEach((r, i) => {
     const s = rfmById.get(r.customer_id)!;
-    rows.set(r.customer_id, [
-      r.customer_id,
-      r.orders,
-      r.net_minor,
-      Math.round(r.net_minor / r.orders),
-      r.first_at,
-      r.last_at,
-      r.favourite_category,
-      s.r,
-      s.f,
-      s.m,
-      s.segment,
-      revenueDecile[i]!,
-      ordersDecile[i]!,
-      tenureDecile[i]!,
+    rows.set(r.customer_id, {
+      orders: r.orders,
+      revenue_minor: r.net_minor,
+      aov_minor: Math.round(r.net_minor / r.orders),
+      first_order_at: r.first_at,
+      last_order_at: r.last_at,
+      favourite_category: r.favourite_category,
+      rfm_r: s.r,
+      rfm_f: s.f,
+      rfm_m: s.m,
+      rfm_segment: s.segment,
+      revenue_decile: revenueDecile[i]!,
+      orders_decile: ordersDecile[i]!,
+      tenure_decile: tenureDecile[i]!,
       // The customer's own rhythm: the last order plus their average gap between orders.
-      r.orders >= 2
-        ? new Date(
-            r.last_at.getTime() + Math.round((r.last_at.getTime() - r.first_at.getTime()) / (r.orders - 1)),
-          )
-        : null,
-      null,
-      null,
-      null,
-      null,
-      null,
-      now,
-    ]);
+      usual_next_order_at:
+        r.orders >= 2
+          ? new Date(
+              r.last_at.getTime() + Math.round((r.last_at.getTime() - r.first_at.getTime()) / (r.orders - 1)),
+            )
+          : null,
+    });
   });
   for (const p of predictions) {
-    let row = rows.get(p.customer_id);
-    if (!row) {
-      row = [p.customer_id, 0, 0, null, null, null, null, null, null, null, null, null, null, null, null];
-      row.push(null, null, null, null, null, now);
-      rows.set(p.customer_id, row);
-    }
-    row[15] = p.p_alive;
-    row[16] = p.expected_purchases;
-    row[17] = p.clv_minor;
-    row[18] = clvDecile.get(p.customer_id) ?? null;
-    row[19] = p.next_order_at;
+    const row = rows.get(p.customer_id) ?? { orders: 0, revenue_minor: 0 };
+    rows.set(p.customer_id, {
+      ...row,
+      p_alive: p.p_alive,
+      expected_purchases: p.expected_purchases,
+      clv_minor: p.clv_minor,
+      clv_decile: clvDecile.get(p.customer_id) ?? null,
+      next_order_at: p.next_order_at,
+    });
   }
-  const all = [...rows.values()];
+  const all = [...rows].map(([customerId, row]) =>
+    repo.SCORE_COLUMNS.map((c) =>
+      c === 'customer_id' ? customerId : c === 'refreshed_at' ? now : (row[c] ?? null),
+    ),
+  );
   await ctx.db.transaction((tx) => repo.replaceScores(tx, all));
   return {
     customers: all.length,
@@ -220,6 +218,8 @@ export async function deleteSegment(
 // --- evaluating ----------------------------------------------------------------------------------
 
 interface Prepared {
+  /** The rule as saved or given (JSON), and checked. */
+  raw: unknown;
   rule: Rule;
   compiled: Compiled;
   asOf: Date;
@@ -227,10 +227,14 @@ interface Prepared {
   scoresRefreshedAt: Date | null;
 }
 
-/** The rule (inline or by name), checked and compiled at `asOf`; the scores computed if they never were. */
+/**
+ * The rule (inline or by name), checked and compiled at `asOf` with placeholders from `$first`; the
+ * scores computed if they never were.
+ */
 async function prepare(
   ctx: ModuleContext,
   input: { name?: string | undefined; rule?: unknown; asOf?: string | undefined },
+  first = 1,
 ): Promise<Prepared> {
   const { store, calendar: cal } = await calendar(ctx);
   if ((input.name === undefined) === (input.rule === undefined))
@@ -248,8 +252,9 @@ async function prepare(
   }
   const scoresRefreshedAt = await ensureScores(ctx);
   return {
+    raw,
     rule,
-    compiled: compileRule(rule, { now: asOf, currency: store.currency }),
+    compiled: compileRule(rule, { now: asOf, currency: store.currency }, first),
     asOf,
     currency: store.currency,
     scoresRefreshedAt,
@@ -349,11 +354,10 @@ export async function snapshotSegment(
   input: { name: string; asOf?: string | undefined },
 ): Promise<Snapshot> {
   const p = await prepare(ctx, input);
-  const rule = JSON.stringify((await getSegment(ctx, { name: input.name })).rule);
   const row = await ctx.db.transaction((tx) =>
     repo.takeSnapshot(tx, ctx.db.dialect, {
       segment: input.name,
-      rule,
+      rule: JSON.stringify(p.raw),
       asOf: p.asOf,
       now: ctx.clock.now(),
       compiled: p.compiled,
@@ -440,6 +444,5 @@ export async function compiledSegment(
   input: { name: string; asOf?: string | undefined },
   first = 1,
 ) {
-  const p = await prepare(ctx, { name: input.name, asOf: input.asOf });
-  return { ...p, compiled: compileRule(p.rule, { now: p.asOf, currency: p.currency }, first) };
+  return prepare(ctx, { name: input.name, asOf: input.asOf }, first);
 }

@@ -17,13 +17,18 @@ export const SALE_SQL = SALE_STATUSES.map((s) => `'${s}'`).join(', ');
 export const SEGMENT_FROM = `customers c LEFT JOIN customer_scores s ON s.customer_id = c.customer_id`;
 export const SEGMENT_BASE = `c.erased_at IS NULL`;
 
+/** Whether customer `c` has granted consent on `channel` (a fixed channel name, not user input). */
+export const consentGrantedSql = (channel: 'email' | 'sms' | 'messenger' | 'ads') =>
+  `EXISTS (SELECT 1 FROM customer_consents k WHERE k.customer_id = c.customer_id AND k.channel = '${channel}' AND k.status = 'granted')`;
+
 export interface Compiled {
   /** A boolean SQL expression over `c` and `s`. */
   where: string;
   params: SqlValue[];
 }
 
-const COLUMN: Record<string, string> = {
+/** Each plain field's SQL over `c` and `s` (audience exports select the same expressions). */
+export const FIELD_SQL = {
   country: 'c.country',
   acquisition_channel: 'c.acquisition_channel',
   locale: 'c.locale',
@@ -51,7 +56,8 @@ const COLUMN: Record<string, string> = {
   clv_minor: 's.clv_minor',
   clv_decile: 's.clv_decile',
   next_order_at: 's.next_order_at',
-};
+} as const;
+const COLUMN: Record<string, string> = FIELD_SQL;
 
 /** Whole days since an instant column, as bounds on the column (`days ≥ N` ⇔ `col ≤ now − N days`). */
 const DAYS_SINCE: Record<string, string> = {
