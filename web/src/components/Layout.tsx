@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Outlet, useNavigate } from 'react-router';
 import { api, ApiError, logOut, type Me } from '../api';
+import { PAGES } from '../pages';
 import { LANGUAGES, setLanguage, type Language } from '../i18n';
 import { Status } from './Status';
 
@@ -17,10 +18,11 @@ export function Layout() {
       <header>
         <strong>{t('appName')}</strong>
         <nav aria-label="main">
-          <NavLink to="/" end>
-            {t('nav.overview')}
-          </NavLink>
-          <NavLink to="/segments">{t('nav.segments')}</NavLink>
+          {PAGES.filter((p) => p.nav).map((p) => (
+            <NavLink key={p.path} to={`/${p.path}`} end={p.path === ''}>
+              {t(p.nav!)}
+            </NavLink>
+          ))}
         </nav>
         <span className="spacer" />
         <label>
