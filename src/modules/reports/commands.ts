@@ -10,6 +10,7 @@ import type {
   RfmOutput,
   SummaryOutput,
 } from './service.js';
+import type { OverviewOutput } from './overview.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { declareOnDispatch, optionsFrom, type OptionOverride } from '../../kit/cli/options.js';
 import { money, percent, table } from '../../kit/cli/format.js';
@@ -42,6 +43,51 @@ export function describeSummary(s: SummaryOutput): string {
   );
 }
 
+const OVERVIEW_LABELS: Record<keyof OverviewOutput['figures'], string> = {
+  customers: 'customers (≥1 order in the period)',
+  newCustomers: 'new customers',
+  orders: 'orders',
+  netRevenue: 'net revenue',
+  aov: 'average order value',
+  repeatCustomerRate: 'repeat-customer rate',
+  retention: 'retention (vs the period before)',
+  churn: 'churn',
+  sixMonthLtv: '6-month LTV (cohorts acquired)',
+  ltvToCac: 'LTV:CAC (6-month margin)',
+};
+
+/** `report overview` as a table: this period, the one before, the change. */
+export function describeOverview(o: OverviewOutput): string {
+  const show = (name: keyof OverviewOutput['figures'], v: number | null) =>
+    v === null
+      ? '—'
+      : name === 'netRevenue' || name === 'aov' || name === 'sixMonthLtv'
+        ? money(v, o.currency)
+        : RATE_FIGURES.has(name)
+          ? percent(v)
+          : name === 'ltvToCac'
+            ? v.toFixed(2)
+            : v;
+  const change = (f: OverviewOutput['figures']['customers']) =>
+    f.change === null
+      ? '—'
+      : f.changeKind === 'points'
+        ? `${f.change >= 0 ? '+' : ''}${(f.change * 100).toFixed(1)} pp`
+        : `${f.change >= 0 ? '+' : ''}${(f.change * 100).toFixed(1)}%`;
+  return (
+    `${o.period.from} – ${o.period.to} (${o.period.days} days) vs ${o.previous.from} – ${o.previous.to}\n` +
+    table(
+      ['metric', 'period', 'before', 'change'],
+      (Object.keys(OVERVIEW_LABELS) as (keyof OverviewOutput['figures'])[]).map((name) => {
+        const f = o.figures[name];
+        return [OVERVIEW_LABELS[name], show(name, f.value), show(name, f.previous), change(f)];
+      }),
+    ) +
+    o.notes.map((n) => `\nnote: ${n}`).join('')
+  );
+}
+const RATE_FIGURES = new Set(['repeatCustomerRate', 'retention', 'churn']);
+
 /** The value placeholders of the report options (the flags and help texts come from schema.ts). */
 const FLAGS: Record<string, OptionOverride> = {
   asOf: { arg: 'YYYY-MM-DD' },
@@ -73,6 +119,7 @@ export function registerReport(program: Command, cli: CliRuntime): Command {
     const s = await import('./schema.js');
     const schema = {
       summary: s.SummaryInput,
+      overview: s.OverviewInput,
       ltv: s.LtvInput,
       retention: s.RetentionInput,
       cohorts: s.CohortsOptions,
@@ -95,6 +142,21 @@ export function registerReport(program: Command, cli: CliRuntime): Command {
       const input = parseOptions(SummaryInput, raw);
       const s = await cli.withContext(cmd, (ctx) => summaryReport(ctx, input));
       emit(cmd, s, () => describeSummary(s));
+    });
+  report
+    .command('overview')
+    .description(
+      'the dashboard Overview: a period of days against the one before — customers, revenue, AOV, repeat rate, retention, churn, 6-month LTV, LTV:CAC',
+    )
+    .addHelpText('after', '\nExample:\n  $ retain report overview --from 2011-06-01 --to 2011-11-30')
+    .action(async (raw: Record<string, unknown>, cmd: Command) => {
+      const [{ OverviewInput, parseOptions }, { overviewReport }] = await Promise.all([
+        import('./schema.js'),
+        import('./overview.js'),
+      ]);
+      const input = parseOptions(OverviewInput, raw);
+      const o = await cli.withContext(cmd, (ctx) => overviewReport(ctx, input));
+      emit(cmd, o, () => describeOverview(o));
     });
   registerAnalytics(report, cli);
   return report;

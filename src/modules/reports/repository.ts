@@ -7,6 +7,7 @@ import { CHANNEL_DAYS, type ChannelFacts } from '../../analytics/metrics/channel
 import type { LtvFacts } from '../../analytics/metrics/ltv.js';
 import type { RetentionCounts } from '../../analytics/metrics/retention.js';
 import type { RfmValues } from '../../analytics/metrics/rfm.js';
+import type { SliceFacts } from '../../analytics/metrics/overview.js';
 import type {
   CustomerAggregate,
   CustomerProfile,
@@ -926,4 +927,80 @@ export async function latestPredictions(db: Queryable, asOf: Date): Promise<Pred
     clv: r.clv_minor === null ? null : r.clv_minor / 10 ** minorDigits(r.currency),
     clvMonths: r.clv_months,
   }));
+}
+
+/**
+ * Per contiguous slice `[bounds[i], bounds[i + 1])`: active, new, retained and repeat customers, orders,
+ * gross revenue and the refunds attributed to those sales — the sale orders of known customers before
+ * `asOf` in `currency` — summed in the database (one row per customer and slice reaches the window
+ * functions, not the process). Slices nobody ordered in are all zeros.
+ */
+export async function sliceFacts(
+  db: Queryable,
+  asOf: Date,
+  currency: string,
+  bounds: readonly Date[],
+): Promise<SliceFacts[]> {
+  const n = bounds.length - 1;
+  const slice = Array.from(
+    { length: n },
+    (_, i) => `WHEN s.ordered_at >= $${i + 3}::timestamp AND s.ordered_at < $${i + 4}::timestamp THEN ${i}`,
+  ).join(' ');
+  const rows = await db.query<{
+    k: number;
+    active: number;
+    new_customers: number;
+    retained: number;
+    repeat: number;
+    orders: number;
+    gross_minor: number;
+    refund_minor: number;
+  }>(
+    `WITH ${SALE_ORDERS_CTE}, ${REFUNDS_BY_ORDER_CTE},
+     sliced AS (
+       SELECT s.customer_id, CASE ${slice} END AS k, s.revenue_minor, COALESCE(r.refund_minor, 0) AS refund_minor
+       FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+     ),
+     prior AS (
+       SELECT customer_id, SUM(CASE WHEN ordered_at < $3::timestamp THEN 1 ELSE 0 END) AS before_first
+       FROM sale GROUP BY customer_id
+     ),
+     per_customer AS (
+       SELECT customer_id, k, COUNT(*) AS n, SUM(revenue_minor) AS gross_minor, SUM(refund_minor) AS refund_minor
+       FROM sliced WHERE k IS NOT NULL GROUP BY customer_id, k
+     ),
+     walked AS (
+       SELECT c.k, c.n, c.gross_minor, c.refund_minor, p.before_first,
+         p.before_first + SUM(c.n) OVER (PARTITION BY c.customer_id ORDER BY c.k ROWS UNBOUNDED PRECEDING) AS by_end,
+         LAG(c.k) OVER (PARTITION BY c.customer_id ORDER BY c.k) AS prev_k
+       FROM per_customer c JOIN prior p ON p.customer_id = c.customer_id
+     )
+     SELECT k, COUNT(*) AS active,
+       SUM(CASE WHEN before_first = 0 AND prev_k IS NULL THEN 1 ELSE 0 END) AS new_customers,
+       SUM(CASE WHEN prev_k = k - 1 THEN 1 ELSE 0 END) AS retained,
+       SUM(CASE WHEN by_end >= 2 THEN 1 ELSE 0 END) AS repeat,
+       SUM(n) AS orders, SUM(gross_minor) AS gross_minor, SUM(refund_minor) AS refund_minor
+     FROM walked GROUP BY k`,
+    [asOf, currency, ...bounds],
+  );
+  const out: SliceFacts[] = Array.from({ length: n }, () => ({
+    active: 0,
+    newCustomers: 0,
+    retained: 0,
+    repeat: 0,
+    orders: 0,
+    grossMinor: 0,
+    refundMinor: 0,
+  }));
+  for (const r of rows)
+    out[Number(r.k)] = {
+      active: Number(r.active),
+      newCustomers: Number(r.new_customers),
+      retained: Number(r.retained),
+      repeat: Number(r.repeat),
+      orders: Number(r.orders),
+      grossMinor: Number(r.gross_minor),
+      refundMinor: Number(r.refund_minor),
+    };
+  return out;
 }

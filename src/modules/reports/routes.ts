@@ -10,6 +10,7 @@ import {
   RetentionInput,
   RfmInput,
   SummaryInput,
+  OverviewInput,
 } from './schema.js';
 import {
   channelsReport,
@@ -22,6 +23,7 @@ import {
   rfmReport,
   summaryReport,
 } from './service.js';
+import { overviewReport } from './overview.js';
 import type { Auth } from '../../kit/http/auth.js';
 import { parseInput, queryFlag, queryOf } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
@@ -44,6 +46,11 @@ const route = <S extends z.ZodObject>(
 
 const ROUTES = {
   summary: route('Customers, orders, revenue, AOV, repeat rate', SummaryInput, summaryReport),
+  overview: route(
+    'A period against the one before: the dashboard Overview, with sparklines',
+    OverviewInput,
+    overviewReport,
+  ),
   ltv: route('Lifetime value: formulas, observed and predicted', LtvInput, ltvReport),
   retention: route('Retention, churn and repeat purchase by period', RetentionInput, retentionReport),
   cohorts: route('Acquisition cohorts', CohortsInput, cohortsReport, CohortsOptions),

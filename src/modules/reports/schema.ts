@@ -64,6 +64,14 @@ const segment = Segment.optional().describe(
   'only customers of one RFM segment as of --as-of (e.g. Champions, "At risk", cannot-lose-them)',
 );
 
+/** `overviewReport(ctx, input)`: a period against the one before it. */
+export const OverviewInput = z.object({
+  ...base,
+  from: Day.optional().describe('first day of the period (inclusive; default: 364 days before --to)'),
+  to: Day.optional().describe('last day of the period (inclusive; default: the as-of day)'),
+});
+export type OverviewInput = z.infer<typeof OverviewInput>;
+
 /** `summaryReport(ctx, input)`. */
 export const SummaryInput = z.object({ ...base });
 export type SummaryInput = z.infer<typeof SummaryInput>;
