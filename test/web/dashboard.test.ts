@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { browserSuite, EMAIL, expect, OUT, PASSWORD } from '../support/browser.js';
+import { browserSuite, EMAIL, en, expect, OUT, PASSWORD } from '../support/browser.js';
 import { it } from 'vitest';
 
 /**
@@ -56,6 +56,61 @@ browserSuite('dashboard in Chromium', { data: 'generated', signedIn: false }, (s
     ).toContain('two or more orders');
     expect(await s.violations()).toEqual([]);
     await s.page.screenshot({ path: join(OUT, 'overview.png'), fullPage: true });
+  });
+
+  it('shows the period figures with their change and sparkline as GET /v1/reports/overview, and follows the date range', async () => {
+    type Fig = { value: number | null; change: number | null; changeKind: string; series: (number | null)[] };
+    type Report = { currency: string; period: { from: string; to: string }; figures: Record<string, Fig> };
+    const check = async (o: Report) => {
+      const money = new Set(['netRevenue', 'aov', 'sixMonthLtv']);
+      const rates = new Set(['repeatCustomerRate', 'retention', 'churn']);
+      for (const [key, f] of Object.entries(o.figures)) {
+        const want =
+          f.value === null
+            ? '—'
+            : money.has(key)
+              ? en.money(f.value, o.currency)
+              : rates.has(key)
+                ? en.pct(f.value)
+                : key === 'ltvToCac'
+                  ? en.dec(f.value)
+                  : en.int(f.value);
+        await expect
+          .poll(() => s.page.locator(`[data-period-figure="${key}"] .value`).textContent())
+          .toBe(want);
+        const change = s.page.locator(`[data-period-figure="${key}"] [data-change]`);
+        if (f.change === null) expect(await change.count()).toBe(0);
+        else {
+          const size =
+            f.changeKind === 'points'
+              ? `${en.dec(Math.abs(f.change) * 100, 1)} pp`
+              : en.pct(Math.abs(f.change));
+          expect(await change.textContent()).toBe(`${f.change > 0 ? '+' : f.change < 0 ? '−' : '±'}${size}`);
+        }
+        const drawn = f.series.filter((v) => v !== null).length >= 2;
+        expect(await s.page.locator(`[data-period-figure="${key}"] svg.sparkline`).count()).toBe(
+          drawn ? 1 : 0,
+        );
+      }
+    };
+    const whole = await s.get<Report>('/v1/reports/overview');
+    await check(whole);
+    expect(whole.figures.customers!.series).toHaveLength(12);
+    await s.page.getByRole('button', { name: 'Last 90 days' }).click();
+    await s.page.waitForURL(/from=/);
+    const url = new URL(s.page.url());
+    const ninety = await s.get<Report>(`/v1/reports/overview?${url.searchParams.toString()}`);
+    expect(ninety.period.to).toBe(whole.period.to);
+    expect(ninety.figures.customers!.value).not.toBe(whole.figures.customers!.value);
+    await check(ninety);
+    // A typed range is kept in the address, so a reload shows the same period.
+    await s.page.getByLabel('From', { exact: true }).fill('2026-01-01');
+    await s.page.waitForURL(/from=2026-01-01/);
+    await s.page.reload();
+    await check(await s.get<Report>(`/v1/reports/overview?from=2026-01-01&to=${ninety.period.to}`));
+    expect(await s.violations()).toEqual([]);
+    await s.shot('overview-period');
+    await s.page.goto(`${s.base}/`);
   });
 
   it('builds a segment with a live count equal to the API, shows errors, saves it', async () => {

@@ -16,6 +16,24 @@ const en = {
     rfmTitle: 'Customers by RFM segment',
     rfmCustomers: 'Customers',
     rfmRevenueShare: 'Share of revenue',
+    newCustomers: 'New customers',
+    retention: 'Retention',
+    churn: 'Churn',
+    sixMonthLtv: '6-month LTV',
+    ltvToCac: 'LTV:CAC',
+    period: 'Period',
+    from: 'From',
+    to: 'To',
+    last30: 'Last 30 days',
+    last90: 'Last 90 days',
+    last365: 'Last 12 months',
+    versus: '{{from}} – {{to}} vs {{prevFrom}} – {{prevTo}}, in {{currency}}',
+    points: '{{n}} pp',
+    previousValue: 'Previous period: {{value}}',
+    trend: 'Trend over the period (12 equal parts)',
+    trendCohorts: 'By month of acquisition in the period',
+    allTime: 'All time, up to {{day}}',
+    emptyUpload: 'Upload a file on the Imports page, or run:',
   },
   definitions: {
     customers: 'Known customers with at least one sale before the as-of day.',
@@ -25,6 +43,22 @@ const en = {
     repeatCustomerRate: 'Customers with two or more orders divided by customers.',
     ordersPerCustomer: 'Orders divided by customers.',
     avgLifespanDays: 'Average days from first to last order, over customers.',
+    period: {
+      customers: 'Customers with at least one order in the period.',
+      newCustomers: 'Of those, customers whose first-ever order is in the period.',
+      orders: 'Orders of known customers in the period.',
+      netRevenue: "Revenue of the period's orders minus the refunds attributed to them.",
+      aov: "Gross revenue of the period's orders divided by orders.",
+      repeatCustomerRate:
+        'Customers of the period with two or more orders by its end (earlier orders count), divided by customers of the period.',
+      retention:
+        'Customers active in the previous period who ordered again in this one, divided by customers active in the previous period.',
+      churn: '1 − retention.',
+      sixMonthLtv:
+        'Net revenue per customer in their first six months, over the month cohorts acquired in the period that are six months old.',
+      ltvToCac:
+        'Six-month margin per acquired customer divided by CAC (spend in their months / customers acquired), over the same cohorts.',
+    },
   },
 };
 
@@ -47,6 +81,24 @@ export default {
       rfmTitle: 'Клієнти за сегментами RFM',
       rfmCustomers: 'Клієнти',
       rfmRevenueShare: 'Частка доходу',
+      newCustomers: 'Нові клієнти',
+      retention: 'Утримання',
+      churn: 'Відтік',
+      sixMonthLtv: 'LTV за 6 місяців',
+      ltvToCac: 'LTV:CAC',
+      period: 'Період',
+      from: 'З',
+      to: 'По',
+      last30: 'Останні 30 днів',
+      last90: 'Останні 90 днів',
+      last365: 'Останні 12 місяців',
+      versus: '{{from}} – {{to}} проти {{prevFrom}} – {{prevTo}}, у {{currency}}',
+      points: '{{n}} в. п.',
+      previousValue: 'Попередній період: {{value}}',
+      trend: 'Динаміка за період (12 рівних частин)',
+      trendCohorts: 'За місяцем залучення в періоді',
+      allTime: 'За весь час, до {{day}}',
+      emptyUpload: 'Завантажте файл на сторінці «Імпорт» або виконайте:',
     },
     definitions: {
       customers: 'Відомі клієнти, що мають хоча б один продаж до дати звіту.',
@@ -56,6 +108,22 @@ export default {
       repeatCustomerRate: 'Клієнти з двома й більше замовленнями, поділені на всіх клієнтів.',
       ordersPerCustomer: 'Замовлення, поділені на клієнтів.',
       avgLifespanDays: 'Середня кількість днів від першого до останнього замовлення.',
+      period: {
+        customers: 'Клієнти з принаймні одним замовленням у періоді.',
+        newCustomers: 'З них клієнти, чиє перше замовлення припадає на період.',
+        orders: 'Замовлення відомих клієнтів у періоді.',
+        netRevenue: 'Виручка замовлень періоду мінус віднесені до них повернення.',
+        aov: 'Валова виручка замовлень періоду, поділена на кількість замовлень.',
+        repeatCustomerRate:
+          'Клієнти періоду з двома й більше замовленнями на його кінець (рахуються й попередні), поділені на клієнтів періоду.',
+        retention:
+          'Клієнти, активні в попередньому періоді, які знову замовили в цьому, поділені на активних у попередньому періоді.',
+        churn: '1 − утримання.',
+        sixMonthLtv:
+          'Чиста виручка на клієнта за перші шість місяців, по місячних когортах періоду, яким уже шість місяців.',
+        ltvToCac:
+          'Маржа за шість місяців на залученого клієнта, поділена на CAC (витрати в їхні місяці / залучені клієнти), по тих самих когортах.',
+      },
     },
   } satisfies typeof en,
   ru: {
@@ -75,6 +143,24 @@ export default {
       rfmTitle: 'Клиенты по сегментам RFM',
       rfmCustomers: 'Клиенты',
       rfmRevenueShare: 'Доля выручки',
+      newCustomers: 'Новые клиенты',
+      retention: 'Удержание',
+      churn: 'Отток',
+      sixMonthLtv: 'LTV за 6 месяцев',
+      ltvToCac: 'LTV:CAC',
+      period: 'Период',
+      from: 'С',
+      to: 'По',
+      last30: 'Последние 30 дней',
+      last90: 'Последние 90 дней',
+      last365: 'Последние 12 месяцев',
+      versus: '{{from}} – {{to}} против {{prevFrom}} – {{prevTo}}, в {{currency}}',
+      points: '{{n}} п. п.',
+      previousValue: 'Предыдущий период: {{value}}',
+      trend: 'Динамика за период (12 равных частей)',
+      trendCohorts: 'По месяцу привлечения в периоде',
+      allTime: 'За всё время, до {{day}}',
+      emptyUpload: 'Загрузите файл на странице «Импорт» или выполните:',
     },
     definitions: {
       customers: 'Известные клиенты с хотя бы одной продажей до даты отчёта.',
@@ -85,6 +171,22 @@ export default {
       repeatCustomerRate: 'Клиенты с двумя и более заказами, делённые на всех клиентов.',
       ordersPerCustomer: 'Заказы, делённые на клиентов.',
       avgLifespanDays: 'Среднее число дней от первого до последнего заказа.',
+      period: {
+        customers: 'Клиенты хотя бы с одним заказом в периоде.',
+        newCustomers: 'Из них клиенты, чей первый заказ приходится на период.',
+        orders: 'Заказы известных клиентов в периоде.',
+        netRevenue: 'Выручка заказов периода минус отнесённые к ним возвраты.',
+        aov: 'Валовая выручка заказов периода, делённая на число заказов.',
+        repeatCustomerRate:
+          'Клиенты периода с двумя и более заказами на его конец (учитываются и прежние), делённые на клиентов периода.',
+        retention:
+          'Клиенты, активные в предыдущем периоде и снова заказавшие в этом, делённые на активных в предыдущем периоде.',
+        churn: '1 − удержание.',
+        sixMonthLtv:
+          'Чистая выручка на клиента за первые шесть месяцев, по месячным когортам периода, которым уже шесть месяцев.',
+        ltvToCac:
+          'Маржа за шесть месяцев на привлечённого клиента, делённая на CAC (затраты в их месяцы / привлечённые клиенты), по тем же когортам.',
+      },
     },
   } satisfies typeof en,
 };
