@@ -1,4 +1,6 @@
 import type { ReactElement } from 'react';
+import { CohortsPage } from './pages/Cohorts';
+import { LtvPage } from './pages/Ltv';
 import { OverviewPage } from './pages/Overview';
 import { SegmentsPage } from './pages/Segments';
 
@@ -16,4 +18,6 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { path: '', element: <OverviewPage />, nav: 'nav.overview' },
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
+  { path: 'cohorts', element: <CohortsPage />, nav: 'nav.cohorts' },
+  { path: 'ltv', element: <LtvPage />, nav: 'nav.ltv' },
 ];
