@@ -85,7 +85,8 @@ export function CohortsPage() {
   const by = (SPLITS as readonly string[]).includes(byParam ?? '') ? byParam! : '';
   const curve = params.get('curve') === 'margin' ? 'margin' : 'revenue';
   const set = (patch: Record<string, string>) => {
-    const next = new URLSearchParams(params);
+    // From the address bar, not this render: two quick changes must not undo each other.
+    const next = new URLSearchParams(window.location.search);
     for (const [k, v] of Object.entries(patch)) {
       if (v === '') next.delete(k);
       else next.set(k, v);

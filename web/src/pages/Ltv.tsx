@@ -85,7 +85,8 @@ export function LtvPage() {
   const lang = i18n.language;
   const [params, setParams] = useSearchParams();
   const set = (patch: Record<string, string>) => {
-    const next = new URLSearchParams(params);
+    // From the address bar, not this render: two quick changes must not undo each other.
+    const next = new URLSearchParams(window.location.search);
     for (const [k, v] of Object.entries(patch)) {
       if (v === '') next.delete(k);
       else next.set(k, v);
@@ -108,7 +109,6 @@ export function LtvPage() {
       if (current) q.set('current', current);
       return api<DiagnoseReport>(`/v1/reports/diagnose${q.size ? `?${q}` : ''}`);
     },
-    enabled: !!ltv.data,
   });
 
   const title = <h1 id="ltv-title">{t('ltv.title')}</h1>;
