@@ -408,5 +408,17 @@ browserSuite('Cohorts and LTV pages in Chromium', { data: 'online-retail' }, (s)
     await poll(() => s.page.locator('[data-testid="ltv-chart"] svg path').count()).toBeGreaterThan(3);
     expect(await s.violations()).toEqual([]);
     await s.shot('ltv');
+    // In Ukrainian: the labels and the money change language, the figures stay the API's.
+    await s.page.getByLabel('Language').selectOption('uk');
+    await s.page.getByRole('heading', { name: 'Цінність клієнта (LTV)' }).waitFor();
+    expect(await s.page.locator('[data-step="current"] [data-col="amount"]').textContent()).toBe(
+      new Intl.NumberFormat('uk', { style: 'currency', currency: picked.currency }).format(
+        picked.current.revenuePerCustomer,
+      ),
+    );
+    await s.page.getByRole('link', { name: 'Когорти' }).click();
+    await s.page.getByRole('heading', { name: 'Когорти', exact: true }).waitFor();
+    expect(await s.violations()).toEqual([]);
+    await s.page.getByLabel('Мова').selectOption('en');
   });
 });

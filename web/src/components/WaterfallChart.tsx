@@ -83,11 +83,11 @@ export default function WaterfallChart({
         },
       },
       legend: { data: [names.total, names.increase, names.decrease] },
-      grid: { left: 90, right: 30, top: 40, bottom: 90 },
+      grid: { left: 90, right: 30, top: 40, bottom: 70 },
       xAxis: {
         type: 'category',
         data: list.map((s) => s.name),
-        axisLabel: { interval: 0, rotate: 20, width: 130, overflow: 'break' },
+        axisLabel: { interval: 0, width: 120, overflow: 'break' },
       },
       yAxis: { type: 'value', axisLabel: { formatter: (v: number) => money(v) } },
       series: [

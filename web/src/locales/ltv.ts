@@ -81,7 +81,7 @@ const en = {
     noSpend:
       'No marketing spend is recorded, so CAC, LTV − CAC and LTV:CAC are not available. Import spend (date, channel, amount per row) or send it to POST /v1/spend:',
     noPredicted:
-      'No CLV prediction is stored, so predicted LTV is absent. Fit and predict with the CLV model:',
+      'No CLV prediction is stored, so predicted LTV is absent. Predict with the CLV model (it fits the model first):',
     groupsTitle: 'Observed and predicted, by acquisition channel',
     groupsChart: 'Observed and predicted LTV per acquisition channel, as in the table below.',
     group: 'Channel',
@@ -211,7 +211,8 @@ export default {
       cac: 'CAC',
       noSpend:
         'Маркетингові витрати не записані, тому CAC, LTV − CAC і LTV:CAC недоступні. Імпортуйте витрати (дата, канал, сума в кожному рядку) або надішліть їх на POST /v1/spend:',
-      noPredicted: 'Прогнозу CLV немає, тому прогнозованого LTV немає. Навчіть модель CLV і зробіть прогноз:',
+      noPredicted:
+        'Прогнозу CLV немає, тому прогнозованого LTV немає. Зробіть прогноз моделлю CLV (вона спершу навчиться):',
       groupsTitle: 'Фактичний і прогнозований LTV за каналами залучення',
       groupsChart: 'Фактичний і прогнозований LTV за каналами залучення, як у таблиці нижче.',
       group: 'Канал',
@@ -340,7 +341,8 @@ export default {
       cac: 'CAC',
       noSpend:
         'Маркетинговые расходы не записаны, поэтому CAC, LTV − CAC и LTV:CAC недоступны. Импортируйте расходы (дата, канал, сумма в каждой строке) или отправьте их на POST /v1/spend:',
-      noPredicted: 'Прогноза CLV нет, поэтому прогнозного LTV нет. Обучите модель CLV и сделайте прогноз:',
+      noPredicted:
+        'Прогноза CLV нет, поэтому прогнозного LTV нет. Сделайте прогноз моделью CLV (она сначала обучится):',
       groupsTitle: 'Фактический и прогнозный LTV по каналам привлечения',
       groupsChart: 'Фактический и прогнозный LTV по каналам привлечения, как в таблице ниже.',
       group: 'Канал',

@@ -54,15 +54,24 @@ export function cohortLabel(label: string, lang: string, t: TFunction): string {
   });
 }
 
-/** Light blue for a low share, a deeper blue for a high one; dark text stays readable on all. */
-function heat(share: number): string {
-  const v = Math.max(0, Math.min(1, share));
+/**
+ * Light blue for a low share, a deeper blue for the highest of the table (`top`, the largest retention
+ * after the first period: k = 0 is always 100 %); dark text stays readable on all.
+ */
+function heat(share: number, top: number): string {
+  const v = Math.max(0, Math.min(1, top > 0 ? share / top : 0));
   return `hsl(218 80% ${Math.round(97 - v * 29)}%)`;
 }
 
 function Scroll({ label, children }: { label: string; children: ReactNode }) {
   return (
-    <div role="region" aria-label={label} tabIndex={0} style={{ overflowX: 'auto', maxWidth: '100%' }}>
+    // `position: relative` keeps the cells' screen-reader texts (absolutely placed) inside the scroller.
+    <div
+      role="region"
+      aria-label={label}
+      tabIndex={0}
+      style={{ overflowX: 'auto', maxWidth: '100%', position: 'relative' }}
+    >
       {children}
     </div>
   );
@@ -175,6 +184,7 @@ export function CohortsPage() {
   const rows = r.cohorts.filter((c) => by === '' || c.segment === group);
   const width = Math.max(0, ...rows.map((c) => c.retention.length));
   const ks = Array.from({ length: width }, (_, k) => k);
+  const top = Math.max(0, ...rows.flatMap((c) => c.retention.slice(1)));
   const kHead = (k: number) => t(period === 'month' ? 'cohorts.kMonth' : 'cohorts.kQuarter', { k });
   const label = (c: Cohort) => cohortLabel(c.cohort, lang, t);
   const money = (n: number | null) => (n === null ? '—' : fmt.money(lang, n, r.currency));
@@ -252,7 +262,11 @@ export function CohortsPage() {
                     <td
                       key={k}
                       data-k={k}
-                      style={{ ...cell, background: heat(c.retention[k]!), color: '#1d2330' }}
+                      style={{
+                        ...cell,
+                        background: k === 0 ? '#e5e7eb' : heat(c.retention[k]!, top),
+                        color: '#1d2330',
+                      }}
                       title={`${fmt.int(lang, c.activeCustomers[k]!)} / ${fmt.int(lang, c.size)}`}
                     >
                       <span className="v">{fmt.pct(lang, c.retention[k]!)}</span>

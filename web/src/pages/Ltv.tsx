@@ -350,7 +350,7 @@ export function LtvPage() {
         <div data-testid="predicted-note">
           <p>{t('ltv.noPredicted')}</p>
           <pre>
-            <code>{'retain clv fit\nretain clv predict'}</code>
+            <code>retain clv predict</code>
           </pre>
         </div>
       )}
