@@ -1,7 +1,9 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
+import cohorts from './locales/cohorts';
 import common from './locales/common';
+import ltv from './locales/ltv';
 import overview from './locales/overview';
 import messages from './locales/messages';
 import segments from './locales/segments';
@@ -12,7 +14,7 @@ import segments from './locales/segments';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments, messages];
+const PARTS = [common, overview, segments, messages, cohorts, ltv];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

@@ -1,4 +1,6 @@
 import type { ReactElement } from 'react';
+import { CohortsPage } from './pages/Cohorts';
+import { LtvPage } from './pages/Ltv';
 import { OverviewPage } from './pages/Overview';
 import { MessagesPage } from './pages/Messages';
 import { SegmentsPage } from './pages/Segments';
@@ -20,4 +22,6 @@ export const PAGES: PageEntry[] = [
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
   { path: 'messages', element: <MessagesPage />, nav: 'nav.messages' },
   { path: 'templates', element: <TemplatesPage /> },
+  { path: 'cohorts', element: <CohortsPage />, nav: 'nav.cohorts' },
+  { path: 'ltv', element: <LtvPage />, nav: 'nav.ltv' },
 ];
