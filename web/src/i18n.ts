@@ -4,6 +4,7 @@ import { initReactI18next } from 'react-i18next';
 import common from './locales/common';
 import overview from './locales/overview';
 import segments from './locales/segments';
+import settings from './locales/settings';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -11,7 +12,7 @@ import segments from './locales/segments';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments];
+const PARTS = [common, overview, segments, settings];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

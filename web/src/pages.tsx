@@ -1,6 +1,9 @@
 import type { ReactElement } from 'react';
 import { OverviewPage } from './pages/Overview';
 import { SegmentsPage } from './pages/Segments';
+import { ApiKeysPage } from './pages/ApiKeys';
+import { SettingsPage } from './pages/Settings';
+import { UsersPage } from './pages/Users';
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -16,4 +19,7 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { path: '', element: <OverviewPage />, nav: 'nav.overview' },
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
+  { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },
+  { path: 'settings/users', element: <UsersPage /> },
+  { path: 'settings/keys', element: <ApiKeysPage /> },
 ];

@@ -114,20 +114,24 @@ export const UpdateStore = z
       type: 'number',
       example: 0.35,
       description:
-        'profit margin on net revenue, in (0, 1], that CLV predictions apply when a request names none',
+        'the store’s profit margin on net revenue for CLV, in (0, 1]; stored for CLV predictions to default to ' +
+        '(`POST /v1/clv/predictions` and `retain clv predict` do not read it yet: they default to 1)',
     }),
     defaultDiscountRate: DiscountRate.optional().openapi({
       type: 'number',
       example: 0.01,
-      description: 'monthly discount rate, in [0, 1), that CLV predictions apply when a request names none',
+      description:
+        'the store’s monthly CLV discount rate, in [0, 1); stored for CLV predictions to default to (they do ' +
+        'not read it yet: they default to 0.01)',
     }),
     nonProductSkus: NonProductSkus.optional().openapi({
       type: 'array',
       items: { type: 'string' },
       example: ['SHIP', 'GIFTWRAP'],
       description:
-        'the store’s own non-product SKUs (fees, shipping, wrapping): basket analysis leaves them out besides ' +
-        'the built-in ones (docs/metrics.md#basket.non_product); the whole list is replaced',
+        'the store’s own non-product SKUs (fees, shipping, wrapping), besides the built-in ones ' +
+        '(docs/metrics.md#basket.non_product); the whole list is replaced. Basket analysis does not read it ' +
+        'yet: pass them as `excludeSku`',
     }),
   })
   .openapi('UpdateStore');

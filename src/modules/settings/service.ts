@@ -112,7 +112,7 @@ export async function updateStore(ctx: ModuleContext, input: unknown): Promise<S
     if (want.currency !== undefined) after.currency = want.currency;
     if (want.timeZone !== undefined) after.timeZone = want.timeZone;
     if (want.locale !== undefined) after.locale = want.locale;
-    // The CLV defaults and the SKU list: read when a prediction or a basket analysis runs; no event.
+    // The CLV defaults and the SKU list (kept for the CLV and basket modules; no event).
     const others: [repo.SettingField, string | undefined][] = [
       ['defaultMargin', want.defaultMargin === undefined ? undefined : String(want.defaultMargin)],
       [
