@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The API's `error.details`, e.g. `{issues: [{path, message}]}` or `{field}`. */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -29,8 +31,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const text = await res.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? res.statusText);
+    const e = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? res.statusText, e?.details);
   }
   return json as T;
 }

@@ -7,6 +7,7 @@ import ltv from './locales/ltv';
 import overview from './locales/overview';
 import messages from './locales/messages';
 import segments from './locales/segments';
+import settings from './locales/settings';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -14,7 +15,7 @@ import segments from './locales/segments';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments, messages, cohorts, ltv];
+const PARTS = [common, overview, segments, messages, cohorts, ltv, settings];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

@@ -5,6 +5,9 @@ import { OverviewPage } from './pages/Overview';
 import { MessagesPage } from './pages/Messages';
 import { SegmentsPage } from './pages/Segments';
 import { TemplatesPage } from './pages/Templates';
+import { ApiKeysPage } from './pages/ApiKeys';
+import { SettingsPage } from './pages/Settings';
+import { UsersPage } from './pages/Users';
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -24,4 +27,7 @@ export const PAGES: PageEntry[] = [
   { path: 'templates', element: <TemplatesPage /> },
   { path: 'cohorts', element: <CohortsPage />, nav: 'nav.cohorts' },
   { path: 'ltv', element: <LtvPage />, nav: 'nav.ltv' },
+  { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },
+  { path: 'settings/users', element: <UsersPage /> },
+  { path: 'settings/keys', element: <ApiKeysPage /> },
 ];

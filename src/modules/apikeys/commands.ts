@@ -33,7 +33,8 @@ export function registerKeys(program: Command, cli: CliRuntime): void {
           : list
               .map(
                 (k) =>
-                  `${k.keyId}  ${k.role.padEnd(8)}  ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}  ${k.name}`,
+                  `${k.keyId}  ${k.role.padEnd(8)}  ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}  ` +
+                  `${k.lastUsedAt ? `last used ${k.lastUsedAt}` : 'never used'}  ${k.name}`,
               )
               .join('\n'),
       );

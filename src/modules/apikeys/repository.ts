@@ -7,6 +7,7 @@ export interface ApiKeyRow {
   role: Role;
   created_at: Date;
   revoked_at: Date | null;
+  last_used_at: Date | null;
 }
 
 export async function insertKey(
@@ -21,13 +22,13 @@ export async function insertKey(
 
 export async function listKeys(db: Queryable): Promise<ApiKeyRow[]> {
   return db.query<ApiKeyRow & Record<string, unknown>>(
-    `SELECT key_id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id`,
+    `SELECT key_id, name, role, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at, key_id`,
   );
 }
 
 export async function findByHash(db: Queryable, secretHash: string): Promise<ApiKeyRow | undefined> {
   const rows = await db.query<ApiKeyRow & Record<string, unknown>>(
-    `SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE secret_hash = $1`,
+    `SELECT key_id, name, role, created_at, revoked_at, last_used_at FROM api_keys WHERE secret_hash = $1`,
     [secretHash],
   );
   return rows[0];
@@ -41,4 +42,13 @@ export async function revokeKey(db: Queryable, keyId: string, at: Date): Promise
   ]);
   const rows = await db.query(`SELECT 1 AS seen FROM api_keys WHERE key_id = $1`, [keyId]);
   return rows.length > 0;
+}
+
+/** Records a use of the key at `at`, unless one was recorded after `since` (at most a write a minute). */
+export async function touchKey(db: Queryable, keyId: string, at: Date, since: Date): Promise<void> {
+  await db.exec(
+    `UPDATE api_keys SET last_used_at = $2::timestamp
+     WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $3::timestamp)`,
+    [keyId, at, since],
+  );
 }

@@ -15,11 +15,16 @@ export const hashKey = (key: string) => createHash('sha256').update(key).digest(
 
 const info = (r: repo.ApiKeyRow): ApiKeyInfo => ({
   keyId: r.key_id,
+  prefix: `rk_${r.key_id}_`,
   name: r.name,
   role: r.role,
   createdAt: r.created_at.toISOString(),
   revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
+  lastUsedAt: r.last_used_at ? r.last_used_at.toISOString() : null,
 });
+
+/** How stale a key's `lastUsedAt` may get before an authentication writes it again. */
+const TOUCH_MS = 60_000;
 
 /** Creates a key; the returned `key` is shown once and cannot be recovered later. */
 export async function createKey(
@@ -36,7 +41,16 @@ export async function createKey(
   const key = `rk_${keyId}_${randomBytes(32).toString('base64url')}`;
   const createdAt = clock.now();
   await repo.insertKey(db, { keyId, name, role: role.data, secretHash: hashKey(key), createdAt });
-  return { key, keyId, name, role: role.data, createdAt: createdAt.toISOString(), revokedAt: null };
+  return {
+    key,
+    keyId,
+    prefix: `rk_${keyId}_`,
+    name,
+    role: role.data,
+    createdAt: createdAt.toISOString(),
+    revokedAt: null,
+    lastUsedAt: null,
+  };
 }
 
 export async function listKeys({ db }: ModuleContext): Promise<ApiKeyInfo[]> {
@@ -50,12 +64,23 @@ export async function revokeKey({ db, clock }: ModuleContext, { keyId }: { keyId
     });
 }
 
-/** The key behind a bearer token, or undefined when the token is malformed or unknown. */
+/**
+ * The key behind a bearer token, or undefined when the token is malformed or unknown. A live key's use
+ * is recorded (`lastUsedAt`, to the minute; the server's auth cache looks keys up every few seconds).
+ */
 export async function lookupKey(
-  { db }: ModuleContext,
+  { db, clock }: ModuleContext,
   { token }: { token: string },
 ): Promise<ApiKeyInfo | undefined> {
   if (!KEY_RE.test(token)) return undefined;
   const row = await repo.findByHash(db, hashKey(token));
-  return row ? info(row) : undefined;
+  if (!row) return undefined;
+  if (!row.revoked_at) {
+    const now = clock.now();
+    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= TOUCH_MS) {
+      await repo.touchKey(db, row.key_id, now, new Date(now.getTime() - TOUCH_MS));
+      row.last_used_at = now;
+    }
+  }
+  return info(row);
 }

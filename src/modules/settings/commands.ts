@@ -7,22 +7,45 @@ import { invalid } from '../../shared/errors.js';
 import type { StoreSettings, UpdateStore } from './schema.js';
 
 /** CLI flags of the settings, by field. */
-const FLAGS = { currency: '--currency', timeZone: '--time-zone', locale: '--locale' } as const;
-type Field = keyof typeof FLAGS;
-const FIELDS = Object.keys(FLAGS) as Field[];
+const FLAGS = {
+  currency: '--currency',
+  timeZone: '--time-zone',
+  locale: '--locale',
+  defaultMargin: '--default-margin',
+  defaultDiscountRate: '--default-discount-rate',
+  nonProductSkus: '--non-product-skus',
+} as const;
+type SetField = keyof typeof FLAGS;
+/** What `retain init` asks for. */
+type Field = 'currency' | 'timeZone' | 'locale';
+const FIELDS: Field[] = ['currency', 'timeZone', 'locale'];
+
+/** A flag's text as the API's JSON value: numbers for the CLV defaults, a list for the SKUs. */
+function valueOf(field: SetField, text: string): unknown {
+  if (field === 'defaultMargin' || field === 'defaultDiscountRate')
+    return text.trim() === '' ? text : Number(text);
+  if (field === 'nonProductSkus')
+    return text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  return text;
+}
 
 /** Parses flags with the service's schema; an error names the flag (`field --time-zone: expected …`). */
-async function parseFlags(raw: Partial<Record<Field, string>>): Promise<UpdateStore> {
+async function parseFlags(raw: Partial<Record<SetField, string>>): Promise<UpdateStore> {
   const { UpdateStore } = await import('./schema.js');
-  const r = UpdateStore.safeParse(raw);
+  const input: Record<string, unknown> = {};
+  for (const f of Object.keys(FLAGS) as SetField[]) if (raw[f] !== undefined) input[f] = valueOf(f, raw[f]);
+  const r = UpdateStore.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const field = FLAGS[String(issue.path[0]) as Field];
+  const field = FLAGS[String(issue.path[0]) as SetField];
   throw invalid(issue.message, field ? { field } : undefined);
 }
 
 function describe(s: StoreSettings): string {
-  const note = (f: Field) => (s.defaults.includes(f) ? ' (default)' : '');
+  const note = (f: SetField) => (s.defaults.includes(f) ? ' (default)' : '');
   return table(
     ['setting', 'value'],
     [
@@ -32,6 +55,9 @@ function describe(s: StoreSettings): string {
       ],
       ['time zone', `${s.timeZone}${note('timeZone')}`],
       ['locale', `${s.locale}${note('locale')}`],
+      ['CLV margin', `${s.defaultMargin}${note('defaultMargin')}`],
+      ['CLV monthly discount rate', `${s.defaultDiscountRate}${note('defaultDiscountRate')}`],
+      ['non-product SKUs', `${s.nonProductSkus.join(', ') || 'none'}${note('nonProductSkus')}`],
     ],
   );
 }
@@ -154,7 +180,9 @@ export function registerStore(program: Command, cli: CliRuntime): void {
 
   const store = program
     .command('store')
-    .description('show or change the store settings (currency, time zone, locale)');
+    .description(
+      'show or change the store settings (currency, time zone, locale, CLV defaults, non-product SKUs)',
+    );
   store
     .command('show', { isDefault: true })
     .description('show the store settings (unset ones with their default)')
@@ -163,14 +191,22 @@ export function registerStore(program: Command, cli: CliRuntime): void {
       const s = await cli.withContext(cmd, (ctx) => getStore(ctx));
       emit(cmd, s, () => describe(s));
     });
-  flags(store.command('set').description('change store settings; flags left out stay as they are')).action(
-    async (opts: Partial<Record<Field, string>>, cmd: Command) => {
+  flags(store.command('set').description('change store settings; flags left out stay as they are'))
+    .option(`${FLAGS.defaultMargin} <m>`, 'profit margin in (0, 1] CLV predictions apply unless given one')
+    .option(
+      `${FLAGS.defaultDiscountRate} <d>`,
+      'monthly discount rate in [0, 1) CLV predictions apply unless given one',
+    )
+    .option(
+      `${FLAGS.nonProductSkus} <skus>`,
+      'the store’s own non-product SKUs, comma-separated (replaces the list; "" empties it)',
+    )
+    .action(async (opts: Partial<Record<SetField, string>>, cmd: Command) => {
       const input = await parseFlags(opts);
       if (Object.keys(input).length === 0)
-        throw invalid('give at least one of --currency, --time-zone, --locale', { field: '--currency' });
+        throw invalid(`give at least one of ${Object.values(FLAGS).join(', ')}`, { field: '--currency' });
       const { updateStore } = await import('./service.js');
       const s = await cli.withContext(cmd, (ctx) => updateStore(ctx, input));
       emit(cmd, s, () => describe(s));
-    },
-  );
+    });
 }

@@ -5,13 +5,22 @@ import type { Queryable } from '../../storage/port.js';
  * import (imports/repository.ts) and read by the imports, the reports and the CLV module; `time_zone`
  * by the reports (reports/repository.ts `storeFacts`): keep the names.
  */
-export const SETTING_KEYS = { currency: 'currency', timeZone: 'time_zone', locale: 'locale' } as const;
+export const SETTING_KEYS = {
+  currency: 'currency',
+  timeZone: 'time_zone',
+  locale: 'locale',
+  defaultMargin: 'default_margin',
+  defaultDiscountRate: 'default_discount_rate',
+  nonProductSkus: 'non_product_skus',
+} as const;
 export type SettingField = keyof typeof SETTING_KEYS;
 
-/** The stored settings by field (absent: not set). */
+/** The stored settings by field, as text (absent: not set; the list is JSON). */
 export async function readSettings(db: Queryable): Promise<Partial<Record<SettingField, string>>> {
+  const keys = Object.values(SETTING_KEYS);
   const rows = await db.query<{ key: string; value: string }>(
-    `SELECT key, value FROM settings WHERE key IN ('currency', 'time_zone', 'locale')`,
+    `SELECT key, value FROM settings WHERE key IN (${keys.map((_, i) => `$${i + 1}`).join(', ')})`,
+    keys,
   );
   const out: Partial<Record<SettingField, string>> = {};
   for (const [field, key] of Object.entries(SETTING_KEYS) as [SettingField, string][]) {

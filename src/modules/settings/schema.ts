@@ -3,8 +3,9 @@ import { timeZoneName } from '../../analytics/calendar.js';
 
 /**
  * Store settings: what every import and report reads besides the data. Stored as rows of the
- * key/value `settings` table (keys `currency`, `time_zone`, `locale`; the core schema's), so a new
- * setting is a field here and a key in repository.ts, not a migration.
+ * key/value `settings` table (keys `currency`, `time_zone`, `locale`, `default_margin`,
+ * `default_discount_rate`, `non_product_skus`; the core schema's), so a new setting is a field here
+ * and a key in repository.ts, not a migration.
  */
 
 /** Languages the customers' messages and the dashboard speak. */
@@ -15,6 +16,22 @@ export type Locale = z.infer<typeof Locale>;
 /** Defaults of settings the store has not set (the currency has none: the first import sets it). */
 export const DEFAULT_TIME_ZONE = 'UTC';
 export const DEFAULT_LOCALE: Locale = 'en';
+/** CLV's defaults (docs/metrics.md#clv): margin 1 (CLV on revenue), a 1 % monthly discount rate. */
+export const DEFAULT_MARGIN = 1;
+export const DEFAULT_DISCOUNT_RATE = 0.01;
+/** At most this many store non-product SKUs. */
+export const MAX_NON_PRODUCT_SKUS = 200;
+
+/** The settings a store may leave unset (answered with their default). */
+export const SETTING_FIELDS = [
+  'currency',
+  'timeZone',
+  'locale',
+  'defaultMargin',
+  'defaultDiscountRate',
+  'nonProductSkus',
+] as const;
+export type SettingName = (typeof SETTING_FIELDS)[number];
 
 const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
@@ -44,6 +61,41 @@ export const TimeZone = z.string().transform((s, ctx) => {
   return name;
 });
 
+/** A profit margin on net revenue, in (0, 1]. */
+export const Margin = z
+  .number({ error: 'expected a number in (0, 1], e.g. 0.35 for a 35 % margin' })
+  .refine((v) => Number.isFinite(v) && v > 0 && v <= 1, {
+    error: 'expected a margin in (0, 1], e.g. 0.35 for a 35 % margin',
+  });
+
+/** A monthly discount rate in [0, 1). */
+export const DiscountRate = z
+  .number({ error: 'expected a monthly rate in [0, 1), e.g. 0.01' })
+  .refine((v) => Number.isFinite(v) && v >= 0 && v < 1, {
+    error: 'expected a monthly discount rate in [0, 1), e.g. 0.01',
+  });
+
+/** The store's own non-product SKUs: trimmed, without duplicates (case-insensitive), at most 200. */
+export const NonProductSkus = z
+  .array(
+    z
+      .string({ error: 'expected a SKU' })
+      .trim()
+      .min(1, 'a SKU cannot be empty')
+      .max(100, 'a SKU has at most 100 characters'),
+    { error: 'expected a list of SKUs' },
+  )
+  .max(MAX_NON_PRODUCT_SKUS, `at most ${MAX_NON_PRODUCT_SKUS} SKUs`)
+  .transform((list) => {
+    const seen = new Set<string>();
+    return list.filter((s) => {
+      const k = s.toUpperCase();
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  });
+
 /** `PATCH /v1/store` and `retain store set`: a field left out stays as it is. */
 export const UpdateStore = z
   .object({
@@ -58,6 +110,29 @@ export const UpdateStore = z
       description: "IANA time zone of the store's calendar: report days, months and quarters",
     }),
     locale: Locale.optional().openapi({ description: 'default language of customers and the dashboard' }),
+    defaultMargin: Margin.optional().openapi({
+      type: 'number',
+      example: 0.35,
+      description:
+        'the store’s profit margin on net revenue for CLV, in (0, 1]; stored for CLV predictions to default to ' +
+        '(`POST /v1/clv/predictions` and `retain clv predict` do not read it yet: they default to 1)',
+    }),
+    defaultDiscountRate: DiscountRate.optional().openapi({
+      type: 'number',
+      example: 0.01,
+      description:
+        'the store’s monthly CLV discount rate, in [0, 1); stored for CLV predictions to default to (they do ' +
+        'not read it yet: they default to 0.01)',
+    }),
+    nonProductSkus: NonProductSkus.optional().openapi({
+      type: 'array',
+      items: { type: 'string' },
+      example: ['SHIP', 'GIFTWRAP'],
+      description:
+        'the store’s own non-product SKUs (fees, shipping, wrapping), besides the built-in ones ' +
+        '(docs/metrics.md#basket.non_product); the whole list is replaced. Basket analysis does not read it ' +
+        'yet: pass them as `excludeSku`',
+    }),
   })
   .openapi('UpdateStore');
 export type UpdateStore = z.infer<typeof UpdateStore>;
@@ -71,8 +146,15 @@ export const StoreSettings = z
       .openapi({ description: 'null until set or until the first orders import' }),
     timeZone: z.string().openapi({ description: 'IANA name; UTC when not set' }),
     locale: Locale,
+    defaultMargin: z.number().openapi({ description: 'CLV margin default; 1 when not set' }),
+    defaultDiscountRate: z
+      .number()
+      .openapi({ description: 'CLV monthly discount rate default; 0.01 when not set' }),
+    nonProductSkus: z
+      .array(z.string())
+      .openapi({ description: 'the store’s own non-product SKUs; [] when not set' }),
     /** Fields the store has not set, shown with their default. */
-    defaults: z.array(z.enum(['currency', 'timeZone', 'locale'])),
+    defaults: z.array(z.enum(SETTING_FIELDS)),
   })
   .openapi('StoreSettings');
 export type StoreSettings = z.infer<typeof StoreSettings>;

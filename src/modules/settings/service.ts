@@ -3,31 +3,67 @@ import type { ModuleContext } from '../../kit/context.js';
 import { AppError, invalid } from '../../shared/errors.js';
 import { recordEvents } from '../outbox/service.js';
 import * as repo from './repository.js';
-import { DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, UpdateStore, type StoreSettings } from './schema.js';
+import {
+  DEFAULT_DISCOUNT_RATE,
+  DEFAULT_LOCALE,
+  DEFAULT_MARGIN,
+  DEFAULT_TIME_ZONE,
+  DiscountRate,
+  Locale,
+  Margin,
+  NonProductSkus,
+  UpdateStore,
+  type StoreSettings,
+} from './schema.js';
+
+/** A stored JSON list of SKUs, or undefined when it is not one. */
+function skusOf(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const r = NonProductSkus.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The settings as stored, with the defaults of those not set (and which those are). */
 function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSettings {
   const locale = Locale.safeParse(stored.locale);
+  const margin = Margin.safeParse(stored.defaultMargin === undefined ? NaN : Number(stored.defaultMargin));
+  const rate = DiscountRate.safeParse(
+    stored.defaultDiscountRate === undefined ? NaN : Number(stored.defaultDiscountRate),
+  );
+  const skus = skusOf(stored.nonProductSkus);
   const defaults: StoreSettings['defaults'] = [];
   if (stored.currency === undefined) defaults.push('currency');
   if (stored.timeZone === undefined) defaults.push('timeZone');
   if (!locale.success) defaults.push('locale');
+  if (!margin.success) defaults.push('defaultMargin');
+  if (!rate.success) defaults.push('defaultDiscountRate');
+  if (skus === undefined) defaults.push('nonProductSkus');
   return {
     currency: stored.currency ?? null,
     timeZone: stored.timeZone ?? DEFAULT_TIME_ZONE,
     locale: locale.success ? locale.data : DEFAULT_LOCALE,
+    defaultMargin: margin.success ? margin.data : DEFAULT_MARGIN,
+    defaultDiscountRate: rate.success ? rate.data : DEFAULT_DISCOUNT_RATE,
+    nonProductSkus: skus ?? [],
     defaults,
   };
 }
 
-/** `GET /v1/store`, `retain store`: currency, time zone and default locale. */
+/**
+ * `GET /v1/store`, `retain store`: currency, time zone, default locale, the CLV margin and discount
+ * rate defaults, and the store's non-product SKUs.
+ */
 export async function getStore({ db }: ModuleContext): Promise<StoreSettings> {
   return settingsOf(await repo.readSettings(db));
 }
 
 /**
  * `PATCH /v1/store`, `retain store set`: sets the fields given (a field left out stays as it is), in
- * one transaction with a `store.updated` domain event when anything changed. Refused, writing nothing:
+ * one transaction with a `store.updated` domain event when the currency, time zone or locale changed. Refused, writing nothing:
  * a currency other than the one of orders already stored (reports count only orders in the store
  * currency, so the others would silently drop out), and a time zone the database does not know.
  */
@@ -76,6 +112,20 @@ export async function updateStore(ctx: ModuleContext, input: unknown): Promise<S
     if (want.currency !== undefined) after.currency = want.currency;
     if (want.timeZone !== undefined) after.timeZone = want.timeZone;
     if (want.locale !== undefined) after.locale = want.locale;
+    // The CLV defaults and the SKU list (kept for the CLV and basket modules; no event).
+    const others: [repo.SettingField, string | undefined][] = [
+      ['defaultMargin', want.defaultMargin === undefined ? undefined : String(want.defaultMargin)],
+      [
+        'defaultDiscountRate',
+        want.defaultDiscountRate === undefined ? undefined : String(want.defaultDiscountRate),
+      ],
+      ['nonProductSkus', want.nonProductSkus === undefined ? undefined : JSON.stringify(want.nonProductSkus)],
+    ];
+    for (const [field, value] of others) {
+      if (value === undefined || value === before[field]) continue;
+      await repo.writeSetting(tx, field, value);
+      after[field] = value;
+    }
     if (changed.length > 0) {
       const now = clock.now();
       await recordEvents(

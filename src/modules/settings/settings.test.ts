@@ -38,7 +38,17 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
         currency: null,
         timeZone: 'UTC',
         locale: 'en',
-        defaults: ['currency', 'timeZone', 'locale'],
+        defaultMargin: 1,
+        defaultDiscountRate: 0.01,
+        nonProductSkus: [],
+        defaults: [
+          'currency',
+          'timeZone',
+          'locale',
+          'defaultMargin',
+          'defaultDiscountRate',
+          'nonProductSkus',
+        ],
       });
     }
     expect((await t.call('GET', '/v1/store')).status).toBe(401);
@@ -57,6 +67,12 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       [{ currency: 'ABC' }, 'currency', /ISO 4217/],
       [{ locale: 'de' }, 'locale', /uk, ru, en/],
       [{ locale: 'uk', tz: 'Europe/Kyiv' }, 'tz', /unknown body parameter tz/],
+      [{ defaultMargin: 0 }, 'defaultMargin', /margin in \(0, 1\]/],
+      [{ defaultMargin: 1.5 }, 'defaultMargin', /margin in \(0, 1\]/],
+      [{ defaultMargin: '0.3' }, 'defaultMargin', /expected a number/],
+      [{ defaultDiscountRate: 1 }, 'defaultDiscountRate', /discount rate in \[0, 1\)/],
+      [{ nonProductSkus: 'SHIP' }, 'nonProductSkus', /list of SKUs/],
+      [{ nonProductSkus: ['SHIP', ' '] }, 'nonProductSkus.1', /cannot be empty/],
     ];
     for (const [body, path, message] of cases) {
       const r = await t.call('PATCH', '/v1/store', { role: 'admin', body });
@@ -64,13 +80,38 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       expect(r.json.error.details.issues[0].path).toBe(path);
       expect(r.json.error.message).toMatch(message);
     }
-    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.defaults).toHaveLength(3);
+    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.defaults).toHaveLength(6);
+  });
+
+  it('keeps the CLV defaults and the non-product SKUs (trimmed, without case-insensitive repeats)', async () => {
+    let r = await t.call('PATCH', '/v1/store', {
+      role: 'admin',
+      body: {
+        defaultMargin: 0.35,
+        defaultDiscountRate: 0.02,
+        nonProductSkus: [' SHIP', 'wrap', 'Ship', 'FEE'],
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({
+      defaultMargin: 0.35,
+      defaultDiscountRate: 0.02,
+      nonProductSkus: ['SHIP', 'wrap', 'FEE'],
+      defaults: ['currency', 'timeZone', 'locale'],
+    });
+    expect((await t.call('GET', '/v1/store', { role: 'analyst' })).json).toEqual(r.json);
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { nonProductSkus: [] } });
+    expect(r.json).toMatchObject({ defaultMargin: 0.35, nonProductSkus: [] });
+    expect(r.json.defaults).not.toContain('nonProductSkus');
+    // No store.updated event for these (the next test counts the events).
+    const events = await t.call('GET', '/v1/domain-events?type=store.updated', { role: 'admin' });
+    expect(events.json.data).toEqual([]);
   });
 
   it('keeps the fields a PATCH leaves out, and records store.updated when something changed', async () => {
     let r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { timeZone: 'america/new_york' } });
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({
+    expect(r.json).toMatchObject({
       currency: null,
       timeZone: 'America/New_York',
       locale: 'en',
@@ -136,7 +177,17 @@ describe('retain store and retain init', () => {
         currency: null,
         timeZone: 'UTC',
         locale: 'en',
-        defaults: ['currency', 'timeZone', 'locale'],
+        defaultMargin: 1,
+        defaultDiscountRate: 0.01,
+        nonProductSkus: [],
+        defaults: [
+          'currency',
+          'timeZone',
+          'locale',
+          'defaultMargin',
+          'defaultDiscountRate',
+          'nonProductSkus',
+        ],
       },
       given: [],
       asked: [],
@@ -151,7 +202,17 @@ describe('retain store and retain init', () => {
       currency: 'UAH',
       timeZone: 'Europe/Kyiv',
       locale: 'uk',
-      defaults: [],
+      defaultMargin: 1,
+      defaultDiscountRate: 0.01,
+      nonProductSkus: [],
+      defaults: ['defaultMargin', 'defaultDiscountRate', 'nonProductSkus'],
+    });
+    expect(
+      await run('store', 'set', '--default-margin', '0.4', '--non-product-skus', 'SHIP, WRAP'),
+    ).toMatchObject({
+      defaultMargin: 0.4,
+      nonProductSkus: ['SHIP', 'WRAP'],
+      defaults: ['defaultDiscountRate'],
     });
     expect(await run('store')).toMatchObject({ timeZone: 'Europe/Kyiv', locale: 'uk' });
   });
@@ -160,6 +221,7 @@ describe('retain store and retain init', () => {
     for (const [args, field, message] of [
       [['store', 'set', '--time-zone', 'Europe/Atlantis'], '--time-zone', /IANA time zone/],
       [['store', 'set', '--currency', 'pounds'], '--currency', /ISO 4217/],
+      [['store', 'set', '--default-margin', 'high'], '--default-margin', /in \(0, 1\]/],
       [['init', '--locale', 'fr'], '--locale', /uk, ru, en/],
       [['store', 'set'], '--currency', /give at least one/],
     ] as const) {

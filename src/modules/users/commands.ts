@@ -20,7 +20,10 @@ async function readPassword(fromStdin: boolean): Promise<string> {
   );
 }
 
-/** `retain users create|list|disable`: web-app logins (scrypt-hashed passwords). */
+/**
+ * `retain users create|list|disable|enable|set-role|set-password`: web-app logins (scrypt-hashed
+ * passwords); the same services as `/v1/users`.
+ */
 export function registerUsers(program: Command, cli: CliRuntime): void {
   const users = program
     .command('users')
@@ -57,11 +60,41 @@ export function registerUsers(program: Command, cli: CliRuntime): void {
     });
   users
     .command('disable')
-    .description('disable a user and end their sessions')
+    .description('disable a user and end their sessions (never the last active admin)')
     .argument('<email>')
     .action(async (email: string, _o: unknown, cmd: Command) => {
       const { disableUser } = await import('./service.js');
       await cli.withContext(cmd, (ctx) => disableUser(ctx, { email }));
       emit(cmd, { email, disabled: true }, () => `disabled ${email}`);
+    });
+  users
+    .command('enable')
+    .description('let a disabled user log in again')
+    .argument('<email>')
+    .action(async (email: string, _o: unknown, cmd: Command) => {
+      const { enableUser } = await import('./service.js');
+      const u = await cli.withContext(cmd, (ctx) => enableUser(ctx, { email }));
+      emit(cmd, u, () => `enabled ${u.role} user ${u.email}`);
+    });
+  users
+    .command('set-role')
+    .description("change a user's role (never demotes the last active admin)")
+    .argument('<email>')
+    .requiredOption('--role <role>', 'admin | analyst | marketer | agent')
+    .action(async (email: string, opts: { role: string }, cmd: Command) => {
+      const { updateUser } = await import('./service.js');
+      const u = await cli.withContext(cmd, (ctx) => updateUser(ctx, { email, role: opts.role }));
+      emit(cmd, u, () => `${u.email} is now ${u.role}`);
+    });
+  users
+    .command('set-password')
+    .description("reset a user's password (stdin or RETAIN_USER_PASSWORD); their sessions end")
+    .argument('<email>')
+    .option('--password-stdin', 'read the password from stdin')
+    .action(async (email: string, opts: { passwordStdin?: boolean }, cmd: Command) => {
+      const password = await readPassword(opts.passwordStdin === true);
+      const { updateUser } = await import('./service.js');
+      const u = await cli.withContext(cmd, (ctx) => updateUser(ctx, { email, password }));
+      emit(cmd, u, () => `new password set for ${u.email}; their sessions ended`);
     });
 }

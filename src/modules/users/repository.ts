@@ -36,6 +36,40 @@ export async function listUsers(db: Queryable): Promise<UserRow[]> {
   );
 }
 
+/** Active (not disabled) admins. */
+export async function activeAdmins(db: Queryable): Promise<number> {
+  const rows = await db.query<{ n: number | bigint }>(
+    `SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function setRole(db: Queryable, userId: string, role: Role): Promise<void> {
+  await db.exec(`UPDATE users SET role = $2 WHERE user_id = $1`, [userId, role]);
+}
+
+export async function enableUser(db: Queryable, userId: string): Promise<void> {
+  await db.exec(`UPDATE users SET disabled_at = NULL WHERE user_id = $1`, [userId]);
+}
+
+/** Replaces a user's password hash and ends their sessions. */
+export async function setPassword(
+  db: Queryable,
+  userId: string,
+  passwordHash: string,
+  at: Date,
+): Promise<void> {
+  await db.exec(`UPDATE users SET password_hash = $2 WHERE user_id = $1`, [userId, passwordHash]);
+  await revokeSessionsOf(db, userId, at);
+}
+
+async function revokeSessionsOf(db: Queryable, userId: string, at: Date): Promise<void> {
+  await db.exec(`UPDATE sessions SET revoked_at = $2::timestamp WHERE user_id = $1 AND revoked_at IS NULL`, [
+    userId,
+    at,
+  ]);
+}
+
 /** Disables a user and ends their sessions; false when there is no such user. */
 export async function disableUser(db: Queryable, email: string, at: Date): Promise<boolean> {
   const user = await userByEmail(db, email);
@@ -44,10 +78,7 @@ export async function disableUser(db: Queryable, email: string, at: Date): Promi
     user.user_id,
     at,
   ]);
-  await db.exec(`UPDATE sessions SET revoked_at = $2::timestamp WHERE user_id = $1 AND revoked_at IS NULL`, [
-    user.user_id,
-    at,
-  ]);
+  await revokeSessionsOf(db, user.user_id, at);
   return true;
 }
 

@@ -228,5 +228,96 @@ describe.each(testEngines())('user management over HTTP on %s', (engine) => {
     expect(doc.paths['/v1/users'].post.responses['409']).toBeDefined();
     expect(doc.paths['/v1/users'].post.description).toContain('Roles: admin.');
     expect(doc.paths['/v1/users/{email}/disable'].post).toBeDefined();
+    expect(doc.paths['/v1/users/{email}/enable'].post).toBeDefined();
+    expect(doc.paths['/v1/users/{email}'].patch.responses['409']).toBeDefined();
+  });
+
+  it('changes roles, resets passwords (ending sessions) and enables users, for admins only', async () => {
+    await t.call('POST', '/v1/users', {
+      role: 'admin',
+      body: { email: 'kim@shop.com', role: 'agent', password },
+    });
+    const login = async (pw = password) =>
+      t.call('POST', '/v1/session', { body: { email: 'kim@shop.com', password: pw } });
+    const cookie = ((await login()).headers.get('set-cookie') ?? '').split(';')[0] as string;
+
+    for (const role of ['analyst', 'marketer', 'agent'] as const) {
+      const path = '/v1/users/kim%40shop.com';
+      expect((await t.call('PATCH', path, { role, body: { role: 'admin' } })).status).toBe(403);
+      expect((await t.call('POST', `${path}/enable`, { role })).status).toBe(403);
+      expect((await t.call('POST', `${path}/disable`, { role })).status).toBe(403);
+    }
+    const promoted = await t.call('PATCH', '/v1/users/Kim%40shop.com', {
+      role: 'admin',
+      body: { role: 'marketer' },
+    });
+    expect(promoted.status).toBe(200);
+    expect(promoted.json).toMatchObject({ email: 'kim@shop.com', role: 'marketer', disabledAt: null });
+    // The session follows the new role at once.
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).json.role).toBe('marketer');
+
+    const bad = await t.call('PATCH', '/v1/users/kim%40shop.com', {
+      role: 'admin',
+      body: { password: 'short', role: 'owner' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'password',
+      'role',
+    ]);
+    const empty = await t.call('PATCH', '/v1/users/kim%40shop.com', { role: 'admin', body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error.message).toContain('give a role, a password or both');
+    expect(
+      (await t.call('PATCH', '/v1/users/who%40shop.com', { role: 'admin', body: { role: 'agent' } })).status,
+    ).toBe(404);
+
+    const reset = await t.call('PATCH', '/v1/users/kim%40shop.com', {
+      role: 'admin',
+      body: { password: 'a brand new secret' },
+    });
+    expect(reset.status).toBe(200);
+    expect((await t.call('GET', '/v1/session', { headers: { cookie } })).status).toBe(401);
+    expect((await login()).status).toBe(401);
+    expect((await login('a brand new secret')).status).toBe(200);
+
+    await t.call('POST', '/v1/users/kim%40shop.com/disable', { role: 'admin' });
+    expect((await login('a brand new secret')).status).toBe(401);
+    const enabled = await t.call('POST', '/v1/users/kim%40shop.com/enable', { role: 'admin' });
+    expect(enabled.status).toBe(200);
+    expect(enabled.json).toMatchObject({ email: 'kim@shop.com', role: 'marketer', disabledAt: null });
+    expect((await login('a brand new secret')).status).toBe(200);
+    expect((await t.call('POST', '/v1/users/who%40shop.com/enable', { role: 'admin' })).status).toBe(404);
+  });
+
+  it('never disables or demotes the last active admin', async () => {
+    const admin = await t.call('POST', '/v1/users', {
+      role: 'admin',
+      body: { email: 'boss@shop.com', role: 'admin', password },
+    });
+    expect(admin.status).toBe(201);
+    const demote = await t.call('PATCH', '/v1/users/boss%40shop.com', {
+      role: 'admin',
+      body: { role: 'analyst' },
+    });
+    expect(demote.status).toBe(409);
+    expect(demote.json.error.message).toBe(
+      "cannot make boss@shop.com analyst: boss@shop.com is the store's last active admin (make another user admin first)",
+    );
+    const disable = await t.call('POST', '/v1/users/boss%40shop.com/disable', { role: 'admin' });
+    expect(disable.status).toBe(409);
+    expect(disable.json.error.details).toEqual({ field: 'email' });
+    // Nothing written; with a second admin both work.
+    const list = async () => (await t.call('GET', '/v1/users', { role: 'admin' })).json.data;
+    expect((await list()).find((u: { email: string }) => u.email === 'boss@shop.com')).toMatchObject({
+      role: 'admin',
+      disabledAt: null,
+    });
+    await t.call('PATCH', '/v1/users/kim%40shop.com', { role: 'admin', body: { role: 'admin' } });
+    expect(
+      (await t.call('PATCH', '/v1/users/boss%40shop.com', { role: 'admin', body: { role: 'analyst' } }))
+        .status,
+    ).toBe(200);
+    expect((await t.call('POST', '/v1/users/kim%40shop.com/disable', { role: 'admin' })).status).toBe(409);
   });
 });

@@ -7,8 +7,18 @@ import { documented, ERROR_RESPONSES, json } from '../../kit/http/openapi.js';
 import { RateLimiter } from '../../kit/http/rateLimit.js';
 import { AppError } from '../../shared/errors.js';
 import { Role } from '../apikeys/schema.js';
-import { CreateUser, UserInfo } from './schema.js';
-import { createUser, disableUser, listUsers, Login, login, logout, SESSION_HOURS } from './service.js';
+import { CreateUser, UpdateUser, UserInfo } from './schema.js';
+import {
+  createUser,
+  disableUser,
+  enableUser,
+  listUsers,
+  Login,
+  login,
+  logout,
+  SESSION_HOURS,
+  updateUser,
+} from './service.js';
 
 const Session = z
   .object({
@@ -94,9 +104,13 @@ export function registerSessionRoutes(app: RetainApp, deps: ServerDeps, auth: Au
   });
 }
 
+/** The `{email}` of a path, as stored (trimmed, lower case). */
+const emailParam = (raw: string) => raw.trim().toLowerCase();
+
 /**
- * User management for admins (`users:manage`), the HTTP face of `retain users create|list|disable`:
- * the same rules (schema.ts), and a taken email is a 409 that writes nothing.
+ * User management for admins (`users:manage`), the HTTP face of `retain users
+ * create|list|disable|enable|set-role|set-password`: the same rules (schema.ts); a taken email is a 409
+ * that writes nothing, and so is disabling or demoting the last active admin.
  */
 export function registerUserRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   const tags = ['users'];
@@ -137,15 +151,59 @@ export function registerUserRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
       path: '/v1/users/{email}/disable',
       tags,
       summary: 'Disable a user and end their sessions at once',
+      description: 'The last active admin cannot be disabled (409; nothing is written).',
       request: { params: z.object({ email: z.string() }) },
       responses: {
         200: json(z.object({ email: z.string(), disabled: z.literal(true) }), 'Disabled (again: no change)'),
+        404: json(ErrorBody, 'No user with this email'),
+        409: json(ErrorBody, "The store's last active admin; nothing was written"),
       },
     }),
     async (c) => {
-      const email = c.req.param('email').trim().toLowerCase();
+      const email = emailParam(c.req.param('email'));
       await disableUser(deps, { email });
       return c.json({ email, disabled: true as const });
+    },
+  );
+  app.post(
+    '/v1/users/:email/enable',
+    documented(app, auth, 'users:manage', {
+      method: 'post',
+      path: '/v1/users/{email}/enable',
+      tags,
+      summary: 'Let a disabled user log in again (their old sessions stay ended)',
+      request: { params: z.object({ email: z.string() }) },
+      responses: {
+        200: json(UserInfo, 'The user, enabled (again: no change)'),
+        404: json(ErrorBody, 'No user with this email'),
+      },
+    }),
+    async (c) => c.json(await enableUser(deps, { email: emailParam(c.req.param('email')) })),
+  );
+  app.patch(
+    '/v1/users/:email',
+    documented(app, auth, 'users:manage', {
+      method: 'patch',
+      path: '/v1/users/{email}',
+      tags,
+      summary: "Change a user's role and/or reset their password",
+      description:
+        'A new password ends the user’s sessions. Demoting the last active admin is a 409 that writes ' +
+        'nothing.',
+      request: {
+        params: z.object({ email: z.string() }),
+        body: { required: true, content: { 'application/json': { schema: UpdateUser } } },
+      },
+      responses: {
+        200: json(UserInfo, 'The user after the change'),
+        404: json(ErrorBody, 'No user with this email'),
+        409: json(ErrorBody, "The store's last active admin; nothing was written"),
+      },
+    }),
+    async (c) => {
+      const body = UpdateUser.safeParse(await c.req.json());
+      if (!body.success) throw validationError(body.error, 'body');
+      return c.json(await updateUser(deps, { email: emailParam(c.req.param('email')), ...body.data }));
     },
   );
 }

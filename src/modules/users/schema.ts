@@ -15,6 +15,22 @@ export const CreateUser = z
   .strict()
   .openapi('CreateUser');
 
+/** `PATCH /v1/users/{email}`: a new role and/or a new password (which ends the user's sessions). */
+export const UpdateUser = z
+  .object({
+    role: Role.optional(),
+    password: Password.optional().openapi({
+      description: "a new password (12–200 characters); the user's sessions end",
+    }),
+  })
+  .strict()
+  .refine((b) => b.role !== undefined || b.password !== undefined, {
+    error: 'give a role, a password or both',
+    path: ['role'],
+  })
+  .openapi('UpdateUser');
+export type UpdateUser = z.infer<typeof UpdateUser>;
+
 /** A user as listed (never the password hash). */
 export const UserInfo = z
   .object({

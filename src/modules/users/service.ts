@@ -92,9 +92,79 @@ export async function listUsers({ db }: ModuleContext): Promise<UserInfo[]> {
   return (await repo.listUsers(db)).map(info);
 }
 
+const noSuchUser = (email: string) =>
+  new AppError('not_found', `no user with email ${email}`, { where: { field: 'email' } });
+
+/**
+ * The store keeps one active admin at least: disabling or demoting the last one is a conflict that
+ * writes nothing (nobody could manage users or keys from the web app any more).
+ */
+async function keepAnAdmin(tx: Parameters<typeof repo.activeAdmins>[0], user: repo.UserRow, what: string) {
+  if (user.role === 'admin' && !user.disabled_at && (await repo.activeAdmins(tx)) <= 1)
+    throw new AppError(
+      'conflict',
+      `cannot ${what}: ${user.email} is the store's last active admin (make another user admin first)`,
+      { where: { field: 'email' } },
+    );
+}
+
+/** Disables a user and ends their sessions (again: no change); never the last active admin. */
 export async function disableUser({ db, clock }: ModuleContext, { email }: { email: string }): Promise<void> {
-  if (!(await repo.disableUser(db, email.trim().toLowerCase(), clock.now())))
-    throw new AppError('not_found', `no user with email ${email}`, { where: { field: 'email' } });
+  const address = email.trim().toLowerCase();
+  await db.transaction(async (tx) => {
+    const user = await repo.userByEmail(tx, address);
+    if (!user) throw noSuchUser(email);
+    await keepAnAdmin(tx, user, `disable ${user.email}`);
+    await repo.disableUser(tx, address, clock.now());
+  });
+}
+
+/** Lets a disabled user log in again (their old sessions stay ended). */
+export async function enableUser({ db }: ModuleContext, { email }: { email: string }): Promise<UserInfo> {
+  const address = email.trim().toLowerCase();
+  const user = await repo.userByEmail(db, address);
+  if (!user) throw noSuchUser(email);
+  await repo.enableUser(db, user.user_id);
+  return info({ ...user, disabled_at: null });
+}
+
+/**
+ * Changes a user's role and/or password (a new password ends their sessions); never demotes the last
+ * active admin. The rules of `UpdateUser` (schema.ts).
+ */
+export async function updateUser(
+  { db, clock }: ModuleContext,
+  { email, ...change }: { email: string; role?: string | undefined; password?: string | undefined },
+): Promise<UserInfo> {
+  const address = email.trim().toLowerCase();
+  const role = change.role === undefined ? undefined : Role.safeParse(change.role);
+  if (role && !role.success)
+    throw new AppError(
+      'validation',
+      `expected a role among ${Role.options.join(', ')}, got '${change.role}'`,
+      {
+        where: { field: 'role' },
+      },
+    );
+  let hash: string | undefined;
+  if (change.password !== undefined) {
+    const password = Password.safeParse(change.password);
+    if (!password.success)
+      throw new AppError('validation', `password: ${password.error.issues[0]?.message}`, {
+        where: { field: 'password' },
+      });
+    hash = await hashPassword(password.data);
+  }
+  return db.transaction(async (tx) => {
+    const user = await repo.userByEmail(tx, address);
+    if (!user) throw noSuchUser(email);
+    if (role?.data && role.data !== user.role) {
+      if (role.data !== 'admin') await keepAnAdmin(tx, user, `make ${user.email} ${role.data}`);
+      await repo.setRole(tx, user.user_id, role.data);
+    }
+    if (hash !== undefined) await repo.setPassword(tx, user.user_id, hash, clock.now());
+    return info({ ...user, role: role?.data ?? user.role });
+  });
 }
 
 // A real hash to verify against when the email is unknown, so both paths cost one scrypt.
