@@ -4,6 +4,8 @@ import { initReactI18next } from 'react-i18next';
 import common from './locales/common';
 import overview from './locales/overview';
 import segments from './locales/segments';
+import imports from './locales/imports';
+import basket from './locales/basket';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -11,7 +13,7 @@ import segments from './locales/segments';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments];
+const PARTS = [common, overview, segments, imports, basket];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

@@ -1,6 +1,8 @@
 import type { ReactElement } from 'react';
 import { OverviewPage } from './pages/Overview';
 import { SegmentsPage } from './pages/Segments';
+import { ImportsPage } from './pages/Imports';
+import { BasketPage } from './pages/Basket';
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -16,4 +18,6 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { path: '', element: <OverviewPage />, nav: 'nav.overview' },
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
+  { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
+  { path: 'basket', element: <BasketPage />, nav: 'nav.basket' },
 ];
