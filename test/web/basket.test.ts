@@ -17,6 +17,11 @@ interface Rule {
   lift: number;
 }
 
+/** A table row as the page's script sees it (the tests compile without the DOM types). */
+interface Cells {
+  querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+}
+
 /**
  * The Basket page on the Online Retail store: a product picked by name shows its frequently-bought-
  * together companions, the bundles and the mined rules (with thresholds and a product filter) — names
@@ -27,7 +32,9 @@ browserSuite('Basket page in Chromium', { data: 'online-retail' }, (s) => {
     s.page
       .locator(`[data-testid=${testId}] tbody tr`)
       .evaluateAll((trs) =>
-        trs.map((r) => Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent?.trim() ?? '')),
+        (trs as unknown as Cells[]).map((r) =>
+          Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent?.trim() ?? ''),
+        ),
       );
   /** A cell listing products: each title followed by its SKU. */
   const named = (skus: string[], title: (sku: string) => string) =>

@@ -35,6 +35,11 @@ const BAD_CSV = [
   'BAD-4,bad4@shop.test,2024-03-03,GBP,22423,Cake stand,two,12.75',
 ].join('\n');
 
+/** A table row as the page's script sees it (the tests compile without the DOM types). */
+interface Cells {
+  querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+}
+
 /**
  * The Imports page on an empty store: the Online Retail export uploaded through the page (the file input),
  * its column preview before confirming, the progress, the report equal to GET /v1/imports/{id}, then the
@@ -44,14 +49,21 @@ browserSuite('Imports page in Chromium', { data: 'empty' }, (s) => {
   /** The page's preview of its chosen file, asked of the API by the page itself (same bytes). */
   const apiPreview = () =>
     s.page.evaluate(async () => {
-      const input = document.querySelector('input[type=file]') as HTMLInputElement;
-      const file = input.files![0]!;
+      const page = globalThis as unknown as {
+        document: {
+          querySelector(s: string): {
+            files: { name: string; size: number; slice(a: number, b: number): Blob }[];
+          };
+        };
+        sessionStorage: { getItem(k: string): string | null };
+      };
+      const file = page.document.querySelector('input[type=file]').files[0]!;
       const head = 64 << 10;
       const q = new URLSearchParams({ filename: file.name });
       if (file.size <= head) q.set('complete', 'true');
       const r = await fetch(`/v1/imports/orders/preview?${q.toString()}`, {
         method: 'POST',
-        headers: { 'x-csrf-token': sessionStorage.getItem('retain.csrf') ?? '' },
+        headers: { 'x-csrf-token': page.sessionStorage.getItem('retain.csrf') ?? '' },
         body: file.slice(0, head),
       });
       return (await r.json()) as PreviewJson;
@@ -61,8 +73,10 @@ browserSuite('Imports page in Chromium', { data: 'empty' }, (s) => {
   const tableRows = (testId: string) =>
     s.page
       .locator(`[data-testid=${testId}] tbody tr`)
-      .evaluateAll((rows) =>
-        rows.map((r) => Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent?.trim() ?? '')),
+      .evaluateAll((trs) =>
+        (trs as unknown as Cells[]).map((r) =>
+          Array.from(r.querySelectorAll('th, td')).map((c) => c.textContent?.trim() ?? ''),
+        ),
       );
 
   it('uploads the Online Retail export through the page: preview, progress, the report as the API gives it', async () => {
@@ -98,7 +112,7 @@ browserSuite('Imports page in Chromium', { data: 'empty' }, (s) => {
     await expect
       .poll(async () => (await bar.textContent().catch(() => '')) ?? '', {
         timeout: 120_000,
-        intervals: [200],
+        interval: 200,
       })
       .toMatch(/Read [\d,]+ rows|Saving [\d,]+ rows/);
     await s.page.locator('[data-testid=import-report]').waitFor({ timeout: 240_000 });
