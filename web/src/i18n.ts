@@ -8,6 +8,8 @@ import overview from './locales/overview';
 import messages from './locales/messages';
 import segments from './locales/segments';
 import settings from './locales/settings';
+import imports from './locales/imports';
+import basket from './locales/basket';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -15,7 +17,7 @@ import settings from './locales/settings';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments, messages, cohorts, ltv, settings];
+const PARTS = [common, overview, segments, messages, cohorts, ltv, settings, imports, basket];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

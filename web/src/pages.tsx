@@ -8,6 +8,8 @@ import { TemplatesPage } from './pages/Templates';
 import { ApiKeysPage } from './pages/ApiKeys';
 import { SettingsPage } from './pages/Settings';
 import { UsersPage } from './pages/Users';
+import { ImportsPage } from './pages/Imports';
+import { BasketPage } from './pages/Basket';
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -30,4 +32,6 @@ export const PAGES: PageEntry[] = [
   { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },
   { path: 'settings/users', element: <UsersPage /> },
   { path: 'settings/keys', element: <ApiKeysPage /> },
+  { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
+  { path: 'basket', element: <BasketPage />, nav: 'nav.basket' },
 ];

@@ -164,3 +164,35 @@ export async function insertModel(
 export async function dropHistoriesOf(tx: Queryable, customerIds: readonly number[]): Promise<void> {
   await tx.exec(`DELETE FROM reco_histories WHERE customer_id IN (${sqlIds(customerIds)})`);
 }
+
+/** A product of the stored orders found by name or SKU (the dashboard's product picker). */
+export interface ProductMatch {
+  sku: string;
+  /** The catalogue's title, else the title it was last ordered under, else null. */
+  title: string | null;
+  /** Customers' orders with the product. */
+  orders: number;
+}
+
+/**
+ * Products ordered by customers whose title (catalogue's, else as ordered) or SKU contains `text`
+ * (case-insensitive), most ordered first.
+ */
+export async function searchOrderedProducts(
+  db: Queryable,
+  text: string,
+  limit: number,
+): Promise<ProductMatch[]> {
+  const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db.query<{ sku: string; title: string | null; orders: number | bigint }>(
+    `SELECT l.sku AS sku, COALESCE(MAX(p.title), MAX(l.title)) AS title, COUNT(DISTINCT l.order_id) AS orders
+     FROM order_lines l LEFT JOIN products p ON p.sku = l.sku
+     WHERE l.sku IS NOT NULL AND l.customer_id IS NOT NULL AND l.quantity > 0
+       AND (LOWER(COALESCE(p.title, l.title, '')) LIKE $1 ESCAPE '\\' OR LOWER(l.sku) LIKE $1 ESCAPE '\\')
+     GROUP BY l.sku
+     ORDER BY COUNT(DISTINCT l.order_id) DESC, l.sku
+     LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [pattern],
+  );
+  return rows.map((r) => ({ sku: r.sku, title: r.title, orders: Number(r.orders) }));
+}

@@ -65,6 +65,28 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
   });
   afterAll(() => dispose());
 
+  it('finds ordered products by part of their name or SKU, most ordered first', async () => {
+    const r = await t.call('GET', '/v1/basket/products?q=MUG', { role: 'analyst' });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      products: [
+        { sku: 'MUG', title: 'Mug', orders: 24 },
+        { sku: 'BIGMUG', title: 'Big mug', orders: 12 },
+      ],
+    });
+    const byName = await t.call('GET', '/v1/basket/products?q=hon&limit=5', { role: 'marketer' });
+    expect(byName.json.products).toEqual([{ sku: 'HONEY', title: 'Honey', orders: 24 }]);
+    // Postage is ordered under its line title only (not in the catalogue); `%` is a character, not a wildcard.
+    expect((await t.call('GET', '/v1/basket/products?q=post', { role: 'analyst' })).json.products).toEqual([
+      { sku: 'POST', title: null, orders: 24 },
+    ]);
+    expect((await t.call('GET', '/v1/basket/products?q=%25', { role: 'analyst' })).json.products).toEqual([]);
+    const empty = await t.call('GET', '/v1/basket/products?q=', { role: 'analyst' });
+    expect(empty.status).toBe(400);
+    expect(empty.json.error.message).toContain('q');
+    expect((await t.call('GET', '/v1/basket/products?q=mug', { role: 'agent' })).status).toBe(403);
+  });
+
   it('mines rules with the CLI options and JSON; `rules` is the total, `top` the strongest', async () => {
     const r = await t.call('GET', '/v1/basket/rules?minSupport=0.1&minConfidence=0.5&top=2', {
       role: 'analyst',

@@ -5,11 +5,12 @@ import {
   ItemsetsInput,
   ItemsetsOptions,
   MAX_TOP_RULES,
+  ProductSearchInput,
   RulesInput,
   RulesOptions,
   UpsellInput,
 } from './schema.js';
-import { bundles, fbt, itemsets, rules, upsell } from './service.js';
+import { bundles, fbt, itemsets, products, rules, upsell } from './service.js';
 import type { Auth } from '../../kit/http/auth.js';
 import { parseInput, queryFlag, queryOf } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
@@ -74,6 +75,22 @@ const ROUTES = {
  * demo data); the mining runs on a worker thread (offload.ts), so the server keeps answering meanwhile.
  */
 export function registerBasketRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  app.get(
+    '/v1/basket/products',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/basket/products',
+      tags: ['basket'],
+      summary: 'Products of the stored orders by part of their name or SKU (to pick one for `fbt?sku=`)',
+      description:
+        'Case-insensitive match on the catalogue title (else the title as ordered) or the SKU; products ' +
+        'customers ordered, most ordered first: `{products: [{sku, title, orders}]}`.',
+      request: { query: ProductSearchInput },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The matching products') },
+    }),
+    async (c) =>
+      c.json(await products(deps, parseInput(ProductSearchInput, queryOf(c.req.queries()), 'query'))),
+  );
   for (const [name, r] of Object.entries(ROUTES)) {
     app.get(
       `/v1/basket/${name}`,

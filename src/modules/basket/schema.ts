@@ -129,6 +129,18 @@ export const FbtInput = ProductSourceInput.extend({
 });
 export type FbtInput = z.infer<typeof FbtInput>;
 
+/** `products(ctx, input)`: the dashboard's product picker. */
+export const ProductSearchInput = z.object({
+  q: z
+    .string()
+    .trim()
+    .min(1, 'q: type part of a product name or SKU')
+    .max(100)
+    .describe('part of a name or SKU'),
+  limit: positiveInt('limit').max(50, 'limit must be ≤ 50').default(10).describe('products to list'),
+});
+export type ProductSearchInput = z.infer<typeof ProductSearchInput>;
+
 /** `upsell(ctx, input)`. */
 export const UpsellInput = ProductSourceInput.extend({
   minCustomers: positiveInt('minimum customers').default(3).describe('customers who must have made the move'),

@@ -14,6 +14,7 @@ import {
   type RulesResult,
 } from './mining.js';
 import { mine } from './offload.js';
+import { searchOrderedProducts } from './repository.js';
 import { orderRowsOf, unpackOrderRows } from './orderRows.js';
 import type {
   BundlesInput,
@@ -21,6 +22,7 @@ import type {
   FbtInput,
   ItemsetsInput,
   OrderSourceInput,
+  ProductSearchInput,
   RulesInput,
   UpsellInput,
 } from './schema.js';
@@ -118,6 +120,11 @@ export async function upsell(ctx: ModuleContext, input: UpsellInput) {
   const started = performance.now();
   const { rows, products } = await loadRows(ctx, input);
   return timed(await mine('upsell', input, rows, products), started);
+}
+
+/** Products of the stored orders by part of their name or SKU, most ordered first (the product picker). */
+export async function products(ctx: ModuleContext, input: ProductSearchInput) {
+  return { products: await searchOrderedProducts(ctx.db, input.q, input.limit) };
 }
 
 /** `retain recommend evaluate`: leave-last-basket-out Recall/NDCG/PHR@k of the four methods. */

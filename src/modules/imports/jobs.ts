@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
-import type { JobHandler } from '../../kit/context.js';
+import type { JobContext, JobHandler } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
 import { Entity } from './schema.js';
-import { importFile } from './service.js';
+import { saveImportProgress } from './repository.js';
+import { importFile, type ImportProgress } from './service.js';
 
 export const ImportJobPayload = z.object({
   entity: Entity,
@@ -37,6 +38,38 @@ function underName(err: unknown, file: string, name: string): unknown {
   return new Error(message);
 }
 
+/** At most one progress write a second (and one when the merge begins). */
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * The job's progress, written to `import_progress` at most once a second, one write at a time; a write
+ * that fails is logged and skipped (progress never fails an import). `settled` waits for the last one.
+ */
+function progressWriter(ctx: JobContext) {
+  let last = -Infinity;
+  let phase: ImportProgress['phase'];
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    update(p: ImportProgress): void {
+      const now = performance.now();
+      if (now - last < PROGRESS_EVERY_MS && p.phase === phase) return;
+      last = now;
+      phase = p.phase;
+      const row = {
+        phase: p.phase ?? 'reading',
+        rowsRead: p.rows,
+        bytesRead: p.bytesRead,
+        bytesTotal: p.bytesTotal,
+        updatedAt: ctx.clock.now(),
+      };
+      chain = chain
+        .then(() => saveImportProgress(ctx.db, ctx.job.jobId, row))
+        .catch((err: unknown) => ctx.log.warn({ err }, 'import progress not saved'));
+    },
+    settled: () => chain,
+  };
+}
+
 /**
  * An uploaded file's import. Imports are idempotent by construction (merge by external id), so a
  * re-run after a crash re-imports the same file to the same result.
@@ -47,6 +80,7 @@ export const IMPORT_JOBS: Record<string, JobHandler> = {
     const p = ImportJobPayload.safeParse(job.payload);
     if (!p.success) throw new AppError('validation', `import job ${job.jobId} has an invalid payload`);
     let report;
+    const progress = progressWriter(ctx);
     try {
       report = await importFile(ctx, {
         entity: p.data.entity,
@@ -60,9 +94,12 @@ export const IMPORT_JOBS: Record<string, JobHandler> = {
         ...(p.data.dateFormat ? { dateFormat: p.data.dateFormat } : {}),
         ...(p.data.timeZone ? { timeZone: p.data.timeZone } : {}),
         ...(p.data.keepRepeatedRows ? { keepRepeatedRows: true } : {}),
+        onProgress: (x) => progress.update(x),
       });
     } catch (err) {
       throw underName(err, p.data.file, p.data.name);
+    } finally {
+      await progress.settled();
     }
     await rm(p.data.file, { force: true });
     return { ...report, file: p.data.name };

@@ -960,3 +960,64 @@ export async function orderTotalWarnings(
     })),
   };
 }
+
+/** An import job's progress as last written (jobs.ts, at most once a second). */
+export interface ImportProgressRow {
+  phase: 'reading' | 'merging';
+  rowsRead: number;
+  bytesRead: number;
+  bytesTotal: number;
+  updatedAt: Date;
+}
+
+/** Writes an import job's progress (one row per job, replaced). */
+export async function saveImportProgress(db: Queryable, jobId: number, p: ImportProgressRow): Promise<void> {
+  await db.exec(
+    `INSERT INTO import_progress (job_id, phase, rows_read, bytes_read, bytes_total, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6::timestamp)
+     ON CONFLICT (job_id) DO UPDATE SET phase = EXCLUDED.phase, rows_read = EXCLUDED.rows_read,
+       bytes_read = EXCLUDED.bytes_read, bytes_total = EXCLUDED.bytes_total, updated_at = EXCLUDED.updated_at`,
+    [jobId, p.phase, p.rowsRead, p.bytesRead, p.bytesTotal, p.updatedAt],
+  );
+}
+
+/** The progress of these import jobs, by job id (jobs that have not started have none). */
+export async function importProgress(
+  db: Queryable,
+  jobIds: readonly number[],
+): Promise<Map<number, ImportProgressRow>> {
+  const out = new Map<number, ImportProgressRow>();
+  if (jobIds.length === 0) return out;
+  const rows = await db.query<{
+    job_id: number;
+    phase: 'reading' | 'merging';
+    rows_read: number;
+    bytes_read: number;
+    bytes_total: number;
+    updated_at: Date;
+  }>(
+    `SELECT job_id, phase, rows_read, bytes_read, bytes_total, updated_at FROM import_progress
+     WHERE job_id IN (${jobIds.map((_, i) => `$${i + 1}`).join(', ')})`,
+    [...jobIds],
+  );
+  for (const r of rows)
+    out.set(Number(r.job_id), {
+      phase: r.phase,
+      rowsRead: Number(r.rows_read),
+      bytesRead: Number(r.bytes_read),
+      bytesTotal: Number(r.bytes_total),
+      updatedAt: r.updated_at,
+    });
+  return out;
+}
+
+/**
+ * The newest upload jobs' ids (the job queue's `import` jobs; read here so the list needs no new
+ * method on the queue), newest first.
+ */
+export async function recentImportJobIds(db: Queryable, limit: number): Promise<number[]> {
+  const rows = await db.query<{ job_id: number }>(
+    `SELECT job_id FROM jobs WHERE kind = 'import' ORDER BY job_id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  return rows.map((r) => Number(r.job_id));
+}

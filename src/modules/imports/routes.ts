@@ -17,6 +17,8 @@ import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import type { ImportJobPayload } from './jobs.js';
 import { parseInput, queryOf } from '../../kit/http/input.js';
 import { documented, json } from '../../kit/http/openapi.js';
+import { importProgress, recentImportJobIds, type ImportProgressRow } from './repository.js';
+import { PREVIEW_TEXT_BYTES, previewImport } from './preview.js';
 
 /** Import status as the API shows it: the job, and the importer's report once it ran. */
 const ImportStatus = z
@@ -33,10 +35,26 @@ const ImportStatus = z
       description:
         'the `retain import --json` report: counts, and `errors` = rejected rows with line and reason',
     }),
+    progress: z
+      .object({
+        phase: z.enum(['reading', 'merging']),
+        rowsRead: z.number(),
+        bytesRead: z.number().openapi({ description: 'bytes of the file as uploaded (compressed) read' }),
+        bytesTotal: z.number(),
+        updatedAt: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'while it runs (and after): rows and bytes read, written at most once a second; null before it starts',
+      }),
   })
   .openapi('ImportStatus');
 
-function status(job: Job) {
+const progressOf = (p: ImportProgressRow | undefined) =>
+  p ? { ...p, updatedAt: p.updatedAt.toISOString() } : null;
+
+function status(job: Job, progress?: ImportProgressRow) {
   const p = job.payload as Partial<ImportJobPayload>;
   return {
     importId: job.jobId,
@@ -48,7 +66,18 @@ function status(job: Job) {
     createdAt: job.createdAt.toISOString(),
     finishedAt: job.finishedAt ? job.finishedAt.toISOString() : null,
     report: (job.result ?? null) as Record<string, unknown> | null,
+    progress: progressOf(progress),
   };
+}
+
+/** The list's report: the counts, without the rejected rows and warnings (GET /v1/imports/{id} has them). */
+function listed(job: Job, progress?: ImportProgressRow) {
+  const s = status(job, progress);
+  if (!s.report) return s;
+  const { errors, warnings, ...rest } = s.report as { errors?: unknown[]; warnings?: unknown[] };
+  void errors;
+  void warnings;
+  return { ...s, report: rest };
 }
 
 /** A query parameter checked by the same function as the CLI option, its message kept. */
@@ -124,6 +153,34 @@ const UploadQuery = z.object({
       'true keeps order line rows that repeat an earlier row of their order exactly (default: left out and listed, as `retain import --keep-repeated-rows`)',
   }),
 });
+
+const PreviewQuery = UploadQuery.omit({ keep_repeated_rows: true }).extend({
+  complete: z.enum(['true', 'false']).optional().openapi({
+    description: 'true when the body is the whole file (default: its first part)',
+  }),
+});
+
+/** The most a preview reads of the body: the head of the file, gzip or not. */
+const PREVIEW_MAX_BYTES = 1 << 20;
+
+/** The request body, refused past `max` bytes. */
+async function bodyBytes(body: ReadableStream<Uint8Array> | null, max: number): Promise<Buffer> {
+  if (!body) throw new AppError('validation', 'send the start of the file as the request body');
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    if (bytes > max)
+      throw new AppError(
+        'payload_too_large',
+        `a preview reads at most ${max} bytes: send the first part of the file`,
+        { details: { limitBytes: max } },
+      );
+    parts.push(chunk);
+  }
+  if (bytes === 0) throw new AppError('validation', 'the file is empty');
+  return Buffer.concat(parts);
+}
 
 /** Streams the body to `file`, counting bytes; 413 past `max`. Returns the body's SHA-256. */
 async function saveBody(
@@ -252,6 +309,85 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
       return c.json(status(job), 202);
     },
   );
+  app.post(
+    '/v1/imports/:entity/preview',
+    documented(app, auth, 'ingest', {
+      method: 'post',
+      path: '/v1/imports/{entity}/preview',
+      tags,
+      summary: 'What an upload of this file would do, from its first bytes (nothing is stored)',
+      description:
+        `The body is the start of the file (up to ${PREVIEW_MAX_BYTES} bytes; gzip is decompressed as far as it goes, ` +
+        `up to ${PREVIEW_TEXT_BYTES} bytes of text), with the upload's options. The answer: the encoding, delimiter, ` +
+        'decimal and date formats as read; the preset (given or detected) or why none fits; each column and the ' +
+        'field it feeds, or why it is ignored; the required columns missing; the first rows as the import would ' +
+        'stage them (amounts in minor units), and how many of the rows read would be imported, rejected or skipped.',
+      request: {
+        params: z.object({ entity: Entity }),
+        query: PreviewQuery,
+        body: {
+          required: true,
+          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
+      },
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The preview') },
+    }),
+    async (c) => {
+      const entity = Entity.safeParse(c.req.param('entity'));
+      if (!entity.success)
+        throw new AppError('validation', `expected an entity among ${Entity.options.join(', ')}`, {
+          where: { field: 'entity' },
+        });
+      const q = parseInput(PreviewQuery, queryOf(c.req.queries()), 'query');
+      const head = await bodyBytes(c.req.raw.body, PREVIEW_MAX_BYTES);
+      const map = parseMap(q.map === undefined ? [] : [q.map].flat(), 'map');
+      const preview = await previewImport(deps, deps.config.uploadDir, {
+        entity: entity.data,
+        head,
+        complete: q.complete === 'true',
+        ...(q.filename !== undefined ? { filename: q.filename } : {}),
+        ...(q.preset !== undefined ? { preset: q.preset } : {}),
+        ...(q.currency !== undefined ? { currency: q.currency.toUpperCase() } : {}),
+        ...(Object.keys(map).length ? { map } : {}),
+        ...(q.encoding !== undefined ? { encoding: q.encoding } : {}),
+        ...(q.delimiter !== undefined ? { delimiter: q.delimiter } : {}),
+        ...(q.decimal !== undefined ? { decimal: q.decimal } : {}),
+        ...(q.date_format !== undefined ? { dateFormat: q.date_format } : {}),
+        ...(q.time_zone !== undefined ? { timeZone: q.time_zone } : {}),
+      });
+      return c.json(preview as unknown as Record<string, unknown>);
+    },
+  );
+  app.get(
+    '/v1/imports',
+    documented(app, auth, 'imports:read', {
+      method: 'get',
+      path: '/v1/imports',
+      tags,
+      summary: 'The latest uploads, newest first (their reports without the rejected rows)',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'at most 100' }),
+        }),
+      },
+      responses: {
+        200: json(z.object({ imports: z.array(ImportStatus) }).openapi('ImportList'), 'The uploads'),
+      },
+    }),
+    async (c) => {
+      const { limit } = parseInput(
+        z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+        queryOf(c.req.queries()),
+        'query',
+      );
+      const ids = await recentImportJobIds(deps.db, limit);
+      const progress = await importProgress(deps.db, ids);
+      const jobs = (await Promise.all(ids.map((id) => deps.jobs.get(id)))).filter(
+        (j): j is Job => j !== undefined,
+      );
+      return c.json({ imports: jobs.map((j) => listed(j, progress.get(j.jobId))) });
+    },
+  );
   app.get(
     '/v1/imports/:id',
     documented(app, auth, 'imports:read', {
@@ -267,7 +403,8 @@ export function registerImportRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
       const job = Number.isSafeInteger(id) ? await deps.jobs.get(id) : undefined;
       if (!job || job.kind !== 'import')
         throw new AppError('not_found', `no import with id ${c.req.param('id')}`);
-      return c.json(status(job));
+      const progress = await importProgress(deps.db, [job.jobId]);
+      return c.json(status(job, progress.get(job.jobId)));
     },
   );
 }

@@ -13,7 +13,7 @@ import * as repo from './repository.js';
 import { Entity } from './schema.js';
 import { REPEATED_ROW } from './names.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
-import { openSource, peekHead } from './source.js';
+import { openSource, peekHead, type FileHead } from './source.js';
 import { isTimeZone } from '../../shared/time.js';
 import {
   emptyTally,
@@ -79,6 +79,8 @@ export interface ImportProgress {
   rows: number;
   bytesRead: number;
   bytesTotal: number;
+  /** `merging` once every row is read and the merge into the store runs (one transaction). */
+  phase?: 'reading' | 'merging';
 }
 
 export interface ImportReport {
@@ -164,26 +166,20 @@ function headerColumns(firstLine: string, delimiter = ','): string[] {
   return (out[0]?.fields ?? []).map((c) => c.trim());
 }
 
-/**
- * Reads, validates and merges one file into the store: idempotent, line-numbered errors, constant
- * memory. The importer is the file adapter of the store itself, so it takes a path (streamed in chunks
- * by parse workers for big files); every time stamp comes from `ctx.clock`.
- */
-export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promise<ImportReport> {
-  const { db } = ctx;
-  const started = performance.now();
-  const now = ctx.clock.now();
-  const entity = Entity.parse(opts.entity);
-  const maxErrors = opts.maxErrors ?? 1000;
-  // Options are checked before the file is read, so a typo is named whatever the file holds.
-  const decimalOption = opts.decimal === undefined ? 'auto' : parseDecimalOption(opts.decimal, '--decimal');
-  const dateFormat = opts.dateFormat === undefined ? null : parseDateFormat(opts.dateFormat, '--date-format');
+/** A file's header as the importer reads it: its head, whether it is NDJSON, the delimiter and columns. */
+export interface ImportHeader {
+  head: FileHead;
+  json: boolean;
+  delimiter: { value: string; detected: boolean };
+  columns: string[];
+}
+
+/** Reads the head of `opts.file` and splits its header (the `--delimiter` option or the detected one). */
+export async function readHeader(
+  opts: Pick<ImportOptions, 'file' | 'encoding' | 'delimiter'>,
+): Promise<ImportHeader> {
   const delimiterOption =
     opts.delimiter === undefined ? undefined : parseDelimiter(opts.delimiter, '--delimiter');
-  if (opts.timeZone !== undefined && !isTimeZone(opts.timeZone))
-    throw invalid(`unknown time zone '${opts.timeZone}'; expected an IANA name such as Europe/Kyiv or UTC`, {
-      field: '--time-zone',
-    });
   const head = await peekHead(opts.file, opts.encoding);
   const firstLine = head.firstLine;
   const trimmed = firstLine.trimStart();
@@ -201,6 +197,37 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
     if (found.delimiter) delimiter = { value: found.delimiter, detected: true };
   }
   const columns = json ? Object.keys(safeJson(firstLine)) : headerColumns(firstLine, delimiter.value);
+  return { head, json, delimiter, columns };
+}
+
+/**
+ * What the importer makes of a header: the preset (given or detected), the renames, the currency and
+ * how values are read. Throws what the import would (a header no preset reads, a wrong entity).
+ */
+export interface ImportPlan {
+  preset: Preset;
+  isGeneric: boolean;
+  /** The renames applied before the preset reads a record. */
+  map: Record<string, string>;
+  /** Retain's own format: how the header meets its field names. */
+  generic: { map: Record<string, string>; report: ColumnReport };
+  currency: string;
+  assumedCurrency: boolean;
+  timeZone: string;
+  storeZone: string | undefined;
+  valueFormat: ValueFormat;
+}
+
+export async function planImport(
+  ctx: ModuleContext,
+  entity: Entity,
+  header: ImportHeader,
+  opts: Omit<ImportOptions, 'entity'>,
+  valueOptions: { decimal: ValueFormat['decimal']; dateFormat: ValueFormat['dateFormat'] },
+): Promise<ImportPlan> {
+  const { db } = ctx;
+  const { head, json, delimiter, columns } = header;
+  const firstLine = head.firstLine;
   const mappedColumns = columns.map((c) => opts.map?.[c] ?? c);
   // Retain's own format also reads its fields under other cases and spacings (columns.ts).
   const generic = resolveColumns(entity, columns, opts.map ?? {});
@@ -262,7 +289,43 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       field: 'time_zone',
     });
   const timeZone = opts.timeZone ?? storeZone ?? 'UTC';
-  const valueFormat: ValueFormat = { decimal: decimalOption, dateFormat, timeZone };
+  const valueFormat: ValueFormat = { ...valueOptions, timeZone };
+  return {
+    preset,
+    isGeneric,
+    map,
+    generic,
+    currency,
+    assumedCurrency,
+    timeZone,
+    storeZone,
+    valueFormat,
+  };
+}
+
+/**
+ * Reads, validates and merges one file into the store: idempotent, line-numbered errors, constant
+ * memory. The importer is the file adapter of the store itself, so it takes a path (streamed in chunks
+ * by parse workers for big files); every time stamp comes from `ctx.clock`.
+ */
+export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promise<ImportReport> {
+  const { db } = ctx;
+  const started = performance.now();
+  const now = ctx.clock.now();
+  const entity = Entity.parse(opts.entity);
+  const maxErrors = opts.maxErrors ?? 1000;
+  // Options are checked before the file is read, so a typo is named whatever the file holds.
+  const decimalOption = opts.decimal === undefined ? 'auto' : parseDecimalOption(opts.decimal, '--decimal');
+  const dateFormat = opts.dateFormat === undefined ? null : parseDateFormat(opts.dateFormat, '--date-format');
+  if (opts.timeZone !== undefined && !isTimeZone(opts.timeZone))
+    throw invalid(`unknown time zone '${opts.timeZone}'; expected an IANA name such as Europe/Kyiv or UTC`, {
+      field: '--time-zone',
+    });
+  const header = await readHeader(opts);
+  const { head, delimiter } = header;
+  const firstLine = head.firstLine;
+  const { preset, isGeneric, map, generic, currency, assumedCurrency, timeZone, storeZone, valueFormat } =
+    await planImport(ctx, entity, header, opts, { decimal: decimalOption, dateFormat });
   const tally = emptyTally();
   const source = await openSource(opts.file, {
     ...(preset.source?.(firstLine) ?? {}),
@@ -441,6 +504,12 @@ export async function importFile(ctx: ModuleContext, opts: ImportOptions): Promi
       for (const load of loads.values()) await load.abort().catch(() => undefined);
       throw err;
     }
+    opts.onProgress?.({
+      rows: report.rows,
+      bytesRead: source.info.bytesTotal,
+      bytesTotal: source.info.bytesTotal,
+      phase: 'merging',
+    });
     await session.transaction((tx) => merge(tx));
   });
   report.errors.sort((a, b) => a.line - b.line);
@@ -583,13 +652,13 @@ function delimiterHint(entity: Entity, firstLine: string, used: string, map: Rec
   return '';
 }
 
-function reportDecimal(option: ValueFormat['decimal'], t: FormatTally): ImportFormat['decimal'] {
+export function reportDecimal(option: ValueFormat['decimal'], t: FormatTally): ImportFormat['decimal'] {
   if (option !== 'auto') return { value: option, detected: false };
   const value = t.commaDecimals === 0 ? 'point' : t.pointDecimals === 0 ? 'comma' : 'point and comma';
   return { value, detected: true };
 }
 
-function reportDates(t: FormatTally): ImportFormat['dateFormat'] {
+export function reportDates(t: FormatTally): ImportFormat['dateFormat'] {
   const value =
     t.dottedDates === 0 ? 'YYYY-MM-DD' : t.isoDates === 0 ? 'DD.MM.YYYY' : 'YYYY-MM-DD and DD.MM.YYYY';
   return { value, detected: true };

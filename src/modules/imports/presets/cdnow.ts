@@ -15,6 +15,12 @@ export const cdnowPreset: Preset = {
   description: 'CDNOW_master.txt / CDNOW_sample.txt (whitespace-separated, USD)',
   entities: ['orders'],
   expectedColumns: () => MASTER,
+  columnFields: () => ({
+    customer_id: 'customer_id',
+    date: 'ordered_at',
+    number_of_cds: 'quantity',
+    dollar_value: 'line_total',
+  }),
   detect: (entity, _columns, firstLine) => {
     const fields = firstLine.trim().split(/\s+/);
     if (entity !== 'orders') return false;

@@ -34,6 +34,16 @@ export const onlineRetailPreset: Preset = {
   entities: ['orders'],
   independentRows: true,
   expectedColumns: () => COLUMNS,
+  columnFields: () => ({
+    InvoiceNo: 'order_id',
+    StockCode: 'sku',
+    Description: 'title',
+    Quantity: 'quantity',
+    InvoiceDate: 'ordered_at',
+    UnitPrice: 'unit_price',
+    CustomerID: 'customer_id',
+    Country: 'country',
+  }),
   detect: (entity, columns) => entity === 'orders' && COLUMNS.every((c) => columns.includes(c)),
   createMapper: (_entity, opts) => (v) => {
     const invoice = str(v.InvoiceNo);

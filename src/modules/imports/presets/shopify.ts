@@ -46,6 +46,38 @@ export const shopifyPreset: Preset = {
   description: 'Shopify orders export (one row per line item) and customers export CSV',
   entities: ['orders', 'customers'],
   expectedColumns: (entity) => (entity === 'customers' ? CUSTOMERS_REQUIRED : REQUIRED),
+  columnFields: (entity): Record<string, string> =>
+    entity === 'customers'
+      ? {
+          Email: 'customer_id',
+          'First Name': 'first_name',
+          'Last Name': 'last_name',
+          Phone: 'phone',
+          'Country Code': 'country',
+          Country: 'country',
+          'Accepts Email Marketing': 'email_consent',
+          'Accepts SMS Marketing': 'sms_consent',
+        }
+      : {
+          Name: 'order_id',
+          Email: 'customer_id',
+          'Created at': 'ordered_at',
+          Currency: 'currency',
+          'Lineitem sku': 'sku',
+          'Lineitem name': 'title',
+          'Lineitem quantity': 'quantity',
+          'Lineitem price': 'unit_price',
+          Total: 'order_total',
+          'Discount Amount': 'discount',
+          Shipping: 'shipping',
+          Taxes: 'tax',
+          'Financial Status': 'status',
+          'Cancelled at': 'status',
+          Source: 'source',
+          'Billing Country': 'country',
+          'Accepts Marketing': 'email_consent',
+          'Refunded Amount': 'refunds.amount',
+        },
   detect: (entity, columns) =>
     (entity === 'customers' ? CUSTOMERS_REQUIRED : entity === 'orders' ? REQUIRED : null)?.every((c) =>
       columns.includes(c),

@@ -27,6 +27,11 @@ export interface Preset {
   detect(entity: Entity, columns: string[], firstLine: string): boolean;
   source?(firstLine: string): SourceOptions;
   /**
+   * The columns this preset reads and the field of the import each feeds (`Created at` → `ordered_at`),
+   * for the upload page's column preview; other columns of the file are not read.
+   */
+  columnFields?(entity: Entity): Record<string, string>;
+  /**
    * Why a header this preset recognises cannot be imported (e.g. a download without customer ids), so
    * the error says so instead of listing expected columns; undefined for any other header.
    */
