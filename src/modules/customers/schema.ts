@@ -71,12 +71,9 @@ export type CustomerScores = z.infer<typeof CustomerScores>;
 /** Where the figures come from: the store currency, when the scores were computed, the CLV run. */
 const ScoresContext = {
   currency: z.string().nullable().openapi({ description: 'the store currency (money is in it)' }),
-  scoresAt: z
-    .string()
-    .nullable()
-    .openapi({
-      description: 'when the stored scores were computed (null: never — POST /v1/segments/refresh)',
-    }),
+  scoresAt: z.string().nullable().openapi({
+    description: 'when the stored scores were computed (null: never — POST /v1/segments/refresh)',
+  }),
   clvRun: z
     .object({ modelVersion: z.string(), asOf: z.string() })
     .nullable()
