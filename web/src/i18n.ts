@@ -2,7 +2,9 @@ import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
 import common from './locales/common';
+import customers from './locales/customers';
 import overview from './locales/overview';
+import predictions from './locales/predictions';
 import segments from './locales/segments';
 
 /**
@@ -11,7 +13,7 @@ import segments from './locales/segments';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments];
+const PARTS = [common, overview, segments, customers, predictions];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

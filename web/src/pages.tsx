@@ -1,5 +1,8 @@
 import type { ReactElement } from 'react';
+import { CustomerPage } from './pages/Customer';
+import { CustomersPage } from './pages/Customers';
 import { OverviewPage } from './pages/Overview';
+import { PredictionsPage } from './pages/Predictions';
 import { SegmentsPage } from './pages/Segments';
 
 /**
@@ -16,4 +19,7 @@ export interface PageEntry {
 export const PAGES: PageEntry[] = [
   { path: '', element: <OverviewPage />, nav: 'nav.overview' },
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
+  { path: 'customers', element: <CustomersPage />, nav: 'nav.customers' },
+  { path: 'customers/:id', element: <CustomerPage /> },
+  { path: 'predictions', element: <PredictionsPage />, nav: 'nav.predictions' },
 ];
