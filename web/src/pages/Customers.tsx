@@ -73,8 +73,12 @@ export function CustomersPage() {
   const sort: Sort = sortParam && SORTS.includes(sortParam) ? sortParam : 'id';
   const order = params.get('order') === 'asc' || params.get('order') === 'desc' ? params.get('order')! : null;
   const desc = order ? order === 'desc' : !DEFAULT_ASC.has(sort);
-  // The cursors of the pages before this one (the first page has none).
-  const [cursors, setCursors] = useState<string[]>([]);
+  // The cursors of the pages before this one (the first page has none), for this search and sort only
+  // (the back button may change them under the page).
+  const listKey = `${q}|${sort}|${desc}`;
+  const [paging, setPaging] = useState<{ key: string; cursors: string[] }>({ key: listKey, cursors: [] });
+  const cursors = paging.key === listKey ? paging.cursors : [];
+  const setCursors = (next: string[]) => setPaging({ key: listKey, cursors: next });
   const [typed, setTyped] = useState(q);
   const cursor = cursors[cursors.length - 1];
   const search = new URLSearchParams({
@@ -98,7 +102,6 @@ export function CustomersPage() {
     for (const [k, v] of Object.entries(next))
       if (v === null || v === '') p.delete(k);
       else p.set(k, v);
-    setCursors([]);
     setParams(p);
   };
   if (!list.data) return <Status query={list} />;
