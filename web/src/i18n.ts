@@ -6,6 +6,8 @@ import common from './locales/common';
 import ltv from './locales/ltv';
 import overview from './locales/overview';
 import messages from './locales/messages';
+import customers from './locales/customers';
+import predictions from './locales/predictions';
 import segments from './locales/segments';
 import settings from './locales/settings';
 import imports from './locales/imports';
@@ -17,7 +19,19 @@ import basket from './locales/basket';
  * Money, numbers and dates are formatted by `Intl` in the chosen language; the definitions are those of
  * docs/metrics.md.
  */
-const PARTS = [common, overview, segments, messages, cohorts, ltv, settings, imports, basket];
+const PARTS = [
+  common,
+  overview,
+  segments,
+  messages,
+  cohorts,
+  ltv,
+  settings,
+  imports,
+  basket,
+  customers,
+  predictions,
+];
 
 type Tree = { [key: string]: string | Tree };
 function merge(into: Tree, from: Tree): Tree {

@@ -3,6 +3,9 @@ import { CohortsPage } from './pages/Cohorts';
 import { LtvPage } from './pages/Ltv';
 import { OverviewPage } from './pages/Overview';
 import { MessagesPage } from './pages/Messages';
+import { CustomerPage } from './pages/Customer';
+import { CustomersPage } from './pages/Customers';
+import { PredictionsPage } from './pages/Predictions';
 import { SegmentsPage } from './pages/Segments';
 import { TemplatesPage } from './pages/Templates';
 import { ApiKeysPage } from './pages/ApiKeys';
@@ -23,15 +26,22 @@ export interface PageEntry {
 }
 
 export const PAGES: PageEntry[] = [
+  // Measure
   { path: '', element: <OverviewPage />, nav: 'nav.overview' },
+  { path: 'cohorts', element: <CohortsPage />, nav: 'nav.cohorts' },
+  { path: 'ltv', element: <LtvPage />, nav: 'nav.ltv' },
+  { path: 'customers', element: <CustomersPage />, nav: 'nav.customers' },
+  { path: 'customers/:id', element: <CustomerPage /> },
+  // Predict
+  { path: 'predictions', element: <PredictionsPage />, nav: 'nav.predictions' },
+  { path: 'basket', element: <BasketPage />, nav: 'nav.basket' },
+  // Act
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
   { path: 'messages', element: <MessagesPage />, nav: 'nav.messages' },
   { path: 'templates', element: <TemplatesPage /> },
-  { path: 'cohorts', element: <CohortsPage />, nav: 'nav.cohorts' },
-  { path: 'ltv', element: <LtvPage />, nav: 'nav.ltv' },
+  // Data and the store
+  { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
   { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },
   { path: 'settings/users', element: <UsersPage /> },
   { path: 'settings/keys', element: <ApiKeysPage /> },
-  { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
-  { path: 'basket', element: <BasketPage />, nav: 'nav.basket' },
 ];

@@ -129,7 +129,7 @@ P(alive) = 1) are fitted on the weeks before and scored on it, and the best is r
 history. With too short a history (or --summary) MBG/NBD is used; the output says which and why.
 CSV: customer_id,expected_purchases,p_alive,clv (clv empty without a monetary_value column;
 churn risk is 1 − p_alive). JSON: {"customers":n,"expectedPurchasesTotal":x,"model","params",
-"spendParams","clvTotal","newCustomerExpectedPurchases","churnRisk":{"median","oneTimeBuyers"},
+"logLikelihood","spendParams","spendLogLikelihood","clvTotal","newCustomerExpectedPurchases","churnRisk":{"median","oneTimeBuyers"},
 "selection":{"method","holdout","candidates":[{"model","role","holdout":{"mae",..},..}],"chosen","reason"},
 "warnings","seconds"}
 --details adds churn_risk, expected_spend (per future order), next_order_in (median time to the next

@@ -1,7 +1,8 @@
 /** The CLV module's SQL: the sales a summary is built from (`loadSales`) and stored predictions. */
 import type { Order } from '../../analytics/btyd/summary.js';
 import { sqlIds } from '../../kit/customerHooks.js';
-import type { Queryable } from '../../storage/port.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
+import { LATEST_RUN_CTE } from '../customers/repository.js';
 import { mergeStaged } from '../../storage/merge.js';
 import { minorDigits } from '../../shared/money.js';
 import { DAY_MS } from '../../shared/time.js';
@@ -115,4 +116,98 @@ export async function savePredictions(
 /** Merge hook: the merged customers' predictions dropped (recomputed for the survivor by the next run). */
 export async function dropPredictionsOf(tx: Queryable, customerIds: readonly number[]): Promise<void> {
   await tx.exec(`DELETE FROM clv_predictions WHERE customer_id IN (${sqlIds(customerIds)})`);
+}
+
+// ---- The latest stored run, as the dashboard's Predictions page reads it -------------------------
+
+/** The latest CLV run (customers/repository's LATEST_RUN_CTE) with its settings and size. */
+export interface RunDbRow {
+  model_version: string;
+  as_of: Date;
+  horizon: number;
+  time_unit: string;
+  clv_months: number | null;
+  currency: string;
+  stored_at: Date;
+  customers: number;
+}
+
+export async function latestRun(db: Queryable): Promise<RunDbRow | undefined> {
+  const rows = await db.query<RunDbRow & Record<string, unknown>>(
+    `WITH ${LATEST_RUN_CTE}
+     SELECT r.model_version, r.as_of, MIN(q.horizon) AS horizon, MIN(q.time_unit) AS time_unit,
+       MIN(q.clv_months) AS clv_months, MIN(q.currency) AS currency, MAX(q.created_at) AS stored_at,
+       COUNT(*) AS customers
+     FROM latest_run r JOIN clv_predictions q ON q.model_version = r.model_version AND q.as_of = r.as_of
+     JOIN customers c ON c.customer_id = q.customer_id
+     GROUP BY r.model_version, r.as_of`,
+  );
+  const r = rows[0];
+  return r && { ...r, customers: Number(r.customers) };
+}
+
+/** One stored prediction of a run with the customer's shop id, email and name. */
+export interface RunPredictionDbRow {
+  external_id: string;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  p_alive: number;
+  expected_purchases: number;
+  clv_minor: number | null;
+  expected_spend_minor: number | null;
+  next_order_at: Date | null;
+}
+
+/** How the run's predictions can be ordered (NULLS LAST, then insertion order). */
+export const RUN_SORTS = {
+  churnRisk: 'q.p_alive',
+  pAlive: 'q.p_alive',
+  clv: 'q.clv_minor',
+  expectedPurchases: 'q.expected_purchases',
+  nextOrderAt: 'q.next_order_at',
+} as const;
+export type RunSort = keyof typeof RUN_SORTS;
+
+/** A run's predictions in `sort` order (churn risk descending = P(alive) ascending); all when no limit. */
+export async function runPredictions(
+  db: Queryable,
+  run: { model_version: string; as_of: Date },
+  o: { sort: RunSort; desc: boolean; limit?: number },
+): Promise<RunPredictionDbRow[]> {
+  const desc = o.desc !== (o.sort === 'churnRisk');
+  const params: SqlValue[] = [run.model_version, run.as_of];
+  if (o.limit !== undefined) params.push(o.limit);
+  return db.query<RunPredictionDbRow & Record<string, unknown>>(
+    `SELECT c.external_id, c.email, c.first_name, c.last_name, q.p_alive, q.expected_purchases, q.clv_minor,
+       q.expected_spend_minor, q.next_order_at
+     FROM clv_predictions q JOIN customers c ON c.customer_id = q.customer_id
+     WHERE q.model_version = $1 AND q.as_of = $2::timestamp
+     ORDER BY ${RUN_SORTS[o.sort]} ${desc ? 'DESC' : 'ASC'} NULLS LAST, c.customer_id ASC
+     ${o.limit !== undefined ? 'LIMIT $3' : ''}`,
+    params,
+  );
+}
+
+/** Every P(alive) and CLV (minor units) of a run: its distributions. */
+export async function runValues(
+  db: Queryable,
+  run: { model_version: string; as_of: Date },
+): Promise<{ p_alive: number; clv_minor: number | null; expected_purchases: number }[]> {
+  return db.query(
+    `SELECT q.p_alive, q.clv_minor, q.expected_purchases
+     FROM clv_predictions q JOIN customers c ON c.customer_id = q.customer_id
+     WHERE q.model_version = $1 AND q.as_of = $2::timestamp`,
+    [run.model_version, run.as_of],
+  );
+}
+
+/** The `clv-predict` jobs done at or after `since`, the first finished first (the run's own job is one). */
+export async function predictJobsSince(db: Queryable, since: Date, limit: number): Promise<number[]> {
+  const rows = await db.query<{ job_id: number | bigint }>(
+    `SELECT job_id FROM jobs WHERE kind = 'clv-predict' AND status = 'done' AND finished_at >= $1::timestamp
+     ORDER BY finished_at, job_id LIMIT $2`,
+    [since, limit],
+  );
+  return rows.map((r) => Number(r.job_id));
 }

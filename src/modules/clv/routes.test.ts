@@ -61,6 +61,8 @@ describe.each(testEngines())('CLV over HTTP on %s', (engine) => {
     });
     expect(bad.status).toBe(400);
     expect((await t.call('GET', '/v1/customers/c-1/clv', { role: 'agent' })).status).toBe(404);
+    expect((await t.call('GET', '/v1/clv/summary', { role: 'analyst' })).status).toBe(404);
+    expect((await t.call('GET', '/v1/clv/predictions', { role: 'analyst' })).status).toBe(404);
     const queued = await t.call('POST', '/v1/clv/predictions', { role: 'analyst', body });
     expect(queued.status).toBe(202);
     await new JobRunner({ db, handlers: JOB_HANDLERS, logger: pino({ level: 'silent' }) }).drain();
@@ -90,6 +92,72 @@ describe.each(testEngines())('CLV over HTTP on %s', (engine) => {
     expect(out.json.error.details.issues).toEqual([
       { path: 'out', message: expect.stringContaining('out is a CLI-only option') },
     ]);
+  });
+
+  it("summarises the latest run with its job's fit, lists its predictions by churn risk, and as CSV", async () => {
+    const summary = await t.call('GET', '/v1/clv/summary', { role: 'analyst' });
+    expect(summary.status).toBe(200);
+    const s = summary.json;
+    expect(s).toMatchObject({
+      models: ['mbgnbd', 'gamma-gamma'],
+      asOf: '2023-12-31T00:00:00.000Z',
+      horizon: 26,
+      timeUnit: 'week',
+      clvMonths: 12,
+      currency: 'EUR',
+      customers: 300,
+      withClv: 300,
+    });
+    expect(s.modelVersion).toMatch(/^mbgnbd\+gamma-gamma:[0-9a-f]{12}$/);
+    // The fit is the job's result: the model, its parameters and log-likelihoods.
+    expect(s.fit.input).toMatchObject({ calibrationEnd: '2023-12-31', horizon: 26 });
+    expect(s.fit.result).toMatchObject({ model: 'mbgnbd', customers: 300 });
+    expect(Object.keys(s.fit.result.params).sort()).toEqual(['a', 'alpha', 'b', 'r']);
+    expect(s.fit.result.logLikelihood).toBeLessThan(0);
+    expect(typeof s.fit.result.spendLogLikelihood).toBe('number');
+    // The histograms count every customer; the CLV bins are round and contiguous.
+    const count = (bins: { customers: number }[]) => bins.reduce((a, b) => a + b.customers, 0);
+    expect(count(s.clvHistogram)).toBe(300);
+    expect(count(s.churnRiskHistogram)).toBe(300);
+    expect(s.churnRiskHistogram).toHaveLength(10);
+    for (let i = 1; i < s.clvHistogram.length; i++)
+      expect(s.clvHistogram[i].from).toBe(s.clvHistogram[i - 1].to);
+    expect(s.clvTotal).toBeGreaterThan(0);
+
+    const list = await t.call('GET', '/v1/clv/predictions?limit=5', { role: 'agent' });
+    expect(list.status).toBe(200);
+    expect(list.json).toMatchObject({ total: 300, sort: 'churnRisk', order: 'desc', currency: 'EUR' });
+    expect(list.json.data).toHaveLength(5);
+    const risks = list.json.data.map((r: { churnRisk: number }) => r.churnRisk);
+    expect(risks).toEqual([...risks].sort((a, b) => b - a));
+    // The same customer as GET /v1/customers/{id}/clv, in major units.
+    const first = list.json.data[0];
+    const one = await t.call('GET', `/v1/customers/${first.customerId}/clv`, { role: 'agent' });
+    expect(first.pAlive).toBe(one.json.pAlive);
+    expect(first.clv).toBe(one.json.clvMinor / 100);
+    const byClv = await t.call('GET', '/v1/clv/predictions?sort=clv&limit=3', { role: 'agent' });
+    const clvs = byClv.json.data.map((r: { clv: number }) => r.clv);
+    expect(clvs).toEqual([...clvs].sort((a, b) => b - a));
+
+    const csv = await t.call('GET', '/v1/clv/predictions?format=csv', { role: 'agent' });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toBe(
+      'attachment; filename="clv-predictions-2023-12-31-churnRisk-desc.csv"',
+    );
+    const lines = csv.text.trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      'customer_id,email,first_name,last_name,p_alive,churn_risk,expected_purchases,clv,expected_spend,next_order_date',
+    );
+    expect(lines).toHaveLength(301);
+    expect(lines.slice(1, 6).map((l) => l.split(',')[0])).toEqual(
+      list.json.data.map((r: { customerId: string }) => r.customerId),
+    );
+    const cells = lines[1]!.split(',');
+    expect(Number(cells[4])).toBeCloseTo(first.pAlive, 6);
+    expect(cells[7]).toBe(first.clv.toFixed(2));
+    expect((await t.call('GET', '/v1/clv/predictions?sort=name', { role: 'agent' })).status).toBe(400);
+    expect((await t.call('GET', '/v1/clv/summary', { role: 'marketer' })).status).toBeLessThan(500);
   });
 });
 

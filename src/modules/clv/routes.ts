@@ -8,7 +8,15 @@ import {
   ValidateInput,
   ValidateOptions,
 } from './schema.js';
-import { fit, fitJson, validate } from './service.js';
+import {
+  fit,
+  fitJson,
+  latestRunPredictions,
+  latestRunPredictionsCsv,
+  latestRunSummary,
+  validate,
+} from './service.js';
+import { RUN_SORTS } from './repository.js';
 import { customerPrediction } from '../customers/service.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
@@ -61,6 +69,68 @@ const FitResult = z
   })
   .openapi('ClvFitResult');
 
+const Bin = z.object({ from: z.number(), to: z.number().nullable(), customers: z.number().int() });
+
+const RunSummary = z
+  .object({
+    modelVersion: z.string(),
+    models: z
+      .array(z.string())
+      .openapi({ description: 'the purchase model, and gamma-gamma when CLV is known' }),
+    asOf: z.string().openapi({ description: 'the calibration end the run predicted from' }),
+    horizon: z.number(),
+    timeUnit: z.string(),
+    clvMonths: z.number().nullable(),
+    currency: z.string(),
+    storedAt: z.string(),
+    customers: z.number().int(),
+    withClv: z.number().int(),
+    expectedPurchasesTotal: z.number(),
+    clvTotal: z.number().nullable().openapi({ description: 'major units' }),
+    clvMedian: z.number().nullable(),
+    churnRiskMedian: z.number().nullable(),
+    clvHistogram: z.array(Bin).openapi({
+      description: 'about 20 equal bins from 0 to the 99th percentile, then one open bin (to: null)',
+    }),
+    churnRiskHistogram: z.array(Bin).openapi({ description: 'ten bins of 0.1' }),
+    fit: z
+      .object({
+        jobId: z.number(),
+        finishedAt: z.string().nullable(),
+        input: z.unknown(),
+        result: z.unknown().openapi({ description: 'the `retain clv predict --json` document' }),
+      })
+      .nullable()
+      .openapi({ description: 'the clv-predict job that stored the run (null: it ran from the CLI)' }),
+  })
+  .openapi('ClvRunSummary');
+
+const RunPredictionsQuery = z.object({
+  sort: z
+    .enum(Object.keys(RUN_SORTS) as [keyof typeof RUN_SORTS, ...(keyof typeof RUN_SORTS)[]])
+    .default('churnRisk')
+    .openapi({ description: 'churnRisk (default), pAlive, clv, expectedPurchases or nextOrderAt' }),
+  order: z
+    .enum(['asc', 'desc'])
+    .optional()
+    .openapi({ description: 'default desc (nextOrderAt: asc); missing values last' }),
+  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'JSON: the first n' }),
+  format: z.enum(['json', 'csv']).default('json').openapi({ description: 'csv: every prediction, a file' }),
+});
+
+const RunPrediction = z.object({
+  customerId: z.string(),
+  email: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  pAlive: z.number(),
+  churnRisk: z.number().openapi({ description: '1 − pAlive' }),
+  expectedPurchases: z.number(),
+  clv: z.number().nullable().openapi({ description: 'major units; null without a spend model' }),
+  expectedSpend: z.number().nullable(),
+  nextOrderAt: z.string().nullable(),
+});
+
 /**
  * CLV over HTTP on the server's store: predictions run as jobs (they write a row per customer); fits and
  * holdout validations answer at once (about a second on the demo's 4,000 customers, mostly reading the
@@ -88,6 +158,62 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       const { job } = await deps.jobs.enqueue('clv-predict', raw, { idempotencyKey: key, maxAttempts: 2 });
       c.header('Location', `/v1/clv/predictions/${job.jobId}`);
       return c.json(view(job), 202);
+    },
+  );
+  app.get(
+    '/v1/clv/summary',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/clv/summary',
+      tags,
+      summary: 'The latest stored CLV run: settings, totals, CLV and churn-risk distributions, its fit',
+      description:
+        'The run is the latest stored predictions (largest as-of, then the most recently stored). `fit` is the result of the `clv-predict` job that stored it (model, parameters, log-likelihoods, the holdout model selection), null for a run made by `retain clv predict`. 404 before the first run.',
+      responses: { 200: json(RunSummary, 'The run') },
+    }),
+    async (c) => c.json(await latestRunSummary(deps)),
+  );
+  app.get(
+    '/v1/clv/predictions',
+    documented(app, auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/clv/predictions',
+      tags,
+      summary:
+        "The latest run's predictions per customer, by churn risk (or another sort); CSV with format=csv",
+      description:
+        'JSON: the first `limit` predictions in `sort` order (ties by customer insertion order) and the `total`. `format=csv`: every prediction of the run as a file — customer_id,email,first_name,last_name,p_alive,churn_risk,expected_purchases,clv,expected_spend,next_order_date (money in major units of the store currency, empty where unknown). 404 before the first run.',
+      request: { query: RunPredictionsQuery },
+      responses: {
+        200: {
+          description: 'The predictions',
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  modelVersion: z.string(),
+                  asOf: z.string(),
+                  currency: z.string(),
+                  total: z.number().int(),
+                  sort: z.string(),
+                  order: z.string(),
+                  data: z.array(RunPrediction),
+                })
+                .openapi('ClvRunPredictions'),
+            },
+            'text/csv': { schema: z.string() },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const q = parseInput(RunPredictionsQuery, c.req.query(), 'query');
+      if (q.format === 'json') return c.json((await latestRunPredictions(deps, q)).body);
+      const { csv, filename } = await latestRunPredictionsCsv(deps, q);
+      return c.body(csv, 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${filename}"`,
+      });
     },
   );
   app.get(

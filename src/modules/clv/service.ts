@@ -29,7 +29,17 @@ import {
 import { AppError, invalid } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
 import type { ModuleContext } from '../../kit/context.js';
-import { loadSales, savePredictions, type StoredPrediction } from './repository.js';
+import {
+  latestRun,
+  loadSales,
+  predictJobsSince,
+  runPredictions,
+  runValues,
+  savePredictions,
+  type RunSort,
+  type StoredPrediction,
+} from './repository.js';
+import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import type { FitInput, Model, PredictInput, TransactionModelName, ValidateInput } from './schema.js';
 import type { SummaryColumns } from './summaryCsv.js';
 import { fitTransactionModel, fitWarnings, type AnyFit } from './fits.js';
@@ -220,7 +230,11 @@ export interface PredictOutcome {
   expectedPurchasesTotal: number;
   model: TransactionModelName;
   params: Record<string, number>;
+  /** The purchase model's log-likelihood on the whole history (the fit the predictions use). */
+  logLikelihood: number;
   spendParams: Record<string, number> | null;
+  /** Gamma-Gamma's log-likelihood (repeat buyers' spend); null without a spend model. */
+  spendLogLikelihood: number | null;
   clvTotal: number | null;
   /** E[X(horizon)]: expected purchases over the horizon of a customer who buys for the first time now. */
   newCustomerExpectedPurchases: number;
@@ -249,7 +263,9 @@ export function predictJson(r: PredictOutcome) {
     expectedPurchasesTotal: r.expectedPurchasesTotal,
     model: r.model,
     params: r.params,
+    logLikelihood: r.logLikelihood,
     spendParams: r.spendParams,
+    spendLogLikelihood: r.spendLogLikelihood,
     clvTotal: r.clvTotal,
     newCustomerExpectedPurchases: r.newCustomerExpectedPurchases,
     churnRisk: r.churnRisk,
@@ -383,7 +399,9 @@ function predictOn(
       expectedPurchasesTotal: round(total, 6),
       model: choice.name,
       params: fit.params,
+      logLikelihood: fit.logLikelihood,
       spendParams: gg ? gg.params : null,
+      spendLogLikelihood: gg ? gg.logLikelihood : null,
       clvTotal: gg ? round(clvTotal, 2) : null,
       newCustomerExpectedPurchases: round(model.expectedPurchases(opts.horizon), 6),
       churnRisk,
@@ -600,4 +618,194 @@ export function validateSummary(
   input: SummaryFitOptions & { model: TransactionModelName; summary: SummaryColumns },
 ): ValidateOutcome {
   return validateOn(input.summary, input, clock());
+}
+
+// ---- The latest stored run (the dashboard's Predictions page) -------------------------------------
+
+/** One bar of a distribution: customers with a value in [from, to) (`to` null: from and above). */
+export interface Bin {
+  from: number;
+  to: number | null;
+  customers: number;
+}
+
+/** 1, 2 or 5 × a power of ten, at least `v`. */
+function niceStep(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= v * (1 - 1e-12))!;
+}
+
+/**
+ * A CLV histogram: about 20 equal bins of a round width from 0 to the 99th percentile, the rest in a
+ * last open bin (CLV is long-tailed: the top few customers would squash every other bar).
+ */
+export function clvBins(values: readonly number[], bins = 20): Bin[] {
+  if (values.length === 0) return [];
+  const sorted = Float64Array.from(values).sort();
+  const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+  const step = niceStep(p99 / bins);
+  const top = Math.max(step, Math.ceil(p99 / step) * step);
+  const n = Math.round(top / step);
+  const counts = new Array<number>(n + 1).fill(0);
+  for (const v of sorted) counts[v >= top ? n : Math.max(0, Math.floor(v / step))]!++;
+  const out: Bin[] = counts.slice(0, n).map((c, i) => ({
+    from: round(i * step, 6),
+    to: round((i + 1) * step, 6),
+    customers: c,
+  }));
+  if (counts[n]! > 0) out.push({ from: round(top, 6), to: null, customers: counts[n]! });
+  return out;
+}
+
+/** Churn risk in ten bins of 0.1 (the last includes 1). */
+export function riskBins(risks: readonly number[]): Bin[] {
+  const counts = new Array<number>(10).fill(0);
+  for (const r of risks) counts[Math.min(9, Math.max(0, Math.floor(r * 10)))]!++;
+  return counts.map((c, i) => ({ from: i / 10, to: (i + 1) / 10, customers: c }));
+}
+
+const noRun = () =>
+  new AppError(
+    'not_found',
+    'no CLV predictions yet: run POST /v1/clv/predictions (or `retain clv predict --calibration-end <last order day> --horizon 12`)',
+  );
+
+/**
+ * `GET /v1/clv/summary`: the latest stored run — its settings, size and totals, the CLV and churn-risk
+ * distributions, and the fit that made it (the `clv-predict` job's result: model, parameters,
+ * log-likelihoods, how the model was chosen with the holdout) when it ran as a job (a CLI run keeps none).
+ */
+export async function latestRunSummary(ctx: ModuleContext) {
+  const run = await latestRun(ctx.db);
+  if (!run) throw noRun();
+  const digits = minorDigits(run.currency);
+  const values = await runValues(ctx.db, run);
+  const clv = values
+    .filter((v) => v.clv_minor !== null)
+    .map((v) => minorToDecimal(Number(v.clv_minor), digits));
+  const risks = values.map((v) => 1 - v.p_alive);
+  let expected = 0;
+  for (const v of values) expected += v.expected_purchases;
+  const names = run.model_version.split(':')[0]!;
+  const [purchaseModel] = names.split('+');
+  let fit: { jobId: number; finishedAt: string | null; input: unknown; result: unknown } | null = null;
+  for (const id of await predictJobsSince(ctx.db, run.stored_at, 10)) {
+    const job = await ctx.jobs.get(id);
+    const input = job?.payload as { calibrationEnd?: string } | null;
+    const result = job?.result as { model?: string; spendParams?: unknown } | null;
+    if (
+      job &&
+      input?.calibrationEnd === run.as_of.toISOString().slice(0, 10) &&
+      result?.model === purchaseModel &&
+      (result?.spendParams !== null) === names.includes('+')
+    ) {
+      fit = { jobId: job.jobId, finishedAt: job.finishedAt?.toISOString() ?? null, input, result };
+      break;
+    }
+  }
+  const sortedRisk = Float64Array.from(risks).sort();
+  const sortedClv = Float64Array.from(clv).sort();
+  return {
+    modelVersion: run.model_version,
+    models: names.split('+'),
+    asOf: run.as_of.toISOString(),
+    horizon: run.horizon,
+    timeUnit: run.time_unit,
+    clvMonths: run.clv_months,
+    currency: run.currency,
+    storedAt: run.stored_at.toISOString(),
+    customers: run.customers,
+    withClv: clv.length,
+    expectedPurchasesTotal: round(expected, 6),
+    clvTotal: clv.length
+      ? round(
+          clv.reduce((a, b) => a + b, 0),
+          digits,
+        )
+      : null,
+    clvMedian: clv.length ? round(median(sortedClv), digits) : null,
+    churnRiskMedian: risks.length ? round(median(sortedRisk), 6) : null,
+    clvHistogram: clvBins(clv),
+    churnRiskHistogram: riskBins(risks),
+    fit,
+  };
+}
+
+export interface RunPredictionsInput {
+  sort: RunSort;
+  order?: 'asc' | 'desc' | undefined;
+  limit: number;
+}
+
+/** The latest run's predictions in `sort` order: the first `limit`, or (`all`) every one, for the CSV. */
+export async function latestRunPredictions(ctx: ModuleContext, input: RunPredictionsInput, all = false) {
+  const run = await latestRun(ctx.db);
+  if (!run) throw noRun();
+  const digits = minorDigits(run.currency);
+  const order = input.order ?? (input.sort === 'nextOrderAt' ? 'asc' : 'desc');
+  const rows = await runPredictions(ctx.db, run, {
+    sort: input.sort,
+    desc: order === 'desc',
+    ...(all ? {} : { limit: input.limit }),
+  });
+  const money = (m: number | null) => (m === null ? null : minorToDecimal(Number(m), digits));
+  return {
+    run,
+    order,
+    digits,
+    body: {
+      modelVersion: run.model_version,
+      asOf: run.as_of.toISOString(),
+      currency: run.currency,
+      total: run.customers,
+      sort: input.sort,
+      order,
+      data: rows.map((r) => ({
+        customerId: r.external_id,
+        email: r.email,
+        firstName: r.first_name,
+        lastName: r.last_name,
+        pAlive: r.p_alive,
+        churnRisk: 1 - r.p_alive,
+        expectedPurchases: r.expected_purchases,
+        clv: money(r.clv_minor),
+        expectedSpend: money(r.expected_spend_minor),
+        nextOrderAt: r.next_order_at ? r.next_order_at.toISOString() : null,
+      })),
+    },
+  };
+}
+
+/**
+ * The latest run's predictions as CSV (`GET /v1/clv/predictions?format=csv`): customer_id, email,
+ * first_name, last_name, p_alive, churn_risk, expected_purchases, clv, expected_spend, next_order_date
+ * (money in major units; empty where unknown); every prediction of the run, in `sort` order.
+ */
+export async function latestRunPredictionsCsv(ctx: ModuleContext, input: RunPredictionsInput) {
+  const { run, order, digits, body } = await latestRunPredictions(ctx, input, true);
+  const cell = (v: string | null) =>
+    v === null ? '' : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  const lines = [
+    'customer_id,email,first_name,last_name,p_alive,churn_risk,expected_purchases,clv,expected_spend,next_order_date',
+  ];
+  for (const r of body.data)
+    lines.push(
+      [
+        cell(r.customerId),
+        cell(r.email),
+        cell(r.firstName),
+        cell(r.lastName),
+        r.pAlive.toFixed(6),
+        r.churnRisk.toFixed(6),
+        r.expectedPurchases.toFixed(6),
+        r.clv === null ? '' : r.clv.toFixed(digits),
+        r.expectedSpend === null ? '' : r.expectedSpend.toFixed(digits),
+        r.nextOrderAt ? r.nextOrderAt.slice(0, 10) : '',
+      ].join(','),
+    );
+  return {
+    csv: `${lines.join('\n')}\n`,
+    filename: `clv-predictions-${run.as_of.toISOString().slice(0, 10)}-${input.sort}-${order}.csv`,
+  };
 }

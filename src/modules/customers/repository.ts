@@ -29,35 +29,166 @@ export interface ConsentDbRow {
 const COLUMNS = `customer_id, external_id, email, phone, first_name, last_name, birthday, country, acquisition_channel, created_at, updated_at, locale, time_zone`;
 
 export interface CustomerFilter {
-  afterId?: number;
   limit: number;
   email?: string;
   country?: string;
   acquisitionChannel?: string;
   createdFrom?: Date;
   createdTo?: Date;
+  /** Case-insensitive substring of the shop id, email or "first last" name. */
+  search?: string;
+  /** One customer (by internal id): the scores of GET /v1/customers/{id}/scores. */
+  customerId?: number;
 }
 
-/** One page in customer_id order (keyset pagination: stable under inserts). */
-export async function listCustomers(db: Queryable, f: CustomerFilter): Promise<CustomerDbRow[]> {
+/** The list's sort keys: the SQL they order by (NULLS LAST either way) and the type of a cursor value. */
+export const LIST_SORTS = {
+  id: { sql: 'c.customer_id', type: 'number' },
+  orders: { sql: 's.orders', type: 'number' },
+  revenue: { sql: 's.revenue_minor', type: 'number' },
+  lastOrderAt: { sql: 's.last_order_at', type: 'time' },
+  pAlive: { sql: 'p.p_alive', type: 'number' },
+  // Churn risk is 1 − P(alive): ordering by P(alive) the other way round (exact, no arithmetic).
+  churnRisk: { sql: 'p.p_alive', type: 'number', reversed: true },
+  clv: { sql: 'p.clv_minor', type: 'number' },
+  nextOrderAt: { sql: 'p.next_order_at', type: 'time' },
+} as const;
+export type ListSort = keyof typeof LIST_SORTS;
+
+/** Where a sorted page starts: after the row with this sort value (null: sorted last) and customer_id. */
+export interface ListAfter {
+  value: number | string | null;
+  id: number;
+}
+
+/** A customer with their stored scores (customer_scores) and the latest CLV run's prediction. */
+export interface CustomerListDbRow extends CustomerDbRow {
+  orders: number | null;
+  revenue_minor: number | null;
+  aov_minor: number | null;
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+  rfm_segment: string | null;
+  rfm_r: number | null;
+  rfm_f: number | null;
+  rfm_m: number | null;
+  p_alive: number | null;
+  expected_purchases: number | null;
+  clv_minor: number | null;
+  next_order_at: Date | null;
+  /** The value the page is sorted by (the cursor keeps it). */
+  sort_value: number | string | Date | null;
+}
+
+/**
+ * The latest CLV run — the largest as-of, then the most recently stored, then the last model version
+ * (what GET /v1/customers/{id}/clv reads per customer) — and its predictions.
+ */
+export const LATEST_RUN_CTE = `latest_run AS (
+  SELECT model_version, as_of FROM clv_predictions ORDER BY as_of DESC, created_at DESC, model_version DESC LIMIT 1
+)`;
+const LIST_FROM = `customers c
+  LEFT JOIN customer_scores s ON s.customer_id = c.customer_id
+  LEFT JOIN (
+    SELECT q.customer_id, q.p_alive, q.expected_purchases, q.clv_minor, q.next_order_at
+    FROM clv_predictions q JOIN latest_run r ON r.model_version = q.model_version AND r.as_of = q.as_of
+  ) p ON p.customer_id = c.customer_id`;
+
+function listWhere(f: CustomerFilter, params: SqlValue[]): string[] {
   const where: string[] = [];
-  const params: SqlValue[] = [];
   const add = (sql: string, v: SqlValue) => {
     params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
+    where.push(sql.replaceAll('?', `$${params.length}`));
   };
-  if (f.afterId !== undefined) add('customer_id > ?', f.afterId);
-  if (f.email !== undefined) add('email = ?', f.email.toLowerCase());
-  if (f.country !== undefined) add('country = ?', f.country);
-  if (f.acquisitionChannel !== undefined) add('acquisition_channel = ?', f.acquisitionChannel.toLowerCase());
-  if (f.createdFrom !== undefined) add('created_at >= ?::timestamp', f.createdFrom);
-  if (f.createdTo !== undefined) add('created_at < ?::timestamp', f.createdTo);
+  if (f.customerId !== undefined) add('c.customer_id = ?', f.customerId);
+  if (f.email !== undefined) add('c.email = ?', f.email.toLowerCase());
+  if (f.country !== undefined) add('c.country = ?', f.country);
+  if (f.acquisitionChannel !== undefined)
+    add('c.acquisition_channel = ?', f.acquisitionChannel.toLowerCase());
+  if (f.createdFrom !== undefined) add('c.created_at >= ?::timestamp', f.createdFrom);
+  if (f.createdTo !== undefined) add('c.created_at < ?::timestamp', f.createdTo);
+  if (f.search !== undefined && f.search !== '') {
+    const like = `%${f.search.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    add(
+      `(LOWER(c.external_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(c.email, '')) LIKE ? ESCAPE '\\'
+        OR LOWER(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')) LIKE ? ESCAPE '\\')`,
+      like,
+    );
+  }
+  return where;
+}
+
+/**
+ * One page of customers with their scores, sorted by `sort` (NULLS LAST, then customer_id ascending),
+ * keyset-paginated after `after` (stable and cheap however deep the page). The default, `id` ascending,
+ * is insertion order.
+ */
+export async function listCustomers(
+  db: Queryable,
+  f: CustomerFilter & { sort?: ListSort; desc?: boolean; after?: ListAfter },
+): Promise<CustomerListDbRow[]> {
+  const params: SqlValue[] = [];
+  const where = listWhere(f, params);
+  const sort = LIST_SORTS[f.sort ?? 'id'];
+  // The direction in SQL: churn risk descending is P(alive) ascending.
+  const desc = (f.desc ?? false) !== ('reversed' in sort && sort.reversed);
+  const e = sort.sql;
+  const cast = sort.type === 'time' ? '::timestamp' : '';
+  if (f.after) {
+    params.push(f.after.id);
+    const id = `$${params.length}`;
+    if (f.sort === undefined || f.sort === 'id') where.push(`c.customer_id ${desc ? '<' : '>'} ${id}`);
+    else if (f.after.value === null) where.push(`(${e} IS NULL AND c.customer_id > ${id})`);
+    else {
+      params.push(sort.type === 'time' ? new Date(f.after.value) : f.after.value);
+      const v = `$${params.length}${cast}`;
+      where.push(
+        `(${e} ${desc ? '<' : '>'} ${v} OR (${e} = ${v} AND c.customer_id > ${id}) OR ${e} IS NULL)`,
+      );
+    }
+  }
   params.push(f.limit);
-  return db.query<CustomerDbRow & Record<string, unknown>>(
-    `SELECT ${COLUMNS} FROM customers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY customer_id LIMIT $${params.length}`,
+  const order =
+    f.sort === undefined || f.sort === 'id'
+      ? `c.customer_id ${desc ? 'DESC' : 'ASC'}`
+      : `${e} ${desc ? 'DESC' : 'ASC'} NULLS LAST, c.customer_id ASC`;
+  return db.query<CustomerListDbRow & Record<string, unknown>>(
+    `WITH ${LATEST_RUN_CTE}
+     SELECT ${COLUMNS.split(', ')
+       .map((col) => `c.${col}`)
+       .join(', ')},
+       s.orders, s.revenue_minor, s.aov_minor, s.first_order_at, s.last_order_at, s.rfm_segment, s.rfm_r, s.rfm_f,
+       s.rfm_m, p.p_alive, p.expected_purchases, p.clv_minor, p.next_order_at, ${e} AS sort_value
+     FROM ${LIST_FROM}
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${order} LIMIT $${params.length}`,
     params,
   );
+}
+
+/** How many customers the filter matches (the list's `total`). */
+export async function countCustomers(db: Queryable, f: CustomerFilter): Promise<number> {
+  const params: SqlValue[] = [];
+  const where = listWhere(f, params);
+  const [r] = await db.query<{ n: number | bigint }>(
+    `SELECT COUNT(*) AS n FROM customers c ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+    params,
+  );
+  return Number(r?.n ?? 0);
+}
+
+/** When the stored scores were computed (null: never), and the latest CLV run (null: none). */
+export async function listContext(
+  db: Queryable,
+): Promise<{ scoresAt: Date | null; run: { model_version: string; as_of: Date; currency: string } | null }> {
+  const [s] = await db.query<{ at: Date | null }>(`SELECT MAX(refreshed_at) AS at FROM customer_scores`);
+  const [run] = await db.query<{ model_version: string; as_of: Date; currency: string }>(
+    `WITH ${LATEST_RUN_CTE}
+     SELECT r.model_version, r.as_of, (SELECT q.currency FROM clv_predictions q
+       WHERE q.model_version = r.model_version AND q.as_of = r.as_of LIMIT 1) AS currency
+     FROM latest_run r`,
+  );
+  return { scoresAt: s?.at ?? null, run: run ?? null };
 }
 
 export async function customerByExternalId(

@@ -11,6 +11,8 @@ import {
   ConsentUpdate,
   Customer,
   CustomerListQuery,
+  CustomerPage,
+  CustomerScoresResult,
   DuplicatesQuery,
   DuplicatesResult,
   MergeInput,
@@ -30,9 +32,11 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       method: 'get',
       path: '/v1/customers',
       tags,
-      summary: 'List customers (cursor pagination, filters)',
+      summary: 'List customers with their scores: search, filters, sort, cursor pagination',
+      description:
+        'Each customer with `scores`: order aggregates and RFM from the stored scores (docs/segments.md#stored-inputs) and the latest CLV run’s prediction (P(alive), churn risk = 1 − P(alive), CLV, next order due). `q` searches the shop id, email and name; `sort` orders by a score (customers without it last, then by insertion); `total` counts the matches. A `nextCursor` continues the same sort and order.',
       request: { query: CustomerListQuery },
-      responses: { 200: json(page(Customer, 'CustomerPage'), 'A page of customers') },
+      responses: { 200: json(CustomerPage, 'A page of customers') },
     }),
     async (c) => c.json(await service.listCustomers(deps, c.req.valid('query')), 200),
   );
@@ -60,6 +64,19 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
       responses: { 200: json(Customer, 'The customer') },
     }),
     async (c) => c.json(await service.getCustomer(deps, c.req.valid('param')), 200),
+  );
+
+  app.openapi(
+    securedRoute(auth, 'customers:read', {
+      method: 'get',
+      path: '/v1/customers/{id}/scores',
+      tags,
+      summary: "A customer's figures: orders, net revenue, RFM, and the latest CLV run's prediction",
+      description: 'The `scores` of the customer as `GET /v1/customers` lists them (money in major units).',
+      request: { params: IdParam },
+      responses: { 200: json(CustomerScoresResult, 'The scores') },
+    }),
+    async (c) => c.json(await service.customerScores(deps, c.req.valid('param')), 200),
   );
 
   app.post(

@@ -42,9 +42,73 @@ export const Customer = z
   .openapi('Customer');
 export type Customer = z.infer<typeof Customer>;
 
+/**
+ * A customer's figures: order aggregates and RFM from the stored scores (docs/segments.md#stored-inputs,
+ * refreshed after orders change and daily), and the latest CLV run's prediction. Money in major units
+ * of the store currency; null where there is nothing to say (no orders, no scores yet, no CLV run).
+ */
+export const CustomerScores = z
+  .object({
+    orders: z.number().int().nullable().openapi({ description: 'sale orders' }),
+    revenue: z.number().nullable().openapi({ description: 'net revenue (refunds taken off)' }),
+    aov: z.number().nullable().openapi({ description: 'average order value' }),
+    firstOrderAt: z.string().nullable(),
+    lastOrderAt: z.string().nullable(),
+    rfmSegment: z.string().nullable(),
+    rfm: z
+      .string()
+      .nullable()
+      .openapi({ description: 'recency, frequency and monetary scores 1–5, e.g. "545"' }),
+    pAlive: z.number().nullable().openapi({ description: 'probability the customer is still active' }),
+    churnRisk: z.number().nullable().openapi({ description: '1 − pAlive' }),
+    expectedPurchases: z.number().nullable().openapi({ description: "over the CLV run's horizon" }),
+    clv: z.number().nullable().openapi({ description: "predicted CLV over the run's CLV months" }),
+    nextOrderAt: z.string().nullable().openapi({ description: 'when the next order is due (the model)' }),
+  })
+  .openapi('CustomerScores');
+export type CustomerScores = z.infer<typeof CustomerScores>;
+
+/** Where the figures come from: the store currency, when the scores were computed, the CLV run. */
+const ScoresContext = {
+  currency: z.string().nullable().openapi({ description: 'the store currency (money is in it)' }),
+  scoresAt: z.string().nullable().openapi({
+    description: 'when the stored scores were computed (null: never — POST /v1/segments/refresh)',
+  }),
+  clvRun: z
+    .object({ modelVersion: z.string(), asOf: z.string() })
+    .nullable()
+    .openapi({ description: 'the latest CLV run (null: none — POST /v1/clv/predictions)' }),
+};
+
+export const CustomerListItem = Customer.extend({ scores: CustomerScores }).openapi('CustomerListItem');
+
+export const CustomerPage = z
+  .object({
+    data: z.array(CustomerListItem),
+    nextCursor: z.string().nullable(),
+    total: z.number().int().openapi({ description: 'customers matching the filters and search' }),
+    ...ScoresContext,
+  })
+  .openapi('CustomerPage');
+
+export const CustomerScoresResult = z
+  .object({ customerId: z.string(), scores: CustomerScores, ...ScoresContext })
+  .openapi('CustomerScoresResult');
+
 const instant = z
   .string()
   .datetime({ offset: true, message: 'expected an ISO 8601 instant like 2024-01-31T00:00:00Z' });
+
+export const CUSTOMER_SORTS = [
+  'id',
+  'orders',
+  'revenue',
+  'lastOrderAt',
+  'pAlive',
+  'churnRisk',
+  'clv',
+  'nextOrderAt',
+] as const;
 
 export const CustomerListQuery = z.object({
   ...PageQuery,
@@ -53,6 +117,20 @@ export const CustomerListQuery = z.object({
   acquisitionChannel: z.string().optional(),
   createdFrom: instant.optional().openapi({ description: 'created at or after (ISO 8601)' }),
   createdTo: instant.optional().openapi({ description: 'created before (ISO 8601)' }),
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .openapi({ description: 'search: part of the shop id, email or name (case-insensitive)' }),
+  sort: z.enum(CUSTOMER_SORTS).default('id').openapi({
+    description:
+      'id (insertion order), orders, revenue, lastOrderAt, pAlive, churnRisk, clv or nextOrderAt; customers without the value come last',
+  }),
+  order: z
+    .enum(['asc', 'desc'])
+    .optional()
+    .openapi({ description: 'default: asc for id and nextOrderAt, desc for the others' }),
 });
 export type CustomerListQuery = z.infer<typeof CustomerListQuery>;
 

@@ -9,6 +9,8 @@ import { mergeRows, parseJsonBody } from '../ingest/service.js';
 import { recordEvents } from '../outbox/service.js';
 import type { NewDomainEvent } from '../../kit/events.js';
 import * as repo from './repository.js';
+import { getStore } from '../settings/service.js';
+import { minorDigits, minorToDecimal } from '../../shared/money.js';
 import {
   CONSENT_CHANNELS,
   ConsentChannel,
@@ -20,6 +22,7 @@ import {
   type ConsentStatus,
   type Customer,
   type CustomerListQuery,
+  type CustomerScores,
 } from './schema.js';
 import type { z } from '@hono/zod-openapi';
 
@@ -60,28 +63,120 @@ function badCursor(): AppError {
   });
 }
 
-export async function listCustomers({ db }: ModuleContext, q: CustomerListQuery) {
-  const after = decodeCursor(q.cursor, isId);
+/** A list cursor: the last row's customer_id and, on a sorted list, its sort, order and sort value. */
+interface ListCursor {
+  id: number;
+  s?: string;
+  o?: string;
+  v?: number | string | null;
+}
+const isListCursor = (v: unknown): v is ListCursor =>
+  isId(v) &&
+  ['string', 'undefined'].includes(typeof (v as ListCursor).s) &&
+  ['string', 'undefined'].includes(typeof (v as ListCursor).o) &&
+  ((v as ListCursor).v === undefined ||
+    (v as ListCursor).v === null ||
+    ['string', 'number'].includes(typeof (v as ListCursor).v));
+
+const DEFAULT_ASC = new Set(['id', 'nextOrderAt']);
+
+/** Money in minor units → major units of the currency (null stays null). */
+const major = (minor: number | null, currency: string | null) =>
+  minor === null ? null : minorToDecimal(Number(minor), minorDigits(currency ?? 'USD'));
+
+function scoresOf(r: repo.CustomerListDbRow, currency: string | null): CustomerScores {
+  const n = (v: number | bigint | null) => (v === null ? null : Number(v));
+  return {
+    orders: n(r.orders),
+    revenue: major(r.revenue_minor, currency),
+    aov: major(r.aov_minor, currency),
+    firstOrderAt: iso(r.first_order_at),
+    lastOrderAt: iso(r.last_order_at),
+    rfmSegment: r.rfm_segment,
+    rfm: r.rfm_r === null ? null : `${r.rfm_r}${r.rfm_f}${r.rfm_m}`,
+    pAlive: r.p_alive,
+    churnRisk: r.p_alive === null ? null : 1 - r.p_alive,
+    expectedPurchases: r.expected_purchases,
+    clv: major(r.clv_minor, currency),
+    nextOrderAt: iso(r.next_order_at),
+  };
+}
+
+async function scoresContext(ctx: ModuleContext) {
+  const [store, c] = await Promise.all([getStore(ctx), repo.listContext(ctx.db)]);
+  return {
+    currency: store.currency ?? c.run?.currency ?? null,
+    scoresAt: iso(c.scoresAt),
+    clvRun: c.run ? { modelVersion: c.run.model_version, asOf: c.run.as_of.toISOString() } : null,
+  };
+}
+
+/**
+ * `GET /v1/customers`: filtered, searched (shop id, email, name), sorted and keyset-paginated, each
+ * customer with their scores (order aggregates and RFM stored by segments, the latest CLV run's
+ * prediction) and the total matching.
+ */
+export async function listCustomers(ctx: ModuleContext, q: CustomerListQuery) {
+  const { db } = ctx;
+  const order = q.order ?? (DEFAULT_ASC.has(q.sort) ? 'asc' : 'desc');
+  const after = decodeCursor(q.cursor, isListCursor);
   if (q.cursor && !after) throw badCursor();
-  const rows = await repo.listCustomers(db, {
+  // A cursor continues the list it came from: the same sort and order.
+  if (after && q.sort !== 'id' && (after.s !== q.sort || after.o !== order || after.v === undefined))
+    throw badCursor();
+  if (after && q.sort === 'id' && after.s !== undefined && (after.s !== 'id' || after.o !== order))
+    throw badCursor();
+  const filter: repo.CustomerFilter = {
     limit: q.limit + 1,
-    ...(after ? { afterId: after.id } : {}),
     ...(q.email ? { email: q.email } : {}),
     ...(q.country ? { country: q.country } : {}),
     ...(q.acquisitionChannel ? { acquisitionChannel: q.acquisitionChannel } : {}),
     ...(q.createdFrom ? { createdFrom: new Date(q.createdFrom) } : {}),
     ...(q.createdTo ? { createdTo: new Date(q.createdTo) } : {}),
-  });
+    ...(q.q ? { search: q.q } : {}),
+  };
+  const [rows, total, context] = await Promise.all([
+    repo.listCustomers(db, {
+      ...filter,
+      sort: q.sort,
+      desc: order === 'desc',
+      ...(after ? { after: { id: after.id, value: after.v ?? null } } : {}),
+    }),
+    repo.countCustomers(db, filter),
+    scoresContext(ctx),
+  ]);
   const pageRows = rows.slice(0, q.limit);
   const consents = await repo.consentsOf(
     db,
     pageRows.map((r) => r.customer_id),
   );
   const last = pageRows[pageRows.length - 1];
-  return {
-    data: pageRows.map((r) => toCustomer(r, consents)),
-    nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.customer_id }) : null,
+  const cursorOf = (r: repo.CustomerListDbRow) => {
+    if (q.sort === 'id' && order === 'asc') return encodeCursor({ id: r.customer_id });
+    const v = r.sort_value instanceof Date ? r.sort_value.toISOString() : r.sort_value;
+    return encodeCursor({
+      id: r.customer_id,
+      s: q.sort,
+      o: order,
+      v: typeof v === 'bigint' ? Number(v) : v,
+    });
   };
+  return {
+    data: pageRows.map((r) => ({ ...toCustomer(r, consents), scores: scoresOf(r, context.currency) })),
+    nextCursor: rows.length > q.limit && last ? cursorOf(last) : null,
+    total,
+    ...context,
+  };
+}
+
+/** `GET /v1/customers/{id}/scores`: one customer's figures, as the list gives them. */
+export async function customerScores(ctx: ModuleContext, { id }: { id: string }) {
+  const r = await row(ctx.db, id);
+  const [rows, context] = await Promise.all([
+    repo.listCustomers(ctx.db, { limit: 1, customerId: r.customer_id }),
+    scoresContext(ctx),
+  ]);
+  return { customerId: id, scores: scoresOf(rows[0]!, context.currency), ...context };
 }
 
 /** The customer a shop id names — its own, or that of a customer merged into it (an alias). */
