@@ -164,6 +164,23 @@ describe.each(testEngines())('basket mining over HTTP on %s', (engine) => {
     expect(none.json.notes).toEqual([expect.stringMatching(/no upsell path .* reaches 30 customers/)]);
   });
 
+  it("leaves out the store's own non-product SKUs unless default exclusions are off", async () => {
+    const { updateStore } = await import('../settings/service.js');
+    const { testContext } = await import('../../../test/support/context.js');
+    await updateStore(testContext(db), { nonProductSkus: ['SAUCER'] });
+    try {
+      const fbt = await t.call('GET', '/v1/basket/fbt?sku=MUG&n=2', { role: 'analyst' });
+      expect(fbt.status).toBe(200);
+      expect(JSON.stringify(fbt.json)).not.toContain('SAUCER');
+      const kept = await t.call('GET', '/v1/basket/fbt?sku=MUG&n=2&defaultExclusions=false', {
+        role: 'analyst',
+      });
+      expect(JSON.stringify(kept.json.fbt)).toContain('SAUCER');
+    } finally {
+      await updateStore(testContext(db), { nonProductSkus: [] });
+    }
+  });
+
   it('evaluates the recommenders like `retain recommend evaluate --json`', async () => {
     const r = await t.call('GET', '/v1/recommendations/evaluation?k=3', { role: 'analyst' });
     expect(r.status).toBe(200);

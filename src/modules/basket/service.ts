@@ -1,3 +1,4 @@
+import { getStore } from '../settings/service.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
 import { loadPackedBaskets, loadProducts, type PackedBasketRow } from '../orders/repository.js';
@@ -72,12 +73,26 @@ const timed = <T extends { seconds: number }>(r: T, started: number): T => ({
   seconds: round3((performance.now() - started) / 1000),
 });
 
+/**
+ * The store's own non-product SKUs (settings `nonProductSkus`, `retain store set --non-product-skus`)
+ * join the default exclusions (postage, fees…): `--no-default-exclusions` keeps them as well.
+ */
+async function withStoreExclusions<
+  T extends { excludeSku?: string[] | undefined; defaultExclusions: boolean },
+>(ctx: ModuleContext, input: T): Promise<T> {
+  if (!input.defaultExclusions) return input;
+  const { nonProductSkus } = await getStore(ctx);
+  if (nonProductSkus.length === 0) return input;
+  return { ...input, excludeSku: [...(input.excludeSku ?? []), ...nonProductSkus] };
+}
+
 /** `retain basket itemsets` on the stored orders: frequent (or closed/maximal) itemsets, counted by size. */
 export async function itemsets(
   ctx: ModuleContext,
   input: ItemsetsInput,
   onItemset?: OnItemset,
 ): Promise<ItemsetsResult> {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   if (onItemset) return itemsetsOf(await storedTransactions(ctx, input), input, onItemset, started);
   const { rows, products } = await loadRows(ctx, input);
@@ -90,6 +105,7 @@ export async function rules(
   input: RulesInput,
   onRule?: (rule: RuleOut) => void,
 ): Promise<RulesResult> {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   if (onRule) return rulesOfOrders(await loadOrderData(ctx, input), input, onRule, started);
   const { rows, products } = await loadRows(ctx, input);
@@ -103,6 +119,7 @@ async function storedTransactions(ctx: ModuleContext, opts: OrderSourceInput) {
 
 /** `retain basket bundles`: pairs/triples bought together beyond chance, with margin-safe discounts. */
 export async function bundles(ctx: ModuleContext, input: BundlesInput) {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   const { rows, products } = await loadRows(ctx, input);
   return timed(await mine('bundles', input, rows, products), started);
@@ -110,6 +127,7 @@ export async function bundles(ctx: ModuleContext, input: BundlesInput) {
 
 /** `retain basket fbt`: frequently bought together, per product (or for one `--sku`). */
 export async function fbt(ctx: ModuleContext, input: FbtInput) {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   const { rows, products } = await loadRows(ctx, input);
   return timed(await mine('fbt', input, rows, products), started);
@@ -117,6 +135,7 @@ export async function fbt(ctx: ModuleContext, input: FbtInput) {
 
 /** `retain basket upsell`: pricier same-category moves, and the next product after a first purchase. */
 export async function upsell(ctx: ModuleContext, input: UpsellInput) {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   const { rows, products } = await loadRows(ctx, input);
   return timed(await mine('upsell', input, rows, products), started);
@@ -129,6 +148,7 @@ export async function products(ctx: ModuleContext, input: ProductSearchInput) {
 
 /** `retain recommend evaluate`: leave-last-basket-out Recall/NDCG/PHR@k of the four methods. */
 export async function evaluate(ctx: ModuleContext, input: EvaluateOptions) {
+  input = await withStoreExclusions(ctx, input);
   const started = performance.now();
   const { rows, products } = await loadRows(ctx, input);
   return timed(await mine('evaluate', input, rows, products), started);

@@ -288,6 +288,29 @@ describe.each(testEngines())('CLV fits and validations over HTTP on %s', (engine
     );
   });
 
+  it("takes the store's margin and discount rate when the request gives none", async () => {
+    const { predict } = await import('./service.js');
+    const { PredictInput } = await import('./schema.js');
+    const { updateStore } = await import('../settings/service.js');
+    const input = { calibrationEnd: '2023-12-31', horizon: 26, model: 'pareto-nbd' };
+    const given = await predict(
+      testContext(db),
+      PredictInput.parse({ ...input, margin: 0.4, discountRate: 0.02 }),
+    );
+    await updateStore(testContext(db), { defaultMargin: 0.4, defaultDiscountRate: 0.02 });
+    try {
+      const stored = await predict(testContext(db), PredictInput.parse(input));
+      expect(stored.predictions.clvOf(0)).toBe(given.predictions.clvOf(0));
+      const plain = await predict(
+        testContext(db),
+        PredictInput.parse({ ...input, margin: 1, discountRate: 0.02 }),
+      );
+      expect(stored.predictions.clvOf(0)).toBeCloseTo(0.4 * plain.predictions.clvOf(0), 9);
+    } finally {
+      await updateStore(testContext(db), { defaultMargin: 1, defaultDiscountRate: 0.01 });
+    }
+  });
+
   it('validates on a holdout and answers the `retain clv validate --json` report', async () => {
     const body = { model: 'pareto-nbd', calibrationEnd: '2023-06-30', holdoutEnd: '2023-12-31' };
     const r = await t.call('POST', '/v1/clv/validations', { role: 'analyst', body });

@@ -137,13 +137,17 @@ export const PredictInput = z.object({
     .refine((v) => Number.isFinite(v) && v >= 0 && v < 1, {
       error: 'discount rate must be a monthly rate in [0, 1)',
     })
-    .default(0.01)
-    .describe('monthly discount rate for CLV'),
+    .optional()
+    .describe(
+      "monthly discount rate for CLV (default: the store's, retain store set --default-discount-rate; 0.01)",
+    ),
   margin: z.coerce
     .number({ error: 'margin must be a number' })
     .refine((v) => Number.isFinite(v) && v > 0 && v <= 1, { error: 'margin must be in (0, 1]' })
-    .default(1)
-    .describe('profit margin applied to CLV, in (0, 1]'),
+    .optional()
+    .describe(
+      "profit margin applied to CLV, in (0, 1] (default: the store's, retain store set --default-margin; 1)",
+    ),
 });
 export type PredictInput = z.infer<typeof PredictInput>;
 

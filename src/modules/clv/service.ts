@@ -40,6 +40,8 @@ import {
   type StoredPrediction,
 } from './repository.js';
 import { minorDigits, minorToDecimal } from '../../shared/money.js';
+import { DEFAULT_DISCOUNT_RATE, DEFAULT_MARGIN } from '../settings/schema.js';
+import { getStore } from '../settings/service.js';
 import type { FitInput, Model, PredictInput, TransactionModelName, ValidateInput } from './schema.js';
 import type { SummaryColumns } from './summaryCsv.js';
 import { fitTransactionModel, fitWarnings, type AnyFit } from './fits.js';
@@ -353,7 +355,7 @@ function predictOn(
       let acc = 0;
       for (let i = 1; i <= opts.clvMonths; i++) {
         const cum = model.conditionalExpectedPurchases(i * u, x, tx, T);
-        acc += (cum - prev) / Math.pow(1 + opts.discountRate, i);
+        acc += (cum - prev) / Math.pow(1 + (opts.discountRate ?? DEFAULT_DISCOUNT_RATE), i);
         prev = cum;
       }
       discounted[k] = acc;
@@ -363,7 +365,8 @@ function predictOn(
   let clvTotal = 0;
   const spendOf = (i: number) =>
     gg ? gammaGammaExpectedSpend(gg.params, s.frequency[i]!, s.monetaryValue![i]!) : NaN;
-  const clvOf = (i: number) => (gg ? opts.margin * spendOf(i) * discounted[g.groupOf[i]!]! : NaN);
+  const clvOf = (i: number) =>
+    gg ? (opts.margin ?? DEFAULT_MARGIN) * spendOf(i) * discounted[g.groupOf[i]!]! : NaN;
   const unitDays = opts.timeUnit === 'week' ? 7 : 1;
   const nextOrderAt = (i: number): Date | null => {
     const t = nextIn ? nextIn[g.groupOf[i]!]! : NaN;
@@ -520,6 +523,15 @@ export async function predict(
   input: PredictInput,
 ): Promise<PredictOutcome & { predictions: PredictionTable }> {
   const t0 = clock();
+  // The margin and discount rate not given are the store's defaults (retain store set).
+  if (input.margin === undefined || input.discountRate === undefined) {
+    const store = await getStore(ctx);
+    input = {
+      ...input,
+      margin: input.margin ?? store.defaultMargin,
+      discountRate: input.discountRate ?? store.defaultDiscountRate,
+    };
+  }
   const p = predictOrders(await loadSales(ctx.db, input.calibrationEnd), input);
   logWarnings(ctx, p.outcome.warnings);
   const version = await modelVersion(p.names, p.versionParams);

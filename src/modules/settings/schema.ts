@@ -114,15 +114,15 @@ export const UpdateStore = z
       type: 'number',
       example: 0.35,
       description:
-        'the store’s profit margin on net revenue for CLV, in (0, 1]; stored for CLV predictions to default to ' +
-        '(`POST /v1/clv/predictions` and `retain clv predict` do not read it yet: they default to 1)',
+        'the store’s profit margin on net revenue for CLV, in (0, 1]: what `POST /v1/clv/predictions` and ' +
+        '`retain clv predict` use when the request gives no margin (1 when not set)',
     }),
     defaultDiscountRate: DiscountRate.optional().openapi({
       type: 'number',
       example: 0.01,
       description:
-        'the store’s monthly CLV discount rate, in [0, 1); stored for CLV predictions to default to (they do ' +
-        'not read it yet: they default to 0.01)',
+        'the store’s monthly CLV discount rate, in [0, 1): what CLV predictions use when the request gives ' +
+        'none (0.01 when not set)',
     }),
     nonProductSkus: NonProductSkus.optional().openapi({
       type: 'array',
@@ -130,8 +130,8 @@ export const UpdateStore = z
       example: ['SHIP', 'GIFTWRAP'],
       description:
         'the store’s own non-product SKUs (fees, shipping, wrapping), besides the built-in ones ' +
-        '(docs/metrics.md#basket.non_product); the whole list is replaced. Basket analysis does not read it ' +
-        'yet: pass them as `excludeSku`',
+        '(docs/metrics.md#basket.non_product); the whole list is replaced. Basket analysis leaves them out ' +
+        'with the default exclusions',
     }),
   })
   .openapi('UpdateStore');
