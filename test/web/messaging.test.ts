@@ -22,7 +22,9 @@ browserSuite('messaging pages in Chromium', { data: 'generated' }, (s) => {
 
     // A broken Liquid filter: the page shows the API's own message (variant, part, line).
     await Promise.all([
-      s.page.waitForResponse((r) => r.url().endsWith('/v1/templates/welcome') && r.request().method() === 'GET'),
+      s.page.waitForResponse(
+        (r) => r.url().endsWith('/v1/templates/welcome') && r.request().method() === 'GET',
+      ),
       s.page.getByRole('button', { name: 'welcome' }).click(),
     ]);
     const body = s.page.getByLabel('Body (MJML with Liquid)');
@@ -99,5 +101,13 @@ browserSuite('messaging pages in Chromium', { data: 'generated' }, (s) => {
     await expect.poll(() => rows.count()).toBe(ledger.data.length);
     expect(await s.violations()).toEqual([]);
     await s.shot('messages');
+    // The customer 360 lists that customer's sends.
+    await s.page.getByRole('link', { name: 'c3', exact: true }).click();
+    await s.page.waitForURL(/\/customers\/c3$/);
+    const mine = await s.get<{ data: { key: string }[] }>('/v1/messages?customer=c3');
+    expect(mine.data).toHaveLength(1);
+    const row = s.page.locator('[data-testid="customer-messages"] tbody tr');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.first().getAttribute('data-key')).toBe(mine.data[0]!.key);
   });
 });

@@ -399,6 +399,7 @@ export async function listSends(
   f: {
     source?: string | undefined;
     status?: string | undefined;
+    customer?: string | undefined;
     afterKey?: string | undefined;
     limit: number;
   },
@@ -407,6 +408,7 @@ export async function listSends(
   const params: SqlValue[] = [];
   if (f.source !== undefined) where.push(`s.source = $${params.push(f.source)}`);
   if (f.status !== undefined) where.push(`s.status = $${params.push(f.status)}`);
+  if (f.customer !== undefined) where.push(`c.external_id = $${params.push(f.customer)}`);
   if (f.afterKey !== undefined) where.push(`s.send_key > $${params.push(f.afterKey)}`);
   return db.query<SendDbRow & Record<string, unknown>>(
     `SELECT s.send_key, s.customer_id, c.external_id, s.channel, s.kind, s.source, s.step, s.occurrence, s.template,

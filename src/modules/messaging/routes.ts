@@ -162,7 +162,7 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
       method: 'get',
       path: '/v1/messages',
       tags,
-      summary: 'The send ledger (filters: source, status)',
+      summary: 'The send ledger (filters: source, status, customer)',
       request: { query: SendListQuery },
       responses: { 200: json(page(Send, 'SendPage'), 'A page of sends') },
     }),

@@ -78,6 +78,11 @@ export const SendListQuery = z.object({
   ...PageQuery,
   source: z.string().optional(),
   status: z.enum(SEND_STATUSES).optional(),
+  customer: z
+    .string()
+    .min(1)
+    .optional()
+    .openapi({ description: "one customer's sends (the shop's customer id)" }),
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time HH:MM');

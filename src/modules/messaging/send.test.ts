@@ -158,6 +158,13 @@ describe.each(testEngines())('the send path on %s: 1,000 contacts through a loca
       const i = Number(m.envelope.to[0]!.replace(/\D/g, ''));
       expect(m.parsed.subject).toContain(`[${localeOf(i)}]`);
     }
+    // One customer's sends (the customer 360 page).
+    const mine = await t.call('GET', `/v1/messages?customer=${idOf(30)}`, { role: 'marketer' });
+    expect(mine.status).toBe(200);
+    expect(
+      mine.json.data.map((r: { customer: string; template: string }) => [r.customer, r.template]),
+    ).toEqual([[idOf(30), 'spring']]);
+    expect((await t.call('GET', '/v1/messages?customer=nobody', { role: 'marketer' })).json.data).toEqual([]);
     const reasons = await db.query<{ reason: string; n: number }>(
       `SELECT reason, CAST(COUNT(*) AS INTEGER) AS n FROM message_sends WHERE source = 'manual' AND status = 'skipped' GROUP BY reason ORDER BY reason`,
     );

@@ -657,12 +657,19 @@ export function sendOut(r: repo.SendDbRow): Send {
 
 export async function listSends(
   ctx: ModuleContext,
-  q: { limit: number; cursor?: string | undefined; source?: string | undefined; status?: string | undefined },
+  q: {
+    limit: number;
+    cursor?: string | undefined;
+    source?: string | undefined;
+    status?: string | undefined;
+    customer?: string | undefined;
+  },
 ) {
   const after = q.cursor ? Buffer.from(q.cursor, 'base64url').toString() : undefined;
   const rows = await repo.listSends(ctx.db, {
     source: q.source,
     status: q.status,
+    customer: q.customer,
     afterKey: after,
     limit: q.limit + 1,
   });

@@ -185,7 +185,9 @@ export async function overviewReport(ctx: ModuleContext, input: OverviewInput = 
       'no customer acquired in the period is 6 months old by the as-of day: 6-month LTV and LTV:CAC need a period that starts earlier',
     );
   if (spend.length === 0)
-    notes.push('no marketing spend data: LTV:CAC is not available (retain import spend <file>, or POST /v1/spend)');
+    notes.push(
+      'no marketing spend data: LTV:CAC is not available (retain import spend <file>, or POST /v1/spend)',
+    );
   if (all.marginBasis === 'revenue')
     notes.push('product costs are unknown: LTV:CAC uses net revenue as the margin');
   return {

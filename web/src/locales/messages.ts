@@ -32,7 +32,7 @@ const en = {
     apply: 'Apply',
     empty:
       'No sends yet. Send a template with `retain send queue <template> --occurrence <id> --customers <file>` or POST /v1/messages.',
-    ledger: 'Send ledger, newest first',
+    ledger: 'Send ledger',
     customer: 'Customer',
     channel: 'Channel',
     template: 'Template',
@@ -106,7 +106,7 @@ export default {
       apply: 'Застосувати',
       empty:
         'Надсилань ще немає. Надішліть шаблон командою `retain send queue <template> --occurrence <id> --customers <file>` або через POST /v1/messages.',
-      ledger: 'Журнал надсилань, спершу нові',
+      ledger: 'Журнал надсилань',
       customer: 'Клієнт',
       channel: 'Канал',
       template: 'Шаблон',
@@ -177,7 +177,7 @@ export default {
       apply: 'Применить',
       empty:
         'Отправок ещё нет. Отправьте шаблон командой `retain send queue <template> --occurrence <id> --customers <file>` или через POST /v1/messages.',
-      ledger: 'Журнал отправок, сначала новые',
+      ledger: 'Журнал отправок',
       customer: 'Клиент',
       channel: 'Канал',
       template: 'Шаблон',

@@ -1,3 +1,4 @@
+import type { Send } from './Messages';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -68,6 +69,14 @@ export function CustomerPage() {
   const recs = useQuery({
     queryKey: ['customer-recommendations', id],
     queryFn: () => api<Recommendations>(`${path}/recommendations?n=10`),
+    enabled: customer.isSuccess,
+  });
+  const messages = useQuery({
+    queryKey: ['customer-messages', id],
+    queryFn: () =>
+      api<{ data: Send[]; nextCursor: string | null }>(
+        `/v1/messages?limit=20&customer=${encodeURIComponent(id)}`,
+      ),
     enabled: customer.isSuccess,
   });
   const [kinds, setKinds] = useState<Kinds>('all');
@@ -184,6 +193,42 @@ export function CustomerPage() {
                   {fmt.dec(lang, r.score, 3)}
                 </td>
                 <td>{r.reasons.join('; ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2 id="messages-title">{t('customer.messages')}</h2>
+      {!messages.data ? (
+        <Status query={messages} />
+      ) : messages.data.data.length === 0 ? (
+        <p>{t('customer.noMessages')}</p>
+      ) : (
+        <table className="data" aria-labelledby="messages-title" data-testid="customer-messages">
+          <thead>
+            <tr>
+              <th scope="col">{t('messages.template')}</th>
+              <th scope="col">{t('messages.channel')}</th>
+              <th scope="col">{t('messages.source')}</th>
+              <th scope="col">{t('messages.statusLabel')}</th>
+              <th scope="col">{t('messages.reason')}</th>
+              <th scope="col">{t('messages.created')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {messages.data.data.map((m) => (
+              <tr key={m.key} data-key={m.key}>
+                <td>
+                  {m.template} v{m.templateVersion}
+                </td>
+                <td>{m.channel}</td>
+                <td>{m.source}</td>
+                <td>{t(`messages.status.${m.status}`)}</td>
+                <td>{m.reason ?? ''}</td>
+                <td>
+                  {new Date(m.createdAt).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' })}
+                </td>
               </tr>
             ))}
           </tbody>
