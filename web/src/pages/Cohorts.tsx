@@ -77,9 +77,6 @@ function Scroll({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-const cell = { border: '1px solid #d9dde5', padding: '0.2rem 0.45rem', whiteSpace: 'nowrap' } as const;
-const table = { borderCollapse: 'collapse', background: '#fff', fontSize: '0.9rem' } as const;
-
 /**
  * Acquisition cohorts: retention as a heatmap, cumulative value per customer as curves with the CAC
  * payback marker, and each cohort's 6-month LTV, spend and CAC. Period, split, group and curve are
@@ -201,14 +198,10 @@ export function CohortsPage() {
     ) : null;
   const head = (
     <tr>
-      <th scope="col" style={cell}>
-        {t('cohorts.cohort')}
-      </th>
-      <th scope="col" style={cell}>
-        {t('cohorts.size')}
-      </th>
+      <th scope="col">{t('cohorts.cohort')}</th>
+      <th scope="col">{t('cohorts.size')}</th>
       {ks.map((k) => (
-        <th scope="col" key={k} style={cell}>
+        <th scope="col" key={k}>
           {kHead(k)}
         </th>
       ))}
@@ -246,24 +239,19 @@ export function CohortsPage() {
       <h2 id="heatmap-title">{t('cohorts.heatmapTitle')}</h2>
       <p className="muted">{t('cohorts.heatmapHelp')}</p>
       <Scroll label={t('cohorts.heatmapTitle')}>
-        <table style={table} data-testid="heatmap" aria-labelledby="heatmap-title">
+        <table className="data compact" data-testid="heatmap" aria-labelledby="heatmap-title">
           <thead>{head}</thead>
           <tbody>
             {rows.map((c) => (
               <tr key={`${c.cohort} ${c.segment ?? ''}`} data-cohort={c.cohort}>
-                <th scope="row" style={cell}>
-                  {label(c)}
-                </th>
-                <td style={cell} data-size>
-                  {fmt.int(lang, c.size)}
-                </td>
+                <th scope="row">{label(c)}</th>
+                <td data-size>{fmt.int(lang, c.size)}</td>
                 {ks.map((k) =>
                   k < c.retention.length ? (
                     <td
                       key={k}
                       data-k={k}
                       style={{
-                        ...cell,
                         background: k === 0 ? '#e5e7eb' : heat(c.retention[k]!, top),
                         color: '#1d2330',
                       }}
@@ -273,7 +261,7 @@ export function CohortsPage() {
                       {partialMark(c, k)}
                     </td>
                   ) : (
-                    <td key={k} style={cell} />
+                    <td key={k} />
                   ),
                 )}
               </tr>
@@ -300,23 +288,19 @@ export function CohortsPage() {
         />
       </Suspense>
       <Scroll label={t('cohorts.curvesTitle')}>
-        <table style={table} data-testid="curves" aria-labelledby="curves-title">
+        <table className="data compact" data-testid="curves" aria-labelledby="curves-title">
           <thead>{head}</thead>
           <tbody>
             {rows.map((c) => (
               <tr key={`${c.cohort} ${c.segment ?? ''}`} data-cohort={c.cohort}>
-                <th scope="row" style={cell}>
-                  {label(c)}
-                </th>
-                <td style={cell}>{fmt.int(lang, c.size)}</td>
+                <th scope="row">{label(c)}</th>
+                <td>{fmt.int(lang, c.size)}</td>
                 {ks.map((k) =>
                   k < values(c).length ? (
                     <td
                       key={k}
                       data-k={k}
-                      style={
-                        c.paybackPeriods === k ? { ...cell, fontWeight: 700, background: '#fef3c7' } : cell
-                      }
+                      style={c.paybackPeriods === k ? { fontWeight: 700, background: '#fef3c7' } : undefined}
                       {...(c.paybackPeriods === k ? { 'data-payback': '' } : {})}
                     >
                       <span className="v">{money(values(c)[k]!)}</span>
@@ -330,7 +314,7 @@ export function CohortsPage() {
                       {partialMark(c, k)}
                     </td>
                   ) : (
-                    <td key={k} style={cell} />
+                    <td key={k} />
                   ),
                 )}
               </tr>
@@ -340,27 +324,21 @@ export function CohortsPage() {
       </Scroll>
 
       <h2 id="summary-title">{t('cohorts.summaryTitle')}</h2>
-      <table style={table} data-testid="summary" aria-labelledby="summary-title">
+      <table className="data compact" data-testid="summary" aria-labelledby="summary-title">
         <thead>
           <tr>
-            <th scope="col" style={cell}>
-              {t('cohorts.cohort')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('cohorts.size')}
-            </th>
-            <th scope="col" style={cell} title={t('cohorts.definitions.sixMonthLtv')}>
+            <th scope="col">{t('cohorts.cohort')}</th>
+            <th scope="col">{t('cohorts.size')}</th>
+            <th scope="col" title={t('cohorts.definitions.sixMonthLtv')}>
               {t('cohorts.sixMonthLtv')}
             </th>
             {cacShown ? (
               <>
-                <th scope="col" style={cell}>
-                  {t('cohorts.spend')}
-                </th>
-                <th scope="col" style={cell} title={t('cohorts.definitions.cac')}>
+                <th scope="col">{t('cohorts.spend')}</th>
+                <th scope="col" title={t('cohorts.definitions.cac')}>
                   {t('cohorts.cac')}
                 </th>
-                <th scope="col" style={cell} title={t('cohorts.definitions.payback')}>
+                <th scope="col" title={t('cohorts.definitions.payback')}>
                   {t('cohorts.payback')}
                 </th>
               </>
@@ -370,24 +348,14 @@ export function CohortsPage() {
         <tbody>
           {rows.map((c) => (
             <tr key={`${c.cohort} ${c.segment ?? ''}`} data-cohort={c.cohort}>
-              <th scope="row" style={cell}>
-                {label(c)}
-              </th>
-              <td style={cell} data-col="size">
-                {fmt.int(lang, c.size)}
-              </td>
-              <td style={cell} data-col="sixMonthLtv">
-                {money(c.sixMonthLtv)}
-              </td>
+              <th scope="row">{label(c)}</th>
+              <td data-col="size">{fmt.int(lang, c.size)}</td>
+              <td data-col="sixMonthLtv">{money(c.sixMonthLtv)}</td>
               {cacShown ? (
                 <>
-                  <td style={cell} data-col="spend">
-                    {money(c.spend)}
-                  </td>
-                  <td style={cell} data-col="cac">
-                    {money(c.cac)}
-                  </td>
-                  <td style={cell} data-col="payback">
+                  <td data-col="spend">{money(c.spend)}</td>
+                  <td data-col="cac">{money(c.cac)}</td>
+                  <td data-col="payback">
                     {c.paybackPeriods === null
                       ? c.cac === null
                         ? '—'

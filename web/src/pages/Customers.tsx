@@ -6,7 +6,6 @@ import { api } from '../api';
 import { ClvRun } from '../components/ClvRun';
 import { Status } from '../components/Status';
 import { fmt } from '../format';
-import './customers.css';
 
 /** `scores` of `GET /v1/customers` and `GET /v1/customers/{id}/scores` (money in major units). */
 export interface CustomerScores {

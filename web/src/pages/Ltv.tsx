@@ -68,9 +68,6 @@ const DECIMAL_INPUTS = new Set([
 const SIMPLE = ['ltv.margin_churn', 'ltv.monthly_sales_lifetime', 'ltv.aov_frequency_lifespan'];
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-const cell = { border: '1px solid #d9dde5', padding: '0.3rem 0.55rem', verticalAlign: 'top' } as const;
-const table = { borderCollapse: 'collapse', background: '#fff', width: '100%' } as const;
-
 /** `ltv.margin_churn` → its catalogue key. */
 const key = (definition: string) => definition.replace(/^ltv\./, '');
 
@@ -240,37 +237,25 @@ export function LtvPage() {
       </div>
 
       <h2 id="formulas-title">{t('ltv.formulasTitle')}</h2>
-      <table style={table} data-testid="formulas" aria-labelledby="formulas-title">
+      <table className="data wide" data-testid="formulas" aria-labelledby="formulas-title">
         <thead>
           <tr>
-            <th scope="col" style={cell}>
-              {t('ltv.formula')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.value')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.inputs')}
-            </th>
+            <th scope="col">{t('ltv.formula')}</th>
+            <th scope="col">{t('ltv.value')}</th>
+            <th scope="col">{t('ltv.inputs')}</th>
             {noSpend ? null : (
               <>
-                <th scope="col" style={cell}>
-                  {t('ltv.ltvMinusCac')}
-                </th>
-                <th scope="col" style={cell}>
-                  {t('ltv.ltvToCac')}
-                </th>
+                <th scope="col">{t('ltv.ltvMinusCac')}</th>
+                <th scope="col">{t('ltv.ltvToCac')}</th>
               </>
             )}
-            <th scope="col" style={cell}>
-              {t('ltv.holds')}
-            </th>
+            <th scope="col">{t('ltv.holds')}</th>
           </tr>
         </thead>
         <tbody>
           {g.formulas.map((f) => (
             <tr key={f.definition} data-formula={f.definition}>
-              <th scope="row" style={{ ...cell, textAlign: 'left' }}>
+              <th scope="row" style={{ textAlign: 'left' }}>
                 {name(f.definition)}
                 {f.definition === g.recommended.definition ? (
                   <strong style={{ color: '#166534' }}> ({t('ltv.recommended')})</strong>
@@ -279,10 +264,8 @@ export function LtvPage() {
                   {t(`ltv.formulaHelp.${key(f.definition)}`, { defaultValue: '' })}
                 </div>
               </th>
-              <td style={cell} data-col="value">
-                {money(f.value)}
-              </td>
-              <td style={cell}>
+              <td data-col="value">{money(f.value)}</td>
+              <td>
                 <dl style={{ margin: 0, display: 'grid', gridTemplateColumns: 'auto auto', gap: '0 0.6rem' }}>
                   {Object.entries(f.inputs).map(([k, v]) => (
                     <div key={k} data-input={k} style={{ display: 'contents' }}>
@@ -294,15 +277,11 @@ export function LtvPage() {
               </td>
               {noSpend ? null : (
                 <>
-                  <td style={cell} data-col="ltvMinusCac">
-                    {money(f.ltvMinusCac)}
-                  </td>
-                  <td style={cell} data-col="ltvToCac">
-                    {f.ltvToCac === null ? '—' : fmt.dec(lang, f.ltvToCac, 2)}
-                  </td>
+                  <td data-col="ltvMinusCac">{money(f.ltvMinusCac)}</td>
+                  <td data-col="ltvToCac">{f.ltvToCac === null ? '—' : fmt.dec(lang, f.ltvToCac, 2)}</td>
                 </>
               )}
-              <td style={cell} data-col="holds">
+              <td data-col="holds">
                 <strong>{f.assessment.assumptionsHold ? t('ltv.holdsYes') : t('ltv.holdsNo')}</strong>
                 {lang === 'en' ? null : (
                   <div className="muted" style={{ fontSize: '0.85rem' }}>
@@ -364,30 +343,16 @@ export function LtvPage() {
           predicted={t('ltv.predicted')}
         />
       </Suspense>
-      <table style={table} data-testid="groups" aria-labelledby="groups-title">
+      <table className="data wide" data-testid="groups" aria-labelledby="groups-title">
         <thead>
           <tr>
-            <th scope="col" style={cell}>
-              {t('ltv.group')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.customersOf')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.observed')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.predicted')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.trusted')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.cac')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.ltvToCac')}
-            </th>
+            <th scope="col">{t('ltv.group')}</th>
+            <th scope="col">{t('ltv.customersOf')}</th>
+            <th scope="col">{t('ltv.observed')}</th>
+            <th scope="col">{t('ltv.predicted')}</th>
+            <th scope="col">{t('ltv.trusted')}</th>
+            <th scope="col">{t('ltv.cac')}</th>
+            <th scope="col">{t('ltv.ltvToCac')}</th>
           </tr>
         </thead>
         <tbody>
@@ -395,27 +360,17 @@ export function LtvPage() {
             const rec = formulaOf(grp, grp.recommended.definition);
             return (
               <tr key={i === 0 ? '' : grp.group} data-group={i === 0 ? '' : grp.group}>
-                <th scope="row" style={{ ...cell, textAlign: 'left' }}>
+                <th scope="row" style={{ textAlign: 'left' }}>
                   {chartRows[i]!.name}
                 </th>
-                <td style={cell} data-col="customers">
-                  {fmt.int(lang, grp.customers)}
-                </td>
-                <td style={cell} data-col="observed">
-                  {money(chartRows[i]!.observed)}
-                </td>
-                <td style={cell} data-col="predicted">
-                  {money(chartRows[i]!.predicted)}
-                </td>
-                <td style={cell} data-col="trusted">
+                <td data-col="customers">{fmt.int(lang, grp.customers)}</td>
+                <td data-col="observed">{money(chartRows[i]!.observed)}</td>
+                <td data-col="predicted">{money(chartRows[i]!.predicted)}</td>
+                <td data-col="trusted">
                   {name(grp.recommended.definition)}: {money(rec?.value ?? null)}
                 </td>
-                <td style={cell} data-col="cac">
-                  {money(grp.cac.cac)}
-                </td>
-                <td style={cell} data-col="ltvToCac">
-                  {rec?.ltvToCac == null ? '—' : fmt.dec(lang, rec.ltvToCac, 2)}
-                </td>
+                <td data-col="cac">{money(grp.cac.cac)}</td>
+                <td data-col="ltvToCac">{rec?.ltvToCac == null ? '—' : fmt.dec(lang, rec.ltvToCac, 2)}</td>
               </tr>
             );
           })}
@@ -425,34 +380,24 @@ export function LtvPage() {
       <h2 id="category-title">{t('ltv.categoryTitle')}</h2>
       <p className="muted">{t('ltv.categoryHelp')}</p>
       {categories.data ? (
-        <table style={table} data-testid="categories" aria-labelledby="category-title">
+        <table className="data wide" data-testid="categories" aria-labelledby="category-title">
           <thead>
             <tr>
-              <th scope="col" style={cell}>
-                {t('ltv.category')}
-              </th>
-              <th scope="col" style={cell}>
-                {t('ltv.cohort')}
-              </th>
-              <th scope="col" style={cell}>
-                {t('ltv.customersOf')}
-              </th>
-              <th scope="col" style={cell}>
-                {t('ltv.sixMonthLtv')}
-              </th>
+              <th scope="col">{t('ltv.category')}</th>
+              <th scope="col">{t('ltv.cohort')}</th>
+              <th scope="col">{t('ltv.customersOf')}</th>
+              <th scope="col">{t('ltv.sixMonthLtv')}</th>
             </tr>
           </thead>
           <tbody>
             {catRows.map((c) => (
               <tr key={`${c.segment} ${c.cohort}`} data-category={c.segment ?? ''} data-cohort={c.cohort}>
-                <th scope="row" style={{ ...cell, textAlign: 'left' }}>
+                <th scope="row" style={{ textAlign: 'left' }}>
                   {c.segment}
                 </th>
-                <td style={cell}>{cohortLabel(c.cohort, lang, t)}</td>
-                <td style={cell} data-col="size">
-                  {fmt.int(lang, c.size)}
-                </td>
-                <td style={cell} data-col="sixMonthLtv">
+                <td>{cohortLabel(c.cohort, lang, t)}</td>
+                <td data-col="size">{fmt.int(lang, c.size)}</td>
+                <td data-col="sixMonthLtv">
                   {c.sixMonthLtv === null ? t('ltv.notYet') : money(c.sixMonthLtv)}
                 </td>
               </tr>
@@ -554,21 +499,17 @@ function Waterfall({ report }: { report: DiagnoseReport }) {
           names={{ increase: t('ltv.increase'), decrease: t('ltv.decrease'), total: t('ltv.total') }}
         />
       </Suspense>
-      <table style={table} data-testid="waterfall" aria-label={t('ltv.waterfallChart')}>
+      <table className="data wide" data-testid="waterfall" aria-label={t('ltv.waterfallChart')}>
         <thead>
           <tr>
-            <th scope="col" style={cell}>
-              {t('ltv.step')}
-            </th>
-            <th scope="col" style={cell}>
-              {t('ltv.amount')}
-            </th>
+            <th scope="col">{t('ltv.step')}</th>
+            <th scope="col">{t('ltv.amount')}</th>
           </tr>
         </thead>
         <tbody>
           {steps.map((s) => (
             <tr key={s.id} data-step={s.id}>
-              <th scope="row" style={{ ...cell, textAlign: 'left', fontWeight: s.total ? 700 : 400 }}>
+              <th scope="row" style={{ textAlign: 'left', fontWeight: s.total ? 700 : 400 }}>
                 {s.name}
                 {s.total ? (
                   <span className="muted">
@@ -577,7 +518,7 @@ function Waterfall({ report }: { report: DiagnoseReport }) {
                   </span>
                 ) : null}
               </th>
-              <td style={{ ...cell, fontWeight: s.total ? 700 : 400 }} data-col="amount">
+              <td style={{ fontWeight: s.total ? 700 : 400 }} data-col="amount">
                 {s.total ? money(s.value) : signed(s.value)}
               </td>
             </tr>

@@ -142,7 +142,7 @@ export function MessagesPage() {
           <p>{t('messages.empty')}</p>
         ) : (
           <>
-            <table className="grid" data-testid="sends">
+            <table className="data" data-testid="sends">
               <caption className="sr-only">{t('messages.ledger')}</caption>
               <thead>
                 <tr>

@@ -104,7 +104,7 @@ export function TemplatesPage() {
         list.data.data.length === 0 ? (
           <p>{t('templates.empty')}</p>
         ) : (
-          <table className="grid" data-testid="templates">
+          <table className="data" data-testid="templates">
             <caption className="sr-only">{t('templates.title')}</caption>
             <thead>
               <tr>
