@@ -93,6 +93,7 @@ const en = {
     timeline: 'Orders, refunds and events',
     messages: 'Messages sent',
     noMessages: 'No messages sent to this customer yet.',
+    messagesForbidden: 'Your role cannot see the messages sent (admins, analysts and marketers can).',
     show: 'Show',
     kinds: { all: 'everything', order: 'orders', refund: 'refunds', event: 'events' },
     kind: 'What',
@@ -202,6 +203,8 @@ export default {
       timeline: 'Замовлення, повернення та події',
       messages: 'Надіслані повідомлення',
       noMessages: 'Цьому клієнтові ще нічого не надсилали.',
+      messagesForbidden:
+        'Ваша роль не бачить надісланих повідомлень (їх бачать адміністратори, аналітики й маркетологи).',
       show: 'Показати',
       kinds: { all: 'усе', order: 'замовлення', refund: 'повернення', event: 'події' },
       kind: 'Що',
@@ -308,6 +311,8 @@ export default {
       timeline: 'Заказы, возвраты и события',
       messages: 'Отправленные сообщения',
       noMessages: 'Этому клиенту ещё ничего не отправляли.',
+      messagesForbidden:
+        'Ваша роль не видит отправленных сообщений (их видят администраторы, аналитики и маркетологи).',
       show: 'Показать',
       kinds: { all: 'всё', order: 'заказы', refund: 'возвраты', event: 'события' },
       kind: 'Что',

@@ -200,7 +200,9 @@ export function CustomerPage() {
       )}
 
       <h2 id="messages-title">{t('customer.messages')}</h2>
-      {!messages.data ? (
+      {messages.error instanceof ApiError && messages.error.status === 403 ? (
+        <p>{t('customer.messagesForbidden')}</p>
+      ) : !messages.data ? (
         <Status query={messages} />
       ) : messages.data.data.length === 0 ? (
         <p>{t('customer.noMessages')}</p>
