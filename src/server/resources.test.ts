@@ -251,7 +251,7 @@ describe.each(testEngines())('products, spend, reports and imports over HTTP on 
     // Every route with a query schema, through the kit (securedRoute), not only the reports.
     await refused('/v1/products?limt=5', 'limt', ['limit', 'cursor']);
     await refused('/v1/orders?customer=c1', 'customer', ['limit', 'cursor', 'customerId']);
-    await refused('/v1/customers?limit=5&sort=email', 'sort', ['limit', 'cursor', 'email']);
+    await refused('/v1/customers?limit=5&sortBy=email', 'sortBy', ['limit', 'cursor', 'email', 'sort', 'q']);
     await refused('/v1/customers/c1/timeline?limit=5&kind=order', 'kind', ['limit', 'kinds']);
     await refused('/v1/spend?chanel=ads', 'chanel', ['limit', 'cursor', 'channel']);
     await refused('/v1/domain-events?since=0', 'since', ['limit', 'type', 'after']);
