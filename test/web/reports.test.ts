@@ -6,7 +6,9 @@ import { browserSuite, en, expect } from '../support/browser.js';
  * the API's JSON formatted as the page formats it in English: the retention heatmap, the cumulative
  * curves' table and the 6-month LTV / CAC / payback per cohort (month, quarter, a split and a group);
  * the LTV formulas' values and inputs, the trust sentence from the report's recommendation, CAC and
- * LTV:CAC once spend is sent through POST /v1/spend; the waterfall's steps equal the diagnosis parts.
+ * LTV:CAC once spend is sent through POST /v1/spend; observed and predicted LTV per channel and per
+ * first order's category (categories given to popular products through PUT /v1/products/{sku}, since
+ * Online Retail has none); the waterfall's steps equal the diagnosis parts.
  * The controls live in the URL, so a reload keeps them; axe-core finds no serious or critical violation.
  */
 
@@ -45,6 +47,13 @@ interface LtvJson {
   currency: string;
   overall: Group;
   byChannel: Group[];
+  byFirstCategory: Group[];
+}
+interface ProductJson {
+  sku: string;
+  title: string | null;
+  priceMinor: number | null;
+  currency: string | null;
 }
 interface DiagnoseJson {
   currency: string;
@@ -233,6 +242,28 @@ browserSuite('Cohorts and LTV pages in Chromium', { data: 'online-retail' }, (s)
   });
 
   it('shows the LTV formulas with their inputs, the sentence on which to trust, CAC and LTV:CAC as the API', async () => {
+    // Online Retail has no product categories: give some popular products one (keeping their title
+    // and price), so customers split by their first order's category.
+    const categories: Record<string, string> = {
+      '85123A': 'candles', // white hanging heart t-light holder
+      '22423': 'kitchen', // regency cakestand 3 tier
+      '47566': 'party', // party bunting
+      '85099B': 'bags', // jumbo bag red retrospot
+      '84879': 'decorations', // assorted colour bird ornament
+      '22720': 'kitchen', // set of 3 cake tins pantry design
+      '21212': 'party', // pack of 72 retrospot cake cases
+    };
+    for (const [sku, category] of Object.entries(categories)) {
+      const got = await s.send<ProductJson>('GET', `/v1/products/${sku}`);
+      const p = got.status === 200 ? got.json : null;
+      const put = await s.send('PUT', `/v1/products/${sku}`, {
+        ...(p?.title ? { title: p.title } : {}),
+        category,
+        ...(p?.priceMinor == null ? {} : { price: String(p.priceMinor / 100), currency: p.currency }),
+      });
+      expect([200, 201], sku).toContain(put.status);
+      expect(put.json).toMatchObject({ sku, category });
+    }
     await s.page.getByRole('link', { name: 'LTV' }).click();
     await s.page.getByRole('heading', { name: 'Lifetime value' }).waitFor();
     const ltv = await s.get<LtvJson>('/v1/reports/ltv');
@@ -337,29 +368,44 @@ browserSuite('Cohorts and LTV pages in Chromium', { data: 'online-retail' }, (s)
     }
     if (!g.formulas.some((f) => f.definition === 'ltv.predicted'))
       expect(await s.page.getByTestId('predicted-note').textContent()).toContain('retain clv predict');
-    // 6-month LTV by the first order's category equals the cohorts report.
-    const cat = await cohortsApi('period=quarter&by=first-category');
+    // Observed and predicted per first order's category: the report's byFirstCategory, several categories.
+    const cats = ltv.byFirstCategory;
+    expect(cats.map((c) => c.group)).toEqual(
+      expect.arrayContaining(['(unknown)', 'candles', 'kitchen', 'party', 'bags']),
+    );
+    expect(cats.reduce((n, c) => n + c.customers, 0)).toBe(g.customers);
+    for (const c of cats) expect(c.cac).toMatchObject({ cac: null, spend: null });
     await s.page.getByTestId('categories').waitFor();
-    const byCat = await s.page.evaluate(() =>
-      [
-        ...(globalThis as unknown as { document: El }).document.querySelectorAll(
-          '[data-testid="categories"] tbody tr',
-        ),
-      ].map((tr) => [
-        tr.getAttribute('data-category'),
-        tr.getAttribute('data-cohort'),
-        tr.querySelector('[data-col="sixMonthLtv"]')!.textContent,
-      ]),
+    const byCat = await columns('categories', 'data-category');
+    expect(Object.keys(byCat)).toEqual(cats.map((c) => c.group));
+    for (const grp of cats) {
+      const of = (d: string) => grp.formulas.find((f) => f.definition === d);
+      const r = of(grp.recommended.definition)!;
+      expect(byCat[grp.group], grp.group).toMatchObject({
+        customers: en.int(grp.customers),
+        observed: money(of('ltv.observed_revenue')!.value),
+        predicted: money(of('ltv.predicted')?.value ?? null),
+      });
+      expect(byCat[grp.group]!.trusted).toContain(money(r.value));
+    }
+    await poll(() => s.page.locator('[data-testid="ltv-category-chart"] svg path').count()).toBeGreaterThan(
+      3,
     );
-    expect(byCat).toEqual(
-      cat.cohorts
-        .filter((c) => c.size > 0)
-        .map((c) => [
-          c.segment,
-          c.cohort,
-          c.sixMonthLtv === null ? 'not 6 months old yet' : en.money(c.sixMonthLtv, cat.currency),
-        ]),
+    // Picking a first category shows its formulas, and says why it has no CAC.
+    const kitchen = cats.find((c) => c.group === 'kitchen')!;
+    await s.page.getByRole('combobox', { name: /^Customers/ }).selectOption('category:kitchen');
+    await s.page.waitForURL(/category=kitchen/);
+    for (const f of kitchen.formulas)
+      await poll(() =>
+        s.page.locator(`[data-formula="${f.definition}"] [data-col="value"]`).textContent(),
+      ).toBe(money(f.value));
+    expect(await s.page.getByTestId('spend-note').textContent()).toContain(
+      'Spend is recorded per acquisition channel',
     );
+    expect(await s.violations()).toEqual([]);
+    await s.shot('ltv-first-category');
+    await s.page.getByRole('combobox', { name: /^Customers/ }).selectOption('');
+    await s.page.waitForURL((u) => !u.search.includes('category='));
   });
 
   it('draws the diagnosis as a waterfall whose steps are the API parts, for the months picked', async () => {

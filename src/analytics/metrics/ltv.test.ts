@@ -127,6 +127,50 @@ describe('ltvReport', () => {
     expect(r3.window.months).toBe(12);
   });
 
+  it('by the first order’s category: same figures per group, no CAC, predicted per category when given', () => {
+    const withCategories = [
+      order('A', '2024-01-10T00:00Z', 10000, 4000, 0, 'mugs'),
+      order('A', '2024-02-10T00:00Z', 6000, 2000, 1000, 'tea'), // a later order's category does not count
+      order('B', '2024-01-20T00:00Z', 4000, 1000, 0, 'tea'),
+      order('C', '2023-12-15T00:00Z', 2000, 500), // first order without a category
+      order('C', '2024-03-05T00:00Z', 3000, 1000, 0, 'mugs'),
+    ];
+    const r5 = ltvReport({
+      orders: withCategories,
+      profiles,
+      spend,
+      asOf,
+      windowMonths: 3,
+      predicted: { model: 'm', overallMinor: 9000, byFirstCategoryMinor: { mugs: 20000, tea: 5000 } },
+    });
+    expect(r5.byFirstCategory.map((g) => [g.group, g.customers])).toEqual([
+      ['(unknown)', 1],
+      ['mugs', 1],
+      ['tea', 1],
+    ]);
+    const mugs = r5.byFirstCategory.find((g) => g.group === 'mugs')!;
+    expect(f(mugs, 'ltv.observed_revenue').valueMinor).toBe(15000);
+    expect(f(mugs, 'ltv.predicted').valueMinor).toBe(20000);
+    expect(f(r5.byFirstCategory[0]!, 'ltv.predicted').valueMinor).toBeNull();
+    expect(mugs.cac).toMatchObject({
+      cacMinor: null,
+      spendMinor: null,
+      note: expect.stringMatching(/per channel/),
+    });
+    expect(f(mugs, 'ltv.observed_revenue').ltvToCac).toBeNull();
+    // A group of one first category = the same figures as a report over only its customers.
+    const onlyMugs = ltvReport({
+      orders: withCategories.filter((o) => o.customerId === 'A'),
+      profiles,
+      asOf,
+      windowMonths: 3,
+    });
+    expect(mugs.formulas.map((x) => x.valueMinor).slice(0, 5)).toEqual(
+      onlyMugs.overall.formulas.map((x) => x.valueMinor),
+    );
+    expect(mugs.diagnostics).toEqual(onlyMugs.overall.diagnostics);
+  });
+
   it('empty input yields nulls, bad window is a validation error', () => {
     const r4 = ltvReport({ orders: [], asOf });
     expect(r4.overall.customers).toBe(0);

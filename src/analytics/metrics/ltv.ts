@@ -91,7 +91,7 @@ export interface Cac {
   note: string | null;
 }
 
-/** All LTV figures of one group of customers (everyone, or one acquisition channel). */
+/** All LTV figures of one group of customers (everyone, one acquisition channel or one first category). */
 export interface LtvGroup {
   group: string;
   customers: number;
@@ -111,6 +111,12 @@ export interface LtvReport {
   window: { from: Date; to: Date; months: number; firstMonth: string; lastMonth: string };
   overall: LtvGroup;
   byChannel: LtvGroup[];
+  /**
+   * Per category of the customer's first order (its largest line: quantity × unit price, ties to the
+   * smallest sku — the cohorts report's `first-category`); `(unknown)` when that product has none.
+   * No CAC: spend is recorded per channel.
+   */
+  byFirstCategory: LtvGroup[];
   notes: string[];
 }
 
@@ -127,7 +133,12 @@ export interface LtvInput {
   /** The store calendar months and days are cut in (UTC when not given). */
   calendar?: Calendar;
   /** Predicted LTV from the CLV module, shown beside the simple formulas when given. */
-  predicted?: { model: string; overallMinor: number | null; byChannelMinor?: Record<string, number> };
+  predicted?: {
+    model: string;
+    overallMinor: number | null;
+    byChannelMinor?: Record<string, number>;
+    byFirstCategoryMinor?: Record<string, number>;
+  };
 }
 
 export interface LtvWindow {
@@ -302,6 +313,8 @@ export interface LtvCustomer {
   customerId: string;
   /** Acquisition channel, `(unknown)` when none. */
   channel: string;
+  /** Category of the first order's largest line (as the cohorts' `first-category`), `(unknown)` when none. */
+  firstCategory: string;
   firstMs: number;
   lastMs: number;
   orders: number;
@@ -319,9 +332,13 @@ export interface LtvCustomer {
   windowNetLessCostMinor: number;
 }
 
-/** Customers of a channel active in one window month, and of those, active in the month before. */
+/**
+ * Customers of a channel and first category active in one window month, and of those, active in
+ * the month before.
+ */
 export interface LtvMonthCounts {
   channel: string;
+  firstCategory: string;
   month: number;
   active: number;
   retained: number;
@@ -365,9 +382,11 @@ export function ltvFacts(
   const cells = new Map<string, LtvMonthCounts>();
   for (const [customerId, list] of ordersByCustomer(ordersAsOf(orders, asOf))) {
     const channel = profileOf.get(customerId)?.channel ?? UNKNOWN;
+    const firstCategory = list[0]!.category ?? UNKNOWN;
     const c: LtvCustomer = {
       customerId,
       channel,
+      firstCategory,
       firstMs: list[0]!.orderedAt.getTime(),
       lastMs: list[list.length - 1]!.orderedAt.getTime(),
       orders: list.length,
@@ -387,9 +406,9 @@ export function ltvFacts(
         c.activeMonths++;
         if (prevMonth >= w.first && prevMonth < w.last && m > prevMonth + 1) c.reactivated++;
         if (m >= w.first && m <= w.last) {
-          const key = `${channel}\u0000${m}`;
+          const key = `${channel}\u0000${firstCategory}\u0000${m}`;
           let cell = cells.get(key);
-          if (!cell) cells.set(key, (cell = { channel, month: m, active: 0, retained: 0 }));
+          if (!cell) cells.set(key, (cell = { channel, firstCategory, month: m, active: 0, retained: 0 }));
           cell.active++;
           if (prevMonth === m - 1) cell.retained++;
         }
@@ -411,6 +430,9 @@ export function ltvFacts(
   return { customers, months: [...cells.values()] };
 }
 
+/** Why the first-category groups have no CAC (as the cohorts report split by first-category). */
+const NO_CATEGORY_CAC = 'spend is recorded per channel: no CAC per first category';
+
 /** Every LTV formula for one group's customers. */
 function groupLtv(
   group: string,
@@ -420,6 +442,8 @@ function groupLtv(
   w: LtvWindow,
   predictedMinor: number | null | undefined,
   predictedModel: string | undefined,
+  /** When set, no CAC for the group (spend is per channel), with this note. */
+  noCacNote?: string,
 ): LtvGroup {
   let orderCount = 0;
   let known = 0;
@@ -485,6 +509,11 @@ function groupLtv(
   }
 
   const cac = cacOf(customerList, spendMinor, w);
+  if (noCacNote !== undefined) {
+    cac.spendMinor = null;
+    cac.cacMinor = null;
+    cac.note = noCacNote;
+  }
   let retentionMin: number | null = null;
   let retentionMax: number | null = null;
   for (let k = 1; k < months; k++) {
@@ -599,10 +628,14 @@ export function ltvReportFromFacts(
     spendByChannel.set(s.channel, (spendByChannel.get(s.channel) ?? 0) + s.amountMinor);
   }
   const byChannelCustomers = new Map<string, LtvCustomer[]>();
+  const byCategoryCustomers = new Map<string, LtvCustomer[]>();
   for (const c of facts.customers) {
     let list = byChannelCustomers.get(c.channel);
     if (!list) byChannelCustomers.set(c.channel, (list = []));
     list.push(c);
+    let inCategory = byCategoryCustomers.get(c.firstCategory);
+    if (!inCategory) byCategoryCustomers.set(c.firstCategory, (inCategory = []));
+    inCategory.push(c);
   }
   const predicted = input.predicted;
   const overall = groupLtv(
@@ -627,6 +660,21 @@ export function ltvReportFromFacts(
         predicted?.model,
       ),
     );
+  const noCategoryCac = hasSpend ? NO_CATEGORY_CAC : 'no marketing spend data';
+  const byFirstCategory = [...byCategoryCustomers.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([cat, list]) =>
+      groupLtv(
+        cat,
+        list,
+        facts.months.filter((m) => m.firstCategory === cat),
+        null,
+        w,
+        predicted ? (predicted.byFirstCategoryMinor?.[cat] ?? null) : undefined,
+        predicted?.model,
+        noCategoryCac,
+      ),
+    );
   const notes: string[] = [];
   if (overall.marginBasis === 'revenue') {
     notes.push(
@@ -649,6 +697,7 @@ export function ltvReportFromFacts(
     },
     overall,
     byChannel,
+    byFirstCategory,
     notes,
   };
 }

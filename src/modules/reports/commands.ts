@@ -269,6 +269,23 @@ export function describeLtv(o: LtvOutput): string {
       ),
     );
   }
+  const cats = o.byFirstCategory;
+  if (cats.length > 1 || (cats[0] && cats[0].group !== '(unknown)')) {
+    // No CAC column: spend is recorded per channel (each group's cac.note says so).
+    const defs = g.formulas.map((f) => f.definition);
+    out.push(
+      '',
+      "By first order's category",
+      table(
+        ['first category', 'customers', ...defs.map((d) => LTV_LABELS[d] ?? d)],
+        cats.map((cat) => [
+          cat.group,
+          cat.customers,
+          ...defs.map((d) => money(cat.formulas.find((f) => f.definition === d)?.value ?? null, c)),
+        ]),
+      ),
+    );
+  }
   return out.join('\n') + notesOf(o.notes);
 }
 

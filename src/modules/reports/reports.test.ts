@@ -176,7 +176,12 @@ async function expectSameRetentionCounts(db: Database, asOfDay: string, currency
 /** LTV facts with the window months in a comparable order (customers keep theirs: it is part of the contract). */
 const sortedLtv = (f: LtvFacts): LtvFacts => ({
   ...f,
-  months: [...f.months].sort((a, b) => a.channel.localeCompare(b.channel) || a.month - b.month),
+  months: [...f.months].sort(
+    (a, b) =>
+      a.channel.localeCompare(b.channel) ||
+      a.firstCategory.localeCompare(b.firstCategory) ||
+      a.month - b.month,
+  ),
 });
 
 /**
@@ -198,6 +203,14 @@ async function expectSameLtvFacts(db: Database, asOfDay: string, currency: strin
       `${months} months`,
     ).toEqual(sortedLtv(ltvFacts(facts, profiles, asOf, months)));
   }
+  // The first category is the cohorts report's `first-category` (one rule, not a second one).
+  const cohortCategory = new Map<string, string>();
+  for (const o of facts) {
+    if (o.orderedAt < asOf && !cohortCategory.has(o.customerId))
+      cohortCategory.set(o.customerId, o.category ?? '(unknown)');
+  }
+  const sqlFacts = await ltvFactsSql(db, asOf, currency, ltvWindow(asOf, 12));
+  expect(new Map(sqlFacts.customers.map((c) => [c.customerId, c.firstCategory]))).toEqual(cohortCategory);
   const cut = new Date(asOf.getTime() - 45 * 86_400_000);
   const expected = new Map<string, number>();
   for (const o of facts) {
@@ -353,6 +366,25 @@ describe.each(testEngines())('reports on a hand-built store (%s)', (engine) => {
     expect(byChannel['(unknown)']!.cac).toMatchObject({ spend: 0, cac: 0 });
     expect(byChannel.ads!.formulas.find((f) => f.definition === 'ltv.observed_revenue')!.value).toBe(23);
     expect(describeLtv(o)).toMatch(/monthly sales × lifetime\s+19\.00 EUR/);
+    // By the category of the first order's largest line (as the cohorts' first-category), no CAC.
+    expect(o.byFirstCategory.map((c) => [c.group, c.customers])).toEqual([
+      ['mugs', 2],
+      ['tea', 2],
+    ]);
+    for (const c of o.byFirstCategory)
+      expect(c.cac).toMatchObject({
+        spend: null,
+        cac: null,
+        note: 'spend is recorded per channel: no CAC per first category',
+      });
+    expect(
+      o.byFirstCategory.reduce(
+        (sum, c) =>
+          sum + c.customers * c.formulas.find((f) => f.definition === 'ltv.observed_revenue')!.value!,
+        0,
+      ),
+    ).toBeCloseTo(19 * 4, 2);
+    expect(describeLtv(o)).toMatch(/By first order's category\n.*first category/);
   });
 
   it('retention: per-month rates, repeat customers, time to second purchase', async () => {
@@ -620,6 +652,17 @@ describe.each(testEngines())('reports on the shipped Online Retail data (%s)', (
     expect(rfmReportFromValues(await rfmValues(db, asOf, 'GBP'), asOf)).toEqual(
       rfmOfFacts({ orders: await orderFacts(db, asOf, 'GBP'), asOf }),
     );
+  });
+
+  it('LTV by first category on real data: the database and the metrics layer agree once products have categories', async () => {
+    // Online Retail has no categories: give most products one (by the sku's first two characters,
+    // so largest lines tie across categories) and leave the rest unknown.
+    await db.query(`UPDATE products SET category = 'c' || SUBSTR(sku, 1, 2) WHERE sku < '85'`);
+    await expectSameLtvFacts(db, '2011-12-09', 'GBP');
+    const o = await ltvReport(db, { asOf: '2011-12-09' });
+    expect(o.byFirstCategory.length).toBeGreaterThan(5);
+    expect(o.byFirstCategory.map((c) => c.group)).toContain('(unknown)');
+    expect(o.byFirstCategory.reduce((n, c) => n + c.customers, 0)).toBe(4338);
   });
 
   it('renders the November 2011 digest as HTML with charts', async () => {

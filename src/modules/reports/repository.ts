@@ -350,6 +350,38 @@ async function saleCtes(db: Queryable, and = ''): Promise<{ ctes: string[]; cost
 }
 
 /**
+ * Each customer's first sale (`first_order`: earliest, then the smallest order id, as the order facts
+ * sort) and that order's largest line's sku (`first_sku`: largest line total, ties to the smallest
+ * sku, as {@link orderFacts}), over the `sale` CTE: the `first-product` / `first-category` of the
+ * cohorts report and the LTV report's `byFirstCategory` (join `products` on `first_sku.sku`).
+ * MIN + a join rather than ROW_NUMBER(), which sorted every order.
+ */
+const FIRST_LINE_CTES = [
+  `first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)`,
+  `first_order AS (
+     SELECT s.customer_id, MIN(s.order_id) AS order_id
+     FROM sale s JOIN first_at f ON f.customer_id = s.customer_id AND s.ordered_at = f.first_at
+     GROUP BY s.customer_id
+   )`,
+  `first_top AS (
+     SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor
+     FROM order_lines l JOIN first_order fo ON fo.order_id = l.order_id GROUP BY l.order_id
+   )`,
+  `first_sku AS (
+     SELECT l.order_id, MIN(l.sku) AS sku FROM order_lines l
+     JOIN first_top t ON t.order_id = l.order_id AND l.line_total_minor = t.top_line_minor
+     GROUP BY l.order_id
+   )`,
+];
+
+/** Each customer's first category (`customer_id`, `first_category`), over {@link FIRST_LINE_CTES}; `(unknown)` is `$5`. */
+const FIRST_CATEGORY_CTE = `first_category AS (
+     SELECT fo.customer_id, COALESCE(fp.category, $5) AS first_category
+     FROM first_order fo LEFT JOIN first_sku fs ON fs.order_id = fo.order_id
+     LEFT JOIN products fp ON fp.sku = fs.sku
+   )`;
+
+/**
  * The cohort cells (analytics/metrics/cohorts.ts `CohortCell`) of the sale orders of known customers
  * before `asOf`, in `currency`, aggregated in the database: the same sums as `cohortCells` over
  * {@link orderFacts} (same refund attribution, same cost rule, same "first order": earliest, then
@@ -377,25 +409,7 @@ export async function cohortCells(
   let segment = 'CAST(NULL AS TEXT)';
   let segmentJoin = '';
   if (firstLine) {
-    ctes.push(
-      // The first order: earliest, then the smallest id (as the order facts sort); MIN + a join
-      // rather than ROW_NUMBER(), which sorted every order.
-      `first_at AS (SELECT customer_id, MIN(ordered_at) AS first_at FROM sale GROUP BY customer_id)`,
-      `first_order AS (
-         SELECT s.customer_id, MIN(s.order_id) AS order_id
-         FROM sale s JOIN first_at f ON f.customer_id = s.customer_id AND s.ordered_at = f.first_at
-         GROUP BY s.customer_id
-       )`,
-      `first_top AS (
-         SELECT l.order_id, MAX(l.line_total_minor) AS top_line_minor
-         FROM order_lines l JOIN first_order fo ON fo.order_id = l.order_id GROUP BY l.order_id
-       )`,
-      `first_sku AS (
-         SELECT l.order_id, MIN(l.sku) AS sku FROM order_lines l
-         JOIN first_top t ON t.order_id = l.order_id AND l.line_total_minor = t.top_line_minor
-         GROUP BY l.order_id
-       )`,
-    );
+    ctes.push(...FIRST_LINE_CTES);
     segment = by === 'first-product' ? 'fs.sku' : 'fp.category';
     segmentJoin = `JOIN first_order fo ON fo.customer_id = m.customer_id
        LEFT JOIN first_sku fs ON fs.order_id = fo.order_id
@@ -560,9 +574,10 @@ export async function retentionCounts(
  * The LTV facts (analytics/metrics/ltv.ts `LtvFacts`) of the sale orders of known customers before
  * `asOf`, in `currency`, for the window of month indexes `[first, last]`, summed in the database:
  * one row per customer (in the order of {@link orderFacts}: the metrics layer adds fractional days
- * in that order) and per channel and window month the active and retained customers — the same
- * figures as `ltvFacts` over the order facts (same refund attribution and cost rule), without
- * sending every order to the process.
+ * in that order, with its channel and first category) and per channel, first category and window
+ * month the active and retained customers — the same figures as `ltvFacts` over the order facts
+ * (same refund attribution and cost rule, same first category as the cohorts' `first-category`),
+ * without sending every order to the process.
  */
 export async function ltvFacts(
   db: Queryable,
@@ -603,10 +618,13 @@ export async function ltvFacts(
          SUM(CASE WHEN m BETWEEN $3 AND $4 THEN net_less_cost_minor ELSE 0 END) AS window_net_less_cost_minor
        FROM with_next GROUP BY customer_id
      )`,
+    ...FIRST_LINE_CTES,
+    FIRST_CATEGORY_CTE,
   );
   const rows = await db.query<{
     customer_id: string;
     channel: string;
+    first_category: string;
     first_at: Date;
     last_at: Date;
     active_months: number;
@@ -620,35 +638,44 @@ export async function ltvFacts(
     window_net_less_cost_minor: number;
   }>(
     `WITH ${ctes.join(',\n     ')}
-     SELECT c.external_id AS customer_id, COALESCE(c.acquisition_channel, $5) AS channel, a.first_at, a.last_at,
+     SELECT c.external_id AS customer_id, COALESCE(c.acquisition_channel, $5) AS channel,
+       fc.first_category, a.first_at, a.last_at,
        a.active_months, a.reactivated, a.orders, a.costed, a.net_minor, a.net_less_cost_minor,
        a.window_orders, a.window_net_minor, a.window_net_less_cost_minor
      FROM per_customer a JOIN customers c ON c.customer_id = a.customer_id
+     JOIN first_category fc ON fc.customer_id = a.customer_id
      ORDER BY c.external_id`,
     [asOf, currency, window.first, window.last, UNKNOWN, ...only.params],
   );
-  // Active and retained customers per channel and window month need no money: orders alone.
-  const months = await db.query<{ channel: string; m: number; active: number; retained: number }>(
-    `WITH customer_month AS (
-       SELECT o.customer_id, ${periodIndexSql('o.ordered_at', 'month', cal)} AS m FROM orders o
-       WHERE o.customer_id IS NOT NULL AND o.ordered_at < $1::timestamp AND o.currency = $2
-         AND o.status IN (${SALE_STATUS_SQL})${only.and}
-       GROUP BY 1, 2
+  // Active and retained customers per channel, first category and window month need no money:
+  // the sale orders alone (and the first order's lines).
+  const months = await db.query<{
+    channel: string;
+    first_category: string;
+    m: number;
+    active: number;
+    retained: number;
+  }>(
+    `WITH ${[saleOrdersCte(only.and), ...FIRST_LINE_CTES, FIRST_CATEGORY_CTE].join(',\n     ')},
+     customer_month AS (
+       SELECT s.customer_id, ${periodIndexSql('s.ordered_at', 'month', cal)} AS m FROM sale s GROUP BY 1, 2
      ),
      with_previous AS (
        SELECT customer_id, m, LAG(m) OVER (PARTITION BY customer_id ORDER BY m) AS prev_m FROM customer_month
      )
-     SELECT COALESCE(c.acquisition_channel, $5) AS channel, w.m, COUNT(*) AS active,
+     SELECT COALESCE(c.acquisition_channel, $5) AS channel, fc.first_category, w.m, COUNT(*) AS active,
        SUM(CASE WHEN w.prev_m = w.m - 1 THEN 1 ELSE 0 END) AS retained
      FROM with_previous w JOIN customers c ON c.customer_id = w.customer_id
+     JOIN first_category fc ON fc.customer_id = w.customer_id
      WHERE w.m BETWEEN $3 AND $4
-     GROUP BY 1, 2`,
+     GROUP BY 1, 2, 3`,
     [asOf, currency, window.first, window.last, UNKNOWN, ...only.params],
   );
   return {
     customers: rows.map((r) => ({
       customerId: r.customer_id,
       channel: r.channel,
+      firstCategory: r.first_category,
       firstMs: r.first_at.getTime(),
       lastMs: r.last_at.getTime(),
       orders: r.orders,
@@ -661,7 +688,13 @@ export async function ltvFacts(
       windowNetMinor: r.window_net_minor,
       windowNetLessCostMinor: r.window_net_less_cost_minor,
     })),
-    months: months.map((r) => ({ channel: r.channel, month: r.m, active: r.active, retained: r.retained })),
+    months: months.map((r) => ({
+      channel: r.channel,
+      firstCategory: r.first_category,
+      month: r.m,
+      active: r.active,
+      retained: r.retained,
+    })),
   };
 }
 

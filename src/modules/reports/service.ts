@@ -426,7 +426,7 @@ const dayEnd = (text: string, cal: Calendar): Date =>
 /**
  * `ltv.predicted` from the latest stored CLV run: per customer, net revenue before the run's
  * as-of plus the predicted value over its horizon; averaged over the customers in the report that
- * have a prediction. Null when the CLV module has stored nothing (its table does not exist).
+ * have a prediction, overall, per channel and per first category (from the report's `facts`). Null when the CLV module has stored nothing (its table does not exist).
  */
 async function predictedLtv(
   db: Database,
@@ -434,6 +434,7 @@ async function predictedLtv(
   digits: number,
   pastOf: (cut: Date) => Promise<ReadonlyMap<string, number>>,
   profilesOf: () => Promise<readonly CustomerProfile[]>,
+  facts: LtvFacts,
 ): Promise<{ predicted: NonNullable<Parameters<typeof computeLtv>[0]['predicted']> | null; note: string }> {
   const rows = await repo.latestPredictions(db, at.asOf);
   if (rows === null) {
@@ -452,22 +453,29 @@ async function predictedLtv(
   const run = withValue[0]!;
   const past = await pastOf(run.asOf);
   const channelOf = new Map((await profilesOf()).map((p) => [p.customerId, p.channel ?? '(unknown)']));
+  const categoryOf = new Map(facts.customers.map((c) => [c.customerId, c.firstCategory]));
   const scale = 10 ** digits;
   let sum = 0;
   let n = 0;
   const byChannel = new Map<string, { sum: number; n: number }>();
+  const byCategory = new Map<string, { sum: number; n: number }>();
+  const add = (to: Map<string, { sum: number; n: number }>, key: string, value: number) => {
+    const acc = to.get(key) ?? { sum: 0, n: 0 };
+    acc.sum += value;
+    acc.n++;
+    to.set(key, acc);
+  };
   for (const r of withValue) {
     const before = past.get(r.customerId);
     if (before === undefined) continue; // not a customer of this report (segment, currency)
     const value = before + r.clv! * scale;
     sum += value;
     n++;
-    const ch = channelOf.get(r.customerId) ?? '(unknown)';
-    const acc = byChannel.get(ch) ?? { sum: 0, n: 0 };
-    acc.sum += value;
-    acc.n++;
-    byChannel.set(ch, acc);
+    add(byChannel, channelOf.get(r.customerId) ?? '(unknown)', value);
+    add(byCategory, categoryOf.get(r.customerId) ?? '(unknown)', value);
   }
+  const means = (m: Map<string, { sum: number; n: number }>) =>
+    Object.fromEntries([...m].map(([k, a]) => [k, a.sum / a.n]));
   const over =
     run.clvMonths === null
       ? `the run's CLV horizon`
@@ -477,7 +485,8 @@ async function predictedLtv(
     predicted: {
       model,
       overallMinor: n === 0 ? null : sum / n,
-      byChannelMinor: Object.fromEntries([...byChannel].map(([ch, a]) => [ch, a.sum / a.n])),
+      byChannelMinor: means(byChannel),
+      byFirstCategoryMinor: means(byCategory),
     },
     note: `predicted LTV (${model}) covers ${n} customers with a stored prediction`,
   };
@@ -526,13 +535,17 @@ export async function ltvReport(ctx: ModuleContext, opts: LtvInput = {}): Promis
     );
     pastOf = (cut) => repo.netBefore(db, at.asOf, at.currency, cut, members?.scope);
   } else {
-    const orders = onlySegment(await repo.orderFacts(db, at.asOf, at.currency, { cost: true }), at.asOf, rfm);
+    const orders = onlySegment(
+      await repo.orderFacts(db, at.asOf, at.currency, { cost: true, primaryLine: 'category' }),
+      at.asOf,
+      rfm,
+    );
     facts = ltvFacts(orders, await profilesOf(), at.asOf, windowMonths, at.calendar);
     pastOf = async (cut) => netBeforeOf(orders, cut);
   }
   const l = await loaded(db, at);
   const spend = rfm ? undefined : await repo.spendRows(db, at.asOf, at.currency, at.calendar);
-  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf);
+  const { predicted, note } = await predictedLtv(db, at, l.digits, pastOf, profilesOf, facts);
   const report = ltvReportFromFacts(facts, {
     hasProfiles: await repo.hasCustomers(db),
     spend,

@@ -129,7 +129,12 @@ describe.each(testEngines())('reports in the store time zone on %s', (engine) =>
     const ls = await repo.ltvFacts(db, asOf, 'USD', w, zones[2]);
     const lj = ltvFacts(facts, await repo.customerProfiles(db), asOf, 6, cal);
     const sortMonths = (m: typeof ls.months) =>
-      [...m].sort((a, b) => a.month - b.month || a.channel.localeCompare(b.channel));
+      [...m].sort(
+        (a, b) =>
+          a.month - b.month ||
+          a.channel.localeCompare(b.channel) ||
+          a.firstCategory.localeCompare(b.firstCategory),
+      );
     expect(ls.customers).toEqual(lj.customers);
     expect(sortMonths(ls.months)).toEqual(sortMonths(lj.months));
     // Spend days are local days: 2024-01-01 is not before the end of 2023-12-31 in New York.

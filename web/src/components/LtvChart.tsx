@@ -24,6 +24,7 @@ export default function LtvChart({
   label,
   observed,
   predicted,
+  testId = 'ltv-chart',
 }: {
   rows: LtvChartRow[];
   currency: string;
@@ -31,6 +32,8 @@ export default function LtvChart({
   label: string;
   observed: string;
   predicted: string;
+  /** `data-testid` of the chart (default `ltv-chart`). */
+  testId?: string;
 }) {
   const el = useRef<HTMLDivElement>(null);
   const figures = JSON.stringify(rows);
@@ -57,5 +60,5 @@ export default function LtvChart({
       chart.dispose();
     };
   }, [figures, currency, lang, observed, predicted]);
-  return <div ref={el} className="chart" role="img" aria-label={label} data-testid="ltv-chart" />;
+  return <div ref={el} className="chart" role="img" aria-label={label} data-testid={testId} />;
 }

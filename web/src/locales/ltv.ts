@@ -88,13 +88,17 @@ const en = {
     observed: 'Observed',
     predicted: 'Predicted',
     trusted: 'Figure to trust',
-    categoryTitle: '6-month LTV by the first order’s category',
+    categoryTitle: 'Observed and predicted, by the first order’s category',
     categoryHelp:
-      'Cumulative net revenue per customer 6 months after the first order, per category of that order and cohort quarter (the cohorts report).',
-    category: 'Category',
-    cohort: 'Cohort',
-    sixMonthLtv: '6-month LTV',
-    notYet: 'not 6 months old yet',
+      'Customers grouped by the category of their first order’s largest line (quantity × unit price), as the cohorts report’s first-category split; no CAC, since spend is recorded per channel.',
+    categoryChart: 'Observed and predicted LTV per category of the first order, as in the table below.',
+    category: 'First category',
+    byChannel: 'Acquisition channel',
+    byFirstCategory: 'First order’s category',
+    noCategories:
+      'No product has a category yet, so customers cannot be grouped by their first order’s category. Import products with a category column, or set one with PUT /v1/products/{sku}:',
+    noCategoryCac:
+      'Spend is recorded per acquisition channel, so a first category has no CAC, LTV − CAC or LTV:CAC. Pick a channel or all customers to see them.',
     diagnoseTitle: 'Why did revenue per customer move?',
     diagnoseHelp:
       'Revenue per customer in the current month against the base month, split into the effects that add up to the change (docs/metrics.md#diagnose).',
@@ -219,13 +223,17 @@ export default {
       observed: 'Фактичний',
       predicted: 'Прогноз',
       trusted: 'Значення, якому довіряти',
-      categoryTitle: 'LTV за 6 місяців за категорією першого замовлення',
+      categoryTitle: 'Фактичний і прогнозований LTV за категорією першого замовлення',
       categoryHelp:
-        'Накопичений чистий дохід на клієнта через 6 місяців після першого замовлення, за категорією цього замовлення і кварталом когорти (звіт про когорти).',
-      category: 'Категорія',
-      cohort: 'Когорта',
-      sixMonthLtv: 'LTV за 6 місяців',
-      notYet: 'ще немає 6 місяців',
+        'Клієнти згруповані за категорією найбільшого рядка їхнього першого замовлення (кількість × ціна), як у розбивці звіту про когорти за першою категорією; CAC немає, бо витрати записуються за каналами.',
+      categoryChart: 'Фактичний і прогнозований LTV за категорією першого замовлення, як у таблиці нижче.',
+      category: 'Перша категорія',
+      byChannel: 'Канал залучення',
+      byFirstCategory: 'Категорія першого замовлення',
+      noCategories:
+        'Жоден товар ще не має категорії, тому клієнтів не можна згрупувати за категорією першого замовлення. Імпортуйте товари зі стовпцем категорії або задайте її через PUT /v1/products/{sku}:',
+      noCategoryCac:
+        'Витрати записуються за каналами залучення, тому для категорії першого замовлення немає CAC, LTV − CAC і LTV:CAC. Виберіть канал або всіх клієнтів, щоб побачити їх.',
       diagnoseTitle: 'Чому змінився дохід на клієнта?',
       diagnoseHelp:
         'Дохід на клієнта в поточному місяці порівняно з базовим, розкладений на ефекти, що в сумі дають зміну (docs/metrics.md#diagnose).',
@@ -349,13 +357,17 @@ export default {
       observed: 'Фактический',
       predicted: 'Прогноз',
       trusted: 'Значение, которому доверять',
-      categoryTitle: 'LTV за 6 месяцев по категории первого заказа',
+      categoryTitle: 'Фактический и прогнозный LTV по категории первого заказа',
       categoryHelp:
-        'Накопленная чистая выручка на клиента через 6 месяцев после первого заказа, по категории этого заказа и кварталу когорты (отчёт о когортах).',
-      category: 'Категория',
-      cohort: 'Когорта',
-      sixMonthLtv: 'LTV за 6 месяцев',
-      notYet: 'ещё нет 6 месяцев',
+        'Клиенты сгруппированы по категории самой крупной строки их первого заказа (количество × цена), как в разбивке отчёта о когортах по первой категории; CAC нет, так как расходы записываются по каналам.',
+      categoryChart: 'Фактический и прогнозный LTV по категории первого заказа, как в таблице ниже.',
+      category: 'Первая категория',
+      byChannel: 'Канал привлечения',
+      byFirstCategory: 'Категория первого заказа',
+      noCategories:
+        'Ни у одного товара ещё нет категории, поэтому клиентов нельзя сгруппировать по категории первого заказа. Импортируйте товары со столбцом категории или задайте её через PUT /v1/products/{sku}:',
+      noCategoryCac:
+        'Расходы записываются по каналам привлечения, поэтому у категории первого заказа нет CAC, LTV − CAC и LTV:CAC. Выберите канал или всех клиентов, чтобы их увидеть.',
       diagnoseTitle: 'Почему изменилась выручка на клиента?',
       diagnoseHelp:
         'Выручка на клиента в текущем месяце по сравнению с базовым, разложенная на эффекты, которые в сумме дают изменение (docs/metrics.md#diagnose).',

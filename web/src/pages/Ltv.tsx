@@ -5,7 +5,7 @@ import { useSearchParams } from 'react-router';
 import { api, ApiError } from '../api';
 import { Status } from '../components/Status';
 import { fmt } from '../format';
-import { cohortLabel, type CohortsReport } from './Cohorts';
+import { cohortLabel } from './Cohorts';
 
 /** One LTV formula of `GET /v1/reports/ltv` (docs/metrics.md#ltv). */
 export interface LtvFormula {
@@ -20,7 +20,7 @@ export interface LtvGroup {
   group: string;
   customers: number;
   marginBasis: 'margin' | 'revenue';
-  cac: { spend: number | null; newCustomers: number; cac: number | null };
+  cac: { spend: number | null; newCustomers: number; cac: number | null; note: string | null };
   formulas: LtvFormula[];
   diagnostics: {
     recentlyActiveShare: number | null;
@@ -37,6 +37,8 @@ export interface LtvReport {
   window: { firstMonth: string; lastMonth: string; months: number };
   overall: LtvGroup;
   byChannel: LtvGroup[];
+  /** Per category of the first order's largest line; no CAC (spend is per channel). */
+  byFirstCategory: LtvGroup[];
 }
 /** `GET /v1/reports/diagnose` (docs/metrics.md#diagnose). */
 export interface DiagnoseReport {
@@ -67,15 +69,18 @@ const DECIMAL_INPUTS = new Set([
 ]);
 const SIMPLE = ['ltv.margin_churn', 'ltv.monthly_sales_lifetime', 'ltv.aov_frequency_lifespan'];
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** The report's group of customers without a value (no channel, no first category). */
+const UNKNOWN = '(unknown)';
 
 /** `ltv.margin_churn` → its catalogue key. */
 const key = (definition: string) => definition.replace(/^ltv\./, '');
 
 /**
  * Lifetime value: the seed formulas side by side with their inputs and a sentence (from the report's
- * assessments) on which to trust; CAC; observed against predicted per channel; 6-month LTV by the
- * first order's category; and why revenue per customer moved between two months, as a waterfall.
- * The channel shown and the two months are search parameters.
+ * assessments) on which to trust; CAC; observed against predicted per channel and per the first
+ * order's category (the report's `byFirstCategory`); and why revenue per customer moved between two
+ * months, as a waterfall. The group shown (`group`: a channel, or `category`: a first category) and
+ * the two months are search parameters.
  */
 export function LtvPage() {
   const { t, i18n } = useTranslation();
@@ -91,11 +96,6 @@ export function LtvPage() {
     setParams(next, { replace: true });
   };
   const ltv = useQuery({ queryKey: ['ltv'], queryFn: () => api<LtvReport>('/v1/reports/ltv') });
-  const categories = useQuery({
-    queryKey: ['cohorts', 'quarter', 'first-category'],
-    queryFn: () => api<CohortsReport>('/v1/reports/cohorts?period=quarter&by=first-category'),
-    enabled: !!ltv.data,
-  });
   const base = MONTH.test(params.get('base') ?? '') ? params.get('base')! : '';
   const current = MONTH.test(params.get('current') ?? '') ? params.get('current')! : '';
   const diagnose = useQuery({
@@ -131,8 +131,11 @@ export function LtvPage() {
   const money = (n: number | null) => (n === null ? '—' : fmt.money(lang, n, r.currency));
   const month = (label: string) => cohortLabel(label, lang, t);
   const name = (definition: string) => t(`ltv.formulas.${key(definition)}`, { defaultValue: definition });
-  const chosen = r.byChannel.find((g) => g.group === params.get('group'));
-  const g = chosen ?? r.overall;
+  const chosenCategory = params.has('category')
+    ? r.byFirstCategory.find((g) => g.group === params.get('category'))
+    : undefined;
+  const chosenChannel = chosenCategory ? undefined : r.byChannel.find((g) => g.group === params.get('group'));
+  const g = chosenCategory ?? chosenChannel ?? r.overall;
   const formulaOf = (grp: LtvGroup, def: string) => grp.formulas.find((f) => f.definition === def);
   const recommended = formulaOf(g, g.recommended.definition);
   const input = (k: string, v: number | string | null) => {
@@ -143,6 +146,7 @@ export function LtvPage() {
     if (DECIMAL_INPUTS.has(k)) return fmt.dec(lang, v, 2);
     return fmt.int(lang, v);
   };
+  // A first category has no CAC (spend is per channel): said apart from "no spend data".
   const noSpend = g.cac.spend === null;
   const hasPredicted = r.overall.formulas.some((f) => f.definition === 'ltv.predicted');
 
@@ -175,12 +179,15 @@ export function LtvPage() {
   })();
 
   const groupsRows = [r.overall, ...r.byChannel];
-  const chartRows = groupsRows.map((grp) => ({
+  const chartRow = (grp: LtvGroup) => ({
     name: grp === r.overall ? t('ltv.all') : grp.group,
     observed: formulaOf(grp, 'ltv.observed_revenue')?.value ?? null,
     predicted: formulaOf(grp, 'ltv.predicted')?.value ?? null,
-  }));
-  const catRows = (categories.data?.cohorts ?? []).filter((c) => c.size > 0);
+  });
+  const chartRows = groupsRows.map(chartRow);
+  const categoryRows = r.byFirstCategory.map(chartRow);
+  // Every first order's largest line without a category: nothing to split by yet.
+  const noCategories = r.byFirstCategory.every((c) => c.group === UNKNOWN);
 
   return (
     <section aria-labelledby="ltv-title">
@@ -200,13 +207,37 @@ export function LtvPage() {
         <legend className="sr-only">{t('ltv.customersOf')}</legend>
         <label>
           {t('ltv.customersOf')}{' '}
-          <select value={chosen?.group ?? ''} onChange={(e) => set({ group: e.target.value })}>
+          <select
+            value={
+              chosenCategory
+                ? `category:${chosenCategory.group}`
+                : chosenChannel
+                  ? `channel:${chosenChannel.group}`
+                  : ''
+            }
+            onChange={(e) => {
+              const [kind, ...rest] = e.target.value.split(':');
+              const value = rest.join(':');
+              set({ group: kind === 'channel' ? value : '', category: kind === 'category' ? value : '' });
+            }}
+          >
             <option value="">{t('ltv.all')}</option>
-            {r.byChannel.map((c) => (
-              <option key={c.group} value={c.group}>
-                {c.group}
-              </option>
-            ))}
+            <optgroup label={t('ltv.byChannel')}>
+              {r.byChannel.map((c) => (
+                <option key={c.group} value={`channel:${c.group}`}>
+                  {c.group}
+                </option>
+              ))}
+            </optgroup>
+            {noCategories ? null : (
+              <optgroup label={t('ltv.byFirstCategory')}>
+                {r.byFirstCategory.map((c) => (
+                  <option key={c.group} value={`category:${c.group}`}>
+                    {c.group}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
         </label>
       </fieldset>
@@ -300,7 +331,9 @@ export function LtvPage() {
       </table>
 
       <h2>{t('ltv.cacTitle')}</h2>
-      {noSpend ? (
+      {chosenCategory && r.overall.cac.spend !== null ? (
+        <p data-testid="spend-note">{t('ltv.noCategoryCac')}</p>
+      ) : noSpend ? (
         <div data-testid="spend-note">
           <p>{t('ltv.noSpend')}</p>
           <pre>
@@ -379,33 +412,56 @@ export function LtvPage() {
 
       <h2 id="category-title">{t('ltv.categoryTitle')}</h2>
       <p className="muted">{t('ltv.categoryHelp')}</p>
-      {categories.data ? (
-        <table className="data wide" data-testid="categories" aria-labelledby="category-title">
-          <thead>
-            <tr>
-              <th scope="col">{t('ltv.category')}</th>
-              <th scope="col">{t('ltv.cohort')}</th>
-              <th scope="col">{t('ltv.customersOf')}</th>
-              <th scope="col">{t('ltv.sixMonthLtv')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {catRows.map((c) => (
-              <tr key={`${c.segment} ${c.cohort}`} data-category={c.segment ?? ''} data-cohort={c.cohort}>
-                <th scope="row" style={{ textAlign: 'left' }}>
-                  {c.segment}
-                </th>
-                <td>{cohortLabel(c.cohort, lang, t)}</td>
-                <td data-col="size">{fmt.int(lang, c.size)}</td>
-                <td data-col="sixMonthLtv">
-                  {c.sixMonthLtv === null ? t('ltv.notYet') : money(c.sixMonthLtv)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {noCategories ? (
+        <div data-testid="category-note">
+          <p>{t('ltv.noCategories')}</p>
+          <pre>
+            <code>retain import products products.csv</code>
+          </pre>
+        </div>
       ) : (
-        <Status query={categories} />
+        <>
+          <Suspense fallback={<p role="status">{t('common.loading')}</p>}>
+            <LtvChart
+              rows={categoryRows}
+              currency={r.currency}
+              lang={lang}
+              label={t('ltv.categoryChart')}
+              observed={t('ltv.observed')}
+              predicted={t('ltv.predicted')}
+              testId="ltv-category-chart"
+            />
+          </Suspense>
+          <table className="data wide" data-testid="categories" aria-labelledby="category-title">
+            <thead>
+              <tr>
+                <th scope="col">{t('ltv.category')}</th>
+                <th scope="col">{t('ltv.customersOf')}</th>
+                <th scope="col">{t('ltv.observed')}</th>
+                <th scope="col">{t('ltv.predicted')}</th>
+                <th scope="col">{t('ltv.trusted')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.byFirstCategory.map((grp, i) => {
+                const rec = formulaOf(grp, grp.recommended.definition);
+                return (
+                  <tr key={grp.group} data-category={grp.group}>
+                    <th scope="row" style={{ textAlign: 'left' }}>
+                      {grp.group}
+                    </th>
+                    <td data-col="customers">{fmt.int(lang, grp.customers)}</td>
+                    <td data-col="observed">{money(categoryRows[i]!.observed)}</td>
+                    <td data-col="predicted">{money(categoryRows[i]!.predicted)}</td>
+                    <td data-col="trusted">
+                      {name(grp.recommended.definition)}: {money(rec?.value ?? null)}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </>
       )}
 
       <h2 id="diagnose-title">{t('ltv.diagnoseTitle')}</h2>
