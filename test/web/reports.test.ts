@@ -266,6 +266,7 @@ browserSuite('Cohorts and LTV pages in Chromium', { data: 'online-retail' }, (s)
     }
     await s.page.getByRole('link', { name: 'LTV' }).click();
     await s.page.getByRole('heading', { name: 'Lifetime value' }).waitFor();
+    await s.page.getByTestId('formulas').waitFor();
     const ltv = await s.get<LtvJson>('/v1/reports/ltv');
     const money = (n: number | null) => (n === null ? '—' : en.money(n, ltv.currency));
     const g = ltv.overall;

@@ -1,18 +1,22 @@
-import type { ReactElement } from 'react';
-import { CohortsPage } from './pages/Cohorts';
-import { LtvPage } from './pages/Ltv';
+import { lazy, type ReactElement } from 'react';
 import { OverviewPage } from './pages/Overview';
-import { MessagesPage } from './pages/Messages';
-import { CustomerPage } from './pages/Customer';
-import { CustomersPage } from './pages/Customers';
-import { PredictionsPage } from './pages/Predictions';
-import { SegmentsPage } from './pages/Segments';
-import { TemplatesPage } from './pages/Templates';
-import { ApiKeysPage } from './pages/ApiKeys';
-import { SettingsPage } from './pages/Settings';
-import { UsersPage } from './pages/Users';
-import { ImportsPage } from './pages/Imports';
-import { BasketPage } from './pages/Basket';
+
+// The Overview (the first page) is in the entry chunk; every other page loads when first opened.
+const CohortsPage = lazy(() => import('./pages/Cohorts').then((m) => ({ default: m.CohortsPage })));
+const LtvPage = lazy(() => import('./pages/Ltv').then((m) => ({ default: m.LtvPage })));
+const MessagesPage = lazy(() => import('./pages/Messages').then((m) => ({ default: m.MessagesPage })));
+const CustomerPage = lazy(() => import('./pages/Customer').then((m) => ({ default: m.CustomerPage })));
+const CustomersPage = lazy(() => import('./pages/Customers').then((m) => ({ default: m.CustomersPage })));
+const PredictionsPage = lazy(() =>
+  import('./pages/Predictions').then((m) => ({ default: m.PredictionsPage })),
+);
+const SegmentsPage = lazy(() => import('./pages/Segments').then((m) => ({ default: m.SegmentsPage })));
+const TemplatesPage = lazy(() => import('./pages/Templates').then((m) => ({ default: m.TemplatesPage })));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeys').then((m) => ({ default: m.ApiKeysPage })));
+const SettingsPage = lazy(() => import('./pages/Settings').then((m) => ({ default: m.SettingsPage })));
+const UsersPage = lazy(() => import('./pages/Users').then((m) => ({ default: m.UsersPage })));
+const ImportsPage = lazy(() => import('./pages/Imports').then((m) => ({ default: m.ImportsPage })));
+const BasketPage = lazy(() => import('./pages/Basket').then((m) => ({ default: m.BasketPage })));
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main

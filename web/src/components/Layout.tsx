@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Outlet, useNavigate } from 'react-router';
 import { api, ApiError, logOut, type Me } from '../api';
@@ -47,7 +48,15 @@ export function Layout() {
         </button>
       </header>
       <main>
-        <Outlet />
+        <Suspense
+          fallback={
+            <p role="status" aria-live="polite">
+              {t('common.loading')}
+            </p>
+          }
+        >
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );
