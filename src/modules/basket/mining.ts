@@ -344,6 +344,13 @@ export function evaluateOf(
 /** What the kept recommendation model is trained with: the default non-product exclusions. */
 export const KEPT_MODEL_EXCLUSIONS: NonProductConfig = nonProductConfigOf({ defaultExclusions: true });
 
+/** The kept model's exclusions with the store's own non-product SKUs (settings `nonProductSkus`). */
+export function keptModelExclusions(storeSkus: readonly string[]): NonProductConfig {
+  return storeSkus.length === 0
+    ? KEPT_MODEL_EXCLUSIONS
+    : nonProductConfigOf({ defaultExclusions: true, excludeSku: [...storeSkus] });
+}
+
 /** Whether a request's exclusions are the kept model's (else it needs a model of its own). */
 export function usesKeptExclusions(opts: { excludeSku?: string[] | undefined; defaultExclusions: boolean }) {
   return opts.defaultExclusions && (opts.excludeSku ?? []).length === 0;
@@ -359,8 +366,14 @@ export interface TrainedModel {
  * Trains the kept recommendation model (the customer-independent part of `recommendOf`) and keeps
  * each customer's history over its codes (`encodeHistory`), so an answer needs no scan of the orders.
  */
-export function trainOf({ baskets, products }: OrderData, orders: OrderRows): TrainedModel {
-  const { model, history } = trainRecommender(baskets, products, { nonProduct: KEPT_MODEL_EXCLUSIONS });
+export function trainOf(
+  { baskets, products }: OrderData,
+  orders: OrderRows,
+  storeSkus: readonly string[] = [],
+): TrainedModel {
+  const { model, history } = trainRecommender(baskets, products, {
+    nonProduct: keptModelExclusions(storeSkus),
+  });
   const keyOf = new Map<string, number>();
   for (let i = 0; i < orders.customerIds.length; i++)
     keyOf.set(orders.customerIds[i]!, orders.customerKeys[i]!);
@@ -406,7 +419,8 @@ export interface MiningOps {
   upsell: [UpsellInput, ReturnType<typeof upsellOf>];
   evaluate: [EvaluateOptions, ReturnType<typeof evaluateOf>];
   recommend: [RecommendOptions, ReturnType<typeof recommendOf>];
-  train: [Record<string, never>, TrainedModel];
+  /** `storeSkus`: the store's own non-product SKUs, left out with the default exclusions. */
+  train: [{ storeSkus?: string[] }, TrainedModel];
 }
 
 /** Runs a task; `transfer` lists the result's buffers a worker can hand back without copying. */
@@ -429,7 +443,7 @@ export function runMiningTask(task: MiningTask): { value: unknown; transfer: Arr
     case 'recommend':
       return plain(recommendOf(data, task.input));
     case 'train': {
-      const t = trainOf(data, task.orders);
+      const t = trainOf(data, task.orders, task.input.storeSkus ?? []);
       const m = t.model;
       const buffers = [m.orders, m.buyers, m.repeaters, m.neighbourStart, m.neighbourCode, m.neighbourSim];
       buffers.push(t.histories.customerKeys as never);

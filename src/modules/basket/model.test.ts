@@ -260,6 +260,27 @@ describe.each(testEngines())('the kept recommendation model on %s', (engine) => 
     const unknown = await t.call('GET', '/v1/customers/zzz/recommendations', { role: 'agent' });
     expect(unknown.status).toBe(404);
   });
+  it("leaves out the store's non-product SKUs, and is stale when they change", async () => {
+    const { updateStore } = await import('../settings/service.js');
+    const before = await recommend(ctx, options('c1'), 'stale');
+    const sku = (await loadOrderData(ctx)).products.find((p) => p.sku === 'TEA') ? 'TEA' : null;
+    expect(sku).toBe('TEA');
+    await updateStore(ctx, { nonProductSkus: ['TEA'] });
+    try {
+      // The SKUs changed: the model is stale, retrained without TEA, and answers as a model trained so.
+      expect((await trainModel(ctx, { reason: 'cli', ifStale: true })).upToDate).toBe(false);
+      const after = await recommend(ctx, options('c1'), 'stale');
+      expect(after.model.version!).toBeGreaterThan(before.model.version!);
+      const items = await db.query<{ sku: string }>(
+        `SELECT sku FROM reco_items WHERE model_id = (SELECT MAX(model_id) FROM reco_models)`,
+      );
+      expect(items.map((r) => r.sku)).not.toContain('TEA');
+      const data = await loadOrderData(ctx);
+      expect(withoutModel(after)).toEqual(recommendOf(data, { ...options('c1'), excludeSku: ['TEA'] }));
+    } finally {
+      await updateStore(ctx, { nonProductSkus: [] });
+    }
+  });
 });
 
 describe.each(testEngines())('before the first import on %s', (engine) => {

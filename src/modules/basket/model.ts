@@ -8,7 +8,8 @@ import type { ModuleContext } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
 import type { Database } from '../../storage/port.js';
 import { loadBaskets, loadPackedBaskets, loadProducts, salesFingerprint } from '../orders/repository.js';
-import { KEPT_MODEL_EXCLUSIONS, decodeHistory, round3, usesKeptExclusions } from './mining.js';
+import { decodeHistory, keptModelExclusions, round3, usesKeptExclusions } from './mining.js';
+import { getStore } from '../settings/service.js';
 import { mine } from './offload.js';
 import { insertModel, latestModel, modelHistory, modelItems, type ModelRow } from './repository.js';
 import type { RecommendOptions } from './schema.js';
@@ -89,13 +90,26 @@ export function trainModel(
   return run;
 }
 
+/**
+ * What a kept model was trained on: the orders, refunds and catalogue (their fingerprint) and the
+ * store's own non-product SKUs, so changing those (retain store set --non-product-skus) makes it stale.
+ */
+async function modelSource(ctx: ModuleContext): Promise<{ source: string; storeSkus: string[] }> {
+  const [fingerprint, store] = await Promise.all([salesFingerprint(ctx.db), getStore(ctx)]);
+  const storeSkus = store.nonProductSkus;
+  return {
+    source: storeSkus.length === 0 ? fingerprint : `${fingerprint}|skus:${storeSkus.join(',')}`,
+    storeSkus,
+  };
+}
+
 async function train(
   ctx: ModuleContext,
   opts: { reason: TrainReason; ifStale?: boolean },
 ): Promise<ModelInfo & { upToDate: boolean }> {
   const started = performance.now();
   // Read before the orders: a change after this point makes the next check see a new fingerprint.
-  const source = await salesFingerprint(ctx.db);
+  const { source, storeSkus } = await modelSource(ctx);
   if (opts.ifStale) {
     const latest = await latestModel(ctx.db);
     if (latest && latest.source === source) return { ...infoOf(latest), upToDate: true };
@@ -103,7 +117,7 @@ async function train(
   const rows = await loadPackedBaskets(ctx.db);
   if (rows.length === 0) throw new AppError('not_found', NO_ORDERS);
   const products = await loadProducts(ctx.db);
-  const { model, histories } = await mine('train', {}, rows, products);
+  const { model, histories } = await mine('train', { storeSkus }, rows, products);
   const row: Omit<ModelRow, 'model_id'> = {
     trained_at: ctx.clock.now(),
     reason: opts.reason,
@@ -171,7 +185,7 @@ const kept = new WeakMap<Database, { version: number; loading: Promise<Kept> }>(
 async function keptModel(ctx: ModuleContext, refresh: 'missing' | 'stale'): Promise<Kept> {
   for (let attempt = 0; ; attempt++) {
     let latest = await latestModel(ctx.db);
-    if (!latest || (refresh === 'stale' && latest.source !== (await salesFingerprint(ctx.db)))) {
+    if (!latest || (refresh === 'stale' && latest.source !== (await modelSource(ctx)).source)) {
       await trainModel(ctx, { reason: 'on-demand', ifStale: true });
       latest = await latestModel(ctx.db);
       if (!latest) throw new AppError('not_found', NO_ORDERS);
@@ -274,7 +288,7 @@ export async function recommend(
             customerId: input.customer,
             ...(input.asOf ? { until: input.asOf } : {}),
           }),
-          KEPT_MODEL_EXCLUSIONS,
+          keptModelExclusions((await getStore(ctx)).nonProductSkus),
         );
   if (history.length === 0) throw noProductOrders(input.customer);
   const recommendations = s.recommendFor(history, {
