@@ -72,13 +72,7 @@ function CreateKey() {
           e.preventDefault();
           create.mutate();
         }}
-        style={{
-          background: '#fff',
-          border: '1px solid #d9dde5',
-          borderRadius: 8,
-          padding: '1rem',
-          maxWidth: 720,
-        }}
+        className="panel"
       >
         <h2 id="create-key-title" style={{ marginTop: 0 }}>
           {t('keys.create')}

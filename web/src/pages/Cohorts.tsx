@@ -1,3 +1,4 @@
+import { EmptyStore } from '../components/EmptyStore';
 import { useQuery } from '@tanstack/react-query';
 import type { TFunction } from 'i18next';
 import { lazy, Suspense, type ReactNode } from 'react';
@@ -109,10 +110,7 @@ export function CohortsPage() {
     return (
       <section aria-labelledby="cohorts-title">
         {title}
-        <p>{t('cohorts.empty')}</p>
-        <pre>
-          <code>retain import orders orders.csv</code>
-        </pre>
+        <EmptyStore message={t('cohorts.empty')} />
       </section>
     );
 

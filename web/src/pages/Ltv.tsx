@@ -1,3 +1,4 @@
+import { EmptyStore } from '../components/EmptyStore';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -113,10 +114,7 @@ export function LtvPage() {
     return (
       <section aria-labelledby="ltv-title">
         {title}
-        <p>{t('ltv.empty')}</p>
-        <pre>
-          <code>retain import orders orders.csv</code>
-        </pre>
+        <EmptyStore message={t('ltv.empty')} />
       </section>
     );
   if (!ltv.data)

@@ -1,3 +1,4 @@
+import { EmptyStore } from '../components/EmptyStore';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -104,13 +105,11 @@ export function OverviewPage() {
     return (
       <section aria-labelledby="overview-title">
         <h1 id="overview-title">{t('overview.title')}</h1>
-        <p>{t('overview.empty')}</p>
-        <p>
-          <Link to="/imports">{t('overview.emptyUpload')}</Link>
-        </p>
-        <pre>
-          <code>retain import orders orders.csv</code>
-        </pre>
+        <EmptyStore message={t('overview.empty')}>
+          <p>
+            <Link to="/imports">{t('overview.emptyUpload')}</Link>
+          </p>
+        </EmptyStore>
       </section>
     );
   if (!summary.data) return <Status query={summary} />;

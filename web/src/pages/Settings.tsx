@@ -214,13 +214,7 @@ function StoreForm({ store, admin }: { store: StoreSettings; admin: boolean }) {
         e.preventDefault();
         save.mutate();
       }}
-      style={{
-        background: '#fff',
-        border: '1px solid #d9dde5',
-        borderRadius: 8,
-        padding: '1rem',
-        maxWidth: 720,
-      }}
+      className="panel"
     >
       {!admin && <p role="note">{t('settings.adminOnly')}</p>}
       <fieldset disabled={!admin || save.isPending} style={{ border: 0, padding: 0, margin: 0 }}>

@@ -61,13 +61,7 @@ function CreateUser() {
         e.preventDefault();
         create.mutate();
       }}
-      style={{
-        background: '#fff',
-        border: '1px solid #d9dde5',
-        borderRadius: 8,
-        padding: '1rem',
-        maxWidth: 720,
-      }}
+      className="panel"
     >
       <h2 id="create-user-title" style={{ marginTop: 0 }}>
         {t('users.create')}
