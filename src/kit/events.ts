@@ -66,6 +66,32 @@ export const StoreUpdatedPayload = z.object({
   locale: z.string().nullable(),
 });
 
+/** Points credited (an order's, a bonus, an adjustment): pending until `available_at` when an order's. */
+export const PointsEarnedPayload = z.object({
+  external_id: z.string(),
+  grant_id: z.number().int(),
+  kind: z.enum(['order', 'welcome', 'birthday', 'action', 'adjust']),
+  points: z.number().int(),
+  status: z.enum(['pending', 'available']),
+  available_at: Iso,
+  expires_at: Iso,
+});
+/** A member's available points that expire within the programme's notice days (one per member and day). */
+export const PointsExpiringPayload = z.object({
+  external_id: z.string(),
+  points: z.number().int(),
+  expires_at: Iso,
+  balance: z.number().int(),
+});
+/** A member's tier moved (up on an order or nightly, down after the grace period); null: no tier. */
+export const TierChangedPayload = z.object({
+  external_id: z.string(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  direction: z.enum(['up', 'down']),
+  basis_value: z.number().int(),
+});
+
 const base = {
   /** Monotonically increasing (a sequence); delivery order. */
   id: z.number().int().positive(),
@@ -89,6 +115,9 @@ export const DomainEvent = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('store.updated'), payload: StoreUpdatedPayload }),
   z.object({ ...base, type: z.literal('segment.entered'), payload: SegmentChangedPayload }),
   z.object({ ...base, type: z.literal('segment.left'), payload: SegmentChangedPayload }),
+  z.object({ ...base, type: z.literal('points.earned'), payload: PointsEarnedPayload }),
+  z.object({ ...base, type: z.literal('points.expiring'), payload: PointsExpiringPayload }),
+  z.object({ ...base, type: z.literal('tier.changed'), payload: TierChangedPayload }),
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 
@@ -104,6 +133,9 @@ export const DOMAIN_EVENT_TYPES = [
   'store.updated',
   'segment.entered',
   'segment.left',
+  'points.earned',
+  'points.expiring',
+  'tier.changed',
 ] as const;
 export const DomainEventType = z.enum(DOMAIN_EVENT_TYPES);
 export type DomainEventType = z.infer<typeof DomainEventType>;

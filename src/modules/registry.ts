@@ -10,6 +10,7 @@ import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { importsModule } from './imports/module.js';
 import { jobsModule } from './jobs/module.js';
+import { loyaltyModule } from './loyalty/module.js';
 import { messagingModule } from './messaging/module.js';
 import { ordersModule } from './orders/module.js';
 import { outboxModule } from './outbox/module.js';
@@ -38,6 +39,7 @@ export const MODULES: readonly RetainModule[] = [
   clvModule,
   segmentsModule,
   messagingModule,
+  loyaltyModule,
   webhooksModule,
   apikeysModule,
   usersModule,

@@ -22,7 +22,10 @@ export type Permission =
   | 'users:manage'
   | 'models:run'
   | 'events:read'
-  | 'store:manage';
+  | 'store:manage'
+  | 'loyalty:read'
+  | 'loyalty:write'
+  | 'loyalty:manage';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -47,6 +50,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'models:run',
     'events:read',
     'store:manage',
+    'loyalty:read',
+    'loyalty:write',
+    'loyalty:manage',
   ],
   analyst: [
     'customers:read',
@@ -57,6 +63,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'models:run',
     'events:read',
     'messaging:read',
+    'loyalty:read',
   ],
   marketer: [
     'customers:read',
@@ -67,8 +74,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'campaigns:write',
     'messaging:read',
     'messaging:write',
+    'loyalty:read',
+    'loyalty:write',
+    'loyalty:manage',
   ],
-  agent: ['customers:read', 'commerce:read', 'consent:write'],
+  agent: ['customers:read', 'commerce:read', 'consent:write', 'loyalty:read', 'loyalty:write'],
 };
 
 /** Roles holding a permission (for the OpenAPI descriptions). */

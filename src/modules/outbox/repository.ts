@@ -56,6 +56,17 @@ const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
   'store.updated': { currency: 'currency', time_zone: 'detail', locale: 'detail', changed: 'detail' },
   'segment.entered': { external_id: 'ref', segment: 'label', snapshot_id: 'ref_id' },
   'segment.left': { external_id: 'ref', segment: 'label', snapshot_id: 'ref_id' },
+  'points.earned': {
+    external_id: 'ref',
+    grant_id: 'ref_id',
+    points: 'amount_minor',
+    kind: 'label',
+    status: 'detail',
+    available_at: 'detail',
+    expires_at: 'detail',
+  },
+  'points.expiring': { external_id: 'ref', points: 'amount_minor', expires_at: 'detail', balance: 'detail' },
+  'tier.changed': { external_id: 'ref', to: 'label', from: 'detail', direction: 'detail', basis_value: 'amount_minor' },
 };
 const PAYLOAD_SQL_COLUMNS: Column[] = [
   'ref_id',
