@@ -267,6 +267,16 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
     expect(m.available).toBe(200 + 25 + 25 + 0); // the welcome bonus (2026) expired long ago
   });
 
+  it('replaying every order and refund event from the beginning changes nothing', async () => {
+    const state = async () =>
+      db.query(`SELECT m.customer_id, m.available, m.pending, m.debt, (SELECT COUNT(*) FROM loyalty_entries e WHERE e.customer_id = m.customer_id) AS n
+                FROM loyalty_members m ORDER BY m.customer_id`);
+    const before = await state();
+    await db.exec(`UPDATE event_subscriptions SET last_event_id = 0 WHERE name = 'loyalty-orders'`);
+    expect(await dispatcher.drain()).toBe(7); // 4 orders, 3 refunds
+    expect(await state()).toEqual(before);
+  });
+
   it('points expire exactly their unspent remainder; points.expiring once per member and day', async () => {
     clock.set(new Date('2027-04-25T09:00:00Z')); // the birthday bonus expires on 29 April
     const r1 = await sweep(ctx);
