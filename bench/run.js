@@ -22,6 +22,7 @@ const benches = {
   identity: 'bench/identity.mjs',
   segments: 'bench/segments.mjs',
   dashboard: 'bench/dashboard.mjs',
+  loyalty: 'bench/loyalty.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

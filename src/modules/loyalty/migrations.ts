@@ -104,7 +104,6 @@ export const loyaltyMigration: Migration = {
       code TEXT UNIQUE,
       order_ref TEXT,
       status TEXT NOT NULL CHECK (status IN ('active', 'reversed')),
-      entry_id BIGINT,
       created_at TIMESTAMP NOT NULL,
       expires_at TIMESTAMP,
       reversed_at TIMESTAMP,

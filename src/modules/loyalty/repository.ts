@@ -661,14 +661,13 @@ export type RedemptionRow = {
   code: string | null;
   order_ref: string | null;
   status: 'active' | 'reversed';
-  entry_id: number | null;
   created_at: Date;
   expires_at: Date | null;
   reversed_at: Date | null;
 };
 
 const REDEMPTION_COLUMNS = `r.redemption_id, r.customer_id, c.external_id, r.idempotency_key, r.kind, r.points, r.value_minor,
-  r.currency, r.code, r.order_ref, r.status, r.entry_id, r.created_at, r.expires_at, r.reversed_at`;
+  r.currency, r.code, r.order_ref, r.status, r.created_at, r.expires_at, r.reversed_at`;
 
 /** Inserts the redemption unless the member used the key before; its id, or null for a repeat. */
 export async function insertRedemption(
@@ -738,8 +737,13 @@ export async function redemptionsOfOrder(db: Queryable, orderRef: string): Promi
   );
 }
 
-export async function setRedemptionEntry(tx: Queryable, id: number, entryId: number): Promise<void> {
-  await tx.exec(`UPDATE loyalty_redemptions SET entry_id = $2 WHERE redemption_id = $1`, [id, entryId]);
+/** The id of the entry written under `key`, or null. */
+export async function entryIdByKey(db: Queryable, key: string): Promise<number | null> {
+  const rows = await db.query<{ entry_id: number }>(
+    `SELECT entry_id FROM loyalty_entries WHERE entry_key = $1`,
+    [key],
+  );
+  return rows[0]?.entry_id ?? null;
 }
 
 /** Marks an active redemption reversed; false when it was not active (reversed before). */

@@ -149,8 +149,6 @@ interface LedgerScope {
   writes: repo.EntryWrite[];
   events: NewDomainEvent[];
   externalIds: Map<number, string>;
-  /** Entry ids by key, once written (after `fn`). */
-  written: Map<string, number>;
 }
 
 function settleWrites(
@@ -193,7 +191,6 @@ async function inLedger<T>(
       writes: [],
       events: [],
       externalIds: new Map(),
-      written: new Map(),
     };
     for (const [id, tot] of totals) {
       const l = new MemberLedger(grants.get(id) ?? [], tot);
@@ -203,13 +200,13 @@ async function inLedger<T>(
     const out = await fn(s);
     // Grants credited by `fn` in the past may be due already.
     for (const [id, l] of s.ledgers) settleWrites(id, l, l.settle(now), s.writes);
-    for (const [k, v] of await flush(ctx.db, s)) s.written.set(k, v);
+    await flush(ctx.db, s);
     return out;
   };
   return tx ? run(tx) : ctx.db.transaction(run);
 }
 
-async function flush(db: Database, s: LedgerScope): Promise<Map<string, number>> {
+async function flush(db: Database, s: LedgerScope): Promise<void> {
   const grants: { id: number; remaining: number; status: Grant['status'] }[] = [];
   const members: { customerId: number; totals: MemberLedger['totals'] }[] = [];
   for (const [id, l] of s.ledgers) {
@@ -219,9 +216,8 @@ async function flush(db: Database, s: LedgerScope): Promise<Map<string, number>>
     }
     members.push({ customerId: id, totals: l.totals });
   }
-  const ids = await repo.writeLedger(s.tx, db.dialect, s.writes, grants, members, s.now);
+  await repo.writeLedger(s.tx, db.dialect, s.writes, grants, members, s.now);
   if (s.events.length) await recordEvents(s.tx, db.dialect, s.events, s.now);
-  return ids;
 }
 
 /** Credits new grants (by unique key: one already made is skipped); returns the new ones' ids by key. */
@@ -924,7 +920,6 @@ export async function redeem(
       },
       tx,
     );
-    await repo.setRedemptionEntry(tx, id, scope!.written.get(`redeem:${id}`)!);
     return { id, replayed: false };
   });
   return { redemption: redemptionOut((await repo.redemptionById(ctx.db, out.id))!), replayed: out.replayed };
@@ -958,8 +953,9 @@ async function reverseIn(
     async (s) => {
       if (!(await repo.markReversed(tx, r.redemption_id, now, reason))) return false;
       const l = s.ledgers.get(r.customer_id);
-      if (!l || r.entry_id === null) return true;
-      const allocations = await repo.allocationsOf(tx, r.entry_id);
+      const entryId = await repo.entryIdByKey(tx, `redeem:${r.redemption_id}`);
+      if (!l || entryId === null) return true;
+      const allocations = await repo.allocationsOf(tx, entryId);
       // The grants it took from, also those spent to 0 (not among the open ones).
       for (const g of await repo.grantsById(
         tx,
