@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
 import { jsonFile } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
@@ -174,6 +175,29 @@ export function registerLoyalty(program: Command, cli: CliRuntime): void {
         r,
         () => `${r.granted ? `granted ${r.points} points` : 'already granted'}\n${memberLine(r.member)}`,
       );
+    });
+  loyalty
+    .command('report')
+    .description('liability by expiry month, earn and burn, redemptions, members vs matched non-members')
+    .option('--from <instant>', 'start of the period, an ISO instant (default: 12 months before --to)')
+    .option('--to <instant>', 'end of the period, an ISO instant (default: now)')
+    .option('--window-days <n>', 'days after joining over which members and non-members are compared', '180')
+    .option('--out <file>', 'write the report as Markdown to a file')
+    .action(async (opts: { from?: string; to?: string; windowDays: string; out?: string }, cmd: Command) => {
+      const { loyaltyReport, loyaltyReportMarkdown } = await import('./reports.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        loyaltyReport(ctx, {
+          ...(opts.from ? { from: opts.from } : {}),
+          ...(opts.to ? { to: opts.to } : {}),
+          windowDays: opts.windowDays,
+        }),
+      );
+      if (opts.out) {
+        await writeFile(opts.out, loyaltyReportMarkdown(r)).catch((err: Error) => {
+          throw invalid(`cannot write ${opts.out}: ${err.message}`, { field: '--out' });
+        });
+      }
+      emit(cmd, r, () => (opts.out ? `wrote ${opts.out}` : loyaltyReportMarkdown(r)));
     });
   loyalty
     .command('sweep')

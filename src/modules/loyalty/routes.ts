@@ -17,6 +17,7 @@ import {
   ReverseInput,
 } from './schema.js';
 import * as service from './service.js';
+import { loyaltyReport, LoyaltyReportInput } from './reports.js';
 import { getPolicy } from '../messaging/service.js';
 
 const tags = ['loyalty'];
@@ -291,6 +292,19 @@ export function registerLoyaltyRoutes(app: RetainApp, deps: ServerDeps, auth: Au
     });
     return c.html(page.html, page.status, { ...CARD_PAGE_HEADERS });
   });
+  app.get(
+    '/v1/loyalty/report',
+    documented(app, auth, 'loyalty:read', {
+      method: 'get',
+      path: '/v1/loyalty/report',
+      tags,
+      summary:
+        'Liability by expiry month, points earned and burnt by month, redemptions, members, and members vs matched non-members (`retain loyalty report`)',
+      request: { query: LoyaltyReportInput },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LoyaltyReport'), 'The report') },
+    }),
+    async (c) => c.json(await loyaltyReport(deps, parseInput(LoyaltyReportInput, c.req.query(), 'query'))),
+  );
   app.post(
     '/v1/loyalty/sweep',
     documented(app, auth, 'loyalty:manage', {
