@@ -889,13 +889,11 @@ export async function redeem(
           where: { field: 'points' },
         },
       );
-    let scope: LedgerScope | undefined;
     await inLedger(
       ctx,
       [c.customer_id],
       now,
       async (s) => {
-        scope = s;
         const l = notMember(s, c.customer_id, q.customer);
         const entry = l.debit('redeem', q.points);
         if (!entry)
