@@ -148,6 +148,12 @@ function oracle(d: Data) {
         return clvDecile.get(c.id) ?? null;
       case 'next_order_at':
         return p?.next ?? null;
+      // The seeded store has no loyalty programme (src/modules/loyalty/segments.test.ts covers these).
+      case 'loyalty_tier':
+      case 'loyalty_points':
+      case 'loyalty_enrolled_at':
+      case 'loyalty_points_expire_at':
+        return null;
       default:
         throw new Error(`oracle: no field ${cond.field}`);
     }

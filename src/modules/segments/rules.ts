@@ -107,6 +107,18 @@ export const FIELDS = {
   clv_minor: { type: 'number', integer: true, doc: 'predicted CLV (minor units)' },
   clv_decile: { type: 'number', integer: true, doc: 'CLV decile, 10 = the top tenth' },
   next_order_at: { type: 'date', doc: 'when the next order is expected (is_past: overdue)' },
+  // Loyalty (the ledger's cached totals; not set = not a member).
+  loyalty_tier: { type: 'text', doc: "the member's loyalty tier (is_set: has a tier)" },
+  loyalty_points: {
+    type: 'number',
+    integer: true,
+    doc: 'loyalty points available to spend (is_set: a member)',
+  },
+  loyalty_enrolled_at: { type: 'date', doc: 'when the customer joined the loyalty programme' },
+  loyalty_points_expire_at: {
+    type: 'date',
+    doc: "the soonest expiry of the member's available points (within_next_days: points about to expire)",
+  },
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;

@@ -56,6 +56,11 @@ export const FIELD_SQL = {
   clv_minor: 's.clv_minor',
   clv_decile: 's.clv_decile',
   next_order_at: 's.next_order_at',
+  loyalty_tier: '(SELECT lm.tier FROM loyalty_members lm WHERE lm.customer_id = c.customer_id)',
+  loyalty_points: '(SELECT lm.available FROM loyalty_members lm WHERE lm.customer_id = c.customer_id)',
+  loyalty_enrolled_at: '(SELECT lm.enrolled_at FROM loyalty_members lm WHERE lm.customer_id = c.customer_id)',
+  loyalty_points_expire_at: `(SELECT MIN(lg.expires_at) FROM loyalty_grants lg
+    WHERE lg.customer_id = c.customer_id AND lg.status = 'available' AND lg.remaining > 0)`,
 } as const;
 const COLUMN: Record<string, string> = FIELD_SQL;
 
