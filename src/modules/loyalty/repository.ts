@@ -548,6 +548,26 @@ export async function orderGrants(
   return out;
 }
 
+/** Of these grants, the order grants whose order is no longer a sale (cancelled, failed, unpaid). */
+export async function cancelledOrderGrants(
+  db: Queryable,
+  grantIds: readonly number[],
+): Promise<{ grantId: number; customerId: number; orderId: number; status: string }[]> {
+  const out: { grantId: number; customerId: number; orderId: number; status: string }[] = [];
+  for (let i = 0; i < grantIds.length; i += 1000) {
+    const chunk = grantIds.slice(i, i + 1000);
+    const rows = await db.query<{ grant_id: number; customer_id: number; order_id: number; status: string }>(
+      `SELECT g.grant_id, g.customer_id, g.order_id, o.status FROM loyalty_grants g JOIN orders o ON o.order_id = g.order_id
+       WHERE g.grant_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})
+         AND o.status NOT IN ('paid', 'pending', 'refunded', 'partially_refunded')`,
+      [...chunk],
+    );
+    for (const r of rows)
+      out.push({ grantId: r.grant_id, customerId: r.customer_id, orderId: r.order_id, status: r.status });
+  }
+  return out;
+}
+
 /** Refunded so far per order, counting refunds up to and including `upToRefundId`'s time. */
 export async function refundedTotals(
   db: Queryable,

@@ -243,6 +243,26 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
     ]);
   });
 
+  it('an order cancelled within its return window earns nothing: its pending points are clawed back when due', async () => {
+    clock.set(new Date('2026-05-20T09:00:00Z'));
+    await place(order('D1', 'dan', '2026-05-20T08:00:00Z', [['MUG', 1, '80.00']]));
+    expect(await getMember(ctx, { customer: 'dan' })).toMatchObject({ pending: 80, available: 50 });
+    await place(order('D1', 'dan', '2026-05-20T08:00:00Z', [['MUG', 1, '80.00']], { status: 'cancelled' }));
+    clock.set(new Date('2026-06-05T09:00:00Z'));
+    await sweep(ctx);
+    expect(await getMember(ctx, { customer: 'dan' })).toMatchObject({ pending: 0, available: 50 });
+    const [e] = (await memberLedger(ctx, { customer: 'dan', limit: 5 })).data.filter(
+      (x) => x.type === 'clawback',
+    );
+    expect(e).toMatchObject({
+      points: 80,
+      pendingDelta: -80,
+      availableDelta: 0,
+      order: 'D1',
+      reason: 'order cancelled',
+    });
+  });
+
   it('birthday bonus once a year in the customer time zone; actions once per reference and up to the limit', async () => {
     await enrol(ctx, { customer: 'seed' });
     // Birthday 4 March, window 1–7 March in Auckland. 28 Feb 11:30 UTC = 1 March 00:30 in Auckland.
@@ -273,7 +293,7 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
                 FROM loyalty_members m ORDER BY m.customer_id`);
     const before = await state();
     await db.exec(`UPDATE event_subscriptions SET last_event_id = 0 WHERE name = 'loyalty-orders'`);
-    expect(await dispatcher.drain()).toBe(7); // 4 orders, 3 refunds
+    expect(await dispatcher.drain()).toBe(8); // 5 orders, 3 refunds
     expect(await state()).toEqual(before);
   });
 

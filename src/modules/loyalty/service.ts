@@ -192,11 +192,9 @@ async function inLedger<T>(
       events: [],
       externalIds: new Map(),
     };
-    for (const [id, tot] of totals) {
-      const l = new MemberLedger(grants.get(id) ?? [], tot);
-      s.ledgers.set(id, l);
-      settleWrites(id, l, l.settle(now), s.writes);
-    }
+    for (const [id, tot] of totals) s.ledgers.set(id, new MemberLedger(grants.get(id) ?? [], tot));
+    await voidCancelledOrders(s, grants);
+    for (const [id, l] of s.ledgers) settleWrites(id, l, l.settle(now), s.writes);
     const out = await fn(s);
     // Grants credited by `fn` in the past may be due already.
     for (const [id, l] of s.ledgers) settleWrites(id, l, l.settle(now), s.writes);
@@ -204,6 +202,35 @@ async function inLedger<T>(
     return out;
   };
   return tx ? run(tx) : ctx.db.transaction(run);
+}
+
+/**
+ * An order cancelled during its return window (its status no longer a sale: cancelled, failed,
+ * unpaid — an `orders/updated` webhook, a re-import) earns nothing: when its pending points fall due,
+ * they are clawed back instead of released (key `clawback:cancel:<order>`). Refunds are the other
+ * path (`order.refunded`).
+ */
+async function voidCancelledOrders(s: LedgerScope, grants: Map<number, Grant[]>): Promise<void> {
+  const due: number[] = [];
+  for (const list of grants.values())
+    for (const g of list)
+      if (g.status === 'pending' && g.availableAt.getTime() <= s.now.getTime()) due.push(g.id);
+  if (due.length === 0) return;
+  for (const c of await repo.cancelledOrderGrants(s.tx, due)) {
+    const l = s.ledgers.get(c.customerId);
+    const g = l?.grant(c.grantId);
+    if (!l || !g || g.remaining <= 0) continue;
+    const points = g.remaining;
+    s.writes.push({
+      customerId: c.customerId,
+      key: `clawback:cancel:${c.orderId}`,
+      entry: l.clawback(g.id, points, 'forgive'),
+      points,
+      orderId: c.orderId,
+      reason: `order ${c.status}`,
+      occurredAt: s.now,
+    });
+  }
 }
 
 async function flush(db: Database, s: LedgerScope): Promise<void> {
