@@ -143,7 +143,11 @@ describe.each(testEngines())('loyalty routes on %s', (engine) => {
   it('the report over HTTP: liability, flows, members; a bad window is a 400 naming it', async () => {
     const r = await t.call('GET', '/v1/loyalty/report?windowDays=90', { role: 'analyst' });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ currency: 'EUR', liability: expect.any(Object), flows: expect.any(Object) });
+    expect(r.json).toMatchObject({
+      currency: 'EUR',
+      liability: expect.any(Object),
+      flows: expect.any(Object),
+    });
     const bad = await t.call('GET', '/v1/loyalty/report?windowDays=0', { role: 'analyst' });
     expect([bad.status, bad.text]).toEqual([400, expect.stringMatching(/windowDays/)]);
     expect((await t.call('GET', '/v1/loyalty/report?colour=red', { role: 'analyst' })).status).toBe(400);
