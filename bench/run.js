@@ -23,6 +23,7 @@ const benches = {
   segments: 'bench/segments.mjs',
   dashboard: 'bench/dashboard.mjs',
   loyalty: 'bench/loyalty.mjs',
+  'loyalty-demo': 'bench/loyalty-demo.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {
