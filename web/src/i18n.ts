@@ -12,6 +12,7 @@ import segments from './locales/segments';
 import settings from './locales/settings';
 import imports from './locales/imports';
 import basket from './locales/basket';
+import loyalty from './locales/loyalty';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -31,6 +32,7 @@ const PARTS = [
   basket,
   customers,
   predictions,
+  loyalty,
 ];
 
 type Tree = { [key: string]: string | Tree };

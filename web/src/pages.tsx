@@ -17,6 +17,7 @@ const SettingsPage = lazy(() => import('./pages/Settings').then((m) => ({ defaul
 const UsersPage = lazy(() => import('./pages/Users').then((m) => ({ default: m.UsersPage })));
 const ImportsPage = lazy(() => import('./pages/Imports').then((m) => ({ default: m.ImportsPage })));
 const BasketPage = lazy(() => import('./pages/Basket').then((m) => ({ default: m.BasketPage })));
+const LoyaltyPage = lazy(() => import('./pages/Loyalty').then((m) => ({ default: m.LoyaltyPage })));
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -43,6 +44,9 @@ export const PAGES: PageEntry[] = [
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
   { path: 'messages', element: <MessagesPage />, nav: 'nav.messages' },
   { path: 'templates', element: <TemplatesPage /> },
+  { path: 'loyalty', element: <LoyaltyPage />, nav: 'nav.loyalty' },
+  { path: 'loyalty/program', element: <LoyaltyPage view="program" /> },
+  { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },
   // Data and the store
   { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
   { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },
