@@ -130,7 +130,7 @@ export function registerLoyalty(program: Command, cli: CliRuntime): void {
     .action(async (id: string, opts: { reason: string }, cmd: Command) => {
       const { reverseRedemption } = await import('./service.js');
       const r = await cli.withContext(cmd, (ctx) =>
-        reverseRedemption(ctx, { id: int('<redemptionId>')(id), body: { reason: opts.reason } }),
+        reverseRedemption(ctx, { id: int('<redemptionId>')(id), body: { reason: opts.reason }, by: 'cli' }),
       );
       emit(cmd, r, () => `${r.reversed ? 'reversed' : 'already reversed'}: ${redemptionLine(r.redemption)}`);
     });

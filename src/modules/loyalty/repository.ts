@@ -624,6 +624,47 @@ export async function tierBasis(
   return new Map(rows.map((r) => [r.customer_id, Math.max(0, r.value)]));
 }
 
+/**
+ * The tier basis of each member over their own window `(from, to]` (an order batch: each member as of
+ * their latest order in it), one statement.
+ */
+export async function tierBasisWindows(
+  db: Queryable,
+  o: {
+    basis: 'spend' | 'points';
+    currency: string;
+    windows: readonly { customerId: number; from: Date; to: Date }[];
+  },
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < o.windows.length; i += 500) {
+    const params: SqlValue[] = o.basis === 'spend' ? [o.currency] : [];
+    const values = valuesList(
+      params,
+      ['bigint', 'timestamp', 'timestamp'],
+      o.windows.slice(i, i + 500).map((w) => [w.customerId, w.from, w.to]),
+    );
+    const sql =
+      o.basis === 'spend'
+        ? `SELECT v.c AS customer_id,
+             COALESCE((SELECT SUM(x.total_minor) FROM orders x WHERE x.customer_id = v.c AND x.currency = $1
+               AND x.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
+               AND x.ordered_at > v.f AND x.ordered_at <= v.t), 0)
+           - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.customer_id = v.c AND r.currency = $1
+               AND r.refunded_at > v.f AND r.refunded_at <= v.t), 0) AS value
+           FROM (VALUES ${values}) AS v(c, f, t)`
+        : `SELECT v.c AS customer_id,
+             COALESCE((SELECT SUM(g.points) FROM loyalty_grants g WHERE g.customer_id = v.c
+               AND g.earned_at > v.f AND g.earned_at <= v.t), 0)
+           - COALESCE((SELECT SUM(e.points) FROM loyalty_entries e WHERE e.customer_id = v.c AND e.type = 'clawback'
+               AND e.occurred_at > v.f AND e.occurred_at <= v.t), 0) AS value
+           FROM (VALUES ${values}) AS v(c, f, t)`;
+    for (const r of await db.query<{ customer_id: number; value: number }>(sql, params))
+      out.set(r.customer_id, Math.max(0, r.value));
+  }
+  return out;
+}
+
 export async function setTier(
   tx: Queryable,
   c: {

@@ -235,6 +235,7 @@ export function registerLoyaltyRoutes(app: RetainApp, deps: ServerDeps, auth: Au
         await service.reverseRedemption(deps, {
           id: redemptionId(c.req.param('id')),
           body: text.trim() ? (JSON.parse(text) as unknown) : {},
+          by: who(c),
         }),
       );
     },

@@ -215,6 +215,11 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
     const m = await getMember(ctx, { customer: 'bob' });
     expect(m).toMatchObject({ available: 0, pending: 0, debt: 0 });
     const entries = (await memberLedger(ctx, { customer: 'bob', limit: 20 })).data;
+    // A clawback is dated at its refund.
+    expect(entries.filter((e) => e.type === 'clawback').map((e) => e.occurredAt)).toEqual([
+      '2026-04-21T10:00:00.000Z',
+      '2026-04-04T10:00:00.000Z',
+    ]);
     expect(entries.find((e) => e.type === 'clawback' && e.points === 150)?.reason).toMatch(
       /150 points already spent were written off/,
     );
@@ -241,6 +246,20 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
       [null, 'Silver'],
       ['Silver', null],
     ]);
+  });
+
+  it('orders delivered in one batch move each member up as of their own order', async () => {
+    clock.set(new Date('2026-05-16T09:00:00Z'));
+    await upsertOrder(ctx, { body: order('E1', 'eve', '2026-05-15T08:00:00Z', [['MUG', 1, '300.00']]) });
+    await upsertOrder(ctx, { body: order('F1', 'fay', '2026-05-16T07:00:00Z', [['MUG', 1, '300.00']]) });
+    await dispatcher.drain();
+    for (const [c, at] of [
+      ['eve', '2026-05-15T08:00:00.000Z'],
+      ['fay', '2026-05-16T07:00:00.000Z'],
+    ] as const)
+      expect(await memberTiers(ctx, { customer: c })).toEqual([
+        { changedAt: at, from: null, to: 'Silver', basisValue: 30000, reason: 'order' },
+      ]);
   });
 
   it('an order cancelled within its return window earns nothing: its pending points are clawed back when due', async () => {
@@ -293,7 +312,7 @@ describe.each(testEngines())('loyalty service on %s', (engine) => {
                 FROM loyalty_members m ORDER BY m.customer_id`);
     const before = await state();
     await db.exec(`UPDATE event_subscriptions SET last_event_id = 0 WHERE name = 'loyalty-orders'`);
-    expect(await dispatcher.drain()).toBe(8); // 5 orders, 3 refunds
+    expect(await dispatcher.drain()).toBe(10); // 7 orders, 3 refunds
     expect(await state()).toEqual(before);
   });
 

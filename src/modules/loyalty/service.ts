@@ -659,8 +659,15 @@ async function earnOrders(
     );
   // Tiers follow the orders: up at once; a fall waits for the nightly sweep's grace period.
   if (p.config.tiers.levels.length && members.size) {
-    const latest = orders.reduce((t, o) => (o.ordered_at > t ? o.ordered_at : t), orders[0]!.ordered_at);
-    await evaluateTiers(ctx, tx, p, [...members.keys()], latest > now ? now : latest, 'order', false);
+    const latest = new Map<number, Date>();
+    for (const o of orders) {
+      const id = o.customer_id as number;
+      if (!members.has(id)) continue;
+      const at = o.ordered_at > now ? now : o.ordered_at;
+      const seen = latest.get(id);
+      if (!seen || at > seen) latest.set(id, at);
+    }
+    await evaluateTiers(ctx, tx, p, latest, 'order', false);
   }
   return made;
 }
@@ -686,7 +693,11 @@ async function clawBack(
   events: readonly DomainEvent[],
 ): Promise<number> {
   const now = ctx.clock.now();
-  const refunds = events.map((e) => e.payload as { refund_id: number; order_id: number | null });
+  const refunds = events.map((e) => ({
+    ...(e.payload as { refund_id: number; order_id: number | null }),
+    // The refund's own time (the event's business time): a clawback shows in the refund's month.
+    at: e.occurred_at ? new Date(e.occurred_at) : now,
+  }));
   const orderIds = [...new Set(refunds.map((r) => r.order_id).filter((id): id is number => id !== null))];
   if (orderIds.length === 0) return 0;
   const grants = await repo.orderGrants(tx, orderIds);
@@ -729,7 +740,7 @@ async function clawBack(
               : entry.debtAdded
                 ? `refund; ${entry.debtAdded} points owed`
                 : 'refund',
-            occurredAt: now,
+            occurredAt: r.at,
           });
           clawed += delta;
         }
@@ -757,25 +768,37 @@ async function evaluateTiers(
   ctx: Pick<ModuleContext, 'db'>,
   tx: Queryable,
   p: LoadedProgram,
-  ids: readonly number[] | null,
-  at: Date,
+  when: Date | ReadonlyMap<number, Date>,
   reason: string,
   nightly: boolean,
 ): Promise<{ up: number; down: number }> {
   const t = p.config.tiers;
   const levels = t.levels;
-  const basis = await repo.tierBasis(tx, {
-    basis: t.basis,
-    currency: p.currency,
-    from: monthsBefore(at, t.windowMonths),
-    to: at,
-    ...(ids ? { customerIds: ids } : {}),
-  });
+  // Nightly: every member as of now; after orders: each member as of their latest order.
+  const basis =
+    when instanceof Date
+      ? await repo.tierBasis(tx, {
+          basis: t.basis,
+          currency: p.currency,
+          from: monthsBefore(when, t.windowMonths),
+          to: when,
+        })
+      : await repo.tierBasisWindows(tx, {
+          basis: t.basis,
+          currency: p.currency,
+          windows: [...when].map(([customerId, to]) => ({
+            customerId,
+            from: monthsBefore(to, t.windowMonths),
+            to,
+          })),
+        });
+  const atOf = (id: number) => (when instanceof Date ? when : (when.get(id) as Date));
   const rows = (await repo.membersForTiers(tx)).filter((m) => basis.has(m.customer_id));
   const events: NewDomainEvent[] = [];
   let up = 0;
   let down = 0;
   for (const m of rows) {
+    const at = atOf(m.customer_id);
     const value = basis.get(m.customer_id) ?? 0;
     const want = tierFor(levels, value)?.name ?? null;
     const now = tierRank(levels, m.tier);
@@ -826,7 +849,13 @@ async function evaluateTiers(
       }
     } else if (m.downgrade_at !== null) await repo.setDowngradeAt(tx, m.customer_id, null);
   }
-  if (events.length) await recordEvents(tx, ctx.db.dialect, events, at);
+  if (events.length)
+    await recordEvents(
+      tx,
+      ctx.db.dialect,
+      events,
+      when instanceof Date ? when : new Date(Math.max(...[...when.values()].map((d) => d.getTime()))),
+    );
   return { up, down };
 }
 
@@ -970,6 +999,7 @@ async function reverseIn(
   r: repo.RedemptionRow,
   now: Date,
   reason: string,
+  by: string | null = null,
 ): Promise<boolean> {
   return inLedger(
     ctx,
@@ -996,6 +1026,7 @@ async function reverseIn(
         redemptionId: r.redemption_id,
         reason,
         occurredAt: now,
+        createdBy: by,
       });
       if (lapsed)
         s.writes.push({
@@ -1020,14 +1051,14 @@ async function reverseIn(
  */
 export async function reverseRedemption(
   ctx: ModuleContext,
-  { id, body }: { id: number; body: unknown },
+  { id, body, by = null }: { id: number; body: unknown; by?: string | null },
 ): Promise<{ redemption: Redemption; reversed: boolean }> {
   const parsed = ReverseInput.safeParse(body ?? {});
   if (!parsed.success) throw validationError(parsed.error, 'reversal');
   const r = await repo.redemptionById(ctx.db, id);
   if (!r) throw new AppError('not_found', `no redemption ${id}`, { where: { field: 'id' } });
   const now = ctx.clock.now();
-  const reversed = await ctx.db.transaction((tx) => reverseIn(ctx, tx, r, now, parsed.data.reason));
+  const reversed = await ctx.db.transaction((tx) => reverseIn(ctx, tx, r, now, parsed.data.reason, by));
   return { redemption: redemptionOut((await repo.redemptionById(ctx.db, id))!), reversed };
 }
 
@@ -1202,7 +1233,7 @@ export async function sweep(ctx: ModuleContext): Promise<SweepResult> {
   out.birthdayGrants = await birthdays(ctx, p, now);
   out.expiringNotices = await expiringNotices(ctx, p, now);
   if (p.config.tiers.levels.length) {
-    const t = await ctx.db.transaction((tx) => evaluateTiers(ctx, tx, p, null, now, 'nightly', true));
+    const t = await ctx.db.transaction((tx) => evaluateTiers(ctx, tx, p, now, 'nightly', true));
     out.tiersUp = t.up;
     out.tiersDown = t.down;
   }
