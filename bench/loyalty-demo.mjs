@@ -88,7 +88,11 @@ try {
       await db.transaction((tx) =>
         loyalty.handleOrderEvents(
           { ...ctx, tx },
-          todays.map((o) => ({ type: 'order.placed', payload: { order_id: o.order_id } })),
+          todays.map((o) => ({
+            type: 'order.placed',
+            occurred_at: o.ordered_at.toISOString(),
+            payload: { order_id: o.order_id },
+          })),
         ),
       );
       const dayRefunds = refunds.filter(
@@ -100,6 +104,7 @@ try {
             { ...ctx, tx },
             dayRefunds.map((r) => ({
               type: 'order.refunded',
+              occurred_at: r.refunded_at.toISOString(),
               payload: { refund_id: r.refund_id, order_id: r.order_id },
             })),
           ),
