@@ -574,6 +574,21 @@ browserSuite('loyalty pages in Chromium', { data: 'generated' }, (s) => {
     await expect.poll(() => text('[data-testid="member-missing"]')).toBe(missing.json.error.message);
   });
 
+  it('the customer 360 shows the membership, links to the member panel, and says when someone is not a member', async () => {
+    const m = await s.get<Member>('/v1/loyalty/members/c1');
+    await s.page.goto(`${s.base}/customers/c1`);
+    await expect
+      .poll(() => text('[data-testid="customer-loyalty"]'))
+      .toBe(
+        `${en.int(m.available)} points to spend, ${en.int(m.pending)} pending; tier: ${m.tier ?? 'none'}. Points, ledger and redemptions`,
+      );
+    await s.page.goto(`${s.base}/customers/c70`);
+    await s.page.getByText('Not a loyalty member.').waitFor();
+    await s.page.goto(`${s.base}/customers/c1`);
+    await s.page.getByRole('link', { name: 'Points, ledger and redemptions' }).click();
+    await s.page.waitForURL(/\/loyalty\/members\/c1$/);
+  });
+
   it('Edit programme: the current version, a 400 as the API words it, version 2 saved', async () => {
     await s.page.goto(`${s.base}/loyalty`);
     await s.page.getByRole('link', { name: 'Edit programme' }).click();

@@ -79,6 +79,15 @@ export function CustomerPage() {
       ),
     enabled: customer.isSuccess,
   });
+  const loyalty = useQuery({
+    queryKey: ['customer-loyalty', id],
+    queryFn: () =>
+      api<{ available: number; pending: number; tier: string | null }>(
+        `/v1/loyalty/members/${encodeURIComponent(id)}`,
+      ),
+    enabled: customer.isSuccess,
+    retry: false,
+  });
   const [kinds, setKinds] = useState<Kinds>('all');
   const timeline = useInfiniteQuery({
     queryKey: ['customer-timeline', id, kinds],
@@ -197,6 +206,24 @@ export function CustomerPage() {
             ))}
           </tbody>
         </table>
+      )}
+
+      <h2 id="loyalty-title">{t('customer.loyalty')}</h2>
+      {loyalty.error instanceof ApiError && loyalty.error.status === 404 ? (
+        <p>{t('customer.loyaltyNotMember')}</p>
+      ) : loyalty.error instanceof ApiError && loyalty.error.status === 409 ? (
+        <p>{t('customer.loyaltyNoProgramme')}</p>
+      ) : !loyalty.data ? (
+        <Status query={loyalty} />
+      ) : (
+        <p data-testid="customer-loyalty">
+          {t('customer.loyaltyLine', {
+            available: fmt.int(lang, loyalty.data.available),
+            pending: fmt.int(lang, loyalty.data.pending),
+            tier: loyalty.data.tier ?? t('customer.loyaltyNoTier'),
+          })}{' '}
+          <Link to={`/loyalty/members/${encodeURIComponent(id)}`}>{t('customer.loyaltyOpen')}</Link>
+        </p>
       )}
 
       <h2 id="messages-title">{t('customer.messages')}</h2>
