@@ -1,5 +1,5 @@
 import type { Entry, Grant, GrantStatus, MemberTotals } from '../../analytics/loyalty/ledger.js';
-import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import type { Dialect, Queryable, Row, SqlValue } from '../../storage/port.js';
 
 /** The loyalty module's SQL (docs/loyalty.md). */
 
@@ -16,6 +16,22 @@ function valuesList(
       return `(${r.map((_, i) => `$${at + i + 1}::${types[i]}`).join(', ')})`;
     })
     .join(', ');
+}
+
+/**
+ * Runs `select` once per chunk of at most 1,000 `keys` (parameter lists stay small on both engines),
+ * `list` being the chunk's placeholders `$1, …, $n` and `params` its values; the rows concatenated.
+ */
+async function byChunks<T extends Row>(
+  keys: readonly SqlValue[],
+  select: (list: string, params: SqlValue[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    const params = keys.slice(i, i + 1000);
+    out.push(...(await select(params.map((_, j) => `$${j + 1}`).join(', '), params)));
+  }
+  return out;
 }
 
 // ---- programme ------------------------------------------------------------------------------------
@@ -103,19 +119,25 @@ export async function memberById(db: Queryable, customerId: number): Promise<Mem
   return rows[0] ?? null;
 }
 
+/** The shop ids of customers by internal id. */
+export async function externalIdsOf(db: Queryable, ids: readonly number[]): Promise<Map<number, string>> {
+  const rows = await byChunks(ids, (list, params) =>
+    db.query<{ customer_id: number; external_id: string }>(
+      `SELECT customer_id, external_id FROM customers WHERE customer_id IN (${list})`,
+      params,
+    ),
+  );
+  return new Map(rows.map((r) => [r.customer_id, r.external_id]));
+}
+
 export async function membersByIds(db: Queryable, ids: readonly number[]): Promise<MemberRow[]> {
-  const out: MemberRow[] = [];
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    out.push(
-      ...(await db.query<MemberRow>(
-        `SELECT ${MEMBER_COLUMNS} FROM loyalty_members m JOIN customers c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})`,
-        [...chunk],
-      )),
-    );
-  }
-  return out;
+  return byChunks(ids, (list, params) =>
+    db.query<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM loyalty_members m JOIN customers c ON c.customer_id = m.customer_id
+       WHERE m.customer_id IN (${list})`,
+      params,
+    ),
+  );
 }
 
 export async function memberByCard(db: Queryable, cardNumber: string): Promise<MemberRow | null> {
@@ -214,33 +236,25 @@ const toGrant = (r: GrantRow): Grant => ({
 export async function openGrants(db: Queryable, ids: readonly number[]): Promise<Map<number, Grant[]>> {
   const out = new Map<number, Grant[]>();
   for (const id of ids) out.set(id, []);
-  if (ids.length === 0) return out;
-  const sorted = [...new Set(ids)];
-  for (let i = 0; i < sorted.length; i += 1000) {
-    const params: SqlValue[] = [];
-    const list = sorted
-      .slice(i, i + 1000)
-      .map((id) => (params.push(id), `$${params.length}`))
-      .join(', ');
-    const rows = await db.query<GrantRow>(
+  const rows = await byChunks([...out.keys()], (list, params) =>
+    db.query<GrantRow>(
       `SELECT customer_id, grant_id, status, points, remaining, available_at, expires_at FROM loyalty_grants
        WHERE customer_id IN (${list}) AND (status = 'pending' OR (status = 'available' AND remaining > 0))`,
       params,
-    );
-    for (const r of rows) out.get(r.customer_id)?.push(toGrant(r));
-  }
+    ),
+  );
+  for (const r of rows) out.get(r.customer_id)?.push(toGrant(r));
   return out;
 }
 
 /** Available grants with points left of one member (a reversal gives back to them). */
 export async function grantsById(db: Queryable, ids: readonly number[]): Promise<Grant[]> {
-  if (ids.length === 0) return [];
-  const params: SqlValue[] = [];
-  const list = ids.map((id) => (params.push(id), `$${params.length}`)).join(', ');
-  const rows = await db.query<GrantRow>(
-    `SELECT customer_id, grant_id, status, points, remaining, available_at, expires_at FROM loyalty_grants
-     WHERE grant_id IN (${list})`,
-    params,
+  const rows = await byChunks(ids, (list, params) =>
+    db.query<GrantRow>(
+      `SELECT customer_id, grant_id, status, points, remaining, available_at, expires_at FROM loyalty_grants
+       WHERE grant_id IN (${list})`,
+      params,
+    ),
   );
   return rows.map(toGrant);
 }
@@ -452,23 +466,13 @@ export type OrderForPoints = {
 };
 
 export async function ordersById(db: Queryable, ids: readonly number[]): Promise<OrderForPoints[]> {
-  if (ids.length === 0) return [];
-  const out: OrderForPoints[] = [];
-  for (let i = 0; i < ids.length; i += 1000) {
-    const params: SqlValue[] = [];
-    const list = ids
-      .slice(i, i + 1000)
-      .map((id) => (params.push(id), `$${params.length}`))
-      .join(', ');
-    out.push(
-      ...(await db.query<OrderForPoints>(
-        `SELECT order_id, external_id, customer_id, ordered_at, currency, status, discount_minor, total_minor
-         FROM orders WHERE order_id IN (${list})`,
-        params,
-      )),
-    );
-  }
-  return out;
+  return byChunks(ids, (list, params) =>
+    db.query<OrderForPoints>(
+      `SELECT order_id, external_id, customer_id, ordered_at, currency, status, discount_minor, total_minor
+       FROM orders WHERE order_id IN (${list})`,
+      params,
+    ),
+  );
 }
 
 export async function orderLines(
@@ -476,27 +480,17 @@ export async function orderLines(
   orderIds: readonly number[],
 ): Promise<Map<number, { sku: string | null; category: string | null; totalMinor: number }[]>> {
   const out = new Map<number, { sku: string | null; category: string | null; totalMinor: number }[]>();
-  for (let i = 0; i < orderIds.length; i += 1000) {
-    const params: SqlValue[] = [];
-    const list = orderIds
-      .slice(i, i + 1000)
-      .map((id) => (params.push(id), `$${params.length}`))
-      .join(', ');
-    const rows = await db.query<{
-      order_id: number;
-      sku: string | null;
-      category: string | null;
-      line_total_minor: number;
-    }>(
+  const rows = await byChunks(orderIds, (list, params) =>
+    db.query<{ order_id: number; sku: string | null; category: string | null; line_total_minor: number }>(
       `SELECT l.order_id, l.sku, p.category, l.line_total_minor FROM order_lines l
        LEFT JOIN products p ON p.sku = l.sku WHERE l.order_id IN (${list}) ORDER BY l.order_id, l.line_no`,
       params,
-    );
-    for (const r of rows) {
-      const lines = out.get(r.order_id) ?? [];
-      lines.push({ sku: r.sku, category: r.category, totalMinor: r.line_total_minor });
-      out.set(r.order_id, lines);
-    }
+    ),
+  );
+  for (const r of rows) {
+    const lines = out.get(r.order_id) ?? [];
+    lines.push({ sku: r.sku, category: r.category, totalMinor: r.line_total_minor });
+    out.set(r.order_id, lines);
   }
   return out;
 }
@@ -517,35 +511,33 @@ export async function orderGrants(
 ): Promise<
   Map<number, { grantId: number; customerId: number; points: number; baseMinor: number; clawed: number }>
 > {
-  const out = new Map<
-    number,
-    { grantId: number; customerId: number; points: number; baseMinor: number; clawed: number }
-  >();
-  if (orderIds.length === 0) return out;
-  const params: SqlValue[] = [];
-  const list = orderIds.map((id) => (params.push(id), `$${params.length}`)).join(', ');
-  const rows = await db.query<{
-    order_id: number;
-    grant_id: number;
-    customer_id: number;
-    points: number;
-    base_minor: number | null;
-    clawed: number | null;
-  }>(
-    `SELECT g.order_id, g.grant_id, g.customer_id, g.points, g.base_minor,
-       (SELECT SUM(e.points) FROM loyalty_entries e WHERE e.grant_id = g.grant_id AND e.type = 'clawback') AS clawed
-     FROM loyalty_grants g WHERE g.kind = 'order' AND g.order_id IN (${list})`,
-    params,
+  const rows = await byChunks(orderIds, (list, params) =>
+    db.query<{
+      order_id: number;
+      grant_id: number;
+      customer_id: number;
+      points: number;
+      base_minor: number | null;
+      clawed: number | null;
+    }>(
+      `SELECT g.order_id, g.grant_id, g.customer_id, g.points, g.base_minor,
+         (SELECT SUM(e.points) FROM loyalty_entries e WHERE e.grant_id = g.grant_id AND e.type = 'clawback') AS clawed
+       FROM loyalty_grants g WHERE g.kind = 'order' AND g.order_id IN (${list})`,
+      params,
+    ),
   );
-  for (const r of rows)
-    out.set(r.order_id, {
-      grantId: r.grant_id,
-      customerId: r.customer_id,
-      points: r.points,
-      baseMinor: r.base_minor ?? 0,
-      clawed: r.clawed ?? 0,
-    });
-  return out;
+  return new Map(
+    rows.map((r) => [
+      r.order_id,
+      {
+        grantId: r.grant_id,
+        customerId: r.customer_id,
+        points: r.points,
+        baseMinor: r.base_minor ?? 0,
+        clawed: r.clawed ?? 0,
+      },
+    ]),
+  );
 }
 
 /** Of these grants, the order grants whose order is no longer a sale (cancelled, failed, unpaid). */
@@ -553,36 +545,33 @@ export async function cancelledOrderGrants(
   db: Queryable,
   grantIds: readonly number[],
 ): Promise<{ grantId: number; customerId: number; orderId: number; status: string }[]> {
-  const out: { grantId: number; customerId: number; orderId: number; status: string }[] = [];
-  for (let i = 0; i < grantIds.length; i += 1000) {
-    const chunk = grantIds.slice(i, i + 1000);
-    const rows = await db.query<{ grant_id: number; customer_id: number; order_id: number; status: string }>(
+  const rows = await byChunks(grantIds, (list, params) =>
+    db.query<{ grant_id: number; customer_id: number; order_id: number; status: string }>(
       `SELECT g.grant_id, g.customer_id, g.order_id, o.status FROM loyalty_grants g JOIN orders o ON o.order_id = g.order_id
-       WHERE g.grant_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})
-         AND o.status NOT IN ('paid', 'pending', 'refunded', 'partially_refunded')`,
-      [...chunk],
-    );
-    for (const r of rows)
-      out.push({ grantId: r.grant_id, customerId: r.customer_id, orderId: r.order_id, status: r.status });
-  }
-  return out;
+       WHERE g.grant_id IN (${list}) AND o.status NOT IN ('paid', 'pending', 'refunded', 'partially_refunded')`,
+      params,
+    ),
+  );
+  return rows.map((r) => ({
+    grantId: r.grant_id,
+    customerId: r.customer_id,
+    orderId: r.order_id,
+    status: r.status,
+  }));
 }
 
-/** Refunded so far per order, counting refunds up to and including `upToRefundId`'s time. */
+/** Refunded so far per order (every refund of it recorded). */
 export async function refundedTotals(
   db: Queryable,
   orderIds: readonly number[],
 ): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  if (orderIds.length === 0) return out;
-  const params: SqlValue[] = [];
-  const list = orderIds.map((id) => (params.push(id), `$${params.length}`)).join(', ');
-  const rows = await db.query<{ order_id: number; refunded: number }>(
-    `SELECT order_id, SUM(amount_minor) AS refunded FROM refunds WHERE order_id IN (${list}) GROUP BY order_id`,
-    params,
+  const rows = await byChunks(orderIds, (list, params) =>
+    db.query<{ order_id: number; refunded: number }>(
+      `SELECT order_id, SUM(amount_minor) AS refunded FROM refunds WHERE order_id IN (${list}) GROUP BY order_id`,
+      params,
+    ),
   );
-  for (const r of rows) out.set(r.order_id, r.refunded);
-  return out;
+  return new Map(rows.map((r) => [r.order_id, r.refunded]));
 }
 
 // ---- tiers ------------------------------------------------------------------------------------------
@@ -897,20 +886,13 @@ export async function membersWithBirthday(db: Queryable) {
 }
 
 export async function existingGrantKeys(db: Queryable, keys: readonly string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < keys.length; i += 1000) {
-    const params: SqlValue[] = [];
-    const list = keys
-      .slice(i, i + 1000)
-      .map((k) => (params.push(k), `$${params.length}`))
-      .join(', ');
-    const rows = await db.query<{ grant_key: string }>(
+  const rows = await byChunks(keys, (list, params) =>
+    db.query<{ grant_key: string }>(
       `SELECT grant_key FROM loyalty_grants WHERE grant_key IN (${list})`,
       params,
-    );
-    for (const r of rows) out.add(r.grant_key);
-  }
-  return out;
+    ),
+  );
+  return new Set(rows.map((r) => r.grant_key));
 }
 
 /** Available points expiring in `(now, until]`, per member and expiry day (UTC date). */

@@ -600,7 +600,7 @@ async function earnOrders(
       if (!at || o.ordered_at < at) first.set(id, o.ordered_at);
     }
     const need = customerIds.filter((id) => !ext.has(id));
-    const names = await externalIdsOf(tx, need);
+    const names = await repo.externalIdsOf(tx, need);
     await enrolMany(
       ctx,
       tx,
@@ -670,20 +670,6 @@ async function earnOrders(
     await evaluateTiers(ctx, tx, p, latest, 'order', false);
   }
   return made;
-}
-
-async function externalIdsOf(db: Queryable, ids: readonly number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  if (ids.length === 0) return out;
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    const rows = await db.query<{ customer_id: number; external_id: string }>(
-      `SELECT customer_id, external_id FROM customers WHERE customer_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})`,
-      [...chunk],
-    );
-    for (const r of rows) out.set(r.customer_id, r.external_id);
-  }
-  return out;
 }
 
 async function clawBack(
@@ -1106,8 +1092,7 @@ export async function adjust(ctx: ModuleContext, input: unknown, by: string | nu
         }
         // Under the member's lock: the key cannot be taken between this look and the write (whose
         // unique key would refuse it anyway).
-        const [seen] = await tx.query(`SELECT 1 AS x FROM loyalty_entries WHERE entry_key = $1`, [key]);
-        if (seen) return false;
+        if ((await repo.entryIdByKey(tx, key)) !== null) return false;
         const entry = l.debit('adjust', -q.points);
         if (!entry)
           throw new AppError(
