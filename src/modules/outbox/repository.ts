@@ -66,7 +66,13 @@ const PAYLOAD_COLUMNS: Record<DomainEventType, Record<string, Column>> = {
     expires_at: 'detail',
   },
   'points.expiring': { external_id: 'ref', points: 'amount_minor', expires_at: 'detail', balance: 'detail' },
-  'tier.changed': { external_id: 'ref', to: 'label', from: 'detail', direction: 'detail', basis_value: 'amount_minor' },
+  'tier.changed': {
+    external_id: 'ref',
+    to: 'label',
+    from: 'detail',
+    direction: 'detail',
+    basis_value: 'amount_minor',
+  },
 };
 const PAYLOAD_SQL_COLUMNS: Column[] = [
   'ref_id',
