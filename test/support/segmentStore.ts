@@ -280,4 +280,20 @@ export async function load(db: Database, d: Data) {
       ...run(new Date(NOW.getTime() - DAY_MS), 'new', 1),
     ],
   );
+  // The rows above carry their ids: move the id sequences past them, so that rows added later (an
+  // order through the API) get new ids as in a real store.
+  for (const [table, column] of [
+    ['customers', 'customer_id'],
+    ['orders', 'order_id'],
+    ['refunds', 'refund_id'],
+  ] as const) {
+    const [top] = await db.query<{ m: number | null }>(`SELECT MAX(${column}) AS m FROM ${table}`);
+    const m = top?.m ?? 0;
+    if (m <= 0) continue;
+    await db.query(
+      db.kind === 'postgres'
+        ? `SELECT setval('${column}_seq', ${m})`
+        : `SELECT MAX(nextval('${column}_seq')) FROM range(${m})`,
+    );
+  }
 }
