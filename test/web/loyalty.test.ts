@@ -563,6 +563,27 @@ browserSuite('loyalty pages in Chromium', { data: 'generated' }, (s) => {
     await expect.poll(() => text('[data-testid="member-missing"]')).toBe(missing.json.error.message);
   });
 
+  it('the card: a phone-sized page with the QR code (its CSP admits no script), printing on one page', async () => {
+    const link = await s.get<{ url: string }>('/v1/loyalty/members/c1/card-link');
+    const m = await s.get<Member>('/v1/loyalty/members/c1');
+    const context = await s.page
+      .context()
+      .browser()!
+      .newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await context.newPage();
+    try {
+      await phone.goto(link.url);
+      await phone.locator('svg').first().waitFor();
+      expect(await phone.textContent('body')).toContain(m.cardNumber.replace(/(.{4})(?=.)/g, '$1 '));
+      await phone.screenshot({ path: 'test-output/loyalty-card.png', fullPage: true });
+      const pdf = await phone.pdf({ format: 'A4', printBackground: true });
+      // Pages of the printed card: one (the card and its details below).
+      expect(pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('the customer 360 shows the membership, links to the member panel, and says when someone is not a member', async () => {
     const m = await s.get<Member>('/v1/loyalty/members/c1');
     await s.page.goto(`${s.base}/customers/c1`);
