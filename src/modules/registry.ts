@@ -5,6 +5,7 @@ import type { Schedule } from '../kit/schedule.js';
 import type { Subscriber } from '../kit/events.js';
 import { apikeysModule } from './apikeys/module.js';
 import { basketModule } from './basket/module.js';
+import { campaignsModule } from './campaigns/module.js';
 import { clvModule } from './clv/module.js';
 import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
@@ -40,6 +41,7 @@ export const MODULES: readonly RetainModule[] = [
   segmentsModule,
   messagingModule,
   loyaltyModule,
+  campaignsModule,
   webhooksModule,
   apikeysModule,
   usersModule,

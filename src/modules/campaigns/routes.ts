@@ -1,0 +1,83 @@
+import { z } from '@hono/zod-openapi';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json } from '../../kit/http/openapi.js';
+import { Campaign, CampaignInput } from './schema.js';
+import * as service from './service.js';
+
+const tags = ['campaigns'];
+const NameParam = z.object({ name: z.string() });
+const Launch = z
+  .object({
+    campaign: Campaign,
+    recipients: z.number().int(),
+    arms: z.record(z.string(), z.number().int()),
+    queued: z.number().int(),
+    alreadyQueued: z.number().int(),
+  })
+  .openapi('CampaignLaunch');
+
+/** The campaigns API (docs/campaigns.md). */
+export function registerCampaignRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  const who = (c: { get(k: 'principal'): { id: string } | undefined }) => c.get('principal')?.id ?? null;
+  app.get(
+    '/v1/campaigns',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/campaigns',
+      tags,
+      summary: 'Campaigns, newest first',
+      responses: { 200: json(z.object({ data: z.array(Campaign) }), 'The campaigns') },
+    }),
+    async (c) => c.json({ data: await service.listCampaigns(deps) }),
+  );
+  app.post(
+    '/v1/campaigns',
+    documented(app, auth, 'campaigns:write', {
+      method: 'post',
+      path: '/v1/campaigns',
+      tags,
+      summary: 'Create a draft: a segment or rule, A/B/n variants with shares, a holdout (default 10 %)',
+      request: { body: { required: true, content: { 'application/json': { schema: CampaignInput } } } },
+      responses: { 201: json(Campaign, 'The draft') },
+    }),
+    async (c) => c.json(await service.createCampaign(deps, await c.req.json(), who(c)), 201),
+  );
+  app.get(
+    '/v1/campaigns/:name',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/campaigns/{name}',
+      tags,
+      summary: 'One campaign',
+      request: { params: NameParam },
+      responses: { 200: json(Campaign, 'The campaign') },
+    }),
+    async (c) => c.json(await service.getCampaign(deps, { name: c.req.param('name') })),
+  );
+  app.post(
+    '/v1/campaigns/:name/launch',
+    documented(app, auth, 'campaigns:write', {
+      method: 'post',
+      path: '/v1/campaigns/{name}/launch',
+      tags,
+      summary:
+        'Assign the audience once (stable hash) and queue each variant; again resumes, sending nothing twice',
+      request: { params: NameParam },
+      responses: { 200: json(Launch, 'Who is in which arm, what was queued') },
+    }),
+    async (c) => c.json(await service.launchCampaign(deps, { name: c.req.param('name') })),
+  );
+  app.post(
+    '/v1/campaigns/:name/cancel',
+    documented(app, auth, 'campaigns:write', {
+      method: 'post',
+      path: '/v1/campaigns/{name}/cancel',
+      tags,
+      summary: 'Cancel a campaign',
+      request: { params: NameParam },
+      responses: { 200: json(Campaign, 'The campaign') },
+    }),
+    async (c) => c.json(await service.cancelCampaign(deps, { name: c.req.param('name') })),
+  );
+}
