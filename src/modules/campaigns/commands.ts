@@ -62,6 +62,25 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
       );
     });
   campaigns
+    .command('report <name>')
+    .description('incremental revenue per recipient of each variant over the holdout, with its interval')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { campaignReport } = await import('./report.js');
+      const r = await cli.withContext(cmd, (ctx) => campaignReport(ctx, { name }));
+      emit(cmd, r, () =>
+        [
+          `${r.campaign}: ${r.window.start.slice(0, 10)} → ${r.window.end.slice(0, 10)}${r.window.complete ? '' : ' (so far)'}`,
+          ...r.arms.map(
+            (a) =>
+              `  ${a.arm.padEnd(8)} ${String(a.recipients).padStart(6)} recipients  ${String(a.orders).padStart(5)} orders  ` +
+              `revenue ${a.revenueMinor} minor (${a.revenuePerRecipientMinor?.toFixed(1) ?? '—'} per recipient)`,
+          ),
+          ...r.effects.map((e) => `  ${e.verdict}`),
+          ...r.notes.map((n) => `  note: ${n}`),
+        ].join('\n'),
+      );
+    });
+  campaigns
     .command('cancel <name>')
     .description('cancel a campaign (messages already delivered stay delivered)')
     .action(async (name: string, _o: unknown, cmd: Command) => {

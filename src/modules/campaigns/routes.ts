@@ -68,6 +68,22 @@ export function registerCampaignRoutes(app: RetainApp, deps: ServerDeps, auth: A
     }),
     async (c) => c.json(await service.launchCampaign(deps, { name: c.req.param('name') })),
   );
+  app.get(
+    '/v1/campaigns/:name/report',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/campaigns/{name}/report',
+      tags,
+      summary:
+        "Per arm: recipients, messages, orders, revenue; per variant: incremental revenue per recipient over the holdout with its 95 % interval (and CUPED), P(beats the holdout), a verdict; the split's sample-ratio check",
+      request: { params: NameParam },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('CampaignReport'), 'The report') },
+    }),
+    async (c) => {
+      const { campaignReport } = await import('./report.js');
+      return c.json(await campaignReport(deps, { name: c.req.param('name') }));
+    },
+  );
   app.post(
     '/v1/campaigns/:name/cancel',
     documented(app, auth, 'campaigns:write', {

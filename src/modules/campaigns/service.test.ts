@@ -156,4 +156,54 @@ describe.each(testEngines())('campaigns on %s', (engine) => {
       status: 'sending',
     });
   });
+  it('reports revenue per arm and the incremental revenue of each variant over the holdout', async () => {
+    const assigned = await db.query<{ external_id: string; arm: string }>(
+      `SELECT c.external_id, r.arm FROM campaign_recipients r JOIN customers c ON c.customer_id = r.customer_id
+       ORDER BY c.external_id`,
+    );
+    // After the launch, every third recipient buys: 20.00 in the holdout and A, 30.00 in B; before it,
+    // every fifth bought 10.00 (the CUPED covariate).
+    const revenue: Record<string, number[]> = { holdout: [], A: [], B: [] };
+    const order = (id: string, customer: string, at: string, minor: number) =>
+      t.call('POST', '/v1/orders', {
+        role: 'admin',
+        body: {
+          order_id: id,
+          customer_id: customer,
+          ordered_at: at,
+          currency: 'EUR',
+          lines: [{ sku: 'X', quantity: 1, unit_price: (minor / 100).toFixed(2) }],
+        },
+      });
+    for (const [i, r] of assigned.entries()) {
+      const after = i % 3 === 0 ? (r.arm === 'B' ? 3000 : 2000) : 0;
+      revenue[r.arm]!.push(after);
+      if (after)
+        expect((await order(`after-${i}`, r.external_id, '2026-03-15T10:00:00Z', after)).status).toBe(201);
+      if (i % 5 === 0) await order(`before-${i}`, r.external_id, '2026-02-20T10:00:00Z', 1000);
+    }
+    clock.set(new Date('2026-04-20T00:00:00Z'));
+    const r = await t.call('GET', '/v1/campaigns/spring/report', { role: 'analyst' });
+    expect(r.status).toBe(200);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    for (const arm of ['holdout', 'A', 'B'])
+      expect(r.json.arms.find((a: { arm: string }) => a.arm === arm)).toMatchObject({
+        recipients: revenue[arm]!.length,
+        revenueMinor: revenue[arm]!.reduce((s, x) => s + x, 0),
+      });
+    const effect = (v: string) => r.json.effects.find((e: { variant: string }) => e.variant === v);
+    expect(effect('B').incremental.difference.estimate).toBeCloseTo(
+      mean(revenue.B!) - mean(revenue.holdout!),
+      9,
+    );
+    expect(effect('A').incremental.difference.estimate).toBeCloseTo(
+      mean(revenue.A!) - mean(revenue.holdout!),
+      9,
+    );
+    expect(effect('B').verdict).toMatch(/^Variant B /);
+    expect(effect('A').cuped.varianceReduction).toBeGreaterThanOrEqual(0);
+    expect(r.json.window).toMatchObject({ days: 30, complete: true });
+    expect(r.json.sampleRatio.mismatch).toBe(false);
+    expect(r.json.minimumDetectableEffectMinor).toBeGreaterThan(0);
+  });
 });
