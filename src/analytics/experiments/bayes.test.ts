@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { probabilityToBeatControl } from './bayes.js';
 import { conversions } from './samples.js';
+import { errorField } from '../../../test/support/errors.js';
 
 const CONTROL = [0, 0, 1250, 0, 3400, 0, 0, 899, 0, 0, 0, 2100];
 const VARIANT = [0, 1500, 0, 0, 2999, 0, 4200, 0, 0, 650, 0, 0, 1800, 0, 0, 0];
@@ -67,15 +67,7 @@ describe('probabilityToBeatControl: conversions (exact Beta)', () => {
   });
 
   it('refuses non-0/1 data and non-integer priors, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     expect(field(() => probabilityToBeatControl([0, 2], [0, 1], { kind: 'conversion' }))).toBe('control');
     expect(
       field(() => probabilityToBeatControl({ n: 10, sum: 3, sumSq: 5 }, [0, 1], { kind: 'conversion' })),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { compareMeans } from './compare.js';
 import { conversions, summarize } from './samples.js';
+import { errorField } from '../../../test/support/errors.js';
 
 const CONTROL = [0, 0, 1250, 0, 3400, 0, 0, 899, 0, 0, 0, 2100];
 const VARIANT = [0, 1500, 0, 0, 2999, 0, 4200, 0, 0, 650, 0, 0, 1800, 0, 0, 0];
@@ -93,15 +93,7 @@ describe('compareMeans', () => {
   });
 
   it('refuses bad input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     expect(field(() => compareMeans([1], [1, 2]))).toBe('control');
     expect(field(() => compareMeans([1, 2], [1, NaN]))).toBe('variant');
     expect(field(() => compareMeans({ n: 1, sum: 1, sumSq: 1 }, [1, 2]))).toBe('control.n');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { Rng } from '../btyd/simulate.js';
 import { compareMeans } from './compare.js';
 import { cuped } from './cuped.js';
+import { errorField } from '../../../test/support/errors.js';
 
 function close(actual: number, expected: number, rel = 1e-12): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(expected)));
@@ -113,15 +113,7 @@ describe('cuped', () => {
   });
 
   it('refuses mismatched or short input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     expect(field(() => cuped([], []))).toBe('outcomes');
     expect(field(() => cuped([[1, 2]], []))).toBe('covariates');
     expect(field(() => cuped([[1, 2]], [[1]]))).toBe('covariates[0]');

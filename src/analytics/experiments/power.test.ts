@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { minimumDetectableEffect, requiredSampleSize } from './power.js';
+import { errorField } from '../../../test/support/errors.js';
 
 function close(actual: number, expected: number, rel = 1e-12): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(expected)));
@@ -86,15 +86,7 @@ describe('requiredSampleSize', () => {
   });
 
   it('refuses bad input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     const base = { holdoutShare: 0.1, baselineSd: 2000 };
     expect(field(() => requiredSampleSize({ ...base }))).toBe('effect');
     expect(field(() => requiredSampleSize({ ...base, effect: 1, relativeEffect: 0.1 }))).toBe('effect');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { Rng } from '../btyd/simulate.js';
 import { compareMeans } from './compare.js';
 import type { SampleStats } from './samples.js';
 import { alwaysValidInterval, mixingTau, stopDecision } from './sequential.js';
+import { errorField } from '../../../test/support/errors.js';
 
 function close(actual: number, expected: number, rel = 1e-12): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(expected)));
@@ -58,15 +58,7 @@ describe('alwaysValidInterval (normal-mixture confidence sequence)', () => {
   });
 
   it('refuses bad input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     expect(field(() => alwaysValidInterval(CONTROL, VARIANT, { tau: 0 }))).toBe('tau');
     expect(field(() => alwaysValidInterval(CONTROL, VARIANT, { tau: 10, alpha: 1.5 }))).toBe('alpha');
     expect(field(() => alwaysValidInterval([1], VARIANT, { tau: 10 }))).toBe('control');

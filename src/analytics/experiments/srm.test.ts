@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import { srmCheck } from './srm.js';
+import { errorField } from '../../../test/support/errors.js';
 
 describe('srmCheck vs scipy.stats.chisquare', () => {
   // python3: from scipy import stats; N = sum(obs)
@@ -26,15 +26,7 @@ describe('srmCheck vs scipy.stats.chisquare', () => {
   });
 
   it('refuses bad input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     expect(field(() => srmCheck([10], [1]))).toBe('observedCounts');
     expect(field(() => srmCheck([10, 2.5], [0.5, 0.5]))).toBe('observedCounts');
     expect(field(() => srmCheck([0, 0], [0.5, 0.5]))).toBe('observedCounts');

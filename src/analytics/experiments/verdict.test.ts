@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors.js';
 import type { DifferenceInterval } from './compare.js';
 import { formatProbability, verdict } from './verdict.js';
+import { errorField } from '../../../test/support/errors.js';
 
 /** A caller's formatter: pence → pounds, minus sign in front of the currency. */
 const gbp = (minor: number) => `${minor < 0 ? '−' : ''}£${(Math.abs(minor) / 100).toFixed(2)}`;
@@ -68,15 +68,7 @@ describe('verdict', () => {
   });
 
   it('refuses bad input, naming the field', () => {
-    const field = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(AppError);
-        return (e as AppError).where?.field;
-      }
-      throw new Error('did not throw');
-    };
+    const field = errorField;
     const ok = { interval: interval(1, 0, 2), variantName: 'B', formatMoney: gbp };
     expect(field(() => verdict({ ...ok, interval: interval(NaN, 0, 2) }))).toBe('interval.estimate');
     expect(field(() => verdict({ ...ok, interval: interval(5, 0, 2) }))).toBe('interval');
