@@ -62,6 +62,14 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
       );
     });
   campaigns
+    .command('plan <name>')
+    .description('before sending: what this audience and holdout can detect (minimum detectable effect)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { campaignPlan } = await import('./report.js');
+      const r = await cli.withContext(cmd, (ctx) => campaignPlan(ctx, { name }));
+      emit(cmd, r, () => r.summary);
+    });
+  campaigns
     .command('report <name>')
     .description('incremental revenue per recipient of each variant over the holdout, with its interval')
     .action(async (name: string, _o: unknown, cmd: Command) => {

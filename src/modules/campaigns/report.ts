@@ -2,6 +2,7 @@ import {
   compareMeans,
   cuped,
   minimumDetectableEffect,
+  requiredSampleSize,
   probabilityToBeatControl,
   srmCheck,
   verdict,
@@ -14,7 +15,7 @@ import { minorDigits } from '../../shared/money.js';
 import { formatMoney } from '../reports/digestFormat.js';
 import { getStore } from '../settings/service.js';
 import * as repo from './repository.js';
-import { sourceOf, windowOf } from './service.js';
+import { audienceOf, sourceOf, windowOf } from './service.js';
 
 /**
  * A campaign's report (`retain campaigns report`, `GET /v1/campaigns/{name}/report`): per arm the
@@ -181,5 +182,95 @@ export async function campaignReport(
     sampleRatio,
     minimumDetectableEffectMinor: mde,
     notes,
+  };
+}
+
+export interface CampaignPlan {
+  campaign: string;
+  /** Members of the audience now (who a launch would assign). */
+  audience: number;
+  holdout: number;
+  treatment: number;
+  /** Revenue per member in the last `windowDays` (the baseline: what the holdout would buy). */
+  baselineMeanMinor: number;
+  baselineSdMinor: number;
+  /** The smallest difference in revenue per recipient a variant must make to be detected (80 % power, α 0.05). */
+  minimumDetectableEffectMinor: number | null;
+  /** The same relative to the baseline (0.8 = +80 %); null without a baseline. */
+  minimumDetectableEffectRelative: number | null;
+  /** Recipients needed in all to detect +20 % of the baseline at this holdout share. */
+  recipientsFor20Percent: number | null;
+  summary: string;
+}
+
+/**
+ * `GET /v1/campaigns/{name}/plan`, `retain campaigns plan`: before sending, what this audience and
+ * holdout share can detect — the baseline revenue per member over the last `windowDays`, its spread,
+ * and the minimum detectable effect per variant (each variant against the holdout, so the treatment
+ * side is one variant's share).
+ */
+export async function campaignPlan(ctx: ModuleContext, { name }: { name: string }): Promise<CampaignPlan> {
+  const c = await repo.campaignByName(ctx.db, name);
+  if (!c) throw new AppError('not_found', `no campaign named '${name}'`, { where: { field: 'name' } });
+  const store = await getStore(ctx);
+  const currency = store.currency;
+  const money = (m: number) => formatMoney(m, currency ? minorDigits(currency) : 2, currency);
+  const ids = await audienceOf(ctx, c);
+  const now = ctx.clock.now();
+  const revenue = await repo.revenueOf(ctx.db, {
+    customerIds: ids,
+    currency: currency ?? '',
+    from: new Date(now.getTime() - c.window_days * 86_400_000),
+    to: now,
+  });
+  const variants = await repo.variantsOf(ctx.db, c.campaign_id);
+  const smallest = Math.min(...variants.map((v) => v.share));
+  // One variant against the holdout: n in the comparison = audience × (holdout + that variant's share).
+  const n = ids.length * (c.holdout_share + smallest);
+  const h = c.holdout_share / (c.holdout_share + smallest);
+  const mean = revenue.length ? revenue.reduce((s, x) => s + x, 0) / revenue.length : 0;
+  const sd =
+    revenue.length > 1
+      ? Math.sqrt(revenue.reduce((s, x) => s + (x - mean) ** 2, 0) / (revenue.length - 1))
+      : 0;
+  let mde: number | null = null;
+  let relative: number | null = null;
+  let needed: number | null = null;
+  if (sd > 0 && n * h >= 2 && n * (1 - h) >= 2) {
+    const r = minimumDetectableEffect({
+      n,
+      holdoutShare: h,
+      baselineSd: sd,
+      ...(mean > 0 ? { baselineMean: mean } : {}),
+    });
+    mde = r.absolute;
+    relative = r.relative;
+    if (mean > 0)
+      needed = Math.ceil(
+        requiredSampleSize({ holdoutShare: h, baselineSd: sd, baselineMean: mean, relativeEffect: 0.2 })
+          .total /
+          (c.holdout_share + smallest),
+      );
+  }
+  const summary =
+    mde === null
+      ? `The audience (${ids.length}) or its past revenue is too small to plan a comparison.`
+      : `${ids.length} members; each variant against the ${Math.round(c.holdout_share * 100)} % holdout can detect a difference of ${money(mde)} per recipient` +
+        (relative !== null
+          ? ` (${Math.round(relative * 100)} % of the ${money(mean)} a member spent in the last ${c.window_days} days)`
+          : '') +
+        ` with 80 % power.` +
+        (needed !== null ? ` Detecting +20 % would take about ${needed.toLocaleString('en')} members.` : '');
+  return {
+    campaign: c.name,
+    audience: ids.length,
+    holdout: Math.round(ids.length * c.holdout_share),
+    treatment: ids.length - Math.round(ids.length * c.holdout_share),
+    baselineMeanMinor: mean,
+    baselineSdMinor: sd,
+    minimumDetectableEffectMinor: mde,
+    minimumDetectableEffectRelative: relative,
+    recipientsFor20Percent: needed,
+    summary,
   };
 }

@@ -165,6 +165,30 @@ export async function recipientRevenue(
   );
 }
 
+/** Net revenue per customer in `(from, to]` (sale orders in `currency` less their refunds), by internal id. */
+export async function revenueOf(
+  db: Queryable,
+  o: { customerIds: readonly number[]; currency: string; from: Date; to: Date },
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < o.customerIds.length; i += 1000) {
+    const chunk = o.customerIds.slice(i, i + 1000);
+    const params: SqlValue[] = [o.currency, o.from, o.to, ...chunk];
+    const rows = await db.query<{ revenue: number }>(
+      `SELECT COALESCE((SELECT SUM(o.total_minor) FROM orders o WHERE o.customer_id = c.customer_id
+           AND o.status IN ('paid', 'pending', 'refunded', 'partially_refunded') AND o.currency = $1
+           AND o.ordered_at > $2::timestamp AND o.ordered_at <= $3::timestamp), 0)
+         - COALESCE((SELECT SUM(f.amount_minor) FROM refunds f JOIN orders o ON o.order_id = f.order_id
+           WHERE o.customer_id = c.customer_id AND o.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
+           AND o.currency = $1 AND o.ordered_at > $2::timestamp AND o.ordered_at <= $3::timestamp), 0) AS revenue
+       FROM customers c WHERE c.customer_id IN (${chunk.map((_, j) => `$${j + 4}`).join(', ')})`,
+      params,
+    );
+    for (const r of rows) out.push(r.revenue);
+  }
+  return out;
+}
+
 /** The campaign's messages by variant (step) and status. */
 export async function sendsByStep(db: Queryable, source: string) {
   return db.query<{ step: string; status: string; n: number }>(

@@ -84,6 +84,22 @@ export function registerCampaignRoutes(app: RetainApp, deps: ServerDeps, auth: A
       return c.json(await campaignReport(deps, { name: c.req.param('name') }));
     },
   );
+  app.get(
+    '/v1/campaigns/:name/plan',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/campaigns/{name}/plan',
+      tags,
+      summary:
+        'Before sending: the audience, its revenue per member over the last windowDays, and the smallest difference per recipient this split can detect (80 % power)',
+      request: { params: NameParam },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('CampaignPlan'), 'The plan') },
+    }),
+    async (c) => {
+      const { campaignPlan } = await import('./report.js');
+      return c.json(await campaignPlan(deps, { name: c.req.param('name') }));
+    },
+  );
   app.post(
     '/v1/campaigns/:name/cancel',
     documented(app, auth, 'campaigns:write', {

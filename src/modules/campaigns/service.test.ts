@@ -182,6 +182,13 @@ describe.each(testEngines())('campaigns on %s', (engine) => {
         expect((await order(`after-${i}`, r.external_id, '2026-03-15T10:00:00Z', after)).status).toBe(201);
       if (i % 5 === 0) await order(`before-${i}`, r.external_id, '2026-02-20T10:00:00Z', 1000);
     }
+    // Planning: the audience now and what it can detect, from the last 30 days' revenue per member.
+    clock.set(new Date('2026-04-10T00:00:00Z'));
+    const plan = await t.call('GET', '/v1/campaigns/spring/plan', { role: 'analyst' });
+    expect(plan.status).toBe(200);
+    expect(plan.json.audience).toBe(assigned.length);
+    expect(plan.json.minimumDetectableEffectMinor).toBeGreaterThan(0);
+    expect(plan.json.summary).toMatch(/can detect a difference of [\d.,]+ EUR per recipient/);
     clock.set(new Date('2026-04-20T00:00:00Z'));
     const r = await t.call('GET', '/v1/campaigns/spring/report', { role: 'analyst' });
     expect(r.status).toBe(200);

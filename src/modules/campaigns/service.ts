@@ -40,6 +40,17 @@ async function campaignOut(ctx: ModuleContext, r: repo.CampaignRow): Promise<Cam
   };
 }
 
+/** The campaign's audience now: the internal ids of its segment's (or rule's) members. */
+export async function audienceOf(ctx: ModuleContext, c: repo.CampaignRow): Promise<number[]> {
+  const shopIds: string[] = [];
+  const members = allMembers(
+    ctx,
+    c.segment !== null ? { name: c.segment } : { rule: JSON.parse(c.rule!) as unknown },
+  );
+  for await (const m of members) shopIds.push(m.id);
+  return [...(await repo.customerIdsOf(ctx.db, shopIds)).values()];
+}
+
 async function requireCampaign(ctx: ModuleContext, name: string): Promise<repo.CampaignRow> {
   const r = await repo.campaignByName(ctx.db, name);
   if (!r) throw new AppError('not_found', `no campaign named '${name}'`, { where: { field: 'name' } });
