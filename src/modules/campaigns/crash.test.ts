@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForTest, REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { REPO_ROOT as root } from '../../../test/support/bundle.js';
 import { seedContacts } from '../../../test/support/contacts.js';
 import { testContext } from '../../../test/support/context.js';
 import { bundleChildScript, crashStore } from '../../../test/support/crash.js';
-import { startSmtpSink, type SmtpSink } from '../../../test/support/smtpSink.js';
+import { sendCrashSink } from '../../../test/support/sendCrash.js';
+import type { SmtpSink } from '../../../test/support/smtpSink.js';
 import { testEngines } from '../../../test/support/storage.js';
 import { ManualClock } from '../../kit/clock.js';
 import { GROUP_MAX, saveTemplate, setPolicy } from '../messaging/service.js';
@@ -40,58 +39,16 @@ process.exit(0);
 `;
 
 const N = 800;
-const sinkHook: { at: number | null; kill: () => void } = { at: null, kill: () => {} };
-let worker = '';
-
-function run(script: string, args: string[], sink: SmtpSink, killAt: number | null) {
-  return new Promise<{ killed: boolean; launched: { queued: number; alreadyQueued: number } | null }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [script, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          SMTP_WORKER: worker,
-          RETAIN_CHANNELS: JSON.stringify({
-            email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>', timeoutMs: 10_000 },
-          }),
-        },
-      });
-      let stderr = '';
-      let launched: { queued: number; alreadyQueued: number } | null = null;
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        if (line.startsWith('launched ')) launched = JSON.parse(line.slice(9)) as typeof launched;
-      });
-      sinkHook.at = killAt === null ? null : sink.messages.length + killAt;
-      sinkHook.kill = () => child.kill('SIGKILL');
-      child.on('error', reject);
-      child.on('exit', (code, signal) => {
-        sinkHook.at = null;
-        if (signal === 'SIGKILL') resolve({ killed: true, launched });
-        else if (code === 0) resolve({ killed: false, launched });
-        else reject(new Error(`child exited ${code}: ${stderr}`));
-      });
-    },
-  );
-}
-
 describe.each(testEngines())('a campaign under kill -9 on %s', (engine) => {
   let script: string;
   let sink: SmtpSink;
+  let run: Awaited<ReturnType<typeof sendCrashSink>>['run'];
   const store = crashStore(engine, 'campaign-crash');
   const now = '2026-03-10T12:00:00Z';
 
   beforeAll(async () => {
     script = await bundleChildScript(CHILD, 'campaign-crash-child');
-    worker = await bundleForTest(join(root, 'src/modules/messaging/channels/smtpWorker.ts'), 'smtp-worker');
-    sink = await startSmtpSink({
-      beforeAccept: () => {
-        if (sinkHook.at !== null && sink.messages.length + 1 >= sinkHook.at) {
-          sinkHook.kill();
-          return 'drop';
-        }
-      },
-    });
+    ({ sink, run } = await sendCrashSink());
     const db = await store.open();
     try {
       await seedContacts(db, { n: N, now: new Date(now) });
@@ -131,12 +88,12 @@ describe.each(testEngines())('a campaign under kill -9 on %s', (engine) => {
   });
 
   it('resumed after kill -9, each recipient has at most one message, the holdout none', async () => {
-    const first = await run(script, store.args.concat(now), sink, 101);
+    const first = await run(script, store.args.concat(now), 101);
     expect(first.killed).toBe(true);
-    const second = await run(script, store.args.concat(now), sink, null);
+    const second = await run(script, store.args.concat(now), null);
     expect(second.killed).toBe(false);
     // The relaunch queued nothing new: the first launch's keys were all there.
-    expect(second.launched).toMatchObject({ queued: 0 });
+    expect(second.reported.launched).toMatchObject({ queued: 0 });
 
     const keys = new Map<string, number>();
     for (const m of sink.messages) {

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForTest, REPO_ROOT as root } from '../../../test/support/bundle.js';
+import { REPO_ROOT as root } from '../../../test/support/bundle.js';
 import { contactGroups, idOf, seedContacts } from '../../../test/support/contacts.js';
 import { bundleChildScript, crashStore } from '../../../test/support/crash.js';
-import { startSmtpSink, type SmtpSink } from '../../../test/support/smtpSink.js';
+import { sendCrashSink } from '../../../test/support/sendCrash.js';
+import type { SmtpSink } from '../../../test/support/smtpSink.js';
 import { testEngines } from '../../../test/support/storage.js';
 import { ManualClock } from '../../kit/clock.js';
 import { testContext } from '../../../test/support/context.js';
@@ -44,39 +43,11 @@ const N = 1000;
 const CONCURRENCY = 10;
 const CHUNK = 100;
 
-function run(script: string, args: string[], sink: SmtpSink, killAt: number | null) {
-  return new Promise<{ killed: boolean; done: Record<string, number> | null }>((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        SMTP_WORKER: worker,
-        RETAIN_CHANNELS: JSON.stringify({
-          email: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>', timeoutMs: 10_000 },
-        }),
-      },
-    });
-    let stderr = '';
-    let done: Record<string, number> | null = null;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('done ')) done = JSON.parse(line.slice(5)) as Record<string, number>;
-    });
-    const accepted = sink.messages.length;
-    sinkHook.at = killAt === null ? null : accepted + killAt;
-    sinkHook.kill = () => child.kill('SIGKILL');
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      sinkHook.at = null;
-      if (signal === 'SIGKILL') resolve({ killed: true, done });
-      else if (code === 0) resolve({ killed: false, done });
-      else reject(new Error(`child exited ${code}: ${stderr}`));
-    });
-  });
-}
-
-const sinkHook: { at: number | null; kill: () => void } = { at: null, kill: () => {} };
-let worker = '';
+let run: Awaited<ReturnType<typeof sendCrashSink>>['run'];
+const runSender = async (script: string, args: string[], _sink: SmtpSink, killAt: number | null) => {
+  const r = await run(script, args, killAt);
+  return { killed: r.killed, done: (r.reported.done ?? null) as Record<string, number> | null };
+};
 
 describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
   let script: string;
@@ -85,16 +56,8 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
   const now = '2026-03-10T12:00:00Z';
   beforeAll(async () => {
     script = await bundleChildScript(CHILD, 'send-crash-child');
-    worker = await bundleForTest(join(root, 'src/modules/messaging/channels/smtpWorker.ts'), 'smtp-worker');
-    sink = await startSmtpSink({
-      // Message K arrives whole; the sender is killed before the 250, so the sink drops it.
-      beforeAccept: () => {
-        if (sinkHook.at !== null && sink.messages.length + 1 >= sinkHook.at) {
-          sinkHook.kill();
-          return 'drop';
-        }
-      },
-    });
+    // Message K arrives whole; the sender is killed before the 250, so the sink drops it.
+    ({ sink, run } = await sendCrashSink());
     const db = await store.open();
     try {
       await seedContacts(db, { n: N, now: new Date(now) });
@@ -132,11 +95,11 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
   it('each key reaches the sink at most once; all but the few a crash left unknown exactly once', async () => {
     const g = contactGroups(N);
     const eligible = g.granted + g['near-cap'] + g.night;
-    const first = await run(script, store.args.concat(now), sink, 137);
+    const first = await runSender(script, store.args.concat(now), sink, 137);
     expect(first.killed).toBe(true);
-    const second = await run(script, store.args.concat(now), sink, 301);
+    const second = await runSender(script, store.args.concat(now), sink, 301);
     expect(second.killed).toBe(true);
-    const last = await run(script, store.args.concat(now), sink, null);
+    const last = await runSender(script, store.args.concat(now), sink, null);
     expect(last.killed).toBe(false);
 
     const keys = new Map<string, number>();
@@ -196,7 +159,7 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
     } finally {
       await again.close();
     }
-    const resent = await run(script, store.args.concat(now), sink, null);
+    const resent = await runSender(script, store.args.concat(now), sink, null);
     expect(resent.done).toMatchObject({ sent: unknownRows });
     const all = new Set(sink.messages.map((m) => m.header('x-retain-key') as string));
     expect(all.size).toBe(eligible);
