@@ -577,39 +577,40 @@ export async function refundedTotals(
 // ---- tiers ------------------------------------------------------------------------------------------
 
 /**
- * The tier basis over `(from, to]` for members: net spend (orders in `currency` that count as sales,
- * minus their refunds in the window) or points earned (grants earned in the window minus clawbacks).
+ * The tier basis of customer `c` over `(from, to]` as one SQL expression: net spend (orders in `cur`
+ * that count as sales, minus refunds in the window) or points earned (grants earned in the window
+ * minus clawbacks). The arguments are SQL expressions.
  */
+function basisSql(basis: 'spend' | 'points', c: string, from: string, to: string, cur: string): string {
+  return basis === 'spend'
+    ? `COALESCE((SELECT SUM(x.total_minor) FROM orders x WHERE x.customer_id = ${c} AND x.currency = ${cur}
+         AND x.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
+         AND x.ordered_at > ${from} AND x.ordered_at <= ${to}), 0)
+     - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.customer_id = ${c} AND r.currency = ${cur}
+         AND r.refunded_at > ${from} AND r.refunded_at <= ${to}), 0)`
+    : `COALESCE((SELECT SUM(g.points) FROM loyalty_grants g WHERE g.customer_id = ${c}
+         AND g.earned_at > ${from} AND g.earned_at <= ${to}), 0)
+     - COALESCE((SELECT SUM(e.points) FROM loyalty_entries e WHERE e.customer_id = ${c} AND e.type = 'clawback'
+         AND e.occurred_at > ${from} AND e.occurred_at <= ${to}), 0)`;
+}
+
+/** The tier basis over `(from, to]` of every member, or of `customerIds`. */
 export async function tierBasis(
   db: Queryable,
   o: { basis: 'spend' | 'points'; currency: string; from: Date; to: Date; customerIds?: readonly number[] },
 ): Promise<Map<number, number>> {
-  const params: SqlValue[] = [o.from, o.to];
+  // The currency is a parameter only where the expression uses it (an unused one has no type on Postgres).
+  const params: SqlValue[] = o.basis === 'spend' ? [o.from, o.to, o.currency] : [o.from, o.to];
   let only = '';
   if (o.customerIds) {
     if (o.customerIds.length === 0) return new Map();
     only = `AND m.customer_id IN (${o.customerIds.map((id) => (params.push(id), `$${params.length}`)).join(', ')})`;
   }
-  let sql: string;
-  if (o.basis === 'spend') {
-    params.push(o.currency);
-    const cur = `$${params.length}`;
-    sql = `SELECT m.customer_id,
-        COALESCE((SELECT SUM(x.total_minor) FROM orders x WHERE x.customer_id = m.customer_id AND x.currency = ${cur}
-          AND x.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
-          AND x.ordered_at > $1::timestamp AND x.ordered_at <= $2::timestamp), 0)
-      - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.customer_id = m.customer_id AND r.currency = ${cur}
-          AND r.refunded_at > $1::timestamp AND r.refunded_at <= $2::timestamp), 0) AS value
-      FROM loyalty_members m WHERE 1 = 1 ${only}`;
-  } else {
-    sql = `SELECT m.customer_id,
-        COALESCE((SELECT SUM(g.points) FROM loyalty_grants g WHERE g.customer_id = m.customer_id
-          AND g.earned_at > $1::timestamp AND g.earned_at <= $2::timestamp), 0)
-      - COALESCE((SELECT SUM(e.points) FROM loyalty_entries e WHERE e.customer_id = m.customer_id AND e.type = 'clawback'
-          AND e.occurred_at > $1::timestamp AND e.occurred_at <= $2::timestamp), 0) AS value
-      FROM loyalty_members m WHERE 1 = 1 ${only}`;
-  }
-  const rows = await db.query<{ customer_id: number; value: number }>(sql, params);
+  const rows = await db.query<{ customer_id: number; value: number }>(
+    `SELECT m.customer_id, ${basisSql(o.basis, 'm.customer_id', '$1::timestamp', '$2::timestamp', 'CAST($3 AS TEXT)')} AS value
+     FROM loyalty_members m WHERE 1 = 1 ${only}`,
+    params,
+  );
   return new Map(rows.map((r) => [r.customer_id, Math.max(0, r.value)]));
 }
 
@@ -633,23 +634,12 @@ export async function tierBasisWindows(
       ['bigint', 'timestamp', 'timestamp'],
       o.windows.slice(i, i + 500).map((w) => [w.customerId, w.from, w.to]),
     );
-    const sql =
-      o.basis === 'spend'
-        ? `SELECT v.c AS customer_id,
-             COALESCE((SELECT SUM(x.total_minor) FROM orders x WHERE x.customer_id = v.c AND x.currency = $1
-               AND x.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
-               AND x.ordered_at > v.f AND x.ordered_at <= v.t), 0)
-           - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.customer_id = v.c AND r.currency = $1
-               AND r.refunded_at > v.f AND r.refunded_at <= v.t), 0) AS value
-           FROM (VALUES ${values}) AS v(c, f, t)`
-        : `SELECT v.c AS customer_id,
-             COALESCE((SELECT SUM(g.points) FROM loyalty_grants g WHERE g.customer_id = v.c
-               AND g.earned_at > v.f AND g.earned_at <= v.t), 0)
-           - COALESCE((SELECT SUM(e.points) FROM loyalty_entries e WHERE e.customer_id = v.c AND e.type = 'clawback'
-               AND e.occurred_at > v.f AND e.occurred_at <= v.t), 0) AS value
-           FROM (VALUES ${values}) AS v(c, f, t)`;
-    for (const r of await db.query<{ customer_id: number; value: number }>(sql, params))
-      out.set(r.customer_id, Math.max(0, r.value));
+    const rows = await db.query<{ customer_id: number; value: number }>(
+      `SELECT v.c AS customer_id, ${basisSql(o.basis, 'v.c', 'v.f', 'v.t', 'CAST($1 AS TEXT)')} AS value
+       FROM (VALUES ${values}) AS v(c, f, t)`,
+      params,
+    );
+    for (const r of rows) out.set(r.customer_id, Math.max(0, r.value));
   }
   return out;
 }
@@ -931,16 +921,13 @@ export async function insertNotices(
   return out;
 }
 
-export async function membersForTiers(db: Queryable) {
-  return db.query<{
-    customer_id: number;
-    external_id: string;
-    tier: string | null;
-    downgrade_at: Date | null;
-  }>(
-    `SELECT m.customer_id, c.external_id, m.tier, m.downgrade_at FROM loyalty_members m
-     JOIN customers c ON c.customer_id = m.customer_id ORDER BY m.customer_id`,
-  );
+/** Members' current tiers: all of them, or those of `ids`. */
+export async function membersForTiers(db: Queryable, ids?: readonly number[]) {
+  type Row = { customer_id: number; external_id: string; tier: string | null; downgrade_at: Date | null };
+  const sql = `SELECT m.customer_id, c.external_id, m.tier, m.downgrade_at FROM loyalty_members m
+     JOIN customers c ON c.customer_id = m.customer_id`;
+  if (!ids) return db.query<Row>(`${sql} ORDER BY m.customer_id`);
+  return byChunks(ids, (list, params) => db.query<Row>(`${sql} WHERE m.customer_id IN (${list})`, params));
 }
 
 // ---- customers' erasure and merge -------------------------------------------------------------

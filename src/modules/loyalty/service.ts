@@ -779,7 +779,10 @@ async function evaluateTiers(
           })),
         });
   const atOf = (id: number) => (when instanceof Date ? when : (when.get(id) as Date));
-  const rows = (await repo.membersForTiers(tx)).filter((m) => basis.has(m.customer_id));
+  // After orders only the batch's members are read (not every member, per batch).
+  const rows = (await repo.membersForTiers(tx, when instanceof Date ? undefined : [...when.keys()])).filter(
+    (m) => basis.has(m.customer_id),
+  );
   const events: NewDomainEvent[] = [];
   let up = 0;
   let down = 0;
