@@ -141,31 +141,44 @@ export async function recipientsOf(db: Queryable, campaignId: number) {
   );
 }
 
+/** Sale orders `o` in the currency `cur` (an SQL expression). */
+const saleSql = (cur: string) =>
+  `o.status IN ('paid', 'pending', 'refunded', 'partially_refunded') AND o.currency = ${cur}`;
+
 /**
- * Each recipient's net revenue (sale orders in `currency` less their refunds) in the outcome window
- * `(start, end]` and in the same length of time before `start` (the CUPED covariate).
+ * Net revenue of customer `c` in `(from, to]` as one SQL expression: sale orders in `cur` less their
+ * refunds, by the order's time. The arguments are SQL expressions.
+ */
+const netRevenueSql = (
+  c: string,
+  cur: string,
+  from: string,
+  to: string,
+) => `COALESCE((SELECT SUM(o.total_minor) FROM orders o
+      WHERE o.customer_id = ${c} AND ${saleSql(cur)} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)
+    - COALESCE((SELECT SUM(f.amount_minor) FROM refunds f JOIN orders o ON o.order_id = f.order_id
+      WHERE o.customer_id = ${c} AND ${saleSql(cur)} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)`;
+
+/**
+ * Each recipient's net revenue in the outcome window `(start, end]` and in the same length of time
+ * before `start` (the CUPED covariate).
  */
 export async function recipientRevenue(
   db: Queryable,
   o: { campaignId: number; currency: string; start: Date; end: Date; preStart: Date },
 ) {
-  const sale = `o.status IN ('paid', 'pending', 'refunded', 'partially_refunded') AND o.currency = $2`;
-  const net = (from: string, to: string) => `COALESCE((SELECT SUM(o.total_minor) FROM orders o
-      WHERE o.customer_id = r.customer_id AND ${sale} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)
-    - COALESCE((SELECT SUM(f.amount_minor) FROM refunds f JOIN orders o ON o.order_id = f.order_id
-      WHERE o.customer_id = r.customer_id AND ${sale} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)`;
   return db.query<{ customer_id: number; arm: string; revenue: number; pre: number; orders: number }>(
     `SELECT r.customer_id, r.arm,
-       ${net('$3::timestamp', '$4::timestamp')} AS revenue,
-       ${net('$5::timestamp', '$3::timestamp')} AS pre,
-       (SELECT COUNT(*) FROM orders o WHERE o.customer_id = r.customer_id AND ${sale}
+       ${netRevenueSql('r.customer_id', '$2', '$3::timestamp', '$4::timestamp')} AS revenue,
+       ${netRevenueSql('r.customer_id', '$2', '$5::timestamp', '$3::timestamp')} AS pre,
+       (SELECT COUNT(*) FROM orders o WHERE o.customer_id = r.customer_id AND ${saleSql('$2')}
           AND o.ordered_at > $3::timestamp AND o.ordered_at <= $4::timestamp) AS orders
      FROM campaign_recipients r WHERE r.campaign_id = $1 ORDER BY r.customer_id`,
     [o.campaignId, o.currency, o.start, o.end, o.preStart],
   );
 }
 
-/** Net revenue per customer in `(from, to]` (sale orders in `currency` less their refunds), by internal id. */
+/** Net revenue per customer in `(from, to]`, for the customers of `customerIds`. */
 export async function revenueOf(
   db: Queryable,
   o: { customerIds: readonly number[]; currency: string; from: Date; to: Date },
@@ -173,16 +186,10 @@ export async function revenueOf(
   const out: number[] = [];
   for (let i = 0; i < o.customerIds.length; i += 1000) {
     const chunk = o.customerIds.slice(i, i + 1000);
-    const params: SqlValue[] = [o.currency, o.from, o.to, ...chunk];
     const rows = await db.query<{ revenue: number }>(
-      `SELECT COALESCE((SELECT SUM(o.total_minor) FROM orders o WHERE o.customer_id = c.customer_id
-           AND o.status IN ('paid', 'pending', 'refunded', 'partially_refunded') AND o.currency = $1
-           AND o.ordered_at > $2::timestamp AND o.ordered_at <= $3::timestamp), 0)
-         - COALESCE((SELECT SUM(f.amount_minor) FROM refunds f JOIN orders o ON o.order_id = f.order_id
-           WHERE o.customer_id = c.customer_id AND o.status IN ('paid', 'pending', 'refunded', 'partially_refunded')
-           AND o.currency = $1 AND o.ordered_at > $2::timestamp AND o.ordered_at <= $3::timestamp), 0) AS revenue
+      `SELECT ${netRevenueSql('c.customer_id', '$1', '$2::timestamp', '$3::timestamp')} AS revenue
        FROM customers c WHERE c.customer_id IN (${chunk.map((_, j) => `$${j + 4}`).join(', ')})`,
-      params,
+      [o.currency, o.from, o.to, ...chunk],
     );
     for (const r of rows) out.push(r.revenue);
   }
