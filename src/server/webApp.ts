@@ -7,7 +7,7 @@ import { packageRoot } from '../shared/packageRoot.js';
 /**
  * The dashboard (web/, built by Vite into dist/web): `/assets/*` as files (content-hashed names, cached
  * for a year), and `index.html` for the app's own paths — any GET asking for HTML outside the API, the
- * public links (`/u/`, `/p/`, `/c/`) and the provider hooks — so a reload on `/customers/42` works.
+ * public links (`/u/`, `/p/`, `/c/`, `/l/`, `/o/`) and the provider hooks — so a reload on `/customers/42` works.
  */
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -19,7 +19,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.map': 'application/json',
 };
-const NOT_APP = /^\/(v1|hooks|u|p|c)(\/|$)|^\/(openapi\.json|docs|health|ready)$/;
+const NOT_APP = /^\/(v1|hooks|u|p|c|l|o)(\/|$)|^\/(openapi\.json|docs|health|ready)$/;
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Retain</title></head>
 <body><main><h1>Retain</h1><p>The dashboard is not built: run <code>npm run build</code>, then reload.</p>

@@ -103,3 +103,37 @@ export const consentRequestsMigration: Migration = {
       : []),
   ],
 };
+
+/**
+ * Migration 23, engagement and holds (issue 25):
+ * - `message_events`: what contacts did with a message — `open` (the tracking pixel), `click` (a signed
+ *   redirect link; `target` is the URL), `unsubscribe` (the message's own unsubscribe link). One row per
+ *   send, kind and target with the first and last time and a count, so a contact who opens ten times is
+ *   one row, not ten.
+ * - `send_holds`: sources whose queued messages must not go out now (a paused campaign or flow). The
+ *   delivery query and the claim skip them; releasing the hold sends the rest.
+ */
+export const engagementMigration: Migration = {
+  version: 23,
+  name: 'message-engagement',
+  statements: (d) => [
+    `CREATE TABLE message_events (
+      send_key TEXT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('open', 'click', 'unsubscribe')),
+      target TEXT NOT NULL,
+      first_at TIMESTAMP NOT NULL,
+      last_at TIMESTAMP NOT NULL,
+      count INTEGER NOT NULL,
+      PRIMARY KEY (send_key, kind, target)
+    )`,
+    ...(d.secondaryIndexes
+      ? [`CREATE INDEX message_events_customer_idx ON message_events (customer_id, kind, first_at)`]
+      : []),
+    `CREATE TABLE send_holds (
+      source TEXT PRIMARY KEY,
+      held_at TIMESTAMP NOT NULL,
+      reason TEXT NOT NULL
+    )`,
+  ],
+};

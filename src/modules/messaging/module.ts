@@ -1,6 +1,6 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerMessaging } from './commands.js';
-import { consentRequestsMigration, messagingMigration } from './migrations.js';
+import { consentRequestsMigration, engagementMigration, messagingMigration } from './migrations.js';
 
 /**
  * Messaging: templates, the channels (email over SMTP, SMS through an HTTP gateway, a Telegram bot),
@@ -8,12 +8,12 @@ import { consentRequestsMigration, messagingMigration } from './migrations.js';
  */
 export const messagingModule: RetainModule = {
   name: 'messaging',
-  migrations: [messagingMigration, consentRequestsMigration],
+  migrations: [messagingMigration, consentRequestsMigration, engagementMigration],
   commands: registerMessaging,
   routes: async () => (await import('./routes.js')).registerMessagingRoutes,
   jobs: async () => (await import('./jobs.js')).MESSAGING_JOBS,
   customerHooks: {
-    tables: ['message_sends', 'messenger_chats', 'consent_requests'],
+    tables: ['message_sends', 'messenger_chats', 'consent_requests', 'message_events'],
     erase: async (tx, customerId) => (await import('./repository.js')).eraseCustomerMessaging(tx, customerId),
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerMessaging(tx, fromIds, intoId),

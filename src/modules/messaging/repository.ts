@@ -78,14 +78,18 @@ export interface EnqueueRows {
  * Writes one ledger row per customer (internal ids) under its unique key; a key already there is left
  * as it is (`ON CONFLICT DO NOTHING`: the insert itself is the check). Returns how many were new.
  */
+/** One recipient of {@link enqueueSends}: an internal id, or one with its own variables and due time. */
+export type EnqueueRecipient =
+  number | { customerId: number; variables?: string | null | undefined; notBefore?: Date | undefined };
+
 export async function enqueueSends(
   tx: Queryable,
   e: EnqueueRows,
-  customerIds: readonly number[],
+  recipients: readonly EnqueueRecipient[],
 ): Promise<number> {
   let created = 0;
-  for (let i = 0; i < customerIds.length; i += 1000) {
-    const part = customerIds.slice(i, i + 1000);
+  for (let i = 0; i < recipients.length; i += 1000) {
+    const part = recipients.slice(i, i + 1000);
     const params: SqlValue[] = [
       e.keyPrefix,
       e.keySuffix,
@@ -100,16 +104,22 @@ export async function enqueueSends(
       e.now,
       e.notBefore,
     ];
-    const ids = part.map((id) => {
-      params.push(id);
-      return `($${params.length}::bigint)`;
+    // Each recipient's own variables and due time, else the request's ($10, $12).
+    const ids = part.map((r) => {
+      if (typeof r === 'number') {
+        params.push(r);
+        return `($${params.length}::bigint, CAST(NULL AS TEXT), CAST(NULL AS TIMESTAMP))`;
+      }
+      params.push(r.customerId, r.variables ?? null, r.notBefore ?? null);
+      const n = params.length;
+      return `($${n - 2}::bigint, CAST($${n - 1} AS TEXT), CAST($${n} AS TIMESTAMP))`;
     });
     created += await tx.exec(
       `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
          template_version, variables, status, not_before, attempts, created_at, updated_at)
-       SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9, $10, 'queued',
-              $12::timestamp, 0, $11::timestamp, $11::timestamp
-       FROM (VALUES ${ids.join(', ')}) AS v(customer_id) JOIN customers c ON c.customer_id = v.customer_id
+       SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9,
+              COALESCE(v.variables, $10), 'queued', COALESCE(v.not_before, $12::timestamp), 0, $11::timestamp, $11::timestamp
+       FROM (VALUES ${ids.join(', ')}) AS v(customer_id, variables, not_before) JOIN customers c ON c.customer_id = v.customer_id
        ORDER BY c.customer_id
        ON CONFLICT (send_key) DO NOTHING`,
       params,
@@ -194,6 +204,7 @@ export async function dueSends(
      LEFT JOIN suppressions x ON x.channel = s.channel AND x.address = (
        CASE s.channel WHEN 'email' THEN c.email WHEN 'sms' THEN c.phone ELSE m.chat_id END)
      WHERE s.status = 'queued' AND s.not_before <= $1::timestamp
+       AND NOT EXISTS (SELECT 1 FROM send_holds h WHERE h.source = s.source)
      ORDER BY s.not_before, s.send_key
      LIMIT ${Math.max(1, Math.floor(limit))}`,
     capSince === null ? [now] : [now, capSince],
@@ -312,6 +323,9 @@ export async function advanceSends(
          updated_at = $1::timestamp
      ${dialect.updateFromValues('message_sends', 'send_key', values, ['v_key', 'v_from', 'v_to', 'v_claim', 'v_reason', 'v_not_before', 'v_provider_id', 'v_address', 'v_locale'], 'v_key')}
        AND message_sends.status = v.v_from
+       -- A claim of a held source's row (a paused campaign) waits for the hold to be released.
+       AND (CAST(v.v_claim AS INTEGER) = 0
+            OR NOT EXISTS (SELECT 1 FROM send_holds h WHERE h.source = message_sends.source))
      RETURNING message_sends.send_key, message_sends.status`,
     params,
   );
@@ -550,6 +564,8 @@ export async function resolveUnknown(
 export async function eraseCustomerMessaging(tx: Queryable, customerId: number): Promise<void> {
   await tx.exec(`UPDATE message_sends SET address = NULL WHERE customer_id = $1`, [customerId]);
   await tx.exec(`DELETE FROM messenger_chats WHERE customer_id = $1`, [customerId]);
+  // What they opened and clicked is behaviour about a person: gone with them.
+  await tx.exec(`DELETE FROM message_events WHERE customer_id = $1`, [customerId]);
   // Double opt-in requests stay (when and how consent was asked) without their proofs.
   await tx.exec(
     `UPDATE consent_requests SET ip = NULL, user_agent = NULL, form_text = NULL WHERE customer_id = $1`,
@@ -569,6 +585,7 @@ export async function mergeCustomerMessaging(
 ): Promise<void> {
   const from = sqlIds(fromIds);
   await tx.exec(`UPDATE message_sends SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  await tx.exec(`UPDATE message_events SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
   // A merged customer's pending confirmation, once clicked, grants the survivor.
   await tx.exec(`UPDATE consent_requests SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
   await tx.exec(
@@ -579,4 +596,55 @@ export async function mergeCustomerMessaging(
     [intoId],
   );
   await tx.exec(`DELETE FROM messenger_chats WHERE customer_id IN (${from})`);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Engagement and holds (migration 23)
+
+/**
+ * Records an open, a click or an unsubscribe of a send: the first one inserts its row, later ones
+ * count and move `last_at`. Nothing for a key that is not in the ledger. True when a row was written.
+ */
+export async function recordEngagement(
+  db: Queryable,
+  e: { key: string; kind: 'open' | 'click' | 'unsubscribe'; target: string; at: Date },
+): Promise<boolean> {
+  const n = await db.exec(
+    `INSERT INTO message_events (send_key, customer_id, kind, target, first_at, last_at, count)
+     SELECT s.send_key, s.customer_id, $2, $3, $4::timestamp, $4::timestamp, 1 FROM message_sends s WHERE s.send_key = $1
+     ON CONFLICT (send_key, kind, target) DO UPDATE
+       SET last_at = excluded.last_at, count = message_events.count + 1`,
+    [e.key, e.kind, e.target, e.at],
+  );
+  return n > 0;
+}
+
+/** Holds a source's queued messages (idempotent). */
+export async function holdSource(tx: Queryable, source: string, at: Date, reason: string): Promise<void> {
+  await tx.exec(
+    `INSERT INTO send_holds (source, held_at, reason) VALUES ($1, $2::timestamp, $3) ON CONFLICT (source) DO NOTHING`,
+    [source, at, reason],
+  );
+}
+
+export async function releaseSource(tx: Queryable, source: string): Promise<void> {
+  await tx.exec(`DELETE FROM send_holds WHERE source = $1`, [source]);
+}
+
+/** Ends a source's messages not yet handed to a provider: `queued` → `skipped` with the reason. */
+export async function dropQueued(tx: Queryable, source: string, at: Date, reason: string): Promise<number> {
+  return tx.exec(
+    `UPDATE message_sends SET status = 'skipped', reason = $3, updated_at = $2::timestamp
+     WHERE source = $1 AND status = 'queued'`,
+    [source, at, reason],
+  );
+}
+
+/** Messages of a source not yet finished (`queued` or `sending`). */
+export async function pendingOf(db: Queryable, source: string): Promise<number> {
+  const [r] = await db.query<{ n: number }>(
+    `SELECT CAST(COUNT(*) AS INTEGER) AS n FROM message_sends WHERE source = $1 AND status IN ('queued', 'sending')`,
+    [source],
+  );
+  return r?.n ?? 0;
 }

@@ -8,6 +8,7 @@ import { MessagingPolicy, Send, SendListQuery, SendQueued, SendRequest } from '.
 import { registerConsentRoutes } from './consentRoutes.js';
 import * as service from './service.js';
 import { TemplateSource } from './templateSchema.js';
+import { PIXEL_GIF } from './tracking.js';
 
 const tags = ['messaging'];
 const NameParam = z.object({ name: z.string().min(1).max(200) });
@@ -318,6 +319,22 @@ export function registerMessagingRoutes(app: RetainApp, deps: ServerDeps, auth: 
   app.post('/hooks/telegram/:token', async (c) =>
     c.json(await service.telegramUpdate(deps, { token: c.req.param('token'), body: await bodyOf(c) })),
   );
+
+  // Public: engagement tracking (docs/messaging.md#tracking). The pixel answers the GIF whatever the
+  // token (a mail client shows no broken image); only a signed one is recorded.
+  app.get('/o/:token', async (c) => {
+    await service.trackOpen(deps, { token: c.req.param('token') });
+    return c.body(new Uint8Array(PIXEL_GIF), 200, {
+      'content-type': 'image/gif',
+      'cache-control': 'no-store, max-age=0',
+    });
+  });
+  app.get('/l/:token', async (c) => {
+    const url = await service.trackClick(deps, { token: c.req.param('token') });
+    c.header('cache-control', 'no-store');
+    c.header('referrer-policy', 'no-referrer');
+    return c.redirect(url, 302);
+  });
 
   // Public: the links in messages (signed; no key). RFC 8058: a POST to the List-Unsubscribe URL
   // unsubscribes at once; a GET shows a page whose button POSTs.

@@ -113,6 +113,14 @@ export const MessagingPolicy = z
     publicUrl: z.string().url().nullable().default(null).openapi({
       description: 'the address of `retain serve` contacts reach: unsubscribe and preference links',
     }),
+    tracking: z
+      .object({ opens: z.boolean().default(true), clicks: z.boolean().default(true) })
+      .strict()
+      .default({ opens: true, clicks: true })
+      .openapi({
+        description:
+          'marketing email: an open pixel and links through signed redirects (needs publicUrl); the unsubscribe and preference links are never redirected',
+      }),
     doubleOptIn: z
       .array(z.enum(['email', 'sms']))
       .default([])

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ModuleContext } from '../../kit/context.js';
+import type { Queryable } from '../../storage/port.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { consentStatus } from '../customers/repository.js';
@@ -10,7 +11,8 @@ import { openChannels, parseChannelConfig, type ChannelsConfig } from './channel
 import type { Channel, ChannelKind, SendOutcome } from './channels/port.js';
 import { parseDeliveryReport, parseInboundSms } from './channels/sms.js';
 import { parseTelegramUpdate } from './channels/telegram.js';
-import { preferencesToken } from './links.js';
+import { preferencesToken, publicBase } from './links.js';
+import { keyOfOpenToken, ofClickToken, trackMessage } from './tracking.js';
 import { checkOptInTemplate } from './optinTemplates.js';
 import { quietUntil } from './policy.js';
 import { mentionsRecommendations, recommendationsFor } from './recommendations.js';
@@ -185,10 +187,9 @@ export async function queueSend(ctx: ModuleContext, input: unknown) {
   const unique = [...new Set(req.customers.map((c) => ids.get(c) as number))];
   const step = req.step ?? req.template;
   const now = ctx.clock.now();
-  const queued = await ctx.db.transaction(async (tx) => {
-    const n = await repo.enqueueSends(
-      tx,
-      {
+  const queued = await ctx.db.transaction((tx) =>
+    enqueueWithJob(ctx, tx, {
+      rows: {
         ...keyAround(req.source, step, req.occurrence),
         channel: t.channel,
         kind: t.kind,
@@ -201,20 +202,110 @@ export async function queueSend(ctx: ModuleContext, input: unknown) {
         now,
         notBefore: now,
       },
-      unique,
-    );
-    if (n > 0)
-      await ctx.jobs.enqueueIn(
-        tx,
-        DELIVER_JOB,
-        {},
-        { idempotencyKey: `${DELIVER_JOB}:${now.toISOString()}:${randomBytes(4).toString('hex')}` },
-      );
-    return n;
-  });
+      recipients: unique,
+    }),
+  );
   if (queued > 0) ctx.jobs.notify(DELIVER_JOB);
   return { queued, alreadyQueued: unique.length - queued, template: t.name, templateVersion: t.version };
 }
+
+async function enqueueWithJob(
+  ctx: ModuleContext,
+  tx: Queryable,
+  { rows, recipients }: { rows: repo.EnqueueRows; recipients: readonly repo.EnqueueRecipient[] },
+): Promise<number> {
+  const n = await repo.enqueueSends(tx, rows, recipients);
+  if (n > 0) {
+    // Due now, or (the earliest of the rows due later) when the first of them is.
+    const due = recipients.reduce<number>((at, r) => {
+      const t = typeof r === 'number' ? undefined : r.notBefore?.getTime();
+      return Math.min(at, t ?? rows.notBefore.getTime());
+    }, Infinity);
+    await ctx.jobs.enqueueIn(
+      tx,
+      DELIVER_JOB,
+      {},
+      {
+        idempotencyKey: `${DELIVER_JOB}:${rows.now.toISOString()}:${randomBytes(4).toString('hex')}`,
+        ...(due > rows.now.getTime() ? { runAt: new Date(due) } : {}),
+      },
+    );
+  }
+  return n;
+}
+
+/** One recipient of {@link queueSendTo}: an internal customer id, its own variables and due time. */
+export interface SendRecipient {
+  customerId: number;
+  variables?: Record<string, unknown>;
+  notBefore?: Date;
+}
+
+/**
+ * For other modules (campaigns, flows): queues one template for internal customer ids, each with its
+ * own template variables (a personal discount code) and due time (a local send time), inside the
+ * caller's transaction, so the caller's own rows (assignments, codes) and the ledger rows commit
+ * together. Keys already in the ledger are left as they are. The caller calls {@link notifyDelivery}
+ * after the commit.
+ */
+export async function queueSendTo(
+  ctx: ModuleContext,
+  tx: Queryable,
+  input: {
+    template: { name: string; version: number; channel: string; kind: string };
+    source: string;
+    step: string;
+    occurrence: string;
+    recipients: readonly SendRecipient[];
+  },
+): Promise<number> {
+  const now = ctx.clock.now();
+  const t = input.template;
+  return enqueueWithJob(ctx, tx, {
+    rows: {
+      ...keyAround(input.source, input.step, input.occurrence),
+      channel: t.channel,
+      kind: t.kind,
+      source: input.source,
+      step: input.step,
+      occurrence: input.occurrence,
+      template: t.name,
+      templateVersion: t.version,
+      variables: null,
+      now,
+      notBefore: now,
+    },
+    recipients: input.recipients.map((r) => ({
+      customerId: r.customerId,
+      variables: r.variables ? JSON.stringify(r.variables) : null,
+      notBefore: r.notBefore && r.notBefore.getTime() > now.getTime() ? r.notBefore : undefined,
+    })),
+  });
+}
+
+/** Wakes the delivery worker after a commit that queued messages. */
+export const notifyDelivery = (ctx: ModuleContext) => ctx.jobs.notify(DELIVER_JOB);
+
+/** The latest version of a template, for {@link queueSendTo} (a 404 naming it when there is none). */
+export async function templateForSend(ctx: ModuleContext, name: string) {
+  const t = await templateRow(ctx, name);
+  if (t.kind === 'marketing' && t.channel === 'email' && !(await getPolicy(ctx)).publicUrl)
+    throw new AppError(
+      'validation',
+      'a marketing email needs a one-click unsubscribe link: set the messaging policy publicUrl (the address contacts reach retain serve at) first',
+      { where: { field: 'publicUrl' } },
+    );
+  return { name: t.name, version: t.version, channel: t.channel, kind: t.kind };
+}
+
+/** Holds a source's queued messages (a paused campaign): none is claimed until {@link releaseSends}. */
+export const holdSends = (tx: Queryable, source: string, at: Date, reason: string) =>
+  repo.holdSource(tx, source, at, reason);
+export const releaseSends = (tx: Queryable, source: string) => repo.releaseSource(tx, source);
+/** Ends a source's queued messages as `skipped` (a cancelled campaign); returns how many. */
+export const dropQueuedSends = (tx: Queryable, source: string, at: Date, reason: string) =>
+  repo.dropQueued(tx, source, at, reason);
+export const pendingSends = (db: Queryable, source: string) => repo.pendingOf(db, source);
 
 export const DELIVER_JOB = 'messaging.deliver';
 
@@ -266,6 +357,12 @@ export async function unsubscribe(
   { token, ip, userAgent }: { token: string; ip?: string | undefined; userAgent?: string | undefined },
 ) {
   const info = await unsubscribeInfo(ctx, { token });
+  await repo.recordEngagement(ctx.db, {
+    key: info.key,
+    kind: 'unsubscribe',
+    target: '',
+    at: ctx.clock.now(),
+  });
   if (info.consent !== 'unsubscribed')
     await updateConsent(ctx, {
       id: info.customer,
@@ -277,6 +374,25 @@ export async function unsubscribe(
       },
     });
   return { ...info, consent: 'unsubscribed' };
+}
+
+/** The open pixel's request: recorded when the token is ours (an altered one records nothing). */
+export async function trackOpen(ctx: ModuleContext, { token }: { token: string }): Promise<boolean> {
+  const key = keyOfOpenToken(await secretOf(ctx), token);
+  return (
+    key !== null && repo.recordEngagement(ctx.db, { key, kind: 'open', target: '', at: ctx.clock.now() })
+  );
+}
+
+/**
+ * A tracked link's request: the click recorded, and where to send the contact. An altered token is a
+ * 404 with nothing recorded (and no redirect: the link leads only where the store's message pointed).
+ */
+export async function trackClick(ctx: ModuleContext, { token }: { token: string }): Promise<string> {
+  const c = ofClickToken(await secretOf(ctx), token);
+  if (!c) throw new AppError('not_found', 'this link is not valid (or was altered)');
+  await repo.recordEngagement(ctx.db, { key: c.key, kind: 'click', target: c.url, at: ctx.clock.now() });
+  return c.url;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -362,6 +478,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     if (due > 0) await new Promise((r) => setTimeout(r, due));
   };
   const chunkSize = Math.max(1, opts.chunk ?? 100);
+  const trackingOn = !!policy.publicUrl && (policy.tracking.opens || policy.tracking.clicks);
   const linkOf = (key: string) =>
     policy.publicUrl
       ? `${policy.publicUrl.replace(/\/$/, '')}/u/${unsubscribeToken(secret, key)}`
@@ -601,7 +718,18 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
       }
       pump();
       const link = linkOf(r.send_key);
-      const m = await renderOne(r, link);
+      const rendered = await renderOne(r, link);
+      const m =
+        rendered instanceof AppError || !trackingOn || r.kind !== 'marketing' || r.channel !== 'email'
+          ? rendered
+          : trackMessage(rendered, {
+              base: publicBase(policy.publicUrl)!,
+              secret,
+              key: r.send_key,
+              opens: policy.tracking.opens,
+              clicks: policy.tracking.clicks,
+              keep: [link!, preferencesUrlOf(policy.publicUrl, secret, r.customer_id)],
+            });
       let outcome: SendOutcome;
       let locale = r.locale ?? '';
       if (m instanceof AppError)
