@@ -3,9 +3,10 @@ import { jsonFile } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import type { Campaign } from './schema.js';
+import { codesFileError } from './codesFile.js';
 
 const line = (c: Campaign) =>
-  `${c.name}  ${c.status}  ${c.channel}  ${c.segment ?? 'rule'}  ` +
+  `${c.name}  ${c.status}${c.status === 'scheduled' && c.sendAt ? ` (${c.sendAt})` : ''}${c.problem ? ` — ${c.problem}` : ''}  ${c.channel}  ${c.segment ?? 'rule'}  ` +
   `${c.variants.map((v) => `${v.key}=${v.template} ${Math.round(v.share * 100)}%`).join(', ')}  holdout ${Math.round(c.holdoutShare * 100)}%`;
 
 /** `retain campaigns …` */
@@ -18,7 +19,7 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
   campaigns
     .command('create <file>')
     .description(
-      'create a draft from a JSON file ({name, segment | rule, variants: [{key, template, share}], holdoutShare, windowDays})',
+      'create a draft from a JSON file ({name, segment | rule, variants: [{key, template, share, offer?, schedule?}], holdoutShare, windowDays, clickWindowDays, schedule?, stop?})',
     )
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const body = await jsonFile(file, '<file>');
@@ -45,7 +46,7 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
   campaigns
     .command('launch <name>')
     .description(
-      'assign the audience (once) and queue every variant (each message at most once); again resumes',
+      'assign the audience (once) and queue every variant now, or schedule it when it has a schedule; repeating it changes nothing',
     )
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const { launchCampaign } = await import('./service.js');
@@ -86,6 +87,63 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
           ...r.effects.map((e) => `  ${e.verdict}`),
           ...r.notes.map((n) => `  note: ${n}`),
         ].join('\n'),
+      );
+    });
+  for (const [action, what] of [
+    ['pause', 'pause a scheduled or sending campaign (nothing more is sent until resumed)'],
+    ['resume', 'resume a paused campaign'],
+  ] as const)
+    campaigns
+      .command(`${action} <name>`)
+      .description(what)
+      .action(async (name: string, _o: unknown, cmd: Command) => {
+        const service = await import('./service.js');
+        const run = action === 'pause' ? service.pauseCampaign : service.resumeCampaign;
+        const c = await cli.withContext(cmd, (ctx) => run(ctx, { name }));
+        emit(cmd, c, () => line(c));
+      });
+  campaigns
+    .command('codes <name>')
+    .description(
+      "import the store's own discount codes for a variant (offer.codes 'list'): a text file, one code per line, or a CSV whose first column is the code",
+    )
+    .requiredOption('--variant <key>', 'the variant (A, B, …)')
+    .requiredOption('--file <path>', 'the codes')
+    .action(async (name: string, o: { variant: string; file: string }, cmd: Command) => {
+      const { readCodesFile } = await import('./codesFile.js');
+      const codes = await readCodesFile(o.file);
+      const { importCodes } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        importCodes(ctx, { name, body: { variant: o.variant, codes: codes.map((c) => c.code) } }).catch(
+          (err: unknown) => {
+            throw codesFileError(err, o.file, codes);
+          },
+        ),
+      );
+      emit(cmd, r, () => `imported ${r.imported} codes for variant ${r.variant}; ${r.available} unused`);
+    });
+  campaigns
+    .command('codes-export <name>')
+    .description('every code with its recipient, value and expiry, as CSV (to create them in the shop)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { listCodes } = await import('./service.js');
+      const rows = await cli.withContext(cmd, (ctx) => listCodes(ctx, { name }));
+      const { toCsv } = await import('./codesFile.js');
+      emit(cmd, rows, () => toCsv(rows).trimEnd());
+    });
+  campaigns
+    .command('sweep')
+    .description(
+      'start the scheduled campaigns whose time has come and mark finished ones done (retain serve does it every minute)',
+    )
+    .action(async (_o: unknown, cmd: Command) => {
+      const { sweepCampaigns } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => sweepCampaigns(ctx));
+      emit(
+        cmd,
+        r,
+        () =>
+          `started ${r.started.join(', ') || 'none'}; paused ${r.paused.join(', ') || 'none'}; done ${r.done.join(', ') || 'none'}`,
       );
     });
   campaigns

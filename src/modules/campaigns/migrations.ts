@@ -43,3 +43,71 @@ export const campaignsMigration: Migration = {
     )`,
   ],
 };
+
+/**
+ * Migration 24, campaigns v2 (issue 25): statuses `scheduled` and `paused`; a schedule (now, one instant,
+ * or a local time in each customer's time zone) and the instant the audience is assigned (`send_at`);
+ * the click-attribution window; the stop rule; the problem that paused a send (codes ran out); per
+ * variant an offer (a unique discount code per recipient, its value and expiry) and its own schedule;
+ * and `campaign_codes`, the codes (generated at assignment, or a store's list imported beforehand) with
+ * the recipient each went to. `campaigns` and `campaign_variants` are rebuilt (a CHECK constraint cannot
+ * be changed in place on DuckDB); their rows are copied.
+ */
+export const campaignsV2Migration: Migration = {
+  version: 24,
+  name: 'campaigns-v2',
+  statements: (d) => [
+    `CREATE TABLE campaigns_v2 (
+      campaign_id BIGINT PRIMARY KEY DEFAULT nextval('campaign_id_seq'),
+      name TEXT NOT NULL UNIQUE,
+      segment TEXT,
+      rule TEXT,
+      channel TEXT NOT NULL,
+      holdout_share DOUBLE PRECISION NOT NULL,
+      window_days INTEGER NOT NULL,
+      click_days INTEGER NOT NULL,
+      stop_rule TEXT NOT NULL,
+      schedule TEXT,
+      status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'paused', 'done', 'cancelled')),
+      send_at TIMESTAMP,
+      problem TEXT,
+      created_at TIMESTAMP NOT NULL,
+      created_by TEXT,
+      launched_at TIMESTAMP,
+      paused_at TIMESTAMP,
+      done_at TIMESTAMP,
+      cancelled_at TIMESTAMP
+    )`,
+    `INSERT INTO campaigns_v2 (campaign_id, name, segment, rule, channel, holdout_share, window_days, click_days,
+       stop_rule, status, created_at, created_by, launched_at, cancelled_at)
+     SELECT campaign_id, name, segment, rule, channel, holdout_share, window_days, 5, '{"kind":"fixed"}', status,
+       created_at, created_by, launched_at, cancelled_at FROM campaigns`,
+    `DROP TABLE campaigns`,
+    `ALTER TABLE campaigns_v2 RENAME TO campaigns`,
+    `CREATE TABLE campaign_variants_v2 (
+      campaign_id BIGINT NOT NULL,
+      variant TEXT NOT NULL,
+      template TEXT NOT NULL,
+      share DOUBLE PRECISION NOT NULL,
+      offer TEXT,
+      schedule TEXT,
+      PRIMARY KEY (campaign_id, variant)
+    )`,
+    `INSERT INTO campaign_variants_v2 (campaign_id, variant, template, share)
+     SELECT campaign_id, variant, template, share FROM campaign_variants`,
+    `DROP TABLE campaign_variants`,
+    `ALTER TABLE campaign_variants_v2 RENAME TO campaign_variants`,
+    `CREATE TABLE campaign_codes (
+      code TEXT PRIMARY KEY,
+      campaign_id BIGINT NOT NULL,
+      variant TEXT NOT NULL,
+      customer_id BIGINT,
+      expires_at TIMESTAMP,
+      imported_at TIMESTAMP,
+      assigned_at TIMESTAMP
+    )`,
+    ...(d.secondaryIndexes
+      ? [`CREATE INDEX campaign_codes_campaign_idx ON campaign_codes (campaign_id, variant, customer_id)`]
+      : []),
+  ],
+};

@@ -2,12 +2,15 @@ import {
   compareMeans,
   cuped,
   minimumDetectableEffect,
+  mixingTau,
   requiredSampleSize,
+  stopDecision,
   probabilityToBeatControl,
   srmCheck,
   verdict,
   type MeanComparison,
   type SrmResult,
+  type StopDecisionKind,
 } from '../../analytics/experiments/index.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
@@ -15,6 +18,7 @@ import { minorDigits } from '../../shared/money.js';
 import { formatMoney } from '../reports/digestFormat.js';
 import { getStore } from '../settings/service.js';
 import * as repo from './repository.js';
+import { StopRule } from './schema.js';
 import { audienceOf, sourceOf, windowOf } from './service.js';
 
 /**
@@ -37,6 +41,34 @@ export interface ArmReport {
   buyers: number;
   revenueMinor: number;
   revenuePerRecipientMinor: number | null;
+  /** What recipients did with the messages (zeros for the holdout): counts of messages. */
+  engagement: {
+    sent: number;
+    delivered: number;
+    bounced: number;
+    opened: number;
+    clicked: number;
+    unsubscribed: number;
+  };
+  /**
+   * Orders the arm's messages are credited with — not incremental (the holdout's own orders show what
+   * would have happened anyway): by the arm's unique codes, and within the click window of a first click.
+   */
+  attributed: {
+    byCode: { orders: number; revenueMinor: number };
+    byClick: { orders: number; revenueMinor: number; clickers: number };
+  };
+  /** Discount codes given to the arm's recipients. */
+  codes: number;
+}
+
+export interface StopStatus {
+  rule: 'fixed' | 'sequential';
+  /** fixed: `wait` until the window ends, then `read`; sequential: the stop rule's decision. */
+  decision: 'wait' | 'read' | StopDecisionKind;
+  reason: string;
+  /** sequential: the always-valid 95 % interval of the difference per recipient (valid at every look). */
+  alwaysValid: { low: number; high: number; tau: number } | null;
 }
 
 export interface VariantEffect {
@@ -49,6 +81,8 @@ export interface VariantEffect {
   /** Σ over the variant's recipients of the incremental revenue per recipient (minor units). */
   incrementalRevenueMinor: number;
   verdict: string;
+  /** May the comparison be read now (the campaign's stop rule)? */
+  stop: StopStatus;
 }
 
 export interface CampaignReport {
@@ -87,6 +121,21 @@ export async function campaignReport(
   });
   const variants = await repo.variantsOf(ctx.db, c.campaign_id);
   const sends = await repo.sendsByStep(ctx.db, sourceOf(c.name));
+  const engagement = new Map(
+    (await repo.engagementBySteps(ctx.db, sourceOf(c.name))).map((r) => [r.step, r]),
+  );
+  const span = { campaignId: c.campaign_id, currency: currency ?? '', start: w.start, end };
+  const byCode = new Map((await repo.attributedByCode(ctx.db, span)).map((r) => [r.arm, r]));
+  const byClick = new Map(
+    (
+      await repo.attributedByClick(ctx.db, ctx.db.dialect, {
+        ...span,
+        source: sourceOf(c.name),
+        clickDays: c.click_days,
+      })
+    ).map((r) => [r.arm, r]),
+  );
+  const codes = new Map((await repo.codeCounts(ctx.db, c.campaign_id)).map((r) => [r.variant, r.assigned]));
   const armNames = ['holdout', ...variants.map((v) => v.variant)];
   const by = new Map<string, { revenue: number[]; pre: number[]; orders: number; buyers: number }>();
   for (const a of armNames) by.set(a, { revenue: [], pre: [], orders: 0, buyers: 0 });
@@ -104,6 +153,9 @@ export async function campaignReport(
     const messages: Record<string, number> = {};
     for (const s of sends) if (s.step === `variant-${arm}`) messages[s.status] = s.n;
     const revenue = a.revenue.reduce((s, x) => s + x, 0);
+    const e = engagement.get(`variant-${arm}`);
+    const code = byCode.get(arm);
+    const click = byClick.get(arm);
     return {
       arm,
       template: v?.template ?? null,
@@ -114,9 +166,27 @@ export async function campaignReport(
       buyers: a.buyers,
       revenueMinor: revenue,
       revenuePerRecipientMinor: a.revenue.length ? revenue / a.revenue.length : null,
+      engagement: {
+        sent: e?.sent ?? 0,
+        delivered: e?.delivered ?? 0,
+        bounced: e?.bounced ?? 0,
+        opened: e?.opened ?? 0,
+        clicked: e?.clicked ?? 0,
+        unsubscribed: e?.unsubscribed ?? 0,
+      },
+      attributed: {
+        byCode: { orders: code?.orders ?? 0, revenueMinor: code?.revenue ?? 0 },
+        byClick: {
+          orders: click?.orders ?? 0,
+          revenueMinor: click?.revenue ?? 0,
+          clickers: click?.clickers ?? 0,
+        },
+      },
+      codes: codes.get(arm) ?? 0,
     };
   });
   const notes: string[] = [];
+  const rule = StopRule.parse(JSON.parse(c.stop_rule));
   const holdout = by.get('holdout')!;
   const effects: VariantEffect[] = [];
   for (const v of variants) {
@@ -136,6 +206,11 @@ export async function campaignReport(
       };
     const best = adjusted ?? incremental;
     const p = probabilityToBeatControl(holdout.revenue, t.revenue).probability;
+    const stop = stopStatus(rule, holdout, t, {
+      complete: end.getTime() >= w.end.getTime(),
+      windowEnd: w.end,
+      holdoutShare: c.holdout_share,
+    });
     effects.push({
       variant: v.variant,
       incremental,
@@ -149,6 +224,7 @@ export async function campaignReport(
         formatMoney: money,
         probabilityToBeat: p,
       }),
+      stop,
     });
   }
   const counts = arms.map((a) => a.recipients);
@@ -182,6 +258,52 @@ export async function campaignReport(
     sampleRatio,
     minimumDetectableEffectMinor: mde,
     notes,
+  };
+}
+
+/**
+ * The campaign's stop rule at this look. `fixed`: the horizon (the outcome window) was stated up front;
+ * the interval is read once, when it ends. `sequential`: the always-valid interval (a normal-mixture
+ * confidence sequence) may be read every day; τ is fixed by data from before the launch — the spread of
+ * the comparison's recipients' revenue over the same length of time before it — so no outcome shapes it.
+ */
+function stopStatus(
+  rule: StopRule,
+  holdout: { revenue: number[]; pre: number[] },
+  variant: { revenue: number[]; pre: number[] },
+  o: { complete: boolean; windowEnd: Date; holdoutShare: number },
+): StopStatus {
+  if (rule.kind === 'fixed')
+    return {
+      rule: 'fixed',
+      decision: o.complete ? 'read' : 'wait',
+      reason: o.complete
+        ? 'the outcome window stated up front is over: the interval can be read'
+        : `a fixed horizon: read the result when the window ends (${o.windowEnd.toISOString().slice(0, 10)}); stopping earlier on what the interval shows now inflates false wins`,
+      alwaysValid: null,
+    };
+  const pre = [...holdout.pre, ...variant.pre];
+  const mean = pre.reduce((s, x) => s + x, 0) / Math.max(1, pre.length);
+  const sd = Math.sqrt(pre.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, pre.length - 1));
+  const n = holdout.revenue.length + variant.revenue.length;
+  const h = holdout.revenue.length / n;
+  if (!(sd > 0) || !(h > 0 && h < 1))
+    return {
+      rule: 'sequential',
+      decision: 'continue',
+      reason:
+        'no revenue before the launch to fix the sequential interval with: read it at the end of the window',
+      alwaysValid: null,
+    };
+  const tau = mixingTau({ n, holdoutShare: h, baselineSd: sd });
+  const minPerArm = Math.max(2, rule.minRecipients);
+  const d = stopDecision(holdout.revenue, variant.revenue, { tau, minPerArm });
+  const atEnd = o.complete && d.decision === 'continue' && d.interval !== null && n >= 2 * minPerArm;
+  return {
+    rule: 'sequential',
+    decision: atEnd ? 'stop-no-difference-detectable' : d.decision,
+    reason: atEnd ? 'the window is over and the always-valid interval still contains 0' : d.reason,
+    alwaysValid: d.interval ? { low: d.interval.low, high: d.interval.high, tau } : null,
   };
 }
 

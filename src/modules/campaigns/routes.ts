@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
-import { Campaign, CampaignInput } from './schema.js';
+import { Campaign, CampaignInput, CodesInput } from './schema.js';
 import * as service from './service.js';
 
 const tags = ['campaigns'];
@@ -62,7 +62,7 @@ export function registerCampaignRoutes(app: RetainApp, deps: ServerDeps, auth: A
       path: '/v1/campaigns/{name}/launch',
       tags,
       summary:
-        'Assign the audience once (stable hash) and queue each variant; again resumes, sending nothing twice',
+        "Launch: assign the audience once (stable hash) and queue each variant now, or schedule it (a time, or a local time in each customer's zone); repeating it changes nothing",
       request: { params: NameParam },
       responses: { 200: json(Launch, 'Who is in which arm, what was queued') },
     }),
@@ -100,13 +100,91 @@ export function registerCampaignRoutes(app: RetainApp, deps: ServerDeps, auth: A
       return c.json(await campaignPlan(deps, { name: c.req.param('name') }));
     },
   );
+  for (const [action, summary, run] of [
+    [
+      'pause',
+      'Pause a scheduled or sending campaign: nothing more is handed to a provider until it is resumed',
+      service.pauseCampaign,
+    ],
+    [
+      'resume',
+      'Resume a paused campaign: held messages go out (those whose time passed, at once)',
+      service.resumeCampaign,
+    ],
+  ] as const)
+    app.post(
+      `/v1/campaigns/:name/${action}`,
+      documented(app, auth, 'campaigns:write', {
+        method: 'post',
+        path: `/v1/campaigns/{name}/${action}`,
+        tags,
+        summary,
+        request: { params: NameParam },
+        responses: { 200: json(Campaign, 'The campaign') },
+      }),
+      async (c) => c.json(await run(deps, { name: c.req.param('name') })),
+    );
+  app.post(
+    '/v1/campaigns/:name/codes',
+    documented(app, auth, 'campaigns:write', {
+      method: 'post',
+      path: '/v1/campaigns/{name}/codes',
+      tags,
+      summary:
+        "Import the store's own discount codes for a variant whose offer takes them from a list (before the campaign is assigned)",
+      request: {
+        params: NameParam,
+        body: { required: true, content: { 'application/json': { schema: CodesInput } } },
+      },
+      responses: {
+        200: json(
+          z
+            .object({ variant: z.string(), imported: z.number().int(), available: z.number().int() })
+            .openapi('CampaignCodesImported'),
+          'How many were imported and how many are unused',
+        ),
+      },
+    }),
+    async (c) =>
+      c.json(await service.importCodes(deps, { name: c.req.param('name'), body: await c.req.json() })),
+  );
+  app.get(
+    '/v1/campaigns/:name/codes',
+    documented(app, auth, 'campaigns:write', {
+      method: 'get',
+      path: '/v1/campaigns/{name}/codes',
+      tags,
+      summary: 'Every code of the campaign with its recipient, value and expiry (to create them in the shop)',
+      request: { params: NameParam },
+      responses: {
+        200: json(
+          z
+            .object({
+              data: z.array(
+                z.object({
+                  code: z.string(),
+                  variant: z.string(),
+                  customer: z.string().nullable(),
+                  kind: z.enum(['percent', 'amount']).nullable(),
+                  value: z.number().int().nullable(),
+                  expiresAt: z.string().nullable(),
+                }),
+              ),
+            })
+            .openapi('CampaignCodes'),
+          'The codes',
+        ),
+      },
+    }),
+    async (c) => c.json({ data: await service.listCodes(deps, { name: c.req.param('name') }) }),
+  );
   app.post(
     '/v1/campaigns/:name/cancel',
     documented(app, auth, 'campaigns:write', {
       method: 'post',
       path: '/v1/campaigns/{name}/cancel',
       tags,
-      summary: 'Cancel a campaign',
+      summary: 'Cancel a campaign: messages not yet handed to a provider are not sent',
       request: { params: NameParam },
       responses: { 200: json(Campaign, 'The campaign') },
     }),

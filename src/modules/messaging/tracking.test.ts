@@ -26,14 +26,14 @@ describe('engagement tracking links', () => {
   it('redirects every http(s) link but the way out, and adds the pixel before </body>', () => {
     const unsubscribe = 'https://shop.test/r/u/abc.def';
     const html =
-      `<html><body><a href="https://shop.test/picks?a=1&amp;b=2">Picks</a> <a href='http://shop.test/x'>x</a>` +
+      `<html><head><link href="https://fonts.test/css?family=Ubuntu" rel="stylesheet" /></head><body><a href="https://shop.test/picks?a=1&amp;b=2">Picks</a> <a href='http://shop.test/x'>x</a>` +
       ` <a href="mailto:help@shop.test">mail</a> <a href="${unsubscribe}">Unsubscribe</a></body></html>`;
     const text = `See https://shop.test/picks?a=1&b=2. Or (https://shop.test/x), unsubscribe: ${unsubscribe}`;
     const out = trackMessage(
       { html, text, subject: 's' },
       { base, secret, key: 'k1', opens: true, clicks: true, keep: [unsubscribe] },
     );
-    const hrefs = [...out.html!.matchAll(/href=["']([^"']+)["']/g)].map((m) => m[1]!);
+    const hrefs = [...out.html!.matchAll(/<a href=["']([^"']+)["']/g)].map((m) => m[1]!);
     expect(hrefs[0]!.startsWith(`${base}/l/`)).toBe(true);
     expect(ofClickToken(secret, hrefs[0]!.slice(`${base}/l/`.length))).toEqual({
       key: 'k1',
@@ -44,6 +44,7 @@ describe('engagement tracking links', () => {
     expect(hrefs[3]).toBe(unsubscribe);
     expect(out.html).toMatch(/<img src="https:\/\/shop\.test\/r\/o\/[^"]+\.gif"[^>]*\/><\/body>/);
     expect(out.subject).toBe('s');
+    expect(out.html).toContain('<link href="https://fonts.test/css?family=Ubuntu"');
     // The text part: the full stop and the bracket stay outside the link; the way out stays direct.
     const links = [...out.text.matchAll(/https:\/\/shop\.test\/r\/l\/([A-Za-z0-9._-]+)/g)].map(
       (m) => ofClickToken(secret, m[1]!.replace(/\.$/, ''))?.url,

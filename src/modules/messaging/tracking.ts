@@ -85,10 +85,13 @@ export function trackMessage<M extends { html?: string | undefined; text: string
   let text = m.text;
   if (o.clicks) {
     if (html !== undefined)
-      html = html.replace(/\bhref=(["'])(https?:\/\/[^"']+)\1/gi, (all, q: string, raw: string) => {
-        const to = redirect(decodeAttr(raw));
-        return to ? `href=${q}${to}${q}` : all;
-      });
+      // Links a reader follows (`<a>`, `<area>`), not the stylesheets and fonts of the head.
+      html = html.replace(/<(a|area)\b[^>]*>/gi, (tag) =>
+        tag.replace(/\bhref=(["'])(https?:\/\/[^"']+)\1/i, (all, q: string, raw: string) => {
+          const to = redirect(decodeAttr(raw));
+          return to ? `href=${q}${to}${q}` : all;
+        }),
+      );
     text = text.replace(/https?:\/\/[^\s<>"'\])]+/gi, (found) => {
       // A sentence's full stop or comma after a URL is not part of it.
       const url = found.replace(/[.,;:!?]+$/, '');

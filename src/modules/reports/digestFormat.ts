@@ -10,7 +10,11 @@ import type {
   MonthHeadline,
 } from '../../analytics/metrics/digest.js';
 import { roundHalfAway } from '../../analytics/metrics/util.js';
-import { calendarOf } from '../../analytics/calendar.js';
+import { calendarOf, type Calendar } from '../../analytics/calendar.js';
+import type { DigestCampaign } from './schema.js';
+
+/** What the renderers take: buildDigest's figures and, when given, the month's campaigns. */
+export type DigestPage = DigestData & { campaigns?: readonly DigestCampaign[] };
 
 /** Minor units as a decimal amount with thousands separators, rounded half away from zero. */
 export function formatMoney(minor: number | null, digits: number, currency: string | null): string {
@@ -138,8 +142,91 @@ function asOfDay(d: DigestData): string {
   return calendarOf(d.timeZone).dayOfMs(d.asOf.getTime() - 1);
 }
 
+/** `YYYY-MM-DD HH:MM` of an instant in the store time zone. */
+function localTime(iso: string, cal: Calendar): string {
+  const ms = Date.parse(iso);
+  return new Date(ms + cal.offsetMs(ms)).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** One campaign as both renderers show it (docs/metrics.md#digest.campaigns). */
+interface CampaignBlock {
+  title: string;
+  /** Sentences before the tables: the launch and the window. */
+  lead: string;
+  arms: Table;
+  effects: Table | null;
+  /** The campaign report's verdict per variant, then the variants not compared. */
+  verdicts: string[];
+  /** The incremental revenue of all variants; null when no variant was compared. */
+  total: string | null;
+  warnings: string[];
+}
+
+/** The intro of the campaigns section, and one block per campaign; null when the month has none. */
+function campaignSection(d: DigestPage): { intro: string; blocks: CampaignBlock[] } | null {
+  if (!d.campaigns?.length) return null;
+  const cal = calendarOf(d.timeZone);
+  const money = (v: number) => formatMoney(v, d.minorDigits, d.currency);
+  const at = (iso: string) => localTime(iso, cal);
+  const blocks = d.campaigns.map((c): CampaignBlock => {
+    const sends = (a: DigestCampaign['arms'][number]) => {
+      if (a.arm === 'holdout') return '–';
+      const other = Object.entries(a.messages)
+        .filter(([status, n]) => status !== 'sent' && n > 0)
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([status, n]) => `${n} ${status}`);
+      return `${a.messagesSent}${other.length ? ` (${other.join(', ')})` : ''}`;
+    };
+    const warnings: string[] = [];
+    if (c.sampleRatio?.mismatch)
+      warnings.push(
+        `Sample-ratio mismatch: the arms' sizes do not match the planned split (p = ${c.sampleRatio.pValue.toExponential(2)}, ` +
+          `below ${c.sampleRatio.threshold}); check the assignment before trusting the comparison.`,
+      );
+    return {
+      title: `${c.campaign}${c.status === 'cancelled' ? ' (cancelled)' : ''}`,
+      lead:
+        `Launched ${at(c.launchedAt)}; ${c.window.days}-day outcome window to ${at(c.window.end)}: ` +
+        (c.window.complete ? 'complete.' : `not over, figures so far (to ${at(c.window.figuresTo)}).`) +
+        ` ${c.messagesSent} message${c.messagesSent === 1 ? '' : 's'} sent.`,
+      arms: {
+        head: ['Arm', 'Template', 'Recipients', 'Messages sent'],
+        rows: c.arms.map((a) => [a.arm, a.template ?? '–', String(a.recipients), sends(a)]),
+      },
+      effects: c.effects.length
+        ? {
+            head: ['Variant', 'Per recipient vs holdout', '95 % CI', 'Basis', 'Incremental revenue'],
+            rows: c.effects.map((e) => [
+              e.variant,
+              money(e.perRecipientMinor.estimate),
+              `${money(e.perRecipientMinor.low)} to ${money(e.perRecipientMinor.high)}`,
+              e.basis === 'cuped' ? 'CUPED' : 'unadjusted',
+              money(e.incrementalRevenueMinor),
+            ]),
+          }
+        : null,
+      verdicts: [
+        ...c.effects.map((e) => e.verdict),
+        ...c.notCompared.map(
+          (v) => `Variant ${v} was not compared: fewer than 2 recipients in it or in the holdout.`,
+        ),
+      ],
+      total: c.effects.length
+        ? `Incremental revenue over the holdout, all variants: ${money(c.incrementalRevenueMinor)}.`
+        : null,
+      warnings,
+    };
+  });
+  return {
+    intro:
+      `Campaigns launched in ${d.month} or whose outcome window ended in it: revenue per recipient against the ` +
+      `holdout's (docs/campaigns.md). Times in ${cal.utc ? 'UTC' : cal.zone}.`,
+    blocks,
+  };
+}
+
 /** The digest as Markdown (docs/metrics.md#digest). */
-export function renderDigestMarkdown(d: DigestData): string {
+export function renderDigestMarkdown(d: DigestPage): string {
   const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
   const t = digestTables(d);
   const md = (x: Table) => mdTable(x.head, x.rows);
@@ -190,6 +277,17 @@ export function renderDigestMarkdown(d: DigestData): string {
   out.push(t.bottom.rows.length ? md(t.bottom) : 'none', '');
   out.push('## RFM segments at month end', '');
   out.push(md(t.rfm), '');
+  const campaigns = campaignSection(d);
+  if (campaigns) {
+    out.push('## Campaigns', '', campaigns.intro, '');
+    for (const b of campaigns.blocks) {
+      out.push(`### ${b.title}`, '', b.lead, '', md(b.arms), '');
+      if (b.effects) out.push(md(b.effects), '');
+      if (b.verdicts.length) out.push(...b.verdicts.map((v) => `- ${v}`), '');
+      if (b.total) out.push(b.total, '');
+      for (const w of b.warnings) out.push(`> ${w}`, '');
+    }
+  }
   return out.join('\n');
 }
 
@@ -317,7 +415,7 @@ function htmlTable(head: string[], rows: string[][]): string {
 }
 
 /** The digest as one self-contained HTML page (inline CSS and SVG, no scripts or external assets). */
-export function renderDigestHtml(d: DigestData): string {
+export function renderDigestHtml(d: DigestPage): string {
   const money = (v: number | null) => formatMoney(v, d.minorDigits, d.currency);
   const dg = d.diagnosis;
   const t = digestTables(d);
@@ -348,6 +446,18 @@ export function renderDigestHtml(d: DigestData): string {
   sections.push('<h3>Bottom</h3>', t.bottom.rows.length ? html(t.bottom) : '<p>none</p>');
   sections.push('<h2>RFM segments at month end</h2>');
   sections.push(html(t.rfm));
+  const campaigns = campaignSection(d);
+  if (campaigns) {
+    sections.push('<h2>Campaigns</h2>', `<p class="muted">${escapeHtml(campaigns.intro)}</p>`);
+    for (const b of campaigns.blocks) {
+      sections.push(`<h3>${escapeHtml(b.title)}</h3>`, `<p>${escapeHtml(b.lead)}</p>`, html(b.arms));
+      if (b.effects) sections.push(html(b.effects));
+      if (b.verdicts.length)
+        sections.push(`<ul>${b.verdicts.map((v) => `<li>${escapeHtml(v)}</li>`).join('')}</ul>`);
+      if (b.total) sections.push(`<p>${escapeHtml(b.total)}</p>`);
+      for (const w of b.warnings) sections.push(`<p class="note">${escapeHtml(w)}</p>`);
+    }
+  }
   const css =
     'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:900px;margin:2rem auto;padding:0 1rem;color:#1f2328}' +
     'table{border-collapse:collapse;margin:0.5rem 0 1.5rem}th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:right}' +

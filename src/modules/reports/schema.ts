@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Period, SplitBy } from '../../analytics/metrics/types.js';
+import type { DigestData } from '../../analytics/metrics/digest.js';
 import { RFM_SEGMENTS, type RfmSegment } from '../../analytics/metrics/rfm.js';
 import { invalid } from '../../shared/errors.js';
 import { parseDay } from '../../shared/time.js';
@@ -163,6 +164,69 @@ export const DigestInput = z.object({
   month: Month.optional().describe('the month to report (default: the last complete month)'),
 });
 export type DigestInput = z.infer<typeof DigestInput>;
+
+// ---- The digest's output: its campaigns section ----
+
+/** An estimate with its 95 % interval, in minor units per recipient. */
+const PerRecipient = z.object({ estimate: z.number(), low: z.number(), high: z.number() });
+
+/**
+ * One campaign in the monthly digest (docs/metrics.md#digest.campaigns): the campaign report's figures
+ * (src/modules/campaigns/report.ts), money in minor units. The digest's JSON gives every `…Minor` field
+ * without the suffix, as a decimal in the store currency, like the rest of its data.
+ */
+export const DigestCampaign = z.object({
+  campaign: z.string(),
+  /** The campaign's status now: `sending`, `done` or `cancelled`. */
+  status: z.string(),
+  /** Why it is in this month's digest: launched in the month, its outcome window ended in it, or both. */
+  launchedInMonth: z.boolean(),
+  windowEndedInMonth: z.boolean(),
+  launchedAt: z.string(),
+  window: z.object({
+    days: z.number().int(),
+    /** The end of the outcome window: `launchedAt` + `days` (exclusive). */
+    end: z.string(),
+    /** The figures count orders up to this instant: `end`, or earlier while the window runs. */
+    figuresTo: z.string(),
+    complete: z.boolean(),
+  }),
+  arms: z.array(
+    z.object({
+      /** `holdout` or a variant key. */
+      arm: z.string(),
+      template: z.string().nullable(),
+      recipients: z.number().int(),
+      messagesSent: z.number().int(),
+      /** The arm's messages by send status (`queued`, `sent`, `skipped` …); none for the holdout. */
+      messages: z.record(z.string(), z.number().int()),
+    }),
+  ),
+  messagesSent: z.number().int(),
+  /** Per variant compared with the holdout: the CUPED figure when the campaign report has one. */
+  effects: z.array(
+    z.object({
+      variant: z.string(),
+      basis: z.enum(['cuped', 'unadjusted']),
+      /** Revenue per recipient, variant − holdout. */
+      perRecipientMinor: PerRecipient,
+      probabilityToBeatHoldout: z.number(),
+      /** Σ over the variant's recipients of `perRecipient.estimate`. */
+      incrementalRevenueMinor: z.number().int(),
+      verdict: z.string(),
+    }),
+  ),
+  /** Variants not compared: fewer than 2 recipients in them or in the holdout. */
+  notCompared: z.array(z.string()),
+  /** Σ of the variants' incremental revenue. */
+  incrementalRevenueMinor: z.number().int(),
+  /** The split's sample-ratio check (χ²); `mismatch` below the threshold p-value. */
+  sampleRatio: z.object({ pValue: z.number(), threshold: z.number(), mismatch: z.boolean() }).nullable(),
+});
+export type DigestCampaign = z.infer<typeof DigestCampaign>;
+
+/** What the digest renders and its JSON holds: buildDigest's figures and the month's campaigns. */
+export type DigestDocument = DigestData & { campaigns: DigestCampaign[] };
 
 // ---- The commands' options: an input plus what only a command line offers ----
 

@@ -9,7 +9,7 @@ import {
   decomposeRevenuePerCustomer,
   type DecompositionReport,
 } from '../../analytics/metrics/decomposition.js';
-import { buildDigest, type DigestData } from '../../analytics/metrics/digest.js';
+import { buildDigest } from '../../analytics/metrics/digest.js';
 import {
   ltvFacts,
   ltvReport as computeLtv,
@@ -52,6 +52,8 @@ import type {
   ChannelsInput,
   CohortsInput,
   DiagnoseInput,
+  DigestCampaign,
+  DigestDocument,
   DigestInput,
   LtvInput,
   RetentionInput,
@@ -275,10 +277,13 @@ export type DiagnoseOutput = ReportHeader<'diagnose'> &
 export type DigestOutput = ReportHeader<'digest'> & {
   month: string;
   markdown: string;
-  data: Body<DigestData>;
+  data: Body<DigestDocument>;
 };
-/** What `digestReport` answers: the digest's data in minor units, to render as JSON or as a file. */
-export type DigestResult = ReportHeader<'digest'> & { month: string; digest: DigestData; digits: number };
+/**
+ * What `digestReport` answers: the digest's data in minor units (buildDigest's figures and the month's
+ * campaigns), to render as JSON or as a file.
+ */
+export type DigestResult = ReportHeader<'digest'> & { month: string; digest: DigestDocument; digits: number };
 
 /** Everything a report reads, loaded once. */
 interface Loaded {
@@ -804,7 +809,102 @@ export async function digestReport(ctx: ModuleContext, opts: DigestInput = {}): 
     calendar: cal,
   });
   digest.notes.push(...l.notes);
-  return { ...header('digest', l, { month }), month, digest, digits: l.digits };
+  // Campaigns are reported when the digest is made, or at the end of an explicit --as-of day before it.
+  const now = ctx.clock.now();
+  const campaignsAt = opts.asOf !== undefined && l.ctx.asOf.getTime() < now.getTime() ? l.ctx.asOf : now;
+  const campaigns = await digestCampaigns(ctx, monthRange(month, '--month', cal), campaignsAt);
+  return {
+    ...header('digest', l, { month }),
+    month,
+    digest: { ...digest, campaigns },
+    digits: l.digits,
+  };
+}
+
+/**
+ * The digest's campaigns (docs/metrics.md#digest.campaigns): those launched in the month and those whose
+ * outcome window ended in it (the month cut in the store time zone), oldest launch first, each with its
+ * campaign report's figures as of `at`. A campaign never launched, or launched after `at`, is left out.
+ */
+async function digestCampaigns(ctx: ModuleContext, month: DateRange, at: Date): Promise<DigestCampaign[]> {
+  // Loaded here, not at the top: the other reports need not load the campaigns and messaging modules.
+  const [{ listCampaigns }, { campaignReport }] = await Promise.all([
+    import('../campaigns/service.js'),
+    import('../campaigns/report.js'),
+  ]);
+  const from = month.from.getTime();
+  const to = month.to.getTime();
+  const cut = at.getTime();
+  const chosen = (await listCampaigns(ctx))
+    .flatMap((c) => {
+      if (c.launchedAt === null) return [];
+      const launched = Date.parse(c.launchedAt);
+      const end = launched + c.windowDays * DAY_MS; // exclusive: a window ending at midnight ended the day before
+      const launchedInMonth = launched >= from && launched < to;
+      const windowEndedInMonth = end > from && end <= to;
+      return launched < cut && (launchedInMonth || windowEndedInMonth)
+        ? [{ c, launched, end, launchedInMonth, windowEndedInMonth }]
+        : [];
+    })
+    .sort((a, b) => a.launched - b.launched || a.c.name.localeCompare(b.c.name));
+  // The campaign report reads its "now" from the clock: the digest's instant.
+  const atCut: ModuleContext = { ...ctx, clock: { now: () => new Date(cut) } };
+  const out: DigestCampaign[] = [];
+  for (const { c, end, launchedInMonth, windowEndedInMonth } of chosen) {
+    let r: Awaited<ReturnType<typeof campaignReport>>;
+    try {
+      r = await campaignReport(atCut, { name: c.name });
+    } catch (err) {
+      // The report's answer for a campaign not launched: nothing to put in the digest.
+      if (err instanceof AppError && err.code === 'conflict') continue;
+      throw err;
+    }
+    const effects = r.effects.map((e): DigestCampaign['effects'][number] => {
+      // The figure the report's verdict is about: CUPED when there is one.
+      const { estimate, low, high } = (e.cuped ?? e.incremental).difference;
+      return {
+        variant: e.variant,
+        basis: e.cuped ? 'cuped' : 'unadjusted',
+        perRecipientMinor: { estimate, low, high },
+        probabilityToBeatHoldout: e.probabilityToBeatHoldout,
+        incrementalRevenueMinor: e.incrementalRevenueMinor,
+        verdict: e.verdict,
+      };
+    });
+    const arms = r.arms.map((a) => ({
+      arm: a.arm,
+      template: a.template,
+      recipients: a.recipients,
+      messagesSent: a.messages.sent ?? 0,
+      messages: a.messages,
+    }));
+    out.push({
+      campaign: r.campaign,
+      status: c.status,
+      launchedInMonth,
+      windowEndedInMonth,
+      launchedAt: r.launchedAt,
+      window: {
+        days: r.window.days,
+        end: new Date(end).toISOString(),
+        figuresTo: r.window.end,
+        complete: r.window.complete,
+      },
+      arms,
+      messagesSent: arms.reduce((s, a) => s + a.messagesSent, 0),
+      effects,
+      notCompared: arms
+        .filter((a) => a.arm !== 'holdout' && !effects.some((e) => e.variant === a.arm))
+        .map((a) => a.arm),
+      incrementalRevenueMinor: effects.reduce((s, e) => s + e.incrementalRevenueMinor, 0),
+      sampleRatio: r.sampleRatio && {
+        pValue: r.sampleRatio.pValue,
+        threshold: r.sampleRatio.threshold,
+        mismatch: r.sampleRatio.mismatch,
+      },
+    });
+  }
+  return out;
 }
 
 /** The digest's JSON document: `report digest --json` and `GET /v1/reports/digest`. */
