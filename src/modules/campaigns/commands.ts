@@ -84,7 +84,16 @@ export function registerCampaigns(program: Command, cli: CliRuntime): void {
               `  ${a.arm.padEnd(8)} ${String(a.recipients).padStart(6)} recipients  ${String(a.orders).padStart(5)} orders  ` +
               `revenue ${a.revenueMinor} minor (${a.revenuePerRecipientMinor?.toFixed(1) ?? '—'} per recipient)`,
           ),
-          ...r.effects.map((e) => `  ${e.verdict}`),
+          ...r.arms
+            .filter((a) => a.arm !== 'holdout')
+            .map(
+              (a) =>
+                `  ${a.arm.padEnd(8)} sent ${a.engagement.sent}, delivered ${a.engagement.delivered}, opened ${a.engagement.opened}, ` +
+                `clicked ${a.engagement.clicked}, unsubscribed ${a.engagement.unsubscribed}, bounced ${a.engagement.bounced}; ` +
+                `attributed (not incremental): by code ${a.attributed.byCode.orders} orders ${a.attributed.byCode.revenueMinor} minor, ` +
+                `by click ${a.attributed.byClick.orders} orders ${a.attributed.byClick.revenueMinor} minor`,
+            ),
+          ...r.effects.flatMap((e) => [`  ${e.verdict}`, `    stop rule (${e.stop.rule}): ${e.stop.reason}`]),
           ...r.notes.map((n) => `  note: ${n}`),
         ].join('\n'),
       );

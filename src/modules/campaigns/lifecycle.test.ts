@@ -320,7 +320,7 @@ describe.each(testEngines())('a campaign from draft to report on %s', (engine) =
     expect(r.status).toBe(200);
     type Arm = {
       arm: string;
-      engagement: Record<string, number>;
+      engagement: { sent: number; opened: number; clicked: number; unsubscribed: number };
       attributed: {
         byCode: { orders: number; revenueMinor: number };
         byClick: { orders: number; revenueMinor: number; clickers: number };
