@@ -252,7 +252,7 @@ export function registerMessaging(program: Command, cli: CliRuntime): void {
 
   program
     .command('messaging')
-    .description('show or change the sending rules (frequency cap, quiet hours, public URL)')
+    .description('show or change the sending rules (frequency cap, quiet hours, public URL, tracking)')
     .option('--cap <n/days>', "marketing messages per contact per days, e.g. 3/7; 'off' for none")
     .option('--quiet <start-end>', "quiet hours in the contact's time zone, e.g. 21:00-09:00; 'off' for none")
     .option('--public-url <url>', 'where contacts reach retain serve (unsubscribe and preference links)')
@@ -260,9 +260,30 @@ export function registerMessaging(program: Command, cli: CliRuntime): void {
       '--double-opt-in <channels>',
       "channels whose API and checkout grants wait for the contact's confirmation: email, sms, email,sms or 'off'",
     )
+    .option(
+      '--tracking <what>',
+      "marketing email's open pixel and tracked links: on, off, opens (pixel only) or clicks (links only)",
+    )
     .action(
-      async (o: { cap?: string; quiet?: string; publicUrl?: string; doubleOptIn?: string }, cmd: Command) => {
+      async (
+        o: { cap?: string; quiet?: string; publicUrl?: string; doubleOptIn?: string; tracking?: string },
+        cmd: Command,
+      ) => {
         const change: Record<string, unknown> = {};
+        if (o.tracking !== undefined) {
+          const modes: Record<string, { opens: boolean; clicks: boolean }> = {
+            on: { opens: true, clicks: true },
+            off: { opens: false, clicks: false },
+            opens: { opens: true, clicks: false },
+            clicks: { opens: false, clicks: true },
+          };
+          const mode = modes[o.tracking];
+          if (!mode)
+            throw invalid(`--tracking takes on, off, opens or clicks; got '${o.tracking}'`, {
+              field: '--tracking',
+            });
+          change.tracking = mode;
+        }
         if (o.cap !== undefined) {
           const m = /^(\d+)\/(\d+)$/.exec(o.cap);
           if (o.cap !== 'off' && !m)
