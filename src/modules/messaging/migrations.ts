@@ -112,6 +112,7 @@ export const consentRequestsMigration: Migration = {
  *   one row, not ten.
  * - `send_holds`: sources whose queued messages must not go out now (a paused campaign or flow). The
  *   delivery query and the claim skip them; releasing the hold sends the rest.
+ * - Postgres: an index of the sends by source and status (a campaign's figures, pending count, pause, cancel).
  */
 export const engagementMigration: Migration = {
   version: 23,
@@ -128,7 +129,11 @@ export const engagementMigration: Migration = {
       PRIMARY KEY (send_key, kind, target)
     )`,
     ...(d.secondaryIndexes
-      ? [`CREATE INDEX message_events_customer_idx ON message_events (customer_id, kind, first_at)`]
+      ? [
+          `CREATE INDEX message_events_customer_idx ON message_events (customer_id, kind, first_at)`,
+          // A source's messages (a campaign's report, its pending count, pause and cancel).
+          `CREATE INDEX message_sends_source_idx ON message_sends (source, status)`,
+        ]
       : []),
     `CREATE TABLE send_holds (
       source TEXT PRIMARY KEY,
