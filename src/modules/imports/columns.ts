@@ -1,3 +1,4 @@
+import { HEADER_ALIASES } from './names.js';
 import { ENTITY_SCHEMAS, type Entity } from './schema.js';
 import type { ColumnReport } from './columnReport.js';
 
@@ -53,7 +54,8 @@ function nearest(column: string, fields: readonly string[]): string | undefined 
 
 /**
  * Resolves a generic file's header: the renames to apply (user `--map` first, then case/spacing
- * matches) and what is reported about the columns.
+ * matches, then the fields' other names in {@link HEADER_ALIASES}: `Coupon Code` → `discount_codes`)
+ * and what is reported about the columns.
  */
 export function resolveColumns(
   entity: Entity,
@@ -66,10 +68,14 @@ export function resolveColumns(
   const taken = new Set(columns.map((c) => map[c] ?? c).filter((c) => known.has(c)));
   const out: Record<string, string> = { ...map };
   const report: ColumnReport = { renamed: {}, ignored: [] };
+  // A field some column names in another case or spacing is that column's, never an alias's.
+  const byCase = new Set(columns.map((c) => byNorm.get(norm(map[c] ?? c))));
+  const aliases = HEADER_ALIASES[entity] ?? {};
   for (const column of columns) {
     const target = map[column] ?? column;
     if (known.has(target)) continue;
-    const field = byNorm.get(norm(target));
+    const alias = aliases[norm(target)];
+    const field = byNorm.get(norm(target)) ?? (alias !== undefined && !byCase.has(alias) ? alias : undefined);
     if (field !== undefined && !taken.has(field)) {
       out[column] = field;
       report.renamed[column] = field;

@@ -11,6 +11,25 @@ export const ENTITY_NAMES = ['orders', 'customers', 'products', 'spend', 'events
 export const PRESET_NAMES = ['online-retail', 'cdnow', 'shopify', 'woocommerce', 'generic'] as const;
 
 /**
+ * Other names of generic fields that files commonly use, per entity, in the normalised form a header
+ * is compared in (lower case, `_` for spaces, dashes and dots: `Coupon Code` → `coupon_code`). A column
+ * so named is read as the field unless a column of the file already supplies it (columns.ts).
+ */
+export const HEADER_ALIASES: Partial<
+  Record<(typeof ENTITY_NAMES)[number], Readonly<Record<string, string>>>
+> = {
+  orders: {
+    discount_code: 'discount_codes',
+    coupon: 'discount_codes',
+    coupons: 'discount_codes',
+    coupon_code: 'discount_codes',
+    coupon_codes: 'discount_codes',
+    promo_code: 'discount_codes',
+    promo_codes: 'discount_codes',
+  },
+};
+
+/**
  * `source column=field` renames (`retain import --map`, the upload's `map` query parameter) as a
  * record; `field` names the option in errors.
  */

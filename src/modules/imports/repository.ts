@@ -43,10 +43,13 @@ const ORDER_LINES: StagingTable<OrderLineRow> = {
     'country',
     'email',
     'email_consent',
+    'discount_codes',
   ],
+  // discount_codes: the row's codes in their one form, comma-joined (schema.ts `discountCodes`).
   ddl: `line_no BIGINT, order_ext TEXT, customer_ext TEXT, ordered_at TIMESTAMP, currency TEXT, has_line BOOLEAN, sku TEXT, title TEXT,
         quantity INTEGER, unit_price_minor BIGINT, line_total_minor BIGINT, order_total_minor BIGINT, discount_minor BIGINT,
-        shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT, email_consent TEXT`,
+        shipping_minor BIGINT, tax_minor BIGINT, channel TEXT, source TEXT, status TEXT, country TEXT, email TEXT, email_consent TEXT,
+        discount_codes TEXT`,
   toRow: (line, r) => [
     line,
     r.orderId,
@@ -69,6 +72,7 @@ const ORDER_LINES: StagingTable<OrderLineRow> = {
     r.country,
     r.email,
     r.emailConsent ?? null,
+    r.discountCodes ?? null,
   ],
 };
 
@@ -352,13 +356,17 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
      SELECT s.order_ext AS external_id, c.customer_id, s.ordered_at, s.currency, s.subtotal_minor, s.discount_minor,
             s.shipping_minor, s.tax_minor,
             COALESCE(s.order_total_minor, s.subtotal_minor - s.discount_minor + s.shipping_minor + s.tax_minor) AS total_minor,
-            s.channel, s.source, s.status, s.line_count, s.lines_digest
+            s.channel, s.source, s.status, s.line_count,
+            -- The digest covers the order's discount codes too (appended only when it has some, so an order
+            -- without codes keeps the digest it always had): an order whose codes alone changed is an update.
+            s.lines_digest || COALESCE('|codes:' || s.discount_codes, '') AS lines_digest, s.discount_codes
      FROM (
        SELECT order_ext, MIN(customer_ext) AS customer_ext, MIN(ordered_at) AS ordered_at, MIN(currency) AS currency,
               COALESCE(SUM(line_total_minor), 0) AS subtotal_minor, COALESCE(MAX(discount_minor), 0) AS discount_minor,
               COALESCE(MAX(shipping_minor), 0) AS shipping_minor, COALESCE(MAX(tax_minor), 0) AS tax_minor,
               MAX(order_total_minor) AS order_total_minor, MAX(channel) AS channel, MAX(source) AS source,
               MIN(status) AS status, CAST(COUNT(*) FILTER (WHERE has_line) AS INTEGER) AS line_count,
+              MAX(discount_codes) AS discount_codes,
               -- Order-insensitive digest of the lines: a sum of 64-bit line hashes (cheap; string_agg+md5 was 4× slower).
               COALESCE(CAST(SUM(CASE WHEN has_line THEN ${dialect.hashText(['sku', 'title', 'quantity', 'unit_price_minor', 'line_total_minor'].map(text).join(` || ':' || `))} END) AS TEXT), '') AS lines_digest
        FROM stg_order_lines GROUP BY order_ext
@@ -404,6 +412,7 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
        WHERE l.has_line`,
     );
   }
+  await replaceDiscountCodes(tx, actions, counts);
   if (counts.inserted > 0)
     await recordFrom(
       tx,
@@ -442,6 +451,33 @@ export async function mergeOrders(tx: Queryable, now: Date, dialect: Dialect): P
   );
   await dropStaging(tx, [actions, 'stg_orders']);
   return { ...counts, guestOrders: guest?.n ?? 0, customersCreated, productsCreated, consentsChanged };
+}
+
+/**
+ * The inserted and updated orders' discount codes replace the ones they had (`order_discount_codes`,
+ * owned by the orders module): an order-level field, so any line's (MAX, as `discount`); the staged
+ * text is already in its one form (trimmed, upper-cased, deduplicated, comma-joined), split here.
+ */
+async function replaceDiscountCodes(tx: Queryable, actions: string, counts: MergeCounts): Promise<void> {
+  if (counts.updated > 0) {
+    const stored = await tx.query(`SELECT 1 AS one FROM order_discount_codes LIMIT 1`);
+    if (stored.length > 0)
+      await tx.exec(
+        `DELETE FROM order_discount_codes WHERE order_id IN (
+           SELECT o.order_id FROM orders o JOIN ${actions} a ON a.external_id = o.external_id WHERE a.action = 'update')`,
+      );
+  }
+  if (counts.inserted + counts.updated === 0) return;
+  const staged = await tx.query(`SELECT 1 AS one FROM stg_orders WHERE discount_codes IS NOT NULL LIMIT 1`);
+  if (staged.length === 0) return;
+  await tx.exec(
+    `INSERT INTO order_discount_codes (order_id, customer_id, code)
+     SELECT o.order_id, o.customer_id, x.code
+     FROM (SELECT s.external_id, unnest(string_to_array(s.discount_codes, ',')) AS code
+           FROM stg_orders s JOIN ${actions} a ON a.external_id = s.external_id
+           WHERE a.action IN ('insert', 'update') AND s.discount_codes IS NOT NULL) x
+     JOIN orders o ON o.external_id = x.external_id`,
+  );
 }
 
 /**

@@ -209,6 +209,51 @@ export const MAX_ORDER_LINES = 10_000;
 /** The most units one order line may have (order_lines.quantity is a 32-bit integer). */
 const MAX_QUANTITY = 10_000_000;
 
+/** The most discount codes one order may have, and the most characters one code may have. */
+export const MAX_DISCOUNT_CODES = 20;
+export const MAX_DISCOUNT_CODE_CHARS = 100;
+
+/**
+ * An order's discount codes in their one form, or why they cannot be stored: the text split at commas,
+ * each code trimmed and upper-cased (shop codes are case-insensitive: `spring20` is `SPRING20`), blanks
+ * and repeats dropped, sorted (the order of the codes means nothing). `' spring20, ,VIP,Spring20'` →
+ * `['SPRING20', 'VIP']`. At most {@link MAX_DISCOUNT_CODES} codes of at most
+ * {@link MAX_DISCOUNT_CODE_CHARS} characters each.
+ */
+export function discountCodes(text: string): { codes: string[] } | { error: string } {
+  const codes = [
+    ...new Set(
+      text
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter((c) => c !== ''),
+    ),
+  ].sort();
+  const long = codes.find((c) => [...c].length > MAX_DISCOUNT_CODE_CHARS);
+  if (long !== undefined)
+    return {
+      error: `the code ${show(long)} has ${[...long].length} characters; a code may have at most ${MAX_DISCOUNT_CODE_CHARS}`,
+    };
+  if (codes.length > MAX_DISCOUNT_CODES)
+    return {
+      error: `${codes.length} different codes; an order may have at most ${MAX_DISCOUNT_CODES} (codes are separated by commas)`,
+    };
+  return { codes };
+}
+
+/** `discount_codes`: one or more codes separated by commas, stored comma-joined in their one form. */
+const optionalDiscountCodes = z
+  .string()
+  .transform((s, ctx) => {
+    const r = discountCodes(s);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    return r.codes.length === 0 ? undefined : r.codes.join(',');
+  })
+  .optional();
+
 // ---- orders (one row per order line; order-level fields may repeat or be left blank after the first) ----
 
 export const OrderLineInput = z
@@ -233,6 +278,8 @@ export const OrderLineInput = z
     email: optionalEmail,
     /** The customer's email-marketing choice as stated at this order (Shopify `Accepts Marketing`). */
     email_consent: consent,
+    /** The discount codes the order used, separated by commas (Shopify `Discount Code`). */
+    discount_codes: optionalDiscountCodes,
   })
   .superRefine((r, ctx) => {
     const hasLine = r.sku !== undefined || r.quantity !== undefined || r.unit_price !== undefined;
@@ -310,6 +357,8 @@ export const OrderLineInput = z
       country: r.country ?? null,
       email: r.email ?? null,
       emailConsent: r.email_consent ?? null,
+      /** The order's codes in their one form, comma-joined and sorted (`SPRING20,VIP`); null for none. */
+      discountCodes: r.discount_codes ?? null,
     };
   });
 export type OrderLineRow = z.infer<typeof OrderLineInput>;

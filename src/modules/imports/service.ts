@@ -533,7 +533,15 @@ function encodingHint(rows: number, of: number, encoding: EncodingChoice): strin
 
 /** The tables an import of each entity writes (their statistics are refreshed after it). */
 const STATISTICS_TABLES: Record<Entity, readonly string[]> = {
-  orders: ['orders', 'order_lines', 'customers', 'refunds', 'customer_consents', 'products'],
+  orders: [
+    'orders',
+    'order_lines',
+    'order_discount_codes',
+    'customers',
+    'refunds',
+    'customer_consents',
+    'products',
+  ],
   refunds: ['refunds', 'customers'],
   customers: ['customers', 'customer_consents'],
   products: ['products'],

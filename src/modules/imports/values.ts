@@ -64,13 +64,43 @@ const kindOf = (v: unknown) =>
   Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : typeof v;
 
 /**
+ * Fields that take a JSON array of texts as well as one comma-separated text (an order's
+ * `discount_codes`): the items are joined by commas, so an item may not have one.
+ */
+const LIST_FIELDS: ReadonlySet<string> = new Set(['discount_codes']);
+
+/** A {@link LIST_FIELDS} array as its comma-separated text ('' when it has no item), or why not. */
+function listText(items: readonly unknown[]): { text: string } | { problem: string } {
+  const texts: string[] = [];
+  for (const [i, item] of items.entries()) {
+    let text: string | null = null;
+    if (typeof item === 'string') {
+      const issue = textIssue(item);
+      if (issue !== null) return { problem: `item ${i} ${issue}` };
+      text = item;
+    } else if (typeof item === 'number') text = exactJsonNumber(item);
+    if (text === null)
+      return {
+        problem: `item ${i}: expected text, got ${typeof item === 'number' ? 'an inexact number' : kindOf(item)}`,
+      };
+    if (text.includes(','))
+      return {
+        problem: `item ${i} ('${text.length > 40 ? text.slice(0, 40) + '…' : text}') has a comma, which separates the items: send each as its own item`,
+      };
+    texts.push(text);
+  }
+  return { text: texts.every((t) => t.trim() === '') ? '' : texts.join(',') };
+}
+
+/**
  * One row's values as the entity schemas read them, whichever source gave them (a CSV row's cells, an
  * NDJSON line, an API body), by one rule (docs/import-formats.md#json-values, docs/api.md#ingestion):
  * - `''`, blank text (`'  '`), `null` and absent are the same: the field is left out;
  * - a JSON number is read as the decimal its serializer wrote ({@link exactJsonNumber}: `12.5` → `'12.5'`),
  *   and refused when that decimal cannot be told (more than 15 significant digits, exponent form);
  * - `true`/`false` are taken by the consent fields (as `'true'`/`'false'`) and refused elsewhere;
- * - an object or array is taken by `properties` (whose schema checks what is inside) and refused elsewhere;
+ * - an object or array is taken by `properties` (whose schema checks what is inside), an array of texts by
+ *   `discount_codes` (joined by commas), and refused elsewhere;
  * - text must be storable ({@link textIssue}: no NUL, no lone surrogate).
  * A refused value is left out of the result and named in `issues` (field + reason), for the caller to
  * reject the row (imports) or answer 400 (API). Strings, the common case, cost one check.
@@ -98,7 +128,11 @@ export function cleanRecord(values: Record<string, unknown>, issues: FieldIssue[
       if (BOOLEAN_FIELDS.has(key)) out[key] = String(v);
       else problem = `expected text, got ${String(v)} (a JSON boolean)`;
     } else if (JSON_FIELDS.has(key)) out[key] = v;
-    else problem = `expected text or a number, got ${kindOf(v)}`;
+    else if (Array.isArray(v) && LIST_FIELDS.has(key)) {
+      const list = listText(v);
+      if ('problem' in list) problem = list.problem;
+      else if (list.text !== '') out[key] = list.text;
+    } else problem = `expected text or a number, got ${kindOf(v)}`;
     if (problem !== null) issues.push({ field: key, reason: `field ${key}: ${problem}` });
   }
   return out;

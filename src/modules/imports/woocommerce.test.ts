@@ -324,6 +324,14 @@ describe.each(testEngines())('WooCommerce exports (generated store) on %s', (eng
       }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     expect(stored).toEqual(want);
+    // Each order's coupon (one at most, `fika<n>`) is its discount code, upper-cased, in both layouts.
+    const [coded] = await db.query<{ orders: number; codes: number; fika: number }>(
+      `SELECT COUNT(DISTINCT order_id) AS orders, COUNT(*) AS codes,
+              COUNT(*) FILTER (WHERE code LIKE 'FIKA%') AS fika FROM order_discount_codes`,
+    );
+    const withCoupon = expected.figures.ordersWithCoupon;
+    expect(withCoupon).toBeGreaterThan(0);
+    expect(coded).toEqual({ orders: withCoupon, codes: withCoupon, fika: withCoupon });
     const [n] = await db.query<{ customers: number; consents: number }>(
       `SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM customer_consents) AS consents`,
     );

@@ -257,12 +257,38 @@ export async function orderRefunds(
   );
 }
 
-/** Merge hook: the merged customers' orders, order lines and refunds become the survivor's. */
+/**
+ * The discount codes of the given orders (internal ids), each order's sorted (in JavaScript: the same
+ * order whatever the database's collation); an order without codes is not in the map.
+ */
+export async function orderDiscountCodes(
+  db: Queryable,
+  orderIds: readonly number[],
+): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (orderIds.length === 0) return out;
+  const rows = await db.query<{ order_id: number; code: string }>(
+    `SELECT order_id, code FROM order_discount_codes WHERE order_id IN (${orderIds.map((_, i) => `$${i + 1}`).join(', ')})`,
+    [...orderIds],
+  );
+  for (const r of rows) {
+    const codes = out.get(r.order_id);
+    if (codes) codes.push(r.code);
+    else out.set(r.order_id, [r.code]);
+  }
+  for (const codes of out.values()) codes.sort();
+  return out;
+}
+
+/**
+ * Merge hook: the merged customers' orders, order lines, discount codes and refunds become the
+ * survivor's.
+ */
 export async function mergeCustomerOrders(
   tx: Queryable,
   fromIds: readonly number[],
   intoId: number,
 ): Promise<void> {
-  for (const table of ['orders', 'order_lines', 'refunds'])
+  for (const table of ['orders', 'order_lines', 'order_discount_codes', 'refunds'])
     await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${sqlIds(fromIds)})`, [intoId]);
 }

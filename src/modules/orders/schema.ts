@@ -18,6 +18,7 @@ export const ORDER_FIELDS = [
   'country',
   'email',
   'email_consent',
+  'discount_codes',
 ] as const;
 export const LINE_FIELDS = ['sku', 'title', 'quantity', 'unit_price', 'line_total'] as const;
 
@@ -32,6 +33,14 @@ const pick = <K extends keyof typeof fields>(keys: readonly K[]) =>
 export const OrderBodyDoc = z
   .object({
     ...pick(ORDER_FIELDS),
+    discount_codes: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .openapi({
+        description:
+          'The discount codes the order used: one text of codes separated by commas, or an array of codes (each without a comma). Stored trimmed and upper-cased, blanks and repeats dropped; at most 20 codes of at most 100 characters.',
+        example: ['SPRING20', 'VIP'],
+      }),
     lines: z
       .array(z.object(pick(LINE_FIELDS)))
       .max(1000)
@@ -63,6 +72,9 @@ export const Order = z
     source: z.string().nullable(),
     status: z.string(),
     lineCount: z.number(),
+    discountCodes: z
+      .array(z.string())
+      .openapi({ description: 'The discount codes the order used, upper-cased and sorted; [] for none' }),
   })
   .openapi('Order');
 

@@ -17,7 +17,7 @@ import {
   type OrderListQuery,
 } from './schema.js';
 
-const toOrder = (r: repo.OrderDbRow): z.infer<typeof Order> => ({
+const toOrder = (r: repo.OrderDbRow, codes: ReadonlyMap<number, string[]>): z.infer<typeof Order> => ({
   id: r.external_id,
   customerId: r.customer_ext,
   orderedAt: r.ordered_at.toISOString(),
@@ -31,6 +31,7 @@ const toOrder = (r: repo.OrderDbRow): z.infer<typeof Order> => ({
   source: r.source,
   status: r.status,
   lineCount: r.line_count,
+  discountCodes: codes.get(r.order_id) ?? [],
 });
 
 const isId = (v: unknown): v is { id: number } =>
@@ -49,8 +50,12 @@ export async function listOrders({ db }: ModuleContext, q: OrderListQuery) {
   });
   const pageRows = rows.slice(0, q.limit);
   const last = pageRows[pageRows.length - 1];
+  const codes = await repo.orderDiscountCodes(
+    db,
+    pageRows.map((r) => r.order_id),
+  );
   return {
-    data: pageRows.map(toOrder),
+    data: pageRows.map((r) => toOrder(r, codes)),
     nextCursor: rows.length > q.limit && last ? encodeCursor({ id: last.order_id }) : null,
   };
 }
@@ -61,12 +66,13 @@ export async function getOrder(
 ): Promise<z.infer<typeof OrderDetail>> {
   const r = await repo.orderByExternalId(db, id);
   if (!r) throw new AppError('not_found', `no order with id ${id}`, { where: { field: 'id' } });
-  const [lines, refunds] = await Promise.all([
+  const [lines, refunds, codes] = await Promise.all([
     repo.orderLines(db, r.order_id),
     repo.orderRefunds(db, r.order_id),
+    repo.orderDiscountCodes(db, [r.order_id]),
   ]);
   return {
-    ...toOrder(r),
+    ...toOrder(r, codes),
     lines: lines.map((l) => ({
       lineNo: l.line_no,
       sku: l.sku,

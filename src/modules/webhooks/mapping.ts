@@ -15,6 +15,17 @@ const lower = (v: unknown) => str(v)?.toLowerCase();
 /** Exact sum of amounts (undefined when none; an unreadable one is passed on for the schema to name). */
 const sum = (xs: (string | undefined)[]) => addDecimals(xs.filter((x): x is string => x !== undefined));
 
+/**
+ * The `code` of each item of a payload's list (Shopify `discount_codes`, WooCommerce `coupon_lines`),
+ * as the array `discount_codes` takes (normalised by the import schema); undefined when there are none.
+ */
+const codesOf = (v: unknown): string[] | undefined => {
+  const codes = arr(v)
+    .map((d) => str(d.code))
+    .filter((c): c is string => c !== undefined);
+  return codes.length > 0 ? codes : undefined;
+};
+
 export interface MappedOrder {
   order: J & { lines: J[] };
   refunds: J[];
@@ -40,6 +51,7 @@ export function shopifyOrder(o: J): MappedOrder {
     currency: str(o.currency),
     order_total: str(o.total_price),
     discount: str(o.total_discounts),
+    discount_codes: codesOf(o.discount_codes),
     shipping: sum(arr(o.shipping_lines).map((s) => str(s.price))),
     tax: str(o.total_tax),
     status,
@@ -133,6 +145,7 @@ export function wooOrder(o: J): MappedOrder {
     currency: str(o.currency),
     order_total: str(o.total),
     discount: str(o.discount_total),
+    discount_codes: codesOf(o.coupon_lines),
     shipping: str(o.shipping_total),
     tax: str(o.total_tax),
     status: wooStatus(o.status),

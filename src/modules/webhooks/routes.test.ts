@@ -201,6 +201,60 @@ describe.each(testEngines())('webhooks on %s', (engine) => {
     expect((await t.call('GET', '/v1/orders/729', { role: 'admin' })).status).toBe(404);
   });
 
+  it('stores the order’s discount codes: Shopify discount_codes[].code, WooCommerce coupon_lines[].code', async () => {
+    const codes = async (id: string) =>
+      (await t.call('GET', `/v1/orders/${encodeURIComponent(id)}`, { role: 'admin' })).json.discountCodes;
+    const coded = {
+      ...shopifyOrder,
+      id: 820982911946154600,
+      name: '#1101',
+      discount_codes: [
+        { code: 'spring20', amount: '4.00', type: 'percentage' },
+        { code: 'VIP', amount: '1.00', type: 'fixed_amount' },
+      ],
+    };
+    expect((await shopify('orders/create', coded)).json).toMatchObject({ id: '#1101', inserted: 1 });
+    expect(await codes('#1101')).toEqual(['SPRING20', 'VIP']);
+    expect((await shopify('orders/create', coded)).json).toMatchObject({ unchanged: 1 });
+    // orders/updated with one code removed replaces the order's codes.
+    const updated = await shopify('orders/updated', { ...coded, discount_codes: [coded.discount_codes[1]] });
+    expect(updated.json).toMatchObject({ updated: 1 });
+    expect(await codes('#1101')).toEqual(['VIP']);
+    expect((await shopify('orders/updated', { ...coded, discount_codes: [] })).json).toMatchObject({
+      updated: 1,
+    });
+    expect(await codes('#1101')).toEqual([]);
+
+    const wooCoded = {
+      id: 801,
+      status: 'completed',
+      currency: 'EUR',
+      date_created_gmt: '2024-04-05T09:00:00',
+      discount_total: '3.00',
+      total: '27.00',
+      customer_id: 27,
+      billing: { email: 'eve@example.com' },
+      line_items: [{ sku: 'WOO-1', name: 'Hoodie', quantity: 2, price: 15, subtotal: '30.00' }],
+      coupon_lines: [{ id: 9, code: 'fika10', discount: '3.00' }],
+    };
+    expect((await woo('order.created', wooCoded)).json).toMatchObject({ id: '801', inserted: 1 });
+    expect(await codes('801')).toEqual(['FIKA10']);
+    const [row] = await db.query<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM order_discount_codes d JOIN orders o ON o.order_id = d.order_id
+       WHERE o.external_id = '801' AND d.customer_id = o.customer_id`,
+    );
+    expect(row?.n).toBe(1);
+    // A code that cannot be stored is a 400 naming the field; nothing is written.
+    const bad = await woo('order.created', {
+      ...wooCoded,
+      id: 802,
+      coupon_lines: [{ code: 'x'.repeat(101) }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/discount_codes: the code .* has 101 characters/);
+    expect((await t.call('GET', '/v1/orders/802', { role: 'admin' })).status).toBe(404);
+  });
+
   it('answers 404 when a source has no secret configured', async () => {
     const bare = await testApp(db);
     const body = JSON.stringify(shopifyOrder);

@@ -23,6 +23,7 @@ const ORDER_LEVEL = [
   'Taxes',
   'Total',
   'Discount Amount',
+  'Discount Code',
   'Created at',
   'Cancelled at',
   'Refunded Amount',
@@ -37,7 +38,8 @@ const ORDER_LEVEL = [
  * only on the first row of each order, so they are carried forward while `Name` stays the same.
  * The customer is identified by email (lower-cased); orders without email are guest orders.
  * `Accepts Marketing` (yes/no) is the customer's email consent as of the order: the latest order's
- * choice is kept (docs/import-formats.md#order-consent).
+ * choice is kept (docs/import-formats.md#order-consent). `Discount Code` (codes separated by commas
+ * when several) → `discount_codes`.
  * `Refunded Amount` > 0 (read once per order, from its head row) becomes a refund `<Name>:refund` dated
  * at `Cancelled at`, else `Created at` (the export has no refund date).
  */
@@ -69,6 +71,7 @@ export const shopifyPreset: Preset = {
           'Lineitem price': 'unit_price',
           Total: 'order_total',
           'Discount Amount': 'discount',
+          'Discount Code': 'discount_codes',
           Shipping: 'shipping',
           Taxes: 'tax',
           'Financial Status': 'status',
@@ -154,6 +157,7 @@ function ordersMapper(opts: PresetOptions): (v: Record<string, unknown>) => Mapp
           unit_price: v['Lineitem price'],
           order_total: o.Total,
           discount: o['Discount Amount'],
+          discount_codes: o['Discount Code'],
           shipping: o.Shipping,
           tax: o.Taxes,
           status: cancelled ? 'cancelled' : o['Financial Status'],

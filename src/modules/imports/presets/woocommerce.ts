@@ -185,6 +185,10 @@ function ordersMapper(format: ValueFormat): (v: Record<string, unknown>) => Mapp
           : (WOO_STATUS[status] ?? status),
       source: cell(v.payment_method),
       country: cell(v.billing_country),
+      // The coupons' codes (`code:spring10|amount:5.00|…;code:…`), in both layouts.
+      discount_codes: pipeItems(str(v.coupon_items))
+        .map((c) => str(c.code))
+        .join(','),
     };
     const lines =
       v.item_name !== undefined
