@@ -43,42 +43,62 @@ function simulateSend(rng: Rng): { outcomes: number[][]; covariates: number[][] 
 
 describe('coverage of the 95 % interval on a small store (simulation)', () => {
   it('100 seeded sends of 2,000 recipients, 90/10: covers the true uplift in ≥ 93 runs', () => {
-    // Seed 25 (chosen before the run): the plain interval covers in 93/100 runs, the CUPED one in 94/100;
-    // average width 465.7 minor units plain, 449.7 with CUPED (−3.4 %; mean variance reduction ρ² ≈ 0.09).
+    // Seed 25 (the original seed, chosen before its first run; kept, not re-picked). The skewness-corrected
+    // interval (compareMeans' default) covers in 96/100 runs, with CUPED in 93/100; average width 570.0
+    // minor units, 533.6 with CUPED (−6.4 %; mean variance reduction ρ² ≈ 0.09). The plain normal interval
+    // Δ̂ ± 1.96·SE on the same runs: 93/100 and 94/100, widths 465.7 and 449.7.
     //
-    // Read the 93 with care: it is one seed at the edge of the threshold. The long-run coverage of this
-    // process is BELOW the nominal 95 %: 92.9 % plain / 93.0 % CUPED over 5,000 runs of this code (seed
-    // 12345), 92.4 % / 93.0 % over 20,000 runs of the same process in NumPy; so about half of all seeds
-    // would give fewer than 93. The holdout has only ~21 buyers: the misses are nearly all runs whose
-    // holdout drew no big spender (estimate too high, standard error too small; 6.7 % high vs 0.9 % low
-    // in NumPy). With a 20 % holdout (400) the same process covers 94.5 %. See docs/experiments.md.
+    // Long run over 2,000 seeds × 100 sends (200,000 sends, this code; docs/experiments.md): corrected
+    // 95.3 % (CUPED 95.4 %), mean width 544.2 (510.0); normal 92.7 % (93.2 %), 463.7 (445.8). One seed's
+    // 100 runs reach ≥ 93 for 89.6 % of seeds (CUPED 89.9 %; normal: 54.7 % and 63.8 %). So seed 25's
+    // CUPED 93 is at the threshold by the draw — a tenth of seeds fall below 93 with an honest 95 %
+    // interval — not a sign of under-coverage; the plain 96 clears it by 3.
     const rng = new Rng(25);
     const runs = 100;
-    let covered = 0;
-    let coveredCuped = 0;
-    let width = 0;
-    let widthCuped = 0;
+    const sum = { covered: 0, coveredCuped: 0, width: 0, widthCuped: 0 };
+    const normal = { covered: 0, coveredCuped: 0, width: 0, widthCuped: 0 };
     let sumCuped = 0;
+    let seCuped = 0;
     let reduction = 0;
+    const covers = (d: { low: number; high: number }) =>
+      d.low <= TRUE_UPLIFT && TRUE_UPLIFT <= d.high ? 1 : 0;
     for (let r = 0; r < runs; r++) {
       const { outcomes, covariates } = simulateSend(rng);
-      const plain = compareMeans(outcomes[0]!, outcomes[1]!).difference;
       const c = cuped(outcomes, covariates);
+      const plain = compareMeans(outcomes[0]!, outcomes[1]!).difference;
       const adjusted = compareMeans(c.adjusted[0]!, c.adjusted[1]!).difference;
-      if (plain.low <= TRUE_UPLIFT && TRUE_UPLIFT <= plain.high) covered++;
-      if (adjusted.low <= TRUE_UPLIFT && TRUE_UPLIFT <= adjusted.high) coveredCuped++;
-      width += plain.high - plain.low;
-      widthCuped += adjusted.high - adjusted.low;
+      expect(plain.intervalMethod).toBe('skewness-corrected');
+      sum.covered += covers(plain);
+      sum.coveredCuped += covers(adjusted);
+      sum.width += plain.high - plain.low;
+      sum.widthCuped += adjusted.high - adjusted.low;
+      const off = { skewnessCorrection: false };
+      const plainN = compareMeans(outcomes[0]!, outcomes[1]!, off).difference;
+      const adjustedN = compareMeans(c.adjusted[0]!, c.adjusted[1]!, off).difference;
+      normal.covered += covers(plainN);
+      normal.coveredCuped += covers(adjustedN);
+      normal.width += plainN.high - plainN.low;
+      normal.widthCuped += adjustedN.high - adjustedN.low;
       sumCuped += adjusted.estimate;
+      seCuped += adjusted.standardError;
       reduction += c.varianceReduction;
     }
-    expect(covered).toBeGreaterThanOrEqual(93);
-    expect(coveredCuped).toBeGreaterThanOrEqual(93);
-    expect(widthCuped).toBeLessThan(width);
-    expect(reduction / runs).toBeGreaterThan(0.05);
-    // CUPED's estimate is unbiased: within 3 Monte Carlo standard errors (sd ≈ width/3.92 per run).
-    expect(Math.abs(sumCuped / runs - TRUE_UPLIFT)).toBeLessThan(
-      (3 * (widthCuped / runs / 3.92)) / Math.sqrt(runs),
+    const w = (x: number) => (x / runs).toFixed(1);
+    console.log(
+      `[coverage] seed 25, ${runs} sends 90/10: skewness-corrected ${sum.covered}/${runs} (CUPED ${sum.coveredCuped}/${runs}), ` +
+        `mean width ${w(sum.width)} (CUPED ${w(sum.widthCuped)}); normal ${normal.covered}/${runs} ` +
+        `(CUPED ${normal.coveredCuped}/${runs}), ${w(normal.width)} (CUPED ${w(normal.widthCuped)}); ` +
+        `mean ρ² ${(reduction / runs).toFixed(3)}`,
     );
+    expect(sum.covered).toBeGreaterThanOrEqual(93);
+    expect(sum.coveredCuped).toBeGreaterThanOrEqual(93);
+    // CUPED narrows the interval, corrected or not.
+    expect(sum.widthCuped).toBeLessThan(sum.width);
+    expect(normal.widthCuped).toBeLessThan(normal.width);
+    expect(reduction / runs).toBeGreaterThan(0.05);
+    // The correction buys its coverage with width, but not absurdly: < 1.3× the normal interval's.
+    expect(sum.width).toBeLessThan(1.3 * normal.width);
+    // CUPED's estimate is unbiased: within 3 Monte Carlo standard errors (mean SE per run / √runs).
+    expect(Math.abs(sumCuped / runs - TRUE_UPLIFT)).toBeLessThan((3 * (seCuped / runs)) / Math.sqrt(runs));
   });
 });

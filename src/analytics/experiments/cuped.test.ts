@@ -30,6 +30,9 @@ describe('cuped', () => {
     close(r.stats[1]!.sum, 9461.65116030371);
     close(r.stats[0]!.sumSq, 7409266.041988606);
     close(r.stats[1]!.sumSq, 10125369.630787665);
+    //   (a0**3).sum() 8068012769.383151, (a1**3).sum() 11873850177.712902
+    close(r.stats[0]!.sumCube!, 8068012769.383151, 1e-10);
+    close(r.stats[1]!.sumCube!, 11873850177.712902, 1e-10);
     close(r.correlation, 0.9663431570815104);
     close(r.varianceReduction, 0.9338190972382608, 1e-10);
     expect(r.adjusted[0]).toHaveLength(8);
@@ -37,16 +40,26 @@ describe('cuped', () => {
 
   it('compareMeans on the adjusted outcomes gives the CUPED interval', () => {
     // python3: d = a1.mean()-a0.mean(); se = np.sqrt(a0.var(ddof=1)/8+a1.var(ddof=1)/10)
-    //   → 28.87151106833494, 158.55178073118896, d∓z·se −281.8842688494871, 339.627290986157
+    //   → 28.87151106833494, 158.55178073118896, d∓z·se −281.8842688494871, 339.627290986157 (normal)
+    //   skewness-corrected, the SciPy snippet of compare.test.ts on a0, a1 (pooled moments, Hall's g,
+    //   optimize.brentq for g(t) = ±z): a −0.009029558530532673, interval −283.97718719493764, 337.57605822831175
     //   unadjusted: y1.mean()-y0.mean() 352.5, se 612.4552947728006
     const r = cuped([Y0, Y1], [X0, X1]);
     const adjusted = compareMeans(r.adjusted[0]!, r.adjusted[1]!);
     close(adjusted.difference.estimate, 28.87151106833494, 1e-10);
     close(adjusted.difference.standardError, 158.55178073118896, 1e-10);
-    close(adjusted.difference.low, -281.8842688494871, 1e-10);
-    close(adjusted.difference.high, 339.627290986157, 1e-10);
+    close(adjusted.difference.skewness!, -0.009029558530532673, 1e-9);
+    close(adjusted.difference.low, -283.97718719493764, 1e-10);
+    close(adjusted.difference.high, 337.57605822831175, 1e-10);
+    const normal = compareMeans(r.adjusted[0]!, r.adjusted[1]!, { skewnessCorrection: false });
+    close(normal.difference.low, -281.8842688494871, 1e-10);
+    close(normal.difference.high, 339.627290986157, 1e-10);
+    // The statistics carry Σy'³, so report.ts's CUPED comparison from r.stats is corrected the same way.
     const fromStats = compareMeans(r.stats[0]!, r.stats[1]!);
     close(fromStats.difference.standardError, 158.55178073118896, 1e-9);
+    expect(fromStats.difference.intervalMethod).toBe('skewness-corrected');
+    close(fromStats.difference.low, -283.97718719493764, 1e-9);
+    close(fromStats.difference.high, 337.57605822831175, 1e-9);
     close(compareMeans(Y0, Y1).difference.standardError, 612.4552947728006);
   });
 

@@ -15,7 +15,7 @@ export interface CupedResult {
   covariateMean: number;
   /** Y' per recipient, per arm, in the order given. */
   adjusted: number[][];
-  /** {n, Σy', Σy'²} per arm: pass to compareMeans (or any function taking a Sample). */
+  /** {n, Σy', Σy'², Σy'³} per arm: pass to compareMeans (or any function taking a Sample). */
   stats: SampleStats[];
   /** Pooled within-arm correlation of Y and X. */
   correlation: number;
@@ -108,16 +108,18 @@ export function cuped(
     const out = new Array<number>(y.length);
     let sum = 0;
     let sumSq = 0;
+    let sumCube = 0;
     for (let i = 0; i < y.length; i++) {
       const v = y[i]! - theta * (x[i]! - covariateMean);
       out[i] = v;
       sum += v;
       sumSq += v * v;
+      sumCube += v * v * v;
     }
     const mean = sum / y.length;
     for (let i = 0; i < y.length; i++) syyAdjusted += (out[i]! - mean) ** 2;
     adjusted.push(out);
-    stats.push({ n: y.length, sum, sumSq });
+    stats.push({ n: y.length, sum, sumSq, sumCube });
   }
   const varianceReduction = syy > 0 ? Math.max(0, 1 - syyAdjusted / syy) : 0;
   return { theta, covariateMean, adjusted, stats, correlation, varianceReduction };

@@ -25,7 +25,7 @@ import { audienceOf, sourceOf, windowOf } from './service.js';
  * A campaign's report (`retain campaigns report`, `GET /v1/campaigns/{name}/report`): per arm the
  * recipients, the messages by status, orders and net revenue in the outcome window after the launch;
  * per variant the **incremental** revenue per recipient over the holdout with its 95 % interval
- * (Welch), the same with CUPED (each recipient's revenue in the same length of time before the launch
+ * (Welch, corrected for skewness: Hall 1992), the same with CUPED (each recipient's revenue in the same length of time before the launch
  * as the covariate), the probability the variant beats the holdout, and a plain-language verdict; the
  * split's sample-ratio check; and the minimum detectable effect of this split (docs/campaigns.md).
  * Revenue counts sale orders in the store currency, less their refunds, by the order's time.
@@ -73,7 +73,7 @@ export interface StopStatus {
 
 export interface VariantEffect {
   variant: string;
-  /** Revenue per recipient, variant − holdout (minor units), Welch 95 % interval. */
+  /** Revenue per recipient, variant − holdout (minor units), 95 % interval (Welch, skewness-corrected). */
   incremental: MeanComparison;
   /** The same on CUPED-adjusted revenue (null when the pre-period revenue does not vary). */
   cuped: (MeanComparison & { theta: number; varianceReduction: number }) | null;
