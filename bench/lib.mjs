@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,4 +136,59 @@ export async function startServer(dbArgs, { nodeArgs = [], tries = 300 } = {}) {
     await sleep(100);
   }
   return { server, base };
+}
+
+/**
+ * Starts the counting SMTP sink (bench/smtp-sink.mjs) in its own process. Returns its port, `count()`
+ * (messages, distinct X-Retain-Key values and bytes received so far) and `close()`.
+ */
+export async function startSink() {
+  const child = spawn(process.execPath, [join(ROOT, 'bench/smtp-sink.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiters = [];
+  lines.on('line', (l) => waiters.shift()?.(l));
+  const next = () => new Promise((r) => waiters.push(r));
+  const first = await next();
+  return {
+    port: Number(first.split(' ')[1]),
+    async count() {
+      child.stdin.write('count\n');
+      const [, messages, keys, bytes] = (await next()).split(' ').map(Number);
+      return { messages, keys, bytes };
+    },
+    close: () => (child.stdin.write('exit\n'), new Promise((r) => child.on('exit', r))),
+  };
+}
+
+/**
+ * The ceiling of an email send bench: a bare nodemailer loop in its own process (a pool of 5
+ * connections × 100 messages and 10 in flight: the email adapter's defaults and the deliverer's
+ * concurrency) sending `n` copies of one rendered message (`messageFile`: a JSON file with subject, html
+ * and text, e.g. `retain templates preview --json`) with the same headers to the sink. Returns the
+ * seconds it took; pushes onto `wrong` when the sink did not receive exactly `n` more messages.
+ */
+export async function nodemailerCeiling(sink, n, messageFile, wrong) {
+  const bare = `
+    const nodemailer = require('nodemailer');
+    const m = require(${JSON.stringify(messageFile)});
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port: ${sink.port}, secure: false, ignoreTLS: true, pool: true, maxConnections: 5, maxMessages: 100 });
+    const started = performance.now(); let i = 0, done = 0;
+    const next = () => { if (i >= ${n}) return; const k = i++;
+      t.sendMail({ from: 'Shop <news@shop.test>', to: 'c' + k + '@example.test', subject: m.subject, html: m.html, text: m.text,
+        headers: { 'X-Retain-Key': 'bare/' + k, 'List-Unsubscribe': '<https://shop.test/u/x>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } })
+        .then(() => { if (++done === ${n}) { console.log((performance.now() - started) / 1000); t.close(); } else next(); }); };
+    for (let c = 0; c < 10; c++) next();`;
+  const before = await sink.count();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['-e', bare], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => child.on('exit', r));
+  const seconds = Number(out.trim()) || (performance.now() - t0) / 1000;
+  const after = await sink.count();
+  if (after.messages - before.messages !== n)
+    wrong.push(`bare loop: ${after.messages - before.messages} of ${n}`);
+  return seconds;
 }

@@ -5,36 +5,14 @@
 // .ci/pg-start.sh; BENCH_SEND_PG=0 skips it). Ceiling, in the same run: a bare nodemailer loop (the same
 // pool, 5 connections × 100 messages, and the same rendered message with the same headers) to the same
 // sink. Goal: ≥ 60,000/min and ≥ 70 % of the ceiling. Exits 1 only if a message is lost or doubled.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { performance } from 'node:perf_hooks';
-import { ROOT, fmt, postgresUrl, retain, table } from './lib.mjs';
+import { fmt, nodemailerCeiling, postgresUrl, retain, startSink, table } from './lib.mjs';
 
 const N = Number(process.env.BENCH_SEND_EMAILS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'retain-bench-send-'));
 const db = join(dir, 'send.duckdb');
-
-function startSink() {
-  const child = spawn(process.execPath, [join(ROOT, 'bench/smtp-sink.mjs')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const waiters = [];
-  lines.on('line', (l) => waiters.shift()?.(l));
-  const next = () => new Promise((r) => waiters.push(r));
-  return next().then((first) => ({
-    port: Number(first.split(' ')[1]),
-    async count() {
-      child.stdin.write('count\n');
-      const [, messages, keys, bytes] = (await next()).split(' ').map(Number);
-      return { messages, keys, bytes };
-    },
-    close: () => (child.stdin.write('exit\n'), new Promise((r) => child.on('exit', r))),
-  }));
-}
 
 const BODY =
   `<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ customer.first_name }}, here are this week's picks.</mj-text>` +
@@ -119,27 +97,9 @@ try {
   const { queued, delivered } = onDuck;
   const perMin = (N / delivered.seconds) * 60;
   const avgBytes = onDuck.bytes;
-  const got = await sink.count();
 
   // The ceiling: bare nodemailer, the same pool and the same message, to the same sink.
-  const bare = `
-    const nodemailer = require('nodemailer');
-    const m = require(${JSON.stringify(join(dir, 'message.json'))});
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port: ${sink.port}, secure: false, ignoreTLS: true, pool: true, maxConnections: 5, maxMessages: 100 });
-    const started = performance.now(); let i = 0, done = 0;
-    const next = () => { if (i >= ${N}) return; const k = i++;
-      t.sendMail({ from: 'Shop <news@shop.test>', to: 'c' + k + '@example.test', subject: m.subject, html: m.html, text: m.text,
-        headers: { 'X-Retain-Key': 'bare/' + k, 'List-Unsubscribe': '<https://shop.test/u/x>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } })
-        .then(() => { if (++done === ${N}) { console.log((performance.now() - started) / 1000); t.close(); } else next(); }); };
-    for (let c = 0; c < 10; c++) next();`;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['-e', bare], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await new Promise((r) => child.on('exit', r));
-  const bareSeconds = Number(out.trim()) || (performance.now() - t0) / 1000;
-  const after = await sink.count();
-  if (after.messages - got.messages !== N) wrong.push(`bare loop: ${after.messages - got.messages} of ${N}`);
+  const bareSeconds = await nodemailerCeiling(sink, N, join(dir, 'message.json'), wrong);
   const ceiling = (N / bareSeconds) * 60;
   await sink.close();
   rows.push([

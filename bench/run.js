@@ -19,6 +19,7 @@ const benches = {
   channels: 'bench/channels.mjs',
   templates: 'bench/templates.mjs',
   messaging: 'bench/messaging.mjs',
+  campaigns: 'bench/campaigns.mjs',
   identity: 'bench/identity.mjs',
   segments: 'bench/segments.mjs',
   dashboard: 'bench/dashboard.mjs',

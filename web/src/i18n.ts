@@ -13,6 +13,7 @@ import settings from './locales/settings';
 import imports from './locales/imports';
 import basket from './locales/basket';
 import loyalty from './locales/loyalty';
+import campaigns from './locales/campaigns';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -33,6 +34,7 @@ const PARTS = [
   customers,
   predictions,
   loyalty,
+  campaigns,
 ];
 
 type Tree = { [key: string]: string | Tree };

@@ -18,6 +18,11 @@ const UsersPage = lazy(() => import('./pages/Users').then((m) => ({ default: m.U
 const ImportsPage = lazy(() => import('./pages/Imports').then((m) => ({ default: m.ImportsPage })));
 const BasketPage = lazy(() => import('./pages/Basket').then((m) => ({ default: m.BasketPage })));
 const LoyaltyPage = lazy(() => import('./pages/Loyalty').then((m) => ({ default: m.LoyaltyPage })));
+const CampaignsPage = lazy(() => import('./pages/Campaigns').then((m) => ({ default: m.CampaignsPage })));
+const CampaignNewPage = lazy(() =>
+  import('./pages/CampaignNew').then((m) => ({ default: m.CampaignNewPage })),
+);
+const CampaignPage = lazy(() => import('./pages/CampaignDetail').then((m) => ({ default: m.CampaignPage })));
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -44,6 +49,9 @@ export const PAGES: PageEntry[] = [
   { path: 'segments', element: <SegmentsPage />, nav: 'nav.segments' },
   { path: 'messages', element: <MessagesPage />, nav: 'nav.messages' },
   { path: 'templates', element: <TemplatesPage /> },
+  { path: 'campaigns', element: <CampaignsPage />, nav: 'nav.campaigns' },
+  { path: 'campaigns/new', element: <CampaignNewPage /> },
+  { path: 'campaigns/:name', element: <CampaignPage /> },
   { path: 'loyalty', element: <LoyaltyPage />, nav: 'nav.loyalty' },
   { path: 'loyalty/program', element: <LoyaltyPage view="program" /> },
   { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },

@@ -100,7 +100,10 @@ export const CampaignInput = z
       .regex(
         /^[a-z0-9][a-z0-9_-]{0,79}$/,
         'a campaign name is lower-case letters, digits, - and _ (at most 80)',
-      ),
+      )
+      .refine((n) => n !== 'new', {
+        message: "'new' is reserved (the dashboard's form): choose another name",
+      }),
     /** A saved or built-in segment … */
     segment: z.string().trim().min(1).max(200).optional(),
     /** … or an ad-hoc rule (the segments' rule language). */

@@ -282,7 +282,7 @@ async function assignAndQueue(ctx: ModuleContext, c: repo.CampaignRow): Promise<
         throw new AppError(
           'conflict',
           `variant ${v.key} needs ${need} codes and ${have.length} unused are imported: import ${need - have.length} more (retain campaigns codes ${c.name} --variant ${v.key} --file …)`,
-          { where: { field: `variants.${v.key}.offer.codes` } },
+          { where: { field: `variants.${variants.indexOf(v)}.offer.codes` } },
         );
       lists.set(v.key, have.slice(0, need));
     }
@@ -443,7 +443,7 @@ export async function launchCampaign(ctx: ModuleContext, { name }: { name: strin
       throw new AppError(
         'conflict',
         `variant ${v.key} takes codes from a list and none is imported: retain campaigns codes ${name} --variant ${v.key} --file …`,
-        { where: { field: `variants.${v.key}.offer.codes` } },
+        { where: { field: `variants.${variants.indexOf(v)}.offer.codes` } },
       );
   await ctx.db.transaction((tx) => repo.markScheduled(tx, c.campaign_id, first));
   return stateOf(ctx, (await repo.campaignByName(ctx.db, name))!);
