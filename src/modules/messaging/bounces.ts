@@ -91,7 +91,10 @@ export async function parseFeedback(raw: Buffer | string, where?: ErrorLocation)
   const originalFields = original ? (fieldBlocks(original.content.toString('utf8'))[0] ?? new Map()) : null;
   // An inline message/rfc822 part is merged into the text by mailparser: read our header from the raw.
   const key =
-    originalFields?.get('x-retain-key') ?? /^X-Retain-Key:[ \t]*(\S+)[ \t]*$/im.exec(text)?.[1] ?? null;
+    (
+      originalFields?.get('x-retain-key') ??
+      /^X-Retain-Key:[ \t]*(\S+(?:\r?\n[ \t]+\S+)*)[ \t]*$/im.exec(text)?.[1]
+    )?.replace(/\s+/g, '') ?? null;
   const originalTo = addressOf(originalFields?.get('to'));
 
   const dsn = partOf(atts, 'message/delivery-status', 'message/global-delivery-status');

@@ -154,7 +154,7 @@ export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = proc
     idempotent: false,
     async send(message: OutboundMessage): Promise<SendOutcome> {
       if (message.key === '') throw new Error('email: the send key is empty');
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string | { prepared: true; value: string }> = {};
       for (const [name, value] of Object.entries(message.headers ?? {})) {
         if (OWN_HEADERS.has(name.toLowerCase()) || !/^[!-9;-~]+$/.test(name))
           throw new Error(`email: header ${JSON.stringify(name)} cannot be set by a message`);
@@ -167,7 +167,11 @@ export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = proc
         headers['List-Unsubscribe'] = `<${message.unsubscribeUrl}>`;
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       }
-      headers['X-Retain-Key'] = message.key;
+      // Unfolded (a key has no spaces, so a folded one would not unfold back to itself; RFC 5322
+      // allows 998 characters on a line): bounce reports and tools find it on one line.
+      if (/[^\x21-\x7e]/.test(message.key) || message.key.length > 900)
+        throw new Error(`email: the send key is not printable ASCII of at most 900 characters`);
+      headers['X-Retain-Key'] = { prepared: true, value: message.key };
       const to = message.to.trim();
       if (!RECIPIENT.test(to))
         return {

@@ -29,7 +29,8 @@ export interface SmtpMail {
   text: string;
   html?: string;
   messageId: string;
-  headers: Record<string, string>;
+  /** A `prepared` value goes out as it is (not folded). */
+  headers: Record<string, string | { prepared: true; value: string }>;
   envelope: { from: string; to: string[] };
 }
 
