@@ -139,7 +139,8 @@ describe.each([
     // Without an unsubscribe URL there are no List-Unsubscribe headers; the same key gives the same id.
     await c.send(message({ unsubscribeUrl: undefined, headers: undefined }));
     expect(s.messages[1]!.header('list-unsubscribe')).toBeUndefined();
-    expect(s.messages[1]!.header('message-id')).toBe(got.header('message-id')); // A long key (a campaign's) is one line as sent, never folded: a folded key does not unfold to itself.
+    expect(s.messages[1]!.header('message-id')).toBe(got.header('message-id'));
+    // A long key (a campaign's) is one line as sent, never folded: a folded key does not unfold to itself.
     const long = `campaign%3Aspring-newsletter-2026/variant-B/123456/spring-newsletter-2026-${'x'.repeat(60)}`;
     await c.send(message({ key: long }));
     const raw = s.messages.at(-1)!.raw.toString('utf8');
