@@ -304,46 +304,21 @@ export async function recipientCount(db: Queryable, campaignId: number): Promise
   return r?.n ?? 0;
 }
 
-/** Internal ids of customers by shop id. */
-export async function customerIdsOf(
-  db: Queryable,
-  externalIds: readonly string[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (let i = 0; i < externalIds.length; i += 1000) {
-    const chunk = externalIds.slice(i, i + 1000);
-    const rows = await db.query<{ customer_id: number; external_id: string }>(
-      `SELECT customer_id, external_id FROM customers WHERE external_id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})`,
-      [...chunk],
-    );
-    for (const r of rows) out.set(r.external_id, r.customer_id);
-  }
-  return out;
-}
-
-/** Writes the assignments (a customer once per campaign: the primary key). */
+/**
+ * Writes the assignments in one bulk load (COPY). Called once per campaign, inside the transaction that
+ * claimed it: a customer twice in one campaign would break the primary key and roll everything back.
+ */
 export async function insertRecipients(
   tx: Queryable,
   campaignId: number,
   rows: readonly { customerId: number; arm: string }[],
   now: Date,
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    const params: SqlValue[] = [campaignId, now];
-    const values = rows
-      .slice(i, i + 1000)
-      .map((r) => {
-        params.push(r.customerId, r.arm);
-        return `($${params.length - 1}::bigint, $${params.length}::text)`;
-      })
-      .join(', ');
-    await tx.exec(
-      `INSERT INTO campaign_recipients (campaign_id, customer_id, arm, assigned_at)
-       SELECT $1, v.c, v.a, $2::timestamp FROM (VALUES ${values}) AS v(c, a)
-       ON CONFLICT (campaign_id, customer_id) DO NOTHING`,
-      params,
-    );
-  }
+  await tx.copyRows(
+    'campaign_recipients',
+    ['campaign_id', 'customer_id', 'arm', 'assigned_at'],
+    rows.map((r) => [campaignId, r.customerId, r.arm, now]),
+  );
 }
 
 export async function recipientsOf(db: Queryable, campaignId: number) {

@@ -17,7 +17,7 @@ import {
   type SendRecipient,
 } from '../messaging/service.js';
 import { formatMoney } from '../reports/digestFormat.js';
-import { allMembers, countSegment } from '../segments/service.js';
+import { countSegment, memberIdsOf } from '../segments/service.js';
 import { getStore } from '../settings/service.js';
 import { armOf } from './assign.js';
 import * as repo from './repository.js';
@@ -80,13 +80,10 @@ async function campaignOut(ctx: ModuleContext, r: repo.CampaignRow): Promise<Cam
 
 /** The campaign's audience now: the internal ids of its segment's (or rule's) members. */
 export async function audienceOf(ctx: ModuleContext, c: repo.CampaignRow): Promise<number[]> {
-  const shopIds: string[] = [];
-  const members = allMembers(
+  return memberIdsOf(
     ctx,
     c.segment !== null ? { name: c.segment } : { rule: JSON.parse(c.rule!) as unknown },
   );
-  for await (const m of members) shopIds.push(m.id);
-  return [...(await repo.customerIdsOf(ctx.db, shopIds)).values()];
 }
 
 async function requireCampaign(ctx: ModuleContext, name: string): Promise<repo.CampaignRow> {
@@ -260,7 +257,10 @@ async function assignAndQueue(ctx: ModuleContext, c: repo.CampaignRow): Promise<
   for (const v of variants) templates.set(v.key, await templateForSend(ctx, v.template));
   const store = await getStore(ctx);
   const ids = await audienceOf(ctx, c);
-  const zones = await repo.timeZonesOf(ctx.db, ids);
+  // Each customer's zone, when some variant sends at a local time.
+  const zones = variants.some((v) => v.schedule?.localTime !== undefined)
+    ? await repo.timeZonesOf(ctx.db, ids)
+    : new Map<number, string | null>();
   const now = ctx.clock.now();
   const audience = ids.map((id) => ({
     customerId: id,
@@ -350,13 +350,13 @@ async function assignAndQueue(ctx: ModuleContext, c: repo.CampaignRow): Promise<
           };
         }
       }
-      for (let i = 0; i < recipients.length; i += 10_000)
+      if (recipients.length > 0)
         queued += await queueSendTo(ctx, tx, {
           template: templates.get(v.key)!,
           source: sourceOf(c.name),
           step: `variant-${v.key}`,
           occurrence: c.name,
-          recipients: recipients.slice(i, i + 10_000),
+          recipients,
         });
     }
     return queued;

@@ -87,6 +87,8 @@ export async function enqueueSends(
   e: EnqueueRows,
   recipients: readonly EnqueueRecipient[],
 ): Promise<number> {
+  if (recipients.length > 0 && recipients.every((r) => typeof r !== 'number'))
+    return enqueueStaged(tx, e, recipients as Exclude<EnqueueRecipient, number>[]);
   let created = 0;
   for (let i = 0; i < recipients.length; i += 1000) {
     const part = recipients.slice(i, i + 1000);
@@ -125,6 +127,51 @@ export async function enqueueSends(
       params,
     );
   }
+  return created;
+}
+
+/**
+ * {@link enqueueSends} for recipients with their own variables and due times (a campaign's tens of
+ * thousands): bulk-loaded (COPY) into a temporary table, then one `INSERT … SELECT … ON CONFLICT DO
+ * NOTHING` — on DuckDB ~1,000-row VALUES statements cost ~130 ms each (measured: 11.5 s of a
+ * 100,000-recipient launch). Same keys, same rows, same answer.
+ */
+async function enqueueStaged(
+  tx: Queryable,
+  e: EnqueueRows,
+  recipients: readonly Exclude<EnqueueRecipient, number>[],
+): Promise<number> {
+  await tx.exec(`DROP TABLE IF EXISTS tmp_enqueue`);
+  await tx.exec(`CREATE TEMP TABLE tmp_enqueue (customer_id BIGINT, variables TEXT, not_before TIMESTAMP)`);
+  await tx.copyRows(
+    'tmp_enqueue',
+    ['customer_id', 'variables', 'not_before'],
+    recipients.map((r) => [r.customerId, r.variables ?? null, r.notBefore ?? null]),
+  );
+  const created = await tx.exec(
+    `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
+       template_version, variables, status, not_before, attempts, created_at, updated_at)
+     SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9,
+            COALESCE(v.variables, $10), 'queued', COALESCE(v.not_before, $12::timestamp), 0, $11::timestamp, $11::timestamp
+     FROM tmp_enqueue v JOIN customers c ON c.customer_id = v.customer_id
+     ORDER BY c.customer_id
+     ON CONFLICT (send_key) DO NOTHING`,
+    [
+      e.keyPrefix,
+      e.keySuffix,
+      e.channel,
+      e.kind,
+      e.source,
+      e.step,
+      e.occurrence,
+      e.template,
+      e.templateVersion,
+      e.variables,
+      e.now,
+      e.notBefore,
+    ],
+  );
+  await tx.exec(`DROP TABLE tmp_enqueue`);
   return created;
 }
 

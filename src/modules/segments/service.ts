@@ -318,6 +318,15 @@ export async function segmentMembers(ctx: ModuleContext, { name, query }: { name
   };
 }
 
+/** Every member's internal customer id, in order (for other modules: a campaign's audience). */
+export async function memberIdsOf(
+  ctx: ModuleContext,
+  input: { name?: string; rule?: unknown; asOf?: string },
+): Promise<number[]> {
+  const p = await prepare(ctx, input);
+  return repo.memberIds(ctx.db, p.compiled);
+}
+
 /** Every member (the CLI's `members --all` and exports): internal ids with their rows, in pages. */
 export async function* allMembers(
   ctx: ModuleContext,
