@@ -78,6 +78,36 @@ export interface EnqueueRows {
  * Writes one ledger row per customer (internal ids) under its unique key; a key already there is left
  * as it is (`ON CONFLICT DO NOTHING`: the insert itself is the check). Returns how many were new.
  */
+/** $1…$12 of {@link insertSendsFrom}. */
+const enqueueParams = (e: EnqueueRows): SqlValue[] => [
+  e.keyPrefix,
+  e.keySuffix,
+  e.channel,
+  e.kind,
+  e.source,
+  e.step,
+  e.occurrence,
+  e.template,
+  e.templateVersion,
+  e.variables,
+  e.now,
+  e.notBefore,
+];
+
+/**
+ * The ledger rows of the recipients in `from` (aliased `v`: customer_id, variables, not_before, each
+ * recipient's own or NULL for the request's $10/$12), under their unique keys; a key already there is
+ * left as it is (the insert itself is the check).
+ */
+const insertSendsFrom = (from: string) =>
+  `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
+     template_version, variables, status, not_before, attempts, created_at, updated_at)
+   SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9,
+          COALESCE(v.variables, $10), 'queued', COALESCE(v.not_before, $12::timestamp), 0, $11::timestamp, $11::timestamp
+   FROM ${from} JOIN customers c ON c.customer_id = v.customer_id
+   ORDER BY c.customer_id
+   ON CONFLICT (send_key) DO NOTHING`;
+
 /** One recipient of {@link enqueueSends}: an internal id, or one with its own variables and due time. */
 export type EnqueueRecipient =
   number | { customerId: number; variables?: string | null | undefined; notBefore?: Date | undefined };
@@ -92,20 +122,7 @@ export async function enqueueSends(
   let created = 0;
   for (let i = 0; i < recipients.length; i += 1000) {
     const part = recipients.slice(i, i + 1000);
-    const params: SqlValue[] = [
-      e.keyPrefix,
-      e.keySuffix,
-      e.channel,
-      e.kind,
-      e.source,
-      e.step,
-      e.occurrence,
-      e.template,
-      e.templateVersion,
-      e.variables,
-      e.now,
-      e.notBefore,
-    ];
+    const params = enqueueParams(e);
     // Each recipient's own variables and due time, else the request's ($10, $12).
     const ids = part.map((r) => {
       if (typeof r === 'number') {
@@ -117,13 +134,7 @@ export async function enqueueSends(
       return `($${n - 2}::bigint, CAST($${n - 1} AS TEXT), CAST($${n} AS TIMESTAMP))`;
     });
     created += await tx.exec(
-      `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
-         template_version, variables, status, not_before, attempts, created_at, updated_at)
-       SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9,
-              COALESCE(v.variables, $10), 'queued', COALESCE(v.not_before, $12::timestamp), 0, $11::timestamp, $11::timestamp
-       FROM (VALUES ${ids.join(', ')}) AS v(customer_id, variables, not_before) JOIN customers c ON c.customer_id = v.customer_id
-       ORDER BY c.customer_id
-       ON CONFLICT (send_key) DO NOTHING`,
+      insertSendsFrom(`(VALUES ${ids.join(', ')}) AS v(customer_id, variables, not_before)`),
       params,
     );
   }
@@ -148,29 +159,7 @@ async function enqueueStaged(
     ['customer_id', 'variables', 'not_before'],
     recipients.map((r) => [r.customerId, r.variables ?? null, r.notBefore ?? null]),
   );
-  const created = await tx.exec(
-    `INSERT INTO message_sends (send_key, customer_id, channel, kind, source, step, occurrence, template,
-       template_version, variables, status, not_before, attempts, created_at, updated_at)
-     SELECT $1 || CAST(c.customer_id AS TEXT) || $2, c.customer_id, $3, $4, $5, $6, $7, $8, $9,
-            COALESCE(v.variables, $10), 'queued', COALESCE(v.not_before, $12::timestamp), 0, $11::timestamp, $11::timestamp
-     FROM tmp_enqueue v JOIN customers c ON c.customer_id = v.customer_id
-     ORDER BY c.customer_id
-     ON CONFLICT (send_key) DO NOTHING`,
-    [
-      e.keyPrefix,
-      e.keySuffix,
-      e.channel,
-      e.kind,
-      e.source,
-      e.step,
-      e.occurrence,
-      e.template,
-      e.templateVersion,
-      e.variables,
-      e.now,
-      e.notBefore,
-    ],
-  );
+  const created = await tx.exec(insertSendsFrom('tmp_enqueue v'), enqueueParams(e));
   await tx.exec(`DROP TABLE tmp_enqueue`);
   return created;
 }
