@@ -9,6 +9,7 @@ import { campaignsModule } from './campaigns/module.js';
 import { clvModule } from './clv/module.js';
 import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
+import { flowsModule } from './flows/module.js';
 import { importsModule } from './imports/module.js';
 import { jobsModule } from './jobs/module.js';
 import { loyaltyModule } from './loyalty/module.js';
@@ -42,6 +43,7 @@ export const MODULES: readonly RetainModule[] = [
   messagingModule,
   loyaltyModule,
   campaignsModule,
+  flowsModule,
   webhooksModule,
   apikeysModule,
   usersModule,

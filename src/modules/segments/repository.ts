@@ -254,6 +254,16 @@ export async function memberPage(
   );
 }
 
+/** Whether one customer is a member (a flow's branch, at this moment). */
+export async function isMember(db: Queryable, rule: Compiled, customerId: number): Promise<boolean> {
+  const at = rule.params.length + 1;
+  const rows = await db.query(
+    `SELECT 1 AS one FROM ${SEGMENT_FROM} WHERE ${SEGMENT_BASE} AND ${rule.where} AND c.customer_id = $${at} LIMIT 1`,
+    [...rule.params, customerId],
+  );
+  return rows.length > 0;
+}
+
 /** Every member's internal id, in order. */
 export async function memberIds(db: Queryable, rule: Compiled): Promise<number[]> {
   const rows = await db.query<{ customer_id: number }>(

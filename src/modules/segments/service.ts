@@ -318,6 +318,12 @@ export async function segmentMembers(ctx: ModuleContext, { name, query }: { name
   };
 }
 
+/** Whether one customer matches a rule now (for other modules: a flow's branch). */
+export async function matchesRule(ctx: ModuleContext, rule: unknown, customerId: number): Promise<boolean> {
+  const p = await prepare(ctx, { rule });
+  return repo.isMember(ctx.db, p.compiled, customerId);
+}
+
 /** Every member's internal customer id, in order (for other modules: a campaign's audience). */
 export async function memberIdsOf(
   ctx: ModuleContext,

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { jsonFile } from '../../kit/cli/json.js';
+import { emit } from '../../kit/cli/output.js';
+import type { CliRuntime } from '../../kit/module.js';
+import type { Flow } from './schema.js';
+
+const line = (f: Flow) =>
+  `${f.name}  ${f.status}  v${f.version}  in flow ${f.runs.active}, holdout ${f.runs.holdout}, goal ${f.runs.goal}, done ${f.runs.completed}`;
+
+/** `retain flows …` */
+export function registerFlows(program: Command, cli: CliRuntime): void {
+  const flows = program
+    .command('flows')
+    .description('automated flows: a trigger, waits, branches and sends, a goal, a holdout (docs/flows.md)');
+  flows
+    .command('save <file>')
+    .description('save a flow from a JSON file: a new draft, or the next version of the flow')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const body = await jsonFile(file, '<file>');
+      const { saveFlow } = await import('./service.js');
+      const f = await cli.withContext(cmd, (ctx) => saveFlow(ctx, { body, by: 'cli' }));
+      emit(cmd, f, () => `saved ${line(f)}`);
+    });
+  flows
+    .command('list', { isDefault: true })
+    .description('flows and their runs')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { listFlows } = await import('./service.js');
+      const list = await cli.withContext(cmd, (ctx) => listFlows(ctx));
+      emit(cmd, list, () => list.map(line).join('\n') || 'no flows yet');
+    });
+  flows
+    .command('show <name>')
+    .description('one flow: its definition, versions and runs')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { getFlow } = await import('./service.js');
+      const f = await cli.withContext(cmd, (ctx) => getFlow(ctx, { name }));
+      emit(cmd, f, () => `${line(f)}\n${JSON.stringify(f.definition, null, 2)}`);
+    });
+  for (const action of ['activate', 'pause', 'archive'] as const)
+    flows
+      .command(`${action} <name>`)
+      .description(
+        action === 'activate'
+          ? 'activate (or resume) a flow'
+          : action === 'pause'
+            ? 'pause a flow: nobody enters, runs wait where they are'
+            : 'archive a flow for good',
+      )
+      .action(async (name: string, _o: unknown, cmd: Command) => {
+        const { moveFlow } = await import('./service.js');
+        const f = await cli.withContext(cmd, (ctx) => moveFlow(ctx, { name, action }));
+        emit(cmd, f, () => line(f));
+      });
+  flows
+    .command('advance')
+    .description('take the due runs through their steps now (retain serve does it every minute)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { advanceFlows } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => advanceFlows(ctx));
+      emit(
+        cmd,
+        r,
+        () =>
+          `${r.runs} runs advanced: ${r.sent} messages queued, ${r.goal} reached the goal, ${r.completed} done`,
+      );
+    });
+}

@@ -1,0 +1,26 @@
+import type { RetainModule } from '../../kit/module.js';
+import { registerFlows } from './commands.js';
+import { flowsMigration } from './migrations.js';
+
+/**
+ * Automated flows (docs/flows.md): customers enter on a domain event, go through waits, branches and
+ * sends (through the one send path), leave on the goal; versioned definitions, a holdout per flow.
+ */
+export const flowsModule: RetainModule = {
+  name: 'flows',
+  migrations: [flowsMigration],
+  commands: registerFlows,
+  routes: async () => (await import('./routes.js')).registerFlowRoutes,
+  jobs: async () => (await import('./jobs.js')).FLOW_JOBS,
+  subscribers: async () => [(await import('./jobs.js')).flowsSubscriber],
+  customerHooks: {
+    tables: ['flow_runs', 'flow_steps'],
+    erase: async (tx, customerId) => (await import('./repository.js')).eraseCustomerFlows(tx, customerId),
+    merge: async (tx, fromIds, intoId) =>
+      (await import('./repository.js')).mergeCustomerFlows(tx, fromIds, intoId),
+  },
+  // Waits end without any event: look every minute.
+  schedules: [
+    { name: 'flows.advance', cron: '* * * * *', timeZone: 'UTC', kind: 'flows.advance', catchUp: 'skip' },
+  ],
+};

@@ -1,0 +1,79 @@
+import { z } from '@hono/zod-openapi';
+import type { Auth } from '../../kit/http/auth.js';
+import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
+import { documented, json } from '../../kit/http/openapi.js';
+import { Flow, FlowDefinition } from './schema.js';
+import * as service from './service.js';
+
+const tags = ['flows'];
+const NameParam = z.object({ name: z.string() });
+
+/** The flows API (docs/flows.md). */
+export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
+  const who = (c: { get(k: 'principal'): { id: string } | undefined }) => c.get('principal')?.id ?? null;
+  app.get(
+    '/v1/flows',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/flows',
+      tags,
+      summary: 'Flows with their status, version and runs',
+      responses: { 200: json(z.object({ data: z.array(Flow) }), 'The flows') },
+    }),
+    async (c) => c.json({ data: await service.listFlows(deps) }),
+  );
+  app.get(
+    '/v1/flows/:name',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/flows/{name}',
+      tags,
+      summary: 'One flow: its newest definition, versions and runs',
+      request: { params: NameParam },
+      responses: { 200: json(Flow.extend({ versions: z.array(z.unknown()) }), 'The flow') },
+    }),
+    async (c) => c.json(await service.getFlow(deps, { name: c.req.param('name') })),
+  );
+  app.put(
+    '/v1/flows/:name',
+    documented(app, auth, 'campaigns:write', {
+      method: 'put',
+      path: '/v1/flows/{name}',
+      tags,
+      summary:
+        'Save a flow: a new one (a draft) or its next version — customers in flight finish on the version they entered',
+      request: {
+        params: NameParam,
+        body: { required: true, content: { 'application/json': { schema: FlowDefinition } } },
+      },
+      responses: { 200: json(Flow, 'The flow') },
+    }),
+    async (c) => {
+      const body = (await c.req.json()) as Record<string, unknown>;
+      return c.json(
+        await service.saveFlow(deps, {
+          body: { ...body, name: body.name ?? c.req.param('name') },
+          by: who(c),
+        }),
+      );
+    },
+  );
+  for (const action of ['activate', 'pause', 'archive'] as const)
+    app.post(
+      `/v1/flows/:name/${action}`,
+      documented(app, auth, 'campaigns:write', {
+        method: 'post',
+        path: `/v1/flows/{name}/${action}`,
+        tags,
+        summary:
+          action === 'activate'
+            ? 'Activate (or resume) a flow: customers enter from now on'
+            : action === 'pause'
+              ? 'Pause a flow: nobody enters, runs wait where they are'
+              : 'Archive a flow for good',
+        request: { params: NameParam },
+        responses: { 200: json(Flow, 'The flow') },
+      }),
+      async (c) => c.json(await service.moveFlow(deps, { name: c.req.param('name'), action })),
+    );
+}
