@@ -1,4 +1,5 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import { netRevenueSql, saleSql } from '../orders/revenueSql.js';
 
 /** The campaigns module's SQL (docs/campaigns.md). */
 
@@ -328,24 +329,6 @@ export async function recipientsOf(db: Queryable, campaignId: number) {
     [campaignId],
   );
 }
-
-/** Sale orders `o` in the currency `cur` (an SQL expression). */
-const saleSql = (cur: string) =>
-  `o.status IN ('paid', 'pending', 'refunded', 'partially_refunded') AND o.currency = ${cur}`;
-
-/**
- * Net revenue of customer `c` in `(from, to]` as one SQL expression: sale orders in `cur` less their
- * refunds, by the order's time. The arguments are SQL expressions.
- */
-const netRevenueSql = (
-  c: string,
-  cur: string,
-  from: string,
-  to: string,
-) => `COALESCE((SELECT SUM(o.total_minor) FROM orders o
-      WHERE o.customer_id = ${c} AND ${saleSql(cur)} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)
-    - COALESCE((SELECT SUM(f.amount_minor) FROM refunds f JOIN orders o ON o.order_id = f.order_id
-      WHERE o.customer_id = ${c} AND ${saleSql(cur)} AND o.ordered_at > ${from} AND o.ordered_at <= ${to}), 0)`;
 
 /**
  * Each recipient's net revenue in the outcome window `(start, end]` and in the same length of time

@@ -53,6 +53,24 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
         emit(cmd, f, () => line(f));
       });
   flows
+    .command('report <name>')
+    .description(
+      "entries, messages, conversions, and the incremental revenue per entrant over the flow's holdout",
+    )
+    .option('--days <n>', 'days after entering over which revenue counts', '30')
+    .action(async (name: string, o: { days: string }, cmd: Command) => {
+      const { flowReport } = await import('./report.js');
+      const r = await cli.withContext(cmd, (ctx) => flowReport(ctx, { name, days: Number(o.days) }));
+      emit(cmd, r, () =>
+        [
+          `${r.flow}: entered ${r.entered.treated} (+ ${r.entered.holdout} holdout); goal reached ${r.conversions.treated} / ${r.conversions.holdout}`,
+          ...r.messages.map((m) => `  ${m.step} ${m.status}: ${m.n}`),
+          ...(r.revenue.verdict ? [`  ${r.revenue.verdict}`] : []),
+          ...r.notes.map((n) => `  note: ${n}`),
+        ].join('\n'),
+      );
+    });
+  flows
     .command('advance')
     .description('take the due runs through their steps now (retain serve does it every minute)')
     .action(async (_o: unknown, cmd: Command) => {

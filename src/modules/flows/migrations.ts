@@ -40,6 +40,8 @@ export const flowsMigration: Migration = {
       customer_id BIGINT NOT NULL,
       occurrence TEXT NOT NULL,
       status TEXT NOT NULL CHECK (status IN ('active', 'holdout', 'goal', 'completed', 'exited')),
+      -- Drawn into the holdout at entry (kept when the run later reaches the goal).
+      holdout BOOLEAN NOT NULL,
       step TEXT,
       next_at TIMESTAMP,
       entered_at TIMESTAMP NOT NULL,

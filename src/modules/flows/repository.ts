@@ -1,4 +1,5 @@
 import type { Queryable } from '../../storage/port.js';
+import { netRevenueSql } from '../orders/revenueSql.js';
 
 /** The flows module's SQL (docs/flows.md). */
 
@@ -119,8 +120,8 @@ export async function insertRun(
   },
 ): Promise<number | null> {
   const rows = await tx.query<{ run_id: number }>(
-    `INSERT INTO flow_runs (flow_id, version, customer_id, occurrence, status, step, next_at, entered_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $5 = 'active' THEN $7::timestamp END, $7::timestamp, $7::timestamp)
+    `INSERT INTO flow_runs (flow_id, version, customer_id, occurrence, status, holdout, step, next_at, entered_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $5 = 'holdout', $6, CASE WHEN $5 = 'active' THEN $7::timestamp END, $7::timestamp, $7::timestamp)
      ON CONFLICT (flow_id, customer_id, occurrence) DO NOTHING RETURNING run_id`,
     [r.flowId, r.version, r.customerId, r.occurrence, r.status, r.step, r.now],
   );
@@ -266,4 +267,29 @@ export async function mergeCustomerFlows(tx: Queryable, fromIds: readonly number
   );
   await tx.exec(`UPDATE flow_runs SET customer_id = $1 WHERE customer_id IN (${from})`, params);
   await tx.exec(`UPDATE flow_steps SET customer_id = $1 WHERE customer_id IN (${from})`, params);
+}
+
+/**
+ * Each run of the flow entered in `[from, to)` with its customer's net revenue in the `days` after the
+ * entry (sale orders in `currency` less refunds) — the treated runs and the holdout's alike.
+ */
+export async function runRevenue(
+  db: Queryable,
+  o: { flowId: number; currency: string; days: number; from: Date; to: Date },
+) {
+  const days = Math.max(1, Math.floor(o.days));
+  return db.query<{ run_id: number; holdout: boolean; status: string; revenue: number }>(
+    `SELECT r.run_id, r.holdout, r.status, ${netRevenueSql('r.customer_id', '$2', 'r.entered_at', `r.entered_at + INTERVAL '${days} days'`)} AS revenue
+     FROM flow_runs r WHERE r.flow_id = $1 AND r.entered_at >= $3::timestamp AND r.entered_at < $4::timestamp
+     ORDER BY r.run_id`,
+    [o.flowId, o.currency, o.from, o.to],
+  );
+}
+
+/** The flow's messages by step and status. */
+export async function sendsOf(db: Queryable, source: string) {
+  return db.query<{ step: string; status: string; n: number }>(
+    `SELECT step, status, CAST(COUNT(*) AS INTEGER) AS n FROM message_sends WHERE source = $1 GROUP BY step, status ORDER BY step, status`,
+    [source],
+  );
 }

@@ -58,6 +58,28 @@ export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
       );
     },
   );
+  app.get(
+    '/v1/flows/:name/report',
+    documented(app, auth, 'reports:read', {
+      method: 'get',
+      path: '/v1/flows/{name}/report',
+      tags,
+      summary:
+        "Entries, messages, conversions of the treated and the holdout, and the incremental revenue per entrant over the holdout's in the `days` after entering (default 30)",
+      request: { params: NameParam, query: z.object({ days: z.string().optional() }) },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('FlowReport'), 'The report') },
+    }),
+    async (c) => {
+      const { flowReport } = await import('./report.js');
+      const days = c.req.query('days');
+      return c.json(
+        await flowReport(deps, {
+          name: c.req.param('name'),
+          ...(days !== undefined ? { days: Number(days) } : {}),
+        }),
+      );
+    },
+  );
   for (const action of ['activate', 'pause', 'archive'] as const)
     app.post(
       `/v1/flows/:name/${action}`,

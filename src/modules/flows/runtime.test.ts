@@ -9,6 +9,7 @@ import { saveTemplate, setPolicy } from '../messaging/service.js';
 import { upsertOrder } from '../orders/service.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
 import { flowsSubscriber } from './jobs.js';
+import { flowReport } from './report.js';
 import { advanceFlows, getFlow, moveFlow, saveFlow } from './service.js';
 
 const template = (name: string) => ({
@@ -259,5 +260,65 @@ describe.each(testEngines())('flows runtime on %s', (engine) => {
     });
     await moveFlow(ctx, { name: 'welcome', action: 'activate' });
     expect((await at('2026-06-10T00:00:00Z')).sent).toBe(2);
+  });
+
+  it('measures the flow against its holdout: conversions and the incremental revenue per entrant', async () => {
+    const thanks = {
+      name: 'thanks',
+      trigger: { event: 'order.placed' },
+      reentry: { kind: 'once' },
+      holdoutShare: 0.5,
+      steps: [
+        { id: 'pause', wait: { hours: 2 } },
+        { id: 'note', send: { template: 'welcome-3' } },
+      ],
+    };
+    clock.set(new Date('2026-07-01T08:00:00Z'));
+    await saveFlow(ctx, { body: thanks, by: 'test' });
+    await moveFlow(ctx, { name: 'thanks', action: 'activate' });
+    for (let i = 0; i < 40; i++) {
+      await customer(`t${i}`, null, 'yes');
+      await order(`first-${i}`, `t${i}`);
+    }
+    await at('2026-07-01T08:00:00Z');
+    await at('2026-07-01T10:00:00Z');
+    const entered = await db.query<{ customer: string; holdout: boolean }>(
+      `SELECT c.external_id AS customer, r.holdout FROM flow_runs r JOIN flows f ON f.flow_id = r.flow_id
+       JOIN customers c ON c.customer_id = r.customer_id WHERE f.name = 'thanks' ORDER BY c.external_id`,
+    );
+    expect(entered).toHaveLength(40);
+    const held = entered.filter((r) => r.holdout).length;
+    expect(held).toBeGreaterThan(8);
+    expect(held).toBeLessThan(32);
+    // The treated buy again for 20.00 within the month, the holdout for 10.00 (every other one).
+    clock.set(new Date('2026-07-10T08:00:00Z'));
+    const revenue = { treated: [] as number[], holdout: [] as number[] };
+    for (const [i, r] of entered.entries()) {
+      const again = i % 2 === 0 ? (r.holdout ? 1000 : 2000) : 0;
+      (r.holdout ? revenue.holdout : revenue.treated).push(again);
+      if (again)
+        await upsertOrder(ctx, {
+          body: {
+            order_id: `again-${i}`,
+            customer_id: r.customer,
+            ordered_at: clock.now().toISOString(),
+            currency: 'EUR',
+            lines: [{ sku: 'MUG', quantity: 1, unit_price: (again / 100).toFixed(2) }],
+          },
+        });
+    }
+    await at('2026-08-05T00:00:00Z');
+    const r = await flowReport(ctx, { name: 'thanks', days: 30 });
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(r.entered).toEqual({ treated: 40 - held, holdout: held });
+    expect(r.messages).toEqual([{ step: 'v1:note', status: 'queued', n: 40 - held }]);
+    expect(r.revenue.perEntrantMinor.treated).toBeCloseTo(mean(revenue.treated), 9);
+    expect(r.revenue.perEntrantMinor.holdout).toBeCloseTo(mean(revenue.holdout), 9);
+    expect(r.revenue.incremental!.difference.estimate).toBeCloseTo(
+      mean(revenue.treated) - mean(revenue.holdout),
+      9,
+    );
+    expect(r.revenue.verdict).toMatch(/^The flow /);
+    await expect(flowReport(ctx, { name: 'thanks', days: 0 })).rejects.toThrow(/days must be/);
   });
 });
