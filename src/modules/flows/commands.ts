@@ -71,6 +71,23 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
       );
     });
   flows
+    .command('simulate <name>')
+    .description(
+      'who would have entered the newest version over the last days (before activating, or after an edit)',
+    )
+    .option('--days <n>', 'days of recorded events to replay', '7')
+    .action(async (name: string, o: { days: string }, cmd: Command) => {
+      const { simulateFlow } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) => simulateFlow(ctx, { name, days: Number(o.days) }));
+      emit(
+        cmd,
+        r,
+        () =>
+          `${r.flow} v${r.version} over ${r.days} days: ${r.events} ${r.trigger.event} events of ${r.customers} customers; ` +
+          `${r.wouldEnter} would enter (${r.holdout} of them in the holdout); ${r.excluded.inFlight} already in the flow, ${r.excluded.reentry} kept out by re-entry`,
+      );
+    });
+  flows
     .command('advance')
     .description('take the due runs through their steps now (retain serve does it every minute)')
     .action(async (_o: unknown, cmd: Command) => {

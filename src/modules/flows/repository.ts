@@ -293,3 +293,32 @@ export async function sendsOf(db: Queryable, source: string) {
     [source],
   );
 }
+
+/**
+ * The recorded domain events of `type` (with `label`, when given) in `[from, to)` per customer: how many,
+ * and whether the customer has a run of the flow already (any) or one in flight.
+ */
+export async function triggerHistory(
+  db: Queryable,
+  o: { flowId: number; type: string; label: string | null; from: Date; to: Date },
+) {
+  return db.query<{
+    customer_id: number;
+    external_id: string;
+    events: number;
+    runs: number;
+    in_flight: number;
+    last_entry: Date | null;
+  }>(
+    `SELECT e.customer_id, c.external_id, CAST(COUNT(*) AS INTEGER) AS events,
+       CAST((SELECT COUNT(*) FROM flow_runs r WHERE r.flow_id = $1 AND r.customer_id = e.customer_id) AS INTEGER) AS runs,
+       CAST((SELECT COUNT(*) FROM flow_runs r WHERE r.flow_id = $1 AND r.customer_id = e.customer_id
+               AND r.status = 'active') AS INTEGER) AS in_flight,
+       (SELECT MAX(r.entered_at) FROM flow_runs r WHERE r.flow_id = $1 AND r.customer_id = e.customer_id) AS last_entry
+     FROM domain_events e JOIN customers c ON c.customer_id = e.customer_id
+     WHERE e.type = $2 AND ($3::text IS NULL OR e.label = $3::text)
+       AND e.occurred_at >= $4::timestamp AND e.occurred_at < $5::timestamp AND c.erased_at IS NULL
+     GROUP BY e.customer_id, c.external_id ORDER BY e.customer_id`,
+    [o.flowId, o.type, o.label, o.from, o.to],
+  );
+}

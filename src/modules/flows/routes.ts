@@ -80,6 +80,27 @@ export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
       );
     },
   );
+  app.get(
+    '/v1/flows/:name/simulate',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/flows/{name}/simulate',
+      tags,
+      summary:
+        'Who would have entered the newest version over the last `days` (default 7): the trigger’s recorded events against the re-entry rules and the holdout',
+      request: { params: NameParam, query: z.object({ days: z.string().optional() }) },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('FlowSimulation'), 'The simulation') },
+    }),
+    async (c) => {
+      const days = c.req.query('days');
+      return c.json(
+        await service.simulateFlow(deps, {
+          name: c.req.param('name'),
+          ...(days !== undefined ? { days: Number(days) } : {}),
+        }),
+      );
+    },
+  );
   for (const action of ['activate', 'pause', 'archive'] as const)
     app.post(
       `/v1/flows/:name/${action}`,

@@ -10,7 +10,7 @@ import { upsertOrder } from '../orders/service.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
 import { flowsSubscriber } from './jobs.js';
 import { flowReport } from './report.js';
-import { advanceFlows, getFlow, moveFlow, saveFlow } from './service.js';
+import { advanceFlows, getFlow, moveFlow, saveFlow, simulateFlow } from './service.js';
 
 const template = (name: string) => ({
   name,
@@ -320,5 +320,17 @@ describe.each(testEngines())('flows runtime on %s', (engine) => {
     );
     expect(r.revenue.verdict).toMatch(/^The flow /);
     await expect(flowReport(ctx, { name: 'thanks', days: 0 })).rejects.toThrow(/days must be/);
+    // Who would enter: the 60 orders of the 40 buyers in the last 45 days, replayed against re-entry.
+    expect(await simulateFlow(ctx, { name: 'thanks', days: 45 })).toMatchObject({
+      events: 60,
+      customers: 40,
+      wouldEnter: 0,
+      excluded: { inFlight: 0, reentry: 40 },
+    });
+    await saveFlow(ctx, { body: { ...thanks, name: 'sim', holdoutShare: 0 }, by: 'test' });
+    const sim = await simulateFlow(ctx, { name: 'sim', days: 45 });
+    expect(sim).toMatchObject({ events: 60, customers: 40, wouldEnter: 40, holdout: 0 });
+    expect(sim.sample).toHaveLength(20);
+    await expect(simulateFlow(ctx, { name: 'sim', days: 0 })).rejects.toThrow(/days must be/);
   });
 });
