@@ -1,6 +1,8 @@
 import type { JobHandler } from '../../kit/context.js';
 import { DOMAIN_EVENT_TYPES, type Subscriber } from '../../kit/events.js';
-import { ADVANCE_JOB, advanceFlows, handleFlowEvents } from './service.js';
+import { ADVANCE_JOB } from './definitions.js';
+import { handleFlowEvents } from './enter.js';
+import { advanceFlows } from './runner.js';
 
 export const FLOW_JOBS: Record<string, JobHandler> = {
   // Each step is keyed (run × step, in the transaction of its effect): a re-run repeats nothing.

@@ -6,7 +6,7 @@ import { DAY_MS } from '../../shared/time.js';
 import { formatMoney } from '../reports/digestFormat.js';
 import { getStore } from '../settings/service.js';
 import * as repo from './repository.js';
-import { sourceOf } from './service.js';
+import { sourceOf } from './definitions.js';
 
 /**
  * A flow's figures (`retain flows report`, `GET /v1/flows/{name}/report`): entries by how they stand,

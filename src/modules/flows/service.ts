@@ -1,16 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { calendarOf } from '../../analytics/calendar.js';
 import type { ModuleContext } from '../../kit/context.js';
-import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
 import { validationError } from '../../kit/http/errors.js';
-import type { Queryable } from '../../storage/port.js';
 import { AppError } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
-import { getTemplate, notifyDelivery, queueSendTo, templateForSend } from '../messaging/service.js';
-import { countSegment, matchesRule } from '../segments/service.js';
-import { getStore } from '../settings/service.js';
+import { getTemplate } from '../messaging/service.js';
+import { countSegment } from '../segments/service.js';
+import { ADVANCE_JOB, definitionOf } from './definitions.js';
+import { unitHash } from './enter.js';
 import * as repo from './repository.js';
-import { FlowDefinition, type EventMatch, type Flow, type Step } from './schema.js';
+import { FlowDefinition, type Flow } from './schema.js';
+
+export { ADVANCE_JOB, sourceOf } from './definitions.js';
+export { handleFlowEvents } from './enter.js';
+export { advanceFlows, type AdvanceCounts } from './runner.js';
 
 /**
  * Flows (issue 26; docs/flows.md). A customer enters when a domain event matches an active flow's
@@ -21,23 +22,6 @@ import { FlowDefinition, type EventMatch, type Flow, type Step } from './schema.
  * customer × occurrence — so a step is taken at most once, and the goal is re-checked right before each
  * send. Runs keep the version they entered on.
  */
-
-export const ADVANCE_JOB = 'flows.advance';
-export const sourceOf = (name: string) => `flow:${name}`;
-
-const definitions = new Map<string, FlowDefinition>();
-async function definitionOf(db: Queryable, flowId: number, version: number): Promise<FlowDefinition> {
-  const key = `${flowId}@${version}`;
-  let d = definitions.get(key);
-  if (!d) {
-    const text = await repo.definitionOf(db, flowId, version);
-    if (text === null) throw new AppError('internal', `flow ${flowId} has no version ${version}`);
-    d = FlowDefinition.parse(JSON.parse(text));
-    if (definitions.size > 500) definitions.clear();
-    definitions.set(key, d);
-  }
-  return d;
-}
 
 async function flowOut(ctx: ModuleContext, f: repo.FlowRow): Promise<Flow> {
   const counts = new Map((await repo.runCounts(ctx.db, f.flow_id)).map((r) => [r.status, r.n]));
@@ -155,263 +139,6 @@ export async function moveFlow(
     );
   if (m.to === 'active') ctx.jobs.notify(ADVANCE_JOB);
   return flowOut(ctx, (await repo.flowByName(ctx.db, name))!);
-}
-
-// ------------------------------------------------------------------------------------------------
-// Entering and leaving
-
-function matches(m: EventMatch, e: DomainEvent): boolean {
-  if (m.event !== e.type) return false;
-  if (m.eventType !== undefined && (e.payload as { event_type?: string }).event_type !== m.eventType)
-    return false;
-  if (m.segment !== undefined && (e.payload as { segment?: string }).segment !== m.segment) return false;
-  return true;
-}
-
-/** A stable share in [0, 1) for the holdout draw (flow × customer × occurrence). */
-function unitHash(...parts: (string | number)[]): number {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest();
-  return h.readUIntBE(0, 6) / 2 ** 48;
-}
-
-/**
- * The flows' subscriber: goals first (an order that is a flow's goal ends the runs it converts), then
- * triggers (entering per the re-entry rules; never twice at once; the holdout drawn by a stable hash).
- * Runs in the subscriber's transaction: the cursor and the runs commit together.
- */
-export async function handleFlowEvents(ctx: SubscriberContext, events: readonly DomainEvent[]) {
-  const now = ctx.clock.now();
-  const withCustomer = events.filter((e) => e.customer_id !== null);
-  if (withCustomer.length === 0) return;
-  // Goals, per the version each run entered on (a paused flow's runs convert too; the holdout's count).
-  const open = await repo.openRunsOf(ctx.tx, [...new Set(withCustomer.map((e) => e.customer_id!))]);
-  for (const run of open) {
-    const goal = (await definitionOf(ctx.tx, run.flow_id, run.version)).goal;
-    if (!goal) continue;
-    const hit = withCustomer.find(
-      (e) =>
-        e.customer_id === run.customer_id && matches(goal, e) && new Date(e.occurred_at) >= run.entered_at,
-    );
-    if (hit) await repo.endByGoal(ctx.tx, run.run_id, now, `${hit.type} #${hit.id}`);
-  }
-  const flows = await repo.activeFlows(ctx.tx);
-  const defs = await Promise.all(flows.map((f) => definitionOf(ctx.tx, f.flow_id, f.version)));
-  let entered = 0;
-  for (const e of withCustomer)
-    for (const [i, f] of flows.entries()) {
-      const def = defs[i]!;
-      if (!matches(def.trigger, e)) continue;
-      // Never twice at once; then the re-entry rule (a holdout entry counts as an entry).
-      const last = await repo.latestRun(ctx.tx, f.flow_id, e.customer_id!);
-      if (last?.status === 'active') continue;
-      const r = def.reentry;
-      if (last && r.kind === 'once') continue;
-      if (last && r.kind === 'after' && now.getTime() - last.entered_at.getTime() < r.days * DAY_MS) continue;
-      const occurrence = r.kind === 'once' ? 'once' : `event:${e.id}`;
-      const holdout = unitHash(f.flow_id, e.customer_id!, occurrence) < def.holdoutShare;
-      const run = await repo.insertRun(ctx.tx, {
-        flowId: f.flow_id,
-        version: f.version,
-        customerId: e.customer_id!,
-        occurrence,
-        status: holdout ? 'holdout' : 'active',
-        step: holdout ? null : def.steps[0]!.id,
-        now,
-      });
-      if (run !== null && !holdout) entered++;
-    }
-  if (entered > 0)
-    await ctx.jobs.enqueueIn(
-      ctx.tx,
-      ADVANCE_JOB,
-      {},
-      { idempotencyKey: `${ADVANCE_JOB}:${now.toISOString()}:${randomBytes(4).toString('hex')}` },
-    );
-}
-
-// ------------------------------------------------------------------------------------------------
-// The runner
-
-/** When a step that waits is over, from the moment it became due (`zone`: the customer's). */
-function waitEnd(step: Step, from: Date, zone: string): Date {
-  if ('wait' in step) {
-    const d = step.wait;
-    return new Date(
-      from.getTime() + ((d.days ?? 0) * 1440 + (d.hours ?? 0) * 60 + (d.minutes ?? 0)) * 60_000,
-    );
-  }
-  if ('waitUntil' in step) {
-    const cal = calendarOf(zone);
-    const [h, m] = step.waitUntil.localTime.split(':').map(Number) as [number, number];
-    const today = Math.floor((from.getTime() + cal.offsetMs(from.getTime())) / DAY_MS);
-    for (let day = today; ; day++) {
-      const at = cal.instantOfWall(day * DAY_MS + (h * 60 + m) * 60_000);
-      if (at > from.getTime()) return new Date(at);
-    }
-  }
-  return from;
-}
-
-export interface AdvanceCounts {
-  runs: number;
-  sent: number;
-  goal: number;
-  completed: number;
-}
-
-/**
- * `flows.advance` (every minute, and when someone enters), `retain flows advance`: takes each due run
- * through its steps until it waits or ends — one transaction per run.
- */
-export async function advanceFlows(
-  ctx: ModuleContext,
-  opts: { limit?: number } = {},
-): Promise<AdvanceCounts> {
-  const counts: AdvanceCounts = { runs: 0, sent: 0, goal: 0, completed: 0 };
-  for (;;) {
-    const due = await repo.dueRuns(ctx.db, ctx.clock.now(), opts.limit ?? 500);
-    if (due.length === 0) break;
-    const flows = new Map((await repo.listFlows(ctx.db)).map((f) => [f.flow_id, f]));
-    let progressed = 0;
-    for (const run of due) {
-      const r = await advanceRun(ctx, flows.get(run.flow_id)!, run);
-      if (r === null) continue;
-      progressed++;
-      counts.runs++;
-      counts.sent += r.sent;
-      if (r.status === 'goal') counts.goal++;
-      if (r.status === 'completed' || r.status === 'exited') counts.completed++;
-    }
-    if (progressed === 0 || opts.limit !== undefined) break;
-  }
-  if (counts.sent > 0) notifyDelivery(ctx);
-  return counts;
-}
-
-class Lost extends Error {}
-
-async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunRow) {
-  const def = await definitionOf(ctx.db, run.flow_id, run.version);
-  const now = ctx.clock.now();
-  const at = run.next_at ?? now;
-  // Read before the run's transaction (one connection on DuckDB): the templates, the customer's zone,
-  // and the branches' answers at this moment (the steps of one pass happen at one moment).
-  const templates = new Map<string, Awaited<ReturnType<typeof templateForSend>>>();
-  const branches = new Map<string, boolean>();
-  for (const s of def.steps) {
-    if ('send' in s && !templates.has(s.send.template))
-      templates.set(s.send.template, await templateForSend(ctx, s.send.template));
-    if ('branch' in s) branches.set(s.id, await matchesRule(ctx, s.branch.if, run.customer_id));
-  }
-  const zone = def.steps.some((s) => 'waitUntil' in s)
-    ? ((await repo.timeZoneOf(ctx.db, run.customer_id)) ?? (await getStore(ctx)).timeZone)
-    : 'UTC';
-  try {
-    return await ctx.db.transaction(async (tx) => {
-      let sent = 0;
-      let index = def.steps.findIndex((s) => s.id === run.step);
-      let status: repo.RunRow['status'] = 'active';
-      let reason: string | null = null;
-      let nextAt: Date | null = null;
-      let stepId: string | null = run.step;
-      const take = async (step: Step, outcome: string) => {
-        if (
-          !(await repo.takeStep(tx, {
-            runId: run.run_id,
-            step: step.id,
-            customerId: run.customer_id,
-            outcome,
-            now,
-          }))
-        )
-          throw new Lost();
-      };
-      for (;;) {
-        const step = def.steps[index];
-        if (!step) {
-          status = 'completed';
-          stepId = null;
-          break;
-        }
-        stepId = step.id;
-        if ('wait' in step || 'waitUntil' in step) {
-          const until = waitEnd(step, at, zone);
-          // Arriving at a wait: taken now, due at its end; the step after it runs then.
-          await take(step, `until ${until.toISOString()}`);
-          nextAt = until;
-          stepId = def.steps[index + 1]?.id ?? null;
-          if (stepId === null) {
-            status = 'completed';
-            nextAt = null;
-          }
-          break;
-        }
-        if ('send' in step) {
-          if (
-            def.goal &&
-            (await repo.goalSince(tx, {
-              customerId: run.customer_id,
-              type: def.goal.event,
-              label: def.goal.eventType ?? def.goal.segment ?? null,
-              since: run.entered_at,
-            }))
-          ) {
-            status = 'goal';
-            reason = `${def.goal.event} before ${step.id}`;
-            stepId = step.id;
-            break;
-          }
-          const queued = await queueSendTo(ctx, tx, {
-            template: templates.get(step.send.template)!,
-            source: sourceOf(flow.name),
-            step: `v${run.version}:${step.id}`,
-            occurrence: `run-${run.run_id}`,
-            recipients: [{ customerId: run.customer_id }],
-          });
-          await take(step, queued > 0 ? 'queued' : 'already queued');
-          sent += queued;
-          index++;
-          continue;
-        }
-        if ('branch' in step) {
-          const yes = branches.get(step.id)!;
-          const to = yes ? step.branch.then : step.branch.else;
-          await take(step, `${yes ? 'then' : 'else'} → ${to}`);
-          if (to === 'exit') {
-            status = 'exited';
-            reason = `branch ${step.id}`;
-            stepId = null;
-            break;
-          }
-          index = def.steps.findIndex((s) => s.id === to);
-          continue;
-        }
-        // exit
-        await take(step, 'exit');
-        status = 'exited';
-        reason = `step ${step.id}`;
-        stepId = null;
-        break;
-      }
-      if (
-        !(await repo.moveRun(tx, {
-          runId: run.run_id,
-          fromStep: run.step,
-          step: stepId,
-          nextAt: status === 'active' ? nextAt : null,
-          status,
-          reason,
-          now,
-        }))
-      )
-        throw new Lost();
-      return { sent, status };
-    });
-  } catch (err) {
-    // Another runner took this run first: its transaction did the steps; this one wrote nothing.
-    if (err instanceof Lost) return null;
-    throw err;
-  }
 }
 
 /**

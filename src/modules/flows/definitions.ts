@@ -1,0 +1,23 @@
+import type { Queryable } from '../../storage/port.js';
+import { AppError } from '../../shared/errors.js';
+import * as repo from './repository.js';
+import { FlowDefinition } from './schema.js';
+
+export const ADVANCE_JOB = 'flows.advance';
+/** The messaging ledger's source of a flow's sends. */
+export const sourceOf = (name: string) => `flow:${name}`;
+
+const definitions = new Map<string, FlowDefinition>();
+/** A flow version's definition (cached: versions never change). */
+export async function definitionOf(db: Queryable, flowId: number, version: number): Promise<FlowDefinition> {
+  const key = `${flowId}@${version}`;
+  let d = definitions.get(key);
+  if (!d) {
+    const text = await repo.definitionOf(db, flowId, version);
+    if (text === null) throw new AppError('internal', `flow ${flowId} has no version ${version}`);
+    d = FlowDefinition.parse(JSON.parse(text));
+    if (definitions.size > 500) definitions.clear();
+    definitions.set(key, d);
+  }
+  return d;
+}
