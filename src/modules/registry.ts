@@ -22,6 +22,7 @@ import { segmentsModule } from './segments/module.js';
 import { settingsModule } from './settings/module.js';
 import { spendModule } from './spend/module.js';
 import { storefrontModule } from './storefront/module.js';
+import { tasksModule } from './tasks/module.js';
 import { usersModule } from './users/module.js';
 import { webhooksModule } from './webhooks/module.js';
 
@@ -45,6 +46,7 @@ export const MODULES: readonly RetainModule[] = [
   loyaltyModule,
   campaignsModule,
   flowsModule,
+  tasksModule,
   webhooksModule,
   storefrontModule,
   apikeysModule,

@@ -25,11 +25,14 @@ export type Permission =
   | 'store:manage'
   | 'loyalty:read'
   | 'loyalty:write'
-  | 'loyalty:manage';
+  | 'loyalty:manage'
+  | 'tasks:read'
+  | 'tasks:write';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
- * (support desk), no reports, exports or ingestion; marketer: reads + segments/campaigns; admin: all.
+ * (support desk), service tasks, no reports, exports or ingestion; marketer: reads + segments/campaigns
+ * + tasks; admin: all.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -53,6 +56,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'loyalty:read',
     'loyalty:write',
     'loyalty:manage',
+    'tasks:read',
+    'tasks:write',
   ],
   analyst: [
     'customers:read',
@@ -64,6 +69,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'events:read',
     'messaging:read',
     'loyalty:read',
+    'tasks:read',
   ],
   marketer: [
     'customers:read',
@@ -77,8 +83,18 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'loyalty:read',
     'loyalty:write',
     'loyalty:manage',
+    'tasks:read',
+    'tasks:write',
   ],
-  agent: ['customers:read', 'commerce:read', 'consent:write', 'loyalty:read', 'loyalty:write'],
+  agent: [
+    'customers:read',
+    'commerce:read',
+    'consent:write',
+    'loyalty:read',
+    'loyalty:write',
+    'tasks:read',
+    'tasks:write',
+  ],
 };
 
 /** Roles holding a permission (for the OpenAPI descriptions). */
