@@ -1,8 +1,8 @@
-import { randomInt } from 'node:crypto';
 import { calendarOf } from '../../analytics/calendar.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
+import { newDiscountCode } from '../../shared/discountCode.js';
 import { minorDigits } from '../../shared/money.js';
 import { DAY_MS } from '../../shared/time.js';
 import {
@@ -239,12 +239,7 @@ const variantPlans = async (ctx: ModuleContext, c: repo.CampaignRow): Promise<Va
   }));
 };
 
-const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-const newCode = (prefix: string) => {
-  let s = '';
-  for (let i = 0; i < 10; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-  return `${prefix}${s.slice(0, 5)}-${s.slice(5)}`;
-};
+const newCode = newDiscountCode;
 
 /**
  * Assigns the audience and queues every variant, in one transaction whose first statement claims the

@@ -83,8 +83,61 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
         cmd,
         r,
         () =>
-          `${r.flow} v${r.version} over ${r.days} days: ${r.events} ${r.trigger.event} events of ${r.customers} customers; ` +
+          (r.mode === 'now'
+            ? `${r.flow} v${r.version} now: ${r.trigger.time.kind} holds for ${r.customers} customers; `
+            : `${r.flow} v${r.version} over ${r.days} days: ${r.events} ${r.trigger.event} events of ${r.customers} customers; `) +
           `${r.wouldEnter} would enter (${r.holdout} of them in the holdout); ${r.excluded.inFlight} already in the flow, ${r.excluded.reentry} kept out by re-entry`,
+      );
+    });
+  flows
+    .command('templates')
+    .description('the built-in flows: welcome, abandoned checkout, browse abandonment, win-back, birthday …')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { listBuiltins } = await import('./service.js');
+      const list = listBuiltins();
+      emit(cmd, list, () =>
+        list
+          .map(
+            (b) => `${b.key}  ${b.title}
+  ${b.description}
+  messages: ${b.messages.join(', ')}`,
+          )
+          .join('\n'),
+      );
+    });
+  flows
+    .command('install <key>')
+    .description('install a built-in flow as a draft with its messages (templates you already have are kept)')
+    .option('--name <name>', "the flow's name (default: the key)")
+    .option(
+      '--shop-url <url>',
+      "where the messages' buttons lead (default: the storefront site key's origin)",
+    )
+    .action(async (key: string, o: { name?: string; shopUrl?: string }, cmd: Command) => {
+      const { installBuiltin } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        installBuiltin(ctx, { key, name: o.name, shopUrl: o.shopUrl, by: 'cli' }),
+      );
+      emit(
+        cmd,
+        r,
+        () =>
+          `installed ${line(r.flow)} (a draft: read it, \`retain flows simulate ${r.flow.name}\`, then activate)\n` +
+          `templates created: ${r.templates.created.join(', ') || 'none'}; kept: ${r.templates.kept.join(', ') || 'none'}` +
+          (r.shopUrl ? '' : '\nno shop address: the messages have no shop button (--shop-url)'),
+      );
+    });
+  flows
+    .command('sweep-time')
+    .description('enter the customers the time conditions hold for now (retain serve does it every hour)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { sweepTimeTriggers } = await import('./time.js');
+      const r = await cli.withContext(cmd, (ctx) => sweepTimeTriggers(ctx));
+      emit(
+        cmd,
+        r,
+        () =>
+          `${r.flows} flows with a time condition: ${r.candidates} customers due, ${r.entered} entered, ${r.holdout} in the holdout`,
       );
     });
   flows

@@ -3,12 +3,17 @@ import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
 import { DAY_MS } from '../../shared/time.js';
 import { ADVANCE_JOB, definitionOf } from './definitions.js';
 import * as repo from './repository.js';
-import type { EventMatch } from './schema.js';
+import type { Trigger } from './schema.js';
 
 /** Flows (docs/flows.md): customers entering on events, and leaving on their goal. */
 
-export function matches(m: EventMatch, e: DomainEvent): boolean {
+export function matches(m: Trigger, e: DomainEvent): boolean {
+  if (!('event' in m)) return false; // a time trigger: entered by the time sweep (time.ts)
   if (m.event !== e.type) return false;
+  if (m.where !== undefined) {
+    const payload = e.payload as Record<string, unknown>;
+    for (const [k, v] of Object.entries(m.where)) if (payload[k] !== v) return false;
+  }
   if (m.eventType !== undefined && (e.payload as { event_type?: string }).event_type !== m.eventType)
     return false;
   if (m.segment !== undefined && (e.payload as { segment?: string }).segment !== m.segment) return false;

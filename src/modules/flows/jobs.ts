@@ -3,13 +3,20 @@ import { DOMAIN_EVENT_TYPES, type Subscriber } from '../../kit/events.js';
 import { ADVANCE_JOB } from './definitions.js';
 import { handleFlowEvents } from './enter.js';
 import { advanceFlows } from './runner.js';
+import { sweepTimeTriggers, TIME_JOB } from './time.js';
+import { wakeWaiting } from './wake.js';
 
 export const FLOW_JOBS: Record<string, JobHandler> = {
   // Each step is keyed (run × step, in the transaction of its effect): a re-run repeats nothing.
   [ADVANCE_JOB]: async (ctx) => ({ ...(await advanceFlows(ctx)) }),
+  // Each entry is keyed (flow × customer × occasion): a re-run enters nobody twice.
+  [TIME_JOB]: async (ctx) => ({ ...(await sweepTimeTriggers(ctx)) }),
 };
 
-/** Entries and goals as events arrive, in the dispatcher's transaction (exactly once in effect). */
+/**
+ * Entries, goals and waits ending as events arrive, in the dispatcher's transaction (exactly once in
+ * effect).
+ */
 export const flowsSubscriber: Subscriber = {
   name: 'flows',
   types: DOMAIN_EVENT_TYPES,
@@ -17,5 +24,6 @@ export const flowsSubscriber: Subscriber = {
   batchSize: 500,
   handle: async (ctx, events) => {
     await handleFlowEvents(ctx, events);
+    await wakeWaiting(ctx, events);
   },
 };

@@ -66,3 +66,33 @@ export const flowsMigration: Migration = {
       : []),
   ],
 };
+
+/**
+ * Migration 28, flows v2 (issue 26): what entered a run (`flow_run_context`: the trigger's event or
+ * time condition — the product due again, the points expiring — for the run's templates), and the
+ * discount codes a flow's send steps generate (`flow_codes`, one per run and step; orders using one
+ * attribute to the flow).
+ */
+export const flowsV2Migration: Migration = {
+  version: 28,
+  name: 'flows-v2',
+  statements: () => [
+    `CREATE TABLE flow_run_context (
+      run_id BIGINT PRIMARY KEY,
+      customer_id BIGINT NOT NULL,
+      context TEXT NOT NULL
+    )`,
+    `CREATE TABLE flow_codes (
+      code TEXT PRIMARY KEY,
+      flow_id BIGINT NOT NULL,
+      run_id BIGINT NOT NULL,
+      step TEXT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('percent', 'amount')),
+      value BIGINT NOT NULL,
+      expires_at TIMESTAMP NOT NULL,
+      created_at TIMESTAMP NOT NULL,
+      UNIQUE (run_id, step)
+    )`,
+  ],
+};

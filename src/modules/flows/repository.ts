@@ -128,6 +128,54 @@ export async function insertRun(
   return rows[0]?.run_id ?? null;
 }
 
+/** What entered a run by a time condition (JSON), for its templates. */
+export async function insertRunContext(tx: Queryable, runId: number, customerId: number, context: string) {
+  await tx.exec(
+    `INSERT INTO flow_run_context (run_id, customer_id, context) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING`,
+    [runId, customerId, context],
+  );
+}
+
+export async function runContext(db: Queryable, runId: number): Promise<string | null> {
+  const [r] = await db.query<{ context: string }>(`SELECT context FROM flow_run_context WHERE run_id = $1`, [
+    runId,
+  ]);
+  return r?.context ?? null;
+}
+
+/** A generated code for the run's step; false when the code is taken (the caller draws another). */
+export async function insertCode(
+  tx: Queryable,
+  c: {
+    code: string;
+    flowId: number;
+    runId: number;
+    step: string;
+    customerId: number;
+    kind: 'percent' | 'amount';
+    value: number;
+    expiresAt: Date;
+    now: Date;
+  },
+): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO flow_codes (code, flow_id, run_id, step, customer_id, kind, value, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamp, $9::timestamp) ON CONFLICT DO NOTHING RETURNING code`,
+    [c.code, c.flowId, c.runId, c.step, c.customerId, c.kind, c.value, c.expiresAt, c.now],
+  );
+  return rows.length > 0;
+}
+
+/** Orders that used one of the flow's codes: count and net total per currency. */
+export async function codeOrders(db: Queryable, flowId: number) {
+  return db.query<{ currency: string; orders: number; total: number }>(
+    `SELECT o.currency, CAST(COUNT(DISTINCT o.order_id) AS INTEGER) AS orders, CAST(SUM(o.total_minor) AS BIGINT) AS total
+     FROM flow_codes k JOIN order_discount_codes d ON d.code = k.code JOIN orders o ON o.order_id = d.order_id
+     WHERE k.flow_id = $1 GROUP BY o.currency ORDER BY o.currency`,
+    [flowId],
+  );
+}
+
 /** Runs due now, oldest first. */
 export async function dueRuns(db: Queryable, now: Date, limit: number): Promise<RunRow[]> {
   return db.query<RunRow>(
@@ -174,6 +222,24 @@ export async function takeStep(
     `INSERT INTO flow_steps (run_id, step, customer_id, taken_at, outcome) VALUES ($1, $2, $3, $4::timestamp, $5)
      ON CONFLICT (run_id, step) DO NOTHING RETURNING run_id`,
     [o.runId, o.step, o.customerId, o.now, o.outcome],
+  );
+  return rows.length > 0;
+}
+
+export async function stepTaken(db: Queryable, runId: number, step: string): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 AS one FROM flow_steps WHERE run_id = $1 AND step = $2`, [
+    runId,
+    step,
+  ]);
+  return rows.length > 0;
+}
+
+/** Wakes a run waiting at `step` (a waitFor whose event came): due now. Whether it was waiting there. */
+export async function wakeRun(tx: Queryable, runId: number, step: string, now: Date): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE flow_runs SET next_at = $3::timestamp, updated_at = $3::timestamp
+     WHERE run_id = $1 AND step = $2 AND status = 'active' AND next_at > $3::timestamp RETURNING run_id`,
+    [runId, step, now],
   );
   return rows.length > 0;
 }
@@ -229,6 +295,14 @@ export async function customerIdOf(db: Queryable, externalId: string): Promise<n
   return r?.customer_id ?? null;
 }
 
+export async function customerOf(db: Queryable, customerId: number) {
+  const [r] = await db.query<{ external_id: string; time_zone: string | null }>(
+    `SELECT external_id, time_zone FROM customers WHERE customer_id = $1`,
+    [customerId],
+  );
+  return r ?? null;
+}
+
 export async function timeZoneOf(db: Queryable, customerId: number): Promise<string | null> {
   const [r] = await db.query<{ time_zone: string | null }>(
     `SELECT time_zone FROM customers WHERE customer_id = $1`,
@@ -243,6 +317,8 @@ export async function eraseCustomerFlows(tx: Queryable, customerId: number): Pro
     `UPDATE flow_runs SET status = 'exited', next_at = NULL, reason = 'erased' WHERE customer_id = $1 AND status IN ('active', 'holdout')`,
     [customerId],
   );
+  // What entered them may name a product they bought: gone with them.
+  await tx.exec(`DELETE FROM flow_run_context WHERE customer_id = $1`, [customerId]);
 }
 
 /**
@@ -267,6 +343,8 @@ export async function mergeCustomerFlows(tx: Queryable, fromIds: readonly number
   );
   await tx.exec(`UPDATE flow_runs SET customer_id = $1 WHERE customer_id IN (${from})`, params);
   await tx.exec(`UPDATE flow_steps SET customer_id = $1 WHERE customer_id IN (${from})`, params);
+  await tx.exec(`UPDATE flow_run_context SET customer_id = $1 WHERE customer_id IN (${from})`, params);
+  await tx.exec(`UPDATE flow_codes SET customer_id = $1 WHERE customer_id IN (${from})`, params);
 }
 
 /**

@@ -34,6 +34,58 @@ export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
     }),
     async (c) => c.json(await service.getFlow(deps, { name: c.req.param('name') })),
   );
+  app.get(
+    '/v1/flow-templates',
+    documented(app, auth, 'messaging:read', {
+      method: 'get',
+      path: '/v1/flow-templates',
+      tags,
+      summary: 'The built-in flows (welcome, abandoned checkout, win-back, birthday …) with their messages',
+      responses: {
+        200: json(z.object({ data: z.array(z.record(z.string(), z.unknown())) }), 'The built-in flows'),
+      },
+    }),
+    (c) => c.json({ data: service.listBuiltins() }),
+  );
+  app.post(
+    '/v1/flow-templates/:key/install',
+    documented(app, auth, 'campaigns:write', {
+      method: 'post',
+      path: '/v1/flow-templates/{key}/install',
+      tags,
+      summary:
+        'Install a built-in flow as a draft with its messages (templates the store already has by those names are kept)',
+      request: {
+        params: z.object({ key: z.string() }),
+        body: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: z
+                .object({ name: z.string().optional(), shopUrl: z.string().optional() })
+                .openapi('FlowInstall'),
+            },
+          },
+        },
+      },
+      responses: {
+        201: json(z.record(z.string(), z.unknown()).openapi('FlowInstalled'), 'The flow and its messages'),
+      },
+    }),
+    async (c) => {
+      const text = await c.req.text();
+      const body = (text.trim() ? JSON.parse(text) : {}) as { name?: string; shopUrl?: string };
+      return c.json(
+        await service.installBuiltin(deps, {
+          key: c.req.param('key'),
+          name: body.name,
+          shopUrl: body.shopUrl,
+          by: who(c),
+        }),
+        201,
+      );
+    },
+  );
   app.put(
     '/v1/flows/:name',
     documented(app, auth, 'campaigns:write', {

@@ -2,11 +2,21 @@ import { calendarOf } from '../../analytics/calendar.js';
 import type { ModuleContext } from '../../kit/context.js';
 import { DAY_MS } from '../../shared/time.js';
 import { notifyDelivery, queueSendTo, templateForSend } from '../messaging/service.js';
-import { matchesRule } from '../segments/service.js';
+import { changeTagsIn, matchesRule } from '../segments/service.js';
+import { currentProgram, grantPointsIn } from '../loyalty/service.js';
+import { customerEventsSince, eventById } from '../outbox/repository.js';
+import { createTaskIn } from '../tasks/service.js';
+import { formatMoney } from '../reports/digestFormat.js';
+import { newDiscountCode } from '../../shared/discountCode.js';
+import { minorDigits } from '../../shared/money.js';
+import { AppError } from '../../shared/errors.js';
+import type { DomainEvent } from '../../kit/events.js';
+import type { Queryable } from '../../storage/port.js';
+import { matches } from './enter.js';
 import { getStore } from '../settings/service.js';
 import { definitionOf, sourceOf } from './definitions.js';
 import * as repo from './repository.js';
-import type { Step } from './schema.js';
+import type { EventMatch, Step } from './schema.js';
 
 /** Flows (docs/flows.md): the runner taking each due run through its steps. */
 
@@ -68,12 +78,45 @@ export async function advanceFlows(
 
 class Lost extends Error {}
 
+/** What a run's templates see as `flow`: the flow, and what entered the run (its event, or time condition). */
+async function flowVariables(
+  ctx: ModuleContext,
+  flow: repo.FlowRow,
+  run: repo.RunRow,
+): Promise<Record<string, unknown>> {
+  const vars: Record<string, unknown> = {
+    name: flow.name,
+    version: run.version,
+    entered_at: run.entered_at.toISOString(),
+  };
+  if (run.occurrence.startsWith('event:')) {
+    const e = await eventById(ctx.db, Number(run.occurrence.slice('event:'.length)));
+    if (e) vars.event = { type: e.type, occurred_at: e.occurred_at, ...e.payload };
+  } else {
+    const context = await repo.runContext(ctx.db, run.run_id);
+    if (context !== null) Object.assign(vars, JSON.parse(context) as Record<string, unknown>);
+  }
+  return vars;
+}
+
+/** Whether the customer had an event matching `m` at or after `since` (the goal's re-check, a waitFor's). */
+async function happened(
+  tx: Queryable,
+  customerId: number,
+  m: EventMatch,
+  since: Date,
+): Promise<DomainEvent | null> {
+  const events = await customerEventsSince(tx, { customerId, type: m.event, since, limit: 1000 });
+  return events.find((e) => matches(m, e)) ?? null;
+}
+
 async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunRow) {
   const def = await definitionOf(ctx.db, run.flow_id, run.version);
   const now = ctx.clock.now();
   const at = run.next_at ?? now;
-  // Read before the run's transaction (one connection on DuckDB): the templates, the customer's zone,
-  // and the branches' answers at this moment (the steps of one pass happen at one moment).
+  // Read before the run's transaction (one connection on DuckDB): the templates, the customer, the
+  // store, the programme, what entered the run, and the branches' answers at this moment (the steps of
+  // one pass happen at one moment).
   const templates = new Map<string, Awaited<ReturnType<typeof templateForSend>>>();
   const branches = new Map<string, boolean>();
   for (const s of def.steps) {
@@ -81,9 +124,12 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
       templates.set(s.send.template, await templateForSend(ctx, s.send.template));
     if ('branch' in s) branches.set(s.id, await matchesRule(ctx, s.branch.if, run.customer_id));
   }
-  const zone = def.steps.some((s) => 'waitUntil' in s)
-    ? ((await repo.timeZoneOf(ctx.db, run.customer_id)) ?? (await getStore(ctx)).timeZone)
-    : 'UTC';
+  const store = await getStore(ctx);
+  const who = await repo.customerOf(ctx.db, run.customer_id);
+  const zone = who?.time_zone ?? store.timeZone;
+  const program = def.steps.some((s) => 'points' in s) ? await currentProgram(ctx) : null;
+  const sends = def.steps.some((s) => 'send' in s);
+  const vars = sends ? await flowVariables(ctx, flow, run) : {};
   try {
     return await ctx.db.transaction(async (tx) => {
       let sent = 0;
@@ -92,11 +138,12 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
       let reason: string | null = null;
       let nextAt: Date | null = null;
       let stepId: string | null = run.step;
-      const take = async (step: Step, outcome: string) => {
+      let resuming = true; // the first step looked at may be a waitFor the run is waiting at
+      const take = async (step: Step | string, outcome: string) => {
         if (
           !(await repo.takeStep(tx, {
             runId: run.run_id,
-            step: step.id,
+            step: typeof step === 'string' ? step : step.id,
             customerId: run.customer_id,
             outcome,
             now,
@@ -104,14 +151,42 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
         )
           throw new Lost();
       };
+      /** Goes to `to` (a later step or exit); whether the run goes on. */
+      const jump = (to: string, why: string) => {
+        if (to === 'exit') {
+          status = 'exited';
+          reason = why;
+          stepId = null;
+          return false;
+        }
+        index = def.steps.findIndex((s) => s.id === to);
+        return true;
+      };
       for (;;) {
         const step = def.steps[index];
+        const resumed = resuming;
+        resuming = false;
         if (!step) {
           status = 'completed';
           stepId = null;
           break;
         }
         stepId = step.id;
+        if ('waitFor' in step) {
+          if (resumed && (await repo.stepTaken(tx, run.run_id, step.id))) {
+            // Back at the wait: the event came (on to the next step), or the time ran out.
+            const hit = await happened(tx, run.customer_id, step.waitFor.event, run.entered_at);
+            const to = hit ? undefined : step.waitFor.onTimeout;
+            await take(`${step.id}:done`, hit ? `${hit.type} #${hit.id}` : `timed out → ${to ?? 'next'}`);
+            if (to === undefined) index++;
+            else if (!jump(to, `timed out at ${step.id}`)) break;
+            continue;
+          }
+          const until = waitEnd({ id: step.id, wait: step.waitFor.within }, at, zone);
+          await take(step, `until ${step.waitFor.event.event} or ${until.toISOString()}`);
+          nextAt = until;
+          break; // due at the timeout, or woken by the event (docs/flows.md#steps)
+        }
         if ('wait' in step || 'waitUntil' in step) {
           const until = waitEnd(step, at, zone);
           // Arriving at a wait: taken now, due at its end; the step after it runs then.
@@ -125,29 +200,108 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
           break;
         }
         if ('send' in step) {
-          if (
-            def.goal &&
-            (await repo.goalSince(tx, {
-              customerId: run.customer_id,
-              type: def.goal.event,
-              label: def.goal.eventType ?? def.goal.segment ?? null,
-              since: run.entered_at,
-            }))
-          ) {
+          const goal = def.goal ? await happened(tx, run.customer_id, def.goal, run.entered_at) : null;
+          if (goal) {
             status = 'goal';
-            reason = `${def.goal.event} before ${step.id}`;
+            reason = `${goal.type} before ${step.id}`;
             stepId = step.id;
             break;
+          }
+          let variables: Record<string, unknown> = { flow: vars };
+          if (step.send.offer) {
+            const offer = step.send.offer;
+            const expires = new Date(now.getTime() + offer.validDays * DAY_MS);
+            let code = '';
+            for (let round = 0; ; round++) {
+              if (round === 5) throw new AppError('internal', 'could not generate a unique discount code');
+              code = newDiscountCode(offer.prefix ?? '');
+              if (
+                await repo.insertCode(tx, {
+                  code,
+                  flowId: run.flow_id,
+                  runId: run.run_id,
+                  step: step.id,
+                  customerId: run.customer_id,
+                  kind: offer.kind,
+                  value: offer.value,
+                  expiresAt: expires,
+                  now,
+                })
+              )
+                break;
+            }
+            variables = {
+              ...variables,
+              discount_code: code,
+              offer: {
+                code,
+                kind: offer.kind,
+                value: offer.value,
+                value_text:
+                  offer.kind === 'percent'
+                    ? `${offer.value}%`
+                    : formatMoney(
+                        offer.value,
+                        store.currency ? minorDigits(store.currency) : 2,
+                        store.currency,
+                      ),
+                expires_at: expires.toISOString(),
+                expires_on: calendarOf(zone).dayOfMs(expires.getTime()),
+              },
+            };
           }
           const queued = await queueSendTo(ctx, tx, {
             template: templates.get(step.send.template)!,
             source: sourceOf(flow.name),
             step: `v${run.version}:${step.id}`,
             occurrence: `run-${run.run_id}`,
-            recipients: [{ customerId: run.customer_id }],
+            recipients: [{ customerId: run.customer_id, variables }],
           });
           await take(step, queued > 0 ? 'queued' : 'already queued');
           sent += queued;
+          index++;
+          continue;
+        }
+        if ('tag' in step) {
+          await changeTagsIn(tx, run.customer_id, step.tag, now);
+          await take(
+            step,
+            [...step.tag.add.map((t) => `+${t}`), ...step.tag.remove.map((t) => `-${t}`)].join(' '),
+          );
+          index++;
+          continue;
+        }
+        if ('points' in step) {
+          const p = step.points;
+          const outcome =
+            program === null || who === null
+              ? 'no loyalty programme'
+              : await grantPointsIn(ctx, tx, program, {
+                  customerId: run.customer_id,
+                  externalId: who.external_id,
+                  key: `flow:${run.run_id}:${step.id}`,
+                  points: p.points,
+                  reason: p.reason,
+                  expiryDays: p.expiryDays,
+                  now,
+                });
+          await take(step, outcome === 'granted' ? `${p.points} points` : outcome.replace('_', ' '));
+          index++;
+          continue;
+        }
+        if ('task' in step) {
+          const t = step.task;
+          const r = await createTaskIn(tx, {
+            customerId: run.customer_id,
+            title: t.title,
+            body: t.body ?? null,
+            assignee: t.assignee ?? null,
+            dueAt: t.dueInHours ? new Date(now.getTime() + t.dueInHours * 3_600_000) : null,
+            source: sourceOf(flow.name),
+            sourceKey: `flow:${run.run_id}:${step.id}`,
+            now,
+          });
+          await take(step, `task #${r.taskId}`);
           index++;
           continue;
         }
@@ -155,13 +309,7 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
           const yes = branches.get(step.id)!;
           const to = yes ? step.branch.then : step.branch.else;
           await take(step, `${yes ? 'then' : 'else'} → ${to}`);
-          if (to === 'exit') {
-            status = 'exited';
-            reason = `branch ${step.id}`;
-            stepId = null;
-            break;
-          }
-          index = def.steps.findIndex((s) => s.id === to);
+          if (!jump(to, `branch ${step.id}`)) break;
           continue;
         }
         // exit

@@ -122,7 +122,7 @@ describe.each(testEngines())('flows runtime on %s', (engine) => {
             { id: 'b', branch: { if: {}, then: 'a', else: 'exit' } },
           ],
         },
-        /a branch goes forward: a is not after b/,
+        /a jump goes forward: a is not after b/,
       ],
       [{ ...welcome, steps: [{ id: 'a', wait: {} }] }, /at least a minute/],
       [{ ...welcome, trigger: { event: 'order.shipped' } }, /trigger\.event/],

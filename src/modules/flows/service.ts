@@ -2,10 +2,14 @@ import type { ModuleContext } from '../../kit/context.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { DAY_MS } from '../../shared/time.js';
-import { getTemplate } from '../messaging/service.js';
+import { getTemplate, saveTemplate } from '../messaging/service.js';
+import { listSiteKeys } from '../storefront/service.js';
+import { checkAssignee } from '../tasks/service.js';
+import { BUILTIN_FLOWS, templateOf } from './builtins.js';
 import { countSegment } from '../segments/service.js';
 import { ADVANCE_JOB, definitionOf } from './definitions.js';
 import { unitHash } from './enter.js';
+import { admit, TIME_JOB, timeCandidates } from './time.js';
 import * as repo from './repository.js';
 import { FlowDefinition, type Flow } from './schema.js';
 
@@ -68,6 +72,8 @@ export async function saveFlow(ctx: ModuleContext, { body, by }: { body: unknown
           });
         throw err;
       });
+    if ('task' in s && s.task.assignee !== undefined)
+      await checkAssignee(ctx.db, s.task.assignee, `steps.${i}.task.assignee`);
     if ('branch' in s)
       await countSegment(ctx, { rule: s.branch.if }).catch((err: unknown) => {
         if (err instanceof AppError && err.code === 'validation')
@@ -76,7 +82,7 @@ export async function saveFlow(ctx: ModuleContext, { body, by }: { body: unknown
       });
   }
   for (const [field, m] of [
-    ['trigger', def.trigger],
+    ['trigger', 'event' in def.trigger ? def.trigger : undefined],
     ['goal', def.goal],
   ] as const)
     if (m?.segment !== undefined)
@@ -137,7 +143,17 @@ export async function moveFlow(
       'conflict',
       `flow '${name}' is ${f.status}: only a ${m.from.join(' or ')} flow can be moved to ${m.to}`,
     );
-  if (m.to === 'active') ctx.jobs.notify(ADVANCE_JOB);
+  if (m.to === 'active') {
+    ctx.jobs.notify(ADVANCE_JOB);
+    // A time condition is looked at now, not at the next hour.
+    const def = await definitionOf(ctx.db, f.flow_id, f.version);
+    if ('time' in def.trigger)
+      await ctx.jobs.enqueue(
+        TIME_JOB,
+        {},
+        { idempotencyKey: `${TIME_JOB}:${name}:${ctx.clock.now().toISOString()}` },
+      );
+  }
   return flowOut(ctx, (await repo.flowByName(ctx.db, name))!);
 }
 
@@ -155,10 +171,29 @@ export async function simulateFlow(ctx: ModuleContext, { name, days = 7 }: { nam
   const f = await requireFlow(ctx, name);
   const def = await definitionOf(ctx.db, f.flow_id, f.version);
   const now = ctx.clock.now();
+  if ('time' in def.trigger) {
+    // A time condition: who it holds for now, through the same admission as the hourly sweep.
+    const candidates = await timeCandidates(ctx, def.trigger.time, now);
+    const a = await admit(ctx, f.flow_id, def, candidates, now);
+    return {
+      flow: f.name,
+      version: f.version,
+      mode: 'now' as const,
+      days: 0,
+      trigger: def.trigger,
+      events: candidates.length,
+      customers: new Set(candidates.map((c) => c.customerId)).size,
+      wouldEnter: a.enter.length,
+      holdout: a.enter.filter((c) => c.holdout).length,
+      excluded: { inFlight: a.excluded.inFlight, reentry: a.excluded.reentry + a.excluded.entered },
+      sample: a.enter.slice(0, 20).map((c) => c.externalId),
+    };
+  }
+  const trigger = def.trigger;
   const rows = await repo.triggerHistory(ctx.db, {
     flowId: f.flow_id,
-    type: def.trigger.event,
-    label: def.trigger.eventType ?? def.trigger.segment ?? null,
+    type: trigger.event,
+    label: trigger.eventType ?? trigger.segment ?? null,
     from: new Date(now.getTime() - days * DAY_MS),
     to: now,
   });
@@ -188,8 +223,9 @@ export async function simulateFlow(ctx: ModuleContext, { name, days = 7 }: { nam
   return {
     flow: f.name,
     version: f.version,
+    mode: 'events' as const,
     days,
-    trigger: def.trigger,
+    trigger,
     events: rows.reduce((s, c) => s + c.events, 0),
     customers: rows.length,
     wouldEnter: enter,
@@ -197,4 +233,74 @@ export async function simulateFlow(ctx: ModuleContext, { name, days = 7 }: { nam
     excluded,
     sample,
   };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Built-in flows
+
+/** `GET /v1/flow-templates`, `retain flows templates`: the built-in flows, each with its messages. */
+export function listBuiltins() {
+  return BUILTIN_FLOWS.map((b) => ({
+    key: b.key,
+    title: b.title,
+    description: b.description,
+    trigger: b.definition.trigger,
+    messages: b.messages.map((m) => m.name),
+  }));
+}
+
+/**
+ * `POST /v1/flow-templates/{key}/install`, `retain flows install <key>`: saves the built-in flow as a
+ * draft named `name` (default its key) and its messages — a template the store already has under a
+ * message's name is kept as it is (the store's edits win). The messages' buttons link to `shopUrl`, else
+ * the first origin of the storefront's site keys, else they are left out. Refused, writing nothing: an
+ * unknown key (404), a flow of that name already (409), a shop address that is not http(s).
+ */
+export async function installBuiltin(
+  ctx: ModuleContext,
+  input: { key: string; name?: string | undefined; shopUrl?: string | undefined; by: string | null },
+) {
+  const b = BUILTIN_FLOWS.find((x) => x.key === input.key);
+  if (!b)
+    throw new AppError(
+      'not_found',
+      `no built-in flow '${input.key}' (there are ${BUILTIN_FLOWS.map((x) => x.key).join(', ')})`,
+      { where: { field: 'key' } },
+    );
+  const name = input.name ?? b.key;
+  if (await repo.flowByName(ctx.db, name))
+    throw new AppError('conflict', `a flow named '${name}' exists already: install under another name`, {
+      where: { field: 'name' },
+    });
+  let shopUrl = input.shopUrl ?? null;
+  if (shopUrl !== null && !/^https?:\/\/[^\s"<>]+$/.test(shopUrl))
+    throw new AppError('validation', `the shop address must be an http(s) URL, got '${shopUrl}'`, {
+      where: { field: 'shopUrl' },
+    });
+  if (shopUrl === null) {
+    const keys = (await listSiteKeys(ctx)).filter((k) => !k.revokedAt);
+    shopUrl = keys[0]?.origins[0] ?? null;
+  }
+  // Checked before anything is written: the definition (a bad built-in would be a bug, named here).
+  const body = { name, description: b.description, ...b.definition };
+  const parsed = FlowDefinition.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, 'flow');
+  const created: string[] = [];
+  const kept: string[] = [];
+  for (const m of b.messages) {
+    const exists = await getTemplate(ctx, { name: m.name }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found') return false;
+        throw err;
+      },
+    );
+    if (exists) kept.push(m.name);
+    else {
+      await saveTemplate(ctx, { body: templateOf(m, shopUrl), by: input.by });
+      created.push(m.name);
+    }
+  }
+  const flow = await saveFlow(ctx, { body, by: input.by });
+  return { flow, templates: { created, kept }, shopUrl };
 }

@@ -1120,6 +1120,53 @@ export async function adjust(ctx: ModuleContext, input: unknown, by: string | nu
   return { applied, member: await memberView(ctx, p, c.customer_id) };
 }
 
+/**
+ * Points granted by another module inside its own transaction `tx` (a flow's points step), keyed
+ * `key` (a second call with the key grants nothing). `program`: the current programme, read before the
+ * transaction ({@link currentProgram}). `not_member`: the customer has not joined (nothing written).
+ */
+export async function grantPointsIn(
+  ctx: Pick<ModuleContext, 'db'>,
+  tx: Queryable,
+  program: LoadedProgram,
+  g: {
+    customerId: number;
+    externalId: string;
+    key: string;
+    points: number;
+    reason: string;
+    expiryDays?: number | undefined;
+    now: Date;
+  },
+): Promise<'granted' | 'already' | 'not_member'> {
+  return inLedger(
+    ctx,
+    [g.customerId],
+    g.now,
+    async (s) => {
+      if (!s.ledgers.has(g.customerId)) return 'not_member';
+      s.externalIds.set(g.customerId, g.externalId);
+      const ids = await creditGrants(s, [
+        {
+          customerId: g.customerId,
+          key: g.key,
+          kind: 'action',
+          orderId: null,
+          programVersion: program.version,
+          points: g.points,
+          baseMinor: null,
+          earnedAt: g.now,
+          availableAt: g.now,
+          expiresAt: addDays(g.now, g.expiryDays ?? program.config.expiryDays),
+          reason: g.reason,
+        },
+      ]);
+      return ids.size === 1 ? 'granted' : 'already';
+    },
+    tx,
+  );
+}
+
 /** `POST /v1/loyalty/actions`: points for an action the programme names (one grant per reference). */
 export async function rewardAction(ctx: ModuleContext, input: unknown) {
   const parsed = ActionInput.safeParse(input ?? {});

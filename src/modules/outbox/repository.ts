@@ -237,6 +237,25 @@ export async function eventsAfter(
   return rows.map(toEvent);
 }
 
+/** One recorded event by id (null: none, or erased). */
+export async function eventById(db: Queryable, id: number): Promise<DomainEvent | null> {
+  const [r] = await db.query<EventDbRow>(`SELECT ${COLUMNS} FROM domain_events WHERE event_id = $1`, [id]);
+  return r ? toEvent(r) : null;
+}
+
+/** The customer's events of `type` that occurred at or after `since`, oldest first (at most `limit`). */
+export async function customerEventsSince(
+  db: Queryable,
+  q: { customerId: number; type: DomainEventType; since: Date; limit: number },
+): Promise<DomainEvent[]> {
+  const rows = await db.query<EventDbRow>(
+    `SELECT ${COLUMNS} FROM domain_events WHERE customer_id = $1 AND type = $2 AND occurred_at >= $3::timestamp
+     ORDER BY event_id LIMIT ${Math.max(1, Math.floor(q.limit))}`,
+    [q.customerId, q.type, q.since],
+  );
+  return rows.map(toEvent);
+}
+
 /** The largest recorded (visible) event id, 0 when none. */
 export async function maxEventId(db: Queryable): Promise<number> {
   const [r] = await db.query<{ n: number | null }>(`SELECT MAX(event_id) AS n FROM domain_events`);

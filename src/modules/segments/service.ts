@@ -5,7 +5,7 @@ import type { ZodError } from 'zod';
 import { validationError } from '../../kit/http/errors.js';
 import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { AppError, invalid } from '../../shared/errors.js';
-import type { SqlValue } from '../../storage/port.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
 import { customerByIdOrAlias } from '../customers/repository.js';
 import { getStore } from '../settings/service.js';
 import { BUILTIN_SEGMENTS, builtinSegment, favouriteSegment, type BuiltinSegment } from './builtins.js';
@@ -438,6 +438,17 @@ export async function changeTags(ctx: ModuleContext, { id, body }: { id: string;
     await repo.removeTags(tx, c.customer_id, change.remove);
     return { id: c.external_id, tags: await repo.tagsOf(tx, c.customer_id) };
   });
+}
+
+/** Tags added and removed inside another module's transaction (a flow's tag step). */
+export async function changeTagsIn(
+  tx: Queryable,
+  customerId: number,
+  change: { add: readonly string[]; remove: readonly string[] },
+  now: Date,
+): Promise<void> {
+  await repo.addTags(tx, customerId, change.add, now);
+  await repo.removeTags(tx, customerId, change.remove);
 }
 
 function parseInput<T>(
