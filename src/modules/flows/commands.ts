@@ -64,7 +64,13 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
       emit(cmd, r, () =>
         [
           `${r.flow}: entered ${r.entered.treated} (+ ${r.entered.holdout} holdout); goal reached ${r.conversions.treated} / ${r.conversions.holdout}`,
+          `  in progress ${r.runs.active ?? 0}, completed ${r.runs.completed ?? 0}, exited ${r.runs.exited ?? 0}`,
           ...r.messages.map((m) => `  ${m.step} ${m.status}: ${m.n}`),
+          ...(r.codes.issued > 0
+            ? [
+                `  codes issued ${r.codes.issued}, used in ${r.codes.orders} orders (${r.codes.revenueMinor} minor units)`,
+              ]
+            : []),
           ...(r.revenue.verdict ? [`  ${r.revenue.verdict}`] : []),
           ...r.notes.map((n) => `  note: ${n}`),
         ].join('\n'),

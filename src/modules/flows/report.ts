@@ -23,10 +23,14 @@ export interface FlowReport {
   runs: Record<string, number>;
   messages: { step: string; status: string; n: number }[];
   conversions: { treated: number; holdout: number; treatedRate: number | null; holdoutRate: number | null };
+  /** The codes the flow's send steps generated, and the orders (in the store currency) that used one. */
+  codes: { issued: number; orders: number; revenueMinor: number };
   revenue: {
     /** Runs whose `days` are over: the comparison's. */
     runs: { treated: number; holdout: number };
     perEntrantMinor: { treated: number | null; holdout: number | null };
+    /** Net revenue of all entrants in their `days` after entering so far (windows not over included). */
+    totalMinor: { treated: number; holdout: number };
     incremental: MeanComparison | null;
     verdict: string | null;
   };
@@ -70,6 +74,7 @@ export async function flowReport(
   });
   const t = over.filter((r) => !r.holdout).map((r) => r.revenue);
   const h = over.filter((r) => r.holdout).map((r) => r.revenue);
+  const codeOrders = await repo.codeOrders(ctx.db, f.flow_id);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
   const notes: string[] = [];
   let incremental: MeanComparison | null = null;
@@ -101,9 +106,18 @@ export async function flowReport(
       treatedRate: treated.length ? goal(treated) / treated.length : null,
       holdoutRate: holdout.length ? goal(holdout) / holdout.length : null,
     },
+    codes: {
+      issued: await repo.codeCount(ctx.db, f.flow_id),
+      orders: codeOrders.reduce((n, r) => n + r.orders, 0),
+      revenueMinor: Number(codeOrders.find((r) => r.currency === currency)?.total ?? 0),
+    },
     revenue: {
       runs: { treated: t.length, holdout: h.length },
       perEntrantMinor: { treated: mean(t), holdout: mean(h) },
+      totalMinor: {
+        treated: treated.reduce((n, r) => n + Number(r.revenue), 0),
+        holdout: holdout.reduce((n, r) => n + Number(r.revenue), 0),
+      },
       incremental,
       verdict: sentence,
     },

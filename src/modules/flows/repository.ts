@@ -166,6 +166,14 @@ export async function insertCode(
   return rows.length > 0;
 }
 
+export async function codeCount(db: Queryable, flowId: number): Promise<number> {
+  const [r] = await db.query<{ n: number }>(
+    `SELECT CAST(COUNT(*) AS INTEGER) AS n FROM flow_codes WHERE flow_id = $1`,
+    [flowId],
+  );
+  return r?.n ?? 0;
+}
+
 /** Orders that used one of the flow's codes: count and net total per currency. */
 export async function codeOrders(db: Queryable, flowId: number) {
   return db.query<{ currency: string; orders: number; total: number }>(
