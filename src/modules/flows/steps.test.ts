@@ -184,7 +184,11 @@ describe.each(testEngines())('flow steps on %s', (engine) => {
     const [send] = await db.query<{ variables: string }>(
       `SELECT variables FROM message_sends WHERE source = 'flow:vip'`,
     );
-    const vars = JSON.parse(send!.variables) as Record<string, any>;
+    const vars = JSON.parse(send!.variables) as {
+      discount_code: string;
+      offer: { value_text: string };
+      flow: { event: unknown };
+    };
     expect(vars.discount_code).toBe(codes[0]!.code);
     expect(vars.offer).toMatchObject({ kind: 'amount', value: 500, expires_on: '2026-05-14' });
     expect(vars.offer.value_text).toMatch(/5[.,]00/);
