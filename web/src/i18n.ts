@@ -14,6 +14,7 @@ import imports from './locales/imports';
 import basket from './locales/basket';
 import loyalty from './locales/loyalty';
 import campaigns from './locales/campaigns';
+import flows from './locales/flows';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -35,6 +36,7 @@ const PARTS = [
   predictions,
   loyalty,
   campaigns,
+  flows,
 ];
 
 type Tree = { [key: string]: string | Tree };

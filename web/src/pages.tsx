@@ -23,6 +23,9 @@ const CampaignNewPage = lazy(() =>
   import('./pages/CampaignNew').then((m) => ({ default: m.CampaignNewPage })),
 );
 const CampaignPage = lazy(() => import('./pages/CampaignDetail').then((m) => ({ default: m.CampaignPage })));
+const FlowsPage = lazy(() => import('./pages/Flows').then((m) => ({ default: m.FlowsPage })));
+const FlowNewPage = lazy(() => import('./pages/FlowsNew').then((m) => ({ default: m.FlowNewPage })));
+const FlowPage = lazy(() => import('./pages/FlowsDetail').then((m) => ({ default: m.FlowPage })));
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -52,6 +55,9 @@ export const PAGES: PageEntry[] = [
   { path: 'campaigns', element: <CampaignsPage />, nav: 'nav.campaigns' },
   { path: 'campaigns/new', element: <CampaignNewPage /> },
   { path: 'campaigns/:name', element: <CampaignPage /> },
+  { path: 'flows', element: <FlowsPage />, nav: 'nav.flows' },
+  { path: 'flows/new', element: <FlowNewPage /> },
+  { path: 'flows/:name', element: <FlowPage /> },
   { path: 'loyalty', element: <LoyaltyPage />, nav: 'nav.loyalty' },
   { path: 'loyalty/program', element: <LoyaltyPage view="program" /> },
   { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },
