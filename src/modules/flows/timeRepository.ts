@@ -11,6 +11,13 @@ import { saleSql } from '../orders/revenueSql.js';
 const LIVE = `c.erased_at IS NULL`;
 /** No order since the one the scores were computed after. */
 const NO_ORDER_SINCE = `NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = s.customer_id AND o.ordered_at > s.last_order_at)`;
+/**
+ * The scores' prediction (P(alive), the next order's date: the latest clv run, taken in by the segments'
+ * refresh) was made knowing the last order — a run as of day D counts the orders before D + 1 day (clv
+ * `loadSales`). The refresh brings in a new last order within a minute of it, the prediction only at the
+ * next clv run: until then the scores pair the new last order with the lapse predicted before it.
+ */
+const PREDICTED_SINCE_LAST_ORDER = `s.last_order_at < (SELECT MAX(p.as_of) FROM clv_predictions p) + INTERVAL '1 day'`;
 
 export type BirthdayRow = {
   customer_id: number;
@@ -49,7 +56,7 @@ export async function nextOrderPassed(db: Queryable, from: Date, to: Date): Prom
     `SELECT s.customer_id, c.external_id, s.last_order_at, s.next_order_at, s.p_alive
      FROM customer_scores s JOIN customers c ON c.customer_id = s.customer_id
      WHERE ${LIVE} AND s.last_order_at IS NOT NULL AND s.next_order_at > $1::timestamp AND s.next_order_at <= $2::timestamp
-       AND ${NO_ORDER_SINCE}
+       AND ${NO_ORDER_SINCE} AND ${PREDICTED_SINCE_LAST_ORDER}
      ORDER BY s.customer_id`,
     [from, to],
   );
@@ -61,7 +68,7 @@ export async function pAliveBelow(db: Queryable, threshold: number, since: Date)
     `SELECT s.customer_id, c.external_id, s.last_order_at, s.next_order_at, s.p_alive
      FROM customer_scores s JOIN customers c ON c.customer_id = s.customer_id
      WHERE ${LIVE} AND s.last_order_at IS NOT NULL AND s.p_alive IS NOT NULL AND s.p_alive < $1
-       AND s.last_order_at > $2::timestamp AND ${NO_ORDER_SINCE}
+       AND s.last_order_at > $2::timestamp AND ${NO_ORDER_SINCE} AND ${PREDICTED_SINCE_LAST_ORDER}
      ORDER BY s.customer_id`,
     [threshold, since],
   );
@@ -75,12 +82,15 @@ export type ExpiringRow = {
   balance: number;
 };
 
-/** Members with available points expiring in `(from, to]`: how many, the first expiry, the balance. */
+/**
+ * Members with available points expiring in `(from, to]`: how many, the first expiry, the balance (the
+ * grants not expired at `from`: the loyalty sweep marks them expired up to an hour later).
+ */
 export async function pointsExpiring(db: Queryable, from: Date, to: Date): Promise<ExpiringRow[]> {
   return db.query<ExpiringRow>(
     `SELECT g.customer_id, c.external_id, CAST(SUM(g.remaining) AS BIGINT) AS points, MIN(g.expires_at) AS first_expiry,
        CAST((SELECT SUM(a.remaining) FROM loyalty_grants a WHERE a.customer_id = g.customer_id
-          AND a.status = 'available') AS BIGINT) AS balance
+          AND a.status = 'available' AND a.expires_at > $1::timestamp) AS BIGINT) AS balance
      FROM loyalty_grants g JOIN customers c ON c.customer_id = g.customer_id
      WHERE ${LIVE} AND g.status = 'available' AND g.remaining > 0
        AND g.expires_at > $1::timestamp AND g.expires_at <= $2::timestamp
