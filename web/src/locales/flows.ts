@@ -178,6 +178,10 @@ const en = {
       messagesSub: 'queued or sent by the flow’s steps',
       conversions: 'Conversions',
       conversionsSub: 'treated {{treated}} · holdout {{holdout}}',
+      revenueSoFar: 'Revenue so far',
+      revenueSoFarSub: 'treated {{treated}} · holdout {{holdout}}',
+      codes: 'Codes issued',
+      codesSub: 'orders with one: {{orders}} · {{revenue}}',
       runs: 'Runs by status',
       runStatus: {
         active: 'In progress',
@@ -411,6 +415,10 @@ export default {
         messagesSub: 'поставлені в чергу або надіслані кроками сценарію',
         conversions: 'Конверсії',
         conversionsSub: 'з повідомленнями {{treated}} · контрольна група {{holdout}}',
+        revenueSoFar: 'Виручка досі',
+        revenueSoFarSub: 'з повідомленнями {{treated}} · контрольна група {{holdout}}',
+        codes: 'Видано кодів',
+        codesSub: 'замовлень із кодом: {{orders}} · {{revenue}}',
         runs: 'Проходження за станом',
         runStatus: {
           active: 'У процесі',
@@ -641,6 +649,10 @@ export default {
         messagesSub: 'поставлены в очередь или отправлены шагами сценария',
         conversions: 'Конверсии',
         conversionsSub: 'с сообщениями {{treated}} · контрольная группа {{holdout}}',
+        revenueSoFar: 'Выручка до сих пор',
+        revenueSoFarSub: 'с сообщениями {{treated}} · контрольная группа {{holdout}}',
+        codes: 'Выдано кодов',
+        codesSub: 'заказов с кодом: {{orders}} · {{revenue}}',
         runs: 'Прохождения по состоянию',
         runStatus: {
           active: 'В процессе',

@@ -79,9 +79,11 @@ export interface FlowReport {
   runs: Record<string, number>;
   messages: { step: string; status: string; n: number }[];
   conversions: { treated: number; holdout: number; treatedRate: number | null; holdoutRate: number | null };
+  codes: { issued: number; orders: number; revenueMinor: number };
   revenue: {
     runs: { treated: number; holdout: number };
     perEntrantMinor: { treated: number | null; holdout: number | null };
+    totalMinor: { treated: number; holdout: number };
     incremental: MeanComparison | null;
     verdict: string | null;
   };

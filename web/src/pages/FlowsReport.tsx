@@ -137,6 +137,32 @@ function ReportBody({ r, f }: { r: FlowReport; f: CampaignFormat }) {
             </small>
           </dd>
         </div>
+        <div className="card" data-figure="revenue">
+          <dt>{t('flows.report.revenueSoFar')}</dt>
+          <dd>
+            <span data-part="main">
+              {f.money(r.revenue.totalMinor.treated + r.revenue.totalMinor.holdout)}
+            </span>{' '}
+            <small className="sub" data-part="sub">
+              {t('flows.report.revenueSoFarSub', {
+                treated: f.money(r.revenue.totalMinor.treated),
+                holdout: f.money(r.revenue.totalMinor.holdout),
+              })}
+            </small>
+          </dd>
+        </div>
+        <div className="card" data-figure="codes">
+          <dt>{t('flows.report.codes')}</dt>
+          <dd>
+            <span data-part="main">{f.int(r.codes.issued)}</span>{' '}
+            <small className="sub" data-part="sub">
+              {t('flows.report.codesSub', {
+                orders: f.int(r.codes.orders),
+                revenue: f.money(r.codes.revenueMinor),
+              })}
+            </small>
+          </dd>
+        </div>
       </dl>
 
       <div className="columns">
