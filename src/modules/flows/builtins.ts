@@ -63,7 +63,10 @@ export const BUILTIN_FLOWS: readonly BuiltinFlow[] = [
         { id: 'two-days', wait: { days: 2 } },
         { id: 'morning', waitUntil: { localTime: '10:00' } },
         { id: 'picks', send: { template: 'welcome-2' } },
-        { id: 'three-days', wait: { days: 3 } },
+        // welcome-2 went at 10:00 local: 60 hours on is the evening two days later (22:00, or 21:00/23:00
+        // across a daylight saving change), so the next 10:00 is three days after it. A 72-hour wait would
+        // end at 10:00 (or 11:00), and the next 10:00 after that is on the fourth day.
+        { id: 'day-three', wait: { days: 2, hours: 12 } },
         { id: 'morning-2', waitUntil: { localTime: '10:00' } },
         {
           id: 'no-order-yet',
@@ -81,10 +84,11 @@ export const BUILTIN_FLOWS: readonly BuiltinFlow[] = [
     messages: [
       {
         name: 'welcome-1',
+        // The send path gives no store name (store.name is null): without one the subject stands alone.
         subject: t(
-          'Welcome to {{ store.name }}',
-          'Вітаємо в {{ store.name }}',
-          'Добро пожаловать в {{ store.name }}',
+          'Welcome{% if store.name %} to {{ store.name }}{% endif %}',
+          'Вітаємо{% if store.name %} в {{ store.name }}{% endif %}',
+          'Добро пожаловать{% if store.name %} в {{ store.name }}{% endif %}',
         ),
         paragraphs: [
           HELLO,
@@ -245,19 +249,25 @@ export const BUILTIN_FLOWS: readonly BuiltinFlow[] = [
     messages: [
       {
         name: 'post-purchase-1',
-        subject: t('Goes well with your order', 'Пасує до вашого замовлення', 'Подойдёт к вашему заказу'),
+        // The recommender may have nothing (a new store, a product nobody bought with others): then the
+        // message is a thank-you, not a lead-in to an empty list.
+        subject: t(
+          '{% if recommendations.size > 0 %}Goes well with your order{% else %}Thank you for your order{% endif %}',
+          '{% if recommendations.size > 0 %}Пасує до вашого замовлення{% else %}Дякуємо за ваше замовлення{% endif %}',
+          '{% if recommendations.size > 0 %}Подойдёт к вашему заказу{% else %}Спасибо за ваш заказ{% endif %}',
+        ),
         paragraphs: [
           HELLO,
           t(
-            'Customers who bought what you did also took:',
-            'Разом із цим часто беруть:',
-            'Вместе с этим часто берут:',
+            'Thank you for your order — we hope you enjoy it.',
+            'Дякуємо за замовлення — сподіваємося, вам сподобається.',
+            'Спасибо за заказ — надеемся, вам понравится.',
           ),
         ],
         extra: {
-          en: '<ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (with {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>',
-          uk: '<ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (до {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>',
-          ru: '<ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (к {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>',
+          en: '{% if recommendations.size > 0 %}<p>Customers who bought what you did also took:</p><ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (with {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>{% endif %}',
+          uk: '{% if recommendations.size > 0 %}<p>Разом із цим часто беруть:</p><ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (до {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>{% endif %}',
+          ru: '{% if recommendations.size > 0 %}<p>Вместе с этим часто берут:</p><ul>{% for r in recommendations %}<li>{{ r.title }}{% if r.price %} — {{ r.price }}{% endif %}{% if r.because_of %} (к {{ r.because_of }}){% endif %}</li>{% endfor %}</ul>{% endif %}',
         },
       },
     ],
