@@ -594,6 +594,26 @@ browserSuite('flows pages in Chromium', { data: 'empty' }, (s) => {
     }
   });
 
+  it('installs a built-in flow from New flow as a draft with its messages; a second install is refused', async () => {
+    await s.page.goto(`${s.base}/flows/new`);
+    await s.page.getByTestId('flow-builtins').waitFor();
+    expect(await s.page.locator('[data-builtin]').count()).toBe(10);
+    expect(await s.violations()).toEqual([]);
+    await s.page.getByLabel('Shop address for the messages’ buttons').fill('https://shop.example');
+    await s.page.getByRole('button', { name: 'Install Abandoned checkout', exact: true }).click();
+    await s.page.waitForURL(/\/flows\/abandoned-checkout$/);
+    const f = await s.get<Flow & { definition: { trigger: unknown } }>('/v1/flows/abandoned-checkout');
+    expect(f).toMatchObject({ status: 'draft', version: 1 });
+    expect(f.definition.trigger).toEqual({ event: 'event.tracked', eventType: 'checkout_started' });
+    const templates = await s.get<{ data: { name: string }[] }>('/v1/templates');
+    expect(templates.data.map((x) => x.name)).toEqual(
+      expect.arrayContaining(['abandoned-checkout-1', 'abandoned-checkout-2', 'abandoned-checkout-3']),
+    );
+    await s.page.goto(`${s.base}/flows/new`);
+    await s.page.getByRole('button', { name: 'Install Abandoned checkout', exact: true }).click();
+    await expect.poll(() => text('[data-testid="builtins-error"]')).toMatch(/exists already/);
+  });
+
   it('in Ukrainian the list and the flow page are translated and axe-clean', async () => {
     await s.page.goto(`${s.base}/flows`);
     await s.page.getByLabel('Language').selectOption('uk');

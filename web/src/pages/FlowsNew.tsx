@@ -4,6 +4,7 @@ import { Link, useNavigate } from 'react-router';
 import { api, type Me } from '../api';
 import { Status } from '../components/Status';
 import { starterFlow, useFlowWrite, type Flow } from './FlowsCommon';
+import { FlowBuiltins } from './FlowsBuiltins';
 import { FlowEditor } from './FlowsEditor';
 
 /**
@@ -42,6 +43,8 @@ export function FlowNewPage() {
         <Status query={templates.data ? flows : templates} />
       ) : (
         <>
+          <FlowBuiltins />
+          <h2>{t('flows.newFlow.own')}</h2>
           <p>
             {t('flows.newFlow.lead')} <Link to="/templates">{t('flows.newFlow.toTemplates')}</Link>.
           </p>
