@@ -685,7 +685,7 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
       await s.tick(T0);
       expect(await s.states('post-purchase')).toEqual([
         'p-ann active 2026-03-08T16:00:00.000Z',
-        'p-bob active 2026-03-08T16:00:00.000Z',
+        'p-bob active 2026-03-08T15:00:00.000Z',
       ]);
       // Three days on, each waits for 10:00 in their zone: Kyiv UTC+2 (08:00Z); New York has sprung
       // forward that morning, UTC−4 (14:00Z, not 15:00Z).
@@ -744,19 +744,19 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
       await s.order('s-bob-1', 's-bob');
       await s.tick(T0);
       expect(await s.states('survey-after-delivery')).toEqual([
-        's-ann active 2026-10-27T20:00:00.000Z',
+        's-ann active 2026-10-27T21:00:00.000Z',
         's-bob active 2026-10-27T20:00:00.000Z',
       ]);
-      // Post-purchase: three days on, 10:00 local — Kyiv now UTC+2 (08:00Z), New York UTC−4 (14:00Z).
-      await s.tick('2026-10-25T20:00:00Z');
+      // Post-purchase: three calendar days on (Kyiv 23:00 = 21:00Z after its clocks went back), then 10:00 local — Kyiv UTC+2 (08:00Z), New York UTC−4 (14:00Z).
+      await s.tick('2026-10-25T21:00:00Z');
       expect(await s.states('post-purchase')).toEqual([
         's-ann active 2026-10-26T08:00:00.000Z',
         's-bob active 2026-10-26T14:00:00.000Z',
       ]);
       await s.dueAt('2026-10-26T08:00:00Z', 1);
       await s.dueAt('2026-10-26T14:00:00Z', 1);
-      // The survey: five days on, 11:00 local — Kyiv 09:00Z, New York 15:00Z.
-      await s.tick('2026-10-27T20:00:00Z');
+      // The survey: five days on (23:00 Kyiv, now UTC+2: 21:00Z), then 11:00 local — Kyiv 09:00Z, New York 15:00Z.
+      await s.tick('2026-10-27T21:00:00Z');
       expect(await s.states('survey-after-delivery')).toEqual([
         's-ann active 2026-10-28T09:00:00.000Z',
         's-bob active 2026-10-28T15:00:00.000Z',

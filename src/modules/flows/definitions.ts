@@ -7,17 +7,21 @@ export const ADVANCE_JOB = 'flows.advance';
 /** The messaging ledger's source of a flow's sends. */
 export const sourceOf = (name: string) => `flow:${name}`;
 
-const definitions = new Map<string, FlowDefinition>();
+/** Parsed definitions per database handle (versions never change; a process may hold several stores). */
+const definitions = new WeakMap<Queryable, Map<string, FlowDefinition>>();
+
 /** A flow version's definition (cached: versions never change). */
 export async function definitionOf(db: Queryable, flowId: number, version: number): Promise<FlowDefinition> {
+  let cache = definitions.get(db);
+  if (!cache) definitions.set(db, (cache = new Map()));
   const key = `${flowId}@${version}`;
-  let d = definitions.get(key);
+  let d = cache.get(key);
   if (!d) {
     const text = await repo.definitionOf(db, flowId, version);
     if (text === null) throw new AppError('internal', `flow ${flowId} has no version ${version}`);
     d = FlowDefinition.parse(JSON.parse(text));
-    if (definitions.size > 500) definitions.clear();
-    definitions.set(key, d);
+    if (cache.size > 500) cache.clear();
+    cache.set(key, d);
   }
   return d;
 }

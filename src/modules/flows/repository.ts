@@ -234,12 +234,13 @@ export async function takeStep(
   return rows.length > 0;
 }
 
-export async function stepTaken(db: Queryable, runId: number, step: string): Promise<boolean> {
-  const rows = await db.query(`SELECT 1 AS one FROM flow_steps WHERE run_id = $1 AND step = $2`, [
-    runId,
-    step,
-  ]);
-  return rows.length > 0;
+/** When the run took the step (null: not yet). */
+export async function stepTakenAt(db: Queryable, runId: number, step: string): Promise<Date | null> {
+  const [r] = await db.query<{ taken_at: Date }>(
+    `SELECT taken_at FROM flow_steps WHERE run_id = $1 AND step = $2`,
+    [runId, step],
+  );
+  return r?.taken_at ?? null;
 }
 
 /** Wakes a run waiting at `step` (a waitFor whose event came): due now. Whether it was waiting there. */

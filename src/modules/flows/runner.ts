@@ -23,10 +23,15 @@ import type { EventMatch, Step } from './schema.js';
 /** When a step that waits is over, from the moment it became due (`zone`: the customer's). */
 function waitEnd(step: Step, from: Date, zone: string): Date {
   if ('wait' in step) {
+    // Days on the customer's calendar (10:00 stays 10:00 across a daylight-saving change); hours and
+    // minutes as elapsed time.
     const d = step.wait;
-    return new Date(
-      from.getTime() + ((d.days ?? 0) * 1440 + (d.hours ?? 0) * 60 + (d.minutes ?? 0)) * 60_000,
-    );
+    let t = from.getTime();
+    if (d.days) {
+      const cal = calendarOf(zone);
+      t = cal.instantOfWall(t + cal.offsetMs(t) + d.days * DAY_MS);
+    }
+    return new Date(t + ((d.hours ?? 0) * 60 + (d.minutes ?? 0)) * 60_000);
   }
   if ('waitUntil' in step) {
     const cal = calendarOf(zone);
@@ -173,9 +178,10 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
         }
         stepId = step.id;
         if ('waitFor' in step) {
-          if (resumed && (await repo.stepTaken(tx, run.run_id, step.id))) {
-            // Back at the wait: the event came (on to the next step), or the time ran out.
-            const hit = await happened(tx, run.customer_id, step.waitFor.event, run.entered_at);
+          const began = resumed ? await repo.stepTakenAt(tx, run.run_id, step.id) : null;
+          if (began !== null) {
+            // Back at the wait: the event came since it began (on to the next step), or the time ran out.
+            const hit = await happened(tx, run.customer_id, step.waitFor.event, began);
             const to = hit ? undefined : step.waitFor.onTimeout;
             await take(`${step.id}:done`, hit ? `${hit.type} #${hit.id}` : `timed out → ${to ?? 'next'}`);
             if (to === undefined) index++;
