@@ -160,6 +160,58 @@ const en = {
       messages: 'Messages',
       install: 'Install',
       installOne: 'Install {{title}}',
+      items: {
+        welcome: {
+          title: 'Welcome series',
+          description:
+            'Three emails to a new subscriber: a welcome at once, picks two days later at 10:00 their time, and a first-order code three days after that if they have not ordered. Ends on the first order.',
+        },
+        'abandoned-checkout': {
+          title: 'Abandoned checkout',
+          description:
+            'A checkout started and no order: a reminder after 1 hour, another at 24 hours, and at 72 hours a code. Ends on an order; again at most once a week.',
+        },
+        'browse-abandonment': {
+          title: 'Browse abandonment',
+          description:
+            'A product viewed and nothing added to the cart within 2 hours: one email with picks. A cart added in time hands over to the abandoned-checkout flow. At most once every two weeks.',
+        },
+        'post-purchase': {
+          title: 'Post-purchase cross-sell',
+          description:
+            'Three days after an order, at 10:00 their time: what is frequently bought together with what they bought (the recommender at send time). At most once a month.',
+        },
+        replenishment: {
+          title: 'Replenishment',
+          description:
+            'A product is due again: its median repurchase interval across the store (at least 5 repeat purchases) less 3 days has passed since the customer last bought it. One email at 10:00 their time; ends on an order.',
+        },
+        'win-back': {
+          title: 'Win-back',
+          description:
+            'P(alive) (BG/NBD) fell below 0.3 for a customer who ordered within the last year: picks at 10:00 their time, then a code a week later. Ends on an order; once per last order.',
+        },
+        birthday: {
+          title: 'Birthday',
+          description:
+            'On the customer\u2019s birthday (their own zone; 29 February on the 28th in other years), at 09:00: greetings and a code valid a week. Every year.',
+        },
+        'points-expiring': {
+          title: 'Points expiring',
+          description:
+            'Loyalty points expire within 7 days: one reminder at 10:00 their time with how many and when. Once per expiry day.',
+        },
+        'tier-upgrade': {
+          title: 'Tier upgrade',
+          description:
+            'A member moved up a loyalty tier: congratulations at once, naming the new tier. Every upgrade.',
+        },
+        'survey-after-delivery': {
+          title: 'Survey after delivery',
+          description:
+            'Five days after an order (the usual delivery), at 11:00 their time: how did we do? At most once a month.',
+        },
+      },
     },
     simulate: {
       title: 'Who would enter',
@@ -409,6 +461,58 @@ export default {
         messages: 'Повідомлення',
         install: 'Встановити',
         installOne: 'Встановити «{{title}}»',
+        items: {
+          welcome: {
+            title: 'Вітальна серія',
+            description:
+              'Три листи новому підписнику: привітання одразу, добірка за два дні о 10:00 за його часом і код на перше замовлення ще за три дні, якщо він нічого не замовив. Закінчується першим замовленням.',
+          },
+          'abandoned-checkout': {
+            title: 'Покинуте оформлення',
+            description:
+              'Оформлення розпочато, замовлення немає: нагадування за годину, ще одне за 24 години і код за 72 години. Закінчується замовленням; повторно — не частіше ніж раз на тиждень.',
+          },
+          'browse-abandonment': {
+            title: 'Покинутий перегляд',
+            description:
+              'Товар переглянуто, але за 2 години нічого не додано в кошик: один лист із добіркою. Якщо кошик додано вчасно, далі працює сценарій покинутого оформлення. Не частіше ніж раз на два тижні.',
+          },
+          'post-purchase': {
+            title: 'Після покупки: що взяти разом',
+            description:
+              'Через три дні після замовлення о 10:00 за часом клієнта: що часто купують разом із купленим (рекомендації на момент відправлення). Не частіше ніж раз на місяць.',
+          },
+          replenishment: {
+            title: 'Час поповнити',
+            description:
+              'Товар пора купити знову: минув медіанний інтервал повторних покупок у магазині (щонайменше 5 повторів) мінус 3 дні з останньої покупки клієнта. Один лист о 10:00 за його часом; закінчується замовленням.',
+          },
+          'win-back': {
+            title: 'Повернення клієнтів',
+            description:
+              'P(alive) (BG/NBD) упала нижче 0,3 у клієнта, що замовляв протягом року: добірка о 10:00 за його часом, а за тиждень — код. Закінчується замовленням; один раз на останнє замовлення.',
+          },
+          birthday: {
+            title: 'День народження',
+            description:
+              'У день народження клієнта (за його поясом; 29 лютого — 28-го в невисокосні роки) о 09:00: привітання і код на тиждень. Щороку.',
+          },
+          'points-expiring': {
+            title: 'Бали згорають',
+            description:
+              'Бали лояльності згорять протягом 7 днів: одне нагадування о 10:00 за часом клієнта — скільки і коли. Один раз на день згоряння.',
+          },
+          'tier-upgrade': {
+            title: 'Новий рівень',
+            description:
+              'Учасник перейшов на вищий рівень програми: привітання одразу з назвою рівня. За кожне підвищення.',
+          },
+          'survey-after-delivery': {
+            title: 'Опитування після доставки',
+            description:
+              'Через п’ять днів після замовлення (звичайна доставка) об 11:00 за часом клієнта: як ми впоралися? Не частіше ніж раз на місяць.',
+          },
+        },
       },
       simulate: {
         title: 'Хто б увійшов',
@@ -655,6 +759,58 @@ export default {
         messages: 'Сообщения',
         install: 'Установить',
         installOne: 'Установить «{{title}}»',
+        items: {
+          welcome: {
+            title: 'Приветственная серия',
+            description:
+              'Три письма новому подписчику: приветствие сразу, подборка через два дня в 10:00 по его времени и код на первый заказ ещё через три дня, если он ничего не заказал. Заканчивается первым заказом.',
+          },
+          'abandoned-checkout': {
+            title: 'Брошенное оформление',
+            description:
+              'Оформление начато, заказа нет: напоминание через час, ещё одно через 24 часа и код через 72 часа. Заканчивается заказом; повторно — не чаще раза в неделю.',
+          },
+          'browse-abandonment': {
+            title: 'Брошенный просмотр',
+            description:
+              'Товар просмотрен, но за 2 часа ничего не добавлено в корзину: одно письмо с подборкой. Если корзина добавлена вовремя, дальше работает сценарий брошенного оформления. Не чаще раза в две недели.',
+          },
+          'post-purchase': {
+            title: 'После покупки: что взять вместе',
+            description:
+              'Через три дня после заказа в 10:00 по времени клиента: что часто покупают вместе с купленным (рекомендации на момент отправки). Не чаще раза в месяц.',
+          },
+          replenishment: {
+            title: 'Пора пополнить',
+            description:
+              'Товар пора купить снова: прошёл медианный интервал повторных покупок в магазине (не меньше 5 повторов) минус 3 дня с последней покупки клиента. Одно письмо в 10:00 по его времени; заканчивается заказом.',
+          },
+          'win-back': {
+            title: 'Возврат клиентов',
+            description:
+              'P(alive) (BG/NBD) упала ниже 0,3 у клиента, заказывавшего в течение года: подборка в 10:00 по его времени, через неделю — код. Заканчивается заказом; один раз на последний заказ.',
+          },
+          birthday: {
+            title: 'День рождения',
+            description:
+              'В день рождения клиента (по его поясу; 29 февраля — 28-го в невисокосные годы) в 09:00: поздравление и код на неделю. Каждый год.',
+          },
+          'points-expiring': {
+            title: 'Баллы сгорают',
+            description:
+              'Баллы лояльности сгорят в течение 7 дней: одно напоминание в 10:00 по времени клиента — сколько и когда. Один раз на день сгорания.',
+          },
+          'tier-upgrade': {
+            title: 'Новый уровень',
+            description:
+              'Участник перешёл на более высокий уровень программы: поздравление сразу с названием уровня. За каждое повышение.',
+          },
+          'survey-after-delivery': {
+            title: 'Опрос после доставки',
+            description:
+              'Через пять дней после заказа (обычная доставка) в 11:00 по времени клиента: как мы справились? Не чаще раза в месяц.',
+          },
+        },
       },
       simulate: {
         title: 'Кто бы вошёл',

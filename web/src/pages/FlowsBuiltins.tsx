@@ -76,23 +76,27 @@ export function FlowBuiltins() {
               </tr>
             </thead>
             <tbody>
-              {list.data.data.map((b) => (
-                <tr key={b.key} data-builtin={b.key}>
-                  <th scope="row">{b.title}</th>
-                  <td>{b.description}</td>
-                  <td>{b.messages.join(', ')}</td>
-                  <td>
-                    <button
-                      type="button"
-                      disabled={install.isPending}
-                      aria-label={t('flows.builtins.installOne', { title: b.title })}
-                      onClick={() => install.mutate(b.key)}
-                    >
-                      {t('flows.builtins.install')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {list.data.data.map((b) => {
+                // The API speaks English; the dashboard's languages have their own words for each.
+                const title = t(`flows.builtins.items.${b.key}.title`, { defaultValue: b.title });
+                return (
+                  <tr key={b.key} data-builtin={b.key}>
+                    <th scope="row">{title}</th>
+                    <td>{t(`flows.builtins.items.${b.key}.description`, { defaultValue: b.description })}</td>
+                    <td>{b.messages.join(', ')}</td>
+                    <td>
+                      <button
+                        type="button"
+                        disabled={install.isPending}
+                        aria-label={t('flows.builtins.installOne', { title })}
+                        onClick={() => install.mutate(b.key)}
+                      >
+                        {t('flows.builtins.install')}
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
