@@ -10,6 +10,7 @@ import { browserSuite, expect } from '../support/browser.js';
  * serious or critical violation. Screenshots: settings.png, users.png, api-keys.png.
  */
 interface Store {
+  name: string | null;
   currency: string | null;
   timeZone: string;
   locale: string;
@@ -41,13 +42,14 @@ browserSuite('settings pages in Chromium', { data: 'generated' }, (s) => {
   const value = (id: string) => s.page.locator(`#${id}`).inputValue();
   const errorOf = (id: string) => s.page.locator(`[data-error-for="${id}"]`);
 
-  it('saves a time zone, CLV defaults and SKUs; after a reload the form equals GET /v1/store', async () => {
+  it('saves a name, a time zone, CLV defaults and SKUs; after a reload the form equals GET /v1/store', async () => {
     await s.page.getByRole('link', { name: 'Settings' }).click();
     await s.page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
     const before = await s.get<Store>('/v1/store');
     expect(await value('timeZone')).toBe(before.timeZone);
     expect(await value('defaultMargin')).toBe(String(before.defaultMargin));
 
+    await s.page.getByLabel('Store name').fill('  Kavova Lavka ');
     await s.page.locator('#timeZone').selectOption('Asia/Tokyo');
     await s.page.locator('#defaultMargin').fill('0.35');
     await s.page.locator('#defaultDiscountRate').fill('0.02');
@@ -60,6 +62,7 @@ browserSuite('settings pages in Chromium', { data: 'generated' }, (s) => {
 
     const saved = await s.get<Store>('/v1/store');
     expect(saved).toMatchObject({
+      name: 'Kavova Lavka',
       currency: before.currency,
       timeZone: 'Asia/Tokyo',
       defaultMargin: 0.35,
@@ -68,6 +71,7 @@ browserSuite('settings pages in Chromium', { data: 'generated' }, (s) => {
     });
     await s.page.reload();
     await s.page.locator('#timeZone').waitFor();
+    expect(await value('name')).toBe(saved.name);
     expect(await value('currency')).toBe(saved.currency ?? '');
     expect(await value('timeZone')).toBe(saved.timeZone);
     expect(await value('locale')).toBe(saved.locale);

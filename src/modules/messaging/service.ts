@@ -118,7 +118,7 @@ export async function previewTemplate(
     locale ?? row?.locale ?? null,
     {
       customer: { ...row },
-      store: { name: null, currency: store.currency, time_zone: store.timeZone },
+      store: { name: store.name ?? null, currency: store.currency, time_zone: store.timeZone },
       unsubscribe_url: `${base}/u/preview`,
       preferences_url: `${base}/p/preview`,
       discount_code: null,
@@ -626,7 +626,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             locale: r.locale,
             external_id: r.external_id,
           },
-          store: { name: null, currency: store.currency, time_zone: store.timeZone },
+          store: { name: store.name ?? null, currency: store.currency, time_zone: store.timeZone },
           ...(link
             ? {
                 unsubscribe_url: link,

@@ -8,6 +8,7 @@ import type { StoreSettings, UpdateStore } from './schema.js';
 
 /** CLI flags of the settings, by field. */
 const FLAGS = {
+  name: '--name',
   currency: '--currency',
   timeZone: '--time-zone',
   locale: '--locale',
@@ -17,11 +18,15 @@ const FLAGS = {
 } as const;
 type SetField = keyof typeof FLAGS;
 /** What `retain init` asks for. */
-type Field = 'currency' | 'timeZone' | 'locale';
-const FIELDS: Field[] = ['currency', 'timeZone', 'locale'];
+type Field = 'name' | 'currency' | 'timeZone' | 'locale';
+const FIELDS: Field[] = ['name', 'currency', 'timeZone', 'locale'];
 
-/** A flag's text as the API's JSON value: numbers for the CLV defaults, a list for the SKUs. */
+/**
+ * A flag's text as the API's JSON value: numbers for the CLV defaults, a list for the SKUs, null for an
+ * empty name (`--name ""` clears it).
+ */
 function valueOf(field: SetField, text: string): unknown {
+  if (field === 'name') return text === '' ? null : text;
   if (field === 'defaultMargin' || field === 'defaultDiscountRate')
     return text.trim() === '' ? text : Number(text);
   if (field === 'nonProductSkus')
@@ -49,6 +54,7 @@ function describe(s: StoreSettings): string {
   return table(
     ['setting', 'value'],
     [
+      ['name', s.name ?? 'not set'],
       [
         'currency',
         `${s.currency ?? 'not set (the first orders import sets it)'}${s.currency ? note('currency') : ''}`,
@@ -112,6 +118,7 @@ export async function initStore(
   if (ask) {
     const current = await getStore(ctx);
     const questions: Record<Field, [string, string]> = {
+      name: ['store name (as customers read it in messages)', current.name ?? ''],
       currency: ['store currency (ISO 4217, e.g. UAH, EUR, USD)', current.currency ?? ''],
       timeZone: [
         'store time zone (IANA, e.g. Europe/Kyiv)',
@@ -124,7 +131,7 @@ export async function initStore(
       const [q, d] = questions[f];
       for (let attempt = 1; ; attempt++) {
         const answer = await ask(q, d);
-        if (answer === '') break; // no currency yet: the first import sets it
+        if (answer === '') break; // no name or currency yet (the first import sets the currency)
         const r = UpdateStore.shape[f].safeParse(answer);
         if (r.success) {
           (input as Record<Field, string | undefined>)[f] = r.data as string;
@@ -146,6 +153,7 @@ export async function initStore(
 export function registerStore(program: Command, cli: CliRuntime): void {
   const flags = (cmd: Command) =>
     cmd
+      .option(`${FLAGS.name} <name>`, 'the store’s name as customers read it in messages ("" clears it)')
       .option(
         `${FLAGS.currency} <code>`,
         'ISO 4217 currency of the store (refused while orders exist in another)',
@@ -181,7 +189,7 @@ export function registerStore(program: Command, cli: CliRuntime): void {
   const store = program
     .command('store')
     .description(
-      'show or change the store settings (currency, time zone, locale, CLV defaults, non-product SKUs)',
+      'show or change the store settings (name, currency, time zone, locale, CLV defaults, non-product SKUs)',
     );
   store
     .command('show', { isDefault: true })

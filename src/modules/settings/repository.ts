@@ -3,9 +3,11 @@ import type { Queryable } from '../../storage/port.js';
 /**
  * Keys of the `settings` table (core migration 1). `currency` is also written by the first orders
  * import (imports/repository.ts) and read by the imports, the reports and the CLV module; `time_zone`
- * by the reports (reports/repository.ts `storeFacts`): keep the names.
+ * by the reports (reports/repository.ts `storeFacts`): keep the names. `store_name` is the store's
+ * name (messages' `{{ store.name }}`), prefixed because the table also holds other modules' keys.
  */
 export const SETTING_KEYS = {
+  name: 'store_name',
   currency: 'currency',
   timeZone: 'time_zone',
   locale: 'locale',
@@ -36,6 +38,11 @@ export async function writeSetting(tx: Queryable, field: SettingField, value: st
     `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     [SETTING_KEYS[field], value],
   );
+}
+
+/** Unsets one setting (it answers its default again); nothing when it is not set. */
+export async function deleteSetting(tx: Queryable, field: SettingField): Promise<void> {
+  await tx.exec(`DELETE FROM settings WHERE key = $1`, [SETTING_KEYS[field]]);
 }
 
 /** Orders per currency other than `currency` (what a currency change would leave out of every report). */

@@ -16,7 +16,7 @@ export function registerStoreRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       method: 'get',
       path: '/v1/store',
       tags,
-      summary: 'Store settings: currency, time zone, default locale (unset ones with their default)',
+      summary: 'Store settings: name, currency, time zone, default locale (unset ones with their default)',
       responses: { 200: json(StoreSettings, 'The settings') },
     }),
     async (c) => c.json(await service.getStore(deps)),
@@ -29,8 +29,10 @@ export function registerStoreRoutes(app: RetainApp, deps: ServerDeps, auth: Auth
       tags,
       summary: 'Change store settings; a field left out stays as it is',
       description:
-        'Reports cut days, months and quarters in `timeZone`; imports and reports use `currency`. A currency ' +
-        'other than that of stored orders is a 409 that writes nothing. A change records a `store.updated` event.',
+        'Reports cut days, months and quarters in `timeZone`; imports and reports use `currency`; messages ' +
+        'greet with `name` (`{{ store.name }}`; null clears it). A currency other than that of stored orders ' +
+        'is a 409 that writes nothing. A change of the currency, time zone or locale records a ' +
+        '`store.updated` event (a name change none).',
       request: { body: { required: true, content: { 'application/json': { schema: UpdateStore } } } },
       responses: {
         200: json(StoreSettings, 'The settings after the change'),

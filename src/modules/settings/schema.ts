@@ -2,10 +2,10 @@ import { z } from '@hono/zod-openapi';
 import { timeZoneName } from '../../analytics/calendar.js';
 
 /**
- * Store settings: what every import and report reads besides the data. Stored as rows of the
- * key/value `settings` table (keys `currency`, `time_zone`, `locale`, `default_margin`,
- * `default_discount_rate`, `non_product_skus`; the core schema's), so a new setting is a field here
- * and a key in repository.ts, not a migration.
+ * Store settings: what every import and report reads besides the data, and the name messages greet
+ * customers with. Stored as rows of the key/value `settings` table (keys `store_name`, `currency`,
+ * `time_zone`, `locale`, `default_margin`, `default_discount_rate`, `non_product_skus`; the core
+ * schema's), so a new setting is a field here and a key in repository.ts, not a migration.
  */
 
 /** Languages the customers' messages and the dashboard speak. */
@@ -13,7 +13,10 @@ export const LOCALES = ['uk', 'ru', 'en'] as const;
 export const Locale = z.enum(LOCALES, { error: `expected one of ${LOCALES.join(', ')}` });
 export type Locale = z.infer<typeof Locale>;
 
-/** Defaults of settings the store has not set (the currency has none: the first import sets it). */
+/**
+ * Defaults of settings the store has not set (the name and the currency have none; the first import
+ * sets the currency).
+ */
 export const DEFAULT_TIME_ZONE = 'UTC';
 export const DEFAULT_LOCALE: Locale = 'en';
 /** CLV's defaults (docs/metrics.md#clv): margin 1 (CLV on revenue), a 1 % monthly discount rate. */
@@ -21,9 +24,12 @@ export const DEFAULT_MARGIN = 1;
 export const DEFAULT_DISCOUNT_RATE = 0.01;
 /** At most this many store non-product SKUs. */
 export const MAX_NON_PRODUCT_SKUS = 200;
+/** At most this many characters in the store name. */
+export const MAX_STORE_NAME = 100;
 
 /** The settings a store may leave unset (answered with their default). */
 export const SETTING_FIELDS = [
+  'name',
   'currency',
   'timeZone',
   'locale',
@@ -34,6 +40,19 @@ export const SETTING_FIELDS = [
 export type SettingName = (typeof SETTING_FIELDS)[number];
 
 const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/**
+ * The store's name as customers read it (`{{ store.name }}` in messages): trimmed, 1–100 characters, on
+ * one line (it goes into email subjects).
+ */
+export const StoreName = z
+  .string({ error: 'expected the store name as text' })
+  .trim()
+  .min(1, 'a store name cannot be empty (null clears it)')
+  .max(MAX_STORE_NAME, `a store name has at most ${MAX_STORE_NAME} characters`)
+  .refine((s) => !/\p{Cc}/u.test(s), {
+    error: 'a store name cannot contain line breaks or control characters',
+  });
 
 /** An ISO 4217 code, upper-cased (`gbp` → `GBP`), known to Intl. */
 export const Currency = z.string().transform((s, ctx) => {
@@ -99,6 +118,14 @@ export const NonProductSkus = z
 /** `PATCH /v1/store` and `retain store set`: a field left out stays as it is. */
 export const UpdateStore = z
   .object({
+    name: StoreName.nullable()
+      .optional()
+      .openapi({
+        example: 'Kavova Lavka',
+        description:
+          "the store's name as customers read it: `{{ store.name }}` in message templates; trimmed, 1–100 " +
+          'characters; null clears it',
+      }),
     currency: Currency.optional().openapi({
       type: 'string',
       example: 'UAH',
@@ -140,6 +167,10 @@ export type UpdateStore = z.infer<typeof UpdateStore>;
 /** The store settings as answered by `GET /v1/store` and `retain store`. */
 export const StoreSettings = z
   .object({
+    name: z
+      .string()
+      .nullable()
+      .openapi({ description: "the store's name (`{{ store.name }}` in messages); null until set" }),
     currency: z
       .string()
       .nullable()

@@ -12,6 +12,7 @@ import {
   Locale,
   Margin,
   NonProductSkus,
+  StoreName,
   UpdateStore,
   type StoreSettings,
 } from './schema.js';
@@ -29,6 +30,7 @@ function skusOf(text: string | undefined): string[] | undefined {
 
 /** The settings as stored, with the defaults of those not set (and which those are). */
 function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSettings {
+  const name = StoreName.safeParse(stored.name);
   const locale = Locale.safeParse(stored.locale);
   const margin = Margin.safeParse(stored.defaultMargin === undefined ? NaN : Number(stored.defaultMargin));
   const rate = DiscountRate.safeParse(
@@ -36,6 +38,7 @@ function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSe
   );
   const skus = skusOf(stored.nonProductSkus);
   const defaults: StoreSettings['defaults'] = [];
+  if (!name.success) defaults.push('name');
   if (stored.currency === undefined) defaults.push('currency');
   if (stored.timeZone === undefined) defaults.push('timeZone');
   if (!locale.success) defaults.push('locale');
@@ -43,6 +46,7 @@ function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSe
   if (!rate.success) defaults.push('defaultDiscountRate');
   if (skus === undefined) defaults.push('nonProductSkus');
   return {
+    name: name.success ? name.data : null,
     currency: stored.currency ?? null,
     timeZone: stored.timeZone ?? DEFAULT_TIME_ZONE,
     locale: locale.success ? locale.data : DEFAULT_LOCALE,
@@ -54,16 +58,18 @@ function settingsOf(stored: Partial<Record<repo.SettingField, string>>): StoreSe
 }
 
 /**
- * `GET /v1/store`, `retain store`: currency, time zone, default locale, the CLV margin and discount
- * rate defaults, and the store's non-product SKUs.
+ * `GET /v1/store`, `retain store`: the store's name, currency, time zone, default locale, the CLV margin
+ * and discount rate defaults, and the store's non-product SKUs.
  */
 export async function getStore({ db }: ModuleContext): Promise<StoreSettings> {
   return settingsOf(await repo.readSettings(db));
 }
 
 /**
- * `PATCH /v1/store`, `retain store set`: sets the fields given (a field left out stays as it is), in
- * one transaction with a `store.updated` domain event when the currency, time zone or locale changed. Refused, writing nothing:
+ * `PATCH /v1/store`, `retain store set`: sets the fields given (a field left out stays as it is; a null
+ * name clears it), in one transaction with a `store.updated` domain event when the currency, time zone
+ * or locale changed (the event's `changed` names only those: a name change records none). Refused,
+ * writing nothing:
  * a currency other than the one of orders already stored (reports count only orders in the store
  * currency, so the others would silently drop out), and a time zone the database does not know.
  */
@@ -112,8 +118,14 @@ export async function updateStore(ctx: ModuleContext, input: unknown): Promise<S
     if (want.currency !== undefined) after.currency = want.currency;
     if (want.timeZone !== undefined) after.timeZone = want.timeZone;
     if (want.locale !== undefined) after.locale = want.locale;
-    // The CLV defaults and the SKU list (kept for the CLV and basket modules; no event).
+    // The name (for messages; null clears it), the CLV defaults and the SKU list (kept for the CLV and
+    // basket modules): no event.
+    if (want.name === null && before.name !== undefined) {
+      await repo.deleteSetting(tx, 'name');
+      delete after.name;
+    }
     const others: [repo.SettingField, string | undefined][] = [
+      ['name', want.name ?? undefined],
       ['defaultMargin', want.defaultMargin === undefined ? undefined : String(want.defaultMargin)],
       [
         'defaultDiscountRate',

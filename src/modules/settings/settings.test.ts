@@ -35,6 +35,7 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       const r = await t.call('GET', '/v1/store', { role });
       expect(r.status).toBe(200);
       expect(r.json).toEqual({
+        name: null,
         currency: null,
         timeZone: 'UTC',
         locale: 'en',
@@ -42,6 +43,7 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
         defaultDiscountRate: 0.01,
         nonProductSkus: [],
         defaults: [
+          'name',
           'currency',
           'timeZone',
           'locale',
@@ -73,6 +75,10 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       [{ defaultDiscountRate: 1 }, 'defaultDiscountRate', /discount rate in \[0, 1\)/],
       [{ nonProductSkus: 'SHIP' }, 'nonProductSkus', /list of SKUs/],
       [{ nonProductSkus: ['SHIP', ' '] }, 'nonProductSkus.1', /cannot be empty/],
+      [{ name: '   ' }, 'name', /store name cannot be empty \(null clears it\)/],
+      [{ name: 'x'.repeat(101) }, 'name', /at most 100 characters/],
+      [{ name: 'Shop\nBcc: x@y.test' }, 'name', /line breaks or control characters/],
+      [{ name: 42 }, 'name', /expected the store name as text/],
     ];
     for (const [body, path, message] of cases) {
       const r = await t.call('PATCH', '/v1/store', { role: 'admin', body });
@@ -80,7 +86,31 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       expect(r.json.error.details.issues[0].path).toBe(path);
       expect(r.json.error.message).toMatch(message);
     }
-    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.defaults).toHaveLength(6);
+    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.defaults).toHaveLength(7);
+  });
+
+  it('keeps the store name trimmed, at most 100 characters, clears it with null, and records no event', async () => {
+    let r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { name: '  Kavova Lavka  ' } });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ name: 'Kavova Lavka', currency: null, locale: 'en' });
+    expect(r.json.defaults).not.toContain('name');
+    expect((await t.call('GET', '/v1/store', { role: 'agent' })).json.name).toBe('Kavova Lavka');
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { name: 'ß'.repeat(100) } });
+    expect(r.json.name).toBe('ß'.repeat(100));
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: {} }); // left out: kept
+    expect(r.json.name).toBe('ß'.repeat(100));
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { name: 'Кавова лавка & Co' } });
+    expect(r.json.name).toBe('Кавова лавка & Co');
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { name: null } });
+    expect(r.status).toBe(200);
+    expect(r.json.name).toBeNull();
+    expect(r.json.defaults).toContain('name');
+    expect((await t.call('GET', '/v1/store', { role: 'admin' })).json.name).toBeNull();
+    r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { name: null } }); // already clear
+    expect(r.json).toMatchObject({ name: null, locale: 'en' });
+    expect(await db.query(`SELECT value FROM settings WHERE key = 'store_name'`)).toEqual([]);
+    const events = await t.call('GET', '/v1/domain-events?type=store.updated', { role: 'admin' });
+    expect(events.json.data).toEqual([]);
   });
 
   it('keeps the CLV defaults and the non-product SKUs (trimmed, without case-insensitive repeats)', async () => {
@@ -97,7 +127,7 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       defaultMargin: 0.35,
       defaultDiscountRate: 0.02,
       nonProductSkus: ['SHIP', 'wrap', 'FEE'],
-      defaults: ['currency', 'timeZone', 'locale'],
+      defaults: ['name', 'currency', 'timeZone', 'locale'],
     });
     expect((await t.call('GET', '/v1/store', { role: 'analyst' })).json).toEqual(r.json);
     r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { nonProductSkus: [] } });
@@ -115,10 +145,14 @@ describe.each(testEngines())('store settings over HTTP on %s', (engine) => {
       currency: null,
       timeZone: 'America/New_York',
       locale: 'en',
-      defaults: ['currency', 'locale'],
+      defaults: ['name', 'currency', 'locale'],
     });
     r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { locale: 'uk' } });
-    expect(r.json).toMatchObject({ timeZone: 'America/New_York', locale: 'uk', defaults: ['currency'] });
+    expect(r.json).toMatchObject({
+      timeZone: 'America/New_York',
+      locale: 'uk',
+      defaults: ['name', 'currency'],
+    });
     r = await t.call('PATCH', '/v1/store', { role: 'admin', body: { locale: 'uk' } }); // no change
     r = await t.call('PATCH', '/v1/store', { role: 'admin', body: {} });
     expect(r.json).toMatchObject({ timeZone: 'America/New_York', locale: 'uk' });
@@ -174,6 +208,7 @@ describe('retain store and retain init', () => {
     expect(await run('init')).toEqual({
       database: db,
       settings: {
+        name: null,
         currency: null,
         timeZone: 'UTC',
         locale: 'en',
@@ -181,6 +216,7 @@ describe('retain store and retain init', () => {
         defaultDiscountRate: 0.01,
         nonProductSkus: [],
         defaults: [
+          'name',
           'currency',
           'timeZone',
           'locale',
@@ -191,14 +227,18 @@ describe('retain store and retain init', () => {
       },
       given: [],
       asked: [],
-      kept: ['currency', 'timeZone', 'locale'],
+      kept: ['name', 'currency', 'timeZone', 'locale'],
     });
-    expect(await run('init', '--currency', 'uah', '--time-zone', 'Europe/Kyiv')).toMatchObject({
-      settings: { currency: 'UAH', timeZone: 'Europe/Kyiv', locale: 'en' },
-      given: ['currency', 'timeZone'],
+    expect(
+      await run('init', '--name', ' Kavova Lavka ', '--currency', 'uah', '--time-zone', 'Europe/Kyiv'),
+    ).toMatchObject({
+      settings: { name: 'Kavova Lavka', currency: 'UAH', timeZone: 'Europe/Kyiv', locale: 'en' },
+      given: ['name', 'currency', 'timeZone'],
       kept: ['locale'],
     });
-    expect(await run('store', 'set', '--locale', 'uk')).toEqual({
+    expect(await run('store', 'set', '--name', '')).toMatchObject({ name: null, currency: 'UAH' });
+    expect(await run('store', 'set', '--name', 'Lavka', '--locale', 'uk')).toEqual({
+      name: 'Lavka',
       currency: 'UAH',
       timeZone: 'Europe/Kyiv',
       locale: 'uk',
@@ -214,7 +254,7 @@ describe('retain store and retain init', () => {
       nonProductSkus: ['SHIP', 'WRAP'],
       defaults: ['defaultDiscountRate'],
     });
-    expect(await run('store')).toMatchObject({ timeZone: 'Europe/Kyiv', locale: 'uk' });
+    expect(await run('store')).toMatchObject({ name: 'Lavka', timeZone: 'Europe/Kyiv', locale: 'uk' });
   });
 
   it('names the flag of an invalid value', async () => {
@@ -222,6 +262,8 @@ describe('retain store and retain init', () => {
       [['store', 'set', '--time-zone', 'Europe/Atlantis'], '--time-zone', /IANA time zone/],
       [['store', 'set', '--currency', 'pounds'], '--currency', /ISO 4217/],
       [['store', 'set', '--default-margin', 'high'], '--default-margin', /in \(0, 1\]/],
+      [['store', 'set', '--name', ' '], '--name', /store name cannot be empty/],
+      [['init', '--name', 'x'.repeat(101)], '--name', /at most 100 characters/],
       [['init', '--locale', 'fr'], '--locale', /uk, ru, en/],
       [['store', 'set'], '--currency', /give at least one/],
     ] as const) {
@@ -236,7 +278,7 @@ describe('retain store and retain init', () => {
     const { db: store, dispose } = await freshDatabase('duckdb');
     try {
       const questions: string[] = [];
-      const answers = ['eur', 'Nowhere/Town', '', 'ru'];
+      const answers = ['x'.repeat(101), ' Kavova Lavka ', 'eur', 'Nowhere/Town', '', 'ru'];
       const ask = async (q: string, d: string) => {
         questions.push(`${q} [${d}]`);
         const a = answers.shift()!;
@@ -244,14 +286,16 @@ describe('retain store and retain init', () => {
       };
       const r = await initStore(testContext(store), { locale: 'uk' }, ask);
       expect(questions).toEqual([
+        'store name (as customers read it in messages) []',
+        'store name (as customers read it in messages) []',
         'store currency (ISO 4217, e.g. UAH, EUR, USD) []',
         `store time zone (IANA, e.g. Europe/Kyiv) [${Intl.DateTimeFormat().resolvedOptions().timeZone}]`,
         `store time zone (IANA, e.g. Europe/Kyiv) [${Intl.DateTimeFormat().resolvedOptions().timeZone}]`,
       ]);
       expect(r).toMatchObject({
-        settings: { currency: 'EUR', locale: 'uk' },
+        settings: { name: 'Kavova Lavka', currency: 'EUR', locale: 'uk' },
         given: ['locale'],
-        asked: ['currency', 'timeZone'],
+        asked: ['name', 'currency', 'timeZone'],
         kept: [],
       });
     } finally {

@@ -7,6 +7,7 @@ import { Status } from '../components/Status';
 import { fmt } from '../format';
 
 export interface StoreSettings {
+  name: string | null;
   currency: string | null;
   timeZone: string;
   locale: 'uk' | 'ru' | 'en';
@@ -128,6 +129,7 @@ export function Field(props: {
 
 /** The form's values as typed (numbers as text, so a bad one reaches the API and its message). */
 interface Draft {
+  name: string;
   currency: string;
   timeZone: string;
   locale: string;
@@ -137,6 +139,7 @@ interface Draft {
 }
 
 const draftOf = (s: StoreSettings): Draft => ({
+  name: s.name ?? '',
   currency: s.currency ?? '',
   timeZone: s.timeZone,
   locale: s.locale,
@@ -151,7 +154,7 @@ const numberOf = (text: string): number | string => {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 };
 
-/** The store settings page: currency, time zone, language, CLV defaults and non-product SKUs. */
+/** The store settings page: name, currency, time zone, language, CLV defaults and non-product SKUs. */
 export function SettingsPage() {
   const { t } = useTranslation();
   const store = useStore();
@@ -184,6 +187,8 @@ function StoreForm({ store, admin }: { store: StoreSettings; admin: boolean }) {
   const save = useMutation({
     mutationFn: () => {
       const body: Record<string, unknown> = {
+        // An emptied name clears it (null); the API trims and checks the rest.
+        name: draft.name.trim() === '' ? null : draft.name,
         timeZone: draft.timeZone,
         locale: draft.locale,
         defaultMargin: numberOf(draft.defaultMargin),
@@ -218,6 +223,23 @@ function StoreForm({ store, admin }: { store: StoreSettings; admin: boolean }) {
     >
       {!admin && <p role="note">{t('settings.adminOnly')}</p>}
       <fieldset disabled={!admin || save.isPending} style={{ border: 0, padding: 0, margin: 0 }}>
+        <Field
+          id="name"
+          label={t('settings.name')}
+          help={`${t('settings.nameHelp')}${store.name === null ? ` ${t('settings.nameUnset')}` : ''}`}
+          error={errors.name}
+        >
+          {(aria) => (
+            <input
+              {...aria}
+              name="name"
+              autoComplete="organization"
+              size={40}
+              value={draft.name}
+              onChange={(e) => set({ name: e.target.value })}
+            />
+          )}
+        </Field>
         <Field
           id="currency"
           label={t('settings.currency')}
