@@ -84,7 +84,7 @@ export const BUILTIN_FLOWS: readonly BuiltinFlow[] = [
     messages: [
       {
         name: 'welcome-1',
-        // The send path gives no store name (store.name is null): without one the subject stands alone.
+        // The store's name when it has set one (retain store set --name); without it the subject stands alone.
         subject: t(
           'Welcome{% if store.name %} to {{ store.name }}{% endif %}',
           'Вітаємо{% if store.name %} в {{ store.name }}{% endif %}',

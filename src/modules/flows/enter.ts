@@ -8,6 +8,12 @@ import type { Trigger } from './schema.js';
 
 /** Flows (docs/flows.md): customers entering on events, and leaving on their goal. */
 
+/**
+ * Events older than this (by when they happened) enter nobody: importing a store's history, or a late
+ * backfill, must not mail every past buyer; a webhook or a queue a day late still enters.
+ */
+export const MAX_EVENT_AGE_MS = DAY_MS;
+
 export function matches(m: Trigger, e: DomainEvent): boolean {
   if (!('event' in m)) return false; // a time trigger: entered by the time sweep (time.ts)
   if (m.event !== e.type) return false;
@@ -62,7 +68,9 @@ export async function handleFlowEvents(ctx: SubscriberContext, events: readonly 
   const defs = await Promise.all(flows.map((f) => definitionOf(ctx.tx, f.flow_id, f.version)));
   const triggered = flows.flatMap((f, i) => {
     const def = defs[i]!;
-    const hits = withCustomer.filter((e) => matches(def.trigger, e));
+    const hits = withCustomer.filter(
+      (e) => matches(def.trigger, e) && now.getTime() - Date.parse(e.occurred_at) <= MAX_EVENT_AGE_MS,
+    );
     return hits.length ? [{ flow: f, def, hits }] : [];
   });
   if (triggered.length === 0) return;
