@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
 import { DAY_MS } from '../../shared/time.js';
 import { ADVANCE_JOB, definitionOf } from './definitions.js';
-import { insertRuns, runsForEntry, type NewRun } from './enterRepository.js';
+import { flowVersions, insertRuns, runsForEntry, type NewRun } from './enterRepository.js';
 import * as repo from './repository.js';
-import type { Trigger } from './schema.js';
+import type { EventMatch, FlowDefinition, Trigger } from './schema.js';
 
 /** Flows (docs/flows.md): customers entering on events, and leaving on their goal. */
 
@@ -34,30 +34,55 @@ export function unitHash(...parts: (string | number)[]): number {
 }
 
 /**
+ * Parsed definitions per store, for the subscriber: `definitionOf` caches per handle, and each batch
+ * comes in a transaction of its own. Read through the transaction (DuckDB's one connection is its).
+ */
+const parsed = new WeakMap<object, Map<string, FlowDefinition>>();
+async function definitionIn(ctx: SubscriberContext, flowId: number, version: number) {
+  let cache = parsed.get(ctx.db);
+  if (!cache) parsed.set(ctx.db, (cache = new Map()));
+  const key = `${flowId}@${version}`;
+  let d = cache.get(key);
+  if (!d) {
+    d = await definitionOf(ctx.tx, flowId, version);
+    if (cache.size > 500) cache.clear();
+    cache.set(key, d);
+  }
+  return d;
+}
+
+/**
  * The flows' subscriber: goals first (an order that is a flow's goal ends the runs it converts), then
  * triggers (entering per the re-entry rules; never twice at once; the holdout drawn by a stable hash).
  * Runs in the subscriber's transaction: the cursor and the runs commit together.
  *
- * Set-based (a batch is up to 500 events, most of them page views): the open runs of the batch's
- * customers in one read, the runs the re-entry rules look at in one more (each flow × customer's latest,
- * enterRepository.ts), the events taken in order against them in memory — each entry updates the
- * pair's latest, as a look-up after the insert would — and the entries in one insert. A look-up per
+ * Set-based (a batch is up to 500 events, most of them page views): the open runs of the customers with
+ * a goal's event in one read, the runs the re-entry rules look at in one more (each flow × customer's
+ * latest, enterRepository.ts), the events taken in order against them in memory — each entry updates
+ * the pair's latest, as a look-up after the insert would — and the entries in one insert. A look-up per
  * event and flow made the subscriber ~40× slower than the dispatcher alone (docs/flows.md, Speed).
  */
 export async function handleFlowEvents(ctx: SubscriberContext, events: readonly DomainEvent[]) {
   const now = ctx.clock.now();
   const withCustomer = events.filter((e) => e.customer_id !== null);
   if (withCustomer.length === 0) return;
+  // Goals, per the version each run entered on (a paused flow's runs convert too; the holdout's count).
+  // Only an event that some version's goal matches can end a run: the runs of its customer are read.
+  const goals = new Map<string, EventMatch>();
+  for (const v of await flowVersions(ctx.tx)) {
+    const goal = (await definitionIn(ctx, v.flow_id, v.version)).goal;
+    if (goal) goals.set(JSON.stringify(goal), goal);
+  }
   const byCustomer = new Map<number, DomainEvent[]>();
   for (const e of withCustomer) {
+    if (![...goals.values()].some((g) => matches(g, e))) continue;
     const list = byCustomer.get(e.customer_id!);
     if (list) list.push(e);
     else byCustomer.set(e.customer_id!, [e]);
   }
-  // Goals, per the version each run entered on (a paused flow's runs convert too; the holdout's count).
-  const open = await repo.openRunsOf(ctx.tx, [...byCustomer.keys()]);
+  const open = byCustomer.size > 0 ? await repo.openRunsOf(ctx.tx, [...byCustomer.keys()]) : [];
   for (const run of open) {
-    const goal = (await definitionOf(ctx.tx, run.flow_id, run.version)).goal;
+    const goal = (await definitionIn(ctx, run.flow_id, run.version)).goal;
     if (!goal) continue;
     const hit = byCustomer
       .get(run.customer_id)
@@ -65,7 +90,7 @@ export async function handleFlowEvents(ctx: SubscriberContext, events: readonly 
     if (hit) await repo.endByGoal(ctx.tx, run.run_id, now, `${hit.type} #${hit.id}`);
   }
   const flows = await repo.activeFlows(ctx.tx);
-  const defs = await Promise.all(flows.map((f) => definitionOf(ctx.tx, f.flow_id, f.version)));
+  const defs = await Promise.all(flows.map((f) => definitionIn(ctx, f.flow_id, f.version)));
   const triggered = flows.flatMap((f, i) => {
     const def = defs[i]!;
     const hits = withCustomer.filter(

@@ -102,3 +102,10 @@ export async function insertRuns(
   }
   return out;
 }
+
+/** Every version of every flow (their goals: a run of any of them may be open). */
+export async function flowVersions(db: Queryable): Promise<{ flow_id: number; version: number }[]> {
+  return db.query<{ flow_id: number; version: number }>(
+    `SELECT flow_id, version FROM flow_versions ORDER BY flow_id, version`,
+  );
+}
