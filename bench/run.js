@@ -25,6 +25,7 @@ const benches = {
   dashboard: 'bench/dashboard.mjs',
   loyalty: 'bench/loyalty.mjs',
   'loyalty-demo': 'bench/loyalty-demo.mjs',
+  flows: 'bench/flows.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {
