@@ -229,7 +229,9 @@ describe.each(testEngines())('the send path on %s: 1,000 contacts through a loca
       userAgent: 'MailClient/1.0',
     });
     expect(history.json.data).toHaveLength(1); // the seed wrote the current state only
-    const tampered = await t.call('POST', path.slice(0, -2) + (path.endsWith('xx') ? 'yy' : 'xx'), { body: 'List-Unsubscribe=One-Click' });
+    const tampered = await t.call('POST', path.slice(0, -2) + (path.endsWith('xx') ? 'yy' : 'xx'), {
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(tampered.status).toBe(404);
 
     const before = byRecipient();

@@ -167,8 +167,7 @@ describe.each(testEngines())('SMS and messenger on %s: 100 contacts through loca
   it('connects a chat by a signed /start link and records the messenger consent', async () => {
     // Change the last character to a different one (replacing it with a fixed letter is no forgery
     // when the signature already ends in that letter: one payload in 64).
-    const forge = (payload: string): string =>
-      payload.slice(0, -1) + (payload.endsWith('x') ? 'y' : 'x');
+    const forge = (payload: string): string => payload.slice(0, -1) + (payload.endsWith('x') ? 'y' : 'x');
     const link = await t.call('GET', `/v1/messaging/messenger-links/${idOf(5)}`, { role: 'marketer' });
     const hooks = (await t.call('GET', '/v1/messaging/hooks', { role: 'admin' })).json as Record<
       string,
