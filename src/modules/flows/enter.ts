@@ -38,7 +38,7 @@ export function unitHash(...parts: (string | number)[]): number {
  * comes in a transaction of its own. Read through the transaction (DuckDB's one connection is its).
  */
 const parsed = new WeakMap<object, Map<string, FlowDefinition>>();
-async function definitionIn(ctx: SubscriberContext, flowId: number, version: number) {
+export async function definitionIn(ctx: SubscriberContext, flowId: number, version: number) {
   let cache = parsed.get(ctx.db);
   if (!cache) parsed.set(ctx.db, (cache = new Map()));
   const key = `${flowId}@${version}`;

@@ -50,23 +50,33 @@ export interface AdvanceCounts {
   sent: number;
   goal: number;
   completed: number;
+  /** Runs were still due when the time budget ran out. */
+  more: boolean;
 }
 
 /**
  * `flows.advance` (every minute, and when someone enters), `retain flows advance`: takes each due run
- * through its steps until it waits or ends — one transaction per run.
+ * through its steps until it waits or ends — one transaction per run. With `budgetMs` it stops after
+ * the run in hand once that time has passed and says whether runs are still due (`more`): a job then
+ * leaves its slot to the deliverer and comes back, instead of holding it while entries keep arriving.
  */
 export async function advanceFlows(
   ctx: ModuleContext,
-  opts: { limit?: number } = {},
+  opts: { limit?: number; budgetMs?: number } = {},
 ): Promise<AdvanceCounts> {
-  const counts: AdvanceCounts = { runs: 0, sent: 0, goal: 0, completed: 0 };
-  for (;;) {
+  const counts: AdvanceCounts = { runs: 0, sent: 0, goal: 0, completed: 0, more: false };
+  const started = performance.now();
+  const over = () => opts.budgetMs !== undefined && performance.now() - started >= opts.budgetMs;
+  outer: for (;;) {
     const due = await repo.dueRuns(ctx.db, ctx.clock.now(), opts.limit ?? 500);
     if (due.length === 0) break;
     const flows = new Map((await repo.listFlows(ctx.db)).map((f) => [f.flow_id, f]));
     let progressed = 0;
     for (const run of due) {
+      if (over()) {
+        counts.more = true;
+        break outer;
+      }
       const r = await advanceRun(ctx, flows.get(run.flow_id)!, run);
       if (r === null) continue;
       progressed++;

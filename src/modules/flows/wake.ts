@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
-import { ADVANCE_JOB, definitionOf } from './definitions.js';
-import { matches } from './enter.js';
+import { ADVANCE_JOB } from './definitions.js';
+import { definitionIn, matches } from './enter.js';
+import { flowVersions } from './enterRepository.js';
+import type { EventMatch } from './schema.js';
 import * as repo from './repository.js';
 
 /**
@@ -9,13 +11,19 @@ import * as repo from './repository.js';
  * beside the entries): the runner then takes them on to the next step.
  */
 export async function wakeWaiting(ctx: SubscriberContext, events: readonly DomainEvent[]): Promise<number> {
-  const withCustomer = events.filter((e) => e.customer_id !== null);
+  // Only an event some version's waitFor is waiting for can wake a run: the runs of its customer are read.
+  const waits: EventMatch[] = [];
+  for (const v of await flowVersions(ctx.tx))
+    for (const s of (await definitionIn(ctx, v.flow_id, v.version)).steps)
+      if ('waitFor' in s) waits.push(s.waitFor.event);
+  if (waits.length === 0) return 0;
+  const withCustomer = events.filter((e) => e.customer_id !== null && waits.some((w) => matches(w, e)));
   if (withCustomer.length === 0) return 0;
   const now = ctx.clock.now();
   let woken = 0;
   for (const run of await repo.openRunsOf(ctx.tx, [...new Set(withCustomer.map((e) => e.customer_id!))])) {
     if (run.status !== 'active' || run.step === null) continue;
-    const step = (await definitionOf(ctx.tx, run.flow_id, run.version)).steps.find((s) => s.id === run.step);
+    const step = (await definitionIn(ctx, run.flow_id, run.version)).steps.find((s) => s.id === run.step);
     if (!step || !('waitFor' in step)) continue;
     const hit = withCustomer.some(
       (e) =>
