@@ -350,13 +350,13 @@ browserSuite('flows pages in Chromium', { data: 'empty' }, (s) => {
     expect(await s.page.getByRole('button', { name: 'Activate', exact: true }).count()).toBe(0);
     await s.page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
 
-    // 40 new buyers enter (about half in the holdout; the others get the first message at once). Their
-    // orders are dated 40 days back and the runs are moved back as much once every first message is
-    // queued: their 30 days are over. Some entrants then bought again within them (the goal: those runs
-    // end), more of the treated than of the holdout.
+    // 40 new buyers enter (about half in the holdout; the others get the first message at once): their
+    // orders are placed now (an order days old enters no flow). Once every first message is queued, the
+    // runs and those orders are moved 40 days back: their 30 days are over. Some entrants then bought
+    // again within them (the goal: those runs end), more of the treated than of the holdout.
     const firsts: Promise<{ status: number; json: unknown }>[] = [];
     const back = (days: number) => new Date(Date.now() - days * DAY_MS);
-    for (let i = 125; i < 165; i++) firsts.push(order(`F${i}`, idOf(i), back(40), 25));
+    for (let i = 125; i < 165; i++) firsts.push(order(`F${i}`, idOf(i), back(0), 25));
     for (const r of await Promise.all(firsts)) expect(r.status, JSON.stringify(r.json)).toBe(201);
     await expect
       .poll(
@@ -378,6 +378,12 @@ browserSuite('flows pages in Chromium', { data: 'empty' }, (s) => {
       .toBe(0);
     await s.db.exec(
       `UPDATE flow_runs SET entered_at = entered_at - INTERVAL '40 days' WHERE flow_id = (SELECT flow_id FROM flows WHERE name = 'thanks')`,
+    );
+    await s.db.exec(
+      `UPDATE orders SET ordered_at = ordered_at - INTERVAL '40 days' WHERE external_id LIKE 'F%'`,
+    );
+    await s.db.exec(
+      `UPDATE domain_events SET occurred_at = occurred_at - INTERVAL '40 days' WHERE type = 'order.placed' AND ref LIKE 'F%'`,
     );
     const runs = await s.db.query<{ customer: string; holdout: boolean }>(
       `SELECT c.external_id AS customer, r.holdout FROM flow_runs r JOIN customers c ON c.customer_id = r.customer_id ORDER BY c.external_id`,
