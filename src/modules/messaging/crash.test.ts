@@ -8,14 +8,17 @@ import type { SmtpSink } from '../../../test/support/smtpSink.js';
 import { testEngines } from '../../../test/support/storage.js';
 import { ManualClock } from '../../kit/clock.js';
 import { testContext } from '../../../test/support/context.js';
-import { GROUP_MAX, queueSend, saveTemplate, setPolicy } from './service.js';
+import { queueSend, saveTemplate, setPolicy } from './service.js';
 
 /**
  * Issue 21: "kill -9 of the sending process mid-batch, restart: the SMTP sink holds each key exactly
  * once". A child process delivers the queued ledger rows through the real email adapter to the sink in
  * this process (SMTP on the adapter's worker thread); when the sink has taken K messages it SIGKILLs the child (from inside its acceptance of
- * message K, so that one dies mid-transaction). Restarted, the child recovers the rows the dead sender
- * left `sending` (at most `concurrency`: they become `unknown`, never resent) and delivers the rest.
+ * message K, so that one dies mid-transaction). Restarted, the child queues again what the dead sender
+ * had claimed but not handed over (a message is handed over — committed — only with its whole text
+ * written, before the end of DATA), marks `unknown` what it had handed over (never resent), and
+ * delivers the rest. So nothing is lost but the messages the server was taking at the kill, which the
+ * sink drops (it never answered them), and nothing delivered is sent again.
  */
 const CHILD = `
 import pino from 'pino';
@@ -37,11 +40,9 @@ process.exit(0);
 `;
 
 const N = 1000;
-// deliverDue's defaults: per crash at most CONCURRENCY + 2 groups claimed but never handed over (lost:
-// at-most-once), and what the senders handed over during one ledger round trip (at most a group, or a
-// chunk when nothing needed claiming) not yet recorded (delivered, marked unknown).
+// deliverDue's default: per crash at most CONCURRENCY messages handed over and not yet recorded (each
+// sender's message at the server, or delivered with its answer not yet written).
 const CONCURRENCY = 10;
-const CHUNK = 100;
 
 let run: Awaited<ReturnType<typeof sendCrashSink>>['run'];
 const runSender = async (script: string, args: string[], _sink: SmtpSink, killAt: number | null) => {
@@ -92,7 +93,7 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
     await store.dispose();
   });
 
-  it('each key reaches the sink at most once; all but the few a crash left unknown exactly once', async () => {
+  it('each key reaches the sink at most once; all but the messages the server was taking at a kill exactly once', async () => {
     const g = contactGroups(N);
     const eligible = g.granted + g['near-cap'] + g.night;
     const first = await runSender(script, store.args.concat(now), sink, 137);
@@ -118,13 +119,13 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
       for (const r of by('sent')) expect(keys.get(r.send_key), r.send_key).toBe(1);
       const unknown = by('unknown');
       expect(unknown.length).toBeGreaterThan(0);
-      expect(unknown.length).toBeLessThanOrEqual(
-        2 * (CONCURRENCY + 2 * GROUP_MAX + Math.max(GROUP_MAX, CHUNK)),
-      );
+      expect(unknown.length).toBeLessThanOrEqual(2 * CONCURRENCY);
+      // Missing at the sink: what it was taking when a sender died (dropped), and what a sender had
+      // handed over (committed) but the kill stopped before its end of DATA left the process.
       const lost = unknown.filter((r) => !keys.has(r.send_key)).length;
-      expect(lost).toBeLessThanOrEqual(2 * (CONCURRENCY + 2 * GROUP_MAX));
+      expect(lost).toBeGreaterThanOrEqual(sink.dropped.length);
       console.log(
-        `${db.kind}: ${eligible} eligible, two kill -9: ${unknown.length} unknown (${unknown.length - lost} delivered, ${lost} never handed over)`,
+        `${db.kind}: ${eligible} eligible, two kill -9: ${unknown.length} unknown (${unknown.length - lost} delivered; ${lost} not, ${sink.dropped.length} of them dropped by the sink at a kill)`,
       );
       // Nothing sent that the ledger does not know of, nothing left queued or sending.
       expect(by('sent').length + unknown.filter((r) => keys.has(r.send_key)).length).toBe(
@@ -147,7 +148,7 @@ describe.each(testEngines())('sending under kill -9 on %s', (engine) => {
     } finally {
       await db.close();
     }
-    // The operator's way out: resend the unknown ones (those never handed over now arrive; those that
+    // The operator's way out: resend the unknown ones (those the sink dropped now arrive; those that
     // were delivered arrive a second time — the price the docs state).
     const { resolveUnknownSends } = await import('./service.js');
     const again = await store.open();

@@ -142,3 +142,27 @@ export const engagementMigration: Migration = {
     )`,
   ],
 };
+
+/**
+ * Migration 29, hand-over (issue 26: a kill -9 during delivery must skip nothing). A `sending` row was
+ * one state for two things: claimed by a deliverer (not yet given to the provider) and handed over (the
+ * provider may have it). A crash could not tell them apart, so both became `unknown`. Now:
+ * - `claimed_by`: the deliverer run that claimed the row (results and hand-overs of another run's claim
+ *   do nothing);
+ * - `handed_at`: when the row was handed over — committed right before the point after which the
+ *   provider may have the message (SMTP: before the end of DATA; HTTP: before the request). A `sending`
+ *   row without it is only claimed: a restart queues it again.
+ * - `answered_at`: when the provider accepted it (with `provider_id`), written in the same light
+ *   statement as hand-overs, ahead of the batched move to `sent`: a restart finishes such rows as sent.
+ * Rows `sending` at the upgrade were written by the old deliverer: treated as handed over.
+ */
+export const handOverMigration: Migration = {
+  version: 29,
+  name: 'message-hand-over',
+  statements: () => [
+    `ALTER TABLE message_sends ADD COLUMN claimed_by TEXT`,
+    `ALTER TABLE message_sends ADD COLUMN handed_at TIMESTAMP`,
+    `ALTER TABLE message_sends ADD COLUMN answered_at TIMESTAMP`,
+    `UPDATE message_sends SET handed_at = updated_at WHERE status = 'sending'`,
+  ],
+};

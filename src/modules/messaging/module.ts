@@ -1,6 +1,11 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerMessaging } from './commands.js';
-import { consentRequestsMigration, engagementMigration, messagingMigration } from './migrations.js';
+import {
+  consentRequestsMigration,
+  engagementMigration,
+  handOverMigration,
+  messagingMigration,
+} from './migrations.js';
 
 /**
  * Messaging: templates, the channels (email over SMTP, SMS through an HTTP gateway, a Telegram bot),
@@ -8,7 +13,7 @@ import { consentRequestsMigration, engagementMigration, messagingMigration } fro
  */
 export const messagingModule: RetainModule = {
   name: 'messaging',
-  migrations: [messagingMigration, consentRequestsMigration, engagementMigration],
+  migrations: [messagingMigration, consentRequestsMigration, engagementMigration, handOverMigration],
   commands: registerMessaging,
   routes: async () => (await import('./routes.js')).registerMessagingRoutes,
   jobs: async () => (await import('./jobs.js')).MESSAGING_JOBS,

@@ -305,11 +305,12 @@ export async function deferSends(
 /**
  * One step of the send pipeline for many rows, as ONE statement (atomic without a transaction, so the
  * ledger writer's round trip is a single statement): each move takes a row from `from` to `to` only if
- * it is still in `from`.
+ * it is still in `from` and, from `sending`, still claimed by this deliverer run (`claimant`).
  * - a claim (`queued` → `sending`, `claim: true`): the attempt counted, `sent_at` stamped, the reason
- *   cleared — committed before the provider is called;
+ *   cleared, `claimed_by` set — committed before the message is rendered;
  * - a result (`sending` → `sent` | `rejected` with the provider's id, the address and locale used;
- *   → `queued` again at `notBefore` for a retry; → `unknown` when the provider may have taken it).
+ *   → `queued` again at `notBefore` for a retry, claim and hand-over cleared; → `unknown` when the
+ *   provider may have taken it).
  * Returns the keys moved with their new status (a claim another sender won is missing).
  */
 export interface SendMove {
@@ -328,10 +329,11 @@ export async function advanceSends(
   db: Queryable,
   dialect: Dialect,
   now: Date,
+  claimant: string,
   moves: readonly SendMove[],
 ): Promise<Map<string, string>> {
   if (moves.length === 0) return new Map();
-  const params: SqlValue[] = [now];
+  const params: SqlValue[] = [now, claimant];
   const values = keysValues(
     params,
     moves.map((m) => [
@@ -346,11 +348,15 @@ export async function advanceSends(
       m.locale ?? null,
     ]),
   );
-  const rows = await db.query<{ send_key: string; status: string }>(
+  const changed = await db.exec(
     `UPDATE message_sends
      SET status = v.v_to,
          attempts = attempts + CAST(v.v_claim AS INTEGER),
          sent_at = CASE WHEN CAST(v.v_claim AS INTEGER) = 1 THEN $1::timestamp ELSE sent_at END,
+         claimed_by = CASE WHEN CAST(v.v_claim AS INTEGER) = 1 THEN CAST($2 AS TEXT)
+                           WHEN v.v_to = 'queued' THEN NULL ELSE claimed_by END,
+         handed_at = CASE WHEN CAST(v.v_claim AS INTEGER) = 1 OR v.v_to = 'queued' THEN NULL ELSE handed_at END,
+         answered_at = CASE WHEN CAST(v.v_claim AS INTEGER) = 1 OR v.v_to = 'queued' THEN NULL ELSE answered_at END,
          reason = CAST(v.v_reason AS TEXT),
          not_before = COALESCE(CAST(v.v_not_before AS TIMESTAMP), not_before),
          provider_id = COALESCE(CAST(v.v_provider_id AS TEXT), provider_id),
@@ -359,40 +365,132 @@ export async function advanceSends(
          updated_at = $1::timestamp
      ${dialect.updateFromValues('message_sends', 'send_key', values, ['v_key', 'v_from', 'v_to', 'v_claim', 'v_reason', 'v_not_before', 'v_provider_id', 'v_address', 'v_locale'], 'v_key')}
        AND message_sends.status = v.v_from
+       AND (CAST(v.v_claim AS INTEGER) = 1 OR message_sends.claimed_by = CAST($2 AS TEXT))
        -- A claim of a held source's row (a paused campaign) waits for the hold to be released.
        AND (CAST(v.v_claim AS INTEGER) = 0
-            OR NOT EXISTS (SELECT 1 FROM send_holds h WHERE h.source = message_sends.source))
-     RETURNING message_sends.send_key, message_sends.status`,
+            OR NOT EXISTS (SELECT 1 FROM send_holds h WHERE h.source = message_sends.source))`,
     params,
   );
-  return new Map(rows.map((r) => [r.send_key, r.status]));
+  // Nothing returned (DuckDB's RETURNING costs more than the update): every row moved, as a rule; when
+  // some did not, a read says which did — stamped by this statement (`updated_at`) with its target
+  // status and, but for a retry, this claimant.
+  if (changed === moves.length) return new Map(moves.map((m) => [m.key, m.to]));
+  const keys = [...new Set(moves.map((m) => m.key))];
+  const rows = await db.query<{
+    send_key: string;
+    status: string;
+    claimed_by: string | null;
+    updated_at: Date;
+  }>(
+    `SELECT send_key, status, claimed_by, updated_at FROM message_sends
+     WHERE send_key IN (${keys.map((_, i) => `$${i + 1}`).join(', ')})`,
+    keys,
+  );
+  const now_ = now.getTime();
+  const byKey = new Map(rows.map((r) => [r.send_key, r]));
+  const moved = new Map<string, string>();
+  for (const m of moves) {
+    const r = byKey.get(m.key);
+    if (!r || r.status !== m.to || r.updated_at.getTime() !== now_) continue;
+    if (m.to !== 'queued' && r.claimed_by !== claimant) continue;
+    moved.set(m.key, m.to);
+  }
+  return moved;
+}
+
+/** A provider's acceptance of a handed-over message, stamped before its status moves to `sent`. */
+export interface SendAnswer {
+  key: string;
+  providerId: string | null;
+  address: string;
+  locale: string;
 }
 
 /**
- * Rows left `sending` by a sender that stopped (claimed before `staleBefore`): on a channel whose
- * provider deduplicates by key they are queued again; otherwise they become `unknown` — the provider
- * may or may not have taken them, and resending could double them.
+ * The deliverer's light write, one statement touching no indexed column and returning nothing (DuckDB's
+ * RETURNING costs more than the update): hand-overs (`handed_at` stamped, if the row is still
+ * `sending` and claimed by `claimant`) and acceptances (`answered_at`, the provider's id, the address
+ * and locale used: a restart finishes such a row as `sent`). Returns the keys handed over; only when
+ * fewer rows changed than asked does a read say which.
+ */
+export async function stampSends(
+  db: Queryable,
+  dialect: Dialect,
+  now: Date,
+  claimant: string,
+  handOvers: readonly string[],
+  answers: readonly SendAnswer[],
+): Promise<Set<string>> {
+  handOvers = [...new Set(handOvers)];
+  if (handOvers.length + answers.length === 0) return new Set();
+  const params: SqlValue[] = [now, claimant];
+  const values = keysValues(params, [
+    ...handOvers.map((k) => [k, 1, null, null, null]),
+    ...answers.map((a) => [a.key, 0, a.providerId, a.address, a.locale]),
+  ]);
+  const changed = await db.exec(
+    `UPDATE message_sends
+     SET handed_at = CASE WHEN CAST(v.v_hand AS INTEGER) = 1 THEN COALESCE(handed_at, $1::timestamp) ELSE handed_at END,
+         answered_at = CASE WHEN CAST(v.v_hand AS INTEGER) = 0 THEN $1::timestamp ELSE answered_at END,
+         provider_id = CASE WHEN CAST(v.v_hand AS INTEGER) = 0 THEN CAST(v.v_provider_id AS TEXT) ELSE provider_id END,
+         address = COALESCE(CAST(v.v_address AS TEXT), address),
+         locale = COALESCE(CAST(v.v_locale AS TEXT), locale)
+     ${dialect.updateFromValues('message_sends', 'send_key', values, ['v_key', 'v_hand', 'v_provider_id', 'v_address', 'v_locale'], 'v_key')}
+       AND message_sends.status = 'sending' AND message_sends.claimed_by = CAST($2 AS TEXT)`,
+    params,
+  );
+  if (changed === handOvers.length + answers.length || handOvers.length === 0) return new Set(handOvers);
+  const rows = await db.query<{ send_key: string }>(
+    `SELECT send_key FROM message_sends
+     WHERE send_key IN (${handOvers.map((_, i) => `$${i + 2}`).join(', ')})
+       AND status = 'sending' AND claimed_by = $1 AND handed_at IS NOT NULL`,
+    [claimant, ...handOvers],
+  );
+  return new Set(rows.map((r) => r.send_key));
+}
+
+/**
+ * Rows left `sending` by a deliverer that stopped (claimed before `claimsBefore` / handed over before
+ * `handedBefore`):
+ * - accepted by the provider (`answered_at`) but not yet moved: `sent`;
+ * - claimed but never handed over (no `handed_at`): queued again, the attempt not counted — the
+ *   provider never saw them;
+ * - handed over, no answer recorded: on a channel whose provider deduplicates by key, queued again;
+ *   otherwise `unknown` — the provider may or may not have taken them, and resending could double them.
  */
 export async function recoverStale(
   tx: Queryable,
   now: Date,
-  staleBefore: Date,
+  stale: { claimsBefore: Date; handedBefore: Date },
   idempotentChannels: readonly string[],
-): Promise<{ requeued: number; unknown: number }> {
+): Promise<{ requeued: number; unknown: number; sent: number }> {
   const list = idempotentChannels.map((c) => `'${c.replace(/'/g, "''")}'`).join(', ') || `''`;
+  const sent = await tx.exec(
+    `UPDATE message_sends SET status = 'sent', reason = NULL, updated_at = $1::timestamp
+     WHERE status = 'sending' AND answered_at IS NOT NULL AND updated_at <= $2::timestamp`,
+    [now, stale.claimsBefore],
+  );
+  const reclaimed = await tx.exec(
+    `UPDATE message_sends SET status = 'queued', not_before = $1::timestamp, updated_at = $1::timestamp,
+            attempts = GREATEST(attempts - 1, 0), claimed_by = NULL,
+            reason = 'queued again: claimed by a sender that stopped before handing it over'
+     WHERE status = 'sending' AND handed_at IS NULL AND updated_at <= $2::timestamp`,
+    [now, stale.claimsBefore],
+  );
   const requeued = await tx.exec(
     `UPDATE message_sends SET status = 'queued', not_before = $1::timestamp, updated_at = $1::timestamp,
+            claimed_by = NULL, handed_at = NULL,
             reason = 'requeued after the sender stopped (the provider deduplicates by key)'
-     WHERE status = 'sending' AND updated_at <= $2::timestamp AND channel IN (${list})`,
-    [now, staleBefore],
+     WHERE status = 'sending' AND answered_at IS NULL AND handed_at <= $2::timestamp AND channel IN (${list})`,
+    [now, stale.handedBefore],
   );
   const unknown = await tx.exec(
     `UPDATE message_sends SET status = 'unknown', updated_at = $1::timestamp,
             reason = 'the sender stopped while the provider had this message: not resent (it may have been delivered)'
-     WHERE status = 'sending' AND updated_at <= $2::timestamp AND channel NOT IN (${list})`,
-    [now, staleBefore],
+     WHERE status = 'sending' AND answered_at IS NULL AND handed_at <= $2::timestamp AND channel NOT IN (${list})`,
+    [now, stale.handedBefore],
   );
-  return { requeued, unknown };
+  return { requeued: reclaimed + requeued, unknown, sent };
 }
 
 export async function suppress(
@@ -584,7 +682,7 @@ export async function resolveUnknown(
 ): Promise<number> {
   const set =
     action === 'resend'
-      ? `status = 'queued', not_before = $1::timestamp, reason = 'resent by an operator after a crash (may double a delivered message)'`
+      ? `status = 'queued', not_before = $1::timestamp, claimed_by = NULL, handed_at = NULL, answered_at = NULL, reason = 'resent by an operator after a crash (may double a delivered message)'`
       : `status = 'rejected', reason = 'dropped by an operator after a crash'`;
   return tx.exec(
     `UPDATE message_sends SET ${set}, updated_at = $1::timestamp

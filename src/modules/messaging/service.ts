@@ -404,11 +404,13 @@ export interface DeliverOptions {
   batch?: number;
   /** Messages in flight at once (default 10). */
   concurrency?: number;
-  /** Results are recorded with each claim, and every `chunk` messages (default 100) when nothing needs
-   *  claiming: what a crash can leave handed to the provider but not recorded (it becomes `unknown`). */
+  /** Results move with each claim, else every `chunk` messages (default 100) or after a second (the
+   *  providers' acceptances are stamped sooner, with the hand-overs). */
   chunk?: number;
-  /** A `sending` row older than this is a stopped sender's (default 10 minutes: beyond any provider timeout). */
+  /** A handed-over `sending` row older than this is a stopped sender's (default 10 minutes: beyond any
+   *  provider timeout); a claimed one is after `claimStaleMs` (default 1 minute). 0 after a crash. */
   staleMs?: number;
+  claimStaleMs?: number;
   /** Stop after this many messages sent (default: until nothing is due). */
   max?: number;
   signal?: AbortSignal;
@@ -422,6 +424,8 @@ export interface DeliverCounts {
   retried: number;
   unknown: number;
   requeued: number;
+  /** Rows a stopped sender had delivered (the provider's acceptance recorded), now marked sent. */
+  recoveredSent: number;
 }
 
 const RETRY_LIMIT = 6;
@@ -440,6 +444,7 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     retried: 0,
     unknown: 0,
     requeued: 0,
+    recoveredSent: 0,
   };
   const kinds = (Object.keys(opts.channels) as ChannelKind[]).filter((k) => opts.channels[k]);
   if (kinds.length === 0)
@@ -464,12 +469,24 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
   {
     const now = ctx.clock.now();
     const idempotent = kinds.filter((k) => opts.channels[k]?.idempotent);
+    const ago = (ms: number) => new Date(now.getTime() - ms);
     const r = await ctx.db.transaction((tx) =>
-      repo.recoverStale(tx, now, new Date(now.getTime() - (opts.staleMs ?? 600_000)), idempotent),
+      repo.recoverStale(
+        tx,
+        now,
+        {
+          claimsBefore: ago(opts.claimStaleMs ?? Math.min(opts.staleMs ?? 60_000, 60_000)),
+          handedBefore: ago(opts.staleMs ?? 600_000),
+        },
+        idempotent,
+      ),
     );
     counts.requeued += r.requeued;
     counts.unknown += r.unknown;
+    counts.recoveredSent += r.sent;
   }
+  /** This run's claims: results and hand-overs apply only to rows it still holds. */
+  const claimant = randomBytes(9).toString('base64url');
   const started = Date.now();
   const sentPerChannel: Record<string, number> = {};
   const throttle = async (kind: ChannelKind, n: number) => {
@@ -487,12 +504,9 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     moves: repo.SendMove[];
     suppress: { channel: string; address: string; reason: string; source: string }[];
   }
-  const classify = (
-    outcomes: [repo.DueDbRow & { address: string }, SendOutcome, string][],
-    done: Date,
-  ): Results => {
+  const classify = (outcomes: Outcome[], done: Date): Results => {
     const out: Results = { moves: [], suppress: [] };
-    for (const [r, o, locale] of outcomes) {
+    for (const [r, o, locale, handed] of outcomes) {
       const move = { key: r.send_key, from: 'sending' as const };
       const to = { address: r.address, locale };
       if (o.status === 'sent') out.moves.push({ ...move, to: 'sent', providerId: o.providerId, ...to });
@@ -505,7 +519,8 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             reason: o.reason.slice(0, 500),
             source: 'bounce',
           });
-      } else if (o.ambiguous && !opts.channels[r.channel]?.idempotent)
+        // Ambiguous only once handed over: a session lost before that never gave the provider the message.
+      } else if (o.ambiguous && handed && !opts.channels[r.channel]?.idempotent)
         out.moves.push({ ...move, to: 'unknown', reason: `the provider may have taken it: ${o.reason}` });
       else if (r.attempts + 1 >= RETRY_LIMIT)
         out.moves.push({
@@ -533,11 +548,11 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     const moved =
       r && r.suppress.length > 0
         ? await ctx.db.transaction(async (tx) => {
-            const m = await repo.advanceSends(tx, ctx.db.dialect, at, moves);
+            const m = await repo.advanceSends(tx, ctx.db.dialect, at, claimant, moves);
             await repo.suppress(tx, r.suppress, at);
             return m;
           })
-        : await repo.advanceSends(ctx.db, ctx.db.dialect, at, moves);
+        : await repo.advanceSends(ctx.db, ctx.db.dialect, at, claimant, moves);
     for (const m of r?.moves ?? []) {
       const status = moved.get(m.key);
       if (status === 'sent') counts.sent++;
@@ -548,6 +563,8 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     return moved;
   };
   type Due = repo.DueDbRow & { address: string };
+  /** A message's result: the row, the provider's answer, the locale used, whether it was handed over. */
+  type Outcome = [Due, SendOutcome, string, boolean];
   const rest: Due[] = [];
   let exhausted = false;
   /** One round: the due rows read, checked now, the skipped and deferred closed; the rest queued. */
@@ -644,15 +661,27 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     }
   };
   // A pipeline. `concurrency` senders render and call the providers; one ledger writer runs one
-  // transaction at a time that records the results gathered so far and claims (`queued` → `sending`,
-  // committed) the next group of rows just ahead of the senders. The group covers about four of the
-  // writer's round trips at the pace the senders keep (GROUP_MIN..GROUP_MAX rows): a slow store or a
-  // fast provider gets a bigger group, not starved senders. A crash leaves two kinds of `sending`
-  // rows (both become `unknown`, never resent): claimed but never handed over (at most `concurrency`
-  // + 2 groups), and handed over but not yet recorded (what the senders did during one round trip,
-  // or `chunk` messages when nothing needs claiming).
+  // statement at a time. A sender's adapter awaits the hand-over at its commit point (SMTP: the whole
+  // message written, before the end of DATA; HTTP: before the request): the writer stamps the waiting
+  // hand-overs, with the acceptances gathered since, in a light statement (no status changes); then, as
+  // needed, it claims (`queued` → `sending`, committed) the next group of rows just ahead of the senders
+  // and moves the results gathered so far (with each claim, else every `chunk` or after a second). The
+  // group covers about four of the writer's round trips at the pace the senders keep
+  // (GROUP_MIN..GROUP_MAX rows): a slow store or a fast provider gets a bigger group, not starved
+  // senders. A crash leaves `sending` rows that a restart sorts out: claimed and never handed over
+  // (queued again: the provider never had them), accepted (sent), and handed over without an answer
+  // recorded (`unknown`, never resent): the messages the provider was taking at the crash, and those
+  // it had accepted since the writer's last light statement.
   const ready: Due[] = [];
-  let results: [Due, SendOutcome, string][] = [];
+  let results: Outcome[] = [];
+  /** When the oldest result not yet recorded came (performance.now()). */
+  let resultsSince = 0;
+  const resultsDue = () =>
+    results.length >= chunkSize || (results.length > 0 && performance.now() - resultsSince >= 1000);
+  /** Senders waiting at their commit point for the writer to record the hand-over. */
+  let handing: { key: string; done: (held: boolean) => void }[] = [];
+  /** The providers' acceptances not yet written (they go with the next hand-overs). */
+  let answers: repo.SendAnswer[] = [];
   let failure: unknown = null;
   let group = GROUP_MIN;
   let handedOver = 0;
@@ -674,10 +703,41 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
     !opts.signal?.aborted &&
     (opts.max === undefined || counts.sent + results.length + ready.length < opts.max);
   const writeStep = async () => {
-    if (needsRound()) await loadRound();
+    // Senders waiting at their commit point hold a provider connection: their hand-overs go first, in
+    // a statement of their own (a light one: no status changes, nothing returned).
+    const hand = handing;
+    handing = [];
+    if (hand.length > 0) {
+      const answered = answers;
+      answers = [];
+      let held: Set<string>;
+      try {
+        held = await repo.stampSends(
+          ctx.db,
+          ctx.db.dialect,
+          ctx.clock.now(),
+          claimant,
+          hand.map((h) => h.key),
+          answered,
+        );
+      } catch (err) {
+        for (const h of hand) h.done(false);
+        throw err;
+      }
+      // A hand-over that moved nothing: the row is no longer this run's (a restart elsewhere took it).
+      for (const h of hand) h.done(held.has(h.key));
+    }
+    // Then claims and results (with each claim, else once `chunk` have gathered or the oldest waited a
+    // second); the next round's read only when nobody waits to hand over.
+    if (needsRound() && handing.length === 0) await loadRound();
     const part = needsClaim() ? rest.splice(0, group) : [];
-    const batch = results.length > 0 ? classify(results, ctx.clock.now()) : null;
-    results = [];
+    const withResults = results.length > 0 && (part.length > 0 || resultsDue());
+    if (!withResults && part.length === 0) return;
+    const batch = withResults ? classify(results, ctx.clock.now()) : null;
+    if (withResults) {
+      results = [];
+      answers = [];
+    }
     const t0 = performance.now();
     const moved = await record(
       batch,
@@ -690,11 +750,12 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
       group = Math.min(GROUP_MAX, Math.max(GROUP_MIN, Math.ceil(4 * perMs * (performance.now() - t0))));
     }
   };
+  const needsWrite = () => handing.length > 0 || needsClaim() || needsRound() || resultsDue();
   const pump = () => {
-    if (writing || failure || (!needsClaim() && !needsRound() && results.length < chunkSize)) return;
+    if (writing || failure || !needsWrite()) return;
     writing = (async () => {
       try {
-        while (!failure && (needsClaim() || needsRound() || results.length >= chunkSize)) {
+        while (!failure && needsWrite()) {
           await writeStep();
           wake();
         }
@@ -702,10 +763,22 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
         failure ??= err;
       } finally {
         writing = null;
+        for (const h of handing.splice(0)) h.done(false);
         wake();
       }
     })();
   };
+  /** The adapter's commit point for one message: resolves once its hand-over is committed. */
+  const handOverOf = (key: string) => () =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) return reject(new AppError('internal', 'the send ledger writer stopped'));
+      handing.push({
+        key,
+        done: (held) =>
+          held ? resolve() : reject(new AppError('conflict', `send ${key} is no longer this sender's`)),
+      });
+      pump();
+    });
   const sender = async () => {
     for (;;) {
       if (failure) return;
@@ -732,21 +805,45 @@ export async function deliverDue(ctx: ModuleContext, opts: DeliverOptions): Prom
             });
       let outcome: SendOutcome;
       let locale = r.locale ?? '';
+      /** Whether the hand-over was asked for, and whether the ledger refused it. */
+      let handed = false;
+      let refused = false;
       if (m instanceof AppError)
         outcome = { status: 'rejected', reason: `template: ${m.message}`, suppress: false };
       else {
         locale = m.locale;
-        outcome = await (opts.channels[r.channel] as Channel).send({
-          key: r.send_key,
-          to: r.address,
-          ...(m.subject !== undefined ? { subject: m.subject } : {}),
-          ...(m.html !== undefined ? { html: m.html } : {}),
-          text: m.text,
-          ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
-        });
+        const commit = handOverOf(r.send_key);
+        try {
+          outcome = await (opts.channels[r.channel] as Channel).send({
+            key: r.send_key,
+            to: r.address,
+            ...(m.subject !== undefined ? { subject: m.subject } : {}),
+            ...(m.html !== undefined ? { html: m.html } : {}),
+            text: m.text,
+            ...(link && r.kind === 'marketing' ? { unsubscribeUrl: link } : {}),
+            handOver: async () => {
+              handed = true;
+              try {
+                await commit();
+              } catch (err) {
+                refused = true;
+                throw err;
+              }
+            },
+          });
+        } catch (err) {
+          if (!refused) throw err;
+          outcome = { status: 'retry', reason: 'hand-over refused' };
+        }
       }
       handedOver++;
-      results.push([r, outcome, locale]);
+      // Refused: not this run's row any more (or the writer stopped), and the message did not go.
+      if (!refused) {
+        if (results.length === 0) resultsSince = performance.now();
+        results.push([r, outcome, locale, handed]);
+        if (outcome.status === 'sent' && handed)
+          answers.push({ key: r.send_key, providerId: outcome.providerId, address: r.address, locale });
+      }
       await throttle(r.channel, 1);
     }
   };

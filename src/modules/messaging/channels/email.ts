@@ -180,17 +180,20 @@ export function emailChannel(input: z.input<typeof EmailConfig>, env: Env = proc
           suppress: true,
         };
       try {
-        const response = await transport.send({
-          from: config.from,
-          ...(config.replyTo ? { replyTo: config.replyTo } : {}),
-          to,
-          subject: message.subject ?? '',
-          text: message.text,
-          ...(message.html !== undefined ? { html: message.html } : {}),
-          messageId: messageIdFor(message.key, domain),
-          headers,
-          envelope: { from: config.from, to: [to] },
-        });
+        const response = await transport.send(
+          {
+            from: config.from,
+            ...(config.replyTo ? { replyTo: config.replyTo } : {}),
+            to,
+            subject: message.subject ?? '',
+            text: message.text,
+            ...(message.html !== undefined ? { html: message.html } : {}),
+            messageId: messageIdFor(message.key, domain),
+            headers,
+            envelope: { from: config.from, to: [to] },
+          },
+          message.handOver,
+        );
         return { status: 'sent', providerId: queueIdOf(response) || null };
       } catch (err) {
         if (!(err instanceof Error)) throw err;

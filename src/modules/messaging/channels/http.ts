@@ -37,12 +37,18 @@ export function clip(text: string, max = 300): string {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
-/** Sends one request; never throws for the network or the answer (a failure is a retry outcome). */
+/**
+ * Sends one request, after `handOver` (the send path's commit point); never throws for the network or
+ * the answer (a failure is a retry outcome).
+ */
 export async function exchange(
   url: string,
   init: { method: string; headers: Record<string, string>; body: string },
   timeoutMs: number,
+  handOver?: () => Promise<void>,
 ): Promise<{ answer: HttpAnswer } | { failure: RetryOutcome }> {
+  // Outside the try: a refused hand-over is not a network failure (the request is never made).
+  if (handOver) await handOver();
   try {
     const res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();

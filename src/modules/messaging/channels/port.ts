@@ -24,6 +24,14 @@ export interface OutboundMessage {
   unsubscribeUrl?: string;
   /** Extra headers (email) — e.g. X-Retain-Key is always added by the adapter. */
   headers?: Record<string, string>;
+  /**
+   * The send path's commit point: an adapter awaits it right before the point after which the provider
+   * may have the message — SMTP: with the whole message written, before the end of DATA; HTTP: before
+   * the request. Until then a crash loses nothing (the send ledger queues the message again); after it
+   * the message counts as handed over. If it rejects, the adapter must not let the message go (the
+   * ledger gave it to another sender) and may reject or report a retry.
+   */
+  handOver?: () => Promise<void>;
 }
 
 /** What the provider answered for one message. */

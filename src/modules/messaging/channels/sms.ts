@@ -85,7 +85,12 @@ export function smsChannel(input: z.input<typeof SmsConfig>, env: Env = process.
       );
       const h = { ...headers };
       if (config.idempotencyHeader) h[config.idempotencyHeader] = message.key;
-      const r = await exchange(config.url, { method: config.method, headers: h, body }, config.timeoutMs);
+      const r = await exchange(
+        config.url,
+        { method: config.method, headers: h, body },
+        config.timeoutMs,
+        message.handOver,
+      );
       return 'failure' in r ? r.failure : outcomeOf(r.answer, config);
     },
     async close() {},

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
@@ -35,8 +36,13 @@ export interface SmtpMail {
 }
 
 export interface SmtpTransport {
-  /** The server's final reply (`250 … queued as …`); rejects with nodemailer's error on failure. */
-  send(mail: SmtpMail): Promise<string>;
+  /**
+   * The server's final reply (`250 … queued as …`); rejects with nodemailer's error on failure.
+   * `beforeEnd`, when given, is awaited with the whole message written to the session and before the
+   * end of DATA (the `.` that makes the server take it); if it rejects, the session is closed without
+   * ending DATA, so the server drops the message, and the send rejects.
+   */
+  send(mail: SmtpMail, beforeEnd?: () => Promise<void>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -64,12 +70,39 @@ export function fromWire(w: WireError): Error {
   return Object.assign(new Error(message), fields);
 }
 
+/** Passes the message through and, at its end, waits for the gate before letting the end go on. */
+class HoldEnd extends Transform {
+  constructor(private readonly gate: () => Promise<void>) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+    done(null, chunk);
+  }
+  override _flush(done: TransformCallback) {
+    this.gate().then(
+      () => done(),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+}
+
+/** Where a message's gate rides through nodemailer (its data is copied key by key to the plugins). */
+const GATE = 'retainBeforeEnd';
+
 /** Sends on the calling thread. */
 export function inlineSmtp(options: SmtpOptions): SmtpTransport {
   const transport = nodemailer.createTransport(options);
+  // The gate sits in the message stream, ahead of DKIM signing and the session's DATA stream: the
+  // session writes the final `.` only after the stream ends (a stream error closes the connection).
+  transport.use('stream', (mail, done) => {
+    const gate = (mail.data as Record<string, unknown>)[GATE] as (() => Promise<void>) | undefined;
+    if (gate) mail.message.transform(() => new HoldEnd(gate));
+    done();
+  });
   return {
-    async send(mail) {
-      const info = await transport.sendMail(mail);
+    async send(mail, beforeEnd) {
+      const data = (beforeEnd ? { ...mail, [GATE]: beforeEnd } : mail) as SmtpMail;
+      const info = await transport.sendMail(data);
       return String(info.response ?? '');
     },
     async close() {
@@ -78,10 +111,21 @@ export function inlineSmtp(options: SmtpOptions): SmtpTransport {
   };
 }
 
-/** What the main thread posts to the worker, and what the worker answers. */
-export type ToWorker = { id: number; mail: SmtpMail } | { close: true };
+/**
+ * What the main thread posts to the worker, and what the worker answers. A message sent with a gate
+ * (`hold`) stops before the end of DATA and asks (`ready`); the main thread runs the gate and answers
+ * `go` (or `stop`, with the gate's error).
+ */
+export type ToWorker =
+  | { id: number; mail: SmtpMail; hold: boolean }
+  | { id: number; go: true }
+  | { id: number; stop: string }
+  | { close: true };
 export type FromWorker =
-  { id: number; response: string } | { id: number; error: WireError } | { closed: true };
+  | { id: number; response: string }
+  | { id: number; error: WireError }
+  | { id: number; ready: true }
+  | { closed: true };
 
 /**
  * Sends on `threads` worker threads running `file` (smtpWorker.ts, bundled), the pool's connections
@@ -99,11 +143,11 @@ export function threadSmtp(options: SmtpOptions, file: string, threads = 1): Smt
     ),
   }));
   return {
-    async send(mail) {
+    async send(mail, beforeEnd) {
       const part = parts.reduce((a, b) => (b.load < a.load ? b : a));
       part.load++;
       try {
-        return await part.t.send(mail);
+        return await part.t.send(mail, beforeEnd);
       } finally {
         part.load--;
       }
@@ -118,7 +162,10 @@ export function threadSmtp(options: SmtpOptions, file: string, threads = 1): Smt
 function oneThread(options: SmtpOptions, file: string): SmtpTransport {
   let worker: Worker | null = null;
   let nextId = 1;
-  const pending = new Map<number, { done: (r: string) => void; fail: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    { done: (r: string) => void; fail: (e: Error) => void; gate: (() => Promise<void>) | undefined }
+  >();
   let closing: Promise<void> | null = null;
 
   const start = (): Worker => {
@@ -134,6 +181,18 @@ function oneThread(options: SmtpOptions, file: string): SmtpTransport {
       if ('closed' in reply) return;
       const p = pending.get(reply.id);
       if (!p) return;
+      if ('ready' in reply) {
+        const gate = p.gate ?? (async () => undefined);
+        gate().then(
+          () => w.postMessage({ id: reply.id, go: true } satisfies ToWorker),
+          (err: unknown) =>
+            w.postMessage({
+              id: reply.id,
+              stop: err instanceof Error ? err.message : String(err),
+            } satisfies ToWorker),
+        );
+        return;
+      }
       pending.delete(reply.id);
       if (pending.size === 0) w.unref();
       if ('error' in reply) p.fail(fromWire(reply.error));
@@ -146,15 +205,15 @@ function oneThread(options: SmtpOptions, file: string): SmtpTransport {
   };
 
   return {
-    send(mail) {
+    send(mail, beforeEnd) {
       if (closing) return Promise.reject(new Error('the email channel is closed'));
       worker ??= start();
       const w = worker;
       const id = nextId++;
       return new Promise<string>((done, fail) => {
-        pending.set(id, { done, fail });
+        pending.set(id, { done, fail, gate: beforeEnd });
         if (pending.size === 1) w.ref();
-        w.postMessage({ id, mail } satisfies ToWorker);
+        w.postMessage({ id, mail, hold: beforeEnd !== undefined } satisfies ToWorker);
       });
     },
     close() {

@@ -60,6 +60,7 @@ export function telegramChannel(input: z.input<typeof MessengerConfig>, env: Env
         url,
         { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body },
         config.timeoutMs,
+        message.handOver,
       );
       if ('failure' in r) return { ...r.failure, reason: hide(r.failure.reason) };
       return outcomeOf(r.answer);
