@@ -273,35 +273,11 @@ export async function endByGoal(tx: Queryable, runId: number, now: Date, reason:
   return rows.length > 0;
 }
 
-/**
- * Whether the customer had a goal event since `since`: the re-check right before a send (the goal may
- * be recorded and not yet delivered to the flows' subscriber).
- */
-export async function goalSince(
-  db: Queryable,
-  o: { customerId: number; type: string; label: string | null; since: Date },
-): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 AS one FROM domain_events WHERE customer_id = $1 AND type = $2 AND occurred_at >= $3::timestamp
-       AND ($4::text IS NULL OR label = $4::text) LIMIT 1`,
-    [o.customerId, o.type, o.since, o.label],
-  );
-  return rows.length > 0;
-}
-
 export async function runCounts(db: Queryable, flowId: number) {
   return db.query<{ status: string; n: number }>(
     `SELECT status, CAST(COUNT(*) AS INTEGER) AS n FROM flow_runs WHERE flow_id = $1 GROUP BY status`,
     [flowId],
   );
-}
-
-export async function customerIdOf(db: Queryable, externalId: string): Promise<number | null> {
-  const [r] = await db.query<{ customer_id: number }>(
-    `SELECT customer_id FROM customers WHERE external_id = $1`,
-    [externalId],
-  );
-  return r?.customer_id ?? null;
 }
 
 export async function customerOf(db: Queryable, customerId: number) {
@@ -310,14 +286,6 @@ export async function customerOf(db: Queryable, customerId: number) {
     [customerId],
   );
   return r ?? null;
-}
-
-export async function timeZoneOf(db: Queryable, customerId: number): Promise<string | null> {
-  const [r] = await db.query<{ time_zone: string | null }>(
-    `SELECT time_zone FROM customers WHERE customer_id = $1`,
-    [customerId],
-  );
-  return r?.time_zone ?? null;
 }
 
 export async function eraseCustomerFlows(tx: Queryable, customerId: number): Promise<void> {
