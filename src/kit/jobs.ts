@@ -40,6 +40,14 @@ export interface Jobs {
     payload: unknown,
     opts: EnqueueOptions,
   ): Promise<{ job: Job; created: boolean }>;
+  /**
+   * A wake-up job of `kind` (no payload; its handler looks for work itself), inside the caller's
+   * transaction — unless a queued one of that kind is due by `runAt` already: it will start after this
+   * commit and see the work. So a burst of sends or flow entries makes one job, not one each. (A job
+   * that starts in the instant between that look and the commit misses the work; the kind's schedule
+   * picks it up.)
+   */
+  wakeIn(tx: Queryable, kind: string, opts?: { runAt?: Date }): Promise<{ created: boolean }>;
   /** Wakes a local runner after a commit that enqueued `kind`. */
   notify(kind: string): void;
   get(jobId: number): Promise<Job | undefined>;

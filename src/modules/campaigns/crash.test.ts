@@ -29,7 +29,7 @@ import { configureSmtpThread } from ${JSON.stringify(join(root, 'src/modules/mes
 configureSmtpThread(process.env.SMTP_WORKER);
 const [engine, target, schema, now] = process.argv.slice(2);
 const store = await openStore(engine === 'postgres' ? { databaseUrl: target, schema } : { db: target });
-const ctx = { db: store, clock: new ManualClock(now), jobs: { enqueueIn: async () => ({}), notify() {} }, log: pino({ level: 'silent' }) };
+const ctx = { db: store, clock: new ManualClock(now), jobs: { enqueueIn: async () => ({}), wakeIn: async () => ({ created: false }), notify() {} }, log: pino({ level: 'silent' }) };
 const launched = await launchCampaign(ctx, { name: 'spring' });
 process.stdout.write('launched ' + JSON.stringify({ queued: launched.queued, alreadyQueued: launched.alreadyQueued }) + '\\n');
 const r = await deliverConfigured(ctx, { staleMs: 0 });

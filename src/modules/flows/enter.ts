@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
 import { DAY_MS } from '../../shared/time.js';
 import { ADVANCE_JOB, definitionOf } from './definitions.js';
@@ -148,10 +148,5 @@ export async function handleFlowEvents(ctx: SubscriberContext, events: readonly 
     }
   const entered = (await insertRuns(ctx.tx, entries, now)).filter((r) => r.status === 'active').length;
   if (entered > 0)
-    await ctx.jobs.enqueueIn(
-      ctx.tx,
-      ADVANCE_JOB,
-      {},
-      { idempotencyKey: `${ADVANCE_JOB}:${now.toISOString()}:${randomBytes(4).toString('hex')}` },
-    );
+    await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
 }

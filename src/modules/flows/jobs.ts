@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { JobHandler } from '../../kit/context.js';
 import { DOMAIN_EVENT_TYPES, type Subscriber } from '../../kit/events.js';
 import { ADVANCE_JOB } from './definitions.js';
@@ -16,8 +15,7 @@ export const FLOW_JOBS: Record<string, JobHandler> = {
   // comes back for the rest at once.
   [ADVANCE_JOB]: async (ctx) => {
     const r = await advanceFlows(ctx, { budgetMs: ADVANCE_BUDGET_MS });
-    if (r.more)
-      await ctx.jobs.enqueue(ADVANCE_JOB, {}, { idempotencyKey: `${ADVANCE_JOB}:more:${randomUUID()}` });
+    if (r.more) await ctx.jobs.wakeIn(ctx.db, ADVANCE_JOB);
     return { ...r };
   },
   // Each entry is keyed (flow × customer × occasion): a re-run enters nobody twice.

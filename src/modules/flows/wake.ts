@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { DomainEvent, SubscriberContext } from '../../kit/events.js';
 import { ADVANCE_JOB } from './definitions.js';
 import { definitionIn, matches } from './enter.js';
@@ -34,11 +33,6 @@ export async function wakeWaiting(ctx: SubscriberContext, events: readonly Domai
     if (hit && (await repo.wakeRun(ctx.tx, run.run_id, step.id, now))) woken++;
   }
   if (woken > 0)
-    await ctx.jobs.enqueueIn(
-      ctx.tx,
-      ADVANCE_JOB,
-      {},
-      { idempotencyKey: `${ADVANCE_JOB}:wake:${now.toISOString()}:${randomBytes(4).toString('hex')}` },
-    );
+    await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
   return woken;
 }

@@ -48,6 +48,22 @@ function toJob(r: JobRow): Job {
   };
 }
 
+/** A wake-up job of `kind` unless a queued one is due by `runAt` (see `Jobs.wakeIn`). */
+export async function insertWake(
+  db: Queryable,
+  jsonType: string,
+  j: { kind: string; idempotencyKey: string; runAt: Date; now: Date },
+): Promise<boolean> {
+  const created = await db.exec(
+    `INSERT INTO jobs (kind, idempotency_key, payload, status, run_at, attempts, max_attempts, created_at, updated_at)
+     SELECT $1, $2, CAST('{}' AS ${jsonType}), 'queued', $3::timestamp, 0, 8, $4::timestamp, $4::timestamp
+     WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = $1 AND status = 'queued' AND run_at <= $3::timestamp)
+     ON CONFLICT DO NOTHING`,
+    [j.kind, j.idempotencyKey, j.runAt, j.now],
+  );
+  return created > 0;
+}
+
 /** Inserts a job unless its idempotency key exists; returns the job under that key and whether it is new. */
 export async function insertJob(
   db: Queryable,

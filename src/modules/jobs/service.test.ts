@@ -33,6 +33,35 @@ describe.each(testEngines())('durable jobs on %s', (engine) => {
     expect(done).toMatchObject({ status: 'done', attempts: 1, result: 1 });
   });
 
+  it('a burst of wake-ups makes one job; one due later, or after the first ran, makes another', async () => {
+    const q = new JobQueue(db, clock);
+    const created: boolean[] = [];
+    for (let i = 0; i < 50; i++)
+      created.push((await db.transaction((tx) => q.wakeIn(tx, 'wake-test'))).created);
+    expect(created.filter(Boolean)).toHaveLength(1);
+    // A queued one due now covers work due later; work due earlier than a queued one needs its own.
+    expect((await q.wakeIn(db, 'wake-test', { runAt: new Date(now.getTime() + 60_000) })).created).toBe(
+      false,
+    );
+    expect((await q.wakeIn(db, 'wake-later', { runAt: new Date(now.getTime() + 60_000) })).created).toBe(
+      true,
+    );
+    expect((await q.wakeIn(db, 'wake-later')).created).toBe(true);
+    const runs: string[] = [];
+    const runner = new JobRunner({
+      db,
+      clock,
+      handlers: {
+        'wake-test': async () => runs.push('wake-test'),
+        'wake-later': async () => runs.push('wake-later'),
+      },
+    });
+    expect(await runner.drain()).toBe(2);
+    expect(runs.sort()).toEqual(['wake-later', 'wake-test']);
+    // Once it ran, the next wake-up is a new job.
+    expect((await q.wakeIn(db, 'wake-test')).created).toBe(true);
+  });
+
   it('waits for run_at, retries with exponential backoff, then dead-letters', async () => {
     const q = new JobQueue(db, clock);
     const { job } = await q.enqueue('flaky', null, {

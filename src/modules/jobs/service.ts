@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -49,6 +50,17 @@ export class JobQueue implements Jobs {
     opts: EnqueueOptions,
   ): Promise<{ job: Job; created: boolean }> {
     return this.insert(tx, kind, payload, opts);
+  }
+
+  async wakeIn(tx: Queryable, kind: string, opts: { runAt?: Date } = {}): Promise<{ created: boolean }> {
+    const now = this.clock.now();
+    const created = await repo.insertWake(tx, this.db.dialect.jsonType, {
+      kind,
+      idempotencyKey: `${kind}:wake:${randomUUID()}`,
+      runAt: opts.runAt ?? now,
+      now,
+    });
+    return { created };
   }
 
   notify(kind: string): void {

@@ -33,7 +33,7 @@ const store = await openStore(engine === 'postgres' ? { databaseUrl: target, sch
 process.stdout.write('pid ' + process.pid + '\\n');
 const clock = new ManualClock(now);
 // A restart after a crash: nobody else sends, so rows left 'sending' are stale at once.
-const r = await deliverConfigured({ db: store, clock, jobs: { enqueueIn: async () => ({}), notify() {} }, log: pino({ level: 'silent' }) }, { staleMs: 0 });
+const r = await deliverConfigured({ db: store, clock, jobs: { enqueueIn: async () => ({}), wakeIn: async () => ({ created: false }), notify() {} }, log: pino({ level: 'silent' }) }, { staleMs: 0 });
 process.stdout.write('done ' + JSON.stringify(r) + '\\n');
 await store.close();
 process.exit(0);

@@ -40,6 +40,12 @@ function keyAround(source: string, step: string, occurrence: string) {
   return { keyPrefix: `${enc(source)}/${enc(step)}/`, keySuffix: `/${enc(occurrence)}` };
 }
 
+/** The ledger key of one message (what {@link queueSendTo} writes for the customer). */
+export function sendKeyOf(source: string, step: string, customerId: number, occurrence: string): string {
+  const k = keyAround(source, step, occurrence);
+  return `${k.keyPrefix}${customerId}${k.keySuffix}`;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Templates
 
@@ -221,15 +227,8 @@ async function enqueueWithJob(
       const t = typeof r === 'number' ? undefined : r.notBefore?.getTime();
       return Math.min(at, t ?? rows.notBefore.getTime());
     }, Infinity);
-    await ctx.jobs.enqueueIn(
-      tx,
-      DELIVER_JOB,
-      {},
-      {
-        idempotencyKey: `${DELIVER_JOB}:${rows.now.toISOString()}:${randomBytes(4).toString('hex')}`,
-        ...(due > rows.now.getTime() ? { runAt: new Date(due) } : {}),
-      },
-    );
+    // One delivery job for a burst of sends: a queued one due by then delivers these rows too.
+    await ctx.jobs.wakeIn(tx, DELIVER_JOB, due > rows.now.getTime() ? { runAt: new Date(due) } : {});
   }
   return n;
 }
