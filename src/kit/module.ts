@@ -7,6 +7,7 @@ import type { JobHandler } from './context.js';
 import type { ScheduleInput } from './schedule.js';
 import type { Subscriber } from './events.js';
 import type { CustomerHooks } from './customerHooks.js';
+import type { TimelineSource } from './timeline.js';
 
 /** What the CLI hands a module's commands: a context on the store named by the global options. */
 export interface CliRuntime {
@@ -45,4 +46,9 @@ export interface RetainModule {
    * customers service inside its transaction; see src/kit/customerHooks.ts).
    */
   readonly customerHooks?: CustomerHooks;
+  /**
+   * This module's entries on a customer's timeline (`GET /v1/customers/{id}/timeline`): the kinds it
+   * gives and one repository function answering them (see src/kit/timeline.ts).
+   */
+  readonly timeline?: TimelineSource;
 }

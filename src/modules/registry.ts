@@ -1,4 +1,5 @@
 import { registerCustomerHooks } from '../kit/customerHooks.js';
+import { registerTimelineSources } from '../kit/timeline.js';
 import type { RetainModule } from '../kit/module.js';
 import type { JobHandler } from '../kit/context.js';
 import type { Schedule } from '../kit/schedule.js';
@@ -7,6 +8,7 @@ import { apikeysModule } from './apikeys/module.js';
 import { basketModule } from './basket/module.js';
 import { campaignsModule } from './campaigns/module.js';
 import { clvModule } from './clv/module.js';
+import { crmModule } from './crm/module.js';
 import { customersModule } from './customers/module.js';
 import { eventsModule } from './events/module.js';
 import { flowsModule } from './flows/module.js';
@@ -22,6 +24,7 @@ import { segmentsModule } from './segments/module.js';
 import { settingsModule } from './settings/module.js';
 import { spendModule } from './spend/module.js';
 import { storefrontModule } from './storefront/module.js';
+import { surveysModule } from './surveys/module.js';
 import { tasksModule } from './tasks/module.js';
 import { usersModule } from './users/module.js';
 import { webhooksModule } from './webhooks/module.js';
@@ -47,6 +50,8 @@ export const MODULES: readonly RetainModule[] = [
   campaignsModule,
   flowsModule,
   tasksModule,
+  surveysModule,
+  crmModule,
   webhooksModule,
   storefrontModule,
   apikeysModule,
@@ -59,6 +64,8 @@ export const MODULES: readonly RetainModule[] = [
 registerCustomerHooks(
   MODULES.flatMap((m) => (m.customerHooks ? [{ module: m.name, ...m.customerHooks }] : [])),
 );
+// The customer timeline reads every module's source through the kit too (src/kit/timeline.ts).
+registerTimelineSources(MODULES.flatMap((m) => (m.timeline ? [{ module: m.name, ...m.timeline }] : [])));
 
 /** Every module's job handlers by kind (for `retain serve` and `retain worker`). */
 export async function jobHandlers(): Promise<Record<string, JobHandler>> {

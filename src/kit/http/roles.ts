@@ -27,12 +27,17 @@ export type Permission =
   | 'loyalty:write'
   | 'loyalty:manage'
   | 'tasks:read'
-  | 'tasks:write';
+  | 'tasks:write'
+  | 'customers:360'
+  | 'notes:write'
+  | 'tags:write'
+  | 'surveys:read'
+  | 'surveys:write';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
- * (support desk), service tasks, no reports, exports or ingestion; marketer: reads + segments/campaigns
- * + tasks; admin: all.
+ * (support desk), the customer 360 (timeline, notes, tags), service tasks, no reports, exports or
+ * ingestion; marketer: reads + segments/campaigns + tasks + notes and tags; admin: all.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -58,6 +63,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'loyalty:manage',
     'tasks:read',
     'tasks:write',
+    'customers:360',
+    'notes:write',
+    'tags:write',
+    'surveys:read',
+    'surveys:write',
   ],
   analyst: [
     'customers:read',
@@ -70,6 +80,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'messaging:read',
     'loyalty:read',
     'tasks:read',
+    'customers:360',
+    'surveys:read',
   ],
   marketer: [
     'customers:read',
@@ -85,6 +97,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'loyalty:manage',
     'tasks:read',
     'tasks:write',
+    'customers:360',
+    'notes:write',
+    'tags:write',
+    'surveys:read',
+    'surveys:write',
   ],
   agent: [
     'customers:read',
@@ -94,6 +111,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'loyalty:write',
     'tasks:read',
     'tasks:write',
+    'customers:360',
+    'notes:write',
+    'tags:write',
+    'surveys:read',
   ],
 };
 

@@ -8,4 +8,8 @@ export const customersModule: RetainModule = {
   migrations: [contactsMigration, identityMigration],
   commands: registerContacts,
   routes: async () => (await import('./routes.js')).registerCustomerRoutes,
+  timeline: {
+    kinds: ['consent'],
+    entries: async (db, q) => (await import('./repository.js')).consentTimeline(db, q),
+  },
 };

@@ -1,4 +1,5 @@
 import { erasedExternalId, sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Queryable, Row, SqlValue } from '../../storage/port.js';
 import { CUSTOMER_FIELDS } from '../imports/schema.js';
 
@@ -304,41 +305,6 @@ export async function setConsent(
   ]);
 }
 
-export interface TimelineDbRow {
-  kind: 'order' | 'refund' | 'event';
-  id: string;
-  happened_at: Date;
-  amount_minor: number | null;
-  currency: string | null;
-  detail: string | null;
-  properties: string | null;
-}
-
-/**
- * A customer's orders, refunds and events, newest first; keyset by (at, kind:id) so pages are stable.
- */
-export async function timeline(
-  db: Queryable,
-  t: { customerId: number; kinds: readonly string[]; before?: { at: Date; key: string }; limit: number },
-): Promise<TimelineDbRow[]> {
-  const parts: Record<string, string> = {
-    order: `SELECT 'order' AS kind, external_id AS id, ordered_at AS happened_at, total_minor AS amount_minor, currency, status AS detail, CAST(NULL AS TEXT) AS properties FROM orders WHERE customer_id = $1`,
-    refund: `SELECT 'refund' AS kind, external_id AS id, refunded_at AS happened_at, amount_minor, currency, reason AS detail, CAST(NULL AS TEXT) AS properties FROM refunds WHERE customer_id = $1`,
-    event: `SELECT 'event' AS kind, event_id AS id, occurred_at AS happened_at, CAST(NULL AS BIGINT) AS amount_minor, CAST(NULL AS TEXT) AS currency, type AS detail, CAST(properties AS TEXT) AS properties FROM events WHERE customer_id = $1`,
-  };
-  const params: SqlValue[] = [t.customerId, t.limit];
-  let cut = '';
-  if (t.before) {
-    params.push(t.before.at, t.before.key);
-    cut = `WHERE happened_at < $3::timestamp OR (happened_at = $3::timestamp AND kind || ':' || id < $4)`;
-  }
-  return db.query<TimelineDbRow & Record<string, unknown>>(
-    `SELECT * FROM (${t.kinds.map((k) => parts[k]).join(' UNION ALL ')}) t ${cut}
-     ORDER BY happened_at DESC, kind || ':' || id DESC LIMIT $2`,
-    params,
-  );
-}
-
 export interface PredictionDbRow {
   model_version: string;
   as_of: Date;
@@ -584,4 +550,42 @@ export async function customersWithCountry(
   return db.query<{ external_id: string; country: string | null }>(
     `SELECT external_id, country FROM customers WHERE erased_at IS NULL ORDER BY customer_id`,
   );
+}
+
+/**
+ * Timeline source: the customer's consent decisions (`consent`: the ledger — channel, status, source),
+ * at when the contact decided or else when Retain recorded it; entries with neither (carried over from
+ * before the ledger without a time) have no place on a timeline and are left out.
+ */
+export async function consentTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    entry_id: number;
+    at: Date;
+    channel: string;
+    status: string;
+    source: string;
+    occurred_at: Date | null;
+    recorded_at: Date | null;
+  }>(
+    `SELECT * FROM (
+       SELECT entry_id, COALESCE(occurred_at, recorded_at) AS at, channel, status, source, occurred_at, recorded_at
+       FROM consent_ledger WHERE customer_id = $1 AND COALESCE(occurred_at, recorded_at) IS NOT NULL
+     ) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: 'consent',
+    ref: String(r.entry_id),
+    title: `${r.channel} consent ${r.status} (${r.source})`,
+    detail: r.status,
+    properties: {
+      channel: r.channel,
+      status: r.status,
+      source: r.source,
+      occurredAt: r.occurred_at?.toISOString() ?? null,
+      recordedAt: r.recorded_at?.toISOString() ?? null,
+    },
+  }));
 }

@@ -193,7 +193,7 @@ describe.each(testEngines())('customers over HTTP on %s', (engine) => {
     do {
       const r = await t.call(
         'GET',
-        `/v1/customers/c-1/timeline?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        `/v1/customers/c-1/timeline?kinds=order,refund,event&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
         { role: 'agent' },
       );
       expect(r.status).toBe(200);

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Auth } from '../../kit/http/auth.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { validationError } from '../../kit/http/errors.js';
-import { documented, json, page, securedRoute } from '../../kit/http/openapi.js';
+import { documented, json, securedRoute } from '../../kit/http/openapi.js';
 import { CustomerInput } from '../imports/schema.js';
 import {
   CONSENT_CHANNELS,
@@ -17,8 +17,6 @@ import {
   DuplicatesResult,
   MergeInput,
   MergeResult,
-  TimelineEntry,
-  TimelineQuery,
 } from './schema.js';
 import { putConsent } from '../messaging/optin.js';
 import * as service from './service.js';
@@ -231,18 +229,5 @@ export function registerCustomerRoutes(app: RetainApp, deps: ServerDeps, auth: A
         }),
         200,
       ),
-  );
-
-  app.openapi(
-    securedRoute(auth, 'customers:read', {
-      method: 'get',
-      path: '/v1/customers/{id}/timeline',
-      tags,
-      summary: "A customer's orders, refunds and events, newest first",
-      request: { params: IdParam, query: TimelineQuery },
-      responses: { 200: json(page(TimelineEntry, 'TimelinePage'), 'A page of the timeline') },
-    }),
-    async (c) =>
-      c.json(await service.customerTimeline(deps, { ...c.req.valid('query'), ...c.req.valid('param') }), 200),
   );
 }

@@ -187,30 +187,6 @@ export const ConsentHistoryQuery = z.object({
   channel: z.enum(CONSENT_CHANNELS).optional().openapi({ description: 'one channel only' }),
 });
 
-export const TimelineEntry = z
-  .object({
-    kind: z.enum(['order', 'refund', 'event']),
-    id: z.string(),
-    at: z.string(),
-    amountMinor: z
-      .number()
-      .nullable()
-      .openapi({ description: 'minor units (orders: total; refunds: amount)' }),
-    currency: z.string().nullable(),
-    detail: z.string().nullable().openapi({ description: 'order status, refund reason or event type' }),
-    properties: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi('TimelineEntry');
-
-export const TimelineQuery = z.object({
-  ...PageQuery,
-  kinds: z
-    .string()
-    .regex(/^(order|refund|event)(,(order|refund|event))*$/, 'expected a comma list of order, refund, event')
-    .optional()
-    .openapi({ description: 'e.g. order,refund (default: all)' }),
-});
-
 /** Body of `POST /v1/customers/{id}/merge`: the shop ids of the customers merged into `{id}`. */
 export const MergeInput = z
   .object({

@@ -361,45 +361,6 @@ export async function eraseCustomer(ctx: ModuleContext, { id, by }: { id: string
   return { erased: id, nowKnownAs: anonymous, erasedAt: now.toISOString() };
 }
 
-const isTimelineCursor = (v: unknown): v is { at: string; key: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { at?: unknown }).at === 'string' &&
-  !Number.isNaN(Date.parse((v as { at: string }).at)) &&
-  typeof (v as { key?: unknown }).key === 'string';
-
-export async function customerTimeline(
-  { db }: ModuleContext,
-  { id, ...q }: { id: string; limit: number; cursor?: string | undefined; kinds?: string | undefined },
-) {
-  const r = await row(db, id);
-  const before = decodeCursor(q.cursor, isTimelineCursor);
-  if (q.cursor && !before) throw badCursor();
-  const rows = await repo.timeline(db, {
-    customerId: r.customer_id,
-    kinds: q.kinds ? [...new Set(q.kinds.split(','))] : ['order', 'refund', 'event'],
-    limit: q.limit + 1,
-    ...(before ? { before: { at: new Date(before.at), key: before.key } } : {}),
-  });
-  const pageRows = rows.slice(0, q.limit);
-  const last = pageRows[pageRows.length - 1];
-  return {
-    data: pageRows.map((t) => ({
-      kind: t.kind,
-      id: t.id,
-      at: t.happened_at.toISOString(),
-      amountMinor: t.amount_minor,
-      currency: t.currency,
-      detail: t.detail,
-      properties: t.properties === null ? null : (JSON.parse(t.properties) as Record<string, unknown>),
-    })),
-    nextCursor:
-      rows.length > q.limit && last
-        ? encodeCursor({ at: last.happened_at.toISOString(), key: `${last.kind}:${last.id}` })
-        : null,
-  };
-}
-
 /** The customer's latest stored CLV prediction (money in minor units of the store currency). */
 export async function customerPrediction({ db }: ModuleContext, { id }: { id: string }) {
   const r = await row(db, id);

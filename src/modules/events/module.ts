@@ -11,4 +11,8 @@ export const eventsModule: RetainModule = {
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerEvents(tx, fromIds, intoId),
   },
+  timeline: {
+    kinds: ['event'],
+    entries: async (db, q) => (await import('./repository.js')).eventTimeline(db, q),
+  },
 };

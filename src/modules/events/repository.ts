@@ -3,6 +3,7 @@ import type { Database, Dialect, Queryable, SqlValue } from '../../storage/port.
 import type { EventRow } from '../imports/schema.js';
 import { recordEvents } from '../outbox/service.js';
 import { sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 
 const CHUNK = 500;
 
@@ -264,4 +265,24 @@ export async function mergeCustomerEvents(
 export async function countEvents(db: Database): Promise<number> {
   const [r] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM events`);
   return r?.n ?? 0;
+}
+
+/** Timeline source: the customer's site and storefront events (`event`: type and properties). */
+export async function eventTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{ ref: string; at: Date; type: string; properties: string | null }>(
+    `SELECT * FROM (
+       SELECT event_id AS ref, occurred_at AS at, type, CAST(properties AS TEXT) AS properties
+       FROM events WHERE customer_id = $1
+     ) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: 'event',
+    ref: r.ref,
+    title: `event: ${r.type}`,
+    detail: r.type,
+    properties: r.properties === null ? null : (JSON.parse(r.properties) as Record<string, unknown>),
+  }));
 }

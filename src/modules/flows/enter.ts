@@ -147,6 +147,5 @@ export async function handleFlowEvents(ctx: SubscriberContext, events: readonly 
       });
     }
   const entered = (await insertRuns(ctx.tx, entries, now)).filter((r) => r.status === 'active').length;
-  if (entered > 0)
-    await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
+  if (entered > 0) await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
 }

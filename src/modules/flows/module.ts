@@ -19,6 +19,10 @@ export const flowsModule: RetainModule = {
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerFlows(tx, fromIds, intoId),
   },
+  timeline: {
+    kinds: ['flow.entered', 'flow.ended'],
+    entries: async (db, q) => (await import('./repository.js')).flowTimeline(db, q),
+  },
   // Waits end without any event: look every minute.
   schedules: [
     { name: 'flows.advance', cron: '* * * * *', timeZone: 'UTC', kind: 'flows.advance', catchUp: 'skip' },

@@ -1,4 +1,5 @@
-import type { Queryable } from '../../storage/port.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import { netRevenueSql } from '../orders/revenueSql.js';
 
 /** The flows module's SQL (docs/flows.md). */
@@ -376,4 +377,56 @@ export async function triggerHistory(
      GROUP BY e.customer_id, c.external_id ORDER BY e.customer_id`,
     [o.flowId, o.type, o.label, o.from, o.to],
   );
+}
+
+/**
+ * Timeline source: the customer's flow runs — `flow.entered` (the flow and version, whether the run was
+ * drawn into the holdout) and `flow.ended` (goal, completed or exited, and why).
+ */
+export async function flowTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const parts: Record<string, string> = {
+    'flow.entered': `SELECT 'flow.entered' AS kind, r.run_id, r.entered_at AS at, f.name, r.version, r.holdout,
+        r.status, r.reason, r.occurrence
+      FROM flow_runs r JOIN flows f ON f.flow_id = r.flow_id WHERE r.customer_id = $1`,
+    'flow.ended': `SELECT 'flow.ended' AS kind, r.run_id, r.ended_at AS at, f.name, r.version, r.holdout,
+        r.status, r.reason, r.occurrence
+      FROM flow_runs r JOIN flows f ON f.flow_id = r.flow_id WHERE r.customer_id = $1 AND r.ended_at IS NOT NULL`,
+  };
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    kind: 'flow.entered' | 'flow.ended';
+    run_id: number;
+    at: Date;
+    name: string;
+    version: number;
+    holdout: boolean;
+    status: string;
+    reason: string | null;
+    occurrence: string;
+  }>(
+    `SELECT * FROM (${q.kinds
+      .filter((k) => k in parts)
+      .map((k) => parts[k])
+      .join(' UNION ALL ')}) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: r.kind,
+    ref: String(r.run_id),
+    title:
+      r.kind === 'flow.entered'
+        ? `entered flow "${r.name}" (v${r.version})${r.holdout ? ', in the holdout' : ''}`
+        : `left flow "${r.name}": ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+    detail: r.kind === 'flow.entered' ? (r.holdout ? 'holdout' : null) : r.status,
+    properties: {
+      flow: r.name,
+      version: r.version,
+      run: r.run_id,
+      holdout: r.holdout,
+      status: r.status,
+      reason: r.reason,
+      occurrence: r.occurrence,
+    },
+  }));
 }

@@ -32,7 +32,6 @@ export async function wakeWaiting(ctx: SubscriberContext, events: readonly Domai
     );
     if (hit && (await repo.wakeRun(ctx.tx, run.run_id, step.id, now))) woken++;
   }
-  if (woken > 0)
-    await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
+  if (woken > 0) await ctx.jobs.wakeIn(ctx.tx, ADVANCE_JOB);
   return woken;
 }

@@ -28,6 +28,10 @@ export const loyaltyModule: RetainModule = {
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerLoyalty(tx, fromIds, intoId),
   },
+  timeline: {
+    kinds: ['points', 'tier'],
+    entries: async (db, q) => (await import('./repository.js')).loyaltyTimeline(db, q),
+  },
   // Releases, expiries, birthday bonuses, expiry notices and tier downgrades: hourly (each keyed).
   schedules: [
     {

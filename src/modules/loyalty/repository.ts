@@ -1,5 +1,6 @@
 import type { Entry, Grant, GrantStatus, MemberTotals } from '../../analytics/loyalty/ledger.js';
 import type { Dialect, Queryable, Row, SqlValue } from '../../storage/port.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 
 /** The loyalty module's SQL (docs/loyalty.md). */
 
@@ -1015,4 +1016,80 @@ export async function mergeCustomerLoyalty(
         sum.debt,
       ],
     );
+}
+
+// ---- the customer timeline ----------------------------------------------------------------------------
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/**
+ * Timeline source: the customer's points ledger (`points`: earn, release, redeem, reverse, expire,
+ * adjust, clawback — the points, how available and pending moved, the order, the reason) and tier
+ * changes (`tier`: from, to, why).
+ */
+export async function loyaltyTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const parts: Record<string, string> = {
+    points: `SELECT 'points' AS kind, e.entry_id AS id, e.occurred_at AS at, e.type AS detail, e.points,
+        e.pending_delta, e.available_delta, o.external_id AS order_ref, e.reason, e.created_by,
+        CAST(NULL AS TEXT) AS from_tier, CAST(NULL AS TEXT) AS to_tier
+      FROM loyalty_entries e LEFT JOIN orders o ON o.order_id = e.order_id WHERE e.customer_id = $1`,
+    tier: `SELECT 'tier' AS kind, h.change_id AS id, h.changed_at AS at, h.reason AS detail,
+        CAST(NULL AS BIGINT) AS points, CAST(NULL AS BIGINT) AS pending_delta, CAST(NULL AS BIGINT) AS available_delta,
+        CAST(NULL AS TEXT) AS order_ref, h.reason, CAST(NULL AS TEXT) AS created_by, h.from_tier, h.to_tier
+      FROM loyalty_tier_history h WHERE h.customer_id = $1`,
+  };
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    kind: 'points' | 'tier';
+    id: number;
+    at: Date;
+    detail: string;
+    points: number | null;
+    pending_delta: number | null;
+    available_delta: number | null;
+    order_ref: string | null;
+    reason: string | null;
+    created_by: string | null;
+    from_tier: string | null;
+    to_tier: string | null;
+  }>(
+    `SELECT * FROM (${q.kinds
+      .filter((k) => k in parts)
+      .map((k) => parts[k])
+      .join(' UNION ALL ')}) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => {
+    if (r.kind === 'tier')
+      return {
+        at: r.at,
+        kind: r.kind,
+        ref: String(r.id),
+        title: `tier ${r.from_tier ?? 'none'} → ${r.to_tier ?? 'none'} (${r.reason ?? ''})`,
+        detail: r.reason,
+        properties: { from: r.from_tier, to: r.to_tier, reason: r.reason },
+      };
+    const moved = [
+      r.available_delta ? `${signed(r.available_delta)} available` : '',
+      r.pending_delta ? `${signed(r.pending_delta)} pending` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return {
+      at: r.at,
+      kind: r.kind,
+      ref: String(r.id),
+      title: `points ${r.detail}: ${r.points ?? 0}${moved ? ` (${moved})` : ''}${r.order_ref ? `, order ${r.order_ref}` : ''}${r.reason ? ` — ${r.reason}` : ''}`,
+      detail: r.detail,
+      properties: {
+        type: r.detail,
+        points: r.points,
+        availableDelta: r.available_delta,
+        pendingDelta: r.pending_delta,
+        order: r.order_ref,
+        reason: r.reason,
+        by: r.created_by,
+      },
+    };
+  });
 }

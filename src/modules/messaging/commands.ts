@@ -7,7 +7,7 @@ import type { CliRuntime } from '../../kit/module.js';
 import { invalid } from '../../shared/errors.js';
 
 /** Customer ids from `--customer` flags and/or a file of one id per line (`-` lines skipped). */
-async function customerList(opts: { customer?: string[]; customers?: string }): Promise<string[]> {
+export async function customerList(opts: { customer?: string[]; customers?: string }): Promise<string[]> {
   const ids = [...(opts.customer ?? [])];
   if (opts.customers) {
     const text = await readFile(opts.customers, 'utf8').catch((err: Error) => {
@@ -20,7 +20,7 @@ async function customerList(opts: { customer?: string[]; customers?: string }): 
   return ids;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** `retain templates|send|channels|messaging …` */
 export function registerMessaging(program: Command, cli: CliRuntime): void {

@@ -23,6 +23,10 @@ export const messagingModule: RetainModule = {
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerMessaging(tx, fromIds, intoId),
   },
+  timeline: {
+    kinds: ['message', 'message.open', 'message.click', 'message.unsubscribe'],
+    entries: async (db, q) => (await import('./repository.js')).messageTimeline(db, q),
+  },
   // Deferred messages (quiet hours, retries) become due without anybody sending: look every minute.
   schedules: [
     {

@@ -1,5 +1,6 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
 import { sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import { customerIdSql } from '../customers/repository.js';
 
 /** The messaging module's SQL: templates, the send ledger, suppressions and the link secret. */
@@ -781,4 +782,85 @@ export async function pendingOf(db: Queryable, source: string): Promise<number> 
     [source],
   );
   return r?.n ?? 0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The customer timeline
+
+const ENGAGED: Record<string, string> = {
+  'message.open': 'opened',
+  'message.click': 'clicked',
+  'message.unsubscribe': 'unsubscribed from',
+};
+
+/**
+ * Timeline source: the customer's messages (`message`: every send in the ledger — sent, skipped,
+ * rejected, queued — with channel, template and status, at the sending time or, unsent, when it was
+ * queued) and what they did with them (`message.open`, `message.click`, `message.unsubscribe`: the
+ * first time, with the count). Addresses are left out.
+ */
+export async function messageTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const parts: string[] = [];
+  if (q.kinds.includes('message'))
+    parts.push(`SELECT 'message' AS kind, s.send_key AS ref, COALESCE(s.sent_at, s.created_at) AS at, s.send_key, s.channel,
+        s.template, s.template_version, s.kind AS message_kind, s.source, s.status, s.reason, s.delivery,
+        CAST(NULL AS TEXT) AS target, CAST(NULL AS INTEGER) AS count, CAST(NULL AS TIMESTAMP) AS last_at
+      FROM message_sends s WHERE s.customer_id = $1`);
+  const engaged = q.kinds.filter((k) => k in ENGAGED).map((k) => `'${k.slice('message.'.length)}'`);
+  if (engaged.length)
+    parts.push(`SELECT 'message.' || e.kind AS kind, e.send_key || ' ' || e.target AS ref, e.first_at AS at,
+        e.send_key, s.channel, s.template, s.template_version, s.kind AS message_kind, s.source, s.status, s.reason,
+        s.delivery, e.target AS target, e.count AS count, e.last_at AS last_at
+      FROM message_events e JOIN message_sends s ON s.send_key = e.send_key
+      WHERE e.customer_id = $1 AND e.kind IN (${engaged.join(', ')})`);
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    kind: string;
+    ref: string;
+    at: Date;
+    send_key: string;
+    channel: string;
+    template: string;
+    template_version: number;
+    message_kind: string;
+    source: string;
+    status: string;
+    reason: string | null;
+    delivery: string | null;
+    target: string | null;
+    count: number | null;
+    last_at: Date | null;
+  }>(`SELECT * FROM (${parts.join(' UNION ALL ')}) t ${newestFirst(q, params)}`, params);
+  return rows.map((r) => {
+    const message = {
+      channel: r.channel,
+      template: r.template,
+      templateVersion: r.template_version,
+      kind: r.message_kind,
+      source: r.source,
+    };
+    if (r.kind === 'message')
+      return {
+        at: r.at,
+        kind: r.kind,
+        ref: r.ref,
+        title: `${r.channel} "${r.template}": ${r.status}${r.reason ? ` (${r.reason})` : ''}`,
+        detail: r.status,
+        properties: { ...message, status: r.status, reason: r.reason, delivery: r.delivery },
+      };
+    return {
+      at: r.at,
+      kind: r.kind,
+      ref: r.ref,
+      title: `${ENGAGED[r.kind] ?? r.kind} ${r.channel} "${r.template}"${r.kind === 'message.click' && r.target ? `: ${r.target}` : ''}`,
+      detail: r.target || null,
+      properties: {
+        ...message,
+        sendKey: r.send_key,
+        target: r.target,
+        count: r.count,
+        lastAt: r.last_at?.toISOString() ?? null,
+      },
+    };
+  });
 }

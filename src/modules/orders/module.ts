@@ -13,4 +13,8 @@ export const ordersModule: RetainModule = {
     merge: async (tx, fromIds, intoId) =>
       (await import('./repository.js')).mergeCustomerOrders(tx, fromIds, intoId),
   },
+  timeline: {
+    kinds: ['order', 'refund'],
+    entries: async (db, q) => (await import('./repository.js')).orderTimeline(db, q),
+  },
 };

@@ -1,6 +1,7 @@
 import type { Basket, Product } from '../../analytics/basket/types.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import { sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import { customerIdSql } from '../customers/repository.js';
 import type { LoadBasketsOptions } from '../basket/repository.js';
 
@@ -291,4 +292,62 @@ export async function mergeCustomerOrders(
 ): Promise<void> {
   for (const table of ['orders', 'order_lines', 'order_discount_codes', 'refunds'])
     await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${sqlIds(fromIds)})`, [intoId]);
+}
+
+/**
+ * Timeline source: the customer's orders (`order`: placed, at `ordered_at`, with total, status and line
+ * count) and refunds (`refund`: at `refunded_at`, with amount, reason and the order refunded).
+ */
+export async function orderTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const parts: Record<string, string> = {
+    order: `SELECT 'order' AS kind, o.external_id AS ref, o.ordered_at AS at, o.total_minor AS amount_minor,
+        o.currency AS currency, o.status AS detail, o.line_count AS line_count, o.channel AS channel,
+        CAST(NULL AS TEXT) AS order_ref
+      FROM orders o WHERE o.customer_id = $1`,
+    refund: `SELECT 'refund' AS kind, r.external_id AS ref, r.refunded_at AS at, r.amount_minor AS amount_minor,
+        r.currency AS currency, r.reason AS detail, CAST(NULL AS INTEGER) AS line_count,
+        CAST(NULL AS TEXT) AS channel, o.external_id AS order_ref
+      FROM refunds r LEFT JOIN orders o ON o.order_id = r.order_id WHERE r.customer_id = $1`,
+  };
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    kind: 'order' | 'refund';
+    ref: string;
+    at: Date;
+    amount_minor: number;
+    currency: string;
+    detail: string | null;
+    line_count: number | null;
+    channel: string | null;
+    order_ref: string | null;
+  }>(
+    `SELECT * FROM (${q.kinds
+      .filter((k) => k in parts)
+      .map((k) => parts[k])
+      .join(' UNION ALL ')}) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) =>
+    r.kind === 'order'
+      ? {
+          at: r.at,
+          kind: r.kind,
+          ref: r.ref,
+          title: `order ${r.ref}: ${r.detail ?? 'placed'}, ${r.line_count ?? 0} line${r.line_count === 1 ? '' : 's'}`,
+          detail: r.detail,
+          amountMinor: r.amount_minor,
+          currency: r.currency,
+          properties: { status: r.detail, lines: r.line_count, channel: r.channel },
+        }
+      : {
+          at: r.at,
+          kind: r.kind,
+          ref: r.ref,
+          title: `refund ${r.ref}${r.order_ref ? ` of order ${r.order_ref}` : ''}${r.detail ? `: ${r.detail}` : ''}`,
+          detail: r.detail,
+          amountMinor: r.amount_minor,
+          currency: r.currency,
+          properties: { order: r.order_ref, reason: r.detail },
+        },
+  );
 }

@@ -33,6 +33,10 @@ export const segmentsModule: RetainModule = {
       await (await import('./audienceRepository.js')).mergeCustomerAudiences(tx, fromIds, intoId);
     },
   },
+  timeline: {
+    kinds: ['tag.added'],
+    entries: async (db, q) => (await import('./repository.js')).tagTimeline(db, q),
+  },
   // The scores follow new orders through the subscriber; daily, the predictions and the passing days
   // are taken in and every saved segment is snapshotted (entered / left events for flows).
   schedules: [

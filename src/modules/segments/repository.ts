@@ -1,4 +1,5 @@
 import { sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Dialect } from '../../storage/port.js';
 import { recordFrom } from '../outbox/repository.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
@@ -421,6 +422,28 @@ export async function addTags(tx: Queryable, customerId: number, tags: readonly 
 export async function removeTags(tx: Queryable, customerId: number, tags: readonly string[]) {
   for (const tag of tags)
     await tx.exec(`DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2`, [customerId, tag]);
+}
+
+/**
+ * Timeline source: the customer's tags (`tag.added`, at when each was added). Tags keep no history
+ * here: a tag removed is gone from this source (the crm module records the additions and removals made
+ * through it, with who; an addition both record is one entry, `(at, kind, ref)` being the same).
+ */
+export async function tagTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{ tag: string; at: Date }>(
+    `SELECT * FROM (SELECT tag, created_at AS at FROM customer_tags WHERE customer_id = $1) t
+     ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: 'tag.added',
+    ref: r.tag,
+    title: `tagged "${r.tag}"`,
+    detail: r.tag,
+    properties: { tag: r.tag },
+  }));
 }
 
 // --- customer hooks -------------------------------------------------------------------------------

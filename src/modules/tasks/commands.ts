@@ -133,4 +133,14 @@ export function registerTasks(program: Command, cli: CliRuntime): void {
         emit(cmd, t, () => taskLines(t));
       },
     );
+  tasks
+    .command('alert-overdue')
+    .description(
+      'email the assignees of overdue tasks, once per task and due time (the 15-minute job does this)',
+    )
+    .action(async (_o: unknown, cmd: Command) => {
+      const { alertOverdue } = await import('./alerts.js');
+      const r = await cli.withContext(cmd, (ctx) => alertOverdue(ctx));
+      emit(cmd, r, () => r.skipped ?? `alerted ${r.alerted}${r.failed ? `, failed ${r.failed}` : ''}`);
+    });
 }

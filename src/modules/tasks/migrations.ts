@@ -48,3 +48,24 @@ export const tasksMigration: Migration = {
       : []),
   ],
 };
+
+/**
+ * Migration 32, overdue alerts (issue 27): one row per task and due time whose assignee was told it is
+ * overdue — inserted before the email goes (a crash between loses that alert rather than doubling it);
+ * a new due time alerts again.
+ */
+export const taskAlertsMigration: Migration = {
+  version: 32,
+  name: 'task-alerts',
+  statements: () => [
+    `CREATE TABLE task_alerts (
+      task_id BIGINT NOT NULL,
+      customer_id BIGINT NOT NULL,
+      due_at TIMESTAMP NOT NULL,
+      assignee TEXT NOT NULL,
+      sent_at TIMESTAMP NOT NULL,
+      outcome TEXT NOT NULL,
+      PRIMARY KEY (task_id, due_at)
+    )`,
+  ],
+};

@@ -1,4 +1,5 @@
 import { sqlIds } from '../../kit/customerHooks.js';
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import type { TaskStatus } from './schema.js';
 
@@ -177,6 +178,7 @@ export async function taskEvents(db: Queryable, taskId: number): Promise<TaskEve
 /** Erase hook: the customer's tasks and their history go (they name and describe the person). */
 export async function eraseCustomerTasks(tx: Queryable, customerId: number): Promise<void> {
   await tx.exec(`DELETE FROM task_events WHERE customer_id = $1`, [customerId]);
+  await tx.exec(`DELETE FROM task_alerts WHERE customer_id = $1`, [customerId]);
   await tx.exec(`DELETE FROM tasks WHERE customer_id = $1`, [customerId]);
 }
 
@@ -190,4 +192,90 @@ export async function mergeCustomerTasks(
   const from = sqlIds(fromIds);
   await tx.exec(`UPDATE tasks SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
   await tx.exec(`UPDATE task_events SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+  await tx.exec(`UPDATE task_alerts SET customer_id = $1 WHERE customer_id IN (${from})`, [intoId]);
+}
+
+/**
+ * Timeline source: the history of the customer's tasks (`task`: created, moved, assigned, due, outcome
+ * — each change with who made it, and the task's title and current status).
+ */
+export async function taskTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    event_id: number;
+    task_id: number;
+    at: Date;
+    changed_by: string | null;
+    change: string;
+    title: string;
+    status: TaskStatus;
+  }>(
+    `SELECT * FROM (
+       SELECT e.event_id, e.task_id, e.changed_at AS at, e.changed_by, e.change, t.title, t.status
+       FROM task_events e JOIN tasks t ON t.task_id = e.task_id WHERE e.customer_id = $1
+     ) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: 'task',
+    ref: `${r.task_id}.${r.event_id}`,
+    title: `task ${r.task_id} "${r.title}": ${r.change}`,
+    detail: r.change,
+    properties: { task: r.task_id, title: r.title, status: r.status, change: r.change, by: r.changed_by },
+  }));
+}
+
+/** Open or in-progress tasks past their due time, with an assignee, not yet alerted for that due time. */
+export async function overdueToAlert(db: Queryable, now: Date) {
+  return db.query<{
+    task_id: number;
+    customer_id: number;
+    title: string;
+    assignee: string;
+    due_at: Date;
+    external_id: string;
+    name: string | null;
+  }>(
+    `SELECT t.task_id, t.customer_id, t.title, t.assignee, t.due_at, c.external_id,
+            NULLIF(TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), '') AS name
+     FROM tasks t JOIN customers c ON c.customer_id = t.customer_id
+     WHERE t.status IN ('open', 'in_progress') AND t.assignee IS NOT NULL AND t.due_at < $1::timestamp
+       AND NOT EXISTS (SELECT 1 FROM task_alerts a WHERE a.task_id = t.task_id AND a.due_at = t.due_at)
+     ORDER BY t.due_at, t.task_id
+     LIMIT 500`,
+    [now],
+  );
+}
+
+/** The alert's row, inserted before its email; false when it was already there. */
+export async function recordAlert(
+  tx: Queryable,
+  a: { taskId: number; customerId: number; dueAt: Date; assignee: string; now: Date },
+): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO task_alerts (task_id, customer_id, due_at, assignee, sent_at, outcome)
+     VALUES ($1, $2, $3::timestamp, $4, $5::timestamp, 'sending')
+     ON CONFLICT (task_id, due_at) DO NOTHING RETURNING task_id`,
+    [a.taskId, a.customerId, a.dueAt, a.assignee, a.now],
+  );
+  return rows.length > 0;
+}
+
+export async function setAlertOutcome(tx: Queryable, taskId: number, dueAt: Date, outcome: string) {
+  await tx.exec(`UPDATE task_alerts SET outcome = $3 WHERE task_id = $1 AND due_at = $2::timestamp`, [
+    taskId,
+    dueAt,
+    outcome.slice(0, 500),
+  ]);
+}
+
+/** Appends a paragraph to a task's details. */
+export async function appendTaskBody(tx: Queryable, taskId: number, text: string, now: Date) {
+  await tx.exec(
+    `UPDATE tasks SET body = CASE WHEN body IS NULL OR body = '' THEN $2 ELSE body || chr(10) || chr(10) || $2 END,
+            updated_at = $3::timestamp
+     WHERE task_id = $1`,
+    [taskId, text.slice(0, 4000), now],
+  );
 }

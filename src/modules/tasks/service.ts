@@ -129,6 +129,24 @@ export async function createTaskIn(
 }
 
 /**
+ * Adds to a task what its source learned since (a survey's reason, say), inside the caller's transaction:
+ * appended to the task's details and kept in its history.
+ */
+export async function addToTaskIn(
+  tx: Queryable,
+  a: { taskId: number; customerId: number; text: string; by: string; now: Date },
+): Promise<void> {
+  await repo.appendTaskBody(tx, a.taskId, a.text, a.now);
+  await repo.insertTaskEvent(tx, {
+    taskId: a.taskId,
+    customerId: a.customerId,
+    at: a.now,
+    by: a.by,
+    change: a.text.slice(0, 1000),
+  });
+}
+
+/**
  * The user an assignee names, checked: a user of the store (`retain users list`) who is not disabled.
  * Answers the stored (lower-case) email. For the manual paths; flows check their assignee when saved.
  */

@@ -1,0 +1,353 @@
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
+import type { Queryable, SqlValue } from '../../storage/port.js';
+
+export interface SurveyDbRow {
+  survey_id: number;
+  name: string;
+  kind: 'nps' | 'csat';
+  definition: string;
+  template: string;
+  status: 'active' | 'archived';
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SURVEY_COLUMNS = 'survey_id, name, kind, definition, template, status, created_at, updated_at';
+
+export async function surveyByName(db: Queryable, name: string): Promise<SurveyDbRow | undefined> {
+  const [r] = await db.query<SurveyDbRow & Record<string, unknown>>(
+    `SELECT ${SURVEY_COLUMNS} FROM surveys WHERE name = $1`,
+    [name],
+  );
+  return r;
+}
+
+export async function listSurveys(db: Queryable): Promise<SurveyDbRow[]> {
+  return db.query<SurveyDbRow & Record<string, unknown>>(
+    `SELECT ${SURVEY_COLUMNS} FROM surveys ORDER BY name`,
+  );
+}
+
+/** Saves a survey (a new one, or a new definition of one; its round-robin position stays). */
+export async function saveSurvey(
+  tx: Queryable,
+  s: { name: string; kind: string; definition: string; template: string; now: Date },
+): Promise<void> {
+  await tx.exec(
+    `INSERT INTO surveys (name, kind, definition, template, status, rr_next, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'active', 0, $5::timestamp, $5::timestamp)
+     ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, definition = excluded.definition,
+       template = excluded.template, status = 'active', updated_at = excluded.updated_at`,
+    [s.name, s.kind, s.definition, s.template, s.now],
+  );
+}
+
+export async function setSurveyStatus(tx: Queryable, name: string, status: string, now: Date) {
+  return tx.exec(`UPDATE surveys SET status = $2, updated_at = $3::timestamp WHERE name = $1`, [
+    name,
+    status,
+    now,
+  ]);
+}
+
+/** Internal ids of the store's customer ids (erased customers are left out). */
+export async function customersOf(
+  db: Queryable,
+  externalIds: readonly string[],
+): Promise<Map<string, { id: number; email: string | null; erased: boolean }>> {
+  const out = new Map<string, { id: number; email: string | null; erased: boolean }>();
+  for (let i = 0; i < externalIds.length; i += 1000) {
+    const part = externalIds.slice(i, i + 1000);
+    const rows = await db.query<{
+      customer_id: number;
+      external_id: string;
+      email: string | null;
+      erased_at: Date | null;
+    }>(
+      `SELECT customer_id, external_id, email, erased_at FROM customers
+       WHERE external_id IN (${part.map((_, j) => `$${j + 1}`).join(', ')})`,
+      part,
+    );
+    for (const r of rows)
+      out.set(r.external_id, { id: r.customer_id, email: r.email, erased: r.erased_at !== null });
+  }
+  return out;
+}
+
+const valuesOf = (params: SqlValue[], rows: readonly (readonly SqlValue[])[]) =>
+  rows
+    .map((r) => {
+      const at = params.length;
+      params.push(...r);
+      return `(${r.map((_, i) => `$${at + i + 1}`).join(', ')})`;
+    })
+    .join(', ');
+
+export interface NewInvitation {
+  invitationId: string;
+  customerId: number;
+  sendKey: string;
+}
+
+/** Inserts invitations; one that exists (survey × customer × occurrence) is left. Returns the new ones. */
+export async function insertInvitations(
+  tx: Queryable,
+  s: { surveyId: number; occurrence: string; source: string; channel: string; now: Date; expiresAt: Date },
+  rows: readonly NewInvitation[],
+): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const params: SqlValue[] = [s.surveyId, s.occurrence, s.source, s.channel, s.now, s.expiresAt];
+  const values = valuesOf(
+    params,
+    rows.map((r) => [r.invitationId, r.customerId, r.sendKey]),
+  );
+  const inserted = await tx.query<{ customer_id: number }>(
+    `INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, occurrence, source, channel, send_key,
+       status, invited_at, expires_at)
+     SELECT CAST(v.id AS TEXT), $1, CAST(v.customer_id AS BIGINT), $2, $3, $4, CAST(v.send_key AS TEXT), 'open',
+       $5::timestamp, $6::timestamp
+     FROM (VALUES ${values}) AS v(id, customer_id, send_key)
+     ON CONFLICT (survey_id, customer_id, occurrence) DO NOTHING
+     RETURNING customer_id`,
+    params,
+  );
+  return new Set(inserted.map((r) => Number(r.customer_id)));
+}
+
+export async function deleteInvitations(
+  tx: Queryable,
+  surveyId: number,
+  occurrence: string,
+  customerIds: readonly number[],
+) {
+  if (customerIds.length === 0) return;
+  await tx.exec(
+    `DELETE FROM survey_invitations WHERE survey_id = $1 AND occurrence = $2
+       AND customer_id IN (${customerIds.map((_, i) => `$${i + 3}`).join(', ')})`,
+    [surveyId, occurrence, ...customerIds],
+  );
+}
+
+/**
+ * The throttle, as one compare-and-set: each customer's `last_invited_at` moves to now only if it is
+ * at or before `cutoff` (or the customer has none). Returns the customers it moved: those may be invited.
+ */
+export async function claimThrottle(
+  tx: Queryable,
+  customerIds: readonly number[],
+  now: Date,
+  cutoff: Date,
+): Promise<Set<number>> {
+  if (customerIds.length === 0) return new Set();
+  const params: SqlValue[] = [now, cutoff];
+  const values = valuesOf(
+    params,
+    customerIds.map((id) => [id]),
+  );
+  const rows = await tx.query<{ customer_id: number }>(
+    `INSERT INTO survey_throttle (customer_id, last_invited_at)
+     SELECT CAST(v.customer_id AS BIGINT), $1::timestamp FROM (VALUES ${values}) AS v(customer_id)
+     ON CONFLICT (customer_id) DO UPDATE SET last_invited_at = excluded.last_invited_at
+       WHERE survey_throttle.last_invited_at <= $2::timestamp
+     RETURNING customer_id`,
+    params,
+  );
+  return new Set(rows.map((r) => Number(r.customer_id)));
+}
+
+export interface InvitationDbRow {
+  invitation_id: string;
+  survey_id: number;
+  survey_name: string;
+  kind: 'nps' | 'csat';
+  definition: string;
+  customer_id: number;
+  external_id: string;
+  locale: string | null;
+  status: 'open' | 'closed';
+  expires_at: Date;
+  score: number | null;
+  why: string | null;
+  task_id: number | null;
+}
+
+export async function invitationById(db: Queryable, id: string): Promise<InvitationDbRow | undefined> {
+  const [r] = await db.query<InvitationDbRow & Record<string, unknown>>(
+    `SELECT i.invitation_id, i.survey_id, s.name AS survey_name, s.kind, s.definition, i.customer_id,
+            c.external_id, c.locale, i.status, i.expires_at, a.score, a.why, a.task_id
+     FROM survey_invitations i
+     JOIN surveys s ON s.survey_id = i.survey_id
+     JOIN customers c ON c.customer_id = i.customer_id
+     LEFT JOIN survey_answers a ON a.invitation_id = i.invitation_id
+     WHERE i.invitation_id = $1`,
+    [id],
+  );
+  return r;
+}
+
+/** The invitation's one answer: inserted at the first score, updated by a later one while it is open. */
+export async function saveScore(
+  tx: Queryable,
+  a: { invitationId: string; surveyId: number; customerId: number; score: number; locale: string; now: Date },
+): Promise<void> {
+  await tx.exec(
+    `INSERT INTO survey_answers (invitation_id, survey_id, customer_id, score, why, locale, task_id, answered_at, updated_at)
+     VALUES ($1, $2, $3, $4, NULL, $5, NULL, $6::timestamp, $6::timestamp)
+     ON CONFLICT (invitation_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at`,
+    [a.invitationId, a.surveyId, a.customerId, a.score, a.locale, a.now],
+  );
+}
+
+/** Closes an open invitation (the "why" answered); false when it was not open. */
+export async function closeInvitation(tx: Queryable, id: string): Promise<boolean> {
+  const rows = await tx.query<{ invitation_id: string }>(
+    `UPDATE survey_invitations SET status = 'closed' WHERE invitation_id = $1 AND status = 'open'
+     RETURNING invitation_id`,
+    [id],
+  );
+  return rows.length > 0;
+}
+
+export async function saveWhy(tx: Queryable, id: string, why: string, now: Date): Promise<void> {
+  await tx.exec(`UPDATE survey_answers SET why = $2, updated_at = $3::timestamp WHERE invitation_id = $1`, [
+    id,
+    why,
+    now,
+  ]);
+}
+
+export async function setAnswerTask(tx: Queryable, id: string, taskId: number): Promise<void> {
+  await tx.exec(`UPDATE survey_answers SET task_id = $2 WHERE invitation_id = $1`, [id, taskId]);
+}
+
+export async function answerTaskOf(db: Queryable, id: string): Promise<number | null> {
+  const [r] = await db.query<{ task_id: number | null }>(
+    `SELECT task_id FROM survey_answers WHERE invitation_id = $1`,
+    [id],
+  );
+  return r?.task_id ?? null;
+}
+
+/** The next position of the survey's round robin (0, 1, 2, …), taken atomically. */
+export async function nextTurn(tx: Queryable, surveyId: number): Promise<number> {
+  const [r] = await tx.query<{ rr_next: number }>(
+    `UPDATE surveys SET rr_next = rr_next + 1 WHERE survey_id = $1 RETURNING rr_next`,
+    [surveyId],
+  );
+  return Number(r?.rr_next ?? 1) - 1;
+}
+
+export interface AnswerDbRow {
+  invitation_id: string;
+  external_id: string;
+  score: number;
+  why: string | null;
+  locale: string | null;
+  answered_at: Date;
+  task_id: number | null;
+}
+
+export async function answersOf(db: Queryable, surveyId: number): Promise<AnswerDbRow[]> {
+  return db.query<AnswerDbRow & Record<string, unknown>>(
+    `SELECT a.invitation_id, c.external_id, a.score, a.why, a.locale, a.answered_at, a.task_id
+     FROM survey_answers a JOIN customers c ON c.customer_id = a.customer_id
+     WHERE a.survey_id = $1 ORDER BY a.answered_at, a.invitation_id`,
+    [surveyId],
+  );
+}
+
+export async function invitationCount(db: Queryable, surveyId: number): Promise<number> {
+  const [r] = await db.query<{ n: number }>(
+    `SELECT CAST(COUNT(*) AS INTEGER) AS n FROM survey_invitations WHERE survey_id = $1`,
+    [surveyId],
+  );
+  return Number(r?.n ?? 0);
+}
+
+/** Answers whose task is done and whose customer has not been asked again about it. */
+export async function followUpsDue(
+  db: Queryable,
+): Promise<{ survey_name: string; external_id: string; task_id: number }[]> {
+  return db.query(
+    `SELECT s.name AS survey_name, c.external_id, t.task_id
+     FROM survey_answers a
+     JOIN tasks t ON t.task_id = a.task_id
+     JOIN surveys s ON s.survey_id = a.survey_id
+     JOIN customers c ON c.customer_id = a.customer_id
+     WHERE t.status = 'done' AND s.status = 'active' AND c.erased_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM survey_invitations i
+                       WHERE i.survey_id = a.survey_id AND i.customer_id = a.customer_id
+                         AND i.occurrence = 'follow-up:' || CAST(t.task_id AS TEXT))
+     ORDER BY t.task_id`,
+  );
+}
+
+export async function eraseCustomerSurveys(tx: Queryable, customerId: number): Promise<void> {
+  // The score stays as an anonymous count; the free text and the open invitations go.
+  await tx.exec(`UPDATE survey_answers SET why = NULL WHERE customer_id = $1`, [customerId]);
+  await tx.exec(`UPDATE survey_invitations SET status = 'closed' WHERE customer_id = $1`, [customerId]);
+}
+
+export async function mergeCustomerSurveys(tx: Queryable, fromIds: readonly number[], intoId: number) {
+  if (fromIds.length === 0) return;
+  const list = fromIds.map((_, i) => `$${i + 2}`).join(', ');
+  for (const table of ['survey_invitations', 'survey_answers'])
+    await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${list})`, [
+      intoId,
+      ...fromIds,
+    ]);
+  // The throttle keeps the latest invitation of the merged customers.
+  await tx.exec(
+    `INSERT INTO survey_throttle (customer_id, last_invited_at)
+     SELECT $1, MAX(last_invited_at) FROM survey_throttle WHERE customer_id IN (${list})
+     HAVING COUNT(*) > 0
+     ON CONFLICT (customer_id) DO UPDATE SET last_invited_at = GREATEST(survey_throttle.last_invited_at, excluded.last_invited_at)`,
+    [intoId, ...fromIds],
+  );
+  await tx.exec(
+    `DELETE FROM survey_throttle WHERE customer_id IN (${fromIds.map((_, i) => `$${i + 1}`).join(', ')})`,
+    [...fromIds],
+  );
+}
+
+/**
+ * Timeline source (customer 360): the customer's survey invitations and answers (`survey.invited`,
+ * `survey.answered` with the score and the reason).
+ */
+export async function surveyTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    kind: string;
+    at: Date;
+    invitation_id: string;
+    survey: string;
+    score: number | null;
+    why: string | null;
+    task_id: number | null;
+  }>(
+    `SELECT * FROM (SELECT * FROM (
+       SELECT 'survey.invited' AS kind, i.invited_at AS at, i.invitation_id, s.name AS survey,
+              CAST(NULL AS INTEGER) AS score, CAST(NULL AS TEXT) AS why, CAST(NULL AS BIGINT) AS task_id
+       FROM survey_invitations i JOIN surveys s ON s.survey_id = i.survey_id WHERE i.customer_id = $1
+       UNION ALL
+       SELECT 'survey.answered' AS kind, a.updated_at AS at, a.invitation_id, s.name AS survey, a.score, a.why, a.task_id
+       FROM survey_answers a JOIN surveys s ON s.survey_id = a.survey_id WHERE a.customer_id = $1
+     ) u WHERE u.kind IN (${q.kinds
+       .filter((k) => k === 'survey.invited' || k === 'survey.answered')
+       .map((k) => `'${k}'`)
+       .join(', ')})
+     ) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: r.kind,
+    ref: r.invitation_id,
+    title:
+      r.kind === 'survey.invited'
+        ? `invited to survey ${r.survey}`
+        : `survey ${r.survey}: scored ${r.score}${r.why ? ` — ${r.why}` : ''}`,
+    detail: r.why,
+    properties: { survey: r.survey, score: r.score, why: r.why, task: r.task_id },
+  }));
+}

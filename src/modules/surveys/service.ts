@@ -1,0 +1,447 @@
+import type { ModuleContext } from '../../kit/context.js';
+import { validationError } from '../../kit/http/errors.js';
+import { csat, isNegative, nps, surveyThemes } from '../../analytics/surveys/index.js';
+import { AppError } from '../../shared/errors.js';
+import { linkSecretOf, publicBase } from '../messaging/links.js';
+import { langOf, type PageLang } from '../messaging/pages.js';
+import {
+  getPolicy,
+  notifyDelivery,
+  saveTemplate,
+  sendKeyOf,
+  queueSendTo,
+  templateForSend,
+} from '../messaging/service.js';
+import { getStore } from '../settings/service.js';
+import { addToTaskIn, checkAssignee, createTaskIn } from '../tasks/service.js';
+import * as repo from './repository.js';
+import { InviteInput, SurveyDefinition, SurveyName, type InviteResult, type Survey } from './schema.js';
+import { newInvitationId, readToken, scoreToken, whyToken } from './tokens.js';
+import { scoresOf, wordingOf } from './wording.js';
+import { invitationTemplate } from './wording.js';
+
+/**
+ * Surveys (issue 27, docs/surveys.md): two questions — a score (NPS 0–10 or CSAT 1–5), one click from
+ * the message, then "why" on a page in the contact's language. One answer per invitation (a second
+ * click updates it); at most one invitation per customer per `throttleDays` (any survey); a low score or
+ * unhappy words in "why" make a call task (round robin, due by the SLA); when that task is done the
+ * customer is asked again.
+ */
+
+const DAY = 86_400_000;
+export const FOLLOW_UP_JOB = 'surveys.follow-up';
+
+function surveyOut(r: repo.SurveyDbRow): Survey {
+  return {
+    name: r.name,
+    kind: r.kind,
+    status: r.status,
+    template: r.template,
+    definition: JSON.parse(r.definition) as Record<string, unknown>,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const definitionOf = (r: { definition: string }) => SurveyDefinition.parse(JSON.parse(r.definition));
+
+async function surveyRow(ctx: ModuleContext, name: string) {
+  const n = SurveyName.safeParse(name);
+  if (!n.success)
+    throw new AppError('validation', `not a survey name: '${name}'`, { where: { field: 'name' } });
+  const r = await repo.surveyByName(ctx.db, name);
+  if (!r) throw new AppError('not_found', `no survey named '${name}'`, { where: { field: 'name' } });
+  return r;
+}
+
+/** Saves a survey and its invitation template (`survey-<name>`, a new version when it changed). */
+export async function saveSurvey(ctx: ModuleContext, { body, by }: { body: unknown; by: string | null }) {
+  const parsed = SurveyDefinition.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, 'survey');
+  const d = parsed.data;
+  if (d.lowScore)
+    for (const [i, a] of d.lowScore.assignees.entries())
+      await checkAssignee(ctx.db, a, `lowScore.assignees[${i}]`);
+  const template = `survey-${d.name}`;
+  await saveTemplate(ctx, { body: invitationTemplate(template, d), by });
+  await ctx.db.transaction((tx) =>
+    repo.saveSurvey(tx, {
+      name: d.name,
+      kind: d.kind,
+      definition: JSON.stringify(d),
+      template,
+      now: ctx.clock.now(),
+    }),
+  );
+  return getSurvey(ctx, { name: d.name });
+}
+
+export async function getSurvey(ctx: ModuleContext, { name }: { name: string }): Promise<Survey> {
+  return surveyOut(await surveyRow(ctx, name));
+}
+
+export async function listSurveys(ctx: ModuleContext): Promise<Survey[]> {
+  return (await repo.listSurveys(ctx.db)).map(surveyOut);
+}
+
+export async function archiveSurvey(ctx: ModuleContext, { name }: { name: string }): Promise<Survey> {
+  await surveyRow(ctx, name);
+  await ctx.db.transaction((tx) => repo.setSurveyStatus(tx, name, 'archived', ctx.clock.now()));
+  return getSurvey(ctx, { name });
+}
+
+/**
+ * Invites customers (the store's ids): one invitation per survey × customer × occurrence, and its
+ * message through the send path (consent, caps and quiet hours apply there), in one transaction. A
+ * customer invited to any survey within `throttleDays` is not invited (the throttle is a compare-and-set
+ * on the customer's row); `followUp` invitations skip the throttle.
+ */
+export async function inviteToSurvey(
+  ctx: ModuleContext,
+  {
+    name,
+    body,
+    source,
+    followUp = false,
+  }: { name: string; body: unknown; source?: string; followUp?: boolean },
+): Promise<InviteResult> {
+  const parsed = InviteInput.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, 'invitation');
+  const req = parsed.data;
+  const row = await surveyRow(ctx, name);
+  if (row.status !== 'active')
+    throw new AppError('conflict', `survey '${name}' is archived: save it again to invite`);
+  const d = definitionOf(row);
+  const base = publicBase((await getPolicy(ctx)).publicUrl);
+  if (!base)
+    throw new AppError(
+      'validation',
+      'survey links need the address contacts reach retain serve at: set the messaging policy publicUrl first',
+      { where: { field: 'publicUrl' } },
+    );
+  const template = await templateForSend(ctx, row.template);
+  const found = await repo.customersOf(ctx.db, req.customers);
+  const missing = req.customers.findIndex((c) => !found.has(c));
+  if (missing >= 0)
+    throw new AppError('validation', `no customer with id '${req.customers[missing]}'`, {
+      where: { field: `customers[${missing}]` },
+    });
+  const skipped: { customer: string; reason: string }[] = [];
+  const wanted = new Map<number, string>();
+  for (const c of new Set(req.customers)) {
+    const f = found.get(c)!;
+    if (f.erased) skipped.push({ customer: c, reason: 'erased' });
+    else wanted.set(f.id, c);
+  }
+  const secret = await linkSecretOf(ctx);
+  const now = ctx.clock.now();
+  const src = source ?? `survey:${row.name}`;
+  const result = await ctx.db.transaction(async (tx) => {
+    const ids = new Map([...wanted.keys()].map((id) => [id, newInvitationId()]));
+    const fresh = await repo.insertInvitations(
+      tx,
+      {
+        surveyId: row.survey_id,
+        occurrence: req.occurrence,
+        source: src,
+        channel: template.channel,
+        now,
+        expiresAt: new Date(now.getTime() + d.expiresDays * DAY),
+      },
+      [...ids].map(([customerId, invitationId]) => ({
+        invitationId,
+        customerId,
+        sendKey: sendKeyOf(src, 'invite', customerId, req.occurrence),
+      })),
+    );
+    const passed =
+      followUp || d.throttleDays === 0
+        ? fresh
+        : await repo.claimThrottle(tx, [...fresh], now, new Date(now.getTime() - d.throttleDays * DAY));
+    const throttled = [...fresh].filter((id) => !passed.has(id));
+    await repo.deleteInvitations(tx, row.survey_id, req.occurrence, throttled);
+    // A follow-up is not throttled but counts for the throttle: it moves the customer's time at once.
+    if (followUp && passed.size > 0)
+      await repo.claimThrottle(tx, [...passed], now, new Date('9999-12-31T00:00:00Z'));
+    await queueSendTo(ctx, tx, {
+      template,
+      source: src,
+      step: 'invite',
+      occurrence: req.occurrence,
+      recipients: [...passed].map((customerId) => ({
+        customerId,
+        variables: {
+          survey: {
+            name: row.name,
+            scores: scoresOf(d.kind).map((score) => ({
+              score,
+              url: `${base}/s/${scoreToken(secret, ids.get(customerId)!, score)}`,
+            })),
+          },
+        },
+      })),
+    });
+    return { invited: passed.size, alreadyInvited: wanted.size - fresh.size, throttled: throttled.length };
+  });
+  if (result.invited > 0) notifyDelivery(ctx);
+  return { ...result, skipped };
+}
+
+// ---- the contact's side: the links ----------------------------------------------------------------
+
+export type LinkPage =
+  | {
+      page: 'why';
+      lang: PageLang;
+      kind: 'nps' | 'csat';
+      question: string;
+      why: string;
+      score: number;
+      scoreUrls: { score: number; url: string }[];
+      formAction: string;
+      answer: string | null;
+    }
+  | { page: 'thanks' | 'answered' | 'expired' | 'invalid'; lang: PageLang };
+
+/** Refusals of a link: nothing is stored; the page says why (403: not valid or already answered; 410). */
+export class LinkRefused extends AppError {
+  constructor(
+    readonly page: 'answered' | 'expired' | 'invalid',
+    readonly lang: PageLang,
+  ) {
+    super('forbidden', `survey link refused: ${page}`);
+  }
+}
+
+async function invitationOf(ctx: ModuleContext, token: string, want: 'score' | 'why', lang: PageLang) {
+  const secret = await linkSecretOf(ctx);
+  const t = readToken(secret, token);
+  if (!t || t.kind !== want) throw new LinkRefused('invalid', lang);
+  const inv = await repo.invitationById(ctx.db, t.invitation);
+  if (!inv) throw new LinkRefused('invalid', lang);
+  return { t, inv, secret, lang: langOf(inv.locale) };
+}
+
+/**
+ * A score link: the invitation's one answer takes the score (a later click while it is open updates
+ * it), a low score makes the call task (once per invitation), and the page asks "why". A closed
+ * (answered) or expired invitation, or a link that is not ours, stores nothing.
+ */
+export async function answerScore(
+  ctx: ModuleContext,
+  { token, lang }: { token: string; lang: PageLang },
+): Promise<LinkPage> {
+  const { t, inv, secret, lang: l } = await invitationOf(ctx, token, 'score', lang);
+  if (t.kind !== 'score') throw new LinkRefused('invalid', lang);
+  if (inv.status === 'closed') throw new LinkRefused('answered', l);
+  const now = ctx.clock.now();
+  if (inv.expires_at.getTime() <= now.getTime()) throw new LinkRefused('expired', l);
+  const d = definitionOf(inv);
+  if (!scoresOf(d.kind).includes(t.score)) throw new LinkRefused('invalid', l);
+  await ctx.db.transaction(async (tx) => {
+    await repo.saveScore(tx, {
+      invitationId: inv.invitation_id,
+      surveyId: inv.survey_id,
+      customerId: inv.customer_id,
+      score: t.score,
+      locale: l,
+      now,
+    });
+    if (d.lowScore && t.score <= d.lowScore.atMost)
+      await callTask(tx, inv, d, { score: t.score, why: inv.why, reason: 'score', now });
+  });
+  const base = publicBase((await getPolicy(ctx)).publicUrl) ?? '';
+  const w = wordingOf(d, l);
+  return {
+    page: 'why',
+    lang: l,
+    kind: d.kind,
+    question: w.question,
+    why: w.why,
+    score: t.score,
+    scoreUrls: scoresOf(d.kind).map((score) => ({
+      score,
+      url: `${base}/s/${scoreToken(secret, inv.invitation_id, score)}`,
+    })),
+    formAction: `${base}/s/${whyToken(secret, inv.invitation_id)}`,
+    answer: inv.why,
+  };
+}
+
+/**
+ * The "why" form: stored with the answer, the invitation closed (its links stop working), and unhappy
+ * words make the call task when the score did not. Posting the same text again (a double submission)
+ * answers thanks and changes nothing; anything else on a closed invitation is refused.
+ */
+export async function answerWhy(
+  ctx: ModuleContext,
+  { token, why, lang }: { token: string; why: string; lang: PageLang },
+): Promise<LinkPage> {
+  const { inv, lang: l } = await invitationOf(ctx, token, 'why', lang);
+  const text = why.replace(/\r\n?/g, '\n').trim().slice(0, 2000);
+  if (inv.score === null) throw new LinkRefused('invalid', l);
+  if (inv.status === 'closed') {
+    if ((inv.why ?? '') === text) return { page: 'thanks', lang: l };
+    throw new LinkRefused('answered', l);
+  }
+  const now = ctx.clock.now();
+  if (inv.expires_at.getTime() <= now.getTime()) throw new LinkRefused('expired', l);
+  const d = definitionOf(inv);
+  const closed = await ctx.db.transaction(async (tx) => {
+    if (!(await repo.closeInvitation(tx, inv.invitation_id))) return false;
+    await repo.saveWhy(tx, inv.invitation_id, text, now);
+    const low = d.lowScore && inv.score! <= d.lowScore.atMost;
+    if (d.lowScore && !low && d.lowScore.negativeWords && text && isNegative(text, l))
+      await callTask(tx, inv, d, { score: inv.score!, why: text, reason: 'words', now });
+    else if (text) {
+      // The reason goes onto the task the score made, so its agent reads it before calling.
+      const taskId = await repo.answerTaskOf(tx, inv.invitation_id);
+      if (taskId !== null)
+        await addToTaskIn(tx, {
+          taskId,
+          customerId: inv.customer_id,
+          text: `Reason given: ${text}`,
+          by: `survey:${inv.survey_name}`,
+          now,
+        });
+    }
+    return true;
+  });
+  if (!closed) {
+    // Another submission closed it in between: the same text is the double submission.
+    const again = await repo.invitationById(ctx.db, inv.invitation_id);
+    if ((again?.why ?? '') === text) return { page: 'thanks', lang: l };
+    throw new LinkRefused('answered', l);
+  }
+  return { page: 'thanks', lang: l };
+}
+
+/** The call task of a low answer: once per invitation (its key), to the next assignee, due by the SLA. */
+async function callTask(
+  tx: Parameters<typeof createTaskIn>[0],
+  inv: repo.InvitationDbRow,
+  d: SurveyDefinition,
+  a: { score: number; why: string | null; reason: 'score' | 'words'; now: Date },
+) {
+  if (!d.lowScore) return;
+  // One task per invitation: a later click or the reason finds it (and takes no turn).
+  if ((await repo.answerTaskOf(tx, inv.invitation_id)) !== null) return;
+  const now = a.now;
+  const turn = await repo.nextTurn(tx, inv.survey_id);
+  const assignee = d.lowScore.assignees[turn % d.lowScore.assignees.length]!;
+  const scale = d.kind === 'nps' ? '0–10' : '1–5';
+  const r = await createTaskIn(tx, {
+    customerId: inv.customer_id,
+    title: `Call: ${d.kind.toUpperCase()} ${a.score} of ${scale} in survey ${inv.survey_name}`,
+    body:
+      a.reason === 'words'
+        ? `Unhappy words in the answer: ${a.why ?? ''}`
+        : `The customer scored ${a.score}${a.why ? `: ${a.why}` : ' (no reason given yet)'}. Call, listen, offer a solution; record the outcome.`,
+    assignee,
+    dueAt: new Date(now.getTime() + d.lowScore.slaHours * 3_600_000),
+    source: `survey:${inv.survey_name}`,
+    sourceKey: `survey:${inv.invitation_id}`,
+    now,
+    by: `survey:${inv.survey_name}`,
+  });
+  if (r.created) await repo.setAnswerTask(tx, inv.invitation_id, r.taskId);
+}
+
+// ---- results and the follow-up -------------------------------------------------------------------
+
+export async function surveyResults(ctx: ModuleContext, { name }: { name: string }) {
+  const row = await surveyRow(ctx, name);
+  const d = definitionOf(row);
+  const answers = await repo.answersOf(ctx.db, row.survey_id);
+  const invited = await repo.invitationCount(ctx.db, row.survey_id);
+  const scores = answers.map((a) => a.score);
+  const n = scores.length;
+  const band = (lo: number, hi: number) => scores.filter((x) => x >= lo && x <= hi).length;
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const headline =
+    d.kind === 'nps'
+      ? (() => {
+          const r = n === 0 ? null : nps(scores);
+          return {
+            nps: r ? round(r.nps) : null,
+            interval95: r ? [round(r.low), round(r.high)] : null,
+            promoters: band(9, 10),
+            passives: band(7, 8),
+            detractors: band(0, 6),
+          };
+        })()
+      : (() => {
+          const r = n === 0 ? null : csat(scores);
+          return {
+            csat: r ? round(r.csat) : null,
+            interval95: r ? [round(r.low), round(r.high)] : null,
+            happy: band(4, 5),
+            neutral: band(3, 3),
+            unhappy: band(1, 2),
+          };
+        })();
+  // "Why" themes per score band: stemmed words and two-word phrases, in each answer's language.
+  const themes = surveyThemes(
+    d.kind,
+    answers.map((a) => ({ score: a.score, why: a.why, locale: a.locale })),
+    { top: 10, examples: 2 },
+  );
+  // Months on the store's calendar.
+  const { timeZone } = await getStore(ctx);
+  const monthOf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' });
+  const byMonth = new Map<string, number[]>();
+  for (const a of answers) {
+    const m = monthOf.format(a.answered_at).slice(0, 7);
+    byMonth.set(m, [...(byMonth.get(m) ?? []), a.score]);
+  }
+  return {
+    survey: row.name,
+    kind: d.kind,
+    invited,
+    answered: n,
+    withReason: answers.filter((a) => a.why).length,
+    responseRate: invited === 0 ? null : n / invited,
+    ...headline,
+    tasks: answers.filter((a) => a.task_id !== null).length,
+    themes,
+    months: [...byMonth].map(([month, s]) => ({
+      month,
+      answered: s.length,
+      score:
+        d.kind === 'nps'
+          ? Math.round(
+              (10_000 * (s.filter((x) => x >= 9).length - s.filter((x) => x <= 6).length)) / s.length,
+            ) / 100
+          : Math.round((10_000 * s.filter((x) => x >= 4).length) / s.length) / 100,
+    })),
+  };
+}
+
+export async function surveyAnswers(ctx: ModuleContext, { name }: { name: string }) {
+  const row = await surveyRow(ctx, name);
+  return (await repo.answersOf(ctx.db, row.survey_id)).map((a) => ({
+    customer: a.external_id,
+    score: a.score,
+    why: a.why,
+    locale: a.locale,
+    answeredAt: a.answered_at.toISOString(),
+    taskId: a.task_id === null ? null : String(a.task_id),
+  }));
+}
+
+/**
+ * The closed loop: each customer whose survey task is done is asked again (occurrence
+ * `follow-up:<task>`, once per task, the throttle not applied). Run hourly (`surveys.follow-up`).
+ */
+export async function sendFollowUps(ctx: ModuleContext): Promise<{ invited: number }> {
+  let invited = 0;
+  for (const f of await repo.followUpsDue(ctx.db)) {
+    const r = await inviteToSurvey(ctx, {
+      name: f.survey_name,
+      body: { customers: [f.external_id], occurrence: `follow-up:${f.task_id}` },
+      followUp: true,
+    });
+    invited += r.invited;
+  }
+  return { invited };
+}
