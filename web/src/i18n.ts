@@ -15,6 +15,8 @@ import basket from './locales/basket';
 import loyalty from './locales/loyalty';
 import campaigns from './locales/campaigns';
 import flows from './locales/flows';
+import surveys from './locales/surveys';
+import tasks from './locales/tasks';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -37,6 +39,8 @@ const PARTS = [
   loyalty,
   campaigns,
   flows,
+  surveys,
+  tasks,
 ];
 
 type Tree = { [key: string]: string | Tree };

@@ -26,6 +26,11 @@ const CampaignPage = lazy(() => import('./pages/CampaignDetail').then((m) => ({ 
 const FlowsPage = lazy(() => import('./pages/Flows').then((m) => ({ default: m.FlowsPage })));
 const FlowNewPage = lazy(() => import('./pages/FlowsNew').then((m) => ({ default: m.FlowNewPage })));
 const FlowPage = lazy(() => import('./pages/FlowsDetail').then((m) => ({ default: m.FlowPage })));
+const SurveysPage = lazy(() => import('./pages/Surveys').then((m) => ({ default: m.SurveysPage })));
+const SurveyNewPage = lazy(() => import('./pages/SurveysNew').then((m) => ({ default: m.SurveyNewPage })));
+const SurveyPage = lazy(() => import('./pages/SurveysDetail').then((m) => ({ default: m.SurveyPage })));
+const TasksPage = lazy(() => import('./pages/Tasks').then((m) => ({ default: m.TasksPage })));
+const TaskPage = lazy(() => import('./pages/TaskDetail').then((m) => ({ default: m.TaskPage })));
 
 /**
  * Every signed-in page in one list: its path under `/`, its element, and (if it is in the main
@@ -61,6 +66,11 @@ export const PAGES: PageEntry[] = [
   { path: 'loyalty', element: <LoyaltyPage />, nav: 'nav.loyalty' },
   { path: 'loyalty/program', element: <LoyaltyPage view="program" /> },
   { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },
+  { path: 'surveys', element: <SurveysPage />, nav: 'nav.surveys' },
+  { path: 'surveys/new', element: <SurveyNewPage /> },
+  { path: 'surveys/:name', element: <SurveyPage /> },
+  { path: 'tasks', element: <TasksPage />, nav: 'nav.tasks' },
+  { path: 'tasks/:id', element: <TaskPage /> },
   // Data and the store
   { path: 'imports', element: <ImportsPage />, nav: 'nav.imports' },
   { path: 'settings', element: <SettingsPage />, nav: 'nav.settings' },

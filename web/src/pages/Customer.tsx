@@ -35,7 +35,8 @@ interface Recommendations {
 /** `GET /v1/customers/{id}/timeline`. */
 interface TimelinePage {
   data: {
-    kind: 'order' | 'refund' | 'event';
+    kind: string;
+    title?: string;
     id: string;
     at: string;
     amountMinor: number | null;
@@ -298,14 +299,14 @@ export function CustomerPage() {
                     <td>
                       {new Date(e.at).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' })}
                     </td>
-                    <td>{t(`customer.kindOf.${e.kind}`)}</td>
+                    <td>{t(`customer.kindOf.${e.kind}`, { defaultValue: e.kind })}</td>
                     <th scope="row">{e.id}</th>
                     <td className="num">
                       {e.amountMinor !== null && e.currency
                         ? fmt.money(lang, fromMinor(e.amountMinor, e.currency), e.currency)
                         : '—'}
                     </td>
-                    <td>{e.detail ?? '—'}</td>
+                    <td>{e.detail ?? e.title ?? '—'}</td>
                   </tr>
                 )),
               )}

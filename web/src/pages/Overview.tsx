@@ -2,8 +2,8 @@ import { EmptyStore } from '../components/EmptyStore';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
-import { api, ApiError } from '../api';
+import { Link, Navigate, useSearchParams } from 'react-router';
+import { api, ApiError, type Me } from '../api';
 import { Sparkline } from '../components/Sparkline';
 import { Status } from '../components/Status';
 import { fmt } from '../format';
@@ -89,7 +89,14 @@ export function OverviewPage() {
   const [params, setParams] = useSearchParams();
   const from = params.get('from') ?? undefined;
   const to = params.get('to') ?? undefined;
-  const summary = useQuery({ queryKey: ['summary'], queryFn: () => api<Summary>('/v1/reports/summary') });
+  // An agent reads no reports: their first page is their tasks.
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('/v1/session') });
+  const agent = me.data?.role === 'agent';
+  const summary = useQuery({
+    queryKey: ['summary'],
+    queryFn: () => api<Summary>('/v1/reports/summary'),
+    enabled: !!me.data && !agent,
+  });
   const query = new URLSearchParams({ ...(from ? { from } : {}), ...(to ? { to } : {}) }).toString();
   const overview = useQuery({
     queryKey: ['overview', from, to],
@@ -101,6 +108,7 @@ export function OverviewPage() {
     queryFn: () => api<RfmReport>('/v1/reports/rfm'),
     enabled: !!summary.data,
   });
+  if (agent) return <Navigate to="/tasks" replace />;
   if (summary.error instanceof ApiError && summary.error.status === 404)
     return (
       <section aria-labelledby="overview-title">
