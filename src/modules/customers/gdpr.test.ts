@@ -72,6 +72,17 @@ describe.each(testEngines())('GDPR export and erasure on %s', (engine) => {
     expect(r.json.orders).toHaveLength(1);
     expect(r.json.orderLines).toHaveLength(1);
     expect(r.json.events).toEqual([expect.objectContaining({ event_id: 'e-1' })]);
+    // What the other modules hold about the customer is in it too (empty here).
+    for (const k of [
+      'loyaltyEntries',
+      'flowRuns',
+      'tasks',
+      'notes',
+      'tagChanges',
+      'surveyAnswers',
+      'messageEngagement',
+    ])
+      expect(r.json[k], k).toEqual([]);
   });
 
   it('erases personal data, keeps the order as an anonymous fact, and logs the erasure', async () => {

@@ -372,6 +372,35 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
     mergedIds: await q(
       `SELECT external_id, merged_at FROM customer_aliases WHERE customer_id = $1 ORDER BY merged_at, external_id`,
     ),
+    messageEngagement: await q(
+      `SELECT e.send_key, e.kind, e.target, e.first_at, e.last_at, e.count FROM message_events e
+       WHERE e.customer_id = $1 ORDER BY e.first_at, e.send_key, e.kind, e.target`,
+    ),
+    loyaltyMember: await q(`SELECT * FROM loyalty_members WHERE customer_id = $1`),
+    loyaltyEntries: await q(`SELECT * FROM loyalty_entries WHERE customer_id = $1 ORDER BY entry_id`),
+    loyaltyRedemptions: await q(`SELECT * FROM loyalty_redemptions WHERE customer_id = $1`),
+    loyaltyTiers: await q(`SELECT * FROM loyalty_tier_history WHERE customer_id = $1`),
+    flowRuns: await q(`SELECT * FROM flow_runs WHERE customer_id = $1 ORDER BY run_id`),
+    flowCodes: await q(`SELECT * FROM flow_codes WHERE customer_id = $1 ORDER BY code`),
+    tasks: await q(`SELECT * FROM tasks WHERE customer_id = $1 ORDER BY task_id`),
+    taskHistory: await q(`SELECT * FROM task_events WHERE customer_id = $1 ORDER BY event_id`),
+    notes: await q(
+      `SELECT note_id, body, author_name, created_at, updated_at, deleted_at FROM customer_notes
+       WHERE customer_id = $1 ORDER BY note_id`,
+    ),
+    tagChanges: await q(
+      `SELECT tag, change, changed_at FROM customer_tag_changes WHERE customer_id = $1 ORDER BY change_id`,
+    ),
+    surveyInvitations: await q(
+      `SELECT i.invitation_id, s.name AS survey, i.occurrence, i.status, i.invited_at, i.expires_at
+       FROM survey_invitations i JOIN surveys s ON s.survey_id = i.survey_id WHERE i.customer_id = $1
+       ORDER BY i.invited_at, i.invitation_id`,
+    ),
+    surveyAnswers: await q(
+      `SELECT a.invitation_id, s.name AS survey, a.score, a.why, a.locale, a.answered_at, a.updated_at
+       FROM survey_answers a JOIN surveys s ON s.survey_id = a.survey_id WHERE a.customer_id = $1
+       ORDER BY a.answered_at, a.invitation_id`,
+    ),
   };
 }
 
