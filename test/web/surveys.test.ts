@@ -426,11 +426,14 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
         '/surveys/after-delivery',
       );
       expect(await text('[data-testid="task-body"]', page)).toBe(task.body);
-      expect(await cells('[data-testid="task-history"] tbody tr', page)).toEqual([
-        when(task.history[0]!.at),
-        'survey:after-delivery',
+      // Created by the score, then the reason given on the page added to it.
+      expect(task.history.map((h) => h.change)).toEqual([
         task.history[0]!.change,
+        `Reason given: ${task.body!.split('Reason given: ')[1]}`,
       ]);
+      expect(await cells('[data-testid="task-history"] tbody tr', page)).toEqual(
+        task.history.flatMap((h) => [when(h.at), 'survey:after-delivery', h.change]),
+      );
       expect(await violationsOf(page)).toEqual([]);
 
       await page.getByRole('button', { name: 'Start', exact: true }).click();
@@ -474,7 +477,7 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
       expect(await page.locator('[data-testid="task-history"] tbody tr').allInnerTexts()).toEqual(
         done.history.map((h) => `${when(h.at)}\t${h.by!.replace(/^user:/, '')}\t${h.change}`),
       );
-      expect(done.history.slice(1).map((h) => [h.by, h.change])).toEqual([
+      expect(done.history.slice(2).map((h) => [h.by, h.change])).toEqual([
         [`user:${AGENT.email}`, 'status open → in_progress'],
         [`user:${AGENT.email}`, `status in_progress → done; outcome: ${OUTCOME}`],
       ]);
