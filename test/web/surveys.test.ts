@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
 import { afterAll, it } from 'vitest';
 import { openChannels, parseChannelConfig } from '../../src/modules/messaging/channels/config.js';
@@ -27,6 +27,16 @@ import { startSmtpSink, type SmtpSink } from '../support/smtpSink.js';
  * the pages in Ukrainian. axe-clean throughout (the contact's pages too). Screenshots survey-new-errors,
  * survey-why, tasks, task, survey, surveys-uk, task-uk.
  */
+
+/**
+ * Ticks a radio or checkbox whose state lives in the address (the filters): the click navigates and the
+ * page renders the new state a moment later, so wait for it (Playwright's `check()` fails when the state
+ * has not changed at once).
+ */
+async function tick(box: Locator): Promise<void> {
+  await box.click();
+  await expect.poll(() => box.isChecked()).toBe(true);
+}
 
 const ZONE = 'Europe/Kyiv';
 const AGENT = { email: 'agent@shop.test', password: 'agent password 1' };
@@ -588,7 +598,7 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
     expect(await s.page.locator('[data-testid="tasks"] tbody tr').count()).toBe(1);
     expect(await text(`[data-task="${lateId}"] [data-part="due"]`)).toBe(`${when(due)} Overdue`);
     // All tasks, any status: the agent's done one too.
-    await s.page.getByRole('radio', { name: 'All tasks' }).check();
+    await tick(s.page.getByRole('radio', { name: 'All tasks' }));
     await s.page.getByLabel('Status').selectOption({ label: 'Any status' });
     await s.page.locator(`[data-task="${taskId}"]`).waitFor();
     expect(await s.page.locator('[data-testid="tasks"] tbody tr').count()).toBe(2);
@@ -598,7 +608,7 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
     await expect.poll(() => s.page.locator('[data-testid="tasks"] tbody tr').count()).toBe(1);
     await s.page.locator(`[data-task="${taskId}"]`).waitFor();
     await s.page.getByLabel('Status').selectOption({ label: 'Open or in progress' });
-    await s.page.getByLabel('Overdue only').check();
+    await tick(s.page.getByLabel('Overdue only'));
     await s.page.locator(`[data-task="${lateId}"]`).waitFor();
     expect(await s.page.locator('[data-testid="tasks"] tbody tr').count()).toBe(1);
     expect(new URL(s.page.url()).search).toBe('?scope=all&overdue=true');
@@ -685,7 +695,7 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
 
       await page.getByRole('link', { name: 'Tasks', exact: true }).click();
       await page.getByTestId('no-tasks').waitFor();
-      await page.getByRole('radio', { name: 'All tasks' }).check();
+      await tick(page.getByRole('radio', { name: 'All tasks' }));
       await page.getByLabel('Status').selectOption({ label: 'Any status' });
       await page.locator(`[data-task="${taskId}"]`).waitFor();
       await page.getByRole('link', { name: 'Call: NPS 3 of 0–10 in survey after-delivery' }).click();
