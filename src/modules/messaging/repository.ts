@@ -1,4 +1,5 @@
 import type { Dialect, Queryable, SqlValue } from '../../storage/port.js';
+import { valuesList } from '../../storage/values.js';
 import { sqlIds } from '../../kit/customerHooks.js';
 import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import { customerIdSql } from '../customers/repository.js';
@@ -248,15 +249,6 @@ export async function dueSends(
   );
 }
 
-const keysValues = (params: SqlValue[], rows: readonly (readonly SqlValue[])[]) =>
-  rows
-    .map((r) => {
-      const at = params.length;
-      params.push(...r);
-      return `(${r.map((_, i) => `$${at + i + 1}`).join(', ')})`;
-    })
-    .join(', ');
-
 /**
  * Ends rows with a reason: `queued` → `skipped` (consent, erasure, suppression, cap, no address), or
  * `sending` → `unknown` (the provider may have taken them).
@@ -269,7 +261,7 @@ export async function closeSends(
 ) {
   if (rows.length === 0) return 0;
   const params: SqlValue[] = [now];
-  const values = keysValues(
+  const values = valuesList(
     params,
     rows.map((r) => [r.key, r.reason]),
   );
@@ -290,7 +282,7 @@ export async function deferSends(
 ) {
   if (rows.length === 0) return 0;
   const params: SqlValue[] = [now];
-  const values = keysValues(
+  const values = valuesList(
     params,
     rows.map((r) => [r.key, r.until, r.reason]),
   );
@@ -335,7 +327,7 @@ export async function advanceSends(
 ): Promise<Map<string, string>> {
   if (moves.length === 0) return new Map();
   const params: SqlValue[] = [now, claimant];
-  const values = keysValues(
+  const values = valuesList(
     params,
     moves.map((m) => [
       m.key,
@@ -425,7 +417,7 @@ export async function stampSends(
   handOvers = [...new Set(handOvers)];
   if (handOvers.length + answers.length === 0) return new Set();
   const params: SqlValue[] = [now, claimant];
-  const values = keysValues(params, [
+  const values = valuesList(params, [
     ...handOvers.map((k) => [k, 1, null, null, null]),
     ...answers.map((a) => [a.key, 0, a.providerId, a.address, a.locale]),
   ]);
@@ -501,7 +493,7 @@ export async function suppress(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const params: SqlValue[] = [now];
-  const values = keysValues(
+  const values = valuesList(
     params,
     rows.map((r) => [r.channel, r.address, r.reason, r.source]),
   );

@@ -1,5 +1,6 @@
 import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
+import { valuesList } from '../../storage/values.js';
 
 export interface SurveyDbRow {
   survey_id: number;
@@ -74,15 +75,6 @@ export async function customersOf(
   return out;
 }
 
-const valuesOf = (params: SqlValue[], rows: readonly (readonly SqlValue[])[]) =>
-  rows
-    .map((r) => {
-      const at = params.length;
-      params.push(...r);
-      return `(${r.map((_, i) => `$${at + i + 1}`).join(', ')})`;
-    })
-    .join(', ');
-
 export interface NewInvitation {
   invitationId: string;
   customerId: number;
@@ -97,7 +89,7 @@ export async function insertInvitations(
 ): Promise<Set<number>> {
   if (rows.length === 0) return new Set();
   const params: SqlValue[] = [s.surveyId, s.occurrence, s.source, s.channel, s.now, s.expiresAt];
-  const values = valuesOf(
+  const values = valuesList(
     params,
     rows.map((r) => [r.invitationId, r.customerId, r.sendKey]),
   );
@@ -140,7 +132,7 @@ export async function claimThrottle(
 ): Promise<Set<number>> {
   if (customerIds.length === 0) return new Set();
   const params: SqlValue[] = [now, cutoff];
-  const values = valuesOf(
+  const values = valuesList(
     params,
     customerIds.map((id) => [id]),
   );

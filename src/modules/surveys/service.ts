@@ -17,8 +17,7 @@ import { addToTaskIn, checkAssignee, createTaskIn } from '../tasks/service.js';
 import * as repo from './repository.js';
 import { InviteInput, SurveyDefinition, SurveyName, type InviteResult, type Survey } from './schema.js';
 import { newInvitationId, readToken, scoreToken, whyToken } from './tokens.js';
-import { scoresOf, wordingOf } from './wording.js';
-import { invitationTemplate } from './wording.js';
+import { invitationTemplate, scoresOf, wordingOf } from './wording.js';
 
 /**
  * Surveys (issue 27, docs/surveys.md): two questions — a score (NPS 0–10 or CSAT 1–5), one click from
