@@ -430,6 +430,57 @@ export async function eraseCustomer(tx: Queryable, customerId: number, now: Date
 /** The customer-owned tables the customers service handles itself (the others: modules' hooks). */
 export const OWN_CUSTOMER_TABLES = ['customers', 'customer_consents', 'consent_ledger', 'customer_aliases'];
 
+/** A customer found by one of the store's ids (`byAlias`: the id of a customer merged into this one). */
+export interface ShopIdMatch {
+  id: number;
+  email: string | null;
+  erased: boolean;
+  byAlias: boolean;
+}
+
+/**
+ * The customers the store's ids name, through the merge aliases too (the id of a customer merged into
+ * another finds the survivor); ids naming no one are not in the map.
+ */
+export async function customersByShopIds(
+  db: Queryable,
+  externalIds: readonly string[],
+): Promise<Map<string, ShopIdMatch>> {
+  const found = new Map<string, ShopIdMatch>();
+  const lookUp = async (aliases: boolean, ids: readonly string[]) => {
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      const list = part.map((_, k) => `$${k + 1}`).join(', ');
+      const rows = await db.query<{
+        customer_id: number;
+        external_id: string;
+        email: string | null;
+        erased_at: Date | null;
+      }>(
+        aliases
+          ? `SELECT c.customer_id, a.external_id, c.email, c.erased_at
+             FROM customer_aliases a JOIN customers c ON c.customer_id = a.customer_id
+             WHERE a.external_id IN (${list})`
+          : `SELECT customer_id, external_id, email, erased_at FROM customers WHERE external_id IN (${list})`,
+        part,
+      );
+      for (const r of rows)
+        found.set(r.external_id, {
+          id: Number(r.customer_id),
+          email: r.email,
+          erased: r.erased_at !== null,
+          byAlias: aliases,
+        });
+    }
+  };
+  await lookUp(false, externalIds);
+  await lookUp(
+    true,
+    externalIds.filter((e) => !found.has(e)),
+  );
+  return found;
+}
+
 /**
  * A shop id → the internal id, through the merge aliases too (`customer_aliases`: the shop ids of
  * customers merged into another resolve to the survivor). `extExpr` is an SQL expression.

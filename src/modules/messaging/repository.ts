@@ -166,31 +166,6 @@ async function enqueueStaged(
   return created;
 }
 
-/** Internal ids of the customers with these external ids, and the external ids not found. */
-export async function customerIdsOf(
-  db: Queryable,
-  externalIds: readonly string[],
-): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  const lookUp = async (table: 'customers' | 'customer_aliases', ids: readonly string[]) => {
-    for (let i = 0; i < ids.length; i += 1000) {
-      const part = ids.slice(i, i + 1000);
-      const rows = await db.query<{ customer_id: number; external_id: string }>(
-        `SELECT customer_id, external_id FROM ${table} WHERE external_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
-        part,
-      );
-      for (const r of rows) found.set(r.external_id, r.customer_id);
-    }
-  };
-  await lookUp('customers', externalIds);
-  // Shop ids of customers merged into another name the survivor (customer_aliases).
-  await lookUp(
-    'customer_aliases',
-    externalIds.filter((e) => !found.has(e)),
-  );
-  return found;
-}
-
 /** A due ledger row with what the send-time checks need. */
 export interface DueDbRow {
   send_key: string;

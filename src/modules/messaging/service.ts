@@ -3,7 +3,7 @@ import type { ModuleContext } from '../../kit/context.js';
 import type { Queryable } from '../../storage/port.js';
 import { validationError } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
-import { consentStatus } from '../customers/repository.js';
+import { consentStatus, customersByShopIds } from '../customers/repository.js';
 import { updateConsent } from '../customers/service.js';
 import type { ProductDbRow } from '../products/repository.js';
 import { getStore } from '../settings/service.js';
@@ -184,13 +184,13 @@ export async function queueSend(ctx: ModuleContext, input: unknown) {
       'a marketing email needs a one-click unsubscribe link: set the messaging policy publicUrl (the address contacts reach retain serve at) first',
       { where: { field: 'publicUrl' } },
     );
-  const ids = await repo.customerIdsOf(ctx.db, req.customers);
+  const ids = await customersByShopIds(ctx.db, req.customers);
   const missing = req.customers.findIndex((c) => !ids.has(c));
   if (missing >= 0)
     throw new AppError('validation', `no customer with id '${req.customers[missing]}'`, {
       where: { field: `customers[${missing}]` },
     });
-  const unique = [...new Set(req.customers.map((c) => ids.get(c) as number))];
+  const unique = [...new Set(req.customers.map((c) => ids.get(c)!.id))];
   const step = req.step ?? req.template;
   const now = ctx.clock.now();
   const queued = await ctx.db.transaction((tx) =>
@@ -1048,8 +1048,7 @@ const chatSign = (secret: string, customerId: number) =>
 
 /** The `/start` payload of a Telegram deep link (`t.me/<bot>?start=<payload>`) that connects a contact. */
 export async function messengerLink(ctx: ModuleContext, { id }: { id: string }) {
-  const ids = await repo.customerIdsOf(ctx.db, [id]);
-  const customerId = ids.get(id);
+  const customerId = (await customersByShopIds(ctx.db, [id])).get(id)?.id;
   if (customerId === undefined) throw new AppError('not_found', `no customer with id '${id}'`);
   return {
     customer: id,

@@ -65,3 +65,13 @@ export const surveysMigration: Migration = {
       : []),
   ],
 };
+
+/**
+ * Migration 33 (issue 27, results by product): the order an invitation asks about (the survey after
+ * delivery: the order that entered the flow), so an answer counts for that order's products.
+ */
+export const surveyOrdersMigration: Migration = {
+  version: 33,
+  name: 'survey-orders',
+  statements: () => [`ALTER TABLE survey_invitations ADD COLUMN order_id BIGINT`],
+};

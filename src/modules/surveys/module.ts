@@ -1,6 +1,6 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerSurveys } from './commands.js';
-import { surveysMigration } from './migrations.js';
+import { surveyOrdersMigration, surveysMigration } from './migrations.js';
 
 /**
  * Surveys (docs/surveys.md): NPS or CSAT plus "why", one click from the message; a low score becomes a
@@ -8,7 +8,7 @@ import { surveysMigration } from './migrations.js';
  */
 export const surveysModule: RetainModule = {
   name: 'surveys',
-  migrations: [surveysMigration],
+  migrations: [surveysMigration, surveyOrdersMigration],
   commands: registerSurveys,
   routes: async () => (await import('./routes.js')).registerSurveyRoutes,
   jobs: async () => (await import('./jobs.js')).SURVEY_JOBS,

@@ -51,28 +51,16 @@ export async function setSurveyStatus(tx: Queryable, name: string, status: strin
   ]);
 }
 
-/** Internal ids of the store's customer ids (erased customers are left out). */
-export async function customersOf(
+/** An order by the store's id (its internal id and customer). */
+export async function orderOf(
   db: Queryable,
-  externalIds: readonly string[],
-): Promise<Map<string, { id: number; email: string | null; erased: boolean }>> {
-  const out = new Map<string, { id: number; email: string | null; erased: boolean }>();
-  for (let i = 0; i < externalIds.length; i += 1000) {
-    const part = externalIds.slice(i, i + 1000);
-    const rows = await db.query<{
-      customer_id: number;
-      external_id: string;
-      email: string | null;
-      erased_at: Date | null;
-    }>(
-      `SELECT customer_id, external_id, email, erased_at FROM customers
-       WHERE external_id IN (${part.map((_, j) => `$${j + 1}`).join(', ')})`,
-      part,
-    );
-    for (const r of rows)
-      out.set(r.external_id, { id: r.customer_id, email: r.email, erased: r.erased_at !== null });
-  }
-  return out;
+  externalId: string,
+): Promise<{ order_id: number; customer_id: number | null } | undefined> {
+  const [r] = await db.query<{ order_id: number; customer_id: number | null }>(
+    `SELECT order_id, customer_id FROM orders WHERE external_id = $1`,
+    [externalId],
+  );
+  return r && { order_id: Number(r.order_id), customer_id: r.customer_id === null ? null : Number(r.customer_id) };
 }
 
 export interface NewInvitation {
@@ -84,20 +72,28 @@ export interface NewInvitation {
 /** Inserts invitations; one that exists (survey × customer × occurrence) is left. Returns the new ones. */
 export async function insertInvitations(
   tx: Queryable,
-  s: { surveyId: number; occurrence: string; source: string; channel: string; now: Date; expiresAt: Date },
+  s: {
+    surveyId: number;
+    occurrence: string;
+    source: string;
+    channel: string;
+    now: Date;
+    expiresAt: Date;
+    orderId: number | null;
+  },
   rows: readonly NewInvitation[],
 ): Promise<Set<number>> {
   if (rows.length === 0) return new Set();
-  const params: SqlValue[] = [s.surveyId, s.occurrence, s.source, s.channel, s.now, s.expiresAt];
+  const params: SqlValue[] = [s.surveyId, s.occurrence, s.source, s.channel, s.now, s.expiresAt, s.orderId];
   const values = valuesList(
     params,
     rows.map((r) => [r.invitationId, r.customerId, r.sendKey]),
   );
   const inserted = await tx.query<{ customer_id: number }>(
     `INSERT INTO survey_invitations (invitation_id, survey_id, customer_id, occurrence, source, channel, send_key,
-       status, invited_at, expires_at)
+       status, invited_at, expires_at, order_id)
      SELECT CAST(v.id AS TEXT), $1, CAST(v.customer_id AS BIGINT), $2, $3, $4, CAST(v.send_key AS TEXT), 'open',
-       $5::timestamp, $6::timestamp
+       $5::timestamp, $6::timestamp, CAST($7 AS BIGINT)
      FROM (VALUES ${values}) AS v(id, customer_id, send_key)
      ON CONFLICT (survey_id, customer_id, occurrence) DO NOTHING
      RETURNING customer_id`,

@@ -69,6 +69,12 @@ export const InviteInput = z
     customers: z.array(z.string().min(1)).min(1, 'name at least one customer').max(10_000),
     /** What this round of invitations is (an order id, a month): the same occurrence invites once. */
     occurrence: z.string().trim().min(1, 'is required').max(200),
+    /** The store's id of the order the survey asks about (with one customer: theirs). */
+    order: z.string().trim().min(1).max(200).optional(),
+  })
+  .refine((b) => b.order === undefined || b.customers.length === 1, {
+    path: ['order'],
+    message: 'an order belongs to one customer: name only that customer',
   })
   .openapi('SurveyInvite');
 

@@ -13,6 +13,8 @@ import {
   templateForSend,
 } from '../messaging/service.js';
 import { getStore } from '../settings/service.js';
+import { customersByShopIds } from '../customers/repository.js';
+import type { Queryable } from '../../storage/port.js';
 import { addToTaskIn, checkAssignee, createTaskIn } from '../tasks/service.js';
 import * as repo from './repository.js';
 import { InviteInput, SurveyDefinition, SurveyName, type InviteResult, type Survey } from './schema.js';
@@ -89,11 +91,115 @@ export async function archiveSurvey(ctx: ModuleContext, { name }: { name: string
   return getSurvey(ctx, { name });
 }
 
+/** What sending a survey's invitations needs, read before the transaction that invites. */
+export interface SurveySender {
+  row: repo.SurveyDbRow;
+  definition: SurveyDefinition;
+  template: Awaited<ReturnType<typeof templateForSend>>;
+  base: string;
+  secret: string;
+}
+
 /**
- * Invites customers (the store's ids): one invitation per survey × customer × occurrence, and its
- * message through the send path (consent, caps and quiet hours apply there), in one transaction. A
- * customer invited to any survey within `throttleDays` is not invited (the throttle is a compare-and-set
- * on the customer's row); `followUp` invitations skip the throttle.
+ * A survey ready to invite with: refused when it is unknown or archived, when contacts cannot reach
+ * retain's public address (the score links), or when its template cannot be sent.
+ */
+export async function surveyForSend(ctx: ModuleContext, name: string): Promise<SurveySender> {
+  const row = await surveyRow(ctx, name);
+  if (row.status !== 'active')
+    throw new AppError('conflict', `survey '${name}' is archived: save it again to invite`);
+  const base = publicBase((await getPolicy(ctx)).publicUrl);
+  if (!base)
+    throw new AppError(
+      'validation',
+      'survey links need the address contacts reach retain serve at: set the messaging policy publicUrl first',
+      { where: { field: 'publicUrl' } },
+    );
+  return {
+    row,
+    definition: definitionOf(row),
+    template: await templateForSend(ctx, row.template),
+    base,
+    secret: await linkSecretOf(ctx),
+  };
+}
+
+/**
+ * Invites customers (internal ids) in the caller's transaction: one invitation per survey × customer ×
+ * occurrence with its message through the send path (consent, caps and quiet hours apply there). A
+ * customer invited to any survey within `throttleDays` is not invited (a compare-and-set on the
+ * customer's throttle row); `followUp` invitations skip the throttle but move it. `orderId`: the order
+ * the invitation asks about (its products in the results). The caller wakes delivery when `invited`.
+ */
+export async function inviteIn(
+  ctx: ModuleContext,
+  tx: Queryable,
+  s: SurveySender,
+  q: {
+    customerIds: readonly number[];
+    occurrence: string;
+    source?: string;
+    followUp?: boolean;
+    orderId?: number | null;
+    now: Date;
+  },
+): Promise<{ invited: number; alreadyInvited: number; throttled: number }> {
+  const { row, definition: d, template } = s;
+  const now = q.now;
+  const src = q.source ?? `survey:${row.name}`;
+  const wanted = [...new Set(q.customerIds)];
+  const ids = new Map(wanted.map((id) => [id, newInvitationId()]));
+  const fresh = await repo.insertInvitations(
+    tx,
+    {
+      surveyId: row.survey_id,
+      occurrence: q.occurrence,
+      source: src,
+      channel: template.channel,
+      now,
+      expiresAt: new Date(now.getTime() + d.expiresDays * DAY),
+      orderId: q.orderId ?? null,
+    },
+    [...ids].map(([customerId, invitationId]) => ({
+      invitationId,
+      customerId,
+      sendKey: sendKeyOf(src, 'invite', customerId, q.occurrence),
+    })),
+  );
+  const passed =
+    q.followUp || d.throttleDays === 0
+      ? fresh
+      : await repo.claimThrottle(tx, [...fresh], now, new Date(now.getTime() - d.throttleDays * DAY));
+  const throttled = [...fresh].filter((id) => !passed.has(id));
+  await repo.deleteInvitations(tx, row.survey_id, q.occurrence, throttled);
+  // A follow-up is not throttled but counts for the throttle: it moves the customer's time at once.
+  if (q.followUp && passed.size > 0)
+    await repo.claimThrottle(tx, [...passed], now, new Date('9999-12-31T00:00:00Z'));
+  await queueSendTo(ctx, tx, {
+    template,
+    source: src,
+    step: 'invite',
+    occurrence: q.occurrence,
+    recipients: [...passed].map((customerId) => ({
+      customerId,
+      variables: {
+        survey: {
+          name: row.name,
+          scores: scoresOf(d.kind).map((score) => ({
+            score,
+            url: `${s.base}/s/${scoreToken(s.secret, ids.get(customerId)!, score)}`,
+          })),
+        },
+      },
+    })),
+  });
+  return { invited: passed.size, alreadyInvited: wanted.length - fresh.size, throttled: throttled.length };
+}
+
+/**
+ * `POST /v1/surveys/{name}/invite`, `retain surveys invite`: invites customers (the store's ids; the id
+ * of a customer merged into another invites the survivor) in one transaction ({@link inviteIn});
+ * erased customers are skipped. `order` (with one customer): the order the survey asks about.
  */
 export async function inviteToSurvey(
   ctx: ModuleContext,
@@ -107,81 +213,41 @@ export async function inviteToSurvey(
   const parsed = InviteInput.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error, 'invitation');
   const req = parsed.data;
-  const row = await surveyRow(ctx, name);
-  if (row.status !== 'active')
-    throw new AppError('conflict', `survey '${name}' is archived: save it again to invite`);
-  const d = definitionOf(row);
-  const base = publicBase((await getPolicy(ctx)).publicUrl);
-  if (!base)
-    throw new AppError(
-      'validation',
-      'survey links need the address contacts reach retain serve at: set the messaging policy publicUrl first',
-      { where: { field: 'publicUrl' } },
-    );
-  const template = await templateForSend(ctx, row.template);
-  const found = await repo.customersOf(ctx.db, req.customers);
+  const sender = await surveyForSend(ctx, name);
+  const found = await customersByShopIds(ctx.db, req.customers);
   const missing = req.customers.findIndex((c) => !found.has(c));
   if (missing >= 0)
     throw new AppError('validation', `no customer with id '${req.customers[missing]}'`, {
       where: { field: `customers[${missing}]` },
     });
   const skipped: { customer: string; reason: string }[] = [];
-  const wanted = new Map<number, string>();
+  const wanted: number[] = [];
   for (const c of new Set(req.customers)) {
     const f = found.get(c)!;
     if (f.erased) skipped.push({ customer: c, reason: 'erased' });
-    else wanted.set(f.id, c);
+    else wanted.push(f.id);
   }
-  const secret = await linkSecretOf(ctx);
-  const now = ctx.clock.now();
-  const src = source ?? `survey:${row.name}`;
-  const result = await ctx.db.transaction(async (tx) => {
-    const ids = new Map([...wanted.keys()].map((id) => [id, newInvitationId()]));
-    const fresh = await repo.insertInvitations(
-      tx,
-      {
-        surveyId: row.survey_id,
-        occurrence: req.occurrence,
-        source: src,
-        channel: template.channel,
-        now,
-        expiresAt: new Date(now.getTime() + d.expiresDays * DAY),
-      },
-      [...ids].map(([customerId, invitationId]) => ({
-        invitationId,
-        customerId,
-        sendKey: sendKeyOf(src, 'invite', customerId, req.occurrence),
-      })),
-    );
-    const passed =
-      followUp || d.throttleDays === 0
-        ? fresh
-        : await repo.claimThrottle(tx, [...fresh], now, new Date(now.getTime() - d.throttleDays * DAY));
-    const throttled = [...fresh].filter((id) => !passed.has(id));
-    await repo.deleteInvitations(tx, row.survey_id, req.occurrence, throttled);
-    // A follow-up is not throttled but counts for the throttle: it moves the customer's time at once.
-    if (followUp && passed.size > 0)
-      await repo.claimThrottle(tx, [...passed], now, new Date('9999-12-31T00:00:00Z'));
-    await queueSendTo(ctx, tx, {
-      template,
-      source: src,
-      step: 'invite',
+  let orderId: number | null = null;
+  if (req.order !== undefined) {
+    const o = await repo.orderOf(ctx.db, req.order);
+    if (!o || o.customer_id !== found.get(req.customers[0]!)!.id)
+      throw new AppError(
+        'validation',
+        o ? `order '${req.order}' is not customer '${req.customers[0]}'s` : `no order with id '${req.order}'`,
+        { where: { field: 'order' } },
+      );
+    orderId = o.order_id;
+  }
+  const result = await ctx.db.transaction((tx) =>
+    inviteIn(ctx, tx, sender, {
+      customerIds: wanted,
       occurrence: req.occurrence,
-      recipients: [...passed].map((customerId) => ({
-        customerId,
-        variables: {
-          survey: {
-            name: row.name,
-            scores: scoresOf(d.kind).map((score) => ({
-              score,
-              url: `${base}/s/${scoreToken(secret, ids.get(customerId)!, score)}`,
-            })),
-          },
-        },
-      })),
-    });
-    return { invited: passed.size, alreadyInvited: wanted.size - fresh.size, throttled: throttled.length };
-  });
+      source,
+      followUp,
+      orderId,
+      now: ctx.clock.now(),
+    }),
+  );
   if (result.invited > 0) notifyDelivery(ctx);
   return { ...result, skipped };
 }
