@@ -60,7 +60,9 @@ export async function orderOf(
     `SELECT order_id, customer_id FROM orders WHERE external_id = $1`,
     [externalId],
   );
-  return r && { order_id: Number(r.order_id), customer_id: r.customer_id === null ? null : Number(r.customer_id) };
+  return (
+    r && { order_id: Number(r.order_id), customer_id: r.customer_id === null ? null : Number(r.customer_id) }
+  );
 }
 
 export interface NewInvitation {
