@@ -26,3 +26,21 @@ export {
   tokenize,
 } from './themes.js';
 export type { BandThemes, SurveyAnswer, SurveyLanguage, Theme, ThemeOptions, Token } from './themes.js';
+export {
+  FEW_ANSWERS,
+  FEW_LOW_SCORES,
+  lowScoreEffect,
+  scoresBy,
+  valueByBand,
+  windowOutcome,
+} from './outcomes.js';
+export type {
+  BandValue,
+  Difference,
+  EffectGroup,
+  GroupScore,
+  LowScoreEffect,
+  NetOrder,
+  ValueByBand,
+  WindowOutcome,
+} from './outcomes.js';

@@ -4,7 +4,7 @@ import { jsonArg } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
 import { collect, customerList } from '../messaging/commands.js';
-import type { Survey } from './schema.js';
+import type { AnswersPageOut, Survey, SurveyResults } from './schema.js';
 
 const surveyTable = (list: Survey[]) =>
   table(
@@ -75,42 +75,140 @@ export function registerSurveys(program: Command, cli: CliRuntime): void {
     );
   surveys
     .command('results <name>')
-    .description('NPS or CSAT, response rate, tasks made, by month')
-    .action(async (name: string, _o: unknown, cmd: Command) => {
+    .description(
+      'NPS or CSAT, response rate, tasks, by month; by segment, channel, product and cohort; next to CLV; the effect of resolved low scores',
+    )
+    .option('--window <days>', 'days after (and before) an answer whose purchases count', '90')
+    .action(async (name: string, o: { window: string }, cmd: Command) => {
       const { surveyResults } = await import('./service.js');
-      const r = await cli.withContext(cmd, (ctx) => surveyResults(ctx, { name }));
+      const r = await cli.withContext(cmd, (ctx) =>
+        surveyResults(ctx, { name, query: { window: o.window } }),
+      );
+      const kindName = r.kind === 'nps' ? 'NPS' : 'CSAT %';
+      const money = (m: number | null) => (m === null ? '—' : String(m));
+      const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)} %`);
+      const breakdown = (title: string, b: SurveyResults['by']['channel']) =>
+        b.groups.length === 0
+          ? `${title}: none`
+          : `${title}${b.more ? ` (largest ${b.groups.length}; ${b.more} more)` : ''}\n` +
+            table(
+              [title.toLowerCase(), 'answers', kindName, '95 % interval'],
+              b.groups.map((g) => [
+                g.label ? `${g.label} (${g.key})` : g.key,
+                String(g.answered) + (g.few ? ' (few)' : ''),
+                String(g.score),
+                `${g.interval95[0]} … ${g.interval95[1]}`,
+              ]),
+            );
       emit(cmd, r, () =>
         [
           `${r.survey} (${r.kind}): ${r.answered} answers of ${r.invited} invited` +
             (r.responseRate === null ? '' : ` (${Math.round(r.responseRate * 100)} %)`) +
             `, ${r.withReason} with a reason, ${r.tasks} call tasks`,
-          'nps' in r ? `NPS ${r.nps ?? '—'}` : `CSAT ${r.csat ?? '—'} %`,
+          `${r.kind === 'nps' ? `NPS ${r.nps ?? '—'}` : `CSAT ${r.csat ?? '—'} %`}` +
+            (r.interval95 ? ` (95 % interval ${r.interval95[0]} … ${r.interval95[1]})` : ''),
           table(
-            ['month', 'answers', r.kind === 'nps' ? 'NPS' : 'CSAT %'],
+            ['month', 'answers', kindName],
             r.months.map((m) => [m.month, String(m.answered), String(m.score)]),
           ),
+          breakdown('Segment', r.by.segment),
+          breakdown('Channel', r.by.channel),
+          breakdown('Product', r.by.product),
+          breakdown('Cohort', r.by.cohort),
+          ...(r.value
+            ? [
+                `Next to CLV (${r.value.currency}, minor units; purchases within ${r.value.windowDays} days of the answer)`,
+                table(
+                  ['band', 'customers', 'mean CLV', 'net to date', 'bought again', 'net after'],
+                  r.value.bands.map((b) => [
+                    b.band,
+                    String(b.customers),
+                    money(b.meanClvMinor),
+                    money(b.meanNetToDateMinor),
+                    pct(b.repeatRate),
+                    money(b.revenueAfterMinor),
+                  ]),
+                ),
+                r.value.verdict,
+              ]
+            : []),
+          ...(r.effect
+            ? [
+                `Low scores (≤ ${r.effect.lowScoreAtMost}): task done against not`,
+                table(
+                  [
+                    '',
+                    'low scores',
+                    'old enough',
+                    'bought again',
+                    'net after',
+                    'bought before',
+                    'net before',
+                  ],
+                  (['resolved', 'unresolved'] as const).map((k) => {
+                    const g = r.effect![k];
+                    return [
+                      k,
+                      String(g.lowScores),
+                      String(g.matured),
+                      pct(g.repeatRate),
+                      money(g.revenueAfterMinor),
+                      pct(g.boughtBefore),
+                      money(g.revenueBeforeMinor),
+                    ];
+                  }),
+                ),
+                r.effect.verdict,
+              ]
+            : []),
+          ...r.notes,
         ].join('\n'),
       );
     });
   surveys
     .command('answers <name>')
-    .description('the answers: customer, score, why')
-    .action(async (name: string, _o: unknown, cmd: Command) => {
-      const { surveyAnswers } = await import('./service.js');
-      const list = await cli.withContext(cmd, (ctx) => surveyAnswers(ctx, { name }));
-      emit(cmd, list, () =>
-        table(
-          ['answered (UTC)', 'customer', 'score', 'why', 'task'],
-          list.map((a) => [
-            a.answeredAt.slice(0, 16).replace('T', ' '),
-            a.customer,
-            String(a.score),
-            a.why,
-            a.taskId,
-          ]),
-        ),
-      );
-    });
+    .description('the answers, newest first: customer, score, why, task')
+    .option('--band <band>', 'one band: detractor|passive|promoter (NPS), unhappy|neutral|happy (CSAT)')
+    .option('--limit <n>', 'answers per page (1–500)', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a page)')
+    .option('--all', 'every page')
+    .action(
+      async (
+        name: string,
+        o: { band?: string; limit: string; cursor?: string; all?: boolean },
+        cmd: Command,
+      ) => {
+        const { surveyAnswers } = await import('./service.js');
+        const { list, next } = await cli.withContext(cmd, async (ctx) => {
+          const all: AnswersPageOut['data'] = [];
+          let cursor = o.cursor;
+          for (;;) {
+            const p = await surveyAnswers(ctx, {
+              name,
+              query: { limit: o.all ? '500' : o.limit, band: o.band, cursor },
+            });
+            all.push(...p.data);
+            if (!o.all || p.nextCursor === null) return { list: all, next: p.nextCursor };
+            cursor = p.nextCursor;
+          }
+        });
+        emit(
+          cmd,
+          o.all ? list : { data: list, nextCursor: next },
+          () =>
+            table(
+              ['answered (UTC)', 'customer', 'score', 'why', 'task'],
+              list.map((a) => [
+                a.answeredAt.slice(0, 16).replace('T', ' '),
+                a.customer,
+                String(a.score),
+                a.why,
+                a.taskId,
+              ]),
+            ) + (next && !o.all ? `\nmore: --cursor ${next}` : ''),
+        );
+      },
+    );
   surveys
     .command('archive <name>')
     .description('archive a survey: no new invitations')

@@ -1,6 +1,7 @@
 import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 import { valuesList } from '../../storage/values.js';
+import { REFUNDS_BY_ORDER_CTE, SALE_ORDERS_CTE } from '../reports/repository.js';
 
 export interface SurveyDbRow {
   survey_id: number;
@@ -244,6 +245,141 @@ export async function answersOf(db: Queryable, surveyId: number): Promise<Answer
      WHERE a.survey_id = $1 ORDER BY a.answered_at, a.invitation_id`,
     [surveyId],
   );
+}
+
+/** A keyset page of a survey's answers, newest first, optionally only scores in [min, max]. */
+export async function answersPage(
+  db: Queryable,
+  surveyId: number,
+  q: { limit: number; before?: { at: Date; id: string }; min?: number; max?: number },
+): Promise<AnswerDbRow[]> {
+  const params: SqlValue[] = [surveyId];
+  const where = ['a.survey_id = $1'];
+  if (q.before) {
+    params.push(q.before.at, q.before.id);
+    where.push(
+      `(a.answered_at < $${params.length - 1}::timestamp OR (a.answered_at = $${params.length - 1}::timestamp AND a.invitation_id < $${params.length}))`,
+    );
+  }
+  if (q.min !== undefined) where.push(`a.score >= $${params.push(q.min)}`);
+  if (q.max !== undefined) where.push(`a.score <= $${params.push(q.max)}`);
+  params.push(q.limit);
+  return db.query<AnswerDbRow & Record<string, unknown>>(
+    `SELECT a.invitation_id, c.external_id, a.score, a.why, a.locale, a.answered_at, a.task_id
+     FROM survey_answers a JOIN customers c ON c.customer_id = a.customer_id
+     WHERE ${where.join(' AND ')}
+     ORDER BY a.answered_at DESC, a.invitation_id DESC LIMIT $${params.length}`,
+    params,
+  );
+}
+
+/** One answer with what the results cut it by: its task's state, its order, its customer's channel and CLV. */
+export interface ResultAnswerRow {
+  invitation_id: string;
+  customer_id: number;
+  score: number;
+  answered_at: Date;
+  task_status: string | null;
+  order_id: number | null;
+  channel: string | null;
+  clv_minor: number | null;
+}
+
+/** Every answer of a survey with its context; `clv_minor` from the latest CLV prediction run. */
+export async function resultAnswers(db: Queryable, surveyId: number): Promise<ResultAnswerRow[]> {
+  const rows = await db.query<ResultAnswerRow & Record<string, unknown>>(
+    `WITH run AS (
+       SELECT model_version, as_of FROM clv_predictions ORDER BY as_of DESC, model_version DESC LIMIT 1
+     )
+     SELECT a.invitation_id, a.customer_id, a.score, a.answered_at, t.status AS task_status, i.order_id,
+       c.acquisition_channel AS channel, p.clv_minor
+     FROM survey_answers a
+     JOIN survey_invitations i ON i.invitation_id = a.invitation_id
+     JOIN customers c ON c.customer_id = a.customer_id
+     LEFT JOIN tasks t ON t.task_id = a.task_id
+     LEFT JOIN run ON 1 = 1
+     LEFT JOIN clv_predictions p ON p.customer_id = a.customer_id AND p.model_version = run.model_version
+       AND p.as_of = run.as_of
+     WHERE a.survey_id = $1
+     ORDER BY a.answered_at, a.invitation_id`,
+    [surveyId],
+  );
+  return rows.map((r) => ({
+    ...r,
+    customer_id: Number(r.customer_id),
+    order_id: r.order_id === null ? null : Number(r.order_id),
+    clv_minor: r.clv_minor === null ? null : Number(r.clv_minor),
+  }));
+}
+
+/** The latest CLV prediction run (what `clv_minor` above means), or null before any. */
+export async function latestClvRun(
+  db: Queryable,
+): Promise<{ as_of: Date; horizon: number; time_unit: string; currency: string } | null> {
+  const [r] = await db.query<{ as_of: Date; horizon: number; time_unit: string; currency: string }>(
+    `SELECT as_of, horizon, time_unit, currency FROM clv_predictions
+     ORDER BY as_of DESC, model_version DESC LIMIT 1`,
+  );
+  return r ?? null;
+}
+
+/**
+ * The sale orders (before `asOf`, in `currency`, net of their attributed refunds: the reports'
+ * definitions) of the customers who answered the survey, by customer and time.
+ */
+export async function answeringCustomersOrders(
+  db: Queryable,
+  q: { surveyId: number; asOf: Date; currency: string },
+): Promise<{ order_id: number; customer_id: number; ordered_at: Date; net_minor: number }[]> {
+  const rows = await db.query<{ order_id: number; customer_id: number; ordered_at: Date; net_minor: number }>(
+    `WITH ${SALE_ORDERS_CTE}, ${REFUNDS_BY_ORDER_CTE}
+     SELECT s.order_id, s.customer_id, s.ordered_at, s.revenue_minor - COALESCE(r.refund_minor, 0) AS net_minor
+     FROM sale s LEFT JOIN order_refund r ON r.order_id = s.order_id
+     WHERE s.customer_id IN (SELECT customer_id FROM survey_answers WHERE survey_id = $3)
+     ORDER BY s.customer_id, s.ordered_at, s.order_id`,
+    [q.asOf, q.currency, q.surveyId],
+  );
+  return rows.map((r) => ({
+    order_id: Number(r.order_id),
+    customer_id: Number(r.customer_id),
+    ordered_at: r.ordered_at,
+    net_minor: Number(r.net_minor),
+  }));
+}
+
+/** The products (sku, title) of orders, by internal order id. */
+export async function productsOfOrders(
+  db: Queryable,
+  orderIds: readonly number[],
+): Promise<Map<number, { sku: string; title: string }[]>> {
+  const out = new Map<number, { sku: string; title: string }[]>();
+  for (let i = 0; i < orderIds.length; i += 1000) {
+    const part = orderIds.slice(i, i + 1000);
+    const rows = await db.query<{ order_id: number; sku: string; title: string }>(
+      `SELECT DISTINCT l.order_id, l.sku, COALESCE(p.title, l.title, l.sku) AS title
+       FROM order_lines l LEFT JOIN products p ON p.sku = l.sku
+       WHERE l.sku IS NOT NULL AND l.order_id IN (${part.map((_, k) => `$${k + 1}`).join(', ')})`,
+      part,
+    );
+    for (const r of rows) {
+      const id = Number(r.order_id);
+      out.set(id, [...(out.get(id) ?? []), { sku: r.sku, title: r.title }]);
+    }
+  }
+  return out;
+}
+
+/** The segments (as of their latest snapshot) of the customers who answered the survey. */
+export async function answeringCustomersSegments(
+  db: Queryable,
+  surveyId: number,
+): Promise<{ segment: string; customer_id: number }[]> {
+  const rows = await db.query<{ segment: string; customer_id: number }>(
+    `SELECT DISTINCT m.segment, m.customer_id FROM segment_members m
+     WHERE m.customer_id IN (SELECT customer_id FROM survey_answers WHERE survey_id = $1)`,
+    [surveyId],
+  );
+  return rows.map((r) => ({ segment: r.segment, customer_id: Number(r.customer_id) }));
 }
 
 export async function invitationCount(db: Queryable, surveyId: number): Promise<number> {

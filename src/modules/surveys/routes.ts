@@ -5,7 +5,16 @@ import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
 import { AppError } from '../../shared/errors.js';
 import { langOfHeader, PAGE_HEADERS, type PageLang } from '../messaging/pages.js';
-import { InviteInput, InviteResult, Survey, SurveyDefinition } from './schema.js';
+import {
+  AnswersPage,
+  AnswersQuery,
+  InviteInput,
+  InviteResult,
+  ResultsQuery,
+  Survey,
+  SurveyDefinition,
+  SurveyResults,
+} from './schema.js';
 import * as service from './service.js';
 import { answeredPage, expiredPage, invalidPage, thanksPage, whyPage } from './wording.js';
 
@@ -109,11 +118,13 @@ export function registerSurveyRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
       method: 'get',
       path: '/v1/surveys/{name}/results',
       tags,
-      summary: 'NPS or CSAT, response rate, tasks made, by month',
-      request: { params: NameParam },
-      responses: { 200: json(z.record(z.string(), z.unknown()), 'The results') },
+      summary:
+        'NPS or CSAT with its interval, response rate, tasks made, by month, "why" themes; by segment, channel, product and first-order cohort; next to CLV; resolved against unresolved low scores',
+      request: { params: NameParam, query: ResultsQuery },
+      responses: { 200: json(SurveyResults, 'The results') },
     }),
-    async (c) => c.json(await service.surveyResults(deps, { name: c.req.param('name') })),
+    async (c) =>
+      c.json(await service.surveyResults(deps, { name: c.req.param('name'), query: c.req.query() }), 200),
   );
   app.get(
     '/v1/surveys/:name/answers',
@@ -121,11 +132,13 @@ export function registerSurveyRoutes(app: RetainApp, deps: ServerDeps, auth: Aut
       method: 'get',
       path: '/v1/surveys/{name}/answers',
       tags,
-      summary: 'The answers: customer, score, why, language, when, the task made',
-      request: { params: NameParam },
-      responses: { 200: json(z.object({ data: z.array(z.record(z.string(), z.unknown())) }), 'The answers') },
+      summary:
+        'The answers, newest first (keyset pages, one band): customer, score, why, language, when, the task made',
+      request: { params: NameParam, query: AnswersQuery },
+      responses: { 200: json(AnswersPage, 'A page of answers') },
     }),
-    async (c) => c.json({ data: await service.surveyAnswers(deps, { name: c.req.param('name') }) }),
+    async (c) =>
+      c.json(await service.surveyAnswers(deps, { name: c.req.param('name'), query: c.req.query() }), 200),
   );
 
   // The contact's side: a score link answers on GET (the score is one click from the message); the

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { page, PageQuery } from '../../kit/http/openapi.js';
 
 /** Survey names: lower-case words joined by hyphens, as in URLs and CLI arguments. */
 export const SurveyName = z
@@ -87,3 +88,156 @@ export const InviteResult = z
   })
   .openapi('SurveyInviteResult');
 export type InviteResult = z.infer<typeof InviteResult>;
+
+/** `GET /v1/surveys/{name}/answers`, `retain surveys answers`. */
+export const AnswersQuery = z
+  .object({
+    ...PageQuery,
+    band: z.string().optional().openapi({
+      description: 'one score band: detractor, passive, promoter (NPS); unhappy, neutral, happy (CSAT)',
+    }),
+  })
+  .openapi('SurveyAnswersQuery');
+
+export const SurveyAnswer = z
+  .object({
+    customer: z.string(),
+    score: z.number().int(),
+    band: z.string(),
+    why: z.string().nullable(),
+    locale: z.string().nullable(),
+    answeredAt: z.string(),
+    taskId: z.string().nullable().openapi({ description: 'the call task the answer made' }),
+  })
+  .openapi('SurveyAnswer');
+
+export const AnswersPage = page(SurveyAnswer, 'SurveyAnswersPage');
+export type AnswersPageOut = z.infer<typeof AnswersPage>;
+
+/** `GET /v1/surveys/{name}/results`, `retain surveys results`. */
+export const ResultsQuery = z
+  .object({
+    window: z.coerce
+      .number()
+      .int()
+      .min(7)
+      .max(365)
+      .default(90)
+      .openapi({ description: 'days after (and before) an answer whose purchases count (7–365)' }),
+  })
+  .openapi('SurveyResultsQuery');
+
+const Theme = z.object({
+  kind: z.enum(['term', 'phrase']),
+  language: z.enum(['uk', 'ru', 'en']),
+  stem: z.string(),
+  label: z.string(),
+  forms: z.array(z.string()),
+  count: z.number().int(),
+  share: z.number(),
+  examples: z.array(z.string()),
+});
+const Interval = z.array(z.number()).length(2).openapi({ description: '95 % interval [low, high]' });
+const Diff = z
+  .object({ estimate: z.number(), low: z.number(), high: z.number() })
+  .nullable()
+  .openapi({ description: 'difference with its 95 % interval; null when a side has fewer than two' });
+const Breakdown = z.object({
+  groups: z.array(
+    z.object({
+      key: z.string(),
+      label: z.string().optional(),
+      answered: z.number().int(),
+      score: z.number().openapi({ description: 'NPS (−100..100) or CSAT (% of 4–5)' }),
+      interval95: Interval,
+      few: z.boolean().openapi({ description: 'fewer than 30 answers: read with care' }),
+    }),
+  ),
+  more: z.number().int().openapi({ description: 'groups left out (the list keeps 20)' }),
+});
+const EffectGroup = z.object({
+  lowScores: z.number().int(),
+  matured: z
+    .number()
+    .int()
+    .openapi({ description: 'low scores at least the window old (the figures are over these)' }),
+  repeatRate: z.number().nullable(),
+  revenueAfterMinor: z.number().nullable(),
+  boughtBefore: z.number().nullable(),
+  revenueBeforeMinor: z.number().nullable(),
+});
+
+export const SurveyResults = z
+  .object({
+    survey: z.string(),
+    kind: SurveyKind,
+    invited: z.number().int(),
+    answered: z.number().int(),
+    withReason: z.number().int(),
+    responseRate: z.number().nullable(),
+    nps: z.number().nullable().optional(),
+    csat: z.number().nullable().optional(),
+    interval95: Interval.nullable(),
+    promoters: z.number().int().optional(),
+    passives: z.number().int().optional(),
+    detractors: z.number().int().optional(),
+    happy: z.number().int().optional(),
+    neutral: z.number().int().optional(),
+    unhappy: z.number().int().optional(),
+    tasks: z.number().int(),
+    themes: z
+      .array(
+        z.object({
+          band: z.string(),
+          answers: z.number().int(),
+          withWhy: z.number().int(),
+          terms: z.array(Theme),
+          phrases: z.array(Theme),
+        }),
+      )
+      .openapi({ description: '"why" themes per score band' }),
+    months: z.array(z.object({ month: z.string(), answered: z.number().int(), score: z.number() })),
+    by: z.object({ segment: Breakdown, channel: Breakdown, product: Breakdown, cohort: Breakdown }),
+    value: z
+      .object({
+        currency: z.string(),
+        windowDays: z.number().int(),
+        clv: z
+          .object({ asOf: z.string(), horizon: z.number(), timeUnit: z.string(), currency: z.string() })
+          .nullable()
+          .openapi({ description: 'the CLV prediction run the figures use; null before any' }),
+        bands: z.array(
+          z.object({
+            band: z.string(),
+            customers: z.number().int(),
+            withClv: z.number().int(),
+            meanClvMinor: z.number().nullable(),
+            meanNetToDateMinor: z.number().nullable(),
+            matured: z.number().int(),
+            repeatRate: z.number().nullable(),
+            revenueAfterMinor: z.number().nullable(),
+          }),
+        ),
+        topVsBottom: z.object({ clvMinor: Diff, repeatRate: Diff, revenueAfterMinor: Diff }),
+        verdict: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description: 'NPS next to CLV: each customer once (latest answer); null without a store currency',
+      }),
+    effect: z
+      .object({
+        currency: z.string(),
+        windowDays: z.number().int(),
+        lowScoreAtMost: z.number().int(),
+        resolved: EffectGroup,
+        unresolved: EffectGroup,
+        difference: z.object({ repeatRate: Diff, revenueAfterMinor: Diff }),
+        verdict: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'low scores whose task is done against the others' }),
+    notes: z.array(z.string()),
+  })
+  .openapi('SurveyResults');
+export type SurveyResults = z.infer<typeof SurveyResults>;

@@ -1,6 +1,24 @@
 import type { ModuleContext } from '../../kit/context.js';
 import { validationError } from '../../kit/http/errors.js';
-import { csat, isNegative, nps, surveyThemes } from '../../analytics/surveys/index.js';
+import {
+  BANDS,
+  SCORE_RANGE,
+  bandOf,
+  csat,
+  isNegative,
+  lowScoreEffect,
+  nps,
+  scoresBy,
+  surveyThemes,
+  valueByBand,
+  windowOutcome,
+  type Difference,
+  type EffectGroup,
+} from '../../analytics/surveys/index.js';
+import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
+import { parseInput } from '../../kit/http/input.js';
+import { minorDigits } from '../../shared/money.js';
+import { formatMoney } from '../reports/digestFormat.js';
 import { AppError } from '../../shared/errors.js';
 import { linkSecretOf, publicBase } from '../messaging/links.js';
 import { langOf, type PageLang } from '../messaging/pages.js';
@@ -17,7 +35,17 @@ import { customersByShopIds } from '../customers/repository.js';
 import type { Queryable } from '../../storage/port.js';
 import { addToTaskIn, checkAssignee, createTaskIn } from '../tasks/service.js';
 import * as repo from './repository.js';
-import { InviteInput, SurveyDefinition, SurveyName, type InviteResult, type Survey } from './schema.js';
+import {
+  AnswersQuery,
+  InviteInput,
+  ResultsQuery,
+  SurveyDefinition,
+  SurveyName,
+  type AnswersPageOut,
+  type InviteResult,
+  type Survey,
+  type SurveyResults,
+} from './schema.js';
 import { newInvitationId, readToken, scoreToken, whyToken } from './tokens.js';
 import { invitationTemplate, scoresOf, wordingOf } from './wording.js';
 
@@ -414,7 +442,26 @@ async function callTask(
 
 // ---- results and the follow-up -------------------------------------------------------------------
 
-export async function surveyResults(ctx: ModuleContext, { name }: { name: string }) {
+/** How many groups each breakdown lists (the largest; cohorts: the latest). */
+const GROUPS = 20;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const round4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
+const minor = (x: number | null) => (x === null ? null : Math.round(x));
+const diffOut = (d: Difference | null, f: (x: number) => number) =>
+  d && { estimate: f(d.estimate), low: f(d.low), high: f(d.high) };
+
+/**
+ * `GET /v1/surveys/{name}/results`, `retain surveys results`: the score with its interval, bands,
+ * response rate, tasks, by month, "why" themes per band; the score by segment, acquisition channel,
+ * product and first-order cohort; NPS next to CLV (do promoters spend more?); and the effect report
+ * (repeat rate and revenue after low scores whose task was done against the others). Purchases are the
+ * store currency's sale orders net of refunds (the reports' definitions) within `windowDays` of the answer.
+ */
+export async function surveyResults(
+  ctx: ModuleContext,
+  { name, query = {} }: { name: string; query?: Record<string, unknown> },
+): Promise<SurveyResults> {
+  const windowDays = parseInput(ResultsQuery, query, 'query').window;
   const row = await surveyRow(ctx, name);
   const d = definitionOf(row);
   const answers = await repo.answersOf(ctx.db, row.survey_id);
@@ -422,14 +469,13 @@ export async function surveyResults(ctx: ModuleContext, { name }: { name: string
   const scores = answers.map((a) => a.score);
   const n = scores.length;
   const band = (lo: number, hi: number) => scores.filter((x) => x >= lo && x <= hi).length;
-  const round = (x: number) => Math.round(x * 100) / 100;
   const headline =
     d.kind === 'nps'
       ? (() => {
           const r = n === 0 ? null : nps(scores);
           return {
-            nps: r ? round(r.nps) : null,
-            interval95: r ? [round(r.low), round(r.high)] : null,
+            nps: r ? round2(r.nps) : null,
+            interval95: r ? [round2(r.low), round2(r.high)] : null,
             promoters: band(9, 10),
             passives: band(7, 8),
             detractors: band(0, 6),
@@ -438,8 +484,8 @@ export async function surveyResults(ctx: ModuleContext, { name }: { name: string
       : (() => {
           const r = n === 0 ? null : csat(scores);
           return {
-            csat: r ? round(r.csat) : null,
-            interval95: r ? [round(r.low), round(r.high)] : null,
+            csat: r ? round2(r.csat) : null,
+            interval95: r ? [round2(r.low), round2(r.high)] : null,
             happy: band(4, 5),
             neutral: band(3, 3),
             unhappy: band(1, 2),
@@ -452,11 +498,16 @@ export async function surveyResults(ctx: ModuleContext, { name }: { name: string
     { top: 10, examples: 2 },
   );
   // Months on the store's calendar.
-  const { timeZone } = await getStore(ctx);
-  const monthOf = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' });
+  const store = await getStore(ctx);
+  const monthOf = new Intl.DateTimeFormat('en-CA', {
+    timeZone: store.timeZone,
+    year: 'numeric',
+    month: '2-digit',
+  });
+  const month = (at: Date) => monthOf.format(at).slice(0, 7);
   const byMonth = new Map<string, number[]>();
   for (const a of answers) {
-    const m = monthOf.format(a.answered_at).slice(0, 7);
+    const m = month(a.answered_at);
     byMonth.set(m, [...(byMonth.get(m) ?? []), a.score]);
   }
   return {
@@ -469,8 +520,8 @@ export async function surveyResults(ctx: ModuleContext, { name }: { name: string
     ...headline,
     tasks: answers.filter((a) => a.task_id !== null).length,
     themes,
-    months: [...byMonth].map(([month, s]) => ({
-      month,
+    months: [...byMonth].map(([m, s]) => ({
+      month: m,
       answered: s.length,
       score:
         d.kind === 'nps'
@@ -479,19 +530,237 @@ export async function surveyResults(ctx: ModuleContext, { name }: { name: string
             ) / 100
           : Math.round((10_000 * s.filter((x) => x >= 4).length) / s.length) / 100,
     })),
+    ...(await resultsInContext(ctx, row, d, { windowDays, month, currency: store.currency })),
   };
 }
 
-export async function surveyAnswers(ctx: ModuleContext, { name }: { name: string }) {
+/** The breakdowns, NPS next to CLV and the effect report of {@link surveyResults}. */
+async function resultsInContext(
+  ctx: ModuleContext,
+  row: repo.SurveyDbRow,
+  d: SurveyDefinition,
+  o: { windowDays: number; month: (at: Date) => string; currency: string | null },
+) {
+  const asOf = ctx.clock.now();
+  const rows = await repo.resultAnswers(ctx.db, row.survey_id);
+  const orders = o.currency
+    ? await repo.answeringCustomersOrders(ctx.db, { surveyId: row.survey_id, asOf, currency: o.currency })
+    : [];
+  const ordersOf = new Map<number, typeof orders>();
+  for (const x of orders) ordersOf.set(x.customer_id, [...(ordersOf.get(x.customer_id) ?? []), x]);
+  // The order an answer is about: the invitation's, else the customer's latest before the answer.
+  const orderOfAnswer = new Map<string, number>();
+  for (const a of rows) {
+    const own =
+      a.order_id ??
+      ordersOf
+        .get(a.customer_id)
+        ?.filter((x) => x.ordered_at <= a.answered_at)
+        .at(-1)?.order_id;
+    if (own !== undefined) orderOfAnswer.set(a.invitation_id, own);
+  }
+  const products = await repo.productsOfOrders(ctx.db, [...new Set(orderOfAnswer.values())]);
+  const titles = new Map<string, string>();
+  const segmentsOf = new Map<number, string[]>();
+  for (const m of await repo.answeringCustomersSegments(ctx.db, row.survey_id))
+    segmentsOf.set(m.customer_id, [...(segmentsOf.get(m.customer_id) ?? []), m.segment]);
+  const NONE = '(unknown)';
+  const groups = (
+    keyed: { key: string; score: number }[],
+    order: 'size' | 'latest' = 'size',
+    label?: (key: string) => string,
+  ) => {
+    let all = scoresBy(d.kind, keyed);
+    if (order === 'latest') all = all.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+    return {
+      groups: all.slice(0, GROUPS).map((g) => ({
+        key: g.key,
+        ...(label ? { label: label(g.key) } : {}),
+        answered: g.answered,
+        score: round2(g.score),
+        interval95: [round2(g.low), round2(g.high)],
+        few: g.few,
+      })),
+      more: Math.max(0, all.length - GROUPS),
+    };
+  };
+  const by = {
+    segment: groups(
+      rows.flatMap((a) => (segmentsOf.get(a.customer_id) ?? []).map((key) => ({ key, score: a.score }))),
+    ),
+    channel: groups(rows.map((a) => ({ key: a.channel ?? NONE, score: a.score }))),
+    product: groups(
+      rows.flatMap((a) => {
+        const id = orderOfAnswer.get(a.invitation_id);
+        return (id === undefined ? [] : (products.get(id) ?? [])).map((p) => {
+          titles.set(p.sku, p.title);
+          return { key: p.sku, score: a.score };
+        });
+      }),
+      'size',
+      (sku) => titles.get(sku) ?? sku,
+    ),
+    cohort: groups(
+      rows.map((a) => {
+        const first = ordersOf.get(a.customer_id)?.[0];
+        return { key: first ? o.month(first.ordered_at) : '(no order)', score: a.score };
+      }),
+      'latest',
+    ),
+  };
+  if (!o.currency)
+    return {
+      by,
+      value: null,
+      effect: null,
+      notes: ['Set the store currency (retain store --currency) to see purchases next to the scores.'],
+    };
+  const digits = minorDigits(o.currency);
+  const fmt = (m: number) => formatMoney(m, digits, o.currency);
+  const outcomeOf = (a: repo.ResultAnswerRow) =>
+    windowOutcome(
+      a.answered_at.getTime(),
+      (ordersOf.get(a.customer_id) ?? []).map((x) => ({
+        atMs: x.ordered_at.getTime(),
+        netMinor: x.net_minor,
+      })),
+      asOf.getTime(),
+      o.windowDays,
+    );
+  // Each customer once, by their latest answer.
+  const latest = new Map<number, repo.ResultAnswerRow>();
+  for (const a of rows) latest.set(a.customer_id, a);
+  const v = valueByBand(
+    d.kind,
+    [...latest.values()].map((a) => ({ score: a.score, clvMinor: a.clv_minor, outcome: outcomeOf(a) })),
+    { windowDays: o.windowDays, formatMoney: fmt },
+  );
+  const clvRun = await repo.latestClvRun(ctx.db);
+  const lowAtMost = d.lowScore?.atMost ?? (d.kind === 'nps' ? 6 : 2);
+  const e = lowScoreEffect(
+    rows
+      .filter((a) => a.score <= lowAtMost)
+      .map((a) => ({ resolved: a.task_status === 'done', outcome: outcomeOf(a) })),
+    { windowDays: o.windowDays, formatMoney: fmt },
+  );
+  const group = (g: EffectGroup) => ({
+    lowScores: g.lowScores,
+    matured: g.matured,
+    repeatRate: round4(g.repeatRate),
+    revenueAfterMinor: minor(g.revenueAfterMinor),
+    boughtBefore: round4(g.boughtBefore),
+    revenueBeforeMinor: minor(g.revenueBeforeMinor),
+  });
+  return {
+    by,
+    value: {
+      currency: o.currency,
+      windowDays: v.windowDays,
+      clv: clvRun && {
+        asOf: clvRun.as_of.toISOString(),
+        horizon: Number(clvRun.horizon),
+        timeUnit: clvRun.time_unit,
+        currency: clvRun.currency,
+      },
+      bands: v.bands.map((b) => ({
+        band: b.band,
+        customers: b.customers,
+        withClv: b.withClv,
+        meanClvMinor: minor(b.meanClvMinor),
+        meanNetToDateMinor: minor(b.meanNetToDateMinor),
+        matured: b.matured,
+        repeatRate: round4(b.repeatRate),
+        revenueAfterMinor: minor(b.revenueAfterMinor),
+      })),
+      topVsBottom: {
+        clvMinor: diffOut(v.topVsBottom.clvMinor, Math.round),
+        repeatRate: diffOut(v.topVsBottom.repeatRate, (x) => round4(x)!),
+        revenueAfterMinor: diffOut(v.topVsBottom.revenueAfterMinor, Math.round),
+      },
+      verdict: v.verdict,
+    },
+    effect: {
+      currency: o.currency,
+      windowDays: e.windowDays,
+      lowScoreAtMost: lowAtMost,
+      resolved: group(e.resolved),
+      unresolved: group(e.unresolved),
+      difference: {
+        repeatRate: diffOut(e.difference.repeatRate, (x) => round4(x)!),
+        revenueAfterMinor: diffOut(e.difference.revenueAfterMinor, Math.round),
+      },
+      verdict: e.verdict,
+    },
+    notes: [
+      `Purchases: sale orders in ${o.currency} net of their refunds; "after" is the ${o.windowDays} days after the answer, counted only for answers at least that old; "before" the same span before it.`,
+      'By segment: the segments the customer is in now (their latest snapshot). By product: the products of the order the survey asked about, else of the customer’s latest order before answering. By cohort: the month of the customer’s first order.',
+      `Effect: low scores (${d.kind.toUpperCase()} ≤ ${lowAtMost}) whose call task is done against the others (task open, cancelled, or none). Calls are not assigned at random: an association, not proof.`,
+    ],
+  };
+}
+
+const AnswersCursor = (v: unknown): v is { at: string; id: string } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { at?: unknown }).at === 'string' &&
+  !Number.isNaN(Date.parse((v as { at: string }).at)) &&
+  typeof (v as { id?: unknown }).id === 'string';
+
+/**
+ * `GET /v1/surveys/{name}/answers`, `retain surveys answers`: newest first, keyset pages (`cursor` =
+ * the previous page's `nextCursor`), optionally one score band.
+ */
+export async function surveyAnswers(
+  ctx: ModuleContext,
+  { name, query = {} }: { name: string; query?: Record<string, unknown> },
+): Promise<AnswersPageOut> {
+  const { limit, cursor, band } = parseInput(AnswersQuery, query, 'query');
   const row = await surveyRow(ctx, name);
-  return (await repo.answersOf(ctx.db, row.survey_id)).map((a) => ({
-    customer: a.external_id,
-    score: a.score,
-    why: a.why,
-    locale: a.locale,
-    answeredAt: a.answered_at.toISOString(),
-    taskId: a.task_id === null ? null : String(a.task_id),
-  }));
+  const d = definitionOf(row);
+  let range: { min: number; max: number } | undefined;
+  if (band !== undefined && band !== '') {
+    const bands = BANDS[d.kind] as readonly string[];
+    if (!bands.includes(band))
+      throw new AppError(
+        'validation',
+        `band must be one of ${bands.join(', ')} for a ${d.kind.toUpperCase()} survey`,
+        {
+          where: { field: 'band' },
+        },
+      );
+    const { min, max } = SCORE_RANGE[d.kind];
+    const scores = Array.from({ length: max - min + 1 }, (_, i) => min + i).filter(
+      (x) => bandOf(d.kind, x) === band,
+    );
+    range = { min: scores[0]!, max: scores.at(-1)! };
+  }
+  const before = cursor === undefined || cursor === '' ? undefined : decodeCursor(cursor, AnswersCursor);
+  if (cursor && !before)
+    throw new AppError('validation', 'invalid cursor: pass the nextCursor of the previous page', {
+      where: { field: 'cursor' },
+    });
+  const rows = await repo.answersPage(ctx.db, row.survey_id, {
+    limit: limit + 1,
+    before: before && { at: new Date(before.at), id: before.id },
+    ...range,
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    data: page.map((a) => ({
+      customer: a.external_id,
+      score: a.score,
+      band: bandOf(d.kind, a.score),
+      why: a.why,
+      locale: a.locale,
+      answeredAt: a.answered_at.toISOString(),
+      taskId: a.task_id === null ? null : String(a.task_id),
+    })),
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor({ at: last.answered_at.toISOString(), id: last.invitation_id })
+        : null,
+  };
 }
 
 /**
