@@ -20,6 +20,7 @@ import { Dispatcher } from '../outbox/dispatcher.js';
 import { customerEventsSince } from '../outbox/repository.js';
 import { BUILTIN_FLOWS } from './builtins.js';
 import { flowsSubscriber } from './jobs.js';
+import { flowReport } from './report.js';
 import { advanceFlows, getFlow, installBuiltin, moveFlow, saveFlow } from './service.js';
 
 /**
@@ -109,6 +110,7 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
       const r = await installBuiltin(ctx, { key, shopUrl: 'https://shop.test', by: 'test' });
       expect(r.flow).toMatchObject({ name: key, status: 'draft', version: 1 });
       expect(r.templates.created).toEqual(b.messages.map((m) => m.name));
+      expect(r.surveys).toEqual({ created: (b.surveys ?? []).map((x) => x.name), kept: [] });
       const v1 = (await getFlow(ctx, { name: key })).definition as Record<string, unknown>;
       expect(v1).toMatchObject({ name: key, ...b.definition });
       if (WITH_HOLDOUT.has(key)) {
@@ -229,7 +231,11 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
   const mail = (who: string) =>
     sink.messages
       .filter((m) => m.envelope.to.includes(`${who}@example.test`))
-      .map((m) => ({ subject: m.parsed.subject ?? '', text: m.parsed.text ?? '' }));
+      .map((m) => ({
+        subject: m.parsed.subject ?? '',
+        text: m.parsed.text ?? '',
+        html: typeof m.parsed.html === 'string' ? m.parsed.html : '',
+      }));
 
   /** The domain events of one type recorded for a customer (what the flows subscriber is given). */
   const eventsOf = async (s: Store, who: string, type: DomainEventType) => {
@@ -729,13 +735,26 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
     }
   });
 
-  it('survey after delivery and post-purchase on the same orders, in a store too new for the recommender: five days on at 11:00 local, three days on at 10:00 (the message without picks); again only after 30 days', async () => {
+  it('survey after delivery and post-purchase on the same orders, in a store too new for the recommender: five days on at 11:00 local the after-delivery survey (the order it asks about, one-click score links), three days on at 10:00 (the message without picks); again only after 30 days', async () => {
     // Thursday 22 October 2026, 20:00Z: 23:00 in Kyiv (UTC+3 until Sunday 25 October, then UTC+2),
     // 16:00 in New York (UTC−4 until 1 November, then UTC−5).
     const T0 = '2026-10-22T20:00:00Z';
     const s = await open(T0);
     try {
-      const survey = `v${await s.activate('survey-after-delivery')}`;
+      // Installing the built-in saved the survey it names (no installing user: no call tasks).
+      const [saved] = await s.db.query<{
+        name: string;
+        status: string;
+        template: string;
+        definition: string;
+      }>(`SELECT name, status, template, definition FROM surveys`);
+      expect(saved).toMatchObject({
+        name: 'after-delivery',
+        status: 'active',
+        template: 'survey-after-delivery',
+      });
+      expect(JSON.parse(saved!.definition)).toMatchObject({ kind: 'nps', throttleDays: 30, lowScore: null });
+      await s.activate('survey-after-delivery');
       const pp = `v${await s.activate('post-purchase')}`;
       await s.customer('s-ann', 'Europe/Kyiv', { consent: 'yes' });
       await s.customer('s-bob', 'America/New_York', { consent: 'yes' });
@@ -763,9 +782,25 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
       ]);
       await s.dueAt('2026-10-28T09:00:00Z', 1);
       await s.dueAt('2026-10-28T15:00:00Z', 1);
+      // Each invitation asks about the order that entered the run (its internal id), from the flow.
+      const invitations = () =>
+        s.db.query<{ customer: string; order: string; order_id: number; internal: number; source: string }>(
+          `SELECT c.external_id AS customer, o.external_id AS "order", i.order_id, o.order_id AS internal, i.source
+           FROM survey_invitations i JOIN customers c ON c.customer_id = i.customer_id
+           JOIN orders o ON o.order_id = i.order_id ORDER BY i.invited_at`,
+        );
+      const first = await invitations();
+      expect(first.map((i) => `${i.customer} ${i.order} ${i.source}`)).toEqual([
+        's-ann s-ann-1 flow:survey-after-delivery',
+        's-bob s-bob-1 flow:survey-after-delivery',
+      ]);
+      for (const i of first) expect(Number(i.order_id)).toBe(Number(i.internal));
       expect(await s.deliver()).toMatchObject({ sent: 4, rejected: 0 });
       const bob = mail('s-bob');
-      expect(bob.map((m) => m.subject).sort()).toEqual(['How did we do?', 'Thank you for your order']);
+      expect(bob.map((m) => m.subject).sort()).toEqual([
+        'A quick question about your order',
+        'Thank you for your order',
+      ]);
       // Too few orders for the recommender: the post-purchase message goes, without a list.
       const thanks = bob.find((m) => m.subject === 'Thank you for your order')!.text;
       expect(thanks).toContain('Thank you for your order — we hope you enjoy it.');
@@ -774,10 +809,15 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
         mail('s-ann')
           .map((m) => m.subject)
           .sort(),
-      ).toEqual(['How did we do?', 'Thank you for your order']);
-      expect(bob.find((m) => m.subject === 'How did we do?')!.text).toContain(
-        'How likely are you to recommend us to a friend, from 0 to 10?',
-      );
+      ).toEqual(['A quick question about your order', 'Thank you for your order']);
+      // The survey's own message: its question and a link per score, 0 to 10, to retain's address.
+      const asked = bob.find((m) => m.subject === 'A quick question about your order')!;
+      expect(asked.text).toContain('How likely are you to recommend us to a friend?');
+      const links = [
+        ...asked.html.matchAll(/<a href="(https:\/\/retain\.shop\.test\/[^"]+)"[^>]*>(\d+)<\/a>/g),
+      ];
+      expect(links.map((m) => Number(m[2]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(new Set(links.map((m) => m[1])).size).toBe(11);
       // Bob orders again at 10 days: neither flow takes him; at 30 days both do (New York now UTC−5).
       s.clock.set(new Date('2026-11-01T20:00:00Z'));
       await s.order('s-bob-2', 's-bob');
@@ -791,10 +831,22 @@ describe.each(testEngines())('built-in event flows on %s', (engine: EngineKind) 
       await s.dueAt('2026-11-25T15:00:00Z', 1);
       await s.tick('2026-11-26T20:00:00Z');
       await s.dueAt('2026-11-27T16:00:00Z', 1);
+      // The invitations' messages are the flow's (its source; the step `invite`): its report counts them.
       expect(await s.ledger('survey-after-delivery')).toEqual([
-        `s-ann ${survey}:ask 2026-10-28T09:00:00.000Z`,
-        `s-bob ${survey}:ask 2026-10-28T15:00:00.000Z`,
-        `s-bob ${survey}:ask 2026-11-27T16:00:00.000Z`,
+        `s-ann invite 2026-10-28T09:00:00.000Z`,
+        `s-bob invite 2026-10-28T15:00:00.000Z`,
+        `s-bob invite 2026-11-27T16:00:00.000Z`,
+      ]);
+      expect(
+        (await flowReport(s.ctx, { name: 'survey-after-delivery' })).messages.reduce(
+          (n, m) => n + (m.step === 'invite' ? m.n : 0),
+          0,
+        ),
+      ).toBe(3);
+      expect((await invitations()).map((i) => `${i.customer} ${i.order}`)).toEqual([
+        's-ann s-ann-1',
+        's-bob s-bob-1',
+        's-bob s-bob-3',
       ]);
       expect(await s.ledger('post-purchase')).toEqual([
         `s-ann ${pp}:together 2026-10-26T08:00:00.000Z`,

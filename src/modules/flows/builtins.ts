@@ -1,8 +1,9 @@
 /**
  * The built-in flows (docs/flows.md#built-in-flows): ten ready definitions with their messages in
- * English, Ukrainian and Russian. `retain flows install <key>` / `POST /v1/flow-templates/{key}/install`
- * saves the messages (unless the store has templates of those names already) and the flow as a draft,
- * to be read, simulated and activated.
+ * English, Ukrainian and Russian (and the surveys their survey steps name). `retain flows install <key>` /
+ * `POST /v1/flow-templates/{key}/install` saves the messages (unless the store has templates of those
+ * names already), the surveys (unless the store has surveys of those names) and the flow as a draft, to
+ * be read, simulated and activated.
  */
 
 type Locale = 'en' | 'uk' | 'ru';
@@ -19,12 +20,26 @@ interface Message {
   extra?: Text;
 }
 
+/**
+ * A survey a built-in flow's survey step names, saved at install when the store has none of that name
+ * (its wording: the surveys' defaults in en, uk and ru). `lowScore`: the call task of a low score, given
+ * to the installing user when there is one (else the survey makes no tasks until an assignee is set).
+ */
+export interface BuiltinSurvey {
+  name: string;
+  kind: 'nps' | 'csat';
+  throttleDays: number;
+  lowScore: { atMost: number; slaHours: number };
+}
+
 export interface BuiltinFlow {
   key: string;
   title: string;
   description: string;
   definition: Record<string, unknown>;
   messages: Message[];
+  /** The surveys its survey steps name (none for most). */
+  surveys?: BuiltinSurvey[];
 }
 
 const HELLO: Text = {
@@ -456,29 +471,20 @@ export const BUILTIN_FLOWS: readonly BuiltinFlow[] = [
     key: 'survey-after-delivery',
     title: 'Survey after delivery',
     description:
-      'Five days after an order (the usual delivery), at 11:00 their time: how did we do? At most once a month.',
+      'Five days after an order (the usual delivery), at 11:00 their time: the after-delivery survey — how likely are they to recommend us, 0–10, one click in the email, then why. At most once a month.',
     definition: {
       trigger: { event: 'order.placed' },
       reentry: { kind: 'after', days: 30 },
       steps: [
         { id: 'delivered', wait: { days: 5 } },
         { id: 'late-morning', waitUntil: { localTime: '11:00' } },
-        { id: 'ask', send: { template: 'survey-after-delivery-1' } },
+        { id: 'ask', survey: { name: 'after-delivery' } },
       ],
     },
-    messages: [
-      {
-        name: 'survey-after-delivery-1',
-        subject: t('How did we do?', 'Як ми впоралися?', 'Как мы справились?'),
-        paragraphs: [
-          HELLO,
-          t(
-            'Your order should have arrived. How likely are you to recommend us to a friend, from 0 to 10? Just reply with the number and, if you like, why.',
-            'Ваше замовлення мало надійти. Наскільки ймовірно, що ви порадите нас другові, від 0 до 10? Просто дайте відповідь числом і, якщо бажаєте, чому.',
-            'Ваш заказ должен был прийти. Насколько вероятно, что вы порекомендуете нас другу, от 0 до 10? Просто ответьте числом и, если хотите, почему.',
-          ),
-        ],
-      },
+    // The survey's own invitation template (survey-after-delivery, saved with the survey) is the message.
+    messages: [],
+    surveys: [
+      { name: 'after-delivery', kind: 'nps', throttleDays: 30, lowScore: { atMost: 6, slaHours: 24 } },
     ],
   },
 ];

@@ -106,14 +106,16 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
           .map(
             (b) => `${b.key}  ${b.title}
   ${b.description}
-  messages: ${b.messages.join(', ')}`,
+  messages: ${b.messages.join(', ') || 'none'}${b.surveys.length ? `\n  surveys: ${b.surveys.join(', ')}` : ''}`,
           )
           .join('\n'),
       );
     });
   flows
     .command('install <key>')
-    .description('install a built-in flow as a draft with its messages (templates you already have are kept)')
+    .description(
+      'install a built-in flow as a draft with its messages and surveys (templates and surveys you already have are kept)',
+    )
     .option('--name <name>', "the flow's name (default: the key)")
     .option(
       '--shop-url <url>',
@@ -130,6 +132,9 @@ export function registerFlows(program: Command, cli: CliRuntime): void {
         () =>
           `installed ${line(r.flow)} (a draft: read it, \`retain flows simulate ${r.flow.name}\`, then activate)\n` +
           `templates created: ${r.templates.created.join(', ') || 'none'}; kept: ${r.templates.kept.join(', ') || 'none'}` +
+          (r.surveys.created.length + r.surveys.kept.length > 0
+            ? `\nsurveys created: ${r.surveys.created.join(', ') || 'none'}; kept: ${r.surveys.kept.join(', ') || 'none'}`
+            : '') +
           (r.shopUrl ? '' : '\nno shop address: the messages have no shop button (--shop-url)'),
       );
     });

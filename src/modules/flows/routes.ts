@@ -54,7 +54,7 @@ export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
       path: '/v1/flow-templates/{key}/install',
       tags,
       summary:
-        'Install a built-in flow as a draft with its messages (templates the store already has by those names are kept)',
+        'Install a built-in flow as a draft with its messages and surveys (templates and surveys the store already has by those names are kept)',
       request: {
         params: z.object({ key: z.string() }),
         body: {
@@ -69,7 +69,10 @@ export function registerFlowRoutes(app: RetainApp, deps: ServerDeps, auth: Auth)
         },
       },
       responses: {
-        201: json(z.record(z.string(), z.unknown()).openapi('FlowInstalled'), 'The flow and its messages'),
+        201: json(
+          z.record(z.string(), z.unknown()).openapi('FlowInstalled'),
+          'The flow, its messages and surveys',
+        ),
       },
     }),
     async (c) => {

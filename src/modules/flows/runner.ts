@@ -5,6 +5,7 @@ import { notifyDelivery, queueSendTo, templateForSend } from '../messaging/servi
 import { changeTagsIn, matchesRule } from '../segments/service.js';
 import { currentProgram, grantPointsIn } from '../loyalty/service.js';
 import { customerEventsSince, eventById } from '../outbox/repository.js';
+import { inviteIn, surveyForSend, type SurveySender } from '../surveys/service.js';
 import { createTaskIn } from '../tasks/service.js';
 import { formatMoney } from '../reports/digestFormat.js';
 import { newDiscountCode } from '../../shared/discountCode.js';
@@ -19,6 +20,20 @@ import * as repo from './repository.js';
 import type { EventMatch, Step } from './schema.js';
 
 /** Flows (docs/flows.md): the runner taking each due run through its steps. */
+
+/**
+ * How long a run waits at a send or survey step that cannot be taken now (its template or survey is
+ * refused: no publicUrl, a survey archived since the flow was saved) before it is tried again.
+ */
+export const RETRY_MS = 3_600_000;
+
+/** What a send or survey needs, or why it cannot be had now (refusals of the store's setup). */
+async function unlessRefused<T>(p: Promise<T>): Promise<T | AppError> {
+  return p.catch((err: unknown) => {
+    if (err instanceof AppError && ['not_found', 'conflict', 'validation'].includes(err.code)) return err;
+    throw err;
+  });
+}
 
 /** When a step that waits is over, from the moment it became due (`zone`: the customer's). */
 function waitEnd(step: Step, from: Date, zone: string): Date {
@@ -50,6 +65,8 @@ export interface AdvanceCounts {
   sent: number;
   goal: number;
   completed: number;
+  /** Runs left waiting at a send or survey that cannot be taken now (tried again in an hour). */
+  postponed: number;
   /** Runs were still due when the time budget ran out. */
   more: boolean;
 }
@@ -64,7 +81,8 @@ export async function advanceFlows(
   ctx: ModuleContext,
   opts: { limit?: number; budgetMs?: number } = {},
 ): Promise<AdvanceCounts> {
-  const counts: AdvanceCounts = { runs: 0, sent: 0, goal: 0, completed: 0, more: false };
+  const counts: AdvanceCounts = { runs: 0, sent: 0, goal: 0, completed: 0, postponed: 0, more: false };
+  const reasons = new Set<string>();
   const started = performance.now();
   const over = () => opts.budgetMs !== undefined && performance.now() - started >= opts.budgetMs;
   outer: for (;;) {
@@ -84,10 +102,19 @@ export async function advanceFlows(
       counts.sent += r.sent;
       if (r.status === 'goal') counts.goal++;
       if (r.status === 'completed' || r.status === 'exited') counts.completed++;
+      if (r.postponed !== null) {
+        counts.postponed++;
+        reasons.add(r.postponed);
+      }
     }
     if (progressed === 0 || opts.limit !== undefined) break;
   }
   if (counts.sent > 0) notifyDelivery(ctx);
+  if (counts.postponed > 0)
+    ctx.log.warn(
+      { postponed: counts.postponed, reasons: [...reasons].slice(0, 10) },
+      'flow runs wait at a step that cannot be taken now: tried again in an hour',
+    );
   return counts;
 }
 
@@ -125,34 +152,51 @@ async function happened(
   return events.find((e) => matches(m, e)) ?? null;
 }
 
-async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunRow) {
+/** What one pass of a run did (the closures below set `status` and `postponed`: typed here, not narrowed). */
+interface RunPass {
+  sent: number;
+  status: repo.RunRow['status'];
+  /** Why the run waits at a step it could not take now (null: it did not). */
+  postponed: string | null;
+}
+
+async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunRow): Promise<RunPass | null> {
   const def = await definitionOf(ctx.db, run.flow_id, run.version);
   const now = ctx.clock.now();
   const at = run.next_at ?? now;
-  // Read before the run's transaction (one connection on DuckDB): the templates, the customer, the
-  // store, the programme, what entered the run, and the branches' answers at this moment (the steps of
-  // one pass happen at one moment).
-  const templates = new Map<string, Awaited<ReturnType<typeof templateForSend>>>();
+  // Read before the run's transaction (one connection on DuckDB): the templates, the surveys, the
+  // customer, the store, the programme, what entered the run, and the branches' answers at this moment
+  // (the steps of one pass happen at one moment). A template or survey refused now (no publicUrl, a
+  // survey archived since the flow was saved) is kept as its error: a run reaching that step waits there
+  // and tries again in an hour, with the reason on the run (below); the other runs go on.
+  const templates = new Map<string, Awaited<ReturnType<typeof templateForSend>> | AppError>();
+  const surveys = new Map<string, SurveySender | AppError>();
   const branches = new Map<string, boolean>();
   for (const s of def.steps) {
     if ('send' in s && !templates.has(s.send.template))
-      templates.set(s.send.template, await templateForSend(ctx, s.send.template));
+      templates.set(s.send.template, await unlessRefused(templateForSend(ctx, s.send.template)));
+    if ('survey' in s && !surveys.has(s.survey.name))
+      surveys.set(s.survey.name, await unlessRefused(surveyForSend(ctx, s.survey.name)));
     if ('branch' in s) branches.set(s.id, await matchesRule(ctx, s.branch.if, run.customer_id));
   }
   const store = await getStore(ctx);
   const who = await repo.customerOf(ctx.db, run.customer_id);
   const zone = who?.time_zone ?? store.timeZone;
   const program = def.steps.some((s) => 'points' in s) ? await currentProgram(ctx) : null;
-  const sends = def.steps.some((s) => 'send' in s);
+  // Sends give templates `flow`; a survey takes the order of the event that entered the run from it.
+  const sends = def.steps.some((s) => 'send' in s || 'survey' in s);
   const vars = sends ? await flowVariables(ctx, flow, run) : {};
+  const event = vars.event as Record<string, unknown> | undefined;
+  const orderId = typeof event?.order_id === 'number' ? event.order_id : null;
   try {
-    return await ctx.db.transaction(async (tx) => {
+    return await ctx.db.transaction(async (tx): Promise<RunPass> => {
       let sent = 0;
       let index = def.steps.findIndex((s) => s.id === run.step);
       let status: repo.RunRow['status'] = 'active';
       let reason: string | null = null;
       let nextAt: Date | null = null;
       let stepId: string | null = run.step;
+      let postponed: string | null = null;
       let resuming = true; // the first step looked at may be a waitFor the run is waiting at
       const take = async (step: Step | string, outcome: string) => {
         if (
@@ -165,6 +209,25 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
           }))
         )
           throw new Lost();
+      };
+      /** Whether the goal was reached before `step` (re-checked right before a send or survey): it ends the run. */
+      const goalBefore = async (step: Step) => {
+        const goal = def.goal ? await happened(tx, run.customer_id, def.goal, run.entered_at) : null;
+        if (!goal) return false;
+        status = 'goal';
+        reason = `${goal.type} before ${step.id}`;
+        stepId = step.id;
+        return true;
+      };
+      /**
+       * A step that cannot be taken now (its template or survey refused): the run stays at it, due again
+       * in an hour, the refusal kept as the run's reason (cleared when it moves on). Not taken: nothing is
+       * recorded under (run, step), so the step is taken once it can be.
+       */
+      const postpone = (step: Step, err: AppError) => {
+        stepId = step.id;
+        nextAt = new Date(now.getTime() + RETRY_MS);
+        reason = postponed = `waiting at ${step.id}: ${err.message}`;
       };
       /** Goes to `to` (a later step or exit); whether the run goes on. */
       const jump = (to: string, why: string) => {
@@ -216,11 +279,10 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
           break;
         }
         if ('send' in step) {
-          const goal = def.goal ? await happened(tx, run.customer_id, def.goal, run.entered_at) : null;
-          if (goal) {
-            status = 'goal';
-            reason = `${goal.type} before ${step.id}`;
-            stepId = step.id;
+          if (await goalBefore(step)) break;
+          const template = templates.get(step.send.template)!;
+          if (template instanceof AppError) {
+            postpone(step, template);
             break;
           }
           let variables: Record<string, unknown> = { flow: vars };
@@ -267,7 +329,7 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
             };
           }
           const queued = await queueSendTo(ctx, tx, {
-            template: templates.get(step.send.template)!,
+            template,
             source: sourceOf(flow.name),
             step: `v${run.version}:${step.id}`,
             occurrence: `run-${run.run_id}`,
@@ -275,6 +337,31 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
           });
           await take(step, queued > 0 ? 'queued' : 'already queued');
           sent += queued;
+          index++;
+          continue;
+        }
+        if ('survey' in step) {
+          if (await goalBefore(step)) break;
+          const sender = surveys.get(step.survey.name)!;
+          if (sender instanceof AppError) {
+            postpone(step, sender);
+            break;
+          }
+          // The invitation's message goes under the flow's source (`flow:<name>`, like its sends): the
+          // flow's report finds its messages by that source (repository sendsOf), so the survey message
+          // counts there — under the step `invite`, which inviteIn gives every invitation — and the
+          // invitation records the flow as where it came from. The occurrence names the run and the step:
+          // the message's key is source × `invite` × customer × occurrence, so two survey steps of one run
+          // (two surveys) keep a key each; the invitation is once per survey × customer × run × step.
+          const r = await inviteIn(ctx, tx, sender, {
+            customerIds: [run.customer_id],
+            occurrence: `run-${run.run_id}:${step.id}`,
+            source: sourceOf(flow.name),
+            orderId,
+            now,
+          });
+          await take(step, r.invited > 0 ? 'invited' : r.throttled > 0 ? 'throttled' : 'already invited');
+          sent += r.invited;
           index++;
           continue;
         }
@@ -347,7 +434,7 @@ async function advanceRun(ctx: ModuleContext, flow: repo.FlowRow, run: repo.RunR
         }))
       )
         throw new Lost();
-      return { sent, status };
+      return { sent, status, postponed };
     });
   } catch (err) {
     // Another runner took this run first: its transaction did the steps; this one wrote nothing.

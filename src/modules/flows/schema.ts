@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DOMAIN_EVENT_TYPES, DomainEvent, type DomainEventType } from '../../kit/events.js';
+import { SurveyName } from '../surveys/schema.js';
 
 /** Each event type's payload fields (what a trigger's `where` may name). */
 const PAYLOAD_FIELDS = Object.fromEntries(
@@ -169,6 +170,18 @@ export const Step = z.union([
   z
     .object({
       id: StepId,
+      /**
+       * Invites the customer to a survey (docs/surveys.md): its message with the one-click score links,
+       * through the send path, once per run and step; the survey's throttle applies (a customer invited to
+       * any survey within its `throttleDays` is not invited). The order of the event that entered the run
+       * (its `order_id`: `order.placed`) is the order the survey asks about.
+       */
+      survey: z.object({ name: SurveyName }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      id: StepId,
       tag: z
         .object({ add: z.array(Tag).max(20).default([]), remove: z.array(Tag).max(20).default([]) })
         .strict()
@@ -230,7 +243,7 @@ export const FlowDefinition = z
     description: z.string().max(2000).optional(),
     trigger: Trigger,
     steps: z.array(Step).min(1).max(50),
-    /** Reaching it exits the flow (re-checked right before every send). */
+    /** Reaching it exits the flow (re-checked right before every send and survey). */
     goal: EventMatch.optional(),
     reentry: Reentry.default({ kind: 'once' }),
     /** Entrants who get nothing (the baseline of the flow's incremental revenue). */

@@ -5,6 +5,7 @@ import { DAY_MS } from '../../shared/time.js';
 import { getTemplate, saveTemplate } from '../messaging/service.js';
 import { listSiteKeys } from '../storefront/service.js';
 import { checkAssignee } from '../tasks/service.js';
+import { getSurvey, saveSurvey } from '../surveys/service.js';
 import { BUILTIN_FLOWS, templateOf } from './builtins.js';
 import { countSegment } from '../segments/service.js';
 import { ADVANCE_JOB, definitionOf } from './definitions.js';
@@ -56,8 +57,8 @@ async function requireFlow(ctx: ModuleContext, name: string): Promise<repo.FlowR
 /**
  * `PUT /v1/flows/{name}`, `retain flows save <file>`: a new flow (a draft) or the flow's next version.
  * Customers already in the flow finish on the version they entered; new entries take this one. Refused,
- * writing nothing: a bad definition (naming the path), an unknown template, a branch rule that does not
- * compile, a segment trigger on an unknown segment.
+ * writing nothing: a bad definition (naming the path), an unknown template or survey, a branch rule that
+ * does not compile, a segment trigger on an unknown segment.
  */
 export async function saveFlow(ctx: ModuleContext, { body, by }: { body: unknown; by: string | null }) {
   const parsed = FlowDefinition.safeParse(body ?? {});
@@ -69,6 +70,14 @@ export async function saveFlow(ctx: ModuleContext, { body, by }: { body: unknown
         if (err instanceof AppError && err.code === 'not_found')
           throw new AppError('validation', `no template named '${s.send.template}'`, {
             where: { field: `steps.${i}.send.template` },
+          });
+        throw err;
+      });
+    if ('survey' in s)
+      await getSurvey(ctx, { name: s.survey.name }).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found')
+          throw new AppError('validation', `no survey named '${s.survey.name}'`, {
+            where: { field: `steps.${i}.survey.name` },
           });
         throw err;
       });
@@ -246,13 +255,15 @@ export function listBuiltins() {
     description: b.description,
     trigger: b.definition.trigger,
     messages: b.messages.map((m) => m.name),
+    surveys: (b.surveys ?? []).map((x) => x.name),
   }));
 }
 
 /**
  * `POST /v1/flow-templates/{key}/install`, `retain flows install <key>`: saves the built-in flow as a
- * draft named `name` (default its key) and its messages — a template the store already has under a
- * message's name is kept as it is (the store's edits win). The messages' buttons link to `shopUrl`, else
+ * draft named `name` (default its key), its messages — a template the store already has under a
+ * message's name is kept as it is (the store's edits win) — and the surveys its survey steps name (a
+ * survey the store has by that name is kept). The messages' buttons link to `shopUrl`, else
  * the first origin of the storefront's site keys, else they are left out. Refused, writing nothing: an
  * unknown key (404), a flow of that name already (409), a shop address that is not http(s).
  */
@@ -301,6 +312,45 @@ export async function installBuiltin(
       created.push(m.name);
     }
   }
+  // The surveys its survey steps name, when the store has none of that name (the store's own is kept).
+  const surveys = { created: [] as string[], kept: [] as string[] };
+  for (const sv of b.surveys ?? []) {
+    const exists = await getSurvey(ctx, { name: sv.name }).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found') return false;
+        throw err;
+      },
+    );
+    if (exists) {
+      surveys.kept.push(sv.name);
+      continue;
+    }
+    // A low score's call task goes to the user installing, when a user installs (not an API key or the
+    // CLI) and is active; else the survey makes no tasks until it is saved with an assignee.
+    const assignee = await installingUser(ctx, input.by);
+    await saveSurvey(ctx, {
+      body: {
+        name: sv.name,
+        kind: sv.kind,
+        throttleDays: sv.throttleDays,
+        lowScore: assignee
+          ? { atMost: sv.lowScore.atMost, assignees: [assignee], slaHours: sv.lowScore.slaHours }
+          : null,
+      },
+      by: input.by,
+    });
+    surveys.created.push(sv.name);
+  }
   const flow = await saveFlow(ctx, { body, by: input.by });
-  return { flow, templates: { created, kept }, shopUrl };
+  return { flow, templates: { created, kept }, surveys, shopUrl };
+}
+
+/** The active user behind `by` (a dashboard session's `user:<email>`), else null. */
+async function installingUser(ctx: ModuleContext, by: string | null): Promise<string | null> {
+  if (!by?.startsWith('user:')) return null;
+  return checkAssignee(ctx.db, by.slice('user:'.length)).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === 'validation') return null;
+    throw err;
+  });
 }

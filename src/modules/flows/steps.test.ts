@@ -12,9 +12,11 @@ import { Dispatcher } from '../outbox/dispatcher.js';
 import { updateStore } from '../settings/service.js';
 import { createUser } from '../users/service.js';
 import { ordersSubscriber } from '../loyalty/jobs.js';
+import { archiveSurvey, inviteToSurvey, saveSurvey } from '../surveys/service.js';
 import { flowsSubscriber } from './jobs.js';
 import { flowReport } from './report.js';
-import { advanceFlows, moveFlow, saveFlow } from './service.js';
+import { RETRY_MS } from './runner.js';
+import { advanceFlows, getFlow, moveFlow, saveFlow } from './service.js';
 
 const template = {
   name: 'vip-code',
@@ -33,6 +35,9 @@ const template = {
  * Issue 26, the steps that act beyond messages — a tag, loyalty points, a staff task, a send with a code
  * generated for the run — on a trigger filtered by the event's payload (`tier.changed` going up), each
  * once per run however often the runner runs; the report counts the orders that used the flow's codes.
+ * Issue 27, the survey step: an invitation with the order it asks about, counted in the flow's report; a
+ * customer the survey's throttle holds back; an unknown survey refused at save; an archived one makes
+ * the run wait (not lost, not retried at once) until the survey is saved again.
  */
 describe.each(testEngines())('flow steps on %s', (engine) => {
   let db: Database;
@@ -211,5 +216,140 @@ describe.each(testEngines())('flow steps on %s', (engine) => {
     const report = await flowReport(ctx, { name: 'vip' });
     expect(report.codes).toEqual({ issued: 1, orders: 1, revenueMinor: 6000 });
     expect(report.entered).toEqual({ treated: 1, holdout: 0 });
+  }, 60_000);
+  it('a survey step invites with the order it asks about, once per run; the throttle, an unknown survey and an archived one', async () => {
+    // The first test's last order is delivered before this flow is active (it enters nobody here).
+    await dispatcher.drain();
+    await dispatcher.drain();
+    await saveSurvey(ctx, { body: { name: 'quick', kind: 'nps', throttleDays: 30 }, by: null });
+    const ask = {
+      name: 'ask',
+      trigger: { event: 'order.placed' },
+      reentry: { kind: 'always' },
+      steps: [{ id: 'ask', survey: { name: 'quick' } }],
+    };
+    // Refused, writing nothing: an unknown survey (named by its step), a name that is not a survey's.
+    await expect(
+      saveFlow(ctx, {
+        body: {
+          ...ask,
+          steps: [
+            { id: 'later', wait: { minutes: 5 } },
+            { id: 'ask', survey: { name: 'nope' } },
+          ],
+        },
+        by: null,
+      }),
+    ).rejects.toMatchObject({
+      code: 'validation',
+      message: "no survey named 'nope'",
+      where: { field: 'steps.1.survey.name' },
+    });
+    await expect(
+      saveFlow(ctx, { body: { ...ask, steps: [{ id: 'ask', survey: { name: 'Not a name' } }] }, by: null }),
+    ).rejects.toMatchObject({ code: 'validation', where: { field: 'steps.0.survey.name' } });
+    await expect(getFlow(ctx, { name: 'ask' })).rejects.toMatchObject({ code: 'not_found' });
+
+    await saveFlow(ctx, { body: ask, by: null });
+    await moveFlow(ctx, { name: 'ask', action: 'activate' });
+    for (const id of ['sv-new', 'sv-seen', 'sv-late'])
+      await upsertCustomer(ctx, {
+        body: { customer_id: id, email: `${id}@example.test`, email_consent: 'yes' },
+      });
+    // sv-seen was just asked by hand: the survey's throttle (30 days) holds them back from the flow's.
+    expect(
+      await inviteToSurvey(ctx, { name: 'quick', body: { customers: ['sv-seen'], occurrence: 'manual' } }),
+    ).toMatchObject({ invited: 1 });
+    clock.advance(60_000);
+    const order = (id: string, who: string) =>
+      upsertOrder(ctx, {
+        body: {
+          order_id: id,
+          customer_id: who,
+          ordered_at: clock.now().toISOString(),
+          currency: 'EUR',
+          lines: [{ sku: 'MUG', quantity: 1, unit_price: '10.00' }],
+        },
+      });
+    await order('sv-o1', 'sv-new');
+    await order('sv-o2', 'sv-seen');
+    clock.advance(60_000);
+    await dispatcher.drain();
+    await dispatcher.drain();
+    expect(await advanceFlows(ctx)).toMatchObject({ runs: 2, sent: 1, completed: 2, postponed: 0 });
+    expect(await advanceFlows(ctx)).toMatchObject({ runs: 0, sent: 0 });
+
+    const steps = () =>
+      db.query<{ customer: string; step: string; outcome: string }>(
+        `SELECT c.external_id AS customer, s.step, s.outcome FROM flow_steps s
+         JOIN flow_runs r ON r.run_id = s.run_id JOIN flows f ON f.flow_id = r.flow_id
+         JOIN customers c ON c.customer_id = s.customer_id WHERE f.name = 'ask' ORDER BY c.external_id`,
+      );
+    expect(await steps()).toEqual([
+      { customer: 'sv-new', step: 'ask', outcome: 'invited' },
+      { customer: 'sv-seen', step: 'ask', outcome: 'throttled' },
+    ]);
+    // The invitation names the order by its internal id; the flow is where it came from.
+    const invitations = () =>
+      db.query<{ customer: string; occurrence: string; source: string; order: string | null; run: number }>(
+        `SELECT c.external_id AS customer, i.occurrence, i.source, o.external_id AS "order",
+           (SELECT r.run_id FROM flow_runs r WHERE r.customer_id = i.customer_id ORDER BY r.run_id DESC LIMIT 1) AS run
+         FROM survey_invitations i JOIN customers c ON c.customer_id = i.customer_id
+         LEFT JOIN orders o ON o.order_id = i.order_id
+         WHERE c.external_id LIKE 'sv-%' ORDER BY i.invited_at, c.external_id`,
+      );
+    const [seen, fresh] = await invitations();
+    expect(seen).toMatchObject({
+      customer: 'sv-seen',
+      occurrence: 'manual',
+      source: 'survey:quick',
+      order: null,
+    });
+    expect(fresh).toMatchObject({
+      customer: 'sv-new',
+      occurrence: `run-${fresh!.run}:ask`,
+      source: 'flow:ask',
+      order: 'sv-o1',
+    });
+    // Its message is the flow's: the report counts it (the step `invite`).
+    const sends = await db.query<{ step: string; template: string }>(
+      `SELECT step, template FROM message_sends WHERE source = 'flow:ask'`,
+    );
+    expect(sends).toEqual([{ step: 'invite', template: 'survey-quick' }]);
+    expect((await flowReport(ctx, { name: 'ask' })).messages).toEqual([
+      { step: 'invite', status: 'queued', n: 1 },
+    ]);
+
+    // Archived after the flow was saved: the run waits at the step, the reason on it, due in an hour.
+    await archiveSurvey(ctx, { name: 'quick' });
+    await order('sv-o3', 'sv-late');
+    clock.advance(60_000);
+    await dispatcher.drain();
+    await dispatcher.drain();
+    const waitingSince = clock.now();
+    expect(await advanceFlows(ctx)).toMatchObject({ runs: 1, sent: 0, completed: 0, postponed: 1 });
+    const late = () =>
+      db.query<{ status: string; step: string | null; next_at: Date | null; reason: string | null }>(
+        `SELECT r.status, r.step, r.next_at, r.reason FROM flow_runs r
+         JOIN customers c ON c.customer_id = r.customer_id WHERE c.external_id = 'sv-late'`,
+      );
+    expect(await late()).toEqual([
+      {
+        status: 'active',
+        step: 'ask',
+        next_at: new Date(waitingSince.getTime() + RETRY_MS),
+        reason: "waiting at ask: survey 'quick' is archived: save it again to invite",
+      },
+    ]);
+    expect((await steps()).filter((x) => x.customer === 'sv-late')).toEqual([]);
+    // Not retried at once; saved again, the next try an hour on invites.
+    expect(await advanceFlows(ctx)).toMatchObject({ runs: 0, postponed: 0 });
+    await saveSurvey(ctx, { body: { name: 'quick', kind: 'nps', throttleDays: 30 }, by: null });
+    clock.advance(RETRY_MS);
+    expect(await advanceFlows(ctx)).toMatchObject({ runs: 1, sent: 1, completed: 1, postponed: 0 });
+    expect(await late()).toEqual([{ status: 'completed', step: null, next_at: null, reason: null }]);
+    expect((await steps()).filter((x) => x.customer === 'sv-late')).toEqual([
+      { customer: 'sv-late', step: 'ask', outcome: 'invited' },
+    ]);
   }, 60_000);
 });

@@ -107,6 +107,8 @@ const en = {
       waitUntil: 'Wait until {{time}} local time (the customer’s time zone, else the store’s)',
       send: 'Send the template',
       noTemplate: '(no template of this name in the dashboard)',
+      survey:
+        'Invite to the survey {{survey}}: its message with one-click score links (the survey’s throttle applies)',
       branch: 'If {{rule}}',
       then: 'then → {{target}}',
       else: 'else → {{target}}',
@@ -158,6 +160,7 @@ const en = {
       flow: 'Flow',
       what: 'What it does',
       messages: 'Messages',
+      survey: 'the survey {{name}}',
       install: 'Install',
       installOne: 'Install {{title}}',
       items: {
@@ -209,7 +212,7 @@ const en = {
         'survey-after-delivery': {
           title: 'Survey after delivery',
           description:
-            'Five days after an order (the usual delivery), at 11:00 their time: how did we do? At most once a month.',
+            'Five days after an order (the usual delivery), at 11:00 their time: the after-delivery survey — how likely are they to recommend us, 0–10, one click in the email, then why. At most once a month.',
         },
       },
     },
@@ -258,6 +261,7 @@ const en = {
       messagesTable: 'Messages by step and status',
       step: 'Step',
       stepText: 'version {{version}}, step {{step}}',
+      invite: 'Survey invitations (the survey steps)',
       messageStatus: 'Status',
       messageCount: 'Messages',
       noMessages: 'No messages yet.',
@@ -407,6 +411,8 @@ export default {
         waitUntil: 'Чекати до {{time}} за місцевим часом (часовий пояс клієнта, інакше магазину)',
         send: 'Надіслати шаблон',
         noTemplate: '(шаблону з такою назвою в панелі немає)',
+        survey:
+          'Запросити до опитування {{survey}}: лист з оцінкою в один клік (діє обмеження частоти опитування)',
         branch: 'Якщо {{rule}}',
         then: 'то → {{target}}',
         else: 'інакше → {{target}}',
@@ -459,6 +465,7 @@ export default {
         flow: 'Сценарій',
         what: 'Що робить',
         messages: 'Повідомлення',
+        survey: 'опитування {{name}}',
         install: 'Встановити',
         installOne: 'Встановити «{{title}}»',
         items: {
@@ -510,7 +517,7 @@ export default {
           'survey-after-delivery': {
             title: 'Опитування після доставки',
             description:
-              'Через п’ять днів після замовлення (звичайна доставка) об 11:00 за часом клієнта: як ми впоралися? Не частіше ніж раз на місяць.',
+              'Через п’ять днів після замовлення (звичайна доставка) об 11:00 за часом клієнта: опитування after-delivery — наскільки ймовірно, що порадять нас, від 0 до 10, один клік у листі, потім чому. Не частіше ніж раз на місяць.',
           },
         },
       },
@@ -559,6 +566,7 @@ export default {
         messagesTable: 'Повідомлення за кроком і станом',
         step: 'Крок',
         stepText: 'версія {{version}}, крок {{step}}',
+        invite: 'Запрошення до опитування (кроки опитування)',
         messageStatus: 'Стан',
         messageCount: 'Повідомлення',
         noMessages: 'Повідомлень ще немає.',
@@ -705,6 +713,8 @@ export default {
         waitUntil: 'Ждать до {{time}} по местному времени (часовой пояс клиента, иначе магазина)',
         send: 'Отправить шаблон',
         noTemplate: '(шаблона с таким названием в панели нет)',
+        survey:
+          'Пригласить в опрос {{survey}}: письмо с оценкой в один клик (действует ограничение частоты опроса)',
         branch: 'Если {{rule}}',
         then: 'то → {{target}}',
         else: 'иначе → {{target}}',
@@ -757,6 +767,7 @@ export default {
         flow: 'Сценарий',
         what: 'Что делает',
         messages: 'Сообщения',
+        survey: 'опрос {{name}}',
         install: 'Установить',
         installOne: 'Установить «{{title}}»',
         items: {
@@ -808,7 +819,7 @@ export default {
           'survey-after-delivery': {
             title: 'Опрос после доставки',
             description:
-              'Через пять дней после заказа (обычная доставка) в 11:00 по времени клиента: как мы справились? Не чаще раза в месяц.',
+              'Через пять дней после заказа (обычная доставка) в 11:00 по времени клиента: опрос after-delivery — насколько вероятно, что нас порекомендуют, от 0 до 10, один клик в письме, затем почему. Не чаще раза в месяц.',
           },
         },
       },
@@ -857,6 +868,7 @@ export default {
         messagesTable: 'Сообщения по шагу и состоянию',
         step: 'Шаг',
         stepText: 'версия {{version}}, шаг {{step}}',
+        invite: 'Приглашения в опрос (шаги опроса)',
         messageStatus: 'Состояние',
         messageCount: 'Сообщения',
         noMessages: 'Сообщений пока нет.',

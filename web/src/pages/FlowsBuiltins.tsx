@@ -11,6 +11,8 @@ interface Builtin {
   title: string;
   description: string;
   messages: string[];
+  /** The surveys its survey steps name (saved at install when the store has none of that name). */
+  surveys?: string[];
 }
 
 /**
@@ -83,7 +85,12 @@ export function FlowBuiltins() {
                   <tr key={b.key} data-builtin={b.key}>
                     <th scope="row">{title}</th>
                     <td>{t(`flows.builtins.items.${b.key}.description`, { defaultValue: b.description })}</td>
-                    <td>{b.messages.join(', ')}</td>
+                    <td>
+                      {[
+                        ...b.messages,
+                        ...(b.surveys ?? []).map((name) => t('flows.builtins.survey', { name })),
+                      ].join(', ')}
+                    </td>
                     <td>
                       <button
                         type="button"

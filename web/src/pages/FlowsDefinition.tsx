@@ -213,6 +213,24 @@ function StepText({ step, templates }: { step: unknown; templates: Set<string> |
       </>
     );
   }
+  if (kind === 'survey' && isObj(body) && typeof body.name === 'string') {
+    const name = body.name;
+    return (
+      <>
+        <Sentence text={t('flows.step.survey', { survey: SLOT })}>
+          <Link to={`/surveys/${encodeURIComponent(name)}`} data-survey={name}>
+            {name}
+          </Link>
+        </Sentence>
+        {Object.keys(body).some((k) => k !== 'name') ? (
+          <>
+            {' '}
+            (<Generic value={body} skip={['name']} />)
+          </>
+        ) : null}
+      </>
+    );
+  }
   if (kind === 'branch' && isObj(body) && 'if' in body)
     return (
       <>

@@ -81,6 +81,8 @@ function ReportBody({ r, f }: { r: FlowReport; f: CampaignFormat }) {
   ];
   const runLabel = (s: string) => (RUN_STATUSES.includes(s) ? t(`flows.report.runStatus.${s}`) : s);
   const stepLabel = (step: string) => {
+    // A survey step's message is the survey's invitation, its step `invite` (src/modules/flows/runner.ts).
+    if (step === 'invite') return t('flows.report.invite');
     const m = /^v(\d+):(.+)$/.exec(step);
     return m ? t('flows.report.stepText', { version: f.int(Number(m[1])), step: m[2] }) : step;
   };
