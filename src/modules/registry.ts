@@ -24,6 +24,7 @@ import { segmentsModule } from './segments/module.js';
 import { settingsModule } from './settings/module.js';
 import { spendModule } from './spend/module.js';
 import { storefrontModule } from './storefront/module.js';
+import { subscriptionsModule } from './subscriptions/module.js';
 import { surveysModule } from './surveys/module.js';
 import { tasksModule } from './tasks/module.js';
 import { usersModule } from './users/module.js';
@@ -51,6 +52,7 @@ export const MODULES: readonly RetainModule[] = [
   flowsModule,
   tasksModule,
   surveysModule,
+  subscriptionsModule,
   crmModule,
   webhooksModule,
   storefrontModule,

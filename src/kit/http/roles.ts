@@ -32,7 +32,10 @@ export type Permission =
   | 'notes:write'
   | 'tags:write'
   | 'surveys:read'
-  | 'surveys:write';
+  | 'surveys:write'
+  | 'subscriptions:read'
+  | 'subscriptions:write'
+  | 'subscriptions:manage';
 
 /**
  * The role table. analyst: read-only over everything; agent: a customer's record, orders and consent
@@ -68,6 +71,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'tags:write',
     'surveys:read',
     'surveys:write',
+    'subscriptions:read',
+    'subscriptions:write',
+    'subscriptions:manage',
   ],
   analyst: [
     'customers:read',
@@ -82,6 +88,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'tasks:read',
     'customers:360',
     'surveys:read',
+    'subscriptions:read',
   ],
   marketer: [
     'customers:read',
@@ -102,6 +109,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'tags:write',
     'surveys:read',
     'surveys:write',
+    'subscriptions:read',
+    'subscriptions:write',
+    'subscriptions:manage',
   ],
   agent: [
     'customers:read',
@@ -115,6 +125,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'notes:write',
     'tags:write',
     'surveys:read',
+    'subscriptions:read',
+    'subscriptions:write',
   ],
 };
 
