@@ -80,6 +80,7 @@ describe.each(testEngines())('GDPR export and erasure on %s', (engine) => {
       'notes',
       'tagChanges',
       'surveyAnswers',
+      'subscriptions',
       'messageEngagement',
     ])
       expect(r.json[k], k).toEqual([]);

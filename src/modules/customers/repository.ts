@@ -401,6 +401,21 @@ export async function personalData(db: Queryable, customerId: number): Promise<R
        FROM survey_answers a JOIN surveys s ON s.survey_id = a.survey_id WHERE a.customer_id = $1
        ORDER BY a.answered_at, a.invitation_id`,
     ),
+    subscriptions: await q(
+      `SELECT s.subscription_id, p.name AS plan, s.sku, s.quantity, s.unit_price_minor, s.currency, s.status,
+         s.interval_every, s.interval_unit, s.local_time, s.time_zone, s.address, s.paused_until,
+         s.cancel_reason, s.cancel_note, s.started_at, s.cancelled_at
+       FROM subscriptions s JOIN subscription_plans p ON p.plan_id = s.plan_id WHERE s.customer_id = $1
+       ORDER BY s.subscription_id`,
+    ),
+    subscriptionHistory: await q(
+      `SELECT subscription_id, happened_at, type, cycle, detail, changed_by FROM subscription_events
+       WHERE customer_id = $1 ORDER BY event_id`,
+    ),
+    subscriptionOrders: await q(
+      `SELECT subscription_id, cycle, order_external_id, due_at, amount_minor FROM subscription_orders
+       WHERE customer_id = $1 ORDER BY subscription_id, cycle`,
+    ),
   };
 }
 
