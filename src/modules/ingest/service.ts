@@ -100,9 +100,12 @@ export async function mergeRows(
   db: Database,
   input: Rows,
   now: Date,
-  opts: { inTx?: (tx: Queryable) => Promise<void> } = {},
+  opts: { first?: (tx: Queryable) => Promise<void>; inTx?: (tx: Queryable) => Promise<void> } = {},
 ): Promise<MergeOutcome> {
   return db.transaction(async (tx) => {
+    // The caller's claim that must come before the merge (a recurring order's key: a second worker
+    // waits on it and gives up, instead of racing to insert the same order).
+    if (opts.first) await opts.first(tx);
     const out: MergeOutcome = { inserted: 0, updated: 0, unchanged: 0, rejected: [] };
     const put = async <R>(
       t: { table: string; columns: string[]; toRow(line: number, r: R): unknown[] },

@@ -620,7 +620,9 @@ async function renewCycle(ctx: ModuleContext, r: repo.SubscriptionDbRow, d: Plan
   const next = scheduleOf(r, anchorOf(r), n + 1, d.reminderDays);
   try {
     await mergeRows(ctx.db, { entity: 'orders', rows }, now, {
-      inTx: async (tx) => {
+      // The cycle's key and the move to the next cycle first: a second worker waits on them and gives
+      // up (writing nothing) instead of racing this one to insert the same order.
+      first: async (tx) => {
         const claimed = await repo.claimCycleOrder(tx, {
           subscriptionId: r.subscription_id,
           cycle: n,
