@@ -12,9 +12,9 @@ import { idOf, seedContacts } from '../support/contacts.js';
  * confirmation, 40 new buyers enter (half in the holdout) and within a month some buy again: the report's
  * cards, tables, incremental revenue with its interval, chart and verdict equal GET …/report. A 409 (a
  * flow archived behind the page's back) is shown as the API words it; an edit saves version 2 and a name
- * change is refused; a definition with kinds the page does not know is shown as keys and values. In
- * Ukrainian the labels are translated; axe-clean throughout; an analyst reads everything and is offered
- * no action nor editor. Screenshots flows, flow-new-errors, flow, flow-report, flow-uk.
+ * change is refused; a definition with kinds the page does not know is shown as keys and values, a
+ * survey step in words with a link to its survey. In Ukrainian the labels are translated; axe-clean
+ * throughout; an analyst reads everything and is offered no action nor editor. Screenshots flows, flow-new-errors, flow, flow-report, flow-uk.
  */
 
 const N = 200;
@@ -595,6 +595,36 @@ browserSuite('flows pages in Chromium', { data: 'empty' }, (s) => {
       ]);
       expect(await text('[data-fact="reentry"] dd')).toBe('kind: sometimes');
       expect(await s.violations()).toEqual([]);
+    } finally {
+      await s.page.unroute('**/v1/flows/thanks');
+    }
+  });
+
+  it('a survey step in words, linking to its survey, in English and Ukrainian', async () => {
+    await s.page.route('**/v1/flows/thanks', async (route) => {
+      const response = await route.fetch();
+      const json = (await response.json()) as { definition: Record<string, unknown> };
+      json.definition = { ...json.definition, steps: [{ id: 'ask', survey: { name: 'after-delivery' } }] };
+      await route.fulfill({ response, json });
+    });
+    try {
+      await s.page.goto(`${s.base}/flows/thanks`);
+      await s.page.getByTestId('definition').waitFor();
+      expect(await text('[data-step="ask"]')).toBe(
+        'ask Invite to the survey after-delivery: its message with one-click score links (the survey’s throttle applies)',
+      );
+      expect(await s.page.locator('[data-step="ask"] a').getAttribute('href')).toBe(
+        '/surveys/after-delivery',
+      );
+      expect(await s.violations()).toEqual([]);
+      await s.page.getByLabel('Language').selectOption('uk');
+      await expect
+        .poll(() => text('[data-step="ask"]'))
+        .toBe(
+          'ask Запросити до опитування after-delivery: лист з оцінкою в один клік (діє обмеження частоти опитування)',
+        );
+      await s.page.getByLabel('Мова').selectOption('en');
+      await s.page.getByRole('heading', { name: 'Flow thanks' }).waitFor();
     } finally {
       await s.page.unroute('**/v1/flows/thanks');
     }

@@ -85,6 +85,7 @@ interface Task {
 interface Answer {
   customer: string;
   score: number;
+  band: string;
   why: string | null;
   locale: string | null;
   answeredAt: string;
@@ -374,6 +375,7 @@ browserSuite('surveys and tasks pages in Chromium', { data: 'empty' }, (s) => {
       {
         customer: idOf(CUSTOMER),
         score: 3,
+        band: 'detractor',
         why: WHY,
         locale: 'uk',
         answeredAt: expect.any(String),

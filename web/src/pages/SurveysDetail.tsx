@@ -1,4 +1,10 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
@@ -6,6 +12,8 @@ import { api, ApiError } from '../api';
 import { Status } from '../components/Status';
 import { campaignFormat, errorsByPath, useStoreInfo, type CampaignFormat } from './CampaignCommon';
 import {
+  bandLabel,
+  BANDS,
   headline,
   monthLabel,
   surveyPath,
@@ -13,10 +21,20 @@ import {
   useSurveyWrite,
   type InviteResult,
   type Survey,
-  type SurveyAnswer,
+  type SurveyAnswersPage,
+  type SurveyKind,
   type SurveyResults,
 } from './SurveysCommon';
 import { SurveyEditor } from './SurveysEditor';
+import {
+  Breakdowns,
+  CallsEffect,
+  ResultNotes,
+  Themes,
+  useSurveyParams,
+  ValueNextToClv,
+  windowChoices,
+} from './SurveysInsight';
 
 const SurveyChart = lazy(() => import('./SurveyChart'));
 
@@ -30,10 +48,13 @@ const refresh = (queries: ReturnType<typeof useQueryClient>, name: string) =>
 
 /**
  * One survey (`/surveys/:name`): its status and what it does (kind, throttle, expiry, who gets the
- * call tasks of low scores and how soon, follow-up), its results (NPS or CSAT, the bands, response
- * rate, tasks made, the score by month as a line and a table), the answers (each with the task it
- * made); for the roles with `surveys:write` the invitation form, archiving after a confirmation and
- * the definition's editor.
+ * call tasks of low scores and how soon, follow-up), its results (NPS or CSAT with its 95 % interval,
+ * the bands, response rate, tasks made, the score by month as a line and a table; then, over a purchase
+ * window of 30, 90 or 180 days, the score by segment, channel, product and cohort, the "why" themes,
+ * NPS next to CLV and the effect of calls: SurveysInsight.tsx), the answers newest first, a page at a
+ * time, filtered by band (each with the task it made); for the roles with `surveys:write` the
+ * invitation form, archiving after a confirmation and the definition's editor. The window, breakdown
+ * and band live in the address (`?window=180&by=channel&band=detractor`).
  */
 export function SurveyPage() {
   const name = useParams().name ?? '';
@@ -74,8 +95,8 @@ function SurveyView({ name }: { name: string }) {
           ) : null}
           {write ? <Actions survey={x} /> : null}
           <Facts survey={x} f={f} />
-          <Results name={x.name} />
-          <Answers name={x.name} f={f} />
+          <Results name={x.name} kind={x.kind} timeZone={store.timeZone} />
+          <Answers name={x.name} kind={x.kind} f={f} />
           {write && x.status === 'active' ? <InviteForm name={x.name} /> : null}
           {write ? (
             <section aria-labelledby="editor-title">
@@ -223,19 +244,39 @@ function Facts({ survey, f }: { survey: Survey; f: CampaignFormat }) {
   );
 }
 
-/** `GET /v1/surveys/{name}/results`: the headline, the bands, response rate, tasks, and by month. */
-function Results({ name }: { name: string }) {
+/**
+ * `GET /v1/surveys/{name}/results?window=`: the headline with its interval, the bands, response rate,
+ * tasks, and by month; then the results in context (SurveysInsight.tsx) over the chosen window.
+ */
+function Results({ name, kind, timeZone }: { name: string; kind: SurveyKind; timeZone: string }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language;
+  const { windowDays, set } = useSurveyParams(kind);
   const results = useQuery({
-    queryKey: ['survey-results', name],
-    queryFn: () => api<SurveyResults>(`${surveyPath(name)}/results`),
+    queryKey: ['survey-results', name, windowDays],
+    queryFn: () => api<SurveyResults>(`${surveyPath(name)}/results?window=${windowDays}`),
+    // The figures shown stay while another window's load.
+    placeholderData: keepPreviousData,
   });
   const r = results.data;
+  const picker = (
+    <form className="range" aria-label={t('surveys.insight.windowForm')} onSubmit={(e) => e.preventDefault()}>
+      <label htmlFor="results-window">{t('surveys.insight.window')}</label>{' '}
+      <select id="results-window" value={windowDays} onChange={(e) => set({ window: e.target.value })}>
+        {windowChoices(windowDays).map((d) => (
+          <option key={d} value={d}>
+            {t('flows.dur.days', { count: d })}
+          </option>
+        ))}
+      </select>{' '}
+      <span className="muted">{t('surveys.insight.windowHelp')}</span>
+    </form>
+  );
   if (!r)
     return (
       <section aria-labelledby="results-title">
         <h2 id="results-title">{t('surveys.results.title')}</h2>
+        {picker}
         <Status query={results} />
       </section>
     );
@@ -269,8 +310,14 @@ function Results({ name }: { name: string }) {
     answered: m.answered,
   }));
   return (
-    <section aria-labelledby="results-title" data-testid="results">
+    <section
+      aria-labelledby="results-title"
+      data-testid="results"
+      aria-busy={results.isPlaceholderData}
+      data-window={r.value?.windowDays ?? windowDays}
+    >
       <h2 id="results-title">{t('surveys.results.title')}</h2>
+      {picker}
       <dl className="cards">
         <div className="card" data-figure="headline">
           <dt title={t(`surveys.results.${r.kind}Help`)}>{kindName}</dt>
@@ -281,6 +328,14 @@ function Results({ name }: { name: string }) {
                 ? t('surveys.results.none')
                 : t(`surveys.results.${r.kind}Help`)}
             </small>
+            {r.interval95 ? (
+              <small className="sub" data-part="interval">
+                {t('surveys.insight.headlineInterval', {
+                  low: format(r.interval95[0]),
+                  high: format(r.interval95[1]),
+                })}
+              </small>
+            ) : null}
           </dd>
         </div>
         <div className="card" data-figure="answered">
@@ -372,6 +427,16 @@ function Results({ name }: { name: string }) {
           />
         </Suspense>
       )}
+      <Breakdowns r={r} timeZone={timeZone} />
+      <Themes r={r} timeZone={timeZone} />
+      {r.value || r.effect ? null : (
+        <p className="callout" role="note" data-testid="no-currency">
+          {t('surveys.insight.noCurrency')}
+        </p>
+      )}
+      <ValueNextToClv r={r} timeZone={timeZone} />
+      <CallsEffect r={r} timeZone={timeZone} />
+      <ResultNotes notes={r.notes} />
     </section>
   );
 }
@@ -386,63 +451,105 @@ function languageName(lang: string, code: string | null): string {
   }
 }
 
-/** `GET /v1/surveys/{name}/answers`: customer, score, why, language, when, and the task it made. */
-function Answers({ name, f }: { name: string; f: CampaignFormat }) {
+/**
+ * `GET /v1/surveys/{name}/answers`, newest first, 50 a page ("Show more"), optionally one band (`band`
+ * in the address): customer, score, why, language, when, and the task it made.
+ */
+function Answers({ name, kind, f }: { name: string; kind: SurveyKind; f: CampaignFormat }) {
   const { t, i18n } = useTranslation();
-  const answers = useQuery({
-    queryKey: ['survey-answers', name],
-    queryFn: () => api<{ data: SurveyAnswer[] }>(`${surveyPath(name)}/answers`),
+  const { band, set } = useSurveyParams(kind);
+  const answers = useInfiniteQuery({
+    queryKey: ['survey-answers', name, band],
+    initialPageParam: '',
+    queryFn: ({ pageParam }) => {
+      const q = new URLSearchParams({ limit: '50' });
+      if (band) q.set('band', band);
+      if (pageParam) q.set('cursor', pageParam);
+      return api<SurveyAnswersPage>(`${surveyPath(name)}/answers?${q.toString()}`);
+    },
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
-  const rows = answers.data?.data;
+  const rows = answers.data?.pages.flatMap((p) => p.data);
   return (
     <section aria-labelledby="answers-title">
       <h2 id="answers-title">{t('surveys.answers.title')}</h2>
+      <form className="range" aria-label={t('surveys.answers.filters')} onSubmit={(e) => e.preventDefault()}>
+        <label htmlFor="answers-band">{t('surveys.answers.band')}</label>{' '}
+        <select id="answers-band" value={band} onChange={(e) => set({ band: e.target.value })}>
+          <option value="">{t('surveys.answers.allBands')}</option>
+          {BANDS[kind].map((b) => (
+            <option key={b} value={b}>
+              {t(bandLabel(kind, b))}
+            </option>
+          ))}
+        </select>
+      </form>
       {!rows ? (
         <Status query={answers} />
       ) : rows.length === 0 ? (
-        <p data-testid="no-answers">{t('surveys.answers.empty')}</p>
+        <p data-testid="no-answers">{band ? t('surveys.answers.emptyBand') : t('surveys.answers.empty')}</p>
       ) : (
-        <div className="table-wrap" role="region" aria-labelledby="answers-caption" tabIndex={0}>
-          <table className="data wide" data-testid="answers">
-            <caption id="answers-caption" className="sr-only">
-              {t('surveys.answers.table')}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('surveys.answers.customer')}</th>
-                <th scope="col">{t('surveys.answers.score')}</th>
-                <th scope="col">{t('surveys.answers.why')}</th>
-                <th scope="col">{t('surveys.answers.language')}</th>
-                <th scope="col">{t('surveys.answers.answered')}</th>
-                <th scope="col">{t('surveys.answers.task')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((a, i) => (
-                <tr key={`${a.customer}-${a.answeredAt}-${i}`} data-answer={a.customer}>
-                  <th scope="row">
-                    <Link to={`/customers/${encodeURIComponent(a.customer)}`}>{a.customer}</Link>
-                  </th>
-                  <td className="num">{f.int(a.score)}</td>
-                  <td style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-                    {a.why ?? t('surveys.answers.noWhy')}
-                  </td>
-                  <td>{languageName(i18n.language, a.locale)}</td>
-                  <td>{f.when(a.answeredAt)}</td>
-                  <td>
-                    {a.taskId ? (
-                      <Link to={`/tasks/${encodeURIComponent(a.taskId)}`}>
-                        {t('surveys.answers.taskLink', { id: a.taskId })}
-                      </Link>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
+        <>
+          <div className="table-wrap" role="region" aria-labelledby="answers-caption" tabIndex={0}>
+            <table className="data wide" data-testid="answers" data-band={band || undefined}>
+              <caption id="answers-caption" className="sr-only">
+                {t('surveys.answers.table')}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('surveys.answers.customer')}</th>
+                  <th scope="col">{t('surveys.answers.score')}</th>
+                  <th scope="col">{t('surveys.answers.why')}</th>
+                  <th scope="col">{t('surveys.answers.language')}</th>
+                  <th scope="col">{t('surveys.answers.answered')}</th>
+                  <th scope="col">{t('surveys.answers.task')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {rows.map((a, i) => (
+                  <tr
+                    key={`${a.customer}-${a.answeredAt}-${i}`}
+                    data-answer={a.customer}
+                    data-answer-band={a.band}
+                  >
+                    <th scope="row">
+                      <Link to={`/customers/${encodeURIComponent(a.customer)}`}>{a.customer}</Link>
+                    </th>
+                    <td className="num">{f.int(a.score)}</td>
+                    <td style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+                      {a.why ?? t('surveys.answers.noWhy')}
+                    </td>
+                    <td>{languageName(i18n.language, a.locale)}</td>
+                    <td>{f.when(a.answeredAt)}</td>
+                    <td>
+                      {a.taskId ? (
+                        <Link to={`/tasks/${encodeURIComponent(a.taskId)}`}>
+                          {t('surveys.answers.taskLink', { id: a.taskId })}
+                        </Link>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p className="pager">
+            <span className="muted" data-testid="answers-shown">
+              {t('surveys.answers.shown', { n: f.int(rows.length) })}
+            </span>
+            {answers.hasNextPage ? (
+              <button
+                type="button"
+                onClick={() => void answers.fetchNextPage()}
+                disabled={answers.isFetchingNextPage}
+              >
+                {t('surveys.answers.more')}
+              </button>
+            ) : null}
+          </p>
+        </>
       )}
     </section>
   );
