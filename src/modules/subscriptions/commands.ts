@@ -3,6 +3,7 @@ import { table } from '../../kit/cli/format.js';
 import { jsonArg } from '../../kit/cli/json.js';
 import { emit } from '../../kit/cli/output.js';
 import type { CliRuntime } from '../../kit/module.js';
+import { registerSubscriptionReportCommands } from './reportCommands.js';
 import type { Plan, Subscription, SubscriptionDetail } from './schema.js';
 
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : null);
@@ -225,4 +226,5 @@ export function registerSubscriptions(program: Command, cli: CliRuntime): void {
       const r = await cli.withContext(cmd, (ctx) => renewSubscriptions(ctx));
       emit(cmd, r, () => `orders ${r.orders}, resumed ${r.resumed}, reminded ${r.reminded}`);
     });
+  registerSubscriptionReportCommands(subs, cli);
 }

@@ -10,7 +10,9 @@ import type { Migration } from '../../storage/migrations/index.js';
  *   resumes) — the due index; `remind_at` when the next reminder is due (`reminded_cycle`: the last
  *   cycle reminded). Every change is a compare-and-set on `version`;
  * - `subscription_events`: each subscription's history (created, skipped, rescheduled, paused, resumed,
- *   quantity, swapped, cancelled, reactivated, order, reminder), who and when;
+ *   quantity, swapped, cancelled, reactivated, order, reminder), who and when; `mrr_minor`: the
+ *   subscription's monthly recurring revenue from then on, on each event that may change it (the MRR
+ *   report's history);
  * - `subscription_orders`: the recurring orders, keyed by subscription and cycle — the key that makes a
  *   cycle's order exactly once, written in the transaction that writes the order.
  */
@@ -66,6 +68,7 @@ export const subscriptionsMigration: Migration = {
       type TEXT NOT NULL,
       cycle INTEGER,
       detail TEXT,
+      mrr_minor BIGINT,
       changed_by TEXT
     )`,
     `CREATE TABLE subscription_orders (

@@ -251,12 +251,15 @@ export async function insertEvent(
     type: string;
     cycle: number | null;
     detail: Record<string, unknown> | null;
+    /** The MRR from now on, when the event may change it. */
+    mrrMinor?: number | null;
     by: string | null;
   },
 ): Promise<void> {
   await tx.exec(
-    `INSERT INTO subscription_events (subscription_id, customer_id, happened_at, type, cycle, detail, changed_by)
-     VALUES ($1, $2, $3::timestamp, $4, $5, $6, $7)`,
+    `INSERT INTO subscription_events (subscription_id, customer_id, happened_at, type, cycle, detail, changed_by,
+       mrr_minor)
+     VALUES ($1, $2, $3::timestamp, $4, $5, $6, $7, $8)`,
     [
       e.subscriptionId,
       e.customerId,
@@ -265,6 +268,7 @@ export async function insertEvent(
       e.cycle,
       e.detail === null ? null : JSON.stringify(e.detail),
       e.by,
+      e.mrrMinor ?? null,
     ],
   );
 }

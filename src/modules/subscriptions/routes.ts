@@ -11,6 +11,8 @@ import {
   SubscriptionListQuery,
   SubscriptionPage,
 } from './schema.js';
+import { registerSubscriptionPages } from './pages.js';
+import { registerSubscriptionReportRoutes } from './reportRoutes.js';
 import * as service from './service.js';
 
 const tags = ['subscriptions'];
@@ -129,4 +131,6 @@ export function registerSubscriptionRoutes(app: RetainApp, deps: ServerDeps, aut
         }),
       ),
   );
+  registerSubscriptionReportRoutes(app, deps, auth);
+  registerSubscriptionPages(app, deps);
 }

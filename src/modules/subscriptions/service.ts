@@ -283,6 +283,7 @@ export async function createSubscription(
       at: now,
       type: 'created',
       cycle: 1,
+      mrrMinor: monthlyMinor(discounted(product.price_minor, d), input.quantity, d.interval),
       detail: { plan: plan.name, sku: product.sku, quantity: input.quantity, firstDelivery: first },
       by,
     });
@@ -481,6 +482,7 @@ export async function actOnSubscription(
       at: now,
       type: eventType(a.action),
       cycle,
+      mrrMinor: a.action === 'skip' || a.action === 'reschedule' ? null : mrrAfter(r, set),
       detail,
       by,
     });
@@ -488,6 +490,13 @@ export async function actOnSubscription(
   });
   if (!done) throw new AppError('conflict', 'the subscription changed meanwhile: read it again and retry');
   return getSubscription(ctx, { id: r.subscription_id });
+}
+
+/** The subscription's MRR once `set` is applied (0 unless active or past due). */
+function mrrAfter(r: repo.SubscriptionDbRow, set: repo.SubscriptionChange): number {
+  const status = set.status ?? r.status;
+  if (status !== 'active' && status !== 'past_due') return 0;
+  return monthlyMinor(set.unit_price_minor ?? r.unit_price_minor, set.quantity ?? r.quantity, intervalOf(r));
 }
 
 const eventType = (action: SubscriptionAction['action']) =>
@@ -585,6 +594,7 @@ async function resumeDue(ctx: ModuleContext, r: repo.SubscriptionDbRow, d: PlanD
       at: now,
       type: 'resumed',
       cycle: r.next_cycle,
+      mrrMinor: mrrAfter(r, { status: 'active' }),
       detail: { from: r.paused_until, pausedUntil: r.paused_until },
       by: 'schedule',
     });
