@@ -204,6 +204,11 @@ describe.each(testEngines())('survey results on %s', (engine) => {
     expect(e.difference.repeatRate!.low).toBeGreaterThan(0);
     expect(e.verdict).toContain('association, not proof');
 
+    console.log(
+      `[survey results] ${engine}: NPS email ${channel.get('email')!.score} [${channel.get('email')!.interval95.join(', ')}], ads ${channel.get('ads')!.score} [${channel.get('ads')!.interval95.join(', ')}]; ` +
+        `${r.value!.verdict} | effect: resolved ${e.resolved.repeatRate} (n=${e.resolved.matured}) vs unresolved ${e.unresolved.repeatRate} (n=${e.unresolved.matured}), ` +
+        `difference ${JSON.stringify(e.difference)}`,
+    );
     // A window the query refuses, naming it.
     const bad = await t.call('GET', '/v1/surveys/spring/results?window=3', { role: 'marketer' });
     expect(bad.status).toBe(400);
