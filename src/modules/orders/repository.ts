@@ -351,3 +351,12 @@ export async function orderTimeline(db: Queryable, q: TimelineQuery): Promise<Ti
         },
   );
 }
+
+/** Sets an order's status (a payment's result): whether the order exists. */
+export async function setOrderStatus(tx: Queryable, externalId: string, status: string): Promise<boolean> {
+  const rows = await tx.query<{ order_id: number }>(
+    `UPDATE orders SET status = $2 WHERE external_id = $1 RETURNING order_id`,
+    [externalId, status],
+  );
+  return rows.length === 1;
+}

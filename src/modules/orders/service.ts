@@ -4,7 +4,8 @@ import { decodeCursor, encodeCursor } from '../../kit/http/openapi.js';
 import { validationError, type Issue } from '../../kit/http/errors.js';
 import { AppError } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
-import { OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
+import { ORDER_STATUSES, OrderLineInput, RefundInput, type OrderLineRow } from '../imports/schema.js';
+import type { Queryable } from '../../storage/port.js';
 import { mergeRows, parseJsonBody, parseJsonRow, withStoreCurrency } from '../ingest/service.js';
 import { checkoutOptIn } from '../messaging/optin.js';
 import * as repo from './repository.js';
@@ -194,6 +195,18 @@ export async function upsertOrder(ctx: ModuleContext, { body }: { body: unknown 
   optIn.after?.();
   const id = (rows[0] as OrderLineRow).orderId;
   return { order: await getOrder(ctx, { id }), created: out.inserted > 0, updated: out.updated > 0 };
+}
+
+/**
+ * Sets an order's status in the caller's transaction (a recurring order's payment result: `paid`, or
+ * `failed` when its dunning ends). Refuses a status the importer does not know; false when no such order.
+ */
+export async function setOrderStatusIn(tx: Queryable, externalId: string, status: string): Promise<boolean> {
+  if (!(ORDER_STATUSES as readonly string[]).includes(status))
+    throw new AppError('validation', `not an order status: '${status}' (${ORDER_STATUSES.join(', ')})`, {
+      where: { field: 'status' },
+    });
+  return repo.setOrderStatus(tx, externalId, status);
 }
 
 export async function upsertRefund(ctx: ModuleContext, { body }: { body: unknown }) {

@@ -226,5 +226,56 @@ export function registerSubscriptions(program: Command, cli: CliRuntime): void {
       const r = await cli.withContext(cmd, (ctx) => renewSubscriptions(ctx));
       emit(cmd, r, () => `orders ${r.orders}, resumed ${r.resumed}, reminded ${r.reminded}`);
     });
+  const payments = subs
+    .command('payments')
+    .description('payment attempts of recurring orders and their results');
+  payments
+    .command('list', { isDefault: true })
+    .description('payment attempts (--status due: what to charge now)')
+    .option('--status <status>', 'due, succeeded, failed or void')
+    .option('--subscription <id>', 'one subscription')
+    .option('--limit <n>', 'rows per page (1–500)', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a page)')
+    .action(
+      async (o: { status?: string; subscription?: string; limit: string; cursor?: string }, cmd: Command) => {
+        const { listPayments } = await import('./service.js');
+        const p = await cli.withContext(cmd, (ctx) => listPayments(ctx, { query: { ...o } }));
+        emit(
+          cmd,
+          p,
+          () =>
+            table(
+              ['key', 'customer', 'order', 'amount (minor)', 'due (UTC)', 'status', 'reason'],
+              p.data.map((x) => [
+                x.key,
+                x.customer,
+                x.order,
+                `${x.amountMinor} ${x.currency}`,
+                when(x.dueAt),
+                x.status,
+                x.reason,
+              ]),
+            ) + (p.nextCursor ? `\nmore: --cursor ${p.nextCursor}` : ''),
+        );
+      },
+    );
+  payments
+    .command('result <key> <result>')
+    .description('record a payment attempt: succeeded or failed')
+    .option('--reason <text>', 'why it failed')
+    .option('--reference <text>', "the payment system's reference")
+    .action(async (key: string, result: string, o: { reason?: string; reference?: string }, cmd: Command) => {
+      const { recordPayment } = await import('./service.js');
+      const r = await cli.withContext(cmd, (ctx) =>
+        recordPayment(ctx, { body: { key, result, ...o }, by: 'cli' }),
+      );
+      emit(
+        cmd,
+        r,
+        () =>
+          `${r.payment.key}: ${r.payment.status}${r.recorded ? '' : ' (recorded before)'}; subscription ${r.subscription.id} ${r.subscription.status}` +
+          (r.next ? `; next attempt ${r.next.key} due ${when(r.next.dueAt)} UTC` : ''),
+      );
+    });
   registerSubscriptionReportCommands(subs, cli);
 }

@@ -93,3 +93,39 @@ export const subscriptionsMigration: Migration = {
       : []),
   ],
 };
+
+/**
+ * Migration 35, payments and dunning (issue 28): one row per payment attempt of a recurring order,
+ * keyed by subscription, cycle and attempt — the first written with the order, each retry written when
+ * the attempt before it failed (so a retry exists once, whatever replays the failure). The store's
+ * payment system takes the attempts that are due and posts each result (docs/subscriptions.md#payments).
+ */
+export const subscriptionPaymentsMigration: Migration = {
+  version: 35,
+  name: 'subscription-payments',
+  statements: (d) => [
+    `CREATE TABLE subscription_payments (
+      subscription_id BIGINT NOT NULL,
+      cycle INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      customer_id BIGINT NOT NULL,
+      payment_key TEXT NOT NULL UNIQUE,
+      order_external_id TEXT NOT NULL,
+      amount_minor BIGINT NOT NULL,
+      currency TEXT NOT NULL,
+      due_at TIMESTAMP NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('due', 'succeeded', 'failed', 'void')),
+      reason TEXT,
+      reference TEXT,
+      created_at TIMESTAMP NOT NULL,
+      answered_at TIMESTAMP,
+      PRIMARY KEY (subscription_id, cycle, attempt)
+    )`,
+    ...(d.secondaryIndexes
+      ? [
+          `CREATE INDEX subscription_payments_due_idx ON subscription_payments (status, due_at)`,
+          `CREATE INDEX subscription_payments_customer_idx ON subscription_payments (customer_id)`,
+        ]
+      : []),
+  ],
+};

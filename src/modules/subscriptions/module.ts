@@ -1,6 +1,6 @@
 import type { RetainModule } from '../../kit/module.js';
 import { registerSubscriptions } from './commands.js';
-import { subscriptionsMigration } from './migrations.js';
+import { subscriptionPaymentsMigration, subscriptionsMigration } from './migrations.js';
 
 /**
  * Subscriptions (docs/subscriptions.md): plans, customers' subscriptions on their own calendar, the
@@ -8,7 +8,7 @@ import { subscriptionsMigration } from './migrations.js';
  */
 export const subscriptionsModule: RetainModule = {
   name: 'subscriptions',
-  migrations: [subscriptionsMigration],
+  migrations: [subscriptionsMigration, subscriptionPaymentsMigration],
   commands: registerSubscriptions,
   routes: async () => (await import('./routes.js')).registerSubscriptionRoutes,
   jobs: async () => (await import('./jobs.js')).SUBSCRIPTION_JOBS,
@@ -23,7 +23,7 @@ export const subscriptionsModule: RetainModule = {
     },
   ],
   customerHooks: {
-    tables: ['subscriptions', 'subscription_events', 'subscription_orders'],
+    tables: ['subscriptions', 'subscription_events', 'subscription_orders', 'subscription_payments'],
     erase: async (tx, customerId, now) =>
       (await import('./repository.js')).eraseCustomerSubscriptions(tx, customerId, now),
     merge: async (tx, fromIds, intoId) =>

@@ -303,22 +303,22 @@ export async function ordersOf(
   return rows.map((r) => ({ ...r, amount_minor: Number(r.amount_minor) }));
 }
 
-/** Subscriptions due now: an active one's next delivery, a paused one's resumption; soonest first. */
+/** Subscriptions due now: an active (or past due) one's next delivery, a paused one's resumption; soonest first. */
 export async function dueSubscriptions(db: Queryable, now: Date, limit: number): Promise<number[]> {
   const rows = await db.query<{ subscription_id: number }>(
     `SELECT subscription_id FROM subscriptions
-     WHERE status IN ('active', 'paused') AND next_at <= $1::timestamp
+     WHERE status IN ('active', 'past_due', 'paused') AND next_at <= $1::timestamp
      ORDER BY next_at, subscription_id LIMIT $2`,
     [now, limit],
   );
   return rows.map((r) => Number(r.subscription_id));
 }
 
-/** Active subscriptions whose reminder of the next delivery is due and not yet sent. */
+/** Active (or past due) subscriptions whose reminder of the next delivery is due and not yet sent. */
 export async function dueReminders(db: Queryable, now: Date, limit: number): Promise<number[]> {
   const rows = await db.query<{ subscription_id: number }>(
     `SELECT subscription_id FROM subscriptions
-     WHERE status = 'active' AND remind_at <= $1::timestamp AND reminded_cycle < next_cycle
+     WHERE status IN ('active', 'past_due') AND remind_at <= $1::timestamp AND reminded_cycle < next_cycle
      ORDER BY remind_at, subscription_id LIMIT $2`,
     [now, limit],
   );
@@ -370,9 +370,127 @@ export async function mergeCustomerSubscriptions(
 ): Promise<void> {
   if (fromIds.length === 0) return;
   const list = fromIds.map((_, i) => `$${i + 2}`).join(', ');
-  for (const table of ['subscriptions', 'subscription_events', 'subscription_orders'])
+  for (const table of [
+    'subscriptions',
+    'subscription_events',
+    'subscription_orders',
+    'subscription_payments',
+  ])
     await tx.exec(`UPDATE ${table} SET customer_id = $1 WHERE customer_id IN (${list})`, [
       intoId,
       ...fromIds,
     ]);
+}
+
+// ---- payments ----------------------------------------------------------------------------------------
+
+export interface PaymentDbRow {
+  subscription_id: number;
+  cycle: number;
+  attempt: number;
+  customer_id: number;
+  external_id: string;
+  payment_key: string;
+  order_external_id: string;
+  amount_minor: number;
+  currency: string;
+  due_at: Date;
+  status: 'due' | 'succeeded' | 'failed' | 'void';
+  reason: string | null;
+  reference: string | null;
+  answered_at: Date | null;
+}
+
+const PAYMENT_SELECT = `SELECT p.subscription_id, p.cycle, p.attempt, p.customer_id, c.external_id, p.payment_key,
+       p.order_external_id, p.amount_minor, p.currency, p.due_at, p.status, p.reason, p.reference, p.answered_at
+     FROM subscription_payments p JOIN customers c ON c.customer_id = p.customer_id`;
+
+const paymentOut = (r: PaymentDbRow): PaymentDbRow => ({
+  ...r,
+  subscription_id: Number(r.subscription_id),
+  customer_id: Number(r.customer_id),
+  amount_minor: Number(r.amount_minor),
+});
+
+/** Inserts a payment attempt; one that exists (subscription × cycle × attempt) is left. Whether it was new. */
+export async function insertPayment(
+  tx: Queryable,
+  p: {
+    subscriptionId: number;
+    cycle: number;
+    attempt: number;
+    customerId: number;
+    orderExternalId: string;
+    amountMinor: number;
+    currency: string;
+    dueAt: Date;
+    now: Date;
+  },
+): Promise<boolean> {
+  const rows = await tx.query<{ subscription_id: number }>(
+    `INSERT INTO subscription_payments (subscription_id, cycle, attempt, customer_id, payment_key, order_external_id,
+       amount_minor, currency, due_at, status, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamp, 'due', $10::timestamp)
+     ON CONFLICT (subscription_id, cycle, attempt) DO NOTHING RETURNING subscription_id`,
+    [
+      p.subscriptionId,
+      p.cycle,
+      p.attempt,
+      p.customerId,
+      `${p.orderExternalId}-${p.attempt}`,
+      p.orderExternalId,
+      p.amountMinor,
+      p.currency,
+      p.dueAt,
+      p.now,
+    ],
+  );
+  return rows.length === 1;
+}
+
+export async function paymentByKey(db: Queryable, key: string): Promise<PaymentDbRow | undefined> {
+  const [r] = await db.query<PaymentDbRow & Record<string, unknown>>(
+    `${PAYMENT_SELECT} WHERE p.payment_key = $1`,
+    [key],
+  );
+  return r && paymentOut(r);
+}
+
+/** Records an attempt's result if it is still due (a compare-and-set): whether this call recorded it. */
+export async function answerPayment(
+  tx: Queryable,
+  a: {
+    key: string;
+    status: 'succeeded' | 'failed' | 'void';
+    reason: string | null;
+    reference: string | null;
+    now: Date;
+  },
+): Promise<boolean> {
+  const rows = await tx.query<{ subscription_id: number }>(
+    `UPDATE subscription_payments SET status = $2, reason = $3, reference = $4, answered_at = $5::timestamp
+     WHERE payment_key = $1 AND status = 'due' RETURNING subscription_id`,
+    [a.key, a.status, a.reason, a.reference, a.now],
+  );
+  return rows.length === 1;
+}
+
+/** Attempts by status (with `dueBy`: those due by then), in keyset pages by key. */
+export async function listPayments(
+  db: Queryable,
+  q: { status?: string; dueBy?: Date; subscriptionId?: number; after?: string; limit: number },
+): Promise<PaymentDbRow[]> {
+  const params: SqlValue[] = [];
+  const where: string[] = [];
+  if (q.status !== undefined) where.push(`p.status = $${params.push(q.status)}`);
+  if (q.dueBy !== undefined) where.push(`p.due_at <= $${params.push(q.dueBy)}::timestamp`);
+  if (q.subscriptionId !== undefined) where.push(`p.subscription_id = $${params.push(q.subscriptionId)}`);
+  if (q.after !== undefined) where.push(`p.payment_key > $${params.push(q.after)}`);
+  params.push(q.limit);
+  const rows = await db.query<PaymentDbRow & Record<string, unknown>>(
+    `${PAYMENT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY p.payment_key LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map(paymentOut);
 }

@@ -4,6 +4,10 @@ import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
 import {
   CreateSubscription,
+  PaymentListQuery,
+  PaymentOutcome,
+  PaymentPage,
+  PaymentResult,
   Plan,
   PlanDefinition,
   SubscriptionAction,
@@ -130,6 +134,31 @@ export function registerSubscriptionRoutes(app: RetainApp, deps: ServerDeps, aut
           by: who(c),
         }),
       ),
+  );
+  app.get(
+    '/v1/subscription-payments',
+    documented(app, auth, 'subscriptions:read', {
+      method: 'get',
+      path: '/v1/subscription-payments',
+      tags,
+      summary: 'Payment attempts of recurring orders (`status=due`: what to charge now), by key',
+      request: { query: PaymentListQuery },
+      responses: { 200: json(PaymentPage, 'A page of payment attempts') },
+    }),
+    async (c) => c.json(await service.listPayments(deps, { query: c.req.query() }), 200),
+  );
+  app.post(
+    '/v1/subscription-payments',
+    documented(app, auth, 'subscriptions:write', {
+      method: 'post',
+      path: '/v1/subscription-payments',
+      tags,
+      summary:
+        "The payment system's result of one attempt: succeeded (the order is paid) or failed (the next retry, or the plan's final action)",
+      request: { body: { required: true, content: { 'application/json': { schema: PaymentResult } } } },
+      responses: { 200: json(PaymentOutcome, 'What the result did') },
+    }),
+    async (c) => c.json(await service.recordPayment(deps, { body: await c.req.json(), by: who(c) })),
   );
   registerSubscriptionReportRoutes(app, deps, auth);
   registerSubscriptionPages(app, deps);

@@ -39,6 +39,19 @@ export const PlanDefinition = z
     reminderDays: z.number().int().min(0).max(30).default(3),
     /** The messaging template of the reminder (needed when reminderDays > 0). */
     reminderTemplate: z.string().trim().min(1).max(200).nullable().default(null),
+    /** What a failed payment leads to. */
+    dunning: z
+      .strictObject({
+        /** Days from each failed attempt to the next: the default retries a day later, then every 3 days, 4 times. */
+        retryDays: z.array(z.number().int().min(1).max(30)).max(10).default([1, 3, 3, 3]),
+        /** After the last retry fails: skip the delivery (and go on), pause, or cancel. */
+        finalAction: z.enum(['skip', 'pause', 'cancel']).default('cancel'),
+        /** How long a final pause lasts. */
+        pauseDays: z.number().int().min(1).max(365).default(30),
+        /** The message to the customer after each failed attempt (a messaging template; null: none). */
+        template: z.string().trim().min(1).max(200).nullable().default(null),
+      })
+      .default({ retryDays: [1, 3, 3, 3], finalAction: 'cancel', pauseDays: 30, template: null }),
   })
   .superRefine((d, ctx) => {
     if (d.reminderDays > 0 && d.reminderTemplate === null)
@@ -193,3 +206,70 @@ export const SubscriptionListQuery = z
 
 export const SubscriptionPage = page(Subscription, 'SubscriptionPage');
 export type SubscriptionPage = z.infer<typeof SubscriptionPage>;
+
+/** `POST /v1/subscription-payments`: the payment system's result of one attempt. */
+export const PaymentResult = z
+  .strictObject({
+    key: z
+      .string()
+      .trim()
+      .min(1, 'is required')
+      .openapi({ description: 'the attempt key, `sub-<id>-<cycle>-<attempt>`' }),
+    result: z.enum(['succeeded', 'failed'], { error: 'succeeded or failed' }),
+    reason: z
+      .string()
+      .trim()
+      .max(500)
+      .optional()
+      .openapi({ description: 'why it failed (card declined, …)' }),
+    reference: z
+      .string()
+      .trim()
+      .max(200)
+      .optional()
+      .openapi({ description: "the payment system's reference" }),
+  })
+  .openapi('SubscriptionPaymentResult');
+
+export const Payment = z
+  .object({
+    key: z.string(),
+    subscription: z.string(),
+    cycle: z.number().int(),
+    attempt: z.number().int(),
+    customer: z.string(),
+    order: z.string(),
+    amountMinor: z.number().int(),
+    currency: z.string(),
+    dueAt: z.string(),
+    status: z.enum(['due', 'succeeded', 'failed', 'void']),
+    reason: z.string().nullable(),
+    reference: z.string().nullable(),
+    answeredAt: z.string().nullable(),
+  })
+  .openapi('SubscriptionPayment');
+export type Payment = z.infer<typeof Payment>;
+
+export const PaymentListQuery = z
+  .object({
+    ...PageQuery,
+    status: z
+      .enum(['due', 'succeeded', 'failed', 'void'])
+      .optional()
+      .openapi({ description: 'due: the attempts whose time has come, to charge now' }),
+    subscription: z.string().optional(),
+  })
+  .openapi('SubscriptionPaymentListQuery');
+
+export const PaymentPage = page(Payment, 'SubscriptionPaymentPage');
+export type PaymentPage = z.infer<typeof PaymentPage>;
+
+export const PaymentOutcome = z
+  .object({
+    payment: Payment,
+    recorded: z.boolean().openapi({ description: 'false: this result was recorded before (a replay)' }),
+    next: Payment.nullable().openapi({ description: 'the retry this failure scheduled' }),
+    subscription: z.object({ id: z.string(), status: z.string() }),
+  })
+  .openapi('SubscriptionPaymentOutcome');
+export type PaymentOutcome = z.infer<typeof PaymentOutcome>;

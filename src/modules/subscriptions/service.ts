@@ -19,15 +19,20 @@ import type { Queryable } from '../../storage/port.js';
 import { customersByShopIds } from '../customers/repository.js';
 import { mergeRows } from '../ingest/service.js';
 import { getTemplate, notifyDelivery, queueSendTo, templateForSend } from '../messaging/service.js';
-import { orderRows } from '../orders/service.js';
+import { orderRows, setOrderStatusIn } from '../orders/service.js';
 import { getStore } from '../settings/service.js';
 import * as repo from './repository.js';
 import {
   CreateSubscription,
+  PaymentListQuery,
+  PaymentResult,
   PlanDefinition,
   PlanName,
   SubscriptionAction,
   SubscriptionListQuery,
+  type Payment,
+  type PaymentOutcome,
+  type PaymentPage,
   type Plan,
   type Subscription,
   type SubscriptionDetail,
@@ -97,14 +102,16 @@ export async function savePlan(ctx: ModuleContext, { body }: { body: unknown }):
       throw new AppError('validation', `no product with sku '${sku}'`, {
         where: { field: `products[${i}]` },
       });
-  if (d.reminderTemplate !== null)
-    await getTemplate(ctx, { name: d.reminderTemplate }).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'not_found')
-        throw new AppError('validation', `no template named '${d.reminderTemplate}'`, {
-          where: { field: 'reminderTemplate' },
-        });
-      throw err;
-    });
+  for (const [name, field] of [
+    [d.reminderTemplate, 'reminderTemplate'],
+    [d.dunning.template, 'dunning.template'],
+  ] as const)
+    if (name !== null)
+      await getTemplate(ctx, { name }).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found')
+          throw new AppError('validation', `no template named '${name}'`, { where: { field } });
+        throw err;
+      });
   await ctx.db.transaction((tx) =>
     repo.savePlan(tx, { name: d.name, definition: JSON.stringify(d), now: ctx.clock.now() }),
   );
@@ -390,15 +397,13 @@ export async function actOnSubscription(
   const live = r.status === 'active' || r.status === 'past_due';
   switch (a.action) {
     case 'skip': {
-      if (r.status !== 'active')
-        throw refuse(`only an active subscription skips a delivery (this one is ${r.status})`);
+      if (!live) throw refuse(`only an active subscription skips a delivery (this one is ${r.status})`);
       set = { next_cycle: n + 1, ...scheduleOf(r, anchorOf(r), n + 1, d.reminderDays) };
       detail = { skipped: localDate(r.next_at!, zone), next: localDate(set.next_at!, zone) };
       break;
     }
     case 'reschedule': {
-      if (r.status !== 'active')
-        throw refuse(`only an active subscription is rescheduled (this one is ${r.status})`);
+      if (!live) throw refuse(`only an active subscription is rescheduled (this one is ${r.status})`);
       const date = futureDate(ctx, a.date, zone, 'date');
       const anchor = { date, cycle: n, localTime: r.local_time };
       set = { anchor_date: date, anchor_cycle: n, ...scheduleOf(r, anchor, n, d.reminderDays) };
@@ -666,6 +671,18 @@ async function renewCycle(ctx: ModuleContext, r: repo.SubscriptionDbRow, d: Plan
           },
           by: 'schedule',
         });
+        // The order's first payment attempt, due at once (docs/subscriptions.md#payments).
+        await repo.insertPayment(tx, {
+          subscriptionId: r.subscription_id,
+          cycle: n,
+          attempt: 1,
+          customerId: r.customer_id,
+          orderExternalId: external,
+          amountMinor: r.unit_price_minor * r.quantity,
+          currency: r.currency,
+          dueAt,
+          now,
+        });
       },
     });
     return 'order' as const;
@@ -679,7 +696,13 @@ async function renewCycle(ctx: ModuleContext, r: repo.SubscriptionDbRow, d: Plan
 /** The reminder of the next delivery: one message per subscription and cycle, the cycle recorded with it. */
 async function remind(ctx: ModuleContext, id: number, plans: Map<number, PlanDefinition>): Promise<boolean> {
   const r = await repo.subscriptionById(ctx.db, id);
-  if (!r || r.status !== 'active' || r.reminded_cycle >= r.next_cycle || r.next_at === null) return false;
+  if (
+    !r ||
+    (r.status !== 'active' && r.status !== 'past_due') ||
+    r.reminded_cycle >= r.next_cycle ||
+    !r.next_at
+  )
+    return false;
   const d = plans.get(r.plan_id)!;
   const now = ctx.clock.now();
   const template = d.reminderTemplate === null ? null : await templateForSend(ctx, d.reminderTemplate);
@@ -730,4 +753,247 @@ async function remind(ctx: ModuleContext, id: number, plans: Map<number, PlanDef
     });
     return true;
   });
+}
+
+// ---- payments and dunning ---------------------------------------------------------------------------
+
+const paymentOut = (p: repo.PaymentDbRow): Payment => ({
+  key: p.payment_key,
+  subscription: String(p.subscription_id),
+  cycle: p.cycle,
+  attempt: p.attempt,
+  customer: p.external_id,
+  order: p.order_external_id,
+  amountMinor: p.amount_minor,
+  currency: p.currency,
+  dueAt: p.due_at.toISOString(),
+  status: p.status,
+  reason: p.reason,
+  reference: p.reference,
+  answeredAt: p.answered_at?.toISOString() ?? null,
+});
+
+/**
+ * `GET /v1/subscription-payments?status=due`: the payment attempts (by key); `due` — those whose time
+ * has come and have no result yet: what the store's payment system charges now.
+ */
+export async function listPayments(
+  ctx: ModuleContext,
+  { query }: { query: Record<string, unknown> },
+): Promise<PaymentPage> {
+  const q = parseInput(PaymentListQuery, query, 'query');
+  let after: string | undefined;
+  if (q.cursor) {
+    after = decodeCursor(q.cursor, (v): v is string => typeof v === 'string' && v.length > 0);
+    if (after === undefined)
+      throw new AppError('validation', 'invalid cursor: pass the nextCursor of the previous page', {
+        where: { field: 'cursor' },
+      });
+  }
+  const rows = await repo.listPayments(ctx.db, {
+    status: q.status,
+    dueBy: q.status === 'due' ? ctx.clock.now() : undefined,
+    subscriptionId: q.subscription === undefined ? undefined : idOf(q.subscription),
+    after,
+    limit: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  return {
+    data: page.map(paymentOut),
+    nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!.payment_key) : null,
+  };
+}
+
+class Retry extends Error {}
+
+/** A result posted for an attempt that has one: the same is a replay (nothing written), another a 409. */
+async function replayOf(
+  ctx: ModuleContext,
+  p: repo.PaymentDbRow,
+  result: 'succeeded' | 'failed',
+): Promise<PaymentOutcome> {
+  if (p.status !== result)
+    throw new AppError(
+      'conflict',
+      `payment attempt '${p.payment_key}' is ${p.status === 'void' ? 'void (no longer charged)' : `recorded as ${p.status}`} already`,
+      { where: { field: 'result' } },
+    );
+  const sub = await subscriptionRow(ctx.db, p.subscription_id);
+  return {
+    payment: paymentOut(p),
+    recorded: false,
+    next: null,
+    subscription: { id: String(sub.subscription_id), status: sub.status },
+  };
+}
+
+/**
+ * `POST /v1/subscription-payments`: the payment system's result of one attempt, recorded once (a
+ * compare-and-set on the attempt; the same result posted again answers `recorded: false`, another one
+ * is a 409). In the same transaction:
+ * - succeeded: the order is paid; a past-due subscription is active again;
+ * - failed, retries left: the next attempt is written, due the plan's `retryDays` later (keyed by
+ *   subscription, cycle and attempt: once), the subscription is past due, and the customer gets the
+ *   dunning message (once per attempt) when the plan names one;
+ * - failed, the last retry: the order is failed (no sale) and the plan's final action is taken — skip
+ *   (the subscription goes on with its next delivery), pause (for `pauseDays`) or cancel (reason
+ *   `payment_failed`).
+ */
+export async function recordPayment(
+  ctx: ModuleContext,
+  { body, by }: { body: unknown; by: string | null },
+): Promise<PaymentOutcome> {
+  const input = parseInput(PaymentResult, body, 'body');
+  for (let round = 0; ; round++) {
+    try {
+      return await recordPaymentOnce(ctx, input, by);
+    } catch (err) {
+      // The subscription moved meanwhile (a renewal, an action): read it again and redo the whole.
+      if (err instanceof Retry && round < 4) continue;
+      if (err instanceof Retry)
+        throw new AppError('conflict', 'the subscription keeps changing: retry the result');
+      throw err;
+    }
+  }
+}
+
+async function recordPaymentOnce(
+  ctx: ModuleContext,
+  input: { key: string; result: 'succeeded' | 'failed'; reason?: string; reference?: string },
+  by: string | null,
+): Promise<PaymentOutcome> {
+  const p = await repo.paymentByKey(ctx.db, input.key);
+  if (!p) throw new AppError('not_found', `no payment attempt '${input.key}'`, { where: { field: 'key' } });
+  if (p.status !== 'due') return replayOf(ctx, p, input.result);
+  const r = await subscriptionRow(ctx.db, p.subscription_id);
+  const d = definitionOf((await repo.listPlans(ctx.db)).find((x) => x.plan_id === r.plan_id)!);
+  const dunning = d.dunning;
+  const template =
+    input.result === 'failed' && dunning.template !== null
+      ? await templateForSend(ctx, dunning.template)
+      : null;
+  const now = ctx.clock.now();
+  const last = p.attempt > dunning.retryDays.length;
+  const result = await ctx.db.transaction(async (tx) => {
+    if (
+      !(await repo.answerPayment(tx, {
+        key: p.payment_key,
+        status: input.result,
+        reason: input.reason ?? null,
+        reference: input.reference ?? null,
+        now,
+      }))
+    )
+      return null; // another post recorded it first
+    let set: repo.SubscriptionChange | null = null;
+    let type: string;
+    let detail: Record<string, unknown> = {
+      key: p.payment_key,
+      attempt: p.attempt,
+      ...(input.reason ? { reason: input.reason } : {}),
+    };
+    let next: { dueAt: Date } | null = null;
+    if (input.result === 'succeeded') {
+      await setOrderStatusIn(tx, p.order_external_id, 'paid');
+      type = 'payment_succeeded';
+      if (r.status === 'past_due') set = { status: 'active' };
+    } else if (!last) {
+      const dueAt = new Date(now.getTime() + dunning.retryDays[p.attempt - 1]! * 86_400_000);
+      await repo.insertPayment(tx, {
+        subscriptionId: p.subscription_id,
+        cycle: p.cycle,
+        attempt: p.attempt + 1,
+        customerId: p.customer_id,
+        orderExternalId: p.order_external_id,
+        amountMinor: p.amount_minor,
+        currency: p.currency,
+        dueAt,
+        now,
+      });
+      next = { dueAt };
+      type = 'payment_failed';
+      detail = { ...detail, nextAttemptAt: dueAt.toISOString() };
+      if (r.status === 'active') set = { status: 'past_due' };
+      if (template)
+        await queueSendTo(ctx, tx, {
+          template,
+          source: `subscription:${p.subscription_id}`,
+          step: 'dunning',
+          occurrence: `cycle-${p.cycle}-attempt-${p.attempt}`,
+          recipients: [
+            {
+              customerId: p.customer_id,
+              variables: {
+                subscription: {
+                  id: String(p.subscription_id),
+                  plan: d.title,
+                  title: r.title ?? r.sku,
+                  amount: formatMinor(p.amount_minor, minorDigits(p.currency)),
+                  currency: p.currency,
+                  attempt: p.attempt,
+                  next_attempt_date: localDate(dueAt, r.time_zone),
+                },
+              },
+            },
+          ],
+        });
+    } else {
+      await setOrderStatusIn(tx, p.order_external_id, 'failed');
+      type = 'dunning_exhausted';
+      detail = { ...detail, finalAction: dunning.finalAction };
+      if (dunning.finalAction === 'skip') {
+        if (r.status === 'past_due') set = { status: 'active' };
+      } else if (dunning.finalAction === 'pause') {
+        if (r.status === 'active' || r.status === 'past_due') {
+          const until = localDate(new Date(now.getTime() + dunning.pauseDays * 86_400_000), r.time_zone);
+          set = {
+            status: 'paused',
+            paused_until: until,
+            next_at: localInstant(until, r.local_time, r.time_zone),
+            remind_at: null,
+          };
+          detail = { ...detail, pausedUntil: until };
+        }
+      } else if (r.status !== 'cancelled') {
+        set = {
+          status: 'cancelled',
+          next_at: null,
+          remind_at: null,
+          paused_until: null,
+          cancel_reason: 'payment_failed',
+          cancel_note: input.reason ?? null,
+          cancelled_at: now,
+        };
+      }
+    }
+    if (set && !(await repo.changeSubscription(tx, r.subscription_id, r.version, set, now)))
+      throw new Retry();
+    await repo.insertEvent(tx, {
+      subscriptionId: r.subscription_id,
+      customerId: r.customer_id,
+      at: now,
+      type,
+      cycle: p.cycle,
+      detail,
+      mrrMinor: set?.status !== undefined ? mrrAfter(r, set) : null,
+      by,
+    });
+    return { next, status: set?.status ?? r.status };
+  });
+  if (result === null) {
+    // Another post recorded it in between: the same result is a replay.
+    const again = (await repo.paymentByKey(ctx.db, input.key))!;
+    return replayOf(ctx, again, input.result);
+  }
+  if (template) notifyDelivery(ctx);
+  const after = (await repo.paymentByKey(ctx.db, input.key))!;
+  const nextRow = result.next
+    ? await repo.paymentByKey(ctx.db, `${p.order_external_id}-${p.attempt + 1}`)
+    : undefined;
+  return {
+    payment: paymentOut(after),
+    recorded: true,
+    next: nextRow ? paymentOut(nextRow) : null,
+    subscription: { id: String(p.subscription_id), status: result.status },
+  };
 }
