@@ -22,6 +22,10 @@ export const subscriptionsModule: RetainModule = {
       catchUp: 'skip',
     },
   ],
+  timeline: {
+    kinds: ['subscription'],
+    entries: async (db, q) => (await import('./repository.js')).subscriptionTimeline(db, q),
+  },
   customerHooks: {
     tables: ['subscriptions', 'subscription_events', 'subscription_orders', 'subscription_payments'],
     erase: async (tx, customerId, now) =>

@@ -182,6 +182,19 @@ describe.each(testEngines())('subscription payments on %s', (engine) => {
       bob.history.map((h) => h.type).filter((x) => x.startsWith('payment') || x === 'dunning_exhausted'),
     ).toEqual(['payment_failed', 'payment_failed', 'payment_failed', 'payment_failed', 'dunning_exhausted']);
     expect(await orderStatus(`sub-${ids.bob}-1`)).toBe('failed');
+    // The customer 360 tells it too (orders and reminders appear there as orders and messages).
+    const timeline = await call<{ data: { kind: string; detail: string; title: string }[] }>(
+      'GET',
+      '/v1/customers/bob/timeline?kinds=subscription',
+    );
+    expect(timeline.json.data.map((e) => e.detail)).toEqual([
+      'dunning_exhausted',
+      'payment_failed',
+      'payment_failed',
+      'payment_failed',
+      'payment_failed',
+      'created',
+    ]);
     const cat = await show(ids.cat);
     expect(cat).toMatchObject({ status: 'paused', pausedUntil: '2027-04-11' });
     const dan = await show(ids.dan);

@@ -1,3 +1,4 @@
+import { newestFirst, type TimelineEntry, type TimelineQuery } from '../../kit/timeline.js';
 import type { Queryable, SqlValue } from '../../storage/port.js';
 
 /** The SQL of subscriptions (docs/subscriptions.md), and only that. */
@@ -493,4 +494,48 @@ export async function listPayments(
     params,
   );
   return rows.map(paymentOut);
+}
+
+/**
+ * Timeline source (customer 360): what happened to the customer's subscriptions — created, skipped,
+ * rescheduled, paused, resumed, quantity, swapped, cancelled, reactivated, payments and dunning (the
+ * orders and reminders are on the timeline as orders and messages already).
+ */
+export async function subscriptionTimeline(db: Queryable, q: TimelineQuery): Promise<TimelineEntry[]> {
+  const params: SqlValue[] = [q.customerId];
+  const rows = await db.query<{
+    event_id: number;
+    subscription_id: number;
+    at: Date;
+    type: string;
+    cycle: number | null;
+    detail: string | null;
+    changed_by: string | null;
+    plan: string;
+    sku: string;
+  }>(
+    `SELECT * FROM (
+       SELECT e.event_id, e.subscription_id, e.happened_at AS at, e.type, e.cycle, e.detail, e.changed_by,
+         p.name AS plan, s.sku
+       FROM subscription_events e JOIN subscriptions s ON s.subscription_id = e.subscription_id
+       JOIN subscription_plans p ON p.plan_id = s.plan_id
+       WHERE e.customer_id = $1 AND e.type NOT IN ('order', 'reminded')
+     ) t ${newestFirst(q, params)}`,
+    params,
+  );
+  return rows.map((r) => ({
+    at: r.at,
+    kind: 'subscription',
+    ref: `${r.subscription_id}.${r.event_id}`,
+    title: `subscription ${r.subscription_id} (${r.plan}, ${r.sku}): ${r.type.replace(/_/g, ' ')}`,
+    detail: r.type,
+    properties: {
+      subscription: String(r.subscription_id),
+      plan: r.plan,
+      type: r.type,
+      cycle: r.cycle,
+      by: r.changed_by,
+      ...(r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {}),
+    },
+  }));
 }
