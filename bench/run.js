@@ -26,6 +26,7 @@ const benches = {
   loyalty: 'bench/loyalty.mjs',
   'loyalty-demo': 'bench/loyalty-demo.mjs',
   flows: 'bench/flows.mjs',
+  subscriptions: 'bench/subscriptions.mjs',
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 if (!existsSync(join(root, 'dist/bundle/main.cjs'))) {

@@ -282,6 +282,9 @@ describe.each(testEngines())('subscriptions over two years on %s', (engine) => {
       `SELECT CAST(COUNT(*) AS INTEGER) AS n, CAST(COUNT(DISTINCT send_key) AS INTEGER) AS keys FROM message_sends`,
     );
     expect(reminders!.n).toBe(reminders!.keys);
+    // Each reminder carries the customer's own page of the subscription (a signed link).
+    const [v] = await db.query<{ variables: string }>(`SELECT variables FROM message_sends LIMIT 1`);
+    expect(JSON.parse(v!.variables).subscription.manage_url).toMatch(/^https:\/\/shop\.test\/r\/m\/[0-9a-z]+\./);
     const monthlyOrders = orders.filter((o) => o.customer !== 'bob').length;
     expect(reminders!.n).toBe(monthlyOrders - 1 + 1);
 

@@ -21,6 +21,7 @@ import { mergeRows } from '../ingest/service.js';
 import { getTemplate, notifyDelivery, queueSendTo, templateForSend } from '../messaging/service.js';
 import { orderRows, setOrderStatusIn } from '../orders/service.js';
 import { getStore } from '../settings/service.js';
+import { manageUrl } from './links.js';
 import * as repo from './repository.js';
 import {
   CreateSubscription,
@@ -91,7 +92,7 @@ async function sellable(ctx: ModuleContext, d: PlanDefinition, sku: string, fiel
 }
 
 /** The subscription price of one unit: the one-off price less the plan's discount, to the nearest minor unit. */
-const discounted = (priceMinor: number, d: PlanDefinition) =>
+export const discounted = (priceMinor: number, d: Pick<PlanDefinition, 'discountPercent'>) =>
   Math.round((priceMinor * (100 - d.discountPercent)) / 100);
 
 /** `PUT /v1/subscription-plans`: a new plan or its new definition (subscriptions keep their terms). */
@@ -380,12 +381,27 @@ const refuse = (message: string, field = 'action') => new AppError('conflict', m
  */
 export async function actOnSubscription(
   ctx: ModuleContext,
-  { id, body, by }: { id: string | number; body: unknown; by: string | null },
+  {
+    id,
+    body,
+    by,
+    expectedVersion,
+  }: {
+    id: string | number;
+    body: unknown;
+    by: string | null;
+    /** The version the caller saw (the customer's page): another is a 409 on `version`, nothing written. */
+    expectedVersion?: number;
+  },
 ): Promise<SubscriptionDetail> {
   const parsed = SubscriptionAction.safeParse(body);
   if (!parsed.success) throw validationError(parsed.error, 'body');
   const a = parsed.data;
   const r = await subscriptionRow(ctx.db, idOf(id));
+  if (expectedVersion !== undefined && r.version !== expectedVersion)
+    throw new AppError('conflict', 'the subscription changed since it was shown: read it again', {
+      where: { field: 'version' },
+    });
   const plan = (await repo.listPlans(ctx.db)).find((p) => p.plan_id === r.plan_id)!;
   const d = definitionOf(plan);
   const now = ctx.clock.now();
@@ -707,6 +723,8 @@ async function remind(ctx: ModuleContext, id: number, plans: Map<number, PlanDef
   const now = ctx.clock.now();
   const template = d.reminderTemplate === null ? null : await templateForSend(ctx, d.reminderTemplate);
   const digits = minorDigits(r.currency);
+  // Before the transaction: the first link of a store writes its secret.
+  const manage = template ? await manageUrl(ctx, r.subscription_id) : null;
   return ctx.db.transaction(async (tx) => {
     if (
       !(await repo.changeSubscription(
@@ -737,6 +755,7 @@ async function remind(ctx: ModuleContext, id: number, plans: Map<number, PlanDef
                 amount: formatMinor(r.unit_price_minor * r.quantity, digits),
                 currency: r.currency,
                 delivery_date: localDate(r.next_at!, r.time_zone),
+                manage_url: manage,
               },
             },
           },
