@@ -284,7 +284,9 @@ describe.each(testEngines())('subscriptions over two years on %s', (engine) => {
     expect(reminders!.n).toBe(reminders!.keys);
     // Each reminder carries the customer's own page of the subscription (a signed link).
     const [v] = await db.query<{ variables: string }>(`SELECT variables FROM message_sends LIMIT 1`);
-    expect(JSON.parse(v!.variables).subscription.manage_url).toMatch(/^https:\/\/shop\.test\/r\/m\/[0-9a-z]+\./);
+    expect(JSON.parse(v!.variables).subscription.manage_url).toMatch(
+      /^https:\/\/shop\.test\/r\/m\/[0-9a-z]+\./,
+    );
     const monthlyOrders = orders.filter((o) => o.customer !== 'bob').length;
     expect(reminders!.n).toBe(monthlyOrders - 1 + 1);
 
