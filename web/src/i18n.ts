@@ -17,6 +17,7 @@ import campaigns from './locales/campaigns';
 import flows from './locales/flows';
 import surveys from './locales/surveys';
 import tasks from './locales/tasks';
+import subscriptions from './locales/subscriptions';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -41,6 +42,7 @@ const PARTS = [
   flows,
   surveys,
   tasks,
+  subscriptions,
 ];
 
 type Tree = { [key: string]: string | Tree };

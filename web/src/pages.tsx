@@ -29,6 +29,15 @@ const FlowPage = lazy(() => import('./pages/FlowsDetail').then((m) => ({ default
 const SurveysPage = lazy(() => import('./pages/Surveys').then((m) => ({ default: m.SurveysPage })));
 const SurveyNewPage = lazy(() => import('./pages/SurveysNew').then((m) => ({ default: m.SurveyNewPage })));
 const SurveyPage = lazy(() => import('./pages/SurveysDetail').then((m) => ({ default: m.SurveyPage })));
+const SubscriptionsPage = lazy(() =>
+  import('./pages/Subscriptions').then((m) => ({ default: m.SubscriptionsPage })),
+);
+const SubscriptionNewPage = lazy(() =>
+  import('./pages/SubscriptionsNew').then((m) => ({ default: m.SubscriptionNewPage })),
+);
+const SubscriptionPage = lazy(() =>
+  import('./pages/SubscriptionDetail').then((m) => ({ default: m.SubscriptionPage })),
+);
 const TasksPage = lazy(() => import('./pages/Tasks').then((m) => ({ default: m.TasksPage })));
 const TaskPage = lazy(() => import('./pages/TaskDetail').then((m) => ({ default: m.TaskPage })));
 
@@ -66,6 +75,10 @@ export const PAGES: PageEntry[] = [
   { path: 'loyalty', element: <LoyaltyPage />, nav: 'nav.loyalty' },
   { path: 'loyalty/program', element: <LoyaltyPage view="program" /> },
   { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },
+  { path: 'subscriptions', element: <SubscriptionsPage />, nav: 'nav.subscriptions' },
+  { path: 'subscriptions/plans', element: <SubscriptionsPage view="plans" /> },
+  { path: 'subscriptions/new', element: <SubscriptionNewPage /> },
+  { path: 'subscriptions/:id', element: <SubscriptionPage /> },
   { path: 'surveys', element: <SurveysPage />, nav: 'nav.surveys' },
   { path: 'surveys/new', element: <SurveyNewPage /> },
   { path: 'surveys/:name', element: <SurveyPage /> },

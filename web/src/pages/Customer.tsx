@@ -8,6 +8,7 @@ import { ClvRun } from '../components/ClvRun';
 import { Status } from '../components/Status';
 import { fmt } from '../format';
 import { day, nameOf, type CustomerScores, type ScoresContext } from './Customers';
+import { CustomerSubscriptions } from './SubscriptionsCommon';
 
 /** `GET /v1/customers/{id}`. */
 interface Customer {
@@ -226,6 +227,8 @@ export function CustomerPage() {
           <Link to={`/loyalty/members/${encodeURIComponent(id)}`}>{t('customer.loyaltyOpen')}</Link>
         </p>
       )}
+
+      <CustomerSubscriptions customer={id} />
 
       <h2 id="messages-title">{t('customer.messages')}</h2>
       {messages.error instanceof ApiError && messages.error.status === 403 ? (
