@@ -26,6 +26,8 @@ const IdParam = z.object({ id: z.string().openapi({ description: 'the subscripti
 /** The subscriptions API (docs/subscriptions.md). */
 export function registerSubscriptionRoutes(app: RetainApp, deps: ServerDeps, auth: Auth): void {
   const who = (c: { get(k: 'principal'): { id: string } | undefined }) => c.get('principal')?.id ?? null;
+  // First: `/v1/subscriptions/report` before `/v1/subscriptions/:id` (routes match in order).
+  registerSubscriptionReportRoutes(app, deps, auth);
 
   app.get(
     '/v1/subscription-plans',
@@ -160,6 +162,5 @@ export function registerSubscriptionRoutes(app: RetainApp, deps: ServerDeps, aut
     }),
     async (c) => c.json(await service.recordPayment(deps, { body: await c.req.json(), by: who(c) })),
   );
-  registerSubscriptionReportRoutes(app, deps, auth);
   registerSubscriptionPages(app, deps);
 }
