@@ -118,6 +118,17 @@ describe.each(testEngines())('the hand-over on %s', (engine) => {
     // The dead run's claim was not counted as an attempt.
     expect(row!.attempts).toBe(1);
   });
+});
+
+/** The adapter's own behaviour: no database, so once rather than per engine. */
+describe('the SMTP hand-over', () => {
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterAll(async () => sink?.close());
+  const channel = () =>
+    emailChannel({ host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.test>', timeoutMs: 10_000 });
 
   it('the SMTP session waits before the end of DATA; a refused hand-over leaves nothing at the server', async () => {
     const email = channel();
