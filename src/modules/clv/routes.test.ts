@@ -139,7 +139,9 @@ describe.each(testEngines())('CLV over HTTP on %s', (engine) => {
     const clvs = byClv.json.data.map((r: { clv: number }) => r.clv);
     expect(clvs).toEqual([...clvs].sort((a, b) => b - a));
 
-    const csv = await t.call('GET', '/v1/clv/predictions?format=csv', { role: 'agent' });
+    // The file is an export: agents read predictions, not the whole list of contacts.
+    expect((await t.call('GET', '/v1/clv/predictions?format=csv', { role: 'agent' })).status).toBe(403);
+    const csv = await t.call('GET', '/v1/clv/predictions?format=csv', { role: 'analyst' });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toBe(

@@ -20,7 +20,7 @@ import { RUN_SORTS } from './repository.js';
 import { customerPrediction } from '../customers/service.js';
 import type { Job } from '../jobs/schema.js';
 import { AppError } from '../../shared/errors.js';
-import type { Auth } from '../../kit/http/auth.js';
+import { ROLE_PERMISSIONS, type Auth } from '../../kit/http/auth.js';
 import { parseInput } from '../../kit/http/input.js';
 import type { RetainApp, ServerDeps } from '../../kit/http/context.js';
 import { documented, json } from '../../kit/http/openapi.js';
@@ -180,7 +180,7 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
       path: '/v1/clv/predictions',
       tags,
       summary:
-        "The latest run's predictions per customer, by churn risk (or another sort); CSV with format=csv",
+        "The latest run's predictions per customer, by churn risk (or another sort); CSV with format=csv (the export permission)",
       description:
         'JSON: the first `limit` predictions in `sort` order (ties by customer insertion order) and the `total`. `format=csv`: every prediction of the run as a file — customer_id,email,first_name,last_name,p_alive,churn_risk,expected_purchases,clv,expected_spend,next_order_date (money in major units of the store currency, empty where unknown). 404 before the first run.',
       request: { query: RunPredictionsQuery },
@@ -209,6 +209,12 @@ export function registerClvRoutes(app: RetainApp, deps: ServerDeps, auth: Auth):
     async (c) => {
       const q = parseInput(RunPredictionsQuery, c.req.query(), 'query');
       if (q.format === 'json') return c.json((await latestRunPredictions(deps, q)).body);
+      // The file is every customer's contact details at once: an export (agents read customers one by one).
+      const role = c.get('principal')?.role;
+      if (!role || !ROLE_PERMISSIONS[role].includes('export'))
+        throw new AppError('forbidden', 'format=csv is an export: it needs the export permission', {
+          where: { field: 'format' },
+        });
       const { csv, filename } = await latestRunPredictionsCsv(deps, q);
       return c.body(csv, 200, {
         'content-type': 'text/csv; charset=utf-8',

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, ApiError } from '../api';
+import { api, ApiError, type Me } from '../api';
 import { ClvRun } from '../components/ClvRun';
 import type { FrequencyBucket } from '../components/PredictionValidationChart';
 import { Status } from '../components/Status';
@@ -466,6 +466,9 @@ function ChurnList({ lang }: { lang: string }) {
     queryKey: ['clv-predictions', 'churnRisk', CHURN_LIST],
     queryFn: () => api<RunPredictions>(`/v1/clv/predictions?sort=churnRisk&limit=${CHURN_LIST}`),
   });
+  // The file is an export (every customer's contact details): the roles holding `export` only.
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('/v1/session') });
+  const canExport = me.data?.role === 'admin' || me.data?.role === 'analyst';
   return (
     <>
       <h2 id="churn-title">{t('predictions.churnList')}</h2>
@@ -481,9 +484,11 @@ function ChurnList({ lang }: { lang: string }) {
                 total: fmt.int(lang, list.data.total),
               })}
             </span>
-            <a className="button" href="/v1/clv/predictions?format=csv&sort=churnRisk" download>
-              {t('predictions.download', { total: fmt.int(lang, list.data.total) })}
-            </a>
+            {canExport ? (
+              <a className="button" href="/v1/clv/predictions?format=csv&sort=churnRisk" download>
+                {t('predictions.download', { total: fmt.int(lang, list.data.total) })}
+              </a>
+            ) : null}
           </p>
           <table className="data" aria-labelledby="churn-title" data-testid="churn-list">
             <thead>
