@@ -9,7 +9,17 @@ const en = {
     submit: 'Log in',
     failed: 'Log-in failed: {{message}}',
   },
-  common: { loading: 'Loading…', error: 'Something went wrong: {{message}}', retry: 'Try again' },
+  common: {
+    loading: 'Loading…',
+    error: 'Something went wrong: {{message}}',
+    retry: 'Try again',
+    /** The JSON editor of a definition (components/JsonEditor.tsx): flows, surveys, subscription plans. */
+    jsonEditor: {
+      badJson: 'This is not JSON: {{message}}',
+      line: 'line {{line}}',
+      show: 'Show {{path}} in the editor',
+    },
+  },
 };
 
 export default {
@@ -24,7 +34,16 @@ export default {
       submit: 'Увійти',
       failed: 'Не вдалося увійти: {{message}}',
     },
-    common: { loading: 'Завантаження…', error: 'Щось пішло не так: {{message}}', retry: 'Спробувати ще' },
+    common: {
+      loading: 'Завантаження…',
+      error: 'Щось пішло не так: {{message}}',
+      retry: 'Спробувати ще',
+      jsonEditor: {
+        badJson: 'Це не JSON: {{message}}',
+        line: 'рядок {{line}}',
+        show: 'Показати {{path}} у редакторі',
+      },
+    },
   } satisfies typeof en,
   ru: {
     appName: 'Retain',
@@ -36,6 +55,15 @@ export default {
       submit: 'Войти',
       failed: 'Не удалось войти: {{message}}',
     },
-    common: { loading: 'Загрузка…', error: 'Что-то пошло не так: {{message}}', retry: 'Повторить' },
+    common: {
+      loading: 'Загрузка…',
+      error: 'Что-то пошло не так: {{message}}',
+      retry: 'Повторить',
+      jsonEditor: {
+        badJson: 'Это не JSON: {{message}}',
+        line: 'строка {{line}}',
+        show: 'Показать {{path}} в редакторе',
+      },
+    },
   } satisfies typeof en,
 };

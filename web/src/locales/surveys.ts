@@ -189,13 +189,10 @@ const en = {
       help: 'Kind, throttle, expiry, the low-score rule, follow-up and wording, as in docs/surveys.md. Saving also saves the invitation template {{template}}.',
       save: 'Save',
       saved: 'Saved.',
-      badJson: 'This is not JSON: {{message}}',
       nameFixed: 'The name is {{name}} and stays so: to make another survey, use New survey.',
       needsName: 'The definition needs a "name": lower-case letters, digits and hyphens.',
       taken: 'There is a survey named {{name}} already: open it to edit it.',
       errors: 'What the definition needs',
-      line: 'line {{line}}',
-      show: 'Show {{path}} in the editor',
       json: 'The definition as JSON',
     },
     newSurvey: {
@@ -400,14 +397,11 @@ export default {
         help: 'Тип, обмеження частоти, термін дії, правило низької оцінки, повторне опитування й формулювання, як у docs/surveys.md. Збереження зберігає й шаблон запрошення {{template}}.',
         save: 'Зберегти',
         saved: 'Збережено.',
-        badJson: 'Це не JSON: {{message}}',
         nameFixed:
           'Назва — {{name}}, і вона не змінюється: щоб створити інше опитування, скористайтеся «Нове опитування».',
         needsName: 'Визначенню потрібна "name": малі латинські літери, цифри й дефіси.',
         taken: 'Опитування з назвою {{name}} уже є: відкрийте його, щоб змінити.',
         errors: 'Чого бракує визначенню',
-        line: 'рядок {{line}}',
-        show: 'Показати {{path}} у редакторі',
         json: 'Визначення як JSON',
       },
       newSurvey: {
@@ -608,14 +602,11 @@ export default {
         help: 'Тип, ограничение частоты, срок действия, правило низкой оценки, повторный опрос и формулировки, как в docs/surveys.md. Сохранение сохраняет и шаблон приглашения {{template}}.',
         save: 'Сохранить',
         saved: 'Сохранено.',
-        badJson: 'Это не JSON: {{message}}',
         nameFixed:
           'Название — {{name}}, и оно не меняется: чтобы создать другой опрос, воспользуйтесь «Новый опрос».',
         needsName: 'Определению нужно "name": строчные латинские буквы, цифры и дефисы.',
         taken: 'Опрос с названием {{name}} уже есть: откройте его, чтобы изменить.',
         errors: 'Чего не хватает определению',
-        line: 'строка {{line}}',
-        show: 'Показать {{path}} в редакторе',
         json: 'Определение как JSON',
       },
       newSurvey: {

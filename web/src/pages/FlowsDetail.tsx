@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, ApiError } from '../api';
+import { DefinitionSection } from '../components/JsonEditor';
 import { Status } from '../components/Status';
 import { campaignFormat, useStoreInfo, type CampaignFormat } from './CampaignCommon';
 import {
@@ -74,36 +75,30 @@ function FlowView({ name }: { name: string }) {
           <SimulatePanel name={x.name} f={f} />
           <FlowReportView name={x.name} timeZone={store.timeZone} />
           <Versions flow={x} f={f} />
-          {write ? (
-            <section aria-labelledby="editor-title">
-              <h2 id="editor-title">{t('flows.editor.title')}</h2>
+          <DefinitionSection
+            write={write}
+            id="flow"
+            title={t('flows.editor.title')}
+            note={
               <p className="callout" role="note" data-testid="in-flight-note">
                 {t('flows.editor.inFlight')}
               </p>
-              {saved !== null ? (
-                <p role="status" data-testid="flow-saved">
-                  {t('flows.editor.saved', { version: saved })}
-                </p>
-              ) : null}
-              <FlowEditor
-                key={x.version}
-                initial={JSON.stringify(x.definition, null, 2)}
-                name={x.name}
-                title={t('flows.editor.title')}
-                label={t('flows.editor.label')}
-                help={t('flows.editor.help', { next: x.version + 1 })}
-                save={t('flows.editor.save')}
-                onSaved={(saved) => setSaved(saved.version)}
-              />
-            </section>
-          ) : (
-            <details>
-              <summary>{t('flows.def.json')}</summary>
-              <pre data-testid="flow-json" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-                {JSON.stringify(x.definition, null, 2)}
-              </pre>
-            </details>
-          )}
+            }
+            saved={saved !== null ? t('flows.editor.saved', { version: saved }) : null}
+            json={t('flows.def.json')}
+            definition={x.definition}
+          >
+            <FlowEditor
+              key={x.version}
+              initial={JSON.stringify(x.definition, null, 2)}
+              name={x.name}
+              title={t('flows.editor.title')}
+              label={t('flows.editor.label')}
+              help={t('flows.editor.help', { next: x.version + 1 })}
+              save={t('flows.editor.save')}
+              onSaved={(saved) => setSaved(saved.version)}
+            />
+          </DefinitionSection>
         </>
       )}
     </section>

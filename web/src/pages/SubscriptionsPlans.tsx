@@ -1,10 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
+import { JsonEditor } from '../components/JsonEditor';
 import { Status } from '../components/Status';
-import { campaignFormat, errorsByPath } from './CampaignCommon';
-import { locatePath } from './FlowsCommon';
+import { campaignFormat } from './CampaignCommon';
 import {
   planPath,
   PlanStatusBadge,
@@ -41,7 +41,8 @@ const refresh = (queries: ReturnType<typeof useQueryClient>) =>
  * The plans (`GET /v1/subscription-plans`): interval, discount against the one-off price, the products
  * sold (none: any with a price), delivery time, reminder, subscribers by status. For the roles with
  * `subscriptions:manage` (admin, marketer) each plan's "Edit" (its definition in the JSON editor) and
- * "Archive" (after a confirmation), and the editor saving a plan with `PUT /v1/subscription-plans`.
+ * "Archive" (after a confirmation), and the JSON editor (components/JsonEditor.tsx) saving a plan with
+ * `PUT /v1/subscription-plans`: a refusal shown beside the paths the API names, with their lines.
  */
 export function PlansView() {
   const { t, i18n } = useTranslation();
@@ -202,10 +203,21 @@ export function PlansView() {
               </p>
             ) : null}
           </div>
-          <PlanEditor
+          <JsonEditor
             key={`${editing.n}`}
+            id="plan"
+            rows={18}
             initial={inEditor ? JSON.stringify(inEditor.definition, null, 2) : STARTER}
-            onSaved={(plan) => {
+            labels={{
+              form: t('subscriptions.editor.form'),
+              label: t('subscriptions.editor.label'),
+              help: t('subscriptions.editor.help'),
+              save: t('subscriptions.editor.save'),
+              errors: t('subscriptions.editor.errors'),
+            }}
+            save={(body) => api<Plan>('/v1/subscription-plans', { method: 'PUT', body })}
+            onSaved={async (plan) => {
+              await refresh(queries);
               setSaved(plan.name);
               setEditing((e) => ({ name: plan.name, n: e.n }));
             }}
@@ -213,136 +225,5 @@ export function PlansView() {
         </section>
       ) : null}
     </section>
-  );
-}
-
-/**
- * Where a path is in the text: the path itself, or the nearest enclosing one that is there. The API
- * names array elements both ways (`interval.every` from the schema, `products[0]` from the product
- * check): both are looked up as dotted paths.
- */
-function locate(text: string, path: string) {
-  const parts = path.replace(/\[(\d+)\]/g, '.$1').split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const at = locatePath(text, parts.slice(0, n).join('.'));
-    if (at) return at;
-  }
-  return null;
-}
-
-/**
- * A plan's definition as JSON in a textarea, saved with `PUT /v1/subscription-plans` (the surveys
- * editor's approach, SurveysEditor.tsx): checked as JSON before it is sent; a refusal shows the API's
- * message and, for each path its `details` name, the message beside that path and its line in the
- * text, a button selecting it there.
- */
-function PlanEditor({ initial, onSaved }: { initial: string; onSaved: (plan: Plan) => void }) {
-  const { t } = useTranslation();
-  const queries = useQueryClient();
-  const [text, setText] = useState(initial);
-  const [local, setLocal] = useState<{ path: string; message: string } | null>(null);
-  const area = useRef<HTMLTextAreaElement>(null);
-  const save = useMutation({
-    mutationFn: (body: unknown) => api<Plan>('/v1/subscription-plans', { method: 'PUT', body }),
-    onSuccess: async (plan) => {
-      await refresh(queries);
-      onSaved(plan);
-    },
-  });
-  const byPath = local ? new Map([[local.path, local.message]]) : errorsByPath(save.error);
-  const errors = [...byPath].map(([path, message]) => ({
-    path,
-    message,
-    at: path ? locate(text, path) : null,
-  }));
-  const top = local ? null : (save.error?.message ?? null);
-  const show = (at: { start: number; end: number; line: number } | null) => {
-    const el = area.current;
-    if (!el) return;
-    el.focus();
-    if (!at) return;
-    el.setSelectionRange(at.start, at.end);
-    const lineHeight = parseFloat(window.getComputedStyle(el).lineHeight) || 18;
-    el.scrollTop = Math.max(0, (at.line - 3) * lineHeight);
-  };
-  const refusal = local ?? save.error;
-  const firstRef = useRef(errors[0]?.at ?? null);
-  firstRef.current = errors[0]?.at ?? null;
-  useEffect(() => {
-    if (refusal) show(firstRef.current);
-  }, [refusal]);
-  const described = ['plan-json-help', refusal ? 'plan-json-errors' : ''].filter(Boolean).join(' ');
-  return (
-    <form
-      className="builder flow-editor"
-      aria-label={t('subscriptions.editor.form')}
-      onSubmit={(e) => {
-        e.preventDefault();
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (err) {
-          save.reset();
-          setLocal({
-            path: '',
-            message: t('subscriptions.editor.badJson', { message: (err as Error).message }),
-          });
-          return;
-        }
-        setLocal(null);
-        save.mutate(body);
-      }}
-    >
-      <div className="cfield wide">
-        <label htmlFor="plan-json">{t('subscriptions.editor.label')}</label>
-        <textarea
-          id="plan-json"
-          ref={area}
-          rows={18}
-          spellCheck={false}
-          value={text}
-          aria-invalid={!!refusal}
-          aria-describedby={described}
-          onChange={(e) => setText(e.target.value)}
-        />
-        <small id="plan-json-help" className="muted">
-          {t('subscriptions.editor.help')}
-        </small>
-      </div>
-      <div id="plan-json-errors" aria-live="polite">
-        {refusal ? (
-          <div role="alert" data-testid="plan-save-error">
-            {top ? <p className="field-error">{top}</p> : null}
-            <h3 className="sr-only">{t('subscriptions.editor.errors')}</h3>
-            <ul data-testid="plan-errors">
-              {errors.map((e) => (
-                <li key={e.path || '-'} data-error-for={e.path}>
-                  {e.path ? (
-                    <>
-                      <code>{e.path}</code>
-                      {e.at ? ` (${t('subscriptions.editor.line', { line: e.at.line })})` : ''}:{' '}
-                    </>
-                  ) : null}
-                  <span className="field-error">{e.message}</span>
-                  {e.path && e.at ? (
-                    <>
-                      {' '}
-                      <button type="button" className="link" onClick={() => show(e.at)}>
-                        {t('subscriptions.editor.show', { path: e.path })}
-                      </button>
-                    </>
-                  ) : null}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-      </div>
-      <p className="save">
-        <button type="submit" disabled={save.isPending}>
-          {t('subscriptions.editor.save')}
-        </button>
-      </p>
-    </form>
   );
 }

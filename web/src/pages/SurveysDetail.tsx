@@ -9,6 +9,7 @@ import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, ApiError } from '../api';
+import { DefinitionSection } from '../components/JsonEditor';
 import { Status } from '../components/Status';
 import { campaignFormat, errorsByPath, useStoreInfo, type CampaignFormat } from './CampaignCommon';
 import {
@@ -98,33 +99,25 @@ function SurveyView({ name }: { name: string }) {
           <Results name={x.name} kind={x.kind} timeZone={store.timeZone} />
           <Answers name={x.name} kind={x.kind} f={f} />
           {write && x.status === 'active' ? <InviteForm name={x.name} /> : null}
-          {write ? (
-            <section aria-labelledby="editor-title">
-              <h2 id="editor-title">{t('surveys.editor.title')}</h2>
-              {saved ? (
-                <p role="status" data-testid="survey-saved">
-                  {t('surveys.editor.saved')}
-                </p>
-              ) : null}
-              <SurveyEditor
-                key={x.updatedAt}
-                initial={JSON.stringify(x.definition, null, 2)}
-                name={x.name}
-                title={t('surveys.editor.title')}
-                label={t('surveys.editor.label')}
-                help={t('surveys.editor.help', { template: x.template })}
-                save={t('surveys.editor.save')}
-                onSaved={() => setSaved(true)}
-              />
-            </section>
-          ) : (
-            <details>
-              <summary>{t('surveys.editor.json')}</summary>
-              <pre data-testid="survey-json" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
-                {JSON.stringify(x.definition, null, 2)}
-              </pre>
-            </details>
-          )}
+          <DefinitionSection
+            write={write}
+            id="survey"
+            title={t('surveys.editor.title')}
+            saved={saved ? t('surveys.editor.saved') : null}
+            json={t('surveys.editor.json')}
+            definition={x.definition}
+          >
+            <SurveyEditor
+              key={x.updatedAt}
+              initial={JSON.stringify(x.definition, null, 2)}
+              name={x.name}
+              title={t('surveys.editor.title')}
+              label={t('surveys.editor.label')}
+              help={t('surveys.editor.help', { template: x.template })}
+              save={t('surveys.editor.save')}
+              onSaved={() => setSaved(true)}
+            />
+          </DefinitionSection>
         </>
       )}
     </section>
