@@ -18,6 +18,7 @@ import flows from './locales/flows';
 import surveys from './locales/surveys';
 import tasks from './locales/tasks';
 import subscriptions from './locales/subscriptions';
+import subscriptionsReport from './locales/subscriptionsReport';
 
 /**
  * The dashboard's one message catalogue (uk, ru, en), kept in one file per page under locales/ (each
@@ -43,6 +44,7 @@ const PARTS = [
   surveys,
   tasks,
   subscriptions,
+  subscriptionsReport,
 ];
 
 type Tree = { [key: string]: string | Tree };

@@ -77,6 +77,7 @@ export const PAGES: PageEntry[] = [
   { path: 'loyalty/members/:customer', element: <LoyaltyPage view="member" /> },
   { path: 'subscriptions', element: <SubscriptionsPage />, nav: 'nav.subscriptions' },
   { path: 'subscriptions/plans', element: <SubscriptionsPage view="plans" /> },
+  { path: 'subscriptions/report', element: <SubscriptionsPage view="report" /> },
   { path: 'subscriptions/new', element: <SubscriptionNewPage /> },
   { path: 'subscriptions/:id', element: <SubscriptionPage /> },
   { path: 'surveys', element: <SurveysPage />, nav: 'nav.surveys' },

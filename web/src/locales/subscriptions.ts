@@ -8,7 +8,12 @@ const en = {
     title: 'Subscriptions',
     intro:
       'Products bought regularly by subscription: each delivers one product to one customer on their own calendar, at the plan’s discount against the one-off price.',
-    tabs: { label: 'Subscriptions and plans', list: 'Subscriptions', plans: 'Plans' },
+    tabs: {
+      label: 'Subscriptions, plans and report',
+      list: 'Subscriptions',
+      plans: 'Plans',
+      report: 'Report',
+    },
     new: 'New subscription',
     filters: 'Filter the subscriptions',
     statusLabel: 'Status',
@@ -112,10 +117,7 @@ const en = {
       help: 'Saving replaces the plan of this name (subscriptions keep their terms until swapped or reactivated). Fields: name, title, interval {every, unit: day|week|month}, discountPercent (0–90), products (skus; none: any product with a price), localTime, reminderDays, reminderTemplate, dunning.',
       save: 'Save plan',
       saved: 'Plan {{name}} is saved.',
-      badJson: 'This is not JSON: {{message}}',
       errors: 'What the API refused',
-      line: 'line {{line}}',
-      show: 'Show {{path}} in the editor',
     },
     detail: {
       title: 'Subscription #{{id}}',
@@ -305,7 +307,7 @@ export default {
       title: 'Підписки',
       intro:
         'Товари, які купують регулярно за підпискою: кожна доставляє один товар одному клієнту за його власним календарем, зі знижкою плану від разової ціни.',
-      tabs: { label: 'Підписки та плани', list: 'Підписки', plans: 'Плани' },
+      tabs: { label: 'Підписки, плани та звіт', list: 'Підписки', plans: 'Плани', report: 'Звіт' },
       new: 'Нова підписка',
       filters: 'Фільтр підписок',
       statusLabel: 'Стан',
@@ -409,10 +411,7 @@ export default {
         help: 'Збереження замінює план із цією назвою (підписки зберігають свої умови до заміни товару чи відновлення). Поля: name, title, interval {every, unit: day|week|month}, discountPercent (0–90), products (артикули; порожньо — будь-який товар із ціною), localTime, reminderDays, reminderTemplate, dunning.',
         save: 'Зберегти план',
         saved: 'План {{name}} збережено.',
-        badJson: 'Це не JSON: {{message}}',
         errors: 'Що відхилив API',
-        line: 'рядок {{line}}',
-        show: 'Показати {{path}} у редакторі',
       },
       detail: {
         title: 'Підписка №{{id}}',
@@ -599,7 +598,7 @@ export default {
       title: 'Подписки',
       intro:
         'Товары, которые покупают регулярно по подписке: каждая доставляет один товар одному клиенту по его собственному календарю, со скидкой плана от разовой цены.',
-      tabs: { label: 'Подписки и планы', list: 'Подписки', plans: 'Планы' },
+      tabs: { label: 'Подписки, планы и отчёт', list: 'Подписки', plans: 'Планы', report: 'Отчёт' },
       new: 'Новая подписка',
       filters: 'Фильтр подписок',
       statusLabel: 'Состояние',
@@ -703,10 +702,7 @@ export default {
         help: 'Сохранение заменяет план с этим именем (подписки сохраняют свои условия до замены товара или возобновления). Поля: name, title, interval {every, unit: day|week|month}, discountPercent (0–90), products (артикулы; пусто — любой товар с ценой), localTime, reminderDays, reminderTemplate, dunning.',
         save: 'Сохранить план',
         saved: 'План {{name}} сохранён.',
-        badJson: 'Это не JSON: {{message}}',
         errors: 'Что отклонил API',
-        line: 'строка {{line}}',
-        show: 'Показать {{path}} в редакторе',
       },
       detail: {
         title: 'Подписка №{{id}}',

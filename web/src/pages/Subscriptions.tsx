@@ -1,5 +1,5 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, NavLink, useSearchParams } from 'react-router';
 import { api } from '../api';
@@ -17,14 +17,18 @@ import {
 } from './SubscriptionsCommon';
 import { PlansView } from './SubscriptionsPlans';
 
+// The report (its tables, and ECharts with it) is loaded only when its tab is open.
+const ReportView = lazy(() => import('./SubscriptionsReport').then((m) => ({ default: m.ReportView })));
+
 /** The list's page size (keyset pages, "Show more" for the next). */
 const PAGE = 25;
 
 /**
- * Subscriptions (docs/subscriptions.md): the list (`/subscriptions`) and the plans (`/subscriptions/plans`,
- * SubscriptionsPlans.tsx) as two tabs of one page.
+ * Subscriptions (docs/subscriptions.md): the list (`/subscriptions`), the plans (`/subscriptions/plans`,
+ * SubscriptionsPlans.tsx) and the report (`/subscriptions/report`, SubscriptionsReport.tsx) as three
+ * tabs of one page.
  */
-export function SubscriptionsPage({ view = 'list' }: { view?: 'list' | 'plans' }) {
+export function SubscriptionsPage({ view = 'list' }: { view?: 'list' | 'plans' | 'report' }) {
   const { t } = useTranslation();
   const rights = useSubscriptionRights();
   return (
@@ -36,13 +40,22 @@ export function SubscriptionsPage({ view = 'list' }: { view?: 'list' | 'plans' }
           {t('subscriptions.tabs.list')}
         </NavLink>
         <NavLink to="/subscriptions/plans">{t('subscriptions.tabs.plans')}</NavLink>
+        <NavLink to="/subscriptions/report">{t('subscriptions.tabs.report')}</NavLink>
         {rights.write ? (
           <Link className="button" to="/subscriptions/new">
             {t('subscriptions.new')}
           </Link>
         ) : null}
       </nav>
-      {view === 'plans' ? <PlansView /> : <ListView />}
+      {view === 'plans' ? (
+        <PlansView />
+      ) : view === 'report' ? (
+        <Suspense fallback={<p role="status">{t('common.loading')}</p>}>
+          <ReportView />
+        </Suspense>
+      ) : (
+        <ListView />
+      )}
     </section>
   );
 }
