@@ -1,8 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { ModuleContext } from '../../kit/context.js';
 import { AppError } from '../../shared/errors.js';
 import { formatMinor, minorDigits } from '../../shared/money.js';
+import { idOfToken, idToken } from '../../shared/signed.js';
 import { linkSecretOf } from '../messaging/links.js';
 import { escapeHtml, langOf, PAGE_HEADERS, type PageLang } from '../messaging/pages.js';
 import { getStore } from '../settings/service.js';
@@ -22,33 +22,13 @@ import { currentProgram, getMember } from './service.js';
  */
 
 const PURPOSE = 'loyalty-card';
-const TOKEN = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{32})$/;
-
-const mac = (secret: string, value: string) =>
-  createHmac('sha256', secret).update(`${PURPOSE}:${value}`).digest('base64url').slice(0, 32);
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** `<customer id base 36>.<mac>` */
-export function cardToken(secret: string, customerId: number): string {
-  if (!Number.isSafeInteger(customerId) || customerId <= 0)
-    throw new RangeError(`not a customer id: ${customerId}`);
-  return `${customerId.toString(36)}.${mac(secret, String(customerId))}`;
-}
+export const cardToken = (secret: string, customerId: number): string => idToken(secret, PURPOSE, customerId);
 
 /** The customer of a card token, or null when it is not one of ours (altered, another kind, malformed). */
-export function customerOfCardToken(secret: string, token: string): number | null {
-  const m = TOKEN.exec(token);
-  if (!m) return null;
-  const id = parseInt(m[1] as string, 36);
-  // One spelling per customer: no leading zeros.
-  if (!Number.isSafeInteger(id) || id <= 0 || id.toString(36) !== m[1]) return null;
-  return same(mac(secret, String(id)), m[2] as string) ? id : null;
-}
+export const customerOfCardToken = (secret: string, token: string): number | null =>
+  idOfToken(secret, PURPOSE, token);
 
 /** The headers to answer the page with: never cached, never framed, no Referer, nothing from elsewhere. */
 export const CARD_PAGE_HEADERS: Readonly<Record<string, string>> = PAGE_HEADERS;

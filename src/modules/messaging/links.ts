@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ModuleContext } from '../../kit/context.js';
+import { idOfToken, idToken, sameSignature as same, signatureOf as mac } from '../../shared/signed.js';
 import * as repo from './repository.js';
 
 /**
@@ -13,27 +14,13 @@ export async function linkSecretOf(ctx: Pick<ModuleContext, 'db'>): Promise<stri
   return repo.linkSecret(ctx.db, randomBytes(32).toString('base64url'));
 }
 
-const mac = (secret: string, purpose: string, value: string) =>
-  createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url').slice(0, 32);
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** `<customer id base 36>.<mac>` */
-export function preferencesToken(secret: string, customerId: number): string {
-  return `${customerId.toString(36)}.${mac(secret, 'preferences', String(customerId))}`;
-}
+export const preferencesToken = (secret: string, customerId: number): string =>
+  idToken(secret, 'preferences', customerId);
 
 /** The customer of a preference token, or null when it is not one of ours. */
-export function customerOfPreferencesToken(secret: string, token: string): number | null {
-  const m = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{32})$/.exec(token);
-  if (!m) return null;
-  const id = parseInt(m[1] as string, 36);
-  return Number.isSafeInteger(id) && same(mac(secret, 'preferences', String(id)), m[2] as string) ? id : null;
-}
+export const customerOfPreferencesToken = (secret: string, token: string): number | null =>
+  idOfToken(secret, 'preferences', token);
 
 /** `<request id, base64url>.<mac>` */
 export function confirmToken(secret: string, requestId: string): string {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sameSignature as same, signatureOf as mac } from '../../shared/signed.js';
 
 /**
  * Engagement tracking of marketing email (issue 25; docs/messaging.md#tracking): an open pixel
@@ -8,15 +8,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * URL is refused, and the server redirects only where the store's own message pointed (no open redirect).
  * Pure string work; the service records what the routes receive.
  */
-
-const mac = (secret: string, purpose: string, value: string) =>
-  createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url').slice(0, 32);
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
 const unb64 = (s: string) => Buffer.from(s, 'base64url').toString();

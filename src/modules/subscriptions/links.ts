@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ModuleContext } from '../../kit/context.js';
+import { idOfToken, idToken } from '../../shared/signed.js';
 import { linkSecretOf, publicBase } from '../messaging/links.js';
 import { getPolicy } from '../messaging/service.js';
 
@@ -12,27 +12,13 @@ import { getPolicy } from '../messaging/service.js';
 
 const PURPOSE = 'subscription-manage';
 
-const mac = (secret: string, value: string) =>
-  createHmac('sha256', secret).update(`${PURPOSE}:${value}`).digest('base64url').slice(0, 32);
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** `<subscription id base 36>.<mac>` */
-export function manageToken(secret: string, subscriptionId: number): string {
-  return `${subscriptionId.toString(36)}.${mac(secret, String(subscriptionId))}`;
-}
+export const manageToken = (secret: string, subscriptionId: number): string =>
+  idToken(secret, PURPOSE, subscriptionId);
 
 /** The subscription of a manage token, or null when it is not one of ours (tampered, truncated, another purpose). */
-export function subscriptionOfManageToken(secret: string, token: string): number | null {
-  const m = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{32})$/.exec(token);
-  if (!m) return null;
-  const id = parseInt(m[1] as string, 36);
-  return Number.isSafeInteger(id) && id > 0 && same(mac(secret, String(id)), m[2] as string) ? id : null;
-}
+export const subscriptionOfManageToken = (secret: string, token: string): number | null =>
+  idOfToken(secret, PURPOSE, token);
 
 /**
  * `<messaging policy publicUrl>/m/<token>`, the customer's page of one subscription; null while the

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameSignature as same, signatureOf as mac } from '../../shared/signed.js';
 
 /**
  * The signed links of a survey invitation, HMAC-SHA-256 with the store's link secret (the one of the
@@ -7,15 +8,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  *   so the score is one click from the email;
  * - the "why" form `/s/<invitation>.w.<mac>`: the page the score link opens posts to it.
  */
-
-const mac = (secret: string, purpose: string, value: string) =>
-  createHmac('sha256', secret).update(`${purpose}:${value}`).digest('base64url').slice(0, 32);
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** A fresh invitation id: 16 URL-safe characters (96 random bits). */
 export const newInvitationId = () => randomBytes(12).toString('base64url');
