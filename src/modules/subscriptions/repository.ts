@@ -22,6 +22,14 @@ export async function planByName(db: Queryable, name: string): Promise<PlanDbRow
   return r && { ...r, plan_id: Number(r.plan_id) };
 }
 
+export async function planById(db: Queryable, planId: number): Promise<PlanDbRow | undefined> {
+  const [r] = await db.query<PlanDbRow & Record<string, unknown>>(
+    `SELECT ${PLAN_COLUMNS} FROM subscription_plans WHERE plan_id = $1`,
+    [planId],
+  );
+  return r && { ...r, plan_id: Number(r.plan_id) };
+}
+
 export async function listPlans(
   db: Queryable,
 ): Promise<(PlanDbRow & { active: number; paused: number; past_due: number })[]> {

@@ -402,7 +402,7 @@ export async function actOnSubscription(
     throw new AppError('conflict', 'the subscription changed since it was shown: read it again', {
       where: { field: 'version' },
     });
-  const plan = (await repo.listPlans(ctx.db)).find((p) => p.plan_id === r.plan_id)!;
+  const plan = (await repo.planById(ctx.db, r.plan_id))!;
   const d = definitionOf(plan);
   const now = ctx.clock.now();
   const zone = r.time_zone;
@@ -885,7 +885,7 @@ async function recordPaymentOnce(
   if (!p) throw new AppError('not_found', `no payment attempt '${input.key}'`, { where: { field: 'key' } });
   if (p.status !== 'due') return replayOf(ctx, p, input.result);
   const r = await subscriptionRow(ctx.db, p.subscription_id);
-  const d = definitionOf((await repo.listPlans(ctx.db)).find((x) => x.plan_id === r.plan_id)!);
+  const d = definitionOf((await repo.planById(ctx.db, r.plan_id))!);
   const dunning = d.dunning;
   const template =
     input.result === 'failed' && dunning.template !== null
